@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* op-dbus: declarative Open vSwitch and container state for Proxmox VE nodes. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "checkpoint.h"
+#include "cli.h"
+#include "fileio.h"
+#include "json-util.h"
+#include "log.h"
+#include "profiles.h"
+#include "registry.h"
+
+#define DEFAULT_TIMEOUT_MS (10 * 1000)
+
+int exit_code_for(ReconcileStatus s) {
+        switch (s) {
+        case RECONCILE_OK:              return EXIT_OK;
+        case RECONCILE_FAILED:          return EXIT_APPLY_FAILED;
+        case RECONCILE_INVALID:         return EXIT_INVALID;
+        case RECONCILE_DRIFT:           return EXIT_DRIFT;
+        case RECONCILE_BUSY:            return EXIT_BUSY;
+        case RECONCILE_UNAVAILABLE:     return EXIT_UNAVAILABLE;
+        case RECONCILE_ROLLBACK_FAILED: return EXIT_ROLLBACK_FAILED;
+        default:                        return EXIT_APPLY_FAILED;
+        }
+}
+
+static void help(void) {
+        printf("Usage: op-dbus [OPTIONS] COMMAND [ARGS]\n"
+               "\n"
+               "Makes the Open vSwitch configuration of this node match a state file.\n"
+               "\n"
+               "Commands:\n"
+               "  init --profile NAME [-o FILE]  Print a starting state (profiles: ");
+        for (const Profile *p = builtin_profiles; p->name; p++)
+                printf("%s%s", p == builtin_profiles ? "" : ", ", p->name);
+        printf(")\n"
+               "  validate FILE                  Check a state file; changes nothing\n"
+               "  plan FILE                      Show what apply would change\n"
+               "  apply FILE [--dry-run]         Make the host match FILE, transactionally\n"
+               "  query                          Print the live state op-dbus owns\n"
+               "  diff FILE                      Show differences between FILE and the host\n"
+               "  verify FILE                    Check that the host matches FILE\n"
+               "  checkpoints                    List stored verified states\n"
+               "  rollback [--to N]              Apply a stored state (default: the previous one)\n"
+               "  version                        Print the version\n"
+               "\n"
+               "FILE may be '-' for standard input.\n"
+               "\n"
+               "Options:\n"
+               "  --plugin P           Only this plugin (repeatable; apply, plan, query, ...)\n"
+               "  --json               Machine-readable output\n"
+               "  --ovsdb ADDR         OVSDB address [$OPDBUS_OVSDB, " DEFAULT_OVSDB "]\n"
+               "  --state-dir DIR      Checkpoints [$OPDBUS_STATE_DIR, " DEFAULT_STATE_DIR "]\n"
+               "  --run-dir DIR        Lock file [$OPDBUS_RUN_DIR, " DEFAULT_RUN_DIR "]\n"
+               "  --pve-dir DIR        Proxmox configuration [$OPDBUS_PVE_DIR, " DEFAULT_PVE_DIR "]\n"
+               "  --timeout SEC        Bound for each call to a service [10]\n"
+               "  --lock-timeout SEC   How long to wait for another apply [30]\n"
+               "  --keep-checkpoints N Verified states kept [5]\n"
+               "  -v, --verbose        Debug logging\n"
+               "  -h, --help           This help\n"
+               "\n"
+               "Exit status: 0 ok, 1 apply failed and rolled back, 2 invalid input,\n"
+               "3 host differs, 4 busy, 5 service unavailable, 6 rollback failed.\n");
+}
+
+static const char *env_or(const char *name, const char *fallback) {
+        const char *v = getenv(name);
+
+        return v && v[0] ? v : fallback;
+}
+
+static int parse_seconds_ms(const char *s, int *ret) {
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno || end == s || *end || v < 0 || v > 86400)
+                return -EINVAL;
+        *ret = (int) (v * 1000);
+        return 0;
+}
+
+static int add_plugin_filter(Cli *cli, const char *name) {
+        char **l = realloc(cli->only, (cli->n_only + 2) * sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        cli->only = l;
+        l[cli->n_only++] = (char *) name;
+        l[cli->n_only] = NULL;
+        return 0;
+}
+
+enum {
+        ARG_OVSDB = 0x100,
+        ARG_STATE_DIR,
+        ARG_RUN_DIR,
+        ARG_PVE_DIR,
+        ARG_JSON,
+        ARG_DRY_RUN,
+        ARG_PLUGIN,
+        ARG_PROFILE,
+        ARG_TO,
+        ARG_TIMEOUT,
+        ARG_LOCK_TIMEOUT,
+        ARG_KEEP,
+};
+
+static int parse_argv(Cli *cli, int argc, char **argv) {
+        static const struct option options[] = {
+                { "help",             no_argument,       NULL, 'h' },
+                { "verbose",          no_argument,       NULL, 'v' },
+                { "output",           required_argument, NULL, 'o' },
+                { "ovsdb",            required_argument, NULL, ARG_OVSDB },
+                { "state-dir",        required_argument, NULL, ARG_STATE_DIR },
+                { "run-dir",          required_argument, NULL, ARG_RUN_DIR },
+                { "pve-dir",          required_argument, NULL, ARG_PVE_DIR },
+                { "json",             no_argument,       NULL, ARG_JSON },
+                { "dry-run",          no_argument,       NULL, ARG_DRY_RUN },
+                { "plugin",           required_argument, NULL, ARG_PLUGIN },
+                { "profile",          required_argument, NULL, ARG_PROFILE },
+                { "to",               required_argument, NULL, ARG_TO },
+                { "timeout",          required_argument, NULL, ARG_TIMEOUT },
+                { "lock-timeout",     required_argument, NULL, ARG_LOCK_TIMEOUT },
+                { "keep-checkpoints", required_argument, NULL, ARG_KEEP },
+                {}
+        };
+        char *end;
+        int c;
+
+        while ((c = getopt_long(argc, argv, "hvo:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        exit(EXIT_OK);
+                case 'v':
+                        log_set_max_level(LOG_DEBUG);
+                        break;
+                case 'o':
+                        cli->output = optarg;
+                        break;
+                case ARG_OVSDB:
+                        cli->ctx.ovsdb_address = optarg;
+                        break;
+                case ARG_STATE_DIR:
+                        cli->ctx.state_dir = optarg;
+                        break;
+                case ARG_RUN_DIR:
+                        cli->ctx.run_dir = optarg;
+                        break;
+                case ARG_PVE_DIR:
+                        cli->ctx.pve_dir = optarg;
+                        break;
+                case ARG_JSON:
+                        cli->json = true;
+                        break;
+                case ARG_DRY_RUN:
+                        cli->dry_run = true;
+                        break;
+                case ARG_PLUGIN:
+                        if (add_plugin_filter(cli, optarg) < 0)
+                                return log_error_errno(-ENOMEM, "Out of memory.");
+                        break;
+                case ARG_PROFILE:
+                        cli->profile = optarg;
+                        break;
+                case ARG_TO:
+                        errno = 0;
+                        cli->to = strtoull(optarg, &end, 10);
+                        if (errno || *end || cli->to == 0)
+                                return log_error_errno(-EINVAL, "--to: \"%s\" is not a generation number.", optarg);
+                        break;
+                case ARG_TIMEOUT:
+                        if (parse_seconds_ms(optarg, &cli->ctx.timeout_ms) < 0 || cli->ctx.timeout_ms <= 0)
+                                return log_error_errno(-EINVAL, "--timeout: \"%s\" is not a number of seconds.", optarg);
+                        break;
+                case ARG_LOCK_TIMEOUT:
+                        if (parse_seconds_ms(optarg, &cli->lock_timeout_ms) < 0)
+                                return log_error_errno(-EINVAL, "--lock-timeout: \"%s\" is not a number of seconds.", optarg);
+                        break;
+                case ARG_KEEP:
+                        errno = 0;
+                        cli->keep_checkpoints = (unsigned) strtoul(optarg, &end, 10);
+                        if (errno || *end || cli->keep_checkpoints == 0 || cli->keep_checkpoints > 1000)
+                                return log_error_errno(-EINVAL, "--keep-checkpoints: expected 1..1000, got \"%s\".", optarg);
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+static void cli_defaults(Cli *cli) {
+        *cli = (Cli) {
+                .ctx = {
+                        .ovsdb_address = env_or("OPDBUS_OVSDB", DEFAULT_OVSDB),
+                        .ovs_rundir = env_or("OVS_RUNDIR", "/var/run/openvswitch"),
+                        .state_dir = env_or("OPDBUS_STATE_DIR", DEFAULT_STATE_DIR),
+                        .run_dir = env_or("OPDBUS_RUN_DIR", DEFAULT_RUN_DIR),
+                        .pve_dir = env_or("OPDBUS_PVE_DIR", DEFAULT_PVE_DIR),
+                        .timeout_ms = DEFAULT_TIMEOUT_MS,
+                },
+                .keep_checkpoints = CHECKPOINTS_KEEP_DEFAULT,
+                .lock_timeout_ms = 30 * 1000,
+        };
+}
+
+static int setup_reconciler(const Cli *cli, Reconciler *rc) {
+        int r;
+
+        reconciler_init(rc, &cli->ctx);
+        rc->keep_checkpoints = cli->keep_checkpoints;
+        rc->lock_timeout_ms = cli->lock_timeout_ms;
+        r = reconciler_register(rc, builtin_plugins, n_builtin_plugins);
+        if (r < 0)
+                return log_error_errno(r, "Cannot order the built-in plugins: %m");
+        return 0;
+}
+
+static const char *need_file(int argc, char **argv, const char *verb) {
+        if (optind + 1 >= argc) {
+                log_error("%s: missing FILE (use '-' for standard input).", verb);
+                return NULL;
+        }
+        if (optind + 2 < argc) {
+                log_error("%s: unexpected argument \"%s\".", verb, argv[optind + 2]);
+                return NULL;
+        }
+        return argv[optind + 1];
+}
+
+typedef int (*ReconcileFn)(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res);
+
+/* validate, plan, apply, diff, verify: load FILE, run fn, print. */
+static int verb_with_file(Cli *cli, const char *verb, const char *file, ReconcileFn fn) {
+        _cleanup_(reconcile_result_done) ReconcileResult res = {};
+        _cleanup_(state_doc_freep) StateDoc *doc = NULL;
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        ReconcileOptions o = { .dry_run = cli->dry_run, .only = cli->only, .record = true };
+        const char *origin = streq(file, "-") ? "<stdin>" : file;
+        int r;
+
+        r = setup_reconciler(cli, &rc);
+        if (r < 0)
+                return EXIT_UNAVAILABLE;
+
+        r = state_doc_load(file, &doc, &res.diag);
+        if (r < 0) {
+                res.status = RECONCILE_INVALID;
+                res.error = r;
+        } else
+                (void) fn(&rc, doc, &o, &res);
+
+        if (streq(verb, "diff"))
+                print_diff(cli, origin, &res);
+        else
+                print_result(cli, verb, origin, &res);
+
+        if (streq(verb, "diff") && res.status == RECONCILE_OK && res.plan.n_actions > 0)
+                return EXIT_DRIFT;
+        return exit_code_for(res.status);
+}
+
+static int verb_query(Cli *cli) {
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        _cleanup_(json_object_putp) json_object *state = NULL;
+        _cleanup_(diag_done) Diag d = {};
+        int r;
+
+        r = setup_reconciler(cli, &rc);
+        if (r < 0)
+                return EXIT_UNAVAILABLE;
+        r = reconcile_query(&rc, cli->only, &state, &d);
+        diag_print(&d, stderr, "");
+        if (r < 0)
+                return r == -EINVAL ? EXIT_INVALID : EXIT_UNAVAILABLE;
+        print_json(state);
+        return EXIT_OK;
+}
+
+static int verb_checkpoints(Cli *cli) {
+        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+        CheckpointInfo *list = NULL;
+        size_t n = 0;
+        int r;
+
+        r = checkpoint_list(cli->ctx.state_dir, &list, &n);
+        if (r < 0) {
+                log_error_errno(r, "Cannot list checkpoints in %s: %m", cli->ctx.state_dir);
+                return EXIT_UNAVAILABLE;
+        }
+        if (!cli->json)
+                printf("%-12s %-22s %s\n", "GENERATION", "CREATED", "FILE");
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "generation", json_object_new_int64((int64_t) list[i].generation));
+                json_object_object_add(o, "created", json_object_new_string(strna(list[i].created)));
+                json_object_object_add(o, "path", json_object_new_string(list[i].path));
+                json_object_array_add(a, o);
+                if (!cli->json)
+                        printf("%-12" PRIu64 " %-22s %s\n", list[i].generation, strna(list[i].created), list[i].path);
+        }
+        checkpoint_info_array_free(list, n);
+        if (cli->json)
+                print_json(a);
+        return EXIT_OK;
+}
+
+static int verb_rollback(Cli *cli) {
+        _cleanup_(reconcile_result_done) ReconcileResult res = {};
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        int r;
+
+        r = setup_reconciler(cli, &rc);
+        if (r < 0)
+                return EXIT_UNAVAILABLE;
+        (void) reconcile_rollback(&rc, cli->to, &res);
+        print_result(cli, "rollback", "the checkpoint", &res);
+        return exit_code_for(res.status);
+}
+
+static int verb_init(Cli *cli) {
+        const Profile *found = NULL;
+        int r;
+
+        if (!cli->profile) {
+                log_error("init: --profile NAME is required.");
+                return EXIT_INVALID;
+        }
+        for (const Profile *p = builtin_profiles; p->name; p++)
+                if (streq(p->name, cli->profile))
+                        found = p;
+        if (!found) {
+                log_error("init: unknown profile \"%s\"; see 'op-dbus --help' for the list.", cli->profile);
+                return EXIT_INVALID;
+        }
+        if (!cli->output || streq(cli->output, "-")) {
+                fputs(found->json, stdout);
+                return EXIT_OK;
+        }
+        if (access(cli->output, F_OK) == 0) {
+                log_error("init: %s exists; not overwriting it.", cli->output);
+                return EXIT_INVALID;
+        }
+        r = write_file_atomic(cli->output, found->json, strlen(found->json), 0600);
+        if (r < 0) {
+                log_error_errno(r, "init: cannot write %s: %m", cli->output);
+                return EXIT_UNAVAILABLE;
+        }
+        return EXIT_OK;
+}
+
+static int dispatch(Cli *cli, int argc, char **argv) {
+        static const struct {
+                const char *verb;
+                ReconcileFn fn;
+        } file_verbs[] = {
+                { "validate", reconcile_validate },
+                { "plan",     reconcile_plan },
+                { "apply",    reconcile_apply },
+                { "diff",     reconcile_plan },
+                { "verify",   reconcile_verify },
+        };
+        const char *verb = argv[optind], *file;
+
+        for (size_t i = 0; i < ELEMENTSOF(file_verbs); i++)
+                if (streq(verb, file_verbs[i].verb)) {
+                        file = need_file(argc, argv, verb);
+                        return file ? verb_with_file(cli, verb, file, file_verbs[i].fn) : EXIT_INVALID;
+                }
+
+        if (optind + 1 < argc) {
+                log_error("%s: unexpected argument \"%s\".", verb, argv[optind + 1]);
+                return EXIT_INVALID;
+        }
+        if (streq(verb, "query"))
+                return verb_query(cli);
+        if (streq(verb, "checkpoints"))
+                return verb_checkpoints(cli);
+        if (streq(verb, "rollback"))
+                return verb_rollback(cli);
+        if (streq(verb, "init"))
+                return verb_init(cli);
+        if (streq(verb, "version")) {
+                printf("op-dbus %s\n", PACKAGE_VERSION);
+                return EXIT_OK;
+        }
+        log_error("Unknown command \"%s\"; see 'op-dbus --help'.", verb);
+        return EXIT_INVALID;
+}
+
+int main(int argc, char **argv) {
+        Cli cli;
+        int r;
+
+        cli_defaults(&cli);
+        r = parse_argv(&cli, argc, argv);
+        if (r < 0) {
+                free(cli.only);
+                return EXIT_INVALID;
+        }
+        if (optind >= argc) {
+                help();
+                free(cli.only);
+                return EXIT_INVALID;
+        }
+        r = dispatch(&cli, argc, argv);
+        free(cli.only);
+        return r;
+}

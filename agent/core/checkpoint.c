@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "checkpoint.h"
+#include "fileio.h"
+#include "json-util.h"
+
+#define CHECKPOINT_PREFIX "gen-"
+#define CHECKPOINT_SUFFIX ".json"
+
+static char *checkpoint_dir(const char *state_dir) {
+        char *s;
+
+        if (asprintf(&s, "%s/checkpoints", state_dir) < 0)
+                return NULL;
+        return s;
+}
+
+static char *checkpoint_path(const char *state_dir, uint64_t generation) {
+        char *s;
+
+        if (asprintf(&s, "%s/checkpoints/" CHECKPOINT_PREFIX "%020" PRIu64 CHECKPOINT_SUFFIX,
+                     state_dir, generation) < 0)
+                return NULL;
+        return s;
+}
+
+void checkpoint_info_array_free(CheckpointInfo *a, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(a[i].created);
+                free(a[i].path);
+        }
+        free(a);
+}
+
+static int parse_name(const char *name, uint64_t *ret) {
+        size_t len = strlen(name);
+        char *end;
+        unsigned long long g;
+
+        if (!startswith(name, CHECKPOINT_PREFIX) || len <= strlen(CHECKPOINT_PREFIX CHECKPOINT_SUFFIX) ||
+            !streq(name + len - strlen(CHECKPOINT_SUFFIX), CHECKPOINT_SUFFIX))
+                return -EINVAL;
+        errno = 0;
+        g = strtoull(name + strlen(CHECKPOINT_PREFIX), &end, 10);
+        if (errno != 0 || !streq(end, CHECKPOINT_SUFFIX))
+                return -EINVAL;
+        *ret = g;
+        return 0;
+}
+
+static int cmp_generation(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* Sorted generations present on disk. */
+static int list_generations(const char *state_dir, uint64_t **ret, size_t *ret_n) {
+        _cleanup_(freep) char *dir = checkpoint_dir(state_dir);
+        _cleanup_(freep) uint64_t *gens = NULL;
+        size_t n = 0, allocated = 0;
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (!dir)
+                return -ENOMEM;
+        d = opendir(dir);
+        if (!d) {
+                if (errno != ENOENT)
+                        return negative_errno();
+        } else {
+                while ((de = readdir(d))) {
+                        uint64_t g;
+
+                        if (parse_name(de->d_name, &g) < 0)
+                                continue;
+                        r = greedy_realloc((void **) &gens, &allocated, n + 1, sizeof(uint64_t));
+                        if (r < 0)
+                                break;
+                        gens[n++] = g;
+                }
+                closedir(d);
+                if (r < 0)
+                        return r;
+        }
+        if (n > 0)
+                qsort(gens, n, sizeof(uint64_t), cmp_generation);
+        *ret = TAKE_PTR(gens);
+        *ret_n = n;
+        return 0;
+}
+
+static int prune(const char *state_dir, unsigned keep) {
+        _cleanup_(freep) uint64_t *gens = NULL;
+        size_t n;
+        int r, ret = 0;
+
+        r = list_generations(state_dir, &gens, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i + keep < n; i++) {
+                _cleanup_(freep) char *p = checkpoint_path(state_dir, gens[i]);
+
+                if (!p)
+                        return -ENOMEM;
+                if (unlink(p) < 0 && errno != ENOENT)
+                        RET_GATHER(ret, negative_errno());
+        }
+        return ret;
+}
+
+int checkpoint_save(const char *state_dir, uint64_t generation, json_object *state, unsigned keep) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        _cleanup_(freep) char *dir = checkpoint_dir(state_dir), *path = NULL, *text = NULL;
+        char created[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        int r;
+
+        path = checkpoint_path(state_dir, generation);
+        if (!o || !dir || !path)
+                return -ENOMEM;
+
+        r = mkdir_p(dir, 0700);
+        if (r < 0)
+                return r;
+
+        strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+        json_object_object_add(o, "generation", json_object_new_int64((int64_t) generation));
+        json_object_object_add(o, "created", json_object_new_string(created));
+        json_object_object_add(o, "state", json_object_get(state));
+
+        text = json_to_string_pretty(o);
+        if (!text)
+                return -ENOMEM;
+        r = write_file_atomic(path, text, strlen(text), 0600);
+        if (r < 0)
+                return r;
+
+        return prune(state_dir, MAX(keep, 1u));
+}
+
+static int load_file(const char *path, json_object **ret) {
+        _cleanup_(freep) char *buf = NULL;
+        json_object *o;
+        size_t len;
+        int r;
+
+        r = read_full_file(path, &buf, &len);
+        if (r < 0)
+                return r;
+        o = json_tokener_parse(buf);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        *ret = o;
+        return 0;
+}
+
+int checkpoint_list(const char *state_dir, CheckpointInfo **ret, size_t *ret_n) {
+        _cleanup_(freep) uint64_t *gens = NULL;
+        CheckpointInfo *a;
+        size_t n;
+        int r;
+
+        r = list_generations(state_dir, &gens, &n);
+        if (r < 0)
+                return r;
+        a = calloc(n + 1, sizeof(CheckpointInfo));
+        if (!a)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(json_object_putp) json_object *o = NULL;
+                json_object *c;
+
+                a[i].generation = gens[i];
+                a[i].path = checkpoint_path(state_dir, gens[i]);
+                if (!a[i].path) {
+                        checkpoint_info_array_free(a, n);
+                        return -ENOMEM;
+                }
+                if (load_file(a[i].path, &o) >= 0 && json_object_object_get_ex(o, "created", &c))
+                        a[i].created = strdup_or_null(json_object_get_string(c));
+        }
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+int checkpoint_load(const char *state_dir, uint64_t generation, json_object **ret_state) {
+        _cleanup_(freep) char *path = checkpoint_path(state_dir, generation);
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        json_object *s;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = load_file(path, &o);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(o, "state", &s) || !json_object_is_type(s, json_type_object))
+                return -EBADMSG;
+        *ret_state = json_object_get(s);
+        return 0;
+}
+
+int checkpoint_latest(const char *state_dir, uint64_t *ret_generation) {
+        _cleanup_(freep) uint64_t *gens = NULL;
+        size_t n;
+        int r;
+
+        r = list_generations(state_dir, &gens, &n);
+        if (r < 0)
+                return r;
+        *ret_generation = n > 0 ? gens[n - 1] : 0;
+        return 0;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The checkpoint store: the last N verified states, one file per
+ * generation under <state_dir>/checkpoints/, each written atomically:
+ *   {"generation": 7, "created": "2026-01-01T00:00:00Z", "state": {...}} */
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "macro.h"
+
+#define CHECKPOINTS_KEEP_DEFAULT 5
+
+typedef struct CheckpointInfo {
+        uint64_t generation;
+        char *created;       /* ISO 8601 UTC */
+        char *path;
+} CheckpointInfo;
+
+void checkpoint_info_array_free(CheckpointInfo *a, size_t n);
+
+/* Saves state (not consumed) as generation and prunes all but the newest
+ * keep checkpoints. */
+int checkpoint_save(const char *state_dir, uint64_t generation, json_object *state, unsigned keep);
+/* Lists checkpoints, oldest first. */
+int checkpoint_list(const char *state_dir, CheckpointInfo **ret, size_t *ret_n);
+/* Loads the state of one generation (-ENOENT if it is not stored). */
+int checkpoint_load(const char *state_dir, uint64_t generation, json_object **ret_state);
+/* The newest generation stored, or 0 when there is none. */
+int checkpoint_latest(const char *state_dir, uint64_t *ret_generation);

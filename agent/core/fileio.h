@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* Creates path and its missing parents. */
+int mkdir_p(const char *path, mode_t mode);
+/* Writes a file so that readers see either the old or the new content:
+ * temporary file, fsync, rename, fsync of the directory. */
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+/* Takes an exclusive flock on path (created 0600), retrying until
+ * timeout_ms has passed: -EBUSY then. Returns the locked fd. */
+int lock_file_acquire(const char *path, int timeout_ms, int *ret_fd);
+/* Monotonic clock in microseconds. */
+uint64_t now_usec(void);

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "json-util.h"
+
+char *json_path_key(const char *parent, const char *key) {
+        char *s;
+
+        if (!parent || !parent[0])
+                return strdup(key);
+        if (asprintf(&s, "%s.%s", parent, key) < 0)
+                return NULL;
+        return s;
+}
+
+char *json_path_index(const char *parent, size_t i) {
+        char *s;
+
+        if (asprintf(&s, "%s[%zu]", parent ?: "", i) < 0)
+                return NULL;
+        return s;
+}
+
+const char *json_type_name(json_type t) {
+        switch (t) {
+        case json_type_null:    return "null";
+        case json_type_boolean: return "a boolean";
+        case json_type_double:  return "a number with a fraction";
+        case json_type_int:     return "an integer";
+        case json_type_object:  return "an object";
+        case json_type_array:   return "an array";
+        case json_type_string:  return "a string";
+        }
+        return "an unknown type";
+}
+
+bool json_expect_object(json_object *o, const char *path, Diag *d) {
+        if (json_object_is_type(o, json_type_object))
+                return true;
+        diag_error(d, path, "expected an object, got %s", json_type_name(json_object_get_type(o)));
+        return false;
+}
+
+static bool strv_contains(const char *const *l, const char *s) {
+        for (; l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
+static char *strv_join(const char *const *l) {
+        size_t n = 1;
+        char *s, *p;
+
+        for (const char *const *i = l; *i; i++)
+                n += strlen(*i) + 2;
+        s = p = malloc(n);
+        if (!s)
+                return NULL;
+        *p = 0;
+        for (const char *const *i = l; *i; i++)
+                p = stpcpy(stpcpy(p, i == l ? "" : ", "), *i);
+        return s;
+}
+
+size_t json_check_keys(json_object *o, const char *path, const char *const *allowed, Diag *d) {
+        size_t n = 0;
+
+        json_object_object_foreach(o, key, val) {
+                _cleanup_(freep) char *p = NULL, *list = NULL;
+
+                (void) val;
+                if (strv_contains(allowed, key))
+                        continue;
+                p = json_path_key(path, key);
+                list = strv_join(allowed);
+                diag_error(d, p ?: key, "unknown key, expected one of: %s", list ?: "?");
+                n++;
+        }
+        return n;
+}
+
+/* Looks up key; returns 1 with *ret set, or 0 if absent (recording an
+ * error when required). */
+static int lookup(json_object *o, const char *path, const char *key, bool required,
+                  json_object **ret, char **ret_path, Diag *d) {
+        _cleanup_(freep) char *p = json_path_key(path, key);
+
+        if (!p)
+                return -ENOMEM;
+        if (!json_object_object_get_ex(o, key, ret)) {
+                if (required)
+                        diag_error(d, p, "required field is missing");
+                return 0;
+        }
+        *ret_path = TAKE_PTR(p);
+        return 1;
+}
+
+static int wrong_type(const char *p, const char *expected, json_object *v, Diag *d) {
+        diag_error(d, p, "expected %s, got %s", expected, json_type_name(json_object_get_type(v)));
+        return -EINVAL;
+}
+
+int json_get_string(json_object *o, const char *path, const char *key, bool required,
+                    const char **ret, Diag *d) {
+        _cleanup_(freep) char *p = NULL;
+        json_object *v;
+        int r;
+
+        r = lookup(o, path, key, required, &v, &p, d);
+        if (r <= 0)
+                return r;
+        if (!json_object_is_type(v, json_type_string))
+                return wrong_type(p, "a string", v, d);
+        *ret = json_object_get_string(v);
+        return 1;
+}
+
+int json_get_bool(json_object *o, const char *path, const char *key, bool *ret, Diag *d) {
+        _cleanup_(freep) char *p = NULL;
+        json_object *v;
+        int r;
+
+        r = lookup(o, path, key, false, &v, &p, d);
+        if (r <= 0)
+                return r;
+        if (!json_object_is_type(v, json_type_boolean))
+                return wrong_type(p, "true or false", v, d);
+        *ret = json_object_get_boolean(v);
+        return 1;
+}
+
+int json_get_int(json_object *o, const char *path, const char *key, bool required,
+                 int64_t min, int64_t max, int64_t *ret, Diag *d) {
+        _cleanup_(freep) char *p = NULL;
+        json_object *v;
+        int64_t i;
+        int r;
+
+        r = lookup(o, path, key, required, &v, &p, d);
+        if (r <= 0)
+                return r;
+        if (!json_object_is_type(v, json_type_int))
+                return wrong_type(p, "an integer", v, d);
+        i = json_object_get_int64(v);
+        if (i < min || i > max) {
+                diag_error(d, p, "%" PRId64 " is out of range, expected %" PRId64 "..%" PRId64, i, min, max);
+                return -EINVAL;
+        }
+        *ret = i;
+        return 1;
+}
+
+int json_get_enum(json_object *o, const char *path, const char *key,
+                  const char *const *values, int *ret, Diag *d) {
+        _cleanup_(freep) char *p = NULL, *list = NULL;
+        json_object *v;
+        const char *s;
+        int r;
+
+        r = lookup(o, path, key, false, &v, &p, d);
+        if (r <= 0)
+                return r;
+        if (!json_object_is_type(v, json_type_string))
+                return wrong_type(p, "a string", v, d);
+        s = json_object_get_string(v);
+        for (int i = 0; values[i]; i++)
+                if (streq(values[i], s)) {
+                        *ret = i;
+                        return 1;
+                }
+        list = strv_join(values);
+        diag_error(d, p, "\"%s\" is not valid, expected one of: %s", s, list ?: "?");
+        return -EINVAL;
+}
+
+int json_get_array(json_object *o, const char *path, const char *key, bool required,
+                   json_object **ret, Diag *d) {
+        _cleanup_(freep) char *p = NULL;
+        json_object *v;
+        int r;
+
+        r = lookup(o, path, key, required, &v, &p, d);
+        if (r <= 0)
+                return r;
+        if (!json_object_is_type(v, json_type_array))
+                return wrong_type(p, "an array", v, d);
+        *ret = v;
+        return 1;
+}
+
+int json_get_string_map(json_object *o, const char *path, const char *key,
+                        const char *reserved_prefix, json_object **ret, Diag *d) {
+        _cleanup_(freep) char *p = NULL;
+        json_object *v;
+        int r, bad = 0;
+
+        r = lookup(o, path, key, false, &v, &p, d);
+        if (r <= 0)
+                return r;
+        if (!json_object_is_type(v, json_type_object))
+                return wrong_type(p, "an object of strings", v, d);
+
+        json_object_object_foreach(v, k, val) {
+                _cleanup_(freep) char *kp = json_path_key(p, k);
+
+                if (!json_object_is_type(val, json_type_string)) {
+                        wrong_type(kp ?: p, "a string", val, d);
+                        bad = 1;
+                } else if (reserved_prefix && startswith(k, reserved_prefix)) {
+                        diag_error(d, kp ?: p, "keys starting with \"%s\" are reserved for ownership tags",
+                                   reserved_prefix);
+                        bad = 1;
+                }
+        }
+        if (bad)
+                return -EINVAL;
+        *ret = v;
+        return 1;
+}
+
+static void offset_to_line_col(const char *buf, size_t offset, unsigned *line, unsigned *col) {
+        *line = 1;
+        *col = 1;
+        for (size_t i = 0; i < offset && buf[i]; i++) {
+                if (buf[i] == '\n') {
+                        (*line)++;
+                        *col = 1;
+                } else
+                        (*col)++;
+        }
+}
+
+int json_parse_located(const char *buf, size_t len, const char *origin, json_object **ret, Diag *d) {
+        json_tokener *tok;
+        json_object *o;
+        enum json_tokener_error e;
+        size_t off;
+        unsigned line, col;
+
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+
+        o = json_tokener_parse_ex(tok, buf, (int) len);
+        e = json_tokener_get_error(tok);
+        off = tok->char_offset;
+        if (!o && e == json_tokener_continue)
+                e = json_tokener_error_parse_eof;
+
+        /* Only whitespace may follow the document. */
+        if (o && e == json_tokener_success)
+                for (; off < len; off++)
+                        if (!strchr(" \t\r\n", buf[off])) {
+                                json_object_put(o);
+                                o = NULL;
+                                e = json_tokener_error_parse_unexpected;
+                                break;
+                        }
+        json_tokener_free(tok);
+
+        if (!o) {
+                const char *msg = e == json_tokener_success ? "trailing characters after the document" :
+                                  json_tokener_error_desc(e);
+                char pos[64];
+
+                offset_to_line_col(buf, MIN(off, len), &line, &col);
+                snprintf(pos, sizeof pos, "%u:%u", line, col);
+                diag_error(d, "", "%s:%s: invalid JSON: %s", origin, pos,
+                           off >= len ? "unexpected end of input" : msg);
+                return -EBADMSG;
+        }
+
+        *ret = o;
+        return 0;
+}
+
+int read_full_file(const char *path, char **ret, size_t *ret_len) {
+        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(freep) char *buf = NULL;
+        size_t n = 0, allocated = 0;
+        int r;
+
+        if (streq(path, "-"))
+                fd = dup(STDIN_FILENO);
+        else
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+
+        for (;;) {
+                ssize_t k;
+
+                r = greedy_realloc((void **) &buf, &allocated, n + 4096, 1);
+                if (r < 0)
+                        return r;
+                k = read(fd, buf + n, allocated - n - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        if (!buf && !(buf = calloc(1, 1)))
+                return -ENOMEM;
+        buf[n] = 0;
+
+        *ret = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = n;
+        return 0;
+}
+
+int json_copy(json_object *src, json_object **ret) {
+        json_object *c = NULL;
+
+        if (json_object_deep_copy(src, &c, NULL) < 0)
+                return -ENOMEM;
+        *ret = c;
+        return 0;
+}
+
+char *json_to_string_pretty(json_object *o) {
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                          JSON_C_TO_STRING_SPACED |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE);
+        return strdup_or_null(s);
+}

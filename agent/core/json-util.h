@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* json-c helpers: JSON paths for diagnostics, strict typed field access
+ * that records a path-precise error for every problem, and parsing with
+ * line/column positions. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "diag.h"
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+
+/* "parent.key" ("key" when parent is empty) and "parent[i]". */
+char *json_path_key(const char *parent, const char *key);
+char *json_path_index(const char *parent, size_t i);
+
+const char *json_type_name(json_type t) _pure_;
+
+/* Records "path: expected an object, got <type>" unless o is an object. */
+bool json_expect_object(json_object *o, const char *path, Diag *d);
+/* Records an error for each key of o that is not in the NULL-terminated
+ * list allowed. Returns the number of unknown keys. */
+size_t json_check_keys(json_object *o, const char *path, const char *const *allowed, Diag *d);
+
+/* Field accessors. Each looks up key in the object o found at path and
+ * returns 1 when the field is present and valid (and sets *ret), 0 when it
+ * is absent (an error is recorded only if it is required), or -EINVAL when
+ * it is present but invalid (the error is recorded). */
+int json_get_string(json_object *o, const char *path, const char *key, bool required,
+                    const char **ret, Diag *d);
+int json_get_bool(json_object *o, const char *path, const char *key, bool *ret, Diag *d);
+int json_get_int(json_object *o, const char *path, const char *key, bool required,
+                 int64_t min, int64_t max, int64_t *ret, Diag *d);
+/* values: NULL-terminated list; *ret is the index of the match. */
+int json_get_enum(json_object *o, const char *path, const char *key,
+                  const char *const *values, int *ret, Diag *d);
+int json_get_array(json_object *o, const char *path, const char *key, bool required,
+                   json_object **ret, Diag *d);
+/* An object whose values are all strings. Keys starting with
+ * reserved_prefix (if not NULL) are rejected. *ret is borrowed. */
+int json_get_string_map(json_object *o, const char *path, const char *key,
+                        const char *reserved_prefix, json_object **ret, Diag *d);
+
+/* Parses buf. On a syntax error returns -EBADMSG and records
+ * "origin:line:col: message" in d. */
+int json_parse_located(const char *buf, size_t len, const char *origin, json_object **ret, Diag *d);
+
+/* Reads a whole file ("-" = standard input) into a NUL-terminated buffer. */
+int read_full_file(const char *path, char **ret, size_t *ret_len);
+
+/* Deep copy (json_object_deep_copy with error mapping). */
+int json_copy(json_object *src, json_object **ret);
+
+/* Pretty, stable string (caller frees). */
+char *json_to_string_pretty(json_object *o);

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Small, dependency-free helpers shared by every module: cleanup
+ * attributes, ownership transfer and a few arithmetic conveniences. */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((__cleanup__(f)))
+#define _unused_ __attribute__((__unused__))
+#define _printf_(a, b) __attribute__((__format__(printf, a, b)))
+#define _warn_unused_result_ __attribute__((__warn_unused_result__))
+#define _pure_ __attribute__((__pure__))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Hand ownership of a pointer to the caller: returns it and clears the
+ * variable so its _cleanup_ handler does nothing. */
+#define TAKE_PTR(p)                        \
+        ({                                 \
+                typeof(p) _p_ = (p);       \
+                (p) = NULL;                \
+                _p_;                       \
+        })
+
+#define TAKE_FD(fd)                        \
+        ({                                 \
+                int _fd_ = (fd);           \
+                (fd) = -EBADF;             \
+                _fd_;                      \
+        })
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+
+static inline void closep(int *fd) {
+        if (*fd >= 0) {
+                int saved = errno;
+                (void) close(*fd);
+                errno = saved;
+        }
+}
+
+/* Declares fnp(type *p) that calls fn(*p) when *p is set. */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, fn)     \
+        static inline void fn##p(type *p) {       \
+                if (*p)                           \
+                        (void) fn(*p);            \
+        }
+
+static inline bool streq(const char *a, const char *b) {
+        return strcmp(a, b) == 0;
+}
+
+static inline bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return streq(a, b);
+}
+
+static inline bool startswith(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static inline const char *strna(const char *s) {
+        return s ?: "n/a";
+}
+
+/* Returns -errno from the current errno, never 0 (falls back to -EIO). */
+static inline int negative_errno(void) {
+        return errno > 0 ? -errno : -EIO;
+}
+
+/* Keep the first error: used in teardown paths that must run every step. */
+#define RET_GATHER(ret, r)                            \
+        ({                                            \
+                int _r_ = (r);                        \
+                if ((ret) >= 0 && _r_ < 0)            \
+                        (ret) = _r_;                  \
+                (ret);                                \
+        })
+
+char *strdup_or_null(const char *s);
+/* Grow *array (element size elsize) so it holds at least need elements. */
+int greedy_realloc(void **array, size_t *allocated, size_t need, size_t elsize);

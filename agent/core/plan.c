@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "plan.h"
+
+static const char *const action_kind_table[_ACTION_KIND_MAX] = {
+        [ACTION_CREATE] = "create",
+        [ACTION_MODIFY] = "modify",
+        [ACTION_REPLUG] = "replug",
+        [ACTION_RECREATE] = "recreate",
+        [ACTION_DELETE] = "delete",
+};
+
+static const char *const impact_table[_IMPACT_MAX] = {
+        [IMPACT_NONE] = "no traffic impact",
+        [IMPACT_PORT_FLAP] = "port flap",
+        [IMPACT_PORT_REMOVED] = "port removed",
+        [IMPACT_BRIDGE_OUTAGE] = "bridge outage",
+        [IMPACT_FLOW_CHANGE] = "forwarding change",
+        [IMPACT_CONTAINER_RESTART] = "container restart",
+        [IMPACT_CONTAINER_LOSS] = "container destroyed",
+};
+
+const char *action_kind_to_string(ActionKind k) {
+        return k >= 0 && k < _ACTION_KIND_MAX ? action_kind_table[k] : NULL;
+}
+
+const char *impact_to_string(Impact i) {
+        return i >= 0 && i < _IMPACT_MAX ? impact_table[i] : NULL;
+}
+
+void plan_done(Plan *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n_actions; i++) {
+                free(p->actions[i].path);
+                free(p->actions[i].detail);
+        }
+        free(p->actions);
+        *p = (Plan) {};
+}
+
+int plan_add(Plan *p, const char *plugin, ActionKind kind, Impact impact,
+             const char *path, const char *detail_fmt, ...) {
+        _cleanup_(freep) char *path_copy = NULL, *detail = NULL;
+        va_list ap;
+        int r;
+
+        path_copy = strdup(path);
+        if (!path_copy)
+                return -ENOMEM;
+
+        va_start(ap, detail_fmt);
+        r = vasprintf(&detail, detail_fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+
+        r = greedy_realloc((void **) &p->actions, &p->allocated, p->n_actions + 1, sizeof(PlanAction));
+        if (r < 0)
+                return r;
+
+        p->actions[p->n_actions++] = (PlanAction) {
+                .plugin = plugin,
+                .kind = kind,
+                .impact = impact,
+                .path = TAKE_PTR(path_copy),
+                .detail = TAKE_PTR(detail),
+        };
+        return 0;
+}
+
+int plan_move(Plan *dst, Plan *src) {
+        int r;
+
+        r = greedy_realloc((void **) &dst->actions, &dst->allocated,
+                           dst->n_actions + src->n_actions, sizeof(PlanAction));
+        if (r < 0)
+                return r;
+        memcpy(dst->actions + dst->n_actions, src->actions, src->n_actions * sizeof(PlanAction));
+        dst->n_actions += src->n_actions;
+        free(src->actions);
+        *src = (Plan) {};
+        return 0;
+}
+
+json_object *plan_action_to_json(const PlanAction *a) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "plugin", json_object_new_string(a->plugin));
+        json_object_object_add(o, "action", json_object_new_string(action_kind_to_string(a->kind)));
+        json_object_object_add(o, "path", json_object_new_string(a->path));
+        json_object_object_add(o, "impact", json_object_new_string(impact_to_string(a->impact)));
+        json_object_object_add(o, "detail", json_object_new_string(a->detail));
+        return o;
+}
+
+json_object *plan_to_json(const Plan *p) {
+        json_object *a = json_object_new_array();
+
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < p->n_actions; i++) {
+                json_object *o = plan_action_to_json(&p->actions[i]);
+
+                if (!o || json_object_array_add(a, o) < 0) {
+                        json_object_put(o);
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+json_object *apply_counts_to_json(const ApplyCounts *c) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "ovsdb_ops", json_object_new_int64(c->ovsdb_ops));
+        json_object_object_add(o, "flow_mods", json_object_new_int64(c->flow_mods));
+        json_object_object_add(o, "commands", json_object_new_int64(c->commands));
+        return o;
+}
+
+void apply_counts_add(ApplyCounts *dst, const ApplyCounts *src) {
+        dst->ovsdb_ops += src->ovsdb_ops;
+        dst->flow_mods += src->flow_mods;
+        dst->commands += src->commands;
+}

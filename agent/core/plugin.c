@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "plugin.h"
+
+int plugin_new(const PluginVTable *vt, const PluginContext *ctx, Plugin **ret) {
+        Plugin *p;
+
+        if (vt->object_size < sizeof(Plugin))
+                return -EINVAL;
+        p = calloc(1, vt->object_size);
+        if (!p)
+                return -ENOMEM;
+        p->vtable = vt;
+        p->ctx = ctx;
+        *ret = p;
+        return 0;
+}
+
+Plugin *plugin_free(Plugin *p) {
+        if (!p)
+                return NULL;
+        if (p->vtable->done)
+                p->vtable->done(p);
+        free(p);
+        return NULL;
+}
+
+static ssize_t index_of(const PluginVTable *const *v, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(v[i]->name, name))
+                        return (ssize_t) i;
+        return -1;
+}
+
+/* Depth-first visit: mark 1 = in progress, 2 = done. */
+static int visit(const PluginVTable *const *v, size_t n, size_t i, int *mark,
+                 const PluginVTable **out, size_t *n_out) {
+        int r;
+
+        if (mark[i] == 2)
+                return 0;
+        if (mark[i] == 1)
+                return -ELOOP;
+        mark[i] = 1;
+
+        for (const char *const *a = v[i]->after; a && *a; a++) {
+                ssize_t j = index_of(v, n, *a);
+
+                if (j < 0)
+                        continue; /* optional dependency not built in */
+                r = visit(v, n, (size_t) j, mark, out, n_out);
+                if (r < 0)
+                        return r;
+        }
+
+        mark[i] = 2;
+        out[(*n_out)++] = v[i];
+        return 0;
+}
+
+int plugin_registry_init(PluginRegistry *reg, const PluginVTable *const *vtables, size_t n) {
+        _cleanup_(freep) int *mark = NULL;
+        _cleanup_(freep) const PluginVTable **out = NULL;
+        size_t n_out = 0;
+        int r;
+
+        mark = calloc(n + 1, sizeof(int));
+        out = calloc(n + 1, sizeof(PluginVTable *));
+        if (!mark || !out)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n; i++) {
+                if (index_of(vtables, i, vtables[i]->name) >= 0)
+                        return -EEXIST;
+                r = visit(vtables, n, i, mark, out, &n_out);
+                if (r < 0)
+                        return r;
+        }
+
+        reg->sorted = TAKE_PTR(out);
+        reg->n = n_out;
+        return 0;
+}
+
+void plugin_registry_done(PluginRegistry *reg) {
+        free(reg->sorted);
+        *reg = (PluginRegistry) {};
+}
+
+const PluginVTable *plugin_registry_find(const PluginRegistry *reg, const char *name) {
+        for (size_t i = 0; i < reg->n; i++)
+                if (streq(reg->sorted[i]->name, name))
+                        return reg->sorted[i];
+        return NULL;
+}
+
+char *plugin_registry_names(const PluginRegistry *reg) {
+        size_t len = 1;
+        char *s, *p;
+
+        for (size_t i = 0; i < reg->n; i++)
+                len += strlen(reg->sorted[i]->name) + 2;
+        s = p = malloc(len);
+        if (!s)
+                return NULL;
+        *p = 0;
+        for (size_t i = 0; i < reg->n; i++)
+                p = stpcpy(stpcpy(p, i ? ", " : ""), reg->sorted[i]->name);
+        return s;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Plugins own one section of the state document each. A plugin is a
+ * vtable plus an instance struct whose first member is Plugin. The driver
+ * (reconcile.c) calls, per plugin and in dependency order:
+ *
+ *   parse  -> query -> diff -> [apply -> query -> diff (must be empty) -> verify]
+ *
+ * parse and diff do no I/O. query replaces any live state read before, so
+ * the same instance can be re-queried for verification. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "diag.h"
+#include "plan.h"
+#include "state.h"
+
+/* Where a plugin finds the host's services. Plain settings; the core does
+ * not interpret them. */
+typedef struct PluginContext {
+        const char *ovsdb_address;  /* e.g. "unix:/var/run/openvswitch/db.sock" */
+        const char *ovs_rundir;     /* OVS_RUNDIR: bridge management sockets */
+        const char *state_dir;      /* persistent state (checkpoints, ledger) */
+        const char *run_dir;        /* runtime state (lock) */
+        const char *pve_dir;        /* Proxmox cluster file system, /etc/pve */
+        int timeout_ms;             /* bound for every call to a service */
+        uint64_t generation;        /* generation an apply is writing (set by the driver) */
+} PluginContext;
+
+typedef struct Plugin Plugin;
+
+typedef struct PluginVTable {
+        const char *name;               /* section key in "plugins" */
+        const char *const *after;       /* plugins applied before this one (NULL-terminated) */
+        size_t object_size;             /* size of the instance struct */
+
+        /* Validates the plugin's section (NULL when absent) and keeps the
+         * desired model. Returns 1 when there is something to manage, 0 when
+         * the plugin has nothing to do for this document, -EINVAL when
+         * errors were recorded in d. No I/O. */
+        int (*parse)(Plugin *p, const StateDoc *doc, json_object *section, Diag *d);
+        /* Reads the live state (replacing what an earlier query read). */
+        int (*query)(Plugin *p, Diag *d);
+        /* Pure: compares desired and live, appends actions to plan and
+         * warnings/notes to d. Conflicts that make the plan impossible are
+         * errors in d (and a -EINVAL return). */
+        int (*diff)(Plugin *p, Plan *plan, Diag *d);
+        /* Carries out what the last diff computed. */
+        int (*apply)(Plugin *p, ApplyCounts *counts, Diag *d);
+        /* Optional health check after a converged re-query (errors in d). */
+        int (*verify)(Plugin *p, Diag *d);
+        /* The live state op-dbus owns, as this plugin's section of a state
+         * document: applying it reproduces the current host. */
+        int (*live_to_json)(Plugin *p, json_object **ret);
+        /* Frees the instance's contents (not the instance). */
+        void (*done)(Plugin *p);
+} PluginVTable;
+
+struct Plugin {
+        const PluginVTable *vtable;
+        const PluginContext *ctx;
+};
+
+/* Allocates an instance of vt. */
+int plugin_new(const PluginVTable *vt, const PluginContext *ctx, Plugin **ret);
+Plugin *plugin_free(Plugin *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Plugin *, plugin_free);
+
+/* The set of plugins compiled into a program, in dependency order. */
+typedef struct PluginRegistry {
+        const PluginVTable **sorted;
+        size_t n;
+} PluginRegistry;
+
+/* Orders vtables so every plugin comes after those it names in "after"
+ * (ties keep the given order; names of plugins not built in are ignored).
+ * Fails with -ELOOP on a cycle and -EEXIST on a duplicate name. */
+int plugin_registry_init(PluginRegistry *reg, const PluginVTable *const *vtables, size_t n);
+void plugin_registry_done(PluginRegistry *reg);
+const PluginVTable *plugin_registry_find(const PluginRegistry *reg, const char *name);
+/* "net, openflow, ..." (caller frees). */
+char *plugin_registry_names(const PluginRegistry *reg);

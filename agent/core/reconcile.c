@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "checkpoint.h"
+#include "fileio.h"
+#include "json-util.h"
+#include "log.h"
+#include "reconcile.h"
+
+#define LOCK_TIMEOUT_MS_DEFAULT (30 * 1000)
+
+/* One instance per registered plugin, in dependency order, for one
+ * document. Plugins filtered out by "only" have no instance. */
+typedef struct Session {
+        Plugin **plugins;
+        bool *active;
+        size_t n;
+} Session;
+
+static void session_done(Session *s) {
+        for (size_t i = 0; i < s->n; i++)
+                plugin_free(s->plugins[i]);
+        free(s->plugins);
+        free(s->active);
+        *s = (Session) {};
+}
+
+static const char *const status_table[_RECONCILE_STATUS_MAX] = {
+        [RECONCILE_OK] = "ok",
+        [RECONCILE_INVALID] = "invalid",
+        [RECONCILE_BUSY] = "busy",
+        [RECONCILE_UNAVAILABLE] = "unavailable",
+        [RECONCILE_FAILED] = "failed",
+        [RECONCILE_ROLLBACK_FAILED] = "rollback-failed",
+        [RECONCILE_DRIFT] = "drift",
+};
+
+const char *reconcile_status_to_string(ReconcileStatus s) {
+        return s >= 0 && s < _RECONCILE_STATUS_MAX ? status_table[s] : NULL;
+}
+
+void reconciler_init(Reconciler *rc, const PluginContext *ctx) {
+        *rc = (Reconciler) {
+                .ctx = *ctx,
+                .keep_checkpoints = CHECKPOINTS_KEEP_DEFAULT,
+                .lock_timeout_ms = LOCK_TIMEOUT_MS_DEFAULT,
+        };
+}
+
+void reconciler_done(Reconciler *rc) {
+        plugin_registry_done(&rc->registry);
+}
+
+int reconciler_register(Reconciler *rc, const PluginVTable *const *vtables, size_t n) {
+        plugin_registry_done(&rc->registry);
+        return plugin_registry_init(&rc->registry, vtables, n);
+}
+
+void reconcile_result_done(ReconcileResult *res) {
+        plan_done(&res->plan);
+        plan_done(&res->rollback_plan);
+        diag_done(&res->diag);
+        *res = (ReconcileResult) {};
+}
+
+static int fail(ReconcileResult *res, ReconcileStatus status, int error) {
+        res->status = status;
+        if (res->error == 0)
+                res->error = error < 0 ? error : -EINVAL;
+        return res->error;
+}
+
+static bool name_selected(char **only, const char *name) {
+        if (!only)
+                return true;
+        for (char **o = only; *o; o++)
+                if (streq(*o, name))
+                        return true;
+        return false;
+}
+
+/* Reports plugin sections no registered plugin owns, and --plugin names
+ * that are unknown. */
+static int check_sections(Reconciler *rc, const StateDoc *doc, char **only, Diag *d) {
+        _cleanup_(freep) char *names = plugin_registry_names(&rc->registry);
+        int ret = 0;
+
+        json_object_object_foreach(state_doc_plugins(doc), key, val) {
+                _cleanup_(freep) char *path = doc->bare ? strdup(key) : state_section_path(key);
+
+                (void) val;
+                if (plugin_registry_find(&rc->registry, key))
+                        continue;
+                diag_error(d, path ?: key, "unknown plugin section, expected one of: %s", strna(names));
+                ret = -EINVAL;
+        }
+
+        for (char **o = only; o && *o; o++)
+                if (!plugin_registry_find(&rc->registry, *o)) {
+                        diag_error(d, "", "unknown plugin \"%s\", expected one of: %s", *o, strna(names));
+                        ret = -EINVAL;
+                }
+        return ret;
+}
+
+static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, Session *s, Diag *d) {
+        int r, ret;
+
+        ret = check_sections(rc, doc, only, d);
+
+        s->n = rc->registry.n;
+        s->plugins = calloc(s->n + 1, sizeof(Plugin *));
+        s->active = calloc(s->n + 1, sizeof(bool));
+        if (!s->plugins || !s->active)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < s->n; i++) {
+                const PluginVTable *vt = rc->registry.sorted[i];
+
+                if (!name_selected(only, vt->name))
+                        continue;
+                r = plugin_new(vt, &rc->ctx, &s->plugins[i]);
+                if (r < 0)
+                        return r;
+                r = vt->parse(s->plugins[i], doc, state_doc_section(doc, vt->name), d);
+                if (r < 0)
+                        RET_GATHER(ret, r);
+                s->active[i] = r > 0;
+        }
+        return ret;
+}
+
+static int session_query(Session *s, Diag *d) {
+        for (size_t i = 0; i < s->n; i++) {
+                Plugin *p = s->plugins[i];
+                int r;
+
+                if (!s->active[i])
+                        continue;
+                r = p->vtable->query(p, d);
+                if (r < 0) {
+                        diag_error(d, "", "%s: cannot read the live state: %s", p->vtable->name, strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static int session_diff(Session *s, Plan *plan, Diag *d) {
+        int ret = 0;
+
+        for (size_t i = 0; i < s->n; i++)
+                if (s->active[i])
+                        RET_GATHER(ret, s->plugins[i]->vtable->diff(s->plugins[i], plan, d));
+        return ret;
+}
+
+static int session_apply(Session *s, ApplyCounts *counts, Diag *d) {
+        const char *fault = getenv("OPDBUS_FAULT_INJECT");
+
+        for (size_t i = 0; i < s->n; i++) {
+                Plugin *p = s->plugins[i];
+                int r;
+
+                if (!s->active[i])
+                        continue;
+                r = p->vtable->apply(p, counts, d);
+                if (r < 0) {
+                        diag_error(d, "", "%s: apply failed: %s", p->vtable->name, strerror(-r));
+                        return r;
+                }
+                /* Test aid: fail after a plugin has written its changes. */
+                if (fault && streq(fault, p->vtable->name)) {
+                        diag_error(d, "", "%s: fault injected after apply (OPDBUS_FAULT_INJECT)", p->vtable->name);
+                        return -EIO;
+                }
+        }
+        return 0;
+}
+
+/* Re-reads the live state: the plan must now be empty and every plugin's
+ * health check must pass. */
+static int session_verify(Session *s, Diag *d) {
+        _cleanup_(plan_done) Plan again = {};
+        int r;
+
+        r = session_query(s, d);
+        if (r < 0)
+                return r;
+        r = session_diff(s, &again, d);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < again.n_actions; i++)
+                diag_error(d, again.actions[i].path, "verification failed: still needs %s (%s)",
+                           action_kind_to_string(again.actions[i].kind), again.actions[i].detail);
+        if (again.n_actions > 0)
+                return -EIO;
+
+        for (size_t i = 0; i < s->n; i++) {
+                Plugin *p = s->plugins[i];
+
+                if (!s->active[i] || !p->vtable->verify)
+                        continue;
+                r = p->vtable->verify(p, d);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The owned live state of every active plugin, as a document. */
+static int session_snapshot(Session *s, StateDoc **ret) {
+        _cleanup_(state_doc_freep) StateDoc *doc = NULL;
+        int r;
+
+        r = state_doc_new_empty("snapshot", &doc);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < s->n; i++) {
+                Plugin *p = s->plugins[i];
+                json_object *section = NULL;
+
+                if (!s->active[i])
+                        continue;
+                r = p->vtable->live_to_json(p, &section);
+                if (r < 0)
+                        return r;
+                if (!section)
+                        continue;
+                r = state_doc_set_section(doc, p->vtable->name, section);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(doc);
+        return 0;
+}
+
+static int take_lock(Reconciler *rc, int *ret_fd, ReconcileResult *res) {
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        r = mkdir_p(rc->ctx.run_dir, 0755);
+        if (r < 0) {
+                diag_error(&res->diag, "", "cannot create run directory %s: %s", rc->ctx.run_dir, strerror(-r));
+                return fail(res, RECONCILE_UNAVAILABLE, r);
+        }
+        if (asprintf(&path, "%s/apply.lock", rc->ctx.run_dir) < 0)
+                return fail(res, RECONCILE_UNAVAILABLE, -ENOMEM);
+
+        r = lock_file_acquire(path, rc->lock_timeout_ms, ret_fd);
+        if (r == -EBUSY) {
+                diag_error(&res->diag, "", "another apply is running (%s is locked); gave up after %d ms",
+                           path, rc->lock_timeout_ms);
+                return fail(res, RECONCILE_BUSY, r);
+        }
+        if (r < 0) {
+                diag_error(&res->diag, "", "cannot lock %s: %s", path, strerror(-r));
+                return fail(res, RECONCILE_UNAVAILABLE, r);
+        }
+        return 0;
+}
+
+/* Validate, optionally lock, query and diff into res->plan. */
+static int session_prepare(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o,
+                           bool lock, Session *s, int *lock_fd, ReconcileResult *res) {
+        int r;
+
+        r = session_parse(rc, doc, o->only, s, &res->diag);
+        if (r < 0)
+                return fail(res, RECONCILE_INVALID, r);
+
+        if (lock) {
+                r = take_lock(rc, lock_fd, res);
+                if (r < 0)
+                        return r;
+        }
+
+        r = session_query(s, &res->diag);
+        if (r < 0)
+                return fail(res, RECONCILE_UNAVAILABLE, r);
+
+        r = session_diff(s, &res->plan, &res->diag);
+        if (r < 0)
+                return fail(res, RECONCILE_INVALID, r);
+        return 0;
+}
+
+int reconcile_validate(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res) {
+        _cleanup_(session_done) Session s = {};
+        int r;
+
+        r = session_parse(rc, doc, o->only, &s, &res->diag);
+        if (r < 0)
+                return fail(res, RECONCILE_INVALID, r);
+        res->status = RECONCILE_OK;
+        return 0;
+}
+
+int reconcile_plan(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res) {
+        _cleanup_(session_done) Session s = {};
+        int r;
+
+        res->dry_run = true;
+        r = session_prepare(rc, doc, o, false, &s, NULL, res);
+        if (r < 0)
+                return r;
+        (void) checkpoint_latest(rc->ctx.state_dir, &res->generation);
+        res->status = RECONCILE_OK;
+        return 0;
+}
+
+int reconcile_verify(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res) {
+        _cleanup_(session_done) Session s = {};
+        int r;
+
+        r = session_prepare(rc, doc, o, false, &s, NULL, res);
+        if (r < 0)
+                return r;
+        (void) checkpoint_latest(rc->ctx.state_dir, &res->generation);
+
+        for (size_t i = 0; i < res->plan.n_actions; i++)
+                diag_error(&res->diag, res->plan.actions[i].path, "differs: needs %s (%s)",
+                           action_kind_to_string(res->plan.actions[i].kind), res->plan.actions[i].detail);
+        if (res->plan.n_actions > 0)
+                return fail(res, RECONCILE_DRIFT, -EIO);
+
+        for (size_t i = 0; i < s.n; i++) {
+                Plugin *p = s.plugins[i];
+
+                if (!s.active[i] || !p->vtable->verify)
+                        continue;
+                r = p->vtable->verify(p, &res->diag);
+                if (r < 0)
+                        return fail(res, RECONCILE_DRIFT, r);
+        }
+        res->status = RECONCILE_OK;
+        return 0;
+}
+
+/* Restores the snapshot taken before the apply. */
+static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int cause, ReconcileResult *res) {
+        _cleanup_(session_done) Session s = {};
+        _cleanup_(diag_done) Diag d = {};
+        int r;
+
+        res->rolled_back = true;
+        log_warning("Apply failed (%s); rolling back to the state before the apply.", strerror(-cause));
+
+        r = session_parse(rc, snapshot, NULL, &s, &d);
+        if (r >= 0)
+                r = session_query(&s, &d);
+        if (r >= 0)
+                r = session_diff(&s, &res->rollback_plan, &d);
+        if (r >= 0)
+                r = session_apply(&s, &res->counts, &d);
+        if (r >= 0)
+                r = session_verify(&s, &d);
+
+        for (size_t i = 0; i < d.n_entries; i++) {
+                _cleanup_(freep) char *msg = strdup(d.entries[i].message);
+
+                diag_add(&res->diag, d.entries[i].level, d.entries[i].path, "rollback: %s", strna(msg));
+        }
+        if (r < 0) {
+                diag_error(&res->diag, "", "rollback failed: %s; the host may be partially changed", strerror(-r));
+                return fail(res, RECONCILE_ROLLBACK_FAILED, cause);
+        }
+        return fail(res, RECONCILE_FAILED, cause);
+}
+
+/* The document to store: with a plugin filter, the newest checkpoint with
+ * the applied sections replaced. */
+static int merged_document(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o,
+                           uint64_t latest, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *base = NULL;
+        json_object *plugins;
+        int r;
+
+        if (!o->only || latest == 0 || checkpoint_load(rc->ctx.state_dir, latest, &base) < 0)
+                return json_copy(doc->root, ret);
+
+        if (!json_object_object_get_ex(base, "plugins", &plugins))
+                return json_copy(doc->root, ret);
+        for (char **n = o->only; *n; n++) {
+                json_object *section = state_doc_section(doc, *n), *copy = NULL;
+
+                if (!section) {
+                        json_object_object_del(plugins, *n);
+                        continue;
+                }
+                r = json_copy(section, &copy);
+                if (r < 0)
+                        return r;
+                json_object_object_add(plugins, *n, copy);
+        }
+        *ret = TAKE_PTR(base);
+        return 0;
+}
+
+/* Stores the verified document as a new generation, unless it equals the
+ * newest checkpoint and nothing changed. */
+static void record_checkpoint(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o,
+                              ReconcileResult *res) {
+        _cleanup_(json_object_putp) json_object *merged = NULL, *latest_state = NULL;
+        uint64_t latest = 0;
+        int r;
+
+        (void) checkpoint_latest(rc->ctx.state_dir, &latest);
+        res->generation = latest;
+
+        r = merged_document(rc, doc, o, latest, &merged);
+        if (r < 0)
+                goto warn;
+
+        if (!res->changed && latest > 0 &&
+            checkpoint_load(rc->ctx.state_dir, latest, &latest_state) >= 0 &&
+            json_object_equal(latest_state, merged))
+                return;
+
+        r = checkpoint_save(rc->ctx.state_dir, latest + 1, merged, rc->keep_checkpoints);
+        if (r < 0)
+                goto warn;
+        res->generation = latest + 1;
+        return;
+warn:
+        diag_warning(&res->diag, "", "the apply succeeded but its checkpoint could not be stored in %s: %s",
+                     rc->ctx.state_dir, strerror(-r));
+}
+
+int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res) {
+        _cleanup_(session_done) Session s = {};
+        _cleanup_(closep) int lock_fd = -EBADF;
+        _cleanup_(state_doc_freep) StateDoc *snapshot = NULL;
+        int r;
+
+        if (o->dry_run)
+                return reconcile_plan(rc, doc, o, res);
+
+        r = session_prepare(rc, doc, o, true, &s, &lock_fd, res);
+        if (r < 0)
+                return r;
+
+        if (res->plan.n_actions > 0) {
+                r = session_snapshot(&s, &snapshot);
+                if (r < 0) {
+                        diag_error(&res->diag, "", "cannot snapshot the live state: %s", strerror(-r));
+                        return fail(res, RECONCILE_UNAVAILABLE, r);
+                }
+
+                uint64_t latest = 0;
+
+                (void) checkpoint_latest(rc->ctx.state_dir, &latest);
+                rc->ctx.generation = latest + 1;
+                res->changed = true;
+                r = session_apply(&s, &res->counts, &res->diag);
+                if (r >= 0)
+                        r = session_verify(&s, &res->diag);
+                if (r < 0)
+                        return rollback_to_snapshot(rc, snapshot, r, res);
+        }
+
+        if (o->record)
+                record_checkpoint(rc, doc, o, res);
+        else
+                (void) checkpoint_latest(rc->ctx.state_dir, &res->generation);
+        res->status = RECONCILE_OK;
+        return 0;
+}
+
+int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res) {
+        _cleanup_(json_object_putp) json_object *state = NULL;
+        _cleanup_(state_doc_freep) StateDoc *doc = NULL;
+        CheckpointInfo *list = NULL;
+        ReconcileOptions o = { .record = true };
+        size_t n = 0;
+        char origin[64];
+        int r;
+
+        r = checkpoint_list(rc->ctx.state_dir, &list, &n);
+        if (r < 0) {
+                diag_error(&res->diag, "", "cannot list checkpoints in %s: %s", rc->ctx.state_dir, strerror(-r));
+                return fail(res, RECONCILE_UNAVAILABLE, r);
+        }
+        if (to == 0 && n >= 2)
+                to = list[n - 2].generation;
+        checkpoint_info_array_free(list, n);
+        if (to == 0) {
+                diag_error(&res->diag, "", "there is no earlier checkpoint to roll back to (%zu stored)", n);
+                return fail(res, RECONCILE_INVALID, -ENOENT);
+        }
+
+        r = checkpoint_load(rc->ctx.state_dir, to, &state);
+        if (r < 0) {
+                diag_error(&res->diag, "", "checkpoint %" PRIu64 " cannot be loaded: %s", to, strerror(-r));
+                return fail(res, RECONCILE_INVALID, r);
+        }
+        snprintf(origin, sizeof origin, "checkpoint %" PRIu64, to);
+        r = state_doc_from_json(TAKE_PTR(state), origin, &doc, &res->diag);
+        if (r < 0)
+                return fail(res, RECONCILE_INVALID, r);
+
+        diag_note(&res->diag, "", "rolling back to the state of generation %" PRIu64, to);
+        return reconcile_apply(rc, doc, &o, res);
+}
+
+int reconcile_query(Reconciler *rc, char **only, json_object **ret, Diag *d) {
+        _cleanup_(state_doc_freep) StateDoc *doc = NULL;
+        int r;
+
+        r = state_doc_new_empty("query", &doc);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < rc->registry.n; i++) {
+                const PluginVTable *vt = rc->registry.sorted[i];
+                _cleanup_(plugin_freep) Plugin *p = NULL;
+                json_object *section = NULL;
+
+                if (!name_selected(only, vt->name))
+                        continue;
+                r = plugin_new(vt, &rc->ctx, &p);
+                if (r < 0)
+                        return r;
+                r = vt->query(p, d);
+                if (r < 0) {
+                        diag_error(d, "", "%s: cannot read the live state: %s", vt->name, strerror(-r));
+                        return r;
+                }
+                r = vt->live_to_json(p, &section);
+                if (r < 0)
+                        return r;
+                if (!section)
+                        continue; /* nothing of this plugin's on the host */
+                r = state_doc_set_section(doc, vt->name, section);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = json_object_get(doc->root);
+        return 0;
+}
+
+json_object *reconcile_result_to_json(const ReconcileResult *res) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "ok", json_object_new_boolean(res->status == RECONCILE_OK));
+        json_object_object_add(o, "status", json_object_new_string(reconcile_status_to_string(res->status)));
+        json_object_object_add(o, "generation", json_object_new_int64((int64_t) res->generation));
+        json_object_object_add(o, "dry_run", json_object_new_boolean(res->dry_run));
+        json_object_object_add(o, "changed", json_object_new_boolean(res->changed));
+        json_object_object_add(o, "changes", plan_to_json(&res->plan));
+        json_object_object_add(o, "rolled_back", json_object_new_boolean(res->rolled_back));
+        json_object_object_add(o, "rollback_changes", plan_to_json(&res->rollback_plan));
+        json_object_object_add(o, "errors", diag_to_json(&res->diag, DIAG_ERROR));
+        json_object_object_add(o, "warnings", diag_to_json(&res->diag, DIAG_WARNING));
+        json_object_object_add(o, "notes", diag_to_json(&res->diag, DIAG_NOTE));
+        json_object_object_add(o, "counts", apply_counts_to_json(&res->counts));
+        return o;
+}

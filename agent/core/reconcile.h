@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The reconcile driver: validate -> lock -> query -> diff -> snapshot ->
+ * apply -> verify, in plugin dependency order, with automatic rollback to
+ * the snapshot when any step after the first write fails. Success is
+ * reported only after verification: re-query, re-diff, and the plan must be
+ * empty. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "diag.h"
+#include "plan.h"
+#include "plugin.h"
+#include "state.h"
+
+typedef enum ReconcileStatus {
+        RECONCILE_OK,              /* converged (or the plan was computed) */
+        RECONCILE_INVALID,         /* bad document or impossible plan; nothing touched */
+        RECONCILE_BUSY,            /* another apply holds the lock */
+        RECONCILE_UNAVAILABLE,     /* a service could not be reached; nothing touched */
+        RECONCILE_FAILED,          /* apply or verify failed and was rolled back */
+        RECONCILE_ROLLBACK_FAILED, /* apply failed and so did the rollback */
+        RECONCILE_DRIFT,           /* verify: the host differs from the document */
+        _RECONCILE_STATUS_MAX,
+} ReconcileStatus;
+
+typedef struct Reconciler {
+        PluginRegistry registry;
+        PluginContext ctx;
+        unsigned keep_checkpoints;  /* checkpoints kept (default 5) */
+        int lock_timeout_ms;        /* how long a second apply waits */
+} Reconciler;
+
+typedef struct ReconcileOptions {
+        bool dry_run;               /* plan only */
+        char **only;                /* NULL-terminated plugin names, NULL = all */
+        bool record;                /* store a checkpoint on success (default in apply: yes) */
+} ReconcileOptions;
+
+typedef struct ReconcileResult {
+        ReconcileStatus status;
+        int error;                  /* negative errno of the failure, 0 if none */
+        uint64_t generation;        /* generation of the verified state */
+        bool changed;               /* something was written */
+        bool rolled_back;
+        bool dry_run;
+        Plan plan;                  /* planned (dry run) or applied actions */
+        Plan rollback_plan;         /* what the rollback did */
+        Diag diag;                  /* errors, warnings, notes */
+        ApplyCounts counts;         /* everything sent, rollback included */
+} ReconcileResult;
+
+void reconciler_init(Reconciler *rc, const PluginContext *ctx);
+void reconciler_done(Reconciler *rc);
+int reconciler_register(Reconciler *rc, const PluginVTable *const *vtables, size_t n);
+
+void reconcile_result_done(ReconcileResult *res);
+const char *reconcile_status_to_string(ReconcileStatus s) _pure_;
+/* {"ok", "status", "generation", "changes", "warnings", "errors",
+ *  "rolled_back", "rollback_changes", "counts", "dry_run"} */
+json_object *reconcile_result_to_json(const ReconcileResult *res);
+
+/* Parse and validate only. */
+int reconcile_validate(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res);
+/* Validate, query and diff. */
+int reconcile_plan(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res);
+/* The full transaction (or a plan when o->dry_run). */
+int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res);
+/* Validate, query, diff and health checks; RECONCILE_DRIFT when the plan
+ * is not empty. */
+int reconcile_verify(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res);
+/* The live state op-dbus owns, as a canonical state document. */
+int reconcile_query(Reconciler *rc, char **only, json_object **ret, Diag *d);
+/* Applies checkpoint "to" (0: the one before the newest). */
+int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res);

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "json-util.h"
+#include "state.h"
+
+StateDoc *state_doc_free(StateDoc *doc) {
+        if (!doc)
+                return NULL;
+        json_object_put(doc->root);
+        free(doc->origin);
+        free(doc);
+        return NULL;
+}
+
+static int state_doc_new(json_object *root, const char *origin, bool bare, StateDoc **ret) {
+        StateDoc *doc;
+
+        doc = calloc(1, sizeof *doc);
+        if (!doc)
+                return -ENOMEM;
+        doc->origin = strdup(origin ?: "<state>");
+        if (!doc->origin) {
+                free(doc);
+                return -ENOMEM;
+        }
+        doc->root = root;
+        doc->bare = bare;
+        *ret = doc;
+        return 0;
+}
+
+int state_doc_new_empty(const char *origin, StateDoc **ret) {
+        _cleanup_(json_object_putp) json_object *root = json_object_new_object();
+        json_object *plugins = json_object_new_object();
+        int r;
+
+        if (!root || !plugins) {
+                json_object_put(plugins);
+                return -ENOMEM;
+        }
+        json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
+        json_object_object_add(root, "plugins", plugins);
+
+        r = state_doc_new(root, origin, false, ret);
+        if (r < 0)
+                return r;
+        root = NULL;
+        return 0;
+}
+
+/* Checks the canonical envelope {"version": 1, "plugins": {...}}. */
+static int check_canonical(json_object *root, Diag *d) {
+        static const char *const keys[] = { "version", "plugins", NULL };
+        json_object *plugins;
+        int64_t version;
+        int r, ok = 1;
+
+        if (json_check_keys(root, "", keys, d) > 0)
+                ok = 0;
+
+        r = json_get_int(root, "", "version", true, STATE_VERSION, STATE_VERSION, &version, d);
+        if (r <= 0)
+                ok = 0;
+
+        if (json_object_object_get_ex(root, "plugins", &plugins) &&
+            !json_expect_object(plugins, "plugins", d))
+                ok = 0;
+
+        return ok ? 0 : -EINVAL;
+}
+
+int state_doc_from_json(json_object *root, const char *origin, StateDoc **ret, Diag *d) {
+        _cleanup_(json_object_putp) json_object *owned = root;
+        json_object *canon;
+        bool bare;
+        int r;
+
+        if (!json_expect_object(root, "", d))
+                return -EINVAL;
+
+        bare = !json_object_object_get_ex(root, "version", NULL) &&
+               !json_object_object_get_ex(root, "plugins", NULL);
+
+        if (!bare) {
+                r = check_canonical(root, d);
+                if (r < 0)
+                        return r;
+                if (!json_object_object_get_ex(root, "plugins", NULL))
+                        json_object_object_add(root, "plugins", json_object_new_object());
+                r = state_doc_new(root, origin, false, ret);
+                if (r >= 0)
+                        owned = NULL;
+                return r;
+        }
+
+        /* Bare form: every top-level key is a plugin section. */
+        canon = json_object_new_object();
+        if (!canon)
+                return -ENOMEM;
+        json_object_object_add(canon, "version", json_object_new_int(STATE_VERSION));
+        json_object_object_add(canon, "plugins", json_object_get(root));
+
+        r = state_doc_new(canon, origin, true, ret);
+        if (r < 0)
+                json_object_put(canon);
+        return r;
+}
+
+int state_doc_parse(const char *buf, size_t len, const char *origin, StateDoc **ret, Diag *d) {
+        json_object *root = NULL;
+        int r;
+
+        r = json_parse_located(buf, len, origin, &root, d);
+        if (r < 0)
+                return r;
+        return state_doc_from_json(root, origin, ret, d);
+}
+
+int state_doc_load(const char *path, StateDoc **ret, Diag *d) {
+        _cleanup_(freep) char *buf = NULL;
+        const char *origin = streq(path, "-") ? "<stdin>" : path;
+        size_t len;
+        int r;
+
+        r = read_full_file(path, &buf, &len);
+        if (r < 0) {
+                diag_error(d, "", "%s: cannot read: %s", origin, strerror(-r));
+                return r;
+        }
+        return state_doc_parse(buf, len, origin, ret, d);
+}
+
+json_object *state_doc_plugins(const StateDoc *doc) {
+        json_object *p = NULL;
+
+        (void) json_object_object_get_ex(doc->root, "plugins", &p);
+        return p;
+}
+
+json_object *state_doc_section(const StateDoc *doc, const char *plugin) {
+        json_object *s = NULL;
+
+        if (!json_object_object_get_ex(state_doc_plugins(doc), plugin, &s))
+                return NULL;
+        return s;
+}
+
+int state_doc_set_section(StateDoc *doc, const char *plugin, json_object *section) {
+        json_object *plugins = state_doc_plugins(doc);
+
+        if (!section) {
+                json_object_object_del(plugins, plugin);
+                return 0;
+        }
+        return json_object_object_add(plugins, plugin, section) < 0 ? -ENOMEM : 0;
+}
+
+char *state_section_path(const char *plugin) {
+        return json_path_key("plugins", plugin);
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The desired-state document. Two spellings are accepted and both are
+ * normalised to the canonical one:
+ *   canonical: {"version": 1, "plugins": {"net": {...}, ...}}
+ *   bare:      {"net": {...}, "openflow": {...}}   (read as version 1)
+ * Plugin sections are validated by their plugins; this module checks only
+ * the envelope. */
+
+#include <json-c/json.h>
+
+#include "diag.h"
+
+#define STATE_VERSION 1
+
+typedef struct StateDoc {
+        json_object *root;   /* canonical form, owned */
+        char *origin;        /* file name, "<stdin>" or a label */
+        bool bare;           /* the input used the bare form */
+} StateDoc;
+
+StateDoc *state_doc_free(StateDoc *doc);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StateDoc *, state_doc_free);
+
+/* Parses text; syntax errors are reported as "origin:line:col". */
+int state_doc_parse(const char *buf, size_t len, const char *origin, StateDoc **ret, Diag *d);
+/* Reads path ("-" = standard input) and parses it. */
+int state_doc_load(const char *path, StateDoc **ret, Diag *d);
+/* Takes a reference to root (always consumed). */
+int state_doc_from_json(json_object *root, const char *origin, StateDoc **ret, Diag *d);
+/* An empty canonical document. */
+int state_doc_new_empty(const char *origin, StateDoc **ret);
+
+/* The "plugins" object (borrowed). */
+json_object *state_doc_plugins(const StateDoc *doc);
+/* A plugin's section, or NULL when absent (borrowed). */
+json_object *state_doc_section(const StateDoc *doc, const char *plugin);
+/* Replaces (or with section NULL removes) a plugin's section; takes a
+ * reference to section. */
+int state_doc_set_section(StateDoc *doc, const char *plugin, json_object *section);
+/* "plugins.<name>" (static buffer-free: caller frees). */
+char *state_section_path(const char *plugin);

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "macro.h"
+
+char *strdup_or_null(const char *s) {
+        return s ? strdup(s) : NULL;
+}
+
+int greedy_realloc(void **array, size_t *allocated, size_t need, size_t elsize) {
+        size_t n;
+        void *q;
+
+        if (*allocated >= need)
+                return 0;
+
+        n = MAX(need * 2, (size_t) 8);
+        if (n > SIZE_MAX / elsize)
+                return -ENOMEM;
+
+        q = realloc(*array, n * elsize);
+        if (!q)
+                return -ENOMEM;
+
+        memset((char *) q + *allocated * elsize, 0, (n - *allocated) * elsize);
+        *array = q;
+        *allocated = n;
+        return 0;
+}

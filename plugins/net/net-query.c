@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "json-util.h"
+#include "net.h"
+#include "ovsdb-client.h"
+
+static json_object *select_op(const char *table, const char *const *columns) {
+        json_object *op = json_object_new_object(), *cols = json_object_new_array();
+
+        json_object_object_add(op, "op", json_object_new_string("select"));
+        json_object_object_add(op, "table", json_object_new_string(table));
+        json_object_object_add(op, "where", json_object_new_array());
+        for (const char *const *c = columns; *c; c++)
+                json_object_array_add(cols, json_object_new_string(*c));
+        json_object_object_add(op, "columns", cols);
+        return op;
+}
+
+static json_object *column(json_object *row, const char *name) {
+        json_object *v = NULL;
+
+        (void) json_object_object_get_ex(row, name, &v);
+        return v;
+}
+
+/* An optional string column: "x" or ["set", []]. */
+static char *opt_string(json_object *row, const char *name) {
+        json_object *v = column(row, name);
+
+        if (json_object_is_type(v, json_type_string))
+                return strdup(json_object_get_string(v));
+        return NULL;
+}
+
+static int64_t opt_int(json_object *row, const char *name) {
+        json_object *v = column(row, name);
+
+        return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+}
+
+/* Splits external_ids into user keys and our ownership flag. */
+static int read_external_ids(json_object *row, json_object **user, bool *owned) {
+        _cleanup_(json_object_putp) json_object *all = ovsdb_map_to_object(column(row, "external_ids"));
+        json_object *v;
+
+        *owned = false;
+        if (!all)
+                return 0;
+        if (json_object_object_get_ex(all, NET_OWNER_KEY, &v) &&
+            streq(json_object_get_string(v), NET_OWNER_VALUE))
+                *owned = true;
+
+        json_object_object_foreach(all, k, val)
+                if (!startswith(k, NET_RESERVED_PREFIX))
+                        json_object_object_add(*user, k, json_object_get(val));
+        return 0;
+}
+
+static int replace_map(json_object **dst, json_object *value) {
+        json_object *m = ovsdb_map_to_object(value);
+
+        if (!m)
+                return 0;
+        json_object_put(*dst);
+        *dst = m;
+        return 0;
+}
+
+static json_object *find_row(json_object *rows, const char *uuid) {
+        for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                json_object *row = json_object_array_get_idx(rows, i);
+
+                if (streq_ptr(ovsdb_uuid_string(column(row, "_uuid")), uuid))
+                        return row;
+        }
+        return NULL;
+}
+
+static int read_port(NetModel *m, const char *bridge, json_object *port, json_object *ifaces) {
+        json_object *iface_set = column(port, "interfaces"), *iface, *trunks = column(port, "trunks");
+        NetPort *p;
+        int r;
+
+        r = net_model_add_port(m, &p);
+        if (r < 0)
+                return r;
+        p->name = strdup(json_object_get_string(column(port, "name")));
+        p->bridge = strdup(bridge);
+        p->uuid = strdup_or_null(ovsdb_uuid_string(column(port, "_uuid")));
+        if (!p->name || !p->bridge || !p->uuid)
+                return -ENOMEM;
+        p->tag = opt_int(port, "tag");
+        p->vlan_mode = opt_string(port, "vlan_mode");
+        read_external_ids(port, &p->external_ids, &p->owned);
+
+        p->n_trunks = ovsdb_set_length(trunks);
+        p->trunks = calloc(p->n_trunks + 1, sizeof(int64_t));
+        if (!p->trunks)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_trunks; i++)
+                p->trunks[i] = json_object_get_int64(ovsdb_set_get(trunks, i));
+
+        /* Bonds have several interfaces; op-dbus creates one per port. */
+        iface = ovsdb_set_length(iface_set) == 1 ?
+                find_row(ifaces, ovsdb_uuid_string(ovsdb_set_get(iface_set, 0))) : NULL;
+        if (!iface) {
+                p->owned = false;
+                p->type = strdup("bond");
+                return p->type ? 0 : -ENOMEM;
+        }
+        p->iface_uuid = strdup_or_null(ovsdb_uuid_string(column(iface, "_uuid")));
+        p->type = strdup(json_object_get_string(column(iface, "type")) ?: "");
+        p->mtu_request = opt_int(iface, "mtu_request");
+        p->error = opt_string(iface, "error");
+        replace_map(&p->options, column(iface, "options"));
+        if (!p->iface_uuid || !p->type)
+                return -ENOMEM;
+        return 0;
+}
+
+static int read_bridge(NetModel *m, json_object *row, json_object *ports, json_object *ifaces) {
+        json_object *port_set = column(row, "ports");
+        NetBridge *b;
+        int r;
+
+        r = net_model_add_bridge(m, &b);
+        if (r < 0)
+                return r;
+        b->name = strdup(json_object_get_string(column(row, "name")));
+        b->uuid = strdup_or_null(ovsdb_uuid_string(column(row, "_uuid")));
+        b->datapath_type = strdup(json_object_get_string(column(row, "datapath_type")) ?: "");
+        if (!b->name || !b->uuid || !b->datapath_type)
+                return -ENOMEM;
+        b->fail_mode = opt_string(row, "fail_mode");
+        b->stp_enable = json_object_get_boolean(column(row, "stp_enable"));
+        b->rstp_enable = json_object_get_boolean(column(row, "rstp_enable"));
+        replace_map(&b->other_config, column(row, "other_config"));
+        read_external_ids(row, &b->external_ids, &b->owned);
+        b->n_port_uuids = ovsdb_set_length(port_set);
+
+        for (size_t i = 0; i < b->n_port_uuids; i++) {
+                json_object *port = find_row(ports, ovsdb_uuid_string(ovsdb_set_get(port_set, i)));
+                char *bridge_name = m->bridges[m->n_bridges - 1].name;
+
+                if (!port || streq_ptr(json_object_get_string(column(port, "name")), bridge_name))
+                        continue; /* the bridge's local port */
+                r = read_port(m, bridge_name, port, ifaces);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* "auto": the kernel datapath when vswitchd offers it and the module is
+ * loaded, else the userspace one. */
+static int resolve_auto_datapath(NetPlugin *n, json_object *ovs_row) {
+        json_object *types = column(ovs_row, "datapath_types");
+        bool system = false, netdev = false;
+
+        for (size_t i = 0; i < ovsdb_set_length(types); i++) {
+                const char *t = json_object_get_string(ovsdb_set_get(types, i));
+
+                system |= streq_ptr(t, "system");
+                netdev |= streq_ptr(t, "netdev");
+        }
+        if (system && access("/sys/module/openvswitch", F_OK) < 0)
+                system = false;
+
+        free(n->auto_datapath);
+        n->auto_datapath = strdup(system ? "system" : netdev ? "netdev" : "system");
+        return n->auto_datapath ? 0 : -ENOMEM;
+}
+
+static int ensure_connected(NetPlugin *n) {
+        OvsdbClient *c = NULL;
+        int r;
+
+        if (n->ovsdb)
+                return 0;
+        r = ovsdb_client_connect(n->plugin.ctx->ovsdb_address, n->plugin.ctx->timeout_ms, &c);
+        if (r < 0)
+                return r;
+        n->ovsdb = c;
+        return 0;
+}
+
+int net_query(NetPlugin *n, Diag *d) {
+        static const char *const ovs_cols[] = { "_uuid", "datapath_types", "cur_cfg", "next_cfg", NULL };
+        static const char *const bridge_cols[] = {
+                "_uuid", "name", "datapath_type", "fail_mode", "stp_enable", "rstp_enable",
+                "other_config", "external_ids", "ports", NULL
+        };
+        static const char *const port_cols[] = {
+                "_uuid", "name", "interfaces", "tag", "trunks", "vlan_mode", "external_ids", NULL
+        };
+        static const char *const iface_cols[] = {
+                "_uuid", "name", "type", "options", "mtu_request", "error", NULL
+        };
+        _cleanup_(json_object_putp) json_object *results = NULL;
+        _cleanup_(freep) char *err = NULL;
+        json_object *ops, *ovs, *bridges, *ports, *ifaces;
+        int r;
+
+        r = ensure_connected(n);
+        if (r < 0) {
+                diag_error(d, "", "cannot connect to OVSDB at %s: %s", n->plugin.ctx->ovsdb_address, strerror(-r));
+                return r;
+        }
+
+        ops = json_object_new_array();
+        json_object_array_add(ops, select_op("Open_vSwitch", ovs_cols));
+        json_object_array_add(ops, select_op("Bridge", bridge_cols));
+        json_object_array_add(ops, select_op("Port", port_cols));
+        json_object_array_add(ops, select_op("Interface", iface_cols));
+        r = ovsdb_client_transact(n->ovsdb, "Open_vSwitch", ops, &results, &err);
+        if (r < 0) {
+                diag_error(d, "", "OVSDB query failed: %s", err ?: strerror(-r));
+                return r;
+        }
+
+        if (!json_object_is_type(results, json_type_array) || json_object_array_length(results) < 4 ||
+            !json_object_object_get_ex(json_object_array_get_idx(results, 0), "rows", &ovs) ||
+            !json_object_object_get_ex(json_object_array_get_idx(results, 1), "rows", &bridges) ||
+            !json_object_object_get_ex(json_object_array_get_idx(results, 2), "rows", &ports) ||
+            !json_object_object_get_ex(json_object_array_get_idx(results, 3), "rows", &ifaces) ||
+            json_object_array_length(ovs) != 1) {
+                diag_error(d, "", "OVSDB answered the query with an unexpected result");
+                return -EBADMSG;
+        }
+
+        net_model_done(&n->have);
+        r = resolve_auto_datapath(n, json_object_array_get_idx(ovs, 0));
+        for (size_t i = 0; r >= 0 && i < json_object_array_length(bridges); i++)
+                r = read_bridge(&n->have, json_object_array_get_idx(bridges, i), ports, ifaces);
+        if (r < 0)
+                return r;
+        n->have_queried = true;
+        return 0;
+}
