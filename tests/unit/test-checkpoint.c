@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <stdio.h>
+
+#include "checkpoint.h"
+#include "json-util.h"
+#include "tests.h"
+
+static char dir[] = "/tmp/test-checkpoint.XXXXXX";
+
+static size_t count_files(void) {
+        char path[256];
+        struct dirent *de;
+        size_t n = 0;
+        DIR *d;
+
+        snprintf(path, sizeof path, "%s/checkpoints", dir);
+        d = opendir(path);
+        ASSERT_TRUE(d);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n;
+}
+
+TEST(test_save_prune_list_load) {
+        CheckpointInfo *list = NULL;
+        size_t n = 0;
+        uint64_t latest;
+
+        ASSERT_EQ(checkpoint_latest(dir, &latest), 0);
+        ASSERT_EQ(latest, 0);
+
+        for (int g = 1; g <= 7; g++) {
+                _cleanup_(json_object_putp) json_object *s = json_object_new_object();
+
+                json_object_object_add(s, "g", json_object_new_int(g));
+                ASSERT_EQ(checkpoint_save(dir, (uint64_t) g, s, 5), 0);
+        }
+        /* only the newest five remain, and no temporary files */
+        ASSERT_EQ(count_files(), 5);
+        ASSERT_EQ(checkpoint_list(dir, &list, &n), 0);
+        ASSERT_EQ(n, 5);
+        ASSERT_EQ(list[0].generation, 3);
+        ASSERT_EQ(list[4].generation, 7);
+        ASSERT_TRUE(list[4].created && strlen(list[4].created) == 20);
+        checkpoint_info_array_free(list, n);
+
+        ASSERT_EQ(checkpoint_latest(dir, &latest), 0);
+        ASSERT_EQ(latest, 7);
+
+        {
+                _cleanup_(json_object_putp) json_object *s = NULL;
+                json_object *g;
+
+                ASSERT_EQ(checkpoint_load(dir, 4, &s), 0);
+                ASSERT_TRUE(json_object_object_get_ex(s, "g", &g));
+                ASSERT_EQ(json_object_get_int(g), 4);
+                ASSERT_EQ(checkpoint_load(dir, 1, &s), -ENOENT);
+        }
+}
+
+TEST(test_corrupt_checkpoint_is_reported) {
+        char path[256];
+        FILE *f;
+        json_object *s = NULL;
+
+        snprintf(path, sizeof path, "%s/checkpoints/gen-%020d.json", dir, 99);
+        f = fopen(path, "w");
+        ASSERT_TRUE(f);
+        fputs("{not json", f);
+        fclose(f);
+        ASSERT_EQ(checkpoint_load(dir, 99, &s), -EBADMSG);
+}
+
+int main(void) {
+        ASSERT_TRUE(mkdtemp(dir));
+        RUN(test_save_prune_list_load);
+        RUN(test_corrupt_checkpoint_is_reported);
+        {
+                char cmd[300];
+
+                snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+                return system(cmd) == 0 ? 0 : 1;
+        }
+}

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The reconcile driver against two in-memory plugins whose "host" is a
+ * JSON object: ordering, plan-empty invariant, verify, rollback, dry run,
+ * checkpoints. */
+#include <stdio.h>
+
+#include "fileio.h"
+#include "json-util.h"
+#include "reconcile.h"
+#include "tests.h"
+
+/* The simulated host: per plugin, a map of item -> value. */
+static json_object *host;
+static char calls[1024];
+/* Failure knobs. */
+static const char *fail_apply_in;   /* apply writes, then fails */
+static const char *corrupt_in;      /* apply writes a wrong value (verify fails) */
+
+typedef struct KvPlugin {
+        Plugin plugin;
+        json_object *want;   /* items */
+        json_object *have;
+} KvPlugin;
+
+static void record(const char *what, const Plugin *p) {
+        size_t l = strlen(calls);
+
+        snprintf(calls + l, sizeof calls - l, "%s%s:%s", l ? " " : "", what, p->vtable->name);
+}
+
+static json_object *host_items(const char *name) {
+        json_object *o;
+
+        if (!json_object_object_get_ex(host, name, &o)) {
+                o = json_object_new_object();
+                json_object_object_add(host, name, o);
+        }
+        return o;
+}
+
+static int kv_parse(Plugin *p, const StateDoc *doc, json_object *section, Diag *d) {
+        KvPlugin *k = (KvPlugin *) p;
+        json_object *items;
+
+        if (!section)
+                return 0;
+        if (!json_object_object_get_ex(section, "items", &items)) {
+                diag_error(d, "plugins.x.items", "required field is missing");
+                return -EINVAL;
+        }
+        k->want = json_object_get(items);
+        return 1;
+}
+
+static int kv_query(Plugin *p, Diag *d) {
+        KvPlugin *k = (KvPlugin *) p;
+
+        record("query", p);
+        json_object_put(k->have);
+        return json_copy(host_items(p->vtable->name), &k->have);
+}
+
+static int kv_diff(Plugin *p, Plan *plan, Diag *d) {
+        KvPlugin *k = (KvPlugin *) p;
+
+        if (!json_object_equal(k->want, k->have))
+                return plan_add(plan, p->vtable->name, ACTION_MODIFY, IMPACT_NONE, "items", "%s",
+                                json_object_to_json_string(k->want));
+        return 0;
+}
+
+static int kv_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
+        KvPlugin *k = (KvPlugin *) p;
+        json_object *copy = NULL;
+
+        record("apply", p);
+        counts->commands++;
+        json_copy(k->want, &copy);
+        /* Each knob fires once, so the rollback itself succeeds. */
+        if (corrupt_in && streq(corrupt_in, p->vtable->name)) {
+                json_object_object_add(copy, "corrupt", json_object_new_int(1));
+                corrupt_in = NULL;
+        }
+        json_object_object_add(host, p->vtable->name, copy);
+        if (fail_apply_in && streq(fail_apply_in, p->vtable->name)) {
+                fail_apply_in = NULL;
+                return -EIO;
+        }
+        return 0;
+}
+
+static int kv_live_to_json(Plugin *p, json_object **ret) {
+        KvPlugin *k = (KvPlugin *) p;
+        json_object *o = json_object_new_object(), *items = NULL;
+
+        json_copy(k->have, &items);
+        json_object_object_add(o, "items", items);
+        *ret = o;
+        return 0;
+}
+
+static void kv_done(Plugin *p) {
+        KvPlugin *k = (KvPlugin *) p;
+
+        json_object_put(k->want);
+        json_object_put(k->have);
+}
+
+#define KV_VTABLE(n, deps)                                                   \
+        { .name = n, .after = deps, .object_size = sizeof(KvPlugin),         \
+          .parse = kv_parse, .query = kv_query, .diff = kv_diff,             \
+          .apply = kv_apply, .live_to_json = kv_live_to_json, .done = kv_done }
+
+static const PluginVTable vt_first = KV_VTABLE("first", NULL);
+static const PluginVTable vt_second = KV_VTABLE("second", ((const char *const[]) { "first", NULL }));
+/* Registered in the "wrong" order on purpose. */
+static const PluginVTable *const vtables[] = { &vt_second, &vt_first };
+
+static char state_dir[] = "/tmp/test-reconcile.XXXXXX";
+
+static void setup(Reconciler *rc) {
+        PluginContext ctx = { .state_dir = state_dir, .run_dir = state_dir, .timeout_ms = 1000 };
+
+        reconciler_init(rc, &ctx);
+        rc->lock_timeout_ms = 100;
+        ASSERT_EQ(reconciler_register(rc, vtables, 2), 0);
+        calls[0] = 0;
+}
+
+static StateDoc *doc(const char *text) {
+        _cleanup_(diag_done) Diag d = {};
+        StateDoc *s = NULL;
+
+        ASSERT_EQ(state_doc_parse(text, strlen(text), "t", &s, &d), 0);
+        return s;
+}
+
+static void apply(const char *text, ReconcileStatus expect, ReconcileResult *res) {
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        _cleanup_(state_doc_freep) StateDoc *s = doc(text);
+        ReconcileOptions o = { .record = true };
+
+        setup(&rc);
+        reconcile_apply(&rc, s, &o, res);
+        if (res->status != expect) {
+                diag_print(&res->diag, stderr, "  ");
+                TEST_FAIL("status %s, expected %s", reconcile_status_to_string(res->status),
+                          reconcile_status_to_string(expect));
+        }
+}
+
+#define DOC_A "{\"first\": {\"items\": {\"a\": 1}}, \"second\": {\"items\": {\"b\": 2}}}"
+#define DOC_B "{\"first\": {\"items\": {\"a\": 9}}, \"second\": {\"items\": {\"b\": 8}}}"
+
+TEST(test_dependency_order_and_idempotence) {
+        ReconcileResult res = {};
+
+        apply(DOC_A, RECONCILE_OK, &res);
+        /* first before second, then verification re-queries both */
+        ASSERT_STREQ(calls, "query:first query:second apply:first apply:second query:first query:second");
+        ASSERT_EQ(res.plan.n_actions, 2);
+        ASSERT_EQ(res.generation, 1);
+        ASSERT_TRUE(res.changed);
+        reconcile_result_done(&res);
+
+        /* the plan after a successful apply is empty: nothing is applied */
+        apply(DOC_A, RECONCILE_OK, &res);
+        ASSERT_STREQ(calls, "query:first query:second");
+        ASSERT_EQ(res.plan.n_actions, 0);
+        ASSERT_EQ(res.counts.commands, 0);
+        ASSERT_EQ(res.generation, 1);
+        reconcile_result_done(&res);
+}
+
+TEST(test_apply_failure_rolls_back) {
+        _cleanup_(json_object_putp) json_object *before = NULL;
+        ReconcileResult res = {};
+
+        json_copy(host, &before);
+        fail_apply_in = "second";
+        apply(DOC_B, RECONCILE_FAILED, &res);
+
+        ASSERT_TRUE(res.rolled_back);
+        ASSERT_EQ(res.error, -EIO);
+        ASSERT_EQ(res.rollback_plan.n_actions, 2);
+        ASSERT_TRUE(json_object_equal(host, before));
+        ASSERT_EQ(res.generation, 0); /* not recorded */
+        reconcile_result_done(&res);
+}
+
+TEST(test_verify_failure_rolls_back) {
+        _cleanup_(json_object_putp) json_object *before = NULL;
+        ReconcileResult res = {};
+        bool found = false;
+
+        json_copy(host, &before);
+        corrupt_in = "first";
+        apply(DOC_B, RECONCILE_FAILED, &res);
+
+        ASSERT_TRUE(res.rolled_back);
+        ASSERT_TRUE(json_object_equal(host, before));
+        for (size_t i = 0; i < res.diag.n_entries; i++)
+                found |= strstr(res.diag.entries[i].message, "verification failed") != NULL;
+        ASSERT_TRUE(found);
+        reconcile_result_done(&res);
+}
+
+TEST(test_dry_run_changes_nothing) {
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        _cleanup_(state_doc_freep) StateDoc *s = doc(DOC_B);
+        _cleanup_(json_object_putp) json_object *before = NULL;
+        ReconcileOptions o = { .dry_run = true, .record = true };
+        ReconcileResult res = {};
+
+        json_copy(host, &before);
+        setup(&rc);
+        ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), 0);
+        ASSERT_EQ(res.plan.n_actions, 2);
+        ASSERT_TRUE(res.dry_run);
+        ASSERT_TRUE(json_object_equal(host, before));
+        reconcile_result_done(&res);
+}
+
+TEST(test_invalid_and_unknown_sections) {
+        ReconcileResult res = {};
+
+        apply("{\"first\": {}, \"bogus\": {}}", RECONCILE_INVALID, &res);
+        ASSERT_EQ(res.diag.n_entries, 2);
+        ASSERT_STREQ(res.diag.entries[0].path, "bogus");
+        ASSERT_CONTAINS(res.diag.entries[0].message, "expected one of: first, second");
+        ASSERT_STREQ(calls, "");
+        reconcile_result_done(&res);
+}
+
+TEST(test_plugin_filter_and_rollback_command) {
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        ReconcileResult res = {};
+        json_object *v;
+
+        apply(DOC_B, RECONCILE_OK, &res);
+        ASSERT_EQ(res.generation, 2);
+        reconcile_result_done(&res);
+
+        setup(&rc);
+        ASSERT_EQ(reconcile_rollback(&rc, 0, &res), 0);
+        ASSERT_EQ(res.generation, 3);
+        ASSERT_TRUE(json_object_object_get_ex(host_items("first"), "a", &v));
+        ASSERT_EQ(json_object_get_int(v), 1);
+        reconcile_result_done(&res);
+}
+
+TEST(test_lock_is_exclusive) {
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        _cleanup_(state_doc_freep) StateDoc *s = doc(DOC_A);
+        ReconcileOptions o = { .record = true };
+        ReconcileResult res = {};
+        char path[256];
+        int fd = -1;
+
+        snprintf(path, sizeof path, "%s/apply.lock", state_dir);
+        ASSERT_EQ(lock_file_acquire(path, 0, &fd), 0);
+        setup(&rc);
+        reconcile_apply(&rc, s, &o, &res);
+        ASSERT_EQ(res.status, RECONCILE_BUSY);
+        ASSERT_CONTAINS(res.diag.entries[0].message, "another apply is running");
+        close(fd);
+        reconcile_result_done(&res);
+}
+
+int main(void) {
+        ASSERT_TRUE(mkdtemp(state_dir));
+        host = json_object_new_object();
+
+        RUN(test_dependency_order_and_idempotence);
+        RUN(test_apply_failure_rolls_back);
+        RUN(test_verify_failure_rolls_back);
+        RUN(test_dry_run_changes_nothing);
+        RUN(test_invalid_and_unknown_sections);
+        RUN(test_plugin_filter_and_rollback_command);
+        RUN(test_lock_is_exclusive);
+
+        json_object_put(host);
+        {
+                char cmd[300];
+
+                snprintf(cmd, sizeof cmd, "rm -rf '%s'", state_dir);
+                return system(cmd) == 0 ? 0 : 1;
+        }
+}
