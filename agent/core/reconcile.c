@@ -156,8 +156,9 @@ static int session_diff(Session *s, Plan *plan, Diag *d) {
         return ret;
 }
 
-static int session_apply(Session *s, ApplyCounts *counts, Diag *d) {
-        const char *fault = getenv("OPDBUS_FAULT_INJECT");
+/* fault: name of a plugin after whose apply a failure is simulated (the
+ * OPDBUS_FAULT_INJECT test aid; never during a rollback), or NULL. */
+static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Diag *d) {
 
         for (size_t i = 0; i < s->n; i++) {
                 Plugin *p = s->plugins[i];
@@ -349,13 +350,17 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         res->rolled_back = true;
         log_warning("Apply failed (%s); rolling back to the state before the apply.", strerror(-cause));
 
+        /* Restored objects carry the generation of the state they return to. */
+        (void) checkpoint_latest(rc->ctx.state_dir, &rc->ctx.generation);
+        res->generation = rc->ctx.generation;
+
         r = session_parse(rc, snapshot, NULL, &s, &d);
         if (r >= 0)
                 r = session_query(&s, &d);
         if (r >= 0)
                 r = session_diff(&s, &res->rollback_plan, &d);
         if (r >= 0)
-                r = session_apply(&s, &res->counts, &d);
+                r = session_apply(&s, NULL, &res->counts, &d);
         if (r >= 0)
                 r = session_verify(&s, &d);
 
@@ -455,7 +460,7 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
                 (void) checkpoint_latest(rc->ctx.state_dir, &latest);
                 rc->ctx.generation = latest + 1;
                 res->changed = true;
-                r = session_apply(&s, &res->counts, &res->diag);
+                r = session_apply(&s, getenv("OPDBUS_FAULT_INJECT"), &res->counts, &res->diag);
                 if (r >= 0)
                         r = session_verify(&s, &res->diag);
                 if (r < 0)

@@ -74,8 +74,20 @@ static json_object *port_to_json(const NetPort *p) {
         return o;
 }
 
+static int cmp_port_name(const void *a, const void *b) {
+        return strcmp((*(const NetPort *const *) a)->name, (*(const NetPort *const *) b)->name);
+}
+
 static json_object *bridge_to_json(const NetModel *have, const NetBridge *b) {
         json_object *o = json_object_new_object(), *ports = json_object_new_array();
+        _cleanup_(freep) const NetPort **sorted = calloc(have->n_ports + 1, sizeof(NetPort *));
+        size_t n = 0;
+
+        if (!o || !ports || !sorted) {
+                json_object_put(o);
+                json_object_put(ports);
+                return NULL;
+        }
 
         json_object_object_add(o, "name", json_object_new_string(b->name));
         if (b->owned) {
@@ -90,7 +102,10 @@ static json_object *bridge_to_json(const NetModel *have, const NetBridge *b) {
         }
         for (size_t i = 0; i < have->n_ports; i++)
                 if (have->ports[i].owned && streq(have->ports[i].bridge, b->name))
-                        json_object_array_add(ports, port_to_json(&have->ports[i]));
+                        sorted[n++] = &have->ports[i];
+        qsort(sorted, n, sizeof(NetPort *), cmp_port_name);
+        for (size_t i = 0; i < n; i++)
+                json_object_array_add(ports, port_to_json(sorted[i]));
         json_object_object_add(o, "ports", ports);
         return o;
 }
