@@ -4,6 +4,7 @@
  * checkpoints. */
 #include <stdio.h>
 
+#include "checkpoint.h"
 #include "fileio.h"
 #include "json-util.h"
 #include "reconcile.h"
@@ -184,7 +185,14 @@ TEST(test_apply_failure_rolls_back) {
         ASSERT_EQ(res.error, -EIO);
         ASSERT_EQ(res.rollback_plan.n_actions, 2);
         ASSERT_TRUE(json_object_equal(host, before));
-        ASSERT_EQ(res.generation, 0); /* not recorded */
+        /* the generation is unchanged and no checkpoint was recorded */
+        ASSERT_EQ(res.generation, 1);
+        {
+                uint64_t latest;
+
+                ASSERT_EQ(checkpoint_latest(state_dir, &latest), 0);
+                ASSERT_EQ(latest, 1);
+        }
         reconcile_result_done(&res);
 }
 
