@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Fixtures for the op-dbus integration tests.
+
+  ovs        a private Open vSwitch (OvsSandbox) per test; the test fails at
+             teardown if the OVS logs contain unexpected ERR/EMER lines
+             (allow expected ones with @pytest.mark.ovs_log_allow(regex, ...))
+  opdbus     runs the op-dbus binary ($OPDBUS_BIN); when the test also uses
+             `ovs`, the binary is pointed at that sandbox
+  tmp_state  writes a state document to a temporary JSON file
+
+Environment:
+  OPDBUS_SOURCE_ROOT   repository root (default: derived from this file)
+  OPDBUS_BIN           the op-dbus binary (default: build-test/agent/cli/op-dbus
+                       below the source root); relative paths are taken
+                       relative to the source root
+  OPDBUS_BUILD_FAILED  set to 1 by tests/run when the build failed, so that
+                       tests needing the binary say so instead of running a
+                       stale one
+"""
+
+import itertools
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ovs_sandbox import CREATED_NETNS, OvsSandbox, close_all, leftover_daemons, netns_list
+
+SOURCE_ROOT = Path(os.environ.get("OPDBUS_SOURCE_ROOT") or Path(__file__).resolve().parents[2])
+
+# OpDbus.run() has a parameter named "json", which hides the module there.
+_json_loads = json.loads
+
+# Number of OVS log lines attached to the report of a failed test.
+LOG_TAIL_LINES = 40
+
+# Sanitizer reports in the binary's stderr. Any of them fails the test, even
+# if the exit code was expected.
+SANITIZER_PATTERNS = [
+    re.compile(r"^==\d+==ERROR: (Address|Leak|Memory|Thread)Sanitizer", re.M),
+    re.compile(r"^\S+:\d+:\d+: runtime error: ", re.M),  # UBSan
+    re.compile(r"^SUMMARY: UndefinedBehaviorSanitizer", re.M),
+]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "ovs_log_allow(*regexes): OVS log ERR/EMER lines matching one of the "
+        "regexes (re.search) do not fail the test",
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a test using the `ovs` fixture fails, attach the end of both OVS
+    logs to its report (the sandbox is still running at this point)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    sandbox = item.funcargs.get("ovs") if hasattr(item, "funcargs") else None
+    if isinstance(sandbox, OvsSandbox) and sandbox.dir:
+        for daemon in ("ovsdb-server", "ovs-vswitchd"):
+            report.sections.append(
+                (f"OVS sandbox {daemon}.log", sandbox.log_tail(daemon, LOG_TAIL_LINES))
+            )
+
+
+# ---- OVS sandbox -----------------------------------------------------------
+
+
+@pytest.fixture
+def ovs(request):
+    """A private, isolated ovsdb-server + ovs-vswitchd (see ovs_sandbox.py)."""
+    sandbox = OvsSandbox()
+    yield sandbox
+
+    allow = [regex for mark in request.node.iter_markers("ovs_log_allow") for regex in mark.args]
+    try:
+        check = sandbox.check_logs(allow)
+    finally:
+        sandbox.close()
+    if check.errors:
+        pytest.fail(
+            "unexpected ERR/EMER lines in the OVS logs (allow expected ones with "
+            "@pytest.mark.ovs_log_allow(regex)):\n" + "\n".join(check.errors),
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_leftover_sandboxes():
+    """After the session: no namespace or OVS daemon created by it remains.
+    Leftovers are reported, then cleaned up."""
+    yield
+    leftover_netns = sorted(CREATED_NETNS & set(netns_list()))
+    leftover_pids = leftover_daemons()
+    close_all()
+    assert not leftover_netns and not leftover_pids, (
+        f"OVS sandboxes not cleaned up: namespaces {leftover_netns}, daemon pids {leftover_pids}"
+    )
+
+
+# ---- op-dbus binary --------------------------------------------------------
+
+
+@dataclass
+class OpDbusResult:
+    """Outcome of one op-dbus run (like subprocess.CompletedProcess)."""
+
+    args: list
+    returncode: int
+    stdout: str
+    stderr: str
+    json: Any = None  # parsed stdout when run(json=True)
+
+    def describe(self):
+        return (
+            f"command: {' '.join(self.args)}\nexit code: {self.returncode}\n"
+            f"--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
+        )
+
+
+class OpDbus:
+    """Runs the op-dbus binary with a fixed environment."""
+
+    def __init__(self, binary, env, cwd):
+        self.binary = str(binary)
+        self.env = env
+        self.cwd = cwd
+
+    def run(self, *args, input=None, check=None, json=False, timeout=60, env=None):
+        """Run op-dbus with args.
+
+        input   text (or bytes) for stdin; stdin is empty otherwise
+        check   None: any exit code is accepted; True: it must be 0;
+                an int: it must be that code
+        json    parse stdout as JSON into result.json
+        env     extra environment variables for this run
+
+        Always fails the test if the binary was killed by a signal or a
+        sanitizer reported an error."""
+        cmd = [self.binary, *(str(a) for a in args)]
+        run_env = dict(self.env)
+        if env:
+            run_env.update(env)
+        if isinstance(input, bytes):
+            input = input.decode()
+        proc = subprocess.run(
+            cmd,
+            input=input if input is not None else "",
+            capture_output=True,
+            text=True,
+            errors="replace",
+            env=run_env,
+            cwd=self.cwd,
+            timeout=timeout,
+            check=False,
+        )
+        result = OpDbusResult(cmd, proc.returncode, proc.stdout, proc.stderr)
+
+        for pattern in SANITIZER_PATTERNS:
+            if pattern.search(proc.stderr):
+                pytest.fail(f"sanitizer error in op-dbus\n{result.describe()}", pytrace=False)
+        if proc.returncode < 0:
+            pytest.fail(f"op-dbus was killed by signal {-proc.returncode}\n{result.describe()}",
+                        pytrace=False)
+
+        expected = 0 if check is True else check
+        if expected is not None and expected is not False and proc.returncode != expected:
+            pytest.fail(f"op-dbus exited with {proc.returncode}, expected {expected}\n"
+                        f"{result.describe()}", pytrace=False)
+
+        if json:
+            try:
+                result.json = _json_loads(proc.stdout)
+            except ValueError as e:
+                pytest.fail(f"op-dbus output is not JSON ({e})\n{result.describe()}",
+                            pytrace=False)
+        return result
+
+
+@pytest.fixture
+def opdbus_bin():
+    """Path of the op-dbus binary under test."""
+    if os.environ.get("OPDBUS_BUILD_FAILED") == "1":
+        pytest.fail("the op-dbus build failed (see the build stage output); "
+                    "not running a possibly stale binary", pytrace=False)
+    path = Path(os.environ.get("OPDBUS_BIN") or "build-test/agent/cli/op-dbus")
+    if not path.is_absolute():
+        path = SOURCE_ROOT / path
+    return path
+
+
+@pytest.fixture
+def opdbus(request, opdbus_bin, tmp_path):
+    """Runner for the op-dbus binary. With the `ovs` fixture in the same test
+    the binary talks to that sandbox; otherwise it gets private directories
+    and an OVSDB address where nothing listens, never the host's OVS."""
+    if not (opdbus_bin.is_file() and os.access(opdbus_bin, os.X_OK)):
+        pytest.fail(f"op-dbus binary not found at {opdbus_bin}: build it (./tests/run does) "
+                    "or set OPDBUS_BIN", pytrace=False)
+
+    env = dict(os.environ)
+    if "ovs" in request.fixturenames:
+        env.update(request.getfixturevalue("ovs").env())
+    else:
+        private = tmp_path / "opdbus"
+        for sub in ("state", "run", "pve"):
+            (private / sub).mkdir(parents=True)
+        env.update({
+            "OPDBUS_OVSDB": f"unix:{private}/no-ovsdb.sock",
+            "OVS_RUNDIR": str(private),
+            "OPDBUS_STATE_DIR": str(private / "state"),
+            "OPDBUS_RUN_DIR": str(private / "run"),
+            "OPDBUS_PVE_DIR": str(private / "pve"),
+        })
+    return OpDbus(opdbus_bin, env, cwd=tmp_path)
+
+
+# ---- state files -----------------------------------------------------------
+
+
+@pytest.fixture
+def tmp_state(tmp_path):
+    """Factory: tmp_state(data, name=None) writes data to a JSON file in the
+    test's temporary directory and returns its Path. dict/list values are
+    serialised; str/bytes are written as they are (for malformed input).
+    Files are named state.json, state-1.json, ... unless name is given."""
+    counter = itertools.count()
+
+    def write(data, name=None):
+        if name is None:
+            n = next(counter)
+            name = "state.json" if n == 0 else f"state-{n}.json"
+        path = tmp_path / name
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        elif isinstance(data, str):
+            path.write_text(data)
+        else:
+            path.write_text(json.dumps(data, indent=2) + "\n")
+        return path
+
+    return write
