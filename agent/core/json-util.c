@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -219,6 +221,199 @@ int json_get_string_map(json_object *o, const char *path, const char *key,
         if (bad)
                 return -EINVAL;
         *ret = v;
+        return 1;
+}
+
+#define IFNAME_MAX 15
+
+bool json_check_ifname(const char *s, const char *path, Diag *d) {
+        size_t len = strlen(s);
+
+        if (len == 0) {
+                diag_error(d, path, "interface names must not be empty");
+                return false;
+        }
+        if (len > IFNAME_MAX) {
+                diag_error(d, path, "\"%s\" is %zu bytes, interface names are at most %d", s, len, IFNAME_MAX);
+                return false;
+        }
+        if (streq(s, ".") || streq(s, "..")) {
+                diag_error(d, path, "\"%s\" is not a valid interface name", s);
+                return false;
+        }
+        for (const char *c = s; *c; c++)
+                if (!isascii(*c) || !(isalnum(*c) || strchr("_.-", *c))) {
+                        diag_error(d, path, "\"%s\" contains '%c'; interface names may use letters, digits, '_', '.' and '-'",
+                                   s, isprint(*c) ? *c : '?');
+                        return false;
+                }
+        return true;
+}
+
+/* A string field for a format check: like json_get_string, and NUL bytes
+ * are refused. *ret_path is the field's path when 1 is returned. */
+static int get_format_string(json_object *o, const char *path, const char *key, bool required,
+                             const char **ret, char **ret_path, Diag *d) {
+        _cleanup_(freep) char *p = NULL;
+        json_object *v;
+        int r;
+
+        r = lookup(o, path, key, required, &v, &p, d);
+        if (r <= 0)
+                return r;
+        if (!json_object_is_type(v, json_type_string))
+                return wrong_type(p, "a string", v, d);
+        if (strlen(json_object_get_string(v)) != (size_t) json_object_get_string_len(v)) {
+                diag_error(d, p, "contains a NUL character (\\u0000), which is not allowed here");
+                return -EINVAL;
+        }
+        *ret = json_object_get_string(v);
+        *ret_path = TAKE_PTR(p);
+        return 1;
+}
+
+int json_get_string_nonul(json_object *o, const char *path, const char *key, bool required,
+                          const char **ret, Diag *d) {
+        _cleanup_(freep) char *p = NULL;
+
+        return get_format_string(o, path, key, required, ret, &p, d);
+}
+
+int json_get_string_dup(json_object *o, const char *path, const char *key, bool required,
+                        char **ret, Diag *d) {
+        const char *s;
+        char *c;
+        int r;
+
+        r = json_get_string(o, path, key, required, &s, d);
+        if (r <= 0)
+                return r;
+        c = strdup(s);
+        if (!c)
+                return -ENOMEM;
+        *ret = c;
+        return 1;
+}
+
+int json_get_ifname(json_object *o, const char *path, const char *key, bool required,
+                    const char **ret, Diag *d) {
+        _cleanup_(freep) char *p = NULL;
+        const char *s;
+        int r;
+
+        r = get_format_string(o, path, key, required, &s, &p, d);
+        if (r <= 0)
+                return r;
+        if (!json_check_ifname(s, p, d))
+                return -EINVAL;
+        *ret = s;
+        return 1;
+}
+
+/* A decimal number without leading zeros, at most max; advances *s. */
+static bool parse_decimal(const char **s, unsigned max, unsigned *ret) {
+        const char *c = *s;
+        unsigned v = 0;
+
+        if (*c < '0' || *c > '9' || (c[0] == '0' && c[1] >= '0' && c[1] <= '9'))
+                return false;
+        for (; *c >= '0' && *c <= '9'; c++) {
+                v = v * 10 + (unsigned) (*c - '0');
+                if (v > max)
+                        return false;
+        }
+        *s = c;
+        *ret = v;
+        return true;
+}
+
+/* Parses the dotted quad at the start of s; *end points after it. */
+static bool parse_ipv4(const char *s, const char **end, struct in_addr *ret) {
+        uint32_t a = 0;
+
+        for (int i = 0; i < 4; i++) {
+                unsigned octet;
+
+                if (i > 0 && *s++ != '.')
+                        return false;
+                if (!parse_decimal(&s, 255, &octet))
+                        return false;
+                a = a << 8 | octet;
+        }
+        *end = s;
+        ret->s_addr = htonl(a);
+        return true;
+}
+
+int json_get_ipv4(json_object *o, const char *path, const char *key, bool required,
+                  struct in_addr *ret, unsigned *ret_prefixlen, Diag *d) {
+        _cleanup_(freep) char *p = NULL;
+        struct in_addr a;
+        const char *s, *e;
+        unsigned prefixlen = 0;
+        int r;
+
+        r = get_format_string(o, path, key, required, &s, &p, d);
+        if (r <= 0)
+                return r;
+
+        if (!parse_ipv4(s, &e, &a) || (*e && !(ret_prefixlen && *e == '/'))) {
+                diag_error(d, p, "\"%s\" is not a valid IPv4 address, expected a dotted quad such as %s",
+                           s, ret_prefixlen ? "10.0.0.100/24" : "10.0.0.1");
+                return -EINVAL;
+        }
+        if (ret_prefixlen && !*e) {
+                diag_error(d, p, "\"%s\" has no prefix length, expected an address with a prefix length 0..32 such as %s/24",
+                           s, s);
+                return -EINVAL;
+        }
+        if (ret_prefixlen) {
+                e++;
+                if (!parse_decimal(&e, 32, &prefixlen) || *e) {
+                        diag_error(d, p, "\"%s\" has an invalid prefix length, expected 0..32 as in 10.0.0.100/24", s);
+                        return -EINVAL;
+                }
+                *ret_prefixlen = prefixlen;
+        }
+        *ret = a;
+        return 1;
+}
+
+static int hex_digit(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int json_get_mac(json_object *o, const char *path, const char *key, bool required,
+                 uint8_t ret[static 6], Diag *d) {
+        _cleanup_(freep) char *p = NULL;
+        uint8_t mac[6];
+        const char *s;
+        int r;
+
+        r = get_format_string(o, path, key, required, &s, &p, d);
+        if (r <= 0)
+                return r;
+
+        for (size_t i = 0; i < 6; i++) {
+                const char *c = s + i * 3;
+                int hi, lo;
+
+                /* Stop at the terminator: never read past it. */
+                if ((hi = hex_digit(c[0])) < 0 || (lo = hex_digit(c[1])) < 0 ||
+                    c[2] != (i < 5 ? ':' : '\0')) {
+                        diag_error(d, p, "\"%s\" is not a MAC address, expected six colon-separated pairs of hex digits such as 02:00:00:00:00:01",
+                                   s);
+                        return -EINVAL;
+                }
+                mac[i] = (uint8_t) (hi << 4 | lo);
+        }
+        memcpy(ret, mac, sizeof mac);
         return 1;
 }
 

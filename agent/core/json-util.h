@@ -5,6 +5,7 @@
  * that records a path-precise error for every problem, and parsing with
  * line/column positions. */
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -45,6 +46,33 @@ int json_get_array(json_object *o, const char *path, const char *key, bool requi
  * reserved_prefix (if not NULL) are rejected. *ret is borrowed. */
 int json_get_string_map(json_object *o, const char *path, const char *key,
                         const char *reserved_prefix, json_object **ret, Diag *d);
+
+/* Like json_get_string, but *ret is a copy the caller frees (-ENOMEM when
+ * it cannot be made). */
+int json_get_string_dup(json_object *o, const char *path, const char *key, bool required,
+                        char **ret, Diag *d);
+/* Like json_get_string, for a value the caller checks against a format:
+ * NUL bytes are refused (JSON allows "\u0000", a C string would silently
+ * end there). */
+int json_get_string_nonul(json_object *o, const char *path, const char *key, bool required,
+                          const char **ret, Diag *d);
+
+/* Formats used by several sections. The getters behave like the field
+ * accessors above; the string must also match the format and may not
+ * contain NUL bytes. */
+
+/* A Linux interface name: 1..15 bytes of A-Z a-z 0-9 '_' '.' '-', and not
+ * "." or "..". Otherwise records an error at path (when d is not NULL). */
+bool json_check_ifname(const char *s, const char *path, Diag *d);
+int json_get_ifname(json_object *o, const char *path, const char *key, bool required,
+                    const char **ret, Diag *d);
+/* A dotted-quad IPv4 address without leading zeros ("10.0.0.1"). With
+ * ret_prefixlen, a prefix length 0..32 must follow ("10.0.0.100/24"). */
+int json_get_ipv4(json_object *o, const char *path, const char *key, bool required,
+                  struct in_addr *ret, unsigned *ret_prefixlen, Diag *d);
+/* An Ethernet address: six colon-separated pairs of hex digits. */
+int json_get_mac(json_object *o, const char *path, const char *key, bool required,
+                 uint8_t ret[static 6], Diag *d);
 
 /* Parses buf. On a syntax error returns -EBADMSG and records
  * "origin:line:col: message" in d. */

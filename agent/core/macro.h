@@ -19,8 +19,25 @@
 #define _pure_ __attribute__((__pure__))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
+/* MIN/MAX evaluate each argument exactly once; the temporaries get unique
+ * names so nested uses do not shadow each other. */
+#define CONCATENATE_(a, b) a##b
+#define CONCATENATE(a, b) CONCATENATE_(a, b)
+#define UNIQ_T(x, uniq) CONCATENATE(_uniq_, CONCATENATE(x, uniq))
+#define MIN_(aq, a, bq, b)                                              \
+        ({                                                              \
+                const typeof(a) UNIQ_T(A, aq) = (a);                    \
+                const typeof(b) UNIQ_T(B, bq) = (b);                    \
+                UNIQ_T(A, aq) < UNIQ_T(B, bq) ? UNIQ_T(A, aq) : UNIQ_T(B, bq); \
+        })
+#define MAX_(aq, a, bq, b)                                              \
+        ({                                                              \
+                const typeof(a) UNIQ_T(A, aq) = (a);                    \
+                const typeof(b) UNIQ_T(B, bq) = (b);                    \
+                UNIQ_T(A, aq) > UNIQ_T(B, bq) ? UNIQ_T(A, aq) : UNIQ_T(B, bq); \
+        })
+#define MIN(a, b) MIN_(__COUNTER__, a, __COUNTER__, b)
+#define MAX(a, b) MAX_(__COUNTER__, a, __COUNTER__, b)
 
 /* Hand ownership of a pointer to the caller: returns it and clears the
  * variable so its _cleanup_ handler does nothing. */

@@ -89,9 +89,15 @@ static int check_sections(Reconciler *rc, const StateDoc *doc, char **only, Diag
         json_object_object_foreach(state_doc_plugins(doc), key, val) {
                 _cleanup_(freep) char *path = doc->bare ? strdup(key) : state_section_path(key);
 
-                (void) val;
-                if (plugin_registry_find(&rc->registry, key))
+                if (plugin_registry_find(&rc->registry, key)) {
+                        if (!val) { /* json-c reads null as a missing member */
+                                _cleanup_(freep) char *sp = state_section_path(key);
+
+                                diag_error(d, sp ?: key, "expected an object, got null");
+                                ret = -EINVAL;
+                        }
                         continue;
+                }
                 diag_error(d, path ?: key, "unknown plugin section, expected one of: %s", strna(names));
                 ret = -EINVAL;
         }

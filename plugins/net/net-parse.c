@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <ctype.h>
 #include <stdio.h>
 
 #include "json-util.h"
 #include "net.h"
-
-#define IFNAMSIZ_MAX 15
 
 static const char *const datapath_types[] = { "auto", "system", "netdev", NULL };
 static const char *const fail_modes[] = { "standalone", "secure", NULL };
@@ -14,30 +11,6 @@ static const char *const vlan_modes[] = {
         "access", "trunk", "native-tagged", "native-untagged", "dot1q-tunnel", NULL
 };
 static const char *const drift_policies[] = { "heal", "report", NULL };
-
-bool ifname_valid(const char *s, const char *path, Diag *d) {
-        size_t len = strlen(s);
-
-        if (len == 0) {
-                diag_error(d, path, "interface names must not be empty");
-                return false;
-        }
-        if (len > IFNAMSIZ_MAX) {
-                diag_error(d, path, "\"%s\" is %zu bytes, interface names are at most %d", s, len, IFNAMSIZ_MAX);
-                return false;
-        }
-        if (streq(s, ".") || streq(s, "..")) {
-                diag_error(d, path, "\"%s\" is not a valid interface name", s);
-                return false;
-        }
-        for (const char *c = s; *c; c++)
-                if (!isascii(*c) || !(isalnum(*c) || strchr("_.-", *c))) {
-                        diag_error(d, path, "\"%s\" contains '%c'; interface names may use letters, digits, '_', '.' and '-'",
-                                   s, isprint(*c) ? *c : '?');
-                        return false;
-                }
-        return true;
-}
 
 static int copy_map(json_object *src, json_object **dst) {
         json_object *c = NULL;
@@ -138,7 +111,7 @@ static int parse_port(NetModel *m, const char *bridge, json_object *o, const cha
         if (r > 0) {
                 _cleanup_(freep) char *np = json_path_key(path, "name");
 
-                if (!ifname_valid(name, np, d))
+                if (!json_check_ifname(name, np, d))
                         ret = -EINVAL;
         } else
                 ret = -EINVAL;
@@ -146,7 +119,7 @@ static int parse_port(NetModel *m, const char *bridge, json_object *o, const cha
 
         e = 0;
         r = json_get_enum(o, path, "type", port_types, &e, d);
-        RET_GATHER(ret, MIN(r, 0));
+        RET_GATHER(ret, r);
         p->type = strdup(e == 0 ? "" : port_types[e]);
 
         if (json_get_int(o, path, "tag", false, 0, 4095, &i, d) > 0)
@@ -154,26 +127,26 @@ static int parse_port(NetModel *m, const char *bridge, json_object *o, const cha
         else if (json_object_object_get_ex(o, "tag", NULL))
                 ret = -EINVAL;
 
-        RET_GATHER(ret, MIN(parse_trunks(p, o, path, d), 0));
+        RET_GATHER(ret, parse_trunks(p, o, path, d));
 
         r = json_get_enum(o, path, "vlan_mode", vlan_modes, &e, d);
         if (r > 0)
                 p->vlan_mode = strdup(vlan_modes[e]);
-        RET_GATHER(ret, MIN(r, 0));
+        RET_GATHER(ret, r);
 
         r = json_get_int(o, path, "mtu_request", false, 68, 65535, &i, d);
         if (r > 0)
                 p->mtu_request = i;
-        RET_GATHER(ret, MIN(r, 0));
+        RET_GATHER(ret, r);
 
         if ((r = json_get_string_map(o, path, "options", NULL, &map, d)) > 0)
                 RET_GATHER(ret, copy_map(map, &p->options));
-        RET_GATHER(ret, MIN(r, 0));
+        RET_GATHER(ret, r);
         if ((r = json_get_string_map(o, path, "external_ids", NET_RESERVED_PREFIX, &map, d)) > 0)
                 RET_GATHER(ret, copy_map(map, &p->external_ids));
-        RET_GATHER(ret, MIN(r, 0));
+        RET_GATHER(ret, r);
 
-        RET_GATHER(ret, MIN(json_get_enum(o, path, "drift", drift_policies, &e, d), 0));
+        RET_GATHER(ret, json_get_enum(o, path, "drift", drift_policies, &e, d));
 
         if (!p->name || !p->type)
                 return -ENOMEM;
@@ -192,7 +165,7 @@ static int parse_bridge_settings(NetBridge *b, json_object *o, const char *path,
         int r, e = 0, ret = 0;
 
         r = json_get_enum(o, path, "datapath_type", datapath_types, &e, d);
-        RET_GATHER(ret, MIN(r, 0));
+        RET_GATHER(ret, r);
         b->datapath_type = strdup(datapath_types[r > 0 ? e : 0]);
         if (!b->datapath_type)
                 return -ENOMEM;
@@ -200,10 +173,10 @@ static int parse_bridge_settings(NetBridge *b, json_object *o, const char *path,
         r = json_get_enum(o, path, "fail_mode", fail_modes, &e, d);
         if (r > 0 && !(b->fail_mode = strdup(fail_modes[e])))
                 return -ENOMEM;
-        RET_GATHER(ret, MIN(r, 0));
+        RET_GATHER(ret, r);
 
-        RET_GATHER(ret, MIN(json_get_bool(o, path, "stp_enable", &b->stp_enable, d), 0));
-        RET_GATHER(ret, MIN(json_get_bool(o, path, "rstp_enable", &b->rstp_enable, d), 0));
+        RET_GATHER(ret, json_get_bool(o, path, "stp_enable", &b->stp_enable, d));
+        RET_GATHER(ret, json_get_bool(o, path, "rstp_enable", &b->rstp_enable, d));
         if (b->stp_enable && b->rstp_enable) {
                 diag_error(d, path, "stp_enable and rstp_enable cannot both be true; pick one");
                 ret = -EINVAL;
@@ -211,11 +184,11 @@ static int parse_bridge_settings(NetBridge *b, json_object *o, const char *path,
 
         if ((r = json_get_string_map(o, path, "other_config", NULL, &map, d)) > 0)
                 RET_GATHER(ret, copy_map(map, &b->other_config));
-        RET_GATHER(ret, MIN(r, 0));
+        RET_GATHER(ret, r);
         if ((r = json_get_string_map(o, path, "external_ids", NET_RESERVED_PREFIX, &map, d)) > 0)
                 RET_GATHER(ret, copy_map(map, &b->external_ids));
-        RET_GATHER(ret, MIN(r, 0));
-        RET_GATHER(ret, MIN(json_get_enum(o, path, "drift", drift_policies, &e, d), 0));
+        RET_GATHER(ret, r);
+        RET_GATHER(ret, json_get_enum(o, path, "drift", drift_policies, &e, d));
 
         json_object_object_foreach(o, key, val) {
                 (void) val;
@@ -241,7 +214,7 @@ static int parse_bridge(NetModel *m, json_object *o, const char *path, Diag *d) 
         if (r > 0) {
                 _cleanup_(freep) char *np = json_path_key(path, "name");
 
-                if (!ifname_valid(name, np, d))
+                if (!json_check_ifname(name, np, d))
                         ret = -EINVAL;
         } else
                 ret = -EINVAL;
@@ -257,7 +230,7 @@ static int parse_bridge(NetModel *m, json_object *o, const char *path, Diag *d) 
         RET_GATHER(ret, parse_bridge_settings(b, o, path, d));
 
         r = json_get_array(o, path, "ports", false, &ports, d);
-        RET_GATHER(ret, MIN(r, 0));
+        RET_GATHER(ret, r);
         for (size_t i = 0; r > 0 && i < json_object_array_length(ports); i++) {
                 _cleanup_(freep) char *ip = json_path_index(pp, i);
 
@@ -287,7 +260,7 @@ static int add_openflow_bridges(NetModel *m, const StateDoc *doc) {
                 if (!json_object_is_type(b, json_type_object) ||
                     !json_object_object_get_ex(b, "name", &name) ||
                     !json_object_is_type(name, json_type_string) ||
-                    !ifname_valid(json_object_get_string(name), NULL, NULL))
+                    !json_check_ifname(json_object_get_string(name), NULL, NULL))
                         continue;
                 named = 1;
                 if (net_model_find_bridge(m, json_object_get_string(name)))
@@ -352,7 +325,7 @@ int net_parse(NetModel *want, const StateDoc *doc, json_object *section, Diag *d
                 if (json_check_keys(section, "plugins.net", keys, d) > 0)
                         ret = -EINVAL;
                 r = json_get_array(section, "plugins.net", "bridges", false, &bridges, d);
-                RET_GATHER(ret, MIN(r, 0));
+                RET_GATHER(ret, r);
                 for (size_t i = 0; r > 0 && i < json_object_array_length(bridges); i++) {
                         _cleanup_(freep) char *path = json_path_index("plugins.net.bridges", i);
 

@@ -106,7 +106,6 @@ char *net_trunks_to_string(const NetPort *p);
 
 /* net-parse.c */
 int net_parse(NetModel *want, const StateDoc *doc, json_object *section, Diag *d);
-bool ifname_valid(const char *s, const char *path, Diag *d);
 
 /* net-query.c */
 int net_query(NetPlugin *n, Diag *d);
