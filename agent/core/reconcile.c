@@ -15,15 +15,40 @@
 typedef struct Session {
         Plugin **plugins;
         bool *active;
+        Plan *plans;        /* each plugin's actions, from its last diff */
         size_t n;
 } Session;
 
 static void session_done(Session *s) {
-        for (size_t i = 0; i < s->n; i++)
+        for (size_t i = 0; i < s->n; i++) {
                 plugin_free(s->plugins[i]);
+                if (s->plans)
+                        plan_done(&s->plans[i]);
+        }
         free(s->plugins);
         free(s->active);
+        free(s->plans);
         *s = (Session) {};
+}
+
+static size_t session_count_actions(const Session *s) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n; i++)
+                n += s->plans[i].n_actions;
+        return n;
+}
+
+/* Moves every plugin's actions, in plugin order, to the end of out. */
+static int session_take_plans(Session *s, Plan *out) {
+        int r;
+
+        for (size_t i = 0; i < s->n; i++) {
+                r = plan_move(out, &s->plans[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static const char *const status_table[_RECONCILE_STATUS_MAX] = {
@@ -118,7 +143,8 @@ static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, Sessi
         s->n = rc->registry.n;
         s->plugins = calloc(s->n + 1, sizeof(Plugin *));
         s->active = calloc(s->n + 1, sizeof(bool));
-        if (!s->plugins || !s->active)
+        s->plans = calloc(s->n + 1, sizeof(Plan));
+        if (!s->plugins || !s->active || !s->plans)
                 return -ENOMEM;
 
         for (size_t i = 0; i < s->n; i++) {
@@ -153,18 +179,27 @@ static int session_query(Session *s, Diag *d) {
         return 0;
 }
 
-static int session_diff(Session *s, Plan *plan, Diag *d) {
+/* Every active plugin's diff into its own plan. */
+static int session_diff(Session *s, Diag *d) {
         int ret = 0;
 
         for (size_t i = 0; i < s->n; i++)
-                if (s->active[i])
-                        RET_GATHER(ret, s->plugins[i]->vtable->diff(s->plugins[i], plan, d));
+                if (s->active[i]) {
+                        plan_done(&s->plans[i]);
+                        RET_GATHER(ret, s->plugins[i]->vtable->diff(s->plugins[i], &s->plans[i], d));
+                }
         return ret;
 }
 
-/* fault: name of a plugin after whose apply a failure is simulated (the
+/* Applies plugin by plugin in dependency order. Once a plugin has changed
+ * the host, every later plugin reads the host again and recomputes its
+ * plan before applying: it may depend on what was just created (flows on
+ * a new bridge, ports of a new container).
+ *
+ * fault: name of a plugin after whose apply a failure is simulated (the
  * OPDBUS_FAULT_INJECT test aid; never during a rollback), or NULL. */
 static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Diag *d) {
+        bool changed = false;
 
         for (size_t i = 0; i < s->n; i++) {
                 Plugin *p = s->plugins[i];
@@ -172,6 +207,20 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
 
                 if (!s->active[i])
                         continue;
+                if (changed) {
+                        plan_done(&s->plans[i]);
+                        r = p->vtable->query(p, d);
+                        if (r >= 0)
+                                r = p->vtable->diff(p, &s->plans[i], d);
+                        if (r < 0) {
+                                diag_error(d, "", "%s: cannot plan after the changes before it: %s",
+                                           p->vtable->name, strerror(-r));
+                                return r;
+                        }
+                }
+                if (s->plans[i].n_actions == 0)
+                        continue;
+                changed = true;
                 r = p->vtable->apply(p, counts, d);
                 if (r < 0) {
                         diag_error(d, "", "%s: apply failed: %s", p->vtable->name, strerror(-r));
@@ -195,9 +244,12 @@ static int session_verify(Session *s, Diag *d) {
         r = session_query(s, d);
         if (r < 0)
                 return r;
-        r = session_diff(s, &again, d);
-        if (r < 0)
-                return r;
+        for (size_t i = 0; i < s->n; i++)
+                if (s->active[i]) {
+                        r = s->plugins[i]->vtable->diff(s->plugins[i], &again, d);
+                        if (r < 0)
+                                return r;
+                }
 
         for (size_t i = 0; i < again.n_actions; i++)
                 diag_error(d, again.actions[i].path, "verification failed: still needs %s (%s)",
@@ -289,7 +341,7 @@ static int session_prepare(Reconciler *rc, const StateDoc *doc, const ReconcileO
         if (r < 0)
                 return fail(res, RECONCILE_UNAVAILABLE, r);
 
-        r = session_diff(s, &res->plan, &res->diag);
+        r = session_diff(s, &res->diag);
         if (r < 0)
                 return fail(res, RECONCILE_INVALID, r);
         return 0;
@@ -312,6 +364,7 @@ int reconcile_plan(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *
 
         res->dry_run = true;
         r = session_prepare(rc, doc, o, false, &s, NULL, res);
+        (void) session_take_plans(&s, &res->plan);
         if (r < 0)
                 return r;
         (void) checkpoint_latest(rc->ctx.state_dir, &res->generation);
@@ -324,6 +377,7 @@ int reconcile_verify(Reconciler *rc, const StateDoc *doc, const ReconcileOptions
         int r;
 
         r = session_prepare(rc, doc, o, false, &s, NULL, res);
+        (void) session_take_plans(&s, &res->plan);
         if (r < 0)
                 return r;
         (void) checkpoint_latest(rc->ctx.state_dir, &res->generation);
@@ -364,9 +418,10 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         if (r >= 0)
                 r = session_query(&s, &d);
         if (r >= 0)
-                r = session_diff(&s, &res->rollback_plan, &d);
+                r = session_diff(&s, &d);
         if (r >= 0)
                 r = session_apply(&s, NULL, &res->counts, &d);
+        (void) session_take_plans(&s, &res->rollback_plan);
         if (r >= 0)
                 r = session_verify(&s, &d);
 
@@ -451,10 +506,12 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
                 return reconcile_plan(rc, doc, o, res);
 
         r = session_prepare(rc, doc, o, true, &s, &lock_fd, res);
-        if (r < 0)
+        if (r < 0) {
+                (void) session_take_plans(&s, &res->plan);
                 return r;
+        }
 
-        if (res->plan.n_actions > 0) {
+        if (session_count_actions(&s) > 0) {
                 r = session_snapshot(&s, &snapshot);
                 if (r < 0) {
                         diag_error(&res->diag, "", "cannot snapshot the live state: %s", strerror(-r));
@@ -467,6 +524,7 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
                 rc->ctx.generation = latest + 1;
                 res->changed = true;
                 r = session_apply(&s, getenv("OPDBUS_FAULT_INJECT"), &res->counts, &res->diag);
+                (void) session_take_plans(&s, &res->plan);
                 if (r >= 0)
                         r = session_verify(&s, &res->diag);
                 if (r < 0)

@@ -166,7 +166,10 @@ static int parse_flow(void *item, json_object *o, const char *path, Diag *d) {
         return ret;
 }
 
-static const char *const socket_port_keys[] = { "name", "container_id", "ofport", NULL };
+static const char *const socket_port_keys[] = {
+        "name", "container_id", "ofport", "hwaddr", "ipv4",
+        "allow_dhcp_server", "allow_router_advertisements", "allow_ipv6", NULL
+};
 
 static int parse_socket_port(void *item, json_object *o, const char *path, Diag *d) {
         OfSocketPort *s = item;
@@ -187,6 +190,16 @@ static int parse_socket_port(void *item, json_object *o, const char *path, Diag 
         if ((r = json_get_int(o, path, "ofport", false, 1, OF_OFPORT_MAX, &i, d)) > 0)
                 s->ofport = (uint16_t) i;
         RET_GATHER(ret, r);
+        r = json_get_mac(o, path, "hwaddr", false, s->hwaddr, d);
+        s->has_hwaddr = r > 0;
+        RET_GATHER(ret, r);
+        r = json_get_ipv4(o, path, "ipv4", false, &s->ipv4, NULL, d);
+        s->has_ipv4 = r > 0;
+        RET_GATHER(ret, r);
+        RET_GATHER(ret, json_get_bool(o, path, "allow_dhcp_server", &s->allow_dhcp_server, d));
+        RET_GATHER(ret, json_get_bool(o, path, "allow_router_advertisements",
+                                      &s->allow_router_advertisements, d));
+        RET_GATHER(ret, json_get_bool(o, path, "allow_ipv6", &s->allow_ipv6, d));
         return ret;
 }
 

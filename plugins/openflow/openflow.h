@@ -103,11 +103,19 @@ typedef struct OfFlow {
         char *path;                  /* JSON path, for messages */
 } OfFlow;
 
-/* An OVS internal port serving a container. */
+/* A port that serves a container: maps the port to the container and
+ * carries what the security flows need to know about it. */
 typedef struct OfSocketPort {
         char *name;                  /* interface name, e.g. "internal_100" */
         uint32_t container_id;
         uint16_t ofport;             /* requested OpenFlow port 1..OF_OFPORT_MAX; 0: any */
+        bool has_hwaddr;
+        uint8_t hwaddr[6];           /* the container's MAC on this port */
+        bool has_ipv4;
+        struct in_addr ipv4;         /* the container's address on this port */
+        bool allow_dhcp_server;      /* may send DHCP server replies */
+        bool allow_router_advertisements; /* may send IPv6 router advertisements */
+        bool allow_ipv6;             /* level 3: may send IPv6 as a chain member */
         char *path;
 } OfSocketPort;
 

@@ -157,8 +157,10 @@ TEST(test_dependency_order_and_idempotence) {
         ReconcileResult res = {};
 
         apply(DOC_A, RECONCILE_OK, &res);
-        /* first before second, then verification re-queries both */
-        ASSERT_STREQ(calls, "query:first query:second apply:first apply:second query:first query:second");
+        /* first before second; second reads the host again after first
+         * changed it; then verification re-queries both */
+        ASSERT_STREQ(calls, "query:first query:second apply:first query:second apply:second "
+                            "query:first query:second");
         ASSERT_EQ(res.plan.n_actions, 2);
         ASSERT_EQ(res.generation, 1);
         ASSERT_TRUE(res.changed);
