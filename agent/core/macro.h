@@ -107,5 +107,7 @@ static inline int negative_errno(void) {
         })
 
 char *strdup_or_null(const char *s);
+/* Removes trailing whitespace in place; returns s ("" for NULL). */
+char *strstrip_newline(char *s);
 /* Grow *array (element size elsize) so it holds at least need elements. */
 int greedy_realloc(void **array, size_t *allocated, size_t need, size_t elsize);

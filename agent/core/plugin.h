@@ -29,6 +29,7 @@ typedef struct PluginContext {
         const char *pve_dir;        /* Proxmox cluster file system, /etc/pve */
         int timeout_ms;             /* bound for every call to a service */
         uint64_t generation;        /* generation an apply is writing (set by the driver) */
+        const char *bridge_filter;  /* only this bridge (restore-flows --bridge), or NULL */
 } PluginContext;
 
 typedef struct Plugin Plugin;

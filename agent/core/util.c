@@ -25,3 +25,14 @@ int greedy_realloc(void **array, size_t *allocated, size_t need, size_t elsize) 
         *allocated = n;
         return 0;
 }
+
+char *strstrip_newline(char *s) {
+        size_t n;
+
+        if (!s)
+                return (char *) "";
+        n = strlen(s);
+        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+                s[--n] = 0;
+        return s;
+}

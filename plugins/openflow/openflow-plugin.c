@@ -1,6 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "checkpoint.h"
 #include "json-util.h"
+#include "of-sync.h"
 #include "openflow.h"
+
+typedef struct OpenflowPlugin {
+        Plugin plugin;
+        OpenflowConfig want;
+        OfPorts ports;               /* ports of the wanted bridges */
+        OfBridgeSync *bridges;       /* wanted bridges, then recorded ones */
+        size_t n_bridges;
+        size_t *policy_hits;         /* ports each policy selected */
+} OpenflowPlugin;
+
+static void bridges_done(OpenflowPlugin *o) {
+        for (size_t i = 0; i < o->n_bridges; i++)
+                of_bridge_sync_done(&o->bridges[i]);
+        free(o->bridges);
+        o->bridges = NULL;
+        o->n_bridges = 0;
+}
 
 static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section, Diag *d) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
@@ -12,51 +35,203 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
         return r < 0 ? r : 1;
 }
 
-/* No flows of ours exist on the host yet: there is nothing to read. */
+static const OfBridge *wanted_bridge(const OpenflowPlugin *o, const char *name) {
+        for (size_t i = 0; i < o->want.n_bridges; i++)
+                if (streq_ptr(o->want.bridges[i].name, name))
+                        return &o->want.bridges[i];
+        return NULL;
+}
+
+static int add_bridge(OpenflowPlugin *o, const char *name) {
+        const char *filter = o->plugin.ctx->bridge_filter;
+        OfBridgeSync *b;
+
+        if (filter && !streq(filter, name))
+                return 0;
+        for (size_t i = 0; i < o->n_bridges; i++)
+                if (streq(o->bridges[i].name, name))
+                        return 0;
+        b = reallocarray(o->bridges, o->n_bridges + 1, sizeof(OfBridgeSync));
+        if (!b)
+                return -ENOMEM;
+        o->bridges = b;
+        b = &o->bridges[o->n_bridges++];
+        *b = (OfBridgeSync) { .name = strdup(name) };
+        return b->name ? 0 : -ENOMEM;
+}
+
+/* Bridges op-dbus has put flows on before (records under <state>/flows):
+ * their flows go when the state no longer names them. */
+static int add_recorded_bridges(OpenflowPlugin *o) {
+        _cleanup_(freep) char *dir = NULL;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        if (asprintf(&dir, "%s/flows", o->plugin.ctx->state_dir) < 0)
+                return -ENOMEM;
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : negative_errno();
+        while (r >= 0 && (de = readdir(d)))
+                if (de->d_name[0] != '.' && json_check_ifname(de->d_name, NULL, NULL))
+                        r = add_bridge(o, de->d_name);
+        closedir(d);
+        return r;
+}
+
+static int query_bridge(OpenflowPlugin *o, OfBridgeSync *b) {
+        const PluginContext *ctx = o->plugin.ctx;
+        int r;
+
+        r = of_installed_read(ctx, b->name, &b->have);
+        b->reachable = r >= 0;
+        if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
+                return r;
+        return of_record_load(ctx->state_dir, b->name, &b->record);
+}
+
 static int openflow_plugin_query(Plugin *p, Diag *d) {
-        return 0;
+        OpenflowPlugin *o = (OpenflowPlugin *) p;
+        int r;
+
+        bridges_done(o);
+        r = of_ports_query(&o->ports, p->ctx, &o->want, d);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < o->want.n_bridges; i++)
+                if ((r = add_bridge(o, o->want.bridges[i].name)) < 0)
+                        return r;
+        r = add_recorded_bridges(o);
+        for (size_t i = 0; r >= 0 && i < o->n_bridges; i++) {
+                r = query_bridge(o, &o->bridges[i]);
+                if (r < 0)
+                        diag_error(d, "", "bridge %s: cannot read its flows: %s", o->bridges[i].name, strerror(-r));
+        }
+        return r;
 }
 
-static int unsupported(Diag *d, const char *path, const char *key, const char *what) {
-        _cleanup_(freep) char *p = json_path_key(path, key);
+static unsigned class_count(const OfBridgeSync *b, uint64_t class) {
+        unsigned n = 0;
 
-        diag_error(d, p ?: path, "%s are not supported by this build yet; leave %s empty", what, key);
-        return -EINVAL;
+        for (size_t i = 0; i < b->want.n; i++)
+                n += of_cookie_class(b->want.flows[i].cookie) == class;
+        return n;
 }
 
-/* A valid section may ask for more than this build can do: refuse the
- * plan with one error at what to change. The bridges alone are fine: the
- * net plugin ensures them. */
+static int plan_bridge(const OfBridgeSync *b, Plan *plan) {
+        char path[64];
+        ActionKind kind = b->have.n == 0 ? ACTION_CREATE : b->want.n == 0 ? ACTION_DELETE : ACTION_MODIFY;
+
+        snprintf(path, sizeof path, "bridge/%s/flows", b->name);
+        return plan_add(plan, "openflow", kind, IMPACT_FLOW_CHANGE, path,
+                        "+%u ~%u -%u flows (%zu wanted: security %u, hiding %u, leak %u, pipeline %u, policy %u, explicit %u)",
+                        b->n_added, b->n_changed, b->n_deleted, b->want.n,
+                        class_count(b, OF_CLASS_SECURITY), class_count(b, OF_CLASS_HIDING),
+                        class_count(b, OF_CLASS_LEAK), class_count(b, OF_CLASS_PIPELINE),
+                        class_count(b, OF_CLASS_POLICY), class_count(b, OF_CLASS_USER));
+}
+
+static int diff_bridge(OpenflowPlugin *o, OfBridgeSync *b, Plan *plan, Diag *d) {
+        const OfBridge *want = wanted_bridge(o, b->name);
+        char path[64];
+        int r;
+
+        of_flow_set_done(&b->want);
+        if (want && !b->reachable) {
+                /* Created by an earlier plugin in this apply; planned again then. */
+                snprintf(path, sizeof path, "bridge/%s/flows", b->name);
+                return plan_add(plan, "openflow", ACTION_CREATE, IMPACT_FLOW_CHANGE, path,
+                                "flows are computed once the bridge exists");
+        }
+        if (want) {
+                r = of_pipeline_build(&o->want, want, &o->ports, &b->want, o->policy_hits, d);
+                if (r < 0)
+                        return r;
+        }
+        r = of_bridge_diff(b);
+        if (r < 0)
+                return r;
+        if (b->n_send + b->n_remove == 0)
+                return 0;
+        return plan_bridge(b, plan);
+}
+
 static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
-        const OpenflowConfig *c = &((OpenflowPlugin *) p)->want;
+        OpenflowPlugin *o = (OpenflowPlugin *) p;
+        int r, ret = 0;
 
-        if (c->enable_security_flows && c->obfuscation_level > 0) {
-                diag_error(d, "plugins.openflow.obfuscation_level",
-                           "security flows are not supported by this build yet; set enable_security_flows to false or obfuscation_level to 0");
-                return -EINVAL;
+        free(o->policy_hits);
+        o->policy_hits = calloc(o->want.n_flow_policies + 1, sizeof(size_t));
+        if (!o->policy_hits)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < o->n_bridges; i++) {
+                r = diff_bridge(o, &o->bridges[i], plan, d);
+                if (r == -ENOMEM)
+                        return r;
+                RET_GATHER(ret, r);
         }
-        for (size_t i = 0; i < c->n_bridges; i++) {
-                if (c->bridges[i].n_flows > 0)
-                        return unsupported(d, c->bridges[i].path, "flows", "static flows");
-                if (c->bridges[i].n_socket_ports > 0)
-                        return unsupported(d, c->bridges[i].path, "socket_ports", "socket ports");
-        }
-        if (c->n_flow_policies > 0)
-                return unsupported(d, "plugins.openflow", "flow_policies", "flow policies");
-        return 0;
+        for (size_t k = 0; k < o->want.n_flow_policies; k++)
+                if (o->policy_hits[k] == 0)
+                        diag_warning(d, o->want.flow_policies[k].path,
+                                     "selector selects no port on any bridge in openflow.bridges; the policy installs nothing");
+        return ret;
 }
 
 static int openflow_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
+        OpenflowPlugin *o = (OpenflowPlugin *) p;
+        int r;
+
+        for (size_t i = 0; i < o->n_bridges; i++) {
+                OfBridgeSync *b = &o->bridges[i];
+
+                if (!b->reachable && wanted_bridge(o, b->name)) {
+                        diag_error(d, "", "bridge %s does not exist (declare it in plugins.net or openflow.bridges)", b->name);
+                        return -ENOENT;
+                }
+                r = of_bridge_apply(b, p->ctx, counts, d);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
+/* The openflow section whose flows are installed: the one of the newest
+ * checkpoint. Without one, a section that removes op-dbus's flows from
+ * every bridge it has programmed. */
 static int openflow_plugin_live_to_json(Plugin *p, json_object **ret) {
-        *ret = NULL;
+        OpenflowPlugin *o = (OpenflowPlugin *) p;
+        _cleanup_(json_object_putp) json_object *state = NULL;
+        json_object *plugins, *section;
+        uint64_t latest = 0;
+
+        if (checkpoint_latest(p->ctx->state_dir, &latest) >= 0 && latest > 0 &&
+            checkpoint_load(p->ctx->state_dir, latest, &state) >= 0 &&
+            json_object_object_get_ex(state, "plugins", &plugins) &&
+            json_object_object_get_ex(plugins, "openflow", &section))
+                return json_copy(section, ret);
+
+        if (o->n_bridges == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        section = json_object_new_object();
+        if (!section)
+                return -ENOMEM;
+        json_object_object_add(section, "enable_security_flows", json_object_new_boolean(false));
+        json_object_object_add(section, "obfuscation_level", json_object_new_int(0));
+        *ret = section;
         return 0;
 }
 
 static void openflow_plugin_done(Plugin *p) {
-        openflow_config_done(&((OpenflowPlugin *) p)->want);
+        OpenflowPlugin *o = (OpenflowPlugin *) p;
+
+        bridges_done(o);
+        of_ports_done(&o->ports);
+        free(o->policy_hits);
+        openflow_config_done(&o->want);
 }
 
 const PluginVTable openflow_plugin_vtable = {

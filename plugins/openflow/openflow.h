@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The "openflow" plugin: OpenFlow flows on OVS bridges, internal "socket"
- * ports for containers, and flow policies that generate flows per
- * container or port. This build validates the section into the desired
- * model below; installing flows comes later, so a document that asks for
- * flows is valid but cannot be planned or applied yet. The bridges
- * themselves are ensured by the net plugin. */
+/* The "openflow" plugin: OpenFlow flows on OVS bridges. The section is
+ * validated into the desired model below; of-engine.h turns it into flows
+ * (security levels, flow policies, explicit flows) and keeps the bridges'
+ * op-dbus flows equal to them. The bridges themselves are ensured by the
+ * net plugin. */
 
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -173,11 +172,6 @@ typedef struct OpenflowConfig {
         OfFlowPolicy *flow_policies;
         size_t n_flow_policies;
 } OpenflowConfig;
-
-typedef struct OpenflowPlugin {
-        Plugin plugin;
-        OpenflowConfig want;
-} OpenflowPlugin;
 
 extern const PluginVTable openflow_plugin_vtable;
 

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Which OVS port serves which container: the state's socket_ports first,
+ * then the names Proxmox and op-dbus give container ports. Ports are read
+ * from OVSDB; nothing is renamed or taken over. */
+#include <stdio.h>
+
+#include "json-util.h"
+#include "lxc.h"
+#include "of-engine.h"
+#include "ovsdb-client.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(OvsdbClient *, ovsdb_client_free);
+
+void of_ports_done(OfPorts *p) {
+        for (size_t i = 0; i < p->n; i++) {
+                free(p->ports[i].name);
+                free(p->ports[i].bridge);
+        }
+        free(p->ports);
+        *p = (OfPorts) {};
+}
+
+uint32_t of_port_name_container(const char *name, unsigned *ret_index) {
+        static const struct {
+                const char *prefix;
+                char sep;            /* 0: the id ends the name */
+        } patterns[] = {
+                { "veth", 'i' },     /* Proxmox: veth<vmid>i<n> */
+                { "fwln", 'o' },     /* Proxmox firewall on OVS: fwln<vmid>o<n> */
+                { "internal_", 0 },  /* op-dbus socket networking */
+                { "vi", 0 },         /* earlier op-dbus naming */
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(patterns); i++) {
+                const char *p;
+                uint32_t id;
+                unsigned n = 0;
+
+                if (!startswith(name, patterns[i].prefix))
+                        continue;
+                if (!lxc_id_parse(name + strlen(patterns[i].prefix), &p, &id))
+                        continue;
+                if (patterns[i].sep) {
+                        if (*p++ != patterns[i].sep || !*p)
+                                continue;
+                        for (; *p >= '0' && *p <= '9'; p++)
+                                n = n * 10 + (unsigned) (*p - '0');
+                }
+                if (*p)
+                        continue;
+                if (ret_index)
+                        *ret_index = n;
+                return id;
+        }
+        return 0;
+}
+
+const OfPort *of_ports_find(const OfPorts *p, const char *bridge, const char *name) {
+        for (size_t i = 0; i < p->n; i++)
+                if (streq(p->ports[i].name, name) && (!bridge || streq(p->ports[i].bridge, bridge)))
+                        return &p->ports[i];
+        return NULL;
+}
+
+static const OfSocketPort *find_socket_port(const OpenflowConfig *c, const char *name) {
+        for (size_t b = 0; b < c->n_bridges; b++)
+                for (size_t i = 0; i < c->bridges[b].n_socket_ports; i++)
+                        if (streq_ptr(c->bridges[b].socket_ports[i].name, name))
+                                return &c->bridges[b].socket_ports[i];
+        return NULL;
+}
+
+static bool bridge_wanted(const OpenflowConfig *c, const char *name) {
+        for (size_t b = 0; b < c->n_bridges; b++)
+                if (streq_ptr(c->bridges[b].name, name))
+                        return true;
+        return false;
+}
+
+static json_object *row_column(json_object *row, const char *name) {
+        json_object *v = NULL;
+
+        (void) json_object_object_get_ex(row, name, &v);
+        return v;
+}
+
+static json_object *find_by_uuid(json_object *rows, const char *uuid) {
+        for (size_t i = 0; uuid && i < json_object_array_length(rows); i++) {
+                json_object *row = json_object_array_get_idx(rows, i);
+
+                if (streq_ptr(ovsdb_uuid_string(row_column(row, "_uuid")), uuid))
+                        return row;
+        }
+        return NULL;
+}
+
+static int add_port(OfPorts *p, const OpenflowConfig *c, const char *bridge, json_object *port,
+                    json_object *ifaces) {
+        json_object *set = row_column(port, "interfaces"), *iface, *ofport;
+        const char *name = json_object_get_string(row_column(port, "name"));
+        OfPort *o;
+        int r;
+
+        if (!name || streq(name, bridge) || ovsdb_set_length(set) != 1)
+                return 0; /* the bridge's local port, or a bond */
+        iface = find_by_uuid(ifaces, ovsdb_uuid_string(ovsdb_set_get(set, 0)));
+        ofport = iface ? row_column(iface, "ofport") : NULL;
+
+        r = greedy_realloc((void **) &p->ports, &p->allocated, p->n + 1, sizeof(OfPort));
+        if (r < 0)
+                return r;
+        o = &p->ports[p->n];
+        *o = (OfPort) {
+                .name = strdup(name),
+                .bridge = strdup(bridge),
+                .ofport = json_object_is_type(ofport, json_type_int) ? json_object_get_int64(ofport) : -1,
+                .sock = find_socket_port(c, name),
+        };
+        if (!o->name || !o->bridge)
+                return -ENOMEM;
+        p->n++;
+        if (o->sock)
+                o->container_id = o->sock->container_id;
+        else
+                o->container_id = of_port_name_container(name, &o->index);
+        return 0;
+}
+
+static json_object *select_all(const char *table, const char *const *cols) {
+        json_object *op = json_object_new_object(), *a = json_object_new_array();
+
+        json_object_object_add(op, "op", json_object_new_string("select"));
+        json_object_object_add(op, "table", json_object_new_string(table));
+        json_object_object_add(op, "where", json_object_new_array());
+        for (; *cols; cols++)
+                json_object_array_add(a, json_object_new_string(*cols));
+        json_object_object_add(op, "columns", a);
+        return op;
+}
+
+int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c, Diag *d) {
+        static const char *const bcols[] = { "name", "ports", NULL };
+        static const char *const pcols[] = { "_uuid", "name", "interfaces", NULL };
+        static const char *const icols[] = { "_uuid", "ofport", NULL };
+        _cleanup_(ovsdb_client_freep) OvsdbClient *client = NULL;
+        _cleanup_(json_object_putp) json_object *res = NULL;
+        _cleanup_(freep) char *err = NULL;
+        json_object *ops, *bridges, *ports, *ifaces;
+        int r;
+
+        r = ovsdb_client_connect(ctx->ovsdb_address, ctx->timeout_ms, &client);
+        if (r < 0) {
+                diag_error(d, "", "cannot connect to OVSDB at %s: %s", ctx->ovsdb_address, strerror(-r));
+                return r;
+        }
+        ops = json_object_new_array();
+        json_object_array_add(ops, select_all("Bridge", bcols));
+        json_object_array_add(ops, select_all("Port", pcols));
+        json_object_array_add(ops, select_all("Interface", icols));
+        r = ovsdb_client_transact(client, "Open_vSwitch", ops, &res, &err);
+        if (r < 0) {
+                diag_error(d, "", "OVSDB query failed: %s", err ?: strerror(-r));
+                return r;
+        }
+        if (!json_object_object_get_ex(json_object_array_get_idx(res, 0), "rows", &bridges) ||
+            !json_object_object_get_ex(json_object_array_get_idx(res, 1), "rows", &ports) ||
+            !json_object_object_get_ex(json_object_array_get_idx(res, 2), "rows", &ifaces))
+                return -EBADMSG;
+
+        of_ports_done(p);
+        for (size_t i = 0; i < json_object_array_length(bridges); i++) {
+                json_object *b = json_object_array_get_idx(bridges, i), *set = row_column(b, "ports");
+                const char *bname = json_object_get_string(row_column(b, "name"));
+
+                if (!bname || !bridge_wanted(c, bname))
+                        continue;
+                for (size_t j = 0; j < ovsdb_set_length(set); j++) {
+                        json_object *port = find_by_uuid(ports, ovsdb_uuid_string(ovsdb_set_get(set, j)));
+
+                        if (port && (r = add_port(p, c, bname, port, ifaces)) < 0)
+                                return r;
+                }
+        }
+        return 0;
+}

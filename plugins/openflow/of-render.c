@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The model's matches and actions in ovs-ofctl syntax. Port names are
+ * resolved to OpenFlow port numbers here, so the flows do not depend on
+ * ovs-ofctl resolving names. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "json-util.h"
+#include "lxc.h"
+#include "of-engine.h"
+
+char *of_substitute(const OfRenderContext *rc, const char *s) {
+        char id[16] = "";
+        FILE *f;
+        char *buf = NULL;
+        size_t len;
+
+        if (rc->subject && rc->subject->container_id)
+                snprintf(id, sizeof id, "%" PRIu32, rc->subject->container_id);
+
+        f = open_memstream(&buf, &len);
+        if (!f)
+                return NULL;
+        while (*s) {
+                if (startswith(s, "{container_id}")) {
+                        fputs(id, f);
+                        s += strlen("{container_id}");
+                } else if (startswith(s, "{port_name}")) {
+                        fputs(rc->subject ? rc->subject->name : "", f);
+                        s += strlen("{port_name}");
+                } else if (startswith(s, "{bridge}")) {
+                        fputs(rc->bridge, f);
+                        s += strlen("{bridge}");
+                } else
+                        fputc(*s++, f);
+        }
+        fclose(f);
+        return buf;
+}
+
+static bool all_digits(const char *s) {
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!isdigit((unsigned char) *s))
+                        return false;
+        return true;
+}
+
+const OfPort *of_resolve_port(const OfPorts *ports, const char *bridge, const char *name) {
+        const char *end;
+        uint32_t id;
+
+        if (!startswith(name, "container:"))
+                return of_ports_find(ports, bridge, name);
+        if (!lxc_id_parse(name + strlen("container:"), &end, &id) || *end)
+                return NULL;
+        for (size_t i = 0; i < ports->n; i++) {
+                const OfPort *p = &ports->ports[i];
+
+                if (p->container_id == id && p->index == 0 && streq(p->bridge, bridge))
+                        return p;
+        }
+        return NULL;
+}
+
+static int port_number(const OfRenderContext *rc, const char *name, const char *path,
+                       const OfPort **ret_port, int64_t *ret, Diag *d) {
+        const OfPort *p;
+
+        *ret_port = NULL;
+        if (all_digits(name)) {
+                *ret = strtoll(name, NULL, 10);
+                return 0;
+        }
+        p = of_resolve_port(rc->ports, rc->bridge, name);
+        if (!p) {
+                diag_error(d, path, "port \"%s\" is not on bridge %s", name, rc->bridge);
+                return -EINVAL;
+        }
+        if (p->ofport < 0) {
+                diag_error(d, path, "port \"%s\" on bridge %s has no OpenFlow port number", name, rc->bridge);
+                return -EINVAL;
+        }
+        *ret_port = p;
+        *ret = p->ofport;
+        return 0;
+}
+
+static void value_render(FILE *f, const OfRenderContext *rc, const OfValue *v) {
+        _cleanup_(freep) char *s = NULL;
+
+        switch (v->type) {
+        case OF_VALUE_INT64:
+                fprintf(f, "%" PRId64, v->i64);
+                break;
+        case OF_VALUE_UINT64:
+                fprintf(f, "%" PRIu64, v->u64);
+                break;
+        case OF_VALUE_STRING:
+                s = of_substitute(rc, v->string);
+                fputs(s ?: "", f);
+                break;
+        }
+}
+
+int of_render_match(const OfRenderContext *rc, const OfMatchField *m, size_t n, char **ret, Diag *d) {
+        FILE *f;
+        char *buf = NULL;
+        size_t len;
+        int r = 0;
+
+        f = open_memstream(&buf, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                fprintf(f, "%s%s=", i ? "," : "", m[i].name);
+                if (streq(m[i].name, "in_port") && m[i].value.type == OF_VALUE_STRING) {
+                        _cleanup_(freep) char *name = of_substitute(rc, m[i].value.string);
+                        const OfPort *p;
+                        int64_t no = 0;
+
+                        r = RET_GATHER(r, port_number(rc, name ?: "", rc->path, &p, &no, d));
+                        fprintf(f, "%" PRId64, no);
+                } else
+                        value_render(f, rc, &m[i].value);
+        }
+        fclose(f);
+        if (r < 0) {
+                free(buf);
+                return r;
+        }
+        *ret = buf;
+        return 0;
+}
+
+static int render_output(FILE *f, const OfRenderContext *rc, const char *port, const char *path, Diag *d) {
+        _cleanup_(freep) char *name = of_substitute(rc, port);
+        const OfPort *p;
+        int64_t no;
+        int r;
+
+        r = port_number(rc, name ?: "", path, &p, &no, d);
+        if (r < 0)
+                return r;
+        /* Steering to a container: make its kernel accept the frames. */
+        if (p && p->container_id && p->sock && p->sock->has_hwaddr)
+                fprintf(f, "mod_dl_dst:%02x:%02x:%02x:%02x:%02x:%02x,", p->sock->hwaddr[0], p->sock->hwaddr[1],
+                        p->sock->hwaddr[2], p->sock->hwaddr[3], p->sock->hwaddr[4], p->sock->hwaddr[5]);
+        else if (p && p->container_id)
+                diag_warning(d, path, "the MAC address of container %" PRIu32 " is not known (set hwaddr on its socket port); "
+                             "frames are output to %s unchanged", p->container_id, p->name);
+        fprintf(f, "output:%" PRId64, no);
+        return 0;
+}
+
+static int render_one(FILE *f, const OfRenderContext *rc, const OfAction *a, bool in_pipeline,
+                      const char *path, Diag *d) {
+        switch (a->type) {
+        case OF_ACTION_OUTPUT:
+                return render_output(f, rc, a->output.port, path, d);
+        case OF_ACTION_NORMAL:
+                /* In a policy, "normal" continues to the forwarding table,
+                 * where level 3 confinement still applies. */
+                if (in_pipeline)
+                        fprintf(f, "resubmit(,%d)", OF_TABLE_OUT);
+                else
+                        fputs("NORMAL", f);
+                return 0;
+        case OF_ACTION_RESUBMIT:
+                fprintf(f, "resubmit(,%u)", a->resubmit.table);
+                return 0;
+        case OF_ACTION_SET_FIELD:
+                fputs("set_field:", f);
+                value_render(f, rc, &a->set_field.value);
+                fprintf(f, "->%s", a->set_field.field);
+                return 0;
+        case OF_ACTION_MOD_DL_DST:
+                fprintf(f, "mod_dl_dst:%02x:%02x:%02x:%02x:%02x:%02x", a->mod_dl_dst.mac[0], a->mod_dl_dst.mac[1],
+                        a->mod_dl_dst.mac[2], a->mod_dl_dst.mac[3], a->mod_dl_dst.mac[4], a->mod_dl_dst.mac[5]);
+                return 0;
+        case OF_ACTION_CT:
+                fprintf(f, "ct(%s", a->ct.commit ? "commit" : "");
+                if (a->ct.table >= 0)
+                        fprintf(f, "%stable=%d", a->ct.commit ? "," : "", a->ct.table);
+                if (a->ct.zone >= 0)
+                        fprintf(f, "%szone=%d", a->ct.commit || a->ct.table >= 0 ? "," : "", a->ct.zone);
+                fputc(')', f);
+                return 0;
+        case OF_ACTION_LOAD_REGISTER:
+                fprintf(f, "load:%" PRIu32 "->NXM_NX_REG%u[]", a->load_register.value, a->load_register.reg);
+                return 0;
+        case OF_ACTION_CONTROLLER:
+                diag_error(d, path, "there is no OpenFlow controller on this host; use normal, output or drop");
+                return -EINVAL;
+        default:
+                return -EINVAL;
+        }
+}
+
+int of_render_actions(const OfRenderContext *rc, const OfAction *a, size_t n, char **ret, Diag *d) {
+        bool in_pipeline = rc->subject != NULL;
+        FILE *f;
+        char *buf = NULL;
+        size_t len;
+        int r = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (a[i].type == OF_ACTION_DROP)
+                        return (*ret = strdup("drop")) ? 0 : -ENOMEM;
+
+        f = open_memstream(&buf, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(freep) char *ap = NULL;
+
+                if (asprintf(&ap, "%s.actions[%zu]", rc->path, i) < 0)
+                        ap = NULL;
+                if (i > 0)
+                        fputc(',', f);
+                RET_GATHER(r, render_one(f, rc, &a[i], in_pipeline, ap ?: rc->path, d));
+        }
+        fclose(f);
+        if (r < 0) {
+                free(buf);
+                return r;
+        }
+        *ret = buf;
+        return 0;
+}

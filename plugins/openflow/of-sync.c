@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Reading flows back and changing them.
+ *
+ * Every op-dbus flow has a cookie of its own. For each cookie op-dbus keeps
+ * what it last sent and the digest of the flow as the switch reported it
+ * right after (the record, <state-dir>/flows/<bridge>). A flow is unchanged
+ * when the switch still reports that digest and the desired flow is still
+ * what was sent; otherwise it is sent again. Nothing is sent for unchanged
+ * flows, so their counters survive a re-apply. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "exec.h"
+#include "fileio.h"
+#include "json-util.h"
+#include "of-engine.h"
+#include "of-sync.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(OfpClient *, ofp_client_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
+
+void of_record_done(OfRecord *r) {
+        for (size_t i = 0; i < r->n; i++)
+                free(r->entries[i].spec);
+        free(r->entries);
+        *r = (OfRecord) {};
+}
+
+static char *record_path(const char *state_dir, const char *bridge) {
+        char *s;
+
+        if (asprintf(&s, "%s/flows/%s", state_dir, bridge) < 0)
+                return NULL;
+        return s;
+}
+
+static int cmp_entry(const void *a, const void *b) {
+        uint64_t x = ((const OfRecordEntry *) a)->cookie, y = ((const OfRecordEntry *) b)->cookie;
+
+        return x < y ? -1 : x > y;
+}
+
+const OfRecordEntry *of_record_find(const OfRecord *r, uint64_t cookie) {
+        OfRecordEntry key = { .cookie = cookie };
+
+        return r->n ? bsearch(&key, r->entries, r->n, sizeof(OfRecordEntry), cmp_entry) : NULL;
+}
+
+int of_record_add(OfRecord *r, uint64_t cookie, uint64_t digest, const char *spec) {
+        int k;
+
+        k = greedy_realloc((void **) &r->entries, &r->allocated, r->n + 1, sizeof(OfRecordEntry));
+        if (k < 0)
+                return k;
+        r->entries[r->n] = (OfRecordEntry) { .cookie = cookie, .digest = digest, .spec = strdup(spec) };
+        if (!r->entries[r->n].spec)
+                return -ENOMEM;
+        r->n++;
+        return 0;
+}
+
+/* Lines of "<cookie> <digest> <spec>", hex. A missing file is an empty
+ * record; a damaged line is ignored (its flow is then sent again). */
+int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret) {
+        _cleanup_(freep) char *path = record_path(state_dir, bridge), *buf = NULL;
+        char *line, *save = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, &buf, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+
+        for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                unsigned long long cookie, digest;
+                int n = 0;
+
+                if (sscanf(line, "%llx %llx %n", &cookie, &digest, &n) < 2 || n == 0)
+                        continue;
+                r = of_record_add(ret, cookie, digest, line + n);
+                if (r < 0)
+                        return r;
+        }
+        if (ret->n > 1)
+                qsort(ret->entries, ret->n, sizeof(OfRecordEntry), cmp_entry);
+        return 0;
+}
+
+int of_record_save(const char *state_dir, const char *bridge, const OfRecord *rec) {
+        _cleanup_(freep) char *dir = NULL, *path = record_path(state_dir, bridge), *buf = NULL;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        if (!path || asprintf(&dir, "%s/flows", state_dir) < 0)
+                return -ENOMEM;
+        if (rec->n == 0)
+                return unlink(path) < 0 && errno != ENOENT ? negative_errno() : 0;
+        r = mkdir_p(dir, 0700);
+        if (r < 0)
+                return r;
+
+        f = open_memstream(&buf, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < rec->n; i++)
+                fprintf(f, "%016" PRIx64 " %016" PRIx64 " %s\n", rec->entries[i].cookie,
+                        rec->entries[i].digest, rec->entries[i].spec);
+        fclose(f);
+        return write_file_atomic(path, buf ?: "", len, 0600);
+}
+
+static char *mgmt_address(const PluginContext *ctx, const char *bridge) {
+        char *s;
+
+        if (asprintf(&s, "unix:%s/%s.mgmt", ctx->ovs_rundir, bridge) < 0)
+                return NULL;
+        return s;
+}
+
+static int cmp_flow(const void *a, const void *b) {
+        uint64_t x = ((const OfpFlow *) a)->cookie, y = ((const OfpFlow *) b)->cookie;
+
+        return x < y ? -1 : x > y;
+}
+
+int of_installed_read(const PluginContext *ctx, const char *bridge, OfpFlowList *ret) {
+        _cleanup_(ofp_client_freep) OfpClient *c = NULL;
+        _cleanup_(freep) char *addr = mgmt_address(ctx, bridge);
+        OfpFlowList all = {};
+        int r;
+
+        if (!addr)
+                return -ENOMEM;
+        r = ofp_client_connect(addr, ctx->timeout_ms, &c);
+        if (r < 0)
+                return r;
+        r = ofp_client_dump_flows(c, 0, 0, &all);
+        if (r < 0) {
+                ofp_flow_list_done(&all);
+                return r;
+        }
+
+        /* Keep op-dbus's flows only; hand the others' buffers back. */
+        for (size_t i = 0; i < all.n; i++) {
+                if (!of_cookie_is_ours(all.flows[i].cookie)) {
+                        free(all.flows[i].body);
+                        continue;
+                }
+                r = greedy_realloc((void **) &ret->flows, &ret->allocated, ret->n + 1, sizeof(OfpFlow));
+                if (r < 0) {
+                        for (size_t j = i; j < all.n; j++)
+                                free(all.flows[j].body);
+                        free(all.flows);
+                        return r;
+                }
+                ret->flows[ret->n++] = all.flows[i];
+        }
+        free(all.flows);
+        if (ret->n > 1)
+                qsort(ret->flows, ret->n, sizeof(OfpFlow), cmp_flow);
+        return 0;
+}
+
+const OfpFlow *of_installed_find(const OfpFlowList *l, uint64_t cookie) {
+        OfpFlow key = { .cookie = cookie };
+
+        return l->n ? bsearch(&key, l->flows, l->n, sizeof(OfpFlow), cmp_flow) : NULL;
+}
+
+void of_bridge_sync_done(OfBridgeSync *b) {
+        free(b->name);
+        of_flow_set_done(&b->want);
+        ofp_flow_list_done(&b->have);
+        of_record_done(&b->record);
+        free(b->send);
+        free(b->remove);
+        *b = (OfBridgeSync) {};
+}
+
+static int push_send(OfBridgeSync *b, const OfDesired *f) {
+        int r = greedy_realloc((void **) &b->send, &b->allocated_send, b->n_send + 1, sizeof(OfDesired *));
+
+        if (r >= 0)
+                b->send[b->n_send++] = f;
+        return r;
+}
+
+static int push_remove(OfBridgeSync *b, uint64_t cookie) {
+        int r = greedy_realloc((void **) &b->remove, &b->allocated_remove, b->n_remove + 1, sizeof(uint64_t));
+
+        if (r >= 0)
+                b->remove[b->n_remove++] = cookie;
+        return r;
+}
+
+/* The part of a spec that identifies the flow to OpenFlow: everything
+ * before the actions (table, priority, cookie, timeouts, match). */
+static size_t identity_len(const char *spec) {
+        const char *a = strstr(spec, ",actions=");
+
+        return a ? (size_t) (a - spec) : strlen(spec);
+}
+
+static bool same_identity(const char *a, const char *b) {
+        size_t n = identity_len(a);
+
+        return n == identity_len(b) && strncmp(a, b, n) == 0;
+}
+
+int of_bridge_diff(OfBridgeSync *b) {
+        int r;
+
+        b->n_send = b->n_remove = 0;
+        b->n_added = b->n_changed = b->n_deleted = 0;
+
+        for (size_t i = 0; i < b->want.n; i++) {
+                const OfDesired *w = &b->want.flows[i];
+                const OfpFlow *h = of_installed_find(&b->have, w->cookie);
+                const OfRecordEntry *e = of_record_find(&b->record, w->cookie);
+
+                if (h && e && streq(e->spec, w->spec) && e->digest == h->digest &&
+                    h->table == w->table && h->priority == w->priority)
+                        continue; /* unchanged */
+
+                if (!h)
+                        b->n_added++;
+                else {
+                        b->n_changed++;
+                        /* "add" replaces a flow with the same identity; any
+                         * other installed version must go first. */
+                        if (!e || !same_identity(e->spec, w->spec) || e->digest != h->digest)
+                                if ((r = push_remove(b, w->cookie)) < 0)
+                                        return r;
+                }
+                r = push_send(b, w);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < b->have.n; i++)
+                if (!of_flow_set_find(&b->want, b->have.flows[i].cookie)) {
+                        b->n_deleted++;
+                        r = push_remove(b, b->have.flows[i].cookie);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+static int run_bundle(OfBridgeSync *b, const PluginContext *ctx, const char *text, size_t len, Diag *d) {
+        _cleanup_(freep) char *addr = mgmt_address(ctx, b->name);
+        _cleanup_(exec_result_done) ExecResult res = {};
+        char *argv[] = { (char *) "ovs-ofctl", (char *) "-O", (char *) "OpenFlow14", (char *) "--bundle",
+                         (char *) "add-flows", addr, (char *) "-", NULL };
+        int r;
+
+        if (!addr)
+                return -ENOMEM;
+        r = exec_capture(argv, text, len, ctx->timeout_ms, &res);
+        if (r < 0) {
+                diag_error(d, "", "bridge %s: cannot run ovs-ofctl: %s", b->name, strerror(-r));
+                return r;
+        }
+        if (res.status != 0) {
+                diag_error(d, "", "bridge %s: Open vSwitch rejected the flow bundle; no flow was changed: %s",
+                           b->name, strstrip_newline(res.err));
+                return -EIO;
+        }
+        return 0;
+}
+
+/* After the bundle: what was sent, with the digest the switch reports. */
+static int renew_record(OfBridgeSync *b, const PluginContext *ctx) {
+        OfRecord rec = {};
+        int r;
+
+        ofp_flow_list_done(&b->have);
+        r = of_installed_read(ctx, b->name, &b->have);
+        for (size_t i = 0; r >= 0 && i < b->want.n; i++) {
+                const OfpFlow *h = of_installed_find(&b->have, b->want.flows[i].cookie);
+
+                if (h)
+                        r = of_record_add(&rec, h->cookie, h->digest, b->want.flows[i].spec);
+        }
+        if (r >= 0)
+                r = of_record_save(ctx->state_dir, b->name, &rec);
+        of_record_done(&b->record);
+        b->record = rec;
+        return r;
+}
+
+int of_bridge_apply(OfBridgeSync *b, const PluginContext *ctx, ApplyCounts *counts, Diag *d) {
+        _cleanup_(freep) char *text = NULL;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        if (b->n_send + b->n_remove == 0)
+                return 0;
+
+        f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n_remove; i++)
+                fprintf(f, "delete cookie=0x%016" PRIx64 "/-1\n", b->remove[i]);
+        for (size_t i = 0; i < b->n_send; i++)
+                fprintf(f, "add %s\n", b->send[i]->spec);
+        fclose(f);
+
+        counts->flow_mods += (unsigned) (b->n_remove + b->n_send);
+        r = run_bundle(b, ctx, text, len, d);
+        if (r < 0)
+                return r;
+
+        r = renew_record(b, ctx);
+        if (r < 0)
+                diag_error(d, "", "bridge %s: cannot read the flows back: %s", b->name, strerror(-r));
+        return r;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "of-engine.h"
+
+/* One bridge's flows: desired, installed, recorded, and the difference. */
+typedef struct OfBridgeSync {
+        char *name;
+        bool reachable;              /* its management socket answered */
+        OfFlowSet want;              /* sorted by cookie */
+        OfpFlowList have;            /* op-dbus's cookies only, sorted */
+        OfRecord record;
+
+        /* The diff: flows to send (added or replaced) and cookies to delete
+         * first (gone, or changed so that "add" would not replace them). */
+        const OfDesired **send;
+        size_t n_send, allocated_send;
+        uint64_t *remove;
+        size_t n_remove, allocated_remove;
+        unsigned n_added, n_changed, n_deleted;
+} OfBridgeSync;
+
+void of_bridge_sync_done(OfBridgeSync *b);
+int of_record_add(OfRecord *r, uint64_t cookie, uint64_t digest, const char *spec);
+const OfpFlow *of_installed_find(const OfpFlowList *l, uint64_t cookie);
+/* Pure: fills send/remove and the counters. */
+int of_bridge_diff(OfBridgeSync *b);
+/* One atomic bundle through ovs-ofctl, then the record is renewed from
+ * what the switch reports. */
+int of_bridge_apply(OfBridgeSync *b, const PluginContext *ctx, ApplyCounts *counts, Diag *d);
