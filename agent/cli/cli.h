@@ -25,6 +25,7 @@ typedef struct Cli {
         const char *profile;        /* init --profile */
         const char *output;         /* init -o */
         unsigned long long to;      /* rollback --to */
+        const char *bridge;         /* restore-flows --bridge */
         unsigned keep_checkpoints;
         int lock_timeout_ms;
 } Cli;

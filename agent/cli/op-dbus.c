@@ -45,6 +45,7 @@ static void help(void) {
                "  verify FILE                    Check that the host matches FILE\n"
                "  checkpoints                    List stored verified states\n"
                "  rollback [--to N]              Apply a stored state (default: the previous one)\n"
+               "  restore-flows [--bridge B]     Put back op-dbus's flows (after ovs-vswitchd restarted)\n"
                "  version                        Print the version\n"
                "\n"
                "FILE may be '-' for standard input.\n"
@@ -108,6 +109,7 @@ enum {
         ARG_TIMEOUT,
         ARG_LOCK_TIMEOUT,
         ARG_KEEP,
+        ARG_BRIDGE,
 };
 
 static int parse_argv(Cli *cli, int argc, char **argv) {
@@ -127,6 +129,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "timeout",          required_argument, NULL, ARG_TIMEOUT },
                 { "lock-timeout",     required_argument, NULL, ARG_LOCK_TIMEOUT },
                 { "keep-checkpoints", required_argument, NULL, ARG_KEEP },
+                { "bridge",           required_argument, NULL, ARG_BRIDGE },
                 {}
         };
         char *end;
@@ -181,6 +184,9 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 case ARG_LOCK_TIMEOUT:
                         if (parse_seconds_ms(optarg, &cli->lock_timeout_ms) < 0)
                                 return log_error_errno(-EINVAL, "--lock-timeout: \"%s\" is not a number of seconds.", optarg);
+                        break;
+                case ARG_BRIDGE:
+                        cli->bridge = optarg;
                         break;
                 case ARG_KEEP:
                         errno = 0;
@@ -324,6 +330,41 @@ static int verb_rollback(Cli *cli) {
         return exit_code_for(res.status);
 }
 
+/* Puts back every flow op-dbus owns, from the newest checkpoint: after
+ * ovs-vswitchd restarts, its flow tables are empty. */
+static int verb_restore_flows(Cli *cli) {
+        _cleanup_(reconcile_result_done) ReconcileResult res = {};
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        _cleanup_(json_object_putp) json_object *state = NULL;
+        _cleanup_(state_doc_freep) StateDoc *doc = NULL;
+        char *only[] = { (char *) "openflow", NULL };
+        ReconcileOptions o = { .only = only, .record = false };
+        uint64_t latest = 0;
+        int r;
+
+        cli->ctx.bridge_filter = cli->bridge;
+        r = setup_reconciler(cli, &rc);
+        if (r < 0)
+                return EXIT_UNAVAILABLE;
+
+        r = checkpoint_latest(cli->ctx.state_dir, &latest);
+        if (r >= 0 && latest == 0)
+                r = -ENOENT;
+        if (r >= 0)
+                r = checkpoint_load(cli->ctx.state_dir, latest, &state);
+        if (r < 0) {
+                log_error_errno(r, "restore-flows: no applied state in %s to restore from: %m", cli->ctx.state_dir);
+                return EXIT_INVALID;
+        }
+        r = state_doc_from_json(TAKE_PTR(state), "checkpoint", &doc, &res.diag);
+        if (r >= 0)
+                (void) reconcile_apply(&rc, doc, &o, &res);
+        else
+                res.status = RECONCILE_INVALID;
+        print_result(cli, "restore-flows", "the applied state", &res);
+        return exit_code_for(res.status);
+}
+
 static int verb_init(Cli *cli) {
         const Profile *found = NULL;
         int r;
@@ -384,6 +425,8 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 return verb_checkpoints(cli);
         if (streq(verb, "rollback"))
                 return verb_rollback(cli);
+        if (streq(verb, "restore-flows"))
+                return verb_restore_flows(cli);
         if (streq(verb, "init"))
                 return verb_init(cli);
         if (streq(verb, "version")) {
