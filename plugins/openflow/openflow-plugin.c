@@ -5,6 +5,7 @@
 
 #include "checkpoint.h"
 #include "json-util.h"
+#include "lxc.h"
 #include "of-sync.h"
 #include "openflow.h"
 
@@ -25,6 +26,107 @@ static void bridges_done(OpenflowPlugin *o) {
         o->n_bridges = 0;
 }
 
+/* Does the state declare a port of this name (net ports, socket ports,
+ * container port names), or is it a name Proxmox gives container ports? */
+static bool port_declared(const OpenflowConfig *c, const StateDoc *doc, const char *name) {
+        json_object *net = state_doc_section(doc, "net"), *lxc = state_doc_section(doc, "lxc");
+        json_object *bridges, *ports, *containers, *network, *v;
+
+        if (of_port_name_container(name, NULL) || streq(name, "LOCAL") || streq(name, "IN_PORT"))
+                return true;
+        for (size_t b = 0; b < c->n_bridges; b++) {
+                if (streq_ptr(c->bridges[b].name, name))
+                        return true;
+                for (size_t i = 0; i < c->bridges[b].n_socket_ports; i++)
+                        if (streq_ptr(c->bridges[b].socket_ports[i].name, name))
+                                return true;
+        }
+        if (net && json_object_object_get_ex(net, "bridges", &bridges))
+                for (size_t b = 0; b < json_object_array_length(bridges); b++) {
+                        json_object *br = json_object_array_get_idx(bridges, b);
+
+                        if (json_object_object_get_ex(br, "name", &v) && streq_ptr(json_object_get_string(v), name))
+                                return true;
+                        if (!json_object_object_get_ex(br, "ports", &ports))
+                                continue;
+                        for (size_t i = 0; i < json_object_array_length(ports); i++)
+                                if (json_object_object_get_ex(json_object_array_get_idx(ports, i), "name", &v) &&
+                                    streq_ptr(json_object_get_string(v), name))
+                                        return true;
+                }
+        if (lxc && json_object_object_get_ex(lxc, "containers", &containers))
+                for (size_t i = 0; i < json_object_array_length(containers); i++)
+                        if (json_object_object_get_ex(json_object_array_get_idx(containers, i), "network", &network) &&
+                            json_object_object_get_ex(network, "port_name", &v) &&
+                            streq_ptr(json_object_get_string(v), name))
+                                return true;
+        return false;
+}
+
+/* "container:N" names a container the state knows (lxc or socket_ports). */
+static bool container_declared(const OpenflowConfig *c, const StateDoc *doc, uint32_t id) {
+        json_object *lxc = state_doc_section(doc, "lxc"), *containers, *v;
+
+        for (size_t b = 0; b < c->n_bridges; b++)
+                for (size_t i = 0; i < c->bridges[b].n_socket_ports; i++)
+                        if (c->bridges[b].socket_ports[i].container_id == id)
+                                return true;
+        if (lxc && json_object_object_get_ex(lxc, "containers", &containers))
+                for (size_t i = 0; i < json_object_array_length(containers); i++) {
+                        const char *end;
+                        uint32_t cid;
+
+                        if (!json_object_object_get_ex(json_object_array_get_idx(containers, i), "id", &v))
+                                continue;
+                        if (lxc_id_parse(json_object_get_string(v), &end, &cid) && !*end && cid == id)
+                                return true;
+                }
+        return false;
+}
+
+static int check_outputs(const OpenflowConfig *c, const StateDoc *doc, const OfAction *a, size_t n,
+                         const char *path, Diag *d) {
+        int ret = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                const char *port = a[i].output.port, *end;
+                _cleanup_(freep) char *ap = NULL;
+                uint32_t id;
+
+                if (a[i].type != OF_ACTION_OUTPUT || strchr(port, '{') || port[strspn(port, "0123456789")] == 0)
+                        continue;
+                if (startswith(port, "container:") ? lxc_id_parse(port + strlen("container:"), &end, &id) && !*end &&
+                                                     container_declared(c, doc, id)
+                                                   : port_declared(c, doc, port))
+                        continue;
+                if (asprintf(&ap, "%s.actions[%zu].port", path, i) < 0)
+                        return -ENOMEM;
+                diag_error(d, ap, "\"%s\" is not a port or container this state declares (net ports, "
+                           "socket_ports, lxc containers) nor a Proxmox container port name", port);
+                ret = -EINVAL;
+        }
+        return ret;
+}
+
+static int check_port_references(const OpenflowConfig *c, const StateDoc *doc, Diag *d) {
+        int ret = 0;
+
+        for (size_t k = 0; k < c->n_flow_policies; k++) {
+                _cleanup_(freep) char *tp = NULL;
+
+                if (asprintf(&tp, "%s.template", c->flow_policies[k].path) < 0)
+                        return -ENOMEM;
+                RET_GATHER(ret, check_outputs(c, doc, c->flow_policies[k].template.actions,
+                                              c->flow_policies[k].template.n_actions, tp, d));
+        }
+        for (size_t b = 0; b < c->n_bridges; b++)
+                for (size_t i = 0; i < c->bridges[b].n_flows; i++)
+                        RET_GATHER(ret, check_outputs(c, doc, c->bridges[b].flows[i].actions,
+                                                      c->bridges[b].flows[i].n_actions,
+                                                      c->bridges[b].flows[i].path, d));
+        return ret;
+}
+
 static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section, Diag *d) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
         int r;
@@ -32,6 +134,8 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
         if (!section)
                 return 0;
         r = openflow_parse(&o->want, section, d);
+        if (r >= 0)
+                r = check_port_references(&o->want, doc, d);
         return r < 0 ? r : 1;
 }
 
