@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
@@ -114,16 +115,26 @@ static int prune(const char *state_dir, unsigned keep) {
         return ret;
 }
 
+uint64_t checkpoint_digest(json_object *state) {
+        const char *text = json_object_to_json_string_ext(state, JSON_C_TO_STRING_PLAIN);
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        for (const char *c = text; c && *c; c++) {
+                h ^= (unsigned char) *c;
+                h *= 0x100000001b3ULL;
+        }
+        return h;
+}
+
 int checkpoint_save(const char *state_dir, uint64_t generation, json_object *state, unsigned keep) {
-        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
-        _cleanup_(freep) char *dir = checkpoint_dir(state_dir), *path = NULL, *text = NULL;
+        _cleanup_(freep) char *dir = checkpoint_dir(state_dir), *path = NULL, *text = NULL, *body = NULL;
         char created[32];
         time_t t = time(NULL);
         struct tm tm;
         int r;
 
         path = checkpoint_path(state_dir, generation);
-        if (!o || !dir || !path)
+        if (!dir || !path)
                 return -ENOMEM;
 
         r = mkdir_p(dir, 0700);
@@ -131,18 +142,43 @@ int checkpoint_save(const char *state_dir, uint64_t generation, json_object *sta
                 return r;
 
         strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-        json_object_object_add(o, "generation", json_object_new_int64((int64_t) generation));
-        json_object_object_add(o, "created", json_object_new_string(created));
-        json_object_object_add(o, "state", json_object_get(state));
-
-        text = json_to_string_pretty(o);
+        text = json_to_string_pretty(state);
         if (!text)
                 return -ENOMEM;
-        r = write_file_atomic(path, text, strlen(text), 0600);
+        /* Written by hand so the digest comes first and can be read alone. */
+        if (asprintf(&body, "{\n  \"generation\": %" PRIu64 ",\n  \"created\": \"%s\",\n"
+                     "  \"digest\": \"%016" PRIx64 "\",\n  \"state\": %s\n}\n",
+                     generation, created, checkpoint_digest(state), text) < 0)
+                return -ENOMEM;
+        r = write_file_atomic(path, body, strlen(body), 0600);
         if (r < 0)
                 return r;
 
         return prune(state_dir, MAX(keep, 1u));
+}
+
+int checkpoint_load_digest(const char *state_dir, uint64_t generation, uint64_t *ret) {
+        _cleanup_(freep) char *path = checkpoint_path(state_dir, generation);
+        _cleanup_(closep) int fd = -EBADF;
+        char head[512];
+        const char *p;
+        ssize_t n;
+        unsigned long long v;
+
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        n = read(fd, head, sizeof head - 1);
+        if (n < 0)
+                return negative_errno();
+        head[n] = 0;
+        p = strstr(head, "\"digest\": \"");
+        if (!p || sscanf(p + strlen("\"digest\": \""), "%16llx", &v) != 1)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
 }
 
 static int load_file(const char *path, json_object **ret) {

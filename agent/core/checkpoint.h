@@ -3,7 +3,10 @@
 
 /* The checkpoint store: the last N verified states, one file per
  * generation under <state_dir>/checkpoints/, each written atomically:
- *   {"generation": 7, "created": "2026-01-01T00:00:00Z", "state": {...}} */
+ *   {"generation": 7, "created": "2026-01-01T00:00:00Z",
+ *    "digest": "<FNV-1a 64 of the compact state>", "state": {...}}
+ * The digest lets an unchanged re-apply be recognised without reading the
+ * whole previous state back. */
 
 #include <stdint.h>
 
@@ -28,5 +31,9 @@ int checkpoint_save(const char *state_dir, uint64_t generation, json_object *sta
 int checkpoint_list(const char *state_dir, CheckpointInfo **ret, size_t *ret_n);
 /* Loads the state of one generation (-ENOENT if it is not stored). */
 int checkpoint_load(const char *state_dir, uint64_t generation, json_object **ret_state);
+/* Digest of a state document (its compact JSON text). */
+uint64_t checkpoint_digest(json_object *state);
+/* The digest stored with a generation; -ENOENT/-EBADMSG when missing. */
+int checkpoint_load_digest(const char *state_dir, uint64_t generation, uint64_t *ret);
 /* The newest generation stored, or 0 when there is none. */
 int checkpoint_latest(const char *state_dir, uint64_t *ret_generation);

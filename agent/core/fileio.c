@@ -63,7 +63,7 @@ static int fsync_directory_of(const char *path) {
         return 0;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode) {
+static int write_replace(const char *path, const char *data, size_t len, mode_t mode, bool sync) {
         _cleanup_(freep) char *tmp = NULL;
         _cleanup_(closep) int fd = -EBADF;
         int r;
@@ -78,7 +78,7 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
         r = write_all(fd, data, len);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = negative_errno();
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && sync && fsync(fd) < 0)
                 r = negative_errno();
         if (r >= 0 && rename(tmp, path) < 0)
                 r = negative_errno();
@@ -86,7 +86,15 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
                 (void) unlink(tmp);
                 return r;
         }
-        return fsync_directory_of(path);
+        return sync ? fsync_directory_of(path) : 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode) {
+        return write_replace(path, data, len, mode, true);
+}
+
+int write_file_replace(const char *path, const char *data, size_t len, mode_t mode) {
+        return write_replace(path, data, len, mode, false);
 }
 
 int lock_file_acquire(const char *path, int timeout_ms, int *ret_fd) {

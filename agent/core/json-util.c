@@ -8,13 +8,28 @@
 #include "json-util.h"
 
 char *json_path_key(const char *parent, const char *key) {
-        char *s;
+        size_t a = parent ? strlen(parent) : 0, b = strlen(key);
+        char *s = malloc(a + b + 2);
 
-        if (!parent || !parent[0])
-                return strdup(key);
-        if (asprintf(&s, "%s.%s", parent, key) < 0)
+        if (!s)
                 return NULL;
+        memcpy(s, parent, a);
+        s[a] = '.';
+        memcpy(s + a + (a > 0), key, b + 1);
         return s;
+}
+
+/* "parent.key" into a stack buffer, cut to fit: the path of a field is
+ * built on every lookup, so it must cost next to nothing. */
+static const char *path_join(char buf[static JSON_PATH_MAX], const char *parent, const char *key) {
+        size_t a = parent ? strnlen(parent, JSON_PATH_MAX / 2) : 0;
+        size_t b = strnlen(key, JSON_PATH_MAX - a - 2);
+
+        memcpy(buf, parent, a);
+        buf[a] = '.';
+        memcpy(buf + a + (a > 0), key, b);
+        buf[a + (a > 0) + b] = 0;
+        return buf;
 }
 
 char *json_path_index(const char *parent, size_t i) {
@@ -87,17 +102,13 @@ size_t json_check_keys(json_object *o, const char *path, const char *const *allo
 /* Looks up key; returns 1 with *ret set, or 0 if absent (recording an
  * error when required). */
 static int lookup(json_object *o, const char *path, const char *key, bool required,
-                  json_object **ret, char **ret_path, Diag *d) {
-        _cleanup_(freep) char *p = json_path_key(path, key);
-
-        if (!p)
-                return -ENOMEM;
+                  json_object **ret, char p[static JSON_PATH_MAX], Diag *d) {
+        path_join(p, path, key);
         if (!json_object_object_get_ex(o, key, ret)) {
                 if (required)
                         diag_error(d, p, "required field is missing");
                 return 0;
         }
-        *ret_path = TAKE_PTR(p);
         return 1;
 }
 
@@ -108,11 +119,11 @@ static int wrong_type(const char *p, const char *expected, json_object *v, Diag 
 
 int json_get_string(json_object *o, const char *path, const char *key, bool required,
                     const char **ret, Diag *d) {
-        _cleanup_(freep) char *p = NULL;
+        char p[JSON_PATH_MAX];
         json_object *v;
         int r;
 
-        r = lookup(o, path, key, required, &v, &p, d);
+        r = lookup(o, path, key, required, &v, p, d);
         if (r <= 0)
                 return r;
         if (!json_object_is_type(v, json_type_string))
@@ -122,11 +133,11 @@ int json_get_string(json_object *o, const char *path, const char *key, bool requ
 }
 
 int json_get_bool(json_object *o, const char *path, const char *key, bool *ret, Diag *d) {
-        _cleanup_(freep) char *p = NULL;
+        char p[JSON_PATH_MAX];
         json_object *v;
         int r;
 
-        r = lookup(o, path, key, false, &v, &p, d);
+        r = lookup(o, path, key, false, &v, p, d);
         if (r <= 0)
                 return r;
         if (!json_object_is_type(v, json_type_boolean))
@@ -137,12 +148,12 @@ int json_get_bool(json_object *o, const char *path, const char *key, bool *ret, 
 
 int json_get_int(json_object *o, const char *path, const char *key, bool required,
                  int64_t min, int64_t max, int64_t *ret, Diag *d) {
-        _cleanup_(freep) char *p = NULL;
+        char p[JSON_PATH_MAX];
         json_object *v;
         int64_t i;
         int r;
 
-        r = lookup(o, path, key, required, &v, &p, d);
+        r = lookup(o, path, key, required, &v, p, d);
         if (r <= 0)
                 return r;
         if (!json_object_is_type(v, json_type_int))
@@ -158,12 +169,13 @@ int json_get_int(json_object *o, const char *path, const char *key, bool require
 
 int json_get_enum(json_object *o, const char *path, const char *key,
                   const char *const *values, int *ret, Diag *d) {
-        _cleanup_(freep) char *p = NULL, *list = NULL;
+        _cleanup_(freep) char *list = NULL;
+        char p[JSON_PATH_MAX];
         json_object *v;
         const char *s;
         int r;
 
-        r = lookup(o, path, key, false, &v, &p, d);
+        r = lookup(o, path, key, false, &v, p, d);
         if (r <= 0)
                 return r;
         if (!json_object_is_type(v, json_type_string))
@@ -181,11 +193,11 @@ int json_get_enum(json_object *o, const char *path, const char *key,
 
 int json_get_array(json_object *o, const char *path, const char *key, bool required,
                    json_object **ret, Diag *d) {
-        _cleanup_(freep) char *p = NULL;
+        char p[JSON_PATH_MAX];
         json_object *v;
         int r;
 
-        r = lookup(o, path, key, required, &v, &p, d);
+        r = lookup(o, path, key, required, &v, p, d);
         if (r <= 0)
                 return r;
         if (!json_object_is_type(v, json_type_array))
@@ -196,11 +208,11 @@ int json_get_array(json_object *o, const char *path, const char *key, bool requi
 
 int json_get_string_map(json_object *o, const char *path, const char *key,
                         const char *reserved_prefix, json_object **ret, Diag *d) {
-        _cleanup_(freep) char *p = NULL;
+        char p[JSON_PATH_MAX];
         json_object *v;
         int r, bad = 0;
 
-        r = lookup(o, path, key, false, &v, &p, d);
+        r = lookup(o, path, key, false, &v, p, d);
         if (r <= 0)
                 return r;
         if (!json_object_is_type(v, json_type_object))
@@ -251,14 +263,13 @@ bool json_check_ifname(const char *s, const char *path, Diag *d) {
 }
 
 /* A string field for a format check: like json_get_string, and NUL bytes
- * are refused. *ret_path is the field's path when 1 is returned. */
+ * are refused. p receives the field's path. */
 static int get_format_string(json_object *o, const char *path, const char *key, bool required,
-                             const char **ret, char **ret_path, Diag *d) {
-        _cleanup_(freep) char *p = NULL;
+                             const char **ret, char p[static JSON_PATH_MAX], Diag *d) {
         json_object *v;
         int r;
 
-        r = lookup(o, path, key, required, &v, &p, d);
+        r = lookup(o, path, key, required, &v, p, d);
         if (r <= 0)
                 return r;
         if (!json_object_is_type(v, json_type_string))
@@ -268,15 +279,14 @@ static int get_format_string(json_object *o, const char *path, const char *key, 
                 return -EINVAL;
         }
         *ret = json_object_get_string(v);
-        *ret_path = TAKE_PTR(p);
         return 1;
 }
 
 int json_get_string_nonul(json_object *o, const char *path, const char *key, bool required,
                           const char **ret, Diag *d) {
-        _cleanup_(freep) char *p = NULL;
+        char p[JSON_PATH_MAX];
 
-        return get_format_string(o, path, key, required, ret, &p, d);
+        return get_format_string(o, path, key, required, ret, p, d);
 }
 
 int json_get_string_dup(json_object *o, const char *path, const char *key, bool required,
@@ -297,11 +307,11 @@ int json_get_string_dup(json_object *o, const char *path, const char *key, bool 
 
 int json_get_ifname(json_object *o, const char *path, const char *key, bool required,
                     const char **ret, Diag *d) {
-        _cleanup_(freep) char *p = NULL;
+        char p[JSON_PATH_MAX];
         const char *s;
         int r;
 
-        r = get_format_string(o, path, key, required, &s, &p, d);
+        r = get_format_string(o, path, key, required, &s, p, d);
         if (r <= 0)
                 return r;
         if (!json_check_ifname(s, p, d))
@@ -347,13 +357,13 @@ static bool parse_ipv4(const char *s, const char **end, struct in_addr *ret) {
 
 int json_get_ipv4(json_object *o, const char *path, const char *key, bool required,
                   struct in_addr *ret, unsigned *ret_prefixlen, Diag *d) {
-        _cleanup_(freep) char *p = NULL;
+        char p[JSON_PATH_MAX];
         struct in_addr a;
         const char *s, *e;
         unsigned prefixlen = 0;
         int r;
 
-        r = get_format_string(o, path, key, required, &s, &p, d);
+        r = get_format_string(o, path, key, required, &s, p, d);
         if (r <= 0)
                 return r;
 
@@ -391,12 +401,12 @@ static int hex_digit(char c) {
 
 int json_get_mac(json_object *o, const char *path, const char *key, bool required,
                  uint8_t ret[static 6], Diag *d) {
-        _cleanup_(freep) char *p = NULL;
+        char p[JSON_PATH_MAX];
         uint8_t mac[6];
         const char *s;
         int r;
 
-        r = get_format_string(o, path, key, required, &s, &p, d);
+        r = get_format_string(o, path, key, required, &s, p, d);
         if (r <= 0)
                 return r;
 

@@ -16,6 +16,9 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
+/* Longest JSON path kept in a message; longer ones are cut. */
+#define JSON_PATH_MAX 1024
+
 /* "parent.key" ("key" when parent is empty) and "parent[i]". */
 char *json_path_key(const char *parent, const char *key);
 char *json_path_index(const char *parent, size_t i);

@@ -57,6 +57,10 @@ typedef struct PluginVTable {
         /* The live state op-dbus owns, as this plugin's section of a state
          * document: applying it reproduces the current host. */
         int (*live_to_json)(Plugin *p, json_object **ret);
+        /* live_to_json answers from the newest checkpoint, which an apply
+         * does not change before it succeeds: the driver asks only when it
+         * must roll back. */
+        bool snapshot_from_checkpoint;
         /* Frees the instance's contents (not the instance). */
         void (*done)(Plugin *p);
 } PluginVTable;

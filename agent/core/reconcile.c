@@ -16,6 +16,7 @@ typedef struct Session {
         Plugin **plugins;
         bool *active;
         Plan *plans;        /* each plugin's actions, from its last diff */
+        Diag *diags;        /* each plugin's warnings and notes from that diff */
         size_t n;
 } Session;
 
@@ -24,10 +25,13 @@ static void session_done(Session *s) {
                 plugin_free(s->plugins[i]);
                 if (s->plans)
                         plan_done(&s->plans[i]);
+                if (s->diags)
+                        diag_done(&s->diags[i]);
         }
         free(s->plugins);
         free(s->active);
         free(s->plans);
+        free(s->diags);
         *s = (Session) {};
 }
 
@@ -39,12 +43,15 @@ static size_t session_count_actions(const Session *s) {
         return n;
 }
 
-/* Moves every plugin's actions, in plugin order, to the end of out. */
-static int session_take_plans(Session *s, Plan *out) {
+/* Moves every plugin's actions and diff messages, in plugin order, to the
+ * end of out and d. */
+static int session_take_plans(Session *s, Plan *out, Diag *d) {
         int r;
 
         for (size_t i = 0; i < s->n; i++) {
                 r = plan_move(out, &s->plans[i]);
+                if (r >= 0)
+                        r = diag_move(d, &s->diags[i]);
                 if (r < 0)
                         return r;
         }
@@ -144,7 +151,8 @@ static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, Sessi
         s->plugins = calloc(s->n + 1, sizeof(Plugin *));
         s->active = calloc(s->n + 1, sizeof(bool));
         s->plans = calloc(s->n + 1, sizeof(Plan));
-        if (!s->plugins || !s->active || !s->plans)
+        s->diags = calloc(s->n + 1, sizeof(Diag));
+        if (!s->plugins || !s->active || !s->plans || !s->diags)
                 return -ENOMEM;
 
         for (size_t i = 0; i < s->n; i++) {
@@ -179,15 +187,20 @@ static int session_query(Session *s, Diag *d) {
         return 0;
 }
 
-/* Every active plugin's diff into its own plan. */
-static int session_diff(Session *s, Diag *d) {
+/* Plugin i's diff into its own plan and messages, replacing the last. */
+static int session_diff_one(Session *s, size_t i) {
+        plan_done(&s->plans[i]);
+        diag_done(&s->diags[i]);
+        return s->plugins[i]->vtable->diff(s->plugins[i], &s->plans[i], &s->diags[i]);
+}
+
+/* Every active plugin's diff. */
+static int session_diff(Session *s) {
         int ret = 0;
 
         for (size_t i = 0; i < s->n; i++)
-                if (s->active[i]) {
-                        plan_done(&s->plans[i]);
-                        RET_GATHER(ret, s->plugins[i]->vtable->diff(s->plugins[i], &s->plans[i], d));
-                }
+                if (s->active[i])
+                        RET_GATHER(ret, session_diff_one(s, i));
         return ret;
 }
 
@@ -208,11 +221,11 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
                 if (!s->active[i])
                         continue;
                 if (changed) {
-                        plan_done(&s->plans[i]);
                         r = p->vtable->query(p, d);
                         if (r >= 0)
-                                r = p->vtable->diff(p, &s->plans[i], d);
+                                r = session_diff_one(s, i);
                         if (r < 0) {
+                                (void) diag_move(d, &s->diags[i]);
                                 diag_error(d, "", "%s: cannot plan after the changes before it: %s",
                                            p->vtable->name, strerror(-r));
                                 return r;
@@ -244,9 +257,15 @@ static int session_verify(Session *s, Diag *d) {
         r = session_query(s, d);
         if (r < 0)
                 return r;
+        /* The plan's warnings were reported already; only errors count here. */
         for (size_t i = 0; i < s->n; i++)
                 if (s->active[i]) {
-                        r = s->plugins[i]->vtable->diff(s->plugins[i], &again, d);
+                        _cleanup_(diag_done) Diag scratch = {};
+
+                        r = s->plugins[i]->vtable->diff(s->plugins[i], &again, &scratch);
+                        for (size_t k = 0; k < scratch.n_entries; k++)
+                                if (scratch.entries[k].level == DIAG_ERROR)
+                                        diag_error(d, scratch.entries[k].path, "%s", scratch.entries[k].message);
                         if (r < 0)
                                 return r;
                 }
@@ -269,8 +288,10 @@ static int session_verify(Session *s, Diag *d) {
         return 0;
 }
 
-/* The owned live state of every active plugin, as a document. */
-static int session_snapshot(Session *s, StateDoc **ret) {
+/* The owned live state of the active plugins, as a document. With
+ * deferred set, plugins whose snapshot is the newest checkpoint are
+ * skipped (complete_snapshot adds them if a rollback needs them). */
+static int session_snapshot(Session *s, bool deferred, StateDoc **ret) {
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         int r;
 
@@ -282,7 +303,7 @@ static int session_snapshot(Session *s, StateDoc **ret) {
                 Plugin *p = s->plugins[i];
                 json_object *section = NULL;
 
-                if (!s->active[i])
+                if (!s->active[i] || p->vtable->snapshot_from_checkpoint != deferred)
                         continue;
                 r = p->vtable->live_to_json(p, &section);
                 if (r < 0)
@@ -294,6 +315,22 @@ static int session_snapshot(Session *s, StateDoc **ret) {
                         return r;
         }
         *ret = TAKE_PTR(doc);
+        return 0;
+}
+
+/* Adds the deferred sections to the snapshot before a rollback. */
+static int complete_snapshot(Session *s, StateDoc *snapshot) {
+        _cleanup_(state_doc_freep) StateDoc *rest = NULL;
+        int r;
+
+        r = session_snapshot(s, true, &rest);
+        if (r < 0)
+                return r;
+        json_object_object_foreach(state_doc_plugins(rest), key, val) {
+                r = state_doc_set_section(snapshot, key, json_object_get(val));
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -341,9 +378,11 @@ static int session_prepare(Reconciler *rc, const StateDoc *doc, const ReconcileO
         if (r < 0)
                 return fail(res, RECONCILE_UNAVAILABLE, r);
 
-        r = session_diff(s, &res->diag);
-        if (r < 0)
+        r = session_diff(s);
+        if (r < 0) {
+                (void) session_take_plans(s, &res->plan, &res->diag);
                 return fail(res, RECONCILE_INVALID, r);
+        }
         return 0;
 }
 
@@ -364,7 +403,7 @@ int reconcile_plan(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *
 
         res->dry_run = true;
         r = session_prepare(rc, doc, o, false, &s, NULL, res);
-        (void) session_take_plans(&s, &res->plan);
+        (void) session_take_plans(&s, &res->plan, &res->diag);
         if (r < 0)
                 return r;
         (void) checkpoint_latest(rc->ctx.state_dir, &res->generation);
@@ -377,7 +416,7 @@ int reconcile_verify(Reconciler *rc, const StateDoc *doc, const ReconcileOptions
         int r;
 
         r = session_prepare(rc, doc, o, false, &s, NULL, res);
-        (void) session_take_plans(&s, &res->plan);
+        (void) session_take_plans(&s, &res->plan, &res->diag);
         if (r < 0)
                 return r;
         (void) checkpoint_latest(rc->ctx.state_dir, &res->generation);
@@ -418,10 +457,10 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         if (r >= 0)
                 r = session_query(&s, &d);
         if (r >= 0)
-                r = session_diff(&s, &d);
+                r = session_diff(&s);
         if (r >= 0)
                 r = session_apply(&s, NULL, &res->counts, &d);
-        (void) session_take_plans(&s, &res->rollback_plan);
+        (void) session_take_plans(&s, &res->rollback_plan, &d);
         if (r >= 0)
                 r = session_verify(&s, &d);
 
@@ -445,7 +484,11 @@ static int merged_document(Reconciler *rc, const StateDoc *doc, const ReconcileO
         json_object *plugins;
         int r;
 
-        if (!o->only || latest == 0 || checkpoint_load(rc->ctx.state_dir, latest, &base) < 0)
+        if (!o->only) {
+                *ret = json_object_get(doc->root);
+                return 0;
+        }
+        if (latest == 0 || checkpoint_load(rc->ctx.state_dir, latest, &base) < 0)
                 return json_copy(doc->root, ret);
 
         if (!json_object_object_get_ex(base, "plugins", &plugins))
@@ -470,8 +513,8 @@ static int merged_document(Reconciler *rc, const StateDoc *doc, const ReconcileO
  * newest checkpoint and nothing changed. */
 static void record_checkpoint(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o,
                               ReconcileResult *res) {
-        _cleanup_(json_object_putp) json_object *merged = NULL, *latest_state = NULL;
-        uint64_t latest = 0;
+        _cleanup_(json_object_putp) json_object *merged = NULL;
+        uint64_t latest = 0, stored;
         int r;
 
         (void) checkpoint_latest(rc->ctx.state_dir, &latest);
@@ -482,8 +525,8 @@ static void record_checkpoint(Reconciler *rc, const StateDoc *doc, const Reconci
                 goto warn;
 
         if (!res->changed && latest > 0 &&
-            checkpoint_load(rc->ctx.state_dir, latest, &latest_state) >= 0 &&
-            json_object_equal(latest_state, merged))
+            checkpoint_load_digest(rc->ctx.state_dir, latest, &stored) >= 0 &&
+            stored == checkpoint_digest(merged))
                 return;
 
         r = checkpoint_save(rc->ctx.state_dir, latest + 1, merged, rc->keep_checkpoints);
@@ -496,40 +539,53 @@ warn:
                      rc->ctx.state_dir, strerror(-r));
 }
 
+/* Snapshot, apply, verify; on failure roll back to the snapshot. */
+static int apply_changes(Reconciler *rc, Session *s, ReconcileResult *res) {
+        _cleanup_(state_doc_freep) StateDoc *snapshot = NULL;
+        uint64_t latest = 0;
+        int r, k;
+
+        r = session_snapshot(s, false, &snapshot);
+        if (r < 0) {
+                diag_error(&res->diag, "", "cannot snapshot the live state: %s", strerror(-r));
+                return fail(res, RECONCILE_UNAVAILABLE, r);
+        }
+
+        (void) checkpoint_latest(rc->ctx.state_dir, &latest);
+        rc->ctx.generation = latest + 1;
+        res->changed = true;
+
+        r = session_apply(s, getenv("OPDBUS_FAULT_INJECT"), &res->counts, &res->diag);
+        (void) session_take_plans(s, &res->plan, &res->diag);
+        if (r >= 0)
+                r = session_verify(s, &res->diag);
+        if (r >= 0)
+                return 0;
+
+        k = complete_snapshot(s, snapshot);
+        if (k < 0)
+                diag_error(&res->diag, "", "cannot complete the snapshot: %s", strerror(-k));
+        return rollback_to_snapshot(rc, snapshot, r, res);
+}
+
 int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res) {
         _cleanup_(session_done) Session s = {};
         _cleanup_(closep) int lock_fd = -EBADF;
-        _cleanup_(state_doc_freep) StateDoc *snapshot = NULL;
         int r;
 
         if (o->dry_run)
                 return reconcile_plan(rc, doc, o, res);
 
         r = session_prepare(rc, doc, o, true, &s, &lock_fd, res);
-        if (r < 0) {
-                (void) session_take_plans(&s, &res->plan);
+        if (r < 0)
                 return r;
-        }
 
         if (session_count_actions(&s) > 0) {
-                r = session_snapshot(&s, &snapshot);
-                if (r < 0) {
-                        diag_error(&res->diag, "", "cannot snapshot the live state: %s", strerror(-r));
-                        return fail(res, RECONCILE_UNAVAILABLE, r);
-                }
-
-                uint64_t latest = 0;
-
-                (void) checkpoint_latest(rc->ctx.state_dir, &latest);
-                rc->ctx.generation = latest + 1;
-                res->changed = true;
-                r = session_apply(&s, getenv("OPDBUS_FAULT_INJECT"), &res->counts, &res->diag);
-                (void) session_take_plans(&s, &res->plan);
-                if (r >= 0)
-                        r = session_verify(&s, &res->diag);
+                r = apply_changes(rc, &s, res);
                 if (r < 0)
-                        return rollback_to_snapshot(rc, snapshot, r, res);
-        }
+                        return r;
+        } else
+                (void) session_take_plans(&s, &res->plan, &res->diag);
 
         if (o->record)
                 record_checkpoint(rc, doc, o, res);

@@ -58,8 +58,11 @@ static int cmp_desired(const void *a, const void *b) {
 }
 
 int of_flow_set_sort(OfFlowSet *s, uint64_t *ret_duplicate) {
-        if (s->n > 1)
-                qsort(s->flows, s->n, sizeof(OfDesired), cmp_desired);
+        for (size_t i = 1; i < s->n; i++)
+                if (s->flows[i - 1].cookie > s->flows[i].cookie) {
+                        qsort(s->flows, s->n, sizeof(OfDesired), cmp_desired);
+                        break;
+                }
         for (size_t i = 1; i < s->n; i++)
                 if (s->flows[i].cookie == s->flows[i - 1].cookie) {
                         *ret_duplicate = s->flows[i].cookie;

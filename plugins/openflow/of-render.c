@@ -9,34 +9,31 @@
 #include "json-util.h"
 #include "lxc.h"
 #include "of-engine.h"
+#include "strbuf.h"
 
 char *of_substitute(const OfRenderContext *rc, const char *s) {
+        StrBuf f = {};
         char id[16] = "";
-        FILE *f;
-        char *buf = NULL;
-        size_t len;
 
+        if (!strchr(s, '{'))
+                return strdup(s);
         if (rc->subject && rc->subject->container_id)
                 snprintf(id, sizeof id, "%" PRIu32, rc->subject->container_id);
 
-        f = open_memstream(&buf, &len);
-        if (!f)
-                return NULL;
         while (*s) {
                 if (startswith(s, "{container_id}")) {
-                        fputs(id, f);
+                        strbuf_puts(&f, id);
                         s += strlen("{container_id}");
                 } else if (startswith(s, "{port_name}")) {
-                        fputs(rc->subject ? rc->subject->name : "", f);
+                        strbuf_puts(&f, rc->subject ? rc->subject->name : "");
                         s += strlen("{port_name}");
                 } else if (startswith(s, "{bridge}")) {
-                        fputs(rc->bridge, f);
+                        strbuf_puts(&f, rc->bridge);
                         s += strlen("{bridge}");
                 } else
-                        fputc(*s++, f);
+                        strbuf_putc(&f, *s++);
         }
-        fclose(f);
-        return buf;
+        return strbuf_take(&f);
 }
 
 static bool all_digits(const char *s) {
@@ -88,54 +85,47 @@ static int port_number(const OfRenderContext *rc, const char *name, const char *
         return 0;
 }
 
-static void value_render(FILE *f, const OfRenderContext *rc, const OfValue *v) {
+static void value_render(StrBuf *f, const OfRenderContext *rc, const OfValue *v) {
         _cleanup_(freep) char *s = NULL;
 
         switch (v->type) {
         case OF_VALUE_INT64:
-                fprintf(f, "%" PRId64, v->i64);
+                strbuf_printf(f, "%" PRId64, v->i64);
                 break;
         case OF_VALUE_UINT64:
-                fprintf(f, "%" PRIu64, v->u64);
+                strbuf_printf(f, "%" PRIu64, v->u64);
                 break;
         case OF_VALUE_STRING:
                 s = of_substitute(rc, v->string);
-                fputs(s ?: "", f);
+                strbuf_puts(f, s ?: "");
                 break;
         }
 }
 
 int of_render_match(const OfRenderContext *rc, const OfMatchField *m, size_t n, char **ret, Diag *d) {
-        FILE *f;
-        char *buf = NULL;
-        size_t len;
+        _cleanup_(strbuf_done) StrBuf sb = {};
+        StrBuf *f = &sb;
         int r = 0;
 
-        f = open_memstream(&buf, &len);
-        if (!f)
-                return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                fprintf(f, "%s%s=", i ? "," : "", m[i].name);
+                strbuf_printf(f, "%s%s=", i ? "," : "", m[i].name);
                 if (streq(m[i].name, "in_port") && m[i].value.type == OF_VALUE_STRING) {
                         _cleanup_(freep) char *name = of_substitute(rc, m[i].value.string);
                         const OfPort *p;
                         int64_t no = 0;
 
                         r = RET_GATHER(r, port_number(rc, name ?: "", rc->path, &p, &no, d));
-                        fprintf(f, "%" PRId64, no);
+                        strbuf_printf(f, "%" PRId64, no);
                 } else
                         value_render(f, rc, &m[i].value);
         }
-        fclose(f);
-        if (r < 0) {
-                free(buf);
+        if (r < 0)
                 return r;
-        }
-        *ret = buf;
-        return 0;
+        *ret = strbuf_take(f);
+        return *ret ? 0 : -ENOMEM;
 }
 
-static int render_output(FILE *f, const OfRenderContext *rc, const char *port, const char *path, Diag *d) {
+static int render_output(StrBuf *f, const OfRenderContext *rc, const char *port, const char *path, Diag *d) {
         _cleanup_(freep) char *name = of_substitute(rc, port);
         const OfPort *p;
         int64_t no;
@@ -146,16 +136,16 @@ static int render_output(FILE *f, const OfRenderContext *rc, const char *port, c
                 return r;
         /* Steering to a container: make its kernel accept the frames. */
         if (p && p->container_id && p->sock && p->sock->has_hwaddr)
-                fprintf(f, "mod_dl_dst:%02x:%02x:%02x:%02x:%02x:%02x,", p->sock->hwaddr[0], p->sock->hwaddr[1],
+                strbuf_printf(f, "mod_dl_dst:%02x:%02x:%02x:%02x:%02x:%02x,", p->sock->hwaddr[0], p->sock->hwaddr[1],
                         p->sock->hwaddr[2], p->sock->hwaddr[3], p->sock->hwaddr[4], p->sock->hwaddr[5]);
         else if (p && p->container_id)
                 diag_warning(d, path, "the MAC address of container %" PRIu32 " is not known (set hwaddr on its socket port); "
                              "frames are output to %s unchanged", p->container_id, p->name);
-        fprintf(f, "output:%" PRId64, no);
+        strbuf_printf(f, "output:%" PRId64, no);
         return 0;
 }
 
-static int render_one(FILE *f, const OfRenderContext *rc, const OfAction *a, bool in_pipeline,
+static int render_one(StrBuf *f, const OfRenderContext *rc, const OfAction *a, bool in_pipeline,
                       const char *path, Diag *d) {
         switch (a->type) {
         case OF_ACTION_OUTPUT:
@@ -164,32 +154,32 @@ static int render_one(FILE *f, const OfRenderContext *rc, const OfAction *a, boo
                 /* In a policy, "normal" continues to the forwarding table,
                  * where level 3 confinement still applies. */
                 if (in_pipeline)
-                        fprintf(f, "resubmit(,%d)", OF_TABLE_OUT);
+                        strbuf_printf(f, "resubmit(,%d)", OF_TABLE_OUT);
                 else
-                        fputs("NORMAL", f);
+                        strbuf_puts(f, "NORMAL");
                 return 0;
         case OF_ACTION_RESUBMIT:
-                fprintf(f, "resubmit(,%u)", a->resubmit.table);
+                strbuf_printf(f, "resubmit(,%u)", a->resubmit.table);
                 return 0;
         case OF_ACTION_SET_FIELD:
-                fputs("set_field:", f);
+                strbuf_puts(f, "set_field:");
                 value_render(f, rc, &a->set_field.value);
-                fprintf(f, "->%s", a->set_field.field);
+                strbuf_printf(f, "->%s", a->set_field.field);
                 return 0;
         case OF_ACTION_MOD_DL_DST:
-                fprintf(f, "mod_dl_dst:%02x:%02x:%02x:%02x:%02x:%02x", a->mod_dl_dst.mac[0], a->mod_dl_dst.mac[1],
+                strbuf_printf(f, "mod_dl_dst:%02x:%02x:%02x:%02x:%02x:%02x", a->mod_dl_dst.mac[0], a->mod_dl_dst.mac[1],
                         a->mod_dl_dst.mac[2], a->mod_dl_dst.mac[3], a->mod_dl_dst.mac[4], a->mod_dl_dst.mac[5]);
                 return 0;
         case OF_ACTION_CT:
-                fprintf(f, "ct(%s", a->ct.commit ? "commit" : "");
+                strbuf_printf(f, "ct(%s", a->ct.commit ? "commit" : "");
                 if (a->ct.table >= 0)
-                        fprintf(f, "%stable=%d", a->ct.commit ? "," : "", a->ct.table);
+                        strbuf_printf(f, "%stable=%d", a->ct.commit ? "," : "", a->ct.table);
                 if (a->ct.zone >= 0)
-                        fprintf(f, "%szone=%d", a->ct.commit || a->ct.table >= 0 ? "," : "", a->ct.zone);
-                fputc(')', f);
+                        strbuf_printf(f, "%szone=%d", a->ct.commit || a->ct.table >= 0 ? "," : "", a->ct.zone);
+                strbuf_putc(f, ')');
                 return 0;
         case OF_ACTION_LOAD_REGISTER:
-                fprintf(f, "load:%" PRIu32 "->NXM_NX_REG%u[]", a->load_register.value, a->load_register.reg);
+                strbuf_printf(f, "load:%" PRIu32 "->NXM_NX_REG%u[]", a->load_register.value, a->load_register.reg);
                 return 0;
         case OF_ACTION_CONTROLLER:
                 diag_error(d, path, "there is no OpenFlow controller on this host; use normal, output or drop");
@@ -201,32 +191,24 @@ static int render_one(FILE *f, const OfRenderContext *rc, const OfAction *a, boo
 
 int of_render_actions(const OfRenderContext *rc, const OfAction *a, size_t n, char **ret, Diag *d) {
         bool in_pipeline = rc->subject != NULL;
-        FILE *f;
-        char *buf = NULL;
-        size_t len;
+        _cleanup_(strbuf_done) StrBuf sb = {};
+        StrBuf *f = &sb;
         int r = 0;
 
         for (size_t i = 0; i < n; i++)
                 if (a[i].type == OF_ACTION_DROP)
                         return (*ret = strdup("drop")) ? 0 : -ENOMEM;
 
-        f = open_memstream(&buf, &len);
-        if (!f)
-                return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                _cleanup_(freep) char *ap = NULL;
+                char ap[JSON_PATH_MAX];
 
-                if (asprintf(&ap, "%s.actions[%zu]", rc->path, i) < 0)
-                        ap = NULL;
+                snprintf(ap, sizeof ap, "%s.actions[%zu]", rc->path, i);
                 if (i > 0)
-                        fputc(',', f);
-                RET_GATHER(r, render_one(f, rc, &a[i], in_pipeline, ap ?: rc->path, d));
+                        strbuf_putc(f, ',');
+                RET_GATHER(r, render_one(f, rc, &a[i], in_pipeline, ap, d));
         }
-        fclose(f);
-        if (r < 0) {
-                free(buf);
+        if (r < 0)
                 return r;
-        }
-        *ret = buf;
-        return 0;
+        *ret = strbuf_take(f);
+        return *ret ? 0 : -ENOMEM;
 }

@@ -76,16 +76,23 @@ int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret) {
 
         for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 unsigned long long cookie, digest;
-                int n = 0;
+                char *e1, *e2;
 
-                if (sscanf(line, "%llx %llx %n", &cookie, &digest, &n) < 2 || n == 0)
+                errno = 0;
+                cookie = strtoull(line, &e1, 16);
+                digest = strtoull(e1, &e2, 16);
+                if (errno || e1 == line || e2 == e1 || *e2 != ' ')
                         continue;
-                r = of_record_add(ret, cookie, digest, line + n);
+                r = of_record_add(ret, cookie, digest, e2 + 1);
                 if (r < 0)
                         return r;
         }
-        if (ret->n > 1)
-                qsort(ret->entries, ret->n, sizeof(OfRecordEntry), cmp_entry);
+        /* Saved in cookie order; sort only what was edited by hand. */
+        for (size_t i = 1; i < ret->n; i++)
+                if (ret->entries[i - 1].cookie > ret->entries[i].cookie) {
+                        qsort(ret->entries, ret->n, sizeof(OfRecordEntry), cmp_entry);
+                        break;
+                }
         return 0;
 }
 
@@ -110,7 +117,8 @@ int of_record_save(const char *state_dir, const char *bridge, const OfRecord *re
                 fprintf(f, "%016" PRIx64 " %016" PRIx64 " %s\n", rec->entries[i].cookie,
                         rec->entries[i].digest, rec->entries[i].spec);
         fclose(f);
-        return write_file_atomic(path, buf ?: "", len, 0600);
+        /* A cache: if it is lost, the flows are sent once more. */
+        return write_file_replace(path, buf ?: "", len, 0600);
 }
 
 static char *mgmt_address(const PluginContext *ctx, const char *bridge) {
@@ -173,7 +181,6 @@ const OfpFlow *of_installed_find(const OfpFlowList *l, uint64_t cookie) {
 
 void of_bridge_sync_done(OfBridgeSync *b) {
         free(b->name);
-        of_flow_set_done(&b->want);
         ofp_flow_list_done(&b->have);
         of_record_done(&b->record);
         free(b->send);
@@ -211,19 +218,19 @@ static bool same_identity(const char *a, const char *b) {
         return n == identity_len(b) && strncmp(a, b, n) == 0;
 }
 
-int of_bridge_diff(OfBridgeSync *b) {
+int of_bridge_diff(OfBridgeSync *b, bool accept_pending) {
         int r;
 
         b->n_send = b->n_remove = 0;
         b->n_added = b->n_changed = b->n_deleted = 0;
 
-        for (size_t i = 0; i < b->want.n; i++) {
-                const OfDesired *w = &b->want.flows[i];
+        for (size_t i = 0; i < b->want->n; i++) {
+                const OfDesired *w = &b->want->flows[i];
                 const OfpFlow *h = of_installed_find(&b->have, w->cookie);
                 const OfRecordEntry *e = of_record_find(&b->record, w->cookie);
 
-                if (h && e && streq(e->spec, w->spec) && e->digest == h->digest &&
-                    h->table == w->table && h->priority == w->priority)
+                if (h && e && streq(e->spec, w->spec) && h->table == w->table && h->priority == w->priority &&
+                    (e->digest == h->digest || (accept_pending && e->digest == 0)))
                         continue; /* unchanged */
 
                 if (!h)
@@ -242,7 +249,7 @@ int of_bridge_diff(OfBridgeSync *b) {
         }
 
         for (size_t i = 0; i < b->have.n; i++)
-                if (!of_flow_set_find(&b->want, b->have.flows[i].cookie)) {
+                if (!of_flow_set_find(b->want, b->have.flows[i].cookie)) {
                         b->n_deleted++;
                         r = push_remove(b, b->have.flows[i].cookie);
                         if (r < 0)
@@ -273,24 +280,28 @@ static int run_bundle(OfBridgeSync *b, const PluginContext *ctx, const char *tex
         return 0;
 }
 
-/* After the bundle: what was sent, with the digest the switch reports. */
-static int renew_record(OfBridgeSync *b, const PluginContext *ctx) {
+/* Records the desired flows with the digest of each as given, or as the
+ * switch reports it (confirm). */
+static int write_record(OfBridgeSync *b, const PluginContext *ctx, bool confirm) {
         OfRecord rec = {};
-        int r;
+        int r = 0;
 
-        ofp_flow_list_done(&b->have);
-        r = of_installed_read(ctx, b->name, &b->have);
-        for (size_t i = 0; r >= 0 && i < b->want.n; i++) {
-                const OfpFlow *h = of_installed_find(&b->have, b->want.flows[i].cookie);
+        for (size_t i = 0; r >= 0 && i < b->want->n; i++) {
+                const OfDesired *w = &b->want->flows[i];
+                const OfpFlow *h = confirm ? of_installed_find(&b->have, w->cookie) : NULL;
 
-                if (h)
-                        r = of_record_add(&rec, h->cookie, h->digest, b->want.flows[i].spec);
+                if (!confirm || h)
+                        r = of_record_add(&rec, w->cookie, h ? h->digest : 0, w->spec);
         }
         if (r >= 0)
                 r = of_record_save(ctx->state_dir, b->name, &rec);
         of_record_done(&b->record);
         b->record = rec;
         return r;
+}
+
+int of_bridge_confirm(OfBridgeSync *b, const PluginContext *ctx) {
+        return write_record(b, ctx, true);
 }
 
 int of_bridge_apply(OfBridgeSync *b, const PluginContext *ctx, ApplyCounts *counts, Diag *d) {
@@ -316,8 +327,8 @@ int of_bridge_apply(OfBridgeSync *b, const PluginContext *ctx, ApplyCounts *coun
         if (r < 0)
                 return r;
 
-        r = renew_record(b, ctx);
+        r = write_record(b, ctx, false);
         if (r < 0)
-                diag_error(d, "", "bridge %s: cannot read the flows back: %s", b->name, strerror(-r));
+                diag_error(d, "", "bridge %s: cannot record the flows sent: %s", b->name, strerror(-r));
         return r;
 }

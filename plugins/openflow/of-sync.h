@@ -7,7 +7,7 @@
 typedef struct OfBridgeSync {
         char *name;
         bool reachable;              /* its management socket answered */
-        OfFlowSet want;              /* sorted by cookie */
+        const OfFlowSet *want;       /* sorted by cookie; owned by the plugin */
         OfpFlowList have;            /* op-dbus's cookies only, sorted */
         OfRecord record;
 
@@ -23,8 +23,12 @@ typedef struct OfBridgeSync {
 void of_bridge_sync_done(OfBridgeSync *b);
 int of_record_add(OfRecord *r, uint64_t cookie, uint64_t digest, const char *spec);
 const OfpFlow *of_installed_find(const OfpFlowList *l, uint64_t cookie);
-/* Pure: fills send/remove and the counters. */
-int of_bridge_diff(OfBridgeSync *b);
-/* One atomic bundle through ovs-ofctl, then the record is renewed from
- * what the switch reports. */
+/* Pure: fills send/remove and the counters. With accept_pending, a flow
+ * recorded as sent but not yet confirmed (digest 0) counts as unchanged
+ * when the switch has it: the verification right after an apply. */
+int of_bridge_diff(OfBridgeSync *b, bool accept_pending);
+/* One atomic bundle through ovs-ofctl; what was sent is recorded as
+ * pending until of_bridge_confirm. */
 int of_bridge_apply(OfBridgeSync *b, const PluginContext *ctx, ApplyCounts *counts, Diag *d);
+/* Records the digests the switch reports for the desired flows. */
+int of_bridge_confirm(OfBridgeSync *b, const PluginContext *ctx);

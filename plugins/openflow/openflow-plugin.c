@@ -16,7 +16,30 @@ typedef struct OpenflowPlugin {
         OfBridgeSync *bridges;       /* wanted bridges, then recorded ones */
         size_t n_bridges;
         size_t *policy_hits;         /* ports each policy selected */
+        OfFlowSet *desired;          /* per wanted bridge, built for the ports above */
+        size_t n_desired;
+        bool sent;                   /* this instance applied flows not yet confirmed */
 } OpenflowPlugin;
+
+static const OfFlowSet empty_flow_set = {};
+
+static void desired_done(OpenflowPlugin *o) {
+        for (size_t i = 0; i < o->n_desired; i++)
+                of_flow_set_done(&o->desired[i]);
+        free(o->desired);
+        o->desired = NULL;
+        o->n_desired = 0;
+}
+
+static bool ports_equal(const OfPorts *a, const OfPorts *b) {
+        if (a->n != b->n)
+                return false;
+        for (size_t i = 0; i < a->n; i++)
+                if (!streq(a->ports[i].name, b->ports[i].name) || !streq(a->ports[i].bridge, b->ports[i].bridge) ||
+                    a->ports[i].ofport != b->ports[i].ofport || a->ports[i].container_id != b->ports[i].container_id)
+                        return false;
+        return true;
+}
 
 static void bridges_done(OpenflowPlugin *o) {
         for (size_t i = 0; i < o->n_bridges; i++)
@@ -199,8 +222,16 @@ static int openflow_plugin_query(Plugin *p, Diag *d) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
         int r;
 
+
+        OfPorts previous = o->ports;
+
         bridges_done(o);
+        o->ports = (OfPorts) {};
         r = of_ports_query(&o->ports, p->ctx, &o->want, d);
+        /* The desired flows depend only on the configuration and the ports. */
+        if (r < 0 || !ports_equal(&previous, &o->ports))
+                desired_done(o);
+        of_ports_done(&previous);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < o->want.n_bridges; i++)
@@ -218,22 +249,54 @@ static int openflow_plugin_query(Plugin *p, Diag *d) {
 static unsigned class_count(const OfBridgeSync *b, uint64_t class) {
         unsigned n = 0;
 
-        for (size_t i = 0; i < b->want.n; i++)
-                n += of_cookie_class(b->want.flows[i].cookie) == class;
+        for (size_t i = 0; i < b->want->n; i++)
+                n += of_cookie_class(b->want->flows[i].cookie) == class;
         return n;
 }
 
 static int plan_bridge(const OfBridgeSync *b, Plan *plan) {
         char path[64];
-        ActionKind kind = b->have.n == 0 ? ACTION_CREATE : b->want.n == 0 ? ACTION_DELETE : ACTION_MODIFY;
+        ActionKind kind = b->have.n == 0 ? ACTION_CREATE : b->want->n == 0 ? ACTION_DELETE : ACTION_MODIFY;
 
         snprintf(path, sizeof path, "bridge/%s/flows", b->name);
         return plan_add(plan, "openflow", kind, IMPACT_FLOW_CHANGE, path,
                         "+%u ~%u -%u flows (%zu wanted: security %u, hiding %u, leak %u, pipeline %u, policy %u, explicit %u)",
-                        b->n_added, b->n_changed, b->n_deleted, b->want.n,
+                        b->n_added, b->n_changed, b->n_deleted, b->want->n,
                         class_count(b, OF_CLASS_SECURITY), class_count(b, OF_CLASS_HIDING),
                         class_count(b, OF_CLASS_LEAK), class_count(b, OF_CLASS_PIPELINE),
                         class_count(b, OF_CLASS_POLICY), class_count(b, OF_CLASS_USER));
+}
+
+/* The bridge's desired flows, built once for the current ports. */
+static int desired_for(OpenflowPlugin *o, const char *name, const OfBridge *want, Diag *d,
+                       const OfFlowSet **ret) {
+        OfFlowSet *set;
+        int r;
+
+        for (size_t i = 0; i < o->n_desired; i++)
+                if (streq(o->desired[i].bridge, name)) {
+                        *ret = &o->desired[i];
+                        return 0;
+                }
+
+        set = reallocarray(o->desired, o->n_desired + 1, sizeof(OfFlowSet));
+        if (!set)
+                return -ENOMEM;
+        o->desired = set;
+        set = &o->desired[o->n_desired];
+        *set = (OfFlowSet) { .bridge = strdup(name) };
+        if (!set->bridge)
+                return -ENOMEM;
+        o->n_desired++;
+
+        r = of_pipeline_build(&o->want, want, &o->ports, set, o->policy_hits, d);
+        if (r < 0) {
+                of_flow_set_done(set);
+                o->n_desired--;
+                return r;
+        }
+        *ret = set;
+        return 0;
 }
 
 static int diff_bridge(OpenflowPlugin *o, OfBridgeSync *b, Plan *plan, Diag *d) {
@@ -241,7 +304,7 @@ static int diff_bridge(OpenflowPlugin *o, OfBridgeSync *b, Plan *plan, Diag *d) 
         char path[64];
         int r;
 
-        of_flow_set_done(&b->want);
+        b->want = &empty_flow_set;
         if (want && !b->reachable) {
                 /* Created by an earlier plugin in this apply; planned again then. */
                 snprintf(path, sizeof path, "bridge/%s/flows", b->name);
@@ -249,11 +312,11 @@ static int diff_bridge(OpenflowPlugin *o, OfBridgeSync *b, Plan *plan, Diag *d) 
                                 "flows are computed once the bridge exists");
         }
         if (want) {
-                r = of_pipeline_build(&o->want, want, &o->ports, &b->want, o->policy_hits, d);
+                r = desired_for(o, b->name, want, d, &b->want);
                 if (r < 0)
                         return r;
         }
-        r = of_bridge_diff(b);
+        r = of_bridge_diff(b, o->sent);
         if (r < 0)
                 return r;
         if (b->n_send + b->n_remove == 0)
@@ -265,10 +328,13 @@ static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
         int r, ret = 0;
 
-        free(o->policy_hits);
-        o->policy_hits = calloc(o->want.n_flow_policies + 1, sizeof(size_t));
-        if (!o->policy_hits)
-                return -ENOMEM;
+        if (!o->policy_hits) {
+                o->policy_hits = calloc(o->want.n_flow_policies + 1, sizeof(size_t));
+                if (!o->policy_hits)
+                        return -ENOMEM;
+        }
+        if (o->n_desired == 0)
+                memset(o->policy_hits, 0, (o->want.n_flow_policies + 1) * sizeof(size_t));
 
         for (size_t i = 0; i < o->n_bridges; i++) {
                 r = diff_bridge(o, &o->bridges[i], plan, d);
@@ -297,7 +363,28 @@ static int openflow_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
                 r = of_bridge_apply(b, p->ctx, counts, d);
                 if (r < 0)
                         return r;
+                o->sent = o->sent || b->n_send + b->n_remove > 0;
         }
+        return 0;
+}
+
+/* Runs after the re-read and re-diff found nothing left to do: the flows
+ * the switch reports now are the ones sent. Their digests become the
+ * reference for the next apply. */
+static int openflow_plugin_verify(Plugin *p, Diag *d) {
+        OpenflowPlugin *o = (OpenflowPlugin *) p;
+        int r;
+
+        if (!o->sent)
+                return 0;
+        for (size_t i = 0; i < o->n_bridges; i++) {
+                r = of_bridge_confirm(&o->bridges[i], p->ctx);
+                if (r < 0) {
+                        diag_error(d, "", "bridge %s: cannot record the flows: %s", o->bridges[i].name, strerror(-r));
+                        return r;
+                }
+        }
+        o->sent = false;
         return 0;
 }
 
@@ -333,6 +420,7 @@ static void openflow_plugin_done(Plugin *p) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
 
         bridges_done(o);
+        desired_done(o);
         of_ports_done(&o->ports);
         free(o->policy_hits);
         openflow_config_done(&o->want);
@@ -346,6 +434,8 @@ const PluginVTable openflow_plugin_vtable = {
         .query = openflow_plugin_query,
         .diff = openflow_plugin_diff,
         .apply = openflow_plugin_apply,
+        .verify = openflow_plugin_verify,
         .live_to_json = openflow_plugin_live_to_json,
+        .snapshot_from_checkpoint = true,
         .done = openflow_plugin_done,
 };
