@@ -26,6 +26,8 @@ typedef struct Cli {
         const char *output;         /* init -o */
         unsigned long long to;      /* rollback --to */
         const char *bridge;         /* restore-flows --bridge */
+        const char *state_path;     /* run --state */
+        int audit_interval_ms;      /* run --audit-interval; -1: default */
         unsigned keep_checkpoints;
         int lock_timeout_ms;
 } Cli;

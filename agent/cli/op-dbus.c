@@ -9,6 +9,7 @@
 #include "fileio.h"
 #include "json-util.h"
 #include "log.h"
+#include "manager.h"
 #include "profiles.h"
 #include "registry.h"
 
@@ -46,6 +47,8 @@ static void help(void) {
                "  checkpoints                    List stored verified states\n"
                "  rollback [--to N]              Apply a stored state (default: the previous one)\n"
                "  restore-flows [--bridge B]     Put back op-dbus's flows (after ovs-vswitchd restarted)\n"
+               "  run [--state FILE]             Run the daemon (org.opdbus on the system bus)\n"
+               "      [--audit-interval SEC]     How often to check op-dbus's flows [10]\n"
                "  version                        Print the version\n"
                "\n"
                "FILE may be '-' for standard input.\n"
@@ -110,6 +113,8 @@ enum {
         ARG_LOCK_TIMEOUT,
         ARG_KEEP,
         ARG_BRIDGE,
+        ARG_STATE,
+        ARG_AUDIT,
 };
 
 static int parse_argv(Cli *cli, int argc, char **argv) {
@@ -130,6 +135,8 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "lock-timeout",     required_argument, NULL, ARG_LOCK_TIMEOUT },
                 { "keep-checkpoints", required_argument, NULL, ARG_KEEP },
                 { "bridge",           required_argument, NULL, ARG_BRIDGE },
+                { "state",            required_argument, NULL, ARG_STATE },
+                { "audit-interval",   required_argument, NULL, ARG_AUDIT },
                 {}
         };
         char *end;
@@ -188,6 +195,13 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 case ARG_BRIDGE:
                         cli->bridge = optarg;
                         break;
+                case ARG_STATE:
+                        cli->state_path = optarg;
+                        break;
+                case ARG_AUDIT:
+                        if (parse_seconds_ms(optarg, &cli->audit_interval_ms) < 0)
+                                return log_error_errno(-EINVAL, "--audit-interval: \"%s\" is not a number of seconds.", optarg);
+                        break;
                 case ARG_KEEP:
                         errno = 0;
                         cli->keep_checkpoints = (unsigned) strtoul(optarg, &end, 10);
@@ -212,6 +226,7 @@ static void cli_defaults(Cli *cli) {
                 },
                 .keep_checkpoints = CHECKPOINTS_KEEP_DEFAULT,
                 .lock_timeout_ms = 30 * 1000,
+                .audit_interval_ms = -1,
         };
 }
 
@@ -365,6 +380,31 @@ static int verb_restore_flows(Cli *cli) {
         return exit_code_for(res.status);
 }
 
+/* The daemon: serve org.opdbus until SIGTERM. */
+static int verb_run(Cli *cli) {
+        Manager *m = NULL;
+        int r;
+
+        r = manager_new(&m);
+        if (r < 0) {
+                log_error_errno(r, "Cannot set up the daemon: %m");
+                return EXIT_UNAVAILABLE;
+        }
+        m->ctx = cli->ctx;
+        m->lock_timeout_ms = cli->lock_timeout_ms;
+        m->state_path = strdup(cli->state_path ?: DEFAULT_STATE_FILE);
+        if (cli->audit_interval_ms >= 0)
+                m->audit_interval_sec = (unsigned) (cli->audit_interval_ms / 1000);
+        if (!m->state_path)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = manager_start(m);
+        if (r >= 0)
+                r = manager_run(m);
+        manager_free(m);
+        return r < 0 ? EXIT_UNAVAILABLE : EXIT_OK;
+}
+
 static int verb_init(Cli *cli) {
         const Profile *found = NULL;
         int r;
@@ -427,6 +467,8 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 return verb_rollback(cli);
         if (streq(verb, "restore-flows"))
                 return verb_restore_flows(cli);
+        if (streq(verb, "run"))
+                return verb_run(cli);
         if (streq(verb, "init"))
                 return verb_init(cli);
         if (streq(verb, "version")) {

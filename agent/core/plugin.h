@@ -30,6 +30,7 @@ typedef struct PluginContext {
         int timeout_ms;             /* bound for every call to a service */
         uint64_t generation;        /* generation an apply is writing (set by the driver) */
         const char *bridge_filter;  /* only this bridge (restore-flows --bridge), or NULL */
+        bool healing;               /* repairing drift: objects with drift "report" are left alone */
 } PluginContext;
 
 typedef struct Plugin Plugin;

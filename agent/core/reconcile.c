@@ -93,6 +93,7 @@ void reconcile_result_done(ReconcileResult *res) {
         plan_done(&res->plan);
         plan_done(&res->rollback_plan);
         diag_done(&res->diag);
+        json_object_put(res->snapshot);
         *res = (ReconcileResult) {};
 }
 
@@ -540,12 +541,17 @@ warn:
 }
 
 /* Snapshot, apply, verify; on failure roll back to the snapshot. */
-static int apply_changes(Reconciler *rc, Session *s, ReconcileResult *res) {
+static int apply_changes(Reconciler *rc, Session *s, bool keep_snapshot, ReconcileResult *res) {
         _cleanup_(state_doc_freep) StateDoc *snapshot = NULL;
         uint64_t latest = 0;
         int r, k;
 
         r = session_snapshot(s, false, &snapshot);
+        if (r >= 0 && keep_snapshot) {
+                r = complete_snapshot(s, snapshot);
+                if (r >= 0)
+                        res->snapshot = json_object_get(snapshot->root);
+        }
         if (r < 0) {
                 diag_error(&res->diag, "", "cannot snapshot the live state: %s", strerror(-r));
                 return fail(res, RECONCILE_UNAVAILABLE, r);
@@ -581,7 +587,7 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
                 return r;
 
         if (session_count_actions(&s) > 0) {
-                r = apply_changes(rc, &s, res);
+                r = apply_changes(rc, &s, o->keep_snapshot, res);
                 if (r < 0)
                         return r;
         } else

@@ -39,6 +39,7 @@ typedef struct ReconcileOptions {
         bool dry_run;               /* plan only */
         char **only;                /* NULL-terminated plugin names, NULL = all */
         bool record;                /* store a checkpoint on success (default in apply: yes) */
+        bool keep_snapshot;         /* return the state before the apply in the result */
 } ReconcileOptions;
 
 typedef struct ReconcileResult {
@@ -52,6 +53,7 @@ typedef struct ReconcileResult {
         Plan rollback_plan;         /* what the rollback did */
         Diag diag;                  /* errors, warnings, notes */
         ApplyCounts counts;         /* everything sent, rollback included */
+        json_object *snapshot;      /* with keep_snapshot: what op-dbus owned before */
 } ReconcileResult;
 
 void reconciler_init(Reconciler *rc, const PluginContext *ctx);

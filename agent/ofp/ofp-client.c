@@ -316,3 +316,26 @@ int ofp_client_dump_flows(OfpClient *c, uint64_t cookie, uint64_t cookie_mask, O
                         return 0;
         }
 }
+
+int ofp_client_fd(OfpClient *c) {
+        return c->fd;
+}
+
+int ofp_client_process(OfpClient *c) {
+        for (;;) {
+                struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+                size_t len;
+                int r;
+
+                r = poll(&pfd, 1, 0);
+                if (r < 0)
+                        return errno == EINTR ? 0 : negative_errno();
+                if (r == 0)
+                        return 0;
+                if (pfd.revents & (POLLHUP | POLLERR) && !(pfd.revents & POLLIN))
+                        return -ECONNRESET;
+                r = recv_message(c, &len);
+                if (r < 0)
+                        return r;
+        }
+}

@@ -46,5 +46,11 @@ OfpClient *ofp_client_free(OfpClient *c);
  * tables). */
 int ofp_client_dump_flows(OfpClient *c, uint64_t cookie, uint64_t cookie_mask, OfpFlowList *out);
 
+/* For event loops: the socket, and handling of what arrived on it
+ * (answers echo requests, discards the rest). Returns -ECONNRESET when the
+ * switch closed the connection (ovs-vswitchd stopped or restarted). */
+int ofp_client_fd(OfpClient *c);
+int ofp_client_process(OfpClient *c);
+
 /* Parses one flow-stats multipart reply body (for tests and fuzzing). */
 int ofp_parse_flow_stats(const uint8_t *body, size_t len, OfpFlowList *out);

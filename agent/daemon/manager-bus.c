@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "checkpoint.h"
+#include "fileio.h"
+#include "json-util.h"
+#include "log.h"
+#include "manager.h"
+#include "reconcile.h"
+
+#define ERROR_INVALID_STATE "org.opdbus.Error.InvalidState"
+#define ERROR_BUSY          "org.opdbus.Error.Busy"
+#define ERROR_APPLY_FAILED  "org.opdbus.Error.ApplyFailed"
+#define ERROR_ACCESS_DENIED "org.opdbus.Error.AccessDenied"
+#define ERROR_UNAVAILABLE   "org.opdbus.Error.Unavailable"
+#define ERROR_NO_CHECKPOINT "org.opdbus.Error.NoCheckpoint"
+#define ERROR_NOT_PENDING   "org.opdbus.Error.NotPending"
+
+
+/* Methods that change the host need uid 0, whatever the bus policy says. */
+static int check_root(sd_bus_message *msg, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+        int r;
+
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return sd_bus_error_setf(error, ERROR_ACCESS_DENIED, "cannot determine the caller: %s", strerror(-r));
+        if (uid != 0)
+                return sd_bus_error_setf(error, ERROR_ACCESS_DENIED,
+                                         "%s changes the host and needs uid 0 (caller has uid %u)",
+                                         sd_bus_message_get_member(msg), (unsigned) uid);
+        return 0;
+}
+
+/* Queues j to answer msg later. */
+static int queue_call(Manager *m, sd_bus_message *msg, Job *j) {
+        j->call = sd_bus_message_ref(msg);
+        if (job_changes_host(j))
+                j->deadline_usec = now_usec() + (uint64_t) m->lock_timeout_ms * 1000;
+        (void) manager_queue(m, j);
+        return 1;
+}
+
+static int apply_common(Manager *m, sd_bus_message *msg, const char *state, Job *j, sd_bus_error *error) {
+        if (!j || !(j->state_json = strdup(state))) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        return queue_call(m, msg, j);
+}
+
+static int method_apply_state(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *state;
+        int r;
+
+        r = check_root(msg, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &state);
+        if (r < 0)
+                return r;
+        return apply_common(m, msg, state, job_new(JOB_APPLY), error);
+}
+
+static int read_plugins(sd_bus_message *msg, Job *j) {
+        _cleanup_(freep) char **l = NULL;
+        size_t n = 0;
+        const char *s;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'v', "as");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(msg, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(msg, "s", &s)) > 0) {
+                char **t = reallocarray(l, n + 2, sizeof(char *));
+
+                if (!t)
+                        return -ENOMEM;
+                l = t;
+                if (!(l[n++] = strdup(s)))
+                        return -ENOMEM;
+                l[n] = NULL;
+        }
+        if (r < 0)
+                return r;
+        j->plugins = TAKE_PTR(l);
+        r = sd_bus_message_exit_container(msg);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        return r;
+}
+
+static int read_options(sd_bus_message *msg, Job *j, sd_bus_error *error) {
+        const char *key;
+        int r, b;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "dry_run")) {
+                        r = sd_bus_message_read(msg, "v", "b", &b);
+                        j->dry_run = b;
+                } else if (streq(key, "confirm_timeout"))
+                        r = sd_bus_message_read(msg, "v", "u", &j->confirm_timeout);
+                else if (streq(key, "plugins"))
+                        r = read_plugins(msg, j);
+                else
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "unknown option \"%s\", expected dry_run, plugins or confirm_timeout", key);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "option \"%s\" has the wrong type (dry_run: b, plugins: as, confirm_timeout: u)", key);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int method_apply_state_with_options(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(job_freep) Job *j = job_new(JOB_APPLY);
+        const char *state;
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        r = sd_bus_message_read(msg, "s", &state);
+        if (r < 0)
+                return r;
+        r = read_options(msg, j, error);
+        if (r < 0)
+                return r;
+        /* A dry run changes nothing: the read-only rules apply. */
+        if (!j->dry_run && (r = check_root(msg, error)) < 0)
+                return r;
+        if (j->dry_run && j->confirm_timeout > 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "confirm_timeout makes no sense with dry_run");
+        return apply_common(m, msg, state, TAKE_PTR(j), error);
+}
+
+static int method_plan(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *state;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &state);
+        if (r < 0)
+                return r;
+        return apply_common(userdata, msg, state, job_new(JOB_PLAN), error);
+}
+
+static int method_query_state(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Job *j = job_new(JOB_QUERY);
+
+        if (!j)
+                return -ENOMEM;
+        return queue_call(userdata, msg, j);
+}
+
+static int method_query_plugin(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *plugin;
+        Job *j;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &plugin);
+        if (r < 0)
+                return r;
+        j = job_new(JOB_QUERY);
+        if (!j || !(j->plugin = strdup(plugin))) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        return queue_call(userdata, msg, j);
+}
+
+static int method_verify(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Job *j = job_new(JOB_VERIFY);
+
+        if (!j)
+                return -ENOMEM;
+        return queue_call(userdata, msg, j);
+}
+
+static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = check_root(msg, error);
+        if (r < 0)
+                return r;
+        r = manager_confirm(m);
+        if (r == -ENOENT)
+                return sd_bus_error_set(error, ERROR_NOT_PENDING, "no apply is waiting for confirmation");
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint32_t to;
+        Job *j;
+        int r;
+
+        r = check_root(msg, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "u", &to);
+        if (r < 0)
+                return r;
+        j = job_new(JOB_ROLLBACK);
+        if (!j)
+                return -ENOMEM;
+        j->to = to;
+        return queue_call(userdata, msg, j);
+}
+
+static int method_list_checkpoints(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+        CheckpointInfo *list = NULL;
+        size_t n = 0;
+        int r;
+
+        r = checkpoint_list(m->ctx.state_dir, &list, &n);
+        if (r < 0)
+                return sd_bus_error_setf(error, ERROR_UNAVAILABLE, "cannot list checkpoints in %s: %s",
+                                         m->ctx.state_dir, strerror(-r));
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "generation", json_object_new_int64((int64_t) list[i].generation));
+                json_object_object_add(o, "created", json_object_new_string(strna(list[i].created)));
+                json_object_object_add(o, "path", json_object_new_string(list[i].path));
+                json_object_array_add(a, o);
+        }
+        checkpoint_info_array_free(list, n);
+        return sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+}
+
+static int method_restore_flows(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *path, *bridge;
+        Job *j;
+        int r;
+
+        r = check_root(msg, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "ss", &path, &bridge);
+        if (r < 0)
+                return r;
+        j = job_new(JOB_RESTORE_FLOWS);
+        if (!j || !(j->state_path = strdup(path)) || !(j->bridge = strdup(bridge))) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        return queue_call(userdata, msg, j);
+}
+
+/* Answers a queued call from its finished job. */
+void manager_bus_reply(Manager *m, Job *j) {
+        const char *name = NULL, *text = j->error_text ?: (j->error < 0 ? strerror(-j->error) : "failed");
+        int r;
+
+        if (j->busy)
+                name = ERROR_BUSY, text = "another apply did not finish in time; try again";
+        else if (j->kind == JOB_VERIFY && j->status == RECONCILE_DRIFT)
+                name = NULL; /* a report that says what differs */
+        else if (j->status == RECONCILE_INVALID)
+                name = j->error == -ENOENT ? ERROR_NO_CHECKPOINT : ERROR_INVALID_STATE;
+        else if (j->status == RECONCILE_BUSY)
+                name = ERROR_BUSY;
+        else if (j->status == RECONCILE_UNAVAILABLE)
+                name = ERROR_UNAVAILABLE;
+        else if (j->status == RECONCILE_FAILED || j->status == RECONCILE_ROLLBACK_FAILED)
+                name = ERROR_APPLY_FAILED;
+
+        if (name)
+                r = sd_bus_reply_method_errorf(j->call, name, "%s", text);
+        else
+                r = sd_bus_reply_method_return(j->call, "s", j->result_json ?: "{}");
+        if (r < 0)
+                log_debug_errno(r, "Cannot reply to %s, ignoring: %m", sd_bus_message_get_member(j->call));
+}
+
+static int property_get_status(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "s", manager_status_to_string(m->status));
+}
+
+static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        if (streq(property, "Version"))
+                return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+        if (streq(property, "LastResult"))
+                return sd_bus_message_append(reply, "s", m->last_result ?: "{}");
+        return sd_bus_message_append(reply, "s", m->state_path);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Status", "s", property_get_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Generation", "t", NULL, offsetof(Manager, generation), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LastResult", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StatePath", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+
+        /* Every method is reachable by the bus policy's rules; those that
+         * change the host check the caller's uid themselves. */
+        SD_BUS_METHOD_WITH_ARGS("ApplyState", SD_BUS_ARGS("s", state_json), SD_BUS_RESULT("s", result_json),
+                                method_apply_state, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ApplyStateWithOptions", SD_BUS_ARGS("s", state_json, "a{sv}", options),
+                                SD_BUS_RESULT("s", result_json), method_apply_state_with_options,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Plan", SD_BUS_ARGS("s", state_json), SD_BUS_RESULT("s", plan_json),
+                                method_plan, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("QueryState", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", state_json),
+                                method_query_state, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("QueryPlugin", SD_BUS_ARGS("s", plugin), SD_BUS_RESULT("s", json),
+                                method_query_plugin, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Verify", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", report_json),
+                                method_verify, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Confirm", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
+                                method_confirm, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Rollback", SD_BUS_ARGS("u", to), SD_BUS_RESULT("s", result_json),
+                                method_rollback, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListCheckpoints", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json),
+                                method_list_checkpoints, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RestoreFlows", SD_BUS_ARGS("s", state_path, "s", bridge),
+                                SD_BUS_RESULT("s", result_json), method_restore_flows, SD_BUS_VTABLE_UNPRIVILEGED),
+
+        SD_BUS_SIGNAL_WITH_ARGS("StateApplied", SD_BUS_ARGS("t", generation, "s", summary_json), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("DriftDetected", SD_BUS_ARGS("s", plugin, "s", object_path, "s", detail_json), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("FlowsRestored", SD_BUS_ARGS("s", bridge, "u", count), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("ConfirmPending", SD_BUS_ARGS("u", seconds_left), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("RolledBack", SD_BUS_ARGS("t", generation, "s", reason), 0),
+        SD_BUS_VTABLE_END
+};
+
+void manager_properties_changed(Manager *m, const char *property) {
+        int r = sd_bus_emit_properties_changed(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, property, NULL);
+
+        if (r < 0)
+                log_debug_errno(r, "Cannot announce %s, ignoring: %m", property);
+}
+
+void manager_set_status(Manager *m, ManagerStatus s) {
+        m->status = s;
+        manager_properties_changed(m, "Status");
+}
+
+int manager_emit_state_applied(Manager *m, Job *j) {
+        return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "StateApplied", "ts",
+                                  j->generation, j->result_json ?: "{}");
+}
+
+int manager_emit_drift(Manager *m, const char *plugin, const char *path, const char *detail_json) {
+        return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "DriftDetected", "sss",
+                                  plugin, path, detail_json);
+}
+
+int manager_emit_flows_restored(Manager *m, const char *bridge, unsigned count) {
+        log_notice("Restored %u flow%s on %s.", count, count == 1 ? "" : "s", bridge[0] ? bridge : "every bridge");
+        return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "FlowsRestored", "su",
+                                  bridge, count);
+}
+
+int manager_emit_confirm_pending(Manager *m, unsigned seconds_left) {
+        return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "ConfirmPending", "u", seconds_left);
+}
+
+int manager_emit_rolled_back(Manager *m, uint64_t generation, const char *reason) {
+        log_warning("Rolled back (generation %" PRIu64 "): %s", generation, reason);
+        return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "RolledBack", "ts",
+                                  generation, reason);
+}
+
+int manager_bus_setup(Manager *m) {
+        int r;
+
+        r = sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus: %m");
+        r = sd_bus_add_object_vtable(m->bus, &m->vtable_slot, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE,
+                                     manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register %s: %m", OPDBUS_OBJECT_PATH);
+        r = sd_bus_request_name(m->bus, OPDBUS_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot own %s: %m", OPDBUS_BUS_NAME);
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+        return 0;
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+
+#include "checkpoint.h"
+#include "json-util.h"
+#include "log.h"
+#include "manager.h"
+#include "reconcile.h"
+
+static const char *const status_table[_STATUS_MAX] = {
+        [STATUS_IDLE] = "idle",
+        [STATUS_APPLYING] = "applying",
+        [STATUS_AWAITING_CONFIRM] = "awaiting-confirm",
+        [STATUS_DEGRADED] = "degraded",
+};
+
+const char *manager_status_to_string(ManagerStatus s) {
+        return s >= 0 && s < _STATUS_MAX ? status_table[s] : "unknown";
+}
+
+int manager_new(Manager **ret) {
+        Manager *m = calloc(1, sizeof(Manager));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->done_fd = -1;
+        m->audit_interval_sec = 10;
+        m->lock_timeout_ms = 30 * 1000;
+        pthread_mutex_init(&m->lock, NULL);
+        pthread_cond_init(&m->cond, NULL);
+        r = sd_event_default(&m->event);
+        if (r < 0) {
+                free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        manager_watch_stop(m);
+        if (m->done_fd >= 0 || m->done_source)
+                manager_stop_worker(m);
+        sd_event_source_unref(m->confirm_timer);
+        json_object_put(m->confirm_state);
+        sd_bus_slot_unref(m->vtable_slot);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        pthread_mutex_destroy(&m->lock);
+        pthread_cond_destroy(&m->cond);
+        free(m->state_path);
+        free(m->last_result);
+        free(m);
+        return NULL;
+}
+
+void manager_update_status(Manager *m) {
+        ManagerStatus s = m->degraded ? STATUS_DEGRADED :
+                          m->jobs_running > 0 ? STATUS_APPLYING :
+                          manager_confirm_pending(m) ? STATUS_AWAITING_CONFIRM : STATUS_IDLE;
+
+        if (s != m->status)
+                manager_set_status(m, s);
+}
+
+static void notify_status(Manager *m, const char *text) {
+        (void) sd_notifyf(false, "STATUS=%s (generation %" PRIu64 ")", text, m->generation);
+}
+
+/* Applies the state file: at start-up and on SIGHUP. */
+int manager_queue_state_file(Manager *m) {
+        Job *j;
+
+        m->state_file_pending = false;
+        if (access(m->state_path, F_OK) < 0) {
+                log_notice("No state file at %s yet; waiting for ApplyState.", m->state_path);
+                return 0;
+        }
+        j = job_new(JOB_APPLY);
+        if (!j || !(j->state_path = strdup(m->state_path))) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        log_info("Applying %s.", m->state_path);
+        return manager_queue(m, j);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        (void) sd_notify(false, "RELOADING=1");
+        (void) manager_queue_state_file(m);
+        return 0;
+}
+
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        (void) sd_notify(false, "STOPPING=1");
+        log_info("Stopping.");
+        return sd_event_exit(m->event, 0);
+}
+
+static void finish_apply(Manager *m, Job *j) {
+        if (j->status == RECONCILE_OK && !j->dry_run) {
+                if (j->generation != m->generation) {
+                        m->generation = j->generation;
+                        manager_properties_changed(m, "Generation");
+                }
+                free(m->last_result);
+                m->last_result = strdup_or_null(j->result_json);
+                manager_properties_changed(m, "LastResult");
+                (void) manager_emit_state_applied(m, j);
+                if (j->confirm_timeout > 0)
+                        (void) manager_confirm_arm(m, j->confirm_timeout, j->generation, j->snapshot);
+                manager_watch_refresh(m);
+        } else if (j->status == RECONCILE_FAILED)
+                (void) manager_emit_rolled_back(m, j->generation, j->error_text ?: "the apply failed");
+        else if (j->status == RECONCILE_UNAVAILABLE) {
+                log_warning("Apply could not reach Open vSwitch; will converge when it is back.");
+                if (j->state_path)
+                        m->state_file_pending = true;
+        }
+        if (j->status != RECONCILE_OK && !j->dry_run && j->result_json) {
+                free(m->last_result);
+                m->last_result = strdup(j->result_json);
+                manager_properties_changed(m, "LastResult");
+        }
+
+        if (!m->ready) {
+                m->ready = true;
+                (void) sd_notify(false, "READY=1");
+        }
+        notify_status(m, j->status == RECONCILE_OK ? "converged" : "last apply failed");
+}
+
+static void finish_heal(Manager *m, Job *j) {
+        size_t n = j->drift ? json_object_array_length(j->drift) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *a = json_object_array_get_idx(j->drift, i), *plugin, *path;
+
+                json_object_object_add(a, "healed", json_object_new_boolean(j->status == RECONCILE_OK));
+                if (json_object_object_get_ex(a, "plugin", &plugin) && json_object_object_get_ex(a, "path", &path))
+                        (void) manager_emit_drift(m, json_object_get_string(plugin), json_object_get_string(path),
+                                                  json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+        }
+        if (n > 0)
+                log_notice("Repaired %zu drifted object%s.", n, n == 1 ? "" : "s");
+}
+
+void manager_job_done(Manager *m, Job *j) {
+        if (j->call)
+                manager_bus_reply(m, j);
+
+        switch (j->kind) {
+        case JOB_APPLY:
+                finish_apply(m, j);
+                break;
+        case JOB_ROLLBACK:
+                if (j->status == RECONCILE_OK) {
+                        finish_apply(m, j);
+                        (void) manager_emit_rolled_back(m, j->generation, "Rollback requested");
+                }
+                break;
+        case JOB_CONFIRM_ROLLBACK:
+                manager_confirm_done(m, j->status == RECONCILE_OK);
+                if (j->status == RECONCILE_OK)
+                        finish_apply(m, j);
+                (void) manager_emit_rolled_back(m, j->generation, j->status == RECONCILE_OK ?
+                                                "the apply was not confirmed in time" :
+                                                "the apply was not confirmed in time; restoring the previous state failed");
+                break;
+        case JOB_HEAL:
+                finish_heal(m, j);
+                break;
+        case JOB_RESTORE_FLOWS:
+                if (j->flow_mods > 0)
+                        (void) manager_emit_flows_restored(m, j->bridge ?: "", j->flow_mods);
+                break;
+        default:
+                break;
+        }
+        manager_update_status(m);
+}
+
+int manager_start(Manager *m) {
+        sigset_t mask;
+        int r;
+
+        /* Signals go to the loop (signalfd), never to the worker thread. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return negative_errno();
+        r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, on_sigterm, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch signals: %m");
+
+        (void) checkpoint_latest(m->ctx.state_dir, &m->generation);
+
+        r = manager_start_worker(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the worker thread: %m");
+        r = manager_bus_setup(m);
+        if (r < 0)
+                return r;
+        r = manager_confirm_load(m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot read the pending confirmation, ignoring: %m");
+        r = manager_watch_start(m);
+        if (r < 0)
+                return r;
+        r = manager_queue_state_file(m);
+        if (r < 0)
+                return r;
+        if (m->jobs_running == 0) {
+                m->ready = true;
+                (void) sd_notify(false, "READY=1\nSTATUS=waiting for a state");
+        }
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r = sd_event_loop(m->event);
+
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return 0;
+}
