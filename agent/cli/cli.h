@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include <systemd/sd-bus.h>
+
 #include "reconcile.h"
 
 /* Exit codes (docs/cli.md). */
@@ -14,6 +16,7 @@ enum {
         EXIT_BUSY = 4,              /* another apply holds the lock */
         EXIT_UNAVAILABLE = 5,       /* a service (OVSDB) cannot be reached */
         EXIT_ROLLBACK_FAILED = 6,   /* apply failed and the rollback failed too */
+        EXIT_DENIED = 7,            /* the daemon refused: not permitted */
 };
 
 typedef struct Cli {
@@ -27,6 +30,7 @@ typedef struct Cli {
         unsigned long long to;      /* rollback --to */
         const char *bridge;         /* restore-flows --bridge */
         const char *state_path;     /* run --state */
+        unsigned confirm_timeout;   /* apply --confirm-timeout */
         int audit_interval_ms;      /* run --audit-interval; -1: default */
         unsigned keep_checkpoints;
         int lock_timeout_ms;
@@ -34,7 +38,18 @@ typedef struct Cli {
 
 int exit_code_for(ReconcileStatus s) _pure_;
 
-/* output.c */
-void print_result(const Cli *cli, const char *verb, const char *origin, const ReconcileResult *res);
-void print_diff(const Cli *cli, const char *origin, const ReconcileResult *res);
+/* output.c: everything renders from the result JSON */
+void print_result(const Cli *cli, const char *verb, const char *origin, json_object *res);
+void print_diff(const Cli *cli, const char *origin, json_object *res);
 void print_json(json_object *o);
+int exit_code_for_json(json_object *res);
+
+/* output.c */
+void print_checkpoints_table(json_object *list);
+
+/* client.c: talking to the daemon */
+/* 1 and *ret when the daemon runs (and OPDBUS_NO_DAEMON is not 1), else 0. */
+int client_connect(sd_bus **ret);
+int client_new_call(sd_bus *bus, const char *method, sd_bus_message **ret);
+/* Sends the call and prints its result; returns the exit code. */
+int client_send(const Cli *cli, sd_bus *bus, sd_bus_message *msg, const char *verb, const char *origin);

@@ -41,6 +41,8 @@ static void help(void) {
                "  validate FILE                  Check a state file; changes nothing\n"
                "  plan FILE                      Show what apply would change\n"
                "  apply FILE [--dry-run]         Make the host match FILE, transactionally\n"
+               "      [--confirm-timeout SEC]    ... and roll back unless confirmed in time (daemon)\n"
+               "  confirm                        Keep a confirm-timeout apply\n"
                "  query                          Print the live state op-dbus owns\n"
                "  diff FILE                      Show differences between FILE and the host\n"
                "  verify FILE                    Check that the host matches FILE\n"
@@ -115,6 +117,7 @@ enum {
         ARG_BRIDGE,
         ARG_STATE,
         ARG_AUDIT,
+        ARG_CONFIRM_TIMEOUT,
 };
 
 static int parse_argv(Cli *cli, int argc, char **argv) {
@@ -137,6 +140,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "bridge",           required_argument, NULL, ARG_BRIDGE },
                 { "state",            required_argument, NULL, ARG_STATE },
                 { "audit-interval",   required_argument, NULL, ARG_AUDIT },
+                { "confirm-timeout",  required_argument, NULL, ARG_CONFIRM_TIMEOUT },
                 {}
         };
         char *end;
@@ -198,6 +202,12 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 case ARG_STATE:
                         cli->state_path = optarg;
                         break;
+                case ARG_CONFIRM_TIMEOUT:
+                        errno = 0;
+                        cli->confirm_timeout = (unsigned) strtoul(optarg, &end, 10);
+                        if (errno || *end || cli->confirm_timeout == 0 || cli->confirm_timeout > 86400)
+                                return log_error_errno(-EINVAL, "--confirm-timeout: expected 1..86400 seconds, got \"%s\".", optarg);
+                        break;
                 case ARG_AUDIT:
                         if (parse_seconds_ms(optarg, &cli->audit_interval_ms) < 0)
                                 return log_error_errno(-EINVAL, "--audit-interval: \"%s\" is not a number of seconds.", optarg);
@@ -257,13 +267,94 @@ static const char *need_file(int argc, char **argv, const char *verb) {
 typedef int (*ReconcileFn)(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res);
 
 /* validate, plan, apply, diff, verify: load FILE, run fn, print. */
+/* Prints a result computed here, exactly as a daemon's result prints. */
+static int finish(const Cli *cli, const char *verb, const char *origin, const ReconcileResult *res) {
+        _cleanup_(json_object_putp) json_object *o = reconcile_result_to_json(res);
+
+        if (!o)
+                return log_error_errno(-ENOMEM, "Out of memory."), EXIT_UNAVAILABLE;
+        if (streq(verb, "diff")) {
+                print_diff(cli, origin, o);
+                return res->status == RECONCILE_OK && res->plan.n_actions > 0 ? EXIT_DRIFT : exit_code_for(res->status);
+        }
+        print_result(cli, verb, origin, o);
+        return exit_code_for(res->status);
+}
+
+static int append_options(sd_bus_message *m, const Cli *cli) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && cli->dry_run)
+                r = sd_bus_message_append(m, "{sv}", "dry_run", "b", 1);
+        if (r >= 0 && cli->confirm_timeout > 0)
+                r = sd_bus_message_append(m, "{sv}", "confirm_timeout", "u", cli->confirm_timeout);
+        if (r >= 0 && cli->only) {
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", "plugins");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, cli->only);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+/* apply and plan through the daemon. The file is read and parsed here so
+ * syntax errors name the file, as they do without the daemon. */
+static int via_daemon(Cli *cli, sd_bus *bus, const char *verb, const char *file, const char *origin) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(reconcile_result_done) ReconcileResult res = {};
+        _cleanup_(state_doc_freep) StateDoc *doc = NULL;
+        const char *text;
+        int r;
+
+        r = state_doc_load(file, &doc, &res.diag);
+        if (r < 0) {
+                res.status = RECONCILE_INVALID;
+                return finish(cli, verb, origin, &res);
+        }
+        text = json_object_to_json_string_ext(doc->root, JSON_C_TO_STRING_PLAIN);
+        if (streq(verb, "plan")) {
+                r = client_new_call(bus, "Plan", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", text);
+        } else {
+                r = client_new_call(bus, "ApplyStateWithOptions", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", text);
+                if (r >= 0)
+                        r = append_options(m, cli);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot build the call: %m"), EXIT_UNAVAILABLE;
+        return client_send(cli, bus, m, verb, origin);
+}
+
+/* validate, plan, apply, diff, verify: load FILE, run fn, print. */
 static int verb_with_file(Cli *cli, const char *verb, const char *file, ReconcileFn fn) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         _cleanup_(reconciler_done) Reconciler rc = {};
         ReconcileOptions o = { .dry_run = cli->dry_run, .only = cli->only, .record = true };
         const char *origin = streq(file, "-") ? "<stdin>" : file;
+        bool daemon = (streq(verb, "apply") || streq(verb, "plan")) && client_connect(&bus) > 0;
         int r;
+
+        if (daemon)
+                return via_daemon(cli, bus, verb, file, origin);
+        if (cli->confirm_timeout > 0) {
+                log_error("apply --confirm-timeout needs the op-dbus daemon (op-dbus run), which keeps the timer.");
+                return EXIT_INVALID;
+        }
 
         r = setup_reconciler(cli, &rc);
         if (r < 0)
@@ -275,22 +366,26 @@ static int verb_with_file(Cli *cli, const char *verb, const char *file, Reconcil
                 res.error = r;
         } else
                 (void) fn(&rc, doc, &o, &res);
-
-        if (streq(verb, "diff"))
-                print_diff(cli, origin, &res);
-        else
-                print_result(cli, verb, origin, &res);
-
-        if (streq(verb, "diff") && res.status == RECONCILE_OK && res.plan.n_actions > 0)
-                return EXIT_DRIFT;
-        return exit_code_for(res.status);
+        return finish(cli, verb, origin, &res);
 }
 
 static int verb_query(Cli *cli) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(reconciler_done) Reconciler rc = {};
         _cleanup_(json_object_putp) json_object *state = NULL;
         _cleanup_(diag_done) Diag d = {};
         int r;
+
+        if (cli->n_only <= 1 && client_connect(&bus) > 0) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+                r = client_new_call(bus, cli->only ? "QueryPlugin" : "QueryState", &m);
+                if (r >= 0 && cli->only)
+                        r = sd_bus_message_append(m, "s", cli->only[0]);
+                if (r < 0)
+                        return EXIT_UNAVAILABLE;
+                return client_send(cli, bus, m, "query", "");
+        }
 
         r = setup_reconciler(cli, &rc);
         if (r < 0)
@@ -314,8 +409,6 @@ static int verb_checkpoints(Cli *cli) {
                 log_error_errno(r, "Cannot list checkpoints in %s: %m", cli->ctx.state_dir);
                 return EXIT_UNAVAILABLE;
         }
-        if (!cli->json)
-                printf("%-12s %-22s %s\n", "GENERATION", "CREATED", "FILE");
         for (size_t i = 0; i < n; i++) {
                 json_object *o = json_object_new_object();
 
@@ -323,31 +416,42 @@ static int verb_checkpoints(Cli *cli) {
                 json_object_object_add(o, "created", json_object_new_string(strna(list[i].created)));
                 json_object_object_add(o, "path", json_object_new_string(list[i].path));
                 json_object_array_add(a, o);
-                if (!cli->json)
-                        printf("%-12" PRIu64 " %-22s %s\n", list[i].generation, strna(list[i].created), list[i].path);
         }
         checkpoint_info_array_free(list, n);
         if (cli->json)
                 print_json(a);
+        else
+                print_checkpoints_table(a);
         return EXIT_OK;
 }
 
 static int verb_rollback(Cli *cli) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(reconciler_done) Reconciler rc = {};
         int r;
 
+        if (client_connect(&bus) > 0) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+                r = client_new_call(bus, "Rollback", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "u", (uint32_t) cli->to);
+                if (r < 0)
+                        return EXIT_UNAVAILABLE;
+                return client_send(cli, bus, m, "rollback", "the checkpoint");
+        }
         r = setup_reconciler(cli, &rc);
         if (r < 0)
                 return EXIT_UNAVAILABLE;
         (void) reconcile_rollback(&rc, cli->to, &res);
-        print_result(cli, "rollback", "the checkpoint", &res);
-        return exit_code_for(res.status);
+        return finish(cli, "rollback", "the checkpoint", &res);
 }
 
 /* Puts back every flow op-dbus owns, from the newest checkpoint: after
  * ovs-vswitchd restarts, its flow tables are empty. */
 static int verb_restore_flows(Cli *cli) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(reconciler_done) Reconciler rc = {};
         _cleanup_(json_object_putp) json_object *state = NULL;
@@ -357,6 +461,16 @@ static int verb_restore_flows(Cli *cli) {
         uint64_t latest = 0;
         int r;
 
+        if (client_connect(&bus) > 0) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+                r = client_new_call(bus, "RestoreFlows", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "ss", "", cli->bridge ?: "");
+                if (r < 0)
+                        return EXIT_UNAVAILABLE;
+                return client_send(cli, bus, m, "restore-flows", "the applied state");
+        }
         cli->ctx.bridge_filter = cli->bridge;
         r = setup_reconciler(cli, &rc);
         if (r < 0)
@@ -376,8 +490,20 @@ static int verb_restore_flows(Cli *cli) {
                 (void) reconcile_apply(&rc, doc, &o, &res);
         else
                 res.status = RECONCILE_INVALID;
-        print_result(cli, "restore-flows", "the applied state", &res);
-        return exit_code_for(res.status);
+        return finish(cli, "restore-flows", "the applied state", &res);
+}
+
+static int verb_confirm(Cli *cli) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+        if (client_connect(&bus) <= 0) {
+                log_error("confirm: the op-dbus daemon is not running, so no apply can be waiting for confirmation.");
+                return EXIT_INVALID;
+        }
+        if (client_new_call(bus, "Confirm", &m) < 0)
+                return EXIT_UNAVAILABLE;
+        return client_send(cli, bus, m, "confirm", "");
 }
 
 /* The daemon: serve org.opdbus until SIGTERM. */
@@ -469,6 +595,8 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 return verb_restore_flows(cli);
         if (streq(verb, "run"))
                 return verb_run(cli);
+        if (streq(verb, "confirm"))
+                return verb_confirm(cli);
         if (streq(verb, "init"))
                 return verb_init(cli);
         if (streq(verb, "version")) {

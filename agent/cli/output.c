@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Human and JSON rendering of results. */
+/* Human and JSON rendering of results. Everything is rendered from the
+ * result JSON, so a result computed here and one returned by the daemon
+ * print the same. */
 #include <stdio.h>
 
 #include "cli.h"
@@ -11,93 +13,160 @@ void print_json(json_object *o) {
         puts(s ?: "null");
 }
 
-static void print_actions(const Plan *p, const char *heading) {
-        if (p->n_actions == 0)
+static const char *member_string(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+static bool member_bool(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+static json_object *member_array(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array) ? v : NULL;
+}
+
+static size_t array_length(json_object *a) {
+        return a ? json_object_array_length(a) : 0;
+}
+
+static void print_actions(json_object *changes, const char *heading) {
+        if (array_length(changes) == 0)
                 return;
         printf("%s\n", heading);
-        for (size_t i = 0; i < p->n_actions; i++) {
-                const PlanAction *a = &p->actions[i];
+        for (size_t i = 0; i < array_length(changes); i++) {
+                json_object *a = json_object_array_get_idx(changes, i);
 
-                printf("  %-9s %-8s %-36s [%s] %s\n", action_kind_to_string(a->kind), a->plugin, a->path,
-                       impact_to_string(a->impact), a->detail);
+                printf("  %-9s %-8s %-36s [%s] %s\n", member_string(a, "action"), member_string(a, "plugin"),
+                       member_string(a, "path"), member_string(a, "impact"), member_string(a, "detail"));
         }
 }
 
-static void print_diag(const Diag *d) {
-        diag_print(d, stderr, "");
+/* errors, warnings and notes to standard error */
+static void print_messages(json_object *res) {
+        static const char *const kinds[] = { "errors", "warnings", "notes" };
+        static const char *const labels[] = { "error", "warning", "note" };
+
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                json_object *a = member_array(res, kinds[k]);
+
+                for (size_t i = 0; i < array_length(a); i++)
+                        fprintf(stderr, "%s: %s\n", labels[k], json_object_get_string(json_object_array_get_idx(a, i)));
+        }
 }
 
-static void print_counts(const ReconcileResult *res) {
-        printf("  ovsdb_ops=%u flow_mods=%u commands=%u\n",
-               res->counts.ovsdb_ops, res->counts.flow_mods, res->counts.commands);
-}
+static void print_counts(json_object *res) {
+        json_object *c;
 
-void print_result(const Cli *cli, const char *verb, const char *origin, const ReconcileResult *res) {
-        if (cli->json) {
-                _cleanup_(json_object_putp) json_object *o = reconcile_result_to_json(res);
-
-                print_json(o);
+        if (!json_object_object_get_ex(res, "counts", &c))
                 return;
-        }
+        printf(" ");
+        json_object_object_foreach(c, key, val)
+                printf(" %s=%s", key, json_object_get_string(val));
+        printf("\n");
+}
 
-        print_diag(&res->diag);
+static void print_applied(json_object *res, const char *origin, const char *status) {
+        json_object *changes = member_array(res, "changes");
+        const char *generation = member_string(res, "generation");
 
-        if (streq(verb, "validate")) {
-                if (res->status == RECONCILE_OK)
-                        printf("%s: valid\n", origin);
+        print_actions(changes, streq(status, "ok") ? "Applied:" : "Attempted:");
+        if (member_bool(res, "rolled_back"))
+                print_actions(member_array(res, "rollback_changes"), "Rolled back:");
+        if (streq(status, "ok")) {
+                if (member_bool(res, "changed"))
+                        printf("Applied %zu change%s; generation %s.\n", array_length(changes),
+                               array_length(changes) == 1 ? "" : "s", generation);
                 else
-                        fprintf(stderr, "%s: %zu error%s\n", origin, diag_count(&res->diag, DIAG_ERROR),
-                                diag_count(&res->diag, DIAG_ERROR) == 1 ? "" : "s");
-                return;
-        }
-        if (res->status == RECONCILE_INVALID || res->status == RECONCILE_BUSY ||
-            res->status == RECONCILE_UNAVAILABLE)
-                return;
-
-        if (res->dry_run || streq(verb, "plan")) {
-                if (res->plan.n_actions == 0)
-                        printf("No changes: the host matches %s.\n", origin);
-                print_actions(&res->plan, "Planned changes:");
-                return;
-        }
-        if (streq(verb, "verify")) {
-                if (res->status == RECONCILE_OK)
-                        printf("%s: the host matches (generation %llu).\n", origin,
-                               (unsigned long long) res->generation);
-                return;
-        }
-
-        print_actions(&res->plan, res->status == RECONCILE_OK ? "Applied:" : "Attempted:");
-        if (res->rolled_back)
-                print_actions(&res->rollback_plan, "Rolled back:");
-        if (res->status == RECONCILE_OK) {
-                if (res->changed)
-                        printf("Applied %zu change%s; generation %llu.\n", res->plan.n_actions,
-                               res->plan.n_actions == 1 ? "" : "s", (unsigned long long) res->generation);
-                else
-                        printf("No changes: the host matches %s (generation %llu).\n", origin,
-                               (unsigned long long) res->generation);
-        } else if (res->status == RECONCILE_FAILED)
+                        printf("No changes: the host matches %s (generation %s).\n", origin, generation);
+        } else if (streq(status, "failed"))
                 fprintf(stderr, "Apply failed; every change was rolled back.\n");
         else
                 fprintf(stderr, "Apply failed and the rollback failed too; check the errors above.\n");
         print_counts(res);
 }
 
-void print_diff(const Cli *cli, const char *origin, const ReconcileResult *res) {
-        static const char sign[_ACTION_KIND_MAX] = {
-                [ACTION_CREATE] = '+', [ACTION_MODIFY] = '~', [ACTION_REPLUG] = '~',
-                [ACTION_RECREATE] = '~', [ACTION_DELETE] = '-',
-        };
+void print_result(const Cli *cli, const char *verb, const char *origin, json_object *res) {
+        const char *status = member_string(res, "status");
 
         if (cli->json) {
-                print_result(cli, "diff", origin, res);
+                print_json(res);
                 return;
         }
-        print_diag(&res->diag);
-        for (size_t i = 0; i < res->plan.n_actions; i++) {
-                const PlanAction *a = &res->plan.actions[i];
+        print_messages(res);
 
-                printf("%c %s/%s: %s\n", sign[a->kind], a->plugin, a->path, a->detail);
+        if (streq(verb, "validate")) {
+                size_t n = array_length(member_array(res, "errors"));
+
+                if (streq(status, "ok"))
+                        printf("%s: valid\n", origin);
+                else
+                        fprintf(stderr, "%s: %zu error%s\n", origin, n, n == 1 ? "" : "s");
+                return;
+        }
+        if (streq(status, "invalid") || streq(status, "busy") || streq(status, "unavailable"))
+                return;
+
+        if (member_bool(res, "dry_run") || streq(verb, "plan")) {
+                if (array_length(member_array(res, "changes")) == 0)
+                        printf("No changes: the host matches %s.\n", origin);
+                print_actions(member_array(res, "changes"), "Planned changes:");
+                return;
+        }
+        if (streq(verb, "verify")) {
+                if (streq(status, "ok"))
+                        printf("%s: the host matches (generation %s).\n", origin, member_string(res, "generation"));
+                return;
+        }
+        print_applied(res, origin, status);
+}
+
+void print_diff(const Cli *cli, const char *origin, json_object *res) {
+        json_object *changes = member_array(res, "changes");
+
+        if (cli->json) {
+                print_json(res);
+                return;
+        }
+        print_messages(res);
+        for (size_t i = 0; i < array_length(changes); i++) {
+                json_object *a = json_object_array_get_idx(changes, i);
+                const char *action = member_string(a, "action");
+                char sign = streq(action, "create") ? '+' : streq(action, "delete") ? '-' : '~';
+
+                printf("%c %s/%s: %s\n", sign, member_string(a, "plugin"), member_string(a, "path"),
+                       member_string(a, "detail"));
+        }
+}
+
+int exit_code_for_json(json_object *res) {
+        static const struct {
+                const char *status;
+                int code;
+        } table[] = {
+                { "ok", EXIT_OK }, { "failed", EXIT_APPLY_FAILED }, { "invalid", EXIT_INVALID },
+                { "drift", EXIT_DRIFT }, { "busy", EXIT_BUSY }, { "unavailable", EXIT_UNAVAILABLE },
+                { "rollback-failed", EXIT_ROLLBACK_FAILED },
+        };
+        const char *status = member_string(res, "status");
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(status, table[i].status))
+                        return table[i].code;
+        return EXIT_APPLY_FAILED;
+}
+
+void print_checkpoints_table(json_object *list) {
+        printf("%-12s %-22s %s\n", "GENERATION", "CREATED", "FILE");
+        for (size_t i = 0; i < array_length(list); i++) {
+                json_object *c = json_object_array_get_idx(list, i);
+
+                printf("%-12s %-22s %s\n", member_string(c, "generation"), member_string(c, "created"),
+                       member_string(c, "path"));
         }
 }

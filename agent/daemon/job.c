@@ -12,6 +12,7 @@
 #include "manager.h"
 #include "reconcile.h"
 #include "registry.h"
+#include "strbuf.h"
 
 Job *job_new(JobKind kind) {
         Job *j = calloc(1, sizeof(Job));
@@ -61,6 +62,23 @@ static void set_result(Job *j, json_object *o) {
         j->result_json = strdup_or_null(s);
 }
 
+/* Every error as "path: message", one per line; NULL if there is none. */
+static char *error_lines(const Diag *d) {
+        _cleanup_(strbuf_done) StrBuf b = {};
+
+        for (size_t i = 0; i < d->n_entries; i++) {
+                _cleanup_(freep) char *line = NULL;
+
+                if (d->entries[i].level != DIAG_ERROR)
+                        continue;
+                line = diag_entry_format(&d->entries[i]);
+                if (b.len > 0)
+                        strbuf_putc(&b, '\n');
+                strbuf_puts(&b, line ?: "(out of memory)");
+        }
+        return b.len > 0 ? strbuf_take(&b) : NULL;
+}
+
 /* The result of a reconcile into the job. */
 static void take_result(Job *j, ReconcileResult *res) {
         _cleanup_(json_object_putp) json_object *o = reconcile_result_to_json(res);
@@ -72,9 +90,7 @@ static void take_result(Job *j, ReconcileResult *res) {
         j->changed = res->changed;
         j->flow_mods = res->counts.flow_mods;
         j->snapshot = TAKE_PTR(res->snapshot);
-        for (size_t i = 0; i < res->diag.n_entries && !j->error_text; i++)
-                if (res->diag.entries[i].level == DIAG_ERROR)
-                        j->error_text = diag_entry_format(&res->diag.entries[i]);
+        j->error_text = error_lines(&res->diag);
         if (j->kind == JOB_HEAL && res->changed)
                 j->drift = plan_to_json(&res->plan);
 }

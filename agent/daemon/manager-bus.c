@@ -288,7 +288,10 @@ void manager_bus_reply(Manager *m, Job *j) {
         else if (j->status == RECONCILE_FAILED || j->status == RECONCILE_ROLLBACK_FAILED)
                 name = ERROR_APPLY_FAILED;
 
-        if (name)
+        /* The message: the errors, then the whole result for programs. */
+        if (name && j->result_json)
+                r = sd_bus_reply_method_errorf(j->call, name, "%s\nresult: %s", text, j->result_json);
+        else if (name)
                 r = sd_bus_reply_method_errorf(j->call, name, "%s", text);
         else
                 r = sd_bus_reply_method_return(j->call, "s", j->result_json ?: "{}");
