@@ -85,6 +85,19 @@ int plan_move(Plan *dst, Plan *src) {
         return 0;
 }
 
+void plan_hold_last(Plan *p) {
+        if (p->n_actions > 0)
+                p->actions[p->n_actions - 1].held = true;
+}
+
+size_t plan_count_active(const Plan *p) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < p->n_actions; i++)
+                n += !p->actions[i].held;
+        return n;
+}
+
 json_object *plan_action_to_json(const PlanAction *a) {
         json_object *o = json_object_new_object();
 
@@ -95,6 +108,8 @@ json_object *plan_action_to_json(const PlanAction *a) {
         json_object_object_add(o, "path", json_object_new_string(a->path));
         json_object_object_add(o, "impact", json_object_new_string(impact_to_string(a->impact)));
         json_object_object_add(o, "detail", json_object_new_string(a->detail));
+        if (a->held)
+                json_object_object_add(o, "held", json_object_new_boolean(true));
         return o;
 }
 

@@ -5,6 +5,7 @@
  * disturbs traffic. Plugins fill it from their pure diff; the driver,
  * the CLI and the bus render it. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -39,6 +40,7 @@ typedef struct PlanAction {
         Impact impact;
         char *path;          /* object path, e.g. "bridge/ovsbr0/port/p1" */
         char *detail;        /* what changes, for humans ("mtu_request 1500 -> 9000") */
+        bool held;           /* drift reported but left as it is (drift policy "report") */
 } PlanAction;
 
 typedef struct Plan {
@@ -58,6 +60,10 @@ void plan_done(Plan *p);
 int plan_add(Plan *p, const char *plugin, ActionKind kind, Impact impact,
              const char *path, const char *detail_fmt, ...) _printf_(6, 7);
 int plan_move(Plan *dst, Plan *src);
+/* Marks the last action added as held. */
+void plan_hold_last(Plan *p);
+/* Actions that will be carried out (not held). */
+size_t plan_count_active(const Plan *p) _pure_;
 
 const char *action_kind_to_string(ActionKind k) _pure_;
 const char *impact_to_string(Impact i) _pure_;

@@ -31,6 +31,7 @@ typedef struct PluginContext {
         uint64_t generation;        /* generation an apply is writing (set by the driver) */
         const char *bridge_filter;  /* only this bridge (restore-flows --bridge), or NULL */
         bool healing;               /* repairing drift: objects with drift "report" are left alone */
+        const char *interfaces_path; /* ifupdown's /etc/network/interfaces (Proxmox) */
 } PluginContext;
 
 typedef struct Plugin Plugin;
@@ -43,7 +44,8 @@ typedef struct PluginVTable {
         /* Validates the plugin's section (NULL when absent) and keeps the
          * desired model. Returns 1 when there is something to manage, 0 when
          * the plugin has nothing to do for this document, -EINVAL when
-         * errors were recorded in d. No I/O. */
+         * errors were recorded in d. Reads at most local configuration
+         * files (e.g. interfaces_path); never services. */
         int (*parse)(Plugin *p, const StateDoc *doc, json_object *section, Diag *d);
         /* Reads the live state (replacing what an earlier query read). */
         int (*query)(Plugin *p, Diag *d);

@@ -39,7 +39,7 @@ static size_t session_count_actions(const Session *s) {
         size_t n = 0;
 
         for (size_t i = 0; i < s->n; i++)
-                n += s->plans[i].n_actions;
+                n += plan_count_active(&s->plans[i]);
         return n;
 }
 
@@ -232,7 +232,7 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
                                 return r;
                         }
                 }
-                if (s->plans[i].n_actions == 0)
+                if (plan_count_active(&s->plans[i]) == 0)
                         continue;
                 changed = true;
                 r = p->vtable->apply(p, counts, d);
@@ -272,9 +272,10 @@ static int session_verify(Session *s, Diag *d) {
                 }
 
         for (size_t i = 0; i < again.n_actions; i++)
-                diag_error(d, again.actions[i].path, "verification failed: still needs %s (%s)",
-                           action_kind_to_string(again.actions[i].kind), again.actions[i].detail);
-        if (again.n_actions > 0)
+                if (!again.actions[i].held)
+                        diag_error(d, again.actions[i].path, "verification failed: still needs %s (%s)",
+                                   action_kind_to_string(again.actions[i].kind), again.actions[i].detail);
+        if (plan_count_active(&again) > 0)
                 return -EIO;
 
         for (size_t i = 0; i < s->n; i++) {

@@ -186,15 +186,16 @@ static void update_port(Txn *t, const NetPort *w, const NetPort *h) {
         json_object *row;
 
         if (w->tag != h->tag || !net_trunks_equal(w, h) || !streq_ptr(w->vlan_mode, h->vlan_mode) ||
-            !json_object_equal(w->external_ids, h->external_ids)) {
+            !json_object_equal(w->external_ids, h->external_ids) || h->tags_missing) {
                 row = json_object_new_object();
                 port_row_columns(t, row, w);
                 update_row(t, "Port", h->uuid, row);
         }
-        if (w->mtu_request != h->mtu_request || !json_object_equal(w->options, h->options)) {
+        if (w->mtu_request != h->mtu_request || !json_object_equal(w->options, h->options) || h->tags_missing) {
                 row = json_object_new_object();
                 json_object_object_add(row, "options", ovsdb_map_from_object(w->options));
                 json_object_object_add(row, "mtu_request", opt_int(w->mtu_request));
+                json_object_object_add(row, "external_ids", owned_ids(t, NULL));
                 update_row(t, "Interface", h->iface_uuid, row);
         }
 }
@@ -500,6 +501,7 @@ int net_apply(NetPlugin *n, ApplyCounts *counts, Diag *d) {
                         return r;
                 }
 
+                n->applied = true;
                 target = result_next_cfg(results);
                 if (target < 0) {
                         diag_error(d, "", "OVSDB did not report next_cfg");

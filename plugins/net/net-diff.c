@@ -84,6 +84,26 @@ static int add_change(NetPlugin *n, NetChangeKind kind, const NetBridge *wb, con
         return 0;
 }
 
+/* While healing, drift on an object whose policy is "report" is listed
+ * (held) but not repaired. */
+static bool held(const NetPlugin *n, const NetPort *w, const NetBridge *wb) {
+        int policy = w ? w->drift : NET_DRIFT_UNSET;
+
+        if (!n->plugin.ctx->healing)
+                return false;
+        if (policy == NET_DRIFT_UNSET && wb)
+                policy = wb->drift;
+        return policy == NET_DRIFT_REPORT;
+}
+
+static int hold(Plan *plan, ActionKind kind, Impact impact, const char *path, const char *detail) {
+        int r = plan_add(plan, "net", kind, impact, path, "%s (drift: report, left as it is)", detail);
+
+        if (r >= 0)
+                plan_hold_last(plan);
+        return r;
+}
+
 static const char *effective_datapath(const NetPlugin *n, const char *want) {
         return streq(want, "auto") ? n->auto_datapath : want;
 }
@@ -130,9 +150,13 @@ static int diff_bridge(NetPlugin *n, const NetBridge *w, Plan *plan, Diag *d) {
         r = detail_open(&t);
         if (r < 0)
                 return r;
+        if (h->tags_missing)
+                detail_add(&t, 0, "ownership tags", "(wiped)", "restored");
         if (diff_bridge_settings(n, w, h, &t) == 0)
                 return 0;
 
+        if (h->owned && held(n, NULL, w))
+                return hold(plan, ACTION_MODIFY, impact_rank[t.rank], path, detail_text(&t));
         if (!h->owned) {
                 if (w->has_settings)
                         diag_warning(d, w->path, "bridge \"%s\" was not created by op-dbus; its settings are left as they are (%s)",
@@ -203,6 +227,8 @@ static int diff_port(NetPlugin *n, const NetPort *w, Plan *plan, Diag *d) {
                 return r;
 
         snprintf(path, sizeof path, "bridge/%s/port/%s", w->bridge, w->name);
+        if (!h && held(n, w, net_model_find_bridge(&n->want, w->bridge)))
+                return hold(plan, ACTION_CREATE, IMPACT_NONE, path, "missing");
         if (!h) {
                 r = add_change(n, NET_PORT_CREATE, NULL, hb, w, NULL);
                 if (r < 0)
@@ -214,6 +240,8 @@ static int diff_port(NetPlugin *n, const NetPort *w, Plan *plan, Diag *d) {
         r = detail_open(&t);
         if (r < 0)
                 return r;
+        if (h->tags_missing)
+                detail_add(&t, 0, "ownership tags", "(wiped)", "restored");
         diff_port_columns(w, h, &t);
 
         if (!streq(h->bridge, w->bridge)) {
@@ -227,6 +255,8 @@ static int diff_port(NetPlugin *n, const NetPort *w, Plan *plan, Diag *d) {
         }
         if (t.n == 0)
                 return 0;
+        if (held(n, w, net_model_find_bridge(&n->want, w->bridge)))
+                return hold(plan, ACTION_MODIFY, impact_rank[t.rank], path, detail_text(&t));
 
         kind = streq(h->type, w->type) ? NET_PORT_MODIFY : NET_PORT_RECREATE;
         action = kind == NET_PORT_MODIFY ? ACTION_MODIFY : ACTION_RECREATE;

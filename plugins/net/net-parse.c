@@ -146,7 +146,10 @@ static int parse_port(NetModel *m, const char *bridge, json_object *o, const cha
                 RET_GATHER(ret, copy_map(map, &p->external_ids));
         RET_GATHER(ret, r);
 
-        RET_GATHER(ret, json_get_enum(o, path, "drift", drift_policies, &e, d));
+        r = json_get_enum(o, path, "drift", drift_policies, &e, d);
+        if (r > 0)
+                p->drift = e + NET_DRIFT_HEAL;
+        RET_GATHER(ret, r);
 
         if (!p->name || !p->type)
                 return -ENOMEM;
@@ -188,11 +191,14 @@ static int parse_bridge_settings(NetBridge *b, json_object *o, const char *path,
         if ((r = json_get_string_map(o, path, "external_ids", NET_RESERVED_PREFIX, &map, d)) > 0)
                 RET_GATHER(ret, copy_map(map, &b->external_ids));
         RET_GATHER(ret, r);
-        RET_GATHER(ret, json_get_enum(o, path, "drift", drift_policies, &e, d));
+        r = json_get_enum(o, path, "drift", drift_policies, &e, d);
+        if (r > 0)
+                b->drift = e + NET_DRIFT_HEAL;
+        RET_GATHER(ret, r);
 
         json_object_object_foreach(o, key, val) {
                 (void) val;
-                if (!streq(key, "name") && !streq(key, "ports"))
+                if (!streq(key, "name") && !streq(key, "ports") && !streq(key, "drift"))
                         b->has_settings = true;
         }
         return ret;
@@ -342,4 +348,45 @@ int net_parse(NetModel *want, const StateDoc *doc, json_object *section, Diag *d
 
         RET_GATHER(ret, check_names(want, d));
         return ret < 0 ? ret : active;
+}
+
+/* Bridges "iface NAME" whose stanza says "ovs_type OVSBridge". */
+static bool interfaces_declares_ovs_bridge(const char *text, const char *bridge) {
+        const char *p = text;
+
+        while ((p = strstr(p, "iface "))) {
+                const char *name = p + strlen("iface "), *end, *next;
+                size_t len = strcspn(name, " \t\n");
+
+                p = name;
+                if (len != strlen(bridge) || strncmp(name, bridge, len) != 0)
+                        continue;
+                next = strstr(name, "\niface ");
+                end = next ?: name + strlen(name);
+                for (const char *q = strstr(name, "ovs_type"); q && q < end; q = strstr(q + 1, "ovs_type"))
+                        if (strncmp(q + strspn(q + 8, " \t") + 8, "OVSBridge", 9) == 0)
+                                return true;
+        }
+        return false;
+}
+
+void net_check_interfaces_file(const NetModel *want, const char *path, Diag *d) {
+        static const char *const condoned[] = { "tap", "veth", "fwln" };
+        _cleanup_(freep) char *text = NULL;
+
+        if (!path || read_full_file(path, &text, NULL) < 0)
+                return;
+        for (size_t i = 0; i < want->n_ports; i++) {
+                const NetPort *p = &want->ports[i];
+                bool ok = false;
+
+                for (size_t k = 0; k < ELEMENTSOF(condoned); k++)
+                        ok = ok || startswith(p->name, condoned[k]);
+                if (ok || !interfaces_declares_ovs_bridge(text, p->bridge))
+                        continue;
+                diag_warning(d, p->path, "bridge %s is declared in %s: \"ifreload -a\" (Apply Configuration in the "
+                             "Proxmox web UI) deletes its OVS ports unless their names start with tap, veth or fwln, "
+                             "so port \"%s\" is removed on every reload (the op-dbus daemon puts it back); "
+                             "prefer a bridge op-dbus creates", p->bridge, path, p->name);
+        }
 }

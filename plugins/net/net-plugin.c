@@ -7,8 +7,12 @@
 
 static int net_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section, Diag *d) {
         NetPlugin *n = (NetPlugin *) p;
+        int r;
 
-        return net_parse(&n->want, doc, section, d);
+        r = net_parse(&n->want, doc, section, d);
+        if (r > 0)
+                net_check_interfaces_file(&n->want, p->ctx->interfaces_path, d);
+        return r;
 }
 
 static int net_plugin_query(Plugin *p, Diag *d) {
@@ -28,7 +32,15 @@ static int net_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
  * apply, not a success. */
 static int net_plugin_verify(Plugin *p, Diag *d) {
         NetPlugin *n = (NetPlugin *) p;
-        int ret = 0;
+        int r, ret = 0;
+
+        /* After a write, remember what op-dbus owns in case the tags go. */
+        if (n->applied && p->ctx->state_dir) {
+                r = net_ledger_save(&n->have, p->ctx->state_dir);
+                if (r < 0)
+                        diag_warning(d, "", "cannot record owned objects in %s: %s", p->ctx->state_dir, strerror(-r));
+                n->applied = false;
+        }
 
         for (size_t i = 0; i < n->want.n_ports; i++) {
                 const NetPort *w = &n->want.ports[i];

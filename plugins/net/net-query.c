@@ -233,6 +233,8 @@ int net_query(NetPlugin *n, Diag *d) {
         r = resolve_auto_datapath(n, json_object_array_get_idx(ovs, 0));
         for (size_t i = 0; r >= 0 && i < json_object_array_length(bridges); i++)
                 r = read_bridge(&n->have, json_object_array_get_idx(bridges, i), ports, ifaces);
+        if (r >= 0 && n->plugin.ctx->state_dir)
+                r = net_ledger_apply(&n->have, n->plugin.ctx->state_dir);
         if (r < 0)
                 return r;
         n->have_queried = true;

@@ -31,12 +31,21 @@ typedef struct NetPort {
         json_object *external_ids;    /* user keys only, never NULL */
         char *path;                   /* desired: JSON path for messages */
 
+        int drift;                    /* desired: NET_DRIFT_*; inherits the bridge's */
+
         /* live only */
         char *uuid;                   /* Port row */
         char *iface_uuid;             /* Interface row */
-        bool owned;                   /* carries our owner tag */
+        bool owned;                   /* carries our owner tag, or is in the ledger */
+        bool tags_missing;            /* owned by the ledger only: the tags were wiped */
         char *error;                  /* Interface.error, NULL if none */
 } NetPort;
+
+enum {
+        NET_DRIFT_UNSET,
+        NET_DRIFT_HEAL,               /* the daemon repairs drift (default) */
+        NET_DRIFT_REPORT,             /* the daemon only reports it */
+};
 
 typedef struct NetBridge {
         char *name;
@@ -48,10 +57,12 @@ typedef struct NetBridge {
         json_object *external_ids;    /* user keys only, never NULL */
         char *path;                   /* desired: JSON path for messages */
         bool has_settings;            /* desired: any bridge setting was given */
+        int drift;                    /* desired: NET_DRIFT_* */
 
         /* live only */
         char *uuid;
-        bool owned;
+        bool owned;                   /* carries our owner tag, or is in the ledger */
+        bool tags_missing;            /* owned by the ledger only: the tags were wiped */
         size_t n_port_uuids;
 } NetBridge;
 
@@ -91,6 +102,7 @@ typedef struct NetPlugin {
         NetChange *changes;
         size_t n_changes, allocated_changes;
         void *ovsdb;                  /* OvsdbClient, opened by query */
+        bool applied;                 /* this instance wrote to OVSDB */
 } NetPlugin;
 
 extern const PluginVTable net_plugin_vtable;
@@ -106,6 +118,14 @@ char *net_trunks_to_string(const NetPort *p);
 
 /* net-parse.c */
 int net_parse(NetModel *want, const StateDoc *doc, json_object *section, Diag *d);
+/* Warns about op-dbus ports on bridges that /etc/network/interfaces
+ * declares: ifreload -a deletes them. */
+void net_check_interfaces_file(const NetModel *want, const char *path, Diag *d);
+
+/* net-ledger.c: what op-dbus owns, kept under the state directory so
+ * ownership survives external_ids being wiped (ifreload does that). */
+int net_ledger_apply(NetModel *have, const char *state_dir);
+int net_ledger_save(const NetModel *have, const char *state_dir);
 
 /* net-query.c */
 int net_query(NetPlugin *n, Diag *d);

@@ -45,6 +45,10 @@ static bool usable(const OfPort *p, const char *bridge) {
         return streq(p->bridge, bridge) && p->ofport >= 0;
 }
 
+/* ICMPv6 control messages: MLD (130-132, 143), router and neighbour
+ * discovery (133-137). */
+static const unsigned icmp6_control[] = { 130, 131, 132, 133, 134, 135, 136, 137, 143 };
+
 /* The fixed table layout: every table ends in a real action. */
 static void base_pipeline(Builder *B) {
         char next[32];
@@ -56,6 +60,12 @@ static void base_pipeline(Builder *B) {
         flow(B, BASE(2), OF_TABLE_SANITY, 1, next, "%s", "");
         flow(B, BASE(3), OF_TABLE_CT, 10, "ct(table=5)", "ip");
         flow(B, BASE(4), OF_TABLE_CT, 10, "ct(table=5)", "ipv6");
+        /* Neighbour discovery and MLD are not connections: conntrack would
+         * call them invalid (and level 1 would drop them). */
+        snprintf(next, sizeof next, "resubmit(,%d)", OF_TABLE_HIDE);
+        for (unsigned i = 0; i < ELEMENTSOF(icmp6_control); i++)
+                flow(B, of_cookie(OF_CLASS_PIPELINE, 15, i, 0), OF_TABLE_CT, 20, next, "icmp6,icmp_type=%u",
+                     icmp6_control[i]);
         snprintf(next, sizeof next, "resubmit(,%d)", OF_TABLE_HIDE);
         flow(B, BASE(5), OF_TABLE_CT, 1, next, "%s", "");
         flow(B, BASE(6), OF_TABLE_CT_STATE, 20, "load:1->NXM_NX_REG0[0],resubmit(,8)", "ct_state=+rpl+trk");
@@ -288,12 +298,24 @@ static void policies(Builder *B, size_t *hits) {
         }
 }
 
+static uint64_t identity_hash(uint8_t table, uint16_t priority, const char *match) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        char head[16];
+
+        snprintf(head, sizeof head, "%u/%u/", table, priority);
+        for (const char *c = head; *c; c++)
+                h = (h ^ (unsigned char) *c) * 0x100000001b3ULL;
+        for (const char *c = match; *c; c++)
+                h = (h ^ (unsigned char) *c) * 0x100000001b3ULL;
+        return h;
+}
+
 static void user_flows(Builder *B) {
         for (size_t i = 0; i < B->b->n_flows; i++) {
                 const OfFlow *f = &B->b->flows[i];
                 OfRenderContext rc = { .ports = B->ports, .bridge = B->b->name, .path = f->path };
                 _cleanup_(freep) char *match = NULL, *actions = NULL;
-                uint64_t cookie = of_cookie(OF_CLASS_USER, 0, 0, (uint32_t) (i + 1));
+                uint64_t cookie = 0;
                 int r;
 
                 if (f->has_cookie) {
@@ -309,6 +331,10 @@ static void user_flows(Builder *B) {
                         }
                 }
                 r = of_render_match(&rc, f->match, f->n_match, &match, B->d);
+                /* Without a cookie, the flow's identity names it, so adding
+                 * or removing other flows leaves it alone. */
+                if (r >= 0 && !f->has_cookie)
+                        cookie = OF_CLASS_USER << OF_CLASS_SHIFT | (identity_hash(f->table, f->priority, match) & 0xffffffffffffULL);
                 if (r >= 0)
                         r = of_render_actions(&rc, f->actions, f->n_actions, &actions, B->d);
                 if (r >= 0)
@@ -357,7 +383,8 @@ int of_pipeline_build(const OpenflowConfig *c, const OfBridge *b, const OfPorts 
                 return B.error;
 
         if (of_flow_set_sort(out, &dup) < 0) {
-                diag_error(d, b->path, "two flows on bridge %s have cookie 0x%016" PRIx64, b->name, dup);
+                diag_error(d, b->path, "two flows on bridge %s have cookie 0x%016" PRIx64 "; give one of them "
+                           "another cookie (or another table, priority or match)", b->name, dup);
                 return -EINVAL;
         }
         return 0;

@@ -273,7 +273,7 @@ static int run_bundle(OfBridgeSync *b, const PluginContext *ctx, const char *tex
                 return r;
         }
         if (res.status != 0) {
-                diag_error(d, "", "bridge %s: Open vSwitch rejected the flow bundle; no flow was changed: %s",
+                diag_error(d, "", "bridge %s: the flow bundle was rejected (by ovs-ofctl or Open vSwitch); no flow was changed: %s",
                            b->name, strstrip_newline(res.err));
                 return -EIO;
         }
@@ -322,10 +322,10 @@ int of_bridge_apply(OfBridgeSync *b, const PluginContext *ctx, ApplyCounts *coun
                 fprintf(f, "add %s\n", b->send[i]->spec);
         fclose(f);
 
-        counts->flow_mods += (unsigned) (b->n_remove + b->n_send);
         r = run_bundle(b, ctx, text, len, d);
         if (r < 0)
                 return r;
+        counts->flow_mods += (unsigned) (b->n_remove + b->n_send);
 
         r = write_record(b, ctx, false);
         if (r < 0)

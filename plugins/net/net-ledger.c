@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The ledger: every bridge and port row op-dbus owns, by UUID, in
+ * <state-dir>/net-owned. On Proxmox, "ifreload -a" clears external_ids of
+ * the rows it manages, which removes op-dbus's ownership tags; rows still
+ * in the ledger stay owned and get their tags back. */
+#include <stdio.h>
+
+#include "fileio.h"
+#include "json-util.h"
+#include "net.h"
+#include "strbuf.h"
+
+static char *ledger_path(const char *state_dir) {
+        char *s;
+
+        if (asprintf(&s, "%s/net-owned", state_dir) < 0)
+                return NULL;
+        return s;
+}
+
+/* Is "<kind> <uuid> <name>" a line of text? */
+static bool listed(const char *text, const char *kind, const char *uuid, const char *name) {
+        char line[256];
+
+        snprintf(line, sizeof line, "%s %s %s\n", kind, uuid, name);
+        return strstr(text, line) != NULL;
+}
+
+int net_ledger_apply(NetModel *have, const char *state_dir) {
+        _cleanup_(freep) char *path = ledger_path(state_dir), *text = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < have->n_bridges; i++) {
+                NetBridge *b = &have->bridges[i];
+
+                if (!b->owned && listed(text, "bridge", b->uuid, b->name))
+                        b->owned = b->tags_missing = true;
+        }
+        for (size_t i = 0; i < have->n_ports; i++) {
+                NetPort *p = &have->ports[i];
+
+                if (!p->owned && p->uuid && listed(text, "port", p->uuid, p->name))
+                        p->owned = p->tags_missing = true;
+        }
+        return 0;
+}
+
+int net_ledger_save(const NetModel *have, const char *state_dir) {
+        _cleanup_(freep) char *path = ledger_path(state_dir);
+        _cleanup_(strbuf_done) StrBuf b = {};
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        for (size_t i = 0; i < have->n_bridges; i++)
+                if (have->bridges[i].owned)
+                        strbuf_printf(&b, "bridge %s %s\n", have->bridges[i].uuid, have->bridges[i].name);
+        for (size_t i = 0; i < have->n_ports; i++)
+                if (have->ports[i].owned && have->ports[i].uuid)
+                        strbuf_printf(&b, "port %s %s\n", have->ports[i].uuid, have->ports[i].name);
+        if (b.error < 0)
+                return b.error;
+        r = mkdir_p(state_dir, 0700);
+        if (r < 0)
+                return r;
+        return write_file_atomic(path, b.s ?: "", b.len, 0600);
+}

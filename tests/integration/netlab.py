@@ -1,0 +1,594 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A small network lab on an OvsSandbox bridge, for tests with real packets.
+
+  Lab        hosts in network namespaces of their own, each attached to an
+             OVS bridge of the sandbox through an OVS internal port that is
+             moved into the host's namespace; fixture `lab`
+  Host       one such namespace: run commands, ping, open sockets in it,
+             send hand-built frames, capture what arrives (Sniffer)
+  frames     builders for Ethernet / ARP / IPv4 / IPv6 / ICMP / ICMPv6 /
+             UDP / TCP frames with correct checksums, and a parser (parse)
+  flows      dump-flows helpers: lines, cookies, op-dbus's cookie classes,
+             packet counters
+
+Everything runs in this process: sockets are opened inside a host's
+namespace by switching the calling thread there for the socket() call only
+(setns), so sending and capturing costs no subprocess. Every namespace the
+lab creates is registered in ovs_sandbox.CREATED_NETNS (the session's leak
+check covers it) and deleted by Lab.close().
+
+Hosts have IPv6 disabled in their kernels unless add_host(ipv6=...) asks
+for it, so that nothing but what a test sends crosses the bridge (no router
+solicitations, MLD reports, DAD); IPv6 frames can still be sent and captured
+raw.
+
+Open vSwitch specifics the helpers deal with:
+  * flow counters (n_packets) lag behind the traffic until a revalidator
+    pushes the datapath's statistics; flow_stats() forces that first
+    (sync_stats);
+  * a tap device deleted under ovs-vswitchd's feet makes it log errors, so
+    Lab.close() detaches the ports before deleting the namespaces;
+  * a restarted ovs-vswitchd creates new tap devices in its own namespace
+    instead of finding the moved ones; Lab.replug() moves the new ones in.
+"""
+
+import contextlib
+import ctypes
+import os
+import re
+import select
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+
+from ovs_sandbox import CREATED_NETNS, netns_list
+
+# ---- namespaces ---------------------------------------------------------------
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _setns(fd):
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"setns: {os.strerror(err)}")
+
+
+@contextlib.contextmanager
+def in_netns(name):
+    """Run the body with the calling thread in network namespace `name`.
+    Sockets created inside stay in that namespace afterwards."""
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        target = os.open(f"/var/run/netns/{name}", os.O_RDONLY)
+        try:
+            _setns(target)
+            try:
+                yield
+            finally:
+                _setns(own)
+        finally:
+            os.close(target)
+    finally:
+        os.close(own)
+
+
+def run(cmd, *, check=True, timeout=30, input=None):
+    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                            timeout=timeout, input=input, check=False)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"command failed ({result.returncode}): {' '.join(result.args)}\n"
+                           f"stdout: {result.stdout}\nstderr: {result.stderr}")
+    return result
+
+
+# ---- addresses --------------------------------------------------------------
+
+def mac_bytes(mac):
+    return bytes(int(x, 16) for x in mac.split(":"))
+
+
+def mac_str(b):
+    return ":".join(f"{x:02x}" for x in b)
+
+
+def ip4(a):
+    return socket.inet_pton(socket.AF_INET, a)
+
+
+def ip6(a):
+    return socket.inet_pton(socket.AF_INET6, a)
+
+
+BROADCAST = "ff:ff:ff:ff:ff:ff"
+ETH_P_ALL = 0x0003
+ETH_IP, ETH_ARP, ETH_IPV6 = 0x0800, 0x0806, 0x86DD
+PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTO_ICMPV6 = 1, 6, 17, 58
+FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+PACKET_OUTGOING = 4
+
+
+# ---- frame builders -------------------------------------------------------------
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def _pseudo(src, dst, proto, length):
+    """Pseudo header for the L4 checksum; src/dst are packed addresses."""
+    if len(src) == 4:
+        return src + dst + struct.pack("!BBH", 0, proto, length)
+    return src + dst + struct.pack("!IxxxB", length, proto)
+
+
+def ether(dst, src, ethertype, payload):
+    frame = mac_bytes(dst) + mac_bytes(src) + struct.pack("!H", ethertype) + payload
+    return frame.ljust(60, b"\0")  # minimum frame size without FCS
+
+
+def ipv4(src, dst, proto, payload, *, ttl=64, tos=0, ident=0x1234):
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(payload), ident, 0x4000, ttl,
+                         proto, 0, ip4(src), ip4(dst))
+    header = header[:10] + struct.pack("!H", checksum(header)) + header[12:]
+    return header + payload
+
+
+def ipv6(src, dst, next_header, payload, *, hlim=64, tclass=0, flow=0):
+    first = (6 << 28) | (tclass << 20) | flow
+    return struct.pack("!IHBB16s16s", first, len(payload), next_header, hlim, ip6(src),
+                       ip6(dst)) + payload
+
+
+def _l4_addresses(src, dst):
+    family = socket.AF_INET6 if ":" in src else socket.AF_INET
+    return socket.inet_pton(family, src), socket.inet_pton(family, dst)
+
+
+def udp(src, dst, sport, dport, payload):
+    """A UDP segment for IP addresses src -> dst (IPv4 or IPv6)."""
+    s, d = _l4_addresses(src, dst)
+    seg = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    csum = checksum(_pseudo(s, d, PROTO_UDP, len(seg)) + seg) or 0xFFFF
+    return seg[:6] + struct.pack("!H", csum) + seg[8:]
+
+
+def tcp(src, dst, sport, dport, flags, payload=b"", *, seq=1000, ack=0, window=65535, urg=0):
+    s, d = _l4_addresses(src, dst)
+    seg = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, window, 0, urg) + payload
+    csum = checksum(_pseudo(s, d, PROTO_TCP, len(seg)) + seg)
+    return seg[:16] + struct.pack("!H", csum) + seg[18:]
+
+
+def icmp_echo(ident, seq, payload=b"", *, reply=False):
+    msg = struct.pack("!BBHHH", 0 if reply else 8, 0, 0, ident, seq) + payload
+    return msg[:2] + struct.pack("!H", checksum(msg)) + msg[4:]
+
+
+def icmp6(src, dst, icmp_type, code, body):
+    msg = struct.pack("!BBH", icmp_type, code, 0) + body
+    csum = checksum(_pseudo(ip6(src), ip6(dst), PROTO_ICMPV6, len(msg)) + msg)
+    return msg[:2] + struct.pack("!H", csum) + msg[4:]
+
+
+def arp(op, sha, spa, tha, tpa):
+    return struct.pack("!HHBBH6s4s6s4s", 1, ETH_IP, 6, 4, op, mac_bytes(sha), ip4(spa),
+                       mac_bytes(tha), ip4(tpa))
+
+
+# Whole frames.
+
+def udp4_frame(src_mac, dst_mac, src, dst, sport, dport, payload, *, ttl=64, tos=0):
+    return ether(dst_mac, src_mac, ETH_IP,
+                 ipv4(src, dst, PROTO_UDP, udp(src, dst, sport, dport, payload), ttl=ttl, tos=tos))
+
+
+def tcp4_frame(src_mac, dst_mac, src, dst, sport, dport, flags, payload=b"", *, ttl=64, tos=0):
+    return ether(dst_mac, src_mac, ETH_IP,
+                 ipv4(src, dst, PROTO_TCP, tcp(src, dst, sport, dport, flags, payload), ttl=ttl,
+                      tos=tos))
+
+
+def udp6_frame(src_mac, dst_mac, src, dst, sport, dport, payload, *, hlim=64, tclass=0):
+    return ether(dst_mac, src_mac, ETH_IPV6,
+                 ipv6(src, dst, PROTO_UDP, udp(src, dst, sport, dport, payload), hlim=hlim,
+                      tclass=tclass))
+
+
+def arp_frame(src_mac, dst_mac, op, sha, spa, tha, tpa):
+    return ether(dst_mac, src_mac, ETH_ARP, arp(op, sha, spa, tha, tpa))
+
+
+def link_local(mac):
+    """The EUI-64 IPv6 link-local address of a MAC."""
+    b = bytearray(mac_bytes(mac))
+    b[0] ^= 0x02
+    eui = bytes(b[:3]) + b"\xff\xfe" + bytes(b[3:])
+    return socket.inet_ntop(socket.AF_INET6, b"\xfe\x80" + b"\0" * 6 + eui)
+
+
+def router_advertisement_frame(src_mac, marker=b""):
+    """An ICMPv6 router advertisement to all nodes (ff02::1), hop limit 255,
+    with a source link-layer address option; `marker` goes into a padding
+    option so that the frame can be recognised."""
+    src = link_local(src_mac)
+    body = struct.pack("!BBHII", 64, 0, 1800, 0, 0)          # cur hop limit, flags, lifetime, timers
+    body += struct.pack("!BB6s", 1, 1, mac_bytes(src_mac))   # source link-layer address option
+    if marker:
+        pad = marker + b"\0" * (-(len(marker) + 2) % 8)
+        body += struct.pack("!BB", 0xFE, (len(pad) + 2) // 8) + pad  # unknown option: ignored
+    return ether("33:33:00:00:00:01", src_mac, ETH_IPV6,
+                 ipv6(src, "ff02::1", PROTO_ICMPV6, icmp6(src, "ff02::1", 134, 0, body), hlim=255))
+
+
+# ---- frame parser ---------------------------------------------------------------
+
+class Packet:
+    """A parsed frame. Attributes that do not apply are None."""
+
+    dst = src = ethertype = None
+    ip_version = ip_src = ip_dst = ttl = tos = proto = None  # ttl: hop limit for IPv6; tos: traffic class
+    sport = dport = tcp_flags = icmp_type = None
+    arp_op = arp_sha = arp_spa = arp_tha = arp_tpa = None
+    payload = b""
+
+    def __init__(self, raw):
+        self.raw = bytes(raw)
+        self._parse()
+
+    @property
+    def dscp(self):
+        return None if self.tos is None else self.tos >> 2
+
+    @property
+    def ecn(self):
+        return None if self.tos is None else self.tos & 3
+
+    def has(self, marker):
+        return marker in self.raw
+
+    def _parse(self):
+        r = self.raw
+        if len(r) < 14:
+            return
+        self.dst, self.src = mac_str(r[0:6]), mac_str(r[6:12])
+        (self.ethertype,) = struct.unpack("!H", r[12:14])
+        body = r[14:]
+        if self.ethertype == ETH_ARP and len(body) >= 28:
+            self.arp_op = struct.unpack("!H", body[6:8])[0]
+            self.arp_sha, self.arp_tha = mac_str(body[8:14]), mac_str(body[18:24])
+            self.arp_spa = socket.inet_ntop(socket.AF_INET, body[14:18])
+            self.arp_tpa = socket.inet_ntop(socket.AF_INET, body[24:28])
+            return
+        if self.ethertype == ETH_IP and len(body) >= 20:
+            ihl = (body[0] & 0xF) * 4
+            total = struct.unpack("!H", body[2:4])[0]
+            self.ip_version, self.tos, self.ttl, self.proto = 4, body[1], body[8], body[9]
+            self.ip_src = socket.inet_ntop(socket.AF_INET, body[12:16])
+            self.ip_dst = socket.inet_ntop(socket.AF_INET, body[16:20])
+            l4 = body[ihl:total]
+        elif self.ethertype == ETH_IPV6 and len(body) >= 40:
+            first, length, self.proto, self.ttl = struct.unpack("!IHBB", body[:8])
+            self.ip_version, self.tos = 6, (first >> 20) & 0xFF
+            self.ip_src = socket.inet_ntop(socket.AF_INET6, body[8:24])
+            self.ip_dst = socket.inet_ntop(socket.AF_INET6, body[24:40])
+            l4 = body[40:40 + length]
+        else:
+            return
+        if self.proto in (PROTO_UDP, PROTO_TCP) and len(l4) >= 8:
+            self.sport, self.dport = struct.unpack("!HH", l4[:4])
+            if self.proto == PROTO_UDP:
+                self.payload = l4[8:]
+            elif len(l4) >= 20:
+                self.tcp_flags = l4[13]
+                self.payload = l4[(l4[12] >> 4) * 4:]
+        elif self.proto in (PROTO_ICMP, PROTO_ICMPV6) and len(l4) >= 4:
+            self.icmp_type = l4[0]
+            self.payload = l4[4:]
+
+    def __repr__(self):
+        if self.arp_op:
+            what = f"ARP op {self.arp_op} {self.arp_spa}/{self.arp_sha} -> {self.arp_tpa}/{self.arp_tha}"
+        elif self.ip_version:
+            what = (f"IPv{self.ip_version} {self.ip_src} -> {self.ip_dst} proto {self.proto} "
+                    f"ttl {self.ttl} tos {self.tos:#x}")
+            if self.sport is not None:
+                what += f" ports {self.sport}->{self.dport}"
+            if self.tcp_flags is not None:
+                what += f" flags {self.tcp_flags:#x}"
+            if self.icmp_type is not None:
+                what += f" icmp type {self.icmp_type}"
+        else:
+            what = f"ethertype {self.ethertype:#06x}"
+        return f"<{self.src} -> {self.dst} {what}>"
+
+
+def parse(raw):
+    return Packet(raw)
+
+
+# ---- hosts --------------------------------------------------------------------------
+
+class Sniffer:
+    """Captures the frames a host's port receives (not those it sends).
+    Start it before sending; frames queue in the socket until read."""
+
+    def __init__(self, host):
+        self.host = host
+        self.packets = []
+        self.sock = host.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        self.sock.bind((host.port, 0))
+        self.sock.setblocking(False)
+
+    def _read(self, timeout):
+        """Read what is queued, waiting at most `timeout` for the first frame."""
+        got = False
+        while True:
+            ready, _, _ = select.select([self.sock], [], [], 0 if got else timeout)
+            if not ready:
+                return
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except BlockingIOError:
+                return
+            got = True
+            if addr[2] != PACKET_OUTGOING:
+                self.packets.append(Packet(data))
+
+    def wait_for(self, predicate, timeout=2.0):
+        """The first captured frame for which predicate(packet) holds, waiting
+        up to `timeout` seconds; None if there is none."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for p in self.packets:
+                if predicate(p):
+                    return p
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self._read(min(left, 0.05))
+
+    def drain(self, settle=0.05):
+        """Read everything that arrives until `settle` seconds pass quietly."""
+        self._read(settle)
+        return self.packets
+
+    def matching(self, predicate):
+        return [p for p in self.drain() if predicate(p)]
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Host:
+    """A network namespace with one port on the bridge."""
+
+    def __init__(self, lab, name, ns, port, mac, ip, prefix, container_id):
+        self.lab, self.name, self.ns, self.port = lab, name, ns, port
+        self.mac, self.ip, self.prefix, self.container_id = mac, ip, prefix, container_id
+        self.ip6 = None
+        self.ip6_cidr = None
+
+    def __repr__(self):
+        return f"<Host {self.name} {self.port} {self.mac} {self.ip}>"
+
+    def run(self, *cmd, check=True, timeout=30):
+        return run(["ip", "netns", "exec", self.ns, *cmd], check=check, timeout=timeout)
+
+    def socket(self, family, type, proto=0):
+        with in_netns(self.ns):
+            return socket.socket(family, type, proto)
+
+    def send(self, *frames):
+        """Send raw Ethernet frames out of the host's port, in order."""
+        with contextlib.closing(self.socket(socket.AF_PACKET, socket.SOCK_RAW)) as s:
+            s.bind((self.port, 0))
+            for f in frames:
+                s.send(f)
+
+    def sniffer(self):
+        return Sniffer(self)
+
+    def ping(self, address, count=1, wait=1.0, interval=0.2):
+        """True if all `count` echo requests to address were answered."""
+        r = self.run("ping", "-n", "-q", "-c", count, "-i", interval, "-W", wait, address,
+                     check=False, timeout=count * (interval + wait) + 10)
+        return r.returncode == 0
+
+    def neighbour(self, address):
+        """The MAC the host's kernel has for address, or None."""
+        out = self.run("ip", "neigh", "show", address, "dev", self.port).stdout
+        m = re.search(r"lladdr (\S+)", out)
+        return m.group(1) if m else None
+
+    @property
+    def ofport(self):
+        return int(self.lab.ovs.vsctl("get", "Interface", self.port, "ofport"))
+
+    def socket_port(self, **flags):
+        """This host as an openflow socket_ports entry (hwaddr and ipv4
+        declared; flags like allow_dhcp_server=True are added)."""
+        sp = {"name": self.port, "container_id": self.container_id, "hwaddr": self.mac,
+              "ipv4": self.ip}
+        sp.update(flags)
+        return {k: v for k, v in sp.items() if v is not None}
+
+
+class Lab:
+    """Hosts in namespaces of their own, attached to bridges of one OvsSandbox."""
+
+    def __init__(self, ovs):
+        self.ovs = ovs
+        self.hosts = {}
+        self.namespaces = []
+        self._bridges = set()
+        # No IPv6 chatter (RS, MLD, DAD) from the bridge's local port either.
+        ovs.netns_exec("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
+                       "net.ipv6.conf.default.disable_ipv6=1")
+
+    def bridge(self, name="br0"):
+        """Create a netdev bridge (not owned by op-dbus) and bring it up."""
+        if name not in self._bridges:
+            self.ovs.vsctl("add-br", name, "--", "set", "Bridge", name, "datapath_type=netdev")
+            self.ovs.netns_exec("ip", "link", "set", name, "up")
+            self._bridges.add(name)
+        return name
+
+    def add_host(self, name, mac, ip, *, port=None, container_id=None, prefix=24, bridge="br0",
+                 ipv6=None):
+        """A namespace with an OVS internal port `port` (default
+        internal_<container_id>) on `bridge`, with MAC `mac` and address
+        ip/prefix. With ipv6 ("fd00::1/64"), the host's kernel speaks IPv6
+        (without DAD or router solicitations); otherwise IPv6 is disabled."""
+        if port is None:
+            assert container_id is not None, "a host needs a port name or a container id"
+            port = f"internal_{container_id}"
+        self.bridge(bridge)
+        ns = f"{self.ovs.netns}-{name}"
+        run(["ip", "netns", "add", ns])
+        self.namespaces.append(ns)
+        CREATED_NETNS.add(ns)
+        host = Host(self, name, ns, port, mac, ip, prefix, container_id)
+        self.hosts[name] = host
+        if ipv6:
+            host.run("sysctl", "-q", "-w", "net.ipv6.conf.default.router_solicitations=0",
+                     "net.ipv6.conf.default.accept_ra=0", "net.ipv6.conf.default.accept_dad=0")
+        else:
+            host.run("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
+                     "net.ipv6.conf.default.disable_ipv6=1")
+        host.ip6_cidr = ipv6
+        # vsctl waits until ovs-vswitchd has created the tap device.
+        self.ovs.vsctl("add-port", bridge, port, "--", "set", "Interface", port, "type=internal")
+        self._plug(host)
+        run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        return host
+
+    def _plug(self, host):
+        """Move the host's tap device from the sandbox namespace to the
+        host's and configure it."""
+        ns, port = host.ns, host.port
+        self.ovs.netns_exec("ip", "link", "set", port, "netns", ns)
+        run(["ip", "-n", ns, "link", "set", "dev", port, "address", host.mac])
+        run(["ip", "-n", ns, "addr", "add", f"{host.ip}/{host.prefix}", "dev", port])
+        if host.ip6_cidr:
+            run(["ip", "-n", ns, "-6", "addr", "add", host.ip6_cidr, "dev", port, "nodad"])
+            host.ip6 = host.ip6_cidr.split("/")[0]
+        run(["ip", "-n", ns, "link", "set", port, "up"])
+
+    def replug(self):
+        """After ovs-vswitchd has restarted. The new ovs-vswitchd does not
+        find the tap devices that were moved away (it looks them up in its
+        own namespace), so it creates new ones there; the old ones, in the
+        hosts' namespaces, are connected to nothing. Replace each old device
+        by the new one."""
+        for host in self.hosts.values():
+            run(["ip", "-n", host.ns, "link", "delete", host.port])
+            self._plug(host)
+
+    def close(self):
+        """Delete every namespace the lab created; tolerant of partial set-up."""
+        problems = []
+        # Detach the ports first: ovs-vswitchd logs errors when a tap device
+        # it reads vanishes with its namespace.
+        for host in self.hosts.values():
+            try:
+                self.ovs.vsctl("--if-exists", "del-port", host.port)
+            except Exception as e:  # keep going: the namespaces must go
+                problems.append(f"del-port {host.port}: {e}")
+        for ns in self.namespaces:
+            if ns not in netns_list():
+                continue
+            pids = run(["ip", "netns", "pids", ns], check=False).stdout.split()
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), 9)
+            r = run(["ip", "netns", "delete", ns], check=False)
+            if r.returncode != 0:
+                problems.append(f"{ns}: {r.stderr.strip()}")
+        self.namespaces = [ns for ns in self.namespaces if ns in netns_list()]
+        if problems:
+            raise RuntimeError("Lab.close(): " + "; ".join(problems))
+
+
+@pytest.fixture
+def lab(ovs):
+    """A Lab on the test's OVS sandbox; its namespaces are deleted at teardown."""
+    the_lab = Lab(ovs)
+    try:
+        yield the_lab
+    finally:
+        the_lab.close()
+
+
+# ---- flows --------------------------------------------------------------------------
+
+OPDBUS_CLASSES = (0xDEAD, 0xCAFE, 0xBEEF, 0xD0B5, 0xF10C, 0xFACE)
+_COOKIE_RE = re.compile(r"cookie=(0x[0-9a-f]+)")
+
+
+def cookie_of(line):
+    m = _COOKIE_RE.search(line)
+    return int(m.group(1), 16) if m else 0
+
+
+def is_opdbus(line):
+    return cookie_of(line) >> 48 in OPDBUS_CLASSES
+
+
+def dump_flows(ovs, bridge="br0", stats=False):
+    """The bridge's flows (OpenFlow 1.4), one line each, sorted; without the
+    statistics unless stats=True."""
+    opts = ["-O", "OpenFlow14"] + ([] if stats else ["--no-stats"])
+    out = ovs.ofctl("dump-flows", bridge, options=opts)
+    lines = [l.strip() for l in out.splitlines() if l.strip() and "_REPLY" not in l
+             and not l.startswith("NXST") and not l.startswith("OFPST")]
+    return sorted(lines)
+
+
+def opdbus_flows(ovs, bridge="br0"):
+    """op-dbus's flows (its cookie classes), sorted, without statistics."""
+    return [l for l in dump_flows(ovs, bridge) if is_opdbus(l)]
+
+
+def sync_stats(ovs):
+    """Make the flows' counters current. The userspace datapath counts
+    packets in its cached datapath flows; OpenFlow rules learn about them
+    only when a revalidator pushes the statistics, normally every 500 ms.
+    Purging the datapath flows pushes them at once (the next packets take
+    the slow path again, which changes nothing else)."""
+    ovs.appctl("ovs-vswitchd", "revalidator/purge")
+
+
+def flow_stats(ovs, bridge="br0", sync=True):
+    """{cookie: {"n_packets", "n_bytes", "duration", "line"}} of every flow,
+    with current counters (see sync_stats)."""
+    if sync:
+        sync_stats(ovs)
+    stats = {}
+    for line in dump_flows(ovs, bridge, stats=True):
+        def num(key, conv=int):
+            m = re.search(rf"{key}=([0-9.]+)", line)
+            return conv(m.group(1).rstrip(".")) if m else None
+        stats[cookie_of(line)] = {"n_packets": num("n_packets"), "n_bytes": num("n_bytes"),
+                                  "duration": num("duration", float), "line": line}
+    return stats
+
+
+def n_packets(ovs, cookie, bridge="br0"):
+    entry = flow_stats(ovs, bridge).get(cookie)
+    return None if entry is None else entry["n_packets"]
