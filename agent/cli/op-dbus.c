@@ -62,6 +62,8 @@ static void help(void) {
                "  --state-dir DIR      Checkpoints [$OPDBUS_STATE_DIR, " DEFAULT_STATE_DIR "]\n"
                "  --run-dir DIR        Lock file [$OPDBUS_RUN_DIR, " DEFAULT_RUN_DIR "]\n"
                "  --pve-dir DIR        Proxmox configuration [$OPDBUS_PVE_DIR, " DEFAULT_PVE_DIR "]\n"
+               "  --interfaces FILE    ifupdown configuration checked for conflicts\n"
+               "                       [$OPDBUS_INTERFACES, /etc/network/interfaces]\n"
                "  --timeout SEC        Bound for each call to a service [10]\n"
                "  --lock-timeout SEC   How long to wait for another apply [30]\n"
                "  --keep-checkpoints N Verified states kept [5]\n"
@@ -69,7 +71,8 @@ static void help(void) {
                "  -h, --help           This help\n"
                "\n"
                "Exit status: 0 ok, 1 apply failed and rolled back, 2 invalid input,\n"
-               "3 host differs, 4 busy, 5 service unavailable, 6 rollback failed.\n");
+               "3 host differs, 4 busy, 5 service unavailable, 6 rollback failed,\n"
+               "7 refused by the daemon (not permitted).\n");
 }
 
 static const char *env_or(const char *name, const char *fallback) {
@@ -118,6 +121,7 @@ enum {
         ARG_STATE,
         ARG_AUDIT,
         ARG_CONFIRM_TIMEOUT,
+        ARG_INTERFACES,
 };
 
 static int parse_argv(Cli *cli, int argc, char **argv) {
@@ -141,6 +145,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "state",            required_argument, NULL, ARG_STATE },
                 { "audit-interval",   required_argument, NULL, ARG_AUDIT },
                 { "confirm-timeout",  required_argument, NULL, ARG_CONFIRM_TIMEOUT },
+                { "interfaces",       required_argument, NULL, ARG_INTERFACES },
                 {}
         };
         char *end;
@@ -202,6 +207,9 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 case ARG_STATE:
                         cli->state_path = optarg;
                         break;
+                case ARG_INTERFACES:
+                        cli->ctx.interfaces_path = optarg;
+                        break;
                 case ARG_CONFIRM_TIMEOUT:
                         errno = 0;
                         cli->confirm_timeout = (unsigned) strtoul(optarg, &end, 10);
@@ -232,6 +240,7 @@ static void cli_defaults(Cli *cli) {
                         .state_dir = env_or("OPDBUS_STATE_DIR", DEFAULT_STATE_DIR),
                         .run_dir = env_or("OPDBUS_RUN_DIR", DEFAULT_RUN_DIR),
                         .pve_dir = env_or("OPDBUS_PVE_DIR", DEFAULT_PVE_DIR),
+                        .interfaces_path = env_or("OPDBUS_INTERFACES", "/etc/network/interfaces"),
                         .timeout_ms = DEFAULT_TIMEOUT_MS,
                 },
                 .keep_checkpoints = CHECKPOINTS_KEEP_DEFAULT,

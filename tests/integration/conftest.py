@@ -7,6 +7,8 @@
   opdbus     runs the op-dbus binary ($OPDBUS_BIN); when the test also uses
              `ovs`, the binary is pointed at that sandbox
   tmp_state  writes a state document to a temporary JSON file
+  pve_sim    factory: pve_sim(ovs=None, node="pve") -> a simulated Proxmox VE
+             node backed by real LXC containers (tests/pve-sim)
 
 Environment:
   OPDBUS_SOURCE_ROOT   repository root (default: derived from this file)
@@ -220,6 +222,7 @@ def opdbus(request, opdbus_bin, tmp_path):
             "OPDBUS_STATE_DIR": str(private / "state"),
             "OPDBUS_RUN_DIR": str(private / "run"),
             "OPDBUS_PVE_DIR": str(private / "pve"),
+            "OPDBUS_INTERFACES": str(private / "interfaces"),
         })
     return OpDbus(opdbus_bin, env, cwd=tmp_path)
 

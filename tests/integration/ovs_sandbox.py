@@ -262,6 +262,8 @@ class OvsSandbox:
             "OPDBUS_STATE_DIR": self.path("state"),
             "OPDBUS_RUN_DIR": self.path("run"),
             "OPDBUS_PVE_DIR": self.path("pve"),
+            # never the host's own ifupdown configuration
+            "OPDBUS_INTERFACES": self.path("interfaces"),
         }
 
     # ---- set-up -----------------------------------------------------------

@@ -364,3 +364,39 @@ def test_init_none_profile_applies(ovs, opdbus, tmp_path):
     opdbus.run("init", "--profile", "nosuch", check=2)
     opdbus.run("apply", out, check=0)
     assert ovs.vsctl("list-br").split() == ["ovsbr0"]
+
+
+def test_ownership_survives_wiped_external_ids(ovs, opdbus, tmp_state):
+    """ifreload -a on Proxmox clears external_ids of rows it manages; op-dbus
+    keeps a ledger and puts its tags back instead of losing the rows."""
+    path = tmp_state(BASE)
+    opdbus.run("apply", path, check=0)
+    for table, name in [("Bridge", "br0"), ("Port", "p1"), ("Interface", "p1")]:
+        ovs.vsctl("clear", table, name, "external_ids")
+    plan = opdbus.run("plan", "--json", path, check=0, json=True).json["changes"]
+    assert {c["path"] for c in plan} == {"bridge/br0", "bridge/br0/port/p1"}
+    assert all("ownership tags (wiped) -> restored" in c["detail"] for c in plan)
+    opdbus.run("apply", path, check=0)
+    assert "op-dbus-owner=op-dbus" in ext_ids(ovs, "Port", "p1")
+    assert "op-dbus-owner=op-dbus" in ext_ids(ovs, "Bridge", "br0")
+    # rows that were never op-dbus's stay out of the ledger
+    ovs.vsctl("add-br", "vmbr0", "--", "set", "Bridge", "vmbr0", "datapath_type=netdev")
+    ovs.vsctl("add-port", "vmbr0", "tap100i0", "--", "set", "Interface", "tap100i0", "type=internal")
+    opdbus.run("apply", path, check=0)
+    opdbus.run("apply", tmp_state({"version": 1, "plugins": {"net": {"bridges": []}}}), check=0)
+    assert ovs.vsctl("list-br").split() == ["vmbr0"]
+    assert port_names(ovs, "vmbr0") == {"tap100i0"}
+
+
+def test_interfaces_file_conflict_is_a_warning(ovs, opdbus, tmp_state, tmp_path):
+    interfaces = tmp_path / "interfaces"
+    interfaces.write_text("auto vmbr0\niface vmbr0 inet manual\n\tovs_type OVSBridge\n\tovs_ports eno1\n\n"
+                          "auto lo\niface lo inet loopback\n")
+    state = {"version": 1, "plugins": {"net": {"bridges": [
+        {"name": "vmbr0", "datapath_type": "netdev",
+         "ports": [{"name": "opd0", "type": "internal"}, {"name": "veth100i0", "type": "internal"}]}]}}}
+    r = opdbus.run("validate", "--interfaces", interfaces, tmp_state(state), check=0)
+    assert "plugins.net.bridges[0].ports[0]" in r.stderr and "ifreload -a" in r.stderr
+    assert "ports[1]" not in r.stderr  # veth* names are condoned by ifupdown2 on Proxmox
+    r = opdbus.run("plan", "--json", "--interfaces", interfaces, tmp_state(state), check=0, json=True)
+    assert len(r.json["warnings"]) == 1
