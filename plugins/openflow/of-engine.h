@@ -97,8 +97,15 @@ typedef struct OfPorts {
 
 void of_ports_done(OfPorts *p);
 /* Reads every port of the given bridges from OVSDB and maps them to
- * containers (socket_ports, then Proxmox naming). */
-int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c, Diag *d);
+ * containers (socket_ports, then Proxmox naming). Ports of containers
+ * without a socket_ports entry take their addresses from extra (derived
+ * from the lxc section), by port name or container id. */
+int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c,
+                   const OfSocketPort *extra, size_t n_extra, Diag *d);
+/* Socket-port records for the containers of the lxc section that declare
+ * addresses (network.hwaddr, network.ipv4, network.port_name). */
+int of_ports_from_lxc(const StateDoc *doc, OfSocketPort **ret, size_t *ret_n);
+void of_socket_ports_free(OfSocketPort *a, size_t n);
 /* Container id from a Proxmox or op-dbus port name: veth<id>i<n>,
  * fwln<id>o<n>, internal_<id>, vi<id>. 0 when the name is none of these. */
 uint32_t of_port_name_container(const char *name, unsigned *ret_index);

@@ -2,6 +2,7 @@
 /* Which OVS port serves which container: the state's socket_ports first,
  * then the names Proxmox and op-dbus give container ports. Ports are read
  * from OVSDB; nothing is renamed or taken over. */
+#include <arpa/inet.h>
 #include <stdio.h>
 
 #include "json-util.h"
@@ -94,7 +95,19 @@ static json_object *find_by_uuid(json_object *rows, const char *uuid) {
         return NULL;
 }
 
-static int add_port(OfPorts *p, const OpenflowConfig *c, const char *bridge, json_object *port,
+typedef struct Extra {
+        const OfSocketPort *ports;
+        size_t n;
+} Extra;
+
+static const OfSocketPort *find_extra(const Extra *x, const char *name, uint32_t id) {
+        for (size_t i = 0; i < x->n; i++)
+                if (x->ports[i].name ? streq(x->ports[i].name, name) : x->ports[i].container_id == id)
+                        return &x->ports[i];
+        return NULL;
+}
+
+static int add_port(OfPorts *p, const OpenflowConfig *c, const Extra *x, const char *bridge, json_object *port,
                     json_object *ifaces) {
         json_object *set = row_column(port, "interfaces"), *iface, *ofport;
         const char *name = json_object_get_string(row_column(port, "name"));
@@ -119,10 +132,15 @@ static int add_port(OfPorts *p, const OpenflowConfig *c, const char *bridge, jso
         if (!o->name || !o->bridge)
                 return -ENOMEM;
         p->n++;
+        if (!o->sock)
+                o->sock = find_extra(x, name, 0);
         if (o->sock)
                 o->container_id = o->sock->container_id;
-        else
+        else {
                 o->container_id = of_port_name_container(name, &o->index);
+                if (o->container_id && o->index == 0)
+                        o->sock = find_extra(x, "", o->container_id);
+        }
         return 0;
 }
 
@@ -138,7 +156,9 @@ static json_object *select_all(const char *table, const char *const *cols) {
         return op;
 }
 
-int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c, Diag *d) {
+int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c,
+                   const OfSocketPort *extra, size_t n_extra, Diag *d) {
+        Extra x = { .ports = extra, .n = n_extra };
         static const char *const bcols[] = { "name", "ports", NULL };
         static const char *const pcols[] = { "_uuid", "name", "interfaces", NULL };
         static const char *const icols[] = { "_uuid", "ofport", NULL };
@@ -177,9 +197,77 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
                 for (size_t j = 0; j < ovsdb_set_length(set); j++) {
                         json_object *port = find_by_uuid(ports, ovsdb_uuid_string(ovsdb_set_get(set, j)));
 
-                        if (port && (r = add_port(p, c, bname, port, ifaces)) < 0)
+                        if (port && (r = add_port(p, c, &x, bname, port, ifaces)) < 0)
                                 return r;
                 }
         }
+        return 0;
+}
+
+void of_socket_ports_free(OfSocketPort *a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(a[i].name);
+        free(a);
+}
+
+static bool parse_mac(const char *s, uint8_t mac[static 6]) {
+        unsigned v[6];
+        char end;
+
+        if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) != 6)
+                return false;
+        for (int i = 0; i < 6; i++)
+                mac[i] = (uint8_t) v[i];
+        return true;
+}
+
+static bool parse_ipv4(const char *s, struct in_addr *ret) {
+        char buf[INET_ADDRSTRLEN];
+        size_t n = s ? strcspn(s, "/") : 0;
+
+        if (n == 0 || n >= sizeof buf)
+                return false;
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        return inet_pton(AF_INET, buf, ret) == 1;
+}
+
+/* Reads the lxc section as JSON: its validation belongs to the lxc plugin,
+ * so anything malformed is just skipped here. */
+int of_ports_from_lxc(const StateDoc *doc, OfSocketPort **ret, size_t *ret_n) {
+        json_object *lxc = state_doc_section(doc, "lxc"), *containers, *c, *v, *net;
+        OfSocketPort *a = NULL;
+        size_t n = 0;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (!lxc || !json_object_object_get_ex(lxc, "containers", &containers) ||
+            !json_object_is_type(containers, json_type_array))
+                return 0;
+        a = calloc(json_object_array_length(containers) + 1, sizeof(OfSocketPort));
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(containers); i++) {
+                OfSocketPort *s = &a[n];
+                const char *end;
+
+                c = json_object_array_get_idx(containers, i);
+                if (!json_object_object_get_ex(c, "id", &v) ||
+                    !lxc_id_parse(json_object_get_string(v), &end, &s->container_id) || *end ||
+                    !json_object_object_get_ex(c, "network", &net))
+                        continue;
+                if (json_object_object_get_ex(net, "hwaddr", &v))
+                        s->has_hwaddr = parse_mac(json_object_get_string(v), s->hwaddr);
+                if (json_object_object_get_ex(net, "ipv4", &v))
+                        s->has_ipv4 = parse_ipv4(json_object_get_string(v), &s->ipv4);
+                if (json_object_object_get_ex(net, "port_name", &v) &&
+                    !(s->name = strdup(json_object_get_string(v)))) {
+                        of_socket_ports_free(a, n);
+                        return -ENOMEM;
+                }
+                n++;
+        }
+        *ret = a;
+        *ret_n = n;
         return 0;
 }

@@ -19,6 +19,8 @@ typedef struct OpenflowPlugin {
         OfFlowSet *desired;          /* per wanted bridge, built for the ports above */
         size_t n_desired;
         bool sent;                   /* this instance applied flows not yet confirmed */
+        OfSocketPort *lxc_ports;     /* addresses the lxc section declares */
+        size_t n_lxc_ports;
 } OpenflowPlugin;
 
 static const OfFlowSet empty_flow_set = {};
@@ -159,6 +161,8 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
         r = openflow_parse(&o->want, section, d);
         if (r >= 0)
                 r = check_port_references(&o->want, doc, d);
+        if (r >= 0)
+                r = of_ports_from_lxc(doc, &o->lxc_ports, &o->n_lxc_ports);
         return r < 0 ? r : 1;
 }
 
@@ -227,7 +231,7 @@ static int openflow_plugin_query(Plugin *p, Diag *d) {
 
         bridges_done(o);
         o->ports = (OfPorts) {};
-        r = of_ports_query(&o->ports, p->ctx, &o->want, d);
+        r = of_ports_query(&o->ports, p->ctx, &o->want, o->lxc_ports, o->n_lxc_ports, d);
         /* The desired flows depend only on the configuration and the ports. */
         if (r < 0 || !ports_equal(&previous, &o->ports))
                 desired_done(o);
@@ -422,6 +426,7 @@ static void openflow_plugin_done(Plugin *p) {
         bridges_done(o);
         desired_done(o);
         of_ports_done(&o->ports);
+        of_socket_ports_free(o->lxc_ports, o->n_lxc_ports);
         free(o->policy_hits);
         openflow_config_done(&o->want);
 }
