@@ -1,0 +1,1148 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The pct commands (PVE::CLI::pct and the API methods behind them)."""
+
+import os
+import re
+import subprocess
+import sys
+
+from . import conf as confmod
+from . import lxcctl, nsutil, schema
+from .cli import Cli, Command
+from .env import ConfigLock, Env, out, warn
+from .errors import PCT_PM, PveError, WorkerExit, raise_param_exc
+from .network import Net
+from .setup import Setup, detect_architecture, detect_ostype
+from .storage import Storage
+
+# Every command Proxmox's pct defines; needed for unique-prefix expansion.
+PCT_COMMANDS = [
+    "clone", "config", "console", "cpusets", "create", "delsnapshot", "destroy", "df",
+    "enter", "exec", "fsck", "fstrim", "list", "listsnapshot", "migrate", "mount",
+    "move-volume", "pending", "pull", "push", "reboot", "remote-migrate", "rescan", "resize",
+    "restore", "resume", "rollback", "set", "shutdown", "snapshot", "start", "status", "stop",
+    "suspend", "template", "unlock", "unmount",
+]
+
+NEW_DISK_RE = re.compile(r"(?:([^/:\s]+):)?(\d+(?:\.\d+)?)")
+
+FASTPLUG = {"description", "onboot", "startup", "protection", "hostname", "hookscript",
+            "cores", "tags", "lock"}
+
+_env = None
+
+
+def env():
+    global _env
+    if _env is None:
+        _env = Env()
+    return _env
+
+
+def B(**kw):
+    """An optional boolean parameter."""
+    d = {"type": "boolean", "optional": 1}
+    d.update(kw)
+    return d
+
+
+VMID = dict(schema.VMID_PARAM)
+
+# ---- workers ----------------------------------------------------------------------
+
+
+class _WorkerOutput:
+    active = False
+
+
+def run_worker(func, noexit=False):
+    """fork_worker in CLI (synchronous) mode: the task's output goes to
+    stdout; on failure the error text goes to stderr with newlines turned
+    into spaces, and the exit code is 255 (0 for workers without exit
+    handler: push, pull, pveam download)."""
+    _WorkerOutput.active = True
+    try:
+        func()
+    except (PveError, OSError) as e:
+        sys.stdout.flush()
+        text = str(e) if isinstance(e, PveError) else f"{e}\n"
+        if text.endswith("\n"):
+            text = text[:-1]
+        text = text.replace("\n", " ")
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+        raise WorkerExit(0 if noexit else 255)
+    finally:
+        _WorkerOutput.active = False
+    return 0
+
+
+def wwarn(text):
+    """Perl warn: inside a worker it is part of the task output (stdout)."""
+    if _WorkerOutput.active:
+        out(text.rstrip("\n"))
+    else:
+        warn(text)
+
+
+# ---- helpers ------------------------------------------------------------------------
+
+
+def get_unique_tags(value):
+    seen = {}
+    for tag in schema.split_list(value):
+        seen.setdefault(tag.lower(), tag.lower())
+    return ";".join(sorted(seen))
+
+
+def verify_nameserver_list(value):
+    for server in schema.split_list(value):
+        schema.verify_ip_with_ll_iface(server)
+    return " ".join(schema.split_list(value))
+
+
+def verify_searchdomain_list(value):
+    return " ".join(schema.split_list(value))
+
+
+def check_vmid_unused(e, vmid):
+    owner = e.guest_owner(vmid)
+    if owner:
+        typ, node = owner
+        kind = "VM" if typ == "qemu" else "CT"
+        raise PveError(f"{kind} {vmid} already exists on node '{node}'\n")
+
+
+def volume_belongs_to(storage, volid, vmid):
+    try:
+        sid, volname = storage.parse_volume_id(volid)
+        _vt, _name, owner = storage.parse_volname(sid, volname)
+        return owner == str(vmid)
+    except PveError:
+        return False
+
+
+def add_unused_volume(conf, volid):
+    for i in range(schema.MAX_UNUSED):
+        key = f"unused{i}"
+        if conf.get(key) == volid:
+            return key
+    for i in range(schema.MAX_UNUSED):
+        key = f"unused{i}"
+        if key not in conf:
+            conf[key] = volid
+            return key
+    raise PveError("Too many unused volumes - please delete them first.\n")
+
+
+def apply_pending_mountpoint(e, storage, vmid, conf, opt, running):
+    mp = schema.parse_volume(opt, conf["pending"][opt])
+    m = NEW_DISK_RE.fullmatch(mp["volume"])
+    if mp["type"] == "volume" and m:
+        sid = m.group(1)
+        size = float(m.group(2))
+        scfg = storage.config(sid)
+        if "rootdir" not in scfg["content"]:
+            raise PveError(f"storage '{sid}' does not allow content type 'rootdir' (Container)\n")
+        uid, gid = lxcctl.root_ids(conf)
+        volid = storage.alloc(sid, vmid, size, uid, gid)
+        mp["volume"] = volid
+        mp["size"] = int(size * (1 << 30))
+        conf["pending"][opt] = schema.print_volume(opt, mp)
+    if conf.get(opt):
+        old = schema.parse_volume(opt, conf[opt])
+        if old["type"] == "volume" and old["volume"] != mp["volume"]:
+            add_unused_volume(conf, old["volume"])
+
+
+def apply_pending(e, storage, vmid, conf, selection, errors):
+    """Config::vmconfig_apply_pending."""
+    pending = conf["pending"]
+    for opt in sorted(confmod.parse_pending_delete(pending.get("delete"))):
+        if selection is not None and opt not in selection:
+            continue
+        try:
+            if re.fullmatch(r"mp\d+", opt):
+                mp = schema.parse_volume(opt, conf[opt])
+                if mp["type"] == "volume":
+                    add_unused_volume(conf, mp["volume"])
+            elif re.fullmatch(r"unused\d+", opt):
+                vol = schema.parse_volume(opt, conf[opt])["volume"]
+                if volume_belongs_to(storage, vol, vmid):
+                    storage.free(vol)
+        except PveError as err:
+            msg = f"unable to apply pending change {opt} : {err}"
+            errors[opt] = msg
+            wwarn(msg)
+            continue
+        conf.pop(opt, None)
+        confmod.remove_from_pending_delete(conf, opt)
+    confmod.cleanup_pending(conf)
+    for opt in sorted(pending):
+        if opt == "delete":
+            continue
+        if selection is not None and opt not in selection:
+            continue
+        try:
+            if re.fullmatch(r"mp\d+", opt):
+                apply_pending_mountpoint(e, storage, vmid, conf, opt, False)
+            elif re.fullmatch(r"net\d+", opt):
+                pending[opt] = schema.print_net(schema.parse_net(pending[opt]))
+        except PveError as err:
+            msg = f"unable to apply pending change {opt} : {err}"
+            errors[opt] = msg
+            wwarn(msg)
+            continue
+        conf[opt] = pending.pop(opt)
+
+
+def hotplug_net(e, vmid, conf, opt, net, netid, netns):
+    veth = f"veth{vmid}i{netid}"
+    peer = veth + "p"
+    nets = Net(e, netns)
+    mtu = int(net["mtu"]) if net.get("mtu") else nets.read_bridge_mtu(net.get("bridge") or "")
+    nets.veth_create(veth, peer, net.get("bridge"), net.get("hwaddr"), mtu)
+    if not net.get("link_down") == "1":
+        nets.tap_plug(veth, net["bridge"], net.get("tag"), net.get("firewall") == "1",
+                      net.get("trunks"), net.get("rate"))
+    # lxc-device add <peer> <name>: move the peer into the CT and rename it
+    pid = lxcctl.find_lxc_pid(e, vmid)
+    nets.ip("link", "set", "dev", peer, "netns", pid)
+    res = lxcctl.attach_network(e, vmid, netns,
+                                f"link set dev {peer} name {net['name']}\n"
+                                f"link set dev {net['name']} up\n")
+    if res.returncode != 0:
+        raise PveError(f"Failed to add {peer} to {vmid}: {res.stderr.strip()}\n")
+
+
+def update_ipconfig(e, vmid, old, new, netns):
+    name = new["name"]
+    cmds = []
+    for ipkey, gwkey in (("ip", "gw"), ("ip6", "gw6")):
+        oldip, newip = old.get(ipkey), new.get(ipkey)
+        oldgw, newgw = old.get(gwkey), new.get(gwkey)
+        static_old = oldip if oldip and oldip not in ("dhcp", "manual", "auto") else None
+        static_new = newip if newip and newip not in ("dhcp", "manual", "auto") else None
+        if static_old != static_new or oldgw != newgw:
+            if oldgw:
+                cmds.append(f"route del default via {oldgw} dev {name}")
+            if static_old and static_old != static_new:
+                cmds.append(f"addr del {static_old} dev {name}")
+            if static_new and static_new != static_old:
+                cmds.append(f"addr add {static_new} dev {name}")
+            if newgw:
+                cmds.append(f"route add default via {newgw} dev {name}"
+                            + (" onlink" if ipkey == "ip" else ""))
+    if cmds:
+        lxcctl.attach_network(e, vmid, netns, "\n".join(cmds) + "\n")
+
+
+def update_net(e, vmid, conf, opt, new, netid, netns):
+    """PVE::LXC::update_net (hot-plug of netN on a running CT)."""
+    veth = f"veth{vmid}i{netid}"
+    nets = Net(e, netns)
+    old_cfg = conf.get(opt)
+    if not old_cfg:
+        hotplug_net(e, vmid, conf, opt, new, netid, netns)
+        update_ipconfig(e, vmid, {}, new, netns)
+        return
+    old = schema.parse_net(old_cfg)
+    if old.get("hwaddr") != new.get("hwaddr") or old.get("name") != new.get("name"):
+        nets.veth_delete(veth)
+        del conf[opt]
+        confmod.write_config(e, vmid, conf)
+        hotplug_net(e, vmid, conf, opt, new, netid, netns)
+        update_ipconfig(e, vmid, {}, new, netns)
+        return
+    if (old.get("bridge") != new.get("bridge") or old.get("tag") != new.get("tag")
+            or (old.get("firewall") or "0") != (new.get("firewall") or "0")
+            or (old.get("link_down") or "0") != (new.get("link_down") or "0")):
+        if old.get("bridge"):
+            nets.tap_unplug(veth)
+            for k in ("bridge", "tag", "firewall"):
+                old.pop(k, None)
+            conf[opt] = schema.print_net(old)
+            confmod.write_config(e, vmid, conf)
+        if new.get("link_down") == "1":
+            nets.ip("link", "set", "dev", veth, "down", check=False)
+        else:
+            nets.tap_plug(veth, new["bridge"], new.get("tag"), new.get("firewall") == "1",
+                          new.get("trunks"), new.get("rate"))
+            nets.ip("link", "set", "dev", veth, "up")
+        for k in ("bridge", "tag", "firewall", "rate", "link_down"):
+            if new.get(k):
+                old[k] = new[k]
+    elif old.get("rate") != new.get("rate"):
+        old["rate"] = new.get("rate")  # tc rate limiting is not emulated
+    conf[opt] = schema.print_net({k: v for k, v in old.items() if v is not None})
+    confmod.write_config(e, vmid, conf)
+    update_ipconfig(e, vmid, schema.parse_net(old_cfg), new, netns)
+
+
+def hotplug_pending(e, storage, vmid, conf, selection, errors):
+    """Config::vmconfig_hotplug_pending."""
+    pending = conf["pending"]
+    netns = lxcctl.netns_of(e, vmid)
+    for opt in sorted(pending):
+        if selection is not None and opt not in selection:
+            continue
+        if opt in FASTPLUG:
+            conf[opt] = pending.pop(opt)
+    for opt in sorted(confmod.parse_pending_delete(pending.get("delete"))):
+        if selection is not None and opt not in selection:
+            continue
+        try:
+            if opt in FASTPLUG or opt in ("swap", "cpulimit", "cpuunits"):
+                pass
+            elif re.fullmatch(r"unused\d+", opt):
+                vol = schema.parse_volume(opt, conf[opt])["volume"]
+                if volume_belongs_to(storage, vol, vmid):
+                    storage.free(vol)
+            elif re.fullmatch(r"net\d", opt):
+                Net(e, netns).veth_delete(f"veth{vmid}i{opt[3:]}")
+            else:
+                continue  # not hot-pluggable: stays pending
+        except PveError as err:
+            errors[opt] = f"unable to hotplug {opt}: {err}"
+            continue
+        conf.pop(opt, None)
+        confmod.remove_from_pending_delete(conf, opt)
+    for opt in sorted(pending):
+        if opt == "delete" or (selection is not None and opt not in selection):
+            continue
+        value = pending[opt]
+        try:
+            if opt in ("cpulimit", "cpuunits", "memory", "swap"):
+                pass  # resource limits are recorded, not enforced
+            elif re.fullmatch(r"net\d+", opt):
+                net = schema.parse_net(value)
+                value = schema.print_net(net)
+                update_net(e, vmid, conf, opt, net, opt[3:], netns)
+            else:
+                continue  # not hot-pluggable: stays pending
+        except PveError as err:
+            errors[opt] = f"unable to hotplug {opt}: {err}"
+            continue
+        conf[opt] = value
+        pending.pop(opt, None)
+
+
+def update_pct_config(e, storage, vmid, conf, running, param, delete, revert):
+    """Config::update_pct_config. Returns the hot-plug/apply errors."""
+    conf.setdefault("pending", {})
+    for opt in revert:
+        conf["pending"].pop(opt, None)
+        confmod.remove_from_pending_delete(conf, opt)
+    modified = set()
+    for opt in delete:
+        if conf.get(opt) is None and conf["pending"].get(opt) is None:
+            wwarn(f"cannot delete '{opt}' - not set in current configuration!\n")
+            continue
+        modified.add(opt)
+        if opt in ("memory", "rootfs", "ostype"):
+            raise PveError(f"unable to delete required option '{opt}'\n")
+        if re.fullmatch(r"(unused|mp)\d+", opt):
+            confmod.check_protection(conf, f"can't remove CT {vmid} drive '{opt}'")
+        elif opt == "unprivileged":
+            raise PveError(f"unable to delete read-only option: '{opt}'\n")
+        confmod.add_to_pending_delete(conf, opt)
+    for opt in sorted(param):
+        modified.add(opt)
+        value = param[opt]
+        if re.fullmatch(r"mp\d+", opt) or opt == "rootfs":
+            confmod.check_protection(conf, f"can't update CT {vmid} drive '{opt}'")
+            mp = schema.parse_volume(opt, value)
+            if mp["type"] == "volume":
+                m = NEW_DISK_RE.fullmatch(mp["volume"])
+                sid = m.group(1) if m else storage.parse_volume_id(mp["volume"])[0]
+                if sid and "rootdir" not in storage.config(sid)["content"]:
+                    raise PveError(f"storage '{sid}' does not allow content type 'rootdir' "
+                                   "(Container)\n")
+        elif opt == "nameserver":
+            value = verify_nameserver_list(value)
+        elif opt == "searchdomain":
+            value = verify_searchdomain_list(value)
+        elif opt == "unprivileged":
+            raise PveError(f"unable to modify read-only option: '{opt}'\n")
+        elif opt == "tags":
+            value = get_unique_tags(value)
+        elif re.fullmatch(r"net\d+", opt):
+            res = schema.parse_property_string(schema.NETCONF_DESC, value)
+            if res.get("mtu"):
+                bmtu = Net(e, lxcctl.netns_of(e, vmid)).read_bridge_mtu(res.get("bridge"))
+                if int(res["mtu"]) > bmtu:
+                    raise PveError(f"{opt}: MTU size '{res['mtu']}' is bigger than bridge MTU "
+                                   f"'{bmtu}'\n")
+        elif re.fullmatch(r"dev\d+", opt):
+            dev = schema.parse_device(value)
+            if not os.path.exists(dev["path"]):
+                raise PveError(f"Device {dev['path']} does not exist\n")
+        elif opt == "cpuunits":
+            value = str(min(max(int(value), 1), 10000))
+        conf["pending"][opt] = value
+        confmod.remove_from_pending_delete(conf, opt)
+    confmod.cleanup_pending(conf)
+    errors = {}
+    if running:
+        hotplug_pending(e, storage, vmid, conf, modified, errors)
+    else:
+        apply_pending(e, storage, vmid, conf, modified, errors)
+    return errors
+
+
+# ---- commands ------------------------------------------------------------------------
+
+
+def cmd_status(p):
+    e = env()
+    vmid = p["vmid"]
+    conf = confmod.load_config(e, vmid)
+    running = lxcctl.check_running(e, vmid)
+    if not p.get("verbose") == "1":
+        out(f"status: {'running' if running else 'stopped'}")
+        return 0
+    stat = vmstatus(e, vmid, conf, running)
+    for k in sorted(stat):
+        if k == "cpu" or stat[k] is None:
+            continue
+        out(f"{k}: {stat[k]}")
+    return 0
+
+
+def vmstatus(e, vmid, conf, running):
+    d = {"vmid": vmid, "type": "lxc", "status": "running" if running else "stopped"}
+    d["name"] = re.sub(r"\s", "", conf.get("hostname") or f"CT{vmid}")
+    d["cpus"] = conf.get("cores") or conf.get("cpulimit") or str(os.cpu_count() or 1)
+    if conf.get("lock"):
+        d["lock"] = conf["lock"]
+    maxdisk = 4 << 30
+    if conf.get("rootfs"):
+        try:
+            maxdisk = schema.parse_volume("rootfs", conf["rootfs"]).get("size") or maxdisk
+        except PveError:
+            pass
+    d.update({"disk": 0, "maxdisk": maxdisk, "mem": 0, "swap": 0,
+              "maxmem": int(conf.get("memory") or 512) * 1024 * 1024,
+              "maxswap": int(conf.get("swap") or 0) * 1024 * 1024,
+              "uptime": 0, "cpu": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0})
+    if conf.get("tags"):
+        d["tags"] = conf["tags"]
+    if conf.get("template") == "1":
+        d["template"] = 1
+    if running:
+        try:
+            pid = lxcctl.find_lxc_pid(e, vmid)
+            d["pid"] = pid
+            with open(f"/proc/{pid}/stat") as f:
+                start = int(f.read().rsplit(")", 1)[1].split()[19])
+            with open("/proc/uptime") as f:
+                up = float(f.read().split()[0])
+            d["uptime"] = int(up - start / os.sysconf("SC_CLK_TCK"))
+            st = os.statvfs(f"/proc/{pid}/root/")
+            d["disk"] = (st.f_blocks - st.f_bfree) * st.f_frsize
+        except (PveError, OSError, ValueError):
+            pass
+    return d
+
+
+def cmd_list(p):
+    e = env()
+    rows = []
+    for vmid in e.local_ct_ids():
+        try:
+            conf = confmod.load_config(e, vmid)
+        except PveError:
+            continue
+        running = lxcctl.check_running(e, vmid)
+        name = re.sub(r"\s", "", conf.get("hostname") or f"CT{vmid}")
+        rows.append((vmid, "running" if running else "stopped", conf.get("lock") or "", name))
+    if not rows:
+        return 0
+    fmt = "%-10s %-10s %-12s %-20s"
+    out(fmt % ("VMID", "Status", "Lock", "Name"))
+    for r in sorted(rows):
+        out(fmt % r)
+    return 0
+
+
+def cmd_config(p):
+    e = env()
+    vmid = p["vmid"]
+    if p.get("snapshot") and p.get("current") == "1":
+        raise_param_exc({"snapshot": "cannot use 'snapshot' parameter with 'current'",
+                         "current": "cannot use 'snapshot' parameter with 'current'"})
+    conf = confmod.load_config(e, vmid)
+    if p.get("snapshot"):
+        snap = conf["snapshots"].get(p["snapshot"])
+        if snap is None:
+            raise PveError(f"snapshot '{p['snapshot']}' does not exist\n")
+        cur = dict(snap)
+        cur["digest"] = conf["digest"]
+    else:
+        cur = confmod.load_current_config(conf, p.get("current") == "1")
+    for k in sorted(cur):
+        if k in ("digest", "lxc"):
+            continue
+        v = cur[k]
+        if k == "description":
+            v = confmod.encode_text(v)
+        out(f"{k}: {v}")
+    for k, v in cur.get("lxc") or []:
+        out(f"{k}: {v}")
+    return 0
+
+
+def cmd_pending(p):
+    e = env()
+    conf = confmod.load_config(e, p["vmid"])
+    pending = conf["pending"]
+    deletes = confmod.parse_pending_delete(pending.get("delete"))
+    keys = set(k for k in conf if k not in ("pending", "snapshots", "lxc", "digest"))
+    keys |= set(k for k in pending if k != "delete")
+    for k in sorted(keys):
+        v, pv = conf.get(k), pending.get(k)
+        if k == "description":
+            v = confmod.encode_text(v) if v is not None else None
+            pv = confmod.encode_text(pv) if pv is not None else None
+        if v is not None:
+            if k in deletes:
+                out(f"del {k}: {v}")
+            elif pv is not None:
+                out(f"cur {k}: {v}")
+                out(f"new {k}: {pv}")
+            else:
+                out(f"cur {k}: {v}")
+        elif pv is not None:
+            out(f"new {k}: {pv}")
+    return 0
+
+
+def cmd_set(p):
+    e = env()
+    p = dict(p)
+    p.pop("node", None)
+    vmid = p.pop("vmid")
+    digest = p.pop("digest", None)
+    if not p:
+        raise PveError("no options specified\n")
+    delete = schema.split_list(p.pop("delete", None))
+    revert = schema.split_list(p.pop("revert", None))
+    for opt in revert:
+        if not schema.option_exists(opt):
+            raise_param_exc({"revert": f"unknown option '{opt}'"})
+        if opt in p:
+            raise_param_exc({"revert": f"you can't use '-{opt}' and '-revert {opt}' at the same time"})
+    for opt in delete:
+        if not schema.option_exists(opt):
+            raise_param_exc({"delete": f"unknown option '{opt}'"})
+        if opt in p:
+            raise_param_exc({"delete": f"you can't use '-{opt}' and -delete {opt}' at the same time"})
+        if opt in revert:
+            raise_param_exc({"delete": f"you can't use '-delete {opt}' and '-revert {opt}' at the same time"})
+    storage = Storage(e)
+    with ConfigLock(e, vmid):
+        conf = confmod.load_config(e, vmid)
+        confmod.check_lock(conf)
+        if digest and digest != conf["digest"]:
+            raise PveError("detected modified configuration - file changed by other user? "
+                           "Try again.\n")
+        running = lxcctl.check_running(e, vmid)
+        errors = update_pct_config(e, storage, vmid, conf, running, p, delete, revert)
+        if errors:
+            raise_param_exc(errors)
+        confmod.write_config(e, vmid, conf)
+    return 0
+
+
+def _resolve_template(e, storage, ostemplate):
+    if ostemplate == "-":
+        raise PveError("pipe can only be used with restore tasks\n")
+    sid, volname = storage.parse_volume_id(ostemplate, noerr=True)
+    if sid:
+        storage.config(sid)
+        vtype, _name, _owner = storage.parse_volname(sid, volname)
+        if vtype != "vztmpl":
+            raise PveError(f"unable to use volume {ostemplate} - content type needs to be "
+                           "'vztmpl'\n")
+        return storage.path(ostemplate), ostemplate
+    if os.path.isfile(ostemplate):
+        return os.path.abspath(ostemplate), ostemplate
+    raise PveError(f"can't find file '{ostemplate}'\n")
+
+
+def _extract(e, archive, rootfs, uid, gid):
+    comp = []
+    if re.search(r"\.t?gz$", archive):
+        comp = ["-z"]
+    elif archive.endswith(".xz"):
+        comp = ["-J"]
+    elif archive.endswith(".zst"):
+        comp = ["--zstd"]
+    elif archive.endswith(".bz2"):
+        comp = ["-j"]
+    cmd = ["tar", "xpf", "-", *comp, "--totals", "--one-file-system", "-p", "--sparse",
+           "--numeric-owner", "-C", rootfs, "--skip-old-files", "--anchored",
+           "--exclude", "./dev/*"]
+    if uid:
+        cmd = ["lxc-usernsexec", "-m", f"u:0:{uid}:65536", "-m", f"g:0:{gid}:65536", "--"] + cmd
+    with open(archive, "rb") as f:
+        res = subprocess.run(cmd, stdin=f, capture_output=True, text=True)
+    for line in (res.stdout + res.stderr).splitlines():
+        if line.strip():
+            out(line)
+    if res.returncode != 0:
+        raise PveError(f"command '{' '.join(cmd)}' failed: exit code {res.returncode}\n")
+
+
+def cmd_create(p):
+    e = env()
+    p = dict(p)
+    p.pop("node", None)
+    vmid = p.pop("vmid")
+    unprivileged = p.pop("unprivileged", None)
+    if unprivileged is None:
+        unprivileged = "1"   # Proxmox VE 9 (pve-container >= 6.0.6) default
+    if p.pop("restore", None) == "1":
+        raise PveError("restore is not implemented by the test double\n")
+    p.pop("force", None)
+    p.pop("unique", None)
+    p.pop("pool", None)
+    p.pop("ha-managed", None)
+    p.pop("bwlimit", None)
+    p.pop("ignore-unpack-errors", None)
+    start = p.pop("start", None) == "1"
+    password = p.pop("password", None)
+    ssh_keys = p.pop("ssh-public-keys", None)
+    check_vmid_unused(e, vmid)
+    if ssh_keys is not None:
+        for line in ssh_keys.splitlines():
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if not re.match(r"(ssh-(rsa|dss|ed25519)|ecdsa-sha2-\S+|sk-\S+)\s+[A-Za-z0-9+/=]+",
+                            line.strip()):
+                raise PveError("SSH public key validation error\n")
+    storage_id = p.pop("storage", None) or "local"
+    storage = Storage(e)
+    ostemplate = p.pop("ostemplate")
+    archive, archive_volid = _resolve_template(e, storage, ostemplate)
+
+    def check_and_activate_storage(sid):
+        scfg = storage.config(sid)
+        if "rootdir" not in scfg["content"]:
+            raise_param_exc({"storage": f"storage '{sid}' does not support container directories"})
+
+    mp_param = {}
+    no_disk = {}
+    for opt, value in p.items():
+        if opt == "rootfs" or re.fullmatch(r"mp\d+", opt):
+            mp_param[opt] = f"{storage_id}:{value}" if re.fullmatch(r"\d+(\.\d+)?", value) else value
+        elif re.fullmatch(r"unused\d+", opt):
+            wwarn(f"ignoring '{opt}', cannot create/restore with unused volume\n")
+        else:
+            no_disk[opt] = value
+    if mp_param and "rootfs" not in mp_param:
+        raise PveError("mountpoints configured, but 'rootfs' not set - aborting\n")
+    for opt, value in mp_param.items():
+        mp = schema.parse_volume(opt, value)
+        if mp["type"] != "volume":
+            continue
+        m = NEW_DISK_RE.fullmatch(mp["volume"])
+        sid = m.group(1) if m and m.group(1) else storage.parse_volume_id(mp["volume"], True)[0]
+        if sid:
+            check_and_activate_storage(sid)
+    if "rootfs" not in mp_param:
+        check_and_activate_storage(storage_id)
+        mp_param["rootfs"] = f"{storage_id}:4"
+
+    conf = {"pending": {}}
+    update_pct_config(e, storage, vmid, conf, False, no_disk, [], [])
+    conf.pop("pending", None)
+    if unprivileged == "1":
+        conf["unprivileged"] = "1"
+    uid, gid = lxcctl.root_ids(conf)
+
+    def worker():
+        with ConfigLock(e, vmid, timeout=5):
+            check_vmid_unused(e, vmid)
+            confmod.create_and_lock_config(e, vmid, {})
+            vollist = []
+            try:
+                for opt in ["rootfs"] + sorted((k for k in mp_param if k != "rootfs"),
+                                               key=lambda k: int(k[2:])):
+                    mp = schema.parse_volume(opt, mp_param[opt])
+                    m = NEW_DISK_RE.fullmatch(mp["volume"])
+                    if mp["type"] == "volume" and m:
+                        sid = m.group(1) or storage_id
+                        size = float(m.group(2))
+                        volid = storage.alloc(sid, vmid, size, uid, gid)
+                        vollist.append(volid)
+                        mp["volume"] = volid
+                        mp["size"] = int(size * (1 << 30))
+                    elif mp["type"] == "volume":
+                        sid, volname = storage.parse_volume_id(mp["volume"])
+                        storage.parse_volname(sid, volname)
+                        if not os.path.isdir(storage.path(mp["volume"])):
+                            raise PveError(f"volume '{mp['volume']}' does not exist\n")
+                    conf[opt] = schema.print_volume(opt, mp)
+                rootpath = lxcctl.volume_path(storage, schema.parse_volume("rootfs", conf["rootfs"])["volume"])
+                if uid:
+                    lxcctl.check_traversable(rootpath, uid)
+                if not os.path.isfile(archive):
+                    raise PveError(f"volume '{archive_volid}' does not exist\n")
+                out(f"extracting archive '{archive}'")
+                _extract(e, archive, rootpath, uid, gid)
+                if not conf.get("arch"):
+                    conf["arch"] = detect_architecture(rootpath)
+                    out(f"Detected container architecture: {conf['arch']}")
+                if not conf.get("ostype"):
+                    conf["ostype"] = detect_ostype(rootpath)
+                setup = Setup(rootpath, conf, vmid, uid, gid)
+                setup.run(lxcctl.nets_of(conf))
+                if conf.get("ostype") != "unmanaged":
+                    if password is not None:
+                        setup.set_user_password(password)
+                    if ssh_keys:
+                        setup.set_ssh_keys(ssh_keys)
+                conf.setdefault("hostname", f"CT{vmid}")
+                if not conf.get("memory"):
+                    conf["memory"] = "512"
+                conf.setdefault("swap", "512")
+                confmod.write_config(e, vmid, conf)
+            except (PveError, OSError) as err:
+                for vol in vollist:
+                    try:
+                        storage.free(vol)
+                    except (PveError, OSError):
+                        pass
+                try:
+                    os.unlink(e.conf_path(vmid))
+                except OSError:
+                    pass
+                msg = str(err) if isinstance(err, PveError) else f"{err}\n"
+                raise PveError(f"unable to create CT {vmid} - {msg}")
+        if start:
+            do_start(vmid, skiplock=False, debug=False)
+
+    return run_worker(worker)
+
+
+def _password_mapping(value):
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise PveError("unable to read password - no terminal (pass --password <value>)\n")
+    import getpass
+    pw1 = getpass.getpass("Enter password: ")
+    pw2 = getpass.getpass("Retype password: ")
+    if pw1 != pw2:
+        raise PveError("passwords do not match\n")
+    return pw1
+
+
+def _read_file_param(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError as err:
+        raise PveError(f"unable to open file '{path}' - {os.strerror(err.errno)}\n")
+
+
+def do_start(vmid, skiplock, debug):
+    e = env()
+    storage = Storage(e)
+    with ConfigLock(e, vmid):
+        conf = confmod.load_config(e, vmid)
+        if not skiplock:
+            confmod.check_lock(conf)
+        if conf.get("template") == "1":
+            raise PveError("you can't start a CT if it's a template\n")
+        if conf["pending"]:
+            errors = {}
+            apply_pending(e, storage, vmid, conf, None, errors)
+            confmod.write_config(e, vmid, conf)
+            conf = confmod.load_config(e, vmid)
+        lxcctl.vm_start(e, vmid, conf, storage, debug)
+
+
+def cmd_start(p):
+    e = env()
+    vmid = p["vmid"]
+    if lxcctl.check_running(e, vmid):
+        raise PveError(f"CT {vmid} already running\n")
+    return run_worker(lambda: do_start(vmid, p.get("skiplock") == "1", p.get("debug") == "1"))
+
+
+def _after_stop(e, storage, vmid):
+    conf = confmod.load_config(e, vmid)
+    if conf["pending"]:
+        errors = {}
+        apply_pending(e, storage, vmid, conf, None, errors)
+        confmod.write_config(e, vmid, conf)
+
+
+def cmd_stop(p):
+    e = env()
+    vmid = p["vmid"]
+    if not lxcctl.check_running(e, vmid):
+        raise PveError(f"CT {vmid} not running\n")
+
+    def worker():
+        storage = Storage(e)
+        with ConfigLock(e, vmid):
+            conf = confmod.load_config(e, vmid)
+            if p.get("skiplock") != "1":
+                confmod.check_lock(conf)
+            lxcctl.vm_stop(e, vmid, True)
+            _after_stop(e, storage, vmid)
+
+    return run_worker(worker)
+
+
+def cmd_shutdown(p):
+    e = env()
+    vmid = p["vmid"]
+    timeout = int(p.get("timeout") or 60)
+    force = p.get("forceStop") == "1"
+    if not lxcctl.check_running(e, vmid):
+        raise PveError(f"CT {vmid} not running\n")
+
+    def worker():
+        storage = Storage(e)
+        with ConfigLock(e, vmid):
+            conf = confmod.load_config(e, vmid)
+            confmod.check_lock(conf)
+            lxcctl.vm_stop(e, vmid, False, timeout, force)
+            _after_stop(e, storage, vmid)
+
+    return run_worker(worker)
+
+
+def cmd_reboot(p):
+    e = env()
+    vmid = p["vmid"]
+    timeout = int(p["timeout"]) if p.get("timeout") else None
+    if not lxcctl.check_running(e, vmid):
+        raise PveError(f"VM {vmid} not running\n")
+
+    def worker():
+        storage = Storage(e)
+        with ConfigLock(e, vmid):
+            lxcctl.vm_stop(e, vmid, False, timeout, True)
+            conf = confmod.load_config(e, vmid)
+            if conf["pending"]:
+                apply_pending(e, storage, vmid, conf, None, {})
+                confmod.write_config(e, vmid, conf)
+                conf = confmod.load_config(e, vmid)
+            lxcctl.vm_start(e, vmid, conf, storage)
+
+    return run_worker(worker)
+
+
+def destroy_lxc_container(e, storage, vmid, conf, unreferenced):
+    vols = []
+    for key in sorted(conf):
+        if key == "rootfs" or re.fullmatch(r"(mp|unused)\d+", key):
+            try:
+                vol = schema.parse_volume(key, conf[key])
+            except PveError:
+                continue
+            if vol["type"] == "volume" and volume_belongs_to(storage, vol["volume"], vmid):
+                vols.append(vol["volume"])
+    if unreferenced:
+        for sid, scfg in storage.ids.items():
+            if "rootdir" not in scfg["content"]:
+                continue
+            for name in storage._existing_names(sid, vmid):
+                volid = (f"{sid}:{name}" if scfg["type"] in ("lvmthin", "zfspool")
+                         else f"{sid}:{vmid}/{name}")
+                if volume_belongs_to(storage, volid, vmid) and volid not in vols:
+                    vols.append(volid)
+    for vol in vols:
+        try:
+            storage.free(vol)
+        except (PveError, OSError) as err:
+            wwarn(f"unable to free volume '{vol}' - {err}")
+    d = os.path.join(e.lxcpath, str(vmid))
+    for name in ("config",):
+        try:
+            os.unlink(os.path.join(d, name))
+        except FileNotFoundError:
+            pass
+    try:
+        os.rmdir(os.path.join(d, "rootfs"))
+    except OSError:
+        pass
+    try:
+        os.rmdir(d)
+    except OSError:
+        pass
+    for path in (e.conf_path(vmid), e.path(f"etc/pve/firewall/{vmid}.fw"), e.stderr_log(vmid)):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+    lxcctl.clear_runstate(e, vmid)
+    lxcctl.remove_lxc_lock(e, vmid)
+
+
+def cmd_destroy(p):
+    e = env()
+    vmid = p["vmid"]
+    force = p.get("force") == "1"
+    conf = confmod.load_config(e, vmid)
+
+    def early_checks(c):
+        confmod.check_protection(c, f"can't remove CT {vmid}")
+        confmod.check_lock(c)
+
+    early_checks(conf)
+    running_error = f"unable to destroy CT {vmid} - container is running\n"
+    if not force and lxcctl.check_running(e, vmid):
+        raise PveError(running_error)
+
+    def worker():
+        storage = Storage(e)
+        with ConfigLock(e, vmid):
+            c = confmod.load_config(e, vmid)
+            early_checks(c)
+            if lxcctl.check_running(e, vmid):
+                if not force:
+                    raise PveError(running_error)
+                out(f"forced to stop CT {vmid} before destroying!")
+                lxcctl.vm_stop(e, vmid, True)
+            destroy_lxc_container(e, storage, vmid, c, p.get("destroy-unreferenced-disks") == "1")
+
+    return run_worker(worker)
+
+
+def cmd_unlock(p):
+    e = env()
+    vmid = p["vmid"]
+    with ConfigLock(e, vmid):
+        conf = confmod.load_config(e, vmid)
+        if not conf.get("lock"):
+            raise PveError("no lock found trying to remove any lock\n")
+        del conf["lock"]
+        confmod.write_config(e, vmid, conf)
+    return 0
+
+
+def _attach_argv(e, vmid, keep_env, args):
+    netns = lxcctl.netns_of(e, vmid)
+    return lxcctl.lxc_argv(e, "lxc-attach", vmid, "--keep-env" if keep_env else "--clear-env",
+                           *(["--", *args] if args is not None else []), netns=netns)
+
+
+def cmd_exec(p):
+    e = env()
+    vmid = p["vmid"]
+    confmod.load_config(e, vmid)
+    if not lxcctl.check_running(e, vmid):
+        raise PveError(f"container '{vmid}' not running!\n")
+    if not p.get("extra-args"):
+        raise PveError("missing command", location=(PCT_PM, 329))
+    argv = _attach_argv(e, vmid, p.get("keep-env", "1") == "1", p["extra-args"])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execvp(argv[0], argv)
+
+
+def cmd_enter(p):
+    e = env()
+    vmid = p["vmid"]
+    confmod.load_config(e, vmid)
+    if not lxcctl.check_running(e, vmid):
+        raise PveError(f"container '{vmid}' not running!\n")
+    argv = _attach_argv(e, vmid, p.get("keep-env", "1") == "1", None)
+    sys.stdout.flush()
+    os.execvp(argv[0], argv)
+
+
+def _perms(p):
+    perms = p.get("perms")
+    if perms is not None and not perms.startswith("0"):
+        perms = "0" + perms
+    return perms
+
+
+def cmd_push(p):
+    e = env()
+    vmid = p["vmid"]
+    src, dest = p["file"], p["destination"]
+    perms, user, group = _perms(p), p.get("user"), p.get("group")
+    with ConfigLock(e, vmid):
+        if not lxcctl.check_running(e, vmid):
+            raise PveError("can only push files to a running CT\n")
+        conf = confmod.load_config(e, vmid)
+        unpriv = conf.get("unprivileged") == "1"
+
+        def worker():
+            pid = lxcctl.find_lxc_pid(e, vmid)
+
+            def child():
+                try:
+                    srcfd = os.open(src, os.O_RDONLY)
+                except OSError:
+                    return f"failed to open {src} for reading\n"
+                try:
+                    mntfd = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY)
+                except OSError:
+                    return "failed to open the container's mount namespace\n"
+                userfd = None
+                if unpriv:
+                    try:
+                        userfd = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY)
+                    except OSError:
+                        return "failed to open the container's user namespace\n"
+                try:
+                    nsutil.setns(mntfd, nsutil.CLONE_NEWNS)
+                except OSError:
+                    return "failed to enter the container's mount namespace\n"
+                os.close(mntfd)
+                os.chdir("/")
+                if unpriv:
+                    try:
+                        nsutil.setns(userfd, nsutil.CLONE_NEWUSER)
+                    except OSError:
+                        return "failed to enter the container's user namespace\n"
+                    os.setgid(0)
+                    os.setuid(0)
+                try:
+                    dst = nsutil.create_file(dest, perms, user, group, nsutil.etc_lookup)
+                except RuntimeError as err:
+                    return str(err)
+                nsutil.copy_fd(srcfd, dst)
+                os.close(dst)
+                return None
+
+            msg = nsutil.run_in_child(child)
+            if msg:
+                raise PveError(msg)
+
+        return run_worker(worker, noexit=True)
+
+
+def cmd_pull(p):
+    e = env()
+    vmid = p["vmid"]
+    path, dest = p["path"], p["destination"]
+    perms, user, group = _perms(p), p.get("user"), p.get("group")
+    with ConfigLock(e, vmid):
+        if not lxcctl.check_running(e, vmid):
+            raise PveError("can only pull files from a running VM", location=(PCT_PM, 489))
+
+        def worker():
+            pid = lxcctl.find_lxc_pid(e, vmid)
+
+            def child():
+                try:
+                    dst = nsutil.create_file(dest, perms, user, group, nsutil.etc_lookup)
+                except RuntimeError as err:
+                    return str(err)
+                try:
+                    mntfd = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY)
+                    nsutil.setns(mntfd, nsutil.CLONE_NEWNS)
+                except OSError:
+                    return "failed to enter the container's mount namespace\n"
+                os.chdir("/")
+                try:
+                    srcfd = os.open(path, os.O_RDONLY)
+                except OSError as err:
+                    return f"failed to open {path}: {nsutil.strerror(err)}\n"
+                nsutil.copy_fd(srcfd, dst)
+                os.close(dst)
+                return None
+
+            msg = nsutil.run_in_child(child)
+            if msg:
+                raise PveError(msg)
+
+        return run_worker(worker, noexit=True)
+
+
+# ---- command table -----------------------------------------------------------------------
+
+FIXED = {"node": "pve"}
+
+
+def _table():
+    set_props = schema.json_config_properties({
+        "vmid": VMID,
+        "delete": {"type": "string", "format": "pve-configid-list", "optional": 1},
+        "revert": {"type": "string", "format": "pve-configid-list", "optional": 1},
+        "digest": {"type": "string", "maxLength": 40, "optional": 1},
+    })
+    create_props = schema.json_config_properties({
+        "vmid": VMID,
+        "ostemplate": {"type": "string", "maxLength": 255},
+        "password": {"type": "string", "optional": 1, "minLength": 5, "interactive": 1},
+        "ssh-public-keys": {"type": "string", "optional": 1},
+        "storage": {"type": "string", "format": "pve-storage-id", "optional": 1},
+        "force": B(requires="restore"),
+        "unique": B(requires="restore"),
+        "restore": B(),
+        "pool": {"type": "string", "format": "pve-poolid", "optional": 1},
+        "ignore-unpack-errors": B(),
+        "start": B(),
+        "bwlimit": {"type": "number", "minimum": 0, "optional": 1},
+        "ha-managed": B(),
+    })
+    vm = {"vmid": VMID}
+    file_opts = {"user": {"type": "string", "optional": 1},
+                 "group": {"type": "string", "optional": 1},
+                 "perms": {"type": "string", "optional": 1}}
+    return [
+        Command("create", ["vmid", "ostemplate"], create_props, cmd_create, fixed=FIXED,
+                worker="upid"),
+        Command("set", ["vmid"], set_props, cmd_set, fixed=FIXED),
+        Command("start", ["vmid"], {**vm, "skiplock": B(), "debug": B()}, cmd_start,
+                fixed=FIXED, worker="upid"),
+        Command("stop", ["vmid"], {**vm, "skiplock": B(), "overrule-shutdown": B()}, cmd_stop,
+                fixed=FIXED, worker="upid"),
+        Command("shutdown", ["vmid"], {**vm, "timeout": {"type": "integer", "minimum": 0,
+                                                         "optional": 1},
+                                       "forceStop": B()}, cmd_shutdown, fixed=FIXED,
+                worker="upid"),
+        Command("reboot", ["vmid"], {**vm, "timeout": {"type": "integer", "minimum": 0,
+                                                       "optional": 1}}, cmd_reboot,
+                fixed=FIXED, worker="upid"),
+        Command("destroy", ["vmid"], {**vm, "force": B(), "purge": B(),
+                                      "destroy-unreferenced-disks": B()}, cmd_destroy,
+                fixed=FIXED, worker="upid"),
+        Command("status", ["vmid"], {**vm, "verbose": B()}, cmd_status),
+        Command("list", [], {}, cmd_list, fixed=FIXED),
+        Command("config", ["vmid"], {**vm, "current": B(),
+                                     "snapshot": {"type": "string", "format": "pve-configid",
+                                                  "maxLength": 40, "optional": 1}},
+                cmd_config, fixed=FIXED),
+        Command("pending", ["vmid"], dict(vm), cmd_pending, fixed=FIXED),
+        Command("exec", ["vmid", "extra-args"],
+                {**vm, "keep-env": B(), "extra-args": {"type": "array", "optional": 1,
+                                                       "items": {"type": "string"}}},
+                cmd_exec),
+        Command("enter", ["vmid"], {**vm, "keep-env": B()}, cmd_enter),
+        Command("push", ["vmid", "file", "destination"],
+                {**vm, "file": {"type": "string"}, "destination": {"type": "string"},
+                 **file_opts}, cmd_push, worker="noexit"),
+        Command("pull", ["vmid", "path", "destination"],
+                {**vm, "path": {"type": "string"}, "destination": {"type": "string"},
+                 **file_opts}, cmd_pull, worker="noexit"),
+        Command("unlock", ["vmid"], dict(vm), cmd_unlock),
+    ]
+
+
+def main(argv):
+    if argv and os.geteuid() != 0:
+        sys.stderr.write("please run as root\n")
+        return 255
+    cli = Cli("pct", _table(), PCT_COMMANDS)
+    # node name of the simulated host
+    FIXED["node"] = os.environ.get("PVE_SIM_NODE") or "pve"
+    cli.commands["create"].mappings = {"password": _password_mapping,
+                                       "ssh-public-keys": _read_file_param}
+    try:
+        return cli.run(argv)
+    except PveError as err:  # e.g. PVE_SIM_ROOT missing
+        sys.stderr.write(str(err))
+        return 255
+
