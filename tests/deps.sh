@@ -25,6 +25,9 @@ PACKAGES=(
         openvswitch-switch openvswitch-common
         python3 python3-pytest python3-jsonschema
         iproute2 dbus jq
+        # systemd/ files: systemd-analyze, -tmpfiles, -sysusers, busctl, systemd.pc;
+        # dbus-1.pc (D-Bus policy and activation directories)
+        systemd libdbus-1-dev
         iputils-ping tcpdump hping3 python3-scapy util-linux
         # Proxmox pct test double (tests/pve-sim): real LXC containers, busybox rootfs
         lxc busybox-static

@@ -92,15 +92,35 @@ static int pump(int in, const char *input, size_t input_len, int out, int err,
         return 0;
 }
 
+/* The environment for children: ours without NOTIFY_SOCKET, so a program
+ * we run can never speak to the service manager in our name. */
+static char **child_environment(void) {
+        size_t n = 0, k = 0;
+        char **env;
+
+        while (environ[n])
+                n++;
+        env = calloc(n + 1, sizeof(char *));
+        if (!env)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!startswith(environ[i], "NOTIFY_SOCKET="))
+                        env[k++] = environ[i];
+        return env;
+}
+
 static int spawn(char *const argv[], int pin[2], int pout[2], int perr[2], pid_t *ret_pid) {
+        _cleanup_(freep) char **env = child_environment();
         posix_spawn_file_actions_t fa;
         int r;
 
+        if (!env)
+                return -ENOMEM;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_adddup2(&fa, pin[0], STDIN_FILENO);
         posix_spawn_file_actions_adddup2(&fa, pout[1], STDOUT_FILENO);
         posix_spawn_file_actions_adddup2(&fa, perr[1], STDERR_FILENO);
-        r = posix_spawnp(ret_pid, argv[0], &fa, NULL, argv, environ);
+        r = posix_spawnp(ret_pid, argv[0], &fa, NULL, argv, env);
         posix_spawn_file_actions_destroy(&fa);
         return -r;
 }

@@ -591,8 +591,17 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
                 r = apply_changes(rc, &s, o->keep_snapshot, res);
                 if (r < 0)
                         return r;
-        } else
+        } else {
+                /* Nothing to change; a caller that keeps the state from
+                 * before (confirmed apply) still gets it. */
+                if (o->keep_snapshot) {
+                        _cleanup_(state_doc_freep) StateDoc *snapshot = NULL;
+
+                        if (session_snapshot(&s, false, &snapshot) >= 0 && complete_snapshot(&s, snapshot) >= 0)
+                                res->snapshot = json_object_get(snapshot->root);
+                }
                 (void) session_take_plans(&s, &res->plan, &res->diag);
+        }
 
         if (o->record)
                 record_checkpoint(rc, doc, o, res);

@@ -73,10 +73,9 @@ int manager_confirm_arm(Manager *m, unsigned seconds, uint64_t generation, json_
         const char *text;
         int r;
 
-        if (!rollback_state) {
-                log_warning("Nothing changed in the apply of generation %" PRIu64 "; nothing to confirm.", generation);
-                return 0;
-        }
+        if (!rollback_state)
+                return log_error_errno(-ENODATA, "The apply of generation %" PRIu64 " kept no state to roll back to; "
+                                       "not waiting for a confirmation.", generation);
         if (!o || !path)
                 return -ENOMEM;
         disarm(m);

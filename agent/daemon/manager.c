@@ -73,6 +73,12 @@ static void notify_status(Manager *m, const char *text) {
         (void) sd_notifyf(false, "STATUS=%s (generation %" PRIu64 ")", text, m->generation);
 }
 
+/* READY=1 after start-up and after each reload, with the status text. */
+static void notify_ready(Manager *m, const char *text) {
+        m->ready = true;
+        (void) sd_notifyf(false, "READY=1\nSTATUS=%s (generation %" PRIu64 ")", text, m->generation);
+}
+
 /* Applies the state file: at start-up and on SIGHUP. */
 int manager_queue_state_file(Manager *m) {
         Job *j;
@@ -95,7 +101,11 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         Manager *m = userdata;
 
         (void) sd_notify(false, "RELOADING=1");
-        (void) manager_queue_state_file(m);
+        m->reloading = true;
+        if (manager_queue_state_file(m) < 0 || m->jobs_running == 0) {
+                m->reloading = false;
+                notify_ready(m, "reloaded (no state file)");
+        }
         return 0;
 }
 
@@ -133,11 +143,11 @@ static void finish_apply(Manager *m, Job *j) {
                 manager_properties_changed(m, "LastResult");
         }
 
-        if (!m->ready) {
-                m->ready = true;
-                (void) sd_notify(false, "READY=1");
-        }
-        notify_status(m, j->status == RECONCILE_OK ? "converged" : "last apply failed");
+        if (!m->ready || (m->reloading && j->state_path)) {
+                m->reloading = false;
+                notify_ready(m, j->status == RECONCILE_OK ? "converged" : "last apply failed");
+        } else
+                notify_status(m, j->status == RECONCILE_OK ? "converged" : "last apply failed");
 }
 
 static void finish_heal(Manager *m, Job *j) {
@@ -226,10 +236,8 @@ int manager_start(Manager *m) {
         r = manager_queue_state_file(m);
         if (r < 0)
                 return r;
-        if (m->jobs_running == 0) {
-                m->ready = true;
-                (void) sd_notify(false, "READY=1\nSTATUS=waiting for a state");
-        }
+        if (m->jobs_running == 0)
+                notify_ready(m, "waiting for a state");
         return 0;
 }
 

@@ -88,6 +88,7 @@ struct Manager {
         char *last_result;            /* JSON of the last apply */
         bool degraded;
         bool ready;                   /* READY=1 was sent */
+        bool reloading;               /* RELOADING=1 was sent; READY=1 follows the apply */
 
         /* jobs: queued by the loop, run by the worker, handed back */
         pthread_t worker;

@@ -189,7 +189,6 @@ def test_unit_settings(unit):
     # Before=network.target would be a cycle with After=pve-cluster.service
     # (pve-cluster is ordered after network.target).
     assert "network.target" not in unit_values(s, "Unit", "Before")
-    # The D-Bus activation file names this unit.
     assert unit_values(s, "Install", "WantedBy") == ["multi-user.target"]
 
 
