@@ -15,3 +15,12 @@ const PluginVTable *const builtin_plugins[] = {
 };
 
 const size_t n_builtin_plugins = ELEMENTSOF(builtin_plugins);
+
+const Placeholder builtin_placeholders[] = {
+        { "VPS_IP", "vps_ip", "the public IPv4 address of your VPS" },
+        { "VPS_PUBLIC_IP", "vps_public_ip", "this VPS's public IPv4 address" },
+        { "UUID", "uuid", "the VMess user id shared by client and server (cat /proc/sys/kernel/random/uuid)" },
+        { "CLIENT_PUBLIC_KEY", "client_public_key", "the WireGuard public key of the client device (wg pubkey)" },
+        { "WARP_PUBLIC_KEY", "warp_public_key", "the Cloudflare Warp peer's public key (from wgcf generate)" },
+        {}
+};

@@ -7,3 +7,6 @@
  * matter: the registry orders them by their declared dependencies. */
 extern const PluginVTable *const builtin_plugins[];
 extern const size_t n_builtin_plugins;
+
+/* The placeholders the profiles use (terminated by word NULL). */
+extern const Placeholder builtin_placeholders[];

@@ -26,6 +26,8 @@ typedef struct Cli {
         char **only;                /* --plugin, repeatable */
         size_t n_only;
         const char *profile;        /* init --profile */
+        char **sets;                /* init --set KEY=VALUE, repeatable */
+        size_t n_sets;
         const char *output;         /* init -o */
         unsigned long long to;      /* rollback --to */
         const char *bridge;         /* restore-flows --bridge */
@@ -37,6 +39,9 @@ typedef struct Cli {
 } Cli;
 
 int exit_code_for(ReconcileStatus s) _pure_;
+
+/* init.c */
+int verb_init(Cli *cli);
 
 /* output.c: everything renders from the result JSON */
 void print_result(const Cli *cli, const char *verb, const char *origin, json_object *res);

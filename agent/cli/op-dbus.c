@@ -34,7 +34,8 @@ static void help(void) {
                "Makes the Open vSwitch configuration of this node match a state file.\n"
                "\n"
                "Commands:\n"
-               "  init --profile NAME [-o FILE]  Print a starting state (profiles: ");
+               "  init --profile NAME [--set KEY=VALUE]... [-o FILE]\n"
+               "                                 Print a starting state (profiles: ");
         for (const Profile *p = builtin_profiles; p->name; p++)
                 printf("%s%s", p == builtin_profiles ? "" : ", ", p->name);
         printf(")\n"
@@ -93,14 +94,15 @@ static int parse_seconds_ms(const char *s, int *ret) {
         return 0;
 }
 
-static int add_plugin_filter(Cli *cli, const char *name) {
-        char **l = realloc(cli->only, (cli->n_only + 2) * sizeof(char *));
+/* Appends s (borrowed) to a NULL-terminated list. */
+static int strv_push(char ***l, size_t *n, char *s) {
+        char **t = realloc(*l, (*n + 2) * sizeof(char *));
 
-        if (!l)
+        if (!t)
                 return -ENOMEM;
-        cli->only = l;
-        l[cli->n_only++] = (char *) name;
-        l[cli->n_only] = NULL;
+        *l = t;
+        t[(*n)++] = s;
+        t[*n] = NULL;
         return 0;
 }
 
@@ -122,6 +124,7 @@ enum {
         ARG_AUDIT,
         ARG_CONFIRM_TIMEOUT,
         ARG_INTERFACES,
+        ARG_SET,
 };
 
 static int parse_argv(Cli *cli, int argc, char **argv) {
@@ -146,6 +149,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "audit-interval",   required_argument, NULL, ARG_AUDIT },
                 { "confirm-timeout",  required_argument, NULL, ARG_CONFIRM_TIMEOUT },
                 { "interfaces",       required_argument, NULL, ARG_INTERFACES },
+                { "set",              required_argument, NULL, ARG_SET },
                 {}
         };
         char *end;
@@ -181,7 +185,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                         cli->dry_run = true;
                         break;
                 case ARG_PLUGIN:
-                        if (add_plugin_filter(cli, optarg) < 0)
+                        if (strv_push(&cli->only, &cli->n_only, optarg) < 0)
                                 return log_error_errno(-ENOMEM, "Out of memory.");
                         break;
                 case ARG_PROFILE:
@@ -206,6 +210,10 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                         break;
                 case ARG_STATE:
                         cli->state_path = optarg;
+                        break;
+                case ARG_SET:
+                        if (strv_push(&cli->sets, &cli->n_sets, optarg) < 0)
+                                return log_error_errno(-ENOMEM, "Out of memory.");
                         break;
                 case ARG_INTERFACES:
                         cli->ctx.interfaces_path = optarg;
@@ -255,6 +263,7 @@ static int setup_reconciler(const Cli *cli, Reconciler *rc) {
         reconciler_init(rc, &cli->ctx);
         rc->keep_checkpoints = cli->keep_checkpoints;
         rc->lock_timeout_ms = cli->lock_timeout_ms;
+        rc->placeholders = builtin_placeholders;
         r = reconciler_register(rc, builtin_plugins, n_builtin_plugins);
         if (r < 0)
                 return log_error_errno(r, "Cannot order the built-in plugins: %m");
@@ -540,37 +549,6 @@ static int verb_run(Cli *cli) {
         return r < 0 ? EXIT_UNAVAILABLE : EXIT_OK;
 }
 
-static int verb_init(Cli *cli) {
-        const Profile *found = NULL;
-        int r;
-
-        if (!cli->profile) {
-                log_error("init: --profile NAME is required.");
-                return EXIT_INVALID;
-        }
-        for (const Profile *p = builtin_profiles; p->name; p++)
-                if (streq(p->name, cli->profile))
-                        found = p;
-        if (!found) {
-                log_error("init: unknown profile \"%s\"; see 'op-dbus --help' for the list.", cli->profile);
-                return EXIT_INVALID;
-        }
-        if (!cli->output || streq(cli->output, "-")) {
-                fputs(found->json, stdout);
-                return EXIT_OK;
-        }
-        if (access(cli->output, F_OK) == 0) {
-                log_error("init: %s exists; not overwriting it.", cli->output);
-                return EXIT_INVALID;
-        }
-        r = write_file_atomic(cli->output, found->json, strlen(found->json), 0600);
-        if (r < 0) {
-                log_error_errno(r, "init: cannot write %s: %m", cli->output);
-                return EXIT_UNAVAILABLE;
-        }
-        return EXIT_OK;
-}
-
 static int dispatch(Cli *cli, int argc, char **argv) {
         static const struct {
                 const char *verb;
@@ -633,5 +611,6 @@ int main(int argc, char **argv) {
         }
         r = dispatch(&cli, argc, argv);
         free(cli.only);
+        free(cli.sets);
         return r;
 }

@@ -147,6 +147,8 @@ static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, Sessi
         int r, ret;
 
         ret = check_sections(rc, doc, only, d);
+        if (state_doc_check_placeholders(doc, rc->placeholders, d) > 0)
+                ret = -EINVAL;
 
         s->n = rc->registry.n;
         s->plugins = calloc(s->n + 1, sizeof(Plugin *));

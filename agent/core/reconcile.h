@@ -32,6 +32,7 @@ typedef struct Reconciler {
         PluginRegistry registry;
         PluginContext ctx;
         unsigned keep_checkpoints;  /* checkpoints kept (default 5) */
+        const Placeholder *placeholders; /* values left to fill in: refused everywhere */
         int lock_timeout_ms;        /* how long a second apply waits */
 } Reconciler;
 

@@ -159,3 +159,40 @@ int state_doc_set_section(StateDoc *doc, const char *plugin, json_object *sectio
 char *state_section_path(const char *plugin) {
         return json_path_key("plugins", plugin);
 }
+
+static size_t scan_placeholders(json_object *o, const char *path, const Placeholder *list, Diag *d) {
+        size_t n = 0;
+
+        switch (json_object_get_type(o)) {
+        case json_type_string:
+                for (const Placeholder *p = list; p->word; p++)
+                        if (streq(json_object_get_string(o), p->word)) {
+                                diag_error(d, path, "placeholder %s: %s (op-dbus init --set %s=...)",
+                                           p->word, p->hint, p->set_key);
+                                return 1;
+                        }
+                return 0;
+        case json_type_object:
+                json_object_object_foreach(o, key, val) {
+                        _cleanup_(freep) char *kp = json_path_key(path, key);
+
+                        n += scan_placeholders(val, kp ?: path, list, d);
+                }
+                return n;
+        case json_type_array:
+                for (size_t i = 0; i < json_object_array_length(o); i++) {
+                        _cleanup_(freep) char *ip = json_path_index(path, i);
+
+                        n += scan_placeholders(json_object_array_get_idx(o, i), ip ?: path, list, d);
+                }
+                return n;
+        default:
+                return 0;
+        }
+}
+
+size_t state_doc_check_placeholders(const StateDoc *doc, const Placeholder *list, Diag *d) {
+        if (!list)
+                return 0;
+        return scan_placeholders(state_doc_plugins(doc), "plugins", list, d);
+}

@@ -39,5 +39,17 @@ json_object *state_doc_section(const StateDoc *doc, const char *plugin);
 /* Replaces (or with section NULL removes) a plugin's section; takes a
  * reference to section. */
 int state_doc_set_section(StateDoc *doc, const char *plugin, json_object *section);
-/* "plugins.<name>" (static buffer-free: caller frees). */
+/* "plugins.<name>" (caller frees). */
 char *state_section_path(const char *plugin);
+
+/* A value a profile leaves for the operator to fill in. */
+typedef struct Placeholder {
+        const char *word;        /* e.g. "VPS_IP" */
+        const char *set_key;     /* init --set key, e.g. "vps_ip" */
+        const char *hint;        /* what to put there */
+} Placeholder;
+
+/* Records an error for every string in the document that is exactly one
+ * of the placeholder words (list terminated by word NULL), with its JSON
+ * path. Returns the number found. */
+size_t state_doc_check_placeholders(const StateDoc *doc, const Placeholder *list, Diag *d);

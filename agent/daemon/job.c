@@ -211,6 +211,7 @@ static void run_job(Manager *m, Job *j) {
 
         reconciler_init(&rc, &m->ctx);
         rc.lock_timeout_ms = m->lock_timeout_ms;
+        rc.placeholders = builtin_placeholders;
         r = reconciler_register(&rc, builtin_plugins, n_builtin_plugins);
         if (r < 0) {
                 j->status = RECONCILE_UNAVAILABLE;

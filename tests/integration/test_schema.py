@@ -205,9 +205,48 @@ def test_schema_accepts_semantic_errors(path):
 
 # ----------------------------------------------------- the C validator
 
-@pytest.mark.parametrize("path", VALID, ids=_ids(VALID))
-def test_c_validator_accepts_valid(path):
+# Placeholders the profiles and the design document leave for the operator,
+# with a value of the right shape for each.
+PLACEHOLDERS = {
+    "VPS_IP": "203.0.113.7",
+    "VPS_PUBLIC_IP": "203.0.113.8",
+    "UUID": "1b671a64-40d5-491e-99b0-da01ff1f3341",
+    "CLIENT_PUBLIC_KEY": "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=",
+    "WARP_PUBLIC_KEY": "bmXOC+F1FxEMF9dyiK2H5/1SUtzH0JuVo51h2wPfgyo=",
+}
+
+
+def _fill(value):
+    if isinstance(value, dict):
+        return {k: _fill(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v) for v in value]
+    return PLACEHOLDERS.get(value, value) if isinstance(value, str) else value
+
+
+def _placeholders_in(value):
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in _placeholders_in(v)]
+    if isinstance(value, list):
+        return [p for v in value for p in _placeholders_in(v)]
+    return [value] if value in PLACEHOLDERS else []
+
+
+@pytest.mark.parametrize("path", VALID + PROFILES, ids=_ids(VALID + PROFILES))
+def test_c_validator_accepts_valid(path, tmp_path):
+    """Valid documents validate; one with placeholders is refused for
+    exactly those (each named with its path), and validates once they are
+    filled in."""
+    doc = _load(path)
+    words = _placeholders_in(doc)
     result = _run_validate(path)
+    if words:
+        lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+        assert result.returncode == EXIT_INVALID, result.stderr
+        assert len(lines) == len(words) and all("placeholder" in line for line in lines), result.stderr
+        filled = tmp_path / path.name
+        filled.write_text(json.dumps(_fill(doc)))
+        result = _run_validate(filled)
     assert result.returncode == 0, (
         f"op-dbus validate {path.name} exited {result.returncode}\n"
         f"stderr:\n{result.stderr}")

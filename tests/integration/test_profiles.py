@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""op-dbus init --profile, --set and the placeholders profiles leave."""
+
+import json
+import re
+import stat
+
+import pytest
+
+PROFILES = ["none", "privacy-client", "privacy-vps", "netmaker"]
+KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+WARP = "bmXOC+F1FxEMF9dyiK2H5/1SUtzH0JuVo51h2wPfgyo="
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def strings(value):
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_profile_is_a_canonical_document(opdbus, profile):
+    doc = opdbus.run("init", "--profile", profile, check=0, json=True).json
+    assert doc["version"] == 1 and set(doc) == {"version", "plugins"}
+
+
+def test_privacy_client_placeholders_are_listed_with_paths(opdbus, tmp_path):
+    out = tmp_path / "state.json"
+    r = opdbus.run("init", "--profile", "privacy-client", "-o", out, check=0)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    # the VMess id is generated from the kernel's random UUID source
+    assert "generated the VMess id" in r.stderr
+    (xray,) = [c for c in json.loads(out.read_text())["plugins"]["lxc"]["containers"] if c["id"] == 102]
+    assert UUID_RE.match(xray["config"]["xray"]["outbound"]["id"])
+    for verb in ("validate", "plan", "apply"):
+        r = opdbus.run(verb, out, check=2)
+        for path, word in [
+            ("plugins.lxc.containers[0].config.wg0.peers[0].public_key", "CLIENT_PUBLIC_KEY"),
+            ("plugins.lxc.containers[1].config.wg-quick.public_key", "WARP_PUBLIC_KEY"),
+            ("plugins.lxc.containers[2].config.xray.outbound.server", "VPS_IP"),
+        ]:
+            assert f"{path}: placeholder {word}:" in r.stderr, r.stderr
+
+
+def test_set_fills_placeholders(opdbus):
+    doc = opdbus.run("init", "--profile", "privacy-client", "--set", "vps_ip=203.0.113.7",
+                     "--set", f"client_public_key={KEY}", "--set", f"warp_public_key={WARP}",
+                     "--set", "uuid=1b671a64-40d5-491e-99b0-da01ff1f3341", check=0, json=True).json
+    values = strings(doc)
+    assert "203.0.113.7" in values and KEY in values and WARP in values
+    assert "1b671a64-40d5-491e-99b0-da01ff1f3341" in values
+    assert not {"VPS_IP", "UUID", "CLIENT_PUBLIC_KEY", "WARP_PUBLIC_KEY"} & set(values)
+
+
+def test_vps_profile_needs_its_public_ip(opdbus, tmp_state):
+    doc = opdbus.run("init", "--profile", "privacy-vps", check=0, json=True).json
+    r = opdbus.run("validate", tmp_state(doc), check=2)
+    assert "plugins.lxc.containers[0].network.public_ip: placeholder VPS_PUBLIC_IP" in r.stderr
+    doc = opdbus.run("init", "--profile", "privacy-vps", "--set", "vps_public_ip=198.51.100.4",
+                     check=0, json=True).json
+    opdbus.run("validate", tmp_state(doc), check=0)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--set", "bogus=1"], "unknown key"),
+    (["--set", "vps_ip=1.2.3"], "is not an IPv4 address"),
+    (["--set", "uuid=not-a-uuid"], "is not a UUID"),
+    (["--set", "client_public_key=short"], "is not a WireGuard key"),
+    (["--set", "vps_ip"], "expected KEY=VALUE"),
+])
+def test_bad_set_values_are_refused(opdbus, args, message):
+    r = opdbus.run("init", "--profile", "privacy-client", *args, check=2)
+    assert message in r.stderr
+
+
+def test_set_for_a_placeholder_the_profile_does_not_have(opdbus):
+    r = opdbus.run("init", "--profile", "none", "--set", "vps_ip=203.0.113.7", check=2)
+    assert 'profile "none" has no VPS_IP' in r.stderr
+
+
+def test_unknown_profile(opdbus):
+    r = opdbus.run("init", "--profile", "gateway", check=2)
+    assert 'unknown profile "gateway"' in r.stderr
