@@ -77,7 +77,8 @@ int diag_move(Diag *dst, Diag *src) {
         if (r < 0)
                 return r;
 
-        memcpy(dst->entries + dst->n_entries, src->entries, src->n_entries * sizeof(DiagEntry));
+        if (src->n_entries > 0) /* both may be NULL when empty */
+                memcpy(dst->entries + dst->n_entries, src->entries, src->n_entries * sizeof(DiagEntry));
         dst->n_entries += src->n_entries;
         free(src->entries);
         *src = (Diag) {};

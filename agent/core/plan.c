@@ -78,7 +78,8 @@ int plan_move(Plan *dst, Plan *src) {
                            dst->n_actions + src->n_actions, sizeof(PlanAction));
         if (r < 0)
                 return r;
-        memcpy(dst->actions + dst->n_actions, src->actions, src->n_actions * sizeof(PlanAction));
+        if (src->n_actions > 0) /* both may be NULL when empty */
+                memcpy(dst->actions + dst->n_actions, src->actions, src->n_actions * sizeof(PlanAction));
         dst->n_actions += src->n_actions;
         free(src->actions);
         *src = (Plan) {};
