@@ -1,13 +1,35 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """install.sh staged into a temporary --destdir: what it installs, that the
-state file it writes is valid, and that a second run changes nothing."""
+state file it writes is valid, that a second run changes nothing, --force,
+--uninstall, the deployment modes and the interactive menu (through a
+pseudo-terminal). Always --destdir and --no-deps: nothing here touches the
+host's /etc, /usr, services or Open vSwitch."""
 
 import hashlib
+import json
 import os
+import re
+import select
 import subprocess
+import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+INSTALL = ROOT / "install.sh"
+SYSTEMD_SRC = ROOT / "systemd"
+PREFIX = "/usr/local"
+
+MENU = """Select deployment mode:
+
+  [1] Full (Proxmox) - All features
+  [2] Standalone - OVS + Flows only (no containers)
+  [3] Privacy Client - WireGuard + Warp + XRay Client
+  [4] Privacy VPS - XRay Server only
+  [5] Agent - Minimal (D-Bus plugins only)
+
+Enter mode [1-5]:"""
 
 
 def tree(root):
@@ -21,17 +43,89 @@ def tree(root):
     return out
 
 
-def run_install(destdir):
-    return subprocess.run([str(ROOT / "install.sh"), "--destdir", str(destdir), "--no-deps"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600, check=True)
+def run_install(destdir, *args, check=True):
+    """install.sh --destdir DESTDIR --no-deps ARGS, without a terminal."""
+    return subprocess.run([str(INSTALL), "--destdir", str(destdir), "--no-deps", *map(str, args)],
+                          cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=600, check=check)
 
+
+def install_standalone(destdir, *args):
+    return run_install(destdir, "--mode", "standalone", "--yes", *args)
+
+
+def pkg_config(package, variable):
+    r = subprocess.run(["pkg-config", f"--variable={variable}", package],
+                       capture_output=True, text=True)
+    return r.stdout.strip() if r.returncode == 0 else ""
+
+
+def expected_files(prefix=PREFIX):
+    """Where meson installs each file (systemd/meson.build): systemd.pc and
+    dbus-1.pc decide, else directories below the prefix."""
+    datadir = pkg_config("dbus-1", "datadir") or f"{prefix}/share"
+    return {
+        "binary": f"{prefix}/sbin/op-dbus",
+        "unit": (pkg_config("systemd", "systemdsystemunitdir") or f"{prefix}/lib/systemd/system")
+        + "/op-dbus.service",
+        "policy": f"{datadir}/dbus-1/system.d/org.opdbus.conf",
+        "activation": f"{datadir}/dbus-1/system-services/org.opdbus.service",
+        "tmpfiles": (pkg_config("systemd", "tmpfilesdir") or f"{prefix}/lib/tmpfiles.d") + "/op-dbus.conf",
+        "sysusers": (pkg_config("systemd", "sysusersdir") or f"{prefix}/lib/sysusers.d") + "/op-dbus.conf",
+    }
+
+
+def below(root, path):
+    return Path(root) / path.lstrip("/")
+
+
+def profile(binary, name):
+    """The state `op-dbus init --profile NAME` prints, or None if unknown."""
+    r = subprocess.run([binary, "init", "--profile", name], capture_output=True, text=True)
+    return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+def run_in_pty(args, answer, timeout=600):
+    """Runs args with a pseudo-terminal as stdin, stdout and stderr; writes
+    answer once the mode prompt shows. Returns (exit code, output)."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen(args, cwd=ROOT, stdin=slave, stdout=slave, stderr=slave,
+                            start_new_session=True)
+    os.close(slave)
+    out, answered = b"", False
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                proc.kill()
+                pytest.fail(f"install.sh did not finish within {timeout}s:\n{out.decode(errors='replace')}")
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: every process has closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not answered and b"Enter mode [1-5]:" in out:
+                os.write(master, answer.encode())
+                answered = True
+    finally:
+        os.close(master)
+    rc = proc.wait(timeout=60)
+    assert answered, f"no prompt:\n{out.decode(errors='replace')}"
+    return rc, out.decode(errors="replace").replace("\r\n", "\n")
+
+
+# ---- standalone, non-interactive ------------------------------------------
 
 def test_install_into_destdir_is_complete_and_idempotent(tmp_path):
     dest = tmp_path / "root"
-    out = run_install(dest).stdout
+    out = install_standalone(dest).stdout
     assert "nothing started or applied" in out
 
-    binary = dest / "usr/local/sbin/op-dbus"
+    files = expected_files()
+    binary = below(dest, files["binary"])
     state = dest / "etc/op-dbus/state.json"
     assert os.access(binary, os.X_OK)
     assert state.stat().st_mode & 0o777 == 0o600
@@ -39,13 +133,163 @@ def test_install_into_destdir_is_complete_and_idempotent(tmp_path):
     version = subprocess.run([binary, "version"], capture_output=True, text=True, check=True).stdout
     assert version.startswith("op-dbus ")
     subprocess.run([binary, "validate", state], check=True, capture_output=True)
+    assert json.loads(state.read_text()) == profile(binary, "none")
+
+    # The systemd and D-Bus files, as in systemd/, the unit naming the binary.
+    for key, src in [("policy", "org.opdbus.conf"), ("activation", "org.opdbus.service"),
+                     ("tmpfiles", "op-dbus.tmpfiles.conf"), ("sysusers", "op-dbus.sysusers.conf")]:
+        installed = below(dest, files[key])
+        assert installed.read_bytes() == (SYSTEMD_SRC / src).read_bytes(), key
+        assert installed.stat().st_mode & 0o777 == 0o644, key
+    unit = below(dest, files["unit"]).read_text()
+    assert f"ExecStart={PREFIX}/sbin/op-dbus run --state /etc/op-dbus/state.json\n" in unit
+    assert "@sbindir@" not in unit
+
+    # Exactly these files, and nothing else.
+    assert set(tree(dest)) == {f.lstrip("/") for f in files.values()} | {"etc/op-dbus/state.json"}
 
     first = tree(dest)
-    again = run_install(dest).stdout
+    again = install_standalone(dest).stdout
     assert "keeping the existing" in again
     assert tree(dest) == first
 
 
+def test_force_backs_up_the_state_file(tmp_path):
+    dest = tmp_path / "root"
+    install_standalone(dest)
+    state = dest / "etc/op-dbus/state.json"
+    edited = '{"version": 1, "plugins": {"net": {"bridges": [{"name": "vmbr9"}]}}}\n'
+    state.write_text(edited)
+
+    out = install_standalone(dest, "--force").stdout
+    (backup,) = (dest / "etc/op-dbus").glob("state.json.bak.*")
+    assert f"backed up the old state file to {backup}" in out
+    assert backup.read_text() == edited
+    assert backup.stat().st_mode & 0o777 == 0o600
+    assert state.stat().st_mode & 0o777 == 0o600
+    binary = below(dest, expected_files()["binary"])
+    assert json.loads(state.read_text()) == profile(binary, "none")
+
+    # --force again: the file already is the profile; no second backup.
+    first = tree(dest)
+    out = install_standalone(dest, "--force").stdout
+    assert "kept" in out
+    assert tree(dest) == first
+
+
+def test_uninstall_removes_the_installed_files_and_keeps_the_state(tmp_path):
+    dest = tmp_path / "root"
+    install_standalone(dest)
+    state = dest / "etc/op-dbus/state.json"
+    content = state.read_bytes()
+
+    out = run_install(dest, "--uninstall").stdout
+    for path in expected_files().values():
+        assert not below(dest, path).exists(), path
+        assert f"removed {below(dest, path)}" in out
+    assert state.read_bytes() == content
+    assert (dest / "var/lib/op-dbus").is_dir()
+    assert set(tree(dest)) == {"etc/op-dbus/state.json"}
+    # Directories the installation made for these files are gone as well.
+    assert not (dest / "usr").exists()
+
+    again = run_install(dest, "--uninstall").stdout
+    assert "removed 0 files" in again
+    assert state.read_bytes() == content
+
+
+def test_agent_mode_writes_an_empty_state(tmp_path):
+    dest = tmp_path / "root"
+    run_install(dest, "--mode", "agent", "--yes")
+    state = dest / "etc/op-dbus/state.json"
+    assert json.loads(state.read_text()) == {"version": 1, "plugins": {}}
+    assert state.stat().st_mode & 0o777 == 0o600
+    subprocess.run([below(dest, expected_files()["binary"]), "validate", state],
+                   check=True, capture_output=True)
+
+
+def test_privacy_client_stops_at_the_placeholders(tmp_path):
+    dest = tmp_path / "root"
+    install_standalone(dest)
+    binary = below(dest, expected_files()["binary"])
+    if profile(binary, "privacy-client") is None:
+        pytest.skip("this op-dbus has no privacy-client profile")
+    probe = tmp_path / "probe.json"
+    subprocess.run([binary, "init", "--profile", "privacy-client", "-o", probe], check=True)
+    check = subprocess.run([binary, "validate", probe], capture_output=True, text=True)
+    if check.returncode != 2 or "placeholder" not in check.stdout + check.stderr:
+        pytest.skip("this op-dbus does not refuse placeholders")
+
+    r = run_install(dest, "--mode", "privacy-client", "--yes", "--force")
+    state = dest / "etc/op-dbus/state.json"
+    assert json.loads(state.read_text())["plugins"]["lxc"]["container_profile"] == "privacy-client"
+    assert state.stat().st_mode & 0o777 == 0o600
+    assert "still contains placeholders" in r.stdout
+    # Every line op-dbus validate prints about the file, e.g.
+    # "plugins...server: placeholder VPS_IP: the public IPv4 address of your VPS".
+    check = subprocess.run([binary, "validate", state], capture_output=True, text=True)
+    assert check.returncode == 2
+    lines = [re.sub(r"^<\d>", "", line) for line in (check.stdout + check.stderr).splitlines()]
+    for line in filter(None, lines):
+        assert line in r.stdout, line
+    for word in ("VPS_IP", "CLIENT_PUBLIC_KEY"):
+        assert any(word in line and "placeholder" in line for line in r.stdout.splitlines()), word
+    assert "op-dbus apply /etc/op-dbus/state.json" in r.stdout
+    assert "systemctl enable --now op-dbus" in r.stdout
+    assert "nothing started or applied" in r.stdout
+
+    # Again without --force: the file is kept, the placeholders shown again.
+    kept = state.read_bytes()
+    again = run_install(dest, "--mode", "privacy-client", "--yes")
+    assert "keeping the existing" in again.stdout and "still contains placeholders" in again.stdout
+    assert state.read_bytes() == kept
+
+
+# ---- refusals -------------------------------------------------------------
+
 def test_install_rejects_unknown_option():
-    r = subprocess.run([str(ROOT / "install.sh"), "--bogus"], capture_output=True, text=True)
+    r = subprocess.run([str(INSTALL), "--bogus"], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL)
     assert r.returncode != 0 and "unknown option '--bogus'" in r.stderr
+
+
+def test_without_mode_and_terminal_asks_for_mode(tmp_path):
+    r = run_install(tmp_path / "root", check=False)
+    assert r.returncode != 0
+    assert "pass --mode full|standalone|privacy-client|privacy-vps|agent" in r.stderr
+    assert not (tmp_path / "root").exists()
+
+
+def test_unknown_mode_is_refused(tmp_path):
+    r = run_install(tmp_path / "root", "--mode", "everything", "--yes", check=False)
+    assert r.returncode != 0 and "unknown mode 'everything'" in r.stderr
+
+
+def test_unknown_profile_is_refused_before_installing(tmp_path):
+    dest = tmp_path / "root"
+    r = run_install(dest, "--mode", "standalone", "--profile", "no-such-profile", "--yes", check=False)
+    assert r.returncode != 0
+    assert "cannot make a state from profile 'no-such-profile'" in r.stderr
+    assert tree(dest) == {}
+
+
+# ---- the menu, through a pseudo-terminal ----------------------------------
+
+def test_menu_standalone(tmp_path):
+    dest = tmp_path / "root"
+    rc, out = run_in_pty([str(INSTALL), "--destdir", str(dest), "--no-deps"], "2\n")
+    assert MENU in out
+    assert rc == 0, out
+    assert "the 'none' profile" in out
+    assert "nothing started or applied" in out
+    binary = below(dest, expected_files()["binary"])
+    assert json.loads((dest / "etc/op-dbus/state.json").read_text()) == profile(binary, "none")
+
+
+def test_menu_invalid_selection(tmp_path):
+    dest = tmp_path / "root"
+    rc, out = run_in_pty([str(INSTALL), "--destdir", str(dest), "--no-deps"], "9\n")
+    assert MENU in out
+    assert "Invalid selection" in out
+    assert rc != 0
+    assert not dest.exists()
