@@ -31,6 +31,9 @@ PACKAGES=(
         iputils-ping tcpdump hping3 python3-scapy util-linux
         # Proxmox pct test double (tests/pve-sim): real LXC containers, busybox rootfs
         lxc busybox-static
+        # container services (test_services.py): wg-quick, userspace WireGuard for
+        # hosts without the kernel module, v2ray (reads Xray's configuration format)
+        wireguard-tools wireguard-go v2ray
 )
 
 POLICY_RC_D=/usr/sbin/policy-rc.d
@@ -64,9 +67,12 @@ fi
 # Remember whether the OVS switch package is being installed now, so that its
 # service can be disabled again afterwards (see below).
 ovs_newly_installed=0
+v2ray_newly_installed=0
 for pkg in "${missing[@]}"; do
         if [[ "$pkg" == openvswitch-switch ]]; then
                 ovs_newly_installed=1
+        elif [[ "$pkg" == v2ray ]]; then
+                v2ray_newly_installed=1
         fi
 done
 
@@ -117,6 +123,12 @@ if (( ovs_newly_installed )); then
         if [[ -x /etc/init.d/openvswitch-switch ]]; then
                 update-rc.d openvswitch-switch disable >/dev/null 2>&1 || true
         fi
+fi
+
+if (( v2ray_newly_installed )) && command -v deb-systemd-helper >/dev/null; then
+        # The tests only run "v2ray -test"; no v2ray service on the host.
+        log "disabling the newly installed v2ray service at boot"
+        deb-systemd-helper disable v2ray.service >/dev/null 2>&1 || true
 fi
 
 mapfile -t still_missing < <(missing_packages)
