@@ -417,25 +417,14 @@ static int verb_query(Cli *cli) {
 }
 
 static int verb_checkpoints(Cli *cli) {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
-        CheckpointInfo *list = NULL;
-        size_t n = 0;
+        _cleanup_(json_object_putp) json_object *a = NULL;
         int r;
 
-        r = checkpoint_list(cli->ctx.state_dir, &list, &n);
+        r = checkpoint_list_json(cli->ctx.state_dir, &a);
         if (r < 0) {
                 log_error_errno(r, "Cannot list checkpoints in %s: %m", cli->ctx.state_dir);
                 return EXIT_UNAVAILABLE;
         }
-        for (size_t i = 0; i < n; i++) {
-                json_object *o = json_object_new_object();
-
-                json_object_object_add(o, "generation", json_object_new_int64((int64_t) list[i].generation));
-                json_object_object_add(o, "created", json_object_new_string(strna(list[i].created)));
-                json_object_object_add(o, "path", json_object_new_string(list[i].path));
-                json_object_array_add(a, o);
-        }
-        checkpoint_info_array_free(list, n);
         if (cli->json)
                 print_json(a);
         else

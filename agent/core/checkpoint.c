@@ -230,6 +230,30 @@ int checkpoint_list(const char *state_dir, CheckpointInfo **ret, size_t *ret_n) 
         return 0;
 }
 
+int checkpoint_list_json(const char *state_dir, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+        CheckpointInfo *list = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        r = checkpoint_list(state_dir, &list, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "generation", json_object_new_int64((int64_t) list[i].generation));
+                json_object_object_add(o, "created", json_object_new_string(strna(list[i].created)));
+                json_object_object_add(o, "path", json_object_new_string(list[i].path));
+                json_object_array_add(a, o);
+        }
+        checkpoint_info_array_free(list, n);
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
 int checkpoint_load(const char *state_dir, uint64_t generation, json_object **ret_state) {
         _cleanup_(freep) char *path = checkpoint_path(state_dir, generation);
         _cleanup_(json_object_putp) json_object *o = NULL;

@@ -29,6 +29,8 @@ void checkpoint_info_array_free(CheckpointInfo *a, size_t n);
 int checkpoint_save(const char *state_dir, uint64_t generation, json_object *state, unsigned keep);
 /* Lists checkpoints, oldest first. */
 int checkpoint_list(const char *state_dir, CheckpointInfo **ret, size_t *ret_n);
+/* The list as JSON: [{"generation", "created", "path"}], oldest first. */
+int checkpoint_list_json(const char *state_dir, json_object **ret);
 /* Loads the state of one generation (-ENOENT if it is not stored). */
 int checkpoint_load(const char *state_dir, uint64_t generation, json_object **ret_state);
 /* Digest of a state document (its compact JSON text). */

@@ -230,24 +230,13 @@ static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
 static int method_list_checkpoints(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
-        CheckpointInfo *list = NULL;
-        size_t n = 0;
+        _cleanup_(json_object_putp) json_object *a = NULL;
         int r;
 
-        r = checkpoint_list(m->ctx.state_dir, &list, &n);
+        r = checkpoint_list_json(m->ctx.state_dir, &a);
         if (r < 0)
                 return sd_bus_error_setf(error, ERROR_UNAVAILABLE, "cannot list checkpoints in %s: %s",
                                          m->ctx.state_dir, strerror(-r));
-        for (size_t i = 0; i < n; i++) {
-                json_object *o = json_object_new_object();
-
-                json_object_object_add(o, "generation", json_object_new_int64((int64_t) list[i].generation));
-                json_object_object_add(o, "created", json_object_new_string(strna(list[i].created)));
-                json_object_object_add(o, "path", json_object_new_string(list[i].path));
-                json_object_array_add(a, o);
-        }
-        checkpoint_info_array_free(list, n);
         return sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
 }
 
