@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
+#include <strings.h>
 
 #include "json-util.h"
 #include "lxc.h"
@@ -344,6 +345,114 @@ static int parse_container_objects(LxcContainer *c, json_object *o, const char *
         return ret;
 }
 
+bool lxc_tag_valid(const char *s) {
+        if (!*s || *s == '+' || *s == '.' || *s == '-')
+                return false;
+        for (; *s; s++)
+                if (!ascii_alnum(*s) && !strchr("_+.-", *s))
+                        return false;
+        return true;
+}
+
+static const char *const boolean_features[] = { "nesting", "keyctl", "fuse", "mknod", "force_rw_sys", NULL };
+
+static bool is_boolean_feature(const char *name) {
+        for (const char *const *f = boolean_features; *f; f++)
+                if (streq(*f, name))
+                        return true;
+        return false;
+}
+
+static bool boolean_value(const char *v) {
+        static const char *const words[] = { "0", "1", "on", "off", "yes", "no", "true", "false", NULL };
+
+        for (const char *const *w = words; *w; w++)
+                if (strcasecmp(*w, v) == 0)
+                        return true;
+        return false;
+}
+
+/* Proxmox's features: the booleans above and mount=FS;FS. */
+static int check_features(const LxcProperties *p, const char *path, Diag *d) {
+        _cleanup_(freep) char *fp = json_path_key(path, "features");
+        _cleanup_(lxc_props_done) LxcProps props = {};
+        int ret = 0;
+
+        if (!fp)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_features; i++)
+                if (!is_boolean_feature(p->features[i].name)) {
+                        diag_error(d, fp, "unknown feature \"%s\", expected one of nesting, keyctl, fuse, mknod, force_rw_sys",
+                                   p->features[i].name);
+                        ret = -EINVAL;
+                }
+        if (!p->features_string)
+                return ret;
+        if (lxc_props_parse(p->features_string, NULL, &props) < 0) {
+                diag_error(d, fp, "\"%s\" is not a feature list, expected e.g. \"nesting=1,keyctl=1\"", p->features_string);
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < props.n; i++) {
+                const LxcProp *f = &props.items[i];
+
+                if (streq(f->key, "mount") || (is_boolean_feature(f->key) && boolean_value(f->value)))
+                        continue;
+                diag_error(d, fp, is_boolean_feature(f->key) ? "feature \"%s\" expects 0 or 1, got \"%s\"" :
+                           "unknown feature \"%s\" (=%s), expected nesting, keyctl, fuse, mknod, force_rw_sys or mount",
+                           f->key, f->value);
+                ret = -EINVAL;
+        }
+        return ret;
+}
+
+/* A Proxmox storage id. */
+static bool storage_id_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n < 2 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')) || !ascii_alnum(s[n - 1]))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!ascii_alnum(s[i]) && !strchr("._-", s[i]))
+                        return false;
+        return true;
+}
+
+/* Rules between fields of one container. */
+static int check_container(const LxcContainer *c, Diag *d) {
+        const LxcProperties *p = &c->properties;
+        _cleanup_(freep) char *pp = json_path_key(c->path, "properties"), *np = json_path_key(c->path, "network"),
+                *up = NULL, *tp = NULL, *sp = NULL;
+        int ret = 0;
+
+        if (!pp || !np || !(up = json_path_key(pp, "unprivileged")) || !(tp = json_path_key(pp, "tags")) ||
+            !(sp = json_path_key(pp, "storage")))
+                return -ENOMEM;
+
+        if (p->unprivileged == LXC_FALSE && p->allow_privileged != LXC_TRUE) {
+                diag_error(d, up, "a privileged container (unprivileged: false) needs \"allow_privileged\": true; "
+                           "its root user is root on the host");
+                ret = -EINVAL;
+        }
+        if (c->network.veth == LXC_TRUE && c->network.socket_networking == LXC_TRUE) {
+                diag_error(d, np, "\"veth\" and \"socket_networking\" cannot both be true");
+                ret = -EINVAL;
+        }
+        for (size_t i = 0; i < p->n_tags; i++)
+                if (p->tags[i] && !lxc_tag_valid(p->tags[i])) {
+                        _cleanup_(freep) char *ip = json_path_index(tp, i);
+
+                        diag_error(d, ip ?: tp, "\"%s\" is not a Proxmox tag, expected letters, digits and _ + . - (not starting with + . -)",
+                                   p->tags[i]);
+                        ret = -EINVAL;
+                }
+        if (p->storage && !storage_id_valid(p->storage)) {
+                diag_error(d, sp, "\"%s\" is not a Proxmox storage id, expected e.g. \"local-lvm\"", p->storage);
+                ret = -EINVAL;
+        }
+        RET_GATHER(ret, check_features(p, pp, d));
+        return ret;
+}
+
 static const char *const container_keys[] = {
         "id", "name", "template", "autostart", "state", "drift", "network", "services",
         "config", "properties", NULL
@@ -375,6 +484,9 @@ static int parse_container(LxcContainer *c, json_object *o, const char *path, Di
 
         RET_GATHER(ret, get_string_list(o, path, "services", &c->services, &c->n_services, d));
         RET_GATHER(ret, parse_container_objects(c, o, path, d));
+        if (ret == -ENOMEM)
+                return ret;
+        RET_GATHER(ret, check_container(c, d));
         return ret;
 }
 

@@ -12,35 +12,29 @@ static int lxc_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section
         return r < 0 ? r : 1;
 }
 
-/* Nothing of this plugin's exists on the host yet: there is nothing to read. */
 static int lxc_plugin_query(Plugin *p, Diag *d) {
-        return 0;
+        return lxc_query((LxcPlugin *) p, d);
 }
 
-/* A valid section that lists containers asks for more than this build
- * can do: refuse the plan, once, at the list. "prune" alone asks for
- * nothing, as no container was created by op-dbus. */
 static int lxc_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
-        LxcPlugin *l = (LxcPlugin *) p;
-
-        if (l->want.n_containers == 0)
-                return 0;
-        diag_error(d, "plugins.lxc.containers",
-                   "container management is not supported by this build yet; leave the list empty to plan and apply the other sections");
-        return -EINVAL;
+        return lxc_diff((LxcPlugin *) p, plan, d);
 }
 
 static int lxc_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
-        return 0;
+        return lxc_apply((LxcPlugin *) p, counts, d);
 }
 
 static int lxc_plugin_live_to_json(Plugin *p, json_object **ret) {
-        *ret = NULL;
-        return 0;
+        return lxc_live_to_json((LxcPlugin *) p, ret);
 }
 
 static void lxc_plugin_done(Plugin *p) {
-        lxc_config_done(&((LxcPlugin *) p)->want);
+        LxcPlugin *l = (LxcPlugin *) p;
+
+        lxc_specs_done(l);
+        free(l->changes);
+        lxc_live_set_done(l);
+        lxc_config_done(&l->want);
 }
 
 const PluginVTable lxc_plugin_vtable = {

@@ -1,23 +1,36 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The "lxc" plugin: containers on the node. This build validates the
- * section into the desired model below; creating and changing containers
- * comes later, so a document that lists containers is valid but cannot be
- * planned or applied yet. */
+/* The "lxc" plugin: containers on the node. The section is validated into
+ * the desired model (LxcConfig); query reads the node's containers through
+ * a backend (LxcBackendOps: Proxmox VE's pct, plain LXC later) into the
+ * live model; the pure diff compares both in one normalised form (LxcSpec)
+ * and records the changes apply carries out through the same backend. */
 
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 
 #include "diag.h"
+#include "plan.h"
 #include "plugin.h"
 
 /* Proxmox container ids (VMIDs). */
 #define LXC_ID_MIN 100U
 #define LXC_ID_MAX 999999999U
+
+/* The Proxmox tag that marks a container op-dbus created. */
+#define LXC_OWNER_TAG "op-dbus"
+
+/* Creation defaults (see docs/containers.md). */
+#define LXC_DEFAULT_STORAGE "local-lvm"  /* Proxmox's container storage on a default install */
+#define LXC_DEFAULT_ROOTFS_GIB 4
+#define LXC_DEFAULT_MEMORY 512           /* MiB, Proxmox's default */
+#define LXC_DEFAULT_SWAP 512             /* MiB, Proxmox's default */
+#define LXC_TEMPLATE_STORAGE "local"     /* where short template names are looked up */
 
 /* Optional booleans without a default: the host's own default applies
  * when unset. */
@@ -127,12 +140,156 @@ typedef struct LxcConfig {
         size_t n_containers;
 } LxcConfig;
 
-typedef struct LxcPlugin {
+/* A "key=value,key=value" property string (net0, features) as a list
+ * sorted by key. Boolean values are normalised to "1"; false ones are
+ * dropped, so "firewall=0" and no firewall compare equal. */
+typedef struct LxcProp {
+        char *key;
+        char *value;
+} LxcProp;
+
+typedef struct LxcProps {
+        LxcProp *items;
+        size_t n;
+} LxcProps;
+
+/* A container's configuration in the form both sides of the diff use. */
+typedef struct LxcSpec {
+        uint32_t id;
+        char *hostname;
+        int64_t memory;               /* MiB */
+        int64_t swap;                 /* MiB */
+        int64_t cores;                /* -1: not set (every host core) */
+        bool onboot;
+        bool unprivileged;
+        LxcProps features;
+        char *nameserver;             /* space-separated; NULL: not set */
+        char *searchdomain;           /* space-separated; NULL: not set */
+        char *tags;                   /* ";"-joined, lower case, sorted, unique; NULL: none */
+        bool has_net0;
+        LxcProps net0;                /* without "type"; desired: without hwaddr unless given */
+        char **extra_nets;            /* live: net1... (op-dbus manages net0 only) */
+        size_t n_extra_nets;
+        bool tun;                     /* both TUN raw keys are in the configuration */
+        bool tun_partial;             /* live: only one of them is */
+        char *storage;                /* rootfs storage; NULL: unknown */
+        int64_t rootfs_mib;           /* rootfs size; -1: unknown */
+        char *template;               /* template as the state names it (recorded in the description) */
+        char *volume;                 /* the template volume it resolved to */
+        char *description;            /* decoded, without trailing newlines; NULL: none */
+} LxcSpec;
+
+/* A container found on the node. */
+typedef struct LxcLive {
+        uint32_t id;
+        bool running;
+        bool owned;                   /* carries LXC_OWNER_TAG */
+        char *lock;                   /* Proxmox config lock; NULL: none */
+        LxcSpec spec;
+} LxcLive;
+
+/* A container id used elsewhere in the cluster (a VM, or a container on
+ * another node), which `pct list` does not show. */
+typedef struct LxcTakenId {
+        uint32_t id;
+        char *what;                   /* "VM" or "CT" */
+        char *node;
+} LxcTakenId;
+
+/* A storage's template cache (`pveam list`). */
+typedef struct LxcTemplateCache {
+        char *storage;
+        char **volumes;               /* "local:vztmpl/<file>" */
+        size_t n_volumes;
+        char *error;                  /* the listing failed: why; NULL: ok */
+} LxcTemplateCache;
+
+typedef struct LxcTemplates {
+        LxcTemplateCache *caches;
+        size_t n_caches;
+        char **available;             /* `pveam available`: downloadable file names */
+        size_t n_available;
+        char **paths;                 /* absolute template paths that exist */
+        size_t n_paths;
+} LxcTemplates;
+
+/* What the diff decided for one container; apply carries it out. */
+typedef enum LxcChangeKind {
+        LXC_CHANGE_CREATE,
+        LXC_CHANGE_UPDATE,            /* set, resize, raw keys, start, stop, restart */
+        LXC_CHANGE_RECREATE,          /* destroy, then create */
+        LXC_CHANGE_DELETE,
+} LxcChangeKind;
+
+enum {
+        LXC_DO_STOP_FIRST = 1 << 0,   /* stop before changing (state: stopped) */
+        LXC_DO_SET        = 1 << 1,   /* options differ */
+        LXC_DO_RESIZE     = 1 << 2,   /* the root filesystem grows */
+        LXC_DO_RAW        = 1 << 3,   /* the TUN raw keys change */
+        LXC_DO_RESTART    = 1 << 4,   /* a change takes effect at the next start */
+        LXC_DO_START      = 1 << 5,   /* start at the end */
+};
+
+typedef struct LxcChange {
+        LxcChangeKind kind;
+        unsigned flags;               /* LXC_DO_* */
+        const LxcContainer *want_ct;  /* NULL for delete */
+        const LxcSpec *want;          /* NULL for delete */
+        const LxcLive *have;          /* NULL for create */
+} LxcChange;
+
+typedef struct LxcPlugin LxcPlugin;
+
+/* A way of managing containers. Every operation reports its errors in d
+ * (with the tool's own message) and returns a negative errno. Operations
+ * that change something count their commands in l->counts. */
+typedef struct LxcBackendOps {
+        const char *name;
+        /* Every container of the node with its configuration. */
+        int (*list)(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d);
+        /* Template volumes of a storage. */
+        int (*templates)(LxcPlugin *l, const char *storage, char ***ret, size_t *ret_n, Diag *d);
+        /* Templates that could be downloaded (file names). */
+        int (*available)(LxcPlugin *l, char ***ret, size_t *ret_n, Diag *d);
+        int (*create)(LxcPlugin *l, const LxcSpec *want, Diag *d);
+        int (*start)(LxcPlugin *l, uint32_t id, Diag *d);
+        int (*stop)(LxcPlugin *l, uint32_t id, Diag *d);
+        /* Stops the container first if it runs; purges its other traces. */
+        int (*destroy)(LxcPlugin *l, uint32_t id, Diag *d);
+        /* Changes the options in which want and have differ. */
+        int (*set)(LxcPlugin *l, const LxcSpec *want, const LxcSpec *have, Diag *d);
+        int (*resize)(LxcPlugin *l, uint32_t id, int64_t mib, Diag *d);
+        /* Makes the raw configuration lines present or absent. */
+        int (*set_raw)(LxcPlugin *l, uint32_t id, const char *const *lines, bool present, Diag *d);
+        /* The process id of a running container's init. */
+        int (*pid)(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d);
+        /* Whether a container with this id exists (after a failed create). */
+        bool (*exists)(LxcPlugin *l, uint32_t id);
+} LxcBackendOps;
+
+struct LxcPlugin {
         Plugin plugin;
         LxcConfig want;
-} LxcPlugin;
+        const LxcBackendOps *backend;  /* chosen by query; NULL: none */
+        const char *backend_missing;   /* backend asked for but not available: why */
+        bool have_queried;
+        LxcLive *have;
+        size_t n_have;
+        LxcTakenId *taken;
+        size_t n_taken;
+        LxcTemplates templates;
+        LxcSpec *specs;                /* desired, one per container (computed by the diff) */
+        size_t n_specs;
+        LxcChange *changes;
+        size_t n_changes, allocated_changes;
+        ApplyCounts *counts;           /* during apply */
+};
 
 extern const PluginVTable lxc_plugin_vtable;
+extern const LxcBackendOps lxc_pct_backend;
+
+/* The raw keys that give a container /dev/net/tun. */
+extern const char *const lxc_tun_lines[];
 
 /* lxc-parse.c */
 void lxc_config_done(LxcConfig *c);
@@ -147,3 +304,101 @@ bool lxc_id_parse(const char *s, const char **end, uint32_t *ret);
  * of its digits ("100"). Behaves like the json_get_* accessors. */
 int lxc_get_container_id(json_object *o, const char *path, const char *key, bool required,
                          uint32_t *ret, Diag *d);
+/* A Proxmox tag: [a-z0-9_][a-z0-9_+.-]* (any case). */
+bool lxc_tag_valid(const char *s);
+
+/* Options of a spec that `pct set` (or the backend's equivalent) changes. */
+typedef enum LxcField {
+        LXC_FIELD_HOSTNAME,
+        LXC_FIELD_MEMORY,
+        LXC_FIELD_SWAP,
+        LXC_FIELD_CORES,
+        LXC_FIELD_ONBOOT,
+        LXC_FIELD_TAGS,
+        LXC_FIELD_DESCRIPTION,
+        LXC_FIELD_FEATURES,
+        LXC_FIELD_NAMESERVER,
+        LXC_FIELD_SEARCHDOMAIN,
+        LXC_FIELD_NET0,
+        LXC_FIELD_EXTRA_NETS,
+        _LXC_FIELD_MAX,
+} LxcField;
+
+/* lxc-spec.c: the normalised form (pure) */
+bool lxc_spec_field_differs(const LxcSpec *want, const LxcSpec *have, LxcField f);
+/* net0 as it is to be set: want's, keeping have's hwaddr when the state
+ * gives none (Proxmox would generate a new one). */
+char *lxc_spec_net0_string(const LxcSpec *want, const LxcSpec *have);
+void lxc_props_done(LxcProps *p);
+/* Parses "k=v,k=v"; a bare word without '=' becomes the value of
+ * default_key (NULL: refused). -EINVAL on a malformed string. */
+int lxc_props_parse(const char *s, const char *default_key, LxcProps *ret);
+const char *lxc_props_get(const LxcProps *p, const char *key);
+int lxc_props_set(LxcProps *p, const char *key, const char *value);
+void lxc_props_unset(LxcProps *p, const char *key);
+/* "k=v,k=v"; with first, that key comes first (net0's name). */
+char *lxc_props_format(const LxcProps *p, const char *first);
+/* Space-separated list from one separated by ',', ';' or whitespace
+ * (s may be NULL); *ret is NULL for an empty list. tags: lower case,
+ * sorted, unique and ";"-joined instead. */
+int lxc_list_normalize(const char *s, bool tags, char **ret);
+void lxc_spec_done(LxcSpec *s);
+void lxc_live_done(LxcLive *l);
+/* The description op-dbus keeps on its containers (records the template). */
+char *lxc_description_build(const char *template, const char *volume);
+/* Reads the template record back from a description. */
+int lxc_description_parse(const char *description, char **ret_template, char **ret_volume);
+/* Whether the container needs /dev/net/tun (wg_tunnel, or a VPN service). */
+bool lxc_container_wants_tun(const LxcContainer *c);
+/* Whether the container gets net0 (a veth on network.bridge). */
+bool lxc_container_has_veth(const LxcContainer *c);
+/* The OVS port Proxmox plugs for net0 (veth<id>i0 or fwln<id>o0). */
+void lxc_veth_port_name(uint32_t id, bool firewall, char ret[static 16]);
+/* The desired spec of c, completed from have (may be NULL) where the state
+ * leaves creation settings open. volume: the resolved template (NULL when
+ * not needed or unknown). */
+int lxc_spec_from_container(const LxcContainer *c, const LxcLive *have, const char *volume, LxcSpec *ret);
+
+/* lxc-template.c (pure) */
+void lxc_templates_done(LxcTemplates *t);
+/* The storage a requested template is looked up in (*ret NULL for an
+ * absolute path). */
+int lxc_template_storage(const char *requested, char **ret);
+/* Resolves a requested template to a volume id: 1 and *ret set when found,
+ * 0 when not found (*ret_hint: what to do), -ENOMEM. */
+int lxc_template_resolve(const LxcTemplates *t, const char *requested, char **ret, char **ret_hint);
+
+/* lxc-conf.c */
+/* Parses `pct config` output into spec (and the config lock). */
+int lxc_conf_parse(const char *text, LxcSpec *spec, char **ret_lock);
+/* Returns a copy of a Proxmox container configuration file with lines
+ * present (inserted at the end of the main section, before the first
+ * [section]) or absent (removed from the main section). Other lines stay
+ * byte for byte. *ret_changed tells whether anything changed. */
+int lxc_conf_edit_raw(const char *text, const char *const *lines, bool present, char **ret, bool *ret_changed);
+/* Edits <pve_dir>/lxc/<id>.conf under Proxmox's config lock, atomically. */
+int lxc_conf_file_edit_raw(const char *pve_dir, uint32_t id, const char *const *lines, bool present,
+                           int timeout_ms, bool *ret_changed);
+
+/* lxc-query.c */
+int lxc_query(LxcPlugin *l, Diag *d);
+void lxc_live_set_done(LxcPlugin *l);
+const LxcLive *lxc_find_live(const LxcPlugin *l, uint32_t id);
+
+/* lxc-diff.c (pure) */
+int lxc_diff(LxcPlugin *l, Plan *plan, Diag *d);
+void lxc_specs_done(LxcPlugin *l);
+
+/* lxc-apply.c */
+int lxc_apply(LxcPlugin *l, ApplyCounts *counts, Diag *d);
+
+/* lxc-json.c */
+int lxc_live_to_json(const LxcPlugin *l, json_object **ret);
+
+/* lxc-socket.c: containers attached through an OVS internal port moved
+ * into them ("socket_networking"). */
+/* Plan time: whether the container can be attached (errors in d). */
+int lxc_socket_check(const PluginContext *ctx, const LxcContainer *c, Diag *d);
+/* After every start: moves the container's port into its network
+ * namespace (init's pid). */
+int lxc_socket_attach(const PluginContext *ctx, const LxcContainer *c, pid_t pid, Diag *d);

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Proxmox container configuration: `pct config` output into the
+ * normalised spec, and the raw lxc.* lines of /etc/pve/lxc/<vmid>.conf,
+ * which only a file edit can change. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "json-util.h"
+#include "lxc.h"
+#include "strbuf.h"
+
+/* "1G", "512M", "1.5T", "1073741824" (bytes) in MiB; -1 if malformed. */
+static int64_t size_to_mib(const char *s) {
+        static const char units[] = "KMGT";
+        double v, scale = 1.0 / (1024.0 * 1024.0);
+        char *end = NULL;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || end == s || !(v >= 0 && v < 1e18))
+                return -1;
+        for (int i = 0; *end && units[i]; i++) {
+                scale *= 1024.0;
+                if (*end == units[i] && (end[1] == 0 || streq(end + 1, "iB")))
+                        return (int64_t) (v * scale + 0.5);
+        }
+        return *end ? -1 : (int64_t) (v * scale + 0.5);
+}
+
+static void percent_decode(char *s) {
+        char *w = s;
+
+        for (const char *r = s; *r; r++) {
+                unsigned v;
+
+                if (r[0] == '%' && sscanf(r + 1, "%2x", &v) == 1 && r[1] && r[2]) {
+                        *w++ = (char) v;
+                        r += 2;
+                } else
+                        *w++ = *r;
+        }
+        *w = 0;
+}
+
+/* Splits a raw line "lxc.k: v" or "lxc.k = v" into trimmed key and value
+ * (pointers into buf). */
+static bool split_raw(char *buf, char **key, char **value) {
+        char *sep = buf + strcspn(buf, ":=");
+        char *e;
+
+        if (!*sep)
+                return false;
+        *sep = 0;
+        *value = sep + 1 + strspn(sep + 1, " \t");
+        e = *value + strlen(*value);
+        while (e > *value && strchr(" \t\r\n", e[-1]))
+                *--e = 0;
+        for (e = sep; e > buf && strchr(" \t", e[-1]);)
+                *--e = 0;
+        *key = buf;
+        return startswith(buf, "lxc.");
+}
+
+/* Whether a configuration line is the raw line want (either spelling). */
+static bool raw_line_equal(const char *line, size_t len, const char *want) {
+        _cleanup_(freep) char *a = strndup(line, len), *b = strdup(want);
+        char *ak, *av, *bk, *bv;
+
+        if (!a || !b)
+                return false;
+        return split_raw(a, &ak, &av) && split_raw(b, &bk, &bv) && streq(ak, bk) && streq(av, bv);
+}
+
+static int parse_rootfs(const char *value, LxcSpec *spec) {
+        _cleanup_(lxc_props_done) LxcProps p = {};
+        const char *volume, *size, *colon;
+        int r;
+
+        r = lxc_props_parse(value, "volume", &p);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        volume = lxc_props_get(&p, "volume");
+        size = lxc_props_get(&p, "size");
+        colon = volume ? strchr(volume, ':') : NULL;
+        if (colon && !(spec->storage = strndup(volume, (size_t) (colon - volume))))
+                return -ENOMEM;
+        spec->rootfs_mib = size ? size_to_mib(size) : -1;
+        return 0;
+}
+
+static bool is_extra_net(const char *key) {
+        size_t n = strspn(key + 3, "0123456789");
+
+        return startswith(key, "net") && n > 0 && key[3 + n] == 0 && !streq(key, "net0");
+}
+
+static int add_extra_net(LxcSpec *spec, const char *key) {
+        char **l = realloc(spec->extra_nets, (spec->n_extra_nets + 1) * sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        spec->extra_nets = l;
+        l[spec->n_extra_nets] = strdup(key);
+        if (!l[spec->n_extra_nets])
+                return -ENOMEM;
+        spec->n_extra_nets++;
+        return 0;
+}
+
+static int dup_field(char **dst, const char *value) {
+        free(*dst);
+        *dst = strdup(value);
+        return *dst ? 0 : -ENOMEM;
+}
+
+static int parse_description(const char *value, LxcSpec *spec) {
+        size_t n;
+        int r;
+
+        r = dup_field(&spec->description, value);
+        if (r < 0)
+                return r;
+        percent_decode(spec->description);
+        n = strlen(spec->description);
+        while (n > 0 && spec->description[n - 1] == '\n')
+                spec->description[--n] = 0;
+        return lxc_description_parse(spec->description, &spec->template, &spec->volume);
+}
+
+static int parse_option(const char *key, const char *value, LxcSpec *spec, char **ret_lock) {
+        int64_t i = strtoll(value, NULL, 10);
+
+        if (streq(key, "hostname"))
+                return dup_field(&spec->hostname, value);
+        if (streq(key, "memory"))
+                spec->memory = i;
+        else if (streq(key, "swap"))
+                spec->swap = i;
+        else if (streq(key, "cores"))
+                spec->cores = i;
+        else if (streq(key, "onboot"))
+                spec->onboot = i != 0;
+        else if (streq(key, "unprivileged"))
+                spec->unprivileged = i != 0;
+        else if (streq(key, "features"))
+                return lxc_props_parse(value, NULL, &spec->features) == -ENOMEM ? -ENOMEM : 0;
+        else if (streq(key, "nameserver"))
+                return lxc_list_normalize(value, false, &spec->nameserver);
+        else if (streq(key, "searchdomain"))
+                return lxc_list_normalize(value, false, &spec->searchdomain);
+        else if (streq(key, "tags"))
+                return lxc_list_normalize(value, true, &spec->tags);
+        else if (streq(key, "net0")) {
+                spec->has_net0 = true;
+                return lxc_props_parse(value, NULL, &spec->net0) == -ENOMEM ? -ENOMEM : 0;
+        } else if (is_extra_net(key))
+                return add_extra_net(spec, key);
+        else if (streq(key, "rootfs"))
+                return parse_rootfs(value, spec);
+        else if (streq(key, "description"))
+                return parse_description(value, spec);
+        else if (streq(key, "lock"))
+                return dup_field(ret_lock, value);
+        return 0;
+}
+
+int lxc_conf_parse(const char *text, LxcSpec *spec, char **ret_lock) {
+        _cleanup_(freep) char *copy = strdup(text);
+        unsigned tun = 0;
+        char *save = NULL;
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        /* Proxmox's defaults for what the configuration leaves out. */
+        spec->memory = LXC_DEFAULT_MEMORY;
+        spec->swap = LXC_DEFAULT_SWAP;
+        spec->cores = -1;
+        spec->rootfs_mib = -1;
+
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *key, *value;
+
+                if (startswith(line, "lxc.")) {
+                        for (size_t i = 0; lxc_tun_lines[i]; i++)
+                                if (raw_line_equal(line, strlen(line), lxc_tun_lines[i]))
+                                        tun |= 1U << i;
+                        continue;
+                }
+                value = strstr(line, ": ");
+                if (!value)
+                        continue;
+                *value = 0;
+                key = line;
+                value += 2;
+                r = parse_option(key, strstrip_newline(value), spec, ret_lock);
+                if (r < 0)
+                        return r;
+        }
+        lxc_props_unset(&spec->net0, "type");
+        spec->tun = tun == 3;
+        spec->tun_partial = tun != 0 && tun != 3;
+        if (!spec->hostname && asprintf(&spec->hostname, "CT%" PRIu32, spec->id) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Length of the main section: everything before the first "[section]". */
+static size_t main_section_length(const char *text) {
+        for (const char *line = text; *line;) {
+                const char *end = strchrnul(line, '\n');
+
+                if (*line == '[')
+                        return (size_t) (line - text);
+                line = *end ? end + 1 : end;
+        }
+        return strlen(text);
+}
+
+/* Whether the main section (text, len) has the line. */
+static bool main_has_line(const char *text, size_t len, const char *want) {
+        for (const char *line = text; line < text + len;) {
+                const char *end = memchr(line, '\n', (size_t) (text + len - line));
+                size_t n = end ? (size_t) (end - line) : (size_t) (text + len - line);
+
+                if (raw_line_equal(line, n, want))
+                        return true;
+                line += n + 1;
+        }
+        return false;
+}
+
+/* Offset after the main section's last non-blank line. */
+static size_t insert_offset(const char *text, size_t len) {
+        size_t at = 0;
+
+        for (size_t i = 0; i < len;) {
+                size_t n = strcspn(text + i, "\n");
+                bool blank = strspn(text + i, " \t\r") >= n;
+
+                if (i + n > len)
+                        n = len - i;
+                if (!blank)
+                        at = i + n + (i + n < len);
+                i += n + 1;
+        }
+        return at;
+}
+
+static void add_lines(const char *text, size_t len, const char *const *lines, StrBuf *b, bool *changed) {
+        size_t at = insert_offset(text, len);
+
+        strbuf_append(b, text, at);
+        if (at > 0 && text[at - 1] != '\n')
+                strbuf_putc(b, '\n');
+        for (size_t i = 0; lines[i]; i++)
+                if (!main_has_line(text, len, lines[i])) {
+                        strbuf_printf(b, "%s\n", lines[i]);
+                        *changed = true;
+                }
+        strbuf_puts(b, text + at);
+}
+
+static void remove_lines(const char *text, size_t len, const char *const *lines, StrBuf *b, bool *changed) {
+        for (size_t i = 0; i < len;) {
+                size_t n = MIN(strcspn(text + i, "\n"), len - i);
+                bool drop = false;
+
+                for (size_t k = 0; lines[k] && !drop; k++)
+                        drop = raw_line_equal(text + i, n, lines[k]);
+                if (drop)
+                        *changed = true;
+                else
+                        strbuf_append(b, text + i, MIN(n + 1, strlen(text + i)));
+                i += n + 1;
+        }
+        if (len < strlen(text))
+                strbuf_puts(b, text + len);
+}
+
+int lxc_conf_edit_raw(const char *text, const char *const *lines, bool present, char **ret, bool *ret_changed) {
+        size_t len = main_section_length(text);
+        StrBuf b = {};
+
+        *ret_changed = false;
+        if (present)
+                add_lines(text, len, lines, &b, ret_changed);
+        else
+                remove_lines(text, len, lines, &b, ret_changed);
+        *ret = strbuf_take(&b);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Proxmox's config lock, /run/lock/lxc/pve-config-<vmid>.lock, on the node
+ * whose /etc/pve is pve_dir (a test root keeps both below one directory). */
+static int config_lock_path(const char *pve_dir, uint32_t id, char **ret) {
+        size_t n = strlen(pve_dir);
+        int root = streq(pve_dir, "/etc/pve") ? 0 :
+                n > strlen("/etc/pve") && streq(pve_dir + n - strlen("/etc/pve"), "/etc/pve") ?
+                (int) (n - strlen("/etc/pve")) : 0;
+
+        return asprintf(ret, "%.*s/run/lock/lxc/pve-config-%" PRIu32 ".lock", root, pve_dir, id) < 0 ? -ENOMEM : 0;
+}
+
+/* Writes through a temporary file and rename(), without the fsyncs of
+ * write_file_atomic: pmxcfs commits every write itself and does not
+ * implement fsync on directories. */
+static int replace_conf(const char *path, const char *text) {
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return negative_errno();
+        return write_file_replace(path, text, strlen(text), st.st_mode & 07777);
+}
+
+int lxc_conf_file_edit_raw(const char *pve_dir, uint32_t id, const char *const *lines, bool present,
+                           int timeout_ms, bool *ret_changed) {
+        _cleanup_(freep) char *path = NULL, *lock = NULL, *text = NULL, *edited = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        size_t len;
+        int r;
+
+        if (asprintf(&path, "%s/lxc/%" PRIu32 ".conf", pve_dir, id) < 0)
+                return -ENOMEM;
+        r = config_lock_path(pve_dir, id, &lock);
+        if (r < 0)
+                return r;
+        *strrchr(lock, '/') = 0;
+        r = mkdir_p(lock, 0755);
+        lock[strlen(lock)] = '/';
+        if (r >= 0)
+                r = lock_file_acquire(lock, timeout_ms, &fd);
+        if (r < 0)
+                return r;
+
+        r = read_full_file(path, &text, &len);
+        if (r < 0)
+                return r;
+        if (strlen(text) != len)
+                return -EBADMSG;
+        r = lxc_conf_edit_raw(text, lines, present, &edited, ret_changed);
+        if (r < 0 || !*ret_changed)
+                return r;
+        return replace_conf(path, edited);
+}

@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The Proxmox VE backend: pct and pveam, run without a shell, with the
+ * options their contract documents. Every call is checked by exit code
+ * and standard error: a failure is an error carrying pct's own message,
+ * text on standard error of a successful call is passed on as a
+ * warning. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "exec.h"
+#include "lxc.h"
+#include "strbuf.h"
+
+/* Upper bounds for Proxmox's worker commands, which may take much longer
+ * than a query (a create unpacks a template). */
+#define TIMEOUT_SET_MS (60 * 1000)
+#define TIMEOUT_POWER_MS (5 * 60 * 1000)
+#define TIMEOUT_CREATE_MS (10 * 60 * 1000)
+/* How long a stop waits for a clean shutdown before it kills. */
+#define SHUTDOWN_TIMEOUT_S "30"
+
+typedef struct Argv {
+        char **v;
+        size_t n;
+        int error;
+} Argv;
+
+static void argv_done(Argv *a) {
+        for (size_t i = 0; i < a->n; i++)
+                free(a->v[i]);
+        free(a->v);
+        *a = (Argv) {};
+}
+
+static void argv_add(Argv *a, const char *s) {
+        char **v;
+
+        if (a->error)
+                return;
+        v = realloc(a->v, (a->n + 2) * sizeof(char *));
+        if (!v || !(v[a->n] = strdup(s))) {
+                if (v)
+                        a->v = v;
+                a->error = -ENOMEM;
+                return;
+        }
+        a->v = v;
+        a->v[++a->n] = NULL;
+}
+
+static void argv_addf(Argv *a, const char *fmt, ...) _printf_(2, 3);
+static void argv_addf(Argv *a, const char *fmt, ...) {
+        _cleanup_(freep) char *s = NULL;
+        va_list ap;
+        int k;
+
+        va_start(ap, fmt);
+        k = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (k < 0)
+                a->error = -ENOMEM;
+        else
+                argv_add(a, s);
+}
+
+static int timeout_for(const LxcPlugin *l, int base_ms) {
+        return MAX(l->plugin.ctx->timeout_ms, base_ms);
+}
+
+/* pct's message for a failure: standard error (newlines as spaces), or
+ * the last line of standard output when standard error is empty. */
+static char *failure_text(const ExecResult *res) {
+        _cleanup_(freep) char *out = strdup(res->out);
+        const char *text = res->err;
+        char *s, *nl;
+
+        if (!out)
+                return NULL;
+        strstrip_newline(out);
+        if (!*strstrip_newline(res->err))
+                text = (nl = strrchr(out, '\n')) ? nl + 1 : out;
+        s = strdup(*text ? text : "no message");
+        for (char *c = s; c && *c; c++)
+                if (*c == '\n')
+                        *c = ' ';
+        return s;
+}
+
+/* Runs argv; *ret_out gets standard output. changes: the command changes
+ * the host (counted, even when it fails). */
+static int run(LxcPlugin *l, const Argv *a, bool changes, int timeout_ms, char **ret_out, Diag *d) {
+        _cleanup_(exec_result_done) ExecResult res = {};
+        _cleanup_(freep) char *what = NULL;
+        int r;
+
+        if (a->error)
+                return a->error;
+        if (asprintf(&what, "%s %s%s%s", a->v[0], a->v[1], a->n > 2 ? " " : "", a->n > 2 ? a->v[2] : "") < 0)
+                return -ENOMEM;
+        if (changes && l->counts)
+                l->counts->commands++;
+
+        r = exec_capture(a->v, NULL, 0, timeout_for(l, timeout_ms), &res);
+        if (r < 0) {
+                diag_error(d, "", "cannot run `%s`: %s", what,
+                           r == -ENOENT ? "not found in PATH (is this a Proxmox VE node?)" : strerror(-r));
+                return r;
+        }
+        if (res.status != 0) {
+                _cleanup_(freep) char *msg = failure_text(&res);
+
+                diag_error(d, "", "`%s` failed (exit code %d): %s", what, res.status, strna(msg));
+                return -EIO;
+        }
+        if (*strstrip_newline(res.err))
+                diag_warning(d, "", "`%s`: %s", what, res.err);
+        if (ret_out)
+                *ret_out = TAKE_PTR(res.out);
+        return 0;
+}
+
+static bool has_tag(const char *tags, const char *tag) {
+        size_t n = strlen(tag);
+
+        for (const char *t = tags; t && *t;) {
+                size_t k = strcspn(t, ";");
+
+                if (k == n && strncmp(t, tag, n) == 0)
+                        return true;
+                t += k + (t[k] == ';');
+        }
+        return false;
+}
+
+static int read_config(LxcPlugin *l, LxcLive *c, Diag *d) {
+        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(freep) char *out = NULL;
+        int r;
+
+        argv_add(&a, "pct");
+        argv_add(&a, "config");
+        argv_addf(&a, "%" PRIu32, c->id);
+        argv_add(&a, "--current");
+        r = run(l, &a, false, 0, &out, d);
+        if (r < 0)
+                return r;
+        r = lxc_conf_parse(out, &c->spec, &c->lock);
+        if (r < 0)
+                return r;
+        c->owned = has_tag(c->spec.tags, LXC_OWNER_TAG);
+        return 0;
+}
+
+/* `pct list`: "VMID Status Lock Name" rows; Lock may be empty and Name
+ * has no whitespace, so the fields are the words of the row. */
+static int pct_list(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d) {
+        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(freep) char *out = NULL;
+        LxcLive *live = NULL;
+        size_t n = 0;
+        char *save = NULL;
+        int r;
+
+        argv_add(&a, "pct");
+        argv_add(&a, "list");
+        r = run(l, &a, false, 0, &out, d);
+        if (r < 0)
+                return r;
+        live = calloc(strlen(out) / 20 + 1, sizeof(LxcLive));
+        if (!live)
+                return -ENOMEM;
+
+        for (char *line = strtok_r(out, "\n", &save); r >= 0 && line; line = strtok_r(NULL, "\n", &save)) {
+                char vmid[16], status[16];
+                const char *end;
+                uint32_t id;
+
+                if (sscanf(line, "%15s %15s", vmid, status) != 2 || streq(vmid, "VMID"))
+                        continue;
+                if (!lxc_id_parse(vmid, &end, &id) || *end) {
+                        diag_error(d, "", "`pct list` printed an unexpected line: %s", line);
+                        r = -EBADMSG;
+                        break;
+                }
+                live[n] = (LxcLive) { .id = id, .running = streq(status, "running"), .spec.id = id };
+                n++;
+                r = read_config(l, &live[n - 1], d);
+        }
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        lxc_live_done(&live[i]);
+                free(live);
+                return r;
+        }
+        *ret = live;
+        *ret_n = n;
+        return 0;
+}
+
+/* The first word of every line but the header. */
+static int words(const char *out, size_t column, const char *header, char ***ret, size_t *ret_n) {
+        _cleanup_(freep) char *copy = strdup(out);
+        char **l = NULL, *save = NULL;
+        size_t n = 0;
+
+        if (!copy || !(l = calloc(strlen(out) / 2 + 2, sizeof(char *))))
+                return -ENOMEM;
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char w[2][512] = {};
+
+                if (sscanf(line, "%511s %511s", w[0], w[1]) < (int) column + 1 || streq(w[0], header))
+                        continue;
+                if (!(l[n++] = strdup(w[column]))) {
+                        for (size_t i = 0; i < n; i++)
+                                free(l[i]);
+                        free(l);
+                        return -ENOMEM;
+                }
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
+
+static int pct_templates(LxcPlugin *l, const char *storage, char ***ret, size_t *ret_n, Diag *d) {
+        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(freep) char *out = NULL;
+        int r;
+
+        argv_add(&a, "pveam");
+        argv_add(&a, "list");
+        argv_add(&a, storage);
+        r = run(l, &a, false, 0, &out, d);
+        return r < 0 ? r : words(out, 0, "NAME", ret, ret_n);
+}
+
+static int pct_available(LxcPlugin *l, char ***ret, size_t *ret_n, Diag *d) {
+        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(freep) char *out = NULL;
+        int r;
+
+        argv_add(&a, "pveam");
+        argv_add(&a, "available");
+        argv_add(&a, "--section");
+        argv_add(&a, "system");
+        r = run(l, &a, false, 0, &out, d);
+        return r < 0 ? r : words(out, 1, "", ret, ret_n);
+}
+
+static void add_features(Argv *a, const LxcSpec *want) {
+        _cleanup_(freep) char *f = lxc_props_format(&want->features, NULL);
+
+        if (!f)
+                a->error = -ENOMEM;
+        else if (*f) {
+                argv_add(a, "--features");
+                argv_add(a, f);
+        }
+}
+
+static void add_opt(Argv *a, const char *option, const char *value) {
+        if (!value)
+                return;
+        argv_add(a, option);
+        argv_add(a, value);
+}
+
+static int pct_create(LxcPlugin *l, const LxcSpec *want, Diag *d) {
+        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(freep) char *net0 = want->has_net0 ? lxc_spec_net0_string(want, NULL) : NULL;
+
+        if ((want->has_net0 && !net0) || !want->volume || !want->storage)
+                return want->volume && want->storage ? -ENOMEM : -EINVAL;
+        argv_add(&a, "pct");
+        argv_add(&a, "create");
+        argv_addf(&a, "%" PRIu32, want->id);
+        argv_add(&a, want->volume);
+        add_opt(&a, "--unprivileged", want->unprivileged ? "1" : "0");
+        argv_add(&a, "--rootfs");
+        argv_addf(&a, "%s:%" PRIi64, want->storage, (want->rootfs_mib + 1023) / 1024);
+        add_opt(&a, "--hostname", want->hostname);
+        argv_add(&a, "--memory");
+        argv_addf(&a, "%" PRIi64, want->memory);
+        argv_add(&a, "--swap");
+        argv_addf(&a, "%" PRIi64, want->swap);
+        if (want->cores > 0) {
+                argv_add(&a, "--cores");
+                argv_addf(&a, "%" PRIi64, want->cores);
+        }
+        add_opt(&a, "--onboot", want->onboot ? "1" : "0");
+        add_opt(&a, "--tags", want->tags);
+        add_opt(&a, "--description", want->description);
+        add_features(&a, want);
+        add_opt(&a, "--nameserver", want->nameserver);
+        add_opt(&a, "--searchdomain", want->searchdomain);
+        add_opt(&a, "--net0", net0);
+        return run(l, &a, true, TIMEOUT_CREATE_MS, NULL, d);
+}
+
+static int power(LxcPlugin *l, const char *verb, uint32_t id, Diag *d) {
+        _cleanup_(argv_done) Argv a = {};
+
+        argv_add(&a, "pct");
+        argv_add(&a, verb);
+        argv_addf(&a, "%" PRIu32, id);
+        if (streq(verb, "shutdown")) {
+                /* A clean shutdown, killed if it takes too long. */
+                add_opt(&a, "--timeout", SHUTDOWN_TIMEOUT_S);
+                add_opt(&a, "--forceStop", "1");
+        } else if (streq(verb, "destroy")) {
+                argv_add(&a, "--force");
+                argv_add(&a, "--purge");
+        }
+        return run(l, &a, true, streq(verb, "destroy") ? TIMEOUT_CREATE_MS : TIMEOUT_POWER_MS, NULL, d);
+}
+
+static int pct_start(LxcPlugin *l, uint32_t id, Diag *d) {
+        return power(l, "start", id, d);
+}
+
+static int pct_stop(LxcPlugin *l, uint32_t id, Diag *d) {
+        return power(l, "shutdown", id, d);
+}
+
+static int pct_destroy(LxcPlugin *l, uint32_t id, Diag *d) {
+        return power(l, "destroy", id, d);
+}
+
+/* Options to change, and the ones to delete (Proxmox's default then). */
+static void set_options(Argv *a, StrBuf *del, const LxcSpec *w, const LxcSpec *h) {
+        if (lxc_spec_field_differs(w, h, LXC_FIELD_HOSTNAME))
+                add_opt(a, "--hostname", w->hostname);
+        if (lxc_spec_field_differs(w, h, LXC_FIELD_MEMORY)) {
+                argv_add(a, "--memory");
+                argv_addf(a, "%" PRIi64, w->memory);
+        }
+        if (lxc_spec_field_differs(w, h, LXC_FIELD_SWAP)) {
+                argv_add(a, "--swap");
+                argv_addf(a, "%" PRIi64, w->swap);
+        }
+        if (lxc_spec_field_differs(w, h, LXC_FIELD_CORES) && w->cores > 0) {
+                argv_add(a, "--cores");
+                argv_addf(a, "%" PRIi64, w->cores);
+        } else if (lxc_spec_field_differs(w, h, LXC_FIELD_CORES))
+                strbuf_puts(del, ",cores");
+        if (lxc_spec_field_differs(w, h, LXC_FIELD_ONBOOT))
+                add_opt(a, "--onboot", w->onboot ? "1" : "0");
+        if (lxc_spec_field_differs(w, h, LXC_FIELD_TAGS))
+                add_opt(a, "--tags", w->tags);
+        if (lxc_spec_field_differs(w, h, LXC_FIELD_DESCRIPTION))
+                add_opt(a, "--description", w->description);
+        if (lxc_spec_field_differs(w, h, LXC_FIELD_FEATURES)) {
+                if (w->features.n > 0)
+                        add_features(a, w);
+                else
+                        strbuf_puts(del, ",features");
+        }
+        if (lxc_spec_field_differs(w, h, LXC_FIELD_NAMESERVER) && !w->nameserver)
+                strbuf_puts(del, ",nameserver");
+        else if (lxc_spec_field_differs(w, h, LXC_FIELD_NAMESERVER))
+                add_opt(a, "--nameserver", w->nameserver);
+        if (lxc_spec_field_differs(w, h, LXC_FIELD_SEARCHDOMAIN) && !w->searchdomain)
+                strbuf_puts(del, ",searchdomain");
+        else if (lxc_spec_field_differs(w, h, LXC_FIELD_SEARCHDOMAIN))
+                add_opt(a, "--searchdomain", w->searchdomain);
+        for (size_t i = 0; i < h->n_extra_nets; i++)
+                strbuf_printf(del, ",%s", h->extra_nets[i]);
+}
+
+static int pct_set(LxcPlugin *l, const LxcSpec *want, const LxcSpec *have, Diag *d) {
+        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(freep) char *dels = NULL;
+        StrBuf del = {};
+
+        argv_add(&a, "pct");
+        argv_add(&a, "set");
+        argv_addf(&a, "%" PRIu32, want->id);
+        set_options(&a, &del, want, have);
+        if (lxc_spec_field_differs(want, have, LXC_FIELD_NET0)) {
+                _cleanup_(freep) char *net0 = want->has_net0 ? lxc_spec_net0_string(want, have) : NULL;
+
+                if (want->has_net0 && !net0)
+                        return -ENOMEM;
+                if (net0)
+                        add_opt(&a, "--net0", net0);
+                else
+                        strbuf_puts(&del, ",net0");
+        }
+        dels = strbuf_take(&del);
+        if (!dels)
+                return -ENOMEM;
+        if (*dels)
+                add_opt(&a, "--delete", dels + 1);
+        if (a.n == 3)
+                return 0;
+        return run(l, &a, true, TIMEOUT_SET_MS, NULL, d);
+}
+
+static int pct_resize(LxcPlugin *l, uint32_t id, int64_t mib, Diag *d) {
+        _cleanup_(argv_done) Argv a = {};
+
+        argv_add(&a, "pct");
+        argv_add(&a, "resize");
+        argv_addf(&a, "%" PRIu32, id);
+        argv_add(&a, "rootfs");
+        argv_addf(&a, "%" PRIi64 "M", mib);
+        return run(l, &a, true, TIMEOUT_SET_MS, NULL, d);
+}
+
+/* Raw lxc.* keys cannot be set through pct: the configuration file is
+ * edited (see lxc_conf_file_edit_raw). */
+static int pct_set_raw(LxcPlugin *l, uint32_t id, const char *const *lines, bool present, Diag *d) {
+        bool changed = false;
+        int r;
+
+        r = lxc_conf_file_edit_raw(l->plugin.ctx->pve_dir, id, lines, present,
+                                   timeout_for(l, 10 * 1000), &changed);
+        if (changed && l->counts)
+                l->counts->commands++;
+        if (r < 0)
+                diag_error(d, "", "cannot edit %s/lxc/%" PRIu32 ".conf: %s", l->plugin.ctx->pve_dir, id,
+                           r == -EBUSY ? "its configuration lock is held (a pct command is running)" : strerror(-r));
+        return r;
+}
+
+static int pct_pid(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d) {
+        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(freep) char *out = NULL;
+        const char *p;
+        int r;
+
+        argv_add(&a, "pct");
+        argv_add(&a, "status");
+        argv_addf(&a, "%" PRIu32, id);
+        argv_add(&a, "--verbose");
+        r = run(l, &a, false, 0, &out, d);
+        if (r < 0)
+                return r;
+        p = strstr(out, "\npid: ");
+        if (!p || sscanf(p, "\npid: %d", ret) != 1 || *ret <= 0) {
+                diag_error(d, "", "`pct status %" PRIu32 " --verbose` reports no process id; is the container running?", id);
+                return -ESRCH;
+        }
+        return 0;
+}
+
+static bool pct_exists(LxcPlugin *l, uint32_t id) {
+        _cleanup_(freep) char *path = NULL;
+
+        if (asprintf(&path, "%s/lxc/%" PRIu32 ".conf", l->plugin.ctx->pve_dir, id) < 0)
+                return true; /* assume the worst: a destroy is attempted */
+        return access(path, F_OK) == 0;
+}
+
+const LxcBackendOps lxc_pct_backend = {
+        .name = "pct",
+        .list = pct_list,
+        .templates = pct_templates,
+        .available = pct_available,
+        .create = pct_create,
+        .start = pct_start,
+        .stop = pct_stop,
+        .destroy = pct_destroy,
+        .set = pct_set,
+        .resize = pct_resize,
+        .set_raw = pct_set_raw,
+        .pid = pct_pid,
+        .exists = pct_exists,
+};

@@ -1,0 +1,337 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The lxc plugin's Proxmox backend against the pct test double: real LXC
+containers plugged into the OVS sandbox, created, changed and removed by
+op-dbus, and only those op-dbus created."""
+
+import copy
+import json
+import os
+import re
+import stat
+import urllib.parse
+
+import pytest
+
+from pve_fixture import PCT, pve_sim, pve_templates  # noqa: F401
+
+# pct subcommands that change a container.
+CHANGING = {"create", "set", "start", "stop", "shutdown", "reboot", "destroy", "resize", "push"}
+
+PCT_WRAPPER = """#!/usr/bin/python3
+import json, os, sys
+with open({log!r}, "a") as f:
+    f.write(json.dumps(sys.argv[1:]) + "\\n")
+os.execv({pct!r}, [{pct!r}] + sys.argv[1:])
+"""
+
+
+class Node:
+    """A simulated Proxmox node (pve-sim) with the OVS sandbox, and op-dbus
+    run against both. Every pct call op-dbus makes is logged."""
+
+    def __init__(self, ovs, opdbus, pve, tmp_path, tmp_state):
+        self.ovs, self.opdbus, self.pve, self.tmp_state = ovs, opdbus, pve, tmp_state
+        wrap = tmp_path / "wrap"
+        wrap.mkdir()
+        self.log = tmp_path / "pct-calls.log"
+        (wrap / "pct").write_text(PCT_WRAPPER.format(log=str(self.log), pct=PCT))
+        (wrap / "pct").chmod(0o755)
+        self.env = {**pve.env()}
+        self.env["PATH"] = f"{wrap}:{self.env['PATH']}"
+
+    def run(self, state, *args, cmd="apply", check=None, env=None):
+        path = self.tmp_state(state)
+        res = self.opdbus.run(cmd, "--json", path, *args, check=check, json=True,
+                              env={**self.env, **(env or {})}, timeout=180)
+        return res
+
+    def calls(self):
+        """pct calls since the last one: [[subcommand, args...], ...]."""
+        if not self.log.exists():
+            return []
+        lines = self.log.read_text().splitlines()
+        self.log.write_text("")
+        return [json.loads(line) for line in lines]
+
+    def changing_calls(self):
+        return [c for c in self.calls() if c and c[0] in CHANGING]
+
+    def config(self, vmid):
+        out = self.pve.pct("config", vmid, check=0).stdout
+        return dict(line.split(": ", 1) for line in out.splitlines())
+
+    def running(self, vmid):
+        return self.pve.pct("status", vmid, check=0).stdout.strip() == "status: running"
+
+    def ping(self, vmid, addr):
+        return self.pve.pct("exec", vmid, "--", "ping", "-c", "1", "-W", "2", addr)
+
+
+@pytest.fixture
+def node(ovs, opdbus, pve_sim, tmp_path, tmp_state):  # noqa: F811
+    return Node(ovs, opdbus, pve_sim(ovs), tmp_path, tmp_state)
+
+
+def container(vmid, ip=None, **kw):
+    c = {"id": vmid, "name": f"ct{vmid}", "template": "debian-12", "state": "running",
+         "properties": {"memory": 256, "swap": 0, "rootfs_size": 1}}
+    if ip:
+        c["network"] = {"bridge": "vmbr0", "ipv4": ip,
+                        "hwaddr": f"BC:24:11:00:{vmid // 100:02X}:{vmid % 100:02X}"}
+    for key, value in kw.items():
+        if isinstance(value, dict) and isinstance(c.get(key), dict):
+            c[key].update(value)
+        else:
+            c[key] = value
+    return c
+
+
+def state(*containers, prune=False, bridge=True):
+    """backend "auto": pct, which the node's PATH has."""
+    lxc = {"containers": list(containers)}
+    if prune:
+        lxc["prune"] = True
+    plugins = {"lxc": lxc}
+    if bridge:
+        plugins["net"] = {"bridges": [{"name": "vmbr0", "datapath_type": "netdev"}]}
+    return {"version": 1, "plugins": plugins}
+
+
+def changes(res, plugin="lxc"):
+    return {(c["action"], c["path"], c["impact"]) for c in res.json["changes"] if c["plugin"] == plugin}
+
+
+def test_two_containers_on_ovs_ping_and_second_apply_does_nothing(node):
+    doc = state(container(301, "10.50.0.1/24"),
+                container(302, "10.50.0.2/24", network={"firewall": True}))
+    res = node.run(doc, check=0)
+    assert changes(res) == {("create", "container/301", "no traffic impact"),
+                            ("create", "container/302", "no traffic impact")}
+    assert res.json["counts"]["commands"] == 4  # two creates, two starts
+    created = [c[:2] for c in node.changing_calls()]
+    assert created == [["create", "301"], ["start", "301"], ["create", "302"], ["start", "302"]]
+
+    # Proxmox plugged the NICs: the veth, and the firewall bridge's link
+    assert set(node.ovs.vsctl("list-ports", "vmbr0").split()) == {"veth301i0", "fwln302o0"}
+    conf = node.config(301)
+    assert conf["tags"] == "op-dbus" and conf["unprivileged"] == "1" and conf["memory"] == "256"
+    assert conf["net0"] == "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:03:01,ip=10.50.0.1/24,type=veth"
+    assert "firewall=1" in node.config(302)["net0"]
+    assert conf["rootfs"].startswith("local-lvm:") and conf["rootfs"].endswith("size=1G")
+    assert urllib.parse.unquote(conf["description"]).splitlines() == [
+        "Managed by op-dbus: changes made here are undone by its next apply.",
+        "op-dbus template: debian-12", f"op-dbus volume: {node.pve.template}"]
+
+    res = node.ping(301, "10.50.0.2")
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = node.ping(302, "10.50.0.1")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+    # the second apply changes nothing and runs no changing pct command
+    res = node.run(doc, check=0)
+    assert res.json["changes"] == [] and res.json["counts"]["commands"] == 0
+    assert node.changing_calls() == []
+    node.run(doc, cmd="verify", check=0)
+
+    # the query lists both; applied as a state it changes nothing either
+    live = node.opdbus.run("query", check=0, json=True, env=node.env).json
+    cts = live["plugins"]["lxc"]["containers"]
+    assert [c["id"] for c in cts] == [301, 302]
+    assert cts[1]["network"]["port_name"] == "fwln302o0" and cts[1]["template"] == "debian-12"
+    res = node.run(live, check=0)
+    assert res.json["changes"] == [] and res.json["counts"]["commands"] == 0
+
+
+def test_changes_get_exactly_the_planned_action(node):
+    doc = state(container(311, "10.51.0.1/24"))
+    node.run(doc, check=0)
+    node.calls()
+
+    # memory: set in place on the running container
+    doc["plugins"]["lxc"]["containers"][0]["properties"]["memory"] = 512
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["action"], change["impact"], change["detail"]) == (
+        "modify", "no traffic impact", "memory 256 -> 512")
+    res = node.run(doc, check=0)
+    assert changes(res) == {("modify", "container/311", "no traffic impact")}
+    assert node.changing_calls() == [["set", "311", "--memory", "512"]]
+    assert node.config(311)["memory"] == "512" and node.running(311)
+
+    # hwaddr: the NIC is re-created and re-plugged (port flap), no restart
+    doc["plugins"]["lxc"]["containers"][0]["network"]["hwaddr"] = "02:00:00:00:03:11"
+    res = node.run(doc, check=0)
+    assert changes(res) == {("replug", "container/311", "port flap")}
+    calls = node.changing_calls()
+    assert [c[:2] for c in calls] == [["set", "311"]] and calls[0][2] == "--net0"
+    assert "hwaddr=02:00:00:00:03:11" in calls[0][3]
+    inside = node.pve.pct("exec", 311, "--", "ip", "link", "show", "eth0", check=0).stdout
+    assert "02:00:00:00:03:11" in inside
+    assert "veth311i0" in node.ovs.vsctl("list-ports", "vmbr0").split()
+
+    # features take effect at the next start: modify with a restart
+    doc["plugins"]["lxc"]["containers"][0]["properties"]["features"] = {"nesting": True}
+    res = node.run(doc, check=0)
+    assert changes(res) == {("modify", "container/311", "container restart")}
+    assert [c[:2] for c in node.changing_calls()] == [["set", "311"], ["shutdown", "311"], ["start", "311"]]
+    assert node.config(311)["features"] == "nesting=1" and node.running(311)
+
+    # a smaller root filesystem or another privilege level: destroyed and created again
+    smaller = copy.deepcopy(doc)
+    smaller["plugins"]["lxc"]["containers"][0]["properties"].update(
+        {"unprivileged": False, "allow_privileged": True})
+    plan = node.run(smaller, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["action"], change["impact"]) == ("recreate", "container destroyed")
+    assert "unprivileged 1 -> 0" in change["detail"] and "data is lost" in change["detail"]
+    assert any("root user is root on the host" in w for w in plan.json["warnings"])
+
+    # stop: the state says so
+    doc["plugins"]["lxc"]["containers"][0]["state"] = "stopped"
+    res = node.run(doc, check=0)
+    assert changes(res) == {("modify", "container/311", "container restart")}
+    assert not node.running(311)
+
+
+def test_foreign_container_is_left_alone_and_cannot_be_declared(node):
+    pve = node.pve
+    pve.create(320, "--hostname", "handmade", "--memory", "128")
+    before = pve.read_conf(320)
+    doc = state(container(321, state="stopped"), prune=True)
+    res = node.run(doc, check=0)
+    assert changes(res) == {("create", "container/321", "no traffic impact")}
+    assert pve.read_conf(320) == before
+
+    res = node.run(state(container(320, state="stopped")), check=2)
+    (error,) = res.json["errors"]
+    assert error.startswith("plugins.lxc.containers[0]: container 320 already exists and was not created by op-dbus")
+    assert res.json["counts"]["commands"] == 0 and pve.read_conf(320) == before
+
+    # an id a virtual machine uses is refused as well
+    pve.add_vm(322)
+    res = node.run(state(container(322, state="stopped")), check=2)
+    assert "already used by a virtual machine on node pve" in res.json["errors"][0]
+
+
+def test_failed_creations_are_rolled_back(node):
+    pve = node.pve
+    # a template that is not in the cache: refused by the plan, with what to fetch
+    src = os.path.join(pve.template_dir, "debian-13-standard_13.6-1_amd64.tar.gz")
+    pve_fixture_build(src)
+    res = node.run(state(container(330, state="stopped", template="debian-13")), check=2)
+    (error,) = res.json["errors"]
+    assert error == ("plugins.lxc.containers[0].template: template \"debian-13\" is not in the template cache "
+                     "of storage local; `pveam download local debian-13-standard_13.6-1_amd64.tar.gz` fetches it")
+    res = node.run(state(container(330, state="stopped", template="nosuch-1")), check=2)
+    assert "`pveam available` does not offer it either" in res.json["errors"][0]
+
+    # a bridge that does not exist: the start fails, the container goes again
+    doc = state(container(331, "10.53.0.1/24", network={"bridge": "nosuchbr"}))
+    res = node.run(doc, check=1)
+    assert res.json["rolled_back"]
+    assert any("bridge 'nosuchbr' does not exist" in e for e in res.json["errors"]), res.json["errors"]
+    assert pve.ct_ids() == []
+    calls = [c[:2] for c in node.changing_calls()]
+    assert calls == [["create", "331"], ["start", "331"], ["destroy", "331"]]
+
+
+def test_rollback_restores_settings_and_removes_what_the_apply_created(node):
+    node.run(state(container(340, state="stopped")), check=0)
+    doc = state(container(340, state="stopped", properties={"memory": 512}),
+                container(341, state="stopped"))
+    res = node.run(doc, check=1, env={"OPDBUS_FAULT_INJECT": "lxc"})
+    assert res.json["rolled_back"] and res.json["status"] == "failed"
+    assert {(c["action"], c["path"]) for c in res.json["rollback_changes"] if c["plugin"] == "lxc"} == {
+        ("modify", "container/340"), ("delete", "container/341")}
+    assert node.pve.ct_ids() == [340]
+    assert node.config(340)["memory"] == "256"
+
+
+def test_tun_keys_go_before_the_first_section(node):
+    pve = node.pve
+    doc = state(container(350, "10.54.0.1/24"))
+    node.run(doc, check=0)
+    node.calls()
+    # a snapshot section, as `pct snapshot` would leave it
+    text = pve.read_conf(350)
+    pve.write_conf(350, text + "parent: snap1\n\n[snap1]\narch: amd64\nhostname: old\nmemory: 128\n"
+                   "snaptime: 1700000001\n")
+    before = pve.read_conf(350)
+    mode = stat.S_IMODE(os.stat(pve.conf_path(350)).st_mode)
+
+    doc["plugins"]["lxc"]["containers"][0]["services"] = ["wg-quick@wg0"]
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["action"], change["impact"]) == ("modify", "container restart")
+    assert "TUN device off -> on" in change["detail"]
+    node.run(doc, check=0)
+
+    after = pve.read_conf(350)
+    lines = ["lxc.cgroup2.devices.allow: c 10:200 rwm",
+             "lxc.mount.entry: /dev/net/tun dev/net/tun none bind,create=file"]
+    main, section = after.split("\n[snap1]\n", 1)
+    assert main.splitlines()[-2:] == lines
+    assert section.startswith("arch: amd64\n")
+    assert after.replace("".join(line + "\n" for line in lines), "") == before
+    assert stat.S_IMODE(os.stat(pve.conf_path(350)).st_mode) == mode
+    assert [c[:2] for c in node.changing_calls()] == [["shutdown", "350"], ["start", "350"]]
+    res = pve.pct("exec", 350, "--", "ls", "-l", "/dev/net/tun")
+    assert res.returncode == 0 and res.stdout.startswith("c"), res.stdout + res.stderr
+
+    res = node.run(doc, check=0)
+    assert res.json["changes"] == [] and node.changing_calls() == []
+
+
+def test_prune(node):
+    node.run(state(container(360, state="stopped"), container(361, state="stopped")), check=0)
+    res = node.run(state(container(360, state="stopped")), check=0)
+    assert res.json["changes"] == []
+    assert any("container 361 (ct361) was created by op-dbus and is no longer in the state" in w
+               for w in res.json["warnings"])
+    assert node.pve.ct_ids() == [360, 361]
+
+    res = node.run(state(container(360, state="stopped"), prune=True), check=0)
+    assert changes(res) == {("delete", "container/361", "container destroyed")}
+    assert node.pve.ct_ids() == [360]
+
+
+def test_refused_plans(node):
+    bad = state(container(370, properties={"unprivileged": False}))
+    res = node.run(bad, cmd="plan", check=2)
+    assert res.json["errors"][0].startswith("plugins.lxc.containers[0].properties.unprivileged: a privileged container")
+    # allowed: created, with a warning in the plan and in the apply
+    ok = state(container(371, state="stopped", properties={"unprivileged": False, "allow_privileged": True}))
+    res = node.run(ok, check=0)
+    warnings = [w for w in res.json["warnings"] if "root user is root on the host" in w or
+                "root inside it is root on the host" in w]
+    assert len(warnings) == 2, res.json["warnings"]
+    assert node.config(371).get("unprivileged", "0") == "0"
+    assert [c[:4] for c in node.changing_calls()] == [["create", "371", node.pve.template, "--unprivileged"]]
+
+    lxc = state(container(370))
+    lxc["plugins"]["lxc"]["backend"] = "lxc"
+    res = node.run(lxc, cmd="plan", check=2)
+    assert "plugins.lxc.backend: the plain LXC backend is not available yet" in res.json["errors"]
+    # "auto" without pct on PATH is plain LXC as well; with nothing to manage that is fine
+    no_pct = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    res = node.run(state(container(370)), cmd="plan", check=2, env=no_pct)
+    assert "pct was not found" in res.json["errors"][0]
+    node.run(state(), cmd="plan", check=0, env=no_pct)
+
+    sock = state(container(370, network={"bridge": "vmbr0", "socket_networking": True}))
+    res = node.run(sock, cmd="plan", check=2)
+    assert res.json["errors"][0].startswith(
+        "plugins.lxc.containers[0].network.socket_networking: socket networking")
+
+    port = state(container(370, "10.55.0.1/24", network={"port_name": "veth370x"}))
+    res = node.run(port, cmd="plan", check=2)
+    assert 'names this container\'s port on vmbr0 "veth370i0"' in res.json["errors"][0]
+    assert node.changing_calls() == []
+
+
+def pve_fixture_build(path):
+    """A second template in the download source (not in the cache)."""
+    import subprocess
+    from pve_fixture import PVE_SIM_DIR
+    if not os.path.exists(path):
+        subprocess.run([str(PVE_SIM_DIR / "mkbusyboxtmpl"), path], check=True)
