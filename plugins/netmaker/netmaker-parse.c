@@ -2,6 +2,7 @@
 #include <stdint.h>
 
 #include "json-util.h"
+#include "lxc.h"
 #include "netmaker.h"
 
 void netmaker_config_done(NetmakerConfig *c) {
@@ -91,8 +92,18 @@ static int parse_api_endpoint(NetmakerConfig *c, json_object *o, const char *pat
         return c->api_endpoint ? 1 : -ENOMEM;
 }
 
+/* "injected" is what "op-dbus query" reports; it is accepted, so that a
+ * query's output is a valid state, and otherwise ignored. */
+static int parse_injected(json_object *o, const char *path, Diag *d) {
+        json_object *v;
+        int r;
+
+        r = json_get_array(o, path, "injected", false, &v, d);
+        return r < 0 ? r : 0;
+}
+
 static const char *const netmaker_keys[] = {
-        "enabled", "token_file", "default_network", "api_endpoint", NULL
+        "enabled", "token_file", "default_network", "api_endpoint", "injected", NULL
 };
 
 int netmaker_parse(NetmakerConfig *c, json_object *section, Diag *d) {
@@ -109,5 +120,103 @@ int netmaker_parse(NetmakerConfig *c, json_object *section, Diag *d) {
         RET_GATHER(ret, json_get_string_dup(section, path, "default_network", false,
                                                 &c->default_network, d));
         RET_GATHER(ret, parse_api_endpoint(c, section, path, d));
+        RET_GATHER(ret, parse_injected(section, path, d));
         return ret;
+}
+
+void netmaker_containers_free(NetmakerContainer *c, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(c[i].path);
+                free(c[i].bridge);
+        }
+        free(c);
+}
+
+/* A string member of o, or NULL. */
+static const char *string_member(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+/* Is name a bridge of plugins.net.bridges or plugins.openflow.bridges?
+ * Those are the bridges op-dbus creates. */
+static bool bridge_declared(const StateDoc *doc, const char *name) {
+        static const char *const sections[] = { "net", "openflow" };
+
+        for (size_t s = 0; s < ELEMENTSOF(sections); s++) {
+                json_object *section = state_doc_section(doc, sections[s]), *bridges;
+
+                if (!section || !json_object_object_get_ex(section, "bridges", &bridges) ||
+                    !json_object_is_type(bridges, json_type_array))
+                        continue;
+                for (size_t i = 0; i < json_object_array_length(bridges); i++)
+                        if (streq_ptr(string_member(json_object_array_get_idx(bridges, i), "name"), name))
+                                return true;
+        }
+        return false;
+}
+
+static bool is_netmaker(json_object *c) {
+        json_object *props;
+
+        return json_object_object_get_ex(c, "properties", &props) &&
+               streq_ptr(string_member(props, "network_type"), "netmaker");
+}
+
+/* Fills one container from the i-th entry c of plugins.lxc.containers;
+ * 0 when the entry is not a netmaker container with a valid id. */
+static int container_from_json(const StateDoc *doc, json_object *c, size_t i, NetmakerContainer *ret) {
+        json_object *v, *net;
+        const char *end, *bridge = NULL;
+        uint32_t id;
+
+        if (!is_netmaker(c) || !json_object_object_get_ex(c, "id", &v) ||
+            !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_string)) ||
+            !lxc_id_parse(json_object_get_string(v), &end, &id) || *end)
+                return 0;
+        if (json_object_object_get_ex(c, "network", &net))
+                bridge = string_member(net, "bridge");
+
+        *ret = (NetmakerContainer) {
+                .id = id,
+                .path = json_path_index("plugins.lxc.containers", i),
+                .bridge = strdup(bridge ?: NETMAKER_DEFAULT_BRIDGE),
+        };
+        if (!ret->path || !ret->bridge)
+                return -ENOMEM;
+        ret->bridge_declared = bridge_declared(doc, ret->bridge);
+        return 1;
+}
+
+int netmaker_containers_from_doc(const StateDoc *doc, NetmakerContainer **ret, size_t *ret_n,
+                                 bool *ret_backend_lxc) {
+        json_object *lxc = state_doc_section(doc, "lxc"), *containers;
+        NetmakerContainer *a;
+        size_t n = 0;
+
+        *ret = NULL;
+        *ret_n = 0;
+        *ret_backend_lxc = lxc && streq_ptr(string_member(lxc, "backend"), "lxc");
+        if (!lxc || !json_object_object_get_ex(lxc, "containers", &containers) ||
+            !json_object_is_type(containers, json_type_array))
+                return 0;
+
+        a = calloc(json_object_array_length(containers) + 1, sizeof(NetmakerContainer));
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(containers); i++) {
+                int r = container_from_json(doc, json_object_array_get_idx(containers, i), i, &a[n]);
+
+                if (r < 0) {
+                        netmaker_containers_free(a, n + 1);
+                        return r;
+                }
+                n += r;
+        }
+        *ret = a;
+        *ret_n = n;
+        return 0;
 }

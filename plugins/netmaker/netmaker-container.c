@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The container side, through Proxmox's pct: what a container holds, and
+ * putting the token and the first-boot unit into it.
+ *
+ * Files go in with "pct push", which needs a running container and exits
+ * 0 on some failures (a missing directory, an unreadable source), so every
+ * injection is checked afterwards by looking at the container again. The
+ * check compares SHA-256 digests computed inside the container: the
+ * container's copy of the token is never read back. The token itself
+ * reaches pct only as a file on the host (mode 0600, removed right after),
+ * never on a command line. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "exec.h"
+#include "json-util.h"
+#include "lxc.h"
+#include "netmaker.h"
+
+/* Runs once the token is there and the node has not joined yet: the
+ * marker file makes it a first-boot-only unit, even across reboots. */
+static const char unit_text[] =
+        "# Installed by op-dbus: joins the Netmaker mesh once, with the enrollment\n"
+        "# token op-dbus put into " NETMAKER_CT_TOKEN ".\n"
+        "[Unit]\n"
+        "Description=Join the Netmaker mesh (first boot)\n"
+        "Wants=network-online.target\n"
+        "After=network-online.target\n"
+        "ConditionPathExists=!/var/lib/netmaker/joined\n"
+        "ConditionPathExists=" NETMAKER_CT_TOKEN "\n"
+        "\n"
+        "[Service]\n"
+        "Type=oneshot\n"
+        "ExecStart=/bin/sh -c 'netclient join -t \"$(cat " NETMAKER_CT_TOKEN ")\" && mkdir -p /var/lib/netmaker && touch /var/lib/netmaker/joined'\n"
+        "\n"
+        "[Install]\n"
+        "WantedBy=multi-user.target\n";
+
+/* Scripts run in the container do not depend on the PATH pct passes on. */
+#define CT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH; "
+
+/* Prints, for the token and the unit, "<name> <sha256> <mode> <uid>" or
+ * "<name> -" when it is not a regular file, then "link <target>" or
+ * "link -". Busybox and coreutils both have what it uses. */
+static const char inspect_script[] =
+        CT_PATH
+        "for f in token:" NETMAKER_CT_TOKEN " unit:" NETMAKER_CT_UNIT "; do "
+                "n=${f%%:*}; p=${f#*:}; "
+                "if [ -f \"$p\" ] && [ ! -L \"$p\" ]; then "
+                        "set -- $(sha256sum \"$p\"); h=$1; set -- $(stat -c '%a %u' \"$p\"); "
+                        "echo \"$n $h $1 $2\"; "
+                "else echo \"$n -\"; fi; "
+        "done; "
+        "l=$(readlink " NETMAKER_CT_UNIT_LINK ") && echo \"link $l\" || echo 'link -'";
+
+/* Enables the unit the way "systemctl enable" would, without systemctl;
+ * where systemd runs the container, the unit is also started now, so a
+ * running container does not wait for its next boot to join. */
+static const char enable_script[] =
+        CT_PATH
+        "ln -sf " NETMAKER_CT_UNIT " " NETMAKER_CT_UNIT_LINK " && "
+        "if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then "
+                "systemctl daemon-reload && systemctl start --no-block netmaker-first-boot.service; "
+        "fi";
+
+static const char mkdir_script[] =
+        CT_PATH "mkdir -p /etc/systemd/system/multi-user.target.wants && mkdir -p -m 0700 /etc/netmaker";
+
+const char *netmaker_unit_text(void) {
+        return unit_text;
+}
+
+/* Runs pct with argv (NULL-terminated, without "pct"). On a failure
+ * records what pct said (secrets redacted) at path. */
+static int pct(const PluginContext *ctx, const char *const *args, const NetmakerToken *tok,
+               const char *path, Diag *d, ExecResult *ret) {
+        char *argv[16] = { (char *) "pct" };
+        size_t n = 1;
+        int r;
+
+        for (; args[n - 1] && n < ELEMENTSOF(argv) - 1; n++)
+                argv[n] = (char *) args[n - 1];
+        argv[n] = NULL;
+
+        r = exec_capture(argv, NULL, 0, ctx->timeout_ms, ret);
+        if (r < 0) {
+                diag_error(d, path, "cannot run pct %s: %s", args[0],
+                           r == -ETIMEDOUT ? "no answer in time" : strerror(-r));
+                return r;
+        }
+        if (ret->status != 0) {
+                _cleanup_(freep) char *said = netmaker_redact(strstrip_newline(ret->err), tok);
+
+                diag_error(d, path, "pct %s %s failed (exit code %d): %s", args[0], args[1], ret->status,
+                           said && said[0] ? said : "no message");
+                return -EIO;
+        }
+        return 0;
+}
+
+/* Does a "tags: a;b" value hold LXC_OWNER_TAG? Proxmox separates tags with
+ * ';', ',' or spaces and compares them in lower case. */
+static bool tags_have_owner(const char *v) {
+        size_t n = strlen(LXC_OWNER_TAG);
+
+        for (const char *t = v; *t; ) {
+                size_t len = strcspn(t, ";, \t");
+
+                if (len == n && strncasecmp(t, LXC_OWNER_TAG, n) == 0)
+                        return true;
+                t += len;
+                t += strspn(t, ";, \t");
+        }
+        return false;
+}
+
+/* Reads <pve_dir>/lxc/<id>.conf: does the container exist, and does it
+ * carry the tag of the containers op-dbus created (main section only)? */
+static int read_conf(const PluginContext *ctx, uint32_t id, bool *ret_exists, bool *ret_tagged) {
+        _cleanup_(freep) char *conf = NULL, *text = NULL;
+        int r;
+
+        *ret_exists = *ret_tagged = false;
+        if (asprintf(&conf, "%s/lxc/%u.conf", ctx->pve_dir ?: DEFAULT_PVE_DIR, id) < 0)
+                return -ENOMEM;
+        r = read_full_file(conf, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        *ret_exists = true;
+        for (char *line = text, *eol; line && *line != '['; line = eol ? eol + 1 : NULL) {
+                eol = strchr(line, '\n');
+                if (eol)
+                        *eol = 0;
+                if (startswith(line, "tags:") && tags_have_owner(line + 5))
+                        *ret_tagged = true;
+        }
+        return 0;
+}
+
+/* One line of the inspect script: "<name> <hash> <mode> <uid>" or "<name> -". */
+static void parse_file_line(const char *line, const char *name, const uint8_t *want_hash,
+                            unsigned want_mode, bool *ret_present, bool *ret_current) {
+        char hex[2 * NETMAKER_SHA256_SIZE + 1] = "", hash[80] = "";
+        unsigned mode = 0, uid = 1;
+
+        *ret_present = *ret_current = false;
+        if (!startswith(line, name) || line[strlen(name)] != ' ' || streq(line + strlen(name), " -"))
+                return;
+        if (sscanf(line + strlen(name), " %79s %o %u", hash, &mode, &uid) != 3)
+                return;
+        *ret_present = true;
+        if (want_hash)
+                netmaker_sha256_hex(want_hash, hex);
+        *ret_current = want_hash && streq(hash, hex) && mode == want_mode && uid == 0;
+}
+
+static void parse_inspect(const char *out, NetmakerTarget *t, const uint8_t *token_hash) {
+        uint8_t unit_hash[NETMAKER_SHA256_SIZE];
+        const char *line = out;
+
+        netmaker_sha256(unit_text, strlen(unit_text), unit_hash);
+        while (line && *line) {
+                const char *eol = strchr(line, '\n');
+                _cleanup_(freep) char *l = strndup(line, eol ? (size_t) (eol - line) : strlen(line));
+
+                if (!l)
+                        return;
+                if (startswith(l, "token "))
+                        parse_file_line(l, "token", token_hash, 0600, &t->token_present, &t->token_current);
+                else if (startswith(l, "unit "))
+                        parse_file_line(l, "unit", unit_hash, 0644, &t->unit_present, &t->unit_current);
+                else if (startswith(l, "link "))
+                        t->unit_enabled = streq(l + 5, NETMAKER_CT_UNIT);
+                line = eol ? eol + 1 : NULL;
+        }
+}
+
+int netmaker_container_inspect(const PluginContext *ctx, NetmakerTarget *t,
+                               const uint8_t *token_hash, const NetmakerToken *tok, Diag *d) {
+        _cleanup_(exec_result_done) ExecResult status = {}, files = {};
+        char id[16], path[64];
+        int r;
+
+        snprintf(id, sizeof id, "%u", t->id);
+        snprintf(path, sizeof path, "netmaker/container/%u", t->id);
+        *t = (NetmakerTarget) { .id = t->id, .wanted = t->wanted, .recorded = t->recorded };
+        r = read_conf(ctx, t->id, &t->exists, &t->tagged);
+        if (r < 0) {
+                diag_error(d, path, "cannot read the configuration of container %u in %s: %s", t->id,
+                           ctx->pve_dir ?: DEFAULT_PVE_DIR, strerror(-r));
+                return r;
+        }
+        if (!t->exists || !t->tagged)
+                return 0; /* not op-dbus's: not even looked into */
+
+        r = pct(ctx, (const char *const[]) { "status", id, NULL }, tok, path, d, &status);
+        if (r < 0)
+                return r;
+        t->running = status.out && strstr(status.out, "status: running");
+        if (!t->running)
+                return 0;
+
+        r = pct(ctx, (const char *const[]) { "exec", id, "--", "/bin/sh", "-c", inspect_script, NULL },
+                tok, path, d, &files);
+        if (r < 0)
+                return r;
+        parse_inspect(files.out, t, token_hash);
+        t->inspected = true;
+        return 0;
+}
+
+/* Removes the temporary file of a push. */
+static void unlink_freep(char **path) {
+        if (*path) {
+                (void) unlink(*path);
+                free(*path);
+        }
+}
+
+/* Writes data into a new private file (mode 0600) below dir. */
+static int write_temp(const char *dir, const char *data, size_t len, char **ret) {
+        _cleanup_(unlink_freep) char *p = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+
+        if (asprintf(&p, "%s/netmaker-push.XXXXXX", dir) < 0)
+                return -ENOMEM;
+        fd = mkostemp(p, O_CLOEXEC);
+        if (fd < 0) {
+                free(TAKE_PTR(p));
+                return negative_errno();
+        }
+        while (len > 0) {
+                ssize_t k = write(fd, data, len);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return negative_errno();
+                data += k;
+                len -= (size_t) k;
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* pct push of data to dest with mode perms, owned by root. */
+static int push(const PluginContext *ctx, const char *id, const char *data, size_t len, const char *dest,
+                const char *perms, const NetmakerToken *tok, const char *path, Diag *d) {
+        _cleanup_(unlink_freep) char *src = NULL;
+        _cleanup_(exec_result_done) ExecResult res = {};
+        const char *dir = ctx->run_dir ?: "/run";
+        int r;
+
+        r = write_temp(dir, data, len, &src);
+        if (r < 0) {
+                diag_error(d, path, "cannot write a temporary file in %s for pct push: %s", dir, strerror(-r));
+                return r;
+        }
+        return pct(ctx, (const char *const[]) { "push", id, src, dest, "--perms", perms,
+                                                "--user", "0", "--group", "0", NULL },
+                   tok, path, d, &res);
+}
+
+static int exec_script(const PluginContext *ctx, const char *id, const char *script,
+                       const NetmakerToken *tok, const char *path, Diag *d) {
+        _cleanup_(exec_result_done) ExecResult res = {};
+
+        return pct(ctx, (const char *const[]) { "exec", id, "--", "/bin/sh", "-c", script, NULL },
+                   tok, path, d, &res);
+}
+
+/* After the writes: everything must be there, as it should be. */
+static int check_landed(const PluginContext *ctx, uint32_t vmid, const NetmakerToken *tok,
+                        const uint8_t *token_hash, const char *path, Diag *d) {
+        NetmakerTarget t = { .id = vmid };
+        int r;
+
+        r = netmaker_container_inspect(ctx, &t, token_hash, tok, d);
+        if (r < 0)
+                return r;
+        if (!t.inspected) {
+                diag_error(d, path, "container %u stopped while the enrollment token was injected", vmid);
+                return -ESRCH;
+        }
+        if (!t.token_current)
+                diag_error(d, path, "pct push reported success, but %s in container %u %s", NETMAKER_CT_TOKEN, vmid,
+                           t.token_present ? "does not have the token's content, mode 0600 and owner root" : "is missing");
+        if (!t.unit_current || !t.unit_enabled)
+                diag_error(d, path, "%s in container %u is %s", NETMAKER_CT_UNIT, vmid,
+                           !t.unit_present ? "missing" : !t.unit_current ? "not op-dbus's unit" : "not enabled");
+        return t.token_current && t.unit_current && t.unit_enabled ? 0 : -EIO;
+}
+
+int netmaker_container_inject(const PluginContext *ctx, uint32_t vmid, const NetmakerToken *tok,
+                              const uint8_t token_hash[static NETMAKER_SHA256_SIZE],
+                              ApplyCounts *counts, Diag *d) {
+        _cleanup_(freep) char *content = NULL;
+        char id[16], path[64];
+        size_t len = 0;
+        int r;
+
+        snprintf(id, sizeof id, "%u", vmid);
+        snprintf(path, sizeof path, "netmaker/container/%u", vmid);
+        content = netmaker_token_content(tok, &len);
+        if (!content)
+                return -ENOMEM;
+
+        r = exec_script(ctx, id, mkdir_script, tok, path, d);
+        counts->commands++;
+        if (r >= 0) {
+                r = push(ctx, id, unit_text, strlen(unit_text), NETMAKER_CT_UNIT, "0644", tok, path, d);
+                counts->commands++;
+        }
+        if (r >= 0) {
+                r = push(ctx, id, content, len, NETMAKER_CT_TOKEN, "0600", tok, path, d);
+                counts->commands++;
+        }
+        if (r >= 0) {
+                r = exec_script(ctx, id, enable_script, tok, path, d);
+                counts->commands++;
+        }
+        explicit_bzero(content, len);
+        if (r < 0)
+                return r;
+        return check_landed(ctx, vmid, tok, token_hash, path, d);
+}
