@@ -492,11 +492,20 @@ static int merged_document(Reconciler *rc, const StateDoc *doc, const ReconcileO
                 *ret = json_object_get(doc->root);
                 return 0;
         }
-        if (latest == 0 || checkpoint_load(rc->ctx.state_dir, latest, &base) < 0)
-                return json_copy(doc->root, ret);
-
-        if (!json_object_object_get_ex(base, "plugins", &plugins))
-                return json_copy(doc->root, ret);
+        /* Only the applied sections change; without an earlier state the
+         * others are simply not recorded. */
+        if (latest == 0 || checkpoint_load(rc->ctx.state_dir, latest, &base) < 0 ||
+            !json_object_object_get_ex(base, "plugins", &plugins)) {
+                json_object_put(base);
+                base = json_object_new_object();
+                plugins = json_object_new_object();
+                if (!base || !plugins) {
+                        json_object_put(plugins);
+                        return -ENOMEM;
+                }
+                json_object_object_add(base, "version", json_object_new_int(STATE_VERSION));
+                json_object_object_add(base, "plugins", plugins);
+        }
         for (char **n = o->only; *n; n++) {
                 json_object *section = state_doc_section(doc, *n), *copy = NULL;
 

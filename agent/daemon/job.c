@@ -91,7 +91,8 @@ static void take_result(Job *j, ReconcileResult *res) {
         j->flow_mods = res->counts.flow_mods;
         j->snapshot = TAKE_PTR(res->snapshot);
         j->error_text = error_lines(&res->diag);
-        if (j->kind == JOB_HEAL && res->changed)
+        /* Drift: what was repaired, and what is only reported (held). */
+        if (j->kind == JOB_HEAL && res->plan.n_actions > 0)
                 j->drift = plan_to_json(&res->plan);
 }
 

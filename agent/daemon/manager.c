@@ -154,15 +154,16 @@ static void finish_heal(Manager *m, Job *j) {
         size_t n = j->drift ? json_object_array_length(j->drift) : 0;
 
         for (size_t i = 0; i < n; i++) {
-                json_object *a = json_object_array_get_idx(j->drift, i), *plugin, *path;
+                json_object *a = json_object_array_get_idx(j->drift, i), *plugin, *path, *held;
+                bool reported_only = json_object_object_get_ex(a, "held", &held) && json_object_get_boolean(held);
 
-                json_object_object_add(a, "healed", json_object_new_boolean(j->status == RECONCILE_OK));
+                json_object_object_add(a, "healed", json_object_new_boolean(j->status == RECONCILE_OK && !reported_only));
                 if (json_object_object_get_ex(a, "plugin", &plugin) && json_object_object_get_ex(a, "path", &path))
                         (void) manager_emit_drift(m, json_object_get_string(plugin), json_object_get_string(path),
                                                   json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
         }
-        if (n > 0)
-                log_notice("Repaired %zu drifted object%s.", n, n == 1 ? "" : "s");
+        if (n > 0 && j->changed)
+                log_notice("Repaired drift (%zu object%s found).", n, n == 1 ? "" : "s");
 }
 
 void manager_job_done(Manager *m, Job *j) {

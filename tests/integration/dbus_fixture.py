@@ -10,10 +10,10 @@ name. Fixtures:
 
   opdbus_group  (session) the gid of the group "opdbus". The project's bus
                 policy grants read access to that group; dbus-daemon ignores
-                rules for groups that do not exist, so if the group is missing
-                on this machine it is CREATED with `groupadd --system opdbus`
-                (what the package's sysusers.d file does on a real node). The
-                group is left in place afterwards.
+                rules for groups that do not exist, so the private dbus-daemon
+                runs in a mount namespace whose /etc/group is a copy with the
+                group added (what the package's sysusers.d file does on a real
+                node). The host's /etc/group is never changed.
   private_bus   factory: private_bus(policy="project") starts a dbus-daemon
                 modelled on the system bus (see PrivateBus) and stops it at
                 teardown. policy="project" includes systemd/org.opdbus.conf
@@ -24,9 +24,11 @@ name. Fixtures:
   start_daemon  factory: start_daemon(state=..., bus=..., audit_interval=...,
                 lock_timeout=..., env=...) runs `$OPDBUS_BIN run --state FILE`
                 as root against the test's OVS sandbox (the `ovs` fixture) and
-                the private bus, waits until it owns org.opdbus and returns an
-                OpDbusDaemon. At teardown every daemon still running gets
-                SIGTERM and must exit 0.
+                the private bus, with NOTIFY_SOCKET set to a socket of the
+                fixture; waits until it has sent READY=1 (after its first
+                apply) and owns org.opdbus, and returns an OpDbusDaemon. At
+                teardown every daemon still running gets SIGTERM and must
+                exit 0; a sanitizer report in its output fails the test.
   opdbus_daemon start_daemon() with no state file: nothing applied yet.
 
 Nothing here ever talks to the host's system bus: every busctl runs with
@@ -62,7 +64,7 @@ import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -209,17 +211,26 @@ def bus_config(socket_path, policy="project", policy_file=None):
 
 
 def ensure_opdbus_group():
-    """gid of the group "opdbus"; creates it (groupadd --system) if missing."""
+    """gid for the group "opdbus": the host's if it has one, else a gid no
+    group on the host uses. The host's /etc/group is never changed: the
+    private dbus-daemon runs in a mount namespace that sees a copy of it
+    with the group added (see PrivateBus._start)."""
     try:
         return grp.getgrnam(OPDBUS_GROUP).gr_gid
     except KeyError:
         pass
-    if os.geteuid() != 0:
-        pytest.fail(f'group "{OPDBUS_GROUP}" does not exist and only root can create it',
-                    pytrace=False)
-    subprocess.run(["groupadd", "--system", OPDBUS_GROUP], check=True,
-                   capture_output=True, text=True)
-    return grp.getgrnam(OPDBUS_GROUP).gr_gid
+    used = {g.gr_gid for g in grp.getgrall()}
+    return next(gid for gid in range(60999, 60000, -1) if gid not in used)
+
+
+def _group_file(directory, gid):
+    """A copy of /etc/group in which OPDBUS_GROUP has gid."""
+    lines = [line for line in Path("/etc/group").read_text().splitlines()
+             if not line.startswith(f"{OPDBUS_GROUP}:")]
+    path = os.path.join(directory, "group")
+    Path(path).write_text("\n".join([*lines, f"{OPDBUS_GROUP}:x:{gid}:"]) + "\n")
+    os.chmod(path, 0o644)
+    return path
 
 
 def user_prefix(as_user, gid=None):
@@ -482,10 +493,15 @@ class PrivateBus:
         with open(self.config_path, "w") as f:
             f.write(bus_config(self.socket_path, self.policy))
         read_fd, write_fd = os.pipe()
+        # dbus-daemon resolves the policy's group="opdbus" by name: give it,
+        # in a mount namespace of its own, an /etc/group that has it.
+        group = _group_file(self.dir, self.gid if self.gid is not None else ensure_opdbus_group())
+        script = ('mount --bind "$1" /etc/group && '
+                  'exec dbus-daemon --config-file="$2" --nofork --print-address="$3"')
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(
-                ["dbus-daemon", f"--config-file={self.config_path}", "--nofork",
-                 f"--print-address={write_fd}"],
+                ["unshare", "--mount", "--propagation", "private", "--",
+                 "sh", "-c", script, "sh", group, self.config_path, str(write_fd)],
                 pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         os.close(write_fd)
         try:
@@ -628,12 +644,17 @@ class NotifySocket:
                 self.messages.append((time.monotonic(), data.decode(errors="replace")))
                 self.cond.notify_all()
 
-    def wait_for(self, line, timeout):
-        """First message containing the line (e.g. "READY=1"), or None."""
+    def mark(self):
+        with self.cond:
+            return len(self.messages)
+
+    def wait_for(self, line, timeout, since=0):
+        """First message at index >= since containing the line (e.g.
+        "READY=1") as (monotonic time, text), or None."""
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
-                for t, text in self.messages:
+                for t, text in self.messages[since:]:
                     if line in text.split("\n"):
                         return t, text
                 left = deadline - time.monotonic()
@@ -672,6 +693,8 @@ class OpDbusDaemon:
         self.global_args = list(global_args)
         self.proc = None
         self.unique_name = None
+        self.ready = None  # (time, text) of this process's READY=1
+        self._notify_mark = 0
         self.exit_codes = []  # (pid, returncode) of every process that ended
         self.notify = NotifySocket(os.path.join(bus.dir, f"notify-{len(_LIVE_DAEMONS)}"))
         self._log = None
@@ -698,6 +721,8 @@ class OpDbusDaemon:
         self._log = open(self.log_path, "a")
         self._log.write(f"==== {shlex.join(self.command)}\n")
         self._log.flush()
+        self._notify_mark = self.notify.mark()
+        self.ready = None
         self.proc = subprocess.Popen(self.command, env=env, cwd=self.cwd,
                                      stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT)
@@ -707,13 +732,21 @@ class OpDbusDaemon:
         return self
 
     def wait_ready(self, timeout=DAEMON_START_TIMEOUT):
-        """Wait until this process owns org.opdbus on the bus."""
+        """Wait until this process has sent READY=1 (after its first apply)
+        and owns org.opdbus on the bus."""
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
                 self._ended()
-                pytest.fail(f"op-dbus run exited with {self.proc.returncode} before owning "
-                            f"{BUS_NAME}\n{self.log_tail()}", pytrace=False)
+                pytest.fail(f"op-dbus run exited with {self.proc.returncode} before it was "
+                            f"ready\n{self.log_tail()}", pytrace=False)
+            if self.ready is None:
+                self.ready = self.notify.wait_for("READY=1", 0.05, since=self._notify_mark)
+                if self.ready is None:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"op-dbus run sent no READY=1 within {timeout}s "
+                                    f"(NOTIFY_SOCKET)\n{self.log_tail()}", pytrace=False)
+                    continue
             owner = self.bus.name_owner(BUS_NAME)
             if owner is not None:
                 pid = self.bus.connection_pid(owner)
@@ -965,7 +998,7 @@ def interface_members(xml_text, interface=INTERFACE):
 
 @pytest.fixture(scope="session")
 def opdbus_group():
-    """gid of the group "opdbus" (created with groupadd --system if missing)."""
+    """gid of the group "opdbus" (the host's, or an unused one)."""
     return ensure_opdbus_group()
 
 
