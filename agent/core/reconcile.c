@@ -251,27 +251,33 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
         return 0;
 }
 
-/* Re-reads the live state: the plan must now be empty and every plugin's
- * health check must pass. */
-static int session_verify(Session *s, Diag *d) {
+/* Re-reads the live state of every active plugin from index first on:
+ * its plan must now be empty and its health check must pass. Plugins
+ * before the first one that changed anything were read just before the
+ * apply and nothing in it touched them. */
+static int session_verify(Session *s, size_t first, Diag *d) {
         _cleanup_(plan_done) Plan again = {};
         int r;
 
-        r = session_query(s, d);
-        if (r < 0)
-                return r;
-        /* The plan's warnings were reported already; only errors count here. */
-        for (size_t i = 0; i < s->n; i++)
-                if (s->active[i]) {
-                        _cleanup_(diag_done) Diag scratch = {};
+        for (size_t i = first; i < s->n; i++) {
+                Plugin *p = s->plugins[i];
+                _cleanup_(diag_done) Diag scratch = {};
 
-                        r = s->plugins[i]->vtable->diff(s->plugins[i], &again, &scratch);
-                        for (size_t k = 0; k < scratch.n_entries; k++)
-                                if (scratch.entries[k].level == DIAG_ERROR)
-                                        diag_error(d, scratch.entries[k].path, "%s", scratch.entries[k].message);
-                        if (r < 0)
-                                return r;
+                if (!s->active[i])
+                        continue;
+                r = p->vtable->query(p, d);
+                if (r < 0) {
+                        diag_error(d, "", "%s: cannot read the live state: %s", p->vtable->name, strerror(-r));
+                        return r;
                 }
+                /* The plan's warnings were reported already; only errors count here. */
+                r = p->vtable->diff(p, &again, &scratch);
+                for (size_t k = 0; k < scratch.n_entries; k++)
+                        if (scratch.entries[k].level == DIAG_ERROR)
+                                diag_error(d, scratch.entries[k].path, "%s", scratch.entries[k].message);
+                if (r < 0)
+                        return r;
+        }
 
         for (size_t i = 0; i < again.n_actions; i++)
                 if (!again.actions[i].held)
@@ -280,7 +286,7 @@ static int session_verify(Session *s, Diag *d) {
         if (plan_count_active(&again) > 0)
                 return -EIO;
 
-        for (size_t i = 0; i < s->n; i++) {
+        for (size_t i = first; i < s->n; i++) {
                 Plugin *p = s->plugins[i];
 
                 if (!s->active[i] || !p->vtable->verify)
@@ -290,6 +296,14 @@ static int session_verify(Session *s, Diag *d) {
                         return r;
         }
         return 0;
+}
+
+/* Index of the first plugin with something to do (s->n if none). */
+static size_t session_first_change(const Session *s) {
+        for (size_t i = 0; i < s->n; i++)
+                if (s->active[i] && plan_count_active(&s->plans[i]) > 0)
+                        return i;
+        return s->n;
 }
 
 /* The owned live state of the active plugins, as a document. With
@@ -448,6 +462,7 @@ int reconcile_verify(Reconciler *rc, const StateDoc *doc, const ReconcileOptions
 static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int cause, ReconcileResult *res) {
         _cleanup_(session_done) Session s = {};
         _cleanup_(diag_done) Diag d = {};
+        size_t first = 0;
         int r;
 
         res->rolled_back = true;
@@ -460,13 +475,15 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         r = session_parse(rc, snapshot, NULL, &s, &d);
         if (r >= 0)
                 r = session_query(&s, &d);
-        if (r >= 0)
+        if (r >= 0) {
                 r = session_diff(&s);
+                first = session_first_change(&s);
+        }
         if (r >= 0)
                 r = session_apply(&s, NULL, &res->counts, &d);
         (void) session_take_plans(&s, &res->rollback_plan, &d);
         if (r >= 0)
-                r = session_verify(&s, &d);
+                r = session_verify(&s, first, &d);
 
         for (size_t i = 0; i < d.n_entries; i++) {
                 _cleanup_(freep) char *msg = strdup(d.entries[i].message);
@@ -556,6 +573,7 @@ warn:
 static int apply_changes(Reconciler *rc, Session *s, bool keep_snapshot, ReconcileResult *res) {
         _cleanup_(state_doc_freep) StateDoc *snapshot = NULL;
         uint64_t latest = 0;
+        size_t first;
         int r, k;
 
         r = session_snapshot(s, false, &snapshot);
@@ -573,10 +591,11 @@ static int apply_changes(Reconciler *rc, Session *s, bool keep_snapshot, Reconci
         rc->ctx.generation = latest + 1;
         res->changed = true;
 
+        first = session_first_change(s);
         r = session_apply(s, getenv("OPDBUS_FAULT_INJECT"), &res->counts, &res->diag);
         (void) session_take_plans(s, &res->plan, &res->diag);
         if (r >= 0)
-                r = session_verify(s, &res->diag);
+                r = session_verify(s, first, &res->diag);
         if (r >= 0)
                 return 0;
 

@@ -58,6 +58,25 @@ void strbuf_printf(StrBuf *b, const char *fmt, ...) {
         b->len += (size_t) n;
 }
 
+void strbuf_hex64(StrBuf *b, uint64_t v) {
+        static const char digits[] = "0123456789abcdef";
+        char t[16];
+
+        for (int i = 15; i >= 0; i--, v >>= 4)
+                t[i] = digits[v & 0xf];
+        strbuf_append(b, t, sizeof t);
+}
+
+void strbuf_uint(StrBuf *b, uint64_t v) {
+        char t[20];
+        int i = sizeof t;
+
+        do
+                t[--i] = (char) ('0' + v % 10);
+        while ((v /= 10) > 0);
+        strbuf_append(b, t + i, sizeof t - (size_t) i);
+}
+
 char *strbuf_take(StrBuf *b) {
         char *s;
 

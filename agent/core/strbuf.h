@@ -6,6 +6,7 @@
  * is empty and valid. */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "macro.h"
 
@@ -21,6 +22,10 @@ void strbuf_append(StrBuf *b, const char *s, size_t n);
 void strbuf_puts(StrBuf *b, const char *s);
 void strbuf_putc(StrBuf *b, char c);
 void strbuf_printf(StrBuf *b, const char *fmt, ...) _printf_(2, 3);
+/* 16 lowercase hex digits, zero-padded (without printf). */
+void strbuf_hex64(StrBuf *b, uint64_t v);
+/* Decimal (without printf). */
+void strbuf_uint(StrBuf *b, uint64_t v);
 /* Hands the string to the caller ("" if nothing was added); NULL after an
  * allocation failure. The buffer is empty afterwards. */
 char *strbuf_take(StrBuf *b);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "of-engine.h"
+#include "strbuf.h"
 
 bool of_cookie_is_ours(uint64_t cookie) {
         switch (of_cookie_class(cookie)) {
@@ -28,15 +29,31 @@ void of_flow_set_done(OfFlowSet *s) {
 
 int of_flow_set_add(OfFlowSet *s, uint64_t cookie, uint8_t table, uint16_t priority,
                     uint16_t idle, uint16_t hard, const char *match, const char *actions) {
-        char timeouts[64] = "";
+        _cleanup_(strbuf_done) StrBuf b = {};
         char *spec;
         int r;
 
-        if (idle || hard)
-                snprintf(timeouts, sizeof timeouts, ",idle_timeout=%u,hard_timeout=%u", idle, hard);
-        if (asprintf(&spec, "table=%u,priority=%u,cookie=0x%016" PRIx64 "%s%s%s,actions=%s",
-                     table, priority, cookie, timeouts, match[0] ? "," : "", match,
-                     actions[0] ? actions : "drop") < 0)
+        /* table=T,priority=P,cookie=0x...[,idle_timeout=I,hard_timeout=H][,MATCH],actions=A */
+        strbuf_puts(&b, "table=");
+        strbuf_uint(&b, table);
+        strbuf_puts(&b, ",priority=");
+        strbuf_uint(&b, priority);
+        strbuf_puts(&b, ",cookie=0x");
+        strbuf_hex64(&b, cookie);
+        if (idle || hard) {
+                strbuf_puts(&b, ",idle_timeout=");
+                strbuf_uint(&b, idle);
+                strbuf_puts(&b, ",hard_timeout=");
+                strbuf_uint(&b, hard);
+        }
+        if (match[0]) {
+                strbuf_putc(&b, ',');
+                strbuf_puts(&b, match);
+        }
+        strbuf_puts(&b, ",actions=");
+        strbuf_puts(&b, actions[0] ? actions : "drop");
+        spec = strbuf_take(&b);
+        if (!spec)
                 return -ENOMEM;
 
         r = greedy_realloc((void **) &s->flows, &s->allocated, s->n + 1, sizeof(OfDesired));

@@ -15,6 +15,7 @@
 #include "json-util.h"
 #include "of-engine.h"
 #include "of-sync.h"
+#include "strbuf.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(OfpClient *, ofp_client_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
@@ -97,9 +98,8 @@ int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret) {
 }
 
 int of_record_save(const char *state_dir, const char *bridge, const OfRecord *rec) {
-        _cleanup_(freep) char *dir = NULL, *path = record_path(state_dir, bridge), *buf = NULL;
-        size_t len = 0;
-        FILE *f;
+        _cleanup_(freep) char *dir = NULL, *path = record_path(state_dir, bridge);
+        _cleanup_(strbuf_done) StrBuf b = {};
         int r;
 
         if (!path || asprintf(&dir, "%s/flows", state_dir) < 0)
@@ -110,15 +110,18 @@ int of_record_save(const char *state_dir, const char *bridge, const OfRecord *re
         if (r < 0)
                 return r;
 
-        f = open_memstream(&buf, &len);
-        if (!f)
-                return -ENOMEM;
-        for (size_t i = 0; i < rec->n; i++)
-                fprintf(f, "%016" PRIx64 " %016" PRIx64 " %s\n", rec->entries[i].cookie,
-                        rec->entries[i].digest, rec->entries[i].spec);
-        fclose(f);
+        for (size_t i = 0; i < rec->n; i++) {
+                strbuf_hex64(&b, rec->entries[i].cookie);
+                strbuf_putc(&b, ' ');
+                strbuf_hex64(&b, rec->entries[i].digest);
+                strbuf_putc(&b, ' ');
+                strbuf_puts(&b, rec->entries[i].spec);
+                strbuf_putc(&b, '\n');
+        }
+        if (b.error < 0)
+                return b.error;
         /* A cache: if it is lost, the flows are sent once more. */
-        return write_file_replace(path, buf ?: "", len, 0600);
+        return write_file_replace(path, b.s, b.len, 0600);
 }
 
 static char *mgmt_address(const PluginContext *ctx, const char *bridge) {
@@ -305,24 +308,26 @@ int of_bridge_confirm(OfBridgeSync *b, const PluginContext *ctx) {
 }
 
 int of_bridge_apply(OfBridgeSync *b, const PluginContext *ctx, ApplyCounts *counts, Diag *d) {
-        _cleanup_(freep) char *text = NULL;
-        size_t len = 0;
-        FILE *f;
+        _cleanup_(strbuf_done) StrBuf text = {};
         int r;
 
         if (b->n_send + b->n_remove == 0)
                 return 0;
 
-        f = open_memstream(&text, &len);
-        if (!f)
-                return -ENOMEM;
-        for (size_t i = 0; i < b->n_remove; i++)
-                fprintf(f, "delete cookie=0x%016" PRIx64 "/-1\n", b->remove[i]);
-        for (size_t i = 0; i < b->n_send; i++)
-                fprintf(f, "add %s\n", b->send[i]->spec);
-        fclose(f);
+        for (size_t i = 0; i < b->n_remove; i++) {
+                strbuf_puts(&text, "delete cookie=0x");
+                strbuf_hex64(&text, b->remove[i]);
+                strbuf_puts(&text, "/-1\n");
+        }
+        for (size_t i = 0; i < b->n_send; i++) {
+                strbuf_puts(&text, "add ");
+                strbuf_puts(&text, b->send[i]->spec);
+                strbuf_putc(&text, '\n');
+        }
+        if (text.error < 0)
+                return text.error;
 
-        r = run_bundle(b, ctx, text, len, d);
+        r = run_bundle(b, ctx, text.s, text.len, d);
         if (r < 0)
                 return r;
         counts->flow_mods += (unsigned) (b->n_remove + b->n_send);
