@@ -20,7 +20,7 @@ static int start(LxcPlugin *l, const LxcChange *ch, Diag *d) {
         r = b->pid(l, ch->want->id, &pid, d);
         if (r < 0)
                 return r;
-        return lxc_socket_attach(l->plugin.ctx, ch->want_ct, pid, d);
+        return lxc_socket_attach(l, ch->want_ct, pid, d);
 }
 
 /* A creation that failed half-way leaves nothing behind. */
@@ -108,12 +108,14 @@ static int apply_one(LxcPlugin *l, const LxcChange *ch, Diag *d) {
 int lxc_apply(LxcPlugin *l, ApplyCounts *counts, Diag *d) {
         int r = 0;
 
-        if (l->n_changes == 0)
+        if (l->n_changes == 0 && !lxc_socket_pending(l))
                 return 0;
         if (!l->backend)
                 return -EOPNOTSUPP;
 
         l->counts = counts;
+        /* Socket ports no longer used go first: a veth may take the name. */
+        r = lxc_socket_apply(l, true, d);
         /* Nothing is destroyed before everything else has worked. */
         for (int destructive = 0; r >= 0 && destructive <= 1; destructive++)
                 for (size_t i = 0; r >= 0 && i < l->n_changes; i++) {
@@ -122,6 +124,8 @@ int lxc_apply(LxcPlugin *l, ApplyCounts *counts, Diag *d) {
                         if ((ch->kind == LXC_CHANGE_RECREATE || ch->kind == LXC_CHANGE_DELETE) == destructive)
                                 r = apply_one(l, ch, d);
                 }
+        if (r >= 0)
+                r = lxc_socket_apply(l, false, d);
         l->counts = NULL;
         return r;
 }

@@ -296,9 +296,14 @@ static int diff_new(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, Plan 
 /* The container id is free for op-dbus, or ours. */
 static int check_conflicts(const LxcPlugin *l, const LxcContainer *c, const LxcLive *h, Diag *d) {
         if (h && !h->owned) {
-                diag_error(d, c->path, "container %" PRIu32 " already exists and was not created by op-dbus (it lacks the Proxmox tag \"%s\"); "
-                           "op-dbus does not take over containers it did not create: use another id, or remove the existing container",
-                           c->id, LXC_OWNER_TAG);
+                if (l->backend == &lxc_lxc_backend)
+                        diag_error(d, c->path, "container %" PRIu32 " already exists and was not created by op-dbus (it has no op-dbus.json record); "
+                                   "op-dbus does not take over containers it did not create: use another id, or remove the existing container",
+                                   c->id);
+                else
+                        diag_error(d, c->path, "container %" PRIu32 " already exists and was not created by op-dbus (it lacks the Proxmox tag \"%s\"); "
+                                   "op-dbus does not take over containers it did not create: use another id, or remove the existing container",
+                                   c->id, LXC_OWNER_TAG);
                 return -EINVAL;
         }
         for (size_t i = 0; !h && i < l->n_taken; i++)
@@ -443,5 +448,9 @@ int lxc_diff(LxcPlugin *l, Plan *plan, Diag *d) {
                 RET_GATHER(ret, r);
         }
         RET_GATHER(ret, diff_unlisted(l, plan, d));
+        r = lxc_socket_diff(l, plan, d);
+        if (r == -ENOMEM)
+                return r;
+        RET_GATHER(ret, r);
         return ret;
 }

@@ -165,6 +165,8 @@ int lxc_live_to_json(const LxcPlugin *l, json_object **ret) {
                 if (!c)
                         return -ENOMEM;
                 json_object_array_add(containers, c);
+                if (lxc_socket_network_to_json(l, l->have[i].id, c) < 0)
+                        return -ENOMEM;
         }
         *ret = TAKE_PTR(section);
         return 0;

@@ -16,8 +16,15 @@ static int lxc_plugin_query(Plugin *p, Diag *d) {
         return lxc_query((LxcPlugin *) p, d);
 }
 
+/* The diff, then what the backend cannot carry out of it. */
 static int lxc_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
-        return lxc_diff((LxcPlugin *) p, plan, d);
+        LxcPlugin *l = (LxcPlugin *) p;
+        int r;
+
+        r = lxc_diff(l, plan, d);
+        if (r != -ENOMEM && l->backend && l->backend->check && l->have_queried)
+                RET_GATHER(r, l->backend->check(l, d));
+        return r;
 }
 
 static int lxc_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {

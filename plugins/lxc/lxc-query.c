@@ -23,6 +23,10 @@ void lxc_live_set_done(LxcPlugin *l) {
         l->taken = NULL;
         l->n_taken = 0;
         lxc_templates_done(&l->templates);
+        lxc_socket_done(l);
+        if (l->backend && l->backend->free_data)
+                l->backend->free_data(l->backend_data);
+        l->backend_data = NULL;
 }
 
 const LxcLive *lxc_find_live(const LxcPlugin *l, uint32_t id) {
@@ -47,17 +51,18 @@ static bool in_path(const char *name) {
         return false;
 }
 
-/* "auto": pct on a Proxmox VE node (pct on PATH), plain LXC elsewhere. */
+/* "auto": pct on a Proxmox VE node (pct on PATH), plain LXC elsewhere.
+ * Plain LXC needs LXC's tools: without them nothing is read, and only a
+ * state with containers (or prune) is refused, by the plan. */
 static void choose_backend(LxcPlugin *l) {
         LxcBackend b = l->want.backend;
 
         if (b == LXC_BACKEND_AUTO)
                 b = in_path("pct") ? LXC_BACKEND_PCT : LXC_BACKEND_LXC;
-        l->backend = b == LXC_BACKEND_PCT ? &lxc_pct_backend : NULL;
-        l->backend_missing = b == LXC_BACKEND_LXC ?
-                (l->want.backend == LXC_BACKEND_AUTO ?
-                 "pct was not found, so backend \"auto\" chose plain LXC, and the plain LXC backend is not available yet" :
-                 "the plain LXC backend is not available yet") : NULL;
+        l->backend = b == LXC_BACKEND_PCT ? &lxc_pct_backend : in_path("lxc-start") ? &lxc_lxc_backend : NULL;
+        l->backend_missing = l->backend ? NULL : l->want.backend == LXC_BACKEND_AUTO ?
+                "pct was not found, so backend \"auto\" chose plain LXC, but LXC's tools are not installed either (lxc-start is not in PATH)" :
+                "the plain LXC backend needs LXC's tools, and lxc-start is not in PATH (install the lxc package)";
 }
 
 static int add_taken(LxcPlugin *l, uint32_t id, const char *what, const char *node) {
@@ -200,7 +205,9 @@ int lxc_query(LxcPlugin *l, Diag *d) {
                 if (!lxc_find_live(l, l->want.containers[i].id))
                         r = scan_taken(l, l->want.containers[i].id);
         if (r >= 0)
-                r = query_templates(l);
+                r = l->backend->query_templates ? l->backend->query_templates(l, d) : query_templates(l);
+        if (r >= 0)
+                r = lxc_socket_query(l, d);
         if (r < 0)
                 return r;
         l->have_queried = true;

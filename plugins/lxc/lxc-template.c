@@ -111,6 +111,8 @@ int lxc_template_resolve(const LxcTemplates *t, const char *requested, char **re
         ssize_t i = -1;
         int r;
 
+        if (t->resolve)
+                return t->resolve(t, requested, ret, ret_hint);
         *ret = *ret_hint = NULL;
         if (requested[0] == '/') {
                 if (exact_match(t->paths, t->n_paths, requested) >= 0)

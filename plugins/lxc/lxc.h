@@ -3,7 +3,7 @@
 
 /* The "lxc" plugin: containers on the node. The section is validated into
  * the desired model (LxcConfig); query reads the node's containers through
- * a backend (LxcBackendOps: Proxmox VE's pct, plain LXC later) into the
+ * a backend (LxcBackendOps: Proxmox VE's pct, or plain LXC) into the
  * live model; the pure diff compares both in one normalised form (LxcSpec)
  * and records the changes apply carries out through the same backend. */
 
@@ -207,10 +207,12 @@ typedef struct LxcTemplateCache {
 typedef struct LxcTemplates {
         LxcTemplateCache *caches;
         size_t n_caches;
-        char **available;             /* `pveam available`: downloadable file names */
+        char **available;             /* `pveam available`: downloadable file names (plain LXC: LXC's template names) */
         size_t n_available;
         char **paths;                 /* absolute template paths that exist */
         size_t n_paths;
+        /* The backend's own resolution (plain LXC); NULL: Proxmox's caches. */
+        int (*resolve)(const struct LxcTemplates *t, const char *requested, char **ret, char **ret_hint);
 } LxcTemplates;
 
 /* What the diff decided for one container; apply carries it out. */
@@ -239,6 +241,8 @@ typedef struct LxcChange {
 } LxcChange;
 
 typedef struct LxcPlugin LxcPlugin;
+/* Socket networking's live state and changes (lxc-socket.c). */
+typedef struct LxcSocket LxcSocket;
 
 /* A way of managing containers. Every operation reports its errors in d
  * (with the tool's own message) and returns a negative errno. Operations
@@ -265,6 +269,14 @@ typedef struct LxcBackendOps {
         int (*pid)(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d);
         /* Whether a container with this id exists (after a failed create). */
         bool (*exists)(LxcPlugin *l, uint32_t id);
+        /* Optional: reads what the state's templates resolve against into
+         * l->templates (NULL: Proxmox's template caches and pveam). */
+        int (*query_templates)(LxcPlugin *l, Diag *d);
+        /* Optional, plan time (pure): what this backend cannot carry out
+         * for the state, as errors (and warnings) in d. */
+        int (*check)(LxcPlugin *l, Diag *d);
+        /* Optional: frees l->backend_data. */
+        void (*free_data)(void *data);
 } LxcBackendOps;
 
 struct LxcPlugin {
@@ -283,10 +295,13 @@ struct LxcPlugin {
         LxcChange *changes;
         size_t n_changes, allocated_changes;
         ApplyCounts *counts;           /* during apply */
+        LxcSocket *socket;             /* socket networking: ports, where they are, changes */
+        void *backend_data;            /* what the backend's last query found (its free_data frees it) */
 };
 
 extern const PluginVTable lxc_plugin_vtable;
 extern const LxcBackendOps lxc_pct_backend;
+extern const LxcBackendOps lxc_lxc_backend;
 
 /* The raw keys that give a container /dev/net/tun. */
 extern const char *const lxc_tun_lines[];
@@ -397,8 +412,22 @@ int lxc_live_to_json(const LxcPlugin *l, json_object **ret);
 
 /* lxc-socket.c: containers attached through an OVS internal port moved
  * into them ("socket_networking"). */
-/* Plan time: whether the container can be attached (errors in d). */
+/* Plan time: whether the container's settings allow it (errors in d). */
 int lxc_socket_check(const PluginContext *ctx, const LxcContainer *c, Diag *d);
-/* After every start: moves the container's port into its network
- * namespace (init's pid). */
-int lxc_socket_attach(const PluginContext *ctx, const LxcContainer *c, pid_t pid, Diag *d);
+/* At the end of lxc_query: the ports and where their devices are. */
+int lxc_socket_query(LxcPlugin *l, Diag *d);
+void lxc_socket_done(LxcPlugin *l);
+/* After the containers' diff (it needs their changes): one action per
+ * container at container/<id>/socket. */
+int lxc_socket_diff(LxcPlugin *l, Plan *plan, Diag *d);
+/* Adds the container's socket port (socket_networking, bridge, port_name,
+ * tag) to its "network" in a live_to_json container object. */
+int lxc_socket_network_to_json(const LxcPlugin *l, uint32_t id, json_object *container);
+/* Whether the last diff recorded socket changes. */
+bool lxc_socket_pending(const LxcPlugin *l);
+/* Carries out the deletions (before the containers' changes) or the rest
+ * (after them). */
+int lxc_socket_apply(LxcPlugin *l, bool deletions, Diag *d);
+/* After every start: adds the container's port if needed, moves it into
+ * the network namespace of the container's init (pid) and configures it. */
+int lxc_socket_attach(LxcPlugin *l, const LxcContainer *c, pid_t pid, Diag *d);

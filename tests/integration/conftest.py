@@ -222,6 +222,7 @@ def opdbus(request, opdbus_bin, tmp_path):
             "OPDBUS_STATE_DIR": str(private / "state"),
             "OPDBUS_RUN_DIR": str(private / "run"),
             "OPDBUS_PVE_DIR": str(private / "pve"),
+            "OPDBUS_LXC_PATH": str(private / "lxc"),
             "OPDBUS_INTERFACES": str(private / "interfaces"),
         })
     return OpDbus(opdbus_bin, env, cwd=tmp_path)

@@ -262,6 +262,8 @@ class OvsSandbox:
             "OPDBUS_STATE_DIR": self.path("state"),
             "OPDBUS_RUN_DIR": self.path("run"),
             "OPDBUS_PVE_DIR": self.path("pve"),
+            # plain LXC's containers: never the host's /var/lib/lxc
+            "OPDBUS_LXC_PATH": self.path("lxc"),
             # never the host's own ifupdown configuration
             "OPDBUS_INTERFACES": self.path("interfaces"),
         }

@@ -308,20 +308,24 @@ def test_refused_plans(node):
     assert node.config(371).get("unprivileged", "0") == "0"
     assert [c[:4] for c in node.changing_calls()] == [["create", "371", node.pve.template, "--unprivileged"]]
 
+    # backend "lxc" is plain LXC (test_lxc_plain.py), whose templates are LXC's own,
+    # on a private lxcpath here
+    plain = {"OPDBUS_LXC_PATH": node.pve.path("var/lib/plain-lxc")}
     lxc = state(container(370))
     lxc["plugins"]["lxc"]["backend"] = "lxc"
-    res = node.run(lxc, cmd="plan", check=2)
-    assert "plugins.lxc.backend: the plain LXC backend is not available yet" in res.json["errors"]
+    res = node.run(lxc, cmd="plan", check=2, env=plain)
+    not_lxc = "plugins.lxc.containers[0].template: template \"debian-12\" is neither one of LXC's templates"
+    assert res.json["errors"][0].startswith(not_lxc)
     # "auto" without pct on PATH is plain LXC as well; with nothing to manage that is fine
-    no_pct = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    no_pct = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", **plain}
     res = node.run(state(container(370)), cmd="plan", check=2, env=no_pct)
-    assert "pct was not found" in res.json["errors"][0]
+    assert res.json["errors"][0].startswith(not_lxc)
     node.run(state(), cmd="plan", check=0, env=no_pct)
 
-    sock = state(container(370, network={"bridge": "vmbr0", "socket_networking": True}))
+    sock = state(container(370, network={"socket_networking": True}))
     res = node.run(sock, cmd="plan", check=2)
     assert res.json["errors"][0].startswith(
-        "plugins.lxc.containers[0].network.socket_networking: socket networking")
+        "plugins.lxc.containers[0].network: socket networking needs \"bridge\"")
 
     port = state(container(370, "10.55.0.1/24", network={"port_name": "veth370x"}))
     res = node.run(port, cmd="plan", check=2)

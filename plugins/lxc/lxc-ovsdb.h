@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The OVS internal ports of socket networking (lxc-socket.c), as OVSDB
+ * has them (lxc-ovsdb.c). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lxc.h"
+#include "ovsdb-client.h"
+
+/* external_ids of the Port and Interface rows the lxc plugin creates. The
+ * owner differs from the net plugin's ("op-dbus"), so that plugin neither
+ * deletes nor claims them. */
+#define LXC_SOCKET_OWNER_KEY "op-dbus-owner"
+#define LXC_SOCKET_OWNER "op-dbus-lxc"
+#define LXC_SOCKET_CONTAINER_KEY "op-dbus-container"
+
+/* An OVS port as OVSDB has it. */
+typedef struct LxcOvsPort {
+        char *name;
+        char *uuid;                   /* Port row */
+        char *bridge;                 /* the bridge it is on; NULL: on none */
+        char *bridge_uuid;            /* ... its row */
+        bool owned;                   /* external_ids:op-dbus-owner is LXC_SOCKET_OWNER */
+        char *owner;                  /* external_ids:op-dbus-owner; NULL: none */
+        uint32_t container;           /* external_ids:op-dbus-container; 0: none */
+        int64_t ofport;               /* -1: none */
+        int64_t tag;                  /* -1: none */
+} LxcOvsPort;
+
+typedef struct LxcOvsBridge {
+        char *name;
+        char *uuid;                   /* Bridge row */
+} LxcOvsBridge;
+
+/* Every bridge and port of the node (the bridges' local ports included). */
+typedef struct LxcOvsView {
+        LxcOvsBridge *bridges;
+        size_t n_bridges;
+        LxcOvsPort *ports;
+        size_t n_ports;
+} LxcOvsView;
+
+/* lxc-ovsdb.c */
+void lxc_ovs_view_done(LxcOvsView *v);
+const LxcOvsPort *lxc_ovs_find_port(const LxcOvsView *v, const char *name);
+const LxcOvsBridge *lxc_ovs_find_bridge(const LxcOvsView *v, const char *name);
+/* Reads every bridge and port. Errors in d. */
+int lxc_ovs_read(OvsdbClient *c, LxcOvsView *ret, Diag *d);
+/* Adds an internal port for container id to bridge (which must exist), with
+ * VLAN tag (0: none) and ofport_request (<= 0: none), and waits until
+ * ovs-vswitchd has applied it. *writes counts the write operations. */
+int lxc_ovs_add_port(OvsdbClient *c, const char *bridge, const char *name, uint32_t id,
+                     unsigned tag, int64_t ofport_request, int timeout_ms, unsigned *writes, Diag *d);
+/* Takes the port off its bridge (OVSDB then deletes its rows) and waits
+ * until ovs-vswitchd has applied it. */
+int lxc_ovs_del_port(OvsdbClient *c, const LxcOvsPort *p, int timeout_ms, unsigned *writes, Diag *d);
+/* Sets the Port's VLAN tag (0: none). */
+int lxc_ovs_set_tag(OvsdbClient *c, const LxcOvsPort *p, unsigned tag, unsigned *writes, Diag *d);

@@ -1,0 +1,573 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The lxc plugin's plain LXC backend (`backend: "lxc"`, no pct on PATH):
+real LXC containers on a private lxcpath, plugged by LXC itself into a
+bridge of the OVS sandbox, created, changed and removed by op-dbus, and
+only those op-dbus created.
+
+op-dbus runs inside the sandbox's network namespace, so that LXC creates
+the host ends of the veths there, next to the sandbox's ovs-vswitchd, and
+LXC's command sockets (abstract, hence per namespace) are found again by
+the next run. It is entered with `nsenter --net`, plus a private mount
+namespace with a sysfs of that network namespace: LXC looks the bridge up
+in /sys/class/net (and decides there whether it is an OVS bridge).
+`ip netns exec` would do that too, but it also hides the cgroup mounts
+below /sys, which LXC needs; here they are bound back.
+
+The containers' root file system is LXC's busybox template, made into an
+archive once per session without the template's DHCP client (it would
+flush the address LXC configures); one test creates a container from the
+busybox template itself, by name."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+NO_PCT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+
+# A container's NIC disappears with its network namespace before LXC
+# removes its port (as on Proxmox, see pve_fixture.OVS_LOG_ALLOW).
+pytestmark = pytest.mark.ovs_log_allow(
+    r"error receiving data from veth\d+i0",
+    r"veth\d+i0.*(No such device|Network is down)",
+)
+
+# Runs a program inside the sandbox's network namespace with a sysfs of
+# that namespace (see the module docstring): first re-executes itself
+# under nsenter and unshare, then mounts and execs the program.
+IN_NETNS = """#!/usr/bin/python3
+import os, subprocess, sys, tempfile
+NETNS = {netns!r}
+PROGRAM = {program!r}
+if os.environ.get("OPDBUS_TEST_IN_NETNS") != NETNS:
+    os.environ["OPDBUS_TEST_IN_NETNS"] = NETNS
+    os.execvp("nsenter", ["nsenter", "--net=/run/netns/" + NETNS, "--", "unshare", "--mount",
+                          "--propagation", "private", "--", sys.executable, __file__, *sys.argv[1:]])
+del os.environ["OPDBUS_TEST_IN_NETNS"]
+sysfs = tempfile.mkdtemp(prefix="sysfs-")
+subprocess.run(["mount", "-t", "sysfs", "sysfs", sysfs], check=True)
+subprocess.run(["mount", "--rbind", "/sys/fs/cgroup", sysfs + "/fs/cgroup"], check=True)
+subprocess.run(["mount", "--move", sysfs, "/sys"], check=True)
+os.rmdir(sysfs)
+os.execv(PROGRAM, [PROGRAM, *sys.argv[1:]])
+"""
+
+
+def _run(cmd, **kw):
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+
+
+def _pids_naming(path):
+    """Live processes whose command line names path (LXC's monitors do)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state not in ("Z", "X") and path in cmdline:
+            pids.append(int(entry))
+    return pids
+
+
+def _remove_lock_dir(lxcpath):
+    """LXC's lock files for the lxcpath (/run/lxc/lock/<lxcpath>), and the
+    parents that are empty then."""
+    lockdir = "/run/lxc/lock" + lxcpath
+    shutil.rmtree(lockdir, ignore_errors=True)
+    d = os.path.dirname(lockdir)
+    while d.startswith("/run/lxc/lock/"):
+        try:
+            os.rmdir(d)
+        except OSError:
+            break
+        d = os.path.dirname(d)
+
+
+@pytest.fixture(scope="session")
+def busybox_archive():
+    """A root file system archive from LXC's busybox template, without the
+    DHCP client its rcS starts."""
+    if os.geteuid() != 0:
+        pytest.skip("LXC containers need root")
+    missing = [t for t in ("lxc-create", "lxc-start", "lxc-usernsexec", "nsenter", "unshare", "tar")
+               if not shutil.which(t)]
+    if missing or not os.path.exists("/bin/busybox"):
+        pytest.skip("the plain LXC tests need the Debian packages lxc and busybox-static "
+                    f"(missing: {' '.join(missing) or '/bin/busybox'})")
+    d = tempfile.mkdtemp(prefix="opdbus-lxc-tmpl-", dir="/tmp")
+    os.chmod(d, 0o755)
+    try:
+        res = _run(["lxc-create", "-P", d, "-n", "tmpl", "-t", "busybox"])
+        assert res.returncode == 0, res.stderr
+        rcs = os.path.join(d, "tmpl/rootfs/etc/init.d/rcS")
+        with open(rcs) as f:
+            text = f.read()
+        with open(rcs, "w") as f:
+            f.write(text.replace("/bin/udhcpc\n", ""))
+        archive = os.path.join(d, "busybox-rootfs.tar.gz")
+        res = _run(["tar", "-czf", archive, "--numeric-owner", "-C", os.path.join(d, "tmpl/rootfs"), "."])
+        assert res.returncode == 0, res.stderr
+        _run(["lxc-destroy", "-P", d, "-n", "tmpl"])
+        os.chmod(archive, 0o644)
+        yield archive
+    finally:
+        _run(["lxc-destroy", "-P", d, "-n", "tmpl"])
+        shutil.rmtree(d, ignore_errors=True)
+        _remove_lock_dir(d)
+
+
+class Host:
+    """A host without Proxmox: a private lxcpath, the OVS sandbox, and
+    op-dbus run in the sandbox's network namespace."""
+
+    def __init__(self, ovs, opdbus, tmp_path, tmp_state, archive):
+        self.ovs, self.opdbus, self.tmp_state, self.archive = ovs, opdbus, tmp_state, archive
+        # below /tmp and searchable: unprivileged containers (uid 100000)
+        # must reach their root file systems
+        self.lxcpath = tempfile.mkdtemp(prefix="opdbus-lxc-", dir="/tmp")
+        os.chmod(self.lxcpath, 0o755)
+        wrapper = tmp_path / "op-dbus-in-netns"
+        wrapper.write_text(IN_NETNS.format(netns=ovs.netns, program=opdbus.binary))
+        wrapper.chmod(0o755)
+        opdbus.binary = str(wrapper)
+        opdbus.env.update({"OPDBUS_LXC_PATH": self.lxcpath, "PATH": NO_PCT_PATH})
+
+    def run(self, state, *args, cmd="apply", check=None, env=None):
+        return self.opdbus.run(cmd, "--json", self.tmp_state(state), *args, check=check, json=True,
+                               env=env, timeout=300)
+
+    def tool(self, tool, ct, *args, input=None):
+        """An LXC tool on a container, in the sandbox's network namespace
+        (where LXC's command socket is)."""
+        return _run(["nsenter", f"--net=/run/netns/{self.ovs.netns}", "--", tool, "-P", self.lxcpath,
+                     "-n", ct, *args], input=input, timeout=120)
+
+    def inside(self, ct, *cmd):
+        return self.tool("lxc-attach", ct, "--clear-env", "--", *cmd)
+
+    def running(self, ct):
+        return self.tool("lxc-info", ct, "-s", "-H").stdout.strip() == "RUNNING"
+
+    def ping(self, ct, addr, attempts=3):
+        """Pings until a reply comes (an address that did not answer for a
+        while, e.g. on another bridge, stays unresolved for a moment)."""
+        for _ in range(attempts):
+            res = self.inside(ct, "ping", "-c", "1", "-W", "2", addr)
+            if res.returncode == 0:
+                break
+        return res
+
+    def ids(self):
+        return sorted(int(n) for n in os.listdir(self.lxcpath)
+                      if n.isdigit() and os.path.exists(os.path.join(self.lxcpath, n, "config")))
+
+    def config_text(self, ct):
+        with open(os.path.join(self.lxcpath, str(ct), "config")) as f:
+            return f.read()
+
+    def config(self, ct):
+        """key -> value of the last line with that key."""
+        conf = {}
+        for line in self.config_text(ct).splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, value = line.split("=", 1)
+                conf[key.strip()] = value.strip()
+        return conf
+
+    def record(self, ct):
+        with open(os.path.join(self.lxcpath, str(ct), "op-dbus.json")) as f:
+            return json.load(f)
+
+    def memory_limit(self, ct):
+        """The running container's memory limit in bytes (v2 or v1)."""
+        for key in ("memory.max", "memory.limit_in_bytes"):
+            res = self.tool("lxc-cgroup", ct, key)
+            if res.returncode == 0:
+                return int(res.stdout.strip())
+        raise AssertionError(f"no memory limit readable for {ct}")
+
+    def handmade(self, ct, *extra):
+        """A container made with lxc-create by hand: no op-dbus record."""
+        res = self.tool("lxc-create", ct, "-t", "busybox", *extra)
+        assert res.returncode == 0, res.stderr
+
+    def links(self):
+        out = _run(["nsenter", f"--net=/run/netns/{self.ovs.netns}", "--", "ip", "-j", "link", "show"]).stdout
+        return [link["ifname"] for link in json.loads(out or "[]")
+                if re.fullmatch(r"veth\d+[it]0", link["ifname"])]
+
+    def close(self):
+        """Destroys every container (whatever the test left), then checks
+        that nothing of them remains. Returns the problems found."""
+        problems = {}
+        for name in sorted(os.listdir(self.lxcpath)):
+            if os.path.isdir(os.path.join(self.lxcpath, name)):
+                res = self.tool("lxc-destroy", name, "-f")
+                if res.returncode != 0 and os.path.exists(os.path.join(self.lxcpath, name, "config")):
+                    problems.setdefault("destroy failed", []).append(f"{name}: {res.stderr.strip()}")
+        pids = _pids_naming(self.lxcpath)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if pids:
+            problems["processes"] = pids
+        deadline = time.monotonic() + 5
+        while _pids_naming(self.lxcpath) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if os.path.exists(f"/run/netns/{self.ovs.netns}"):
+            # a stopped container's network namespace goes away asynchronously
+            deadline = time.monotonic() + 5
+            while self.links() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            links = self.links()
+            for name in links:
+                _run(["nsenter", f"--net=/run/netns/{self.ovs.netns}", "--", "ip", "link", "delete", name])
+            if links:
+                problems["interfaces"] = links
+        shutil.rmtree(self.lxcpath, ignore_errors=True)
+        _remove_lock_dir(self.lxcpath)
+        return problems
+
+
+@pytest.fixture
+def host(ovs, opdbus, tmp_path, tmp_state, busybox_archive):
+    h = Host(ovs, opdbus, tmp_path, tmp_state, busybox_archive)
+    yield h
+    problems = h.close()
+    if problems:
+        pytest.fail(f"containers or their traces were left behind: {problems}", pytrace=False)
+
+
+def container(host, ct, ip=None, **kw):
+    c = {"id": ct, "name": f"ct{ct}", "template": host.archive, "state": "running",
+         "properties": {"memory": 256, "swap": 0}}
+    if ip:
+        c["network"] = {"bridge": "vmbr0", "ipv4": ip, "hwaddr": f"BC:24:11:00:{ct // 100:02X}:{ct % 100:02X}"}
+    for key, value in kw.items():
+        if isinstance(value, dict) and isinstance(c.get(key), dict):
+            c[key].update(value)
+        else:
+            c[key] = value
+    return c
+
+
+def state(*containers, prune=False, backend="lxc"):
+    lxc = {"backend": backend, "containers": list(containers)}
+    if prune:
+        lxc["prune"] = True
+    return {"version": 1, "plugins": {"net": {"bridges": [{"name": "vmbr0", "datapath_type": "netdev"}]},
+                                      "lxc": lxc}}
+
+
+def changes(res, plugin="lxc"):
+    return {(c["action"], c["path"], c["impact"]) for c in res.json["changes"] if c["plugin"] == plugin}
+
+
+def test_two_containers_on_ovs_ping_and_second_apply_does_nothing(host):
+    doc = state(container(host, 301, "10.60.0.1/24"), container(host, 302, "10.60.0.2/24"))
+    res = host.run(doc, check=0)
+    assert changes(res) == {("create", "container/301", "no traffic impact"),
+                            ("create", "container/302", "no traffic impact")}
+    assert res.json["counts"]["commands"] == 4  # two creates, two starts
+    assert host.running("301") and host.running("302")
+
+    # LXC plugged the veths into the OVS bridge, under Proxmox's names
+    assert set(host.ovs.vsctl("list-ports", "vmbr0").split()) == {"veth301i0", "veth302i0"}
+    conf = host.config(301)
+    assert conf["lxc.uts.name"] == "ct301" and conf["lxc.net.0.link"] == "vmbr0"
+    assert conf["lxc.net.0.veth.pair"] == "veth301i0" and conf["lxc.net.0.hwaddr"] == "BC:24:11:00:03:01"
+    assert conf["lxc.net.0.ipv4.address"] == "10.60.0.1/24" and conf["lxc.net.0.name"] == "eth0"
+    assert conf["lxc.idmap"] == "g 0 100000 65536"  # unprivileged
+    assert conf["lxc.rootfs.path"] == f"dir:{host.lxcpath}/301/rootfs"
+    assert conf["lxc.signal.halt"] == "SIGUSR1"  # busybox init
+    assert host.record(301)["managed_by"] == "op-dbus" and host.record(301)["template"] == host.archive
+    assert host.memory_limit("301") == 256 * 1024 * 1024
+    assert os.stat(f"{host.lxcpath}/301/rootfs/bin/busybox").st_uid == 100000
+    assert host.inside("301", "hostname").stdout.strip() == "ct301"
+
+    res = host.ping("301", "10.60.0.2")
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = host.ping("302", "10.60.0.1")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+    # the second apply changes nothing and runs no changing command
+    res = host.run(doc, check=0)
+    assert res.json["changes"] == [] and res.json["counts"]["commands"] == 0
+    host.run(doc, cmd="verify", check=0)
+
+    # the query lists both; applied as a state it changes nothing either
+    live = host.opdbus.run("query", check=0, json=True).json
+    lxc = live["plugins"]["lxc"]
+    assert lxc["backend"] == "lxc" and [c["id"] for c in lxc["containers"]] == [301, 302]
+    ct = lxc["containers"][0]
+    assert ct["network"]["port_name"] == "veth301i0" and ct["template"] == host.archive
+    assert ct["properties"]["memory"] == 256 and ct["properties"]["unprivileged"] is True
+    res = host.run(live, check=0)
+    assert res.json["changes"] == [] and res.json["counts"]["commands"] == 0
+
+
+def test_container_from_the_busybox_template(host):
+    c = container(host, 303, "10.61.0.3/24", template="busybox", network={"tag": 5})
+    del c["network"]["hwaddr"]
+    res = host.run(state(c), check=0)
+    assert changes(res) == {("create", "container/303", "no traffic impact")}
+    assert host.running("303")
+    # the VLAN tag: LXC makes the port an access port
+    assert host.ovs.vsctl("get", "Port", "veth303i0", "tag") == "5"
+    assert host.ovs.vsctl("get", "Port", "veth303i0", "vlan_mode") == "access"
+    text = host.config_text(303)
+    # the template's own lines stay; op-dbus's block follows them
+    head, block = text.split("# op-dbus: ", 1)
+    assert "lxc.signal.halt = SIGUSR1" in head and "lxc.uts.name" not in head
+    assert "lxc.uts.name = ct303" in block and "lxc.net.0.veth.vlan.id = 5" in block
+    assert host.record(303)["template"] == "busybox"
+    assert host.inside("303", "hostname").stdout.strip() == "ct303"
+    # no hwaddr in the state: one is generated (locally administered) and kept
+    mac = host.config(303)["lxc.net.0.hwaddr"]
+    assert re.fullmatch(r"[0-9A-F]{2}(:[0-9A-F]{2}){5}", mac) and int(mac[:2], 16) & 3 == 2
+    assert mac.lower() in host.inside("303", "ip", "link", "show", "eth0").stdout
+
+    res = host.run(state(c), check=0)
+    assert res.json["changes"] == [] and res.json["counts"]["commands"] == 0
+
+
+def test_changes_get_exactly_the_planned_action(host):
+    doc = state(container(host, 311, "10.62.0.1/24"), container(host, 312, "10.62.0.2/24"))
+    host.run(doc, check=0)
+    ct, peer = doc["plugins"]["lxc"]["containers"]
+
+    # memory: set in place on the running container, cgroup included
+    ct["properties"]["memory"] = 512
+    plan = host.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["action"], change["impact"], change["detail"]) == ("modify", "no traffic impact", "memory 256 -> 512")
+    res = host.run(doc, check=0)
+    assert changes(res) == {("modify", "container/311", "no traffic impact")}
+    assert res.json["counts"]["commands"] == 1
+    assert host.memory_limit("311") == 512 * 1024 * 1024 and host.running("311")
+
+    # the host name: changed live
+    ct["name"] = "renamed"
+    res = host.run(doc, check=0)
+    assert changes(res) == {("modify", "container/311", "no traffic impact")}
+    assert host.inside("311", "hostname").stdout.strip() == "renamed"
+    assert host.config(311)["lxc.uts.name"] == "renamed"
+
+    # hwaddr: the NIC changes (link down and up: a port flap), no restart
+    ct["network"]["hwaddr"] = "02:00:00:00:03:11"
+    res = host.run(doc, check=0)
+    assert changes(res) == {("replug", "container/311", "port flap")}
+    inside = host.inside("311", "ip", "addr", "show", "eth0").stdout
+    assert "02:00:00:00:03:11" in inside and "10.62.0.1/24" in inside
+    assert "veth311i0" in host.ovs.vsctl("list-ports", "vmbr0").split()
+    res = host.ping("311", "10.62.0.2")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+    # a VLAN tag: the port is plugged again (both, so that they still meet)
+    ct["network"]["tag"] = peer["network"]["tag"] = 7
+    res = host.run(doc, check=0)
+    assert changes(res) == {("replug", "container/311", "port flap"), ("replug", "container/312", "port flap")}
+    assert host.ovs.vsctl("get", "Port", "veth311i0", "tag") == "7"
+    res = host.ping("311", "10.62.0.2")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+    # features take effect at the next start: modify with a restart
+    ct["properties"]["features"] = {"nesting": True}
+    res = host.run(doc, check=0)
+    assert changes(res) == {("modify", "container/311", "container restart")}
+    assert res.json["counts"]["commands"] == 3  # set, stop, start
+    assert "lxc.include = /usr/share/lxc/config/nesting.conf" in host.config_text(311)
+    assert host.running("311") and host.ovs.vsctl("get", "Port", "veth311i0", "tag") == "7"
+    res = host.ping("311", "10.62.0.2")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+    # another privilege level: destroyed and created again
+    privileged = json.loads(json.dumps(doc))
+    privileged["plugins"]["lxc"]["containers"][0]["properties"].update(
+        {"unprivileged": False, "allow_privileged": True})
+    plan = host.run(privileged, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["action"], change["impact"]) == ("recreate", "container destroyed")
+    assert "unprivileged 1 -> 0" in change["detail"] and "data is lost" in change["detail"]
+
+    # stop: the state says so
+    ct["state"] = "stopped"
+    res = host.run(doc, check=0)
+    assert changes(res) == {("modify", "container/311", "container restart")}
+    assert host.running("312")
+    assert not host.running("311")
+    assert "veth311i0" not in host.ovs.vsctl("list-ports", "vmbr0").split()
+    res = host.run(doc, check=0)
+    assert res.json["changes"] == []
+
+
+def test_nic_changes_on_a_running_container(host):
+    """What Proxmox hot-plugs is changed live here too: no restart."""
+    doc = state(container(host, 315, "10.66.0.1/24"), container(host, 316, "10.66.0.2/24"))
+    doc["plugins"]["net"]["bridges"].append({"name": "vmbr1", "datapath_type": "netdev"})
+    host.run(doc, check=0)
+    ct = doc["plugins"]["lxc"]["containers"][0]
+    pid = host.tool("lxc-info", "315", "-p", "-H").stdout.strip()
+
+    # another bridge: re-plugged
+    ct["network"]["bridge"] = "vmbr1"
+    res = host.run(doc, check=0)
+    assert changes(res) == {("replug", "container/315", "port flap")}
+    assert host.ovs.vsctl("list-ports", "vmbr1").split() == ["veth315i0"]
+    assert host.ping("315", "10.66.0.2", attempts=1).returncode != 0
+    ct["network"]["bridge"] = "vmbr0"
+    host.run(doc, check=0)
+    res = host.ping("315", "10.66.0.2")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+    # no NIC: removed; a NIC again: added, with address and gateway
+    network = ct.pop("network")
+    res = host.run(doc, check=0)
+    assert changes(res) == {("modify", "container/315", "port removed")}
+    assert "eth0" not in host.inside("315", "ip", "link").stdout
+    assert "veth315i0" not in host.ovs.vsctl("list-ports", "vmbr0").split() and "veth315i0" not in host.links()
+    ct["network"] = dict(network, gateway="10.66.0.254")
+    res = host.run(doc, check=0)
+    assert changes(res) == {("modify", "container/315", "no traffic impact")}
+    assert "default via 10.66.0.254 dev eth0" in host.inside("315", "ip", "route").stdout
+    res = host.ping("315", "10.66.0.2")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert host.tool("lxc-info", "315", "-p", "-H").stdout.strip() == pid  # never restarted
+    res = host.run(doc, check=0)
+    assert res.json["changes"] == []
+
+    # a NIC added live is not LXC's: op-dbus removes it when it stops the container
+    ct["state"] = "stopped"
+    host.run(doc, check=0)
+    assert "veth315i0" not in host.ovs.vsctl("list-ports", "vmbr0").split() and "veth315i0" not in host.links()
+    ct["state"] = "running"
+    host.run(doc, check=0)
+    res = host.ping("315", "10.66.0.2")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_foreign_container_is_left_alone_and_cannot_be_declared(host):
+    host.handmade("320")
+    host.handmade("web")
+    before = host.config_text(320)
+    res = host.run(state(container(host, 321, state="stopped"), prune=True), check=0)
+    assert changes(res) == {("create", "container/321", "no traffic impact")}
+    assert host.config_text(320) == before and host.ids() == [320, 321]
+
+    res = host.run(state(container(host, 320, state="stopped")), check=2)
+    (error,) = res.json["errors"]
+    assert error.startswith("plugins.lxc.containers[0]: container 320 already exists and was not created by op-dbus "
+                            "(it has no op-dbus.json record)"), error
+    assert res.json["counts"]["commands"] == 0 and host.config_text(320) == before
+
+    # nor does the query show them
+    live = host.opdbus.run("query", check=0, json=True).json
+    assert [c["id"] for c in live["plugins"]["lxc"]["containers"]] == [321]
+
+
+def test_failed_creations_are_rolled_back(host):
+    res = host.run(state(container(host, 330, template="nosuch")), check=2)
+    (error,) = res.json["errors"]
+    assert error.startswith('plugins.lxc.containers[0].template: template "nosuch" is neither one of LXC\'s templates')
+    assert "busybox" in error
+    res = host.run(state(container(host, 330, template="/nonexistent/rootfs.tar.gz")), check=2)
+    assert res.json["errors"] == [
+        "plugins.lxc.containers[0].template: template file /nonexistent/rootfs.tar.gz does not exist or cannot be read"]
+    res = host.run(state(container(host, 330, template="download")), check=2)
+    assert "the download template needs a distribution and a release" in res.json["errors"][0]
+
+    # a bridge that does not exist: the start fails, the container goes again
+    doc = state(container(host, 331, "10.63.0.1/24", network={"bridge": "nosuchbr"}))
+    res = host.run(doc, check=1)
+    assert res.json["rolled_back"]
+    assert any("`lxc-start 331` failed" in e and "nosuchbr" in e and "doesn't exist" in e
+               for e in res.json["errors"]), res.json["errors"]
+    assert host.ids() == [] and not os.path.exists(f"{host.lxcpath}/331")
+    # no port left (the bridge went with the rollback too) and no interface
+    assert "veth331i0" not in host.ovs.vsctl("show") and host.links() == []
+
+
+def test_rollback_restores_settings_and_removes_what_the_apply_created(host):
+    host.run(state(container(host, 340, state="stopped")), check=0)
+    doc = state(container(host, 340, state="stopped", properties={"memory": 512}),
+                container(host, 341, state="stopped"))
+    res = host.run(doc, check=1, env={"OPDBUS_FAULT_INJECT": "lxc"})
+    assert res.json["rolled_back"] and res.json["status"] == "failed"
+    assert {(c["action"], c["path"]) for c in res.json["rollback_changes"] if c["plugin"] == "lxc"} == {
+        ("modify", "container/340"), ("delete", "container/341")}
+    assert host.ids() == [340]
+    conf = host.config(340)
+    assert (conf.get("lxc.cgroup2.memory.max") or conf.get("lxc.cgroup.memory.limit_in_bytes")) == str(256 * 1024 * 1024)
+
+
+def test_tun_device(host):
+    doc = state(container(host, 350, "10.64.0.1/24"))
+    host.run(doc, check=0)
+    doc["plugins"]["lxc"]["containers"][0]["services"] = ["wg-quick@wg0"]
+    plan = host.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["action"], change["impact"]) == ("modify", "container restart")
+    assert "TUN device off -> on" in change["detail"]
+    host.run(doc, check=0)
+    text = host.config_text(350)
+    assert re.search(r"^lxc\.cgroup2?\.devices\.allow = c 10:200 rwm$", text, re.M)
+    assert "lxc.mount.entry = /dev/net/tun dev/net/tun none bind,create=file\n" in text
+    res = host.inside("350", "ls", "-l", "/dev/net/tun")
+    assert res.returncode == 0 and res.stdout.startswith("c"), res.stdout + res.stderr
+    res = host.run(doc, check=0)
+    assert res.json["changes"] == []
+
+    # and gone again
+    doc["plugins"]["lxc"]["containers"][0]["services"] = []
+    host.run(doc, check=0)
+    assert "/dev/net/tun" not in host.config_text(350)
+
+
+def test_prune(host):
+    host.run(state(container(host, 360, state="stopped"), container(host, 361, state="stopped")), check=0)
+    res = host.run(state(container(host, 360, state="stopped")), check=0)
+    assert res.json["changes"] == []
+    assert any("container 361 (ct361) was created by op-dbus and is no longer in the state" in w
+               for w in res.json["warnings"])
+    assert host.ids() == [360, 361]
+
+    res = host.run(state(container(host, 360, state="stopped"), prune=True), check=0)
+    assert changes(res) == {("delete", "container/361", "container destroyed")}
+    assert host.ids() == [360]
+
+
+def test_refused_plans_and_auto(host):
+    res = host.run(state(container(host, 370, properties={"features": "nesting=1,keyctl=1"})), cmd="plan", check=2)
+    assert res.json["errors"] == [
+        'plugins.lxc.containers[0].properties.features: feature "keyctl" has no equivalent with the plain LXC backend '
+        '(only "nesting" has: it includes LXC\'s nesting.conf); remove it, or use the pct backend']
+    res = host.run(state(container(host, 370, "10.65.0.1/24", network={"firewall": True})), cmd="plan", check=2)
+    assert res.json["errors"][0].startswith("plugins.lxc.containers[0].network.firewall: the Proxmox firewall")
+    res = host.run(state(container(host, 370, properties={"nameserver": "10.0.0.53"})), cmd="plan", check=2)
+    assert res.json["errors"][0].startswith("plugins.lxc.containers[0].properties.nameserver: LXC does not configure")
+
+    # storage and size have no meaning for a directory: warned about, not refused
+    res = host.run(state(container(host, 370, properties={"storage": "local-lvm", "rootfs_size": 8})), cmd="plan", check=0)
+    assert any(w.startswith("plugins.lxc.containers[0].properties.storage: ignored by the plain LXC backend")
+               for w in res.json["warnings"])
+    assert any(w.startswith("plugins.lxc.containers[0].properties.rootfs_size: ignored") for w in res.json["warnings"])
+
+    # "auto" without pct on PATH is plain LXC
+    res = host.run(state(container(host, 370), backend="auto"), cmd="plan", check=0)
+    assert changes(res) == {("create", "container/370", "no traffic impact")}
+    assert host.ids() == []
