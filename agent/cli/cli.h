@@ -34,6 +34,7 @@ typedef struct Cli {
         const char *state_path;     /* run --state */
         unsigned confirm_timeout;   /* apply --confirm-timeout */
         int audit_interval_ms;      /* run --audit-interval; -1: default */
+        int container_audit_interval_ms; /* run --container-audit-interval; -1: default */
         unsigned keep_checkpoints;
         int lock_timeout_ms;
 } Cli;

@@ -52,6 +52,8 @@ static void help(void) {
                "  restore-flows [--bridge B]     Put back op-dbus's flows (after ovs-vswitchd restarted)\n"
                "  run [--state FILE]             Run the daemon (org.opdbus on the system bus)\n"
                "      [--audit-interval SEC]     How often to check op-dbus's flows [10]\n"
+               "      [--container-audit-interval SEC]\n"
+               "                                 How often to check the containers [30]\n"
                "  version                        Print the version\n"
                "\n"
                "FILE may be '-' for standard input.\n"
@@ -122,6 +124,7 @@ enum {
         ARG_BRIDGE,
         ARG_STATE,
         ARG_AUDIT,
+        ARG_CONTAINER_AUDIT,
         ARG_CONFIRM_TIMEOUT,
         ARG_INTERFACES,
         ARG_SET,
@@ -147,6 +150,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "bridge",           required_argument, NULL, ARG_BRIDGE },
                 { "state",            required_argument, NULL, ARG_STATE },
                 { "audit-interval",   required_argument, NULL, ARG_AUDIT },
+                { "container-audit-interval", required_argument, NULL, ARG_CONTAINER_AUDIT },
                 { "confirm-timeout",  required_argument, NULL, ARG_CONFIRM_TIMEOUT },
                 { "interfaces",       required_argument, NULL, ARG_INTERFACES },
                 { "set",              required_argument, NULL, ARG_SET },
@@ -228,6 +232,10 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                         if (parse_seconds_ms(optarg, &cli->audit_interval_ms) < 0)
                                 return log_error_errno(-EINVAL, "--audit-interval: \"%s\" is not a number of seconds.", optarg);
                         break;
+                case ARG_CONTAINER_AUDIT:
+                        if (parse_seconds_ms(optarg, &cli->container_audit_interval_ms) < 0)
+                                return log_error_errno(-EINVAL, "--container-audit-interval: \"%s\" is not a number of seconds.", optarg);
+                        break;
                 case ARG_KEEP:
                         errno = 0;
                         cli->keep_checkpoints = (unsigned) strtoul(optarg, &end, 10);
@@ -254,6 +262,7 @@ static void cli_defaults(Cli *cli) {
                 .keep_checkpoints = CHECKPOINTS_KEEP_DEFAULT,
                 .lock_timeout_ms = 30 * 1000,
                 .audit_interval_ms = -1,
+                .container_audit_interval_ms = -1,
         };
 }
 
@@ -528,6 +537,8 @@ static int verb_run(Cli *cli) {
         m->state_path = strdup(cli->state_path ?: DEFAULT_STATE_FILE);
         if (cli->audit_interval_ms >= 0)
                 m->audit_interval_sec = (unsigned) (cli->audit_interval_ms / 1000);
+        if (cli->container_audit_interval_ms >= 0)
+                m->container_audit_interval_sec = (unsigned) (cli->container_audit_interval_ms / 1000);
         if (!m->state_path)
                 r = -ENOMEM;
         if (r >= 0)

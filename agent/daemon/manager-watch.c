@@ -230,6 +230,10 @@ static int of_watch_connect(OfWatch *w) {
         if (w->lost) {
                 w->lost = false;
                 (void) queue_simple(m, JOB_RESTORE_FLOWS, w->bridge);
+                /* ovs-vswitchd restarted: socket-networked containers lost
+                 * the interface it had moved into them. */
+                if (m->watch_containers)
+                        (void) queue_simple(m, JOB_HEAL, NULL);
         }
         return 0;
 }
@@ -245,10 +249,10 @@ static void of_watches_free(Manager *m) {
         m->n_of_watches = 0;
 }
 
-/* Bridges in the applied state's openflow section. */
-static int applied_flow_bridges(Manager *m, json_object **ret) {
+/* plugins.<plugin>.<member> of the applied state; *ret NULL when absent. */
+static int applied_member(Manager *m, const char *plugin, const char *member, json_object **ret) {
         _cleanup_(json_object_putp) json_object *state = NULL;
-        json_object *plugins, *of, *bridges;
+        json_object *plugins, *section, *value;
         uint64_t latest = 0;
         int r;
 
@@ -260,9 +264,9 @@ static int applied_flow_bridges(Manager *m, json_object **ret) {
         if (r < 0)
                 return r;
         if (json_object_object_get_ex(state, "plugins", &plugins) &&
-            json_object_object_get_ex(plugins, "openflow", &of) &&
-            json_object_object_get_ex(of, "bridges", &bridges))
-                *ret = json_object_get(bridges);
+            json_object_object_get_ex(plugins, plugin, &section) &&
+            json_object_object_get_ex(section, member, &value))
+                *ret = json_object_get(value);
         return 0;
 }
 
@@ -270,8 +274,13 @@ void manager_watch_refresh(Manager *m) {
         _cleanup_(json_object_putp) json_object *bridges = NULL;
         size_t n;
 
+        _cleanup_(json_object_putp) json_object *containers = NULL;
+
+        m->watch_containers = applied_member(m, "lxc", "containers", &containers) >= 0 && containers &&
+                              json_object_is_type(containers, json_type_array) &&
+                              json_object_array_length(containers) > 0;
         of_watches_free(m);
-        if (applied_flow_bridges(m, &bridges) < 0 || !bridges)
+        if (applied_member(m, "openflow", "bridges", &bridges) < 0 || !bridges)
                 return;
         n = json_object_array_length(bridges);
         m->of_watches = calloc(n + 1, sizeof(OfWatch));
@@ -305,22 +314,39 @@ static int on_audit(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* Containers change without OVSDB noticing (a restart takes a socket
+ * port's interface with the old network namespace; a container stopped by
+ * hand): while the applied state has containers, heal it periodically. */
+static int on_container_audit(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->watch_containers && !m->degraded && m->jobs_running == 0)
+                (void) queue_simple(m, JOB_HEAL, NULL);
+        (void) sd_event_source_set_time(s, now_mono() + (uint64_t) m->container_audit_interval_sec * 1000000ULL);
+        return 0;
+}
+
+static int add_periodic(Manager *m, sd_event_source **s, unsigned sec, sd_event_time_handler_t cb) {
+        int r;
+
+        if (sec == 0)
+                return 0;
+        r = sd_event_add_time_relative(m->event, s, CLOCK_MONOTONIC, (uint64_t) sec * 1000000ULL, 0, cb, m);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(*s, SD_EVENT_ON);
+}
+
 int manager_watch_start(Manager *m) {
         int r;
 
         if (monitor_connect(m) < 0)
                 monitor_lost(m, -ECONNREFUSED);
         manager_watch_refresh(m);
-        if (m->audit_interval_sec > 0) {
-                r = sd_event_add_time_relative(m->event, &m->audit_timer, CLOCK_MONOTONIC,
-                                               (uint64_t) m->audit_interval_sec * 1000000ULL, 0, on_audit, m);
-                if (r < 0)
-                        return r;
-                r = sd_event_source_set_enabled(m->audit_timer, SD_EVENT_ON);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        r = add_periodic(m, &m->audit_timer, m->audit_interval_sec, on_audit);
+        if (r < 0)
+                return r;
+        return add_periodic(m, &m->container_timer, m->container_audit_interval_sec, on_container_audit);
 }
 
 void manager_watch_stop(Manager *m) {
@@ -329,4 +355,5 @@ void manager_watch_stop(Manager *m) {
         m->reconnect_timer = sd_event_source_disable_unref(m->reconnect_timer);
         m->drift_timer = sd_event_source_disable_unref(m->drift_timer);
         m->audit_timer = sd_event_source_disable_unref(m->audit_timer);
+        m->container_timer = sd_event_source_disable_unref(m->container_timer);
 }

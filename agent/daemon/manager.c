@@ -29,6 +29,7 @@ int manager_new(Manager **ret) {
                 return -ENOMEM;
         m->done_fd = -1;
         m->audit_interval_sec = 10;
+        m->container_audit_interval_sec = 30;
         m->lock_timeout_ms = 30 * 1000;
         pthread_mutex_init(&m->lock, NULL);
         pthread_cond_init(&m->cond, NULL);

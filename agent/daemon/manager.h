@@ -80,6 +80,7 @@ struct Manager {
         PluginContext ctx;            /* settings for every reconcile */
         char *state_path;             /* --state */
         unsigned audit_interval_sec;  /* periodic flow audit */
+        unsigned container_audit_interval_sec; /* periodic heal while containers are applied */
         int lock_timeout_ms;
 
         /* exported state */
@@ -113,6 +114,8 @@ struct Manager {
         unsigned reconnect_delay_ms;
         sd_event_source *drift_timer; /* debounce of monitor updates */
         sd_event_source *audit_timer;
+        sd_event_source *container_timer;
+        bool watch_containers;        /* the applied state has lxc containers */
         struct OfWatch *of_watches;   /* per bridge OpenFlow connection */
         size_t n_of_watches;
         bool state_file_pending;      /* the state file could not be applied yet */

@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The daemon keeps socket networking attached (docs/socket-networking.md,
+"The daemon"): a container restarted by hand loses the interface op-dbus
+moved into it, and nothing in OVSDB says so; the periodic container heal
+(--container-audit-interval) puts it back and reports the drift, and an
+ovs-vswitchd restart queues that heal at once.
+
+The daemon runs in the sandbox's network namespace, like the CLI in
+test_socket_networking.py, on the private bus of dbus_fixture."""
+
+import pytest
+
+from pve_fixture import pve_sim, pve_templates  # noqa: F401
+from test_socket_networking import Node, assert_attached, container, socket_net, state, veth_net, wait_for
+
+pytest_plugins = ("dbus_fixture",)
+
+pytestmark = pytest.mark.ovs_log_allow(
+    r"dpif_netdev\|ERR\|error receiving data from internal_\d+: File descriptor in bad state",
+)
+
+
+@pytest.fixture
+def node(ovs, opdbus_bin, pve_sim, tmp_path, tmp_state):  # noqa: F811
+    return Node(ovs, opdbus_bin, pve_sim(ovs), tmp_path, tmp_state)
+
+
+@pytest.fixture
+def opdbus_bin(opdbus_bin, ovs, tmp_path):
+    """The binary under test, started in the sandbox's network namespace."""
+    wrapper = tmp_path / "op-dbus-daemon-in-netns"
+    wrapper.write_text(f"#!/bin/sh\nexec nsenter --net=/run/netns/{ovs.netns} -- {opdbus_bin} \"$@\"\n")
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def detached(node, vmid=310):
+    return "inet 10.31.0.10/24" not in node.inside(vmid, "ip", "-4", "addr", "show")
+
+
+def test_daemon_reattaches_after_a_container_restart(node, start_daemon):
+    doc = state(container(310, socket_net()), container(311, veth_net()))
+    d = start_daemon(doc, env=node.env, args=("--container-audit-interval", "1"))
+    assert d.get("Status") != "degraded"
+    assert_attached(node)
+
+    mark = d.mark()
+    node.pct("stop", 310)
+    # a heal between the two may start the container itself (its state is
+    # "running"): then this start finds it running, and the heal attached it
+    node.pct("start", 310, check=None)
+    wait_for("the container heal", lambda: not detached(node), timeout=30)
+    assert_attached(node)
+    d.wait_for("DriftDetected", timeout=5, since=mark,
+               predicate=lambda args: args[0] == "lxc" and args[1].startswith("container/310"))
+
+    # ovs-vswitchd restart: the heal is queued at once, not after the interval
+    node.ovs.restart_vswitchd()
+    wait_for("the new tap attached", lambda: "internal_310" not in node.ovs.links() and not detached(node),
+             timeout=30)
+    assert_attached(node)
