@@ -36,57 +36,23 @@ void plain_host_free(void *p) {
 /* ---- running the tools ------------------------------------------------ */
 
 
-void plain_argv_done(Argv *a) {
-        for (size_t i = 0; i < a->n; i++)
-                free(a->v[i]);
-        free(a->v);
-        *a = (Argv) {};
-}
 
-void plain_argv_add(Argv *a, const char *s) {
-        char **v;
 
-        if (a->error)
-                return;
-        v = realloc(a->v, (a->n + 2) * sizeof(char *));
-        if (!v || !(v[a->n] = strdup(s))) {
-                if (v)
-                        a->v = v;
-                a->error = -ENOMEM;
-                return;
-        }
-        a->v = v;
-        a->v[++a->n] = NULL;
-}
-
-void plain_argv_addf(Argv *a, const char *fmt, ...) {
-        _cleanup_(freep) char *s = NULL;
-        va_list ap;
-        int k;
-
-        va_start(ap, fmt);
-        k = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-                a->error = -ENOMEM;
-        else
-                plain_argv_add(a, s);
-}
 
 /* "<tool> -P <lxcpath> -n <id>" */
 void plain_argv_tool(Argv *a, const char *tool, const PlainHost *h, uint32_t id) {
-        plain_argv_add(a, tool);
-        plain_argv_add(a, "-P");
-        plain_argv_add(a, h->lxcpath);
-        plain_argv_add(a, "-n");
-        plain_argv_addf(a, "%" PRIu32, id);
+        lxc_argv_add(a, tool);
+        lxc_argv_add(a, "-P");
+        lxc_argv_add(a, h->lxcpath);
+        lxc_argv_add(a, "-n");
+        lxc_argv_addf(a, "%" PRIu32, id);
 }
 
 /* "ovs-vsctl --db=<op-dbus's OVSDB> --timeout=<s>" */
 void plain_argv_vsctl(Argv *a, const LxcPlugin *l) {
-        plain_argv_add(a, "ovs-vsctl");
-        plain_argv_addf(a, "--db=%s", l->plugin.ctx->ovsdb_address);
-        plain_argv_addf(a, "--timeout=%d", MAX(l->plugin.ctx->timeout_ms / 1000, 5));
+        lxc_argv_add(a, "ovs-vsctl");
+        lxc_argv_addf(a, "--db=%s", l->plugin.ctx->ovsdb_address);
+        lxc_argv_addf(a, "--timeout=%d", MAX(l->plugin.ctx->timeout_ms / 1000, 5));
 }
 
 int plain_timeout_for(const LxcPlugin *l, int base_ms) {
@@ -185,24 +151,11 @@ void plain_count_command(LxcPlugin *l) {
 
 /* ---- the host ------------------------------------------------------------ */
 
-bool plain_in_path(const char *name) {
-        const char *path = getenv("PATH") ?: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-        for (const char *p = path; *p;) {
-                size_t n = strcspn(p, ":");
-                _cleanup_(freep) char *f = NULL;
-
-                if (n > 0 && asprintf(&f, "%.*s/%s", (int) n, p, name) >= 0 && access(f, X_OK) == 0)
-                        return true;
-                p += n + (p[n] == ':');
-        }
-        return false;
-}
 
 /* $OPDBUS_LXC_PATH, else LXC's own default (`lxc-config lxc.lxcpath`). */
 static int find_lxcpath(LxcPlugin *l, char **ret, Diag *d) {
         const char *e = getenv("OPDBUS_LXC_PATH");
-        _cleanup_(plain_argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
         size_t n;
         int r;
@@ -214,8 +167,8 @@ static int find_lxcpath(LxcPlugin *l, char **ret, Diag *d) {
                 }
                 out = strdup(e);
         } else {
-                plain_argv_add(&a, "lxc-config");
-                plain_argv_add(&a, "lxc.lxcpath");
+                lxc_argv_add(&a, "lxc-config");
+                lxc_argv_add(&a, "lxc.lxcpath");
                 r = plain_run(l, &a, 0, &out, d);
                 if (r < 0)
                         return r;
@@ -297,7 +250,7 @@ static bool has_root_range(const char *file) {
 static int check_idmap(PlainHost *h) {
         const char *missing;
 
-        if (!plain_in_path("newuidmap") && !plain_in_path("newgidmap"))
+        if (!lxc_in_path("newuidmap") && !lxc_in_path("newgidmap"))
                 return 0;
         missing = !has_root_range("/etc/subuid") ? "/etc/subuid" : !has_root_range("/etc/subgid") ? "/etc/subgid" : NULL;
         if (!missing)
@@ -801,7 +754,7 @@ static int read_container(const PlainHost *h, uint32_t id, const char *active, L
 }
 
 int plain_list(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d) {
-        _cleanup_(plain_argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *active = NULL;
         _cleanup_(freep) uint32_t *ids = NULL;
         LxcLive *live;
@@ -816,11 +769,11 @@ int plain_list(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d) {
                 return r;
         if (n > 0) {
                 /* running and frozen containers */
-                plain_argv_add(&a, "lxc-ls");
-                plain_argv_add(&a, "-P");
-                plain_argv_add(&a, h->lxcpath);
-                plain_argv_add(&a, "--active");
-                plain_argv_add(&a, "-1");
+                lxc_argv_add(&a, "lxc-ls");
+                lxc_argv_add(&a, "-P");
+                lxc_argv_add(&a, h->lxcpath);
+                lxc_argv_add(&a, "--active");
+                lxc_argv_add(&a, "-1");
                 r = plain_run(l, &a, 0, &active, d);
                 if (r < 0)
                         return r;

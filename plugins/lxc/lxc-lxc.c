@@ -358,7 +358,7 @@ static int create_conf(const PlainHost *h, const LxcSpec *want, bool archive, ch
 /* lxc-create from a template (with the download template's arguments),
  * or an empty container (-t none) an archive is unpacked into. */
 static int lxc_create(LxcPlugin *l, const LxcSpec *want, const char *conf, Diag *d) {
-        _cleanup_(plain_argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *copy = strdup(want->volume);
         static const char *const download_options[] = { "--dist", "--release", "--arch" };
         char *save = NULL, *name;
@@ -366,24 +366,24 @@ static int lxc_create(LxcPlugin *l, const LxcSpec *want, const char *conf, Diag 
         if (!copy)
                 return -ENOMEM;
         plain_argv_tool(&a, "lxc-create", plain_host_of(l), want->id);
-        plain_argv_add(&a, "-f");
-        plain_argv_add(&a, conf);
-        plain_argv_add(&a, "-t");
+        lxc_argv_add(&a, "-f");
+        lxc_argv_add(&a, conf);
+        lxc_argv_add(&a, "-t");
         if (want->volume[0] == '/') {
-                plain_argv_add(&a, "none");
+                lxc_argv_add(&a, "none");
                 return plain_run(l, &a, TIMEOUT_CREATE_MS, NULL, d);
         }
         name = strtok_r(copy, ":", &save);
-        plain_argv_add(&a, name);
+        lxc_argv_add(&a, name);
         if (streq(name, "download")) {
-                plain_argv_add(&a, "--");
+                lxc_argv_add(&a, "--");
                 for (size_t i = 0; i < ELEMENTSOF(download_options); i++) {
                         const char *v = strtok_r(NULL, ":", &save);
 
                         if (!v)
                                 break;
-                        plain_argv_add(&a, download_options[i]);
-                        plain_argv_add(&a, v);
+                        lxc_argv_add(&a, download_options[i]);
+                        lxc_argv_add(&a, v);
                 }
         }
         return plain_run(l, &a, TIMEOUT_CREATE_MS, NULL, d);
@@ -392,31 +392,31 @@ static int lxc_create(LxcPlugin *l, const LxcSpec *want, const char *conf, Diag 
 /* tar into the new root file system; for an unprivileged container in
  * its user namespace, so the files belong to its root (uid 100000). */
 static int unpack(LxcPlugin *l, const LxcSpec *want, const char *rootfs, Diag *d) {
-        _cleanup_(plain_argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
 
         if (mkdir(rootfs, 0755) < 0 && errno != EEXIST)
                 return negative_errno();
         if (want->unprivileged && chown(rootfs, IDMAP_BASE, IDMAP_BASE) < 0)
                 return negative_errno();
         if (want->unprivileged) {
-                plain_argv_add(&a, "lxc-usernsexec");
-                plain_argv_add(&a, "-m");
-                plain_argv_addf(&a, "u:0:%u:%u", IDMAP_BASE, IDMAP_COUNT);
-                plain_argv_add(&a, "-m");
-                plain_argv_addf(&a, "g:0:%u:%u", IDMAP_BASE, IDMAP_COUNT);
-                plain_argv_add(&a, "--");
+                lxc_argv_add(&a, "lxc-usernsexec");
+                lxc_argv_add(&a, "-m");
+                lxc_argv_addf(&a, "u:0:%u:%u", IDMAP_BASE, IDMAP_COUNT);
+                lxc_argv_add(&a, "-m");
+                lxc_argv_addf(&a, "g:0:%u:%u", IDMAP_BASE, IDMAP_COUNT);
+                lxc_argv_add(&a, "--");
         }
-        plain_argv_add(&a, "tar");
-        plain_argv_add(&a, "-x");
-        plain_argv_add(&a, "-p");
-        plain_argv_add(&a, "--numeric-owner");
-        plain_argv_add(&a, "--one-file-system");
-        plain_argv_add(&a, "--anchored");
-        plain_argv_add(&a, "--exclude=./dev/*");
-        plain_argv_add(&a, "-f");
-        plain_argv_add(&a, want->volume);
-        plain_argv_add(&a, "-C");
-        plain_argv_add(&a, rootfs);
+        lxc_argv_add(&a, "tar");
+        lxc_argv_add(&a, "-x");
+        lxc_argv_add(&a, "-p");
+        lxc_argv_add(&a, "--numeric-owner");
+        lxc_argv_add(&a, "--one-file-system");
+        lxc_argv_add(&a, "--anchored");
+        lxc_argv_add(&a, "--exclude=./dev/*");
+        lxc_argv_add(&a, "-f");
+        lxc_argv_add(&a, want->volume);
+        lxc_argv_add(&a, "-C");
+        lxc_argv_add(&a, rootfs);
         return plain_run(l, &a, TIMEOUT_CREATE_MS, NULL, d);
 }
 
@@ -484,15 +484,21 @@ static int plain_create(LxcPlugin *l, const LxcSpec *want, Diag *d) {
 
 /* ---- running containers -------------------------------------------------- */
 
+/* `lxc-info -n ID <flag> -H`: one value, without its label. */
+static int lxc_info(LxcPlugin *l, uint32_t id, const char *flag, char **ret_out, Diag *d) {
+        _cleanup_(lxc_argv_done) Argv a = {};
+
+        plain_argv_tool(&a, "lxc-info", plain_host_of(l), id);
+        lxc_argv_add(&a, flag);
+        lxc_argv_add(&a, "-H");
+        return plain_run(l, &a, 0, ret_out, d);
+}
+
 static int container_state(LxcPlugin *l, uint32_t id, bool *ret_running, Diag *d) {
-        _cleanup_(plain_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
         int r;
 
-        plain_argv_tool(&a, "lxc-info", plain_host_of(l), id);
-        plain_argv_add(&a, "-s");
-        plain_argv_add(&a, "-H");
-        r = plain_run(l, &a, 0, &out, d);
+        r = lxc_info(l, id, "-s", &out, d);
         if (r < 0)
                 return r;
         *ret_running = !streq(strstrip_newline(out), "STOPPED");
@@ -500,14 +506,10 @@ static int container_state(LxcPlugin *l, uint32_t id, bool *ret_running, Diag *d
 }
 
 static int plain_pid(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d) {
-        _cleanup_(plain_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
         int r;
 
-        plain_argv_tool(&a, "lxc-info", plain_host_of(l), id);
-        plain_argv_add(&a, "-p");
-        plain_argv_add(&a, "-H");
-        r = plain_run(l, &a, 0, &out, d);
+        r = lxc_info(l, id, "-p", &out, d);
         if (r < 0)
                 return r;
         if (sscanf(out, "%d", ret) != 1 || *ret <= 0) {
@@ -522,25 +524,25 @@ static int plain_pid(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d) {
  * which fails while an earlier one is left: a failed start, a crash, a NIC
  * moved live) and a host end LXC did not create (a NIC added live). */
 static int unplug(LxcPlugin *l, uint32_t id, Diag *d) {
-        _cleanup_(plain_argv_done) Argv a = {}, b = {};
+        _cleanup_(lxc_argv_done) Argv a = {}, b = {};
         char port[16];
         int r = 0;
 
         lxc_veth_port_name(id, false, port);
-        if (plain_in_path("ovs-vsctl")) {
+        if (lxc_in_path("ovs-vsctl")) {
                 plain_argv_vsctl(&a, l);
-                plain_argv_add(&a, "--if-exists");
-                plain_argv_add(&a, "del-port");
-                plain_argv_add(&a, port);
+                lxc_argv_add(&a, "--if-exists");
+                lxc_argv_add(&a, "del-port");
+                lxc_argv_add(&a, port);
                 r = plain_run(l, &a, 0, NULL, d);
         }
         if (r < 0 || if_nametoindex(port) == 0)
                 return r;
-        plain_argv_add(&b, "ip");
-        plain_argv_add(&b, "link");
-        plain_argv_add(&b, "delete");
-        plain_argv_add(&b, "dev");
-        plain_argv_add(&b, port);
+        lxc_argv_add(&b, "ip");
+        lxc_argv_add(&b, "link");
+        lxc_argv_add(&b, "delete");
+        lxc_argv_add(&b, "dev");
+        lxc_argv_add(&b, port);
         return plain_run(l, &b, 0, NULL, d);
 }
 
@@ -585,7 +587,7 @@ static char *start_log_text(const char *path) {
 
 static int plain_start(LxcPlugin *l, uint32_t id, Diag *d) {
         _cleanup_(exec_result_done) ExecResult res = {};
-        _cleanup_(plain_argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *log = NULL, *msg = NULL;
         int r;
 
@@ -596,11 +598,11 @@ static int plain_start(LxcPlugin *l, uint32_t id, Diag *d) {
                 return r;
         (void) unlink(log);  /* LXC appends */
         plain_argv_tool(&a, "lxc-start", plain_host_of(l), id);
-        plain_argv_add(&a, "-d");
-        plain_argv_add(&a, "-o");
-        plain_argv_add(&a, log);
-        plain_argv_add(&a, "-l");
-        plain_argv_add(&a, "ERROR");
+        lxc_argv_add(&a, "-d");
+        lxc_argv_add(&a, "-o");
+        lxc_argv_add(&a, log);
+        lxc_argv_add(&a, "-l");
+        lxc_argv_add(&a, "ERROR");
         if (a.error)
                 return a.error;
         r = exec_capture(a.v, NULL, 0, plain_timeout_for(l, TIMEOUT_POWER_MS), &res);
@@ -619,13 +621,13 @@ static int plain_start(LxcPlugin *l, uint32_t id, Diag *d) {
 
 /* A clean shutdown (lxc.signal.halt), killed after 30 seconds. */
 static int plain_stop(LxcPlugin *l, uint32_t id, Diag *d) {
-        _cleanup_(plain_argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         int r;
 
         plain_count_command(l);
         plain_argv_tool(&a, "lxc-stop", plain_host_of(l), id);
-        plain_argv_add(&a, "-t");
-        plain_argv_add(&a, SHUTDOWN_TIMEOUT_S);
+        lxc_argv_add(&a, "-t");
+        lxc_argv_add(&a, SHUTDOWN_TIMEOUT_S);
         r = plain_run(l, &a, TIMEOUT_POWER_MS, NULL, d);
         unplug_stale(l, id);
         return r;
@@ -634,22 +636,22 @@ static int plain_stop(LxcPlugin *l, uint32_t id, Diag *d) {
 /* What is left of a creation that failed before LXC wrote a configuration:
  * lxc-destroy does not know such a container. */
 static int remove_leftover(LxcPlugin *l, uint32_t id, Diag *d) {
-        _cleanup_(plain_argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *dir = NULL;
 
         if (plain_path_of(plain_host_of(l), id, NULL, &dir) < 0)
                 return -ENOMEM;
-        plain_argv_add(&a, "rm");
-        plain_argv_add(&a, "-r");
-        plain_argv_add(&a, "-f");
-        plain_argv_add(&a, "--one-file-system");
-        plain_argv_add(&a, "--");
-        plain_argv_add(&a, dir);
+        lxc_argv_add(&a, "rm");
+        lxc_argv_add(&a, "-r");
+        lxc_argv_add(&a, "-f");
+        lxc_argv_add(&a, "--one-file-system");
+        lxc_argv_add(&a, "--");
+        lxc_argv_add(&a, dir);
         return plain_run(l, &a, TIMEOUT_CREATE_MS, NULL, d);
 }
 
 static int plain_destroy(LxcPlugin *l, uint32_t id, Diag *d) {
-        _cleanup_(plain_argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *conf = NULL;
         int r;
 
@@ -660,7 +662,7 @@ static int plain_destroy(LxcPlugin *l, uint32_t id, Diag *d) {
         if (access(conf, F_OK) < 0)
                 return remove_leftover(l, id, d);
         plain_argv_tool(&a, "lxc-destroy", plain_host_of(l), id);
-        plain_argv_add(&a, "-f");
+        lxc_argv_add(&a, "-f");
         r = plain_run(l, &a, TIMEOUT_CREATE_MS, NULL, d);
         unplug_stale(l, id);
         return r;
@@ -684,21 +686,21 @@ static int plain_resize(LxcPlugin *l, uint32_t id, int64_t mib, Diag *d) {
 /* ---- changing a running container live ----------------------------------- */
 
 static int attach(LxcPlugin *l, uint32_t id, const char *ns, const char *input, const char *const *cmd, Diag *d) {
-        _cleanup_(plain_argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
 
         plain_argv_tool(&a, "lxc-attach", plain_host_of(l), id);
-        plain_argv_add(&a, "-s");
-        plain_argv_add(&a, ns);
-        plain_argv_add(&a, "--clear-env");
-        plain_argv_add(&a, "--");
+        lxc_argv_add(&a, "-s");
+        lxc_argv_add(&a, ns);
+        lxc_argv_add(&a, "--clear-env");
+        lxc_argv_add(&a, "--");
         for (size_t i = 0; cmd[i]; i++)
-                plain_argv_add(&a, cmd[i]);
+                lxc_argv_add(&a, cmd[i]);
         return plain_run_input(l, &a, input, 0, NULL, d);
 }
 
 static int cgroup_set(LxcPlugin *l, uint32_t id, Diag *d, const char *key, const char *fmt, ...) _printf_(5, 6);
 static int cgroup_set(LxcPlugin *l, uint32_t id, Diag *d, const char *key, const char *fmt, ...) {
-        _cleanup_(plain_argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *value = NULL;
         va_list ap;
         int k;
@@ -709,8 +711,8 @@ static int cgroup_set(LxcPlugin *l, uint32_t id, Diag *d, const char *key, const
         if (k < 0)
                 return -ENOMEM;
         plain_argv_tool(&a, "lxc-cgroup", plain_host_of(l), id);
-        plain_argv_add(&a, key);
-        plain_argv_add(&a, value);
+        lxc_argv_add(&a, key);
+        lxc_argv_add(&a, value);
         return plain_run(l, &a, 0, NULL, d);
 }
 
@@ -748,11 +750,11 @@ static int set_limits(LxcPlugin *l, const LxcSpec *w, const LxcSpec *hv, Diag *d
 }
 
 static int host_ip(LxcPlugin *l, Diag *d, const char *const *cmd) {
-        _cleanup_(plain_argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
 
-        plain_argv_add(&a, "ip");
+        lxc_argv_add(&a, "ip");
         for (size_t i = 0; cmd[i]; i++)
-                plain_argv_add(&a, cmd[i]);
+                lxc_argv_add(&a, cmd[i]);
         return plain_run(l, &a, 0, NULL, d);
 }
 
@@ -761,24 +763,24 @@ static int host_ip(LxcPlugin *l, Diag *d, const char *const *cmd) {
  * device back into the state it found it in when the port goes, and LXC
  * adds the port before it brings the device up. */
 static int replug(LxcPlugin *l, uint32_t id, const LxcProps *p, Diag *d) {
-        _cleanup_(plain_argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         const char *tag = lxc_props_get(p, "tag");
         char port[16];
         int r;
 
         lxc_veth_port_name(id, false, port);
         plain_argv_vsctl(&a, l);
-        plain_argv_add(&a, "--");
-        plain_argv_add(&a, "--if-exists");
-        plain_argv_add(&a, "del-port");
-        plain_argv_add(&a, port);
-        plain_argv_add(&a, "--");
-        plain_argv_add(&a, "add-port");
-        plain_argv_add(&a, lxc_props_get(p, "bridge") ?: "");
-        plain_argv_add(&a, port);
+        lxc_argv_add(&a, "--");
+        lxc_argv_add(&a, "--if-exists");
+        lxc_argv_add(&a, "del-port");
+        lxc_argv_add(&a, port);
+        lxc_argv_add(&a, "--");
+        lxc_argv_add(&a, "add-port");
+        lxc_argv_add(&a, lxc_props_get(p, "bridge") ?: "");
+        lxc_argv_add(&a, port);
         if (tag) {
-                plain_argv_addf(&a, "tag=%s", tag);
-                plain_argv_add(&a, "vlan_mode=access");
+                lxc_argv_addf(&a, "tag=%s", tag);
+                lxc_argv_add(&a, "vlan_mode=access");
         }
         r = plain_run(l, &a, 0, NULL, d);
         return r < 0 ? r : host_ip(l, d, (const char *const[]) { "link", "set", "dev", port, "up", NULL });

@@ -46,11 +46,6 @@ typedef struct PlainHost {
         char *ovsdb_problem;          /* why LXC's ovs-vsctl may miss op-dbus's OVSDB; NULL: same database */
 } PlainHost;
 
-typedef struct Argv {
-        char **v;
-        size_t n;
-        int error;
-} Argv;
 
 /* One line of an LXC configuration. */
 typedef struct ConfLine {
@@ -66,9 +61,6 @@ typedef struct Conf {
 
 PlainHost *plain_host_of(const LxcPlugin *l);
 void plain_host_free(void *p);
-void plain_argv_done(Argv *a);
-void plain_argv_add(Argv *a, const char *s);
-void plain_argv_addf(Argv *a, const char *fmt, ...) _printf_(2, 3);
 void plain_argv_tool(Argv *a, const char *tool, const PlainHost *h, uint32_t id);
 void plain_argv_vsctl(Argv *a, const LxcPlugin *l);
 int plain_timeout_for(const LxcPlugin *l, int base_ms);
@@ -76,7 +68,6 @@ char *plain_failure_text(const char *err, const char *out);
 int plain_run_input(LxcPlugin *l, const Argv *a, const char *input, int timeout_ms, char **ret_out, Diag *d);
 int plain_run(LxcPlugin *l, const Argv *a, int timeout_ms, char **ret_out, Diag *d);
 void plain_count_command(LxcPlugin *l);
-bool plain_in_path(const char *name);
 void plain_conf_done(Conf *c);
 bool plain_split_line(char *s, char **ret_key, char **ret_value);
 int plain_path_of(const PlainHost *h, uint32_t id, const char *file, char **ret);

@@ -21,50 +21,6 @@
 /* How long a stop waits for a clean shutdown before it kills. */
 #define SHUTDOWN_TIMEOUT_S "30"
 
-typedef struct Argv {
-        char **v;
-        size_t n;
-        int error;
-} Argv;
-
-static void argv_done(Argv *a) {
-        for (size_t i = 0; i < a->n; i++)
-                free(a->v[i]);
-        free(a->v);
-        *a = (Argv) {};
-}
-
-static void argv_add(Argv *a, const char *s) {
-        char **v;
-
-        if (a->error)
-                return;
-        v = realloc(a->v, (a->n + 2) * sizeof(char *));
-        if (!v || !(v[a->n] = strdup(s))) {
-                if (v)
-                        a->v = v;
-                a->error = -ENOMEM;
-                return;
-        }
-        a->v = v;
-        a->v[++a->n] = NULL;
-}
-
-static void argv_addf(Argv *a, const char *fmt, ...) _printf_(2, 3);
-static void argv_addf(Argv *a, const char *fmt, ...) {
-        _cleanup_(freep) char *s = NULL;
-        va_list ap;
-        int k;
-
-        va_start(ap, fmt);
-        k = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-                a->error = -ENOMEM;
-        else
-                argv_add(a, s);
-}
-
 static int timeout_for(const LxcPlugin *l, int base_ms) {
         return MAX(l->plugin.ctx->timeout_ms, base_ms);
 }
@@ -135,14 +91,14 @@ static bool has_tag(const char *tags, const char *tag) {
 }
 
 static int read_config(LxcPlugin *l, LxcLive *c, Diag *d) {
-        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
         int r;
 
-        argv_add(&a, "pct");
-        argv_add(&a, "config");
-        argv_addf(&a, "%" PRIu32, c->id);
-        argv_add(&a, "--current");
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "config");
+        lxc_argv_addf(&a, "%" PRIu32, c->id);
+        lxc_argv_add(&a, "--current");
         r = run(l, &a, false, 0, &out, d);
         if (r < 0)
                 return r;
@@ -156,15 +112,15 @@ static int read_config(LxcPlugin *l, LxcLive *c, Diag *d) {
 /* `pct list`: "VMID Status Lock Name" rows; Lock may be empty and Name
  * has no whitespace, so the fields are the words of the row. */
 static int pct_list(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d) {
-        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
         LxcLive *live = NULL;
         size_t n = 0;
         char *save = NULL;
         int r;
 
-        argv_add(&a, "pct");
-        argv_add(&a, "list");
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "list");
         r = run(l, &a, false, 0, &out, d);
         if (r < 0)
                 return r;
@@ -225,26 +181,26 @@ static int words(const char *out, size_t column, const char *header, char ***ret
 }
 
 static int pct_templates(LxcPlugin *l, const char *storage, char ***ret, size_t *ret_n, Diag *d) {
-        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
         int r;
 
-        argv_add(&a, "pveam");
-        argv_add(&a, "list");
-        argv_add(&a, storage);
+        lxc_argv_add(&a, "pveam");
+        lxc_argv_add(&a, "list");
+        lxc_argv_add(&a, storage);
         r = run(l, &a, false, 0, &out, d);
         return r < 0 ? r : words(out, 0, "NAME", ret, ret_n);
 }
 
 static int pct_available(LxcPlugin *l, char ***ret, size_t *ret_n, Diag *d) {
-        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
         int r;
 
-        argv_add(&a, "pveam");
-        argv_add(&a, "available");
-        argv_add(&a, "--section");
-        argv_add(&a, "system");
+        lxc_argv_add(&a, "pveam");
+        lxc_argv_add(&a, "available");
+        lxc_argv_add(&a, "--section");
+        lxc_argv_add(&a, "system");
         r = run(l, &a, false, 0, &out, d);
         return r < 0 ? r : words(out, 1, "", ret, ret_n);
 }
@@ -255,39 +211,39 @@ static void add_features(Argv *a, const LxcSpec *want) {
         if (!f)
                 a->error = -ENOMEM;
         else if (*f) {
-                argv_add(a, "--features");
-                argv_add(a, f);
+                lxc_argv_add(a, "--features");
+                lxc_argv_add(a, f);
         }
 }
 
 static void add_opt(Argv *a, const char *option, const char *value) {
         if (!value)
                 return;
-        argv_add(a, option);
-        argv_add(a, value);
+        lxc_argv_add(a, option);
+        lxc_argv_add(a, value);
 }
 
 static int pct_create(LxcPlugin *l, const LxcSpec *want, Diag *d) {
-        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *net0 = want->has_net0 ? lxc_spec_net0_string(want, NULL) : NULL;
 
         if ((want->has_net0 && !net0) || !want->volume || !want->storage)
                 return want->volume && want->storage ? -ENOMEM : -EINVAL;
-        argv_add(&a, "pct");
-        argv_add(&a, "create");
-        argv_addf(&a, "%" PRIu32, want->id);
-        argv_add(&a, want->volume);
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "create");
+        lxc_argv_addf(&a, "%" PRIu32, want->id);
+        lxc_argv_add(&a, want->volume);
         add_opt(&a, "--unprivileged", want->unprivileged ? "1" : "0");
-        argv_add(&a, "--rootfs");
-        argv_addf(&a, "%s:%" PRIi64, want->storage, (want->rootfs_mib + 1023) / 1024);
+        lxc_argv_add(&a, "--rootfs");
+        lxc_argv_addf(&a, "%s:%" PRIi64, want->storage, (want->rootfs_mib + 1023) / 1024);
         add_opt(&a, "--hostname", want->hostname);
-        argv_add(&a, "--memory");
-        argv_addf(&a, "%" PRIi64, want->memory);
-        argv_add(&a, "--swap");
-        argv_addf(&a, "%" PRIi64, want->swap);
+        lxc_argv_add(&a, "--memory");
+        lxc_argv_addf(&a, "%" PRIi64, want->memory);
+        lxc_argv_add(&a, "--swap");
+        lxc_argv_addf(&a, "%" PRIi64, want->swap);
         if (want->cores > 0) {
-                argv_add(&a, "--cores");
-                argv_addf(&a, "%" PRIi64, want->cores);
+                lxc_argv_add(&a, "--cores");
+                lxc_argv_addf(&a, "%" PRIi64, want->cores);
         }
         add_opt(&a, "--onboot", want->onboot ? "1" : "0");
         add_opt(&a, "--tags", want->tags);
@@ -300,18 +256,18 @@ static int pct_create(LxcPlugin *l, const LxcSpec *want, Diag *d) {
 }
 
 static int power(LxcPlugin *l, const char *verb, uint32_t id, Diag *d) {
-        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
 
-        argv_add(&a, "pct");
-        argv_add(&a, verb);
-        argv_addf(&a, "%" PRIu32, id);
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, verb);
+        lxc_argv_addf(&a, "%" PRIu32, id);
         if (streq(verb, "shutdown")) {
                 /* A clean shutdown, killed if it takes too long. */
                 add_opt(&a, "--timeout", SHUTDOWN_TIMEOUT_S);
                 add_opt(&a, "--forceStop", "1");
         } else if (streq(verb, "destroy")) {
-                argv_add(&a, "--force");
-                argv_add(&a, "--purge");
+                lxc_argv_add(&a, "--force");
+                lxc_argv_add(&a, "--purge");
         }
         return run(l, &a, true, streq(verb, "destroy") ? TIMEOUT_CREATE_MS : TIMEOUT_POWER_MS, NULL, d);
 }
@@ -333,16 +289,16 @@ static void set_options(Argv *a, StrBuf *del, const LxcSpec *w, const LxcSpec *h
         if (lxc_spec_field_differs(w, h, LXC_FIELD_HOSTNAME))
                 add_opt(a, "--hostname", w->hostname);
         if (lxc_spec_field_differs(w, h, LXC_FIELD_MEMORY)) {
-                argv_add(a, "--memory");
-                argv_addf(a, "%" PRIi64, w->memory);
+                lxc_argv_add(a, "--memory");
+                lxc_argv_addf(a, "%" PRIi64, w->memory);
         }
         if (lxc_spec_field_differs(w, h, LXC_FIELD_SWAP)) {
-                argv_add(a, "--swap");
-                argv_addf(a, "%" PRIi64, w->swap);
+                lxc_argv_add(a, "--swap");
+                lxc_argv_addf(a, "%" PRIi64, w->swap);
         }
         if (lxc_spec_field_differs(w, h, LXC_FIELD_CORES) && w->cores > 0) {
-                argv_add(a, "--cores");
-                argv_addf(a, "%" PRIi64, w->cores);
+                lxc_argv_add(a, "--cores");
+                lxc_argv_addf(a, "%" PRIi64, w->cores);
         } else if (lxc_spec_field_differs(w, h, LXC_FIELD_CORES))
                 strbuf_puts(del, ",cores");
         if (lxc_spec_field_differs(w, h, LXC_FIELD_ONBOOT))
@@ -370,13 +326,13 @@ static void set_options(Argv *a, StrBuf *del, const LxcSpec *w, const LxcSpec *h
 }
 
 static int pct_set(LxcPlugin *l, const LxcSpec *want, const LxcSpec *have, Diag *d) {
-        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *dels = NULL;
         StrBuf del = {};
 
-        argv_add(&a, "pct");
-        argv_add(&a, "set");
-        argv_addf(&a, "%" PRIu32, want->id);
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "set");
+        lxc_argv_addf(&a, "%" PRIu32, want->id);
         set_options(&a, &del, want, have);
         if (lxc_spec_field_differs(want, have, LXC_FIELD_NET0)) {
                 _cleanup_(freep) char *net0 = want->has_net0 ? lxc_spec_net0_string(want, have) : NULL;
@@ -399,13 +355,13 @@ static int pct_set(LxcPlugin *l, const LxcSpec *want, const LxcSpec *have, Diag 
 }
 
 static int pct_resize(LxcPlugin *l, uint32_t id, int64_t mib, Diag *d) {
-        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
 
-        argv_add(&a, "pct");
-        argv_add(&a, "resize");
-        argv_addf(&a, "%" PRIu32, id);
-        argv_add(&a, "rootfs");
-        argv_addf(&a, "%" PRIi64 "M", mib);
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "resize");
+        lxc_argv_addf(&a, "%" PRIu32, id);
+        lxc_argv_add(&a, "rootfs");
+        lxc_argv_addf(&a, "%" PRIi64 "M", mib);
         return run(l, &a, true, TIMEOUT_SET_MS, NULL, d);
 }
 
@@ -426,15 +382,15 @@ static int pct_set_raw(LxcPlugin *l, uint32_t id, const char *const *lines, bool
 }
 
 static int pct_pid(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d) {
-        _cleanup_(argv_done) Argv a = {};
+        _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
         const char *p;
         int r;
 
-        argv_add(&a, "pct");
-        argv_add(&a, "status");
-        argv_addf(&a, "%" PRIu32, id);
-        argv_add(&a, "--verbose");
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "status");
+        lxc_argv_addf(&a, "%" PRIu32, id);
+        lxc_argv_add(&a, "--verbose");
         r = run(l, &a, false, 0, &out, d);
         if (r < 0)
                 return r;

@@ -36,20 +36,6 @@ const LxcLive *lxc_find_live(const LxcPlugin *l, uint32_t id) {
         return NULL;
 }
 
-/* Whether an executable of this name is in PATH. */
-static bool in_path(const char *name) {
-        const char *path = getenv("PATH") ?: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-        for (const char *p = path; *p;) {
-                size_t n = strcspn(p, ":");
-                _cleanup_(freep) char *f = NULL;
-
-                if (n > 0 && asprintf(&f, "%.*s/%s", (int) n, p, name) >= 0 && access(f, X_OK) == 0)
-                        return true;
-                p += n + (p[n] == ':');
-        }
-        return false;
-}
 
 /* "auto": pct on a Proxmox VE node (pct on PATH), plain LXC elsewhere.
  * Plain LXC needs LXC's tools: without them nothing is read, and only a
@@ -58,8 +44,8 @@ static void choose_backend(LxcPlugin *l) {
         LxcBackend b = l->want.backend;
 
         if (b == LXC_BACKEND_AUTO)
-                b = in_path("pct") ? LXC_BACKEND_PCT : LXC_BACKEND_LXC;
-        l->backend = b == LXC_BACKEND_PCT ? &lxc_pct_backend : in_path("lxc-start") ? &lxc_lxc_backend : NULL;
+                b = lxc_in_path("pct") ? LXC_BACKEND_PCT : LXC_BACKEND_LXC;
+        l->backend = b == LXC_BACKEND_PCT ? &lxc_pct_backend : lxc_in_path("lxc-start") ? &lxc_lxc_backend : NULL;
         l->backend_missing = l->backend ? NULL : l->want.backend == LXC_BACKEND_AUTO ?
                 "pct was not found, so backend \"auto\" chose plain LXC, but LXC's tools are not installed either (lxc-start is not in PATH)" :
                 "the plain LXC backend needs LXC's tools, and lxc-start is not in PATH (install the lxc package)";

@@ -306,6 +306,20 @@ extern const LxcBackendOps lxc_lxc_backend;
 /* The raw keys that give a container /dev/net/tun. */
 extern const char *const lxc_tun_lines[];
 
+/* lxc-argv.c: the argument vector of a tool a backend runs. An allocation
+ * failure is kept in error (and later additions are ignored), so a command
+ * line is built without a check per argument. */
+typedef struct Argv {
+        char **v;                      /* NULL-terminated */
+        size_t n;
+        int error;                     /* -ENOMEM once an addition failed */
+} Argv;
+void lxc_argv_done(Argv *a);
+void lxc_argv_add(Argv *a, const char *s);
+void lxc_argv_addf(Argv *a, const char *fmt, ...) __attribute__((__format__(printf, 2, 3)));
+/* Whether an executable of this name is in PATH. */
+bool lxc_in_path(const char *name);
+
 /* lxc-parse.c */
 void lxc_config_done(LxcConfig *c);
 /* Validates plugins.lxc (section not NULL) into c; -EINVAL when errors
