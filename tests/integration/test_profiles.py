@@ -7,6 +7,8 @@ import stat
 
 import pytest
 
+from pve_fixture import pve_sim, pve_templates  # noqa: F401
+
 PROFILES = ["none", "privacy-client", "privacy-vps", "netmaker"]
 KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 WARP = "bmXOC+F1FxEMF9dyiK2H5/1SUtzH0JuVo51h2wPfgyo="
@@ -84,3 +86,20 @@ def test_set_for_a_placeholder_the_profile_does_not_have(opdbus):
 def test_unknown_profile(opdbus):
     r = opdbus.run("init", "--profile", "gateway", check=2)
     assert 'unknown profile "gateway"' in r.stderr
+
+
+def test_the_vmess_id_stays_out_of_plan_and_query(opdbus, ovs, pve_sim, tmp_state):  # noqa: F811
+    """The VMess id is the one secret a state carries (docs/services.md,
+    "Secrets"): plan, apply's refusal and query never print it."""
+    secret = "1b671a64-40d5-491e-99b0-da01ff1f3341"
+    doc = opdbus.run("init", "--profile", "privacy-client", "--set", "vps_ip=203.0.113.7",
+                     "--set", f"client_public_key={KEY}", "--set", f"warp_public_key={WARP}",
+                     "--set", f"uuid={secret}", check=0, json=True).json
+    env = {**ovs.env(), **pve_sim(ovs).env()}
+    path = tmp_state(doc)
+    seen = []
+    for verb in (["plan", "--json", path], ["plan", path], ["query", "--json"], ["query"]):
+        r = opdbus.run(*verb, check=None, env=env)
+        seen.append((verb[0], r.returncode))
+        assert secret not in r.stdout and secret not in r.stderr, verb
+    assert ("plan", 0) in seen, seen
