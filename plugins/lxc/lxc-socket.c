@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "ifupdown.h"
 #include "json-util.h"
 #include "lxc-ovsdb.h"
 #include "nl-link.h"
@@ -144,7 +145,8 @@ int lxc_socket_check(const PluginContext *ctx, const LxcContainer *c, Diag *d) {
                 diag_error(d, pp, "the default port name internal_%" PRIu32 " is longer than an interface name "
                            "may be (15 bytes); set port_name", c->id);
                 ret = -EINVAL;
-        }
+        } else
+                ifupdown_check_port(ctx->interfaces_path, c->network.bridge, name, np, d);
         return ret;
 }
 

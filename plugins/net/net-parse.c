@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "ifupdown.h"
 #include "json-util.h"
 #include "net.h"
 
@@ -350,43 +351,7 @@ int net_parse(NetModel *want, const StateDoc *doc, json_object *section, Diag *d
         return ret < 0 ? ret : active;
 }
 
-/* Bridges "iface NAME" whose stanza says "ovs_type OVSBridge". */
-static bool interfaces_declares_ovs_bridge(const char *text, const char *bridge) {
-        const char *p = text;
-
-        while ((p = strstr(p, "iface "))) {
-                const char *name = p + strlen("iface "), *end, *next;
-                size_t len = strcspn(name, " \t\n");
-
-                p = name;
-                if (len != strlen(bridge) || strncmp(name, bridge, len) != 0)
-                        continue;
-                next = strstr(name, "\niface ");
-                end = next ?: name + strlen(name);
-                for (const char *q = strstr(name, "ovs_type"); q && q < end; q = strstr(q + 1, "ovs_type"))
-                        if (strncmp(q + strspn(q + 8, " \t") + 8, "OVSBridge", 9) == 0)
-                                return true;
-        }
-        return false;
-}
-
 void net_check_interfaces_file(const NetModel *want, const char *path, Diag *d) {
-        static const char *const condoned[] = { "tap", "veth", "fwln" };
-        _cleanup_(freep) char *text = NULL;
-
-        if (!path || read_full_file(path, &text, NULL) < 0)
-                return;
-        for (size_t i = 0; i < want->n_ports; i++) {
-                const NetPort *p = &want->ports[i];
-                bool ok = false;
-
-                for (size_t k = 0; k < ELEMENTSOF(condoned); k++)
-                        ok = ok || startswith(p->name, condoned[k]);
-                if (ok || !interfaces_declares_ovs_bridge(text, p->bridge))
-                        continue;
-                diag_warning(d, p->path, "bridge %s is declared in %s: \"ifreload -a\" (Apply Configuration in the "
-                             "Proxmox web UI) deletes its OVS ports unless their names start with tap, veth or fwln, "
-                             "so port \"%s\" is removed on every reload (the op-dbus daemon puts it back); "
-                             "prefer a bridge op-dbus creates", p->bridge, path, p->name);
-        }
+        for (size_t i = 0; i < want->n_ports; i++)
+                ifupdown_check_port(path, want->ports[i].bridge, want->ports[i].name, want->ports[i].path, d);
 }

@@ -49,8 +49,17 @@ def ofport(node, name):
     return int(node.ovs.vsctl("get", "Interface", name, "ofport"))
 
 
-def test_three_containers(node, opdbus_ns, tmp_state):
+def test_three_containers(node, opdbus_ns, tmp_state, tmp_path):
     doc = tmp_state(SCENARIO)
+
+    # on a Proxmox node whose /etc/network/interfaces declares vmbr0, only
+    # the socket port is exposed to "ifreload -a" (veth*, fwln* are kept)
+    interfaces = tmp_path / "interfaces"
+    interfaces.write_text("auto vmbr0\niface vmbr0 inet manual\n\tovs_type OVSBridge\n")
+    res = node.opdbus(opdbus_ns, "plan", "--json", "--interfaces", str(interfaces), doc, check=0)
+    (warning,) = [w for w in res.json["warnings"] if "ifreload" in w]
+    assert warning.startswith("plugins.lxc.containers[2].network: bridge vmbr0 is declared in") and \
+        'port "internal_322" is removed on every reload' in warning, warning
     res = node.opdbus(opdbus_ns, "apply", "--json", doc, check=0)
     assert res.json["ok"], res.json
 
