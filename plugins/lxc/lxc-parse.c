@@ -4,6 +4,7 @@
 
 #include "json-util.h"
 #include "lxc.h"
+#include "services.h"
 
 static const char *const backends[] = { "auto", "pct", "lxc", NULL };
 static const char *const run_states[] = { "running", "stopped", NULL };
@@ -458,6 +459,17 @@ static const char *const container_keys[] = {
         "config", "properties", NULL
 };
 
+/* The services' configuration renders (docs/services.md): its mistakes are
+ * reported with their paths when the state is validated. Without "config"
+ * the services are the container's own business (set up by hand). */
+static int check_services(const LxcContainer *c, const char *path, Diag *d) {
+        _cleanup_(service_files_done) ServiceFiles f = {};
+
+        if (!c->config)
+                return 0;
+        return services_render(c->config, c->services, c->n_services, path, &f, d);
+}
+
 static int parse_container(LxcContainer *c, json_object *o, const char *path, Diag *d) {
         int r, e, ret = 0;
 
@@ -487,6 +499,7 @@ static int parse_container(LxcContainer *c, json_object *o, const char *path, Di
         if (ret == -ENOMEM)
                 return ret;
         RET_GATHER(ret, check_container(c, d));
+        RET_GATHER(ret, check_services(c, path, d));
         return ret;
 }
 

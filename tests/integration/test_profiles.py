@@ -103,3 +103,19 @@ def test_the_vmess_id_stays_out_of_plan_and_query(opdbus, ovs, pve_sim, tmp_stat
         seen.append((verb[0], r.returncode))
         assert secret not in r.stdout and secret not in r.stderr, verb
     assert ("plan", 0) in seen, seen
+
+
+def test_validate_reports_service_mistakes_with_their_paths(opdbus, tmp_state):
+    """The services' configuration is checked when the state is validated
+    (docs/services.md): a wrong key or id is an error at its path, and the
+    value itself is not printed."""
+    doc = opdbus.run("init", "--profile", "privacy-client", "--set", "vps_ip=203.0.113.7",
+                     "--set", f"client_public_key={KEY}", "--set", f"warp_public_key={WARP}",
+                     check=0, json=True).json
+    containers = doc["plugins"]["lxc"]["containers"]
+    containers[0]["config"]["wg0"]["peers"][0]["public_key"] = KEY[:-1]
+    containers[2]["config"]["xray"]["outbound"]["id"] = "not-a-uuid-but-secret"
+    r = opdbus.run("validate", tmp_state(doc), check=2)
+    assert "plugins.lxc.containers[0].config.wg0.peers[0].public_key: " in r.stderr, r.stderr
+    assert "plugins.lxc.containers[2].config.xray.outbound.id: the value is not a UUID" in r.stderr, r.stderr
+    assert "not-a-uuid-but-secret" not in r.stderr

@@ -264,7 +264,10 @@ TEST(test_lxc_model) {
         const LxcContainer *ct;
 
         ASSERT_EQ(lxc_parse(&c, s, &d), 0);
-        ASSERT_EQ(d.n_entries, 0);
+        /* config.x is no service configuration op-dbus renders */
+        ASSERT_EQ(d.n_entries, 1);
+        ASSERT_EQ(d.entries[0].level, DIAG_WARNING);
+        ASSERT_STREQ(d.entries[0].path, "plugins.lxc.containers[0].config.x");
         ASSERT_EQ(c.backend, LXC_BACKEND_PCT);
         ASSERT_EQ(c.n_containers, 2);
 
