@@ -571,3 +571,37 @@ def test_refused_plans_and_auto(host):
     res = host.run(state(container(host, 370), backend="auto"), cmd="plan", check=0)
     assert changes(res) == {("create", "container/370", "no traffic impact")}
     assert host.ids() == []
+
+
+# ovs-vswitchd logs an error for the socket port's tap that goes with the
+# container's namespace at the end (docs/socket-networking.md)
+@pytest.mark.ovs_log_allow(
+    r"dpif_netdev\|ERR\|error receiving data from internal_\d+: File descriptor in bad state")
+def test_socket_networking_and_a_container_selector(host):
+    """The containers scenario of test_containers_scenario.py on plain LXC
+    (without firewall=1, which is Proxmox's): a veth container and a socket
+    networking one reach each other through OVS, container:N resolves to the
+    socket port, and the second apply changes nothing."""
+    sock = container(host, 342, network={"bridge": "vmbr0", "socket_networking": True,
+                                         "ipv4": "10.63.0.42/24", "hwaddr": "02:00:5e:63:00:42"})
+    doc = state(container(host, 341, "10.63.0.41/24"), sock)
+    doc["plugins"]["openflow"] = {
+        "obfuscation_level": 1, "bridges": [{"name": "vmbr0"}],
+        "flow_policies": [{"name": "web-342", "selector": "container:342",
+                           "template": {"table": 10, "priority": 900, "match": "tcp,tp_dst=80",
+                                        "actions": [{"type": "normal"}]}}]}
+    res = host.run(doc, check=0)
+    assert res.json["ok"], res.json
+    assert host.running("341") and host.running("342")
+    ports = set(host.ovs.vsctl("list-ports", "vmbr0").split())
+    assert {"veth341i0", "internal_342"} <= ports, ports
+    assert "inet 10.63.0.42/24" in host.inside("342", "ip", "-4", "addr", "show", "eth0").stdout
+    assert host.ping("341", "10.63.0.42").returncode == 0
+    assert host.ping("342", "10.63.0.41").returncode == 0
+
+    ofport = host.ovs.vsctl("get", "Interface", "internal_342", "ofport")
+    policy = [line for line in host.ovs.ofctl("dump-flows", "vmbr0", "table=10").splitlines() if "tp_dst=80" in line]
+    assert policy and all(f"in_port={ofport}" in line.replace(" ", ",").split(",") for line in policy), policy
+
+    res = host.run(doc, check=0)
+    assert res.json["changes"] == [] and res.json["counts"] == {"ovsdb_ops": 0, "flow_mods": 0, "commands": 0}
