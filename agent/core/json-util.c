@@ -101,15 +101,20 @@ size_t json_check_keys(json_object *o, const char *path, const char *const *allo
 
 /* Looks up key; returns 1 with *ret set, or 0 if absent (recording an
  * error when required). */
-static int lookup(json_object *o, const char *path, const char *key, bool required,
-                  json_object **ret, char p[static JSON_PATH_MAX], Diag *d) {
-        path_join(p, path, key);
+int json_member(json_object *o, const char *key, const char *member_path, bool required,
+                json_object **ret, Diag *d) {
         if (!json_object_object_get_ex(o, key, ret)) {
                 if (required)
-                        diag_error(d, p, "required field is missing");
+                        diag_error(d, member_path, "required field is missing");
                 return 0;
         }
         return 1;
+}
+
+static int lookup(json_object *o, const char *path, const char *key, bool required,
+                  json_object **ret, char p[static JSON_PATH_MAX], Diag *d) {
+        path_join(p, path, key);
+        return json_member(o, key, p, required, ret, d);
 }
 
 static int wrong_type(const char *p, const char *expected, json_object *v, Diag *d) {

@@ -31,6 +31,23 @@ bool json_expect_object(json_object *o, const char *path, Diag *d);
  * list allowed. Returns the number of unknown keys. */
 size_t json_check_keys(json_object *o, const char *path, const char *const *allowed, Diag *d);
 
+/* The member key of o, whose path is member_path: 1 and *ret when it is
+ * there, 0 when it is absent (recorded as an error only if required). */
+int json_member(json_object *o, const char *key, const char *member_path, bool required,
+                json_object **ret, Diag *d);
+
+/* Appends v to the array a, taking v over even on failure; v == NULL (its
+ * allocation failed) gives -ENOMEM. */
+static inline int json_array_append_take(json_object *a, json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_array_add(a, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 /* Field accessors. Each looks up key in the object o found at path and
  * returns 1 when the field is present and valid (and sets *ret), 0 when it
  * is absent (an error is recorded only if it is required), or -EINVAL when

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "json-util.h"
 #include "macro.h"
 #include "ovsdb-client.h"
 
@@ -31,22 +32,9 @@ struct OvsdbClient {
         int error;              /* once the connection is unusable: why (<0) */
 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(OvsdbClient *, ovsdb_client_free);
 
 /* ---- Small json-c helpers ------------------------------------------------ */
-
-/* Append v to array a. Consumes v, even on failure; v == NULL means the
- * caller's allocation of it failed. */
-static int array_append(json_object *a, json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_array_add(a, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
 
 /* Set o[key] to a new reference of v; v == NULL stores a JSON null. */
 static int object_set_ref(json_object *o, const char *key, json_object *v) {
@@ -202,7 +190,7 @@ static size_t queue_length(OvsdbClient *c) {
 }
 
 static int client_queue_notification(OvsdbClient *c, json_object *msg) {
-        return array_append(c->queue, json_object_get(msg));
+        return json_array_append_take(c->queue, json_object_get(msg));
 }
 
 /* Answer a request from the server: "echo" returns its params, anything
@@ -524,10 +512,10 @@ static json_object *transact_params(const char *db, json_object *ops) {
         if (!p)
                 return NULL;
 
-        if (array_append(p, json_object_new_string(db)) < 0)
+        if (json_array_append_take(p, json_object_new_string(db)) < 0)
                 return NULL;
         for (size_t i = 0; i < n; i++)
-                if (array_append(p, json_object_get(json_object_array_get_idx(ops, i))) < 0)
+                if (json_array_append_take(p, json_object_get(json_object_array_get_idx(ops, i))) < 0)
                         return NULL;
 
         return TAKE_PTR(p);

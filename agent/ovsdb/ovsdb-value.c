@@ -8,10 +8,9 @@
 
 #include <json-c/json.h>
 
+#include "json-util.h"
 #include "macro.h"
 #include "ovsdb-client.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 static bool id_start_char(char c) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
@@ -51,18 +50,6 @@ static bool uuid_is_valid(const char *s) {
         return i == 36;
 }
 
-/* Append v to array a. Consumes v, even on failure; v == NULL means the
- * caller's allocation of it failed. */
-static int array_append(json_object *a, json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_array_add(a, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 /* [first, second]; consumes both, even on failure. */
 static json_object *pair_new(json_object *first, json_object *second) {
         _cleanup_(json_object_putp) json_object *a = NULL, *f = first, *s = second;
@@ -73,7 +60,7 @@ static json_object *pair_new(json_object *first, json_object *second) {
         a = json_object_new_array_ext(2);
         if (!a)
                 return NULL;
-        if (array_append(a, TAKE_PTR(f)) < 0 || array_append(a, TAKE_PTR(s)) < 0)
+        if (json_array_append_take(a, TAKE_PTR(f)) < 0 || json_array_append_take(a, TAKE_PTR(s)) < 0)
                 return NULL;
 
         return TAKE_PTR(a);
@@ -130,7 +117,7 @@ json_object *ovsdb_map_from_object(json_object *obj) {
         json_object_object_foreach(obj, key, val) {
                 if (!is_atom(val))
                         return NULL;
-                if (array_append(pairs, pair_new(json_object_new_string(key), json_object_get(val))) < 0)
+                if (json_array_append_take(pairs, pair_new(json_object_new_string(key), json_object_get(val))) < 0)
                         return NULL;
         }
 

@@ -81,11 +81,8 @@ int lxc_get_container_id(json_object *o, const char *path, const char *key, bool
 
         if (!p)
                 return -ENOMEM;
-        if (!json_object_object_get_ex(o, key, &v)) {
-                if (required)
-                        diag_error(d, p, "required field is missing");
+        if (json_member(o, key, p, required, &v, d) == 0)
                 return 0;
-        }
 
         switch (json_object_get_type(v)) {
         case json_type_int:

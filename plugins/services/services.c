@@ -392,11 +392,8 @@ int svc_get_strv(json_object *o, const char *path, const char *key, bool require
 
         if (!p)
                 return -ENOMEM;
-        if (!json_object_object_get_ex(o, key, &v)) {
-                if (required)
-                        diag_error(d, p, "required field is missing");
+        if (json_member(o, key, p, required, &v, d) == 0)
                 return 0;
-        }
         if (allow_single && json_object_is_type(v, json_type_string)) {
                 l = calloc(1, sizeof *l);
                 if (!l)

@@ -43,16 +43,6 @@ static int put(json_object *o, const char *key, json_object *v) {
         return 0;
 }
 
-static int append(json_object *a, json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_array_add(a, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 /* An error for each of keys present in o: they belong to another kind. */
 static int refuse_keys(json_object *o, const char *path, const char *const *keys, const char *why, Diag *d) {
         int ret = 0;
@@ -90,11 +80,8 @@ static int get_object(json_object *o, const char *path, const char *key, bool re
 
         if (!p)
                 return -ENOMEM;
-        if (!json_object_object_get_ex(o, key, &v)) {
-                if (required)
-                        diag_error(d, p, "required field is missing");
+        if (json_member(o, key, p, required, &v, d) == 0)
                 return 0;
-        }
         if (!json_expect_object(v, p, d))
                 return -EINVAL;
         *ret = v;
@@ -176,7 +163,7 @@ static int build_certificates(json_object *o, const char *path, XrayCtx *ctx, js
                 if (!ep)
                         return -ENOMEM;
                 r = build_certificate(json_object_array_get_idx(a, i), ep, ctx, &c);
-                SVC_GATHER(ret, r < 0 ? r : append(out, c));
+                SVC_GATHER(ret, r < 0 ? r : json_array_append_take(out, c));
         }
         if (ret < 0)
                 return ret;
@@ -363,7 +350,7 @@ static int build_vmess_settings(json_object *o, const char *path, XrayCtx *ctx, 
                 if (!ep)
                         return -ENOMEM;
                 r = build_vmess_client(json_object_array_get_idx(a, i), ep, ctx, &c);
-                SVC_GATHER(ret_r, r < 0 ? r : append(clients, c));
+                SVC_GATHER(ret_r, r < 0 ? r : json_array_append_take(clients, c));
         }
         if (ret_r < 0)
                 return ret_r;
@@ -437,11 +424,11 @@ static int build_vnext(json_object *o, const char *path, XrayCtx *ctx, json_obje
         r = put(user, "id", json_object_new_string(id));
         SVC_GATHER(r, put(user, "alterId", json_object_new_int(0)));
         SVC_GATHER(r, put(user, "security", json_object_new_string(vmess_securities[security])));
-        SVC_GATHER(r, append(users, TAKE_PTR(user)));
+        SVC_GATHER(r, json_array_append_take(users, TAKE_PTR(user)));
         SVC_GATHER(r, put(server, "address", json_object_new_string(address)));
         SVC_GATHER(r, put(server, "port", json_object_new_int((int) port)));
         SVC_GATHER(r, put(server, "users", TAKE_PTR(users)));
-        SVC_GATHER(r, append(vnext, TAKE_PTR(server)));
+        SVC_GATHER(r, json_array_append_take(vnext, TAKE_PTR(server)));
         SVC_GATHER(r, put(s, "vnext", TAKE_PTR(vnext)));
         if (r >= 0)
                 *ret = TAKE_PTR(s);
@@ -542,9 +529,9 @@ static char *render_config(json_object *in, json_object *out) {
         r = put(log, "loglevel", json_object_new_string("warning"));
         SVC_GATHER(r, put(log, "access", json_object_new_string("none")));
         SVC_GATHER(r, put(c, "log", TAKE_PTR(log)));
-        SVC_GATHER(r, append(ins, json_object_get(in)));
+        SVC_GATHER(r, json_array_append_take(ins, json_object_get(in)));
         SVC_GATHER(r, put(c, "inbounds", TAKE_PTR(ins)));
-        SVC_GATHER(r, append(outs, json_object_get(out)));
+        SVC_GATHER(r, json_array_append_take(outs, json_object_get(out)));
         SVC_GATHER(r, put(c, "outbounds", TAKE_PTR(outs)));
         if (r < 0)
                 return NULL;
