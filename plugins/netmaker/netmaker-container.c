@@ -144,7 +144,7 @@ static int read_conf(const PluginContext *ctx, uint32_t id, bool *ret_exists, bo
 /* One line of the inspect script: "<name> <hash> <mode> <uid>" or "<name> -". */
 static void parse_file_line(const char *line, const char *name, const uint8_t *want_hash,
                             unsigned want_mode, bool *ret_present, bool *ret_current) {
-        char hex[2 * NETMAKER_SHA256_SIZE + 1] = "", hash[80] = "";
+        char hex[2 * SHA256_SIZE + 1] = "", hash[80] = "";
         unsigned mode = 0, uid = 1;
 
         *ret_present = *ret_current = false;
@@ -154,15 +154,15 @@ static void parse_file_line(const char *line, const char *name, const uint8_t *w
                 return;
         *ret_present = true;
         if (want_hash)
-                netmaker_sha256_hex(want_hash, hex);
+                sha256_hex(want_hash, hex);
         *ret_current = want_hash && streq(hash, hex) && mode == want_mode && uid == 0;
 }
 
 static void parse_inspect(const char *out, NetmakerTarget *t, const uint8_t *token_hash) {
-        uint8_t unit_hash[NETMAKER_SHA256_SIZE];
+        uint8_t unit_hash[SHA256_SIZE];
         const char *line = out;
 
-        netmaker_sha256(unit_text, strlen(unit_text), unit_hash);
+        sha256(unit_text, strlen(unit_text), unit_hash);
         while (line && *line) {
                 const char *eol = strchr(line, '\n');
                 _cleanup_(freep) char *l = strndup(line, eol ? (size_t) (eol - line) : strlen(line));
@@ -296,7 +296,7 @@ static int check_landed(const PluginContext *ctx, uint32_t vmid, const NetmakerT
 }
 
 int netmaker_container_inject(const PluginContext *ctx, uint32_t vmid, const NetmakerToken *tok,
-                              const uint8_t token_hash[static NETMAKER_SHA256_SIZE],
+                              const uint8_t token_hash[static SHA256_SIZE],
                               ApplyCounts *counts, Diag *d) {
         _cleanup_(freep) char *content = NULL;
         char id[16], path[64];

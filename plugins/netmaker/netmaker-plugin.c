@@ -95,7 +95,7 @@ static int load_token(NetmakerPlugin *n) {
         content = netmaker_token_content(&n->token, &len);
         if (!content)
                 return -ENOMEM;
-        netmaker_sha256(content, len, n->token_hash);
+        sha256(content, len, n->token_hash);
         explicit_bzero(content, len);
         n->token_loaded = true;
         return 0;

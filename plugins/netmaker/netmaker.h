@@ -21,6 +21,7 @@
 #include "diag.h"
 #include "plan.h"
 #include "plugin.h"
+#include "sha256.h"
 
 #define NETMAKER_TOKEN_FILE_DEFAULT "/etc/op-dbus/netmaker.env"
 #define NETMAKER_TOKEN_VARIABLE "NETMAKER_TOKEN"
@@ -42,7 +43,6 @@
  * PKI, tests). */
 #define NETMAKER_CA_FILE_ENV "OPDBUS_CA_FILE"
 
-#define NETMAKER_SHA256_SIZE 32
 
 /* The desired state of the section. */
 typedef struct NetmakerConfig {
@@ -105,7 +105,7 @@ typedef struct NetmakerPlugin {
         NetmakerLedger ledger;
         NetmakerToken token;          /* loaded only when a container needs it */
         bool token_loaded;
-        uint8_t token_hash[NETMAKER_SHA256_SIZE]; /* SHA-256 of what the container's token file must hold */
+        uint8_t token_hash[SHA256_SIZE]; /* SHA-256 of what the container's token file must hold */
         Diag problems;                /* why the plan is impossible (token file); diff reports them */
         bool server_healthy;          /* the server answered; checked at most once per instance */
 } NetmakerPlugin;
@@ -152,10 +152,6 @@ char *netmaker_redact(const char *text, const NetmakerToken *t);
 /* The bytes written to NETMAKER_CT_TOKEN: the token and a newline. */
 char *netmaker_token_content(const NetmakerToken *t, size_t *ret_len);
 
-/* netmaker-sha256.c */
-void netmaker_sha256(const void *data, size_t len, uint8_t ret[static NETMAKER_SHA256_SIZE]);
-/* Lower-case hex of a digest into ret (2 * NETMAKER_SHA256_SIZE + 1 bytes). */
-void netmaker_sha256_hex(const uint8_t h[static NETMAKER_SHA256_SIZE], char *ret);
 
 /* netmaker-health.c */
 /* https://<server>/api/server/health, or <api_endpoint>/api/server/health
@@ -183,7 +179,7 @@ int netmaker_container_inspect(const PluginContext *ctx, NetmakerTarget *t,
 /* Puts the token and the unit into the running container id with pct,
  * then checks they landed. */
 int netmaker_container_inject(const PluginContext *ctx, uint32_t id, const NetmakerToken *tok,
-                              const uint8_t token_hash[static NETMAKER_SHA256_SIZE],
+                              const uint8_t token_hash[static SHA256_SIZE],
                               ApplyCounts *counts, Diag *d);
 
 /* netmaker-ledger.c */

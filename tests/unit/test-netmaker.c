@@ -41,19 +41,19 @@ TEST(test_sha256) {
                 { 119, 'a', "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb" },
                 { 200, 'a', "c2a908d98f5df987ade41b5fce213067efbcc21ef2240212a41e54b5e7c28ae5" },
         };
-        uint8_t h[NETMAKER_SHA256_SIZE];
-        char hex[2 * NETMAKER_SHA256_SIZE + 1], buf[256];
+        uint8_t h[SHA256_SIZE];
+        char hex[2 * SHA256_SIZE + 1], buf[256];
 
-        netmaker_sha256("abc", 3, h);
-        netmaker_sha256_hex(h, hex);
+        sha256("abc", 3, h);
+        sha256_hex(h, hex);
         ASSERT_STREQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-        netmaker_sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, h);
-        netmaker_sha256_hex(h, hex);
+        sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, h);
+        sha256_hex(h, hex);
         ASSERT_STREQ(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
         for (size_t i = 0; i < ELEMENTSOF(vectors); i++) {
                 memset(buf, vectors[i].fill, vectors[i].len);
-                netmaker_sha256(buf, vectors[i].len, h);
-                netmaker_sha256_hex(h, hex);
+                sha256(buf, vectors[i].len, h);
+                sha256_hex(h, hex);
                 ASSERT_STREQ(hex, vectors[i].hex);
         }
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* SHA-256 (FIPS 180-4), to compare a container's copy of the token with
- * the host's without reading the copy back. Small inputs only: the whole
- * message is in memory. */
-#include <stdio.h>
+/* SHA-256 (FIPS 180-4). Small inputs only: the whole message is in
+ * memory. */
+#include <stdint.h>
+#include <string.h>
 
-#include "netmaker.h"
+#include "sha256.h"
 
 static const uint32_t k[64] = {
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -51,7 +51,7 @@ static void sha256_block(uint32_t h[8], const uint8_t *p) {
                 h[i] += v[i];
 }
 
-void netmaker_sha256(const void *data, size_t len, uint8_t ret[static NETMAKER_SHA256_SIZE]) {
+void sha256(const void *data, size_t len, uint8_t ret[static SHA256_SIZE]) {
         uint32_t h[8] = {
                 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
         };
@@ -81,12 +81,12 @@ void netmaker_sha256(const void *data, size_t len, uint8_t ret[static NETMAKER_S
         }
 }
 
-void netmaker_sha256_hex(const uint8_t h[static NETMAKER_SHA256_SIZE], char *ret) {
+void sha256_hex(const uint8_t h[static SHA256_SIZE], char *ret) {
         static const char hex[] = "0123456789abcdef";
 
-        for (unsigned i = 0; i < NETMAKER_SHA256_SIZE; i++) {
+        for (unsigned i = 0; i < SHA256_SIZE; i++) {
                 ret[2 * i] = hex[h[i] >> 4];
                 ret[2 * i + 1] = hex[h[i] & 15];
         }
-        ret[2 * NETMAKER_SHA256_SIZE] = 0;
+        ret[2 * SHA256_SIZE] = 0;
 }
