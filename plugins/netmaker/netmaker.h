@@ -43,7 +43,6 @@
  * PKI, tests). */
 #define NETMAKER_CA_FILE_ENV "OPDBUS_CA_FILE"
 
-
 /* The desired state of the section. */
 typedef struct NetmakerConfig {
         bool enabled;                 /* default false */
@@ -151,7 +150,6 @@ int netmaker_base64_decode(const char *s, uint8_t **ret, size_t *ret_len);
 char *netmaker_redact(const char *text, const NetmakerToken *t);
 /* The bytes written to NETMAKER_CT_TOKEN: the token and a newline. */
 char *netmaker_token_content(const NetmakerToken *t, size_t *ret_len);
-
 
 /* netmaker-health.c */
 /* https://<server>/api/server/health, or <api_endpoint>/api/server/health
