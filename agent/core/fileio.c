@@ -97,6 +97,34 @@ int write_file_replace(const char *path, const char *data, size_t len, mode_t mo
         return write_replace(path, data, len, mode, false);
 }
 
+void unlink_freep(char **path) {
+        if (*path) {
+                (void) unlink(*path);
+                free(*path);
+                *path = NULL;
+        }
+}
+
+int write_temp_file(const char *dir, const char *data, size_t len, char **ret) {
+        _cleanup_(unlink_freep) char *p = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        int r;
+
+        if (asprintf(&p, "%s/op-dbus-tmp.XXXXXX", dir) < 0)
+                return -ENOMEM;
+        fd = mkostemp(p, O_CLOEXEC); /* mode 0600 */
+        if (fd < 0) {
+                r = negative_errno();
+                free(TAKE_PTR(p));
+                return r;
+        }
+        r = write_all(fd, data, len);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
 int lock_file_acquire(const char *path, int timeout_ms, int *ret_fd) {
         _cleanup_(closep) int fd = -EBADF;
         uint64_t deadline = now_usec() + (uint64_t) MAX(timeout_ms, 0) * 1000ULL;

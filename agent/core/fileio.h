@@ -14,6 +14,11 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
 /* Like write_file_atomic without the fsyncs: readers still see the old or
  * the new content, but a crash may lose the new one. For caches. */
 int write_file_replace(const char *path, const char *data, size_t len, mode_t mode);
+/* A new file of mode 0600 in dir holding data, to hand to a tool that
+ * reads files (pct push); *ret is its path. */
+int write_temp_file(const char *dir, const char *data, size_t len, char **ret);
+/* Removes the file and frees its path (for _cleanup_). */
+void unlink_freep(char **path);
 /* Takes an exclusive flock on path (created 0600), retrying until
  * timeout_ms has passed: -EBUSY then. Returns the locked fd. */
 int lock_file_acquire(const char *path, int timeout_ms, int *ret_fd);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "exec.h"
+#include "fileio.h"
 #include "json-util.h"
 #include "lxc.h"
 #include "netmaker.h"
@@ -213,40 +214,6 @@ int netmaker_container_inspect(const PluginContext *ctx, NetmakerTarget *t,
         return 0;
 }
 
-/* Removes the temporary file of a push. */
-static void unlink_freep(char **path) {
-        if (*path) {
-                (void) unlink(*path);
-                free(*path);
-        }
-}
-
-/* Writes data into a new private file (mode 0600) below dir. */
-static int write_temp(const char *dir, const char *data, size_t len, char **ret) {
-        _cleanup_(unlink_freep) char *p = NULL;
-        _cleanup_(closep) int fd = -EBADF;
-
-        if (asprintf(&p, "%s/netmaker-push.XXXXXX", dir) < 0)
-                return -ENOMEM;
-        fd = mkostemp(p, O_CLOEXEC);
-        if (fd < 0) {
-                free(TAKE_PTR(p));
-                return negative_errno();
-        }
-        while (len > 0) {
-                ssize_t k = write(fd, data, len);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                data += k;
-                len -= (size_t) k;
-        }
-        *ret = TAKE_PTR(p);
-        return 0;
-}
-
 /* pct push of data to dest with mode perms, owned by root. */
 static int push(const PluginContext *ctx, const char *id, const char *data, size_t len, const char *dest,
                 const char *perms, const NetmakerToken *tok, const char *path, Diag *d) {
@@ -255,7 +222,7 @@ static int push(const PluginContext *ctx, const char *id, const char *data, size
         const char *dir = ctx->run_dir ?: "/run";
         int r;
 
-        r = write_temp(dir, data, len, &src);
+        r = write_temp_file(dir, data, len, &src);
         if (r < 0) {
                 diag_error(d, path, "cannot write a temporary file in %s for pct push: %s", dir, strerror(-r));
                 return r;
