@@ -68,9 +68,7 @@ static void action_path(uint32_t id, char ret[static 32]) {
         snprintf(ret, 32, "container/%" PRIu32, id);
 }
 
-/* The run state after the apply: the state's, else as it is (a new
- * container starts when autostart asks for it). */
-static bool runs_after(const LxcContainer *c, const LxcLive *have) {
+bool lxc_runs_after(const LxcContainer *c, const LxcLive *have) {
         if (c->state != LXC_RUN_STATE_UNSET)
                 return c->state == LXC_RUN_STATE_RUNNING;
         return have ? have->running : c->autostart == LXC_TRUE;
@@ -160,7 +158,7 @@ static void diff_options(const LxcSpec *w, const LxcSpec *h, Detail *t) {
 
 /* Everything an update changes, for a container that exists. */
 static void diff_update(const LxcContainer *c, const LxcSpec *w, const LxcLive *h, Detail *t) {
-        bool after = runs_after(c, h);
+        bool after = lxc_runs_after(c, h);
 
         diff_options(w, &h->spec, t);
         if (w->rootfs_mib > h->spec.rootfs_mib && h->spec.rootfs_mib >= 0) {
@@ -265,7 +263,7 @@ static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, 
                 return -EINVAL;
         }
         warn_privileged(c, d);
-        r = add_change(l, LXC_CHANGE_RECREATE, runs_after(c, h) ? LXC_DO_START : 0, c, w, h);
+        r = add_change(l, LXC_CHANGE_RECREATE, lxc_runs_after(c, h) ? LXC_DO_START : 0, c, w, h);
         if (r < 0)
                 return r;
         return plan_add(plan, "lxc", ACTION_RECREATE, IMPACT_CONTAINER_LOSS, path,
@@ -273,7 +271,7 @@ static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, 
 }
 
 static int diff_new(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, Plan *plan, Diag *d) {
-        bool start = runs_after(c, NULL);
+        bool start = lxc_runs_after(c, NULL);
         char path[32];
         int r;
 
@@ -391,6 +389,13 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         return h ? diff_existing(l, c, &l->specs[i], h, plan, d) : diff_new(l, c, &l->specs[i], plan, d);
 }
 
+bool lxc_change_recreates(const LxcPlugin *l, uint32_t id) {
+        for (size_t i = 0; i < l->n_changes; i++)
+                if (l->changes[i].kind == LXC_CHANGE_RECREATE && l->changes[i].want->id == id)
+                        return true;
+        return false;
+}
+
 static bool wanted(const LxcPlugin *l, uint32_t id) {
         for (size_t i = 0; i < l->want.n_containers; i++)
                 if (l->want.containers[i].id == id)
@@ -452,5 +457,7 @@ int lxc_diff(LxcPlugin *l, Plan *plan, Diag *d) {
         if (r == -ENOMEM)
                 return r;
         RET_GATHER(ret, r);
-        return ret;
+        if (ret < 0)
+                return ret;
+        return lxc_services_diff(l, plan, d);
 }

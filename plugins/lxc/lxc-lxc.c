@@ -1087,6 +1087,40 @@ static int plain_check(LxcPlugin *l, Diag *d) {
         return ret;
 }
 
+/* ---- files and commands inside a running container ------------------------ */
+
+static int plain_exec(LxcPlugin *l, uint32_t id, const char *script, const char *input, bool changes,
+                      char **ret_out, Diag *d) {
+        _cleanup_(lxc_argv_done) Argv a = {};
+
+        plain_argv_tool(&a, "lxc-attach", plain_host_of(l), id);
+        lxc_argv_add(&a, "--clear-env");
+        lxc_argv_add(&a, "--");
+        lxc_argv_add(&a, "/bin/sh");
+        lxc_argv_add(&a, "-c");
+        lxc_argv_add(&a, script);
+        if (changes)
+                plain_count_command(l);
+        return plain_run_input(l, &a, input, 0, ret_out, d);
+}
+
+/* LXC has no push: the data goes through the standard input of a shell
+ * in the container, into a new file that replaces dest. */
+static int plain_push(LxcPlugin *l, uint32_t id, const char *data, size_t len, const char *dest, mode_t mode,
+                      Diag *d) {
+        _cleanup_(freep) char *script = NULL;
+
+        if (strlen(data) != len) {
+                diag_error(d, "", "container %" PRIu32 ": %s cannot be written through lxc-attach (it holds a NUL byte)",
+                           id, dest);
+                return -EINVAL;
+        }
+        if (asprintf(&script, "umask 077; t='%1$s.op-dbus-new'; cat > \"$t\" && chown 0:0 \"$t\" && "
+                     "chmod %2$04o \"$t\" && mv -f \"$t\" '%1$s'", dest, (unsigned) mode) < 0)
+                return -ENOMEM;
+        return plain_exec(l, id, script, data, true, NULL, d);
+}
+
 const LxcBackendOps lxc_lxc_backend = {
         .name = "lxc",
         .list = plain_list,
@@ -1102,6 +1136,8 @@ const LxcBackendOps lxc_lxc_backend = {
         .set_raw = plain_set_raw,
         .pid = plain_pid,
         .exists = plain_exists,
+        .exec = plain_exec,
+        .push = plain_push,
         .check = plain_check,
         .free_data = plain_host_free,
 };

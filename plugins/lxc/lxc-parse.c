@@ -41,6 +41,7 @@ static void lxc_container_done(LxcContainer *c) {
         lxc_network_done(&c->network);
         strv_free_n(c->services, c->n_services);
         json_object_put(c->config);
+        service_files_done(&c->rendered);
         lxc_properties_done(&c->properties);
         free(c->path);
 }
@@ -459,12 +460,11 @@ static const char *const container_keys[] = {
 /* The services' configuration renders (docs/services.md): its mistakes are
  * reported with their paths when the state is validated. Without "config"
  * the services are the container's own business (set up by hand). */
-static int check_services(const LxcContainer *c, const char *path, Diag *d) {
-        _cleanup_(service_files_done) ServiceFiles f = {};
-
+/* Renders the services now: a mistake is reported before anything changes. */
+static int render_services(LxcContainer *c, const char *path, Diag *d) {
         if (!c->config)
                 return 0;
-        return services_render(c->config, c->services, c->n_services, path, &f, d);
+        return services_render(c->config, c->services, c->n_services, path, &c->rendered, d);
 }
 
 static int parse_container(LxcContainer *c, json_object *o, const char *path, Diag *d) {
@@ -496,7 +496,7 @@ static int parse_container(LxcContainer *c, json_object *o, const char *path, Di
         if (ret == -ENOMEM)
                 return ret;
         RET_GATHER(ret, check_container(c, d));
-        RET_GATHER(ret, check_services(c, path, d));
+        RET_GATHER(ret, render_services(c, path, d));
         return ret;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "exec.h"
+#include "fileio.h"
 #include "lxc.h"
 #include "strbuf.h"
 
@@ -44,9 +45,11 @@ static char *failure_text(const ExecResult *res) {
         return s;
 }
 
-/* Runs argv; *ret_out gets standard output. changes: the command changes
- * the host (counted, even when it fails). */
-static int run(LxcPlugin *l, const Argv *a, bool changes, int timeout_ms, char **ret_out, Diag *d) {
+/* Runs argv with input (may be NULL) on standard input; *ret_out gets
+ * standard output. changes: the command changes the host (counted, even
+ * when it fails). */
+static int run_input(LxcPlugin *l, const Argv *a, const char *input, bool changes, int timeout_ms,
+                     char **ret_out, Diag *d) {
         _cleanup_(exec_result_done) ExecResult res = {};
         _cleanup_(freep) char *what = NULL;
         int r;
@@ -58,7 +61,7 @@ static int run(LxcPlugin *l, const Argv *a, bool changes, int timeout_ms, char *
         if (changes && l->counts)
                 l->counts->commands++;
 
-        r = exec_capture(a->v, NULL, 0, timeout_for(l, timeout_ms), &res);
+        r = exec_capture(a->v, input, input ? strlen(input) : 0, timeout_for(l, timeout_ms), &res);
         if (r < 0) {
                 diag_error(d, "", "cannot run `%s`: %s", what,
                            r == -ENOENT ? "not found in PATH (is this a Proxmox VE node?)" : strerror(-r));
@@ -75,6 +78,10 @@ static int run(LxcPlugin *l, const Argv *a, bool changes, int timeout_ms, char *
         if (ret_out)
                 *ret_out = TAKE_PTR(res.out);
         return 0;
+}
+
+static int run(LxcPlugin *l, const Argv *a, bool changes, int timeout_ms, char **ret_out, Diag *d) {
+        return run_input(l, a, NULL, changes, timeout_ms, ret_out, d);
 }
 
 static bool has_tag(const char *tags, const char *tag) {
@@ -410,6 +417,47 @@ static bool pct_exists(LxcPlugin *l, uint32_t id) {
         return access(path, F_OK) == 0;
 }
 
+static int pct_exec(LxcPlugin *l, uint32_t id, const char *script, const char *input, bool changes,
+                    char **ret_out, Diag *d) {
+        _cleanup_(lxc_argv_done) Argv a = {};
+
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "exec");
+        lxc_argv_addf(&a, "%" PRIu32, id);
+        lxc_argv_add(&a, "--");
+        lxc_argv_add(&a, "/bin/sh");
+        lxc_argv_add(&a, "-c");
+        lxc_argv_add(&a, script);
+        return run_input(l, &a, input, changes, TIMEOUT_SET_MS, ret_out, d);
+}
+
+/* pct push reads a file on the host: a private temporary one. */
+static int pct_push(LxcPlugin *l, uint32_t id, const char *data, size_t len, const char *dest, mode_t mode,
+                    Diag *d) {
+        _cleanup_(unlink_freep) char *src = NULL;
+        _cleanup_(lxc_argv_done) Argv a = {};
+        const char *dir = l->plugin.ctx->run_dir ?: "/run";
+        int r;
+
+        r = write_temp_file(dir, data, len, &src);
+        if (r < 0) {
+                diag_error(d, "", "cannot write a temporary file in %s for pct push: %s", dir, strerror(-r));
+                return r;
+        }
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "push");
+        lxc_argv_addf(&a, "%" PRIu32, id);
+        lxc_argv_add(&a, src);
+        lxc_argv_add(&a, dest);
+        lxc_argv_add(&a, "--perms");
+        lxc_argv_addf(&a, "%04o", (unsigned) mode);
+        lxc_argv_add(&a, "--user");
+        lxc_argv_add(&a, "0");
+        lxc_argv_add(&a, "--group");
+        lxc_argv_add(&a, "0");
+        return run(l, &a, true, TIMEOUT_SET_MS, NULL, d);
+}
+
 const LxcBackendOps lxc_pct_backend = {
         .name = "pct",
         .list = pct_list,
@@ -424,4 +472,6 @@ const LxcBackendOps lxc_pct_backend = {
         .set_raw = pct_set_raw,
         .pid = pct_pid,
         .exists = pct_exists,
+        .exec = pct_exec,
+        .push = pct_push,
 };

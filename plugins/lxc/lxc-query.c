@@ -24,6 +24,7 @@ void lxc_live_set_done(LxcPlugin *l) {
         l->n_taken = 0;
         lxc_templates_done(&l->templates);
         lxc_socket_done(l);
+        lxc_services_done(l);
         if (l->backend && l->backend->free_data)
                 l->backend->free_data(l->backend_data);
         l->backend_data = NULL;
@@ -194,6 +195,8 @@ int lxc_query(LxcPlugin *l, Diag *d) {
                 r = l->backend->query_templates ? l->backend->query_templates(l, d) : query_templates(l);
         if (r >= 0)
                 r = lxc_socket_query(l, d);
+        if (r >= 0)
+                r = lxc_services_query(l, d);
         if (r < 0)
                 return r;
         l->have_queried = true;

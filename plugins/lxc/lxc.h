@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "plan.h"
 #include "plugin.h"
+#include "services.h"
 
 /* Proxmox container ids (VMIDs). */
 #define LXC_ID_MIN 100U
@@ -127,6 +128,7 @@ typedef struct LxcContainer {
         char **services;              /* services expected to run */
         size_t n_services;
         json_object *config;          /* free-form service configuration (own reference); NULL: not given */
+        ServiceFiles rendered;        /* what config renders to (empty without config) */
         LxcProperties properties;
         char *path;                   /* JSON path, for messages */
 } LxcContainer;
@@ -243,6 +245,8 @@ typedef struct LxcChange {
 typedef struct LxcPlugin LxcPlugin;
 /* Socket networking's live state and changes (lxc-socket.c). */
 typedef struct LxcSocket LxcSocket;
+/* What a container's services look like inside it (lxc-services.c). */
+typedef struct LxcServiceLive LxcServiceLive;
 
 /* A way of managing containers. Every operation reports its errors in d
  * (with the tool's own message) and returns a negative errno. Operations
@@ -267,6 +271,15 @@ typedef struct LxcBackendOps {
         int (*set_raw)(LxcPlugin *l, uint32_t id, const char *const *lines, bool present, Diag *d);
         /* The process id of a running container's init. */
         int (*pid)(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d);
+        /* Runs "/bin/sh -c script" in a running container with input (may
+         * be NULL) on its standard input; *ret_out (may be NULL): its
+         * standard output. changes: counted as a change. */
+        int (*exec)(LxcPlugin *l, uint32_t id, const char *script, const char *input, bool changes,
+                    char **ret_out, Diag *d);
+        /* Writes a file into a running container: dest gets data with
+         * mode, owned by root (the container's). */
+        int (*push)(LxcPlugin *l, uint32_t id, const char *data, size_t len, const char *dest, mode_t mode,
+                    Diag *d);
         /* Whether a container with this id exists (after a failed create). */
         bool (*exists)(LxcPlugin *l, uint32_t id);
         /* Optional: reads what the state's templates resolve against into
@@ -296,6 +309,8 @@ struct LxcPlugin {
         size_t n_changes, allocated_changes;
         ApplyCounts *counts;           /* during apply */
         LxcSocket *socket;             /* socket networking: ports, where they are, changes */
+        LxcServiceLive *services;      /* one per container of the state */
+        size_t n_services;
         void *backend_data;            /* what the backend's last query found (its free_data frees it) */
 };
 
@@ -420,6 +435,24 @@ void lxc_specs_done(LxcPlugin *l);
 
 /* lxc-apply.c */
 int lxc_apply(LxcPlugin *l, ApplyCounts *counts, Diag *d);
+
+/* The run state after the apply: the state's, else as it is (a new
+ * container starts when autostart asks for it). have may be NULL. */
+bool lxc_runs_after(const LxcContainer *c, const LxcLive *have);
+/* Whether the diff destroys and creates the container again. */
+bool lxc_change_recreates(const LxcPlugin *l, uint32_t id);
+
+/* lxc-services.c: the files and units of a container's services (see
+ * plugins/services), put into it once it runs. */
+/* At the end of lxc_query: looks into the running containers. */
+int lxc_services_query(LxcPlugin *l, Diag *d);
+void lxc_services_done(LxcPlugin *l);
+/* After the containers' diff: one action per container at
+ * container/<id>/services. */
+int lxc_services_diff(LxcPlugin *l, Plan *plan, Diag *d);
+bool lxc_services_pending(const LxcPlugin *l);
+/* Last in an apply, when the containers run and are attached. */
+int lxc_services_apply(LxcPlugin *l, Diag *d);
 
 /* lxc-json.c */
 int lxc_live_to_json(const LxcPlugin *l, json_object **ret);
