@@ -8,6 +8,7 @@ import stat
 import pytest
 
 from pve_fixture import pve_sim, pve_templates  # noqa: F401
+from test_schema import VALID_DIR, _fill
 
 PROFILES = ["none", "privacy-client", "privacy-vps", "netmaker"]
 KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
@@ -119,3 +120,41 @@ def test_validate_reports_service_mistakes_with_their_paths(opdbus, tmp_state):
     assert "plugins.lxc.containers[0].config.wg0.peers[0].public_key: " in r.stderr, r.stderr
     assert "plugins.lxc.containers[2].config.xray.outbound.id: the value is not a UUID" in r.stderr, r.stderr
     assert "not-a-uuid-but-secret" not in r.stderr
+
+
+# ------------------------------------------- the design document's examples
+
+DESIGN = sorted(VALID_DIR.glob("design-doc-*.json"))
+FILL = ["--set", "vps_ip=203.0.113.7", "--set", f"client_public_key={KEY}", "--set", f"warp_public_key={WARP}",
+        "--set", "uuid=1b671a64-40d5-491e-99b0-da01ff1f3341"]
+
+
+def as_the_document_installs_it(opdbus, doc):
+    """The full state configuration lists containers 100-102 by name only:
+    its installation steps start from `init --profile privacy-client` and
+    add the general containers to it (docs/profiles.md)."""
+    plugins = doc.get("plugins", doc)  # canonical or bare, as the document wrote it
+    containers = plugins.get("lxc", {}).get("containers", [])
+    if all("template" in c or "template" in c.get("properties", {}) for c in containers):
+        return doc
+    base = opdbus.run("init", "--profile", "privacy-client", *FILL, check=0, json=True).json
+    have = {c["id"] for c in base["plugins"]["lxc"]["containers"]}
+    base["plugins"]["lxc"]["containers"] += [c for c in containers if c["id"] not in have]
+    base["plugins"]["openflow"]["obfuscation_level"] = plugins["openflow"]["obfuscation_level"]
+    return base
+
+
+@pytest.mark.parametrize("path", DESIGN, ids=[p.stem for p in DESIGN])
+def test_design_document_examples_plan(opdbus, ovs, pve_sim, tmp_state, path):  # noqa: F811
+    """Every JSON example of the design document (kept as it is under
+    tests/fixtures/valid/design-doc-*.json) plans on a node once its
+    placeholders are filled. "debian-netmaker" is the template the
+    document has the operator build first."""
+    pve = pve_sim(ovs)
+    pve.add_template("debian-netmaker_1.0_amd64.tar.gz")
+    doc = as_the_document_installs_it(opdbus, _fill(json.loads(path.read_text())))
+    r = opdbus.run("plan", "--json", tmp_state(doc), check=None, json=True, env={**ovs.env(), **pve.env()})
+    assert r.returncode == 0, r.stdout + r.stderr
+    planned = {c["path"] for c in r.json["changes"]}
+    for c in doc.get("plugins", doc).get("lxc", {}).get("containers", []):
+        assert f"container/{c['id']}" in planned, planned
