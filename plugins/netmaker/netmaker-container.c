@@ -10,6 +10,7 @@
  * reaches pct only as a file on the host (mode 0600, removed right after),
  * never on a command line. */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -188,7 +189,8 @@ int netmaker_container_inspect(const PluginContext *ctx, NetmakerTarget *t,
 
         snprintf(id, sizeof id, "%u", t->id);
         snprintf(path, sizeof path, "netmaker/container/%u", t->id);
-        *t = (NetmakerTarget) { .id = t->id, .wanted = t->wanted, .recorded = t->recorded };
+        *t = (NetmakerTarget) { .id = t->id, .wanted = t->wanted, .recorded = t->recorded,
+                                .recorded_current = t->recorded_current };
         r = read_conf(ctx, t->id, &t->exists, &t->tagged);
         if (r < 0) {
                 diag_error(d, path, "cannot read the configuration of container %u in %s: %s", t->id,
@@ -294,4 +296,228 @@ int netmaker_container_inject(const PluginContext *ctx, uint32_t vmid, const Net
         if (r < 0)
                 return r;
         return check_landed(ctx, vmid, tok, token_hash, path, d);
+}
+
+/* ---- a stopped container: its root file system, mounted with pct mount ---- */
+
+/* The host ids of the container's root: 0 for a privileged container,
+ * Proxmox's default map (100000) for an unprivileged one, or what an
+ * "lxc.idmap: u 0 <host> <count>" line of its configuration says. */
+static int root_ids(const PluginContext *ctx, uint32_t id, uid_t *ret_uid, gid_t *ret_gid) {
+        _cleanup_(freep) char *conf = NULL, *text = NULL;
+        unsigned long uid = 0, gid = 0;
+        int r;
+
+        if (asprintf(&conf, "%s/lxc/%u.conf", ctx->pve_dir ?: DEFAULT_PVE_DIR, id) < 0)
+                return -ENOMEM;
+        r = read_full_file(conf, &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *line = text, *eol; line && *line != '['; line = eol ? eol + 1 : NULL) {
+                unsigned long inside, host;
+                char kind;
+
+                eol = strchr(line, '\n');
+                if (eol)
+                        *eol = 0;
+                if (streq(line, "unprivileged: 1") && uid == 0 && gid == 0)
+                        uid = gid = 100000;
+                else if (sscanf(line, "lxc.idmap: %c %lu %lu", &kind, &inside, &host) == 3 && inside == 0)
+                        *(kind == 'u' ? &uid : &gid) = host;
+        }
+        *ret_uid = (uid_t) uid;
+        *ret_gid = (gid_t) gid;
+        return 0;
+}
+
+/* Opens the directory rel (relative, "/"-separated) below dirfd, creating
+ * what is missing with mode and owner. A symbolic link on the way is
+ * refused: the container's root controls its files, and the host must not
+ * be led out of the root file system. */
+static int open_dir_below(int dirfd, const char *rel, mode_t mode, uid_t uid, gid_t gid) {
+        _cleanup_(freep) char *copy = strdup(rel);
+        _cleanup_(closep) int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        if (fd < 0)
+                return negative_errno();
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                int next;
+
+                if (mkdirat(fd, c, mode) >= 0) {
+                        if (fchownat(fd, c, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                                return negative_errno();
+                } else if (errno != EEXIST)
+                        return negative_errno();
+                next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0)
+                        return errno == ELOOP || errno == ENOTDIR ? -ELOOP : negative_errno();
+                close(fd);
+                fd = next;
+        }
+        return TAKE_FD(fd);
+}
+
+/* Replaces name in dirfd with data (mode, owner), through a new file. */
+static int write_below(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+                       uid_t uid, gid_t gid) {
+        _cleanup_(freep) char *tmp = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        int r = 0;
+
+        if (asprintf(&tmp, ".%s.op-dbus-new", name) < 0)
+                return -ENOMEM;
+        (void) unlinkat(dirfd, tmp, 0);
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return negative_errno();
+        for (size_t done = 0; r >= 0 && done < len; ) {
+                ssize_t k = write(fd, data + done, len - done);
+
+                if (k < 0 && errno != EINTR)
+                        r = negative_errno();
+                else if (k > 0)
+                        done += (size_t) k;
+        }
+        if (r >= 0 && (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0))
+                r = negative_errno();
+        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = negative_errno();
+        if (r < 0)
+                (void) unlinkat(dirfd, tmp, 0);
+        return r;
+}
+
+/* Whether name in dirfd is a regular file with this digest, mode and owner. */
+static bool file_is(int dirfd, const char *name, const uint8_t *hash, mode_t mode, uid_t uid) {
+        _cleanup_(closep) int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_(freep) char *text = NULL;
+        uint8_t h[SHA256_SIZE];
+        struct stat st;
+        size_t len = 0;
+        bool same;
+
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > NETMAKER_TOKEN_FILE_MAX)
+                return false;
+        text = malloc((size_t) st.st_size + 1);
+        while (text && len < (size_t) st.st_size) {
+                ssize_t k = read(fd, text + len, (size_t) st.st_size - len);
+
+                if (k <= 0 && !(k < 0 && errno == EINTR))
+                        break;
+                if (k > 0)
+                        len += (size_t) k;
+        }
+        if (!text || len != (size_t) st.st_size)
+                return false;
+        sha256(text, len, h);
+        same = memcmp(h, hash, SHA256_SIZE) == 0;
+        explicit_bzero(text, len);
+        return same && (st.st_mode & 07777) == mode && st.st_uid == uid;
+}
+
+typedef struct RootfsFiles {
+        const char *token;            /* the token file's content */
+        size_t token_len;
+        const uint8_t *token_hash;
+        uid_t uid;
+        gid_t gid;
+} RootfsFiles;
+
+/* Writes the token, the unit and the unit's link below root, then checks them. */
+static int write_rootfs(int root, const RootfsFiles *f, const char *path, uint32_t vmid, Diag *d) {
+        _cleanup_(closep) int netmaker = -EBADF, units = -EBADF, wants = -EBADF;
+        const char *unit_name = strrchr(NETMAKER_CT_UNIT, '/') + 1;
+        uint8_t unit_hash[SHA256_SIZE];
+        char link[PATH_MAX];
+        ssize_t n;
+        int r;
+
+        netmaker = open_dir_below(root, "etc/netmaker", 0700, f->uid, f->gid);
+        units = open_dir_below(root, "etc/systemd/system", 0755, f->uid, f->gid);
+        wants = open_dir_below(root, "etc/systemd/system/multi-user.target.wants", 0755, f->uid, f->gid);
+        r = netmaker < 0 ? netmaker : units < 0 ? units : wants < 0 ? wants : 0;
+        if (r >= 0)
+                r = write_below(units, unit_name, unit_text, strlen(unit_text), 0644, f->uid, f->gid);
+        if (r >= 0)
+                r = write_below(netmaker, "enrollment-token", f->token, f->token_len, 0600, f->uid, f->gid);
+        if (r >= 0 && ((unlinkat(wants, unit_name, 0) < 0 && errno != ENOENT) ||
+                       symlinkat(NETMAKER_CT_UNIT, wants, unit_name) < 0 ||
+                       fchownat(wants, unit_name, f->uid, f->gid, AT_SYMLINK_NOFOLLOW) < 0))
+                r = negative_errno();
+        if (r < 0) {
+                diag_error(d, path, "cannot write into the root file system of container %u: %s", vmid,
+                           r == -ELOOP ? "a directory on the way is a symbolic link" : strerror(-r));
+                return r;
+        }
+
+        sha256(unit_text, strlen(unit_text), unit_hash);
+        n = readlinkat(wants, unit_name, link, sizeof link - 1);
+        if (n >= 0)
+                link[n] = 0;
+        if (!file_is(netmaker, "enrollment-token", f->token_hash, 0600, f->uid) ||
+            !file_is(units, unit_name, unit_hash, 0644, f->uid) || n < 0 || !streq(link, NETMAKER_CT_UNIT)) {
+                diag_error(d, path, "the files written into the root file system of container %u do not read back "
+                           "as written", vmid);
+                return -EIO;
+        }
+        return 0;
+}
+
+/* "mounted CT 104 in '/var/lib/lxc/104/rootfs'" */
+static char *mounted_path(const char *out) {
+        const char *a = strstr(out, " in '"), *b;
+
+        if (!a)
+                return NULL;
+        a += 5;
+        b = strchr(a, '\'');
+        return b && *a == '/' ? strndup(a, (size_t) (b - a)) : NULL;
+}
+
+int netmaker_container_inject_stopped(const PluginContext *ctx, uint32_t vmid, const NetmakerToken *tok,
+                                      const uint8_t token_hash[static SHA256_SIZE],
+                                      ApplyCounts *counts, Diag *d) {
+        _cleanup_(exec_result_done) ExecResult mounted = {}, unmounted = {};
+        _cleanup_(freep) char *content = NULL, *rootfs = NULL;
+        _cleanup_(closep) int root = -EBADF;
+        RootfsFiles f = { .token_hash = token_hash };
+        char id[16], path[64];
+        int r, q;
+
+        snprintf(id, sizeof id, "%u", vmid);
+        snprintf(path, sizeof path, "netmaker/container/%u", vmid);
+        r = root_ids(ctx, vmid, &f.uid, &f.gid);
+        if (r < 0) {
+                diag_error(d, path, "cannot read the configuration of container %u: %s", vmid, strerror(-r));
+                return r;
+        }
+        content = netmaker_token_content(tok, &f.token_len);
+        if (!content)
+                return -ENOMEM;
+        f.token = content;
+
+        r = pct(ctx, (const char *const[]) { "mount", id, NULL }, tok, path, d, &mounted);
+        counts->commands++;
+        if (r < 0)
+                goto out;
+        rootfs = mounted_path(mounted.out);
+        root = rootfs ? open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -EBADF;
+        if (root < 0) {
+                diag_error(d, path, "pct mount %u did not give a usable root file system (%s)", vmid,
+                           strstrip_newline(mounted.out));
+                r = -EIO;
+        } else
+                r = write_rootfs(root, &f, path, vmid, d);
+        if (root >= 0)
+                close(TAKE_FD(root)); /* nothing may stay open on the mount */
+        q = pct(ctx, (const char *const[]) { "unmount", id, NULL }, tok, path, d, &unmounted);
+        counts->commands++;
+        if (r >= 0)
+                r = q;
+out:
+        explicit_bzero(content, f.token_len);
+        return r;
 }

@@ -4,9 +4,11 @@
  * state document) can report them:
  *
  *   token_file /etc/op-dbus/netmaker.env
- *   container 104
- *   container 105
- */
+ *   container 104 <sha256 of the token file injected>
+ *   container 105 <sha256 ...>
+ *
+ * The digest tells whether a stopped container (which is not looked
+ * into) holds the current token. */
 #include <stdio.h>
 
 #include "fileio.h"
@@ -25,31 +27,38 @@ static char *ledger_path(const char *state_dir) {
 
 void netmaker_ledger_done(NetmakerLedger *l) {
         free(l->token_file);
-        free(l->ids);
+        free(l->entries);
         *l = (NetmakerLedger) {};
 }
 
-bool netmaker_ledger_has(const NetmakerLedger *l, uint32_t id) {
-        for (size_t i = 0; i < l->n_ids; i++)
-                if (l->ids[i] == id)
-                        return true;
-        return false;
+NetmakerLedgerEntry *netmaker_ledger_find(const NetmakerLedger *l, uint32_t id) {
+        for (size_t i = 0; i < l->n_entries; i++)
+                if (l->entries[i].id == id)
+                        return &l->entries[i];
+        return NULL;
 }
 
-int netmaker_ledger_add(NetmakerLedger *l, uint32_t id) {
-        uint32_t *a;
+int netmaker_ledger_add(NetmakerLedger *l, uint32_t id, const char *digest) {
+        NetmakerLedgerEntry *a, *e = netmaker_ledger_find(l, id);
         size_t i;
 
-        if (netmaker_ledger_has(l, id))
-                return 0;
-        a = realloc(l->ids, (l->n_ids + 1) * sizeof(uint32_t));
+        if (!digest || strlen(digest) != SHA256_HEX_SIZE - 1)
+                digest = "";
+        if (e) {
+                if (streq(e->digest, digest))
+                        return 0;
+                memcpy(e->digest, digest, strlen(digest) + 1);
+                return 1;
+        }
+        a = realloc(l->entries, (l->n_entries + 1) * sizeof(NetmakerLedgerEntry));
         if (!a)
                 return -ENOMEM;
-        for (i = l->n_ids; i > 0 && a[i - 1] > id; i--)
+        for (i = l->n_entries; i > 0 && a[i - 1].id > id; i--)
                 a[i] = a[i - 1];
-        a[i] = id;
-        l->ids = a;
-        l->n_ids++;
+        a[i] = (NetmakerLedgerEntry) { .id = id };
+        memcpy(a[i].digest, digest, strlen(digest) + 1);
+        l->entries = a;
+        l->n_entries++;
         return 1;
 }
 
@@ -59,9 +68,9 @@ static int ledger_line(NetmakerLedger *l, const char *line) {
         uint32_t id;
 
         if (startswith(line, "container ")) {
-                if (!lxc_id_parse(line + 10, &end, &id) || *end)
+                if (!lxc_id_parse(line + 10, &end, &id) || (*end && *end != ' '))
                         return 0;
-                return netmaker_ledger_add(l, id);
+                return netmaker_ledger_add(l, id, *end ? end + 1 : NULL);
         }
         if (startswith(line, "token_file /")) {
                 free(l->token_file);
@@ -110,8 +119,9 @@ int netmaker_ledger_save(const NetmakerLedger *l, const char *state_dir) {
                 return -ENOMEM;
         if (l->token_file && !strchr(l->token_file, '\n'))
                 strbuf_printf(&b, "token_file %s\n", l->token_file);
-        for (size_t i = 0; i < l->n_ids; i++)
-                strbuf_printf(&b, "container %u\n", l->ids[i]);
+        for (size_t i = 0; i < l->n_entries; i++)
+                strbuf_printf(&b, "container %u%s%s\n", l->entries[i].id, l->entries[i].digest[0] ? " " : "",
+                              l->entries[i].digest);
         if (b.error < 0)
                 return b.error;
         r = mkdir_p(state_dir, 0700);

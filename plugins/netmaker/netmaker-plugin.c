@@ -62,8 +62,8 @@ static NetmakerTarget *target_get(NetmakerPlugin *n, uint32_t id) {
 
 /* The ledger's containers, and the state's when the integration is on. */
 static int collect_targets(NetmakerPlugin *n) {
-        for (size_t i = 0; i < n->ledger.n_ids; i++) {
-                NetmakerTarget *t = target_get(n, n->ledger.ids[i]);
+        for (size_t i = 0; i < n->ledger.n_entries; i++) {
+                NetmakerTarget *t = target_get(n, n->ledger.entries[i].id);
 
                 if (!t)
                         return -ENOMEM;
@@ -101,13 +101,17 @@ static int load_token(NetmakerPlugin *n) {
         return 0;
 }
 
+/* A stopped container is not looked into: the ledger says whether op-dbus
+ * put the current token into it; once it runs it is checked. */
 static bool target_converged(const NetmakerTarget *t) {
+        if (t->exists && !t->running)
+                return t->recorded_current;
         return t->inspected && t->token_current && t->unit_current && t->unit_enabled;
 }
 
-/* Will an apply write into this container? (A stopped one waits.) */
+/* Will an apply write into this container? */
 static bool target_needs_injection(const NetmakerTarget *t) {
-        return t->wanted && !target_converged(t) && (!t->exists || (t->tagged && t->running));
+        return t->wanted && !target_converged(t) && (!t->exists || t->tagged);
 }
 
 static bool endpoint_is_http(const NetmakerConfig *c) {
@@ -140,6 +144,7 @@ static int check_server(NetmakerPlugin *n, Diag *d) {
 
 static int netmaker_plugin_query(Plugin *p, Diag *d) {
         NetmakerPlugin *n = (NetmakerPlugin *) p;
+        char hex[SHA256_HEX_SIZE] = "";
         int r;
 
         live_done(n);
@@ -155,10 +160,14 @@ static int netmaker_plugin_query(Plugin *p, Diag *d) {
         if (r < 0)
                 return r;
 
+        if (n->token_loaded)
+                sha256_hex(n->token_hash, hex);
         for (size_t i = 0; i < n->n_targets; i++) {
                 NetmakerTarget *t = &n->targets[i];
+                const NetmakerLedgerEntry *e = netmaker_ledger_find(&n->ledger, t->id);
                 _cleanup_(diag_done) Diag scratch = {};
 
+                t->recorded_current = n->token_loaded && e && streq(e->digest, hex);
                 /* Containers only the ledger names are reported as far as they can be. */
                 r = netmaker_container_inspect(p->ctx, t, n->token_loaded ? n->token_hash : NULL, &n->token,
                                                t->wanted ? d : &scratch);
@@ -248,7 +257,6 @@ static const char *container_path(const NetmakerPlugin *n, uint32_t id) {
 static int plan_target(const NetmakerPlugin *n, const NetmakerTarget *t, Plan *plan, Diag *d) {
         _cleanup_(freep) char *detail = NULL;
         char path[64];
-        int r;
 
         if (target_converged(t))
                 return 0;
@@ -262,16 +270,10 @@ static int plan_target(const NetmakerPlugin *n, const NetmakerTarget *t, Plan *p
         if (!t->exists)
                 return plan_add(plan, "netmaker", ACTION_CREATE, IMPACT_NONE, path,
                                 "inject the enrollment token and the first-boot unit once container %u exists", t->id);
-        if (!t->running) {
-                r = plan_add(plan, "netmaker", ACTION_CREATE, IMPACT_NONE, path,
-                             "inject the enrollment token and the first-boot unit when container %u runs", t->id);
-                if (r < 0)
-                        return r;
-                plan_hold_last(plan);
-                diag_warning(d, path, "container %u is not running: its enrollment token is injected once it runs "
-                             "(pct push needs a running container)", t->id);
-                return 0;
-        }
+        if (!t->running)
+                return plan_add(plan, "netmaker", t->recorded ? ACTION_MODIFY : ACTION_CREATE, IMPACT_NONE, path,
+                                "inject the enrollment token and the first-boot unit into the stopped container's "
+                                "root file system (pct mount)");
         detail = describe_changes(t);
         if (!detail)
                 return -ENOMEM;
@@ -298,9 +300,11 @@ static int netmaker_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
 
 static int record_injected(NetmakerPlugin *n, uint32_t id, Diag *d) {
         const char *dir = n->plugin.ctx->state_dir;
+        char hex[SHA256_HEX_SIZE];
         int r;
 
-        r = netmaker_ledger_add(&n->ledger, id);
+        sha256_hex(n->token_hash, hex);
+        r = netmaker_ledger_add(&n->ledger, id, hex);
         if (r >= 0 && !streq_ptr(n->ledger.token_file, n->want.token_file)) {
                 free(n->ledger.token_file);
                 n->ledger.token_file = strdup(n->want.token_file);
@@ -332,7 +336,10 @@ static int netmaker_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
                         diag_error(d, path, "container %u does not exist (plugins.lxc creates it); cannot inject its enrollment token", t->id);
                         return -ENOENT;
                 }
-                r = netmaker_container_inject(p->ctx, t->id, &n->token, n->token_hash, counts, d);
+                if (t->running)
+                        r = netmaker_container_inject(p->ctx, t->id, &n->token, n->token_hash, counts, d);
+                else
+                        r = netmaker_container_inject_stopped(p->ctx, t->id, &n->token, n->token_hash, counts, d);
                 if (r < 0)
                         return r;
                 (void) record_injected(n, t->id, d);

@@ -65,6 +65,7 @@ typedef struct NetmakerTarget {
         uint32_t id;                  /* Proxmox VMID */
         bool wanted;                  /* a netmaker container of the state */
         bool recorded;                /* listed in the ledger: op-dbus injected into it */
+        bool recorded_current;        /* ... the current token (the ledger's digest) */
         bool exists;                  /* its Proxmox configuration exists */
         bool tagged;                  /* ... and carries the Proxmox tag of the containers op-dbus created */
         bool running;                 /* pct status: running */
@@ -83,11 +84,16 @@ typedef struct NetmakerToken {
         char *server;                 /* its "server" (or "apiconnstring"): host[:port] */
 } NetmakerToken;
 
+typedef struct NetmakerLedgerEntry {
+        uint32_t id;
+        char digest[SHA256_HEX_SIZE]; /* SHA-256 (hex) of the token file content injected; "": unknown */
+} NetmakerLedgerEntry;
+
 /* The containers op-dbus injected into (<state-dir>/netmaker-injected). */
 typedef struct NetmakerLedger {
         char *token_file;             /* token file used for them; NULL: none recorded */
-        uint32_t *ids;                /* sorted, unique */
-        size_t n_ids;
+        NetmakerLedgerEntry *entries; /* sorted by id, unique */
+        size_t n_entries;
 } NetmakerLedger;
 
 typedef struct NetmakerPlugin {
@@ -180,9 +186,18 @@ int netmaker_container_inject(const PluginContext *ctx, uint32_t id, const Netma
                               const uint8_t token_hash[static SHA256_SIZE],
                               ApplyCounts *counts, Diag *d);
 
+/* Puts them into a stopped container through its root file system
+ * (pct mount, then pct unmount), owned by the container's root user, and
+ * checks them. */
+int netmaker_container_inject_stopped(const PluginContext *ctx, uint32_t id, const NetmakerToken *tok,
+                                      const uint8_t token_hash[static SHA256_SIZE],
+                                      ApplyCounts *counts, Diag *d);
+
 /* netmaker-ledger.c */
 void netmaker_ledger_done(NetmakerLedger *l);
 int netmaker_ledger_load(NetmakerLedger *l, const char *state_dir);
-bool netmaker_ledger_has(const NetmakerLedger *l, uint32_t id);
-int netmaker_ledger_add(NetmakerLedger *l, uint32_t id);
+NetmakerLedgerEntry *netmaker_ledger_find(const NetmakerLedger *l, uint32_t id);
+/* Records an injection of the token with this digest (hex; NULL:
+ * unknown). Returns 1 when the ledger changed. */
+int netmaker_ledger_add(NetmakerLedger *l, uint32_t id, const char *digest);
 int netmaker_ledger_save(const NetmakerLedger *l, const char *state_dir);

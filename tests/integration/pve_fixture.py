@@ -254,11 +254,19 @@ class PveSim:
         pids = _pids_naming(self.root)
         if pids:
             res["processes"] = pids
+        mounts = self.mounts()
+        if mounts:
+            res["mounts"] = mounts
         links = self.links() if (self.netns is None or os.path.exists(
             f"/run/netns/{self.netns}")) else []
         if links:
             res["interfaces"] = links
         return res
+
+    def mounts(self):
+        """File systems mounted below the sim's directory (pct mount)."""
+        with open("/proc/self/mountinfo") as f:
+            return [line.split()[4] for line in f if line.split()[4].startswith(self.root + "/")]
 
     def close(self):
         """Stop and destroy every container, remove what is left, delete the
@@ -305,6 +313,8 @@ class PveSim:
         return problems
 
     def _force_cleanup(self):
+        for mount in reversed(self.mounts()):
+            _run(["umount", "-l", mount])
         lxcpath = self.path("var/lib/lxc")
         for name in _run(["lxc-ls", "-P", lxcpath]).stdout.split():
             self.lxc("lxc-stop", name, "--kill")

@@ -477,11 +477,11 @@ def test_injection_end_to_end(nm, https_server, opdbus, pve_sim, tmp_state):  # 
     res = nm.plan(token, doc, check=0, env=env)
     changes = {c["path"]: c for c in res.json["changes"]}
     assert changes["netmaker/container/104"]["action"] == "create"
-    assert changes["netmaker/container/105"].get("held") is True
-    assert any("container 105 is not running" in w for w in res.json["warnings"])
+    assert changes["netmaker/container/105"]["action"] == "create"
+    assert "stopped container's root file system (pct mount)" in changes["netmaker/container/105"]["detail"]
 
     res = nm.run(token, "apply", tmp_state(doc), check=0, env=env)
-    assert res.json["counts"]["commands"] == 4
+    assert res.json["counts"]["commands"] == 6  # 104: mkdir, 2 pushes, enable; 105: mount, unmount
     assert ct_file(pve, 104, TOKEN_PATH) == token.value + "\n"
     assert ct_stat(pve, 104, TOKEN_PATH) == "600 0"
     unit = ct_file(pve, 104, UNIT_PATH)
@@ -492,6 +492,8 @@ def test_injection_end_to_end(nm, https_server, opdbus, pve_sim, tmp_state):  # 
     assert pve.pct("exec", 106, "--", "test", "-e", TOKEN_PATH).returncode != 0
     for c in pve.commands():
         token.assert_absent(" ".join(c["argv"]))
+    # the stopped container was mounted and unmounted again: no lock, no mount
+    assert "lock" not in pve.read_conf(105) and pve.mounts() == []
 
     # converged: nothing to do, and no need to ask the server again
     asked = len(srv.requests)
@@ -503,7 +505,8 @@ def test_injection_end_to_end(nm, https_server, opdbus, pve_sim, tmp_state):  # 
     res = nm.run(token, "query", check=0, env=env)
     assert res.json["plugins"]["netmaker"] == {
         "enabled": True, "token_file": nm.token_file,
-        "injected": [{"id": 104, "running": True, "token": True, "unit": True}]}
+        "injected": [{"id": 104, "running": True, "token": True, "unit": True},
+                     {"id": 105, "running": False}]}
     # ... and its output is a valid state, for op-dbus and for the schema
     opdbus.run("validate", tmp_state(res.json, name="query.json"), check=0)
     jsonschema = pytest.importorskip("jsonschema")
@@ -515,9 +518,66 @@ def test_injection_end_to_end(nm, https_server, opdbus, pve_sim, tmp_state):  # 
     res = nm.plan(token2, doc, check=0, env=env)
     token.assert_absent(res.stdout, res.stderr)
     assert [(c["path"], c["action"]) for c in res.json["changes"] if not c.get("held")] == \
-        [("netmaker/container/104", "modify")]
+        [("netmaker/container/104", "modify"), ("netmaker/container/105", "modify")]
     nm.run(token2, "apply", tmp_state(doc), check=0, env=env)
     assert ct_file(pve, 104, TOKEN_PATH) == token2.value + "\n"
+
+
+@needs_root
+def test_stopped_container_is_injected_through_its_root_file_system(nm, https_server, pve_sim,  # noqa: F811
+                                                                     tmp_state):
+    """The same files, the same owner (the container's root, uid 100000 on
+    the host for an unprivileged container) and the same check, whether
+    the container runs or not; once started, the running check agrees."""
+    pve = pve_sim()
+    pve.create(105, "--tags", OWNER_TAG)
+    srv = https_server()
+    token = Token(f"127.0.0.1:{srv.port}")
+    doc = state(write_token_file(nm.token_file, token), containers=(105,))
+    env = pve.env()
+
+    res = nm.run(token, "apply", tmp_state(doc), check=0, env=env)
+    assert [c["path"] for c in res.json["changes"]] == ["netmaker/container/105"]
+    assert "lock" not in pve.read_conf(105) and pve.mounts() == []
+    res = nm.plan(token, doc, check=0, env=env)
+    assert res.json["changes"] == []   # the ledger knows this token is in there
+
+    pve.pct("start", 105, check=0)
+    assert ct_file(pve, 105, TOKEN_PATH) == token.value + "\n"
+    assert ct_stat(pve, 105, TOKEN_PATH) == "600 0"
+    assert ct_stat(pve, 105, "/etc/netmaker") == "700 0"
+    assert pve.pct("exec", 105, "--", "readlink", UNIT_LINK, check=0).stdout.strip() == UNIT_PATH
+    res = nm.plan(token, doc, check=0, env=env)
+    assert res.json["changes"] == []   # running: looked into, and as it should be
+
+    # a new token while it is stopped again: injected again
+    pve.pct("stop", 105, check=0)
+    token2 = Token(f"127.0.0.1:{srv.port}")
+    write_token_file(nm.token_file, token2)
+    res = nm.run(token2, "apply", tmp_state(doc), check=0, env=env)
+    assert [(c["path"], c["action"]) for c in res.json["changes"]] == [("netmaker/container/105", "modify")]
+    token.assert_absent(res.stdout, res.stderr)
+    pve.pct("start", 105, check=0)
+    assert ct_file(pve, 105, TOKEN_PATH) == token2.value + "\n"
+
+
+@needs_root
+def test_symlinks_in_a_stopped_container_are_not_followed(nm, https_server, pve_sim, tmp_state):  # noqa: F811
+    """The container's root owns its files: /etc/netmaker pointing at the
+    host's /etc must not make op-dbus write there."""
+    pve = pve_sim()
+    pve.create(105, "--tags", OWNER_TAG)
+    pve.pct("start", 105, check=0)
+    pve.pct("exec", 105, "--", "sh", "-c", "rm -rf /etc/netmaker; ln -s /tmp/escape /etc/netmaker", check=0)
+    pve.pct("stop", 105, check=0)
+    srv = https_server()
+    token = Token(f"127.0.0.1:{srv.port}")
+    doc = state(write_token_file(nm.token_file, token), containers=(105,))
+
+    res = nm.run(token, "apply", tmp_state(doc), check=1, env=pve.env())
+    assert "a directory on the way is a symbolic link" in errors(res)
+    assert not os.path.exists("/tmp/escape/enrollment-token")
+    assert "lock" not in pve.read_conf(105) and pve.mounts() == []
 
 
 @needs_root

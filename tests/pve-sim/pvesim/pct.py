@@ -927,6 +927,57 @@ def cmd_unlock(p):
     return 0
 
 
+def _rootfs_mountpoint(e, vmid):
+    return e.path("var/lib/lxc", str(vmid), "rootfs")
+
+
+def _is_mountpoint(path):
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == path for line in f)
+
+
+def cmd_mount(p):
+    """Mount the container's root file system on the host, holding the
+    'mounted' lock (Proxmox: set_lock, then mount_all)."""
+    e = env()
+    vmid = p["vmid"]
+    storage = Storage(e)
+    with ConfigLock(e, vmid):
+        conf = confmod.load_config(e, vmid)
+        confmod.check_lock(conf)
+        conf["lock"] = "mounted"
+        confmod.write_config(e, vmid, conf)
+        rootfs = schema.parse_volume("rootfs", conf["rootfs"])
+        target = _rootfs_mountpoint(e, vmid)
+        os.makedirs(target, exist_ok=True)
+        if not _is_mountpoint(target):
+            res = subprocess.run(["mount", "--bind", lxcctl.volume_path(storage, rootfs["volume"]), target],
+                                 capture_output=True, text=True)
+            if res.returncode != 0:
+                raise PveError(f"mount failed: {res.stderr.strip()}\n")
+    out(f"mounted CT {vmid} in '{target}'")
+    return 0
+
+
+def cmd_unmount(p):
+    """Unmount it and remove the 'mounted' lock (Proxmox: umount_all,
+    then remove_lock, which insists on that lock)."""
+    e = env()
+    vmid = p["vmid"]
+    with ConfigLock(e, vmid):
+        conf = confmod.load_config(e, vmid)
+        target = _rootfs_mountpoint(e, vmid)
+        if _is_mountpoint(target):
+            subprocess.run(["umount", target], check=False)
+        if not conf.get("lock"):
+            raise PveError("no lock found trying to remove 'mounted' lock\n")
+        if conf["lock"] != "mounted":
+            raise PveError(f"found lock '{conf['lock']}' trying to remove 'mounted' lock\n")
+        del conf["lock"]
+        confmod.write_config(e, vmid, conf)
+    return 0
+
+
 def _attach_argv(e, vmid, keep_env, args):
     netns = lxcctl.netns_of(e, vmid)
     return lxcctl.lxc_argv(e, "lxc-attach", vmid, "--keep-env" if keep_env else "--clear-env",
@@ -1128,6 +1179,8 @@ def _table():
                 {**vm, "path": {"type": "string"}, "destination": {"type": "string"},
                  **file_opts}, cmd_pull, worker="noexit"),
         Command("unlock", ["vmid"], dict(vm), cmd_unlock),
+        Command("mount", ["vmid"], dict(vm), cmd_mount),
+        Command("unmount", ["vmid"], dict(vm), cmd_unmount),
     ]
 
 
