@@ -123,16 +123,20 @@ static char *inspect_script(const ServiceFiles *f) {
                 strbuf_printf(&b, "echo \"u %zu $(systemctl is-enabled %s 2>/dev/null)/$(systemctl is-active %s 2>/dev/null)\"; ",
                               i, f->units[i], f->units[i]);
         strbuf_puts(&b, "else echo 'systemd 0'; fi; ");
-        if (f->n_packages > 0) {
-                strbuf_puts(&b, "if [ -f " DPKG_STATUS " ]; then echo 'dpkg 1'; "
-                                "awk -v want='");
-                for (size_t i = 0; i < f->n_packages; i++)
-                        strbuf_printf(&b, "%s%s", i ? " " : "", f->packages[i]);
-                strbuf_puts(&b, "' '/^Package: /{p=$2} /^Status: .* installed$/{ok[p]=1} "
-                                "END{n=split(want,w,\" \"); for(i=1;i<=n;i++) print \"p\", i-1, (w[i] in ok) ? 1 : 0}' "
-                                DPKG_STATUS "; else echo 'dpkg 0'; fi");
-        } else
+        if (f->n_packages == 0) {
                 strbuf_puts(&b, "echo 'dpkg 0'");
+                return strbuf_take(&b);
+        }
+        /* grep and sh only (awk is not everywhere); dpkg writes Status
+         * right after Package. */
+        strbuf_puts(&b, "if [ -f " DPKG_STATUS " ]; then echo 'dpkg 1'; ok=' '; "
+                        "while read -r k v; do case \"$k\" in Package:) p=$v;; "
+                        "Status:) case \"$v\" in *' installed') ok=\"$ok$p \";; esac;; esac; "
+                        "done <<EOF\n$(grep -E '^(Package|Status):' " DPKG_STATUS ")\nEOF\n");
+        for (size_t i = 0; i < f->n_packages; i++)
+                strbuf_printf(&b, "case \"$ok\" in *' %s '*) echo 'p %zu 1';; *) echo 'p %zu 0';; esac; ",
+                              f->packages[i], i, i);
+        strbuf_puts(&b, "else echo 'dpkg 0'; fi");
         return strbuf_take(&b);
 }
 

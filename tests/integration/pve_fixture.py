@@ -58,6 +58,10 @@ _LIVE = set()
 _IFACE_RE = re.compile(r"(veth\d+i\d+p?|fwbr\d+i\d+|fwln\d+[io]\d+|fwpr\d+p\d+)")
 
 
+# Options for pct create with add_systemd_template().
+SYSTEMD_MOUNTS = ("--mp0", "/usr,mp=/usr,ro=1", "--mp1", "/var/lib/dpkg,mp=/var/lib/dpkg,ro=1")
+
+
 def _run(cmd, **kw):
     return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
 
@@ -163,6 +167,39 @@ class PveSim:
             _run([PVE_SIM_DIR / "mkbusyboxtmpl", src], check=True)
         self.pveam("download", storage, name, check=0)
         return f"{storage}:vztmpl/{name}"
+
+    def add_systemd_template(self, name="debian-12-systemd_12.0-1_amd64.tar.gz"):
+        """A template whose containers boot the host's systemd: /usr and
+        dpkg's database come from the host through read-only bind mount
+        points (SYSTEMD_MOUNTS, to pass to create), the rest is a minimal
+        Debian /etc. Its usr/bin/sh is busybox, for pct create's
+        architecture check; the bind mount hides it at run time."""
+        src = os.path.join(self.template_dir, name)
+        if not os.path.exists(src):
+            with tempfile.TemporaryDirectory(prefix="pve-sim-sd-") as tmp:
+                root = os.path.join(tmp, "rootfs")
+                for d in ("usr/bin", "etc/systemd/system", "var/lib/dpkg", "var/log", "run", "tmp", "proc",
+                          "sys", "dev", "root", "home", "mnt"):
+                    os.makedirs(os.path.join(root, d), exist_ok=True)
+                for link, target in (("bin", "usr/bin"), ("sbin", "usr/sbin"), ("lib", "usr/lib"),
+                                     ("lib64", "usr/lib64")):
+                    os.symlink(target, os.path.join(root, link))
+                shutil.copy2("/bin/busybox", os.path.join(root, "usr/bin/sh"))
+                with open("/usr/lib/os-release") as f:
+                    os_release = f.read()
+                files = {"etc/passwd": "root:x:0:0:root:/root:/bin/sh\n"
+                                       "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+                         "etc/group": "root:x:0:\nnogroup:x:65534:\n", "etc/machine-id": "",
+                         "etc/hostname": "localhost\n", "etc/hosts": "127.0.0.1 localhost\n",
+                         "etc/os-release": os_release, "etc/debian_version": "12.0\n",
+                         "etc/resolv.conf": "", "etc/fstab": ""}
+                for rel, content in files.items():
+                    with open(os.path.join(root, rel), "w") as f:
+                        f.write(content)
+                _run(["tar", "-czf", src, "--numeric-owner", "--owner=0", "--group=0", "-C", root, "."],
+                     check=True)
+        self.pveam("download", "local", name, check=0)
+        return f"local:vztmpl/{name}"
 
     def create(self, vmid, *opts, template=None, check=0):
         """pct create with sensible test defaults (1 GiB rootfs on

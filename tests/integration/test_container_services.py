@@ -4,8 +4,10 @@ plugins/services renders are pushed into the running container with pct
 push (0600 for anything holding a key) and checked, missing WireGuard keys
 are created and never overwritten, a second apply changes nothing, changes
 and tampering are put back, and the plan names what the operator has to
-do (packages, provided files). The pve-sim containers are busybox: no
-systemd, which the plan says."""
+do (packages, provided files). Most of the test double's containers
+are busybox without systemd, which the plan says; one test boots the
+host's systemd in a container to enable and start a real WireGuard
+gateway (wg-quick with wireguard-go) and restart it on a change."""
 
 import base64
 import copy
@@ -13,7 +15,7 @@ import json
 
 import pytest
 
-from pve_fixture import pve_sim, pve_templates  # noqa: F401
+from pve_fixture import PCT, SYSTEMD_MOUNTS, pve_sim, pve_templates  # noqa: F401
 from test_lxc import Node, changes, container, state
 
 PEER = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
@@ -159,3 +161,58 @@ def test_bad_service_config_changes_nothing(node):
     assert any(e.startswith("plugins.lxc.containers[0].config.wg0.listen_port: ") for e in res.json["errors"]), \
         json.dumps(res.json["errors"])
     assert node.calls() == [] or all(c[0] not in ("create", "push") for c in node.calls())
+
+
+def wg(node, vmid, *args):
+    return node.pve.pct("exec", vmid, "--", "wg", "show", "wg0", *args, check=0).stdout.strip()
+
+
+# pct in a private mount namespace whose /dev/net/tun is a 0666 node, as
+# udev makes it on a Debian or Proxmox host (this machine's is 0600, which
+# an unprivileged container's root cannot open). The host's node is not
+# touched; the namespace lives as long as the container started in it.
+TUN_PCT = """#!/bin/sh
+exec unshare -m --propagation private sh -c '
+mount -t tmpfs tmpfs {dev} && mknod -m 0666 {dev}/tun c 10 200 && mount --bind {dev}/tun /dev/net/tun &&
+exec {pct} "$@"' pct "$@"
+"""
+
+
+def test_units_are_enabled_started_and_restarted_under_systemd(node, tmp_path):
+    """A container booting systemd, with the host's packages (its /usr and
+    dpkg database): op-dbus writes the files, creates the key, enables and
+    starts wg-quick@wg0 (wireguard-go, through /dev/net/tun), restarts it
+    when its file changes, and then has nothing left to do."""
+    wrap = tmp_path / "tun-pct"
+    (wrap / "dev").mkdir(parents=True)
+    (wrap / "pct").write_text(TUN_PCT.format(dev=wrap / "dev", pct=PCT))
+    (wrap / "pct").chmod(0o755)
+    node.env["PATH"] = f"{wrap}:{node.env['PATH']}"
+    vol = node.pve.add_systemd_template()
+    node.pve.create(320, "--tags", "op-dbus", "--hostname", "ct320", *SYSTEMD_MOUNTS, template=vol)
+    doc = state(gateway(320, template="debian-12-systemd"), bridge=False)
+
+    res = node.run(doc, check=0)
+    assert res.json["ok"], res.json
+    # started with TUN for wireguard-go (it was not running: nothing to look into yet)
+    assert services_change(res, 320).endswith("enable and start the units where installed")
+    assert not [n for n in messages(res, "notes") if "Debian package" in n or "systemd" in n], res.json["notes"]
+    assert inside(node, 320, "systemctl", "is-enabled", "wg-quick@wg0.service").strip() == "enabled"
+    assert inside(node, 320, "systemctl", "is-active", "wg-quick@wg0.service").strip() == "active"
+    assert wg(node, 320, "listen-port") == "51820"
+    public = inside(node, 320, "sh", "-c", f"wg pubkey < {KEY}").strip()
+    assert wg(node, 320, "public-key") == public
+
+    res = node.run(state(gateway(320, port=51821, template="debian-12-systemd"), bridge=False), check=0)
+    assert services_change(res, 320) == f"write {CONF} (0600), restart wg-quick@wg0.service"
+    assert res.json["changes"][0]["impact"] == "port flap"
+    assert wg(node, 320, "listen-port") == "51821" and wg(node, 320, "public-key") == public
+
+    res = node.run(state(gateway(320, port=51821, template="debian-12-systemd"), bridge=False), check=0)
+    assert res.json["changes"] == [] and res.json["counts"]["commands"] == 0
+
+    # stopped by hand: started again by the next apply
+    inside(node, 320, "systemctl", "stop", "wg-quick@wg0.service")
+    res = node.run(state(gateway(320, port=51821, template="debian-12-systemd"), bridge=False), check=0)
+    assert services_change(res, 320) == "start wg-quick@wg0.service"
+    assert inside(node, 320, "systemctl", "is-active", "wg-quick@wg0.service").strip() == "active"
