@@ -67,6 +67,16 @@ def test_three_containers_on_ovsbr0(chain):
     assert {"internal_100", "internal_101", "internal_102"} <= ports, ports
 
 
+def test_services_are_in_the_containers(chain):
+    """The apply put each member's service files in place (docs/services.md)."""
+    node, _ = chain
+    for vmid, path in ((100, "/etc/wireguard/wg0.conf"), (100, "/etc/wireguard/private.key"),
+                       (101, "/etc/wireguard/wg-warp.conf"), (102, "/usr/local/etc/xray/config.json")):
+        out = node.pct("exec", vmid, "--", "stat", "-c", "%a %u", path).stdout.strip()
+        assert out == "600 0", (vmid, path, out)
+    assert "socks" in node.inside(102, "cat", "/usr/local/etc/xray/config.json")
+
+
 def test_each_hop_reaches_the_next(chain):
     node, _ = chain
     assert node.ping(100, "10.0.0.101")   # WireGuard gateway -> Warp
