@@ -447,9 +447,22 @@ TEST(test_diff) {
         ASSERT_STREQ(plan.actions[0].detail, "inject the enrollment token and the first-boot unit");
         ASSERT_TRUE(!plan.actions[0].held);
         ASSERT_STREQ(plan.actions[1].path, "netmaker/container/107");
-        ASSERT_TRUE(plan.actions[1].held); /* stopped: waits */
-        ASSERT_EQ(diag_count(&d, DIAG_WARNING), 1);
-        ASSERT_CONTAINS(d.entries[0].message, "container 107 is not running");
+        ASSERT_TRUE(!plan.actions[1].held); /* stopped: through its root file system */
+        ASSERT_CONTAINS(plan.actions[1].detail, "stopped container's root file system (pct mount)");
+        ASSERT_EQ(d.n_entries, 0);
+        plan_done(&plan);
+
+        /* stopped, and the ledger records the current token for it: nothing */
+        n->targets[2].recorded = n->targets[2].recorded_current = true;
+        ASSERT_EQ(p->vtable->diff(p, &plan, &d), 0);
+        ASSERT_EQ(plan.n_actions, 1);
+        ASSERT_STREQ(plan.actions[0].path, "netmaker/container/105");
+        plan_done(&plan);
+        /* ... recorded with another token: injected again */
+        n->targets[2].recorded_current = false;
+        ASSERT_EQ(p->vtable->diff(p, &plan, &d), 0);
+        ASSERT_EQ(plan.n_actions, 2);
+        ASSERT_EQ(plan.actions[1].kind, ACTION_MODIFY);
         plan_done(&plan);
         diag_done(&d);
 
