@@ -93,3 +93,20 @@ json_object *ovsdb_set_get(json_object *value, size_t i);
 json_object *ovsdb_map_to_object(json_object *value);
 /* For ["uuid", "x"] returns "x" (borrowed), otherwise NULL. */
 const char *ovsdb_uuid_string(json_object *value);
+
+/* The rows of a select result by uuid, to resolve references in O(log n)
+ * instead of scanning the rows for each one: by the row's "_uuid" (column
+ * "_uuid"), or by each uuid in a set column (column "ports" of Bridge rows:
+ * the bridge a port belongs to). Borrows the rows: valid while they are. */
+typedef struct OvsdbRowIndex {
+        struct OvsdbRowRef {
+                const char *uuid;
+                json_object *row;
+        } *refs;
+        size_t n;
+} OvsdbRowIndex;
+
+int ovsdb_row_index_build(json_object *rows, const char *column, OvsdbRowIndex *ret);
+/* The row with this uuid (may be NULL), or NULL. */
+json_object *ovsdb_row_index_find(const OvsdbRowIndex *idx, const char *uuid);
+void ovsdb_row_index_done(OvsdbRowIndex *idx);

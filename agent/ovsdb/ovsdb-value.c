@@ -221,3 +221,46 @@ const char *ovsdb_uuid_string(json_object *value) {
 
         return json_object_get_string(u);
 }
+
+static int cmp_ref(const void *a, const void *b) {
+        return strcmp(((const struct OvsdbRowRef *) a)->uuid, ((const struct OvsdbRowRef *) b)->uuid);
+}
+
+int ovsdb_row_index_build(json_object *rows, const char *column, OvsdbRowIndex *ret) {
+        size_t n = json_object_array_length(rows), allocated = 0;
+        int r;
+
+        *ret = (OvsdbRowIndex) {};
+        for (size_t i = 0; i < n; i++) {
+                json_object *row = json_object_array_get_idx(rows, i), *value = NULL;
+
+                (void) json_object_object_get_ex(row, column, &value);
+                for (size_t k = 0; k < ovsdb_set_length(value); k++) {
+                        const char *uuid = ovsdb_uuid_string(ovsdb_set_get(value, k));
+
+                        if (!uuid)
+                                continue;
+                        r = greedy_realloc((void **) &ret->refs, &allocated, ret->n + 1, sizeof(struct OvsdbRowRef));
+                        if (r < 0)
+                                return r;
+                        ret->refs[ret->n++] = (struct OvsdbRowRef) { .uuid = uuid, .row = row };
+                }
+        }
+        if (ret->n > 1)
+                qsort(ret->refs, ret->n, sizeof(struct OvsdbRowRef), cmp_ref);
+        return 0;
+}
+
+json_object *ovsdb_row_index_find(const OvsdbRowIndex *idx, const char *uuid) {
+        struct OvsdbRowRef key = { .uuid = uuid }, *found;
+
+        if (!uuid || idx->n == 0)
+                return NULL;
+        found = bsearch(&key, idx->refs, idx->n, sizeof(struct OvsdbRowRef), cmp_ref);
+        return found ? found->row : NULL;
+}
+
+void ovsdb_row_index_done(OvsdbRowIndex *idx) {
+        free(idx->refs);
+        *idx = (OvsdbRowIndex) {};
+}

@@ -134,35 +134,15 @@ static json_object *column(json_object *row, const char *name) {
         return v;
 }
 
-static json_object *find_row(json_object *rows, const char *uuid) {
-        for (size_t i = 0; uuid && i < json_object_array_length(rows); i++) {
-                json_object *row = json_object_array_get_idx(rows, i);
-
-                if (streq_ptr(ovsdb_uuid_string(column(row, "_uuid")), uuid))
-                        return row;
-        }
-        return NULL;
-}
-
 static int64_t opt_int(json_object *row, const char *name) {
         json_object *v = column(row, name);
 
         return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
 }
 
-/* The bridge whose "ports" holds the port uuid. */
-static json_object *bridge_of(json_object *bridges, const char *uuid) {
-        for (size_t i = 0; i < json_object_array_length(bridges); i++) {
-                json_object *b = json_object_array_get_idx(bridges, i), *ports = column(b, "ports");
-
-                for (size_t k = 0; k < ovsdb_set_length(ports); k++)
-                        if (streq_ptr(ovsdb_uuid_string(ovsdb_set_get(ports, k)), uuid))
-                                return b;
-        }
-        return NULL;
-}
-
-static int read_port(LxcOvsPort *p, json_object *row, json_object *bridges, json_object *ifaces) {
+/* bridges: Bridge rows by the uuids of their ports; ifaces: Interface
+ * rows by uuid. */
+static int read_port(LxcOvsPort *p, json_object *row, const OvsdbRowIndex *bridges, const OvsdbRowIndex *ifaces) {
         _cleanup_(json_object_putp) json_object *ids = ovsdb_map_to_object(column(row, "external_ids"));
         json_object *set = column(row, "interfaces"), *iface, *b, *v;
         const char *end;
@@ -183,13 +163,14 @@ static int read_port(LxcOvsPort *p, json_object *row, json_object *bridges, json
             (!lxc_id_parse(json_object_get_string(v), &end, &p->container) || *end))
                 p->container = 0;
 
-        b = bridge_of(bridges, p->uuid);
+        b = ovsdb_row_index_find(bridges, p->uuid);
         if (b && (!(p->bridge = strdup(json_object_get_string(column(b, "name")) ?: "")) ||
                   !(p->bridge_uuid = strdup_or_null(ovsdb_uuid_string(column(b, "_uuid"))))))
                 return -ENOMEM;
 
         /* One interface: ours always have one (a bond is no socket port). */
-        iface = ovsdb_set_length(set) == 1 ? find_row(ifaces, ovsdb_uuid_string(ovsdb_set_get(set, 0))) : NULL;
+        iface = ovsdb_set_length(set) == 1 ?
+                ovsdb_row_index_find(ifaces, ovsdb_uuid_string(ovsdb_set_get(set, 0))) : NULL;
         if (iface)
                 p->ofport = opt_int(iface, "ofport");
         return 0;
@@ -214,14 +195,20 @@ static int read_bridges(LxcOvsView *v, json_object *rows) {
 }
 
 static int read_ports(LxcOvsView *v, json_object *rows, json_object *bridges, json_object *ifaces) {
+        _cleanup_(ovsdb_row_index_done) OvsdbRowIndex by_port = {}, by_uuid = {};
         size_t n = json_object_array_length(rows);
         int r;
 
+        r = ovsdb_row_index_build(bridges, "ports", &by_port);
+        if (r >= 0)
+                r = ovsdb_row_index_build(ifaces, "_uuid", &by_uuid);
+        if (r < 0)
+                return r;
         v->ports = calloc(n + 1, sizeof(LxcOvsPort));
         if (!v->ports)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                r = read_port(&v->ports[v->n_ports++], json_object_array_get_idx(rows, i), bridges, ifaces);
+                r = read_port(&v->ports[v->n_ports++], json_object_array_get_idx(rows, i), &by_port, &by_uuid);
                 if (r < 0)
                         return r;
         }

@@ -67,17 +67,7 @@ static int replace_map(json_object **dst, json_object *value) {
         return 0;
 }
 
-static json_object *find_row(json_object *rows, const char *uuid) {
-        for (size_t i = 0; i < json_object_array_length(rows); i++) {
-                json_object *row = json_object_array_get_idx(rows, i);
-
-                if (streq_ptr(ovsdb_uuid_string(column(row, "_uuid")), uuid))
-                        return row;
-        }
-        return NULL;
-}
-
-static int read_port(NetModel *m, const char *bridge, json_object *port, json_object *ifaces) {
+static int read_port(NetModel *m, const char *bridge, json_object *port, const OvsdbRowIndex *ifaces) {
         json_object *iface_set = column(port, "interfaces"), *iface, *trunks = column(port, "trunks");
         NetPort *p;
         int r;
@@ -103,7 +93,7 @@ static int read_port(NetModel *m, const char *bridge, json_object *port, json_ob
 
         /* Bonds have several interfaces; op-dbus creates one per port. */
         iface = ovsdb_set_length(iface_set) == 1 ?
-                find_row(ifaces, ovsdb_uuid_string(ovsdb_set_get(iface_set, 0))) : NULL;
+                ovsdb_row_index_find(ifaces, ovsdb_uuid_string(ovsdb_set_get(iface_set, 0))) : NULL;
         if (!iface) {
                 p->owned = false;
                 p->type = strdup("bond");
@@ -119,7 +109,7 @@ static int read_port(NetModel *m, const char *bridge, json_object *port, json_ob
         return 0;
 }
 
-static int read_bridge(NetModel *m, json_object *row, json_object *ports, json_object *ifaces) {
+static int read_bridge(NetModel *m, json_object *row, const OvsdbRowIndex *ports, const OvsdbRowIndex *ifaces) {
         json_object *port_set = column(row, "ports");
         NetBridge *b;
         int r;
@@ -140,7 +130,7 @@ static int read_bridge(NetModel *m, json_object *row, json_object *ports, json_o
         b->n_port_uuids = ovsdb_set_length(port_set);
 
         for (size_t i = 0; i < b->n_port_uuids; i++) {
-                json_object *port = find_row(ports, ovsdb_uuid_string(ovsdb_set_get(port_set, i)));
+                json_object *port = ovsdb_row_index_find(ports, ovsdb_uuid_string(ovsdb_set_get(port_set, i)));
                 char *bridge_name = m->bridges[m->n_bridges - 1].name;
 
                 if (!port || streq_ptr(json_object_get_string(column(port, "name")), bridge_name))
@@ -198,6 +188,7 @@ int net_query(NetPlugin *n, Diag *d) {
                 "_uuid", "name", "type", "options", "mtu_request", "error", NULL
         };
         _cleanup_(json_object_putp) json_object *results = NULL;
+        _cleanup_(ovsdb_row_index_done) OvsdbRowIndex port_index = {}, iface_index = {};
         _cleanup_(freep) char *err = NULL;
         json_object *ops, *ovs, *bridges, *ports, *ifaces;
         int r;
@@ -230,9 +221,13 @@ int net_query(NetPlugin *n, Diag *d) {
         }
 
         net_model_done(&n->have);
-        r = resolve_auto_datapath(n, json_object_array_get_idx(ovs, 0));
+        r = ovsdb_row_index_build(ports, "_uuid", &port_index);
+        if (r >= 0)
+                r = ovsdb_row_index_build(ifaces, "_uuid", &iface_index);
+        if (r >= 0)
+                r = resolve_auto_datapath(n, json_object_array_get_idx(ovs, 0));
         for (size_t i = 0; r >= 0 && i < json_object_array_length(bridges); i++)
-                r = read_bridge(&n->have, json_object_array_get_idx(bridges, i), ports, ifaces);
+                r = read_bridge(&n->have, json_object_array_get_idx(bridges, i), &port_index, &iface_index);
         if (r >= 0 && n->plugin.ctx->state_dir)
                 r = net_ledger_apply(&n->have, n->plugin.ctx->state_dir);
         if (r < 0)

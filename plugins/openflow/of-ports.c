@@ -85,16 +85,6 @@ static json_object *row_column(json_object *row, const char *name) {
         return v;
 }
 
-static json_object *find_by_uuid(json_object *rows, const char *uuid) {
-        for (size_t i = 0; uuid && i < json_object_array_length(rows); i++) {
-                json_object *row = json_object_array_get_idx(rows, i);
-
-                if (streq_ptr(ovsdb_uuid_string(row_column(row, "_uuid")), uuid))
-                        return row;
-        }
-        return NULL;
-}
-
 typedef struct Extra {
         const OfSocketPort *ports;
         size_t n;
@@ -108,7 +98,7 @@ static const OfSocketPort *find_extra(const Extra *x, const char *name, uint32_t
 }
 
 static int add_port(OfPorts *p, const OpenflowConfig *c, const Extra *x, const char *bridge, json_object *port,
-                    json_object *ifaces) {
+                    const OvsdbRowIndex *ifaces) {
         json_object *set = row_column(port, "interfaces"), *iface, *ofport;
         const char *name = json_object_get_string(row_column(port, "name"));
         OfPort *o;
@@ -116,7 +106,7 @@ static int add_port(OfPorts *p, const OpenflowConfig *c, const Extra *x, const c
 
         if (!name || streq(name, bridge) || ovsdb_set_length(set) != 1)
                 return 0; /* the bridge's local port, or a bond */
-        iface = find_by_uuid(ifaces, ovsdb_uuid_string(ovsdb_set_get(set, 0)));
+        iface = ovsdb_row_index_find(ifaces, ovsdb_uuid_string(ovsdb_set_get(set, 0)));
         ofport = iface ? row_column(iface, "ofport") : NULL;
 
         r = greedy_realloc((void **) &p->ports, &p->allocated, p->n + 1, sizeof(OfPort));
@@ -164,6 +154,7 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
         static const char *const icols[] = { "_uuid", "ofport", NULL };
         _cleanup_(ovsdb_client_freep) OvsdbClient *client = NULL;
         _cleanup_(json_object_putp) json_object *res = NULL;
+        _cleanup_(ovsdb_row_index_done) OvsdbRowIndex port_index = {}, iface_index = {};
         _cleanup_(freep) char *err = NULL;
         json_object *ops, *bridges, *ports, *ifaces;
         int r;
@@ -188,6 +179,11 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
                 return -EBADMSG;
 
         of_ports_done(p);
+        r = ovsdb_row_index_build(ports, "_uuid", &port_index);
+        if (r >= 0)
+                r = ovsdb_row_index_build(ifaces, "_uuid", &iface_index);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < json_object_array_length(bridges); i++) {
                 json_object *b = json_object_array_get_idx(bridges, i), *set = row_column(b, "ports");
                 const char *bname = json_object_get_string(row_column(b, "name"));
@@ -195,9 +191,9 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
                 if (!bname || !bridge_wanted(c, bname))
                         continue;
                 for (size_t j = 0; j < ovsdb_set_length(set); j++) {
-                        json_object *port = find_by_uuid(ports, ovsdb_uuid_string(ovsdb_set_get(set, j)));
+                        json_object *port = ovsdb_row_index_find(&port_index, ovsdb_uuid_string(ovsdb_set_get(set, j)));
 
-                        if (port && (r = add_port(p, c, &x, bname, port, ifaces)) < 0)
+                        if (port && (r = add_port(p, c, &x, bname, port, &iface_index)) < 0)
                                 return r;
                 }
         }

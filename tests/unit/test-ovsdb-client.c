@@ -1013,6 +1013,35 @@ static void test_decoders(void) {
         ASSERT(!ovsdb_map_to_object(NULL));
 }
 
+static void test_row_index(void) {
+        _cleanup_(json_object_putp) json_object *bridges = NULL, *ifaces = NULL;
+        _cleanup_(ovsdb_row_index_done) OvsdbRowIndex by_uuid = {}, by_port = {};
+
+        ifaces = parse("[{\"_uuid\":[\"uuid\",\"c\"],\"n\":3},{\"_uuid\":[\"uuid\",\"a\"],\"n\":1},"
+                       "{\"n\":0},{\"_uuid\":[\"uuid\",\"b\"],\"n\":2}]");
+        ASSERT_EQ_INT(ovsdb_row_index_build(ifaces, "_uuid", &by_uuid), 0);
+        ASSERT_EQ_INT(by_uuid.n, 3); /* the row without a uuid is left out */
+        for (int i = 0; i < 3; i++) {
+                const char id[2] = { (char) ('a' + i), 0 };
+
+                ASSERT_EQ_INT(json_object_get_int(json_object_object_get(ovsdb_row_index_find(&by_uuid, id), "n")),
+                              i + 1);
+        }
+        ASSERT(!ovsdb_row_index_find(&by_uuid, "d"));
+        ASSERT(!ovsdb_row_index_find(&by_uuid, NULL));
+
+        /* bridges by their ports: a set, a single atom, an empty set */
+        bridges = parse("[{\"name\":\"br0\",\"ports\":[\"set\",[[\"uuid\",\"p2\"],[\"uuid\",\"p1\"]]]},"
+                        "{\"name\":\"br1\",\"ports\":[\"uuid\",\"p3\"]},"
+                        "{\"name\":\"br2\",\"ports\":[\"set\",[]]}]");
+        ASSERT_EQ_INT(ovsdb_row_index_build(bridges, "ports", &by_port), 0);
+        ASSERT_EQ_INT(by_port.n, 3);
+        ASSERT_STREQ(json_object_get_string(json_object_object_get(ovsdb_row_index_find(&by_port, "p1"), "name")), "br0");
+        ASSERT_STREQ(json_object_get_string(json_object_object_get(ovsdb_row_index_find(&by_port, "p2"), "name")), "br0");
+        ASSERT_STREQ(json_object_get_string(json_object_object_get(ovsdb_row_index_find(&by_port, "p3"), "name")), "br1");
+        ASSERT(!ovsdb_row_index_find(&by_port, "p4"));
+}
+
 /* ---- Live server ---------------------------------------------------------------- */
 
 static int test_live(void) {
@@ -1085,6 +1114,7 @@ int main(int argc, char *argv[]) {
                 { "ids", test_ids },
                 { "builders", test_builders },
                 { "decoders", test_decoders },
+                { "row_index", test_row_index },
         };
 
         /* "live": only the check against a real server; skipped (77)
