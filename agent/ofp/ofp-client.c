@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "hash.h"
 #include "macro.h"
 #include "ofp-client.h"
 
@@ -216,13 +217,6 @@ int ofp_client_connect(const char *address, int timeout_ms, OfpClient **ret) {
         return 0;
 }
 
-static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t len) {
-        for (size_t i = 0; i < len; i++) {
-                h ^= p[i];
-                h *= 0x100000001b3ULL;
-        }
-        return h;
-}
 
 /* One flow-stats entry; returns its length. */
 static int parse_entry(const uint8_t *p, size_t avail, OfpFlowList *out) {
@@ -258,10 +252,10 @@ static int parse_entry(const uint8_t *p, size_t avail, OfpFlowList *out) {
 
         /* Identity: table, priority, timeouts, flags, importance, cookie,
          * match and instructions; not durations or counters. */
-        h = fnv1a(0xcbf29ce484222325ULL, p + 2, 1);
-        h = fnv1a(h, p + 12, 10);
-        h = fnv1a(h, p + 24, 8);
-        f->digest = fnv1a(h, f->body, f->body_len);
+        h = hash64_update(HASH64_INIT, p + 2, 1);
+        h = hash64_update(h, p + 12, 10);
+        h = hash64_update(h, p + 24, 8);
+        f->digest = hash64_update(h, f->body, f->body_len);
         out->n++;
         return len;
 }

@@ -64,6 +64,8 @@ typedef struct OfDesired {
         uint16_t idle_timeout;
         uint16_t hard_timeout;
         char *spec;              /* the whole ovs-ofctl flow, cookie included */
+        uint64_t spec_hash;      /* hash64 of spec */
+        uint64_t id_hash;        /* hash64 of its identity: spec up to ",actions=" */
 } OfDesired;
 
 typedef struct OfFlowSet {
@@ -138,10 +140,14 @@ char *of_substitute(const OfRenderContext *rc, const char *s);
 /* ---- Sync ------------------------------------------------------------------ */
 /* What op-dbus last sent for each cookie, and the digest the switch
  * reported for it, kept under <state-dir>/flows/<bridge>. */
+/* What was sent for one cookie: the hashes of the spec and of its
+ * identity (as in OfDesired), and the digest the switch reported for it
+ * (0: not confirmed yet). */
 typedef struct OfRecordEntry {
         uint64_t cookie;
         uint64_t digest;
-        char *spec;
+        uint64_t spec_hash;
+        uint64_t id_hash;
 } OfRecordEntry;
 
 typedef struct OfRecord {

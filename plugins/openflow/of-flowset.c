@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "hash.h"
 #include "of-engine.h"
 #include "strbuf.h"
 
@@ -30,6 +31,8 @@ void of_flow_set_done(OfFlowSet *s) {
 int of_flow_set_add(OfFlowSet *s, uint64_t cookie, uint8_t table, uint16_t priority,
                     uint16_t idle, uint16_t hard, const char *match, const char *actions) {
         _cleanup_(strbuf_done) StrBuf b = {};
+        uint64_t id_hash;
+        size_t len;
         char *spec;
         int r;
 
@@ -50,8 +53,10 @@ int of_flow_set_add(OfFlowSet *s, uint64_t cookie, uint8_t table, uint16_t prior
                 strbuf_putc(&b, ',');
                 strbuf_puts(&b, match);
         }
+        id_hash = hash64(b.s, b.len);
         strbuf_puts(&b, ",actions=");
         strbuf_puts(&b, actions[0] ? actions : "drop");
+        len = b.len;
         spec = strbuf_take(&b);
         if (!spec)
                 return -ENOMEM;
@@ -64,6 +69,7 @@ int of_flow_set_add(OfFlowSet *s, uint64_t cookie, uint8_t table, uint16_t prior
         s->flows[s->n++] = (OfDesired) {
                 .cookie = cookie, .table = table, .priority = priority,
                 .idle_timeout = idle, .hard_timeout = hard, .spec = spec,
+                .spec_hash = hash64(spec, len), .id_hash = id_hash,
         };
         return 0;
 }

@@ -2,10 +2,10 @@
 /* Reading flows back and changing them.
  *
  * Every op-dbus flow has a cookie of its own. For each cookie op-dbus keeps
- * what it last sent and the digest of the flow as the switch reported it
- * right after (the record, <state-dir>/flows/<bridge>). A flow is unchanged
- * when the switch still reports that digest and the desired flow is still
- * what was sent; otherwise it is sent again. Nothing is sent for unchanged
+ * a hash of what it last sent and the digest of the flow as the switch
+ * reported it right after (the record, <state-dir>/flows/<bridge>). A flow
+ * is unchanged when the switch still reports that digest and the desired
+ * flow still hashes to what was sent; otherwise it is sent again. Nothing is sent for unchanged
  * flows, so their counters survive a re-apply. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,8 +21,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(OfpClient *, ofp_client_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
 
 void of_record_done(OfRecord *r) {
-        for (size_t i = 0; i < r->n; i++)
-                free(r->entries[i].spec);
         free(r->entries);
         *r = (OfRecord) {};
 }
@@ -47,21 +45,19 @@ const OfRecordEntry *of_record_find(const OfRecord *r, uint64_t cookie) {
         return r->n ? bsearch(&key, r->entries, r->n, sizeof(OfRecordEntry), cmp_entry) : NULL;
 }
 
-int of_record_add(OfRecord *r, uint64_t cookie, uint64_t digest, const char *spec) {
+int of_record_add(OfRecord *r, const OfRecordEntry *e) {
         int k;
 
         k = greedy_realloc((void **) &r->entries, &r->allocated, r->n + 1, sizeof(OfRecordEntry));
         if (k < 0)
                 return k;
-        r->entries[r->n] = (OfRecordEntry) { .cookie = cookie, .digest = digest, .spec = strdup(spec) };
-        if (!r->entries[r->n].spec)
-                return -ENOMEM;
-        r->n++;
+        r->entries[r->n++] = *e;
         return 0;
 }
 
-/* Lines of "<cookie> <digest> <spec>", hex. A missing file is an empty
- * record; a damaged line is ignored (its flow is then sent again). */
+/* Lines of "<cookie> <digest> <spec hash> <identity hash>", hex. A missing
+ * file is an empty record; a damaged line (or one in an older format) is
+ * ignored: its flow is sent again. */
 int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret) {
         _cleanup_(freep) char *path = record_path(state_dir, bridge), *buf = NULL;
         char *line, *save = NULL;
@@ -76,15 +72,13 @@ int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret) {
                 return r;
 
         for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                unsigned long long cookie, digest;
-                char *e1, *e2;
+                unsigned long long v[4];
+                int n = 0;
 
-                errno = 0;
-                cookie = strtoull(line, &e1, 16);
-                digest = strtoull(e1, &e2, 16);
-                if (errno || e1 == line || e2 == e1 || *e2 != ' ')
+                if (sscanf(line, "%16llx %16llx %16llx %16llx%n", &v[0], &v[1], &v[2], &v[3], &n) != 4 || line[n])
                         continue;
-                r = of_record_add(ret, cookie, digest, e2 + 1);
+                r = of_record_add(ret, &(OfRecordEntry) { .cookie = v[0], .digest = v[1], .spec_hash = v[2],
+                                                          .id_hash = v[3] });
                 if (r < 0)
                         return r;
         }
@@ -115,7 +109,9 @@ int of_record_save(const char *state_dir, const char *bridge, const OfRecord *re
                 strbuf_putc(&b, ' ');
                 strbuf_hex64(&b, rec->entries[i].digest);
                 strbuf_putc(&b, ' ');
-                strbuf_puts(&b, rec->entries[i].spec);
+                strbuf_hex64(&b, rec->entries[i].spec_hash);
+                strbuf_putc(&b, ' ');
+                strbuf_hex64(&b, rec->entries[i].id_hash);
                 strbuf_putc(&b, '\n');
         }
         if (b.error < 0)
@@ -207,20 +203,6 @@ static int push_remove(OfBridgeSync *b, uint64_t cookie) {
         return r;
 }
 
-/* The part of a spec that identifies the flow to OpenFlow: everything
- * before the actions (table, priority, cookie, timeouts, match). */
-static size_t identity_len(const char *spec) {
-        const char *a = strstr(spec, ",actions=");
-
-        return a ? (size_t) (a - spec) : strlen(spec);
-}
-
-static bool same_identity(const char *a, const char *b) {
-        size_t n = identity_len(a);
-
-        return n == identity_len(b) && strncmp(a, b, n) == 0;
-}
-
 int of_bridge_diff(OfBridgeSync *b, bool accept_pending) {
         int r;
 
@@ -232,7 +214,7 @@ int of_bridge_diff(OfBridgeSync *b, bool accept_pending) {
                 const OfpFlow *h = of_installed_find(&b->have, w->cookie);
                 const OfRecordEntry *e = of_record_find(&b->record, w->cookie);
 
-                if (h && e && streq(e->spec, w->spec) && h->table == w->table && h->priority == w->priority &&
+                if (h && e && e->spec_hash == w->spec_hash && h->table == w->table && h->priority == w->priority &&
                     (e->digest == h->digest || (accept_pending && e->digest == 0)))
                         continue; /* unchanged */
 
@@ -242,7 +224,7 @@ int of_bridge_diff(OfBridgeSync *b, bool accept_pending) {
                         b->n_changed++;
                         /* "add" replaces a flow with the same identity; any
                          * other installed version must go first. */
-                        if (!e || !same_identity(e->spec, w->spec) || e->digest != h->digest)
+                        if (!e || e->id_hash != w->id_hash || e->digest != h->digest)
                                 if ((r = push_remove(b, w->cookie)) < 0)
                                         return r;
                 }
@@ -294,7 +276,8 @@ static int write_record(OfBridgeSync *b, const PluginContext *ctx, bool confirm)
                 const OfpFlow *h = confirm ? of_installed_find(&b->have, w->cookie) : NULL;
 
                 if (!confirm || h)
-                        r = of_record_add(&rec, w->cookie, h ? h->digest : 0, w->spec);
+                        r = of_record_add(&rec, &(OfRecordEntry) { .cookie = w->cookie, .digest = h ? h->digest : 0,
+                                                                   .spec_hash = w->spec_hash, .id_hash = w->id_hash });
         }
         if (r >= 0)
                 r = of_record_save(ctx->state_dir, b->name, &rec);

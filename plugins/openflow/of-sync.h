@@ -21,7 +21,7 @@ typedef struct OfBridgeSync {
 } OfBridgeSync;
 
 void of_bridge_sync_done(OfBridgeSync *b);
-int of_record_add(OfRecord *r, uint64_t cookie, uint64_t digest, const char *spec);
+int of_record_add(OfRecord *r, const OfRecordEntry *e);
 const OfpFlow *of_installed_find(const OfpFlowList *l, uint64_t cookie);
 /* Pure: fills send/remove and the counters. With accept_pending, a flow
  * recorded as sent but not yet confirmed (digest 0) counts as unchanged
