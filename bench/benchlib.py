@@ -43,6 +43,24 @@ def median_of(runs, fn, reset=None):
     return statistics.median(times)
 
 
+def interleaved(runs, steps):
+    """Times the steps round by round (A B C, A B C, ...) rather than one
+    after the other, so that a change in the machine's load hits all of
+    them alike. steps: (name, fn, reset or None); returns {name: [times]}."""
+    times = {name: [] for name, _, _ in steps}
+    for _ in range(runs):
+        for name, fn, reset in steps:
+            if reset:
+                reset()
+            times[name].append(timed(fn))
+    return times
+
+
+def median_ratio(a, b):
+    """Median of the per-round ratios a[i] / b[i]."""
+    return statistics.median(x / y for x, y in zip(a, b))
+
+
 def run(cmd, env=None, stdin=None):
     return subprocess.run([str(c) for c in cmd], env=env, input=stdin, check=True,
                           capture_output=True, text=True)

@@ -55,6 +55,33 @@ int of_record_add(OfRecord *r, const OfRecordEntry *e) {
         return 0;
 }
 
+/* One hex number of 1..16 digits at *p, then a blank or the end of the
+ * line (not consumed). */
+static bool parse_hex64(const char **p, uint64_t *ret) {
+        const char *s = *p;
+        uint64_t v = 0;
+        size_t n = 0;
+
+        for (;; s++, n++) {
+                unsigned d;
+
+                if (*s >= '0' && *s <= '9')
+                        d = (unsigned) (*s - '0');
+                else if (*s >= 'a' && *s <= 'f')
+                        d = (unsigned) (*s - 'a' + 10);
+                else if (*s >= 'A' && *s <= 'F')
+                        d = (unsigned) (*s - 'A' + 10);
+                else
+                        break;
+                v = v << 4 | d;
+        }
+        if (n == 0 || n > 16 || (*s != ' ' && *s != 0))
+                return false;
+        *p = s;
+        *ret = v;
+        return true;
+}
+
 /* Lines of "<cookie> <digest> <spec hash> <identity hash>", hex. A missing
  * file is an empty record; a damaged line (or one in an older format) is
  * ignored: its flow is sent again. */
@@ -72,10 +99,14 @@ int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret) {
                 return r;
 
         for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                unsigned long long v[4];
-                int n = 0;
+                const char *p = line;
+                uint64_t v[4];
+                size_t k;
 
-                if (sscanf(line, "%16llx %16llx %16llx %16llx%n", &v[0], &v[1], &v[2], &v[3], &n) != 4 || line[n])
+                for (k = 0; k < 4 && parse_hex64(&p, &v[k]); k++)
+                        if (*p == ' ')
+                                p++;
+                if (k < 4 || *p)
                         continue;
                 r = of_record_add(ret, &(OfRecordEntry) { .cookie = v[0], .digest = v[1], .spec_hash = v[2],
                                                           .id_hash = v[3] });
