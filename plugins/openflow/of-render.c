@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include "json-util.h"
 #include "lxc.h"
@@ -100,6 +101,48 @@ static void value_render(StrBuf *f, const OfRenderContext *rc, const OfValue *v)
                 strbuf_puts(f, s ?: "");
                 break;
         }
+}
+
+/* OpenFlow's reserved ports, which ovs-ofctl knows without names. */
+static bool reserved_port(const char *s) {
+        static const char *const names[] = { "LOCAL", "IN_PORT", "ANY", "NONE", "NORMAL", "FLOOD", "ALL",
+                                             "CONTROLLER", "TABLE", NULL };
+
+        for (size_t i = 0; names[i]; i++)
+                if (strcasecmp(s, names[i]) == 0)
+                        return true;
+        return false;
+}
+
+int of_render_match_string(const OfRenderContext *rc, const char *s, char **ret, Diag *d) {
+        _cleanup_(freep) char *text = of_substitute(rc, s), *copy = NULL;
+        _cleanup_(strbuf_done) StrBuf f = {};
+        char *save = NULL;
+        int r = 0;
+
+        if (!text || !(copy = strdup(text)))
+                return -ENOMEM;
+        if (!strstr(text, "in_port=")) {
+                *ret = TAKE_PTR(text);
+                return 0;
+        }
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                const char *name = startswith(tok, "in_port=") ? tok + strlen("in_port=") : NULL;
+                const OfPort *p;
+                int64_t no = 0;
+
+                strbuf_puts(&f, f.len ? "," : "");
+                if (!name || all_digits(name) || reserved_port(name)) {
+                        strbuf_puts(&f, tok);
+                        continue;
+                }
+                RET_GATHER(r, port_number(rc, name, rc->path, &p, &no, d));
+                strbuf_printf(&f, "in_port=%" PRId64, no);
+        }
+        if (r < 0)
+                return r;
+        *ret = strbuf_take(&f);
+        return *ret ? 0 : -ENOMEM;
 }
 
 int of_render_match(const OfRenderContext *rc, const OfMatchField *m, size_t n, char **ret, Diag *d) {

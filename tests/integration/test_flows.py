@@ -679,6 +679,30 @@ def test_policy_selecting_nothing_warns(ovs, lab, opdbus, tmp_state):
     assert any(netlab.cookie_of(l) >> 48 == POLICY for l in opdbus_flows(ovs))
 
 
+def test_match_string_may_name_a_port(ovs, lab, opdbus, tmp_state):
+    """A policy's match string naming a port by name: op-dbus puts its
+    number in the flow (flows go to ovs-ofctl with --no-names), and a name
+    that is not on the bridge is an error with the policy's path."""
+    a, b = container(lab, 100), container(lab, 101)
+    block = {"name": "no-ping-from-a", "selector": "container:100",
+             "template": {"table": 10, "priority": 1200, "match": f"icmp,in_port={a.port}",
+                          "actions": [{"type": "drop"}]}}
+    apply(opdbus, tmp_state, state(openflow(1, [a.socket_port(), b.socket_port()])))
+    assert a.ping(b.ip)
+    res = apply(opdbus, tmp_state, state(openflow(1, [a.socket_port(), b.socket_port()], policies=[block])))
+    assert res["ok"], res
+    ofport = ovs.vsctl("get", "Interface", a.port, "ofport").strip()
+    policy = [line for line in opdbus_flows(ovs) if netlab.cookie_of(line) >> 48 == POLICY]
+    assert len(policy) == 1 and f"in_port={ofport}" in policy[0], policy
+    assert not a.ping(b.ip, wait=0.5), "the policy drops a's pings"
+
+    block["template"]["match"] = "icmp,in_port=nosuchport"
+    r = opdbus.run("apply", "--json", tmp_state(state(openflow(1, [a.socket_port(), b.socket_port()],
+                                                                policies=[block]))), check=2, json=True)
+    assert any(e.startswith("plugins.openflow.flow_policies[0].template: ") and "nosuchport" in e
+               for e in r.json["errors"]), r.json["errors"]
+
+
 # ---- 10. a bundle Open vSwitch rejects rolls everything back --------------------------
 
 
