@@ -47,6 +47,11 @@ typedef struct PluginVTable {
          * errors were recorded in d. Reads at most local configuration
          * files (e.g. interfaces_path); never services. */
         int (*parse)(Plugin *p, const StateDoc *doc, json_object *section, Diag *d);
+        /* Optional: asks for live state whose answer takes the other side
+         * long to prepare (sends requests, does not wait), right before
+         * the plugins are queried in order; the plugin's next query
+         * collects the answers. Failures are left for query to find. */
+        void (*prefetch)(Plugin *p);
         /* Reads the live state (replacing what an earlier query read). */
         int (*query)(Plugin *p, Diag *d);
         /* Pure: compares desired and live, appends actions to plan and

@@ -174,7 +174,15 @@ static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, Sessi
         return ret;
 }
 
+/* Lets the active plugins from index first on send their slow requests. */
+static void session_prefetch(Session *s, size_t first) {
+        for (size_t i = first; i < s->n; i++)
+                if (s->active[i] && s->plugins[i]->vtable->prefetch)
+                        s->plugins[i]->vtable->prefetch(s->plugins[i]);
+}
+
 static int session_query(Session *s, Diag *d) {
+        session_prefetch(s, 0);
         for (size_t i = 0; i < s->n; i++) {
                 Plugin *p = s->plugins[i];
                 int r;
@@ -259,6 +267,7 @@ static int session_verify(Session *s, size_t first, Diag *d) {
         _cleanup_(plan_done) Plan again = {};
         int r;
 
+        session_prefetch(s, first);
         for (size_t i = first; i < s->n; i++) {
                 Plugin *p = s->plugins[i];
                 _cleanup_(diag_done) Diag scratch = {};

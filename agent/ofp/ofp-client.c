@@ -273,7 +273,7 @@ int ofp_parse_flow_stats(const uint8_t *body, size_t len, OfpFlowList *out) {
         return 0;
 }
 
-int ofp_client_dump_flows(OfpClient *c, uint64_t cookie, uint64_t cookie_mask, OfpFlowList *out) {
+int ofp_client_dump_flows_send(OfpClient *c, uint64_t cookie, uint64_t cookie_mask, uint32_t *ret_xid) {
         uint8_t req[OFP_MULTIPART_HEADER_LEN + 40] = {};
         uint32_t xid = c->next_xid++;
         uint8_t *b = req + OFP_MULTIPART_HEADER_LEN;
@@ -292,6 +292,12 @@ int ofp_client_dump_flows(OfpClient *c, uint64_t cookie, uint64_t cookie_mask, O
         r = send_all(c, req, sizeof req);
         if (r < 0)
                 return r;
+        *ret_xid = xid;
+        return 0;
+}
+
+int ofp_client_dump_flows_recv(OfpClient *c, uint32_t xid, OfpFlowList *out) {
+        int r;
 
         for (;;) {
                 size_t len;
@@ -309,6 +315,14 @@ int ofp_client_dump_flows(OfpClient *c, uint64_t cookie, uint64_t cookie_mask, O
                 if (!(get16(c->buf + 10) & OFPMPF_REPLY_MORE))
                         return 0;
         }
+}
+
+int ofp_client_dump_flows(OfpClient *c, uint64_t cookie, uint64_t cookie_mask, OfpFlowList *out) {
+        uint32_t xid;
+        int r;
+
+        r = ofp_client_dump_flows_send(c, cookie, cookie_mask, &xid);
+        return r < 0 ? r : ofp_client_dump_flows_recv(c, xid, out);
 }
 
 int ofp_client_fd(OfpClient *c) {

@@ -45,6 +45,10 @@ OfpClient *ofp_client_free(OfpClient *c);
 /* Appends every flow whose cookie matches cookie under cookie_mask (all
  * tables). */
 int ofp_client_dump_flows(OfpClient *c, uint64_t cookie, uint64_t cookie_mask, OfpFlowList *out);
+/* The same in two steps: send the request (the switch prepares the answer
+ * meanwhile), later collect it. */
+int ofp_client_dump_flows_send(OfpClient *c, uint64_t cookie, uint64_t cookie_mask, uint32_t *ret_xid);
+int ofp_client_dump_flows_recv(OfpClient *c, uint32_t xid, OfpFlowList *out);
 
 /* For event loops: the socket, and handling of what arrived on it
  * (answers echo requests, discards the rest). Returns -ECONNRESET when the

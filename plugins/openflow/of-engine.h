@@ -165,3 +165,14 @@ const OfRecordEntry *of_record_find(const OfRecord *r, uint64_t cookie);
 
 /* The installed flows of one bridge in op-dbus's cookie namespace. */
 int of_installed_read(const PluginContext *ctx, const char *bridge, OfpFlowList *ret);
+
+/* The same in two steps: the request is sent first, so that the switch
+ * prepares its answer while op-dbus does other work. */
+typedef struct OfDumpRequest {
+        OfpClient *client;           /* NULL once collected or failed */
+        uint32_t xid;
+        int error;                   /* why sending failed; collect returns it */
+} OfDumpRequest;
+void of_dump_request_send(const PluginContext *ctx, const char *bridge, OfDumpRequest *ret);
+int of_dump_request_collect(OfDumpRequest *q, OfpFlowList *ret);
+void of_dump_request_done(OfDumpRequest *q);

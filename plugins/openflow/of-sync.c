@@ -165,18 +165,35 @@ static int cmp_flow(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-int of_installed_read(const PluginContext *ctx, const char *bridge, OfpFlowList *ret) {
-        _cleanup_(ofp_client_freep) OfpClient *c = NULL;
+void of_dump_request_done(OfDumpRequest *q) {
+        q->client = ofp_client_free(q->client);
+        q->error = 0;
+}
+
+void of_dump_request_send(const PluginContext *ctx, const char *bridge, OfDumpRequest *ret) {
         _cleanup_(freep) char *addr = mgmt_address(ctx, bridge);
+        int r;
+
+        *ret = (OfDumpRequest) {};
+        if (!addr) {
+                ret->error = -ENOMEM;
+                return;
+        }
+        r = ofp_client_connect(addr, ctx->timeout_ms, &ret->client);
+        if (r >= 0)
+                r = ofp_client_dump_flows_send(ret->client, 0, 0, &ret->xid);
+        if (r < 0) {
+                of_dump_request_done(ret);
+                ret->error = r;
+        }
+}
+
+int of_dump_request_collect(OfDumpRequest *q, OfpFlowList *ret) {
         OfpFlowList all = {};
         int r;
 
-        if (!addr)
-                return -ENOMEM;
-        r = ofp_client_connect(addr, ctx->timeout_ms, &c);
-        if (r < 0)
-                return r;
-        r = ofp_client_dump_flows(c, 0, 0, &all);
+        r = q->error < 0 ? q->error : ofp_client_dump_flows_recv(q->client, q->xid, &all);
+        of_dump_request_done(q);
         if (r < 0) {
                 ofp_flow_list_done(&all);
                 return r;
@@ -201,6 +218,13 @@ int of_installed_read(const PluginContext *ctx, const char *bridge, OfpFlowList 
         if (ret->n > 1)
                 qsort(ret->flows, ret->n, sizeof(OfpFlow), cmp_flow);
         return 0;
+}
+
+int of_installed_read(const PluginContext *ctx, const char *bridge, OfpFlowList *ret) {
+        OfDumpRequest q;
+
+        of_dump_request_send(ctx, bridge, &q);
+        return of_dump_request_collect(&q, ret);
 }
 
 const OfpFlow *of_installed_find(const OfpFlowList *l, uint64_t cookie) {

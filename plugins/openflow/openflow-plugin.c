@@ -21,7 +21,17 @@ typedef struct OpenflowPlugin {
         bool sent;                   /* this instance applied flows not yet confirmed */
         OfSocketPort *lxc_ports;     /* addresses the lxc section declares */
         size_t n_lxc_ports;
+        OfDumpRequest *prefetched;   /* per wanted bridge: flow dump requested by prefetch */
+        size_t n_prefetched;
 } OpenflowPlugin;
+
+static void prefetched_done(OpenflowPlugin *o) {
+        for (size_t i = 0; i < o->n_prefetched; i++)
+                of_dump_request_done(&o->prefetched[i]);
+        free(o->prefetched);
+        o->prefetched = NULL;
+        o->n_prefetched = 0;
+}
 
 static const OfFlowSet empty_flow_set = {};
 
@@ -213,21 +223,37 @@ static int add_recorded_bridges(OpenflowPlugin *o) {
 
 static int query_bridge(OpenflowPlugin *o, OfBridgeSync *b) {
         const PluginContext *ctx = o->plugin.ctx;
+        OfDumpRequest *q = NULL;
         int r;
 
-        r = of_installed_read(ctx, b->name, &b->have);
+        for (size_t i = 0; i < o->n_prefetched && i < o->want.n_bridges; i++)
+                if (streq(o->want.bridges[i].name, b->name) && (o->prefetched[i].client || o->prefetched[i].error))
+                        q = &o->prefetched[i];
+        r = q ? of_dump_request_collect(q, &b->have) : of_installed_read(ctx, b->name, &b->have);
         b->reachable = r >= 0;
         if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
                 return r;
         return of_record_load(ctx->state_dir, b->name, &b->record);
 }
 
+/* Asks each wanted bridge for its flows now: Open vSwitch prepares the
+ * (large) answer while the plugins before this one query. */
+static void openflow_plugin_prefetch(Plugin *p) {
+        OpenflowPlugin *o = (OpenflowPlugin *) p;
+
+        prefetched_done(o);
+        o->prefetched = calloc(o->want.n_bridges + 1, sizeof(OfDumpRequest));
+        if (!o->prefetched)
+                return; /* query reads the flows itself */
+        o->n_prefetched = o->want.n_bridges;
+        for (size_t i = 0; i < o->want.n_bridges; i++)
+                of_dump_request_send(p->ctx, o->want.bridges[i].name, &o->prefetched[i]);
+}
+
 static int openflow_plugin_query(Plugin *p, Diag *d) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
-        int r;
-
-
         OfPorts previous = o->ports;
+        int r;
 
         bridges_done(o);
         o->ports = (OfPorts) {};
@@ -236,8 +262,10 @@ static int openflow_plugin_query(Plugin *p, Diag *d) {
         if (r < 0 || !ports_equal(&previous, &o->ports))
                 desired_done(o);
         of_ports_done(&previous);
-        if (r < 0)
+        if (r < 0) {
+                prefetched_done(o);
                 return r;
+        }
         for (size_t i = 0; i < o->want.n_bridges; i++)
                 if ((r = add_bridge(o, o->want.bridges[i].name)) < 0)
                         return r;
@@ -247,6 +275,7 @@ static int openflow_plugin_query(Plugin *p, Diag *d) {
                 if (r < 0)
                         diag_error(d, "", "bridge %s: cannot read its flows: %s", o->bridges[i].name, strerror(-r));
         }
+        prefetched_done(o); /* a prefetch serves one query */
         return r;
 }
 
@@ -425,6 +454,7 @@ static void openflow_plugin_done(Plugin *p) {
 
         bridges_done(o);
         desired_done(o);
+        prefetched_done(o);
         of_ports_done(&o->ports);
         of_socket_ports_free(o->lxc_ports, o->n_lxc_ports);
         free(o->policy_hits);
@@ -436,6 +466,7 @@ const PluginVTable openflow_plugin_vtable = {
         .after = (const char *const[]) { "net", "lxc", NULL },
         .object_size = sizeof(OpenflowPlugin),
         .parse = openflow_plugin_parse,
+        .prefetch = openflow_plugin_prefetch,
         .query = openflow_plugin_query,
         .diff = openflow_plugin_diff,
         .apply = openflow_plugin_apply,
