@@ -488,6 +488,107 @@ int json_parse_located(const char *buf, size_t len, const char *origin, json_obj
         return 0;
 }
 
+/* ---- integers json-c would clamp ---------------------------------------- */
+
+typedef struct ScanFrame {
+        bool array;
+        size_t index;                 /* array: the element's index */
+        const char *key;              /* object: the member's key, in buf */
+        size_t key_len;
+} ScanFrame;
+
+/* Whether the integer literal s (n characters, optional '-', digits)
+ * fits: -2^63 .. 2^64-1, the range json-c represents exactly. */
+static bool integer_fits(const char *s, size_t n) {
+        bool neg = s[0] == '-';
+        const char *limit = neg ? "9223372036854775808" : "18446744073709551615";
+        size_t digits = n - neg, lim = strlen(limit);
+
+        return digits < lim || (digits == lim && strncmp(s + neg, limit, lim) <= 0);
+}
+
+static char *scan_path(const char *prefix, const ScanFrame *stack, size_t depth) {
+        _cleanup_(freep) char *path = strdup(prefix);
+
+        for (size_t i = 0; path && i < depth; i++) {
+                _cleanup_(freep) char *key = NULL;
+                char *next;
+
+                if (stack[i].array)
+                        next = json_path_index(path, stack[i].index);
+                else {
+                        key = strndup(stack[i].key ?: "", stack[i].key_len);
+                        next = key ? json_path_key(path, key) : NULL;
+                }
+                free(path);
+                path = next;
+        }
+        return TAKE_PTR(path);
+}
+
+/* Skips the string starting at buf[i] ('"'); returns the index after it. */
+static size_t skip_string(const char *buf, size_t len, size_t i) {
+        for (i++; i < len && buf[i] != '"'; i++)
+                if (buf[i] == '\\')
+                        i++;
+        return i + 1;
+}
+
+int json_check_integer_range(const char *buf, size_t len, const char *origin, const char *prefix, Diag *d) {
+        ScanFrame stack[JSON_CHECK_MAX_DEPTH];
+        size_t depth = 0;
+        bool want_key = false;
+        int ret = 0;
+
+        for (size_t i = 0; i < len; ) {
+                ScanFrame *top = depth > 0 ? &stack[depth - 1] : NULL;
+                char c = buf[i];
+
+                if (c == '"') {
+                        size_t end = skip_string(buf, len, i);
+
+                        if (want_key && top) {
+                                top->key = buf + i + 1;
+                                top->key_len = end - i - 2;
+                                want_key = false;
+                        }
+                        i = end;
+                } else if (c == '{' || c == '[') {
+                        if (depth == JSON_CHECK_MAX_DEPTH)
+                                return ret; /* deeper than any state: nothing to check there */
+                        stack[depth++] = (ScanFrame) { .array = c == '[' };
+                        want_key = c == '{';
+                        i++;
+                } else if (c == '}' || c == ']') {
+                        depth -= depth > 0;
+                        i++;
+                } else if (c == ',') {
+                        if (top && top->array)
+                                top->index++;
+                        want_key = top && !top->array;
+                        i++;
+                } else if (c == '-' || (c >= '0' && c <= '9')) {
+                        size_t start = i, n;
+                        bool integer = true;
+
+                        for (i++; i < len && strchr("0123456789+-.eE", buf[i]); i++)
+                                integer = integer && buf[i] >= '0' && buf[i] <= '9';
+                        n = i - start;
+                        if (integer && !integer_fits(buf + start, n)) {
+                                _cleanup_(freep) char *path = scan_path(prefix, stack, depth);
+                                unsigned line, col;
+
+                                offset_to_line_col(buf, start, &line, &col);
+                                diag_error(d, path ?: "", "%.*s is out of range: integers must lie in %" PRIi64 "..%" PRIu64
+                                           " (%s:%u:%u)", (int) n, buf + start, INT64_MIN, UINT64_MAX, origin, line, col);
+                                ret = -EINVAL;
+                        }
+                } else
+                        i++;
+        }
+        return ret;
+}
+
 int read_full_file(const char *path, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) char *buf = NULL;

@@ -99,6 +99,15 @@ int json_get_mac(json_object *o, const char *path, const char *key, bool require
 int json_parse_located(const char *buf, size_t len, const char *origin, json_object **ret, Diag *d);
 
 /* Reads a whole file ("-" = standard input) into a NUL-terminated buffer. */
+/* json-c stores an integer literal outside -2^63..2^64-1 as the nearest
+ * bound without saying so. Checks every integer literal of buf (a document
+ * json-c parsed) and records one out of range as an error at its JSON path
+ * (prefix, then the keys and indexes leading to it) with its line and
+ * column. Returns -EINVAL when there was one. Objects deeper than
+ * JSON_CHECK_MAX_DEPTH are not looked into. */
+#define JSON_CHECK_MAX_DEPTH 64
+int json_check_integer_range(const char *buf, size_t len, const char *origin, const char *prefix, Diag *d);
+
 int read_full_file(const char *path, char **ret, size_t *ret_len);
 
 /* Deep copy (json_object_deep_copy with error mapping). */

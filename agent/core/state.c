@@ -109,11 +109,20 @@ int state_doc_from_json(json_object *root, const char *origin, StateDoc **ret, D
 
 int state_doc_parse(const char *buf, size_t len, const char *origin, StateDoc **ret, Diag *d) {
         json_object *root = NULL;
+        bool bare;
         int r;
 
         r = json_parse_located(buf, len, origin, &root, d);
         if (r < 0)
                 return r;
+        /* Paths name plugins.<section> in the bare form too. */
+        bare = json_object_is_type(root, json_type_object) && !json_object_object_get_ex(root, "version", NULL) &&
+               !json_object_object_get_ex(root, "plugins", NULL);
+        r = json_check_integer_range(buf, len, origin, bare ? "plugins" : "", d);
+        if (r < 0) {
+                json_object_put(root);
+                return r;
+        }
         return state_doc_from_json(root, origin, ret, d);
 }
 

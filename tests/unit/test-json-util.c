@@ -79,8 +79,39 @@ TEST(test_double_is_not_integer) {
         ASSERT_CONTAINS(msg(&d, 0), "i: expected an integer, got a number with a fraction");
 }
 
+/* Integers json-c would silently clamp are errors at their path. */
+TEST(test_integer_range) {
+        static const struct {
+                const char *text;
+                const char *error;          /* NULL: in range */
+        } cases[] = {
+                { "{\"a\": 18446744073709551615, \"b\": -9223372036854775808, \"c\": 1e400, \"d\": -0.5}", NULL },
+                { "{\"s\": \"99999999999999999999 \\\" 1\", \"k\": [0, 0]}", NULL },
+                { "{\"a\": 18446744073709551616}", "x.a: 18446744073709551616 is out of range" },
+                { "{\"a\": -9223372036854775809}", "x.a: -9223372036854775809 is out of range" },
+                { "{\"a\": [1, {\"b\": 2}, [3, 100000000000000000000]]}", "x.a[2][1]: 100000000000000000000 is out" },
+                { "[{\"k\\\"q\": 1, \"n\": {\"m\": 123456789012345678901234}}]", "x[0].n.m: 123456789012345678901234" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(diag_done) Diag d = {};
+                int r = json_check_integer_range(cases[i].text, strlen(cases[i].text), "f.json", "x", &d);
+
+                if (!cases[i].error) {
+                        ASSERT_EQ(r, 0);
+                        ASSERT_EQ(d.n_entries, 0);
+                        continue;
+                }
+                ASSERT_EQ(r, -EINVAL);
+                ASSERT_EQ(d.n_entries, 1);
+                ASSERT_CONTAINS(msg(&d, 0), cases[i].error);
+                ASSERT_CONTAINS(msg(&d, 0), "(f.json:1:");
+        }
+}
+
 int main(void) {
         RUN(test_paths);
+        RUN(test_integer_range);
         RUN(test_getters_report_every_error);
         RUN(test_reserved_prefix);
         RUN(test_double_is_not_integer);
