@@ -26,6 +26,8 @@
 /* Scripts run in the container do not depend on the PATH they inherit. */
 #define CT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH; "
 #define DPKG_STATUS "/var/lib/dpkg/status"
+/* How long to wait for a container's systemd to finish booting. */
+#define BOOT_WAIT_S "90"
 
 typedef enum UnitState {
         UNIT_MISSING,                 /* systemd does not know it (package not installed) */
@@ -117,8 +119,10 @@ static char *inspect_script(const ServiceFiles *f) {
         for (size_t i = 0; i < f->n_inputs; i++)
                 strbuf_printf(&b, "if [ -s %s ]; then echo 'i %zu 1'; else echo 'i %zu 0'; fi; ",
                               f->inputs[i].path, i, i);
+        /* A container that has just started may still be booting: its
+         * units' state is known once systemd is up. */
         strbuf_puts(&b, "if [ \"$(cat /proc/1/comm 2>/dev/null)\" = systemd ] && command -v systemctl >/dev/null 2>&1; "
-                        "then echo 'systemd 1'; ");
+                        "then timeout " BOOT_WAIT_S " systemctl is-system-running --wait >/dev/null 2>&1; echo 'systemd 1'; ");
         for (size_t i = 0; i < f->n_units; i++)
                 strbuf_printf(&b, "echo \"u %zu $(systemctl is-enabled %s 2>/dev/null)/$(systemctl is-active %s 2>/dev/null)\"; ",
                               i, f->units[i], f->units[i]);
