@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "hash.h"
 #include "checkpoint.h"
 #include "fileio.h"
 #include "json-util.h"
@@ -115,15 +116,58 @@ static int prune(const char *state_dir, unsigned keep) {
         return ret;
 }
 
-uint64_t checkpoint_digest(json_object *state) {
-        const char *text = json_object_to_json_string_ext(state, JSON_C_TO_STRING_PLAIN);
-        uint64_t h = 0xcbf29ce484222325ULL;
+/* Hashes the tree itself rather than its serialisation: a 1.5 MB state
+ * is not turned into text just to be hashed. Every value is preceded by
+ * its type, strings and keys by their length, so different trees do not
+ * run together. */
+static uint64_t hash_json(uint64_t h, json_object *o) {
+        json_type t = json_object_get_type(o);
+        uint8_t tag = (uint8_t) t;
 
-        for (const char *c = text; c && *c; c++) {
-                h ^= (unsigned char) *c;
-                h *= 0x100000001b3ULL;
+        h = hash64_update(h, &tag, 1);
+        switch (t) {
+        case json_type_object:
+                json_object_object_foreach(o, key, val) {
+                        size_t n = strlen(key);
+
+                        h = hash64_update(h, &n, sizeof n);
+                        h = hash64_update(h, key, n);
+                        h = hash_json(h, val);
+                }
+                return h;
+        case json_type_array:
+                for (size_t i = 0, n = json_object_array_length(o); i < n; i++)
+                        h = hash_json(h, json_object_array_get_idx(o, i));
+                return h;
+        case json_type_string: {
+                size_t n = (size_t) json_object_get_string_len(o);
+
+                h = hash64_update(h, &n, sizeof n);
+                return hash64_update(h, json_object_get_string(o), n);
         }
-        return h;
+        case json_type_int: {
+                /* Both readings: json-c keeps values above INT64_MAX as uint64. */
+                int64_t i = json_object_get_int64(o);
+                uint64_t u = json_object_get_uint64(o);
+
+                h = hash64_update(h, &i, sizeof i);
+                return hash64_update(h, &u, sizeof u);
+        }
+        case json_type_double: {
+                double v = json_object_get_double(o);
+
+                return hash64_update(h, &v, sizeof v);
+        }
+        case json_type_boolean:
+                tag = (uint8_t) json_object_get_boolean(o);
+                return hash64_update(h, &tag, 1);
+        default:
+                return h;
+        }
+}
+
+uint64_t checkpoint_digest(json_object *state) {
+        return hash_json(HASH64_INIT, state);
 }
 
 int checkpoint_save(const char *state_dir, uint64_t generation, json_object *state, unsigned keep) {

@@ -4,7 +4,7 @@
 /* The checkpoint store: the last N verified states, one file per
  * generation under <state_dir>/checkpoints/, each written atomically:
  *   {"generation": 7, "created": "2026-01-01T00:00:00Z",
- *    "digest": "<FNV-1a 64 of the compact state>", "state": {...}}
+ *    "digest": "<FNV-1a 64 of the state's JSON tree>", "state": {...}}
  * The digest lets an unchanged re-apply be recognised without reading the
  * whole previous state back. */
 

@@ -169,31 +169,55 @@ char *state_section_path(const char *plugin) {
         return json_path_key("plugins", plugin);
 }
 
-static size_t scan_placeholders(json_object *o, const char *path, const Placeholder *list, Diag *d) {
+/* Where the scan is: built into a path only when a placeholder is found. */
+typedef struct ScanAt {
+        const struct ScanAt *up;
+        const char *key;              /* NULL: an array element */
+        size_t index;
+} ScanAt;
+
+static char *scan_path(const ScanAt *at) {
+        _cleanup_(freep) char *up = NULL;
+
+        if (!at->up)
+                return strdup(at->key);
+        up = scan_path(at->up);
+        if (!up)
+                return NULL;
+        return at->key ? json_path_key(up, at->key) : json_path_index(up, at->index);
+}
+
+static const Placeholder *placeholder_of(const char *s, const Placeholder *list) {
+        if (!(*s >= 'A' && *s <= 'Z'))
+                return NULL; /* placeholders are upper-case words */
+        for (const Placeholder *p = list; p->word; p++)
+                if (streq(s, p->word))
+                        return p;
+        return NULL;
+}
+
+static size_t scan_placeholders(json_object *o, const ScanAt *at, const Placeholder *list, Diag *d) {
+        const Placeholder *p;
         size_t n = 0;
 
         switch (json_object_get_type(o)) {
         case json_type_string:
-                for (const Placeholder *p = list; p->word; p++)
-                        if (streq(json_object_get_string(o), p->word)) {
-                                diag_error(d, path, "placeholder %s: %s (op-dbus init --set %s=...)",
-                                           p->word, p->hint, p->set_key);
-                                return 1;
-                        }
-                return 0;
-        case json_type_object:
-                json_object_object_foreach(o, key, val) {
-                        _cleanup_(freep) char *kp = json_path_key(path, key);
+                p = placeholder_of(json_object_get_string(o), list);
+                if (p) {
+                        _cleanup_(freep) char *path = scan_path(at);
 
-                        n += scan_placeholders(val, kp ?: path, list, d);
+                        diag_error(d, path ?: "", "placeholder %s: %s (op-dbus init --set %s=...)",
+                                   p->word, p->hint, p->set_key);
                 }
+                return p ? 1 : 0;
+        case json_type_object:
+                json_object_object_foreach(o, key, val)
+                        n += scan_placeholders(val, &(ScanAt) { .up = at, .key = key }, list, d);
                 return n;
         case json_type_array:
-                for (size_t i = 0; i < json_object_array_length(o); i++) {
-                        _cleanup_(freep) char *ip = json_path_index(path, i);
-
-                        n += scan_placeholders(json_object_array_get_idx(o, i), ip ?: path, list, d);
-                }
+                for (size_t i = 0; i < json_object_array_length(o); i++)
+                        n += scan_placeholders(json_object_array_get_idx(o, i), &(ScanAt) { .up = at, .index = i },
+                                               list, d);
                 return n;
         default:
                 return 0;
@@ -203,5 +227,5 @@ static size_t scan_placeholders(json_object *o, const char *path, const Placehol
 size_t state_doc_check_placeholders(const StateDoc *doc, const Placeholder *list, Diag *d) {
         if (!list)
                 return 0;
-        return scan_placeholders(state_doc_plugins(doc), "plugins", list, d);
+        return scan_placeholders(state_doc_plugins(doc), &(ScanAt) { .key = "plugins" }, list, d);
 }

@@ -44,7 +44,7 @@ char *state_section_path(const char *plugin);
 
 /* A value a profile leaves for the operator to fill in. */
 typedef struct Placeholder {
-        const char *word;        /* e.g. "VPS_IP" */
+        const char *word;        /* upper case, e.g. "VPS_IP" */
         const char *set_key;     /* init --set key, e.g. "vps_ip" */
         const char *hint;        /* what to put there */
 } Placeholder;

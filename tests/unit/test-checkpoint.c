@@ -74,10 +74,47 @@ TEST(test_corrupt_checkpoint_is_reported) {
         ASSERT_EQ(checkpoint_load(dir, 99, &s), -EBADMSG);
 }
 
+/* The digest is the tree's: formatting does not matter, content does. */
+TEST(test_digest) {
+        static const char *const same[] = { "{\"a\": [1, \"x\", true, null], \"b\": {\"c\": 1.5}}",
+                                            "{\"a\":[1,\"x\",true,null],\"b\":{\"c\":1.5}}" };
+        static const char *const differ[] = {
+                "{\"a\": [1, \"x\", true, null], \"b\": {\"c\": 2.5}}",
+                "{\"a\": [\"1\", \"x\", true, null], \"b\": {\"c\": 1.5}}",
+                "{\"a\": [1, \"x\", false, null], \"b\": {\"c\": 1.5}}",
+                "{\"a\": [1, \"x\", true], \"b\": {\"c\": 1.5}}",
+                "{\"ab\": [1, \"x\", true, null], \"\": {\"c\": 1.5}}",
+                "{\"a\": 18446744073709551615}",
+                "{\"a\": 18446744073709551614}",
+        };
+        uint64_t ref, seen[ELEMENTSOF(differ)];
+
+        for (size_t i = 0; i < ELEMENTSOF(same); i++) {
+                json_object *o = json_tokener_parse(same[i]);
+
+                ASSERT_TRUE(o);
+                if (i == 0)
+                        ref = checkpoint_digest(o);
+                ASSERT_EQ(checkpoint_digest(o), ref);
+                json_object_put(o);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(differ); i++) {
+                json_object *o = json_tokener_parse(differ[i]);
+
+                ASSERT_TRUE(o);
+                seen[i] = checkpoint_digest(o);
+                ASSERT_TRUE(seen[i] != ref);
+                for (size_t k = 0; k < i; k++)
+                        ASSERT_TRUE(seen[k] != seen[i]);
+                json_object_put(o);
+        }
+}
+
 int main(void) {
         ASSERT_TRUE(mkdtemp(dir));
         RUN(test_save_prune_list_load);
         RUN(test_corrupt_checkpoint_is_reported);
+        RUN(test_digest);
         {
                 char cmd[300];
 
