@@ -538,6 +538,27 @@ def test_tun_device(host):
     assert "/dev/net/tun" not in host.config_text(350)
 
 
+def test_services_through_lxc_attach(host):
+    """The services of a container on the plain LXC backend go in through
+    lxc-attach (LXC has no push): the same files, modes, owner and key, and
+    a second apply changes nothing."""
+    wg0 = {"address": "10.99.0.1/24", "listen_port": 51820, "private_key_file": "/etc/wireguard/private.key",
+           "peers": [{"public_key": "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "allowed_ips": ["10.99.0.0/24"]}]}
+    doc = state(container(host, 360, "10.65.0.1/24", services=["wireguard"], config={"wg0": wg0}))
+    res = host.run(doc, check=0)
+    assert ("modify", "container/360/services", "no traffic impact") in changes(res)
+    for path in ("/etc/wireguard/wg0.conf", "/etc/wireguard/wg0.nft", "/etc/wireguard/private.key"):
+        out = host.inside("360", "stat", "-c", "%a %u", path).stdout.strip()
+        assert out == "600 0", (path, out)
+    assert "ListenPort = 51820" in host.inside("360", "cat", "/etc/wireguard/wg0.conf").stdout
+    key = host.inside("360", "cat", "/etc/wireguard/private.key").stdout.strip()
+    assert len(key) == 44 and key not in res.stdout + res.stderr
+    assert not [f for f in host.inside("360", "ls", "-a", "/etc/wireguard").stdout.split() if "op-dbus-new" in f]
+
+    res = host.run(doc, check=0)
+    assert res.json["changes"] == [] and res.json["counts"]["commands"] == 0
+
+
 def test_prune(host):
     host.run(state(container(host, 360, state="stopped"), container(host, 361, state="stopped")), check=0)
     res = host.run(state(container(host, 360, state="stopped")), check=0)
