@@ -3,7 +3,8 @@
 "The daemon"): a container restarted by hand loses the interface op-dbus
 moved into it, and nothing in OVSDB says so; the periodic container heal
 (--container-audit-interval) puts it back and reports the drift, and an
-ovs-vswitchd restart queues that heal at once.
+ovs-vswitchd restart queues that heal at once. The same heal puts a
+container's service files back when they are changed by hand.
 
 The daemon runs in the sandbox's network namespace, like the CLI in
 test_socket_networking.py, on the private bus of dbus_fixture."""
@@ -59,3 +60,22 @@ def test_daemon_reattaches_after_a_container_restart(node, start_daemon):
     wait_for("the new tap attached", lambda: "internal_310" not in node.ovs.links() and not detached(node),
              timeout=30)
     assert_attached(node)
+
+
+def test_daemon_puts_a_tampered_service_file_back(node, start_daemon):
+    """The container heal also covers the services inside the container
+    (docs/services.md): a wg-quick configuration edited by hand is found as
+    drift and written again."""
+    wg0 = {"address": "10.99.0.1/24", "listen_port": 51820, "private_key_file": "/etc/wireguard/private.key",
+           "peers": [{"public_key": "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "allowed_ips": ["10.99.0.0/24"]}]}
+    doc = state(container(311, veth_net(), services=["wireguard"], config={"wg0": wg0}))
+    d = start_daemon(doc, env=node.env, args=("--container-audit-interval", "1"))
+    conf = "/etc/wireguard/wg0.conf"
+    wait_for("the services in place", lambda: "ListenPort = 51820" in node.inside(311, "cat", conf), timeout=30)
+    good = node.inside(311, "cat", conf)
+
+    mark = d.mark()
+    node.inside(311, "sh", "-c", f"echo 'ListenPort = 1' >> {conf}")
+    wait_for("the file written again", lambda: node.inside(311, "cat", conf) == good, timeout=30)
+    d.wait_for("DriftDetected", timeout=5, since=mark,
+               predicate=lambda args: args[0] == "lxc" and args[1] == "container/311/services")
