@@ -589,6 +589,16 @@ int json_check_integer_range(const char *buf, size_t len, const char *origin, co
         return ret;
 }
 
+int read_optional_file(const char *path, char **ret) {
+        int r;
+
+        *ret = NULL;
+        r = read_full_file(path, ret, NULL);
+        if (r == -ENOENT)
+                return 0;
+        return r < 0 ? r : 1;
+}
+
 int read_full_file(const char *path, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) char *buf = NULL;

@@ -109,6 +109,9 @@ int json_parse_located(const char *buf, size_t len, const char *origin, json_obj
 int json_check_integer_range(const char *buf, size_t len, const char *origin, const char *prefix, Diag *d);
 
 int read_full_file(const char *path, char **ret, size_t *ret_len);
+/* A file that may be missing (ledgers, records): 1 and its text, or 0 and
+ * *ret NULL when it does not exist, or a negative errno. */
+int read_optional_file(const char *path, char **ret);
 
 /* Deep copy (json_object_deep_copy with error mapping). */
 int json_copy(json_object *src, json_object **ret);

@@ -181,19 +181,27 @@ static void session_prefetch(Session *s, size_t first) {
                         s->plugins[i]->vtable->prefetch(s->plugins[i]);
 }
 
+/* Plugin i reads the live state; a failure is reported with its name. */
+static int session_query_one(Session *s, size_t i, Diag *d) {
+        Plugin *p = s->plugins[i];
+        int r;
+
+        r = p->vtable->query(p, d);
+        if (r < 0)
+                diag_error(d, "", "%s: cannot read the live state: %s", p->vtable->name, strerror(-r));
+        return r;
+}
+
 static int session_query(Session *s, Diag *d) {
         session_prefetch(s, 0);
         for (size_t i = 0; i < s->n; i++) {
-                Plugin *p = s->plugins[i];
                 int r;
 
                 if (!s->active[i])
                         continue;
-                r = p->vtable->query(p, d);
-                if (r < 0) {
-                        diag_error(d, "", "%s: cannot read the live state: %s", p->vtable->name, strerror(-r));
+                r = session_query_one(s, i, d);
+                if (r < 0)
                         return r;
-                }
         }
         return 0;
 }
@@ -274,11 +282,9 @@ static int session_verify(Session *s, size_t first, Diag *d) {
 
                 if (!s->active[i])
                         continue;
-                r = p->vtable->query(p, d);
-                if (r < 0) {
-                        diag_error(d, "", "%s: cannot read the live state: %s", p->vtable->name, strerror(-r));
+                r = session_query_one(s, i, d);
+                if (r < 0)
                         return r;
-                }
                 /* The plan's warnings were reported already; only errors count here. */
                 r = p->vtable->diff(p, &again, &scratch);
                 for (size_t k = 0; k < scratch.n_entries; k++)

@@ -105,10 +105,8 @@ int manager_confirm_load(Manager *m) {
 
         if (!path)
                 return -ENOMEM;
-        r = read_full_file(path, &buf, NULL);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
+        r = read_optional_file(path, &buf);
+        if (r <= 0)
                 return r;
         o = json_tokener_parse(buf);
         if (!json_object_object_get_ex(o, "deadline_usec", &deadline) ||

@@ -32,10 +32,8 @@ int net_ledger_apply(NetModel *have, const char *state_dir) {
 
         if (!path)
                 return -ENOMEM;
-        r = read_full_file(path, &text, NULL);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
+        r = read_optional_file(path, &text);
+        if (r <= 0)
                 return r;
 
         for (size_t i = 0; i < have->n_bridges; i++) {

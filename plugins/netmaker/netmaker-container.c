@@ -118,28 +118,42 @@ static bool tags_have_owner(const char *v) {
         return false;
 }
 
-/* Reads <pve_dir>/lxc/<id>.conf: does the container exist, and does it
- * carry the tag of the containers op-dbus created (main section only)? */
-static int read_conf(const PluginContext *ctx, uint32_t id, bool *ret_exists, bool *ret_tagged) {
+/* What op-dbus needs from <pve_dir>/lxc/<id>.conf (main section only). */
+typedef struct CtConf {
+        bool exists;
+        bool tagged;                  /* carries the tag of the containers op-dbus created */
+        uid_t root_uid;               /* the container's root as the host sees it: 0 for a */
+        gid_t root_gid;               /* privileged container, 100000 (or lxc.idmap's) otherwise */
+} CtConf;
+
+static int read_conf(const PluginContext *ctx, uint32_t id, CtConf *ret) {
         _cleanup_(freep) char *conf = NULL, *text = NULL;
+        unsigned long uid = 0, gid = 0;
         int r;
 
-        *ret_exists = *ret_tagged = false;
+        *ret = (CtConf) {};
         if (asprintf(&conf, "%s/lxc/%u.conf", ctx->pve_dir ?: DEFAULT_PVE_DIR, id) < 0)
                 return -ENOMEM;
-        r = read_full_file(conf, &text, NULL);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
+        r = read_optional_file(conf, &text);
+        if (r <= 0)
                 return r;
-        *ret_exists = true;
+        ret->exists = true;
         for (char *line = text, *eol; line && *line != '['; line = eol ? eol + 1 : NULL) {
+                unsigned long inside, host;
+                char kind;
+
                 eol = strchr(line, '\n');
                 if (eol)
                         *eol = 0;
                 if (startswith(line, "tags:") && tags_have_owner(line + 5))
-                        *ret_tagged = true;
+                        ret->tagged = true;
+                else if (streq(line, "unprivileged: 1") && uid == 0 && gid == 0)
+                        uid = gid = 100000;
+                else if (sscanf(line, "lxc.idmap: %c %lu %lu", &kind, &inside, &host) == 3 && inside == 0)
+                        *(kind == 'u' ? &uid : &gid) = host;
         }
+        ret->root_uid = (uid_t) uid;
+        ret->root_gid = (gid_t) gid;
         return 0;
 }
 
@@ -185,13 +199,16 @@ int netmaker_container_inspect(const PluginContext *ctx, NetmakerTarget *t,
                                const uint8_t *token_hash, const NetmakerToken *tok, Diag *d) {
         _cleanup_(exec_result_done) ExecResult status = {}, files = {};
         char id[16], path[64];
+        CtConf conf;
         int r;
 
         snprintf(id, sizeof id, "%u", t->id);
         snprintf(path, sizeof path, "netmaker/container/%u", t->id);
         *t = (NetmakerTarget) { .id = t->id, .wanted = t->wanted, .recorded = t->recorded,
                                 .recorded_current = t->recorded_current };
-        r = read_conf(ctx, t->id, &t->exists, &t->tagged);
+        r = read_conf(ctx, t->id, &conf);
+        t->exists = conf.exists;
+        t->tagged = conf.tagged;
         if (r < 0) {
                 diag_error(d, path, "cannot read the configuration of container %u in %s: %s", t->id,
                            ctx->pve_dir ?: DEFAULT_PVE_DIR, strerror(-r));
@@ -299,36 +316,6 @@ int netmaker_container_inject(const PluginContext *ctx, uint32_t vmid, const Net
 }
 
 /* ---- a stopped container: its root file system, mounted with pct mount ---- */
-
-/* The host ids of the container's root: 0 for a privileged container,
- * Proxmox's default map (100000) for an unprivileged one, or what an
- * "lxc.idmap: u 0 <host> <count>" line of its configuration says. */
-static int root_ids(const PluginContext *ctx, uint32_t id, uid_t *ret_uid, gid_t *ret_gid) {
-        _cleanup_(freep) char *conf = NULL, *text = NULL;
-        unsigned long uid = 0, gid = 0;
-        int r;
-
-        if (asprintf(&conf, "%s/lxc/%u.conf", ctx->pve_dir ?: DEFAULT_PVE_DIR, id) < 0)
-                return -ENOMEM;
-        r = read_full_file(conf, &text, NULL);
-        if (r < 0)
-                return r;
-        for (char *line = text, *eol; line && *line != '['; line = eol ? eol + 1 : NULL) {
-                unsigned long inside, host;
-                char kind;
-
-                eol = strchr(line, '\n');
-                if (eol)
-                        *eol = 0;
-                if (streq(line, "unprivileged: 1") && uid == 0 && gid == 0)
-                        uid = gid = 100000;
-                else if (sscanf(line, "lxc.idmap: %c %lu %lu", &kind, &inside, &host) == 3 && inside == 0)
-                        *(kind == 'u' ? &uid : &gid) = host;
-        }
-        *ret_uid = (uid_t) uid;
-        *ret_gid = (gid_t) gid;
-        return 0;
-}
 
 /* Opens the directory rel (relative, "/"-separated) below dirfd, creating
  * what is missing with mode and owner. A symbolic link on the way is
@@ -485,15 +472,20 @@ int netmaker_container_inject_stopped(const PluginContext *ctx, uint32_t vmid, c
         _cleanup_(closep) int root = -EBADF;
         RootfsFiles f = { .token_hash = token_hash };
         char id[16], path[64];
+        CtConf conf;
         int r, q;
 
         snprintf(id, sizeof id, "%u", vmid);
         snprintf(path, sizeof path, "netmaker/container/%u", vmid);
-        r = root_ids(ctx, vmid, &f.uid, &f.gid);
+        r = read_conf(ctx, vmid, &conf);
+        if (r >= 0 && !conf.exists)
+                r = -ENOENT;
         if (r < 0) {
                 diag_error(d, path, "cannot read the configuration of container %u: %s", vmid, strerror(-r));
                 return r;
         }
+        f.uid = conf.root_uid;
+        f.gid = conf.root_gid;
         content = netmaker_token_content(tok, &f.token_len);
         if (!content)
                 return -ENOMEM;

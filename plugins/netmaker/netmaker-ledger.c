@@ -90,10 +90,8 @@ int netmaker_ledger_load(NetmakerLedger *l, const char *state_dir) {
         path = ledger_path(state_dir);
         if (!path)
                 return -ENOMEM;
-        r = read_full_file(path, &text, NULL);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
+        r = read_optional_file(path, &text);
+        if (r <= 0)
                 return r;
 
         for (char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {

@@ -92,10 +92,8 @@ int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret) {
 
         if (!path)
                 return -ENOMEM;
-        r = read_full_file(path, &buf, NULL);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
+        r = read_optional_file(path, &buf);
+        if (r <= 0)
                 return r;
 
         for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
