@@ -62,7 +62,7 @@ _IFACE_RE = re.compile(r"(veth\d+i\d+p?|fwbr\d+i\d+|fwln\d+[io]\d+|fwpr\d+p\d+)"
 SYSTEMD_MOUNTS = ("--mp0", "/usr,mp=/usr,ro=1", "--mp1", "/var/lib/dpkg,mp=/var/lib/dpkg,ro=1")
 
 
-def _run(cmd, **kw):
+def run(cmd, **kw):
     return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
 
 
@@ -70,15 +70,17 @@ def _links(netns):
     cmd = ["ip", "-j", "link", "show"]
     if netns:
         cmd = ["nsenter", f"--net=/run/netns/{netns}", "--"] + cmd
-    res = _run(cmd)
+    res = run(cmd)
     try:
         return [link["ifname"] for link in json.loads(res.stdout or "[]")]
     except ValueError:
         return []
 
 
-def _pids_naming(path):
-    """Live processes whose command line names a file below path."""
+def pids_naming(path):
+    """Live processes whose command line names path or a file below it
+    (LXC's monitors name their lxcpath)."""
+    pattern = re.compile(re.escape(path) + r"(/|\s|$)")
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -90,9 +92,27 @@ def _pids_naming(path):
                 state = f.read().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if state not in ("Z", "X") and path + "/" in cmdline:
+        if state not in ("Z", "X") and pattern.search(cmdline):
             pids.append(int(entry))
     return pids
+
+
+def remove_lxc_lock_dir(lxcpath):
+    """Removes LXC's lock files for an lxcpath (/run/lxc/lock/<lxcpath>) and
+    the parents that are empty then; returns the files that were there."""
+    lockdir = "/run/lxc/lock" + lxcpath
+    left = []
+    if os.path.isdir(lockdir):
+        left = [os.path.relpath(os.path.join(d, f), lockdir) for d, _dirs, files in os.walk(lockdir) for f in files]
+        shutil.rmtree(lockdir, ignore_errors=True)
+    d = os.path.dirname(lockdir)
+    while d.startswith("/run/lxc/lock/"):
+        try:
+            os.rmdir(d)
+        except OSError:
+            break
+        d = os.path.dirname(d)
+    return left
 
 
 class PveSim:
@@ -164,7 +184,7 @@ class PveSim:
         volume id. Built (busybox) on first use in the session."""
         src = os.path.join(self.template_dir, name)
         if not os.path.exists(src):
-            _run([PVE_SIM_DIR / "mkbusyboxtmpl", src], check=True)
+            run([PVE_SIM_DIR / "mkbusyboxtmpl", src], check=True)
         self.pveam("download", storage, name, check=0)
         return f"{storage}:vztmpl/{name}"
 
@@ -196,7 +216,7 @@ class PveSim:
                 for rel, content in files.items():
                     with open(os.path.join(root, rel), "w") as f:
                         f.write(content)
-                _run(["tar", "-czf", src, "--numeric-owner", "--owner=0", "--group=0", "-C", root, "."],
+                run(["tar", "-czf", src, "--numeric-owner", "--owner=0", "--group=0", "-C", root, "."],
                      check=True)
         self.pveam("download", "local", name, check=0)
         return f"local:vztmpl/{name}"
@@ -262,7 +282,7 @@ class PveSim:
         cmd = [tool, "-P", self.path("var/lib/lxc"), "-n", str(vmid), *map(str, args)]
         if self.netns:
             cmd = ["nsenter", f"--net=/run/netns/{self.netns}", "--"] + cmd
-        return _run(cmd)
+        return run(cmd)
 
     def lxc_state(self, vmid):
         return self.lxc("lxc-info", vmid, "-s", "-H").stdout.strip() or None
@@ -285,10 +305,10 @@ class PveSim:
         res = {}
         lxcpath = self.path("var/lib/lxc")
         if os.path.isdir(lxcpath):
-            names = _run(["lxc-ls", "-P", lxcpath]).stdout.split()
+            names = run(["lxc-ls", "-P", lxcpath]).stdout.split()
             if names:
                 res["lxc containers"] = names
-        pids = _pids_naming(self.root)
+        pids = pids_naming(self.root)
         if pids:
             res["processes"] = pids
         mounts = self.mounts()
@@ -328,20 +348,9 @@ class PveSim:
             problems.update(left)
             self._force_cleanup()
         # LXC's own lock files for our lxcpath (/run/lxc/lock/<lxcpath>)
-        lockdir = "/run/lxc/lock" + self.root
-        if os.path.isdir(lockdir):
-            left_locks = [os.path.relpath(os.path.join(d, f), lockdir)
-                          for d, _dirs, files in os.walk(lockdir) for f in files]
-            if left_locks:
-                problems["lxc lock files"] = left_locks
-            shutil.rmtree(lockdir, ignore_errors=True)
-        d = os.path.dirname(lockdir)
-        while d.startswith("/run/lxc/lock/"):
-            try:
-                os.rmdir(d)
-            except OSError:
-                break
-            d = os.path.dirname(d)
+        left_locks = remove_lxc_lock_dir(self.root)
+        if left_locks:
+            problems["lxc lock files"] = left_locks
         shutil.rmtree(self.root, ignore_errors=True)
         if os.path.exists(self.root):
             problems["directory"] = self.root
@@ -351,27 +360,27 @@ class PveSim:
 
     def _force_cleanup(self):
         for mount in reversed(self.mounts()):
-            _run(["umount", "-l", mount])
+            run(["umount", "-l", mount])
         lxcpath = self.path("var/lib/lxc")
-        for name in _run(["lxc-ls", "-P", lxcpath]).stdout.split():
+        for name in run(["lxc-ls", "-P", lxcpath]).stdout.split():
             self.lxc("lxc-stop", name, "--kill")
-        pids = _pids_naming(self.root)
+        pids = pids_naming(self.root)
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + 5
-        while _pids_naming(self.root) and time.monotonic() < deadline:
+        while pids_naming(self.root) and time.monotonic() < deadline:
             time.sleep(0.05)
         if self.netns is None or os.path.exists(f"/run/netns/{self.netns}"):
             prefix = ["nsenter", f"--net=/run/netns/{self.netns}", "--"] if self.netns else []
             for name in self.links():
                 if name.startswith("fwln") and "o" in name[4:] and self.ovsdb:
-                    _run(prefix + ["ovs-vsctl", f"--db={self.ovsdb}", "--if-exists", "del-port",
+                    run(prefix + ["ovs-vsctl", f"--db={self.ovsdb}", "--if-exists", "del-port",
                                    name])
                 else:
-                    _run(prefix + ["ip", "link", "delete", "dev", name])
+                    run(prefix + ["ip", "link", "delete", "dev", name])
 
 
 def close_all():

@@ -7,26 +7,10 @@ carry the names Proxmox gives them, they reach each other through Open
 vSwitch, the selector resolves to the container's port, and a second apply
 changes nothing."""
 
-
-import pytest
-
 from pve_fixture import pve_sim, pve_templates  # noqa: F401
-from test_socket_networking import Node, container, socket_net
+from test_socket_networking import SOCKET_PORTS_LOG, container, node, opdbus_ns, socket_net  # noqa: F401
 
-pytestmark = pytest.mark.ovs_log_allow(
-    r"dpif_netdev\|ERR\|error receiving data from internal_\d+: File descriptor in bad state",
-)
-
-
-@pytest.fixture
-def node(ovs, opdbus_bin, pve_sim, tmp_path, tmp_state):  # noqa: F811
-    return Node(ovs, opdbus_bin, pve_sim(ovs), tmp_path, tmp_state)
-
-
-@pytest.fixture
-def opdbus_ns(node, opdbus):
-    opdbus.binary = str(node.wrapper)
-    return opdbus
+pytestmark = SOCKET_PORTS_LOG
 
 
 def veth(last, firewall=False):

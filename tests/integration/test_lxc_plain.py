@@ -23,12 +23,12 @@ import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 
 import pytest
+
+from pve_fixture import pids_naming, remove_lxc_lock_dir, run
 
 NO_PCT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -60,42 +60,6 @@ os.execv(PROGRAM, [PROGRAM, *sys.argv[1:]])
 """
 
 
-def _run(cmd, **kw):
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
-
-
-def _pids_naming(path):
-    """Live processes whose command line names path (LXC's monitors do)."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state not in ("Z", "X") and path in cmdline:
-            pids.append(int(entry))
-    return pids
-
-
-def _remove_lock_dir(lxcpath):
-    """LXC's lock files for the lxcpath (/run/lxc/lock/<lxcpath>), and the
-    parents that are empty then."""
-    lockdir = "/run/lxc/lock" + lxcpath
-    shutil.rmtree(lockdir, ignore_errors=True)
-    d = os.path.dirname(lockdir)
-    while d.startswith("/run/lxc/lock/"):
-        try:
-            os.rmdir(d)
-        except OSError:
-            break
-        d = os.path.dirname(d)
-
-
 @pytest.fixture(scope="session")
 def busybox_archive():
     """A root file system archive from LXC's busybox template, without the
@@ -110,7 +74,7 @@ def busybox_archive():
     d = tempfile.mkdtemp(prefix="opdbus-lxc-tmpl-", dir="/tmp")
     os.chmod(d, 0o755)
     try:
-        res = _run(["lxc-create", "-P", d, "-n", "tmpl", "-t", "busybox"])
+        res = run(["lxc-create", "-P", d, "-n", "tmpl", "-t", "busybox"])
         assert res.returncode == 0, res.stderr
         rcs = os.path.join(d, "tmpl/rootfs/etc/init.d/rcS")
         with open(rcs) as f:
@@ -118,15 +82,15 @@ def busybox_archive():
         with open(rcs, "w") as f:
             f.write(text.replace("/bin/udhcpc\n", ""))
         archive = os.path.join(d, "busybox-rootfs.tar.gz")
-        res = _run(["tar", "-czf", archive, "--numeric-owner", "-C", os.path.join(d, "tmpl/rootfs"), "."])
+        res = run(["tar", "-czf", archive, "--numeric-owner", "-C", os.path.join(d, "tmpl/rootfs"), "."])
         assert res.returncode == 0, res.stderr
-        _run(["lxc-destroy", "-P", d, "-n", "tmpl"])
+        run(["lxc-destroy", "-P", d, "-n", "tmpl"])
         os.chmod(archive, 0o644)
         yield archive
     finally:
-        _run(["lxc-destroy", "-P", d, "-n", "tmpl"])
+        run(["lxc-destroy", "-P", d, "-n", "tmpl"])
         shutil.rmtree(d, ignore_errors=True)
-        _remove_lock_dir(d)
+        remove_lxc_lock_dir(d)
 
 
 class Host:
@@ -152,7 +116,7 @@ class Host:
     def tool(self, tool, ct, *args, input=None):
         """An LXC tool on a container, in the sandbox's network namespace
         (where LXC's command socket is)."""
-        return _run(["nsenter", f"--net=/run/netns/{self.ovs.netns}", "--", tool, "-P", self.lxcpath,
+        return run(["nsenter", f"--net=/run/netns/{self.ovs.netns}", "--", tool, "-P", self.lxcpath,
                      "-n", ct, *args], input=input, timeout=120)
 
     def inside(self, ct, *cmd):
@@ -205,7 +169,7 @@ class Host:
         assert res.returncode == 0, res.stderr
 
     def links(self):
-        out = _run(["nsenter", f"--net=/run/netns/{self.ovs.netns}", "--", "ip", "-j", "link", "show"]).stdout
+        out = run(["nsenter", f"--net=/run/netns/{self.ovs.netns}", "--", "ip", "-j", "link", "show"]).stdout
         return [link["ifname"] for link in json.loads(out or "[]")
                 if re.fullmatch(r"veth\d+[it]0", link["ifname"])]
 
@@ -218,7 +182,7 @@ class Host:
                 res = self.tool("lxc-destroy", name, "-f")
                 if res.returncode != 0 and os.path.exists(os.path.join(self.lxcpath, name, "config")):
                     problems.setdefault("destroy failed", []).append(f"{name}: {res.stderr.strip()}")
-        pids = _pids_naming(self.lxcpath)
+        pids = pids_naming(self.lxcpath)
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -227,7 +191,7 @@ class Host:
         if pids:
             problems["processes"] = pids
         deadline = time.monotonic() + 5
-        while _pids_naming(self.lxcpath) and time.monotonic() < deadline:
+        while pids_naming(self.lxcpath) and time.monotonic() < deadline:
             time.sleep(0.05)
         if os.path.exists(f"/run/netns/{self.ovs.netns}"):
             # a stopped container's network namespace goes away asynchronously
@@ -236,11 +200,11 @@ class Host:
                 time.sleep(0.05)
             links = self.links()
             for name in links:
-                _run(["nsenter", f"--net=/run/netns/{self.ovs.netns}", "--", "ip", "link", "delete", name])
+                run(["nsenter", f"--net=/run/netns/{self.ovs.netns}", "--", "ip", "link", "delete", name])
             if links:
                 problems["interfaces"] = links
         shutil.rmtree(self.lxcpath, ignore_errors=True)
-        _remove_lock_dir(self.lxcpath)
+        remove_lxc_lock_dir(self.lxcpath)
         return problems
 
 

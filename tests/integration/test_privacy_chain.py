@@ -15,20 +15,13 @@ import pytest
 
 from netlab import lab  # noqa: F401  (the fixture)
 from pve_fixture import pve_sim, pve_templates  # noqa: F401
-from test_socket_networking import Node
+from test_socket_networking import SOCKET_PORTS_LOG, node  # noqa: F401
 
 KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 WARP = "bmXOC+F1FxEMF9dyiK2H5/1SUtzH0JuVo51h2wPfgyo="
 UPLINK_MAC = "02:00:5e:00:00:01"
 
-pytestmark = pytest.mark.ovs_log_allow(
-    r"dpif_netdev\|ERR\|error receiving data from internal_\d+: File descriptor in bad state",
-)
-
-
-@pytest.fixture
-def node(ovs, opdbus_bin, pve_sim, tmp_path, tmp_state):  # noqa: F811
-    return Node(ovs, opdbus_bin, pve_sim(ovs), tmp_path, tmp_state)
+pytestmark = SOCKET_PORTS_LOG
 
 
 @pytest.fixture

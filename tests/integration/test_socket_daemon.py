@@ -12,18 +12,12 @@ test_socket_networking.py, on the private bus of dbus_fixture."""
 import pytest
 
 from pve_fixture import pve_sim, pve_templates  # noqa: F401
-from test_socket_networking import Node, assert_attached, container, socket_net, state, veth_net, wait_for
+from test_socket_networking import (SOCKET_PORTS_LOG, assert_attached, container, node,  # noqa: F401
+                                    socket_net, state, veth_net, wait_for)
 
 pytest_plugins = ("dbus_fixture",)
 
-pytestmark = pytest.mark.ovs_log_allow(
-    r"dpif_netdev\|ERR\|error receiving data from internal_\d+: File descriptor in bad state",
-)
-
-
-@pytest.fixture
-def node(ovs, opdbus_bin, pve_sim, tmp_path, tmp_state):  # noqa: F811
-    return Node(ovs, opdbus_bin, pve_sim(ovs), tmp_path, tmp_state)
+pytestmark = SOCKET_PORTS_LOG
 
 
 @pytest.fixture
