@@ -685,17 +685,26 @@ static int plain_resize(LxcPlugin *l, uint32_t id, int64_t mib, Diag *d) {
 
 /* ---- changing a running container live ----------------------------------- */
 
-static int attach(LxcPlugin *l, uint32_t id, const char *ns, const char *input, const char *const *cmd, Diag *d) {
+/* Runs cmd in the container, in its namespaces ns ("NETWORK", ...; NULL:
+ * all of them), with input on its standard input (may be NULL). */
+static int attach_full(LxcPlugin *l, uint32_t id, const char *ns, const char *input, const char *const *cmd,
+                       char **ret_out, Diag *d) {
         _cleanup_(lxc_argv_done) Argv a = {};
 
         plain_argv_tool(&a, "lxc-attach", plain_host_of(l), id);
-        lxc_argv_add(&a, "-s");
-        lxc_argv_add(&a, ns);
+        if (ns) {
+                lxc_argv_add(&a, "-s");
+                lxc_argv_add(&a, ns);
+        }
         lxc_argv_add(&a, "--clear-env");
         lxc_argv_add(&a, "--");
         for (size_t i = 0; cmd[i]; i++)
                 lxc_argv_add(&a, cmd[i]);
-        return plain_run_input(l, &a, input, 0, NULL, d);
+        return plain_run_input(l, &a, input, 0, ret_out, d);
+}
+
+static int attach(LxcPlugin *l, uint32_t id, const char *ns, const char *input, const char *const *cmd, Diag *d) {
+        return attach_full(l, id, ns, input, cmd, NULL, d);
 }
 
 static int cgroup_set(LxcPlugin *l, uint32_t id, Diag *d, const char *key, const char *fmt, ...) _printf_(5, 6);
@@ -1091,17 +1100,9 @@ static int plain_check(LxcPlugin *l, Diag *d) {
 
 static int plain_exec(LxcPlugin *l, uint32_t id, const char *script, const char *input, bool changes,
                       char **ret_out, Diag *d) {
-        _cleanup_(lxc_argv_done) Argv a = {};
-
-        plain_argv_tool(&a, "lxc-attach", plain_host_of(l), id);
-        lxc_argv_add(&a, "--clear-env");
-        lxc_argv_add(&a, "--");
-        lxc_argv_add(&a, "/bin/sh");
-        lxc_argv_add(&a, "-c");
-        lxc_argv_add(&a, script);
         if (changes)
                 plain_count_command(l);
-        return plain_run_input(l, &a, input, 0, ret_out, d);
+        return attach_full(l, id, NULL, input, (const char *const[]) { "/bin/sh", "-c", script, NULL }, ret_out, d);
 }
 
 /* LXC has no push: the data goes through the standard input of a shell
