@@ -26,8 +26,9 @@
 /* Scripts run in the container do not depend on the PATH they inherit. */
 #define CT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH; "
 #define DPKG_STATUS "/var/lib/dpkg/status"
-/* How long to wait for a container's systemd to finish booting. */
-#define BOOT_WAIT_S "90"
+/* How long to wait for a container's systemd to finish booting: 450
+ * times 0.2 s. Until then `systemctl` may not answer at all. */
+#define BOOT_WAIT_TICKS "450"
 
 typedef enum UnitState {
         UNIT_MISSING,                 /* systemd does not know it (package not installed) */
@@ -122,7 +123,10 @@ static char *inspect_script(const ServiceFiles *f) {
         /* A container that has just started may still be booting: its
          * units' state is known once systemd is up. */
         strbuf_puts(&b, "if [ \"$(cat /proc/1/comm 2>/dev/null)\" = systemd ] && command -v systemctl >/dev/null 2>&1; "
-                        "then timeout " BOOT_WAIT_S " systemctl is-system-running --wait >/dev/null 2>&1; echo 'systemd 1'; ");
+                        "then n=0; while [ $n -lt " BOOT_WAIT_TICKS " ]; do "
+                                "case \"$(systemctl is-system-running 2>/dev/null)\" in "
+                                "running|degraded|maintenance|stopping) break;; esac; sleep 0.2; n=$((n+1)); done; "
+                        "echo 'systemd 1'; ");
         for (size_t i = 0; i < f->n_units; i++)
                 strbuf_printf(&b, "echo \"u %zu $(systemctl is-enabled %s 2>/dev/null)/$(systemctl is-active %s 2>/dev/null)\"; ",
                               i, f->units[i], f->units[i]);
