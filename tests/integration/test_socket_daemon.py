@@ -30,7 +30,10 @@ def opdbus_bin(opdbus_bin, ovs, tmp_path):
 
 
 def detached(node, vmid=310):
-    return "inet 10.31.0.10/24" not in node.inside(vmid, "ip", "-4", "addr", "show")
+    """True until the address is back; a container that is (re)starting
+    just now cannot be looked into and counts as detached."""
+    res = node.pve.pct("exec", vmid, "--", "ip", "-4", "addr", "show", check=None)
+    return res.returncode != 0 or "inet 10.31.0.10/24" not in res.stdout
 
 
 def test_daemon_reattaches_after_a_container_restart(node, start_daemon):
