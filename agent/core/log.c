@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
 static int max_level = LOG_INFO;
-static int prefix_levels = -1; /* -1: decide from isatty(stderr) */
+static int prefix_levels = -1; /* -1: decide from $JOURNAL_STREAM */
 
 void log_set_max_level(int level) {
         max_level = level;
@@ -17,6 +18,37 @@ int log_get_max_level(void) {
 
 void log_set_prefix_levels(int enable) {
         prefix_levels = enable;
+}
+
+/* systemd sets $JOURNAL_STREAM to "DEVICE:INODE" of the stream it connects
+ * stdout/stderr to the journal with. Only while stderr is that very stream
+ * does journald read a "<N>" prefix as the priority; inherited by a child
+ * whose stderr goes elsewhere (a pipe, a file, a terminal), the variable
+ * no longer matches. */
+bool log_stderr_is_journal(void) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+        char *end;
+
+        if (!e || !*e)
+                return false;
+        errno = 0;
+        dev = strtoull(e, &end, 10);
+        if (errno || end == e || *end != ':')
+                return false;
+        e = end + 1;
+        ino = strtoull(e, &end, 10);
+        if (errno || end == e || *end)
+                return false;
+        if (fstat(STDERR_FILENO, &st) < 0)
+                return false;
+        return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+}
+
+static const char *level_prefix(int level) {
+        return level <= LOG_ERR ? "op-dbus: error: " :
+               level == LOG_WARNING ? "op-dbus: warning: " : "op-dbus: ";
 }
 
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) {
@@ -31,18 +63,16 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                 return -error;
         }
 
-        /* %m in fmt must print the error we were given, not a stale errno. */
-        errno = error;
-
+        /* Everything that may touch errno happens before it is set for %m. */
         if (prefix_levels < 0)
-                prefix_levels = !isatty(STDERR_FILENO);
-
+                prefix_levels = log_stderr_is_journal();
         if (prefix_levels)
                 fprintf(stderr, "<%d>", level);
         else
-                fputs(level <= LOG_ERR ? "op-dbus: error: " :
-                      level == LOG_WARNING ? "op-dbus: warning: " : "op-dbus: ", stderr);
+                fputs(level_prefix(level), stderr);
 
+        /* %m in fmt must print the error we were given, not a stale errno. */
+        errno = error;
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);

@@ -1,21 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Logging to standard error with a syslog level prefix ("<3>") that
- * journald understands, or plain "op-dbus: " text on a terminal.
+/* Logging to standard error: with a syslog level prefix ("<3>") when
+ * stderr is the journal (systemd's $JOURNAL_STREAM names it), otherwise
+ * (a terminal, a pipe, a file) as "op-dbus: error: ...".
  * Only the reconcile driver and the programs log; libraries return
  * errors. The log_*_errno() helpers return the (negative) error passed in
  * so they can be used as `return log_error_errno(r, "...: %m");` — %m
  * prints strerror of that error. */
 
+#include <stdbool.h>
 #include <syslog.h>
 
 #include "macro.h"
 
 void log_set_max_level(int level);
 int log_get_max_level(void);
-/* Force the "<N>" prefix even on a terminal (set when run by systemd). */
+/* Force the "<N>" prefix on (1) or off (0) instead of deciding it from
+ * log_stderr_is_journal(). */
 void log_set_prefix_levels(int enable);
+/* Whether stderr is the stream systemd connected to the journal. */
+bool log_stderr_is_journal(void);
 
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) _printf_(5, 6);
 

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""What the op-dbus command prints: messages when stderr is not a terminal,
+JSON that agrees with the exit status, and the verbs' small print-outs.
+
+Every run here has its stderr on a pipe (as in a script or under
+`| tee`), the case where messages used to lose their error."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+
+def _without_dac_override(binary, *args, env):
+    """Runs op-dbus as root but without the capabilities that let root
+    ignore file permissions, so a mode 000 directory is refused."""
+    if not shutil.which("setpriv"):
+        pytest.skip("setpriv (util-linux) is not installed")
+    cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", str(binary), *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, stdin=subprocess.DEVNULL)
+
+
+def test_error_keeps_its_errno_with_stderr_on_a_pipe(opdbus, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o000)
+    try:
+        r = _without_dac_override(opdbus.binary, "--state-dir", locked, "checkpoints", env=opdbus.env)
+    finally:
+        locked.chmod(0o700)
+    assert r.returncode == 5, r.stderr
+    assert r.stderr == f"op-dbus: error: Cannot list checkpoints in {locked}: Permission denied\n"
+
+
+def test_existing_output_file_says_file_exists(opdbus, tmp_path):
+    existing = tmp_path / "existing.json"
+    existing.write_text("{}\n")
+    r = opdbus.run("init", "--profile", "none", "-o", existing, check=2)
+    assert r.stderr.startswith(f"op-dbus: error: init: cannot write {existing}: File exists;"), r.stderr
+    assert existing.read_text() == "{}\n"
+
+
+def test_syslog_prefix_only_when_stderr_is_the_journal(opdbus, tmp_path):
+    """systemd names its journal stream in $JOURNAL_STREAM (device:inode);
+    "<N>" is printed only while stderr is that stream."""
+    existing = tmp_path / "existing.json"
+    existing.write_text("{}\n")
+    read, write = os.pipe()
+    try:
+        st = os.fstat(write)
+        for stream, prefix in ((f"{st.st_dev}:{st.st_ino}", "<3>init: cannot write"),
+                               (f"{st.st_dev}:{st.st_ino + 1}", "op-dbus: error: init: cannot write"),
+                               ("garbage", "op-dbus: error: init: cannot write")):
+            env = dict(opdbus.env, JOURNAL_STREAM=stream)
+            proc = subprocess.run([opdbus.binary, "init", "--profile", "none", "-o", str(existing)],
+                                  stdout=subprocess.DEVNULL, stderr=write, env=env, timeout=60)
+            assert proc.returncode == 2
+            line = os.read(read, 65536).decode()
+            assert line.startswith(prefix), (stream, line)
+            assert "File exists" in line
+    finally:
+        os.close(read)
+        os.close(write)
