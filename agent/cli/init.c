@@ -113,23 +113,35 @@ static int apply_sets(json_object *root, char **sets, const char *profile) {
         return 0;
 }
 
-/* A VMess id needs no operator: take one from the kernel. */
-static int generate_uuid(json_object *root) {
+/* A VMess id needs no operator: take one from the kernel. *ret is the id
+ * when the profile had one to fill in, else NULL. */
+static int generate_uuid(json_object *root, char **ret) {
         _cleanup_(freep) char *uuid = NULL;
         size_t n;
         int r;
 
+        *ret = NULL;
         r = read_full_file("/proc/sys/kernel/random/uuid", &uuid, &n);
         if (r < 0)
                 return r;
         strstrip_newline(uuid);
         if (substitute(root, "UUID", uuid) > 0)
-                log_notice("init: generated the VMess id %s; give the VPS the same one (--set uuid=%s).", uuid, uuid);
+                *ret = TAKE_PTR(uuid);
         return 0;
+}
+
+/* Both ends of the privacy chain need the same VMess id. */
+static void print_uuid_notice(const char *profile, const char *uuid) {
+        bool vps = streq(profile, "privacy-vps");
+
+        log_notice("init: generated the VMess id %s; give %s the same one: "
+                   "op-dbus init --profile %s --set uuid=%s",
+                   uuid, vps ? "the privacy client" : "the VPS", vps ? "privacy-client" : "privacy-vps", uuid);
 }
 
 int verb_init(Cli *cli) {
         _cleanup_(json_object_putp) json_object *root = NULL;
+        _cleanup_(freep) char *uuid = NULL;
         const Profile *profile;
         const char *text;
         int r;
@@ -148,23 +160,27 @@ int verb_init(Cli *cli) {
                 return EXIT_UNAVAILABLE;
         if (apply_sets(root, cli->sets, cli->profile) < 0)
                 return EXIT_INVALID;
-        if (generate_uuid(root) < 0)
+        if (generate_uuid(root, &uuid) < 0)
                 log_warning("init: cannot read a random UUID from the kernel; fill in UUID by hand.");
 
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                     JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!cli->output || streq(cli->output, "-")) {
+        if (!cli->output || streq(cli->output, "-"))
                 puts(text);
-                return EXIT_OK;
+        else {
+                r = write_file_new(cli->output, text, strlen(text), 0600);
+                if (r == -EEXIST) {
+                        log_error_errno(r, "init: cannot write %s: %m; not overwriting it "
+                                        "(write to a new file, or remove this one first).", cli->output);
+                        return EXIT_INVALID;
+                }
+                if (r < 0) {
+                        log_error_errno(r, "init: cannot write %s: %m", cli->output);
+                        return EXIT_UNAVAILABLE;
+                }
         }
-        if (access(cli->output, F_OK) == 0) {
-                log_error("init: %s exists; not overwriting it.", cli->output);
-                return EXIT_INVALID;
-        }
-        r = write_file_atomic(cli->output, text, strlen(text), 0600);
-        if (r < 0) {
-                log_error_errno(r, "init: cannot write %s: %m", cli->output);
-                return EXIT_UNAVAILABLE;
-        }
+        /* Only now: the id is in the state that was written. */
+        if (uuid)
+                print_uuid_notice(profile->name, uuid);
         return EXIT_OK;
 }

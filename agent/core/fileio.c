@@ -97,6 +97,32 @@ int write_file_replace(const char *path, const char *data, size_t len, mode_t mo
         return write_replace(path, data, len, mode, false);
 }
 
+int write_file_new(const char *path, const char *data, size_t len, mode_t mode) {
+        _cleanup_(freep) char *tmp = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        int r;
+
+        if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0)
+                return -ENOMEM;
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return negative_errno();
+
+        r = write_all(fd, data, len);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = negative_errno();
+        if (r >= 0 && fsync(fd) < 0)
+                r = negative_errno();
+        /* link() never replaces: an existing path gives -EEXIST. */
+        if (r >= 0 && link(tmp, path) < 0)
+                r = negative_errno();
+        (void) unlink(tmp);
+        if (r < 0)
+                return r;
+        return fsync_directory_of(path);
+}
+
 void unlink_freep(char **path) {
         if (*path) {
                 (void) unlink(*path);

@@ -11,6 +11,9 @@ int mkdir_p(const char *path, mode_t mode);
 /* Writes a file so that readers see either the old or the new content:
  * temporary file, fsync, rename, fsync of the directory. */
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+/* Like write_file_atomic, for a file that must not exist yet: -EEXIST
+ * (and nothing written) when path exists. */
+int write_file_new(const char *path, const char *data, size_t len, mode_t mode);
 /* Like write_file_atomic without the fsyncs: readers still see the old or
  * the new content, but a crash may lose the new one. For caches. */
 int write_file_replace(const char *path, const char *data, size_t len, mode_t mode);

@@ -67,6 +67,31 @@ def test_vps_profile_needs_its_public_ip(opdbus, tmp_state):
     opdbus.run("validate", tmp_state(doc), check=0)
 
 
+@pytest.mark.parametrize("profile,other,other_name", [
+    ("privacy-client", "privacy-vps", "the VPS"),
+    ("privacy-vps", "privacy-client", "the privacy client"),
+])
+def test_generated_id_names_the_other_end(opdbus, tmp_path, profile, other, other_name):
+    out = tmp_path / "state.json"
+    r = opdbus.run("init", "--profile", profile, "-o", out, check=0)
+    uuid = strings(json.loads(out.read_text()))
+    (line,) = [line for line in r.stderr.splitlines() if "generated the VMess id" in line]
+    (generated,) = [u for u in uuid if UUID_RE.match(u) and u in line]
+    assert f"give {other_name} the same one: op-dbus init --profile {other} --set uuid={generated}" in line
+
+
+@pytest.mark.parametrize("profile", ["none", "privacy-client"])
+def test_init_does_not_overwrite_and_claims_nothing(opdbus, tmp_path, profile):
+    (tmp_path / "out").mkdir()
+    existing = tmp_path / "out" / "existing.json"
+    existing.write_text("{}\n")
+    r = opdbus.run("init", "--profile", profile, "-o", existing, check=2)
+    assert f"cannot write {existing}: File exists" in r.stderr
+    assert "generated" not in r.stderr and "VMess" not in r.stderr, r.stderr
+    assert existing.read_text() == "{}\n"
+    assert [p.name for p in existing.parent.iterdir()] == ["existing.json"]  # no temporary file left
+
+
 @pytest.mark.parametrize("args,message", [
     (["--set", "bogus=1"], "unknown key"),
     (["--set", "vps_ip=1.2.3"], "is not an IPv4 address"),
