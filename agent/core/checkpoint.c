@@ -225,17 +225,19 @@ int checkpoint_load_digest(const char *state_dir, uint64_t generation, uint64_t 
         return 0;
 }
 
+/* Read as strictly as a state file: a checkpoint's state is applied. */
 static int load_file(const char *path, json_object **ret) {
         _cleanup_(freep) char *buf = NULL;
-        json_object *o;
+        _cleanup_(diag_done) Diag d = {};
+        json_object *o = NULL;
         size_t len;
         int r;
 
         r = read_full_file(path, &buf, &len);
         if (r < 0)
                 return r;
-        o = json_tokener_parse(buf);
-        if (!o || !json_object_is_type(o, json_type_object)) {
+        r = json_parse_located(buf, len, path, &o, &d);
+        if (r < 0 || !json_object_is_type(o, json_type_object)) {
                 json_object_put(o);
                 return -EBADMSG;
         }

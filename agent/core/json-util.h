@@ -94,20 +94,25 @@ int json_get_ipv4(json_object *o, const char *path, const char *key, bool requir
 int json_get_mac(json_object *o, const char *path, const char *key, bool required,
                  uint8_t ret[static 6], Diag *d);
 
-/* Parses buf. On a syntax error returns -EBADMSG and records
- * "origin:line:col: message" in d. */
+/* Parses buf as strict JSON (RFC 8259), in one pass that builds the
+ * json-c objects. Comments, single quotes, trailing commas, unquoted words,
+ * leading zeros, raw control characters in strings, text that is not
+ * UTF-8 and the like are syntax errors: -EBADMSG, with one error
+ * "origin:line:column: invalid JSON: ..." at the JSON path where it was
+ * found. A key given twice in one object (both places are named) and a
+ * number json-c cannot hold (an integer outside -2^63..2^64-1, a number
+ * beyond the range of a double) are recorded at their paths, all of them:
+ * -EINVAL. Paths are those of the document as written. Nesting is limited
+ * to JSON_MAX_DEPTH levels. A document that is just "null" gives *ret
+ * NULL. */
+#define JSON_MAX_DEPTH 64
 int json_parse_located(const char *buf, size_t len, const char *origin, json_object **ret, Diag *d);
+/* For text json_parse_located() refused: 1 when it is an object with the
+ * member key at its top level (as far as it can be read), 0 when it is an
+ * object without it, -1 when it is not an object. */
+int json_text_has_top_level_key(const char *buf, size_t len, const char *key);
 
 /* Reads a whole file ("-" = standard input) into a NUL-terminated buffer. */
-/* json-c stores an integer literal outside -2^63..2^64-1 as the nearest
- * bound without saying so. Checks every integer literal of buf (a document
- * json-c parsed) and records one out of range as an error at its JSON path
- * (prefix, then the keys and indexes leading to it) with its line and
- * column. Returns -EINVAL when there was one. Objects deeper than
- * JSON_CHECK_MAX_DEPTH are not looked into. */
-#define JSON_CHECK_MAX_DEPTH 64
-int json_check_integer_range(const char *buf, size_t len, const char *origin, const char *prefix, Diag *d);
-
 int read_full_file(const char *path, char **ret, size_t *ret_len);
 /* A file that may be missing (ledgers, records): 1 and its text, or 0 and
  * *ret NULL when it does not exist, or a negative errno. */

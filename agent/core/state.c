@@ -107,20 +107,35 @@ int state_doc_from_json(json_object *root, const char *origin, StateDoc **ret, D
         return r;
 }
 
+/* Moves the parser's errors to d. In the bare form the top-level keys are
+ * plugin sections: their paths read plugins.<section> there too. */
+static int move_parse_errors(const char *buf, size_t len, Diag *src, Diag *d) {
+        bool bare = json_text_has_top_level_key(buf, len, "version") == 0 &&
+                    json_text_has_top_level_key(buf, len, "plugins") == 0;
+
+        for (size_t i = 0; bare && i < src->n_entries; i++) {
+                DiagEntry *e = &src->entries[i];
+                char *path;
+
+                if (!e->path[0])
+                        continue; /* the document as a whole */
+                path = json_path_key("plugins", e->path);
+                if (!path)
+                        return -ENOMEM;
+                free(e->path);
+                e->path = path;
+        }
+        return diag_move(d, src);
+}
+
 int state_doc_parse(const char *buf, size_t len, const char *origin, StateDoc **ret, Diag *d) {
+        _cleanup_(diag_done) Diag parse = {};
         json_object *root = NULL;
-        bool bare;
         int r;
 
-        r = json_parse_located(buf, len, origin, &root, d);
-        if (r < 0)
-                return r;
-        /* Paths name plugins.<section> in the bare form too. */
-        bare = json_object_is_type(root, json_type_object) && !json_object_object_get_ex(root, "version", NULL) &&
-               !json_object_object_get_ex(root, "plugins", NULL);
-        r = json_check_integer_range(buf, len, origin, bare ? "plugins" : "", d);
+        r = json_parse_located(buf, len, origin, &root, &parse);
         if (r < 0) {
-                json_object_put(root);
+                RET_GATHER(r, move_parse_errors(buf, len, &parse, d));
                 return r;
         }
         return state_doc_from_json(root, origin, ret, d);

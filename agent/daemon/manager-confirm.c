@@ -100,6 +100,7 @@ int manager_confirm_arm(Manager *m, unsigned seconds, uint64_t generation, json_
 int manager_confirm_load(Manager *m) {
         _cleanup_(freep) char *path = confirm_path(m), *buf = NULL;
         _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_(diag_done) Diag d = {};
         json_object *deadline, *generation, *state;
         int r;
 
@@ -108,7 +109,9 @@ int manager_confirm_load(Manager *m) {
         r = read_optional_file(path, &buf);
         if (r <= 0)
                 return r;
-        o = json_tokener_parse(buf);
+        /* Read as strictly as a state file: its state may be applied. */
+        if (json_parse_located(buf, strlen(buf), path, &o, &d) < 0)
+                return -EBADMSG;
         if (!json_object_object_get_ex(o, "deadline_usec", &deadline) ||
             !json_object_object_get_ex(o, "generation", &generation) ||
             !json_object_object_get_ex(o, "rollback_state", &state))

@@ -377,6 +377,32 @@ def test_invalid_json_is_invalid_state(opdbus_daemon, ovs):
     assert bridges_of(ovs) == set()
 
 
+def test_state_over_the_bus_is_strict_json(opdbus_daemon, ovs):
+    """What json-c would accept (comments, trailing commas, a key given
+    twice, of which it keeps the last) is refused, at its place."""
+    d = opdbus_daemon
+    two_ports = ('{"version": 1, "plugins": {"net": {"bridges": [{"name": "br0", "datapath_type": "netdev",\n'
+                 ' "ports": [{"name": "p1", "type": "internal"}],\n'
+                 ' "ports": [{"name": "p2", "type": "internal"}]}]}}}')
+    cases = [
+        ('{"version": 1, "plugins": {"net": {"bridges": [{"name": "br0"},]}}}',
+         r"^plugins\.net\.bridges: <bus>:1:64: invalid JSON: a comma before '\]'"),
+        ('{"version": 1, // the node\n "plugins": {}}',
+         r"^<bus>:1:16: invalid JSON: a comment: JSON has no comments"),
+        (two_ports, r"^plugins\.net\.bridges\[0\]\.ports: this key is given twice in one object, "
+                    r"at <bus>:2:2 and at <bus>:3:2"),
+    ]
+    for text, error in cases:
+        for member, sig, args in (("ApplyState", "s", ()),
+                                  ("ApplyStateWithOptions", "sa{sv}", options_args(dry_run=False)),
+                                  ("Plan", "s", ())):
+            r = d.call(member, sig, text, *args)
+            assert r.error_name == ERR + "InvalidState", r.describe()
+            assert re.search(error, r.error_message, re.M), r.error_message
+    assert d.get("Generation") == 0
+    assert bridges_of(ovs) == set()
+
+
 def test_invalid_state_names_the_json_path(opdbus_daemon, ovs):
     d = opdbus_daemon
     bad = state(bridge("br0", ports=(port("p1", type="bogus"),)))

@@ -9,6 +9,11 @@ fail (they do not skip) when OPDBUS_BIN is not set:
     OPDBUS_BIN=/path/to/op-dbus python3 -m pytest tests/integration/test_schema.py -k c_validator
 
 A relative OPDBUS_BIN is taken relative to the repository root.
+
+The fixtures in invalid/ whose names start with "json-" are not JSON as
+RFC 8259 defines it (comments, single quotes, trailing commas, keys given
+twice, ...): both validators refuse them before any schema applies, and
+expected.json names the path where op-dbus finds the fault.
 """
 
 import json
@@ -37,9 +42,30 @@ def _json_files(directory):
     return sorted(p for p in directory.glob("*.json") if p.name != "expected.json")
 
 
+class NotJSON(ValueError):
+    """The text is not JSON as RFC 8259 defines it."""
+
+
+def _unique_keys(pairs):
+    keys = [k for k, _ in pairs]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise NotJSON(f"keys given twice in one object: {duplicates}")
+    return dict(pairs)
+
+
+def _no_constant(name):
+    raise NotJSON(f"{name} is not a JSON number")
+
+
 def _load(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    """Reads a JSON file as strictly as op-dbus does: Python's json module
+    also accepts NaN and Infinity and keeps the last of two equal keys."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise NotJSON(str(e)) from e
 
 
 def _ids(paths):
@@ -183,6 +209,11 @@ def test_schema_accepts_valid(path):
 
 @pytest.mark.parametrize("path", INVALID, ids=_ids(INVALID))
 def test_schema_rejects_invalid(path):
+    if path.name.startswith("json-"):
+        # Not JSON (RFC 8259) at all: refused before any schema applies.
+        with pytest.raises(NotJSON):
+            _load(path)
+        return
     doc = _load(path)
     assert not VALIDATOR.is_valid(doc), f"{path.name} is accepted by the schema"
 
@@ -262,3 +293,43 @@ def test_c_validator_rejects_invalid(path, expected):
     assert _names_path(result.stderr, expected), (
         f"op-dbus validate {path.name}: stderr does not name {expected!r}\n"
         f"stderr:\n{result.stderr}")
+
+
+# Where `op-dbus validate` finds the fault in each non-JSON fixture: line:column
+# (in characters), and for a key given twice both places.
+NOT_JSON_AT = {
+    "json-comment-block.json": "4:5: invalid JSON: a comment",
+    "json-comment-line.json": "8:11: invalid JSON: a comment",
+    "json-control-character.json": "7:23: invalid JSON: a tab inside a string",
+    "json-duplicate-key-bare-section.json": "2:3 and at {file}:5:3",
+    "json-duplicate-key-ports.json": "8:11 and at {file}:11:11",
+    "json-nan.json": "5:28: invalid JSON: NaN is not a JSON number",
+    "json-not-utf8.json": "7:22: invalid JSON: byte 0xE9 is not UTF-8",
+    "json-number-leading-zero.json": "9:58: invalid JSON: 010 is not a JSON number",
+    "json-single-quoted-key.json": "7:11: invalid JSON: a key in single quotes",
+    "json-single-quoted-string.json": "7:19: invalid JSON: a string in single quotes",
+    "json-trailing-comma-array.json": "10:11: invalid JSON: a comma before ']'",
+    "json-trailing-comma-object.json": "9:9: invalid JSON: a comma before '}}'",
+    "json-unquoted-key.json": "7:11: invalid JSON: the key name has no quotes",
+}
+NOT_JSON = [p for p in INVALID if p.name.startswith("json-")]
+
+
+def test_not_json_fixtures_have_positions():
+    assert sorted(NOT_JSON_AT) == [p.name for p in NOT_JSON]
+
+
+@pytest.mark.parametrize("path", NOT_JSON, ids=_ids(NOT_JSON))
+def test_c_validator_names_line_and_column_of_non_json(path):
+    """From a file and from standard input: "PATH: FILE:LINE:COLUMN: ..."
+    (a key given twice: "PATH: ... at FILE:L:C and at FILE:L:C")."""
+    expected = EXPECTED_INVALID[path.name]
+    for origin, result in ((str(path), _run_validate(path)),
+                           ("<stdin>", subprocess.run([_opdbus_bin(), "validate", "-"], input=path.read_bytes(),
+                                                      capture_output=True, timeout=60))):
+        stderr = result.stderr if isinstance(result.stderr, str) else result.stderr.decode()
+        assert result.returncode == EXIT_INVALID, stderr
+        where = NOT_JSON_AT[path.name].format(file=origin)
+        assert [line for line in stderr.splitlines() if line.startswith("error: ")] == [
+            line for line in stderr.splitlines() if line.startswith(f"error: {expected}: ")], stderr
+        assert f"error: {expected}: " in stderr and f"{origin}:{where}" in stderr, stderr

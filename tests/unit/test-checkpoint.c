@@ -61,17 +61,28 @@ TEST(test_save_prune_list_load) {
         }
 }
 
+/* A checkpoint is read as strictly as a state file: its state is applied
+ * by a rollback. */
 TEST(test_corrupt_checkpoint_is_reported) {
+        static const char *const texts[] = {
+                "{not json",
+                "{\"generation\": 99, \"state\": {\"plugins\": {}, /* edited */ \"version\": 1}}",
+                "{\"generation\": 99, \"state\": {\"version\": 1, \"plugins\": {},}}",
+                "{\"generation\": 99, \"state\": {\"version\": 1, \"plugins\": {\"net\": {}}, \"plugins\": {}}}",
+        };
         char path[256];
-        FILE *f;
-        json_object *s = NULL;
 
         snprintf(path, sizeof path, "%s/checkpoints/gen-%020d.json", dir, 99);
-        f = fopen(path, "w");
-        ASSERT_TRUE(f);
-        fputs("{not json", f);
-        fclose(f);
-        ASSERT_EQ(checkpoint_load(dir, 99, &s), -EBADMSG);
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+                json_object *s = NULL;
+                FILE *f = fopen(path, "w");
+
+                ASSERT_TRUE(f);
+                fputs(texts[i], f);
+                fclose(f);
+                ASSERT_EQ(checkpoint_load(dir, 99, &s), -EBADMSG);
+        }
+        ASSERT_EQ(unlink(path), 0);
 }
 
 /* The digest is the tree's: formatting does not matter, content does. */

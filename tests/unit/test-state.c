@@ -57,9 +57,35 @@ TEST(test_truncated_and_trailing) {
         _cleanup_(freep) char *e2 = first_error("{} {}");
         _cleanup_(freep) char *e3 = first_error("[]");
 
-        ASSERT_CONTAINS(e1, "unexpected end of input");
+        ASSERT_CONTAINS(e1, "t.json:1:10: invalid JSON: the text ends inside an object");
         ASSERT_CONTAINS(e2, "t.json:1:4");
         ASSERT_CONTAINS(e3, "expected an object");
+}
+
+/* Parse errors name the path as the canonical form reads it, also for a
+ * document in the bare form. */
+TEST(test_parse_error_paths_in_both_forms) {
+        static const struct {
+                const char *text;
+                const char *error;
+        } cases[] = {
+                { "{\"net\": {\"bridges\": [1,]}}", "plugins.net.bridges: t.json:1:24: invalid JSON: a comma before ']'" },
+                { "{\"version\": 1, \"plugins\": {\"net\": {\"bridges\": [1,]}}}",
+                  "plugins.net.bridges: t.json:1:50: invalid JSON: a comma before ']'" },
+                { "{\"plugins\": {\"net\": {\"bridges\": [1,]}}}", "plugins.net.bridges: t.json:1:36: invalid JSON" },
+                { "{\"net\": {}, \"net\": {\"bridges\": []}}",
+                  "plugins.net: this key is given twice in one object, at t.json:1:2 and at t.json:1:13" },
+                { "{\"version\": 1, \"version\": 1, \"plugins\": {}}",
+                  "version: this key is given twice in one object, at t.json:1:2 and at t.json:1:16" },
+                { "{\"net\": {\"x\": 18446744073709551616}}", "plugins.net.x: 18446744073709551616 is out of range" },
+                { "{\"net\": {}} x", "t.json:1:13: invalid JSON: 'x' after the end of the document" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(freep) char *e = first_error(cases[i].text);
+
+                ASSERT_TRUE(startswith(e, cases[i].error));
+        }
 }
 
 TEST(test_set_section) {
@@ -77,6 +103,7 @@ int main(void) {
         RUN(test_version_rules);
         RUN(test_syntax_error_position);
         RUN(test_truncated_and_trailing);
+        RUN(test_parse_error_paths_in_both_forms);
         RUN(test_set_section);
         return 0;
 }
