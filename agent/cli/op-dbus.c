@@ -295,16 +295,20 @@ typedef int (*ReconcileFn)(Reconciler *rc, const StateDoc *doc, const ReconcileO
 
 /* validate, plan, apply, diff, verify: load FILE, run fn, print. */
 /* Prints a result computed here, exactly as a daemon's result prints. */
-static int finish(const Cli *cli, const char *verb, const char *origin, const ReconcileResult *res) {
-        _cleanup_(json_object_putp) json_object *o = reconcile_result_to_json(res);
+static int finish(const Cli *cli, const char *verb, const char *origin, ReconcileResult *res) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
 
+        /* A difference diff finds is drift, as for verify: the JSON and the
+         * exit status say the same. */
+        if (streq(verb, "diff") && res->status == RECONCILE_OK && res->plan.n_actions > 0)
+                res->status = RECONCILE_DRIFT;
+        o = reconcile_result_to_json(res);
         if (!o)
                 return log_error_errno(-ENOMEM, "Out of memory."), EXIT_UNAVAILABLE;
-        if (streq(verb, "diff")) {
+        if (streq(verb, "diff"))
                 print_diff(cli, origin, o);
-                return res->status == RECONCILE_OK && res->plan.n_actions > 0 ? EXIT_DRIFT : exit_code_for(res->status);
-        }
-        print_result(cli, verb, origin, o);
+        else
+                print_result(cli, verb, origin, o);
         return exit_code_for(res->status);
 }
 

@@ -739,6 +739,7 @@ json_object *reconcile_result_to_json(const ReconcileResult *res) {
         json_object_object_add(o, "generation", json_object_new_int64((int64_t) res->generation));
         json_object_object_add(o, "dry_run", json_object_new_boolean(res->dry_run));
         json_object_object_add(o, "changed", json_object_new_boolean(res->changed));
+        json_object_object_add(o, "has_changes", json_object_new_boolean(res->plan.n_actions > 0));
         json_object_object_add(o, "changes", plan_to_json(&res->plan));
         json_object_object_add(o, "rolled_back", json_object_new_boolean(res->rolled_back));
         json_object_object_add(o, "rollback_changes", plan_to_json(&res->rollback_plan));

@@ -61,3 +61,41 @@ def test_syslog_prefix_only_when_stderr_is_the_journal(opdbus, tmp_path):
     finally:
         os.close(read)
         os.close(write)
+
+
+# ---- JSON results that agree with the exit status ---------------------------------
+
+# In-process: a daemon on the host's bus must not answer these runs.
+IN_PROCESS = {"OPDBUS_NO_DAEMON": "1"}
+
+BRIDGE = {"version": 1, "plugins": {"net": {"bridges": [{"name": "br0", "datapath_type": "netdev"}]}}}
+
+
+def test_diff_json_says_drift_when_it_exits_3(ovs, opdbus, tmp_state):
+    path = tmp_state(BRIDGE)
+    r = opdbus.run("diff", "--json", path, check=3, json=True, env=IN_PROCESS)
+    assert (r.json["ok"], r.json["status"], r.json["has_changes"]) == (False, "drift", True), r.stdout
+    assert [c["path"] for c in r.json["changes"]] == ["bridge/br0"]
+    r = opdbus.run("diff", path, check=3, env=IN_PROCESS)
+    assert r.stdout.startswith("+ net/bridge/br0: "), r.stdout
+
+    opdbus.run("apply", path, check=0, env=IN_PROCESS)
+    r = opdbus.run("diff", "--json", path, check=0, json=True, env=IN_PROCESS)
+    assert (r.json["ok"], r.json["status"], r.json["has_changes"], r.json["changes"]) == (True, "ok", False, [])
+
+
+def test_plan_json_has_changes_but_changed_nothing(ovs, opdbus, tmp_state):
+    """changed: something was written to the host; has_changes: the
+    changes list (what would be, or was, done) is not empty."""
+    path = tmp_state(BRIDGE)
+    for verb in (("plan",), ("apply", "--dry-run")):
+        r = opdbus.run(*verb, "--json", path, check=0, json=True, env=IN_PROCESS)
+        assert (r.json["changed"], r.json["has_changes"], len(r.json["changes"])) == (False, True, 1), r.stdout
+    assert ovs.vsctl("list-br").split() == []
+
+    r = opdbus.run("apply", "--json", path, check=0, json=True, env=IN_PROCESS)
+    assert (r.json["changed"], r.json["has_changes"]) == (True, True)
+    r = opdbus.run("plan", "--json", path, check=0, json=True, env=IN_PROCESS)
+    assert (r.json["changed"], r.json["has_changes"], r.json["changes"]) == (False, False, [])
+    r = opdbus.run("apply", "--json", path, check=0, json=True, env=IN_PROCESS)
+    assert (r.json["changed"], r.json["has_changes"]) == (False, False)
