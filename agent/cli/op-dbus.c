@@ -196,10 +196,12 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                         cli->profile = optarg;
                         break;
                 case ARG_TO:
+                        /* strtoull() would take "-1" as 2^64-1 */
                         errno = 0;
-                        cli->to = strtoull(optarg, &end, 10);
-                        if (errno || *end || cli->to == 0)
-                                return log_error_errno(-EINVAL, "--to: \"%s\" is not a generation number.", optarg);
+                        cli->to = optarg[0] >= '1' && optarg[0] <= '9' ? strtoull(optarg, &end, 10) : 0;
+                        if (errno || cli->to == 0 || *end || cli->to > UINT32_MAX)
+                                return log_error_errno(-EINVAL, "--to: \"%s\" is not a generation number: expected "
+                                                       "one of those 'op-dbus checkpoints' lists, such as 3.", optarg);
                         break;
                 case ARG_TIMEOUT:
                         if (parse_seconds_ms(optarg, &cli->ctx.timeout_ms) < 0 || cli->ctx.timeout_ms <= 0)

@@ -661,6 +661,7 @@ int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res) {
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         CheckpointInfo *list = NULL;
         ReconcileOptions o = { .record = true };
+        uint64_t oldest = 0, newest = 0;
         size_t n = 0;
         char origin[64];
         int r;
@@ -672,6 +673,10 @@ int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res) {
         }
         if (to == 0 && n >= 2)
                 to = list[n - 2].generation;
+        if (n > 0) {
+                oldest = list[0].generation;
+                newest = list[n - 1].generation;
+        }
         checkpoint_info_array_free(list, n);
         if (to == 0) {
                 diag_error(&res->diag, "", "there is no earlier checkpoint to roll back to (%zu stored)", n);
@@ -679,6 +684,14 @@ int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res) {
         }
 
         r = checkpoint_load(rc->ctx.state_dir, to, &state);
+        if (r == -ENOENT) {
+                if (n == 0)
+                        diag_error(&res->diag, "", "there is no checkpoint %" PRIu64 ": none is stored", to);
+                else
+                        diag_error(&res->diag, "", "there is no checkpoint %" PRIu64 ": the stored ones are %" PRIu64
+                                   "..%" PRIu64 " (op-dbus checkpoints lists them)", to, oldest, newest);
+                return fail(res, RECONCILE_INVALID, r);
+        }
         if (r < 0) {
                 diag_error(&res->diag, "", "checkpoint %" PRIu64 " cannot be loaded: %s", to, strerror(-r));
                 return fail(res, RECONCILE_INVALID, r);

@@ -99,3 +99,24 @@ def test_plan_json_has_changes_but_changed_nothing(ovs, opdbus, tmp_state):
     assert (r.json["changed"], r.json["has_changes"], r.json["changes"]) == (False, False, [])
     r = opdbus.run("apply", "--json", path, check=0, json=True, env=IN_PROCESS)
     assert (r.json["changed"], r.json["has_changes"]) == (False, False)
+
+
+# ---- rollback --to --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("to", ["-1", "0", "3x", "", "4294967296"])
+def test_rollback_to_refuses_what_is_not_a_generation(opdbus, to):
+    r = opdbus.run("rollback", "--to", to, check=2, env=IN_PROCESS)
+    assert r.stderr == (f'op-dbus: error: --to: "{to}" is not a generation number: expected one of those '
+                        "'op-dbus checkpoints' lists, such as 3.\n")
+
+
+def test_rollback_to_a_generation_that_is_not_stored(ovs, opdbus, tmp_state):
+    r = opdbus.run("rollback", "--to", "7", check=2, env=IN_PROCESS)
+    assert r.stderr == "error: there is no checkpoint 7: none is stored\n"
+    opdbus.run("apply", tmp_state(BRIDGE), check=0, env=IN_PROCESS)
+    two = {"version": 1, "plugins": {"net": {"bridges": [{"name": "br1", "datapath_type": "netdev"}]}}}
+    opdbus.run("apply", tmp_state(two), check=0, env=IN_PROCESS)
+    r = opdbus.run("rollback", "--to", "7", check=2, env=IN_PROCESS)
+    assert r.stderr == "error: there is no checkpoint 7: the stored ones are 1..2 (op-dbus checkpoints lists them)\n"
+    assert ovs.vsctl("list-br").split() == ["br1"]
