@@ -312,10 +312,15 @@ static int desired_for(OpenflowPlugin *o, const char *name, const OfBridge *want
                         return 0;
                 }
 
-        set = reallocarray(o->desired, o->n_desired + 1, sizeof(OfFlowSet));
-        if (!set)
-                return -ENOMEM;
-        o->desired = set;
+        /* One slot per wanted bridge, allocated once: the bridges' diffs
+         * keep pointers to the sets (a realloc here would move them). */
+        if (!o->desired) {
+                o->desired = calloc(o->want.n_bridges + 1, sizeof(OfFlowSet));
+                if (!o->desired)
+                        return -ENOMEM;
+        }
+        if (o->n_desired >= o->want.n_bridges)
+                return -EINVAL; /* bridge names are unique: cannot happen */
         set = &o->desired[o->n_desired];
         *set = (OfFlowSet) { .bridge = strdup(name) };
         if (!set->bridge)

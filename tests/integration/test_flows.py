@@ -596,6 +596,20 @@ def test_removing_an_explicit_flow_leaves_the_others_alone(ovs, lab, opdbus, tmp
     assert s["n_packets"] == before[cookie_counted]["n_packets"], "its counters were reset"
 
 
+def test_two_bridges_get_their_flows(ovs, opdbus, tmp_state):
+    """Each bridge's desired flows are built in turn; building the second
+    must not move the first's (a use after free under AddressSanitizer)."""
+    doc = {"version": 1, "plugins": {
+        "net": {"bridges": [{"name": "br0", "datapath_type": "netdev"}, {"name": "br1", "datapath_type": "netdev"}]},
+        "openflow": {"bridges": [{"name": "br0"}, {"name": "br1"}]}}}
+    path = tmp_state(doc)
+    opdbus.run("apply", path, check=0)
+    flows = {br: [line for line in dump_flows(ovs, br) if is_opdbus(line)] for br in ("br0", "br1")}
+    assert flows["br0"] and len(flows["br0"]) == len(flows["br1"])
+    r = opdbus.run("apply", "--json", path, check=0, json=True)
+    assert r.json["changed"] is False and r.json["counts"]["flow_mods"] == 0
+
+
 # ---- 8. restore-flows after ovs-vswitchd restarts -------------------------------------
 
 
