@@ -162,25 +162,49 @@ static int check_port_references(const OpenflowConfig *c, const StateDoc *doc, D
         return ret;
 }
 
-static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section, Diag *d) {
-        OpenflowPlugin *o = (OpenflowPlugin *) p;
-        int r;
-
-        if (!section)
-                return 0;
-        r = openflow_parse(&o->want, section, d);
-        if (r >= 0)
-                r = check_port_references(&o->want, doc, d);
-        if (r >= 0)
-                r = of_ports_from_lxc(doc, &o->lxc_ports, &o->n_lxc_ports);
-        return r < 0 ? r : 1;
-}
-
 static const OfBridge *wanted_bridge(const OpenflowPlugin *o, const char *name) {
         for (size_t i = 0; i < o->want.n_bridges; i++)
                 if (streq_ptr(o->want.bridges[i].name, name))
                         return &o->want.bridges[i];
         return NULL;
+}
+
+/* restore-flows --bridge B: B must be one the state puts flows on, or
+ * the restore would do nothing and say all is well. */
+static int check_bridge_filter(const OpenflowPlugin *o, Diag *d) {
+        const char *filter = o->plugin.ctx->bridge_filter;
+        _cleanup_(freep) char *names = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        if (!filter || wanted_bridge(o, filter))
+                return 0;
+        f = open_memstream(&names, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < o->want.n_bridges; i++)
+                fprintf(f, "%s%s", i > 0 ? ", " : "", o->want.bridges[i].name);
+        if (fclose(f) < 0)
+                return -ENOMEM;
+        diag_error(d, "plugins.openflow.bridges", "no bridge \"%s\" among those the applied state puts flows on (%s)",
+                   filter, len > 0 ? names : "none");
+        return -EINVAL;
+}
+
+static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section, Diag *d) {
+        OpenflowPlugin *o = (OpenflowPlugin *) p;
+        int r;
+
+        if (!section)
+                return check_bridge_filter(o, d);
+        r = openflow_parse(&o->want, section, d);
+        if (r >= 0)
+                r = check_port_references(&o->want, doc, d);
+        if (r >= 0)
+                r = of_ports_from_lxc(doc, &o->lxc_ports, &o->n_lxc_ports);
+        if (r >= 0)
+                r = check_bridge_filter(o, d);
+        return r < 0 ? r : 1;
 }
 
 static int add_bridge(OpenflowPlugin *o, const char *name) {

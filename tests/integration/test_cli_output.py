@@ -120,3 +120,26 @@ def test_rollback_to_a_generation_that_is_not_stored(ovs, opdbus, tmp_state):
     r = opdbus.run("rollback", "--to", "7", check=2, env=IN_PROCESS)
     assert r.stderr == "error: there is no checkpoint 7: the stored ones are 1..2 (op-dbus checkpoints lists them)\n"
     assert ovs.vsctl("list-br").split() == ["br1"]
+
+
+# ---- restore-flows --bridge -------------------------------------------------------
+
+FLOWS = {"version": 1, "plugins": {
+    "net": {"bridges": [{"name": "br0", "datapath_type": "netdev"}, {"name": "br1", "datapath_type": "netdev"}]},
+    "openflow": {"bridges": [{"name": "br0"}, {"name": "br1"}]}}}
+
+
+def test_restore_flows_for_a_bridge_without_flows_is_an_error(ovs, opdbus, tmp_state):
+    opdbus.run("apply", tmp_state(FLOWS), check=0, env=IN_PROCESS)
+    r = opdbus.run("restore-flows", "--bridge", "nosuch", check=2, env=IN_PROCESS)
+    assert r.stderr == ('error: plugins.openflow.bridges: no bridge "nosuch" among those the applied state '
+                        "puts flows on (br0, br1)\n"), r.stderr
+    assert "No changes" not in r.stdout
+    r = opdbus.run("restore-flows", "--bridge", "br1", "--json", check=0, json=True, env=IN_PROCESS)
+    assert r.json["status"] == "ok"
+
+
+def test_restore_flows_when_the_applied_state_has_no_flows(ovs, opdbus, tmp_state):
+    opdbus.run("apply", tmp_state(BRIDGE), check=0, env=IN_PROCESS)
+    r = opdbus.run("restore-flows", "--bridge", "br0", check=2, env=IN_PROCESS)
+    assert 'no bridge "br0" among those the applied state puts flows on (none)' in r.stderr, r.stderr

@@ -358,6 +358,10 @@ def test_restore_flows_method(start_daemon, ovs):
     result = d.call_json("RestoreFlows", "ss", "", "")
     assert result["ok"] is True
     assert opdbus_flows(ovs) == wanted
+    r = d.call("RestoreFlows", "ss", "", "nosuch")
+    assert r.error_name == ERR + "InvalidState", r.describe()
+    assert r.error_message.startswith('plugins.openflow.bridges: no bridge "nosuch" among those the applied state '
+                                      "puts flows on (br0)"), r.error_message
 
 
 # ---- errors ---------------------------------------------------------------------------
