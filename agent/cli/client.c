@@ -69,6 +69,36 @@ static int handle_error(const Cli *cli, const char *verb, const char *origin, co
         return EXIT_UNAVAILABLE;
 }
 
+static bool strv_has(char **l, const char *s) {
+        for (; l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
+/* Keeps only the plugin sections named in only (all when NULL) of a state
+ * document, in their order there. */
+static int keep_sections(json_object *doc, char **only) {
+        json_object *plugins, *kept;
+
+        if (!only || !json_object_object_get_ex(doc, "plugins", &plugins))
+                return 0;
+        kept = json_object_new_object();
+        if (!kept)
+                return -ENOMEM;
+        json_object_object_foreach(plugins, name, section)
+                if (strv_has(only, name) && json_object_object_add(kept, name, json_object_get(section)) < 0) {
+                        json_object_put(section);
+                        json_object_put(kept);
+                        return -ENOMEM;
+                }
+        if (json_object_object_add(doc, "plugins", kept) < 0) {
+                json_object_put(kept);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 /* Sends msg and prints the JSON it returns (or nothing, for methods
  * without a result). Returns the exit code. */
 int client_send(const Cli *cli, sd_bus *bus, sd_bus_message *msg, const char *verb, const char *origin) {
@@ -91,8 +121,11 @@ int client_send(const Cli *cli, sd_bus *bus, sd_bus_message *msg, const char *ve
         if (streq(verb, "query") || streq(verb, "checkpoints")) {
                 if (streq(verb, "checkpoints") && !cli->json)
                         print_checkpoints_table(res);
-                else
+                else {
+                        if (streq(verb, "query") && keep_sections(res, cli->only) < 0)
+                                return log_error_errno(-ENOMEM, "Out of memory."), EXIT_UNAVAILABLE;
                         print_json(res);
+                }
                 return EXIT_OK;
         }
         print_result(cli, verb, origin, res);

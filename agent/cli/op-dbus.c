@@ -409,20 +409,23 @@ static int verb_query(Cli *cli) {
         _cleanup_(diag_done) Diag d = {};
         int r;
 
-        if (cli->n_only <= 1 && client_connect(&bus) > 0) {
+        r = setup_reconciler(cli, &rc);
+        if (r < 0)
+                return EXIT_UNAVAILABLE;
+        if (reconcile_check_plugin_names(&rc, cli->only, &d) < 0) {
+                diag_print(&d, stderr, "");
+                return EXIT_INVALID;
+        }
+        /* The daemon's whole state, cut to the --plugin sections: a state
+         * document either way (QueryPlugin returns a bare section). */
+        if (client_connect(&bus) > 0) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 
-                r = client_new_call(bus, cli->only ? "QueryPlugin" : "QueryState", &m);
-                if (r >= 0 && cli->only)
-                        r = sd_bus_message_append(m, "s", cli->only[0]);
-                if (r < 0)
+                if (client_new_call(bus, "QueryState", &m) < 0)
                         return EXIT_UNAVAILABLE;
                 return client_send(cli, bus, m, "query", "");
         }
 
-        r = setup_reconciler(cli, &rc);
-        if (r < 0)
-                return EXIT_UNAVAILABLE;
         r = reconcile_query(&rc, cli->only, &state, &d);
         diag_print(&d, stderr, "");
         if (r < 0)

@@ -113,6 +113,20 @@ static bool name_selected(char **only, const char *name) {
         return false;
 }
 
+int reconcile_check_plugin_names(Reconciler *rc, char **only, Diag *d) {
+        _cleanup_(freep) char *names = NULL;
+        int ret = 0;
+
+        for (char **o = only; o && *o; o++)
+                if (!plugin_registry_find(&rc->registry, *o)) {
+                        if (!names)
+                                names = plugin_registry_names(&rc->registry);
+                        diag_error(d, "", "unknown plugin \"%s\", expected one of: %s", *o, strna(names));
+                        ret = -EINVAL;
+                }
+        return ret;
+}
+
 /* Reports plugin sections no registered plugin owns, and --plugin names
  * that are unknown. */
 static int check_sections(Reconciler *rc, const StateDoc *doc, char **only, Diag *d) {
@@ -135,11 +149,7 @@ static int check_sections(Reconciler *rc, const StateDoc *doc, char **only, Diag
                 ret = -EINVAL;
         }
 
-        for (char **o = only; o && *o; o++)
-                if (!plugin_registry_find(&rc->registry, *o)) {
-                        diag_error(d, "", "unknown plugin \"%s\", expected one of: %s", *o, strna(names));
-                        ret = -EINVAL;
-                }
+        RET_GATHER(ret, reconcile_check_plugin_names(rc, only, d));
         return ret;
 }
 
@@ -709,6 +719,9 @@ int reconcile_query(Reconciler *rc, char **only, json_object **ret, Diag *d) {
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         int r;
 
+        r = reconcile_check_plugin_names(rc, only, d);
+        if (r < 0)
+                return r;
         r = state_doc_new_empty("query", &doc);
         if (r < 0)
                 return r;

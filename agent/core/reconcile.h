@@ -78,5 +78,8 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
 int reconcile_verify(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res);
 /* The live state op-dbus owns, as a canonical state document. */
 int reconcile_query(Reconciler *rc, char **only, json_object **ret, Diag *d);
+/* Records an error for each name in only (NULL-terminated, may be NULL)
+ * that is not a registered plugin; -EINVAL then. */
+int reconcile_check_plugin_names(Reconciler *rc, char **only, Diag *d);
 /* Applies checkpoint "to" (0: the one before the newest). */
 int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res);

@@ -5,11 +5,16 @@ JSON that agrees with the exit status, and the verbs' small print-outs.
 Every run here has its stderr on a pipe (as in a script or under
 `| tee`), the case where messages used to lose their error."""
 
+import json
 import os
 import shutil
 import subprocess
 
 import pytest
+
+from pve_fixture import OVS_LOG_ALLOW, pve_sim, pve_templates  # noqa: F401
+
+pytest_plugins = ("dbus_fixture",)
 
 
 def _without_dac_override(binary, *args, env):
@@ -143,3 +148,49 @@ def test_restore_flows_when_the_applied_state_has_no_flows(ovs, opdbus, tmp_stat
     opdbus.run("apply", tmp_state(BRIDGE), check=0, env=IN_PROCESS)
     r = opdbus.run("restore-flows", "--bridge", "br0", check=2, env=IN_PROCESS)
     assert 'no bridge "br0" among those the applied state puts flows on (none)' in r.stderr, r.stderr
+
+
+# ---- query prints a state document ------------------------------------------------
+
+POPULATED = {"version": 1, "plugins": {
+    "net": {"bridges": [{"name": "br0", "datapath_type": "netdev", "ports": [
+        {"name": "p1", "type": "internal", "tag": 10},
+        {"name": "p2", "type": "internal", "vlan_mode": "trunk", "trunks": [10, 20]}]}]},
+    "openflow": {"obfuscation_level": 1, "bridges": [{"name": "br0", "flows": [
+        {"table": 30, "priority": 100, "match_fields": {"dl_type": "0x0800", "nw_dst": "10.9.0.1"},
+         "actions": [{"type": "drop"}]}]}]},
+    "lxc": {"containers": [{"id": 301, "name": "ct301", "template": "debian-12", "state": "running",
+                            "properties": {"memory": 256, "swap": 0, "rootfs_size": 1},
+                            "network": {"bridge": "br0", "ipv4": "10.60.0.1/24", "hwaddr": "BC:24:11:00:03:01"}}]},
+}}
+
+
+@pytest.mark.ovs_log_allow(*OVS_LOG_ALLOW)
+def test_query_prints_documents_that_validate(ovs, opdbus, pve_sim, start_daemon, tmp_state):  # noqa: F811
+    """query and query --plugin P, in-process and through the daemon (whose
+    QueryPlugin answers a bare section): the same state document, which
+    validates; the whole of it, applied, changes nothing."""
+    pve = pve_sim(ovs)
+    local = {**pve.env(), **IN_PROCESS}
+    opdbus.run("apply", tmp_state(POPULATED), check=0, env=local)
+    daemon = start_daemon(env=pve.env())
+    via_daemon = {**pve.env(), "DBUS_SYSTEM_BUS_ADDRESS": daemon.bus.address}
+
+    for only in ([], ["--plugin", "net"], ["--plugin", "openflow"], ["--plugin", "lxc"],
+                 ["--plugin", "netmaker"], ["--plugin", "openflow", "--plugin", "net"]):
+        here = opdbus.run("query", *only, check=0, env=local)
+        there = opdbus.run("query", *only, check=0, env=via_daemon)
+        assert there.stdout == here.stdout, only
+        doc = json.loads(here.stdout)
+        assert set(doc) == {"version", "plugins"}
+        assert set(doc["plugins"]) <= set(only[1::2] or POPULATED["plugins"]), only
+        opdbus.run("validate", "-", input=here.stdout, check=0, env=local)
+        if not only:
+            plan = opdbus.run("plan", "--json", "-", input=here.stdout, check=0, json=True, env=local).json
+            assert plan["has_changes"] is False, plan["changes"]
+    assert set(json.loads(here.stdout)["plugins"]) == {"net", "openflow"}
+    assert json.loads(opdbus.run("query", check=0, env=local).stdout)["plugins"]["lxc"]["containers"]
+
+    for env in (local, via_daemon):
+        r = opdbus.run("query", "--plugin", "nett", check=2, env=env)
+        assert r.stderr.startswith('error: unknown plugin "nett", expected one of: '), r.stderr
