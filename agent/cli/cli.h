@@ -44,6 +44,10 @@ int exit_code_for(ReconcileStatus s) _pure_;
 /* init.c */
 int verb_init(Cli *cli);
 
+/* help.c: --help, and help [VERB] (NULL: every command) */
+void help(void);
+int verb_help(const char *verb);
+
 /* output.c: everything renders from the result JSON */
 void print_result(const Cli *cli, const char *verb, const char *origin, json_object *res);
 void print_diff(const Cli *cli, const char *origin, json_object *res);

@@ -28,56 +28,6 @@ int exit_code_for(ReconcileStatus s) {
         }
 }
 
-static void help(void) {
-        printf("Usage: op-dbus [OPTIONS] COMMAND [ARGS]\n"
-               "\n"
-               "Makes the Open vSwitch configuration of this node match a state file.\n"
-               "\n"
-               "Commands:\n"
-               "  init --profile NAME [--set KEY=VALUE]... [-o FILE]\n"
-               "                                 Print a starting state (profiles: ");
-        for (const Profile *p = builtin_profiles; p->name; p++)
-                printf("%s%s", p == builtin_profiles ? "" : ", ", p->name);
-        printf(")\n"
-               "  validate FILE                  Check a state file; changes nothing\n"
-               "  plan FILE                      Show what apply would change\n"
-               "  apply FILE [--dry-run]         Make the host match FILE, transactionally\n"
-               "      [--confirm-timeout SEC]    ... and roll back unless confirmed in time (daemon)\n"
-               "  confirm                        Keep a confirm-timeout apply\n"
-               "  query                          Print the live state op-dbus owns\n"
-               "  diff FILE                      Show differences between FILE and the host\n"
-               "  verify FILE                    Check that the host matches FILE\n"
-               "  checkpoints                    List stored verified states\n"
-               "  rollback [--to N]              Apply a stored state (default: the previous one)\n"
-               "  restore-flows [--bridge B]     Put back op-dbus's flows (after ovs-vswitchd restarted)\n"
-               "  run [--state FILE]             Run the daemon (org.opdbus on the system bus)\n"
-               "      [--audit-interval SEC]     How often to check op-dbus's flows [10]\n"
-               "      [--container-audit-interval SEC]\n"
-               "                                 How often to check the containers [30]\n"
-               "  version                        Print the version\n"
-               "\n"
-               "FILE may be '-' for standard input.\n"
-               "\n"
-               "Options:\n"
-               "  --plugin P           Only this plugin (repeatable; apply, plan, query, ...)\n"
-               "  --json               Machine-readable output\n"
-               "  --ovsdb ADDR         OVSDB address [$OPDBUS_OVSDB, " DEFAULT_OVSDB "]\n"
-               "  --state-dir DIR      Checkpoints [$OPDBUS_STATE_DIR, " DEFAULT_STATE_DIR "]\n"
-               "  --run-dir DIR        Lock file [$OPDBUS_RUN_DIR, " DEFAULT_RUN_DIR "]\n"
-               "  --pve-dir DIR        Proxmox configuration [$OPDBUS_PVE_DIR, " DEFAULT_PVE_DIR "]\n"
-               "  --interfaces FILE    ifupdown configuration checked for conflicts\n"
-               "                       [$OPDBUS_INTERFACES, /etc/network/interfaces]\n"
-               "  --timeout SEC        Bound for each call to a service [10]\n"
-               "  --lock-timeout SEC   How long to wait for another apply [30]\n"
-               "  --keep-checkpoints N Verified states kept [5]\n"
-               "  -v, --verbose        Debug logging\n"
-               "  -h, --help           This help\n"
-               "\n"
-               "Exit status: 0 ok, 1 apply failed and rolled back, 2 invalid input,\n"
-               "3 host differs, 4 busy, 5 service unavailable, 6 rollback failed,\n"
-               "7 refused by the daemon (not permitted).\n");
-}
-
 static const char *env_or(const char *name, const char *fallback) {
         const char *v = getenv(name);
 
@@ -128,6 +78,7 @@ enum {
         ARG_CONFIRM_TIMEOUT,
         ARG_INTERFACES,
         ARG_SET,
+        ARG_VERSION,
 };
 
 static int parse_argv(Cli *cli, int argc, char **argv) {
@@ -154,6 +105,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "confirm-timeout",  required_argument, NULL, ARG_CONFIRM_TIMEOUT },
                 { "interfaces",       required_argument, NULL, ARG_INTERFACES },
                 { "set",              required_argument, NULL, ARG_SET },
+                { "version",          no_argument,       NULL, ARG_VERSION },
                 {}
         };
         char *end;
@@ -163,6 +115,9 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 switch (c) {
                 case 'h':
                         help();
+                        exit(EXIT_OK);
+                case ARG_VERSION:
+                        printf("op-dbus %s\n", PACKAGE_VERSION);
                         exit(EXIT_OK);
                 case 'v':
                         log_set_max_level(LOG_DEBUG);
@@ -570,6 +525,14 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 { "verify",   reconcile_verify },
         };
         const char *verb = argv[optind], *file;
+
+        if (streq(verb, "help")) {
+                if (optind + 2 < argc) {
+                        log_error("help: unexpected argument \"%s\".", argv[optind + 2]);
+                        return EXIT_INVALID;
+                }
+                return verb_help(optind + 1 < argc ? argv[optind + 1] : NULL);
+        }
 
         for (size_t i = 0; i < ELEMENTSOF(file_verbs); i++)
                 if (streq(verb, file_verbs[i].verb)) {

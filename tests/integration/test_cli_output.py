@@ -7,6 +7,7 @@ Every run here has its stderr on a pipe (as in a script or under
 
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -194,3 +195,28 @@ def test_query_prints_documents_that_validate(ovs, opdbus, pve_sim, start_daemon
     for env in (local, via_daemon):
         r = opdbus.run("query", "--plugin", "nett", check=2, env=env)
         assert r.stderr.startswith('error: unknown plugin "nett", expected one of: '), r.stderr
+
+
+# ---- --version, help [VERB] -------------------------------------------------------
+
+
+def test_version_option_and_verb(opdbus):
+    a = opdbus.run("--version", check=0).stdout
+    assert re.fullmatch(r"op-dbus \d+\.\d+\.\d+\n", a), a
+    assert opdbus.run("version", check=0).stdout == a
+
+
+def test_help_lists_every_command_and_explains_each(opdbus):
+    full = opdbus.run("--help", check=0).stdout
+    assert opdbus.run("help", check=0).stdout == full
+    commands = re.findall(r"^  ([a-z-]+)(?: |$)", full.split("\nCommands:\n")[1].split("\n\n")[0], re.M)
+    assert {"init", "validate", "apply", "query", "rollback", "run", "version", "help"} <= set(commands)
+    for verb in commands:
+        r = opdbus.run("help", verb, check=0)
+        assert r.stdout.startswith(f"Usage: op-dbus [OPTIONS] {verb}"), r.stdout
+        assert len(r.stdout.splitlines()) >= 5, r.stdout
+        # ... and the dispatcher knows it
+        r = opdbus.run(verb, "x", "y", "z", env=IN_PROCESS)
+        assert "Unknown command" not in r.stderr, (verb, r.stderr)
+    r = opdbus.run("help", "nosuch", check=2)
+    assert r.stderr == "op-dbus: error: help: unknown command \"nosuch\"; 'op-dbus help' lists them.\n"

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* op-dbus --help and op-dbus help [VERB]: one table of the commands. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "log.h"
+#include "manager.h"
+#include "profiles.h"
+
+typedef struct VerbHelp {
+        const char *verb;
+        const char *usage;      /* the arguments after the verb */
+        const char *summary;    /* one line for --help */
+        const char *details;    /* help VERB */
+        bool profiles;          /* the summary ends with the list of profiles */
+} VerbHelp;
+
+static const VerbHelp verbs[] = {
+        { "init", "--profile NAME [--set KEY=VALUE]... [-o FILE]",
+          "Print a starting state",
+          "Prints the profile's state, or writes it to FILE (mode 0600). An existing\n"
+          "FILE is never overwritten: write to a new file and move it into place.\n"
+          "--set KEY=VALUE fills in a placeholder the profile leaves: vps_ip,\n"
+          "vps_public_ip, uuid, client_public_key, warp_public_key. A VMess id (uuid)\n"
+          "that is not given is generated.", .profiles = true },
+        { "validate", "FILE",
+          "Check a state file; changes nothing",
+          "Checks FILE against the state format (strict JSON, the schema, the rules\n"
+          "between objects) and prints every error with its JSON path. Reads\n"
+          "nothing on the host." },
+        { "plan", "FILE",
+          "Show what apply would change",
+          "Prints each action apply would take, with its object path and its\n"
+          "traffic impact. Changes nothing." },
+        { "apply", "FILE [--dry-run] [--confirm-timeout SEC]",
+          "Make the host match FILE, transactionally",
+          "Validates FILE, takes the lock, reads the host, applies the differences\n"
+          "and verifies them; if a step fails, every change is rolled back. The\n"
+          "verified state is stored as a new generation (see checkpoints).\n"
+          "--dry-run is plan. --confirm-timeout SEC (needs the daemon) rolls the\n"
+          "apply back unless 'op-dbus confirm' comes within SEC seconds." },
+        { "confirm", "",
+          "Keep a confirm-timeout apply",
+          "Keeps the apply made with --confirm-timeout that waits for\n"
+          "confirmation (needs the daemon)." },
+        { "query", "",
+          "Print the live state op-dbus owns",
+          "Prints what op-dbus owns on the host as a state document: applying it\n"
+          "changes nothing. With --plugin P, only P's section." },
+        { "diff", "FILE",
+          "Show differences between FILE and the host",
+          "One line per difference: '+' create, '~' modify, '-' delete. Exit\n"
+          "status 3 when the host differs from FILE." },
+        { "verify", "FILE",
+          "Check that the host matches FILE",
+          "Checks that the host matches FILE and that Open vSwitch reports no\n"
+          "error on op-dbus's interfaces. Exit status 3 when it does not." },
+        { "checkpoints", "",
+          "List stored verified states",
+          "Lists the stored verified states: generation, time, file." },
+        { "rollback", "[--to N]",
+          "Apply a stored state (default: the previous one)",
+          "Applies stored generation N (default: the one before the newest) as a\n"
+          "new generation. 'op-dbus checkpoints' lists the generations." },
+        { "restore-flows", "[--bridge B]",
+          "Put back op-dbus's flows (after ovs-vswitchd restarted)",
+          "Re-installs op-dbus's OpenFlow flows from the last applied state, after\n"
+          "ovs-vswitchd restarted and lost them. --bridge B: only B, which must\n"
+          "be a bridge the applied state puts flows on." },
+        { "run", "[--state FILE] [--audit-interval SEC] [--container-audit-interval SEC]",
+          "Run the daemon (org.opdbus on the system bus)",
+          "Applies FILE (default " DEFAULT_STATE_FILE "), then serves\n"
+          "org.opdbus on the system bus and keeps the host matching the applied\n"
+          "state. --audit-interval: how often op-dbus's flows are checked [10];\n"
+          "--container-audit-interval: how often the containers are [30]." },
+        { "version", "",
+          "Print the version",
+          "Prints the version (the same as --version)." },
+        { "help", "[VERB]",
+          "This help, or a command's",
+          "Prints the list of commands and options, or what VERB does." },
+};
+
+static const VerbHelp *find_verb(const char *verb) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].verb, verb))
+                        return &verbs[i];
+        return NULL;
+}
+
+static void print_summary(const VerbHelp *v) {
+        fputs(v->summary, stdout);
+        if (v->profiles) {
+                fputs(" (profiles: ", stdout);
+                for (const Profile *p = builtin_profiles; p->name; p++)
+                        printf("%s%s", p == builtin_profiles ? "" : ", ", p->name);
+                putchar(')');
+        }
+}
+
+static void print_entry(const VerbHelp *v) {
+        int width = (int) (strlen(v->verb) + (v->usage[0] ? 1 + strlen(v->usage) : 0));
+
+        printf("  %s%s%s", v->verb, v->usage[0] ? " " : "", v->usage);
+        if (width <= 30)
+                printf("%*s", 31 - width, "");
+        else
+                printf("\n%33s", "");
+        print_summary(v);
+        putchar('\n');
+}
+
+void help(void) {
+        printf("Usage: op-dbus [OPTIONS] COMMAND [ARGS]\n"
+               "\n"
+               "Makes the Open vSwitch configuration of this node match a state file.\n"
+               "\n"
+               "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                print_entry(&verbs[i]);
+        printf("\n"
+               "FILE may be '-' for standard input. 'op-dbus help COMMAND' says more.\n"
+               "\n"
+               "Options:\n"
+               "  --plugin P           Only this plugin (repeatable; apply, plan, query, ...)\n"
+               "  --json               Machine-readable output\n"
+               "  --ovsdb ADDR         OVSDB address [$OPDBUS_OVSDB, " DEFAULT_OVSDB "]\n"
+               "  --state-dir DIR      Checkpoints [$OPDBUS_STATE_DIR, " DEFAULT_STATE_DIR "]\n"
+               "  --run-dir DIR        Lock file [$OPDBUS_RUN_DIR, " DEFAULT_RUN_DIR "]\n"
+               "  --pve-dir DIR        Proxmox configuration [$OPDBUS_PVE_DIR, " DEFAULT_PVE_DIR "]\n"
+               "  --interfaces FILE    ifupdown configuration checked for conflicts\n"
+               "                       [$OPDBUS_INTERFACES, /etc/network/interfaces]\n"
+               "  --timeout SEC        Bound for each call to a service [10]\n"
+               "  --lock-timeout SEC   How long to wait for another apply [30]\n"
+               "  --keep-checkpoints N Verified states kept [5]\n"
+               "  -v, --verbose        Debug logging\n"
+               "  -h, --help           This help\n"
+               "  --version            Print the version\n"
+               "\n"
+               "Exit status: 0 ok, 1 apply failed and rolled back, 2 invalid input,\n"
+               "3 host differs, 4 busy, 5 service unavailable, 6 rollback failed,\n"
+               "7 refused by the daemon (not permitted).\n");
+}
+
+int verb_help(const char *verb) {
+        const VerbHelp *v;
+
+        if (!verb) {
+                help();
+                return EXIT_OK;
+        }
+        v = find_verb(verb);
+        if (!v) {
+                log_error("help: unknown command \"%s\"; 'op-dbus help' lists them.", verb);
+                return EXIT_INVALID;
+        }
+        printf("Usage: op-dbus [OPTIONS] %s%s%s\n\n", v->verb, v->usage[0] ? " " : "", v->usage);
+        print_summary(v);
+        printf(".\n\n%s\n\nThe options of 'op-dbus --help' apply; docs/cli.md has the details.\n", v->details);
+        return EXIT_OK;
+}
