@@ -24,11 +24,14 @@ PROFILE_GIVEN=0
 SETS=()
 YES=0
 FORCE=0
+KEEP_STATE=0
 UNINSTALL=0
 
 # Set while running.
 STATE_DIR=        # DESTDIR/etc/op-dbus
 STATE=            # its state.json
+RECORD=           # DESTDIR/var/lib/op-dbus/install-profile: the profile
+                  # the state file stands for ("(empty)": agent's state)
 BIN=              # the installed op-dbus
 FILES=()          # what meson installs, absolute paths without DESTDIR
 FILES_CHANGED=0   # 1: meson install changed an installed file
@@ -51,6 +54,7 @@ Without --mode, asks for the mode (standard input must be a terminal).
   --yes             ask no questions
   --force           replace an existing state.json (the old one is kept as
                     state.json.bak.TIMESTAMP)
+  --keep-state      keep an existing state.json made for another mode
   --prefix DIR      installation prefix (default /usr/local)
   --destdir DIR     stage the installation below DIR (packaging, tests):
                     nothing is started, applied or reloaded
@@ -74,10 +78,6 @@ quiet() {
         fi
 }
 
-# op-dbus prefixes its messages with a syslog level (<3>) when stderr is not
-# a terminal; this drops the prefix.
-strip_levels() { sed 's/^<[0-7]>//'; }
-
 have_systemd() { [ -d /run/systemd/system ]; }
 
 while [ $# -gt 0 ]; do
@@ -90,6 +90,7 @@ while [ $# -gt 0 ]; do
         --set=*) SETS+=(--set "${1#*=}"); shift ;;
         --yes|-y) YES=1; shift ;;
         --force) FORCE=1; shift ;;
+        --keep-state) KEEP_STATE=1; shift ;;
         --prefix) PREFIX=${2:?--prefix needs a directory}; PREFIX_GIVEN=1; shift 2 ;;
         --prefix=*) PREFIX=${1#*=}; PREFIX_GIVEN=1; shift ;;
         --destdir) DESTDIR=${2:?--destdir needs a directory}; shift 2 ;;
@@ -102,6 +103,7 @@ while [ $# -gt 0 ]; do
 done
 
 [ "$(id -u)" -eq 0 ] || [ -n "$DESTDIR" ] || die "run as root (sudo ./install.sh)"
+[ "$FORCE" -eq 0 ] || [ "$KEEP_STATE" -eq 0 ] || die "--force replaces the state file, --keep-state keeps it: not both"
 case "$PREFIX" in /*) ;; *) die "--prefix must be an absolute path" ;; esac
 
 BUILT_BIN=$BUILD/agent/cli/op-dbus
@@ -145,6 +147,11 @@ choose_mode() {
 # What the state file is made from, for messages.
 state_source() {
         if [ -n "$PROFILE" ]; then echo "the '$PROFILE' profile"; else echo "an empty state"; fi
+}
+
+# The name recorded for it in RECORD.
+state_kind() {
+        if [ -n "$PROFILE" ]; then echo "$PROFILE"; else echo "(empty)"; fi
 }
 
 # Asks before changing the host, unless --yes, --destdir or no terminal.
@@ -234,7 +241,7 @@ check_profile() {
         fi
         if ! err=$("$BUILT_BIN" init --profile "$PROFILE" "${SETS[@]}" 2>&1 >/dev/null); then
                 profiles=$("$BUILT_BIN" --help 2>/dev/null | sed -n 's/.*(profiles: \(.*\))$/\1/p')
-                printf '%s\n' "$err" | strip_levels >&2
+                printf '%s\n' "$err" >&2
                 die "cannot make a state from profile '$PROFILE' (this op-dbus has: ${profiles:-see op-dbus --help})"
         fi
 }
@@ -283,13 +290,40 @@ reload_managers() {
 
 # ---- the state file -------------------------------------------------------
 
-# Prints the state for the mode: the profile, or an empty state.
+# Prints the state for the mode: the profile, or an empty state. $1: the
+# op-dbus binary to ask.
 generate_state() {
         if [ -n "$PROFILE" ]; then
-                "$BIN" init --profile "$PROFILE" "${SETS[@]}"
+                "$1" init --profile "$PROFILE" "${SETS[@]}"
         else
                 printf '{\n  "version": 1,\n  "plugins": {}\n}\n'
         fi
+}
+
+# Before anything is installed: an existing state file that was made for
+# another mode is neither kept without a word nor replaced without --force.
+# It was made for this one when RECORD says so, or (no record: written by
+# hand or by an older install.sh) when it is exactly what the mode writes.
+check_existing_state() {
+        local recorded= generated=
+        [ -e "$STATE" ] && [ "$FORCE" -eq 0 ] && [ "$KEEP_STATE" -eq 0 ] || return 0
+        if [ -f "$RECORD" ]; then
+                recorded=$(cat "$RECORD")
+                [ "$recorded" != "$(state_kind)" ] || return 0
+        elif generated=$(generate_state "$BUILT_BIN" 2>/dev/null) && [ "$generated" = "$(cat "$STATE")" ]; then
+                return 0
+        fi
+        if [ "$recorded" = "(empty)" ]; then
+                echo "install.sh: $STATE exists and was written from an empty state; mode $MODE writes $(state_source)." >&2
+        elif [ -n "$recorded" ]; then
+                echo "install.sh: $STATE exists and was written from the '$recorded' profile; mode $MODE writes $(state_source)." >&2
+        else
+                echo "install.sh: $STATE exists and is not $(state_source), which mode $MODE writes." >&2
+        fi
+        echo "install.sh: nothing was installed, and the state file is unchanged. Run install.sh again with:" >&2
+        echo "    --force        to replace it with $(state_source) (the old file is kept as $STATE.bak.TIMESTAMP)" >&2
+        echo "    --keep-state   to keep it as it is for mode $MODE" >&2
+        exit 1
 }
 
 write_state() {
@@ -299,18 +333,20 @@ write_state() {
         if [ -e "$STATE" ] && [ "$FORCE" -eq 0 ]; then
                 say "keeping the existing $STATE (--force replaces it with $(state_source))"
                 [ ${#SETS[@]} -eq 0 ] || warn "--set applies to a new state file only; it was ignored"
+                record_state
                 return
         fi
         new=$(mktemp "$STATE_DIR/.state.json.XXXXXX")   # mode 0600
         CLEANUP=$new
-        if ! err=$(generate_state 2>&1 >"$new"); then
-                printf '%s\n' "$err" | strip_levels >&2
+        if ! err=$(generate_state "$BIN" 2>&1 >"$new"); then
+                printf '%s\n' "$err" >&2
                 die "could not write the state from $(state_source)"
         fi
         if [ -e "$STATE" ]; then
                 if cmp -s "$new" "$STATE"; then
                         rm -f "$new"
                         say "$STATE already is $(state_source); kept"
+                        record_state
                         return
                 fi
                 base=$STATE.bak.$(date +%Y%m%d-%H%M%S)
@@ -322,9 +358,15 @@ write_state() {
         mv -f "$new" "$STATE"
         CLEANUP=
         STATE_WRITTEN=1
+        record_state
         say "wrote $STATE from $(state_source)"
         # What init has to say (a generated VMess id, for example).
-        if [ -n "$err" ]; then printf '%s\n' "$err" | strip_levels | sed 's/^/      /'; fi
+        if [ -n "$err" ]; then printf '%s\n' "$err" | sed 's/^/      /'; fi
+}
+
+# Remembers which profile the state file stands for (check_existing_state).
+record_state() {
+        [ "$(cat "$RECORD" 2>/dev/null)" = "$(state_kind)" ] || echo "$(state_kind)" >"$RECORD"
 }
 
 # Prints what to run once the state file is complete.
@@ -347,7 +389,7 @@ next_steps() {
 check_state() {
         local out rc=0
         out=$("$BIN" validate "$STATE" 2>&1) || rc=$?
-        out=$(printf '%s\n' "$out" | strip_levels)
+        out=$(printf '%s\n' "$out")
         [ "$rc" -ne 0 ] || return 0
         if [ "$rc" -eq 2 ] && printf '%s\n' "$out" | grep -q placeholder; then
                 say "$STATE still contains placeholders; replace each with a real value:"
@@ -391,7 +433,7 @@ start_service() {
                 say "op-dbus.service is running; nothing changed"
         fi
         if ! out=$("$BIN" verify "$STATE" 2>&1); then
-                printf '%s\n' "$out" | strip_levels >&2
+                printf '%s\n' "$out" >&2
                 die "the host does not match $STATE yet: see 'journalctl -u op-dbus'"
         fi
         say "done: the host matches $STATE ('systemctl status op-dbus', 'op-dbus query')"
@@ -477,6 +519,7 @@ choose_mode
 use_destdir
 STATE_DIR=$DESTDIR/etc/op-dbus
 STATE=$STATE_DIR/state.json
+RECORD=$DESTDIR/var/lib/op-dbus/install-profile
 BIN=$DESTDIR$PREFIX/sbin/op-dbus
 if [ "$MODE" = full ] && [ -z "$DESTDIR" ] && ! command -v pct >/dev/null; then
         warn "no 'pct' here: this is not a Proxmox VE node; containers would be managed with the plain LXC tools"
@@ -490,6 +533,7 @@ fi
 if [ "$DEPS" -eq 1 ]; then install_deps; fi
 build
 check_profile
+check_existing_state
 install_files
 write_state
 

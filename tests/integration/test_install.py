@@ -8,7 +8,6 @@ host's /etc, /usr, services or Open vSwitch."""
 import hashlib
 import json
 import os
-import re
 import select
 import subprocess
 import time
@@ -145,8 +144,11 @@ def test_install_into_destdir_is_complete_and_idempotent(tmp_path):
     assert f"ExecStart={PREFIX}/sbin/op-dbus run --state /etc/op-dbus/state.json\n" in unit
     assert "@sbindir@" not in unit
 
-    # Exactly these files, and nothing else.
-    assert set(tree(dest)) == {f.lstrip("/") for f in files.values()} | {"etc/op-dbus/state.json"}
+    # Exactly these files, and nothing else: the state file and which
+    # profile it stands for.
+    assert set(tree(dest)) == {f.lstrip("/") for f in files.values()} | {"etc/op-dbus/state.json",
+                                                                         "var/lib/op-dbus/install-profile"}
+    assert (dest / "var/lib/op-dbus/install-profile").read_text() == "none\n"
 
     first = tree(dest)
     again = install_standalone(dest).stdout
@@ -189,7 +191,7 @@ def test_uninstall_removes_the_installed_files_and_keeps_the_state(tmp_path):
         assert f"removed {below(dest, path)}" in out
     assert state.read_bytes() == content
     assert (dest / "var/lib/op-dbus").is_dir()
-    assert set(tree(dest)) == {"etc/op-dbus/state.json"}
+    assert set(tree(dest)) == {"etc/op-dbus/state.json", "var/lib/op-dbus/install-profile"}
     # Directories the installation made for these files are gone as well.
     assert not (dest / "usr").exists()
 
@@ -229,8 +231,7 @@ def test_privacy_client_stops_at_the_placeholders(tmp_path):
     # "plugins...server: placeholder VPS_IP: the public IPv4 address of your VPS".
     check = subprocess.run([binary, "validate", state], capture_output=True, text=True)
     assert check.returncode == 2
-    lines = [re.sub(r"^<\d>", "", line) for line in (check.stdout + check.stderr).splitlines()]
-    for line in filter(None, lines):
+    for line in filter(None, (check.stdout + check.stderr).splitlines()):
         assert line in r.stdout, line
     for word in ("VPS_IP", "CLIENT_PUBLIC_KEY"):
         assert any(word in line and "placeholder" in line for line in r.stdout.splitlines()), word
@@ -243,6 +244,66 @@ def test_privacy_client_stops_at_the_placeholders(tmp_path):
     again = run_install(dest, "--mode", "privacy-client", "--yes")
     assert "keeping the existing" in again.stdout and "still contains placeholders" in again.stdout
     assert state.read_bytes() == kept
+
+
+# ---- another mode on an installed node --------------------------------------
+
+def test_another_mode_does_not_silently_keep_the_state(tmp_path):
+    """A node installed as standalone ('none'), then install.sh --mode
+    privacy-vps --yes: refused before anything is installed, saying how to
+    replace or keep the state; --force replaces it (backup kept) and
+    --keep-state keeps it."""
+    dest = tmp_path / "root"
+    install_standalone(dest)
+    state = dest / "etc/op-dbus/state.json"
+    binary = below(dest, expected_files()["binary"])
+    before = tree(dest)
+
+    r = run_install(dest, "--mode", "privacy-vps", "--yes", check=False)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert (f"install.sh: {state} exists and was written from the 'none' profile; "
+            "mode privacy-vps writes the 'privacy-vps' profile.") in r.stderr
+    assert "--force        to replace it with the 'privacy-vps' profile" in r.stderr
+    assert "--keep-state   to keep it as it is for mode privacy-vps" in r.stderr
+    assert "installing into" not in r.stdout
+    assert tree(dest) == before
+
+    r = run_install(dest, "--mode", "privacy-vps", "--yes", "--force")
+    (backup,) = (dest / "etc/op-dbus").glob("state.json.bak.*")
+    assert json.loads(backup.read_text()) == profile(binary, "none")
+    vps = json.loads(state.read_text())
+    assert vps["plugins"]["lxc"]["container_profile"] == "privacy-vps"
+    assert (dest / "var/lib/op-dbus/install-profile").read_text() == "privacy-vps\n"
+
+    # Back to standalone, keeping the VPS's state: said once, then kept.
+    r = run_install(dest, "--mode", "standalone", "--yes", check=False)
+    assert r.returncode == 1 and "written from the 'privacy-vps' profile" in r.stderr
+    run_install(dest, "--mode", "standalone", "--yes", "--keep-state")
+    assert json.loads(state.read_text()) == vps
+    assert "keeping the existing" in install_standalone(dest).stdout
+    assert json.loads(state.read_text()) == vps
+
+    r = run_install(dest, "--mode", "standalone", "--yes", "--keep-state", "--force", check=False)
+    assert r.returncode == 1 and "not both" in r.stderr
+
+
+def test_state_without_record_is_kept_only_when_it_is_the_modes(tmp_path):
+    """A state file from before the record (or written by hand): kept when
+    it is what the mode writes, refused otherwise."""
+    dest = tmp_path / "root"
+    install_standalone(dest)
+    record = dest / "var/lib/op-dbus/install-profile"
+    record.unlink()
+    assert "keeping the existing" in install_standalone(dest).stdout
+    assert record.read_text() == "none\n"
+
+    record.unlink()
+    state = dest / "etc/op-dbus/state.json"
+    state.write_text('{"version": 1, "plugins": {"net": {"bridges": [{"name": "vmbr9"}]}}}\n')
+    r = run_install(dest, "--mode", "standalone", "--yes", check=False)
+    assert r.returncode == 1
+    assert f"install.sh: {state} exists and is not the 'none' profile, which mode standalone writes." in r.stderr
+    assert not record.exists()
 
 
 # ---- refusals -------------------------------------------------------------
