@@ -133,7 +133,7 @@ void help(void) {
                "  --timeout SEC        Bound for each call to a service [10]\n"
                "  --lock-timeout SEC   How long to wait for another apply [30]\n"
                "  --keep-checkpoints N Verified states kept [5]\n"
-               "  -v, --verbose        Debug logging\n"
+               "  -v, --verbose        Show each step of the reconcile driver, with timings\n"
                "  -h, --help           This help\n"
                "  --version            Print the version\n"
                "\n"

@@ -48,7 +48,8 @@ bool log_stderr_is_journal(void) {
 
 static const char *level_prefix(int level) {
         return level <= LOG_ERR ? "op-dbus: error: " :
-               level == LOG_WARNING ? "op-dbus: warning: " : "op-dbus: ";
+               level == LOG_WARNING ? "op-dbus: warning: " :
+               level == LOG_DEBUG ? "op-dbus: debug: " : "op-dbus: ";
 }
 
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) {
@@ -76,9 +77,6 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
-
-        if (max_level >= LOG_DEBUG)
-                fprintf(stderr, " (%s:%d)", file, line);
         fputc('\n', stderr);
 
         errno = saved;

@@ -35,6 +35,11 @@ static void session_done(Session *s) {
         *s = (Session) {};
 }
 
+/* Milliseconds since start (now_usec()), for the -v log. */
+static double ms_since(uint64_t start) {
+        return (double) (now_usec() - start) / 1000.0;
+}
+
 static size_t session_count_actions(const Session *s) {
         size_t n = 0;
 
@@ -154,6 +159,7 @@ static int check_sections(Reconciler *rc, const StateDoc *doc, char **only, Diag
 }
 
 static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, Session *s, Diag *d) {
+        uint64_t start = now_usec();
         int r, ret;
 
         ret = check_sections(rc, doc, only, d);
@@ -180,7 +186,9 @@ static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, Sessi
                 if (r < 0)
                         RET_GATHER(ret, r);
                 s->active[i] = r > 0;
+                log_debug("validate %s: %s", vt->name, r < 0 ? "invalid" : r > 0 ? "takes part" : "no section, left alone");
         }
+        log_debug("validate: %s in %.1f ms", ret < 0 ? "invalid" : "valid", ms_since(start));
         return ret;
 }
 
@@ -194,11 +202,13 @@ static void session_prefetch(Session *s, size_t first) {
 /* Plugin i reads the live state; a failure is reported with its name. */
 static int session_query_one(Session *s, size_t i, Diag *d) {
         Plugin *p = s->plugins[i];
+        uint64_t start = now_usec();
         int r;
 
         r = p->vtable->query(p, d);
         if (r < 0)
                 diag_error(d, "", "%s: cannot read the live state: %s", p->vtable->name, strerror(-r));
+        log_debug("query %s: %s in %.1f ms", p->vtable->name, r < 0 ? "failed" : "read", ms_since(start));
         return r;
 }
 
@@ -218,9 +228,14 @@ static int session_query(Session *s, Diag *d) {
 
 /* Plugin i's diff into its own plan and messages, replacing the last. */
 static int session_diff_one(Session *s, size_t i) {
+        int r;
+
         plan_done(&s->plans[i]);
         diag_done(&s->diags[i]);
-        return s->plugins[i]->vtable->diff(s->plugins[i], &s->plans[i], &s->diags[i]);
+        r = s->plugins[i]->vtable->diff(s->plugins[i], &s->plans[i], &s->diags[i]);
+        log_debug("diff %s: %zu action%s", s->plugins[i]->vtable->name, plan_count_active(&s->plans[i]),
+                  plan_count_active(&s->plans[i]) == 1 ? "" : "s");
+        return r;
 }
 
 /* Every active plugin's diff. */
@@ -245,12 +260,17 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
 
         for (size_t i = 0; i < s->n; i++) {
                 Plugin *p = s->plugins[i];
+                ApplyCounts before;
+                uint64_t start;
                 int r;
 
                 if (!s->active[i])
                         continue;
                 if (changed) {
+                        start = now_usec();
                         r = p->vtable->query(p, d);
+                        log_debug("query %s again, after the changes before it: %s in %.1f ms", p->vtable->name,
+                                  r < 0 ? "failed" : "read", ms_since(start));
                         if (r >= 0)
                                 r = session_diff_one(s, i);
                         if (r < 0) {
@@ -263,7 +283,14 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
                 if (plan_count_active(&s->plans[i]) == 0)
                         continue;
                 changed = true;
+                before = *counts;
+                start = now_usec();
                 r = p->vtable->apply(p, counts, d);
+                log_debug("apply %s: %zu action%s, %u OVSDB operations, %u flow modifications, %u commands, %s in %.1f ms",
+                          p->vtable->name, plan_count_active(&s->plans[i]),
+                          plan_count_active(&s->plans[i]) == 1 ? "" : "s", counts->ovsdb_ops - before.ovsdb_ops,
+                          counts->flow_mods - before.flow_mods, counts->commands - before.commands,
+                          r < 0 ? "failed" : "done", ms_since(start));
                 if (r < 0) {
                         diag_error(d, "", "%s: apply failed: %s", p->vtable->name, strerror(-r));
                         return r;
@@ -283,6 +310,7 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
  * apply and nothing in it touched them. */
 static int session_verify(Session *s, size_t first, Diag *d) {
         _cleanup_(plan_done) Plan again = {};
+        uint64_t start = now_usec();
         int r;
 
         session_prefetch(s, first);
@@ -308,8 +336,11 @@ static int session_verify(Session *s, size_t first, Diag *d) {
                 if (!again.actions[i].held)
                         diag_error(d, again.actions[i].path, "verification failed: still needs %s (%s)",
                                    action_kind_to_string(again.actions[i].kind), again.actions[i].detail);
-        if (plan_count_active(&again) > 0)
+        if (plan_count_active(&again) > 0) {
+                log_debug("verify: %zu action%s still needed after %.1f ms", plan_count_active(&again),
+                          plan_count_active(&again) == 1 ? "" : "s", ms_since(start));
                 return -EIO;
+        }
 
         for (size_t i = first; i < s->n; i++) {
                 Plugin *p = s->plugins[i];
@@ -320,6 +351,7 @@ static int session_verify(Session *s, size_t first, Diag *d) {
                 if (r < 0)
                         return r;
         }
+        log_debug("verify: the host matches, in %.1f ms", ms_since(start));
         return 0;
 }
 
@@ -379,6 +411,7 @@ static int complete_snapshot(Session *s, StateDoc *snapshot) {
 
 static int take_lock(Reconciler *rc, int *ret_fd, ReconcileResult *res) {
         _cleanup_(freep) char *path = NULL;
+        uint64_t start;
         int r;
 
         r = mkdir_p(rc->ctx.run_dir, 0755);
@@ -389,7 +422,9 @@ static int take_lock(Reconciler *rc, int *ret_fd, ReconcileResult *res) {
         if (asprintf(&path, "%s/apply.lock", rc->ctx.run_dir) < 0)
                 return fail(res, RECONCILE_UNAVAILABLE, -ENOMEM);
 
+        start = now_usec();
         r = lock_file_acquire(path, rc->lock_timeout_ms, ret_fd);
+        log_debug("lock %s: %s after %.1f ms", path, r < 0 ? "not taken" : "taken", ms_since(start));
         if (r == -EBUSY) {
                 diag_error(&res->diag, "", "another apply is running (%s is locked); gave up after %d ms",
                            path, rc->lock_timeout_ms);
@@ -581,13 +616,16 @@ static void record_checkpoint(Reconciler *rc, const StateDoc *doc, const Reconci
 
         if (!res->changed && latest > 0 &&
             checkpoint_load_digest(rc->ctx.state_dir, latest, &stored) >= 0 &&
-            stored == checkpoint_digest(merged))
+            stored == checkpoint_digest(merged)) {
+                log_debug("checkpoint: the state is generation %" PRIu64 "'s, nothing stored", latest);
                 return;
+        }
 
         r = checkpoint_save(rc->ctx.state_dir, latest + 1, merged, rc->keep_checkpoints);
         if (r < 0)
                 goto warn;
         res->generation = latest + 1;
+        log_debug("checkpoint: stored generation %" PRIu64, res->generation);
         return;
 warn:
         diag_warning(&res->diag, "", "the apply succeeded but its checkpoint could not be stored in %s: %s",

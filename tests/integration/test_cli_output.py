@@ -220,3 +220,33 @@ def test_help_lists_every_command_and_explains_each(opdbus):
         assert "Unknown command" not in r.stderr, (verb, r.stderr)
     r = opdbus.run("help", "nosuch", check=2)
     assert r.stderr == "op-dbus: error: help: unknown command \"nosuch\"; 'op-dbus help' lists them.\n"
+
+
+# ---- -v ---------------------------------------------------------------------------
+
+
+def test_verbose_shows_the_drivers_steps(ovs, opdbus, tmp_state):
+    doc = {"version": 1, "plugins": {"net": {"bridges": [{"name": "br0", "datapath_type": "netdev",
+                                                          "ports": [{"name": "p1", "type": "internal"}]}]},
+                                     "openflow": {"bridges": [{"name": "br0"}]}}}
+    path = tmp_state(doc)
+    r = opdbus.run("-v", "apply", path, check=0, env=IN_PROCESS)
+    lines = r.stderr.splitlines()
+    assert lines and all(line.startswith("op-dbus: debug: ") for line in lines), r.stderr
+    steps = [line[len("op-dbus: debug: "):] for line in lines]
+    expected = [
+        r"validate net: takes part", r"validate lxc: no section, left alone", r"validate openflow: takes part",
+        r"validate: valid in [\d.]+ ms", r"lock \S+/apply\.lock: taken after [\d.]+ ms",
+        r"query net: read in [\d.]+ ms", r"query openflow: read in [\d.]+ ms",
+        r"diff net: 2 actions", r"diff openflow: 1 action",
+        r"apply net: 2 actions, [1-9]\d* OVSDB operations, 0 flow modifications, 0 commands, done in [\d.]+ ms",
+        r"query openflow again, after the changes before it: read in [\d.]+ ms",
+        r"apply openflow: 1 action, 0 OVSDB operations, [1-9]\d* flow modifications, 0 commands, done in [\d.]+ ms",
+        r"verify: the host matches, in [\d.]+ ms", r"checkpoint: stored generation 1",
+    ]
+    for pattern in expected:
+        assert any(re.fullmatch(pattern, step) for step in steps), (pattern, r.stderr)
+
+    r = opdbus.run("-v", "plan", path, check=0, env=IN_PROCESS)
+    assert "op-dbus: debug: diff net: 0 actions" in r.stderr.splitlines(), r.stderr
+    assert opdbus.run("apply", path, check=0, env=IN_PROCESS).stderr == ""
