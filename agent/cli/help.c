@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* op-dbus --help and op-dbus help [VERB]: one table of the commands. */
+/* op-dbus --help and op-dbus help [COMMAND]: one table of the commands
+ * (docs/cli.md lists the same; tests/integration/test_docs.py compares). */
 #include <stdio.h>
 
 #include "cli.h"
@@ -76,9 +77,9 @@ static const VerbHelp verbs[] = {
         { "version", "",
           "Print the version",
           "Prints the version (the same as --version)." },
-        { "help", "[VERB]",
+        { "help", "[COMMAND]",
           "This help, or a command's",
-          "Prints the list of commands and options, or what VERB does." },
+          "Prints the list of commands and options, or what COMMAND does." },
 };
 
 static const VerbHelp *find_verb(const char *verb) {

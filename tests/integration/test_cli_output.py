@@ -197,7 +197,7 @@ def test_query_prints_documents_that_validate(ovs, opdbus, pve_sim, start_daemon
         assert r.stderr.startswith('error: unknown plugin "nett", expected one of: '), r.stderr
 
 
-# ---- --version, help [VERB] -------------------------------------------------------
+# ---- --version, help [COMMAND] ----------------------------------------------------
 
 
 def test_version_option_and_verb(opdbus):
