@@ -328,6 +328,9 @@ def test_rollback(opdbus_daemon, ovs):
     assert result["generation"] > gb
     assert d.get("Generation") == result["generation"]
     d.wait_property_changed("Generation", since=mark)
+    # As dbus.md says: RolledBack for a requested rollback too.
+    rolled = d.wait_for("RolledBack", since=mark)
+    assert rolled["payload"]["data"] == [result["generation"], "Rollback requested"]
     assert d.call_json("Verify")["ok"] is True
 
     # A generation by number.
@@ -440,6 +443,9 @@ def test_apply_failed_is_rolled_back(start_daemon, ovs, fault):
     assert d.get("Generation") == 0
     assert d.get("Status") == "idle"
     assert d.signals("StateApplied", since=mark) == []
+    # As dbus.md says: RolledBack for a failed apply, with its first error.
+    rolled = d.wait_for("RolledBack", since=mark)
+    assert rolled["payload"]["data"][1].startswith(f"{fault}: fault injected after apply"), rolled
 
 
 def test_busy_when_another_apply_holds_the_lock(start_daemon, ovs):
