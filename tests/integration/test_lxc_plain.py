@@ -310,6 +310,29 @@ def test_container_from_the_busybox_template(host):
     assert res.json["changes"] == [] and res.json["counts"]["commands"] == 0
 
 
+def cgroups_of(pid):
+    """The cgroup paths of a process, one per hierarchy line."""
+    with open(f"/proc/{pid}/cgroup") as f:
+        return [line.rstrip("\n").split(":", 2)[2] for line in f]
+
+
+def test_containers_leave_the_callers_cgroup(host):
+    """As docs/containers.md and docs/systemd.md say: LXC (root, its default
+    lxc.cgroup.relative = 0) puts a container op-dbus starts, and its
+    monitor, in cgroups of their own, not below op-dbus's, so stopping
+    op-dbus.service (KillMode=mixed) does not kill them."""
+    host.run(state(container(host, 341)), check=0)
+    init = int(host.tool("lxc-info", "341", "-p", "-H").stdout.strip())
+    (monitor,) = [pid for pid in pids_naming(host.lxcpath) if pid != init and "341" in
+                  open(f"/proc/{pid}/cmdline").read().replace("\0", " ").split()]
+    ours = cgroups_of(os.getpid())
+    for pid, kind in ((init, "payload"), (monitor, "monitor")):
+        theirs = cgroups_of(pid)
+        assert any(f"lxc.{kind}.341" in path for path in theirs), (kind, theirs)
+        for mine, path in zip(ours, theirs):
+            assert mine == "/" or not path.startswith(mine + "/"), (kind, mine, path)
+
+
 def test_changes_get_exactly_the_planned_action(host):
     doc = state(container(host, 311, "10.62.0.1/24"), container(host, 312, "10.62.0.2/24"))
     host.run(doc, check=0)
