@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The examples in the documentation are real: every JSON state example
-validates, and the README's example applies to a real Open vSwitch."""
+validates, the README's example applies to a real Open vSwitch, the
+commands of every ```sh block run (see test_sh_blocks_run), and cli.md and
+the dependency lists agree with the program and its build."""
 
 import json
+import os
 import re
+import stat
 import subprocess
 from pathlib import Path
 
@@ -139,3 +143,124 @@ def test_package_lists_have_what_meson_setup_needs():
         missing = sorted((set(needed.values()) | BUILD_TOOLS) - packages)
         assert not missing, f"{where} does not list {missing} (meson.build needs {needed})"
     assert lists["docs/install.md"] == lists["install.sh"], "docs/install.md lists other packages than install.sh"
+
+
+# ---- the ```sh blocks, run -------------------------------------------------------------
+#
+# Every ```sh block of README.md and docs/*.md is run as a sequence of
+# commands (one per line, `\` continues a line), in page order, on a
+# sandboxed node: a private Open vSwitch, op-dbus without the daemon, and a
+# directory standing for the node's root, where "/etc/op-dbus" of a command
+# points to. The node is one install.sh set up: /etc/op-dbus/state.json is
+# the 'none' profile, applied. Each command must exit 0, or the status a
+# "# expect: exit N" comment above it names. Not run are:
+#   - a block right after a line "<!-- not run by test_docs: REASON -->";
+#   - `op-dbus run` (the daemon: test_dbus.py, test_dbus_docs.py);
+#   - docs/dbus.md, whose busctl commands test_dbus_docs.py runs.
+# Commands that would reach the host (sudo, apt-get, systemctl, pct, ...)
+# fail in the sandbox: their blocks must be marked.
+
+NOT_RUN_MARK = re.compile(r"^<!-- not run by test_docs: (.+) -->$")
+HOST_COMMANDS = ("sudo", "apt-get", "systemctl", "pct", "pveam", "curl", "busctl", "usermod",
+                 "meson", "ninja", "ovs-vsctl", "lxc-start", "lxc-attach", "install.sh")
+# ... of which these are stubs in the sandbox (op-dbus itself runs the others)
+STUBBED = ("sudo", "apt-get", "systemctl", "curl", "busctl", "usermod", "meson", "ninja")
+PLACEHOLDER = re.compile(r"<[a-z][^<>]*>")
+
+
+def sh_commands(path):
+    """(line, command, expected exit status) of the blocks that are run, and
+    (line, reason) of those that are not."""
+    run, skipped = [], []
+    lines = path.read_text().splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].strip() != "```sh":
+            i += 1
+            continue
+        m = NOT_RUN_MARK.match(lines[i - 1].strip()) if i > 0 else None
+        start, i = i + 1, i + 1
+        block = []
+        while lines[i].strip() != "```":
+            block.append((i + 1, lines[i]))
+            i += 1
+        if m:
+            skipped.append((start, m.group(1)))
+            continue
+        expect, k = 0, 0
+        while k < len(block):
+            n, line = block[k]
+            while line.rstrip().endswith("\\") and k + 1 < len(block):
+                k += 1
+                line = line.rstrip()[:-1] + " " + block[k][1].strip()
+            k += 1
+            text = line.strip()
+            if not text:
+                continue
+            if text.startswith("#"):
+                m = re.fullmatch(r"#\s*expect: exit (\d+)", text)
+                if m:
+                    expect = int(m.group(1))
+                continue
+            if not re.match(r"op-dbus(\s+-\S+)*\s+run\b", text):
+                run.append((n, text, expect))
+            expect = 0
+    return run, skipped
+
+
+RUN_DOCS = [p for p in DOCS if p.name != "dbus.md"]
+WITH_COMMANDS = [p for p in RUN_DOCS if sh_commands(p)[0]]
+
+
+def test_sh_blocks_are_run_or_say_why_not():
+    for doc in RUN_DOCS:
+        commands, skipped = sh_commands(doc)
+        for n, reason in skipped:
+            assert reason.strip(), f"{doc.name}:{n}: a block not run must say why"
+        for n, command, _ in commands:
+            first = command.split()[0]
+            assert first not in HOST_COMMANDS and not first.startswith("./"), (
+                f"{doc.name}:{n}: `{command}` would reach the host: mark its block "
+                "<!-- not run by test_docs: REASON -->")
+            assert not PLACEHOLDER.search(command), (
+                f"{doc.name}:{n}: `{command}` has a placeholder: mark its block")
+
+
+def sandbox_node(ovs, opdbus, root):
+    """A node as install.sh leaves it, below root; returns the environment
+    its commands run with."""
+    bindir = root / "bin"
+    bindir.mkdir(parents=True)
+    (bindir / "op-dbus").symlink_to(opdbus.binary)
+    for name in STUBBED:
+        stub = bindir / name
+        stub.write_text(f"#!/bin/sh\necho 'test_docs: {name} is not run in the docs sandbox' >&2\nexit 127\n")
+        stub.chmod(0o755)
+    env = dict(opdbus.env, OPDBUS_NO_DAEMON="1", PATH=f"{bindir}:{os.environ['PATH']}")
+    etc = root / "etc" / "op-dbus"
+    etc.mkdir(parents=True)
+    state = etc / "state.json"
+    subprocess.run(["op-dbus", "init", "--profile", "none", "-o", state], env=env, check=True,
+                   capture_output=True)
+    subprocess.run(["op-dbus", "apply", state], env=env, check=True, capture_output=True)
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    return env
+
+
+def test_sh_blocks_that_run():
+    assert {p.name for p in WITH_COMMANDS} >= {"README.md", "profiles.md", "state.md", "flows.md"}
+
+
+@pytest.mark.parametrize("doc", WITH_COMMANDS, ids=lambda p: p.name)
+def test_sh_blocks_run(doc, ovs, opdbus, tmp_path):
+    commands, _ = sh_commands(doc)
+    root = tmp_path / "node"
+    env = sandbox_node(ovs, opdbus, root)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    for n, command, expect in commands:
+        here = command.replace("/etc/op-dbus", str(root / "etc" / "op-dbus"))
+        r = subprocess.run(["bash", "-c", "set -o pipefail\n" + here], cwd=cwd, env=env,
+                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        assert r.returncode == expect, (f"{doc.name}:{n}: `{command}` exited {r.returncode}, expected {expect}\n"
+                                        f"stdout: {r.stdout[-2000:]}\nstderr: {r.stderr[-2000:]}")
