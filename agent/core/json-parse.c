@@ -549,13 +549,55 @@ static int number_error(const Parser *p, size_t start, const char *fmt, ...) {
                             p->buf + start, why);
 }
 
+/* The integer literal from start to p->pos, whose magnitude is v (or which
+ * overflowed 2^64). */
+static int integer_value(Parser *p, size_t start, bool neg, bool overflow, uint64_t v, json_object **ret) {
+        if (overflow || (neg && v > (uint64_t) INT64_MAX + 1)) {
+                unsigned line, col;
+
+                position(p, start, &line, &col);
+                return value_error(p, "%.*s is out of range: integers must lie in %" PRIi64 "..%" PRIu64 " (%s:%u:%u)",
+                                   (int) MIN(p->pos - start, (size_t) 64), p->buf + start, INT64_MIN, UINT64_MAX,
+                                   p->origin, line, col);
+        }
+        if (neg)
+                *ret = json_object_new_int64(v == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) v);
+        else if (v <= INT64_MAX)
+                *ret = json_object_new_int64((int64_t) v);
+        else
+                *ret = json_object_new_uint64(v);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The number with a fraction or exponent from start to p->pos; json-c
+ * keeps its text for printing it again. */
+static int double_value(Parser *p, size_t start, json_object **ret) {
+        size_t n = p->pos - start;
+        double d;
+        int r;
+
+        r = greedy_realloc((void **) &p->text, &p->text_allocated, n + 1, 1);
+        if (r < 0)
+                return r;
+        memcpy(p->text, p->buf + start, n);
+        p->text[n] = 0;
+        d = strtod(p->text, NULL);
+        if (isinf(d)) {
+                unsigned line, col;
+
+                position(p, start, &line, &col);
+                return value_error(p, "%s is out of range: numbers must lie within -1.7976931348623157e308..1.7976931348623157e308 (%s:%u:%u)",
+                                   p->text, p->origin, line, col);
+        }
+        *ret = json_object_new_double_s(d, p->text);
+        return *ret ? 0 : -ENOMEM;
+}
+
 static int number_value(Parser *p, json_object **ret) {
         const char *b = p->buf;
         size_t n = p->len, i = p->pos, start = p->pos;
         bool neg = false, integer = true, overflow = false;
         uint64_t v = 0;
-        double d;
-        int r;
 
         if (b[i] == '-') {
                 neg = true;
@@ -595,41 +637,8 @@ static int number_value(Parser *p, json_object **ret) {
         if (i < n && (is_word_char(b[i]) || b[i] == '.' || b[i] == '+' || b[i] == '-'))
                 return number_error(p, start, " (numbers are decimal: -12, 3.5, 1e3)");
         p->pos = i;
-
         *ret = NULL;
-        if (integer) {
-                if (overflow || (neg && v > (uint64_t) INT64_MAX + 1)) {
-                        unsigned line, col;
-
-                        position(p, start, &line, &col);
-                        return value_error(p, "%.*s is out of range: integers must lie in %" PRIi64 "..%" PRIu64 " (%s:%u:%u)",
-                                           (int) MIN(i - start, (size_t) 64), b + start, INT64_MIN, UINT64_MAX,
-                                           p->origin, line, col);
-                }
-                if (neg)
-                        *ret = json_object_new_int64(v == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) v);
-                else if (v <= INT64_MAX)
-                        *ret = json_object_new_int64((int64_t) v);
-                else
-                        *ret = json_object_new_uint64(v);
-                return *ret ? 0 : -ENOMEM;
-        }
-
-        r = greedy_realloc((void **) &p->text, &p->text_allocated, i - start + 1, 1);
-        if (r < 0)
-                return r;
-        memcpy(p->text, b + start, i - start);
-        p->text[i - start] = 0;
-        d = strtod(p->text, NULL);
-        if (isinf(d)) {
-                unsigned line, col;
-
-                position(p, start, &line, &col);
-                return value_error(p, "%s is out of range: numbers must lie within -1.7976931348623157e308..1.7976931348623157e308 (%s:%u:%u)",
-                                   p->text, p->origin, line, col);
-        }
-        *ret = json_object_new_double_s(d, p->text);
-        return *ret ? 0 : -ENOMEM;
+        return integer ? integer_value(p, start, neg, overflow, v, ret) : double_value(p, start, ret);
 }
 
 /* true, false, null, or an error naming the word. */
