@@ -63,7 +63,9 @@ static int fsync_directory_of(const char *path) {
         return 0;
 }
 
-static int write_replace(const char *path, const char *data, size_t len, mode_t mode, bool sync) {
+/* Writes a temporary file next to path and moves it into place: renamed
+ * over path, or with noreplace linked (never over an existing file). */
+static int write_via_temp(const char *path, const char *data, size_t len, mode_t mode, bool sync, bool noreplace) {
         _cleanup_(freep) char *tmp = NULL;
         _cleanup_(closep) int fd = -EBADF;
         int r;
@@ -71,7 +73,7 @@ static int write_replace(const char *path, const char *data, size_t len, mode_t 
         if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0)
                 return -ENOMEM;
 
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        fd = open(tmp, O_WRONLY | O_CREAT | (noreplace ? O_EXCL : O_TRUNC) | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return negative_errno();
 
@@ -80,47 +82,25 @@ static int write_replace(const char *path, const char *data, size_t len, mode_t 
                 r = negative_errno();
         if (r >= 0 && sync && fsync(fd) < 0)
                 r = negative_errno();
-        if (r >= 0 && rename(tmp, path) < 0)
+        if (r >= 0 && (noreplace ? link(tmp, path) : rename(tmp, path)) < 0)
                 r = negative_errno();
-        if (r < 0) {
+        if (r < 0 || noreplace)
                 (void) unlink(tmp);
+        if (r < 0)
                 return r;
-        }
         return sync ? fsync_directory_of(path) : 0;
 }
 
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode) {
-        return write_replace(path, data, len, mode, true);
+        return write_via_temp(path, data, len, mode, true, false);
 }
 
 int write_file_replace(const char *path, const char *data, size_t len, mode_t mode) {
-        return write_replace(path, data, len, mode, false);
+        return write_via_temp(path, data, len, mode, false, false);
 }
 
 int write_file_new(const char *path, const char *data, size_t len, mode_t mode) {
-        _cleanup_(freep) char *tmp = NULL;
-        _cleanup_(closep) int fd = -EBADF;
-        int r;
-
-        if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0)
-                return -ENOMEM;
-
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-        if (fd < 0)
-                return negative_errno();
-
-        r = write_all(fd, data, len);
-        if (r >= 0 && fchmod(fd, mode) < 0)
-                r = negative_errno();
-        if (r >= 0 && fsync(fd) < 0)
-                r = negative_errno();
-        /* link() never replaces: an existing path gives -EEXIST. */
-        if (r >= 0 && link(tmp, path) < 0)
-                r = negative_errno();
-        (void) unlink(tmp);
-        if (r < 0)
-                return r;
-        return fsync_directory_of(path);
+        return write_via_temp(path, data, len, mode, true, true);
 }
 
 void unlink_freep(char **path) {

@@ -64,16 +64,6 @@ static bool is_word_char(char c) {
         return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
-static int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* The four hex digits at s (n bytes available), or -1. */
 static int hex4(const char *s, size_t n) {
         int v = 0;
@@ -81,7 +71,7 @@ static int hex4(const char *s, size_t n) {
         if (n < 4)
                 return -1;
         for (size_t i = 0; i < 4; i++) {
-                int h = hex_value(s[i]);
+                int h = unhexchar(s[i]);
 
                 if (h < 0)
                         return -1;

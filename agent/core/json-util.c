@@ -394,16 +394,6 @@ int json_get_ipv4(json_object *o, const char *path, const char *key, bool requir
         return 1;
 }
 
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int json_get_mac(json_object *o, const char *path, const char *key, bool required,
                  uint8_t ret[static 6], Diag *d) {
         char p[JSON_PATH_MAX];
@@ -420,7 +410,7 @@ int json_get_mac(json_object *o, const char *path, const char *key, bool require
                 int hi, lo;
 
                 /* Stop at the terminator: never read past it. */
-                if ((hi = hex_digit(c[0])) < 0 || (lo = hex_digit(c[1])) < 0 ||
+                if ((hi = unhexchar(c[0])) < 0 || (lo = unhexchar(c[1])) < 0 ||
                     c[2] != (i < 5 ? ':' : '\0')) {
                         diag_error(d, p, "\"%s\" is not a MAC address, expected six colon-separated pairs of hex digits such as 02:00:00:00:00:01",
                                    s);

@@ -107,6 +107,8 @@ static inline int negative_errno(void) {
         })
 
 char *strdup_or_null(const char *s);
+/* The value of a hex digit, or -1. */
+int unhexchar(char c) _pure_;
 /* Removes trailing whitespace in place; returns s ("" for NULL). */
 char *strstrip_newline(char *s);
 /* Grow *array (element size elsize) so it holds at least need elements. */

@@ -26,6 +26,16 @@ int greedy_realloc(void **array, size_t *allocated, size_t need, size_t elsize) 
         return 0;
 }
 
+int unhexchar(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
 char *strstrip_newline(char *s) {
         size_t n;
 
