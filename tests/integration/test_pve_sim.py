@@ -240,6 +240,8 @@ def test_delete_unset_option_only_warns(node):
 
 
 def test_config_lock_timeout(node):
+    # PVE::Tools::lock_file_full: "trying to acquire lock..." once the lock
+    # is busy, then the timeout's error
     lock = node.path("run/lock/lxc/pve-config-100.lock")
     fd = os.open(lock, os.O_RDWR | os.O_CREAT)
     try:
@@ -249,7 +251,26 @@ def test_config_lock_timeout(node):
         assert time.monotonic() - t0 < 5
     finally:
         os.close(fd)
-    assert (res.returncode, res.stderr) == (255, f"can't lock file '{lock}' - got timeout\n")
+    assert (res.returncode, res.stderr) == (
+        255, f"trying to acquire lock...\ncan't lock file '{lock}' - got timeout\n")
+    assert "memory: 256" not in node.read_conf(100)
+
+
+def test_config_lock_wait_succeeds(node):
+    # ... or " OK" once the holder lets go, and the command goes on
+    lock = node.path("run/lock/lxc/pve-config-100.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    proc = subprocess.Popen([PCT, "set", "100", "--memory", "257"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **node.env()})
+    try:
+        assert proc.stderr.readline() == "trying to acquire lock...\n"
+    finally:
+        os.close(fd)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err) == (0, "", " OK\n")
+    assert "memory: 257\n" in node.read_conf(100)
+    node.pct("set", "100", "--memory", "512", check=0)
 
 
 def test_protection_blocks_destroy(node):

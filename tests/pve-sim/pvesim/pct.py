@@ -9,7 +9,7 @@ import sys
 from . import conf as confmod
 from . import lxcctl, nsutil, schema
 from .cli import Cli, Command
-from .env import ConfigLock, Env, out, warn
+from .env import ConfigLock, Env, Worker, out, warn
 from .errors import PCT_PM, PveError, WorkerExit, raise_param_exc
 from .network import Net
 from .setup import Setup, detect_architecture, detect_ostype
@@ -51,16 +51,12 @@ VMID = dict(schema.VMID_PARAM)
 # ---- workers ----------------------------------------------------------------------
 
 
-class _WorkerOutput:
-    active = False
-
-
 def run_worker(func, noexit=False):
     """fork_worker in CLI (synchronous) mode: the task's output goes to
     stdout; on failure the error text goes to stderr with newlines turned
     into spaces, and the exit code is 255 (0 for workers without exit
     handler: push, pull, pveam download)."""
-    _WorkerOutput.active = True
+    Worker.active = True
     try:
         func()
     except (PveError, OSError) as e:
@@ -73,13 +69,13 @@ def run_worker(func, noexit=False):
         sys.stderr.flush()
         raise WorkerExit(0 if noexit else 255)
     finally:
-        _WorkerOutput.active = False
+        Worker.active = False
     return 0
 
 
 def wwarn(text):
     """Perl warn: inside a worker it is part of the task output (stdout)."""
-    if _WorkerOutput.active:
+    if Worker.active:
         out(text.rstrip("\n"))
     else:
         warn(text)
