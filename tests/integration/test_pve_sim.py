@@ -147,6 +147,13 @@ ERROR_TABLE = [
      "unable to delete required option 'rootfs'\n"),
     ("delete-unknown", ["set", "100", "--delete", "foo"], PV
      + "delete: unknown option 'foo'\n" + U_SET),
+    ("revert-unknown", ["set", "100", "--revert", "foo"], PV
+     + "revert: unknown option 'foo'\n" + U_SET),
+    # the configuration and its lock are checked before the names to delete
+    ("delete-unknown-missing-ct", ["set", "999", "--delete", "foo"],
+     "Configuration file 'nodes/pve/lxc/999.conf' does not exist\n"),
+    ("delete-unknown-locked", ["set", "102", "--delete", "foo"], "CT is locked (backup)\n"),
+    ("revert-unknown-locked", ["set", "102", "--revert", "foo"], "CT is locked (backup)\n"),
     # -- locks
     ("locked-set", ["set", "102", "--memory", "256"], "CT is locked (backup)\n"),
     ("locked-start", ["start", "102"], "CT is locked (backup)\n"),

@@ -513,16 +513,7 @@ def cmd_pending(p):
     return 0
 
 
-def cmd_set(p):
-    e = env()
-    p = dict(p)
-    p.pop("node", None)
-    vmid = p.pop("vmid")
-    digest = p.pop("digest", None)
-    if not p:
-        raise PveError("no options specified\n")
-    delete = schema.split_list(p.pop("delete", None))
-    revert = schema.split_list(p.pop("revert", None))
+def check_delete_revert(p, delete, revert):
     for opt in revert:
         if not schema.option_exists(opt):
             raise_param_exc({"revert": f"unknown option '{opt}'"})
@@ -535,13 +526,28 @@ def cmd_set(p):
             raise_param_exc({"delete": f"you can't use '-{opt}' and -delete {opt}' at the same time"})
         if opt in revert:
             raise_param_exc({"delete": f"you can't use '-delete {opt}' and '-revert {opt}' at the same time"})
+
+
+def cmd_set(p):
+    e = env()
+    p = dict(p)
+    p.pop("node", None)
+    vmid = p.pop("vmid")
+    digest = p.pop("digest", None)
+    if not p:
+        raise PveError("no options specified\n")
+    delete = schema.split_list(p.pop("delete", None))
+    revert = schema.split_list(p.pop("revert", None))
     storage = Storage(e)
     with ConfigLock(e, vmid):
+        # API2::LXC::Config update_vm: the configuration, its lock and the
+        # digest come before the --delete/--revert names are checked
         conf = confmod.load_config(e, vmid)
         confmod.check_lock(conf)
         if digest and digest != conf["digest"]:
             raise PveError("detected modified configuration - file changed by other user? "
                            "Try again.\n")
+        check_delete_revert(p, delete, revert)
         running = lxcctl.check_running(e, vmid)
         errors = update_pct_config(e, storage, vmid, conf, running, p, delete, revert)
         if errors:
