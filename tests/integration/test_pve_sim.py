@@ -188,7 +188,17 @@ ERROR_TABLE = [
      "unable to create CT 150 - unable to parse lvm volume name '8G'\n"),
     ("create-template-missing", ["create", "150", "local:vztmpl/nope.tar.gz", "--rootfs",
                                  "local-lvm:1"],
-     "unable to create CT 150 - volume 'local:vztmpl/nope.tar.gz' does not exist\n"),
+     "unable to create CT 150 - can't find file 'local:vztmpl/nope.tar.gz'\n"),
+    ("create-template-path-missing", ["create", "150", "/nonexistent/t.tar.gz", "--rootfs",
+                                      "local-lvm:1"],
+     "unable to create CT 150 - can't find file '/nonexistent/t.tar.gz'\n"),
+    # a template file name must end in .tar[.gz|.xz|.zst|.bz2]: refused before
+    # anything is allocated
+    ("create-template-no-extension", ["create", "150", "local:vztmpl/nope", "--rootfs",
+                                      "local-lvm:1"],
+     "unable to parse directory volume name 'vztmpl/nope'\n"),
+    ("create-template-bad-extension", ["create", "150", "local:vztmpl/nope.tar.lz4"],
+     "unable to parse directory volume name 'vztmpl/nope.tar.lz4'\n"),
     ("create-template-wrong-type", ["create", "150", "local:iso/x.iso", "--rootfs", "local-lvm:1"],
      "unable to use volume local:iso/x.iso - content type needs to be 'vztmpl'\n"),
 ]
@@ -307,7 +317,13 @@ def test_worker_failure_newlines_become_spaces(node, tmp_path):
     res = node.pct("create", "150", "local:vztmpl/nope.tar.gz", "--rootfs", "local-lvm:1")
     assert res.returncode == 255
     assert res.stderr.count("\n") == 1
-    assert res.stdout.startswith('  Logical volume "vm-150-disk-0" created.\n')
+    # the volume is allocated before the template is looked for, and freed again
+    assert res.stdout == ('  Logical volume "vm-150-disk-0" created.\n'
+                          "can't find file 'local:vztmpl/nope.tar.gz'\n"
+                          '  Logical volume "vm-150-disk-0" successfully removed.\n')
+    # a template name that cannot be a template fails before that
+    res = node.pct("create", "150", "local:vztmpl/nope", "--rootfs", "local-lvm:1")
+    assert (res.returncode, res.stdout) == (255, "")
 
 
 def test_root_only(node):

@@ -556,20 +556,28 @@ def cmd_set(p):
     return 0
 
 
-def _resolve_template(e, storage, ostemplate):
+def _check_template_access(storage, ostemplate):
+    """PVE::Storage::check_volume_access for the template, before the
+    worker: the volume name must parse (a template file name ends in .tar,
+    .tar.gz, .tar.xz, .tar.zst or .tar.bz2) and be a template. Whether the
+    file exists is only found out in the worker."""
     if ostemplate == "-":
         raise PveError("pipe can only be used with restore tasks\n")
     sid, volname = storage.parse_volume_id(ostemplate, noerr=True)
     if sid:
-        storage.config(sid)
         vtype, _name, _owner = storage.parse_volname(sid, volname)
         if vtype != "vztmpl":
             raise PveError(f"unable to use volume {ostemplate} - content type needs to be "
                            "'vztmpl'\n")
-        return storage.path(ostemplate), ostemplate
-    if os.path.isfile(ostemplate):
-        return os.path.abspath(ostemplate), ostemplate
-    raise PveError(f"can't find file '{ostemplate}'\n")
+
+
+def _abs_filesystem_path(storage, volid):
+    """PVE::Storage::abs_filesystem_path (a template: a plain file)."""
+    sid, _volname = storage.parse_volume_id(volid, noerr=True)
+    path = storage.path(volid) if sid else (os.path.abspath(volid) if os.path.isfile(volid) else None)
+    if not (path and os.path.isfile(path)):
+        raise PveError(f"can't find file '{volid}'\n")
+    return path
 
 
 def _extract(e, archive, rootfs, uid, gid):
@@ -626,7 +634,7 @@ def cmd_create(p):
     storage_id = p.pop("storage", None) or "local"
     storage = Storage(e)
     ostemplate = p.pop("ostemplate")
-    archive, archive_volid = _resolve_template(e, storage, ostemplate)
+    _check_template_access(storage, ostemplate)
 
     def check_and_activate_storage(sid):
         scfg = storage.config(sid)
@@ -643,7 +651,7 @@ def cmd_create(p):
         else:
             no_disk[opt] = value
     if mp_param and "rootfs" not in mp_param:
-        raise PveError("mountpoints configured, but 'rootfs' not set - aborting\n")
+        raise PveError("mount points configured, but 'rootfs' not set - aborting\n")
     for opt, value in mp_param.items():
         mp = schema.parse_volume(opt, value)
         if mp["type"] != "volume":
@@ -663,10 +671,16 @@ def cmd_create(p):
         conf["unprivileged"] = "1"
     uid, gid = lxcctl.root_ids(conf)
 
-    def worker():
+    # AbstractConfig::create_and_lock_config, before the worker
+    try:
         with ConfigLock(e, vmid, timeout=5):
             check_vmid_unused(e, vmid)
             confmod.create_and_lock_config(e, vmid, {})
+    except PveError as err:
+        raise PveError(f"unable to create CT {vmid} - {err}")
+
+    def worker():
+        with ConfigLock(e, vmid):
             vollist = []
             try:
                 for opt in ["rootfs"] + sorted((k for k in mp_param if k != "rootfs"),
@@ -689,8 +703,12 @@ def cmd_create(p):
                 rootpath = lxcctl.volume_path(storage, schema.parse_volume("rootfs", conf["rootfs"])["volume"])
                 if uid:
                     lxcctl.check_traversable(rootpath, uid)
-                if not os.path.isfile(archive):
-                    raise PveError(f"volume '{archive_volid}' does not exist\n")
+                # Create::archive_is_oci_format warns, restore_archive dies
+                try:
+                    _abs_filesystem_path(storage, ostemplate)
+                except PveError as err:
+                    wwarn(str(err))
+                archive = _abs_filesystem_path(storage, ostemplate)
                 out(f"extracting archive '{archive}'")
                 _extract(e, archive, rootpath, uid, gid)
                 if not conf.get("arch"):

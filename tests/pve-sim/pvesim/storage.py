@@ -21,6 +21,17 @@ from .errors import PveError
 from .schema import STORAGE_ID_RE
 
 
+# PVE::Storage::Plugin::parse_volname (with $ISO_EXT_RE_0, $VZTMPL_EXT_RE_1,
+# $BACKUP_EXT_RE_2): a template must end in .tar, .tar.gz, .tar.xz, .tar.zst
+# or .tar.bz2.
+DIR_VOLNAME_RES = (
+    ("iso", r"iso/([^/]+\.(?:iso|img))"),
+    ("vztmpl", r"vztmpl/([^/]+\.(?:tar(?!\.)|tar\.(?:gz|xz|zst|bz2)))"),
+    ("backup", r"backup/([^/]+\.(?:tgz|(?:tar|vma)(?:\.(?:gz|lzo|zst|bz2))?))"),
+    ("snippets", r"snippets/([^/]+)"),
+)
+
+
 def parse_storage_cfg(env):
     path = os.path.join(env.pve, "storage.cfg")
     ids = {}
@@ -84,10 +95,10 @@ class Storage:
         m = re.fullmatch(r"(\d+)/(\S+)", volname)
         if m:
             return "images", m.group(2), m.group(1)
-        for vtype, prefix in (("vztmpl", "vztmpl/"), ("iso", "iso/"), ("backup", "dump/"),
-                              ("snippets", "snippets/")):
-            if volname.startswith(prefix) and len(volname) > len(prefix):
-                return vtype, volname[len(prefix):], None
+        for vtype, regex in DIR_VOLNAME_RES:
+            m = re.fullmatch(regex, volname, re.I if vtype in ("iso", "vztmpl") else 0)
+            if m:
+                return vtype, m.group(1), None
         raise PveError(f"unable to parse directory volume name '{volname}'\n")
 
     def path(self, volid):
