@@ -673,6 +673,12 @@ def test_destroy_removes_everything(ovs, pve_sim):
     res = pve.pct("status", 190)
     assert (res.returncode, res.stderr) == (
         255, "Configuration file 'nodes/pve/lxc/190.conf' does not exist\n")
+    # --purge: also from the related configurations (backup, replication, HA)
+    pve.create(191)
+    res = pve.pct("destroy", 191, "--purge", check=0)
+    assert res.stdout == ('  Logical volume "vm-191-disk-0" successfully removed.\n'
+                          "purging CT 191 from related configurations..\n")
+    assert pve.ct_ids() == []
 
 
 def test_pveam(pve_sim):

@@ -859,15 +859,19 @@ def cmd_reboot(p):
 
 
 def destroy_lxc_container(e, storage, vmid, conf, unreferenced):
+    """PVE::LXC::destroy_lxc_container with a replacement configuration
+    holding only `lock: destroyed` (removed by the caller at the end)."""
     vols = []
-    for key in sorted(conf):
-        if key == "rootfs" or re.fullmatch(r"(mp|unused)\d+", key):
-            try:
-                vol = schema.parse_volume(key, conf[key])
-            except PveError:
-                continue
-            if vol["type"] == "volume" and volume_belongs_to(storage, vol["volume"], vmid):
-                vols.append(vol["volume"])
+    for section in (conf, conf.get("pending") or {}):
+        for key in sorted(section):
+            if key == "rootfs" or re.fullmatch(r"(mp|unused)\d+", key):
+                try:
+                    vol = schema.parse_volume(key, section[key])
+                except PveError:
+                    continue
+                if (vol["type"] == "volume" and volume_belongs_to(storage, vol["volume"], vmid)
+                        and vol["volume"] not in vols):
+                    vols.append(vol["volume"])
     if unreferenced:
         for sid, scfg in storage.ids.items():
             if "rootdir" not in scfg["content"]:
@@ -896,7 +900,8 @@ def destroy_lxc_container(e, storage, vmid, conf, unreferenced):
         os.rmdir(d)
     except OSError:
         pass
-    for path in (e.conf_path(vmid), e.path(f"etc/pve/firewall/{vmid}.fw"), e.stderr_log(vmid)):
+    confmod.write_config(e, vmid, {"lock": "destroyed"})
+    for path in (e.stderr_log(vmid),):
         try:
             os.unlink(path)
         except FileNotFoundError:
@@ -931,6 +936,14 @@ def cmd_destroy(p):
                 out(f"forced to stop CT {vmid} before destroying!")
                 lxcctl.vm_stop(e, vmid, True)
             destroy_lxc_container(e, storage, vmid, c, p.get("destroy-unreferenced-disks") == "1")
+            try:
+                os.unlink(e.path(f"etc/pve/firewall/{vmid}.fw"))  # Firewall::remove_vmfw_conf
+            except FileNotFoundError:
+                pass
+            if p.get("purge") == "1":
+                out(f"purging CT {vmid} from related configurations..")
+            # only now the configuration goes (Proxmox: against reuse races)
+            os.unlink(e.conf_path(vmid))
 
     return run_worker(worker)
 
