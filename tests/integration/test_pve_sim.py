@@ -172,11 +172,11 @@ ERROR_TABLE = [
     ("destroy-running", ["destroy", "101"], "unable to destroy CT 101 - container is running\n"),
     ("exec-stopped", ["exec", "100", "--", "true"], "container '100' not running!\n"),
     ("exec-missing-command", ["exec", "101"],
-     "missing command at /usr/share/perl5/PVE/CLI/pct.pm line 329.\n"),
+     "missing command at /usr/share/perl5/PVE/CLI/pct.pm line 246.\n"),
     ("push-stopped", ["push", "100", "/etc/hostname", "/root/x"],
      "can only push files to a running CT\n"),
     ("pull-stopped", ["pull", "100", "/etc/hostname", "/tmp/x"],
-     "can only pull files from a running VM at /usr/share/perl5/PVE/CLI/pct.pm line 489.\n"),
+     "can only pull files from a running VM at /usr/share/perl5/PVE/CLI/pct.pm line 664.\n"),
     # -- create
     ("create-existing-ct", ["create", "100", T], "CT 100 already exists on node 'pve'\n"),
     ("create-id-of-vm", ["create", "200", T], "VM 200 already exists on node 'pve'\n"),

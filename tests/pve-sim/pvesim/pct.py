@@ -1024,7 +1024,7 @@ def cmd_exec(p):
     if not lxcctl.check_running(e, vmid):
         raise PveError(f"container '{vmid}' not running!\n")
     if not p.get("extra-args"):
-        raise PveError("missing command", location=(PCT_PM, 329))
+        raise PveError("missing command", location=(PCT_PM, 246))
     argv = _attach_argv(e, vmid, p.get("keep-env", "1") == "1", p["extra-args"])
     sys.stdout.flush()
     sys.stderr.flush()
@@ -1113,7 +1113,7 @@ def cmd_pull(p):
     perms, user, group = _perms(p), p.get("user"), p.get("group")
     with ConfigLock(e, vmid):
         if not lxcctl.check_running(e, vmid):
-            raise PveError("can only pull files from a running VM", location=(PCT_PM, 489))
+            raise PveError("can only pull files from a running VM", location=(PCT_PM, 664))
 
         def worker():
             pid = lxcctl.find_lxc_pid(e, vmid)
