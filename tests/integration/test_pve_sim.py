@@ -656,6 +656,29 @@ def test_raw_lxc_keys_applied_on_restart(ovs, pve_sim):
     assert "Operation not permitted" not in res.stdout
 
 
+def test_environment_runtime_lines_are_env(pve_sim):
+    # pve-container 6.0.15: lxc.environment.runtime lines are the "env"
+    # option, shown by pct config with raw NUL characters between them
+    pve = pve_sim()
+    pve.create(185, "--hostname", "envct", "--tags", "a;b")
+    pve.add_raw_lxc(185, "lxc.environment.runtime: FOO=1", "lxc.apparmor.profile: unconfined",
+                    "lxc.environment.runtime: BAR=two words")
+    res = pve.pct("config", 185, check=0)
+    lines = res.stdout.split("\n")
+    keys = [line.split(":", 1)[0] for line in lines if line]
+    assert "env: FOO=1\0BAR=two words" in lines
+    assert keys == sorted(keys[:-1]) + ["lxc.apparmor.profile"]
+    assert {"hostname", "memory", "rootfs", "tags", "unprivileged"} < set(keys)
+    # written back as lxc.environment.runtime lines, ahead of the other raw keys
+    pve.pct("set", 185, "--memory", "300", check=0)
+    assert pve.read_conf(185).endswith("lxc.environment.runtime: FOO=1\n"
+                                       "lxc.environment.runtime: BAR=two words\n"
+                                       "lxc.apparmor.profile: unconfined\n")
+    # one line: no NUL
+    pve.write_conf(185, pve.read_conf(185).replace("lxc.environment.runtime: BAR=two words\n", ""))
+    assert "env: FOO=1\n" in pve.pct("config", 185, check=0).stdout
+
+
 def test_destroy_removes_everything(ovs, pve_sim):
     add_netdev_bridge(ovs, "vmbr0")
     pve = pve_sim(ovs)

@@ -569,6 +569,9 @@ CONFDESC = {
     "hookscript": {"optional": 1, "type": "string", "format": "pve-volume-id"},
     "tags": {"optional": 1, "type": "string", "format": "pve-tag-list"},
     "debug": {"optional": 1, "type": "boolean"},
+    # pve-container 6.0.15: the lxc.environment.runtime lines, NUL-joined
+    "env": {"optional": 1, "type": "string",
+            "pattern": r"(?:\w+=[^\x00-\x08\x0a-\x1F\x7F]*)(?:\0\w+=[^\x00-\x08\x0a-\x1F\x7F]*)*"},
 }
 for _i in range(MAX_NETS):
     CONFDESC[f"net{_i}"] = {"optional": 1, "type": "string", "format": NETCONF_DESC}
