@@ -167,36 +167,48 @@ static int parse_option(const char *key, const char *value, LxcSpec *spec, char 
         return 0;
 }
 
-int lxc_conf_parse(const char *text, LxcSpec *spec, char **ret_lock) {
-        _cleanup_(freep) char *copy = strdup(text);
+/* One line of `pct config` output (a copy, without its newline). */
+static int parse_line(char *line, LxcSpec *spec, char **ret_lock, unsigned *tun) {
+        char *value;
+
+        if (startswith(line, "lxc.")) {
+                for (size_t i = 0; lxc_tun_lines[i]; i++)
+                        if (raw_line_equal(line, strlen(line), lxc_tun_lines[i]))
+                                *tun |= 1U << i;
+                return 0;
+        }
+        value = strstr(line, ": ");
+        if (!value)
+                return 0;
+        *value = 0;
+        return parse_option(line, strstrip_newline(value + 2), spec, ret_lock);
+}
+
+int lxc_conf_parse(const char *text, size_t len, LxcSpec *spec, char **ret_lock) {
         unsigned tun = 0;
-        char *save = NULL;
         int r;
 
-        if (!copy)
-                return -ENOMEM;
         /* Proxmox's defaults for what the configuration leaves out. */
         spec->memory = LXC_DEFAULT_MEMORY;
         spec->swap = LXC_DEFAULT_SWAP;
         spec->cores = -1;
         spec->rootfs_mib = -1;
 
-        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *key, *value;
+        for (size_t at = 0; at < len;) {
+                const char *line = text + at, *nl = memchr(line, '\n', len - at);
+                size_t n = nl ? (size_t) (nl - line) : len - at;
+                _cleanup_(freep) char *copy = NULL;
 
-                if (startswith(line, "lxc.")) {
-                        for (size_t i = 0; lxc_tun_lines[i]; i++)
-                                if (raw_line_equal(line, strlen(line), lxc_tun_lines[i]))
-                                        tun |= 1U << i;
+                at += n + 1;
+                /* Values with NUL bytes: "env" (pve-container >= 6.0.15
+                 * prints its lxc.environment.runtime entries NUL-joined),
+                 * which op-dbus does not read; the lines after it count. */
+                if (n == 0 || memchr(line, 0, n))
                         continue;
-                }
-                value = strstr(line, ": ");
-                if (!value)
-                        continue;
-                *value = 0;
-                key = line;
-                value += 2;
-                r = parse_option(key, strstrip_newline(value), spec, ret_lock);
+                copy = strndup(line, n);
+                if (!copy)
+                        return -ENOMEM;
+                r = parse_line(copy, spec, ret_lock, &tun);
                 if (r < 0)
                         return r;
         }

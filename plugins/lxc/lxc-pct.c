@@ -46,10 +46,10 @@ static char *failure_text(const ExecResult *res) {
 }
 
 /* Runs argv with input (may be NULL) on standard input; *ret_out gets
- * standard output. changes: the command changes the host (counted, even
- * when it fails). */
-static int run_input(LxcPlugin *l, const Argv *a, const char *input, bool changes, int timeout_ms,
-                     char **ret_out, Diag *d) {
+ * standard output, *ret_out_len (may be NULL) its length. changes: the
+ * command changes the host (counted, even when it fails). */
+static int run_full(LxcPlugin *l, const Argv *a, const char *input, bool changes, int timeout_ms,
+                    char **ret_out, size_t *ret_out_len, Diag *d) {
         _cleanup_(exec_result_done) ExecResult res = {};
         _cleanup_(freep) char *what = NULL;
         int r;
@@ -75,13 +75,20 @@ static int run_input(LxcPlugin *l, const Argv *a, const char *input, bool change
         }
         if (*strstrip_newline(res.err))
                 diag_warning(d, "", "`%s`: %s", what, res.err);
+        if (ret_out_len)
+                *ret_out_len = res.out_len;
         if (ret_out)
                 *ret_out = TAKE_PTR(res.out);
         return 0;
 }
 
+static int run_input(LxcPlugin *l, const Argv *a, const char *input, bool changes, int timeout_ms,
+                     char **ret_out, Diag *d) {
+        return run_full(l, a, input, changes, timeout_ms, ret_out, NULL, d);
+}
+
 static int run(LxcPlugin *l, const Argv *a, bool changes, int timeout_ms, char **ret_out, Diag *d) {
-        return run_input(l, a, NULL, changes, timeout_ms, ret_out, d);
+        return run_full(l, a, NULL, changes, timeout_ms, ret_out, NULL, d);
 }
 
 static bool has_tag(const char *tags, const char *tag) {
@@ -97,19 +104,22 @@ static bool has_tag(const char *tags, const char *tag) {
         return false;
 }
 
+/* `pct config --current`, read to its end: the output may hold NUL bytes
+ * (the env option), and what follows them counts (tags, net0, ...). */
 static int read_config(LxcPlugin *l, LxcLive *c, Diag *d) {
         _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
+        size_t len = 0;
         int r;
 
         lxc_argv_add(&a, "pct");
         lxc_argv_add(&a, "config");
         lxc_argv_addf(&a, "%" PRIu32, c->id);
         lxc_argv_add(&a, "--current");
-        r = run(l, &a, false, 0, &out, d);
+        r = run_full(l, &a, NULL, false, 0, &out, &len, d);
         if (r < 0)
                 return r;
-        r = lxc_conf_parse(out, &c->spec, &c->lock);
+        r = lxc_conf_parse(out, len, &c->spec, &c->lock);
         if (r < 0)
                 return r;
         c->owned = has_tag(c->spec.tags, LXC_OWNER_TAG);

@@ -413,8 +413,9 @@ int lxc_template_storage(const char *requested, char **ret);
 int lxc_template_resolve(const LxcTemplates *t, const char *requested, char **ret, char **ret_hint);
 
 /* lxc-conf.c */
-/* Parses `pct config` output into spec (and the config lock). */
-int lxc_conf_parse(const char *text, LxcSpec *spec, char **ret_lock);
+/* Parses `pct config` output (len bytes, which may include NUL bytes)
+ * into spec (and the config lock). */
+int lxc_conf_parse(const char *text, size_t len, LxcSpec *spec, char **ret_lock);
 /* Returns a copy of a Proxmox container configuration file with lines
  * present (inserted at the end of the main section, before the first
  * [section]) or absent (removed from the main section). Other lines stay

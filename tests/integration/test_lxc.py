@@ -339,3 +339,23 @@ def pve_fixture_build(path):
     from pve_fixture import PVE_SIM_DIR
     if not os.path.exists(path):
         subprocess.run([str(PVE_SIM_DIR / "mkbusyboxtmpl"), path], check=True)
+
+
+def test_environment_lines_do_not_hide_the_configuration(node):
+    # Two lxc.environment.runtime lines make `pct config` print "env: A\0B"
+    # (pve-container >= 6.0.15); the keys sorted after it (hostname, memory,
+    # net0, tags, ...) are still the container's.
+    doc = state(container(380, "10.58.0.1/24", state="stopped"))
+    node.run(doc, check=0)
+    node.pve.add_raw_lxc(380, "lxc.environment.runtime: HTTP_PROXY=http://proxy:3128",
+                         "lxc.environment.runtime: LANG=C.UTF-8")
+    assert "\0" in node.pve.pct("config", 380, check=0).stdout
+    res = node.run(doc, cmd="plan", check=0)
+    assert res.json["changes"] == [] and res.json["errors"] == [], res.json
+    live = node.opdbus.run("query", check=0, json=True, env=node.env).json
+    (ct,) = live["plugins"]["lxc"]["containers"]
+    assert (ct["id"], ct["name"], ct["network"]["ipv4"]) == (380, "ct380", "10.58.0.1/24")
+    node.calls()
+    node.run(doc, check=0)
+    assert node.changing_calls() == []
+    assert node.pve.read_conf(380).count("lxc.environment.runtime: ") == 2

@@ -58,7 +58,7 @@ TEST(test_conf_parse) {
         _cleanup_(lxc_spec_done) LxcSpec s = { .id = 100 };
         _cleanup_(freep) char *lock = NULL, *net0 = NULL;
 
-        ASSERT_EQ(lxc_conf_parse(text, &s, &lock), 0);
+        ASSERT_EQ(lxc_conf_parse(text, strlen(text), &s, &lock), 0);
         ASSERT_STREQ(lock, "backup");
         ASSERT_STREQ(s.hostname, "web");
         ASSERT_EQ(s.memory, 256);
@@ -75,6 +75,22 @@ TEST(test_conf_parse) {
         ASSERT_EQ(s.n_extra_nets, 1);
         net0 = lxc_props_format(&s.net0, "name");
         ASSERT_STREQ(net0, "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=10.0.0.1/24");
+}
+
+TEST(test_conf_parse_env_nul) {
+        /* pct config since pve-container 6.0.15: "env" with NUL bytes */
+        static const char text[] = "arch: amd64\n"
+                "env: A=1\0B=2\0C=3\n"
+                "hostname: web\n"
+                "memory: 256\n"
+                "tags: op-dbus\n";
+        _cleanup_(lxc_spec_done) LxcSpec s = { .id = 100 };
+        _cleanup_(freep) char *lock = NULL;
+
+        ASSERT_EQ(lxc_conf_parse(text, sizeof text - 1, &s, &lock), 0);
+        ASSERT_STREQ(s.hostname, "web");
+        ASSERT_EQ(s.memory, 256);
+        ASSERT_STREQ(s.tags, "op-dbus");
 }
 
 TEST(test_lists) {
@@ -137,7 +153,7 @@ static void add_live(Fixture *f, uint32_t id, bool running, const char *conf) {
         ASSERT_TRUE(f->l.have);
         h = &f->l.have[f->l.n_have++];
         *h = (LxcLive) { .id = id, .running = running, .spec.id = id };
-        ASSERT_EQ(lxc_conf_parse(conf, &h->spec, &h->lock), 0);
+        ASSERT_EQ(lxc_conf_parse(conf, strlen(conf), &h->spec, &h->lock), 0);
         h->owned = strstr(conf, "tags: op-dbus") != NULL;
 }
 
@@ -249,6 +265,7 @@ TEST(test_diff_ownership_and_prune) {
 int main(void) {
         RUN(test_edit_raw);
         RUN(test_conf_parse);
+        RUN(test_conf_parse_env_nul);
         RUN(test_lists);
         RUN(test_template_resolve);
         RUN(test_diff_actions);
