@@ -188,9 +188,11 @@ int lxc_conf_parse(const char *text, size_t len, LxcSpec *spec, char **ret_lock)
         unsigned tun = 0;
         int r;
 
-        /* Proxmox's defaults for what the configuration leaves out. */
+        /* What Proxmox uses when the configuration leaves a key out
+         * (PVE::LXC update_lxc_config, vmstatus): 512 MiB of memory, but no
+         * swap, although pct create writes "swap: 512" by default. */
         spec->memory = LXC_DEFAULT_MEMORY;
-        spec->swap = LXC_DEFAULT_SWAP;
+        spec->swap = 0;
         spec->cores = -1;
         spec->rootfs_mib = -1;
 

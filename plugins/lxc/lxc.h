@@ -30,7 +30,7 @@
 #define LXC_DEFAULT_STORAGE "local-lvm"  /* Proxmox's container storage on a default install */
 #define LXC_DEFAULT_ROOTFS_GIB 4
 #define LXC_DEFAULT_MEMORY 512           /* MiB, Proxmox's default */
-#define LXC_DEFAULT_SWAP 512             /* MiB, Proxmox's default */
+#define LXC_DEFAULT_SWAP 512             /* MiB, pct create's default (a config without swap: has none) */
 #define LXC_TEMPLATE_STORAGE "local"     /* where short template names are looked up */
 
 /* Optional booleans without a default: the host's own default applies

@@ -359,3 +359,19 @@ def test_environment_lines_do_not_hide_the_configuration(node):
     node.run(doc, check=0)
     assert node.changing_calls() == []
     assert node.pve.read_conf(380).count("lxc.environment.runtime: ") == 2
+
+
+def test_missing_swap_line_means_no_swap(node):
+    # Proxmox gives a container whose configuration has no "swap:" line no
+    # swap at all (pct create writes 512, a hand-written config may not)
+    doc = state(container(381, state="stopped", properties={"swap": 512}))
+    node.run(doc, check=0)
+    node.pve.pct("set", 381, "--delete", "swap", check=0)
+    assert "swap:" not in node.pve.read_conf(381)
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["action"], change["detail"]) == ("modify", "swap 0 -> 512")
+    node.calls()
+    node.run(doc, check=0)
+    assert node.changing_calls() == [["set", "381", "--swap", "512"]]
+    assert node.config(381)["swap"] == "512"

@@ -62,7 +62,7 @@ TEST(test_conf_parse) {
         ASSERT_STREQ(lock, "backup");
         ASSERT_STREQ(s.hostname, "web");
         ASSERT_EQ(s.memory, 256);
-        ASSERT_EQ(s.swap, LXC_DEFAULT_SWAP);
+        ASSERT_EQ(s.swap, 0); /* no swap line: no swap (LXC.pm) */
         ASSERT_EQ(s.cores, -1);
         ASSERT_TRUE(s.unprivileged && !s.onboot);
         ASSERT_EQ(s.features.n, 1);
