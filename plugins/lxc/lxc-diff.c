@@ -120,11 +120,32 @@ static void diff_props(Detail *t, int rank, const char *field, const LxcProps *a
         detail_add(t, rank, field, x, y);
 }
 
+/* Proxmox unplugs only net0..net9 from a running container
+ * (vmconfig_hotplug_pending: ^net(\d)$); the deletion of net10 and above
+ * stays pending until the next start. */
+static bool net_unplugged_at_once(const char *key) {
+        return strlen(key) == strlen("net0");
+}
+
+static void diff_extra_nets(const LxcSpec *h, bool next_start_rules, Detail *t) {
+        for (size_t i = 0; i < h->n_extra_nets; i++) {
+                bool later = next_start_rules && !net_unplugged_at_once(h->extra_nets[i]);
+
+                detail_add(t, later ? RANK_RESTART : RANK_REMOVED, h->extra_nets[i], "(set)",
+                           later ? "(removed: op-dbus manages net0 only; Proxmox removes net10 and above at the next start)" :
+                           "(removed: op-dbus manages net0 only)");
+                if (later)
+                        t->flags |= LXC_DO_RESTART;
+        }
+}
+
 /* Options pct set changes. Ranks are for a running container; the ones
- * Proxmox keeps pending until the next start need a restart. */
-static void diff_options(const LxcSpec *w, const LxcSpec *h, Detail *t) {
+ * Proxmox keeps pending until the next start need a restart (with pct a
+ * new hostname too: Proxmox sets it in the configuration, the container
+ * gets it when it starts). */
+static void diff_options(const LxcSpec *w, const LxcSpec *h, bool next_start_rules, Detail *t) {
         if (lxc_spec_field_differs(w, h, LXC_FIELD_HOSTNAME))
-                detail_add(t, RANK_NONE, "hostname", h->hostname, w->hostname);
+                detail_add(t, next_start_rules ? RANK_RESTART : RANK_NONE, "hostname", h->hostname, w->hostname);
         if (lxc_spec_field_differs(w, h, LXC_FIELD_MEMORY))
                 detail_int(t, RANK_NONE, "memory", h->memory, w->memory);
         if (lxc_spec_field_differs(w, h, LXC_FIELD_SWAP))
@@ -150,17 +171,16 @@ static void diff_options(const LxcSpec *w, const LxcSpec *h, Detail *t) {
                 t->flags |= LXC_DO_RESTART;
         if (lxc_spec_field_differs(w, h, LXC_FIELD_NET0))
                 diff_net0(w, h, t);
-        for (size_t i = 0; i < h->n_extra_nets; i++)
-                detail_add(t, RANK_REMOVED, h->extra_nets[i], "(set)", "(removed: op-dbus manages net0 only)");
+        diff_extra_nets(h, next_start_rules, t);
         if (t->text.len)
                 t->flags |= LXC_DO_SET;
 }
 
 /* Everything an update changes, for a container that exists. */
-static void diff_update(const LxcContainer *c, const LxcSpec *w, const LxcLive *h, Detail *t) {
+static void diff_update(const LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, const LxcLive *h, Detail *t) {
         bool after = lxc_runs_after(c, h);
 
-        diff_options(w, &h->spec, t);
+        diff_options(w, &h->spec, l->backend->next_start_rules, t);
         if (w->rootfs_mib > h->spec.rootfs_mib && h->spec.rootfs_mib >= 0) {
                 detail_int(t, RANK_NONE, "rootfs size (MiB)", h->spec.rootfs_mib, w->rootfs_mib);
                 t->flags |= LXC_DO_RESIZE;
@@ -236,7 +256,7 @@ static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, 
         if (r < 0)
                 return r;
         if (why.len == 0) {
-                diff_update(c, w, h, &t);
+                diff_update(l, c, w, h, &t);
                 if (t.text.error)
                         return t.text.error;
                 if (t.text.len == 0)

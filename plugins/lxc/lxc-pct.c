@@ -470,6 +470,7 @@ static int pct_push(LxcPlugin *l, uint32_t id, const char *data, size_t len, con
 
 const LxcBackendOps lxc_pct_backend = {
         .name = "pct",
+        .next_start_rules = true,
         .list = pct_list,
         .templates = pct_templates,
         .available = pct_available,

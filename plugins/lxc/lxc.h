@@ -253,6 +253,10 @@ typedef struct LxcServiceLive LxcServiceLive;
  * that change something count their commands in l->counts. */
 typedef struct LxcBackendOps {
         const char *name;
+        /* Proxmox's rules for a running container: a new hostname, and the
+         * removal of net10 and above (only ^net\d$ is hot-unplugged), take
+         * effect at its next start. */
+        bool next_start_rules;
         /* Every container of the node with its configuration. */
         int (*list)(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d);
         /* Template volumes of a storage. */

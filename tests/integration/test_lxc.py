@@ -375,3 +375,47 @@ def test_missing_swap_line_means_no_swap(node):
     node.run(doc, check=0)
     assert node.changing_calls() == [["set", "381", "--swap", "512"]]
     assert node.config(381)["swap"] == "512"
+
+
+def test_nets_from_net10_go_with_a_restart(node):
+    # Proxmox hot-unplugs only net0..net9 (^net(\d)$): deleting net10 from
+    # a running container stays pending until it starts again
+    doc = state(container(382, "10.59.0.1/24"))
+    node.run(doc, check=0)
+    for net in ("net1", "net10"):
+        node.pve.pct("set", 382, f"--{net}", f"name=eth{net[3:]},bridge=vmbr0", check=0)
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["action"], change["impact"]) == ("modify", "container restart"), change
+    assert "net10 (set) -> (removed: op-dbus manages net0 only; Proxmox removes net10 and above at the next start)" \
+        in change["detail"]
+    node.calls()
+    node.run(doc, check=0)
+    assert [c[:2] for c in node.changing_calls()] == [["set", "382"], ["shutdown", "382"], ["start", "382"]]
+    current = node.pve.pct("config", 382, "--current", check=0).stdout
+    assert "net1:" not in current and "net10:" not in current and node.running(382)
+    res = node.run(doc, cmd="plan", check=0)
+    assert res.json["changes"] == []
+
+
+def test_hostname_of_a_running_container_takes_a_restart(node):
+    # Proxmox writes a new hostname into the configuration at once, but the
+    # container gets it only when it starts again
+    doc = state(container(383, "10.59.0.3/24"))
+    node.run(doc, check=0)
+    doc["plugins"]["lxc"]["containers"][0]["name"] = "renamed383"
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["action"], change["impact"], change["detail"]) == (
+        "modify", "container restart", "hostname ct383 -> renamed383; restarts the container for it")
+    node.calls()
+    node.run(doc, check=0)
+    assert [c[:2] for c in node.changing_calls()] == [["set", "383"], ["shutdown", "383"], ["start", "383"]]
+    assert node.pve.pct("exec", 383, "--", "hostname", check=0).stdout == "renamed383\n"
+    # a stopped container just gets the new name
+    doc["plugins"]["lxc"]["containers"][0].update({"name": "again383", "state": "stopped"})
+    node.run(doc, check=0)
+    doc["plugins"]["lxc"]["containers"][0]["name"] = "third383"
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["impact"], change["detail"]) == ("no traffic impact", "hostname again383 -> third383")
