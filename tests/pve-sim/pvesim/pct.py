@@ -877,7 +877,7 @@ def destroy_lxc_container(e, storage, vmid, conf, unreferenced):
             if "rootdir" not in scfg["content"]:
                 continue
             for name in storage._existing_names(sid, vmid):
-                volid = (f"{sid}:{name}" if scfg["type"] in ("lvmthin", "zfspool")
+                volid = (f"{sid}:{name}" if scfg["type"] in ("lvmthin", "lvm", "zfspool")
                          else f"{sid}:{vmid}/{name}")
                 if volume_belongs_to(storage, volid, vmid) and volid not in vols:
                     vols.append(volid)
@@ -946,6 +946,56 @@ def cmd_destroy(p):
             os.unlink(e.conf_path(vmid))
 
     return run_worker(worker)
+
+
+API2_LXC_PM = "/usr/share/perl5/PVE/API2/LXC.pm"
+
+
+def _resize_load_and_check(e, storage, vmid, disk, digest, request, ext):
+    """API2::LXC resize_vm's $load_and_check."""
+    conf = confmod.load_config(e, vmid)
+    confmod.check_lock(conf)
+    if digest and digest != conf["digest"]:
+        raise PveError("detected modified configuration - file changed by other user? Try again.\n")
+    mp = schema.parse_volume(disk, conf.get(disk) or "")
+    volid = mp["volume"]
+    sid, volname = storage.parse_volume_id(volid)
+    _vtype, _name, owner = storage.parse_volname(sid, volname)
+    if str(vmid) != str(owner):
+        raise PveError(f"can't resize mount point owned by another container ({owner})",
+                       location=(API2_LXC_PM, 2386))
+    size = storage.size_info(volid)
+    if size is None:
+        raise PveError(f"Could not determine current size of volume '{volid}'\n")
+    newsize = int(size + request if ext else request)
+    if newsize < size:
+        raise PveError("unable to shrink disk size\n")
+    if newsize == size:
+        raise PveError("disk is already at specified size\n")
+    return conf, mp, volid, newsize
+
+
+def cmd_resize(p):
+    """pct resize: a worker without exit handler (pct.pm has no $upid_exit
+    for it), so a failure inside it is printed but exits 0. The file
+    system inside the volume is not resized (the volumes are directories)."""
+    e = env()
+    vmid, disk, sizestr = p["vmid"], p["disk"], p["size"]
+    ext = sizestr.startswith("+")
+    request = schema.parse_size(sizestr.lstrip("+"))
+    storage = Storage(e)
+    _resize_load_and_check(e, storage, vmid, disk, p.get("digest"), request, ext)
+
+    def worker():
+        with ConfigLock(e, vmid):
+            conf, mp, volid, newsize = _resize_load_and_check(e, storage, vmid, disk, p.get("digest"),
+                                                              request, ext)
+            storage.resize(volid, newsize)
+            mp["size"] = newsize
+            conf[disk] = schema.print_volume(disk, mp)
+            confmod.write_config(e, vmid, conf)
+
+    return run_worker(worker, noexit=True)
 
 
 def cmd_unlock(p):
@@ -1211,6 +1261,12 @@ def _table():
         Command("pull", ["vmid", "path", "destination"],
                 {**vm, "path": {"type": "string"}, "destination": {"type": "string"},
                  **file_opts}, cmd_pull, worker="noexit"),
+        Command("resize", ["vmid", "disk", "size"],
+                {**vm, "disk": {"type": "string", "enum": ["rootfs"] + [f"mp{i}" for i in
+                                                                        range(schema.MAX_MOUNT_POINTS)]},
+                 "size": {"type": "string", "pattern": r"\+?\d+(\.\d+)?[KMGT]?"},
+                 "digest": {"type": "string", "maxLength": 40, "optional": 1}},
+                cmd_resize, fixed=FIXED, worker="noexit"),
         Command("unlock", ["vmid"], dict(vm), cmd_unlock),
         Command("mount", ["vmid"], dict(vm), cmd_mount),
         Command("unmount", ["vmid"], dict(vm), cmd_unmount),
