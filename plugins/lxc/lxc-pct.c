@@ -45,11 +45,17 @@ static char *failure_text(const ExecResult *res) {
         return s;
 }
 
-/* Runs argv with input (may be NULL) on standard input; *ret_out gets
- * standard output, *ret_out_len (may be NULL) its length. changes: the
- * command changes the host (counted, even when it fails). */
-static int run_full(LxcPlugin *l, const Argv *a, const char *input, bool changes, int timeout_ms,
-                    char **ret_out, size_t *ret_out_len, Diag *d) {
+/* How a command is run and judged. */
+typedef struct RunOpts {
+        const char *input;            /* standard input; NULL: none */
+        bool changes;                 /* changes the host: counted, even when it fails */
+        bool stderr_fails;            /* text on standard error is a failure, whatever the exit code */
+        int timeout_ms;
+} RunOpts;
+
+/* Runs argv; *ret_out gets standard output, *ret_out_len (may be NULL)
+ * its length. */
+static int run_full(LxcPlugin *l, const Argv *a, const RunOpts *o, char **ret_out, size_t *ret_out_len, Diag *d) {
         _cleanup_(exec_result_done) ExecResult res = {};
         _cleanup_(freep) char *what = NULL;
         int r;
@@ -58,16 +64,16 @@ static int run_full(LxcPlugin *l, const Argv *a, const char *input, bool changes
                 return a->error;
         if (asprintf(&what, "%s %s%s%s", a->v[0], a->v[1], a->n > 2 ? " " : "", a->n > 2 ? a->v[2] : "") < 0)
                 return -ENOMEM;
-        if (changes && l->counts)
+        if (o->changes && l->counts)
                 l->counts->commands++;
 
-        r = exec_capture(a->v, input, input ? strlen(input) : 0, timeout_for(l, timeout_ms), &res);
+        r = exec_capture(a->v, o->input, o->input ? strlen(o->input) : 0, timeout_for(l, o->timeout_ms), &res);
         if (r < 0) {
                 diag_error(d, "", "cannot run `%s`: %s", what,
                            r == -ENOENT ? "not found in PATH (is this a Proxmox VE node?)" : strerror(-r));
                 return r;
         }
-        if (res.status != 0) {
+        if (res.status != 0 || (o->stderr_fails && *strstrip_newline(res.err))) {
                 _cleanup_(freep) char *msg = failure_text(&res);
 
                 diag_error(d, "", "`%s` failed (exit code %d): %s", what, res.status, strna(msg));
@@ -84,11 +90,12 @@ static int run_full(LxcPlugin *l, const Argv *a, const char *input, bool changes
 
 static int run_input(LxcPlugin *l, const Argv *a, const char *input, bool changes, int timeout_ms,
                      char **ret_out, Diag *d) {
-        return run_full(l, a, input, changes, timeout_ms, ret_out, NULL, d);
+        return run_full(l, a, &(RunOpts) { .input = input, .changes = changes, .timeout_ms = timeout_ms },
+                        ret_out, NULL, d);
 }
 
 static int run(LxcPlugin *l, const Argv *a, bool changes, int timeout_ms, char **ret_out, Diag *d) {
-        return run_full(l, a, NULL, changes, timeout_ms, ret_out, NULL, d);
+        return run_input(l, a, NULL, changes, timeout_ms, ret_out, d);
 }
 
 static bool has_tag(const char *tags, const char *tag) {
@@ -116,7 +123,7 @@ static int read_config(LxcPlugin *l, LxcLive *c, Diag *d) {
         lxc_argv_add(&a, "config");
         lxc_argv_addf(&a, "%" PRIu32, c->id);
         lxc_argv_add(&a, "--current");
-        r = run_full(l, &a, NULL, false, 0, &out, &len, d);
+        r = run_full(l, &a, &(RunOpts) {}, &out, &len, d);
         if (r < 0)
                 return r;
         r = lxc_conf_parse(out, len, &c->spec, &c->lock);
@@ -371,15 +378,48 @@ static int pct_set(LxcPlugin *l, const LxcSpec *want, const LxcSpec *have, Diag 
         return run(l, &a, true, TIMEOUT_SET_MS, NULL, d);
 }
 
+/* Warnings the resize worker printed in its output (standard output). */
+static void resize_warnings(const char *out, Diag *d) {
+        static const char prefix[] = "Failed to update the container's filesystem";
+
+        for (const char *line = out; line && *line;) {
+                const char *end = strchrnul(line, '\n');
+
+                if (startswith(line, prefix))
+                        diag_warning(d, "", "`pct resize`: %.*s", (int) (end - line), line);
+                line = *end ? end + 1 : end;
+        }
+}
+
+/* pct resize runs a worker, but pct.pm has no exit handler for it: when
+ * the worker fails (lvextend, zfs set) the error goes to standard error
+ * and the exit code is 0. So standard error is a failure, and the size is
+ * read back. */
 static int pct_resize(LxcPlugin *l, uint32_t id, int64_t mib, Diag *d) {
         _cleanup_(lxc_argv_done) Argv a = {};
+        _cleanup_(lxc_live_done) LxcLive now = { .id = id, .spec.id = id };
+        _cleanup_(freep) char *out = NULL;
+        int r;
 
         lxc_argv_add(&a, "pct");
         lxc_argv_add(&a, "resize");
         lxc_argv_addf(&a, "%" PRIu32, id);
         lxc_argv_add(&a, "rootfs");
         lxc_argv_addf(&a, "%" PRIi64 "M", mib);
-        return run(l, &a, true, TIMEOUT_SET_MS, NULL, d);
+        r = run_full(l, &a, &(RunOpts) { .changes = true, .stderr_fails = true, .timeout_ms = TIMEOUT_SET_MS },
+                     &out, NULL, d);
+        if (r < 0)
+                return r;
+        resize_warnings(out, d);
+        r = read_config(l, &now, d);
+        if (r < 0)
+                return r;
+        if (now.spec.rootfs_mib < mib) {
+                diag_error(d, "", "`pct resize %" PRIu32 " rootfs %" PRIi64 "M` reported success, but the root filesystem "
+                           "is %" PRIi64 " MiB", id, mib, now.spec.rootfs_mib);
+                return -EIO;
+        }
+        return 0;
 }
 
 /* Raw lxc.* keys cannot be set through pct: the configuration file is

@@ -419,3 +419,24 @@ def test_hostname_of_a_running_container_takes_a_restart(node):
     plan = node.run(doc, cmd="plan", check=0)
     (change,) = plan.json["changes"]
     assert (change["impact"], change["detail"]) == ("no traffic impact", "hostname again383 -> third383")
+
+
+def test_failed_resize_fails_the_apply(node):
+    # pct resize exits 0 when its worker fails (lvextend without space):
+    # the error on standard error, and the size read back, tell
+    with open(node.pve.path("etc/pve/storage.cfg"), "a") as f:
+        f.write("lvm: thick\n\tvgname vg1\n\tcontent rootdir,images\n\n")
+    doc = state(container(384, state="stopped", properties={"storage": "thick"}))
+    node.run(doc, check=0)
+    node.calls()
+    doc["plugins"]["lxc"]["containers"][0]["properties"]["rootfs_size"] = 2
+    node.run(doc, check=0)
+    assert node.changing_calls() == [["resize", "384", "rootfs", "2048M"]]
+    assert node.config(384)["rootfs"] == "thick:vm-384-disk-0,size=2G"
+
+    doc["plugins"]["lxc"]["containers"][0]["properties"]["rootfs_size"] = 1000000
+    res = node.run(doc, check=1)
+    assert res.json["status"] == "failed", res.json
+    assert any("Insufficient free space" in e for e in res.json["errors"]), res.json["errors"]
+    assert not any("Insufficient free space" in w for w in res.json["warnings"]), res.json["warnings"]
+    assert node.config(384)["rootfs"] == "thick:vm-384-disk-0,size=2G"
