@@ -752,6 +752,43 @@ def test_pveam(pve_sim):
     assert pve.pveam("update", check=0).stdout == "update successful\n"
 
 
+def test_pvesm_status(pve_sim):
+    pve = pve_sim()
+    pve.add_storage("zfspool: local-zfs\n\tpool rpool/data\n\tsparse 1\n\tcontent images,rootdir")
+    pve.add_storage("lvm: off\n\tvgname vg1\n\tcontent rootdir,images\n\tdisable")
+    pve.add_storage("dir: elsewhere\n\tpath /srv/x\n\tcontent rootdir\n\tnodes other1,other2")
+    row = r"%s +%s +%s +\d+ +\d+ +\d+ +( \d|\d\d|100)\.\d\d%%"
+    # pvesm.pm's $print_status: the name column as wide as the longest name + 1
+    res = pve.pvesm("status", check=0)
+    lines = res.stdout.splitlines()
+    header = "%-{}s %10s %10s %15s %15s %15s %8s".format
+    assert lines[0] == header(10) % ("Name", "Type", "Status", "Total (KiB)", "Used (KiB)",
+                                     "Available (KiB)", "%")
+    assert [line.split()[0] for line in lines[1:]] == ["elsewhere", "local", "local-lvm", "local-zfs", "off"]
+    assert lines[-1] == "%-10s %10s %10s %15d %15d %15d %8s" % ("off", "lvm", "disabled", 0, 0, 0, "N/A")
+    assert re.fullmatch(row % ("local-zfs ", "   zfspool", "    active"), lines[4]), lines[4]
+    # --content: storages that may hold that type, enabled and on this node
+    res = pve.pvesm("status", "--content", "rootdir", check=0)
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("Name" + " " * 13 + "Type") and len(lines) == 3
+    assert re.fullmatch(row % ("local-lvm ", "   lvmthin", "    active"), lines[1]), lines[1]
+    assert re.fullmatch(row % ("local-zfs ", "   zfspool", "    active"), lines[2]), lines[2]
+    res = pve.pvesm("status", "--content", "vztmpl", check=0)
+    assert [line.split()[0] for line in res.stdout.splitlines()] == ["Name", "local"]
+    res = pve.pvesm("status", "--storage", "nope")
+    assert (res.returncode, res.stderr) == (255, "400 Parameter verification failed.\n"
+                                            "storage: No such storage.\npvesm status  [OPTIONS]\n")
+    # pct create checks the same (PVE::Storage::storage_check_enabled)
+    for store, err in (("off", "storage 'off' is disabled\n"),
+                       ("elsewhere", "storage 'elsewhere' is not available on node 'pve'\n")):
+        res = pve.pct("create", 150, pve.template, "--rootfs", f"{store}:1")
+        assert (res.returncode, res.stderr) == (255, err)
+    res = pve.pvesm("status", "--content", "disks")
+    assert (res.returncode, res.stderr) == (
+        255, "400 Parameter verification failed.\ncontent: invalid format - invalid content type "
+        "'disks'\n\npvesm status  [OPTIONS]\n")
+
+
 def test_create_with_start_and_ct_of_other_cluster_node(ovs, pve_sim):
     add_netdev_bridge(ovs, "vmbr0")
     pve = pve_sim(ovs)

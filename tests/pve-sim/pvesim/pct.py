@@ -637,7 +637,7 @@ def cmd_create(p):
     _check_template_access(storage, ostemplate)
 
     def check_and_activate_storage(sid):
-        scfg = storage.config(sid)
+        scfg = storage.enabled(sid)
         if "rootdir" not in scfg["content"]:
             raise_param_exc({"storage": f"storage '{sid}' does not support container directories"})
 

@@ -229,7 +229,18 @@ def verify_poolid(v):
         _die(f"pool name '{v}' contains illegal characters\n")
 
 
+STORAGE_CONTENT_TYPES = ("images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import",
+                         "none")
+
+
+def verify_storage_content(v):
+    """PVE::Storage::Plugin::verify_content."""
+    if v not in STORAGE_CONTENT_TYPES:
+        _die(f"invalid content type '{v}'\n")
+
+
 FORMATS = {
+    "pve-storage-content": verify_storage_content,
     "pve-vmid": verify_vmid,
     "dns-name": verify_dns_name,
     "pve-storage-id": verify_storage_id,

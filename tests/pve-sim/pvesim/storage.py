@@ -82,6 +82,20 @@ class Storage:
             raise PveError(f"storage '{sid}' does not exist\n")
         return scfg
 
+    def enabled(self, sid, noerr=False):
+        """PVE::Storage::storage_check_enabled on this node."""
+        scfg = self.config(sid)
+        if scfg.get("disable") in ("", "1"):
+            if noerr:
+                return None
+            raise PveError(f"storage '{sid}' is disabled\n")
+        nodes = scfg.get("nodes")
+        if nodes and self.env.node not in [n for n in re.split(r"[,;\s]+", nodes) if n]:
+            if noerr:
+                return None
+            raise PveError(f"storage '{sid}' is not available on node '{self.env.node}'\n")
+        return scfg
+
     # ---- volume names -----------------------------------------------------
 
     @staticmethod
