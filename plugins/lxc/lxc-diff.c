@@ -287,7 +287,8 @@ static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, 
         if (r < 0)
                 return r;
         return plan_add(plan, "lxc", ACTION_RECREATE, IMPACT_CONTAINER_LOSS, path,
-                        "%s: destroyed and created again from %s, its data is lost", why.s, w->volume);
+                        "%s: destroyed and created again from %s%s%s, its data is lost", why.s, w->volume,
+                        w->storage ? " on storage " : "", w->storage ?: "");
 }
 
 static int diff_new(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, Plan *plan, Diag *d) {
@@ -307,8 +308,8 @@ static int diff_new(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, Plan 
         r = add_change(l, LXC_CHANGE_CREATE, start ? LXC_DO_START : 0, c, w, NULL);
         if (r < 0)
                 return r;
-        return plan_add(plan, "lxc", ACTION_CREATE, IMPACT_NONE, path, "from %s%s", w->volume,
-                        start ? ", then started" : "");
+        return plan_add(plan, "lxc", ACTION_CREATE, IMPACT_NONE, path, "from %s%s%s%s", w->volume,
+                        w->storage ? " on storage " : "", w->storage ?: "", start ? ", then started" : "");
 }
 
 /* The container id is free for op-dbus, or ours. */
@@ -388,14 +389,78 @@ static int resolve_template(const LxcPlugin *l, const LxcContainer *c, const Lxc
         return r < 0 ? r : 0;
 }
 
+static bool ct_storage_listed(const LxcPlugin *l, const char *storage) {
+        for (size_t i = 0; i < l->n_ct_storages; i++)
+                if (streq(l->ct_storages[i], storage))
+                        return true;
+        return false;
+}
+
+static char *ct_storage_list(const LxcPlugin *l) {
+        StrBuf b = {};
+
+        for (size_t i = 0; i < l->n_ct_storages; i++)
+                strbuf_printf(&b, "%s%s", i ? ", " : "", l->ct_storages[i]);
+        if (l->n_ct_storages == 0)
+                strbuf_puts(&b, "none");
+        return strbuf_take(&b);
+}
+
+/* The storage a container is created on (pct): the one the state names,
+ * which must be able to hold containers, else the node's only storage that
+ * can (`pvesm status --content rootdir`); with several the state has to
+ * say. *ret: the chosen one, NULL when the state or the live container
+ * decides (or the backend has no storages). */
+static int choose_storage(const LxcPlugin *l, const LxcContainer *c, const LxcLive *h, const char **ret, Diag *d) {
+        const char *named = c->properties.storage;
+        _cleanup_(freep) char *sp = json_path_key(c->path, "properties.storage"), *list = NULL;
+
+        *ret = NULL;
+        if (!l->backend->ct_storages || (h && (!named || streq_ptr(named, h->spec.storage))))
+                return 0; /* nothing is created on a storage */
+        if (!sp)
+                return -ENOMEM;
+        if (!l->ct_storages_read && named)
+                return 0; /* cannot be checked: pct create will tell */
+        if (!l->ct_storages_read) {
+                diag_error(d, sp, "cannot tell which storage to create container %" PRIu32 " on (%s); name it in \"storage\"",
+                           c->id, strna(l->ct_storages_error));
+                return -EINVAL;
+        }
+        if (!(list = ct_storage_list(l)))
+                return -ENOMEM;
+        if (named && !ct_storage_listed(l, named)) {
+                diag_error(d, sp, "storage \"%s\" cannot hold containers on this node; `pvesm status --content rootdir` lists %s",
+                           named, list);
+                return -EINVAL;
+        }
+        if (named)
+                return 0;
+        if (l->n_ct_storages == 1) {
+                *ret = l->ct_storages[0];
+                return 0;
+        }
+        if (l->n_ct_storages == 0)
+                diag_error(d, sp, "no storage of this node can hold containers (`pvesm status --content rootdir` lists none); "
+                           "add one with content \"rootdir\" (pvesm set <storage> --content rootdir,...)");
+        else
+                diag_error(d, sp, "this node has %zu storages that can hold containers (%s); name the one for container %" PRIu32 " in \"storage\"",
+                           l->n_ct_storages, list, c->id);
+        return -EINVAL;
+}
+
 static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         const LxcContainer *c = &l->want.containers[i];
         const LxcLive *h = lxc_find_live(l, c->id);
         _cleanup_(freep) char *volume = NULL;
+        const char *storage = NULL;
         int r, ret;
 
         ret = check_conflicts(l, c, h, d);
         RET_GATHER(ret, check_network(l->plugin.ctx, c, d));
+        RET_GATHER(ret, choose_storage(l, c, h, &storage, d));
+        if (ret == -ENOMEM)
+                return ret;
         r = resolve_template(l, c, h, &volume, d);
         if (r == -ENOMEM)
                 return r;
@@ -403,7 +468,7 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         if (ret < 0)
                 return ret;
 
-        r = lxc_spec_from_container(c, h, volume, &l->specs[i]);
+        r = lxc_spec_from_container(c, h, volume, storage, &l->specs[i]);
         if (r < 0)
                 return r;
         return h ? diff_existing(l, c, &l->specs[i], h, plan, d) : diff_new(l, c, &l->specs[i], plan, d);

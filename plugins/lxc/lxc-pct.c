@@ -216,6 +216,21 @@ static int pct_templates(LxcPlugin *l, const char *storage, char ***ret, size_t 
         return r < 0 ? r : words(out, 0, "NAME", ret, ret_n);
 }
 
+/* `pvesm status --content rootdir`: the storages of this node, enabled,
+ * that may hold containers; the first column after the header. */
+static int pct_ct_storages(LxcPlugin *l, char ***ret, size_t *ret_n, Diag *d) {
+        _cleanup_(lxc_argv_done) Argv a = {};
+        _cleanup_(freep) char *out = NULL;
+        int r;
+
+        lxc_argv_add(&a, "pvesm");
+        lxc_argv_add(&a, "status");
+        lxc_argv_add(&a, "--content");
+        lxc_argv_add(&a, "rootdir");
+        r = run(l, &a, false, 0, &out, d);
+        return r < 0 ? r : words(out, 0, "Name", ret, ret_n);
+}
+
 static int pct_available(LxcPlugin *l, char ***ret, size_t *ret_n, Diag *d) {
         _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
@@ -513,6 +528,7 @@ const LxcBackendOps lxc_pct_backend = {
         .next_start_rules = true,
         .list = pct_list,
         .templates = pct_templates,
+        .ct_storages = pct_ct_storages,
         .available = pct_available,
         .create = pct_create,
         .start = pct_start,

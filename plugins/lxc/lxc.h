@@ -27,7 +27,6 @@
 #define LXC_OWNER_TAG "op-dbus"
 
 /* Creation defaults (see docs/containers.md). */
-#define LXC_DEFAULT_STORAGE "local-lvm"  /* Proxmox's container storage on a default install */
 #define LXC_DEFAULT_ROOTFS_GIB 4
 #define LXC_DEFAULT_MEMORY 512           /* MiB, Proxmox's default */
 #define LXC_DEFAULT_SWAP 512             /* MiB, pct create's default (a config without swap: has none) */
@@ -286,6 +285,9 @@ typedef struct LxcBackendOps {
                     Diag *d);
         /* Whether a container with this id exists (after a failed create). */
         bool (*exists)(LxcPlugin *l, uint32_t id);
+        /* Optional: the storages a container can be created on (NULL: the
+         * backend has no storages). */
+        int (*ct_storages)(LxcPlugin *l, char ***ret, size_t *ret_n, Diag *d);
         /* Optional: reads what the state's templates resolve against into
          * l->templates (NULL: Proxmox's template caches and pveam). */
         int (*query_templates)(LxcPlugin *l, Diag *d);
@@ -307,6 +309,13 @@ struct LxcPlugin {
         LxcTakenId *taken;
         size_t n_taken;
         LxcTemplates templates;
+        /* The storages containers can be created on (ct_storages), read
+         * only when a container may be created; its failure, kept for the
+         * diff. */
+        char **ct_storages;
+        size_t n_ct_storages;
+        bool ct_storages_read;
+        char *ct_storages_error;
         LxcSpec *specs;                /* desired, one per container (computed by the diff) */
         size_t n_specs;
         LxcChange *changes;
@@ -404,8 +413,10 @@ bool lxc_container_has_veth(const LxcContainer *c);
 void lxc_veth_port_name(uint32_t id, bool firewall, char ret[static 16]);
 /* The desired spec of c, completed from have (may be NULL) where the state
  * leaves creation settings open. volume: the resolved template (NULL when
- * not needed or unknown). */
-int lxc_spec_from_container(const LxcContainer *c, const LxcLive *have, const char *volume, LxcSpec *ret);
+ * not needed or unknown); storage: the storage a new container goes to
+ * when the state names none (NULL: none chosen). */
+int lxc_spec_from_container(const LxcContainer *c, const LxcLive *have, const char *volume, const char *storage,
+                            LxcSpec *ret);
 
 /* lxc-template.c (pure) */
 void lxc_templates_done(LxcTemplates *t);

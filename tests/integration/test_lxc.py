@@ -440,3 +440,40 @@ def test_failed_resize_fails_the_apply(node):
     assert any("Insufficient free space" in e for e in res.json["errors"]), res.json["errors"]
     assert not any("Insufficient free space" in w for w in res.json["warnings"]), res.json["warnings"]
     assert node.config(384)["rootfs"] == "thick:vm-384-disk-0,size=2G"
+
+
+ZFS_NODE = ("dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup\n\n"
+            "zfspool: local-zfs\n\tpool rpool/data\n\tsparse 1\n\tcontent images,rootdir\n\n")
+
+
+def test_storage_of_a_new_container(node):
+    # a node installed on ZFS has local-zfs, not local-lvm: a container
+    # goes to the node's only storage for containers, and the plan says so
+    with open(node.pve.path("etc/pve/storage.cfg"), "w") as f:
+        f.write(ZFS_NODE)
+    doc = state(container(385, state="stopped"), bridge=False)
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert change["detail"] == f"from {node.pve.template} on storage local-zfs"
+    node.run(doc, check=0)
+    assert node.config(385)["rootfs"] == "local-zfs:subvol-385-disk-0,size=1G"
+    node.calls()
+
+    # with two of them the state has to say which
+    node.pve.add_storage("dir: nas\n\tpath /mnt/pve/nas\n\tcontent rootdir,backup")
+    doc = state(container(385, state="stopped"), container(386, state="stopped"), bridge=False)
+    res = node.run(doc, cmd="plan", check=2)
+    assert res.json["errors"] == [
+        "plugins.lxc.containers[1].properties.storage: this node has 2 storages that can hold containers "
+        "(local-zfs, nas); name the one for container 386 in \"storage\""]
+    doc["plugins"]["lxc"]["containers"][1]["properties"]["storage"] = "local-lvm"
+    res = node.run(doc, cmd="plan", check=2)
+    assert res.json["errors"] == [
+        "plugins.lxc.containers[1].properties.storage: storage \"local-lvm\" cannot hold containers on this "
+        "node; `pvesm status --content rootdir` lists local-zfs, nas"]
+    doc["plugins"]["lxc"]["containers"][1]["properties"]["storage"] = "nas"
+    plan = node.run(doc, cmd="plan", check=0)
+    assert [c["detail"] for c in plan.json["changes"]] == [f"from {node.pve.template} on storage nas"]
+    # the existing container stays where it is (no error for it), and
+    # planning changed nothing
+    assert [c for c in node.calls() if c[0] in CHANGING] == []
