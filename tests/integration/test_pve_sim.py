@@ -714,6 +714,48 @@ def test_resize(pve_sim):
     assert pve.read_conf(187) == before
 
 
+def test_ha_managed_containers(pve_sim):
+    # API2::LXC::Status: for an HA-managed CT, start/shutdown/stop only
+    # queue a request with the HA manager (there is none in the double:
+    # the request lands in ha/resources.cfg) and return
+    pve = pve_sim()
+    pve.create(188, "--ha-managed", "1")
+    res = pve.pct("create", 189, pve.template, "--rootfs", "local-lvm:1", "--ha-managed", check=0)
+    assert res.stdout.endswith("Add as HA resource\n")
+    resources = pve.path("etc/pve/ha/resources.cfg")
+    assert open(resources).read() == "ct: 188\n\tstate stopped\n\nct: 189\n\tstate stopped\n\n"
+    res = pve.pct("start", 188, check=0)
+    assert (res.stdout, res.stderr) == ("Requesting HA start for CT 188\n", "")
+    assert pve.pct("status", 188, check=0).stdout == "status: stopped\n"
+    assert "ct: 188\n\tstate started\n" in open(resources).read()
+    # an 'ignored' resource is not managed: pct acts itself
+    with open(resources, "w") as f:
+        f.write("ct: 188\n\tstate ignored\n\nct: 189\n\tstate stopped\n\n")
+    res = pve.pct("start", 188, check=0)
+    assert "Requesting HA" not in res.stdout
+    assert pve.pct("status", 188, check=0).stdout == "status: running\n"
+    with open(resources, "w") as f:
+        f.write("ct: 188\n\tstate started\n\nct: 189\n\tstate stopped\n\n")
+    res = pve.pct("shutdown", 188, "--timeout", "5", check=0)
+    assert (res.stdout, res.stderr) == ("Requesting HA stop for CT 188\n", "")
+    assert pve.pct("status", 188, check=0).stdout == "status: running\n"
+    res = pve.pct("stop", 188, "--overrule-shutdown")
+    assert (res.returncode, res.stderr) == (255, "400 Parameter verification failed.\n"
+                                            "overrule-shutdown: Not applicable for HA resources.\n"
+                                            "pct stop <vmid> [OPTIONS]\n")
+    res = pve.pct("stop", 188, check=0)
+    assert res.stdout == "Requesting HA stop for CT 188\n"
+    # destroy needs --purge, which also removes the HA resource
+    res = pve.pct("destroy", 189)
+    assert (res.returncode, res.stderr) == (
+        255, "unable to remove CT 189 - used in HA resources and purge parameter not set.\n")
+    res = pve.pct("destroy", 189, "--purge", check=0)
+    assert res.stdout.endswith("purging CT 189 from related configurations..\n"
+                               "NOTE: removed CT 189 from HA resource configuration.\n")
+    assert open(resources).read() == "ct: 188\n\tstate stopped\n\n"
+    pve.pct("destroy", 188, "--purge", "--force", check=0)
+
+
 def test_destroy_removes_everything(ovs, pve_sim):
     add_netdev_bridge(ovs, "vmbr0")
     pve = pve_sim(ovs)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from . import conf as confmod
-from . import lxcctl, nsutil, schema
+from . import ha, lxcctl, nsutil, schema
 from .cli import Cli, Command
 from .env import ConfigLock, Env, Worker, out, warn
 from .errors import PCT_PM, PveError, WorkerExit, raise_param_exc
@@ -617,7 +617,7 @@ def cmd_create(p):
     p.pop("force", None)
     p.pop("unique", None)
     p.pop("pool", None)
-    p.pop("ha-managed", None)
+    ha_managed = p.pop("ha-managed", None) == "1"
     p.pop("bwlimit", None)
     p.pop("ignore-unpack-errors", None)
     start = p.pop("start", None) == "1"
@@ -742,6 +742,9 @@ def cmd_create(p):
                 raise PveError(f"unable to create CT {vmid} - {msg}")
         if start:
             do_start(vmid, skiplock=False, debug=False)
+        if ha_managed:
+            out("Add as HA resource")
+            ha.set_state(e, vmid, "started" if start else "stopped")
 
     return run_worker(worker)
 
@@ -784,11 +787,23 @@ def do_start(vmid, skiplock, debug):
         lxcctl.vm_start(e, vmid, conf, storage, debug)
 
 
+def _ha_request(e, vmid, what, state):
+    """An HA-managed CT (API2::LXC::Status): the worker only asks the HA
+    manager (ha-manager set / crm-command stop) and returns."""
+    def worker():
+        out(f"Requesting HA {what} for CT {vmid}")
+        ha.set_state(e, vmid, state)
+
+    return run_worker(worker)
+
+
 def cmd_start(p):
     e = env()
     vmid = p["vmid"]
     if lxcctl.check_running(e, vmid):
         raise PveError(f"CT {vmid} already running\n")
+    if ha.is_managed(e, vmid):
+        return _ha_request(e, vmid, "start", "started")
     return run_worker(lambda: do_start(vmid, p.get("skiplock") == "1", p.get("debug") == "1"))
 
 
@@ -805,6 +820,10 @@ def cmd_stop(p):
     vmid = p["vmid"]
     if not lxcctl.check_running(e, vmid):
         raise PveError(f"CT {vmid} not running\n")
+    if ha.is_managed(e, vmid):
+        if p.get("overrule-shutdown") == "1":
+            raise_param_exc({"overrule-shutdown": "Not applicable for HA resources."})
+        return _ha_request(e, vmid, "stop", "stopped")
 
     def worker():
         storage = Storage(e)
@@ -825,6 +844,8 @@ def cmd_shutdown(p):
     force = p.get("forceStop") == "1"
     if not lxcctl.check_running(e, vmid):
         raise PveError(f"CT {vmid} not running\n")
+    if ha.is_managed(e, vmid):
+        return _ha_request(e, vmid, "stop", "stopped")
 
     def worker():
         storage = Storage(e)
@@ -919,6 +940,11 @@ def cmd_destroy(p):
     def early_checks(c):
         confmod.check_protection(c, f"can't remove CT {vmid}")
         confmod.check_lock(c)
+        ha_managed = ha.is_configured(e, vmid)
+        if p.get("purge") != "1" and ha_managed:
+            raise PveError(f"unable to remove CT {vmid} - used in HA resources and purge parameter "
+                           "not set.\n")
+        return ha_managed
 
     early_checks(conf)
     running_error = f"unable to destroy CT {vmid} - container is running\n"
@@ -929,7 +955,7 @@ def cmd_destroy(p):
         storage = Storage(e)
         with ConfigLock(e, vmid):
             c = confmod.load_config(e, vmid)
-            early_checks(c)
+            ha_managed = early_checks(c)
             if lxcctl.check_running(e, vmid):
                 if not force:
                     raise PveError(running_error)
@@ -942,6 +968,9 @@ def cmd_destroy(p):
                 pass
             if p.get("purge") == "1":
                 out(f"purging CT {vmid} from related configurations..")
+                if ha_managed:
+                    ha.remove(e, vmid)
+                    out(f"NOTE: removed CT {vmid} from HA resource configuration.")
             # only now the configuration goes (Proxmox: against reuse races)
             os.unlink(e.conf_path(vmid))
 
