@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -220,6 +221,50 @@ int lxc_conf_parse(const char *text, size_t len, LxcSpec *spec, char **ret_lock)
         if (!spec->hostname && asprintf(&spec->hostname, "CT%" PRIu32, spec->id) < 0)
                 return -ENOMEM;
         return 0;
+}
+
+/* HA disarmed in "ignore" mode: resources are managed directly. */
+static bool ha_ignored_cluster_wide(const char *manager_status) {
+        _cleanup_(json_object_putp) json_object *o = manager_status ? json_tokener_parse(manager_status) : NULL;
+        json_object *disarm, *mode;
+
+        return o && json_object_object_get_ex(o, "disarm", &disarm) &&
+                json_object_object_get_ex(disarm, "mode", &mode) && json_object_is_type(mode, json_type_string) &&
+                streq(json_object_get_string(mode), "ignore");
+}
+
+/* A section header "ct: <id>" (SectionConfig: "type:" and the name, any
+ * blanks; the type in any case). */
+static bool ha_header_is(const char *line, uint32_t id) {
+        const char *end;
+        uint32_t v;
+
+        if (strncasecmp(line, "ct:", 3) != 0)
+                return false;
+        line += 3 + strspn(line + 3, " \t");
+        return lxc_id_parse(line, &end, &v) && v == id && end[strspn(end, " \t")] == 0;
+}
+
+bool lxc_ha_managed(const char *resources, const char *manager_status, uint32_t id) {
+        bool in_section = false, managed = false;
+
+        if (!resources || ha_ignored_cluster_wide(manager_status))
+                return false;
+        for (const char *at = resources; *at;) {
+                const char *nl = strchrnul(at, '\n');
+                _cleanup_(freep) char *line = strndup(at, (size_t) (nl - at));
+                char key[16], value[16];
+
+                at = *nl ? nl + 1 : nl;
+                if (!line)
+                        return false;
+                if (*line && !strchr(" \t#", *line)) {
+                        in_section = ha_header_is(line, id);
+                        managed |= in_section;
+                } else if (in_section && sscanf(line, " %15s %15s", key, value) == 2 && streq(key, "state"))
+                        managed = !streq(value, "ignored");
+        }
+        return managed;
 }
 
 /* Length of the main section: everything before the first "[section]". */

@@ -12,6 +12,7 @@
 typedef struct Detail {
         StrBuf text;         /* "field old -> new, ..." */
         int rank;            /* highest impact rank seen */
+        int rank_live;       /* ... of the changes made while the container runs (not at a restart) */
         bool replug;         /* the NIC is unplugged (or re-created) and plugged again */
         unsigned flags;      /* LXC_DO_* */
 } Detail;
@@ -30,6 +31,8 @@ static void detail_add(Detail *t, int rank, const char *field, const char *old, 
         strbuf_printf(&t->text, "%s%s %s -> %s", t->text.len ? ", " : "", field,
                       old && *old ? old : "(unset)", new && *new ? new : "(unset)");
         t->rank = MAX(t->rank, rank);
+        if (rank != RANK_RESTART)
+                t->rank_live = MAX(t->rank_live, rank);
 }
 
 static void detail_int(Detail *t, int rank, const char *field, int64_t old, int64_t new) {
@@ -69,6 +72,8 @@ static void action_path(uint32_t id, char ret[static 32]) {
 }
 
 bool lxc_runs_after(const LxcContainer *c, const LxcLive *have) {
+        if (have && have->ha_managed)
+                return have->running; /* HA's to decide */
         if (c->state != LXC_RUN_STATE_UNSET)
                 return c->state == LXC_RUN_STATE_RUNNING;
         return have ? have->running : c->autostart == LXC_TRUE;
@@ -203,8 +208,29 @@ static void diff_update(const LxcPlugin *l, const LxcContainer *c, const LxcSpec
                 detail_add(t, RANK_NONE, "state", "stopped", "running");
                 t->flags |= LXC_DO_START;
         }
+        if (h->ha_managed && (t->flags & LXC_DO_RESTART)) {
+                /* HA decides when it starts: op-dbus does not restart it */
+                t->flags &= ~LXC_DO_RESTART;
+                t->rank = t->rank_live;
+                strbuf_puts(&t->text, "; takes effect when the container starts again, which is up to Proxmox HA");
+        }
         if (t->flags & LXC_DO_RESTART)
                 strbuf_puts(&t->text, "; restarts the container for it");
+}
+
+/* A container Proxmox HA manages: whether it runs is HA's to decide (pct
+ * start/shutdown would only queue a request with HA and return), so a
+ * state that wants it otherwise only gets a warning with the command that
+ * asks HA. */
+static void warn_ha_run_state(const LxcContainer *c, const LxcLive *h, Diag *d) {
+        bool want_running = c->state == LXC_RUN_STATE_RUNNING;
+
+        if (!h->ha_managed || c->state == LXC_RUN_STATE_UNSET || want_running == h->running)
+                return;
+        diag_warning(d, c->path, "container %" PRIu32 " is managed by Proxmox HA, which decides whether it runs: it is %s, "
+                     "the state says %s; op-dbus leaves it to HA (`ha-manager set ct:%" PRIu32 " --state %s`)",
+                     c->id, h->running ? "running" : "stopped", want_running ? "running" : "stopped", c->id,
+                     want_running ? "started" : "stopped");
 }
 
 /* Why the container has to be destroyed and created again, if it does. */
@@ -252,9 +278,17 @@ static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, 
         int r;
 
         action_path(c->id, path);
+        warn_ha_run_state(c, h, d);
         r = recreate_reasons(w, h, &why);
         if (r < 0)
                 return r;
+        if (why.len > 0 && h->ha_managed) {
+                diag_error(d, c->path, "container %" PRIu32 " would have to be destroyed and created again (%s), but Proxmox HA "
+                           "manages it, and destroying it would remove it from HA; remove it from HA first "
+                           "(`ha-manager remove ct:%" PRIu32 "`), or keep its settings",
+                           c->id, why.s, c->id);
+                return -EINVAL;
+        }
         if (why.len == 0) {
                 diff_update(l, c, w, h, &t);
                 if (t.text.error)
@@ -498,6 +532,12 @@ static int diff_unlisted(LxcPlugin *l, Plan *plan, Diag *d) {
 
                 if (!h->owned || wanted(l, h->id))
                         continue;
+                if (l->want.prune && h->ha_managed) {
+                        diag_warning(d, "plugins.lxc.containers", "container %" PRIu32 " (%s) was created by op-dbus and is no longer in the state, "
+                                     "but Proxmox HA manages it; it is left as it is (remove it from HA, `ha-manager remove ct:%" PRIu32 "`, "
+                                     "for prune to destroy it)", h->id, h->spec.hostname, h->id);
+                        continue;
+                }
                 if (!l->want.prune) {
                         diag_warning(d, "plugins.lxc.containers", "container %" PRIu32 " (%s) was created by op-dbus and is no longer in the state; "
                                      "it is left as it is (set \"prune\": true to destroy it)", h->id, h->spec.hostname);

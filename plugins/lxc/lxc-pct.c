@@ -11,6 +11,7 @@
 
 #include "exec.h"
 #include "fileio.h"
+#include "json-util.h"
 #include "lxc.h"
 #include "strbuf.h"
 
@@ -112,7 +113,9 @@ static bool has_tag(const char *tags, const char *tag) {
 }
 
 /* `pct config --current`, read to its end: the output may hold NUL bytes
- * (the env option), and what follows them counts (tags, net0, ...). */
+ * (the env option), and what follows them counts (tags, net0, ...). A
+ * container Proxmox HA manages is read with its pending changes: op-dbus
+ * does not restart it, so what it has asked for is done once set. */
 static int read_config(LxcPlugin *l, LxcLive *c, Diag *d) {
         _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
@@ -122,7 +125,8 @@ static int read_config(LxcPlugin *l, LxcLive *c, Diag *d) {
         lxc_argv_add(&a, "pct");
         lxc_argv_add(&a, "config");
         lxc_argv_addf(&a, "%" PRIu32, c->id);
-        lxc_argv_add(&a, "--current");
+        if (!c->ha_managed)
+                lxc_argv_add(&a, "--current");
         r = run_full(l, &a, &(RunOpts) {}, &out, &len, d);
         if (r < 0)
                 return r;
@@ -131,6 +135,34 @@ static int read_config(LxcPlugin *l, LxcLive *c, Diag *d) {
                 return r;
         c->owned = has_tag(c->spec.tags, LXC_OWNER_TAG);
         return 0;
+}
+
+/* Which containers Proxmox HA manages (<pve_dir>/ha/resources.cfg). */
+static int mark_ha(LxcPlugin *l, LxcLive *live, size_t n) {
+        _cleanup_(freep) char *res_path = NULL, *status_path = NULL, *resources = NULL, *status = NULL;
+        const char *dir = l->plugin.ctx->pve_dir;
+        int r;
+
+        if (asprintf(&res_path, "%s/ha/resources.cfg", dir) < 0 ||
+            asprintf(&status_path, "%s/ha/manager_status", dir) < 0)
+                return -ENOMEM;
+        r = read_optional_file(res_path, &resources);
+        if (r == -ENOMEM)
+                return r;
+        if (r <= 0)
+                return 0; /* no HA resources (or none readable) */
+        r = read_optional_file(status_path, &status);
+        if (r == -ENOMEM)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                live[i].ha_managed = lxc_ha_managed(resources, status, live[i].id);
+        return 0;
+}
+
+static void live_free(LxcLive *live, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                lxc_live_done(&live[i]);
+        free(live);
 }
 
 /* `pct list`: "VMID Status Lock Name" rows; Lock may be empty and Name
@@ -166,12 +198,13 @@ static int pct_list(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d) {
                 }
                 live[n] = (LxcLive) { .id = id, .running = streq(status, "running"), .spec.id = id };
                 n++;
-                r = read_config(l, &live[n - 1], d);
         }
+        if (r >= 0)
+                r = mark_ha(l, live, n);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = read_config(l, &live[i], d);
         if (r < 0) {
-                for (size_t i = 0; i < n; i++)
-                        lxc_live_done(&live[i]);
-                free(live);
+                live_free(live, n);
                 return r;
         }
         *ret = live;

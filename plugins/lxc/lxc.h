@@ -185,6 +185,7 @@ typedef struct LxcLive {
         uint32_t id;
         bool running;
         bool owned;                   /* carries LXC_OWNER_TAG */
+        bool ha_managed;              /* Proxmox HA decides whether it runs */
         char *lock;                   /* Proxmox config lock; NULL: none */
         LxcSpec spec;
 } LxcLive;
@@ -436,6 +437,11 @@ int lxc_conf_parse(const char *text, size_t len, LxcSpec *spec, char **ret_lock)
  * [section]) or absent (removed from the main section). Other lines stay
  * byte for byte. *ret_changed tells whether anything changed. */
 int lxc_conf_edit_raw(const char *text, const char *const *lines, bool present, char **ret, bool *ret_changed);
+/* Whether Proxmox HA manages container id (PVE::HA::Config::vm_is_ha_managed):
+ * resources (ha/resources.cfg, may be NULL) has a section "ct: <id>" whose
+ * state is not "ignored", and manager_status (ha/manager_status, may be
+ * NULL) does not say HA is disarmed in "ignore" mode. */
+bool lxc_ha_managed(const char *resources, const char *manager_status, uint32_t id);
 /* Edits <pve_dir>/lxc/<id>.conf under Proxmox's config lock, atomically. */
 int lxc_conf_file_edit_raw(const char *pve_dir, uint32_t id, const char *const *lines, bool present,
                            int timeout_ms, bool *ret_changed);

@@ -477,3 +477,44 @@ def test_storage_of_a_new_container(node):
     # the existing container stays where it is (no error for it), and
     # planning changed nothing
     assert [c for c in node.calls() if c[0] in CHANGING] == []
+
+
+def test_ha_managed_container(node):
+    # Proxmox HA decides whether an HA-managed container runs: pct start and
+    # shutdown only queue a request with HA. op-dbus changes its settings,
+    # but never starts, stops, restarts or destroys it.
+    ct = container(387, "10.59.0.7/24")
+    doc = state(ct)
+    node.run(doc, check=0)
+    os.makedirs(node.pve.path("etc/pve/ha"), exist_ok=True)
+    with open(node.pve.path("etc/pve/ha/resources.cfg"), "w") as f:
+        f.write("ct: 387\n\tstate started\n\n")
+    node.calls()
+
+    ct["state"] = "stopped"
+    res = node.run(doc, check=0)
+    assert res.json["changes"] == [] and node.changing_calls() == [] and node.running(387)
+    assert ("plugins.lxc.containers[0]: container 387 is managed by Proxmox HA, which decides whether it runs: "
+            "it is running, the state says stopped; op-dbus leaves it to HA (`ha-manager set ct:387 --state stopped`)"
+            in res.json["warnings"]), res.json["warnings"]
+
+    ct["properties"]["features"] = {"nesting": True}
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = [c for c in plan.json["changes"] if c["plugin"] == "lxc"]
+    assert (change["action"], change["impact"], change["detail"]) == (
+        "modify", "no traffic impact",
+        "features (unset) -> nesting=1; takes effect when the container starts again, which is up to Proxmox HA")
+    node.run(doc, check=0)
+    assert node.changing_calls() == [["set", "387", "--features", "nesting=1"]] and node.running(387)
+    # pending in Proxmox until HA starts it again: nothing more to do
+    plan = node.run(doc, cmd="plan", check=0)
+    assert [c for c in plan.json["changes"] if c["plugin"] == "lxc"] == []
+
+    ct["properties"].update({"unprivileged": False, "allow_privileged": True})
+    res = node.run(doc, cmd="plan", check=2)
+    assert "but Proxmox HA manages it" in res.json["errors"][0], res.json["errors"]
+
+    res = node.run(state(prune=True), check=0)
+    assert res.json["changes"] == [] and node.pve.ct_ids() == [387]
+    assert any("Proxmox HA manages it; it is left as it is" in w for w in res.json["warnings"])
+    os.unlink(node.pve.path("etc/pve/ha/resources.cfg"))

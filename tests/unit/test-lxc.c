@@ -93,6 +93,22 @@ TEST(test_conf_parse_env_nul) {
         ASSERT_STREQ(s.tags, "op-dbus");
 }
 
+TEST(test_ha_managed) {
+        const char *res = "vm: 100\n\tstate started\n\n"
+                "ct: 101\n\tgroup g\n\tstate started\n\n"
+                "CT:102\n\tstate ignored\n\n"
+                "ct:  103  \n\tmax_restart 1\n";
+
+        ASSERT_TRUE(!lxc_ha_managed(res, NULL, 100)); /* a VM's */
+        ASSERT_TRUE(lxc_ha_managed(res, NULL, 101));
+        ASSERT_TRUE(!lxc_ha_managed(res, NULL, 102)); /* ignored */
+        ASSERT_TRUE(lxc_ha_managed(res, NULL, 103)); /* no state: started */
+        ASSERT_TRUE(!lxc_ha_managed(res, NULL, 104));
+        ASSERT_TRUE(!lxc_ha_managed(NULL, NULL, 101));
+        ASSERT_TRUE(!lxc_ha_managed(res, "{\"disarm\": {\"mode\": \"ignore\", \"state\": \"disarmed\"}}", 101));
+        ASSERT_TRUE(lxc_ha_managed(res, "{\"disarm\": {\"mode\": \"freeze\"}}", 101));
+}
+
 TEST(test_lists) {
         _cleanup_(freep) char *tags = NULL, *ns = NULL, *none = NULL;
 
@@ -266,6 +282,7 @@ int main(void) {
         RUN(test_edit_raw);
         RUN(test_conf_parse);
         RUN(test_conf_parse_env_nul);
+        RUN(test_ha_managed);
         RUN(test_lists);
         RUN(test_template_resolve);
         RUN(test_diff_actions);
