@@ -421,9 +421,17 @@ def test_list_status_config_output(ovs, pve_sim):
     assert fields["name"] == "a-rather-long-hostname-not-truncated"
     assert fields["maxmem"] == str(512 << 20) and fields["type"] == "lxc"
     assert int(fields["pid"]) > 1
+    # a running CT: its cgroup's pressure stall averages (avg10), and the
+    # size of the file system its root is on
+    for key in ("pressurecpusome", "pressureiosome", "pressureiofull", "pressurememorysome",
+                "pressurememoryfull"):
+        assert re.fullmatch(r"\d+\.\d\d", fields[key]), (key, verbose)
+    assert int(fields["maxdisk"]) > 0 and int(fields["disk"]) > 0
     stopped = dict(line.split(": ", 1) for line in
                    pve.pct("status", 110, "--verbose", check=0).stdout.splitlines())
     assert "pid" not in stopped and stopped["lock"] == "backup"
+    assert not [k for k in stopped if k.startswith("pressure")]
+    assert stopped["maxdisk"] == str(1 << 30)
 
     # config: sorted, description percent-encoded, raw lxc.* last in file order
     pve.pct("unlock", 110, check=0)

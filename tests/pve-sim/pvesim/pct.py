@@ -436,9 +436,42 @@ def vmstatus(e, vmid, conf, running):
             d["uptime"] = int(up - start / os.sysconf("SC_CLK_TCK"))
             st = os.statvfs(f"/proc/{pid}/root/")
             d["disk"] = (st.f_blocks - st.f_bfree) * st.f_frsize
+            d["maxdisk"] = st.f_blocks * st.f_frsize
+            d.update(_pressures(pid))
         except (PveError, OSError, ValueError):
             pass
     return d
+
+
+def _cgroup2_root():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if fields[fields.index("-") + 1] == "cgroup2":
+                return fields[4]
+    return None
+
+
+def _pressures(pid):
+    """ProcFSTools::read_cgroup_pressure of the CT's cgroup (here: its
+    init's cgroup v2 group): pressure{cpu,io,memory}{some,full} = avg10."""
+    res = {}
+    root = _cgroup2_root()
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            path = next(line.split(":", 2)[2].strip() for line in f if line.startswith("0::"))
+    except (OSError, StopIteration):
+        return res
+    for typ in ("cpu", "memory", "io"):
+        try:
+            with open(os.path.join(root or "/sys/fs/cgroup", path.lstrip("/"), f"{typ}.pressure")) as f:
+                text = f.read()
+        except (OSError, TypeError):
+            continue
+        for m in re.finditer(r"^(some|full)\s+avg10=(\d+\.\d+)\s+avg60=\d+\.\d+\s+avg300=\d+\.\d+\s+"
+                             r"total=\d+", text, re.M):
+            res[f"pressure{typ}{m.group(1)}"] = m.group(2)
+    return res
 
 
 def cmd_list(p):
