@@ -764,6 +764,35 @@ def test_ha_managed_containers(pve_sim):
     pve.pct("destroy", 188, "--purge", "--force", check=0)
 
 
+def test_mount_and_start_while_mounted(pve_sim):
+    pve = pve_sim()
+    pve.create(192)
+    res = pve.pct("mount", 192, check=0)
+    assert res.stdout == f"mounted CT 192 in '{pve.path('var/lib/lxc/192/rootfs')}'\n"
+    res = pve.pct("set", 192, "--memory", "256")
+    assert (res.returncode, res.stderr) == (255, "CT is locked (mounted)\n")
+    # start and stop are allowed while it is mounted (API2/LXC/Status.pm)
+    pve.pct("start", 192, check=0)
+    pve.pct("stop", 192, check=0)
+    pve.pct("unmount", 192, check=0)
+    assert "lock:" not in pve.read_conf(192)
+    res = pve.pct("unmount", 192)
+    assert (res.returncode, res.stderr) == (255, "no lock found trying to remove 'mounted'  lock\n")
+
+
+def test_pending_delete_of_a_false_value_is_shown(pve_sim):
+    # load_current_config drops a pending deletion only "if $conf->{$opt}":
+    # a value of 0 is still shown
+    pve = pve_sim()
+    pve.create(193, "--console", "0", "--tty", "3")
+    pve.pct("start", 193, check=0)
+    pve.pct("set", 193, "--delete", "console,tty", check=0)
+    assert "[pve:pending]\ndelete: console,tty\n" in pve.read_conf(193)
+    merged = pve.pct("config", 193, check=0).stdout
+    assert "console: 0\n" in merged and "tty:" not in merged
+    assert "tty: 3\n" in pve.pct("config", 193, "--current", check=0).stdout
+
+
 def test_destroy_removes_everything(ovs, pve_sim):
     add_netdev_bridge(ovs, "vmbr0")
     pve = pve_sim(ovs)

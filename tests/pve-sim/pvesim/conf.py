@@ -300,7 +300,8 @@ def load_current_config(conf, current):
                 continue
             res[opt] = value
         for opt in parse_pending_delete(conf["pending"].get("delete")):
-            res.pop(opt, None)
+            if res.get(opt) not in (None, "", "0"):  # Perl: "delete ... if $conf->{$opt}"
+                del res[opt]
     return res
 
 

@@ -808,10 +808,11 @@ def do_start(vmid, skiplock, debug):
     storage = Storage(e)
     with ConfigLock(e, vmid):
         conf = confmod.load_config(e, vmid)
-        if not skiplock:
-            confmod.check_lock(conf)
         if conf.get("template") == "1":
             raise PveError("you can't start a CT if it's a template\n")
+        # a CT mounted with pct mount may still be started
+        if not skiplock and conf.get("lock") != "mounted":
+            confmod.check_lock(conf)
         if conf["pending"]:
             errors = {}
             apply_pending(e, storage, vmid, conf, None, errors)
@@ -862,7 +863,7 @@ def cmd_stop(p):
         storage = Storage(e)
         with ConfigLock(e, vmid):
             conf = confmod.load_config(e, vmid)
-            if p.get("skiplock") != "1":
+            if p.get("skiplock") != "1" and conf.get("lock") != "mounted":
                 confmod.check_lock(conf)
             lxcctl.vm_stop(e, vmid, True)
             _after_stop(e, storage, vmid)
@@ -1115,7 +1116,8 @@ def cmd_unmount(p):
         if _is_mountpoint(target):
             subprocess.run(["umount", target], check=False)
         if not conf.get("lock"):
-            raise PveError("no lock found trying to remove 'mounted' lock\n")
+            # AbstractConfig::remove_lock: "'$lock' " then " lock"
+            raise PveError("no lock found trying to remove 'mounted'  lock\n")
         if conf["lock"] != "mounted":
             raise PveError(f"found lock '{conf['lock']}' trying to remove 'mounted' lock\n")
         del conf["lock"]

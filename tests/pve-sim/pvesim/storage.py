@@ -300,7 +300,7 @@ class Storage:
                 pass
 
     def template_list(self, sid):
-        scfg = self.config(sid)
+        scfg = self.enabled(sid)
         if "vztmpl" not in scfg["content"]:
             raise PveError("Storage does not support templates!\n")
         d = os.path.join(self.env.path(scfg.get("path", f"/mnt/pve/{sid}")), "template", "cache")
