@@ -472,9 +472,20 @@ def test_pending_changes_on_running_ct(ovs, pve_sim):
     assert "new nameserver: 8.8.8.8" in pve.pct("pending", 120).stdout
     assert "nameserver: 8.8.8.8\n" in pve.pct("config", 120, check=0).stdout
     assert "nameserver" not in pve.pct("config", 120, "--current", check=0).stdout
+    # the new hostname is in the configuration, the CT gets it when it starts
+    assert pve.pct("exec", 120, "--", "hostname", check=0).stdout == "CT120\n"
+    # net1..net9 are unplugged at once, net10 and above only at the next start
+    pve.pct("set", 120, "--net1", "name=eth1,bridge=vmbr0", "--net10", "name=eth10,bridge=vmbr0",
+            check=0)
+    pve.pct("set", 120, "--delete", "net1,net10", check=0)
+    conf = pve.read_conf(120)
+    assert "net1:" not in conf and "net10:" in conf.split("[pve:pending]")[0]
+    assert "delete: net10\n" in conf.split("[pve:pending]")[1]
     pve.pct("stop", 120, check=0)
     assert "[pve:pending]" not in pve.read_conf(120)
-    assert "nameserver: 8.8.8.8\n" in pve.read_conf(120)
+    assert "nameserver: 8.8.8.8\n" in pve.read_conf(120) and "net10" not in pve.read_conf(120)
+    pve.pct("start", 120, check=0)
+    assert pve.pct("exec", 120, "--", "hostname", check=0).stdout == "live\n"
 
 
 def _port(ovs, name, column):
