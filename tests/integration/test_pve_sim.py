@@ -226,6 +226,17 @@ def test_unknown_or_ambiguous_command(node, word):
     assert res.stdout == ""
 
 
+def test_aliases_are_not_prefixes(node):
+    # CLIHandler: an alias (pct move_volume, pvesm nfsscan) works when given
+    # in full, and takes no part in prefix expansion
+    res = node.pct("move_volume", "100")
+    assert (res.returncode, res.stderr) == (255, "pct move-volume: not implemented by the test double\n")
+    res = node.pvesm("nfsscan")
+    assert res.stderr == "pvesm scan: not implemented by the test double\n"
+    res = node.pvesm("n")
+    assert res.stderr.startswith("ERROR: unknown command 'pvesm n'\n")
+
+
 def test_unique_prefixes_and_option_forms(node):
     # unique command prefixes
     assert node.pct("conf", "100", check=0).stdout == node.pct("config", "100").stdout

@@ -1341,7 +1341,7 @@ def main(argv):
     if argv and os.geteuid() != 0:
         sys.stderr.write("please run as root\n")
         return 255
-    cli = Cli("pct", _table(), PCT_COMMANDS)
+    cli = Cli("pct", _table(), PCT_COMMANDS, {"move_volume": "move-volume"})
     # node name of the simulated host
     FIXED["node"] = os.environ.get("PVE_SIM_NODE") or "pve"
     cli.commands["create"].mappings = {"password": _password_mapping,

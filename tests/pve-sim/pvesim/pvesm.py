@@ -13,10 +13,12 @@ from .errors import raise_param_exc
 from .storage import Storage
 
 PVESM_COMMANDS = [
-    "add", "alloc", "apiinfo", "cifsscan", "export", "extractconfig", "free", "import",
-    "iscsiscan", "list", "lvmscan", "lvmthinscan", "nfsscan", "path", "prune-backups", "remove",
-    "scan", "set", "status", "zfsscan",
+    "add", "alloc", "apiinfo", "export", "extractconfig", "free", "import", "list", "path",
+    "prune-backups", "remove", "scan", "set", "status",
 ]
+# pvesm.pm's aliases of "scan <type>" (not implemented by the double)
+PVESM_ALIASES = {"cifsscan": "scan", "iscsiscan": "scan", "lvmscan": "scan", "lvmthinscan": "scan",
+                 "nfsscan": "scan", "zfsscan": "scan"}
 
 
 def storage_info(env, storage, content):
@@ -80,4 +82,4 @@ def main(argv):
             "format": {"type": "boolean", "optional": 1},
         }, cmd_status, fixed={"node": node}),
     ]
-    return Cli("pvesm", cmds, PVESM_COMMANDS).run(argv)
+    return Cli("pvesm", cmds, PVESM_COMMANDS, PVESM_ALIASES).run(argv)
