@@ -106,8 +106,8 @@ ERROR_TABLE = [
      + "storage: invalid format - storage ID '1x' contains illegal characters\n\n" + U_CREATE),
     ("password-too-short", ["create", "150", T, "--password", "abc"], PV
      + "password: value must be at least 5 characters long\n" + U_CREATE),
-    ("force-requires-restore", ["create", "150", T, "--force"], PV
-     + "restore: missing property - 'force' requires this property\n" + U_CREATE),
+    ("unique-requires-restore", ["create", "150", T, "--unique"], PV
+     + "restore: missing property required by 'unique'\n" + U_CREATE),
     # -- net[n] property strings
     ("net-without-name", ["set", "100", "--net0", "bridge=vmbr0"], PV
      + "net0: invalid format - format error\n"

@@ -1276,7 +1276,7 @@ def _table():
         "password": {"type": "string", "optional": 1, "minLength": 5, "interactive": 1},
         "ssh-public-keys": {"type": "string", "optional": 1},
         "storage": {"type": "string", "format": "pve-storage-id", "optional": 1},
-        "force": B(requires="restore"),
+        "force": B(),
         "unique": B(requires="restore"),
         "restore": B(),
         "pool": {"type": "string", "format": "pve-poolid", "optional": 1},

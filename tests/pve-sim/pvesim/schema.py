@@ -467,7 +467,7 @@ def check_object(path, schema, value, additional_properties, errors):
             req = sub.get("requires")
             if req and value.get(req) is None:
                 add_error(errors, f"{path}.{req}" if path else req,
-                          f"missing property - '{newpath}' requires this property")
+                          f"missing property required by '{newpath}'")
             continue
         if additional_properties is not None and not additional_properties:
             add_error(errors, newpath, "property is not defined in schema and the schema "
