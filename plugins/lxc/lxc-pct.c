@@ -237,44 +237,34 @@ static int words(const char *out, size_t column, const char *header, char ***ret
         return 0;
 }
 
-static int pct_templates(LxcPlugin *l, const char *storage, char ***ret, size_t *ret_n, Diag *d) {
+/* Runs a listing command (NULL-terminated words) and returns one column
+ * of its rows (see words()). */
+static int listing(LxcPlugin *l, const char *const *cmd, size_t column, const char *header, char ***ret,
+                   size_t *ret_n, Diag *d) {
         _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
         int r;
 
-        lxc_argv_add(&a, "pveam");
-        lxc_argv_add(&a, "list");
-        lxc_argv_add(&a, storage);
+        for (; *cmd; cmd++)
+                lxc_argv_add(&a, *cmd);
         r = run(l, &a, false, 0, &out, d);
-        return r < 0 ? r : words(out, 0, "NAME", ret, ret_n);
+        return r < 0 ? r : words(out, column, header, ret, ret_n);
+}
+
+static int pct_templates(LxcPlugin *l, const char *storage, char ***ret, size_t *ret_n, Diag *d) {
+        return listing(l, (const char *const[]) { "pveam", "list", storage, NULL }, 0, "NAME", ret, ret_n, d);
 }
 
 /* `pvesm status --content rootdir`: the storages of this node, enabled,
  * that may hold containers; the first column after the header. */
 static int pct_ct_storages(LxcPlugin *l, char ***ret, size_t *ret_n, Diag *d) {
-        _cleanup_(lxc_argv_done) Argv a = {};
-        _cleanup_(freep) char *out = NULL;
-        int r;
-
-        lxc_argv_add(&a, "pvesm");
-        lxc_argv_add(&a, "status");
-        lxc_argv_add(&a, "--content");
-        lxc_argv_add(&a, "rootdir");
-        r = run(l, &a, false, 0, &out, d);
-        return r < 0 ? r : words(out, 0, "Name", ret, ret_n);
+        return listing(l, (const char *const[]) { "pvesm", "status", "--content", "rootdir", NULL }, 0, "Name",
+                       ret, ret_n, d);
 }
 
 static int pct_available(LxcPlugin *l, char ***ret, size_t *ret_n, Diag *d) {
-        _cleanup_(lxc_argv_done) Argv a = {};
-        _cleanup_(freep) char *out = NULL;
-        int r;
-
-        lxc_argv_add(&a, "pveam");
-        lxc_argv_add(&a, "available");
-        lxc_argv_add(&a, "--section");
-        lxc_argv_add(&a, "system");
-        r = run(l, &a, false, 0, &out, d);
-        return r < 0 ? r : words(out, 1, "", ret, ret_n);
+        return listing(l, (const char *const[]) { "pveam", "available", "--section", "system", NULL }, 1, "",
+                       ret, ret_n, d);
 }
 
 static void add_features(Argv *a, const LxcSpec *want) {
