@@ -160,6 +160,7 @@ int exec_capture(char *const argv[], const char *input, size_t input_len, int ti
         *ret = (ExecResult) {
                 .status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
                 .out = bo.data ?: strdup(""),
+                .out_len = bo.len,
                 .err = be.data ?: strdup(""),
         };
         return 0;

@@ -10,6 +10,7 @@
 typedef struct ExecResult {
         int status;      /* exit code, or 128 + signal number */
         char *out;       /* captured standard output (NUL-terminated) */
+        size_t out_len;  /* its length: output may itself contain NUL bytes */
         char *err;       /* captured standard error (NUL-terminated) */
 } ExecResult;
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -167,36 +168,50 @@ static int parse_option(const char *key, const char *value, LxcSpec *spec, char 
         return 0;
 }
 
-int lxc_conf_parse(const char *text, LxcSpec *spec, char **ret_lock) {
-        _cleanup_(freep) char *copy = strdup(text);
+/* One line of `pct config` output (a copy, without its newline). */
+static int parse_line(char *line, LxcSpec *spec, char **ret_lock, unsigned *tun) {
+        char *value;
+
+        if (startswith(line, "lxc.")) {
+                for (size_t i = 0; lxc_tun_lines[i]; i++)
+                        if (raw_line_equal(line, strlen(line), lxc_tun_lines[i]))
+                                *tun |= 1U << i;
+                return 0;
+        }
+        value = strstr(line, ": ");
+        if (!value)
+                return 0;
+        *value = 0;
+        return parse_option(line, strstrip_newline(value + 2), spec, ret_lock);
+}
+
+int lxc_conf_parse(const char *text, size_t len, LxcSpec *spec, char **ret_lock) {
         unsigned tun = 0;
-        char *save = NULL;
         int r;
 
-        if (!copy)
-                return -ENOMEM;
-        /* Proxmox's defaults for what the configuration leaves out. */
+        /* What Proxmox uses when the configuration leaves a key out
+         * (PVE::LXC update_lxc_config, vmstatus): 512 MiB of memory, but no
+         * swap, although pct create writes "swap: 512" by default. */
         spec->memory = LXC_DEFAULT_MEMORY;
-        spec->swap = LXC_DEFAULT_SWAP;
+        spec->swap = 0;
         spec->cores = -1;
         spec->rootfs_mib = -1;
 
-        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *key, *value;
+        for (size_t at = 0; at < len;) {
+                const char *line = text + at, *nl = memchr(line, '\n', len - at);
+                size_t n = nl ? (size_t) (nl - line) : len - at;
+                _cleanup_(freep) char *copy = NULL;
 
-                if (startswith(line, "lxc.")) {
-                        for (size_t i = 0; lxc_tun_lines[i]; i++)
-                                if (raw_line_equal(line, strlen(line), lxc_tun_lines[i]))
-                                        tun |= 1U << i;
+                at += n + 1;
+                /* Values with NUL bytes: "env" (pve-container >= 6.0.15
+                 * prints its lxc.environment.runtime entries NUL-joined),
+                 * which op-dbus does not read; the lines after it count. */
+                if (n == 0 || memchr(line, 0, n))
                         continue;
-                }
-                value = strstr(line, ": ");
-                if (!value)
-                        continue;
-                *value = 0;
-                key = line;
-                value += 2;
-                r = parse_option(key, strstrip_newline(value), spec, ret_lock);
+                copy = strndup(line, n);
+                if (!copy)
+                        return -ENOMEM;
+                r = parse_line(copy, spec, ret_lock, &tun);
                 if (r < 0)
                         return r;
         }
@@ -206,6 +221,50 @@ int lxc_conf_parse(const char *text, LxcSpec *spec, char **ret_lock) {
         if (!spec->hostname && asprintf(&spec->hostname, "CT%" PRIu32, spec->id) < 0)
                 return -ENOMEM;
         return 0;
+}
+
+/* HA disarmed in "ignore" mode: resources are managed directly. */
+static bool ha_ignored_cluster_wide(const char *manager_status) {
+        _cleanup_(json_object_putp) json_object *o = manager_status ? json_tokener_parse(manager_status) : NULL;
+        json_object *disarm, *mode;
+
+        return o && json_object_object_get_ex(o, "disarm", &disarm) &&
+                json_object_object_get_ex(disarm, "mode", &mode) && json_object_is_type(mode, json_type_string) &&
+                streq(json_object_get_string(mode), "ignore");
+}
+
+/* A section header "ct: <id>" (SectionConfig: "type:" and the name, any
+ * blanks; the type in any case). */
+static bool ha_header_is(const char *line, uint32_t id) {
+        const char *end;
+        uint32_t v;
+
+        if (strncasecmp(line, "ct:", 3) != 0)
+                return false;
+        line += 3 + strspn(line + 3, " \t");
+        return lxc_id_parse(line, &end, &v) && v == id && end[strspn(end, " \t")] == 0;
+}
+
+bool lxc_ha_managed(const char *resources, const char *manager_status, uint32_t id) {
+        bool in_section = false, managed = false;
+
+        if (!resources || ha_ignored_cluster_wide(manager_status))
+                return false;
+        for (const char *at = resources; *at;) {
+                const char *nl = strchrnul(at, '\n');
+                _cleanup_(freep) char *line = strndup(at, (size_t) (nl - at));
+                char key[16], value[16];
+
+                at = *nl ? nl + 1 : nl;
+                if (!line)
+                        return false;
+                if (*line && !strchr(" \t#", *line)) {
+                        in_section = ha_header_is(line, id);
+                        managed |= in_section;
+                } else if (in_section && sscanf(line, " %15s %15s", key, value) == 2 && streq(key, "state"))
+                        managed = !streq(value, "ignored");
+        }
+        return managed;
 }
 
 /* Length of the main section: everything before the first "[section]". */

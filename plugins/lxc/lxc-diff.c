@@ -12,6 +12,7 @@
 typedef struct Detail {
         StrBuf text;         /* "field old -> new, ..." */
         int rank;            /* highest impact rank seen */
+        int rank_live;       /* ... of the changes made while the container runs (not at a restart) */
         bool replug;         /* the NIC is unplugged (or re-created) and plugged again */
         unsigned flags;      /* LXC_DO_* */
 } Detail;
@@ -30,6 +31,8 @@ static void detail_add(Detail *t, int rank, const char *field, const char *old, 
         strbuf_printf(&t->text, "%s%s %s -> %s", t->text.len ? ", " : "", field,
                       old && *old ? old : "(unset)", new && *new ? new : "(unset)");
         t->rank = MAX(t->rank, rank);
+        if (rank != RANK_RESTART)
+                t->rank_live = MAX(t->rank_live, rank);
 }
 
 static void detail_int(Detail *t, int rank, const char *field, int64_t old, int64_t new) {
@@ -69,6 +72,8 @@ static void action_path(uint32_t id, char ret[static 32]) {
 }
 
 bool lxc_runs_after(const LxcContainer *c, const LxcLive *have) {
+        if (have && have->ha_managed)
+                return have->running; /* HA's to decide */
         if (c->state != LXC_RUN_STATE_UNSET)
                 return c->state == LXC_RUN_STATE_RUNNING;
         return have ? have->running : c->autostart == LXC_TRUE;
@@ -120,11 +125,32 @@ static void diff_props(Detail *t, int rank, const char *field, const LxcProps *a
         detail_add(t, rank, field, x, y);
 }
 
+/* Proxmox unplugs only net0..net9 from a running container
+ * (vmconfig_hotplug_pending: ^net(\d)$); the deletion of net10 and above
+ * stays pending until the next start. */
+static bool net_unplugged_at_once(const char *key) {
+        return strlen(key) == strlen("net0");
+}
+
+static void diff_extra_nets(const LxcSpec *h, bool next_start_rules, Detail *t) {
+        for (size_t i = 0; i < h->n_extra_nets; i++) {
+                bool later = next_start_rules && !net_unplugged_at_once(h->extra_nets[i]);
+
+                detail_add(t, later ? RANK_RESTART : RANK_REMOVED, h->extra_nets[i], "(set)",
+                           later ? "(removed: op-dbus manages net0 only; Proxmox removes net10 and above at the next start)" :
+                           "(removed: op-dbus manages net0 only)");
+                if (later)
+                        t->flags |= LXC_DO_RESTART;
+        }
+}
+
 /* Options pct set changes. Ranks are for a running container; the ones
- * Proxmox keeps pending until the next start need a restart. */
-static void diff_options(const LxcSpec *w, const LxcSpec *h, Detail *t) {
+ * Proxmox keeps pending until the next start need a restart (with pct a
+ * new hostname too: Proxmox sets it in the configuration, the container
+ * gets it when it starts). */
+static void diff_options(const LxcSpec *w, const LxcSpec *h, bool next_start_rules, Detail *t) {
         if (lxc_spec_field_differs(w, h, LXC_FIELD_HOSTNAME))
-                detail_add(t, RANK_NONE, "hostname", h->hostname, w->hostname);
+                detail_add(t, next_start_rules ? RANK_RESTART : RANK_NONE, "hostname", h->hostname, w->hostname);
         if (lxc_spec_field_differs(w, h, LXC_FIELD_MEMORY))
                 detail_int(t, RANK_NONE, "memory", h->memory, w->memory);
         if (lxc_spec_field_differs(w, h, LXC_FIELD_SWAP))
@@ -150,17 +176,16 @@ static void diff_options(const LxcSpec *w, const LxcSpec *h, Detail *t) {
                 t->flags |= LXC_DO_RESTART;
         if (lxc_spec_field_differs(w, h, LXC_FIELD_NET0))
                 diff_net0(w, h, t);
-        for (size_t i = 0; i < h->n_extra_nets; i++)
-                detail_add(t, RANK_REMOVED, h->extra_nets[i], "(set)", "(removed: op-dbus manages net0 only)");
+        diff_extra_nets(h, next_start_rules, t);
         if (t->text.len)
                 t->flags |= LXC_DO_SET;
 }
 
 /* Everything an update changes, for a container that exists. */
-static void diff_update(const LxcContainer *c, const LxcSpec *w, const LxcLive *h, Detail *t) {
+static void diff_update(const LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, const LxcLive *h, Detail *t) {
         bool after = lxc_runs_after(c, h);
 
-        diff_options(w, &h->spec, t);
+        diff_options(w, &h->spec, l->backend->next_start_rules, t);
         if (w->rootfs_mib > h->spec.rootfs_mib && h->spec.rootfs_mib >= 0) {
                 detail_int(t, RANK_NONE, "rootfs size (MiB)", h->spec.rootfs_mib, w->rootfs_mib);
                 t->flags |= LXC_DO_RESIZE;
@@ -183,8 +208,29 @@ static void diff_update(const LxcContainer *c, const LxcSpec *w, const LxcLive *
                 detail_add(t, RANK_NONE, "state", "stopped", "running");
                 t->flags |= LXC_DO_START;
         }
+        if (h->ha_managed && (t->flags & LXC_DO_RESTART)) {
+                /* HA decides when it starts: op-dbus does not restart it */
+                t->flags &= ~LXC_DO_RESTART;
+                t->rank = t->rank_live;
+                strbuf_puts(&t->text, "; takes effect when the container starts again, which is up to Proxmox HA");
+        }
         if (t->flags & LXC_DO_RESTART)
                 strbuf_puts(&t->text, "; restarts the container for it");
+}
+
+/* A container Proxmox HA manages: whether it runs is HA's to decide (pct
+ * start/shutdown would only queue a request with HA and return), so a
+ * state that wants it otherwise only gets a warning with the command that
+ * asks HA. */
+static void warn_ha_run_state(const LxcContainer *c, const LxcLive *h, Diag *d) {
+        bool want_running = c->state == LXC_RUN_STATE_RUNNING;
+
+        if (!h->ha_managed || c->state == LXC_RUN_STATE_UNSET || want_running == h->running)
+                return;
+        diag_warning(d, c->path, "container %" PRIu32 " is managed by Proxmox HA, which decides whether it runs: it is %s, "
+                     "the state says %s; op-dbus leaves it to HA (`ha-manager set ct:%" PRIu32 " --state %s`)",
+                     c->id, h->running ? "running" : "stopped", want_running ? "running" : "stopped", c->id,
+                     want_running ? "started" : "stopped");
 }
 
 /* Why the container has to be destroyed and created again, if it does. */
@@ -232,11 +278,19 @@ static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, 
         int r;
 
         action_path(c->id, path);
+        warn_ha_run_state(c, h, d);
         r = recreate_reasons(w, h, &why);
         if (r < 0)
                 return r;
+        if (why.len > 0 && h->ha_managed) {
+                diag_error(d, c->path, "container %" PRIu32 " would have to be destroyed and created again (%s), but Proxmox HA "
+                           "manages it, and destroying it would remove it from HA; remove it from HA first "
+                           "(`ha-manager remove ct:%" PRIu32 "`), or keep its settings",
+                           c->id, why.s, c->id);
+                return -EINVAL;
+        }
         if (why.len == 0) {
-                diff_update(c, w, h, &t);
+                diff_update(l, c, w, h, &t);
                 if (t.text.error)
                         return t.text.error;
                 if (t.text.len == 0)
@@ -267,7 +321,8 @@ static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, 
         if (r < 0)
                 return r;
         return plan_add(plan, "lxc", ACTION_RECREATE, IMPACT_CONTAINER_LOSS, path,
-                        "%s: destroyed and created again from %s, its data is lost", why.s, w->volume);
+                        "%s: destroyed and created again from %s%s%s, its data is lost", why.s, w->volume,
+                        w->storage ? " on storage " : "", w->storage ?: "");
 }
 
 static int diff_new(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, Plan *plan, Diag *d) {
@@ -287,8 +342,8 @@ static int diff_new(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, Plan 
         r = add_change(l, LXC_CHANGE_CREATE, start ? LXC_DO_START : 0, c, w, NULL);
         if (r < 0)
                 return r;
-        return plan_add(plan, "lxc", ACTION_CREATE, IMPACT_NONE, path, "from %s%s", w->volume,
-                        start ? ", then started" : "");
+        return plan_add(plan, "lxc", ACTION_CREATE, IMPACT_NONE, path, "from %s%s%s%s", w->volume,
+                        w->storage ? " on storage " : "", w->storage ?: "", start ? ", then started" : "");
 }
 
 /* The container id is free for op-dbus, or ours. */
@@ -368,14 +423,78 @@ static int resolve_template(const LxcPlugin *l, const LxcContainer *c, const Lxc
         return r < 0 ? r : 0;
 }
 
+static bool ct_storage_listed(const LxcPlugin *l, const char *storage) {
+        for (size_t i = 0; i < l->n_ct_storages; i++)
+                if (streq(l->ct_storages[i], storage))
+                        return true;
+        return false;
+}
+
+static char *ct_storage_list(const LxcPlugin *l) {
+        StrBuf b = {};
+
+        for (size_t i = 0; i < l->n_ct_storages; i++)
+                strbuf_printf(&b, "%s%s", i ? ", " : "", l->ct_storages[i]);
+        if (l->n_ct_storages == 0)
+                strbuf_puts(&b, "none");
+        return strbuf_take(&b);
+}
+
+/* The storage a container is created on (pct): the one the state names,
+ * which must be able to hold containers, else the node's only storage that
+ * can (`pvesm status --content rootdir`); with several the state has to
+ * say. *ret: the chosen one, NULL when the state or the live container
+ * decides (or the backend has no storages). */
+static int choose_storage(const LxcPlugin *l, const LxcContainer *c, const LxcLive *h, const char **ret, Diag *d) {
+        const char *named = c->properties.storage;
+        _cleanup_(freep) char *sp = json_path_key(c->path, "properties.storage"), *list = NULL;
+
+        *ret = NULL;
+        if (!l->backend->ct_storages || (h && (!named || streq_ptr(named, h->spec.storage))))
+                return 0; /* nothing is created on a storage */
+        if (!sp)
+                return -ENOMEM;
+        if (!l->ct_storages_read && named)
+                return 0; /* cannot be checked: pct create will tell */
+        if (!l->ct_storages_read) {
+                diag_error(d, sp, "cannot tell which storage to create container %" PRIu32 " on (%s); name it in \"storage\"",
+                           c->id, strna(l->ct_storages_error));
+                return -EINVAL;
+        }
+        if (!(list = ct_storage_list(l)))
+                return -ENOMEM;
+        if (named && !ct_storage_listed(l, named)) {
+                diag_error(d, sp, "storage \"%s\" cannot hold containers on this node; `pvesm status --content rootdir` lists %s",
+                           named, list);
+                return -EINVAL;
+        }
+        if (named)
+                return 0;
+        if (l->n_ct_storages == 1) {
+                *ret = l->ct_storages[0];
+                return 0;
+        }
+        if (l->n_ct_storages == 0)
+                diag_error(d, sp, "no storage of this node can hold containers (`pvesm status --content rootdir` lists none); "
+                           "add one with content \"rootdir\" (pvesm set <storage> --content rootdir,...)");
+        else
+                diag_error(d, sp, "this node has %zu storages that can hold containers (%s); name the one for container %" PRIu32 " in \"storage\"",
+                           l->n_ct_storages, list, c->id);
+        return -EINVAL;
+}
+
 static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         const LxcContainer *c = &l->want.containers[i];
         const LxcLive *h = lxc_find_live(l, c->id);
         _cleanup_(freep) char *volume = NULL;
+        const char *storage = NULL;
         int r, ret;
 
         ret = check_conflicts(l, c, h, d);
         RET_GATHER(ret, check_network(l->plugin.ctx, c, d));
+        RET_GATHER(ret, choose_storage(l, c, h, &storage, d));
+        if (ret == -ENOMEM)
+                return ret;
         r = resolve_template(l, c, h, &volume, d);
         if (r == -ENOMEM)
                 return r;
@@ -383,7 +502,7 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         if (ret < 0)
                 return ret;
 
-        r = lxc_spec_from_container(c, h, volume, &l->specs[i]);
+        r = lxc_spec_from_container(c, h, volume, storage, &l->specs[i]);
         if (r < 0)
                 return r;
         return h ? diff_existing(l, c, &l->specs[i], h, plan, d) : diff_new(l, c, &l->specs[i], plan, d);
@@ -413,6 +532,12 @@ static int diff_unlisted(LxcPlugin *l, Plan *plan, Diag *d) {
 
                 if (!h->owned || wanted(l, h->id))
                         continue;
+                if (l->want.prune && h->ha_managed) {
+                        diag_warning(d, "plugins.lxc.containers", "container %" PRIu32 " (%s) was created by op-dbus and is no longer in the state, "
+                                     "but Proxmox HA manages it; it is left as it is (remove it from HA, `ha-manager remove ct:%" PRIu32 "`, "
+                                     "for prune to destroy it)", h->id, h->spec.hostname, h->id);
+                        continue;
+                }
                 if (!l->want.prune) {
                         diag_warning(d, "plugins.lxc.containers", "container %" PRIu32 " (%s) was created by op-dbus and is no longer in the state; "
                                      "it is left as it is (set \"prune\": true to destroy it)", h->id, h->spec.hostname);

@@ -11,6 +11,7 @@
 
 #include "exec.h"
 #include "fileio.h"
+#include "json-util.h"
 #include "lxc.h"
 #include "strbuf.h"
 
@@ -45,11 +46,17 @@ static char *failure_text(const ExecResult *res) {
         return s;
 }
 
-/* Runs argv with input (may be NULL) on standard input; *ret_out gets
- * standard output. changes: the command changes the host (counted, even
- * when it fails). */
-static int run_input(LxcPlugin *l, const Argv *a, const char *input, bool changes, int timeout_ms,
-                     char **ret_out, Diag *d) {
+/* How a command is run and judged. */
+typedef struct RunOpts {
+        const char *input;            /* standard input; NULL: none */
+        bool changes;                 /* changes the host: counted, even when it fails */
+        bool stderr_fails;            /* text on standard error is a failure, whatever the exit code */
+        int timeout_ms;
+} RunOpts;
+
+/* Runs argv; *ret_out gets standard output, *ret_out_len (may be NULL)
+ * its length. */
+static int run_full(LxcPlugin *l, const Argv *a, const RunOpts *o, char **ret_out, size_t *ret_out_len, Diag *d) {
         _cleanup_(exec_result_done) ExecResult res = {};
         _cleanup_(freep) char *what = NULL;
         int r;
@@ -58,16 +65,16 @@ static int run_input(LxcPlugin *l, const Argv *a, const char *input, bool change
                 return a->error;
         if (asprintf(&what, "%s %s%s%s", a->v[0], a->v[1], a->n > 2 ? " " : "", a->n > 2 ? a->v[2] : "") < 0)
                 return -ENOMEM;
-        if (changes && l->counts)
+        if (o->changes && l->counts)
                 l->counts->commands++;
 
-        r = exec_capture(a->v, input, input ? strlen(input) : 0, timeout_for(l, timeout_ms), &res);
+        r = exec_capture(a->v, o->input, o->input ? strlen(o->input) : 0, timeout_for(l, o->timeout_ms), &res);
         if (r < 0) {
                 diag_error(d, "", "cannot run `%s`: %s", what,
                            r == -ENOENT ? "not found in PATH (is this a Proxmox VE node?)" : strerror(-r));
                 return r;
         }
-        if (res.status != 0) {
+        if (res.status != 0 || (o->stderr_fails && *strstrip_newline(res.err))) {
                 _cleanup_(freep) char *msg = failure_text(&res);
 
                 diag_error(d, "", "`%s` failed (exit code %d): %s", what, res.status, strna(msg));
@@ -75,9 +82,17 @@ static int run_input(LxcPlugin *l, const Argv *a, const char *input, bool change
         }
         if (*strstrip_newline(res.err))
                 diag_warning(d, "", "`%s`: %s", what, res.err);
+        if (ret_out_len)
+                *ret_out_len = res.out_len;
         if (ret_out)
                 *ret_out = TAKE_PTR(res.out);
         return 0;
+}
+
+static int run_input(LxcPlugin *l, const Argv *a, const char *input, bool changes, int timeout_ms,
+                     char **ret_out, Diag *d) {
+        return run_full(l, a, &(RunOpts) { .input = input, .changes = changes, .timeout_ms = timeout_ms },
+                        ret_out, NULL, d);
 }
 
 static int run(LxcPlugin *l, const Argv *a, bool changes, int timeout_ms, char **ret_out, Diag *d) {
@@ -97,23 +112,57 @@ static bool has_tag(const char *tags, const char *tag) {
         return false;
 }
 
+/* `pct config --current`, read to its end: the output may hold NUL bytes
+ * (the env option), and what follows them counts (tags, net0, ...). A
+ * container Proxmox HA manages is read with its pending changes: op-dbus
+ * does not restart it, so what it has asked for is done once set. */
 static int read_config(LxcPlugin *l, LxcLive *c, Diag *d) {
         _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
+        size_t len = 0;
         int r;
 
         lxc_argv_add(&a, "pct");
         lxc_argv_add(&a, "config");
         lxc_argv_addf(&a, "%" PRIu32, c->id);
-        lxc_argv_add(&a, "--current");
-        r = run(l, &a, false, 0, &out, d);
+        if (!c->ha_managed)
+                lxc_argv_add(&a, "--current");
+        r = run_full(l, &a, &(RunOpts) {}, &out, &len, d);
         if (r < 0)
                 return r;
-        r = lxc_conf_parse(out, &c->spec, &c->lock);
+        r = lxc_conf_parse(out, len, &c->spec, &c->lock);
         if (r < 0)
                 return r;
         c->owned = has_tag(c->spec.tags, LXC_OWNER_TAG);
         return 0;
+}
+
+/* Which containers Proxmox HA manages (<pve_dir>/ha/resources.cfg). */
+static int mark_ha(LxcPlugin *l, LxcLive *live, size_t n) {
+        _cleanup_(freep) char *res_path = NULL, *status_path = NULL, *resources = NULL, *status = NULL;
+        const char *dir = l->plugin.ctx->pve_dir;
+        int r;
+
+        if (asprintf(&res_path, "%s/ha/resources.cfg", dir) < 0 ||
+            asprintf(&status_path, "%s/ha/manager_status", dir) < 0)
+                return -ENOMEM;
+        r = read_optional_file(res_path, &resources);
+        if (r == -ENOMEM)
+                return r;
+        if (r <= 0)
+                return 0; /* no HA resources (or none readable) */
+        r = read_optional_file(status_path, &status);
+        if (r == -ENOMEM)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                live[i].ha_managed = lxc_ha_managed(resources, status, live[i].id);
+        return 0;
+}
+
+static void live_free(LxcLive *live, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                lxc_live_done(&live[i]);
+        free(live);
 }
 
 /* `pct list`: "VMID Status Lock Name" rows; Lock may be empty and Name
@@ -149,12 +198,13 @@ static int pct_list(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d) {
                 }
                 live[n] = (LxcLive) { .id = id, .running = streq(status, "running"), .spec.id = id };
                 n++;
-                r = read_config(l, &live[n - 1], d);
         }
+        if (r >= 0)
+                r = mark_ha(l, live, n);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = read_config(l, &live[i], d);
         if (r < 0) {
-                for (size_t i = 0; i < n; i++)
-                        lxc_live_done(&live[i]);
-                free(live);
+                live_free(live, n);
                 return r;
         }
         *ret = live;
@@ -187,29 +237,34 @@ static int words(const char *out, size_t column, const char *header, char ***ret
         return 0;
 }
 
-static int pct_templates(LxcPlugin *l, const char *storage, char ***ret, size_t *ret_n, Diag *d) {
+/* Runs a listing command (NULL-terminated words) and returns one column
+ * of its rows (see words()). */
+static int listing(LxcPlugin *l, const char *const *cmd, size_t column, const char *header, char ***ret,
+                   size_t *ret_n, Diag *d) {
         _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
         int r;
 
-        lxc_argv_add(&a, "pveam");
-        lxc_argv_add(&a, "list");
-        lxc_argv_add(&a, storage);
+        for (; *cmd; cmd++)
+                lxc_argv_add(&a, *cmd);
         r = run(l, &a, false, 0, &out, d);
-        return r < 0 ? r : words(out, 0, "NAME", ret, ret_n);
+        return r < 0 ? r : words(out, column, header, ret, ret_n);
+}
+
+static int pct_templates(LxcPlugin *l, const char *storage, char ***ret, size_t *ret_n, Diag *d) {
+        return listing(l, (const char *const[]) { "pveam", "list", storage, NULL }, 0, "NAME", ret, ret_n, d);
+}
+
+/* `pvesm status --content rootdir`: the storages of this node, enabled,
+ * that may hold containers; the first column after the header. */
+static int pct_ct_storages(LxcPlugin *l, char ***ret, size_t *ret_n, Diag *d) {
+        return listing(l, (const char *const[]) { "pvesm", "status", "--content", "rootdir", NULL }, 0, "Name",
+                       ret, ret_n, d);
 }
 
 static int pct_available(LxcPlugin *l, char ***ret, size_t *ret_n, Diag *d) {
-        _cleanup_(lxc_argv_done) Argv a = {};
-        _cleanup_(freep) char *out = NULL;
-        int r;
-
-        lxc_argv_add(&a, "pveam");
-        lxc_argv_add(&a, "available");
-        lxc_argv_add(&a, "--section");
-        lxc_argv_add(&a, "system");
-        r = run(l, &a, false, 0, &out, d);
-        return r < 0 ? r : words(out, 1, "", ret, ret_n);
+        return listing(l, (const char *const[]) { "pveam", "available", "--section", "system", NULL }, 1, "",
+                       ret, ret_n, d);
 }
 
 static void add_features(Argv *a, const LxcSpec *want) {
@@ -361,15 +416,48 @@ static int pct_set(LxcPlugin *l, const LxcSpec *want, const LxcSpec *have, Diag 
         return run(l, &a, true, TIMEOUT_SET_MS, NULL, d);
 }
 
+/* Warnings the resize worker printed in its output (standard output). */
+static void resize_warnings(const char *out, Diag *d) {
+        static const char prefix[] = "Failed to update the container's filesystem";
+
+        for (const char *line = out; line && *line;) {
+                const char *end = strchrnul(line, '\n');
+
+                if (startswith(line, prefix))
+                        diag_warning(d, "", "`pct resize`: %.*s", (int) (end - line), line);
+                line = *end ? end + 1 : end;
+        }
+}
+
+/* pct resize runs a worker, but pct.pm has no exit handler for it: when
+ * the worker fails (lvextend, zfs set) the error goes to standard error
+ * and the exit code is 0. So standard error is a failure, and the size is
+ * read back. */
 static int pct_resize(LxcPlugin *l, uint32_t id, int64_t mib, Diag *d) {
         _cleanup_(lxc_argv_done) Argv a = {};
+        _cleanup_(lxc_live_done) LxcLive now = { .id = id, .spec.id = id };
+        _cleanup_(freep) char *out = NULL;
+        int r;
 
         lxc_argv_add(&a, "pct");
         lxc_argv_add(&a, "resize");
         lxc_argv_addf(&a, "%" PRIu32, id);
         lxc_argv_add(&a, "rootfs");
         lxc_argv_addf(&a, "%" PRIi64 "M", mib);
-        return run(l, &a, true, TIMEOUT_SET_MS, NULL, d);
+        r = run_full(l, &a, &(RunOpts) { .changes = true, .stderr_fails = true, .timeout_ms = TIMEOUT_SET_MS },
+                     &out, NULL, d);
+        if (r < 0)
+                return r;
+        resize_warnings(out, d);
+        r = read_config(l, &now, d);
+        if (r < 0)
+                return r;
+        if (now.spec.rootfs_mib < mib) {
+                diag_error(d, "", "`pct resize %" PRIu32 " rootfs %" PRIi64 "M` reported success, but the root filesystem "
+                           "is %" PRIi64 " MiB", id, mib, now.spec.rootfs_mib);
+                return -EIO;
+        }
+        return 0;
 }
 
 /* Raw lxc.* keys cannot be set through pct: the configuration file is
@@ -460,8 +548,10 @@ static int pct_push(LxcPlugin *l, uint32_t id, const char *data, size_t len, con
 
 const LxcBackendOps lxc_pct_backend = {
         .name = "pct",
+        .next_start_rules = true,
         .list = pct_list,
         .templates = pct_templates,
+        .ct_storages = pct_ct_storages,
         .available = pct_available,
         .create = pct_create,
         .start = pct_start,

@@ -23,6 +23,14 @@ void lxc_live_set_done(LxcPlugin *l) {
         l->taken = NULL;
         l->n_taken = 0;
         lxc_templates_done(&l->templates);
+        for (size_t i = 0; i < l->n_ct_storages; i++)
+                free(l->ct_storages[i]);
+        free(l->ct_storages);
+        free(l->ct_storages_error);
+        l->ct_storages = NULL;
+        l->n_ct_storages = 0;
+        l->ct_storages_read = false;
+        l->ct_storages_error = NULL;
         lxc_socket_done(l);
         lxc_services_done(l);
         if (l->backend && l->backend->free_data)
@@ -178,6 +186,39 @@ static int query_templates(LxcPlugin *l) {
         return 0;
 }
 
+/* Whether the state may have a container created: one that does not exist
+ * or names another storage than its own. */
+static bool may_create(const LxcPlugin *l) {
+        for (size_t i = 0; i < l->want.n_containers; i++) {
+                const LxcContainer *c = &l->want.containers[i];
+                const LxcLive *h = lxc_find_live(l, c->id);
+
+                if (!h || (c->properties.storage && !streq_ptr(c->properties.storage, h->spec.storage)))
+                        return true;
+        }
+        return false;
+}
+
+/* The storages a container can be created on, when one may be; a failure
+ * is kept for the diff, which reports it only if it needs the list. */
+static int query_ct_storages(LxcPlugin *l) {
+        _cleanup_(diag_done) Diag scratch = {};
+        int r;
+
+        if (!l->backend->ct_storages || !may_create(l))
+                return 0;
+        r = l->backend->ct_storages(l, &l->ct_storages, &l->n_ct_storages, &scratch);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0) {
+                l->ct_storages_read = true;
+                return 0;
+        }
+        l->ct_storages_error = strdup(scratch.n_entries > 0 ? scratch.entries[scratch.n_entries - 1].message :
+                                      strerror(-r));
+        return l->ct_storages_error ? 0 : -ENOMEM;
+}
+
 int lxc_query(LxcPlugin *l, Diag *d) {
         int r;
 
@@ -191,6 +232,8 @@ int lxc_query(LxcPlugin *l, Diag *d) {
         for (size_t i = 0; r >= 0 && i < l->want.n_containers; i++)
                 if (!lxc_find_live(l, l->want.containers[i].id))
                         r = scan_taken(l, l->want.containers[i].id);
+        if (r >= 0)
+                r = query_ct_storages(l);
         if (r >= 0)
                 r = l->backend->query_templates ? l->backend->query_templates(l, d) : query_templates(l);
         if (r >= 0)

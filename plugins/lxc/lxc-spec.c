@@ -310,10 +310,11 @@ static int spec_tags(const LxcProperties *p, char **ret) {
 }
 
 /* Creation settings the state leaves open keep the live value. */
-static int spec_creation(const LxcContainer *c, const LxcLive *have, const char *volume, LxcSpec *s) {
+static int spec_creation(const LxcContainer *c, const LxcLive *have, const char *volume, const char *chosen,
+                         LxcSpec *s) {
         const LxcProperties *p = &c->properties;
         const char *requested = c->template ?: p->template;
-        const char *storage = p->storage ?: have ? have->spec.storage : LXC_DEFAULT_STORAGE;
+        const char *storage = p->storage ?: have ? have->spec.storage : chosen;
 
         s->storage = strdup_or_null(storage);
         s->rootfs_mib = p->rootfs_size > 0 ? p->rootfs_size * 1024 :
@@ -331,7 +332,8 @@ static int spec_creation(const LxcContainer *c, const LxcLive *have, const char 
         return 0;
 }
 
-int lxc_spec_from_container(const LxcContainer *c, const LxcLive *have, const char *volume, LxcSpec *ret) {
+int lxc_spec_from_container(const LxcContainer *c, const LxcLive *have, const char *volume, const char *storage,
+                            LxcSpec *ret) {
         const LxcProperties *p = &c->properties;
         _cleanup_(lxc_spec_done) LxcSpec s = {
                 .id = c->id,
@@ -365,7 +367,7 @@ int lxc_spec_from_container(const LxcContainer *c, const LxcLive *have, const ch
                 if (r < 0)
                         return r;
         }
-        r = spec_creation(c, have, volume, &s);
+        r = spec_creation(c, have, volume, storage, &s);
         if (r < 0)
                 return r;
         *ret = s;

@@ -27,10 +27,9 @@
 #define LXC_OWNER_TAG "op-dbus"
 
 /* Creation defaults (see docs/containers.md). */
-#define LXC_DEFAULT_STORAGE "local-lvm"  /* Proxmox's container storage on a default install */
 #define LXC_DEFAULT_ROOTFS_GIB 4
 #define LXC_DEFAULT_MEMORY 512           /* MiB, Proxmox's default */
-#define LXC_DEFAULT_SWAP 512             /* MiB, Proxmox's default */
+#define LXC_DEFAULT_SWAP 512             /* MiB, pct create's default (a config without swap: has none) */
 #define LXC_TEMPLATE_STORAGE "local"     /* where short template names are looked up */
 
 /* Optional booleans without a default: the host's own default applies
@@ -186,6 +185,7 @@ typedef struct LxcLive {
         uint32_t id;
         bool running;
         bool owned;                   /* carries LXC_OWNER_TAG */
+        bool ha_managed;              /* Proxmox HA decides whether it runs */
         char *lock;                   /* Proxmox config lock; NULL: none */
         LxcSpec spec;
 } LxcLive;
@@ -253,6 +253,10 @@ typedef struct LxcServiceLive LxcServiceLive;
  * that change something count their commands in l->counts. */
 typedef struct LxcBackendOps {
         const char *name;
+        /* Proxmox's rules for a running container: a new hostname, and the
+         * removal of net10 and above (only ^net\d$ is hot-unplugged), take
+         * effect at its next start. */
+        bool next_start_rules;
         /* Every container of the node with its configuration. */
         int (*list)(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d);
         /* Template volumes of a storage. */
@@ -282,6 +286,9 @@ typedef struct LxcBackendOps {
                     Diag *d);
         /* Whether a container with this id exists (after a failed create). */
         bool (*exists)(LxcPlugin *l, uint32_t id);
+        /* Optional: the storages a container can be created on (NULL: the
+         * backend has no storages). */
+        int (*ct_storages)(LxcPlugin *l, char ***ret, size_t *ret_n, Diag *d);
         /* Optional: reads what the state's templates resolve against into
          * l->templates (NULL: Proxmox's template caches and pveam). */
         int (*query_templates)(LxcPlugin *l, Diag *d);
@@ -303,6 +310,13 @@ struct LxcPlugin {
         LxcTakenId *taken;
         size_t n_taken;
         LxcTemplates templates;
+        /* The storages containers can be created on (ct_storages), read
+         * only when a container may be created; its failure, kept for the
+         * diff. */
+        char **ct_storages;
+        size_t n_ct_storages;
+        bool ct_storages_read;
+        char *ct_storages_error;
         LxcSpec *specs;                /* desired, one per container (computed by the diff) */
         size_t n_specs;
         LxcChange *changes;
@@ -400,8 +414,10 @@ bool lxc_container_has_veth(const LxcContainer *c);
 void lxc_veth_port_name(uint32_t id, bool firewall, char ret[static 16]);
 /* The desired spec of c, completed from have (may be NULL) where the state
  * leaves creation settings open. volume: the resolved template (NULL when
- * not needed or unknown). */
-int lxc_spec_from_container(const LxcContainer *c, const LxcLive *have, const char *volume, LxcSpec *ret);
+ * not needed or unknown); storage: the storage a new container goes to
+ * when the state names none (NULL: none chosen). */
+int lxc_spec_from_container(const LxcContainer *c, const LxcLive *have, const char *volume, const char *storage,
+                            LxcSpec *ret);
 
 /* lxc-template.c (pure) */
 void lxc_templates_done(LxcTemplates *t);
@@ -413,13 +429,19 @@ int lxc_template_storage(const char *requested, char **ret);
 int lxc_template_resolve(const LxcTemplates *t, const char *requested, char **ret, char **ret_hint);
 
 /* lxc-conf.c */
-/* Parses `pct config` output into spec (and the config lock). */
-int lxc_conf_parse(const char *text, LxcSpec *spec, char **ret_lock);
+/* Parses `pct config` output (len bytes, which may include NUL bytes)
+ * into spec (and the config lock). */
+int lxc_conf_parse(const char *text, size_t len, LxcSpec *spec, char **ret_lock);
 /* Returns a copy of a Proxmox container configuration file with lines
  * present (inserted at the end of the main section, before the first
  * [section]) or absent (removed from the main section). Other lines stay
  * byte for byte. *ret_changed tells whether anything changed. */
 int lxc_conf_edit_raw(const char *text, const char *const *lines, bool present, char **ret, bool *ret_changed);
+/* Whether Proxmox HA manages container id (PVE::HA::Config::vm_is_ha_managed):
+ * resources (ha/resources.cfg, may be NULL) has a section "ct: <id>" whose
+ * state is not "ignored", and manager_status (ha/manager_status, may be
+ * NULL) does not say HA is disarmed in "ignore" mode. */
+bool lxc_ha_managed(const char *resources, const char *manager_status, uint32_t id);
 /* Edits <pve_dir>/lxc/<id>.conf under Proxmox's config lock, atomically. */
 int lxc_conf_file_edit_raw(const char *pve_dir, uint32_t id, const char *const *lines, bool present,
                            int timeout_ms, bool *ret_changed);

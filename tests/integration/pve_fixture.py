@@ -40,6 +40,7 @@ SOURCE_ROOT = Path(os.environ.get("OPDBUS_SOURCE_ROOT") or Path(__file__).resolv
 PVE_SIM_DIR = SOURCE_ROOT / "tests" / "pve-sim"
 PCT = str(PVE_SIM_DIR / "pct")
 PVEAM = str(PVE_SIM_DIR / "pveam")
+PVESM = str(PVE_SIM_DIR / "pvesm")
 
 # The default template: a busybox rootfs named like Proxmox's Debian 12 one.
 DEFAULT_TEMPLATE = "debian-12-standard_12.7-1_amd64.tar." + ("zst" if shutil.which("zstd") else "gz")
@@ -178,6 +179,15 @@ class PveSim:
 
     def pveam(self, *args, check=None, input=None, timeout=60, env=None):
         return self._tool(PVEAM, args, check, input, timeout, env)
+
+    def pvesm(self, *args, check=None, input=None, timeout=60, env=None):
+        return self._tool(PVESM, args, check, input, timeout, env)
+
+    def add_storage(self, text):
+        """Appends a storage definition to etc/pve/storage.cfg, e.g.
+        "zfspool: local-zfs\n\tpool rpool/data\n\tcontent images,rootdir\n"."""
+        with open(self.path("etc/pve/storage.cfg"), "a") as f:
+            f.write(text.rstrip("\n") + "\n\n")
 
     def add_template(self, name, storage="local"):
         """Make a template available in the storage's cache; returns its

@@ -339,3 +339,182 @@ def pve_fixture_build(path):
     from pve_fixture import PVE_SIM_DIR
     if not os.path.exists(path):
         subprocess.run([str(PVE_SIM_DIR / "mkbusyboxtmpl"), path], check=True)
+
+
+def test_environment_lines_do_not_hide_the_configuration(node):
+    # Two lxc.environment.runtime lines make `pct config` print "env: A\0B"
+    # (pve-container >= 6.0.15); the keys sorted after it (hostname, memory,
+    # net0, tags, ...) are still the container's.
+    doc = state(container(380, "10.58.0.1/24", state="stopped"))
+    node.run(doc, check=0)
+    node.pve.add_raw_lxc(380, "lxc.environment.runtime: HTTP_PROXY=http://proxy:3128",
+                         "lxc.environment.runtime: LANG=C.UTF-8")
+    assert "\0" in node.pve.pct("config", 380, check=0).stdout
+    res = node.run(doc, cmd="plan", check=0)
+    assert res.json["changes"] == [] and res.json["errors"] == [], res.json
+    live = node.opdbus.run("query", check=0, json=True, env=node.env).json
+    (ct,) = live["plugins"]["lxc"]["containers"]
+    assert (ct["id"], ct["name"], ct["network"]["ipv4"]) == (380, "ct380", "10.58.0.1/24")
+    node.calls()
+    node.run(doc, check=0)
+    assert node.changing_calls() == []
+    assert node.pve.read_conf(380).count("lxc.environment.runtime: ") == 2
+
+
+def test_missing_swap_line_means_no_swap(node):
+    # Proxmox gives a container whose configuration has no "swap:" line no
+    # swap at all (pct create writes 512, a hand-written config may not)
+    doc = state(container(381, state="stopped", properties={"swap": 512}))
+    node.run(doc, check=0)
+    node.pve.pct("set", 381, "--delete", "swap", check=0)
+    assert "swap:" not in node.pve.read_conf(381)
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["action"], change["detail"]) == ("modify", "swap 0 -> 512")
+    node.calls()
+    node.run(doc, check=0)
+    assert node.changing_calls() == [["set", "381", "--swap", "512"]]
+    assert node.config(381)["swap"] == "512"
+
+
+def test_nets_from_net10_go_with_a_restart(node):
+    # Proxmox hot-unplugs only net0..net9 (^net(\d)$): deleting net10 from
+    # a running container stays pending until it starts again
+    doc = state(container(382, "10.59.0.1/24"))
+    node.run(doc, check=0)
+    for net in ("net1", "net10"):
+        node.pve.pct("set", 382, f"--{net}", f"name=eth{net[3:]},bridge=vmbr0", check=0)
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["action"], change["impact"]) == ("modify", "container restart"), change
+    assert "net10 (set) -> (removed: op-dbus manages net0 only; Proxmox removes net10 and above at the next start)" \
+        in change["detail"]
+    node.calls()
+    node.run(doc, check=0)
+    assert [c[:2] for c in node.changing_calls()] == [["set", "382"], ["shutdown", "382"], ["start", "382"]]
+    current = node.pve.pct("config", 382, "--current", check=0).stdout
+    assert "net1:" not in current and "net10:" not in current and node.running(382)
+    res = node.run(doc, cmd="plan", check=0)
+    assert res.json["changes"] == []
+
+
+def test_hostname_of_a_running_container_takes_a_restart(node):
+    # Proxmox writes a new hostname into the configuration at once, but the
+    # container gets it only when it starts again
+    doc = state(container(383, "10.59.0.3/24"))
+    node.run(doc, check=0)
+    doc["plugins"]["lxc"]["containers"][0]["name"] = "renamed383"
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["action"], change["impact"], change["detail"]) == (
+        "modify", "container restart", "hostname ct383 -> renamed383; restarts the container for it")
+    node.calls()
+    node.run(doc, check=0)
+    assert [c[:2] for c in node.changing_calls()] == [["set", "383"], ["shutdown", "383"], ["start", "383"]]
+    assert node.pve.pct("exec", 383, "--", "hostname", check=0).stdout == "renamed383\n"
+    # a stopped container just gets the new name
+    doc["plugins"]["lxc"]["containers"][0].update({"name": "again383", "state": "stopped"})
+    node.run(doc, check=0)
+    doc["plugins"]["lxc"]["containers"][0]["name"] = "third383"
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert (change["impact"], change["detail"]) == ("no traffic impact", "hostname again383 -> third383")
+
+
+def test_failed_resize_fails_the_apply(node):
+    # pct resize exits 0 when its worker fails (lvextend without space):
+    # the error on standard error, and the size read back, tell
+    with open(node.pve.path("etc/pve/storage.cfg"), "a") as f:
+        f.write("lvm: thick\n\tvgname vg1\n\tcontent rootdir,images\n\n")
+    doc = state(container(384, state="stopped", properties={"storage": "thick"}))
+    node.run(doc, check=0)
+    node.calls()
+    doc["plugins"]["lxc"]["containers"][0]["properties"]["rootfs_size"] = 2
+    node.run(doc, check=0)
+    assert node.changing_calls() == [["resize", "384", "rootfs", "2048M"]]
+    assert node.config(384)["rootfs"] == "thick:vm-384-disk-0,size=2G"
+
+    doc["plugins"]["lxc"]["containers"][0]["properties"]["rootfs_size"] = 1000000
+    res = node.run(doc, check=1)
+    assert res.json["status"] == "failed", res.json
+    assert any("Insufficient free space" in e for e in res.json["errors"]), res.json["errors"]
+    assert not any("Insufficient free space" in w for w in res.json["warnings"]), res.json["warnings"]
+    assert node.config(384)["rootfs"] == "thick:vm-384-disk-0,size=2G"
+
+
+ZFS_NODE = ("dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup\n\n"
+            "zfspool: local-zfs\n\tpool rpool/data\n\tsparse 1\n\tcontent images,rootdir\n\n")
+
+
+def test_storage_of_a_new_container(node):
+    # a node installed on ZFS has local-zfs, not local-lvm: a container
+    # goes to the node's only storage for containers, and the plan says so
+    with open(node.pve.path("etc/pve/storage.cfg"), "w") as f:
+        f.write(ZFS_NODE)
+    doc = state(container(385, state="stopped"), bridge=False)
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = plan.json["changes"]
+    assert change["detail"] == f"from {node.pve.template} on storage local-zfs"
+    node.run(doc, check=0)
+    assert node.config(385)["rootfs"] == "local-zfs:subvol-385-disk-0,size=1G"
+    node.calls()
+
+    # with two of them the state has to say which
+    node.pve.add_storage("dir: nas\n\tpath /mnt/pve/nas\n\tcontent rootdir,backup")
+    doc = state(container(385, state="stopped"), container(386, state="stopped"), bridge=False)
+    res = node.run(doc, cmd="plan", check=2)
+    assert res.json["errors"] == [
+        "plugins.lxc.containers[1].properties.storage: this node has 2 storages that can hold containers "
+        "(local-zfs, nas); name the one for container 386 in \"storage\""]
+    doc["plugins"]["lxc"]["containers"][1]["properties"]["storage"] = "local-lvm"
+    res = node.run(doc, cmd="plan", check=2)
+    assert res.json["errors"] == [
+        "plugins.lxc.containers[1].properties.storage: storage \"local-lvm\" cannot hold containers on this "
+        "node; `pvesm status --content rootdir` lists local-zfs, nas"]
+    doc["plugins"]["lxc"]["containers"][1]["properties"]["storage"] = "nas"
+    plan = node.run(doc, cmd="plan", check=0)
+    assert [c["detail"] for c in plan.json["changes"]] == [f"from {node.pve.template} on storage nas"]
+    # the existing container stays where it is (no error for it), and
+    # planning changed nothing
+    assert [c for c in node.calls() if c[0] in CHANGING] == []
+
+
+def test_ha_managed_container(node):
+    # Proxmox HA decides whether an HA-managed container runs: pct start and
+    # shutdown only queue a request with HA. op-dbus changes its settings,
+    # but never starts, stops, restarts or destroys it.
+    ct = container(387, "10.59.0.7/24")
+    doc = state(ct)
+    node.run(doc, check=0)
+    os.makedirs(node.pve.path("etc/pve/ha"), exist_ok=True)
+    with open(node.pve.path("etc/pve/ha/resources.cfg"), "w") as f:
+        f.write("ct: 387\n\tstate started\n\n")
+    node.calls()
+
+    ct["state"] = "stopped"
+    res = node.run(doc, check=0)
+    assert res.json["changes"] == [] and node.changing_calls() == [] and node.running(387)
+    assert ("plugins.lxc.containers[0]: container 387 is managed by Proxmox HA, which decides whether it runs: "
+            "it is running, the state says stopped; op-dbus leaves it to HA (`ha-manager set ct:387 --state stopped`)"
+            in res.json["warnings"]), res.json["warnings"]
+
+    ct["properties"]["features"] = {"nesting": True}
+    plan = node.run(doc, cmd="plan", check=0)
+    (change,) = [c for c in plan.json["changes"] if c["plugin"] == "lxc"]
+    assert (change["action"], change["impact"], change["detail"]) == (
+        "modify", "no traffic impact",
+        "features (unset) -> nesting=1; takes effect when the container starts again, which is up to Proxmox HA")
+    node.run(doc, check=0)
+    assert node.changing_calls() == [["set", "387", "--features", "nesting=1"]] and node.running(387)
+    # pending in Proxmox until HA starts it again: nothing more to do
+    plan = node.run(doc, cmd="plan", check=0)
+    assert [c for c in plan.json["changes"] if c["plugin"] == "lxc"] == []
+
+    ct["properties"].update({"unprivileged": False, "allow_privileged": True})
+    res = node.run(doc, cmd="plan", check=2)
+    assert "but Proxmox HA manages it" in res.json["errors"][0], res.json["errors"]
+
+    res = node.run(state(prune=True), check=0)
+    assert res.json["changes"] == [] and node.pve.ct_ids() == [387]
+    assert any("Proxmox HA manages it; it is left as it is" in w for w in res.json["warnings"])
+    os.unlink(node.pve.path("etc/pve/ha/resources.cfg"))

@@ -106,8 +106,8 @@ ERROR_TABLE = [
      + "storage: invalid format - storage ID '1x' contains illegal characters\n\n" + U_CREATE),
     ("password-too-short", ["create", "150", T, "--password", "abc"], PV
      + "password: value must be at least 5 characters long\n" + U_CREATE),
-    ("force-requires-restore", ["create", "150", T, "--force"], PV
-     + "restore: missing property - 'force' requires this property\n" + U_CREATE),
+    ("unique-requires-restore", ["create", "150", T, "--unique"], PV
+     + "restore: missing property required by 'unique'\n" + U_CREATE),
     # -- net[n] property strings
     ("net-without-name", ["set", "100", "--net0", "bridge=vmbr0"], PV
      + "net0: invalid format - format error\n"
@@ -147,6 +147,13 @@ ERROR_TABLE = [
      "unable to delete required option 'rootfs'\n"),
     ("delete-unknown", ["set", "100", "--delete", "foo"], PV
      + "delete: unknown option 'foo'\n" + U_SET),
+    ("revert-unknown", ["set", "100", "--revert", "foo"], PV
+     + "revert: unknown option 'foo'\n" + U_SET),
+    # the configuration and its lock are checked before the names to delete
+    ("delete-unknown-missing-ct", ["set", "999", "--delete", "foo"],
+     "Configuration file 'nodes/pve/lxc/999.conf' does not exist\n"),
+    ("delete-unknown-locked", ["set", "102", "--delete", "foo"], "CT is locked (backup)\n"),
+    ("revert-unknown-locked", ["set", "102", "--revert", "foo"], "CT is locked (backup)\n"),
     # -- locks
     ("locked-set", ["set", "102", "--memory", "256"], "CT is locked (backup)\n"),
     ("locked-start", ["start", "102"], "CT is locked (backup)\n"),
@@ -165,11 +172,11 @@ ERROR_TABLE = [
     ("destroy-running", ["destroy", "101"], "unable to destroy CT 101 - container is running\n"),
     ("exec-stopped", ["exec", "100", "--", "true"], "container '100' not running!\n"),
     ("exec-missing-command", ["exec", "101"],
-     "missing command at /usr/share/perl5/PVE/CLI/pct.pm line 329.\n"),
+     "missing command at /usr/share/perl5/PVE/CLI/pct.pm line 246.\n"),
     ("push-stopped", ["push", "100", "/etc/hostname", "/root/x"],
      "can only push files to a running CT\n"),
     ("pull-stopped", ["pull", "100", "/etc/hostname", "/tmp/x"],
-     "can only pull files from a running VM at /usr/share/perl5/PVE/CLI/pct.pm line 489.\n"),
+     "can only pull files from a running VM at /usr/share/perl5/PVE/CLI/pct.pm line 664.\n"),
     # -- create
     ("create-existing-ct", ["create", "100", T], "CT 100 already exists on node 'pve'\n"),
     ("create-id-of-vm", ["create", "200", T], "VM 200 already exists on node 'pve'\n"),
@@ -181,7 +188,17 @@ ERROR_TABLE = [
      "unable to create CT 150 - unable to parse lvm volume name '8G'\n"),
     ("create-template-missing", ["create", "150", "local:vztmpl/nope.tar.gz", "--rootfs",
                                  "local-lvm:1"],
-     "unable to create CT 150 - volume 'local:vztmpl/nope.tar.gz' does not exist\n"),
+     "unable to create CT 150 - can't find file 'local:vztmpl/nope.tar.gz'\n"),
+    ("create-template-path-missing", ["create", "150", "/nonexistent/t.tar.gz", "--rootfs",
+                                      "local-lvm:1"],
+     "unable to create CT 150 - can't find file '/nonexistent/t.tar.gz'\n"),
+    # a template file name must end in .tar[.gz|.xz|.zst|.bz2]: refused before
+    # anything is allocated
+    ("create-template-no-extension", ["create", "150", "local:vztmpl/nope", "--rootfs",
+                                      "local-lvm:1"],
+     "unable to parse directory volume name 'vztmpl/nope'\n"),
+    ("create-template-bad-extension", ["create", "150", "local:vztmpl/nope.tar.lz4"],
+     "unable to parse directory volume name 'vztmpl/nope.tar.lz4'\n"),
     ("create-template-wrong-type", ["create", "150", "local:iso/x.iso", "--rootfs", "local-lvm:1"],
      "unable to use volume local:iso/x.iso - content type needs to be 'vztmpl'\n"),
 ]
@@ -207,6 +224,17 @@ def test_unknown_or_ambiguous_command(node, word):
     assert res.stderr.startswith(f"ERROR: unknown command 'pct {word}'\n"
                                  "USAGE: pct <COMMAND> [ARGS] [OPTIONS]\n\n")
     assert res.stdout == ""
+
+
+def test_aliases_are_not_prefixes(node):
+    # CLIHandler: an alias (pct move_volume, pvesm nfsscan) works when given
+    # in full, and takes no part in prefix expansion
+    res = node.pct("move_volume", "100")
+    assert (res.returncode, res.stderr) == (255, "pct move-volume: not implemented by the test double\n")
+    res = node.pvesm("nfsscan")
+    assert res.stderr == "pvesm scan: not implemented by the test double\n"
+    res = node.pvesm("n")
+    assert res.stderr.startswith("ERROR: unknown command 'pvesm n'\n")
 
 
 def test_unique_prefixes_and_option_forms(node):
@@ -240,6 +268,8 @@ def test_delete_unset_option_only_warns(node):
 
 
 def test_config_lock_timeout(node):
+    # PVE::Tools::lock_file_full: "trying to acquire lock..." once the lock
+    # is busy, then the timeout's error
     lock = node.path("run/lock/lxc/pve-config-100.lock")
     fd = os.open(lock, os.O_RDWR | os.O_CREAT)
     try:
@@ -249,7 +279,26 @@ def test_config_lock_timeout(node):
         assert time.monotonic() - t0 < 5
     finally:
         os.close(fd)
-    assert (res.returncode, res.stderr) == (255, f"can't lock file '{lock}' - got timeout\n")
+    assert (res.returncode, res.stderr) == (
+        255, f"trying to acquire lock...\ncan't lock file '{lock}' - got timeout\n")
+    assert "memory: 256" not in node.read_conf(100)
+
+
+def test_config_lock_wait_succeeds(node):
+    # ... or " OK" once the holder lets go, and the command goes on
+    lock = node.path("run/lock/lxc/pve-config-100.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    proc = subprocess.Popen([PCT, "set", "100", "--memory", "257"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **node.env()})
+    try:
+        assert proc.stderr.readline() == "trying to acquire lock...\n"
+    finally:
+        os.close(fd)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err) == (0, "", " OK\n")
+    assert "memory: 257\n" in node.read_conf(100)
+    node.pct("set", "100", "--memory", "512", check=0)
 
 
 def test_protection_blocks_destroy(node):
@@ -279,7 +328,13 @@ def test_worker_failure_newlines_become_spaces(node, tmp_path):
     res = node.pct("create", "150", "local:vztmpl/nope.tar.gz", "--rootfs", "local-lvm:1")
     assert res.returncode == 255
     assert res.stderr.count("\n") == 1
-    assert res.stdout.startswith('  Logical volume "vm-150-disk-0" created.\n')
+    # the volume is allocated before the template is looked for, and freed again
+    assert res.stdout == ('  Logical volume "vm-150-disk-0" created.\n'
+                          "can't find file 'local:vztmpl/nope.tar.gz'\n"
+                          '  Logical volume "vm-150-disk-0" successfully removed.\n')
+    # a template name that cannot be a template fails before that
+    res = node.pct("create", "150", "local:vztmpl/nope", "--rootfs", "local-lvm:1")
+    assert (res.returncode, res.stdout) == (255, "")
 
 
 def test_root_only(node):
@@ -377,9 +432,17 @@ def test_list_status_config_output(ovs, pve_sim):
     assert fields["name"] == "a-rather-long-hostname-not-truncated"
     assert fields["maxmem"] == str(512 << 20) and fields["type"] == "lxc"
     assert int(fields["pid"]) > 1
+    # a running CT: its cgroup's pressure stall averages (avg10), and the
+    # size of the file system its root is on
+    for key in ("pressurecpusome", "pressureiosome", "pressureiofull", "pressurememorysome",
+                "pressurememoryfull"):
+        assert re.fullmatch(r"\d+\.\d\d", fields[key]), (key, verbose)
+    assert int(fields["maxdisk"]) > 0 and int(fields["disk"]) > 0
     stopped = dict(line.split(": ", 1) for line in
                    pve.pct("status", 110, "--verbose", check=0).stdout.splitlines())
     assert "pid" not in stopped and stopped["lock"] == "backup"
+    assert not [k for k in stopped if k.startswith("pressure")]
+    assert stopped["maxdisk"] == str(1 << 30)
 
     # config: sorted, description percent-encoded, raw lxc.* last in file order
     pve.pct("unlock", 110, check=0)
@@ -420,9 +483,20 @@ def test_pending_changes_on_running_ct(ovs, pve_sim):
     assert "new nameserver: 8.8.8.8" in pve.pct("pending", 120).stdout
     assert "nameserver: 8.8.8.8\n" in pve.pct("config", 120, check=0).stdout
     assert "nameserver" not in pve.pct("config", 120, "--current", check=0).stdout
+    # the new hostname is in the configuration, the CT gets it when it starts
+    assert pve.pct("exec", 120, "--", "hostname", check=0).stdout == "CT120\n"
+    # net1..net9 are unplugged at once, net10 and above only at the next start
+    pve.pct("set", 120, "--net1", "name=eth1,bridge=vmbr0", "--net10", "name=eth10,bridge=vmbr0",
+            check=0)
+    pve.pct("set", 120, "--delete", "net1,net10", check=0)
+    conf = pve.read_conf(120)
+    assert "net1:" not in conf and "net10:" in conf.split("[pve:pending]")[0]
+    assert "delete: net10\n" in conf.split("[pve:pending]")[1]
     pve.pct("stop", 120, check=0)
     assert "[pve:pending]" not in pve.read_conf(120)
-    assert "nameserver: 8.8.8.8\n" in pve.read_conf(120)
+    assert "nameserver: 8.8.8.8\n" in pve.read_conf(120) and "net10" not in pve.read_conf(120)
+    pve.pct("start", 120, check=0)
+    assert pve.pct("exec", 120, "--", "hostname", check=0).stdout == "live\n"
 
 
 def _port(ovs, name, column):
@@ -612,6 +686,135 @@ def test_raw_lxc_keys_applied_on_restart(ovs, pve_sim):
     assert "Operation not permitted" not in res.stdout
 
 
+def test_environment_runtime_lines_are_env(pve_sim):
+    # pve-container 6.0.15: lxc.environment.runtime lines are the "env"
+    # option, shown by pct config with raw NUL characters between them
+    pve = pve_sim()
+    pve.create(185, "--hostname", "envct", "--tags", "a;b")
+    pve.add_raw_lxc(185, "lxc.environment.runtime: FOO=1", "lxc.apparmor.profile: unconfined",
+                    "lxc.environment.runtime: BAR=two words")
+    res = pve.pct("config", 185, check=0)
+    lines = res.stdout.split("\n")
+    keys = [line.split(":", 1)[0] for line in lines if line]
+    assert "env: FOO=1\0BAR=two words" in lines
+    assert keys == sorted(keys[:-1]) + ["lxc.apparmor.profile"]
+    assert {"hostname", "memory", "rootfs", "tags", "unprivileged"} < set(keys)
+    # written back as lxc.environment.runtime lines, ahead of the other raw keys
+    pve.pct("set", 185, "--memory", "300", check=0)
+    assert pve.read_conf(185).endswith("lxc.environment.runtime: FOO=1\n"
+                                       "lxc.environment.runtime: BAR=two words\n"
+                                       "lxc.apparmor.profile: unconfined\n")
+    # one line: no NUL
+    pve.write_conf(185, pve.read_conf(185).replace("lxc.environment.runtime: BAR=two words\n", ""))
+    assert "env: FOO=1\n" in pve.pct("config", 185, check=0).stdout
+
+
+def test_resize(pve_sim):
+    pve = pve_sim()
+    with open(pve.path("etc/pve/storage.cfg"), "a") as f:
+        f.write("lvm: thick\n\tvgname vg1\n\tcontent rootdir,images\n\n")
+    pve.create(186)
+    res = pve.pct("resize", 186, "rootfs", "2G", check=0)
+    assert (res.stdout, res.stderr) == (
+        "  Size of logical volume pve/vm-186-disk-0 changed from 1.00 GiB (256 extents) to "
+        "2.00 GiB (512 extents).\n  Logical volume pve/vm-186-disk-0 successfully resized.\n", "")
+    assert "rootfs: local-lvm:vm-186-disk-0,size=2G\n" in pve.read_conf(186)
+    pve.pct("resize", 186, "rootfs", "+512M", check=0)
+    assert "rootfs: local-lvm:vm-186-disk-0,size=2560M\n" in pve.read_conf(186)
+    # checks before the worker: non-zero exit
+    for args, err in ((["rootfs", "1G"], "unable to shrink disk size\n"),
+                      (["rootfs", "2560M"], "disk is already at specified size\n"),
+                      (["rootfs", "2X"], "400 Parameter verification failed.\n"
+                       "size: value does not match the regex pattern\n"
+                       "pct resize <vmid> <disk> <size> [OPTIONS]\n")):
+        res = pve.pct("resize", 186, *args)
+        assert (res.returncode, res.stderr) == (255, err)
+    pve.pct("set", 186, "--lock", "backup", check=0)
+    res = pve.pct("resize", 186, "rootfs", "3G")
+    assert (res.returncode, res.stderr) == (255, "CT is locked (backup)\n")
+    pve.pct("unlock", 186, check=0)
+    # a failure inside the worker (lvextend) is printed, but the exit code is
+    # 0: pct.pm has no exit handler for resize; the size stays
+    pve.create(187, "--rootfs", "thick:1")
+    before = pve.read_conf(187)
+    res = pve.pct("resize", 187, "rootfs", "+1000000G")
+    assert res.returncode == 0 and res.stdout == ""
+    assert re.fullmatch(r"error resizing volume '/dev/vg1/vm-187-disk-0':   Insufficient free space: "
+                        r"\d+ extents needed, but only \d+ available\n", res.stderr), res.stderr
+    assert pve.read_conf(187) == before
+
+
+def test_ha_managed_containers(pve_sim):
+    # API2::LXC::Status: for an HA-managed CT, start/shutdown/stop only
+    # queue a request with the HA manager (there is none in the double:
+    # the request lands in ha/resources.cfg) and return
+    pve = pve_sim()
+    pve.create(188, "--ha-managed", "1")
+    res = pve.pct("create", 189, pve.template, "--rootfs", "local-lvm:1", "--ha-managed", check=0)
+    assert res.stdout.endswith("Add as HA resource\n")
+    resources = pve.path("etc/pve/ha/resources.cfg")
+    assert open(resources).read() == "ct: 188\n\tstate stopped\n\nct: 189\n\tstate stopped\n\n"
+    res = pve.pct("start", 188, check=0)
+    assert (res.stdout, res.stderr) == ("Requesting HA start for CT 188\n", "")
+    assert pve.pct("status", 188, check=0).stdout == "status: stopped\n"
+    assert "ct: 188\n\tstate started\n" in open(resources).read()
+    # an 'ignored' resource is not managed: pct acts itself
+    with open(resources, "w") as f:
+        f.write("ct: 188\n\tstate ignored\n\nct: 189\n\tstate stopped\n\n")
+    res = pve.pct("start", 188, check=0)
+    assert "Requesting HA" not in res.stdout
+    assert pve.pct("status", 188, check=0).stdout == "status: running\n"
+    with open(resources, "w") as f:
+        f.write("ct: 188\n\tstate started\n\nct: 189\n\tstate stopped\n\n")
+    res = pve.pct("shutdown", 188, "--timeout", "5", check=0)
+    assert (res.stdout, res.stderr) == ("Requesting HA stop for CT 188\n", "")
+    assert pve.pct("status", 188, check=0).stdout == "status: running\n"
+    res = pve.pct("stop", 188, "--overrule-shutdown")
+    assert (res.returncode, res.stderr) == (255, "400 Parameter verification failed.\n"
+                                            "overrule-shutdown: Not applicable for HA resources.\n"
+                                            "pct stop <vmid> [OPTIONS]\n")
+    res = pve.pct("stop", 188, check=0)
+    assert res.stdout == "Requesting HA stop for CT 188\n"
+    # destroy needs --purge, which also removes the HA resource
+    res = pve.pct("destroy", 189)
+    assert (res.returncode, res.stderr) == (
+        255, "unable to remove CT 189 - used in HA resources and purge parameter not set.\n")
+    res = pve.pct("destroy", 189, "--purge", check=0)
+    assert res.stdout.endswith("purging CT 189 from related configurations..\n"
+                               "NOTE: removed CT 189 from HA resource configuration.\n")
+    assert open(resources).read() == "ct: 188\n\tstate stopped\n\n"
+    pve.pct("destroy", 188, "--purge", "--force", check=0)
+
+
+def test_mount_and_start_while_mounted(pve_sim):
+    pve = pve_sim()
+    pve.create(192)
+    res = pve.pct("mount", 192, check=0)
+    assert res.stdout == f"mounted CT 192 in '{pve.path('var/lib/lxc/192/rootfs')}'\n"
+    res = pve.pct("set", 192, "--memory", "256")
+    assert (res.returncode, res.stderr) == (255, "CT is locked (mounted)\n")
+    # start and stop are allowed while it is mounted (API2/LXC/Status.pm)
+    pve.pct("start", 192, check=0)
+    pve.pct("stop", 192, check=0)
+    pve.pct("unmount", 192, check=0)
+    assert "lock:" not in pve.read_conf(192)
+    res = pve.pct("unmount", 192)
+    assert (res.returncode, res.stderr) == (255, "no lock found trying to remove 'mounted'  lock\n")
+
+
+def test_pending_delete_of_a_false_value_is_shown(pve_sim):
+    # load_current_config drops a pending deletion only "if $conf->{$opt}":
+    # a value of 0 is still shown
+    pve = pve_sim()
+    pve.create(193, "--console", "0", "--tty", "3")
+    pve.pct("start", 193, check=0)
+    pve.pct("set", 193, "--delete", "console,tty", check=0)
+    assert "[pve:pending]\ndelete: console,tty\n" in pve.read_conf(193)
+    merged = pve.pct("config", 193, check=0).stdout
+    assert "console: 0\n" in merged and "tty:" not in merged
+    assert "tty: 3\n" in pve.pct("config", 193, "--current", check=0).stdout
+
+
 def test_destroy_removes_everything(ovs, pve_sim):
     add_netdev_bridge(ovs, "vmbr0")
     pve = pve_sim(ovs)
@@ -629,6 +832,12 @@ def test_destroy_removes_everything(ovs, pve_sim):
     res = pve.pct("status", 190)
     assert (res.returncode, res.stderr) == (
         255, "Configuration file 'nodes/pve/lxc/190.conf' does not exist\n")
+    # --purge: also from the related configurations (backup, replication, HA)
+    pve.create(191)
+    res = pve.pct("destroy", 191, "--purge", check=0)
+    assert res.stdout == ('  Logical volume "vm-191-disk-0" successfully removed.\n'
+                          "purging CT 191 from related configurations..\n")
+    assert pve.ct_ids() == []
 
 
 def test_pveam(pve_sim):
@@ -642,6 +851,43 @@ def test_pveam(pve_sim):
     assert (res.returncode, res.stderr) == (
         255, PV + "template: no such template\npveam download <storage> <template>\n")
     assert pve.pveam("update", check=0).stdout == "update successful\n"
+
+
+def test_pvesm_status(pve_sim):
+    pve = pve_sim()
+    pve.add_storage("zfspool: local-zfs\n\tpool rpool/data\n\tsparse 1\n\tcontent images,rootdir")
+    pve.add_storage("lvm: off\n\tvgname vg1\n\tcontent rootdir,images\n\tdisable")
+    pve.add_storage("dir: elsewhere\n\tpath /srv/x\n\tcontent rootdir\n\tnodes other1,other2")
+    row = r"%s +%s +%s +\d+ +\d+ +\d+ +( \d|\d\d|100)\.\d\d%%"
+    # pvesm.pm's $print_status: the name column as wide as the longest name + 1
+    res = pve.pvesm("status", check=0)
+    lines = res.stdout.splitlines()
+    header = "%-{}s %10s %10s %15s %15s %15s %8s".format
+    assert lines[0] == header(10) % ("Name", "Type", "Status", "Total (KiB)", "Used (KiB)",
+                                     "Available (KiB)", "%")
+    assert [line.split()[0] for line in lines[1:]] == ["elsewhere", "local", "local-lvm", "local-zfs", "off"]
+    assert lines[-1] == "%-10s %10s %10s %15d %15d %15d %8s" % ("off", "lvm", "disabled", 0, 0, 0, "N/A")
+    assert re.fullmatch(row % ("local-zfs ", "   zfspool", "    active"), lines[4]), lines[4]
+    # --content: storages that may hold that type, enabled and on this node
+    res = pve.pvesm("status", "--content", "rootdir", check=0)
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("Name" + " " * 13 + "Type") and len(lines) == 3
+    assert re.fullmatch(row % ("local-lvm ", "   lvmthin", "    active"), lines[1]), lines[1]
+    assert re.fullmatch(row % ("local-zfs ", "   zfspool", "    active"), lines[2]), lines[2]
+    res = pve.pvesm("status", "--content", "vztmpl", check=0)
+    assert [line.split()[0] for line in res.stdout.splitlines()] == ["Name", "local"]
+    res = pve.pvesm("status", "--storage", "nope")
+    assert (res.returncode, res.stderr) == (255, "400 Parameter verification failed.\n"
+                                            "storage: No such storage.\npvesm status  [OPTIONS]\n")
+    # pct create checks the same (PVE::Storage::storage_check_enabled)
+    for store, err in (("off", "storage 'off' is disabled\n"),
+                       ("elsewhere", "storage 'elsewhere' is not available on node 'pve'\n")):
+        res = pve.pct("create", 150, pve.template, "--rootfs", f"{store}:1")
+        assert (res.returncode, res.stderr) == (255, err)
+    res = pve.pvesm("status", "--content", "disks")
+    assert (res.returncode, res.stderr) == (
+        255, "400 Parameter verification failed.\ncontent: invalid format - invalid content type "
+        "'disks'\n\npvesm status  [OPTIONS]\n")
 
 
 def test_create_with_start_and_ct_of_other_cluster_node(ovs, pve_sim):

@@ -58,11 +58,11 @@ TEST(test_conf_parse) {
         _cleanup_(lxc_spec_done) LxcSpec s = { .id = 100 };
         _cleanup_(freep) char *lock = NULL, *net0 = NULL;
 
-        ASSERT_EQ(lxc_conf_parse(text, &s, &lock), 0);
+        ASSERT_EQ(lxc_conf_parse(text, strlen(text), &s, &lock), 0);
         ASSERT_STREQ(lock, "backup");
         ASSERT_STREQ(s.hostname, "web");
         ASSERT_EQ(s.memory, 256);
-        ASSERT_EQ(s.swap, LXC_DEFAULT_SWAP);
+        ASSERT_EQ(s.swap, 0); /* no swap line: no swap (LXC.pm) */
         ASSERT_EQ(s.cores, -1);
         ASSERT_TRUE(s.unprivileged && !s.onboot);
         ASSERT_EQ(s.features.n, 1);
@@ -75,6 +75,38 @@ TEST(test_conf_parse) {
         ASSERT_EQ(s.n_extra_nets, 1);
         net0 = lxc_props_format(&s.net0, "name");
         ASSERT_STREQ(net0, "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=10.0.0.1/24");
+}
+
+TEST(test_conf_parse_env_nul) {
+        /* pct config since pve-container 6.0.15: "env" with NUL bytes */
+        static const char text[] = "arch: amd64\n"
+                "env: A=1\0B=2\0C=3\n"
+                "hostname: web\n"
+                "memory: 256\n"
+                "tags: op-dbus\n";
+        _cleanup_(lxc_spec_done) LxcSpec s = { .id = 100 };
+        _cleanup_(freep) char *lock = NULL;
+
+        ASSERT_EQ(lxc_conf_parse(text, sizeof text - 1, &s, &lock), 0);
+        ASSERT_STREQ(s.hostname, "web");
+        ASSERT_EQ(s.memory, 256);
+        ASSERT_STREQ(s.tags, "op-dbus");
+}
+
+TEST(test_ha_managed) {
+        const char *res = "vm: 100\n\tstate started\n\n"
+                "ct: 101\n\tgroup g\n\tstate started\n\n"
+                "CT:102\n\tstate ignored\n\n"
+                "ct:  103  \n\tmax_restart 1\n";
+
+        ASSERT_TRUE(!lxc_ha_managed(res, NULL, 100)); /* a VM's */
+        ASSERT_TRUE(lxc_ha_managed(res, NULL, 101));
+        ASSERT_TRUE(!lxc_ha_managed(res, NULL, 102)); /* ignored */
+        ASSERT_TRUE(lxc_ha_managed(res, NULL, 103)); /* no state: started */
+        ASSERT_TRUE(!lxc_ha_managed(res, NULL, 104));
+        ASSERT_TRUE(!lxc_ha_managed(NULL, NULL, 101));
+        ASSERT_TRUE(!lxc_ha_managed(res, "{\"disarm\": {\"mode\": \"ignore\", \"state\": \"disarmed\"}}", 101));
+        ASSERT_TRUE(lxc_ha_managed(res, "{\"disarm\": {\"mode\": \"freeze\"}}", 101));
 }
 
 TEST(test_lists) {
@@ -137,7 +169,7 @@ static void add_live(Fixture *f, uint32_t id, bool running, const char *conf) {
         ASSERT_TRUE(f->l.have);
         h = &f->l.have[f->l.n_have++];
         *h = (LxcLive) { .id = id, .running = running, .spec.id = id };
-        ASSERT_EQ(lxc_conf_parse(conf, &h->spec, &h->lock), 0);
+        ASSERT_EQ(lxc_conf_parse(conf, strlen(conf), &h->spec, &h->lock), 0);
         h->owned = strstr(conf, "tags: op-dbus") != NULL;
 }
 
@@ -249,6 +281,8 @@ TEST(test_diff_ownership_and_prune) {
 int main(void) {
         RUN(test_edit_raw);
         RUN(test_conf_parse);
+        RUN(test_conf_parse_env_nul);
+        RUN(test_ha_managed);
         RUN(test_lists);
         RUN(test_template_resolve);
         RUN(test_diff_actions);

@@ -203,12 +203,15 @@ def get_options(cmd, argv, warn):
 class Cli:
     """The command table of one tool (pct, pveam) and its dispatcher."""
 
-    def __init__(self, exe, commands, all_names):
+    def __init__(self, exe, commands, all_names, aliases=None):
         self.exe = exe
         self.commands = {c.name: c for c in commands}
         # every command name Proxmox defines (for prefix expansion), even
         # those the double does not implement
         self.all_names = sorted(set(all_names) | set(self.commands) | {"help"})
+        # alias -> command: only the full alias counts (CLIHandler's
+        # $expand_command_name leaves aliases out of prefix expansion)
+        self.aliases = dict(aliases or {})
 
     def print_usage_short(self, fd, msg):
         if msg:
@@ -220,6 +223,8 @@ class Cli:
     def resolve(self, word):
         if word in self.all_names:
             return word
+        if word in self.aliases:
+            return self.aliases[word]
         hits = [n for n in self.all_names if n.startswith(word)]
         return hits[0] if len(hits) == 1 else None
 

@@ -64,7 +64,7 @@ DEPRECATED_LXC_KEYS = {
     "lxc.utsname": "lxc.uts.name",
 }
 
-SKIP_KEYS = ("digest", "description", "pending", "snapshots", "snapname", "lxc")
+SKIP_KEYS = ("digest", "description", "pending", "snapshots", "snapname", "env", "lxc")
 
 
 def encode_text(text):
@@ -129,7 +129,11 @@ def parse_config(vmid, raw):
         if m:
             key, value = m.group(1), m.group(3)
             validity = is_valid_lxc_conf_key(vmid, key)
-            if validity == 1:
+            if key == "lxc.environment.runtime":
+                # since pve-container 6.0.15 these lines are the "env"
+                # option, its entries joined by NUL characters
+                conf["env"] = value if conf.get("env") is None else conf["env"] + "\0" + value
+            elif validity == 1:
                 conf.setdefault("lxc", []).append([key, value])
             elif validity:
                 warn(f"vm {vmid} - {key}: {validity}\n")
@@ -180,8 +184,12 @@ def _generate_raw(conf):
         if "\n" in value:
             raise PveError(f"detected invalid newline inside property '{key}'\n")
         raw += f"{key}: {value}\n"
+    for variable in re.split(r"\0+", conf.get("env") or ""):
+        if variable:
+            raw += f"lxc.environment.runtime: {variable}\n"
     for k, v in conf.get("lxc") or []:
-        raw += f"{k}: {v}\n"
+        if k != "lxc.environment.runtime":
+            raw += f"{k}: {v}\n"
     return raw
 
 
@@ -292,7 +300,8 @@ def load_current_config(conf, current):
                 continue
             res[opt] = value
         for opt in parse_pending_delete(conf["pending"].get("delete")):
-            res.pop(opt, None)
+            if res.get(opt) not in (None, "", "0"):  # Perl: "delete ... if $conf->{$opt}"
+                del res[opt]
     return res
 
 

@@ -188,8 +188,24 @@ class Env:
 # ---- config locks ---------------------------------------------------------------
 
 
+class Worker:
+    """Whether a task worker runs: fork_worker sends the worker's stderr to
+    its stdout, so what Perl prints on STDERR there reaches pct's stdout."""
+    active = False
+
+
+def perl_stderr(text):
+    """print STDERR: on stderr, or inside a worker in the task output."""
+    stream = sys.stdout if Worker.active else sys.stderr
+    stream.write(text)
+    stream.flush()
+
+
 class ConfigLock:
-    """flock() on the CT's lock file, like PVE::Tools::lock_file_full."""
+    """flock() on the CT's lock file, like PVE::Tools::lock_file_full: when
+    the lock is busy it says "trying to acquire lock..." and waits, then
+    " OK" once it has it, or dies with "can't lock file '<path>' - got
+    timeout" when the timeout (run_with_timeout's alarm) expires first."""
 
     def __init__(self, env, vmid, timeout=10):
         self.env = env
@@ -198,11 +214,22 @@ class ConfigLock:
         self.fd = None
 
     def __enter__(self):
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as err:
+            raise PveError(f"can't lock file '{self.path}' - can't open file - "
+                           f"{os.strerror(err.errno)}\n")
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return self
+        except BlockingIOError:
+            pass
+        perl_stderr("trying to acquire lock...\n")
         deadline = time.monotonic() + self.timeout
         while True:
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                perl_stderr(" OK\n")
                 return self
             except BlockingIOError:
                 if time.monotonic() >= deadline:

@@ -251,6 +251,9 @@ def update_lxc_config(env, vmid, conf, storage, netns):
         raw += f"lxc.net.{idx}.script.up = {hook_cmd(env, 'lxcnetaddbr')}\n"
     raw += f"lxc.hook.post-stop = {hook_cmd(env, 'lxc-pve-poststop-hook')}\n"
 
+    for variable in re.split(r"\0+", conf.get("env") or ""):
+        if variable:
+            raw += f"lxc.environment.runtime = {variable}\n"
     mirror = devices_cgroup_is_v1()
     for k, v in cgroup_lines + [tuple(e) for e in raw_lxc]:
         raw += f"{k} = {v}\n"

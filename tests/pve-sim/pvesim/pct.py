@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 from . import conf as confmod
-from . import lxcctl, nsutil, schema
+from . import ha, lxcctl, nsutil, schema
 from .cli import Cli, Command
-from .env import ConfigLock, Env, out, warn
+from .env import ConfigLock, Env, Worker, out, warn
 from .errors import PCT_PM, PveError, WorkerExit, raise_param_exc
 from .network import Net
 from .setup import Setup, detect_architecture, detect_ostype
@@ -51,16 +51,12 @@ VMID = dict(schema.VMID_PARAM)
 # ---- workers ----------------------------------------------------------------------
 
 
-class _WorkerOutput:
-    active = False
-
-
 def run_worker(func, noexit=False):
     """fork_worker in CLI (synchronous) mode: the task's output goes to
     stdout; on failure the error text goes to stderr with newlines turned
     into spaces, and the exit code is 255 (0 for workers without exit
     handler: push, pull, pveam download)."""
-    _WorkerOutput.active = True
+    Worker.active = True
     try:
         func()
     except (PveError, OSError) as e:
@@ -73,13 +69,13 @@ def run_worker(func, noexit=False):
         sys.stderr.flush()
         raise WorkerExit(0 if noexit else 255)
     finally:
-        _WorkerOutput.active = False
+        Worker.active = False
     return 0
 
 
 def wwarn(text):
     """Perl warn: inside a worker it is part of the task output (stdout)."""
-    if _WorkerOutput.active:
+    if Worker.active:
         out(text.rstrip("\n"))
     else:
         warn(text)
@@ -440,9 +436,42 @@ def vmstatus(e, vmid, conf, running):
             d["uptime"] = int(up - start / os.sysconf("SC_CLK_TCK"))
             st = os.statvfs(f"/proc/{pid}/root/")
             d["disk"] = (st.f_blocks - st.f_bfree) * st.f_frsize
+            d["maxdisk"] = st.f_blocks * st.f_frsize
+            d.update(_pressures(pid))
         except (PveError, OSError, ValueError):
             pass
     return d
+
+
+def _cgroup2_root():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if fields[fields.index("-") + 1] == "cgroup2":
+                return fields[4]
+    return None
+
+
+def _pressures(pid):
+    """ProcFSTools::read_cgroup_pressure of the CT's cgroup (here: its
+    init's cgroup v2 group): pressure{cpu,io,memory}{some,full} = avg10."""
+    res = {}
+    root = _cgroup2_root()
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            path = next(line.split(":", 2)[2].strip() for line in f if line.startswith("0::"))
+    except (OSError, StopIteration):
+        return res
+    for typ in ("cpu", "memory", "io"):
+        try:
+            with open(os.path.join(root or "/sys/fs/cgroup", path.lstrip("/"), f"{typ}.pressure")) as f:
+                text = f.read()
+        except (OSError, TypeError):
+            continue
+        for m in re.finditer(r"^(some|full)\s+avg10=(\d+\.\d+)\s+avg60=\d+\.\d+\s+avg300=\d+\.\d+\s+"
+                             r"total=\d+", text, re.M):
+            res[f"pressure{typ}{m.group(1)}"] = m.group(2)
+    return res
 
 
 def cmd_list(p):
@@ -517,16 +546,7 @@ def cmd_pending(p):
     return 0
 
 
-def cmd_set(p):
-    e = env()
-    p = dict(p)
-    p.pop("node", None)
-    vmid = p.pop("vmid")
-    digest = p.pop("digest", None)
-    if not p:
-        raise PveError("no options specified\n")
-    delete = schema.split_list(p.pop("delete", None))
-    revert = schema.split_list(p.pop("revert", None))
+def check_delete_revert(p, delete, revert):
     for opt in revert:
         if not schema.option_exists(opt):
             raise_param_exc({"revert": f"unknown option '{opt}'"})
@@ -539,13 +559,28 @@ def cmd_set(p):
             raise_param_exc({"delete": f"you can't use '-{opt}' and -delete {opt}' at the same time"})
         if opt in revert:
             raise_param_exc({"delete": f"you can't use '-delete {opt}' and '-revert {opt}' at the same time"})
+
+
+def cmd_set(p):
+    e = env()
+    p = dict(p)
+    p.pop("node", None)
+    vmid = p.pop("vmid")
+    digest = p.pop("digest", None)
+    if not p:
+        raise PveError("no options specified\n")
+    delete = schema.split_list(p.pop("delete", None))
+    revert = schema.split_list(p.pop("revert", None))
     storage = Storage(e)
     with ConfigLock(e, vmid):
+        # API2::LXC::Config update_vm: the configuration, its lock and the
+        # digest come before the --delete/--revert names are checked
         conf = confmod.load_config(e, vmid)
         confmod.check_lock(conf)
         if digest and digest != conf["digest"]:
             raise PveError("detected modified configuration - file changed by other user? "
                            "Try again.\n")
+        check_delete_revert(p, delete, revert)
         running = lxcctl.check_running(e, vmid)
         errors = update_pct_config(e, storage, vmid, conf, running, p, delete, revert)
         if errors:
@@ -554,20 +589,28 @@ def cmd_set(p):
     return 0
 
 
-def _resolve_template(e, storage, ostemplate):
+def _check_template_access(storage, ostemplate):
+    """PVE::Storage::check_volume_access for the template, before the
+    worker: the volume name must parse (a template file name ends in .tar,
+    .tar.gz, .tar.xz, .tar.zst or .tar.bz2) and be a template. Whether the
+    file exists is only found out in the worker."""
     if ostemplate == "-":
         raise PveError("pipe can only be used with restore tasks\n")
     sid, volname = storage.parse_volume_id(ostemplate, noerr=True)
     if sid:
-        storage.config(sid)
         vtype, _name, _owner = storage.parse_volname(sid, volname)
         if vtype != "vztmpl":
             raise PveError(f"unable to use volume {ostemplate} - content type needs to be "
                            "'vztmpl'\n")
-        return storage.path(ostemplate), ostemplate
-    if os.path.isfile(ostemplate):
-        return os.path.abspath(ostemplate), ostemplate
-    raise PveError(f"can't find file '{ostemplate}'\n")
+
+
+def _abs_filesystem_path(storage, volid):
+    """PVE::Storage::abs_filesystem_path (a template: a plain file)."""
+    sid, _volname = storage.parse_volume_id(volid, noerr=True)
+    path = storage.path(volid) if sid else (os.path.abspath(volid) if os.path.isfile(volid) else None)
+    if not (path and os.path.isfile(path)):
+        raise PveError(f"can't find file '{volid}'\n")
+    return path
 
 
 def _extract(e, archive, rootfs, uid, gid):
@@ -607,7 +650,7 @@ def cmd_create(p):
     p.pop("force", None)
     p.pop("unique", None)
     p.pop("pool", None)
-    p.pop("ha-managed", None)
+    ha_managed = p.pop("ha-managed", None) == "1"
     p.pop("bwlimit", None)
     p.pop("ignore-unpack-errors", None)
     start = p.pop("start", None) == "1"
@@ -624,10 +667,10 @@ def cmd_create(p):
     storage_id = p.pop("storage", None) or "local"
     storage = Storage(e)
     ostemplate = p.pop("ostemplate")
-    archive, archive_volid = _resolve_template(e, storage, ostemplate)
+    _check_template_access(storage, ostemplate)
 
     def check_and_activate_storage(sid):
-        scfg = storage.config(sid)
+        scfg = storage.enabled(sid)
         if "rootdir" not in scfg["content"]:
             raise_param_exc({"storage": f"storage '{sid}' does not support container directories"})
 
@@ -641,7 +684,7 @@ def cmd_create(p):
         else:
             no_disk[opt] = value
     if mp_param and "rootfs" not in mp_param:
-        raise PveError("mountpoints configured, but 'rootfs' not set - aborting\n")
+        raise PveError("mount points configured, but 'rootfs' not set - aborting\n")
     for opt, value in mp_param.items():
         mp = schema.parse_volume(opt, value)
         if mp["type"] != "volume":
@@ -661,10 +704,16 @@ def cmd_create(p):
         conf["unprivileged"] = "1"
     uid, gid = lxcctl.root_ids(conf)
 
-    def worker():
+    # AbstractConfig::create_and_lock_config, before the worker
+    try:
         with ConfigLock(e, vmid, timeout=5):
             check_vmid_unused(e, vmid)
             confmod.create_and_lock_config(e, vmid, {})
+    except PveError as err:
+        raise PveError(f"unable to create CT {vmid} - {err}")
+
+    def worker():
+        with ConfigLock(e, vmid):
             vollist = []
             try:
                 for opt in ["rootfs"] + sorted((k for k in mp_param if k != "rootfs"),
@@ -687,8 +736,12 @@ def cmd_create(p):
                 rootpath = lxcctl.volume_path(storage, schema.parse_volume("rootfs", conf["rootfs"])["volume"])
                 if uid:
                     lxcctl.check_traversable(rootpath, uid)
-                if not os.path.isfile(archive):
-                    raise PveError(f"volume '{archive_volid}' does not exist\n")
+                # Create::archive_is_oci_format warns, restore_archive dies
+                try:
+                    _abs_filesystem_path(storage, ostemplate)
+                except PveError as err:
+                    wwarn(str(err))
+                archive = _abs_filesystem_path(storage, ostemplate)
                 out(f"extracting archive '{archive}'")
                 _extract(e, archive, rootpath, uid, gid)
                 if not conf.get("arch"):
@@ -722,6 +775,9 @@ def cmd_create(p):
                 raise PveError(f"unable to create CT {vmid} - {msg}")
         if start:
             do_start(vmid, skiplock=False, debug=False)
+        if ha_managed:
+            out("Add as HA resource")
+            ha.set_state(e, vmid, "started" if start else "stopped")
 
     return run_worker(worker)
 
@@ -752,10 +808,11 @@ def do_start(vmid, skiplock, debug):
     storage = Storage(e)
     with ConfigLock(e, vmid):
         conf = confmod.load_config(e, vmid)
-        if not skiplock:
-            confmod.check_lock(conf)
         if conf.get("template") == "1":
             raise PveError("you can't start a CT if it's a template\n")
+        # a CT mounted with pct mount may still be started
+        if not skiplock and conf.get("lock") != "mounted":
+            confmod.check_lock(conf)
         if conf["pending"]:
             errors = {}
             apply_pending(e, storage, vmid, conf, None, errors)
@@ -764,11 +821,23 @@ def do_start(vmid, skiplock, debug):
         lxcctl.vm_start(e, vmid, conf, storage, debug)
 
 
+def _ha_request(e, vmid, what, state):
+    """An HA-managed CT (API2::LXC::Status): the worker only asks the HA
+    manager (ha-manager set / crm-command stop) and returns."""
+    def worker():
+        out(f"Requesting HA {what} for CT {vmid}")
+        ha.set_state(e, vmid, state)
+
+    return run_worker(worker)
+
+
 def cmd_start(p):
     e = env()
     vmid = p["vmid"]
     if lxcctl.check_running(e, vmid):
         raise PveError(f"CT {vmid} already running\n")
+    if ha.is_managed(e, vmid):
+        return _ha_request(e, vmid, "start", "started")
     return run_worker(lambda: do_start(vmid, p.get("skiplock") == "1", p.get("debug") == "1"))
 
 
@@ -785,12 +854,16 @@ def cmd_stop(p):
     vmid = p["vmid"]
     if not lxcctl.check_running(e, vmid):
         raise PveError(f"CT {vmid} not running\n")
+    if ha.is_managed(e, vmid):
+        if p.get("overrule-shutdown") == "1":
+            raise_param_exc({"overrule-shutdown": "Not applicable for HA resources."})
+        return _ha_request(e, vmid, "stop", "stopped")
 
     def worker():
         storage = Storage(e)
         with ConfigLock(e, vmid):
             conf = confmod.load_config(e, vmid)
-            if p.get("skiplock") != "1":
+            if p.get("skiplock") != "1" and conf.get("lock") != "mounted":
                 confmod.check_lock(conf)
             lxcctl.vm_stop(e, vmid, True)
             _after_stop(e, storage, vmid)
@@ -805,6 +878,8 @@ def cmd_shutdown(p):
     force = p.get("forceStop") == "1"
     if not lxcctl.check_running(e, vmid):
         raise PveError(f"CT {vmid} not running\n")
+    if ha.is_managed(e, vmid):
+        return _ha_request(e, vmid, "stop", "stopped")
 
     def worker():
         storage = Storage(e)
@@ -839,21 +914,25 @@ def cmd_reboot(p):
 
 
 def destroy_lxc_container(e, storage, vmid, conf, unreferenced):
+    """PVE::LXC::destroy_lxc_container with a replacement configuration
+    holding only `lock: destroyed` (removed by the caller at the end)."""
     vols = []
-    for key in sorted(conf):
-        if key == "rootfs" or re.fullmatch(r"(mp|unused)\d+", key):
-            try:
-                vol = schema.parse_volume(key, conf[key])
-            except PveError:
-                continue
-            if vol["type"] == "volume" and volume_belongs_to(storage, vol["volume"], vmid):
-                vols.append(vol["volume"])
+    for section in (conf, conf.get("pending") or {}):
+        for key in sorted(section):
+            if key == "rootfs" or re.fullmatch(r"(mp|unused)\d+", key):
+                try:
+                    vol = schema.parse_volume(key, section[key])
+                except PveError:
+                    continue
+                if (vol["type"] == "volume" and volume_belongs_to(storage, vol["volume"], vmid)
+                        and vol["volume"] not in vols):
+                    vols.append(vol["volume"])
     if unreferenced:
         for sid, scfg in storage.ids.items():
             if "rootdir" not in scfg["content"]:
                 continue
             for name in storage._existing_names(sid, vmid):
-                volid = (f"{sid}:{name}" if scfg["type"] in ("lvmthin", "zfspool")
+                volid = (f"{sid}:{name}" if scfg["type"] in ("lvmthin", "lvm", "zfspool")
                          else f"{sid}:{vmid}/{name}")
                 if volume_belongs_to(storage, volid, vmid) and volid not in vols:
                     vols.append(volid)
@@ -876,7 +955,8 @@ def destroy_lxc_container(e, storage, vmid, conf, unreferenced):
         os.rmdir(d)
     except OSError:
         pass
-    for path in (e.conf_path(vmid), e.path(f"etc/pve/firewall/{vmid}.fw"), e.stderr_log(vmid)):
+    confmod.write_config(e, vmid, {"lock": "destroyed"})
+    for path in (e.stderr_log(vmid),):
         try:
             os.unlink(path)
         except FileNotFoundError:
@@ -894,6 +974,11 @@ def cmd_destroy(p):
     def early_checks(c):
         confmod.check_protection(c, f"can't remove CT {vmid}")
         confmod.check_lock(c)
+        ha_managed = ha.is_configured(e, vmid)
+        if p.get("purge") != "1" and ha_managed:
+            raise PveError(f"unable to remove CT {vmid} - used in HA resources and purge parameter "
+                           "not set.\n")
+        return ha_managed
 
     early_checks(conf)
     running_error = f"unable to destroy CT {vmid} - container is running\n"
@@ -904,15 +989,76 @@ def cmd_destroy(p):
         storage = Storage(e)
         with ConfigLock(e, vmid):
             c = confmod.load_config(e, vmid)
-            early_checks(c)
+            ha_managed = early_checks(c)
             if lxcctl.check_running(e, vmid):
                 if not force:
                     raise PveError(running_error)
                 out(f"forced to stop CT {vmid} before destroying!")
                 lxcctl.vm_stop(e, vmid, True)
             destroy_lxc_container(e, storage, vmid, c, p.get("destroy-unreferenced-disks") == "1")
+            try:
+                os.unlink(e.path(f"etc/pve/firewall/{vmid}.fw"))  # Firewall::remove_vmfw_conf
+            except FileNotFoundError:
+                pass
+            if p.get("purge") == "1":
+                out(f"purging CT {vmid} from related configurations..")
+                if ha_managed:
+                    ha.remove(e, vmid)
+                    out(f"NOTE: removed CT {vmid} from HA resource configuration.")
+            # only now the configuration goes (Proxmox: against reuse races)
+            os.unlink(e.conf_path(vmid))
 
     return run_worker(worker)
+
+
+API2_LXC_PM = "/usr/share/perl5/PVE/API2/LXC.pm"
+
+
+def _resize_load_and_check(e, storage, vmid, disk, digest, request, ext):
+    """API2::LXC resize_vm's $load_and_check."""
+    conf = confmod.load_config(e, vmid)
+    confmod.check_lock(conf)
+    if digest and digest != conf["digest"]:
+        raise PveError("detected modified configuration - file changed by other user? Try again.\n")
+    mp = schema.parse_volume(disk, conf.get(disk) or "")
+    volid = mp["volume"]
+    sid, volname = storage.parse_volume_id(volid)
+    _vtype, _name, owner = storage.parse_volname(sid, volname)
+    if str(vmid) != str(owner):
+        raise PveError(f"can't resize mount point owned by another container ({owner})",
+                       location=(API2_LXC_PM, 2386))
+    size = storage.size_info(volid)
+    if size is None:
+        raise PveError(f"Could not determine current size of volume '{volid}'\n")
+    newsize = int(size + request if ext else request)
+    if newsize < size:
+        raise PveError("unable to shrink disk size\n")
+    if newsize == size:
+        raise PveError("disk is already at specified size\n")
+    return conf, mp, volid, newsize
+
+
+def cmd_resize(p):
+    """pct resize: a worker without exit handler (pct.pm has no $upid_exit
+    for it), so a failure inside it is printed but exits 0. The file
+    system inside the volume is not resized (the volumes are directories)."""
+    e = env()
+    vmid, disk, sizestr = p["vmid"], p["disk"], p["size"]
+    ext = sizestr.startswith("+")
+    request = schema.parse_size(sizestr.lstrip("+"))
+    storage = Storage(e)
+    _resize_load_and_check(e, storage, vmid, disk, p.get("digest"), request, ext)
+
+    def worker():
+        with ConfigLock(e, vmid):
+            conf, mp, volid, newsize = _resize_load_and_check(e, storage, vmid, disk, p.get("digest"),
+                                                              request, ext)
+            storage.resize(volid, newsize)
+            mp["size"] = newsize
+            conf[disk] = schema.print_volume(disk, mp)
+            confmod.write_config(e, vmid, conf)
+
+    return run_worker(worker, noexit=True)
 
 
 def cmd_unlock(p):
@@ -970,7 +1116,8 @@ def cmd_unmount(p):
         if _is_mountpoint(target):
             subprocess.run(["umount", target], check=False)
         if not conf.get("lock"):
-            raise PveError("no lock found trying to remove 'mounted' lock\n")
+            # AbstractConfig::remove_lock: "'$lock' " then " lock"
+            raise PveError("no lock found trying to remove 'mounted'  lock\n")
         if conf["lock"] != "mounted":
             raise PveError(f"found lock '{conf['lock']}' trying to remove 'mounted' lock\n")
         del conf["lock"]
@@ -991,7 +1138,7 @@ def cmd_exec(p):
     if not lxcctl.check_running(e, vmid):
         raise PveError(f"container '{vmid}' not running!\n")
     if not p.get("extra-args"):
-        raise PveError("missing command", location=(PCT_PM, 329))
+        raise PveError("missing command", location=(PCT_PM, 246))
     argv = _attach_argv(e, vmid, p.get("keep-env", "1") == "1", p["extra-args"])
     sys.stdout.flush()
     sys.stderr.flush()
@@ -1080,7 +1227,7 @@ def cmd_pull(p):
     perms, user, group = _perms(p), p.get("user"), p.get("group")
     with ConfigLock(e, vmid):
         if not lxcctl.check_running(e, vmid):
-            raise PveError("can only pull files from a running VM", location=(PCT_PM, 489))
+            raise PveError("can only pull files from a running VM", location=(PCT_PM, 664))
 
         def worker():
             pid = lxcctl.find_lxc_pid(e, vmid)
@@ -1129,7 +1276,7 @@ def _table():
         "password": {"type": "string", "optional": 1, "minLength": 5, "interactive": 1},
         "ssh-public-keys": {"type": "string", "optional": 1},
         "storage": {"type": "string", "format": "pve-storage-id", "optional": 1},
-        "force": B(requires="restore"),
+        "force": B(),
         "unique": B(requires="restore"),
         "restore": B(),
         "pool": {"type": "string", "format": "pve-poolid", "optional": 1},
@@ -1178,6 +1325,12 @@ def _table():
         Command("pull", ["vmid", "path", "destination"],
                 {**vm, "path": {"type": "string"}, "destination": {"type": "string"},
                  **file_opts}, cmd_pull, worker="noexit"),
+        Command("resize", ["vmid", "disk", "size"],
+                {**vm, "disk": {"type": "string", "enum": ["rootfs"] + [f"mp{i}" for i in
+                                                                        range(schema.MAX_MOUNT_POINTS)]},
+                 "size": {"type": "string", "pattern": r"\+?\d+(\.\d+)?[KMGT]?"},
+                 "digest": {"type": "string", "maxLength": 40, "optional": 1}},
+                cmd_resize, fixed=FIXED, worker="noexit"),
         Command("unlock", ["vmid"], dict(vm), cmd_unlock),
         Command("mount", ["vmid"], dict(vm), cmd_mount),
         Command("unmount", ["vmid"], dict(vm), cmd_unmount),
@@ -1188,7 +1341,7 @@ def main(argv):
     if argv and os.geteuid() != 0:
         sys.stderr.write("please run as root\n")
         return 255
-    cli = Cli("pct", _table(), PCT_COMMANDS)
+    cli = Cli("pct", _table(), PCT_COMMANDS, {"move_volume": "move-volume"})
     # node name of the simulated host
     FIXED["node"] = os.environ.get("PVE_SIM_NODE") or "pve"
     cli.commands["create"].mappings = {"password": _password_mapping,

@@ -229,7 +229,18 @@ def verify_poolid(v):
         _die(f"pool name '{v}' contains illegal characters\n")
 
 
+STORAGE_CONTENT_TYPES = ("images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import",
+                         "none")
+
+
+def verify_storage_content(v):
+    """PVE::Storage::Plugin::verify_content."""
+    if v not in STORAGE_CONTENT_TYPES:
+        _die(f"invalid content type '{v}'\n")
+
+
 FORMATS = {
+    "pve-storage-content": verify_storage_content,
     "pve-vmid": verify_vmid,
     "dns-name": verify_dns_name,
     "pve-storage-id": verify_storage_id,
@@ -456,7 +467,7 @@ def check_object(path, schema, value, additional_properties, errors):
             req = sub.get("requires")
             if req and value.get(req) is None:
                 add_error(errors, f"{path}.{req}" if path else req,
-                          f"missing property - '{newpath}' requires this property")
+                          f"missing property required by '{newpath}'")
             continue
         if additional_properties is not None and not additional_properties:
             add_error(errors, newpath, "property is not defined in schema and the schema "
@@ -569,6 +580,9 @@ CONFDESC = {
     "hookscript": {"optional": 1, "type": "string", "format": "pve-volume-id"},
     "tags": {"optional": 1, "type": "string", "format": "pve-tag-list"},
     "debug": {"optional": 1, "type": "boolean"},
+    # pve-container 6.0.15: the lxc.environment.runtime lines, NUL-joined
+    "env": {"optional": 1, "type": "string",
+            "pattern": r"(?:\w+=[^\x00-\x08\x0a-\x1F\x7F]*)(?:\0\w+=[^\x00-\x08\x0a-\x1F\x7F]*)*"},
 }
 for _i in range(MAX_NETS):
     CONFDESC[f"net{_i}"] = {"optional": 1, "type": "string", "format": NETCONF_DESC}
