@@ -512,22 +512,29 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         return fail(res, RECONCILE_FAILED, cause);
 }
 
-/* The document to store: with a plugin filter, the newest checkpoint with
- * the applied sections replaced. */
+/* The applied state after a successful apply: the newest checkpoint with
+ * the sections this apply applied replaced. A section is applied when the
+ * document has it and the plugin filter (if any) selects it; every other
+ * section of the newest checkpoint is kept as it was, so that what an
+ * earlier apply put on the host stays part of the applied state until an
+ * apply of that section says otherwise. */
 static int merged_document(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o,
-                           uint64_t latest, json_object **ret) {
+                           uint64_t latest, json_object **ret, Diag *d) {
         _cleanup_(json_object_putp) json_object *base = NULL;
-        json_object *plugins;
+        json_object *plugins = NULL;
         int r;
 
-        if (!o->only) {
-                *ret = json_object_get(doc->root);
-                return 0;
+        if (latest > 0) {
+                r = checkpoint_load(rc->ctx.state_dir, latest, &base);
+                if (r < 0 || !json_object_object_get_ex(base, "plugins", &plugins) ||
+                    !json_object_is_type(plugins, json_type_object)) {
+                        diag_warning(d, "", "the newest checkpoint (generation %" PRIu64 ") cannot be read (%s); "
+                                     "the new one holds only the sections of this apply",
+                                     latest, strerror(r < 0 ? -r : EBADMSG));
+                        plugins = NULL;
+                }
         }
-        /* Only the applied sections change; without an earlier state the
-         * others are simply not recorded. */
-        if (latest == 0 || checkpoint_load(rc->ctx.state_dir, latest, &base) < 0 ||
-            !json_object_object_get_ex(base, "plugins", &plugins)) {
+        if (!plugins) {
                 json_object_put(base);
                 base = json_object_new_object();
                 plugins = json_object_new_object();
@@ -538,17 +545,16 @@ static int merged_document(Reconciler *rc, const StateDoc *doc, const ReconcileO
                 json_object_object_add(base, "version", json_object_new_int(STATE_VERSION));
                 json_object_object_add(base, "plugins", plugins);
         }
-        for (char **n = o->only; *n; n++) {
-                json_object *section = state_doc_section(doc, *n), *copy = NULL;
 
-                if (!section) {
-                        json_object_object_del(plugins, *n);
+        json_object_object_foreach(state_doc_plugins(doc), key, section) {
+                json_object *copy = NULL;
+
+                if (!name_selected(o->only, key))
                         continue;
-                }
                 r = json_copy(section, &copy);
                 if (r < 0)
                         return r;
-                json_object_object_add(plugins, *n, copy);
+                json_object_object_add(plugins, key, copy);
         }
         *ret = TAKE_PTR(base);
         return 0;
@@ -565,7 +571,7 @@ static void record_checkpoint(Reconciler *rc, const StateDoc *doc, const Reconci
         (void) checkpoint_latest(rc->ctx.state_dir, &latest);
         res->generation = latest;
 
-        r = merged_document(rc, doc, o, latest, &merged);
+        r = merged_document(rc, doc, o, latest, &merged, &res->diag);
         if (r < 0)
                 goto warn;
 

@@ -259,6 +259,71 @@ TEST(test_plugin_filter_and_rollback_command) {
         reconcile_result_done(&res);
 }
 
+/* items.<key> of a section of the newest checkpoint; -1 when absent. */
+static int checkpointed(const char *section, const char *key) {
+        _cleanup_(json_object_putp) json_object *state = NULL;
+        json_object *plugins, *sec, *items, *v;
+        uint64_t latest = 0;
+
+        ASSERT_EQ(checkpoint_latest(state_dir, &latest), 0);
+        ASSERT_EQ(checkpoint_load(state_dir, latest, &state), 0);
+        if (!json_object_object_get_ex(state, "plugins", &plugins) ||
+            !json_object_object_get_ex(plugins, section, &sec) ||
+            !json_object_object_get_ex(sec, "items", &items) ||
+            !json_object_object_get_ex(items, key, &v))
+                return -1;
+        return json_object_get_int(v);
+}
+
+/* The applied state is section-wise cumulative: an apply replaces the
+ * sections it applied and keeps the others, so that nothing an earlier
+ * apply put on the host drops out of it. */
+TEST(test_partial_applies_are_cumulative) {
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        ReconcileResult res = {};
+
+        apply(DOC_A, RECONCILE_OK, &res);
+        reconcile_result_done(&res);
+        ASSERT_EQ(checkpointed("first", "a"), 1);
+        ASSERT_EQ(checkpointed("second", "b"), 2);
+
+        /* a document without "second" leaves it in the applied state */
+        apply("{\"first\": {\"items\": {\"a\": 5}}}", RECONCILE_OK, &res);
+        reconcile_result_done(&res);
+        ASSERT_EQ(checkpointed("first", "a"), 5);
+        ASSERT_EQ(checkpointed("second", "b"), 2);
+
+        /* a filter naming a section the document lacks changes nothing */
+        {
+                _cleanup_(state_doc_freep) StateDoc *s = doc("{\"first\": {\"items\": {\"a\": 6}}}");
+                char *only[] = { (char *) "second", NULL };
+                ReconcileOptions o = { .record = true, .only = only };
+
+                setup(&rc);
+                ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), 0);
+                ASSERT_EQ(res.plan.n_actions, 0);
+                reconcile_result_done(&res);
+        }
+        ASSERT_EQ(checkpointed("first", "a"), 5);
+        ASSERT_EQ(checkpointed("second", "b"), 2);
+
+        /* re-applying the applied state (what a heal does) changes nothing */
+        {
+                _cleanup_(json_object_putp) json_object *state = NULL;
+                _cleanup_(state_doc_freep) StateDoc *s = NULL;
+                _cleanup_(diag_done) Diag d = {};
+                ReconcileOptions o = {};
+                uint64_t latest = 0;
+
+                ASSERT_EQ(checkpoint_latest(state_dir, &latest), 0);
+                ASSERT_EQ(checkpoint_load(state_dir, latest, &state), 0);
+                ASSERT_EQ(state_doc_from_json(TAKE_PTR(state), "applied", &s, &d), 0);
+                ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), 0);
+                ASSERT_EQ(res.plan.n_actions, 0);
+                reconcile_result_done(&res);
+        }
+}
+
 TEST(test_lock_is_exclusive) {
         _cleanup_(reconciler_done) Reconciler rc = {};
         _cleanup_(state_doc_freep) StateDoc *s = doc(DOC_A);
@@ -287,6 +352,7 @@ int main(void) {
         RUN(test_dry_run_changes_nothing);
         RUN(test_invalid_and_unknown_sections);
         RUN(test_plugin_filter_and_rollback_command);
+        RUN(test_partial_applies_are_cumulative);
         RUN(test_lock_is_exclusive);
 
         json_object_put(host);
