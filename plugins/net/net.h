@@ -57,6 +57,8 @@ typedef struct NetBridge {
         json_object *external_ids;    /* user keys only, never NULL */
         char *path;                   /* desired: JSON path for messages */
         bool has_settings;            /* desired: any bridge setting was given */
+        bool keep_only;               /* desired: named only in openflow.bridges: kept if it
+                                       * exists, never created or changed */
         int drift;                    /* desired: NET_DRIFT_* */
 
         /* live only */

@@ -113,6 +113,16 @@ def test_partial_applies_then_drift_heal_keeps_everything(start_daemon, ovs, pve
     assert [a[1] for a in drift] == ["bridge/ovsbr0/port/uplink0"], drift
 
 
+def test_a_document_without_net_leaves_bridges_and_ports_alone(ovs, opdbus, tmp_state):
+    opdbus.run("apply", tmp_state(NET_AND_FLOWS), check=0, env=NO_DAEMON)
+    before = ovs.dump()
+    res = opdbus.run("apply", "--json", tmp_state(doc(openflow=OPENFLOW)), check=0, env=NO_DAEMON,
+                     json=True).json
+    assert res["changes"] == [], res["changes"]
+    assert ports(ovs) == {"uplink0", "trunk0"}
+    assert ovs.dump() == before
+
+
 # ---- restore-flows after an apply without the openflow section ---------------------
 
 

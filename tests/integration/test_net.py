@@ -201,14 +201,48 @@ def test_existing_foreign_port_is_a_conflict(ovs, opdbus, tmp_state):
     assert ovs.dump() == before
 
 
-def test_openflow_bridges_are_ensured(ovs, opdbus, tmp_state):
+PROFILE_LIKE = {"version": 1, "plugins": {
+    "net": {"bridges": [{"name": "ovsbr0", "datapath_type": "netdev",
+                         "ports": [{"name": "uplink0", "type": "internal"}]}]},
+    "openflow": {"enable_security_flows": True, "obfuscation_level": 1, "bridges": [{"name": "ovsbr0"}]}}}
+
+
+def flow_dump(ovs, bridge):
+    return sorted(ovs.ofctl("dump-flows", bridge, options=("--no-stats",)).splitlines())
+
+
+def test_openflow_bridge_that_does_not_exist_is_refused(ovs, opdbus, tmp_state):
+    opdbus.run("apply", tmp_state(PROFILE_LIKE), check=0)
+    flows = flow_dump(ovs, "ovsbr0")
+    assert len(flows) > 1
+    before = ovs.dump()
+
+    typo = json.loads(json.dumps(PROFILE_LIKE))
+    typo["plugins"]["openflow"]["bridges"][0]["name"] = "ovsbr9"
+    for verb in ("plan", "apply"):
+        r = opdbus.run(verb, tmp_state(typo), check=2)
+        assert ('plugins.openflow.bridges[0].name: bridge "ovsbr9" does not exist and plugins.net '
+                'does not declare it; the bridges here are: ovsbr0') in r.stderr, r.stderr
+    assert ovs.dump() == before
+    assert flow_dump(ovs, "ovsbr0") == flows
+    assert "ovsbr9" not in ovs.vsctl("list-br").split()
+
+
+def test_openflow_on_an_existing_bridge_needs_no_net_section(ovs, opdbus, tmp_state):
+    # a bridge op-dbus does not own (e.g. vmbr0 from /etc/network/interfaces)
+    ovs.vsctl("add-br", "vmbr0", "--", "set", "Bridge", "vmbr0", "datapath_type=netdev")
     state = {"openflow": {"enable_security_flows": False, "obfuscation_level": 0,
-                          "bridges": [{"name": "ovsbr0", "flows": [], "socket_ports": []}]}}
+                          "bridges": [{"name": "vmbr0"}]}}
     r = opdbus.run("apply", "--json", tmp_state(state), check=0, json=True)
-    # net creates the bridge; openflow then installs its table layout on it
-    assert [c["path"] for c in r.json["changes"]] == ["bridge/ovsbr0", "bridge/ovsbr0/flows"]
-    assert any("datapath_type auto: using netdev" in n for n in r.json["notes"])
-    assert ovs.vsctl("get", "Bridge", "ovsbr0", "datapath_type").strip() == "netdev"
+    assert [c["path"] for c in r.json["changes"]] == ["bridge/vmbr0/flows"]
+    assert "op-dbus-owner" not in ext_ids(ovs, "Bridge", "vmbr0")
+
+    # a bridge nobody declares is not created from openflow.bridges
+    state["openflow"]["bridges"].append({"name": "ovsbr0"})
+    r = opdbus.run("apply", tmp_state(state), check=2)
+    assert ('plugins.openflow.bridges[1].name: bridge "ovsbr0" does not exist and plugins.net '
+            'does not declare it; the bridges here are: vmbr0') in r.stderr, r.stderr
+    assert ovs.vsctl("list-br").split() == ["vmbr0"]
 
 
 def _invalid_cases():
