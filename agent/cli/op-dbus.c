@@ -43,12 +43,15 @@ static void help(void) {
                "  plan FILE                      Show what apply would change\n"
                "  apply FILE [--dry-run]         Make the host match FILE, transactionally\n"
                "      [--confirm-timeout SEC]    ... and roll back unless confirmed in time (daemon)\n"
+               "      [--allow-outage]           ... even where it cuts traffic off (a bridge with\n"
+               "                                 ports, a destroyed container)\n"
                "  confirm                        Keep a confirm-timeout apply\n"
                "  query                          Print the live state op-dbus owns\n"
                "  diff FILE                      Show differences between FILE and the host\n"
                "  verify FILE                    Check that the host matches FILE\n"
                "  checkpoints                    List stored verified states\n"
-               "  rollback [--to N]              Apply a stored state (default: the previous one)\n"
+               "  rollback [--to N] [--allow-outage]\n"
+               "                                 Apply a stored state (default: the previous one)\n"
                "  restore-flows [--bridge B]     Put back op-dbus's flows (after ovs-vswitchd restarted)\n"
                "  run [--state FILE]             Run the daemon (org.opdbus on the system bus)\n"
                "      [--audit-interval SEC]     How often to check op-dbus's flows [10]\n"
@@ -128,6 +131,7 @@ enum {
         ARG_CONFIRM_TIMEOUT,
         ARG_INTERFACES,
         ARG_SET,
+        ARG_ALLOW_OUTAGE,
 };
 
 static int parse_argv(Cli *cli, int argc, char **argv) {
@@ -154,6 +158,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "confirm-timeout",  required_argument, NULL, ARG_CONFIRM_TIMEOUT },
                 { "interfaces",       required_argument, NULL, ARG_INTERFACES },
                 { "set",              required_argument, NULL, ARG_SET },
+                { "allow-outage",     no_argument,       NULL, ARG_ALLOW_OUTAGE },
                 {}
         };
         char *end;
@@ -187,6 +192,9 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                         break;
                 case ARG_DRY_RUN:
                         cli->dry_run = true;
+                        break;
+                case ARG_ALLOW_OUTAGE:
+                        cli->allow_outage = true;
                         break;
                 case ARG_PLUGIN:
                         if (strv_push(&cli->only, &cli->n_only, optarg) < 0)
@@ -316,6 +324,8 @@ static int append_options(sd_bus_message *m, const Cli *cli) {
                 r = sd_bus_message_append(m, "{sv}", "dry_run", "b", 1);
         if (r >= 0 && cli->confirm_timeout > 0)
                 r = sd_bus_message_append(m, "{sv}", "confirm_timeout", "u", cli->confirm_timeout);
+        if (r >= 0 && cli->allow_outage)
+                r = sd_bus_message_append(m, "{sv}", "allow_outage", "b", 1);
         if (r >= 0 && cli->only) {
                 r = sd_bus_message_open_container(m, 'e', "sv");
                 if (r >= 0)
@@ -371,7 +381,12 @@ static int verb_with_file(Cli *cli, const char *verb, const char *file, Reconcil
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         _cleanup_(reconciler_done) Reconciler rc = {};
-        ReconcileOptions o = { .dry_run = cli->dry_run, .only = cli->only, .record = true };
+        ReconcileOptions o = {
+                .dry_run = cli->dry_run,
+                .only = cli->only,
+                .record = true,
+                .allow_outage = cli->allow_outage,
+        };
         const char *origin = streq(file, "-") ? "<stdin>" : file;
         bool daemon = (streq(verb, "apply") || streq(verb, "plan")) && client_connect(&bus) > 0;
         int r;
@@ -450,9 +465,11 @@ static int verb_rollback(Cli *cli) {
         if (client_connect(&bus) > 0) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 
-                r = client_new_call(bus, "Rollback", &m);
+                r = client_new_call(bus, cli->allow_outage ? "RollbackWithOptions" : "Rollback", &m);
                 if (r >= 0)
                         r = sd_bus_message_append(m, "u", (uint32_t) cli->to);
+                if (r >= 0 && cli->allow_outage)
+                        r = sd_bus_message_append(m, "a{sv}", 1, "allow_outage", "b", 1);
                 if (r < 0)
                         return EXIT_UNAVAILABLE;
                 return client_send(cli, bus, m, "rollback", "the checkpoint");
@@ -460,7 +477,7 @@ static int verb_rollback(Cli *cli) {
         r = setup_reconciler(cli, &rc);
         if (r < 0)
                 return EXIT_UNAVAILABLE;
-        (void) reconcile_rollback(&rc, cli->to, &res);
+        (void) reconcile_rollback(&rc, cli->to, cli->allow_outage, &res);
         return finish(cli, "rollback", "the checkpoint", &res);
 }
 

@@ -18,6 +18,7 @@ typedef struct Session {
         Plan *plans;        /* each plugin's actions, from its last diff */
         Diag *diags;        /* each plugin's warnings and notes from that diff */
         size_t n;
+        bool allow_outage;  /* actions that cut traffic off may be carried out */
 } Session;
 
 static void session_done(Session *s) {
@@ -206,6 +207,39 @@ static int session_query(Session *s, Diag *d) {
         return 0;
 }
 
+/* Actions that cut traffic off (the plugin says which, and what they cut)
+ * are carried out only with the caller's consent. Without it each is
+ * reported, as an error when refusing or as a warning on a plan; returns
+ * how many there are. */
+static size_t report_outages(const Plan *plan, bool refuse, Diag *d) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < plan->n_actions; i++) {
+                const PlanAction *a = &plan->actions[i];
+
+                if (a->held || !a->outage)
+                        continue;
+                n++;
+                if (refuse)
+                        diag_error(d, a->path, "%s would %s; refused, nothing was changed "
+                                   "(to accept the outage: --allow-outage, or the D-Bus option allow_outage)",
+                                   action_kind_to_string(a->kind), a->outage);
+                else
+                        diag_warning(d, a->path, "%s would %s; apply refuses it without --allow-outage "
+                                     "(D-Bus option allow_outage)", action_kind_to_string(a->kind), a->outage);
+        }
+        return n;
+}
+
+static size_t session_report_outages(const Session *s, bool refuse, Diag *d) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n; i++)
+                if (s->active[i])
+                        n += report_outages(&s->plans[i], refuse, d);
+        return n;
+}
+
 /* Plugin i's diff into its own plan and messages, replacing the last. */
 static int session_diff_one(Session *s, size_t i) {
         plan_done(&s->plans[i]);
@@ -252,6 +286,10 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
                 }
                 if (plan_count_active(&s->plans[i]) == 0)
                         continue;
+                /* Planned again after earlier plugins changed the host: the
+                 * consent rule holds for what the new plan does too. */
+                if (!s->allow_outage && report_outages(&s->plans[i], true, d) > 0)
+                        return -EPERM;
                 changed = true;
                 r = p->vtable->apply(p, counts, d);
                 if (r < 0) {
@@ -400,6 +438,7 @@ static int session_prepare(Reconciler *rc, const StateDoc *doc, const ReconcileO
         r = session_parse(rc, doc, o->only, s, &res->diag);
         if (r < 0)
                 return fail(res, RECONCILE_INVALID, r);
+        s->allow_outage = o->allow_outage;
 
         if (lock) {
                 r = take_lock(rc, lock_fd, res);
@@ -436,6 +475,8 @@ int reconcile_plan(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *
 
         res->dry_run = true;
         r = session_prepare(rc, doc, o, false, &s, NULL, res);
+        if (r >= 0 && !o->allow_outage)
+                (void) session_report_outages(&s, false, &res->diag);
         (void) session_take_plans(&s, &res->plan, &res->diag);
         if (r < 0)
                 return r;
@@ -488,6 +529,8 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         res->generation = rc->ctx.generation;
 
         r = session_parse(rc, snapshot, NULL, &s, &d);
+        /* Putting back the state from before is never refused. */
+        s.allow_outage = true;
         if (r >= 0)
                 r = session_query(&s, &d);
         if (r >= 0) {
@@ -638,6 +681,11 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
         if (r < 0)
                 return r;
 
+        if (!o->allow_outage && session_report_outages(&s, true, &res->diag) > 0) {
+                (void) session_take_plans(&s, &res->plan, &res->diag);
+                return fail(res, RECONCILE_INVALID, -EPERM);
+        }
+
         if (session_count_actions(&s) > 0) {
                 r = apply_changes(rc, &s, o->keep_snapshot, res);
                 if (r < 0)
@@ -662,11 +710,11 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
         return 0;
 }
 
-int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res) {
+int reconcile_rollback(Reconciler *rc, uint64_t to, bool allow_outage, ReconcileResult *res) {
         _cleanup_(json_object_putp) json_object *state = NULL;
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         CheckpointInfo *list = NULL;
-        ReconcileOptions o = { .record = true };
+        ReconcileOptions o = { .record = true, .allow_outage = allow_outage };
         size_t n = 0;
         char origin[64];
         int r;

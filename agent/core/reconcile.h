@@ -41,6 +41,8 @@ typedef struct ReconcileOptions {
         char **only;                /* NULL-terminated plugin names, NULL = all */
         bool record;                /* store a checkpoint on success (default in apply: yes) */
         bool keep_snapshot;         /* return the state before the apply in the result */
+        bool allow_outage;          /* carry out actions that cut traffic off (PlanAction.outage);
+                                     * without it such a plan is refused as invalid */
 } ReconcileOptions;
 
 typedef struct ReconcileResult {
@@ -78,5 +80,7 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
 int reconcile_verify(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res);
 /* The live state op-dbus owns, as a canonical state document. */
 int reconcile_query(Reconciler *rc, char **only, json_object **ret, Diag *d);
-/* Applies checkpoint "to" (0: the one before the newest). */
-int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res);
+/* Applies checkpoint "to" (0: the one before the newest) as a new
+ * generation; like any apply, refused when it would cut traffic off unless
+ * allow_outage. */
+int reconcile_rollback(Reconciler *rc, uint64_t to, bool allow_outage, ReconcileResult *res);

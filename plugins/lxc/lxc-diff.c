@@ -264,10 +264,13 @@ static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, 
         }
         warn_privileged(c, d);
         r = add_change(l, LXC_CHANGE_RECREATE, lxc_runs_after(c, h) ? LXC_DO_START : 0, c, w, h);
-        if (r < 0)
-                return r;
-        return plan_add(plan, "lxc", ACTION_RECREATE, IMPACT_CONTAINER_LOSS, path,
-                        "%s: destroyed and created again from %s, its data is lost", why.s, w->volume);
+        if (r >= 0)
+                r = plan_add(plan, "lxc", ACTION_RECREATE, IMPACT_CONTAINER_LOSS, path,
+                             "%s: destroyed and created again from %s, its data is lost", why.s, w->volume);
+        if (r >= 0)
+                r = plan_set_outage(plan, "destroy container %" PRIu32 "%s and the data on its disks",
+                                    c->id, h->running ? " (running)" : "");
+        return r;
 }
 
 static int diff_new(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, Plan *plan, Diag *d) {
@@ -423,6 +426,9 @@ static int diff_unlisted(LxcPlugin *l, Plan *plan, Diag *d) {
                 if (r >= 0)
                         r = plan_add(plan, "lxc", ACTION_DELETE, IMPACT_CONTAINER_LOSS, path,
                                      "no longer in the state (prune): destroyed%s", h->running ? ", after it is stopped" : "");
+                if (r >= 0)
+                        r = plan_set_outage(plan, "destroy container %" PRIu32 "%s and the data on its disks",
+                                            h->id, h->running ? " (running)" : "");
                 if (r < 0)
                         return r;
         }

@@ -171,20 +171,45 @@ static int diff_bridge(NetPlugin *n, const NetBridge *w, Plan *plan, Diag *d) {
         return plan_add(plan, "net", ACTION_MODIFY, impact_rank[t.rank], path, "%s", detail_text(&t));
 }
 
+#define OUTAGE_PORTS_LISTED 8
+
+/* Deleting a bridge removes its ports: any port but the bridge's own local
+ * one (op-dbus's, or a guest's veth/tap, or one made by hand) carries
+ * traffic that the deletion cuts off, which needs the caller's consent. */
+static int cmp_name(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
 static int delete_bridge(NetPlugin *n, const NetBridge *h, Plan *plan) {
+        _cleanup_(freep) const char **sorted = calloc(n->have.n_ports + 1, sizeof(char *));
+        _cleanup_(detail_done) Detail names = {};
         size_t ports = 0;
         char path[64];
         int r;
 
+        if (!sorted)
+                return -ENOMEM;
+        r = detail_open(&names);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n->have.n_ports; i++)
-                ports += streq(n->have.ports[i].bridge, h->name);
+                if (streq(n->have.ports[i].bridge, h->name))
+                        sorted[ports++] = n->have.ports[i].name;
+        qsort(sorted, ports, sizeof(char *), cmp_name);
+        for (size_t i = 0; i < ports && i < OUTAGE_PORTS_LISTED; i++)
+                fprintf(names.f, "%s%s", i ? ", " : "", sorted[i]);
+        if (ports > OUTAGE_PORTS_LISTED)
+                fprintf(names.f, " and %zu more", ports - OUTAGE_PORTS_LISTED);
 
         snprintf(path, sizeof path, "bridge/%s", h->name);
         r = add_change(n, NET_BRIDGE_DELETE, NULL, h, NULL, NULL);
-        if (r < 0)
-                return r;
-        return plan_add(plan, "net", ACTION_DELETE, IMPACT_BRIDGE_OUTAGE, path,
-                        "no longer in the state; removed with its %zu port%s", ports, ports == 1 ? "" : "s");
+        if (r >= 0)
+                r = plan_add(plan, "net", ACTION_DELETE, IMPACT_BRIDGE_OUTAGE, path,
+                             "no longer in the state; removed with its %zu port%s", ports, ports == 1 ? "" : "s");
+        if (r >= 0 && ports > 0)
+                r = plan_set_outage(plan, "cut off the traffic of its port%s %s", ports == 1 ? "" : "s",
+                                    detail_text(&names));
+        return r;
 }
 
 static int diff_port_columns(const NetPort *w, const NetPort *h, Detail *t) {

@@ -290,7 +290,14 @@ def test_prune(node):
                for w in res.json["warnings"])
     assert node.pve.ct_ids() == [360, 361]
 
-    res = node.run(state(container(360, state="stopped"), prune=True), check=0)
+    # destroying a container needs the same consent as an outage
+    node.calls()
+    res = node.run(state(container(360, state="stopped"), prune=True), check=2)
+    (error,) = res.json["errors"]
+    assert error.startswith("container/361: delete would destroy container 361 and the data on its disks; "
+                            "refused, nothing was changed"), error
+    assert node.pve.ct_ids() == [360, 361] and node.changing_calls() == []
+    res = node.run(state(container(360, state="stopped"), prune=True), "--allow-outage", check=0)
     assert changes(res) == {("delete", "container/361", "container destroyed")}
     assert node.pve.ct_ids() == [360]
 

@@ -531,7 +531,10 @@ def test_prune(host):
                for w in res.json["warnings"])
     assert host.ids() == [360, 361]
 
-    res = host.run(state(container(host, 360, state="stopped"), prune=True), check=0)
+    res = host.run(state(container(host, 360, state="stopped"), prune=True), check=2)
+    assert "delete would destroy container 361 and the data on its disks; refused" in res.json["errors"][0]
+    assert host.ids() == [360, 361]
+    res = host.run(state(container(host, 360, state="stopped"), prune=True), "--allow-outage", check=0)
     assert changes(res) == {("delete", "container/361", "container destroyed")}
     assert host.ids() == [360]
 

@@ -136,9 +136,11 @@ def test_foreign_port_survives_and_owned_port_is_removed(ovs, opdbus, tmp_state)
         ("delete", "bridge/br0/port/p2"), ("delete", "bridge/br0/port/p3")}
     assert port_names(ovs, "br0") == {"p1", "handmade", "veth100i0"}
 
-    # An empty net section removes everything op-dbus owns, and only that.
+    # An empty net section removes everything op-dbus owns, and only that
+    # (br0 goes with the ports on it, which needs --allow-outage).
     ovs.vsctl("add-br", "vmbr0", "--", "set", "Bridge", "vmbr0", "datapath_type=netdev")
-    opdbus.run("apply", tmp_state({"version": 1, "plugins": {"net": {"bridges": []}}}), check=0)
+    opdbus.run("apply", "--allow-outage", tmp_state({"version": 1, "plugins": {"net": {"bridges": []}}}),
+               check=0)
     assert ovs.vsctl("list-br").split() == ["vmbr0"]
 
 
@@ -417,7 +419,8 @@ def test_ownership_survives_wiped_external_ids(ovs, opdbus, tmp_state):
     ovs.vsctl("add-br", "vmbr0", "--", "set", "Bridge", "vmbr0", "datapath_type=netdev")
     ovs.vsctl("add-port", "vmbr0", "tap100i0", "--", "set", "Interface", "tap100i0", "type=internal")
     opdbus.run("apply", path, check=0)
-    opdbus.run("apply", tmp_state({"version": 1, "plugins": {"net": {"bridges": []}}}), check=0)
+    opdbus.run("apply", "--allow-outage", tmp_state({"version": 1, "plugins": {"net": {"bridges": []}}}),
+               check=0)
     assert ovs.vsctl("list-br").split() == ["vmbr0"]
     assert port_names(ovs, "vmbr0") == {"tap100i0"}
 
@@ -434,3 +437,44 @@ def test_interfaces_file_conflict_is_a_warning(ovs, opdbus, tmp_state, tmp_path)
     assert "ports[1]" not in r.stderr  # veth* names are condoned by ifupdown2 on Proxmox
     r = opdbus.run("plan", "--json", "--interfaces", interfaces, tmp_state(state), check=0, json=True)
     assert len(r.json["warnings"]) == 1
+
+
+# ---- deleting a bridge that carries traffic needs --allow-outage -----------------------
+
+def outage_state(*bridges):
+    return {"version": 1, "plugins": {"net": {"bridges": [
+        {"name": name, "datapath_type": "netdev", "ports": [{"name": p, "type": "internal"} for p in ports]}
+        for name, ports in bridges]}}}
+
+
+def test_deleting_a_bridge_with_ports_needs_allow_outage(ovs, opdbus, tmp_state):
+    opdbus.run("apply", tmp_state(outage_state(("br0", ["p1"]), ("br1", []))), check=0)
+    # a guest's port, which op-dbus does not own, on the bridge
+    ovs.vsctl("add-port", "br0", "veth100i0", "--", "set", "Interface", "veth100i0", "type=internal")
+    before = ovs.dump()
+    gone = tmp_state(outage_state(("br2", ["q1"])))
+
+    plan = opdbus.run("plan", "--json", gone, check=0, json=True).json
+    (delete,) = [c for c in plan["changes"] if c["path"] == "bridge/br0"]
+    assert delete["outage"] == "cut off the traffic of its ports p1, veth100i0", delete
+    assert "outage" not in [c for c in plan["changes"] if c["path"] == "bridge/br1"][0]
+    assert ("bridge/br0: delete would cut off the traffic of its ports p1, veth100i0; apply refuses it "
+            "without --allow-outage (D-Bus option allow_outage)") in plan["warnings"], plan["warnings"]
+
+    r = opdbus.run("apply", gone, check=2)
+    assert ("error: bridge/br0: delete would cut off the traffic of its ports p1, veth100i0; refused, "
+            "nothing was changed (to accept the outage: --allow-outage, or the D-Bus option "
+            "allow_outage)") in r.stderr, r.stderr
+    assert "bridge/br1" not in r.stderr  # a bridge with only its local port cuts nothing off
+    assert ovs.dump() == before
+    assert [c["generation"] for c in opdbus.run("checkpoints", "--json", check=0, json=True).json] == [1]
+
+    opdbus.run("apply", "--allow-outage", gone, check=0)
+    assert ovs.vsctl("list-br").split() == ["br2"]
+
+    # a rollback is an apply like any other: back to br0 and br1 deletes br2
+    r = opdbus.run("rollback", check=2)
+    assert "bridge/br2: delete would cut off the traffic of its port q1; refused" in r.stderr, r.stderr
+    assert ovs.vsctl("list-br").split() == ["br2"]
+    opdbus.run("rollback", "--allow-outage", check=0)
+    assert ovs.vsctl("list-br").split() == ["br0", "br1"]

@@ -16,6 +16,7 @@ static char calls[1024];
 /* Failure knobs. */
 static const char *fail_apply_in;   /* apply writes, then fails */
 static const char *corrupt_in;      /* apply writes a wrong value (verify fails) */
+static const char *outage_in;       /* every change of this plugin cuts traffic off */
 
 typedef struct KvPlugin {
         Plugin plugin;
@@ -64,10 +65,14 @@ static int kv_query(Plugin *p, Diag *d) {
 static int kv_diff(Plugin *p, Plan *plan, Diag *d) {
         KvPlugin *k = (KvPlugin *) p;
 
+        int r = 0;
+
         if (!json_object_equal(k->want, k->have))
-                return plan_add(plan, p->vtable->name, ACTION_MODIFY, IMPACT_NONE, "items", "%s",
-                                json_object_to_json_string(k->want));
-        return 0;
+                r = plan_add(plan, p->vtable->name, ACTION_MODIFY, IMPACT_NONE, "items", "%s",
+                             json_object_to_json_string(k->want));
+        if (r >= 0 && plan->n_actions > 0 && outage_in && streq(outage_in, p->vtable->name))
+                r = plan_set_outage(plan, "cut off everything of %s", p->vtable->name);
+        return r;
 }
 
 static int kv_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
@@ -252,7 +257,7 @@ TEST(test_plugin_filter_and_rollback_command) {
         reconcile_result_done(&res);
 
         setup(&rc);
-        ASSERT_EQ(reconcile_rollback(&rc, 0, &res), 0);
+        ASSERT_EQ(reconcile_rollback(&rc, 0, false, &res), 0);
         ASSERT_EQ(res.generation, 3);
         ASSERT_TRUE(json_object_object_get_ex(host_items("first"), "a", &v));
         ASSERT_EQ(json_object_get_int(v), 1);
@@ -324,6 +329,72 @@ TEST(test_partial_applies_are_cumulative) {
         }
 }
 
+static bool has_message(const Diag *d, DiagLevel level, const char *needle) {
+        for (size_t i = 0; i < d->n_entries; i++)
+                if (d->entries[i].level == level && strstr(d->entries[i].message, needle))
+                        return true;
+        return false;
+}
+
+/* An action that cuts traffic off is carried out only with allow_outage;
+ * the rollback of a failed apply is never refused. */
+TEST(test_outages_need_consent) {
+        _cleanup_(json_object_putp) json_object *before = NULL;
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        _cleanup_(state_doc_freep) StateDoc *s = doc("{\"first\": {\"items\": {\"a\": 77}}}");
+        ReconcileOptions o = { .record = true };
+        ReconcileResult res = {};
+        uint64_t latest = 0, after = 0;
+
+        json_copy(host, &before);
+        (void) checkpoint_latest(state_dir, &latest);
+        outage_in = "first";
+        setup(&rc);
+
+        /* the plan says so */
+        o.dry_run = true;
+        ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), 0);
+        ASSERT_TRUE(res.plan.actions[0].outage != NULL);
+        ASSERT_TRUE(has_message(&res.diag, DIAG_WARNING, "apply refuses it without --allow-outage"));
+        reconcile_result_done(&res);
+
+        /* the apply is refused; nothing is touched */
+        o.dry_run = false;
+        calls[0] = 0;
+        ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), -EPERM);
+        ASSERT_EQ(res.status, RECONCILE_INVALID);
+        ASSERT_TRUE(has_message(&res.diag, DIAG_ERROR, "modify would cut off everything of first; refused"));
+        ASSERT_TRUE(has_message(&res.diag, DIAG_ERROR, "--allow-outage"));
+        ASSERT_EQ(strstr(calls, "apply:") == NULL, true);
+        ASSERT_TRUE(json_object_equal(host, before));
+        ASSERT_EQ(checkpoint_latest(state_dir, &after), 0);
+        ASSERT_EQ(after, latest);
+        reconcile_result_done(&res);
+
+        /* with consent it is applied; the failed apply's rollback, which
+         * cuts off as much, is carried out all the same */
+        o.allow_outage = true;
+        fail_apply_in = "first";
+        ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), -EIO);
+        ASSERT_EQ(res.status, RECONCILE_FAILED);
+        ASSERT_TRUE(json_object_equal(host, before));
+        reconcile_result_done(&res);
+
+        ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), 0);
+        ASSERT_EQ(res.status, RECONCILE_OK);
+        ASSERT_EQ(res.generation, latest + 1);
+        reconcile_result_done(&res);
+
+        /* a rollback to the state before is an apply like any other */
+        ASSERT_EQ(reconcile_rollback(&rc, 0, false, &res), -EPERM);
+        ASSERT_EQ(res.status, RECONCILE_INVALID);
+        reconcile_result_done(&res);
+        ASSERT_EQ(reconcile_rollback(&rc, 0, true, &res), 0);
+        ASSERT_TRUE(json_object_equal(host, before));
+        reconcile_result_done(&res);
+        outage_in = NULL;
+}
+
 TEST(test_lock_is_exclusive) {
         _cleanup_(reconciler_done) Reconciler rc = {};
         _cleanup_(state_doc_freep) StateDoc *s = doc(DOC_A);
@@ -353,6 +424,7 @@ int main(void) {
         RUN(test_invalid_and_unknown_sections);
         RUN(test_plugin_filter_and_rollback_command);
         RUN(test_partial_applies_are_cumulative);
+        RUN(test_outages_need_consent);
         RUN(test_lock_is_exclusive);
 
         json_object_put(host);
