@@ -65,6 +65,7 @@ typedef struct NetBridge {
         char *uuid;
         bool owned;                   /* carries our owner tag, or is in the ledger */
         bool tags_missing;            /* owned by the ledger only: the tags were wiped */
+        bool has_datapath;            /* ovs-vswitchd reports a datapath_id: the bridge forwards */
         size_t n_port_uuids;
 } NetBridge;
 

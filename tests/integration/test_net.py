@@ -478,3 +478,44 @@ def test_deleting_a_bridge_with_ports_needs_allow_outage(ovs, opdbus, tmp_state)
     assert ovs.vsctl("list-br").split() == ["br2"]
     opdbus.run("rollback", "--allow-outage", check=0)
     assert ovs.vsctl("list-br").split() == ["br0", "br1"]
+
+
+# ---- a bridge without a datapath is not a success --------------------------------------
+
+# ovs-vswitchd of the sandbox runs with --disable-system: like a node
+# without the openvswitch kernel module, it cannot create a kernel datapath.
+NO_KERNEL_DATAPATH = (r"bridge\|ERR\|failed to create bridge brs: ",)
+SYSTEM_BRIDGE = {"version": 1, "plugins": {"net": {"bridges": [
+    {"name": "brs", "datapath_type": "system", "ports": [{"name": "ps1", "type": "internal"}]}]}}}
+
+
+@pytest.mark.ovs_log_allow(*NO_KERNEL_DATAPATH)
+def test_bridge_without_datapath_fails_and_rolls_back(ovs, opdbus, tmp_state):
+    opdbus.run("apply", tmp_state(BASE), check=0)
+    before = config_tables(ovs)
+    state = json.loads(json.dumps(BASE))
+    state["plugins"]["net"]["bridges"] += SYSTEM_BRIDGE["plugins"]["net"]["bridges"]
+    path = tmp_state(state)
+
+    # planned without comment: whether the datapath can be made shows only
+    # once ovs-vswitchd has tried
+    plan = opdbus.run("plan", "--json", path, check=0, json=True).json
+    assert {c["path"] for c in plan["changes"]} == {"bridge/brs", "bridge/brs/port/ps1"}
+    res = opdbus.run("apply", "--json", path, check=1, json=True).json
+    assert res["status"] == "failed" and res["rolled_back"]
+    assert ('plugins.net.bridges[1]: Open vSwitch has no datapath for bridge "brs" (datapath_type system): '
+            "ovs-vswitchd reports no datapath_id, so it forwards nothing; the kernel datapath needs the "
+            "openvswitch kernel module") in "\n".join(res["errors"]), res["errors"]
+    assert config_tables(ovs) == before
+    assert "brs" not in ovs.vsctl("list-br").split()
+    assert [c["generation"] for c in opdbus.run("checkpoints", "--json", check=0, json=True).json] == [1]
+
+
+@pytest.mark.ovs_log_allow(*NO_KERNEL_DATAPATH)
+def test_verify_reports_a_bridge_without_datapath(ovs, opdbus, tmp_state):
+    # the host as the state describes it, made by hand: brs has no datapath
+    ovs.vsctl("add-br", "brs", "--", "set", "Bridge", "brs", "datapath_type=system")
+    ovs.wait_reconfigured()
+    path = tmp_state({"version": 1, "plugins": {"net": {"bridges": [{"name": "brs"}]}}})
+    r = opdbus.run("verify", path, check=3)
+    assert 'plugins.net.bridges[0]: Open vSwitch has no datapath for bridge "brs"' in r.stderr, r.stderr
