@@ -371,6 +371,29 @@ static int resolve_template(const LxcPlugin *l, const LxcContainer *c, const Lxc
         return r < 0 ? r : 0;
 }
 
+/* The container's bridge exists (an Open vSwitch bridge or a Linux
+ * bridge) or the same document's net section declares it: otherwise the
+ * plan would only fail when Proxmox starts the container. */
+static int check_bridge(const LxcPlugin *l, const LxcContainer *c, Diag *d) {
+        _cleanup_(freep) char *bp = NULL, *bridges = NULL;
+        const char *bridge = c->has_network ? c->network.bridge : NULL;
+        int r;
+
+        if (!bridge || c->network.bridge_declared)
+                return 0;
+        r = lxc_bridge_exists(l, bridge, &bridges);
+        if (r == -ENODATA || r > 0)
+                return 0; /* exists, or nothing to tell */
+        if (r < 0)
+                return r;
+        bp = json_path_key(c->path, "network.bridge");
+        diag_error(d, bp ?: c->path, "bridge \"%s\" does not exist (neither an Open vSwitch bridge nor a network "
+                   "device of this host) and plugins.net does not declare it; %s%s", bridge,
+                   bridges && bridges[0] ? "the Open vSwitch bridges here are: " : "there are no Open vSwitch bridges here",
+                   bridges ?: "");
+        return -EINVAL;
+}
+
 static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         const LxcContainer *c = &l->want.containers[i];
         const LxcLive *h = lxc_find_live(l, c->id);
@@ -379,6 +402,10 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
 
         ret = check_conflicts(l, c, h, d);
         RET_GATHER(ret, check_network(l->plugin.ctx, c, d));
+        r = check_bridge(l, c, d);
+        if (r == -ENOMEM)
+                return r;
+        RET_GATHER(ret, r);
         r = resolve_template(l, c, h, &volume, d);
         if (r == -ENOMEM)
                 return r;

@@ -121,6 +121,36 @@ static int diff_bridge_settings(const NetPlugin *n, const NetBridge *w, const Ne
         return t->n;
 }
 
+static int cmp_name(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* A bridge is also a network device of its name: one that exists already
+ * and is no Open vSwitch bridge or port (a NIC such as eth0, a Linux
+ * bridge) cannot be one, and is most likely a slip of the pen. */
+static int netdev_clash(const NetPlugin *n, const NetBridge *w, Diag *d) {
+        _cleanup_(freep) const char **sorted = calloc(n->have.n_bridges + 1, sizeof(char *));
+        _cleanup_(freep) char *np = json_path_key(w->path, "name");
+        _cleanup_(detail_done) Detail names = {};
+        int r;
+
+        if (!sorted)
+                return -ENOMEM;
+        r = detail_open(&names);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n->have.n_bridges; i++)
+                sorted[i] = n->have.bridges[i].name;
+        qsort(sorted, n->have.n_bridges, sizeof(char *), cmp_name);
+        for (size_t i = 0; i < n->have.n_bridges; i++)
+                fprintf(names.f, "%s%s", i ? ", " : "", sorted[i]);
+        diag_error(d, np ?: w->path, "\"%s\" is a network device of this host that is not an Open vSwitch bridge "
+                   "(a NIC, a Linux bridge, ...): a bridge cannot have its name; %s%s", w->name,
+                   n->have.n_bridges > 0 ? "the Open vSwitch bridges here are: " : "there are no Open vSwitch bridges here",
+                   detail_text(&names));
+        return -EINVAL;
+}
+
 static int diff_bridge(NetPlugin *n, const NetBridge *w, Plan *plan, Diag *d) {
         const NetBridge *h = net_model_find_bridge(&n->have, w->name);
         _cleanup_(detail_done) Detail t = {};
@@ -138,6 +168,8 @@ static int diff_bridge(NetPlugin *n, const NetBridge *w, Plan *plan, Diag *d) {
                                    w->name, clash->bridge);
                         return -EINVAL;
                 }
+                if (ovs_netdevs_has(&n->netdevs, w->name))
+                        return netdev_clash(n, w, d);
                 if (streq(w->datapath_type, "auto"))
                         diag_note(d, w->path, "datapath_type auto: using %s (%s)", n->auto_datapath,
                                   streq(n->auto_datapath, "system") ? "the kernel datapath is available" :
@@ -176,10 +208,6 @@ static int diff_bridge(NetPlugin *n, const NetBridge *w, Plan *plan, Diag *d) {
 /* Deleting a bridge removes its ports: any port but the bridge's own local
  * one (op-dbus's, or a guest's veth/tap, or one made by hand) carries
  * traffic that the deletion cuts off, which needs the caller's consent. */
-static int cmp_name(const void *a, const void *b) {
-        return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
 static int delete_bridge(NetPlugin *n, const NetBridge *h, Plan *plan) {
         _cleanup_(freep) const char **sorted = calloc(n->have.n_ports + 1, sizeof(char *));
         _cleanup_(detail_done) Detail names = {};

@@ -195,6 +195,7 @@ static void net_plugin_done(Plugin *p) {
         net_model_done(&n->want);
         net_model_done(&n->have);
         free(n->auto_datapath);
+        ovs_netdevs_done(&n->netdevs);
         free(n->changes);
         ovsdb_client_free(n->ovsdb);
 }

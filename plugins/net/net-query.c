@@ -240,6 +240,10 @@ int net_query(NetPlugin *n, Diag *d) {
                 r = net_ledger_apply(&n->have, n->plugin.ctx->state_dir);
         if (r < 0)
                 return r;
+        /* For the names of new bridges; when they cannot be read, the
+         * check is skipped rather than the plan refused. */
+        ovs_netdevs_done(&n->netdevs);
+        (void) ovs_netdevs_read(n->plugin.ctx->ovs_rundir, &n->netdevs);
         n->have_queried = true;
         return 0;
 }

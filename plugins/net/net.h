@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "diag.h"
+#include "ovs-netns.h"
 #include "plan.h"
 #include "plugin.h"
 
@@ -102,6 +103,7 @@ typedef struct NetPlugin {
         NetModel have;
         bool have_queried;
         char *auto_datapath;          /* what "auto" resolves to on this host */
+        OvsNetdevs netdevs;           /* network devices of the namespace ovs-vswitchd runs in */
         NetChange *changes;
         size_t n_changes, allocated_changes;
         void *ovsdb;                  /* OvsdbClient, opened by query */

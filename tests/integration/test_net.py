@@ -519,3 +519,32 @@ def test_verify_reports_a_bridge_without_datapath(ovs, opdbus, tmp_state):
     path = tmp_state({"version": 1, "plugins": {"net": {"bridges": [{"name": "brs"}]}}})
     r = opdbus.run("verify", path, check=3)
     assert 'plugins.net.bridges[0]: Open vSwitch has no datapath for bridge "brs"' in r.stderr, r.stderr
+
+
+# ---- a bridge named like a network device of the host -------------------------------
+
+def test_bridge_named_like_a_nic_is_refused(ovs, opdbus, tmp_state):
+    """A bridge cannot take the name of a device that is not Open vSwitch's
+    (the host's uplink eth0, say). Open vSwitch runs in a namespace of its
+    own here: the devices looked at are those of that namespace."""
+    opdbus.run("apply", tmp_state(BASE), check=0)
+    ovs.netns_exec("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0peer")
+    before = ovs.dump()
+    state = json.loads(json.dumps(BASE))
+    state["plugins"]["net"]["bridges"].append({"name": "eth0", "datapath_type": "netdev"})
+    for verb in ("plan", "apply"):
+        r = opdbus.run(verb, tmp_state(state), check=2)
+        assert ('plugins.net.bridges[1].name: "eth0" is a network device of this host that is not an '
+                "Open vSwitch bridge (a NIC, a Linux bridge, ...): a bridge cannot have its name; "
+                "the Open vSwitch bridges here are: br0") in r.stderr, r.stderr
+    assert ovs.dump() == before
+
+    # a device of op-dbus's own namespace that Open vSwitch's does not have
+    # is no obstacle: the bridge is made where Open vSwitch is
+    with open("/proc/self/net/dev") as f:
+        mine = {line.split(":")[0].strip() for line in f.readlines()[2:]}
+    elsewhere = sorted(mine - set(ovs.links()) - {"lo"})
+    if elsewhere:
+        state["plugins"]["net"]["bridges"][1]["name"] = elsewhere[0]
+        plan = opdbus.run("plan", "--json", tmp_state(state), check=0, json=True).json
+        assert f"bridge/{elsewhere[0]}" in {c["path"] for c in plan["changes"]}
