@@ -11,13 +11,12 @@ state has containers, the Proxmox test double."""
 
 import copy
 import json
-import re
 
 import pytest
 
 pytest.register_assert_rewrite("dbus_fixture")
 
-from dbus_fixture import BUS_NAME  # noqa: E402,F401
+import netlab  # noqa: E402
 from pve_fixture import OVS_LOG_ALLOW, pve_sim, pve_templates  # noqa: E402,F401
 
 pytest_plugins = ("dbus_fixture",)
@@ -31,8 +30,6 @@ OPENFLOW = {"enable_security_flows": True, "obfuscation_level": 1, "bridges": [{
 LXC = {"containers": [{"id": 350, "name": "ct350", "template": "debian-12", "state": "stopped",
                        "properties": {"memory": 128, "swap": 0, "rootfs_size": 1},
                        "network": {"bridge": "ovsbr0", "ipv4": "10.35.0.50/24"}}]}
-
-OPDBUS_COOKIE_CLASSES = (0xDEAD, 0xCAFE, 0xBEEF, 0xD0B5, 0xF10C, 0xFACE)
 
 
 def doc(**sections):
@@ -49,14 +46,8 @@ def ports(ovs, bridge="ovsbr0"):
     return set(ovs.vsctl("list-ports", bridge).split())
 
 
-def opdbus_flows(ovs, bridge="ovsbr0"):
-    out = ovs.ofctl("dump-flows", bridge, options=("-O", "OpenFlow14", "--no-stats"))
-    flows = []
-    for line in out.splitlines():
-        m = re.search(r"cookie=(0x[0-9a-f]+)", line)
-        if m and int(m.group(1), 16) >> 48 in OPDBUS_COOKIE_CLASSES:
-            flows.append(line.strip())
-    return sorted(flows)
+def opdbus_flows(ovs):
+    return netlab.opdbus_flows(ovs, "ovsbr0")
 
 
 def newest_checkpoint(opdbus):
