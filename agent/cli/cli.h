@@ -23,6 +23,7 @@ typedef struct Cli {
         PluginContext ctx;
         bool json;
         bool dry_run;
+        bool allow_outage;          /* apply/rollback --allow-outage */
         char **only;                /* --plugin, repeatable */
         size_t n_only;
         const char *profile;        /* init --profile */

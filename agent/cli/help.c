@@ -33,13 +33,16 @@ static const VerbHelp verbs[] = {
           "Show what apply would change",
           "Prints each action apply would take, with its object path and its\n"
           "traffic impact. Changes nothing." },
-        { "apply", "FILE [--dry-run] [--confirm-timeout SEC]",
+        { "apply", "FILE [--dry-run] [--confirm-timeout SEC] [--allow-outage]",
           "Make the host match FILE, transactionally",
           "Validates FILE, takes the lock, reads the host, applies the differences\n"
           "and verifies them; if a step fails, every change is rolled back. The\n"
           "verified state is stored as a new generation (see checkpoints).\n"
           "--dry-run is plan. --confirm-timeout SEC (needs the daemon) rolls the\n"
-          "apply back unless 'op-dbus confirm' comes within SEC seconds." },
+          "apply back unless 'op-dbus confirm' comes within SEC seconds.\n"
+          "--allow-outage: carry out changes that cut traffic off (deleting a\n"
+          "bridge that has ports, destroying a container); without it they are\n"
+          "refused and nothing is changed." },
         { "confirm", "",
           "Keep a confirm-timeout apply",
           "Keeps the apply made with --confirm-timeout that waits for\n"
@@ -59,10 +62,11 @@ static const VerbHelp verbs[] = {
         { "checkpoints", "",
           "List stored verified states",
           "Lists the stored verified states: generation, time, file." },
-        { "rollback", "[--to N]",
+        { "rollback", "[--to N] [--allow-outage]",
           "Apply a stored state (default: the previous one)",
           "Applies stored generation N (default: the one before the newest) as a\n"
-          "new generation. 'op-dbus checkpoints' lists the generations." },
+          "new generation. 'op-dbus checkpoints' lists the generations. Like apply,\n"
+          "it refuses to cut traffic off without --allow-outage." },
         { "restore-flows", "[--bridge B]",
           "Put back op-dbus's flows (after ovs-vswitchd restarted)",
           "Re-installs op-dbus's OpenFlow flows from the last applied state, after\n"

@@ -79,6 +79,7 @@ enum {
         ARG_INTERFACES,
         ARG_SET,
         ARG_VERSION,
+        ARG_ALLOW_OUTAGE,
 };
 
 static int parse_argv(Cli *cli, int argc, char **argv) {
@@ -106,6 +107,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "interfaces",       required_argument, NULL, ARG_INTERFACES },
                 { "set",              required_argument, NULL, ARG_SET },
                 { "version",          no_argument,       NULL, ARG_VERSION },
+                { "allow-outage",     no_argument,       NULL, ARG_ALLOW_OUTAGE },
                 {}
         };
         char *end;
@@ -142,6 +144,9 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                         break;
                 case ARG_DRY_RUN:
                         cli->dry_run = true;
+                        break;
+                case ARG_ALLOW_OUTAGE:
+                        cli->allow_outage = true;
                         break;
                 case ARG_PLUGIN:
                         if (strv_push(&cli->only, &cli->n_only, optarg) < 0)
@@ -277,6 +282,8 @@ static int append_options(sd_bus_message *m, const Cli *cli) {
                 r = sd_bus_message_append(m, "{sv}", "dry_run", "b", 1);
         if (r >= 0 && cli->confirm_timeout > 0)
                 r = sd_bus_message_append(m, "{sv}", "confirm_timeout", "u", cli->confirm_timeout);
+        if (r >= 0 && cli->allow_outage)
+                r = sd_bus_message_append(m, "{sv}", "allow_outage", "b", 1);
         if (r >= 0 && cli->only) {
                 r = sd_bus_message_open_container(m, 'e', "sv");
                 if (r >= 0)
@@ -332,7 +339,12 @@ static int verb_with_file(Cli *cli, const char *verb, const char *file, Reconcil
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         _cleanup_(reconciler_done) Reconciler rc = {};
-        ReconcileOptions o = { .dry_run = cli->dry_run, .only = cli->only, .record = true };
+        ReconcileOptions o = {
+                .dry_run = cli->dry_run,
+                .only = cli->only,
+                .record = true,
+                .allow_outage = cli->allow_outage,
+        };
         const char *origin = streq(file, "-") ? "<stdin>" : file;
         bool daemon = (streq(verb, "apply") || streq(verb, "plan")) && client_connect(&bus) > 0;
         int r;
@@ -414,9 +426,11 @@ static int verb_rollback(Cli *cli) {
         if (client_connect(&bus) > 0) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 
-                r = client_new_call(bus, "Rollback", &m);
+                r = client_new_call(bus, cli->allow_outage ? "RollbackWithOptions" : "Rollback", &m);
                 if (r >= 0)
                         r = sd_bus_message_append(m, "u", (uint32_t) cli->to);
+                if (r >= 0 && cli->allow_outage)
+                        r = sd_bus_message_append(m, "a{sv}", 1, "allow_outage", "b", 1);
                 if (r < 0)
                         return EXIT_UNAVAILABLE;
                 return client_send(cli, bus, m, "rollback", "the checkpoint");
@@ -424,7 +438,7 @@ static int verb_rollback(Cli *cli) {
         r = setup_reconciler(cli, &rc);
         if (r < 0)
                 return EXIT_UNAVAILABLE;
-        (void) reconcile_rollback(&rc, cli->to, &res);
+        (void) reconcile_rollback(&rc, cli->to, cli->allow_outage, &res);
         return finish(cli, "rollback", "the checkpoint", &res);
 }
 

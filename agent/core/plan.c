@@ -36,6 +36,7 @@ void plan_done(Plan *p) {
         for (size_t i = 0; i < p->n_actions; i++) {
                 free(p->actions[i].path);
                 free(p->actions[i].detail);
+                free(p->actions[i].outage);
         }
         free(p->actions);
         *p = (Plan) {};
@@ -91,6 +92,26 @@ void plan_hold_last(Plan *p) {
                 p->actions[p->n_actions - 1].held = true;
 }
 
+int plan_set_outage(Plan *p, const char *fmt, ...) {
+        PlanAction *a;
+        va_list ap;
+        int r;
+
+        if (p->n_actions == 0)
+                return -EINVAL;
+        a = &p->actions[p->n_actions - 1];
+        free(a->outage);
+        a->outage = NULL;
+        va_start(ap, fmt);
+        r = vasprintf(&a->outage, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                a->outage = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 size_t plan_count_active(const Plan *p) {
         size_t n = 0;
 
@@ -111,6 +132,8 @@ json_object *plan_action_to_json(const PlanAction *a) {
         json_object_object_add(o, "detail", json_object_new_string(a->detail));
         if (a->held)
                 json_object_object_add(o, "held", json_object_new_boolean(true));
+        if (a->outage)
+                json_object_object_add(o, "outage", json_object_new_string(a->outage));
         return o;
 }
 

@@ -41,6 +41,11 @@ typedef struct PlanAction {
         char *path;          /* object path, e.g. "bridge/ovsbr0/port/p1" */
         char *detail;        /* what changes, for humans ("mtu_request 1500 -> 9000") */
         bool held;           /* drift reported but left as it is (drift policy "report") */
+        char *outage;        /* set by the plugin when the action cuts off traffic or
+                              * destroys a guest: what it would cut, completing "delete
+                              * would ..." ("cut off the traffic of its ports p1, p2").
+                              * The driver carries such an action out only when the
+                              * caller allows outages (ReconcileOptions.allow_outage). */
 } PlanAction;
 
 typedef struct Plan {
@@ -62,6 +67,8 @@ int plan_add(Plan *p, const char *plugin, ActionKind kind, Impact impact,
 int plan_move(Plan *dst, Plan *src);
 /* Marks the last action added as held. */
 void plan_hold_last(Plan *p);
+/* Records what the last action added would cut off (see PlanAction.outage). */
+int plan_set_outage(Plan *p, const char *fmt, ...) _printf_(2, 3);
 /* Actions that will be carried out (not held). */
 size_t plan_count_active(const Plan *p) _pure_;
 

@@ -18,6 +18,7 @@ typedef struct Session {
         Plan *plans;        /* each plugin's actions, from its last diff */
         Diag *diags;        /* each plugin's warnings and notes from that diff */
         size_t n;
+        bool allow_outage;  /* actions that cut traffic off may be carried out */
 } Session;
 
 static void session_done(Session *s) {
@@ -226,6 +227,39 @@ static int session_query(Session *s, Diag *d) {
         return 0;
 }
 
+/* Actions that cut traffic off (the plugin says which, and what they cut)
+ * are carried out only with the caller's consent. Without it each is
+ * reported, as an error when refusing or as a warning on a plan; returns
+ * how many there are. */
+static size_t report_outages(const Plan *plan, bool refuse, Diag *d) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < plan->n_actions; i++) {
+                const PlanAction *a = &plan->actions[i];
+
+                if (a->held || !a->outage)
+                        continue;
+                n++;
+                if (refuse)
+                        diag_error(d, a->path, "%s would %s; refused, nothing was changed "
+                                   "(to accept the outage: --allow-outage, or the D-Bus option allow_outage)",
+                                   action_kind_to_string(a->kind), a->outage);
+                else
+                        diag_warning(d, a->path, "%s would %s; apply refuses it without --allow-outage "
+                                     "(D-Bus option allow_outage)", action_kind_to_string(a->kind), a->outage);
+        }
+        return n;
+}
+
+static size_t session_report_outages(const Session *s, bool refuse, Diag *d) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n; i++)
+                if (s->active[i])
+                        n += report_outages(&s->plans[i], refuse, d);
+        return n;
+}
+
 /* Plugin i's diff into its own plan and messages, replacing the last. */
 static int session_diff_one(Session *s, size_t i) {
         int r;
@@ -282,6 +316,10 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
                 }
                 if (plan_count_active(&s->plans[i]) == 0)
                         continue;
+                /* Planned again after earlier plugins changed the host: the
+                 * consent rule holds for what the new plan does too. */
+                if (!s->allow_outage && report_outages(&s->plans[i], true, d) > 0)
+                        return -EPERM;
                 changed = true;
                 before = *counts;
                 start = now_usec();
@@ -445,6 +483,7 @@ static int session_prepare(Reconciler *rc, const StateDoc *doc, const ReconcileO
         r = session_parse(rc, doc, o->only, s, &res->diag);
         if (r < 0)
                 return fail(res, RECONCILE_INVALID, r);
+        s->allow_outage = o->allow_outage;
 
         if (lock) {
                 r = take_lock(rc, lock_fd, res);
@@ -481,6 +520,8 @@ int reconcile_plan(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *
 
         res->dry_run = true;
         r = session_prepare(rc, doc, o, false, &s, NULL, res);
+        if (r >= 0 && !o->allow_outage)
+                (void) session_report_outages(&s, false, &res->diag);
         (void) session_take_plans(&s, &res->plan, &res->diag);
         if (r < 0)
                 return r;
@@ -533,6 +574,8 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         res->generation = rc->ctx.generation;
 
         r = session_parse(rc, snapshot, NULL, &s, &d);
+        /* Putting back the state from before is never refused. */
+        s.allow_outage = true;
         if (r >= 0)
                 r = session_query(&s, &d);
         if (r >= 0) {
@@ -557,22 +600,29 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         return fail(res, RECONCILE_FAILED, cause);
 }
 
-/* The document to store: with a plugin filter, the newest checkpoint with
- * the applied sections replaced. */
+/* The applied state after a successful apply: the newest checkpoint with
+ * the sections this apply applied replaced. A section is applied when the
+ * document has it and the plugin filter (if any) selects it; every other
+ * section of the newest checkpoint is kept as it was, so that what an
+ * earlier apply put on the host stays part of the applied state until an
+ * apply of that section says otherwise. */
 static int merged_document(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o,
-                           uint64_t latest, json_object **ret) {
+                           uint64_t latest, json_object **ret, Diag *d) {
         _cleanup_(json_object_putp) json_object *base = NULL;
-        json_object *plugins;
+        json_object *plugins = NULL;
         int r;
 
-        if (!o->only) {
-                *ret = json_object_get(doc->root);
-                return 0;
+        if (latest > 0) {
+                r = checkpoint_load(rc->ctx.state_dir, latest, &base);
+                if (r < 0 || !json_object_object_get_ex(base, "plugins", &plugins) ||
+                    !json_object_is_type(plugins, json_type_object)) {
+                        diag_warning(d, "", "the newest checkpoint (generation %" PRIu64 ") cannot be read (%s); "
+                                     "the new one holds only the sections of this apply",
+                                     latest, strerror(r < 0 ? -r : EBADMSG));
+                        plugins = NULL;
+                }
         }
-        /* Only the applied sections change; without an earlier state the
-         * others are simply not recorded. */
-        if (latest == 0 || checkpoint_load(rc->ctx.state_dir, latest, &base) < 0 ||
-            !json_object_object_get_ex(base, "plugins", &plugins)) {
+        if (!plugins) {
                 json_object_put(base);
                 base = json_object_new_object();
                 plugins = json_object_new_object();
@@ -583,17 +633,16 @@ static int merged_document(Reconciler *rc, const StateDoc *doc, const ReconcileO
                 json_object_object_add(base, "version", json_object_new_int(STATE_VERSION));
                 json_object_object_add(base, "plugins", plugins);
         }
-        for (char **n = o->only; *n; n++) {
-                json_object *section = state_doc_section(doc, *n), *copy = NULL;
 
-                if (!section) {
-                        json_object_object_del(plugins, *n);
+        json_object_object_foreach(state_doc_plugins(doc), key, section) {
+                json_object *copy = NULL;
+
+                if (!name_selected(o->only, key))
                         continue;
-                }
                 r = json_copy(section, &copy);
                 if (r < 0)
                         return r;
-                json_object_object_add(plugins, *n, copy);
+                json_object_object_add(plugins, key, copy);
         }
         *ret = TAKE_PTR(base);
         return 0;
@@ -610,7 +659,7 @@ static void record_checkpoint(Reconciler *rc, const StateDoc *doc, const Reconci
         (void) checkpoint_latest(rc->ctx.state_dir, &latest);
         res->generation = latest;
 
-        r = merged_document(rc, doc, o, latest, &merged);
+        r = merged_document(rc, doc, o, latest, &merged, &res->diag);
         if (r < 0)
                 goto warn;
 
@@ -680,6 +729,11 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
         if (r < 0)
                 return r;
 
+        if (!o->allow_outage && session_report_outages(&s, true, &res->diag) > 0) {
+                (void) session_take_plans(&s, &res->plan, &res->diag);
+                return fail(res, RECONCILE_INVALID, -EPERM);
+        }
+
         if (session_count_actions(&s) > 0) {
                 r = apply_changes(rc, &s, o->keep_snapshot, res);
                 if (r < 0)
@@ -704,11 +758,11 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
         return 0;
 }
 
-int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res) {
+int reconcile_rollback(Reconciler *rc, uint64_t to, bool allow_outage, ReconcileResult *res) {
         _cleanup_(json_object_putp) json_object *state = NULL;
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         CheckpointInfo *list = NULL;
-        ReconcileOptions o = { .record = true };
+        ReconcileOptions o = { .record = true, .allow_outage = allow_outage };
         uint64_t oldest = 0, newest = 0;
         size_t n = 0;
         char origin[64];

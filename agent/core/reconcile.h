@@ -41,6 +41,8 @@ typedef struct ReconcileOptions {
         char **only;                /* NULL-terminated plugin names, NULL = all */
         bool record;                /* store a checkpoint on success (default in apply: yes) */
         bool keep_snapshot;         /* return the state before the apply in the result */
+        bool allow_outage;          /* carry out actions that cut traffic off (PlanAction.outage);
+                                     * without it such a plan is refused as invalid */
 } ReconcileOptions;
 
 typedef struct ReconcileResult {
@@ -81,5 +83,7 @@ int reconcile_query(Reconciler *rc, char **only, json_object **ret, Diag *d);
 /* Records an error for each name in only (NULL-terminated, may be NULL)
  * that is not a registered plugin; -EINVAL then. */
 int reconcile_check_plugin_names(Reconciler *rc, char **only, Diag *d);
-/* Applies checkpoint "to" (0: the one before the newest). */
-int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res);
+/* Applies checkpoint "to" (0: the one before the newest) as a new
+ * generation; like any apply, refused when it would cut traffic off unless
+ * allow_outage. */
+int reconcile_rollback(Reconciler *rc, uint64_t to, bool allow_outage, ReconcileResult *res);

@@ -175,13 +175,19 @@ static void run_reconcile(Manager *m, Reconciler *rc, Job *j) {
                 .only = j->plugins,
                 .record = true,
                 .keep_snapshot = j->confirm_timeout > 0,
+                .allow_outage = j->allow_outage,
         };
 
         switch (j->kind) {
         case JOB_ROLLBACK:
-                (void) reconcile_rollback(rc, j->to, &res);
+                (void) reconcile_rollback(rc, j->to, j->allow_outage, &res);
                 take_result(j, &res);
                 return;
+        case JOB_CONFIRM_ROLLBACK:
+                /* The safety net of a confirmed apply always puts back the
+                 * state from before it. */
+                o.allow_outage = true;
+                break;
         case JOB_RESTORE_FLOWS:
                 o.only = only_openflow;
                 o.record = false;

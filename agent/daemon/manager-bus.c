@@ -98,7 +98,9 @@ static int read_plugins(sd_bus_message *msg, Job *j) {
         return r;
 }
 
-static int read_options(sd_bus_message *msg, Job *j, sd_bus_error *error) {
+/* The a{sv} options of ApplyStateWithOptions, or with rollback those of
+ * RollbackWithOptions (allow_outage only). */
+static int read_options(sd_bus_message *msg, Job *j, bool rollback, sd_bus_error *error) {
         const char *key;
         int r, b;
 
@@ -109,7 +111,13 @@ static int read_options(sd_bus_message *msg, Job *j, sd_bus_error *error) {
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
-                if (streq(key, "dry_run")) {
+                if (streq(key, "allow_outage")) {
+                        r = sd_bus_message_read(msg, "v", "b", &b);
+                        j->allow_outage = b;
+                } else if (rollback)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "unknown option \"%s\", expected allow_outage", key);
+                else if (streq(key, "dry_run")) {
                         r = sd_bus_message_read(msg, "v", "b", &b);
                         j->dry_run = b;
                 } else if (streq(key, "confirm_timeout"))
@@ -118,10 +126,12 @@ static int read_options(sd_bus_message *msg, Job *j, sd_bus_error *error) {
                         r = read_plugins(msg, j);
                 else
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "unknown option \"%s\", expected dry_run, plugins or confirm_timeout", key);
+                                                 "unknown option \"%s\", expected dry_run, plugins, confirm_timeout "
+                                                 "or allow_outage", key);
                 if (r < 0)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "option \"%s\" has the wrong type (dry_run: b, plugins: as, confirm_timeout: u)", key);
+                                                 "option \"%s\" has the wrong type (dry_run: b, plugins: as, "
+                                                 "confirm_timeout: u, allow_outage: b)", key);
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)
                         return r;
@@ -142,7 +152,7 @@ static int method_apply_state_with_options(sd_bus_message *msg, void *userdata, 
         r = sd_bus_message_read(msg, "s", &state);
         if (r < 0)
                 return r;
-        r = read_options(msg, j, error);
+        r = read_options(msg, j, false, error);
         if (r < 0)
                 return r;
         /* A dry run changes nothing: the read-only rules apply. */
@@ -210,22 +220,31 @@ static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+static int rollback_common(sd_bus_message *msg, void *userdata, bool options, sd_bus_error *error) {
+        _cleanup_(job_freep) Job *j = job_new(JOB_ROLLBACK);
         uint32_t to;
-        Job *j;
         int r;
 
+        if (!j)
+                return -ENOMEM;
         r = check_root(msg, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(msg, "u", &to);
         if (r < 0)
                 return r;
-        j = job_new(JOB_ROLLBACK);
-        if (!j)
-                return -ENOMEM;
+        if (options && (r = read_options(msg, j, true, error)) < 0)
+                return r;
         j->to = to;
-        return queue_call(userdata, msg, j);
+        return queue_call(userdata, msg, TAKE_PTR(j));
+}
+
+static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return rollback_common(msg, userdata, false, error);
+}
+
+static int method_rollback_with_options(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return rollback_common(msg, userdata, true, error);
 }
 
 static int method_list_checkpoints(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -333,6 +352,9 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_confirm, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rollback", SD_BUS_ARGS("u", to), SD_BUS_RESULT("s", result_json),
                                 method_rollback, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RollbackWithOptions", SD_BUS_ARGS("u", to, "a{sv}", options),
+                                SD_BUS_RESULT("s", result_json), method_rollback_with_options,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListCheckpoints", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json),
                                 method_list_checkpoints, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RestoreFlows", SD_BUS_ARGS("s", state_path, "s", bridge),

@@ -137,7 +137,9 @@ static void finish_apply(Manager *m, Job *j) {
                 log_warning("Apply could not reach Open vSwitch; will converge when it is back.");
                 if (j->state_path)
                         m->state_file_pending = true;
-        }
+        } else if (j->status == RECONCILE_INVALID && j->state_path)
+                log_error("%s was not applied, nothing was changed: %s", j->state_path,
+                          j->error_text ?: "invalid state");
         if (j->status != RECONCILE_OK && !j->dry_run && j->result_json) {
                 free(m->last_result);
                 m->last_result = strdup(j->result_json);
@@ -165,6 +167,8 @@ static void finish_heal(Manager *m, Job *j) {
         }
         if (n > 0 && j->changed)
                 log_notice("Repaired drift (%zu object%s found).", n, n == 1 ? "" : "s");
+        else if (j->status == RECONCILE_INVALID)
+                log_warning("Drift not repaired, nothing was changed: %s", j->error_text ?: "the plan was refused");
 }
 
 void manager_job_done(Manager *m, Job *j) {

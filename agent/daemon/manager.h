@@ -53,6 +53,7 @@ typedef struct Job {
         char *bridge;                 /* RESTORE_FLOWS */
         char *plugin;                 /* QUERY one plugin */
         bool dry_run;
+        bool allow_outage;            /* APPLY, ROLLBACK: the caller accepts cutting traffic off */
         unsigned confirm_timeout;     /* seconds; 0: none */
         uint64_t to;                  /* ROLLBACK */
         json_object *rollback_state;  /* CONFIRM_ROLLBACK: the state to restore */

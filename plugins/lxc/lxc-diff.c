@@ -318,11 +318,14 @@ static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, 
         }
         warn_privileged(c, d);
         r = add_change(l, LXC_CHANGE_RECREATE, lxc_runs_after(c, h) ? LXC_DO_START : 0, c, w, h);
-        if (r < 0)
-                return r;
-        return plan_add(plan, "lxc", ACTION_RECREATE, IMPACT_CONTAINER_LOSS, path,
-                        "%s: destroyed and created again from %s%s%s, its data is lost", why.s, w->volume,
-                        w->storage ? " on storage " : "", w->storage ?: "");
+        if (r >= 0)
+                r = plan_add(plan, "lxc", ACTION_RECREATE, IMPACT_CONTAINER_LOSS, path,
+                             "%s: destroyed and created again from %s%s%s, its data is lost", why.s, w->volume,
+                             w->storage ? " on storage " : "", w->storage ?: "");
+        if (r >= 0)
+                r = plan_set_outage(plan, "destroy container %" PRIu32 "%s and the data on its disks",
+                                    c->id, h->running ? " (running)" : "");
+        return r;
 }
 
 static int diff_new(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, Plan *plan, Diag *d) {
@@ -483,6 +486,29 @@ static int choose_storage(const LxcPlugin *l, const LxcContainer *c, const LxcLi
         return -EINVAL;
 }
 
+/* The container's bridge exists (an Open vSwitch bridge or a Linux
+ * bridge) or the same document's net section declares it: otherwise the
+ * plan would only fail when Proxmox starts the container. */
+static int check_bridge(const LxcPlugin *l, const LxcContainer *c, Diag *d) {
+        _cleanup_(freep) char *bp = NULL, *bridges = NULL;
+        const char *bridge = c->has_network ? c->network.bridge : NULL;
+        int r;
+
+        if (!bridge || c->network.bridge_declared)
+                return 0;
+        r = lxc_bridge_exists(l, bridge, &bridges);
+        if (r == -ENODATA || r > 0)
+                return 0; /* exists, or nothing to tell */
+        if (r < 0)
+                return r;
+        bp = json_path_key(c->path, "network.bridge");
+        diag_error(d, bp ?: c->path, "bridge \"%s\" does not exist (neither an Open vSwitch bridge nor a network "
+                   "device of this host) and plugins.net does not declare it; %s%s", bridge,
+                   bridges && bridges[0] ? "the Open vSwitch bridges here are: " : "there are no Open vSwitch bridges here",
+                   bridges ?: "");
+        return -EINVAL;
+}
+
 static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         const LxcContainer *c = &l->want.containers[i];
         const LxcLive *h = lxc_find_live(l, c->id);
@@ -495,6 +521,10 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         RET_GATHER(ret, choose_storage(l, c, h, &storage, d));
         if (ret == -ENOMEM)
                 return ret;
+        r = check_bridge(l, c, d);
+        if (r == -ENOMEM)
+                return r;
+        RET_GATHER(ret, r);
         r = resolve_template(l, c, h, &volume, d);
         if (r == -ENOMEM)
                 return r;
@@ -548,6 +578,9 @@ static int diff_unlisted(LxcPlugin *l, Plan *plan, Diag *d) {
                 if (r >= 0)
                         r = plan_add(plan, "lxc", ACTION_DELETE, IMPACT_CONTAINER_LOSS, path,
                                      "no longer in the state (prune): destroyed%s", h->running ? ", after it is stopped" : "");
+                if (r >= 0)
+                        r = plan_set_outage(plan, "destroy container %" PRIu32 "%s and the data on its disks",
+                                            h->id, h->running ? " (running)" : "");
                 if (r < 0)
                         return r;
         }

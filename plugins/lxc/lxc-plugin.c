@@ -2,6 +2,21 @@
 #include "json-util.h"
 #include "lxc.h"
 
+/* Marks the containers whose bridge plugins.net of the same document
+ * declares (the net plugin creates it before the containers). */
+static void mark_net_bridges(LxcConfig *c, const StateDoc *doc) {
+        json_object *net = state_doc_section(doc, "net"), *bridges, *v;
+
+        if (!net || !json_object_object_get_ex(net, "bridges", &bridges) ||
+            !json_object_is_type(bridges, json_type_array))
+                return;
+        for (size_t k = 0; k < c->n_containers; k++)
+                for (size_t i = 0; i < json_object_array_length(bridges); i++)
+                        if (json_object_object_get_ex(json_object_array_get_idx(bridges, i), "name", &v) &&
+                            streq_ptr(json_object_get_string(v), c->containers[k].network.bridge))
+                                c->containers[k].network.bridge_declared = true;
+}
+
 static int lxc_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section, Diag *d) {
         LxcPlugin *l = (LxcPlugin *) p;
         int r;
@@ -9,6 +24,8 @@ static int lxc_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section
         if (!section)
                 return 0;
         r = lxc_parse(&l->want, section, d);
+        if (r >= 0)
+                mark_net_bridges(&l->want, doc);
         return r < 0 ? r : 1;
 }
 

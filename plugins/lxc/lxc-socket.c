@@ -22,6 +22,7 @@
 #include "json-util.h"
 #include "lxc-ovsdb.h"
 #include "nl-link.h"
+#include "ovs-netns.h"
 #include "strbuf.h"
 
 /* The port's name inside the container. */
@@ -58,6 +59,9 @@ typedef struct LxcSocketLive {
 struct LxcSocket {
         OvsdbClient *ovsdb;
         LxcOvsView view;              /* the node's bridges and ports, as query read them */
+        bool view_read;               /* ... if OVSDB answered */
+        OvsNetdevs netdevs;           /* network devices of the namespace ovs-vswitchd runs in */
+        bool netdevs_read;
         LxcSocketLive *live;          /* one per socket container that exists */
         size_t n_live;
         SocketChange *changes;
@@ -118,6 +122,7 @@ void lxc_socket_done(LxcPlugin *l) {
         free(s->changes);
         free(s->live);
         lxc_ovs_view_done(&s->view);
+        ovs_netdevs_done(&s->netdevs);
         ovsdb_client_free(s->ovsdb);
         free(s);
         l->socket = NULL;
@@ -311,7 +316,9 @@ int lxc_socket_query(LxcPlugin *l, Diag *d) {
                 _cleanup_(diag_done) Diag scratch = {};
 
                 r = lxc_ovs_read(s->ovsdb, &s->view, wanted > 0 ? d : &scratch);
+                s->view_read = r >= 0;
         }
+        s->netdevs_read = ovs_netdevs_read(l->plugin.ctx->ovs_rundir, &s->netdevs) >= 0;
         if (r < 0 && wanted == 0)
                 return 0; /* no OVS here, or not answering: nothing of socket networking to manage */
         for (size_t i = 0; r >= 0 && i < l->want.n_containers; i++) {
@@ -322,6 +329,35 @@ int lxc_socket_query(LxcPlugin *l, Diag *d) {
                         r = query_container(l, c, h, d);
         }
         return r;
+}
+
+static int cmp_name(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridges) {
+        const LxcSocket *s = l->socket;
+
+        if (!s || (!s->view_read && !s->netdevs_read))
+                return -ENODATA;
+        if (ret_ovs_bridges) {
+                _cleanup_(freep) const char **sorted = calloc(s->view.n_bridges + 1, sizeof(char *));
+                _cleanup_(strbuf_done) StrBuf b = {};
+
+                if (!sorted)
+                        return -ENOMEM;
+                for (size_t i = 0; i < s->view.n_bridges; i++)
+                        sorted[i] = s->view.bridges[i].name;
+                qsort(sorted, s->view.n_bridges, sizeof(char *), cmp_name);
+                for (size_t i = 0; i < s->view.n_bridges; i++)
+                        strbuf_printf(&b, "%s%s", i ? ", " : "", sorted[i]);
+                if (b.error)
+                        return b.error;
+                *ret_ovs_bridges = b.len > 0 ? strbuf_take(&b) : strdup("");
+                if (!*ret_ovs_bridges)
+                        return -ENOMEM;
+        }
+        return lxc_ovs_find_bridge(&s->view, name) || ovs_netdevs_has(&s->netdevs, name);
 }
 
 static const LxcSocketLive *find_socket_live(const LxcSocket *s, uint32_t id) {

@@ -71,6 +71,7 @@ typedef enum LxcNetworkType {
  * not given. */
 typedef struct LxcNetwork {
         char *bridge;                 /* bridge the interface attaches to */
+        bool bridge_declared;         /* plugins.net of the same document declares it */
         LxcTristate veth;             /* attach with a veth pair */
         LxcTristate socket_networking; /* attach through an OVS internal port */
         char *port_name;              /* the container's OVS port */
@@ -486,6 +487,12 @@ int lxc_socket_check(const PluginContext *ctx, const LxcContainer *c, Diag *d);
 /* At the end of lxc_query: the ports and where their devices are. */
 int lxc_socket_query(LxcPlugin *l, Diag *d);
 void lxc_socket_done(LxcPlugin *l);
+/* Whether a bridge of this name exists as the last query found it: an
+ * Open vSwitch bridge, or a network device (a Linux bridge) of the
+ * namespace ovs-vswitchd runs in. 1 or 0; -ENODATA when neither could be
+ * read. With ret_ovs_bridges (may be NULL): the Open vSwitch bridges,
+ * sorted, ", "-separated (caller frees). */
+int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridges);
 /* After the containers' diff (it needs their changes): one action per
  * container at container/<id>/socket. */
 int lxc_socket_diff(LxcPlugin *l, Plan *plan, Diag *d);

@@ -121,12 +121,52 @@ static int diff_bridge_settings(const NetPlugin *n, const NetBridge *w, const Ne
         return t->n;
 }
 
+static int cmp_name(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Sorts the n names and writes them ", "-separated into t, the first max
+ * of them and then "and N more". */
+static void detail_names(Detail *t, const char **names, size_t n, size_t max) {
+        qsort(names, n, sizeof(char *), cmp_name);
+        for (size_t i = 0; i < n && i < max; i++)
+                fprintf(t->f, "%s%s", i ? ", " : "", names[i]);
+        if (n > max)
+                fprintf(t->f, " and %zu more", n - max);
+}
+
+/* A bridge is also a network device of its name: one that exists already
+ * and is no Open vSwitch bridge or port (a NIC such as eth0, a Linux
+ * bridge) cannot be one, and is most likely a slip of the pen. */
+static int netdev_clash(const NetPlugin *n, const NetBridge *w, Diag *d) {
+        _cleanup_(freep) const char **names = calloc(n->have.n_bridges + 1, sizeof(char *));
+        _cleanup_(freep) char *np = json_path_key(w->path, "name");
+        _cleanup_(detail_done) Detail t = {};
+        int r;
+
+        if (!names)
+                return -ENOMEM;
+        r = detail_open(&t);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n->have.n_bridges; i++)
+                names[i] = n->have.bridges[i].name;
+        detail_names(&t, names, n->have.n_bridges, SIZE_MAX);
+        diag_error(d, np ?: w->path, "\"%s\" is a network device of this host that is not an Open vSwitch bridge "
+                   "(a NIC, a Linux bridge, ...): a bridge cannot have its name; %s%s", w->name,
+                   n->have.n_bridges > 0 ? "the Open vSwitch bridges here are: " : "there are no Open vSwitch bridges here",
+                   detail_text(&t));
+        return -EINVAL;
+}
+
 static int diff_bridge(NetPlugin *n, const NetBridge *w, Plan *plan, Diag *d) {
         const NetBridge *h = net_model_find_bridge(&n->have, w->name);
         _cleanup_(detail_done) Detail t = {};
         char path[64];
         int r;
 
+        if (w->keep_only)
+                return 0; /* the openflow plugin reports one that does not exist */
         snprintf(path, sizeof path, "bridge/%s", w->name);
         if (!h) {
                 const NetPort *clash = net_model_find_port(&n->have, w->name);
@@ -136,6 +176,8 @@ static int diff_bridge(NetPlugin *n, const NetBridge *w, Plan *plan, Diag *d) {
                                    w->name, clash->bridge);
                         return -EINVAL;
                 }
+                if (ovs_netdevs_has(&n->netdevs, w->name))
+                        return netdev_clash(n, w, d);
                 if (streq(w->datapath_type, "auto"))
                         diag_note(d, w->path, "datapath_type auto: using %s (%s)", n->auto_datapath,
                                   streq(n->auto_datapath, "system") ? "the kernel datapath is available" :
@@ -169,20 +211,37 @@ static int diff_bridge(NetPlugin *n, const NetBridge *w, Plan *plan, Diag *d) {
         return plan_add(plan, "net", ACTION_MODIFY, impact_rank[t.rank], path, "%s", detail_text(&t));
 }
 
+#define OUTAGE_PORTS_LISTED 8
+
+/* Deleting a bridge removes its ports: any port but the bridge's own local
+ * one (op-dbus's, or a guest's veth/tap, or one made by hand) carries
+ * traffic that the deletion cuts off, which needs the caller's consent. */
 static int delete_bridge(NetPlugin *n, const NetBridge *h, Plan *plan) {
+        _cleanup_(freep) const char **names = calloc(n->have.n_ports + 1, sizeof(char *));
+        _cleanup_(detail_done) Detail t = {};
         size_t ports = 0;
         char path[64];
         int r;
 
+        if (!names)
+                return -ENOMEM;
+        r = detail_open(&t);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n->have.n_ports; i++)
-                ports += streq(n->have.ports[i].bridge, h->name);
+                if (streq(n->have.ports[i].bridge, h->name))
+                        names[ports++] = n->have.ports[i].name;
+        detail_names(&t, names, ports, OUTAGE_PORTS_LISTED);
 
         snprintf(path, sizeof path, "bridge/%s", h->name);
         r = add_change(n, NET_BRIDGE_DELETE, NULL, h, NULL, NULL);
-        if (r < 0)
-                return r;
-        return plan_add(plan, "net", ACTION_DELETE, IMPACT_BRIDGE_OUTAGE, path,
-                        "no longer in the state; removed with its %zu port%s", ports, ports == 1 ? "" : "s");
+        if (r >= 0)
+                r = plan_add(plan, "net", ACTION_DELETE, IMPACT_BRIDGE_OUTAGE, path,
+                             "no longer in the state; removed with its %zu port%s", ports, ports == 1 ? "" : "s");
+        if (r >= 0 && ports > 0)
+                r = plan_set_outage(plan, "cut off the traffic of its port%s %s", ports == 1 ? "" : "s",
+                                    detail_text(&t));
+        return r;
 }
 
 static int diff_port_columns(const NetPort *w, const NetPort *h, Detail *t) {

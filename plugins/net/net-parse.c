@@ -248,11 +248,14 @@ static int parse_bridge(NetModel *m, json_object *o, const char *path, Diag *d) 
         return ret;
 }
 
-/* Bridges named in plugins.openflow.bridges[] must exist too. Their section
- * is validated by the openflow plugin; here only well-formed names count. */
+/* Bridges named in plugins.openflow.bridges[] but not in the net section:
+ * op-dbus does not create them (the openflow plugin requires them to exist)
+ * and keeps them as they are, so that an owned one is not deleted while
+ * flows are wanted on it. Their section is validated by the openflow
+ * plugin; here only well-formed names count. */
 static int add_openflow_bridges(NetModel *m, const StateDoc *doc) {
         json_object *of = state_doc_section(doc, "openflow"), *bridges, *name;
-        int r, named = 0;
+        int r;
 
         if (!of || !json_object_is_type(of, json_type_object) ||
             !json_object_object_get_ex(of, "bridges", &bridges) ||
@@ -269,7 +272,6 @@ static int add_openflow_bridges(NetModel *m, const StateDoc *doc) {
                     !json_object_is_type(name, json_type_string) ||
                     !json_check_ifname(json_object_get_string(name), NULL, NULL))
                         continue;
-                named = 1;
                 if (net_model_find_bridge(m, json_object_get_string(name)))
                         continue;
 
@@ -280,10 +282,11 @@ static int add_openflow_bridges(NetModel *m, const StateDoc *doc) {
                 nb->name = strdup(json_object_get_string(name));
                 nb->datapath_type = strdup("auto");
                 nb->path = strdup(path);
+                nb->keep_only = true;
                 if (!nb->name || !nb->datapath_type || !nb->path)
                         return -ENOMEM;
         }
-        return named;
+        return 0;
 }
 
 /* Rules across objects: unique names in the shared interface namespace. */
@@ -319,36 +322,36 @@ static int check_names(const NetModel *m, Diag *d) {
         return ret;
 }
 
+/* Without a net section the plugin is inactive: a document that has only
+ * other sections (openflow among them) leaves every bridge and port as it
+ * is. */
 int net_parse(NetModel *want, const StateDoc *doc, json_object *section, Diag *d) {
+        static const char *const keys[] = { "bridges", NULL };
         json_object *bridges = NULL;
-        int r, ret = 0, active = 0;
+        int r, ret = 0;
 
-        if (section) {
-                static const char *const keys[] = { "bridges", NULL };
+        if (!section)
+                return 0;
+        if (!json_expect_object(section, "plugins.net", d))
+                return -EINVAL;
+        if (json_check_keys(section, "plugins.net", keys, d) > 0)
+                ret = -EINVAL;
+        r = json_get_array(section, "plugins.net", "bridges", false, &bridges, d);
+        RET_GATHER(ret, r);
+        for (size_t i = 0; r > 0 && i < json_object_array_length(bridges); i++) {
+                _cleanup_(freep) char *path = json_path_index("plugins.net.bridges", i);
 
-                active = 1;
-                if (!json_expect_object(section, "plugins.net", d))
-                        return -EINVAL;
-                if (json_check_keys(section, "plugins.net", keys, d) > 0)
-                        ret = -EINVAL;
-                r = json_get_array(section, "plugins.net", "bridges", false, &bridges, d);
-                RET_GATHER(ret, r);
-                for (size_t i = 0; r > 0 && i < json_object_array_length(bridges); i++) {
-                        _cleanup_(freep) char *path = json_path_index("plugins.net.bridges", i);
-
-                        if (!path)
-                                return -ENOMEM;
-                        RET_GATHER(ret, parse_bridge(want, json_object_array_get_idx(bridges, i), path, d));
-                }
+                if (!path)
+                        return -ENOMEM;
+                RET_GATHER(ret, parse_bridge(want, json_object_array_get_idx(bridges, i), path, d));
         }
 
         r = add_openflow_bridges(want, doc);
         if (r < 0)
                 return r;
-        active |= r;
 
         RET_GATHER(ret, check_names(want, d));
-        return ret < 0 ? ret : active;
+        return ret < 0 ? ret : 1;
 }
 
 void net_check_interfaces_file(const NetModel *want, const char *path, Diag *d) {

@@ -27,12 +27,35 @@ static int net_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
         return net_apply((NetPlugin *) p, counts, d);
 }
 
-/* Open vSwitch accepted the rows but may have failed to set up an
- * interface (a missing uplink, a bad tunnel option): that is a failed
- * apply, not a success. */
+/* A declared bridge that Open vSwitch holds in its database but for which
+ * ovs-vswitchd has no datapath (datapath_type "system" without the
+ * kernel module, say) forwards nothing: it is an error, not a match. */
+static int check_datapaths(const NetPlugin *n, Diag *d) {
+        int ret = 0;
+
+        for (size_t i = 0; i < n->want.n_bridges; i++) {
+                const NetBridge *w = &n->want.bridges[i];
+                const NetBridge *h = net_model_find_bridge(&n->have, w->name);
+                const char *type;
+
+                if (!h || h->has_datapath)
+                        continue;
+                type = h->datapath_type[0] ? h->datapath_type : "system";
+                diag_error(d, w->path, "Open vSwitch has no datapath for bridge \"%s\" (datapath_type %s): "
+                           "ovs-vswitchd reports no datapath_id, so it forwards nothing%s", w->name, type,
+                           streq(type, "system") ? "; the kernel datapath needs the openvswitch kernel module "
+                           "(\"auto\" picks the userspace datapath without it)" : "");
+                ret = -EIO;
+        }
+        return ret;
+}
+
+/* Open vSwitch accepted the rows but may have failed to set up a bridge's
+ * datapath or an interface (a missing uplink, a bad tunnel option): that
+ * is a failed apply, not a success. */
 static int net_plugin_verify(Plugin *p, Diag *d) {
         NetPlugin *n = (NetPlugin *) p;
-        int r, ret = 0;
+        int r, ret;
 
         /* After a write, remember what op-dbus owns in case the tags go. */
         if (n->applied && p->ctx->state_dir) {
@@ -42,6 +65,7 @@ static int net_plugin_verify(Plugin *p, Diag *d) {
                 n->applied = false;
         }
 
+        ret = check_datapaths(n, d);
         for (size_t i = 0; i < n->want.n_ports; i++) {
                 const NetPort *w = &n->want.ports[i];
                 const NetPort *h = net_model_find_port(&n->have, w->name);
@@ -171,6 +195,7 @@ static void net_plugin_done(Plugin *p) {
         net_model_done(&n->want);
         net_model_done(&n->have);
         free(n->auto_datapath);
+        ovs_netdevs_done(&n->netdevs);
         free(n->changes);
         ovsdb_client_free(n->ovsdb);
 }

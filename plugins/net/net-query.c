@@ -123,6 +123,14 @@ static int read_bridge(NetModel *m, json_object *row, const OvsdbRowIndex *ports
         if (!b->name || !b->uuid || !b->datapath_type)
                 return -ENOMEM;
         b->fail_mode = opt_string(row, "fail_mode");
+        /* ovs-vswitchd writes datapath_id once it has set the bridge's
+         * datapath up (in the transaction that advances cur_cfg); a bridge
+         * whose datapath could not be created keeps it empty. */
+        {
+                json_object *dpid = column(row, "datapath_id");
+
+                b->has_datapath = json_object_is_type(dpid, json_type_string) && json_object_get_string_len(dpid) > 0;
+        }
         b->stp_enable = json_object_get_boolean(column(row, "stp_enable"));
         b->rstp_enable = json_object_get_boolean(column(row, "rstp_enable"));
         replace_map(&b->other_config, column(row, "other_config"));
@@ -178,7 +186,7 @@ static int ensure_connected(NetPlugin *n) {
 int net_query(NetPlugin *n, Diag *d) {
         static const char *const ovs_cols[] = { "_uuid", "datapath_types", "cur_cfg", "next_cfg", NULL };
         static const char *const bridge_cols[] = {
-                "_uuid", "name", "datapath_type", "fail_mode", "stp_enable", "rstp_enable",
+                "_uuid", "name", "datapath_type", "datapath_id", "fail_mode", "stp_enable", "rstp_enable",
                 "other_config", "external_ids", "ports", NULL
         };
         static const char *const port_cols[] = {
@@ -232,6 +240,10 @@ int net_query(NetPlugin *n, Diag *d) {
                 r = net_ledger_apply(&n->have, n->plugin.ctx->state_dir);
         if (r < 0)
                 return r;
+        /* For the names of new bridges; when they cannot be read, the
+         * check is skipped rather than the plan refused. */
+        ovs_netdevs_done(&n->netdevs);
+        (void) ovs_netdevs_read(n->plugin.ctx->ovs_rundir, &n->netdevs);
         n->have_queried = true;
         return 0;
 }

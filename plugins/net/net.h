@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "diag.h"
+#include "ovs-netns.h"
 #include "plan.h"
 #include "plugin.h"
 
@@ -57,12 +58,15 @@ typedef struct NetBridge {
         json_object *external_ids;    /* user keys only, never NULL */
         char *path;                   /* desired: JSON path for messages */
         bool has_settings;            /* desired: any bridge setting was given */
+        bool keep_only;               /* desired: named only in openflow.bridges: kept if it
+                                       * exists, never created or changed */
         int drift;                    /* desired: NET_DRIFT_* */
 
         /* live only */
         char *uuid;
         bool owned;                   /* carries our owner tag, or is in the ledger */
         bool tags_missing;            /* owned by the ledger only: the tags were wiped */
+        bool has_datapath;            /* ovs-vswitchd reports a datapath_id: the bridge forwards */
         size_t n_port_uuids;
 } NetBridge;
 
@@ -99,6 +103,7 @@ typedef struct NetPlugin {
         NetModel have;
         bool have_queried;
         char *auto_datapath;          /* what "auto" resolves to on this host */
+        OvsNetdevs netdevs;           /* network devices of the namespace ovs-vswitchd runs in */
         NetChange *changes;
         size_t n_changes, allocated_changes;
         void *ovsdb;                  /* OvsdbClient, opened by query */

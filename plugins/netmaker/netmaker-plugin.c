@@ -189,7 +189,8 @@ static int check_config(NetmakerPlugin *n, Diag *d) {
                 if (asprintf(&path, "%s.network.bridge", n->containers[i].path) < 0)
                         return -ENOMEM;
                 diag_error(d, path, "bridge \"%s\" is not declared in plugins.net; add it to plugins.net.bridges "
-                           "(or plugins.openflow.bridges) so that op-dbus creates it for the Netmaker mesh",
+                           "so that op-dbus creates it for the Netmaker mesh (or name an existing bridge "
+                           "in plugins.openflow.bridges)",
                            n->containers[i].bridge);
                 ret = -EINVAL;
         }

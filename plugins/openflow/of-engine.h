@@ -95,10 +95,13 @@ typedef struct OfPort {
 typedef struct OfPorts {
         OfPort *ports;
         size_t n, allocated;
+        char **bridges;              /* every bridge Open vSwitch has, sorted */
+        size_t n_bridges;
 } OfPorts;
 
 void of_ports_done(OfPorts *p);
-/* Reads every port of the given bridges from OVSDB and maps them to
+/* Reads every port of the given bridges (and the names of all bridges)
+ * from OVSDB and maps the ports to
  * containers (socket_ports, then Proxmox naming). Ports of containers
  * without a socket_ports entry take their addresses from extra (derived
  * from the lxc section), by port name or container id. */
@@ -112,6 +115,8 @@ void of_socket_ports_free(OfSocketPort *a, size_t n);
  * fwln<id>o<n>, internal_<id>, vi<id>. 0 when the name is none of these. */
 uint32_t of_port_name_container(const char *name, unsigned *ret_index);
 const OfPort *of_ports_find(const OfPorts *p, const char *bridge, const char *name);
+/* Whether Open vSwitch has a bridge of this name. */
+bool of_ports_has_bridge(const OfPorts *p, const char *name);
 /* A port named in a flow on bridge: "container:N" (its first port) or a
  * port name. NULL when there is none. */
 const OfPort *of_resolve_port(const OfPorts *p, const char *bridge, const char *name);

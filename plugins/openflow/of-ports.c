@@ -18,7 +18,17 @@ void of_ports_done(OfPorts *p) {
                 free(p->ports[i].bridge);
         }
         free(p->ports);
+        for (size_t i = 0; i < p->n_bridges; i++)
+                free(p->bridges[i]);
+        free(p->bridges);
         *p = (OfPorts) {};
+}
+
+bool of_ports_has_bridge(const OfPorts *p, const char *name) {
+        for (size_t i = 0; i < p->n_bridges; i++)
+                if (streq(p->bridges[i], name))
+                        return true;
+        return false;
 }
 
 uint32_t of_port_name_container(const char *name, unsigned *ret_index) {
@@ -146,6 +156,29 @@ static json_object *select_all(const char *table, const char *const *cols) {
         return op;
 }
 
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int add_bridge_names(OfPorts *p, json_object *bridges) {
+        size_t n = json_object_array_length(bridges);
+
+        p->bridges = calloc(n + 1, sizeof(char *));
+        if (!p->bridges)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const char *name = json_object_get_string(row_column(json_object_array_get_idx(bridges, i), "name"));
+
+                if (!name)
+                        continue;
+                if (!(p->bridges[p->n_bridges] = strdup(name)))
+                        return -ENOMEM;
+                p->n_bridges++;
+        }
+        qsort(p->bridges, p->n_bridges, sizeof(char *), cmp_str);
+        return 0;
+}
+
 int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c,
                    const OfSocketPort *extra, size_t n_extra, Diag *d) {
         Extra x = { .ports = extra, .n = n_extra };
@@ -179,7 +212,9 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
                 return -EBADMSG;
 
         of_ports_done(p);
-        r = ovsdb_row_index_build(ports, "_uuid", &port_index);
+        r = add_bridge_names(p, bridges);
+        if (r >= 0)
+                r = ovsdb_row_index_build(ports, "_uuid", &port_index);
         if (r >= 0)
                 r = ovsdb_row_index_build(ifaces, "_uuid", &iface_index);
         if (r < 0)

@@ -162,6 +162,21 @@ static int check_port_references(const OpenflowConfig *c, const StateDoc *doc, D
         return ret;
 }
 
+/* Marks the bridges that plugins.net of the same document declares: the
+ * net plugin creates those; every other one must exist already. */
+static void mark_net_bridges(OpenflowConfig *c, const StateDoc *doc) {
+        json_object *net = state_doc_section(doc, "net"), *bridges, *v;
+
+        if (!net || !json_object_object_get_ex(net, "bridges", &bridges) ||
+            !json_object_is_type(bridges, json_type_array))
+                return;
+        for (size_t b = 0; b < c->n_bridges; b++)
+                for (size_t i = 0; i < json_object_array_length(bridges); i++)
+                        if (json_object_object_get_ex(json_object_array_get_idx(bridges, i), "name", &v) &&
+                            streq_ptr(json_object_get_string(v), c->bridges[b].name))
+                                c->bridges[b].declared_in_net = true;
+}
+
 static const OfBridge *wanted_bridge(const OpenflowPlugin *o, const char *name) {
         for (size_t i = 0; i < o->want.n_bridges; i++)
                 if (streq_ptr(o->want.bridges[i].name, name))
@@ -198,6 +213,8 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
         if (!section)
                 return check_bridge_filter(o, d);
         r = openflow_parse(&o->want, section, d);
+        if (r >= 0)
+                mark_net_bridges(&o->want, doc);
         if (r >= 0)
                 r = check_port_references(&o->want, doc, d);
         if (r >= 0)
@@ -386,9 +403,45 @@ static int diff_bridge(OpenflowPlugin *o, OfBridgeSync *b, Plan *plan, Diag *d) 
         return plan_bridge(b, plan);
 }
 
+/* Every wanted bridge exists in Open vSwitch or is declared in plugins.net
+ * (which creates it): a misspelt name would otherwise plan flows on a
+ * bridge nobody creates and remove them from the one meant. */
+static int check_bridges_exist(const OpenflowPlugin *o, Diag *d) {
+        const OfPorts *ports = &o->ports;
+        int ret = 0;
+
+        for (size_t i = 0; i < o->want.n_bridges; i++) {
+                const OfBridge *b = &o->want.bridges[i];
+                _cleanup_(freep) char *np = NULL, *names = NULL;
+                size_t len = 0;
+                FILE *f;
+
+                if (b->declared_in_net || !b->name || of_ports_has_bridge(ports, b->name))
+                        continue;
+                f = open_memstream(&names, &len);
+                if (!f)
+                        return -ENOMEM;
+                for (size_t k = 0; k < ports->n_bridges; k++)
+                        fprintf(f, "%s%s", k ? ", " : "", ports->bridges[k]);
+                fclose(f);
+                if (asprintf(&np, "%s.name", b->path) < 0)
+                        return -ENOMEM;
+                diag_error(d, np, "bridge \"%s\" does not exist and plugins.net does not declare it; %s%s "
+                           "(declare it in plugins.net to have op-dbus create it)", b->name,
+                           ports->n_bridges > 0 ? "the bridges here are: " : "there are no bridges here",
+                           ports->n_bridges > 0 ? names : "");
+                ret = -EINVAL;
+        }
+        return ret;
+}
+
 static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
         int r, ret = 0;
+
+        r = check_bridges_exist(o, d);
+        if (r < 0)
+                return r;
 
         if (!o->policy_hits) {
                 o->policy_hits = calloc(o->want.n_flow_policies + 1, sizeof(size_t));
@@ -419,7 +472,7 @@ static int openflow_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
                 OfBridgeSync *b = &o->bridges[i];
 
                 if (!b->reachable && wanted_bridge(o, b->name)) {
-                        diag_error(d, "", "bridge %s does not exist (declare it in plugins.net or openflow.bridges)", b->name);
+                        diag_error(d, "", "bridge %s cannot be reached: Open vSwitch has no management socket for it", b->name);
                         return -ENOENT;
                 }
                 r = of_bridge_apply(b, p->ctx, counts, d);

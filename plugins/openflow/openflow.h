@@ -4,8 +4,9 @@
 /* The "openflow" plugin: OpenFlow flows on OVS bridges. The section is
  * validated into the desired model below; of-engine.h turns it into flows
  * (security levels, flow policies, explicit flows) and keeps the bridges'
- * op-dbus flows equal to them. The bridges themselves are ensured by the
- * net plugin. */
+ * op-dbus flows equal to them. The bridges themselves come from the net
+ * plugin or already exist: a bridge that is neither is refused when
+ * planning. */
 
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -125,6 +126,7 @@ typedef struct OfBridge {
         OfSocketPort *socket_ports;
         size_t n_socket_ports;
         char *path;
+        bool declared_in_net;        /* plugins.net of the same document declares it */
 } OfBridge;
 
 typedef enum OfSelectorKind {

@@ -339,6 +339,44 @@ def test_rollback(opdbus_daemon, ovs):
     assert result["generation"] > ga
 
 
+def test_removing_a_bridge_with_ports_needs_allow_outage(start_daemon, ovs, opdbus):
+    d = start_daemon(state(bridge("br0", ports=("p1",))))
+    gen = d.get("Generation")
+    before = ovs.config_dump()
+    other = state(bridge("br1", ports=("q1",)))
+
+    r = d.apply(other)
+    assert r.error_name == ERR + "InvalidState", r.describe()
+    assert ("bridge/br0: delete would cut off the traffic of its port p1; refused, nothing was "
+            "changed (to accept the outage: --allow-outage, or the D-Bus option allow_outage)"
+            ) in r.error_message, r.describe()
+    r = d.apply(other, allow_outage=("b", "false"))
+    assert r.error_name == ERR + "InvalidState", r.describe()
+    assert ovs.config_dump() == before and d.get("Generation") == gen
+
+    # through the daemon, the CLI passes its flag on
+    since = d.bus.monitor.mark()
+    cli = opdbus.run("apply", "-", input=json.dumps(other), check=2,
+                     env={"DBUS_SYSTEM_BUS_ADDRESS": d.bus.address})
+    assert "refused, nothing was changed" in cli.stderr, cli.stderr
+    assert ovs.config_dump() == before
+    opdbus.run("apply", "--allow-outage", "-", input=json.dumps(other), check=0,
+               env={"DBUS_SYSTEM_BUS_ADDRESS": d.bus.address})
+    assert bridges_of(ovs) == {"br1"} and ports_of(ovs, "br1") == {"q1"}
+    call_seen(d, "ApplyStateWithOptions", since)
+
+    # a rollback to br0 would remove br1 with q1
+    r = d.call("Rollback", "u", "0")
+    assert r.error_name == ERR + "InvalidState", r.describe()
+    assert "bridge/br1: delete would cut off the traffic of its port q1; refused" in r.error_message
+    assert bridges_of(ovs) == {"br1"}
+    result = d.call_json("RollbackWithOptions", "ua{sv}", "0", "1", "allow_outage", "b", "true")
+    assert result["ok"] is True
+    assert bridges_of(ovs) == {"br0"} and ports_of(ovs) == {"p1"}
+    r = d.call("RollbackWithOptions", "ua{sv}", "0", "1", "dry_run", "b", "true")
+    assert r.error_name == "org.freedesktop.DBus.Error.InvalidArgs", r.describe()
+
+
 def test_rollback_without_checkpoint(opdbus_daemon, ovs):
     d = opdbus_daemon
     r = d.call("Rollback", "u", "0")
@@ -490,6 +528,7 @@ def changing_calls():
         ("ApplyStateWithOptions", "sa{sv}", (doc, *options_args(confirm_timeout=60))),
         ("Confirm", "", ()),
         ("Rollback", "u", ("0",)),
+        ("RollbackWithOptions", "ua{sv}", ("0", "0")),
         ("RestoreFlows", "ss", ("", "")),
     ]
 
@@ -738,6 +777,24 @@ def test_drift_is_detected_and_healed(start_daemon, ovs, record_property):
     assert detected <= DRIFT_SIGNAL_WITHIN, f"DriftDetected after {detected:.2f}s"
     assert healed is not None and healed <= DRIFT_HEALED_WITHIN, f"port back after {healed}s"
     assert d.call_json("Verify")["ok"] is True
+
+
+def test_a_heal_does_not_cut_traffic_off(start_daemon, ovs):
+    """A heal that would delete a bridge with ports (here one that carries
+    op-dbus's tag, as an earlier state's bridge would) is refused: the drift
+    is reported, not repaired, and the daemon says why."""
+    d = start_daemon(state(bridge("br0", ports=("p1",))))
+    mark = d.mark()
+    ovs.vsctl("add-br", "brx", "--", "set", "Bridge", "brx", "datapath_type=netdev",
+              "external_ids:op-dbus-owner=op-dbus",
+              "--", "add-port", "brx", "px", "--", "set", "Interface", "px", "type=internal")
+    drift = d.wait_for("DriftDetected", timeout=10, since=mark,
+                       predicate=lambda a: a[1] == "bridge/brx")
+    detail = json.loads(args_of(drift)[2])
+    assert detail["healed"] is False and detail["outage"] == "cut off the traffic of its port px", detail
+    assert bridges_of(ovs) == {"br0", "brx"} and ports_of(ovs, "brx") == {"px"}
+    assert wait_until(lambda: "Drift not repaired, nothing was changed: bridge/brx: delete would cut off "
+                      "the traffic of its port px; refused" in d.log_text(), 10) is not None, d.log_tail()
 
 
 def test_drift_report_mode_is_not_healed(start_daemon, ovs):

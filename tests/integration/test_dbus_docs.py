@@ -207,6 +207,22 @@ def test_every_member_is_documented(doc_text):
     assert not missing, "docs/dbus.md lacks:\n" + "\n".join(missing)
 
 
+def test_examples_apply_only_the_nodes_own_state(doc_text):
+    """Pasted on a node, no example may put a state of its own in place of
+    the node's (a document naming only br0 deletes the node's ovsbr0): every
+    document an example applies or plans is state.json, the copy of the
+    node's state file, or derived from it (or from a stored generation). A
+    document written inline is allowed only where the call must fail."""
+    changing = re.compile(rf"{re.escape(INTERFACE)} (ApplyState|ApplyStateWithOptions|Plan)\b")
+    for ex in parse_examples(doc_text):
+        if not changing.search(ex.command) or ex.expect == "org.opdbus.Error.InvalidState":
+            continue
+        call = ex.command.split(" | ")[0]
+        assert "state.json" in call or ".state" in call, (
+            f"{ex}: applies a document that is not the node's own state")
+        assert "'{" not in call, f"{ex}: applies a document written inline"
+
+
 def test_example_state_is_what_the_examples_apply(doc_text):
     """state.json is a netdev bridge state, so that it applies in the sandbox."""
     state = example_state(doc_text)

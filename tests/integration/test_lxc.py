@@ -225,9 +225,11 @@ def test_failed_creations_are_rolled_back(node):
     res = node.run(state(container(330, state="stopped", template="nosuch-1")), check=2)
     assert "`pveam available` does not offer it either" in res.json["errors"][0]
 
-    # a bridge that does not exist: the start fails, the container goes again
+    # a bridge that does not exist (the state declares it, but only the lxc
+    # section is applied): the start fails, the container goes again
     doc = state(container(331, "10.53.0.1/24", network={"bridge": "nosuchbr"}))
-    res = node.run(doc, check=1)
+    doc["plugins"]["net"]["bridges"].append({"name": "nosuchbr", "datapath_type": "netdev"})
+    res = node.run(doc, "--plugin", "lxc", check=1)
     assert res.json["rolled_back"]
     assert any("bridge 'nosuchbr' does not exist" in e for e in res.json["errors"]), res.json["errors"]
     assert pve.ct_ids() == []
@@ -290,9 +292,40 @@ def test_prune(node):
                for w in res.json["warnings"])
     assert node.pve.ct_ids() == [360, 361]
 
-    res = node.run(state(container(360, state="stopped"), prune=True), check=0)
+    # destroying a container needs the same consent as an outage
+    node.calls()
+    res = node.run(state(container(360, state="stopped"), prune=True), check=2)
+    (error,) = res.json["errors"]
+    assert error.startswith("container/361: delete would destroy container 361 and the data on its disks; "
+                            "refused, nothing was changed"), error
+    assert node.pve.ct_ids() == [360, 361] and node.changing_calls() == []
+    res = node.run(state(container(360, state="stopped"), prune=True), "--allow-outage", check=0)
     assert changes(res) == {("delete", "container/361", "container destroyed")}
     assert node.pve.ct_ids() == [360]
+
+
+def test_container_on_a_bridge_that_does_not_exist_is_refused(node):
+    node.run(state(), check=0)  # vmbr0 exists from here on
+    before = node.ovs.dump()
+    typo = state(container(380, "10.50.0.80/24", network={"bridge": "nosuchbr"}))
+    for cmd in ("plan", "apply"):
+        res = node.run(typo, cmd=cmd, check=2)
+        assert res.json["errors"] == [
+            'plugins.lxc.containers[0].network.bridge: bridge "nosuchbr" does not exist (neither an Open vSwitch '
+            "bridge nor a network device of this host) and plugins.net does not declare it; the Open vSwitch "
+            "bridges here are: vmbr0"], res.json["errors"]
+    assert node.changing_calls() == [] and node.pve.ct_ids() == [] and node.ovs.dump() == before
+
+    # a bridge of the state's net section, an Open vSwitch bridge made by hand and a
+    # Linux bridge in the namespace Open vSwitch runs in (where Proxmox plugs veths) are all fine
+    node.ovs.vsctl("add-br", "vmbr1", "--", "set", "Bridge", "vmbr1", "datapath_type=netdev")
+    node.ovs.netns_exec("ip", "link", "add", "vmbr2", "type", "bridge")
+    declared = state(container(381, "10.50.0.81/24", network={"bridge": "vmbr9"}),
+                     container(382, "10.50.0.82/24", network={"bridge": "vmbr1"}),
+                     container(383, "10.50.0.83/24", network={"bridge": "vmbr2"}))
+    declared["plugins"]["net"]["bridges"].append({"name": "vmbr9", "datapath_type": "netdev"})
+    res = node.run(declared, cmd="plan", check=0)
+    assert {"container/381", "container/382", "container/383"} <= {c["path"] for c in res.json["changes"]}
 
 
 def test_refused_plans(node):

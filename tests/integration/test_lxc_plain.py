@@ -478,14 +478,16 @@ def test_failed_creations_are_rolled_back(host):
     res = host.run(state(container(host, 330, template="download")), check=2)
     assert "the download template needs a distribution and a release" in res.json["errors"][0]
 
-    # a bridge that does not exist: the start fails, the container goes again
+    # a bridge that does not exist (the state declares it, but only the lxc
+    # section is applied): the start fails, the container goes again
     doc = state(container(host, 331, "10.63.0.1/24", network={"bridge": "nosuchbr"}))
-    res = host.run(doc, check=1)
+    doc["plugins"]["net"]["bridges"].append({"name": "nosuchbr", "datapath_type": "netdev"})
+    res = host.run(doc, "--plugin", "lxc", check=1)
     assert res.json["rolled_back"]
     assert any("`lxc-start 331` failed" in e and "nosuchbr" in e and "doesn't exist" in e
                for e in res.json["errors"]), res.json["errors"]
     assert host.ids() == [] and not os.path.exists(f"{host.lxcpath}/331")
-    # no port left (the bridge went with the rollback too) and no interface
+    # no port left and no interface
     assert "veth331i0" not in host.ovs.vsctl("show") and host.links() == []
 
 
@@ -554,7 +556,10 @@ def test_prune(host):
                for w in res.json["warnings"])
     assert host.ids() == [360, 361]
 
-    res = host.run(state(container(host, 360, state="stopped"), prune=True), check=0)
+    res = host.run(state(container(host, 360, state="stopped"), prune=True), check=2)
+    assert "delete would destroy container 361 and the data on its disks; refused" in res.json["errors"][0]
+    assert host.ids() == [360, 361]
+    res = host.run(state(container(host, 360, state="stopped"), prune=True), "--allow-outage", check=0)
     assert changes(res) == {("delete", "container/361", "container destroyed")}
     assert host.ids() == [360]
 

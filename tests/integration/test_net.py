@@ -136,9 +136,11 @@ def test_foreign_port_survives_and_owned_port_is_removed(ovs, opdbus, tmp_state)
         ("delete", "bridge/br0/port/p2"), ("delete", "bridge/br0/port/p3")}
     assert port_names(ovs, "br0") == {"p1", "handmade", "veth100i0"}
 
-    # An empty net section removes everything op-dbus owns, and only that.
+    # An empty net section removes everything op-dbus owns, and only that
+    # (br0 goes with the ports on it, which needs --allow-outage).
     ovs.vsctl("add-br", "vmbr0", "--", "set", "Bridge", "vmbr0", "datapath_type=netdev")
-    opdbus.run("apply", tmp_state({"version": 1, "plugins": {"net": {"bridges": []}}}), check=0)
+    opdbus.run("apply", "--allow-outage", tmp_state({"version": 1, "plugins": {"net": {"bridges": []}}}),
+               check=0)
     assert ovs.vsctl("list-br").split() == ["vmbr0"]
 
 
@@ -201,14 +203,48 @@ def test_existing_foreign_port_is_a_conflict(ovs, opdbus, tmp_state):
     assert ovs.dump() == before
 
 
-def test_openflow_bridges_are_ensured(ovs, opdbus, tmp_state):
+PROFILE_LIKE = {"version": 1, "plugins": {
+    "net": {"bridges": [{"name": "ovsbr0", "datapath_type": "netdev",
+                         "ports": [{"name": "uplink0", "type": "internal"}]}]},
+    "openflow": {"enable_security_flows": True, "obfuscation_level": 1, "bridges": [{"name": "ovsbr0"}]}}}
+
+
+def flow_dump(ovs, bridge):
+    return sorted(ovs.ofctl("dump-flows", bridge, options=("--no-stats",)).splitlines())
+
+
+def test_openflow_bridge_that_does_not_exist_is_refused(ovs, opdbus, tmp_state):
+    opdbus.run("apply", tmp_state(PROFILE_LIKE), check=0)
+    flows = flow_dump(ovs, "ovsbr0")
+    assert len(flows) > 1
+    before = ovs.dump()
+
+    typo = json.loads(json.dumps(PROFILE_LIKE))
+    typo["plugins"]["openflow"]["bridges"][0]["name"] = "ovsbr9"
+    for verb in ("plan", "apply"):
+        r = opdbus.run(verb, tmp_state(typo), check=2)
+        assert ('plugins.openflow.bridges[0].name: bridge "ovsbr9" does not exist and plugins.net '
+                'does not declare it; the bridges here are: ovsbr0') in r.stderr, r.stderr
+    assert ovs.dump() == before
+    assert flow_dump(ovs, "ovsbr0") == flows
+    assert "ovsbr9" not in ovs.vsctl("list-br").split()
+
+
+def test_openflow_on_an_existing_bridge_needs_no_net_section(ovs, opdbus, tmp_state):
+    # a bridge op-dbus does not own (e.g. vmbr0 from /etc/network/interfaces)
+    ovs.vsctl("add-br", "vmbr0", "--", "set", "Bridge", "vmbr0", "datapath_type=netdev")
     state = {"openflow": {"enable_security_flows": False, "obfuscation_level": 0,
-                          "bridges": [{"name": "ovsbr0", "flows": [], "socket_ports": []}]}}
+                          "bridges": [{"name": "vmbr0"}]}}
     r = opdbus.run("apply", "--json", tmp_state(state), check=0, json=True)
-    # net creates the bridge; openflow then installs its table layout on it
-    assert [c["path"] for c in r.json["changes"]] == ["bridge/ovsbr0", "bridge/ovsbr0/flows"]
-    assert any("datapath_type auto: using netdev" in n for n in r.json["notes"])
-    assert ovs.vsctl("get", "Bridge", "ovsbr0", "datapath_type").strip() == "netdev"
+    assert [c["path"] for c in r.json["changes"]] == ["bridge/vmbr0/flows"]
+    assert "op-dbus-owner" not in ext_ids(ovs, "Bridge", "vmbr0")
+
+    # a bridge nobody declares is not created from openflow.bridges
+    state["openflow"]["bridges"].append({"name": "ovsbr0"})
+    r = opdbus.run("apply", tmp_state(state), check=2)
+    assert ('plugins.openflow.bridges[1].name: bridge "ovsbr0" does not exist and plugins.net '
+            'does not declare it; the bridges here are: vmbr0') in r.stderr, r.stderr
+    assert ovs.vsctl("list-br").split() == ["vmbr0"]
 
 
 def _invalid_cases():
@@ -383,7 +419,8 @@ def test_ownership_survives_wiped_external_ids(ovs, opdbus, tmp_state):
     ovs.vsctl("add-br", "vmbr0", "--", "set", "Bridge", "vmbr0", "datapath_type=netdev")
     ovs.vsctl("add-port", "vmbr0", "tap100i0", "--", "set", "Interface", "tap100i0", "type=internal")
     opdbus.run("apply", path, check=0)
-    opdbus.run("apply", tmp_state({"version": 1, "plugins": {"net": {"bridges": []}}}), check=0)
+    opdbus.run("apply", "--allow-outage", tmp_state({"version": 1, "plugins": {"net": {"bridges": []}}}),
+               check=0)
     assert ovs.vsctl("list-br").split() == ["vmbr0"]
     assert port_names(ovs, "vmbr0") == {"tap100i0"}
 
@@ -400,3 +437,114 @@ def test_interfaces_file_conflict_is_a_warning(ovs, opdbus, tmp_state, tmp_path)
     assert "ports[1]" not in r.stderr  # veth* names are condoned by ifupdown2 on Proxmox
     r = opdbus.run("plan", "--json", "--interfaces", interfaces, tmp_state(state), check=0, json=True)
     assert len(r.json["warnings"]) == 1
+
+
+# ---- deleting a bridge that carries traffic needs --allow-outage -----------------------
+
+def outage_state(*bridges):
+    return {"version": 1, "plugins": {"net": {"bridges": [
+        {"name": name, "datapath_type": "netdev", "ports": [{"name": p, "type": "internal"} for p in ports]}
+        for name, ports in bridges]}}}
+
+
+def test_deleting_a_bridge_with_ports_needs_allow_outage(ovs, opdbus, tmp_state):
+    opdbus.run("apply", tmp_state(outage_state(("br0", ["p1"]), ("br1", []))), check=0)
+    # a guest's port, which op-dbus does not own, on the bridge
+    ovs.vsctl("add-port", "br0", "veth100i0", "--", "set", "Interface", "veth100i0", "type=internal")
+    before = ovs.dump()
+    gone = tmp_state(outage_state(("br2", ["q1"])))
+
+    plan = opdbus.run("plan", "--json", gone, check=0, json=True).json
+    (delete,) = [c for c in plan["changes"] if c["path"] == "bridge/br0"]
+    assert delete["outage"] == "cut off the traffic of its ports p1, veth100i0", delete
+    assert "outage" not in [c for c in plan["changes"] if c["path"] == "bridge/br1"][0]
+    assert ("bridge/br0: delete would cut off the traffic of its ports p1, veth100i0; apply refuses it "
+            "without --allow-outage (D-Bus option allow_outage)") in plan["warnings"], plan["warnings"]
+
+    r = opdbus.run("apply", gone, check=2)
+    assert ("error: bridge/br0: delete would cut off the traffic of its ports p1, veth100i0; refused, "
+            "nothing was changed (to accept the outage: --allow-outage, or the D-Bus option "
+            "allow_outage)") in r.stderr, r.stderr
+    assert "bridge/br1" not in r.stderr  # a bridge with only its local port cuts nothing off
+    assert ovs.dump() == before
+    assert [c["generation"] for c in opdbus.run("checkpoints", "--json", check=0, json=True).json] == [1]
+
+    opdbus.run("apply", "--allow-outage", gone, check=0)
+    assert ovs.vsctl("list-br").split() == ["br2"]
+
+    # a rollback is an apply like any other: back to br0 and br1 deletes br2
+    r = opdbus.run("rollback", check=2)
+    assert "bridge/br2: delete would cut off the traffic of its port q1; refused" in r.stderr, r.stderr
+    assert ovs.vsctl("list-br").split() == ["br2"]
+    opdbus.run("rollback", "--allow-outage", check=0)
+    assert ovs.vsctl("list-br").split() == ["br0", "br1"]
+
+
+# ---- a bridge without a datapath is not a success --------------------------------------
+
+# ovs-vswitchd of the sandbox runs with --disable-system: like a node
+# without the openvswitch kernel module, it cannot create a kernel datapath.
+NO_KERNEL_DATAPATH = (r"bridge\|ERR\|failed to create bridge brs: ",)
+SYSTEM_BRIDGE = {"version": 1, "plugins": {"net": {"bridges": [
+    {"name": "brs", "datapath_type": "system", "ports": [{"name": "ps1", "type": "internal"}]}]}}}
+
+
+@pytest.mark.ovs_log_allow(*NO_KERNEL_DATAPATH)
+def test_bridge_without_datapath_fails_and_rolls_back(ovs, opdbus, tmp_state):
+    opdbus.run("apply", tmp_state(BASE), check=0)
+    before = config_tables(ovs)
+    state = json.loads(json.dumps(BASE))
+    state["plugins"]["net"]["bridges"] += SYSTEM_BRIDGE["plugins"]["net"]["bridges"]
+    path = tmp_state(state)
+
+    # planned without comment: whether the datapath can be made shows only
+    # once ovs-vswitchd has tried
+    plan = opdbus.run("plan", "--json", path, check=0, json=True).json
+    assert {c["path"] for c in plan["changes"]} == {"bridge/brs", "bridge/brs/port/ps1"}
+    res = opdbus.run("apply", "--json", path, check=1, json=True).json
+    assert res["status"] == "failed" and res["rolled_back"]
+    assert ('plugins.net.bridges[1]: Open vSwitch has no datapath for bridge "brs" (datapath_type system): '
+            "ovs-vswitchd reports no datapath_id, so it forwards nothing; the kernel datapath needs the "
+            "openvswitch kernel module") in "\n".join(res["errors"]), res["errors"]
+    assert config_tables(ovs) == before
+    assert "brs" not in ovs.vsctl("list-br").split()
+    assert [c["generation"] for c in opdbus.run("checkpoints", "--json", check=0, json=True).json] == [1]
+
+
+@pytest.mark.ovs_log_allow(*NO_KERNEL_DATAPATH)
+def test_verify_reports_a_bridge_without_datapath(ovs, opdbus, tmp_state):
+    # the host as the state describes it, made by hand: brs has no datapath
+    ovs.vsctl("add-br", "brs", "--", "set", "Bridge", "brs", "datapath_type=system")
+    ovs.wait_reconfigured()
+    path = tmp_state({"version": 1, "plugins": {"net": {"bridges": [{"name": "brs"}]}}})
+    r = opdbus.run("verify", path, check=3)
+    assert 'plugins.net.bridges[0]: Open vSwitch has no datapath for bridge "brs"' in r.stderr, r.stderr
+
+
+# ---- a bridge named like a network device of the host -------------------------------
+
+def test_bridge_named_like_a_nic_is_refused(ovs, opdbus, tmp_state):
+    """A bridge cannot take the name of a device that is not Open vSwitch's
+    (the host's uplink eth0, say). Open vSwitch runs in a namespace of its
+    own here: the devices looked at are those of that namespace."""
+    opdbus.run("apply", tmp_state(BASE), check=0)
+    ovs.netns_exec("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0peer")
+    before = ovs.dump()
+    state = json.loads(json.dumps(BASE))
+    state["plugins"]["net"]["bridges"].append({"name": "eth0", "datapath_type": "netdev"})
+    for verb in ("plan", "apply"):
+        r = opdbus.run(verb, tmp_state(state), check=2)
+        assert ('plugins.net.bridges[1].name: "eth0" is a network device of this host that is not an '
+                "Open vSwitch bridge (a NIC, a Linux bridge, ...): a bridge cannot have its name; "
+                "the Open vSwitch bridges here are: br0") in r.stderr, r.stderr
+    assert ovs.dump() == before
+
+    # a device of op-dbus's own namespace that Open vSwitch's does not have
+    # is no obstacle: the bridge is made where Open vSwitch is
+    with open("/proc/self/net/dev") as f:
+        mine = {line.split(":")[0].strip() for line in f.readlines()[2:]}
+    elsewhere = sorted(mine - set(ovs.links()) - {"lo"})
+    if elsewhere:
+        state["plugins"]["net"]["bridges"][1]["name"] = elsewhere[0]
+        plan = opdbus.run("plan", "--json", tmp_state(state), check=0, json=True).json
+        assert f"bridge/{elsewhere[0]}" in {c["path"] for c in plan["changes"]}

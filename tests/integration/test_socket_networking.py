@@ -267,7 +267,7 @@ def test_stopped_and_pruned_socket_container(node, opdbus_ns, tmp_state):
 
     doc["plugins"]["lxc"]["containers"] = []
     doc["plugins"]["lxc"]["prune"] = True
-    res = node.opdbus(opdbus_ns, "apply", "--json", tmp_state(doc), check=0)
+    res = node.opdbus(opdbus_ns, "apply", "--json", "--allow-outage", tmp_state(doc), check=0)
     assert changes(res) == {("delete", "container/330", "container destroyed"),
                             ("delete", "container/330/socket", "port removed")}
     assert node.port_ids("internal_330") is None and node.pve.ct_ids() == []

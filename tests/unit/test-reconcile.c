@@ -16,6 +16,7 @@ static char calls[1024];
 /* Failure knobs. */
 static const char *fail_apply_in;   /* apply writes, then fails */
 static const char *corrupt_in;      /* apply writes a wrong value (verify fails) */
+static const char *outage_in;       /* every change of this plugin cuts traffic off */
 
 typedef struct KvPlugin {
         Plugin plugin;
@@ -64,10 +65,14 @@ static int kv_query(Plugin *p, Diag *d) {
 static int kv_diff(Plugin *p, Plan *plan, Diag *d) {
         KvPlugin *k = (KvPlugin *) p;
 
+        int r = 0;
+
         if (!json_object_equal(k->want, k->have))
-                return plan_add(plan, p->vtable->name, ACTION_MODIFY, IMPACT_NONE, "items", "%s",
-                                json_object_to_json_string(k->want));
-        return 0;
+                r = plan_add(plan, p->vtable->name, ACTION_MODIFY, IMPACT_NONE, "items", "%s",
+                             json_object_to_json_string(k->want));
+        if (r >= 0 && plan->n_actions > 0 && outage_in && streq(outage_in, p->vtable->name))
+                r = plan_set_outage(plan, "cut off everything of %s", p->vtable->name);
+        return r;
 }
 
 static int kv_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
@@ -252,11 +257,142 @@ TEST(test_plugin_filter_and_rollback_command) {
         reconcile_result_done(&res);
 
         setup(&rc);
-        ASSERT_EQ(reconcile_rollback(&rc, 0, &res), 0);
+        ASSERT_EQ(reconcile_rollback(&rc, 0, false, &res), 0);
         ASSERT_EQ(res.generation, 3);
         ASSERT_TRUE(json_object_object_get_ex(host_items("first"), "a", &v));
         ASSERT_EQ(json_object_get_int(v), 1);
         reconcile_result_done(&res);
+}
+
+/* items.<key> of a section of the newest checkpoint; -1 when absent. */
+static int checkpointed(const char *section, const char *key) {
+        _cleanup_(json_object_putp) json_object *state = NULL;
+        json_object *plugins, *sec, *items, *v;
+        uint64_t latest = 0;
+
+        ASSERT_EQ(checkpoint_latest(state_dir, &latest), 0);
+        ASSERT_EQ(checkpoint_load(state_dir, latest, &state), 0);
+        if (!json_object_object_get_ex(state, "plugins", &plugins) ||
+            !json_object_object_get_ex(plugins, section, &sec) ||
+            !json_object_object_get_ex(sec, "items", &items) ||
+            !json_object_object_get_ex(items, key, &v))
+                return -1;
+        return json_object_get_int(v);
+}
+
+/* The applied state is section-wise cumulative: an apply replaces the
+ * sections it applied and keeps the others, so that nothing an earlier
+ * apply put on the host drops out of it. */
+TEST(test_partial_applies_are_cumulative) {
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        ReconcileResult res = {};
+
+        apply(DOC_A, RECONCILE_OK, &res);
+        reconcile_result_done(&res);
+        ASSERT_EQ(checkpointed("first", "a"), 1);
+        ASSERT_EQ(checkpointed("second", "b"), 2);
+
+        /* a document without "second" leaves it in the applied state */
+        apply("{\"first\": {\"items\": {\"a\": 5}}}", RECONCILE_OK, &res);
+        reconcile_result_done(&res);
+        ASSERT_EQ(checkpointed("first", "a"), 5);
+        ASSERT_EQ(checkpointed("second", "b"), 2);
+
+        /* a filter naming a section the document lacks changes nothing */
+        {
+                _cleanup_(state_doc_freep) StateDoc *s = doc("{\"first\": {\"items\": {\"a\": 6}}}");
+                char *only[] = { (char *) "second", NULL };
+                ReconcileOptions o = { .record = true, .only = only };
+
+                setup(&rc);
+                ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), 0);
+                ASSERT_EQ(res.plan.n_actions, 0);
+                reconcile_result_done(&res);
+        }
+        ASSERT_EQ(checkpointed("first", "a"), 5);
+        ASSERT_EQ(checkpointed("second", "b"), 2);
+
+        /* re-applying the applied state (what a heal does) changes nothing */
+        {
+                _cleanup_(json_object_putp) json_object *state = NULL;
+                _cleanup_(state_doc_freep) StateDoc *s = NULL;
+                _cleanup_(diag_done) Diag d = {};
+                ReconcileOptions o = {};
+                uint64_t latest = 0;
+
+                ASSERT_EQ(checkpoint_latest(state_dir, &latest), 0);
+                ASSERT_EQ(checkpoint_load(state_dir, latest, &state), 0);
+                ASSERT_EQ(state_doc_from_json(TAKE_PTR(state), "applied", &s, &d), 0);
+                ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), 0);
+                ASSERT_EQ(res.plan.n_actions, 0);
+                reconcile_result_done(&res);
+        }
+}
+
+static bool has_message(const Diag *d, DiagLevel level, const char *needle) {
+        for (size_t i = 0; i < d->n_entries; i++)
+                if (d->entries[i].level == level && strstr(d->entries[i].message, needle))
+                        return true;
+        return false;
+}
+
+/* An action that cuts traffic off is carried out only with allow_outage;
+ * the rollback of a failed apply is never refused. */
+TEST(test_outages_need_consent) {
+        _cleanup_(json_object_putp) json_object *before = NULL;
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        _cleanup_(state_doc_freep) StateDoc *s = doc("{\"first\": {\"items\": {\"a\": 77}}}");
+        ReconcileOptions o = { .record = true };
+        ReconcileResult res = {};
+        uint64_t latest = 0, after = 0;
+
+        json_copy(host, &before);
+        (void) checkpoint_latest(state_dir, &latest);
+        outage_in = "first";
+        setup(&rc);
+
+        /* the plan says so */
+        o.dry_run = true;
+        ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), 0);
+        ASSERT_TRUE(res.plan.actions[0].outage != NULL);
+        ASSERT_TRUE(has_message(&res.diag, DIAG_WARNING, "apply refuses it without --allow-outage"));
+        reconcile_result_done(&res);
+
+        /* the apply is refused; nothing is touched */
+        o.dry_run = false;
+        calls[0] = 0;
+        ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), -EPERM);
+        ASSERT_EQ(res.status, RECONCILE_INVALID);
+        ASSERT_TRUE(has_message(&res.diag, DIAG_ERROR, "modify would cut off everything of first; refused"));
+        ASSERT_TRUE(has_message(&res.diag, DIAG_ERROR, "--allow-outage"));
+        ASSERT_EQ(strstr(calls, "apply:") == NULL, true);
+        ASSERT_TRUE(json_object_equal(host, before));
+        ASSERT_EQ(checkpoint_latest(state_dir, &after), 0);
+        ASSERT_EQ(after, latest);
+        reconcile_result_done(&res);
+
+        /* with consent it is applied; the failed apply's rollback, which
+         * cuts off as much, is carried out all the same */
+        o.allow_outage = true;
+        fail_apply_in = "first";
+        ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), -EIO);
+        ASSERT_EQ(res.status, RECONCILE_FAILED);
+        ASSERT_TRUE(json_object_equal(host, before));
+        reconcile_result_done(&res);
+
+        ASSERT_EQ(reconcile_apply(&rc, s, &o, &res), 0);
+        ASSERT_EQ(res.status, RECONCILE_OK);
+        ASSERT_EQ(res.generation, latest + 1);
+        reconcile_result_done(&res);
+
+        /* a rollback to the state before is an apply like any other */
+        ASSERT_EQ(reconcile_rollback(&rc, 0, false, &res), -EPERM);
+        ASSERT_EQ(res.status, RECONCILE_INVALID);
+        reconcile_result_done(&res);
+        ASSERT_EQ(reconcile_rollback(&rc, 0, true, &res), 0);
+        ASSERT_TRUE(json_object_equal(host, before));
+        reconcile_result_done(&res);
+        outage_in = NULL;
 }
 
 TEST(test_lock_is_exclusive) {
@@ -287,6 +423,8 @@ int main(void) {
         RUN(test_dry_run_changes_nothing);
         RUN(test_invalid_and_unknown_sections);
         RUN(test_plugin_filter_and_rollback_command);
+        RUN(test_partial_applies_are_cumulative);
+        RUN(test_outages_need_consent);
         RUN(test_lock_is_exclusive);
 
         json_object_put(host);
