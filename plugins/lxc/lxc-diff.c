@@ -241,12 +241,23 @@ static int recreate_reasons(const LxcSpec *w, const LxcLive *h, StrBuf *why) {
                 strbuf_printf(why, "%sunprivileged %d -> %d", why->len ? ", " : "", hs->unprivileged, w->unprivileged);
         if (w->storage && hs->storage && !streq(w->storage, hs->storage))
                 strbuf_printf(why, "%srootfs storage %s -> %s", why->len ? ", " : "", hs->storage, w->storage);
-        if (w->rootfs_mib >= 0 && hs->rootfs_mib >= 0 && w->rootfs_mib < hs->rootfs_mib)
-                strbuf_printf(why, "%srootfs shrinks %" PRIi64 " -> %" PRIi64 " MiB", why->len ? ", " : "",
-                              hs->rootfs_mib, w->rootfs_mib);
         if (w->template && hs->template && !streq(w->template, hs->template) && !streq_ptr(w->volume, hs->volume))
                 strbuf_printf(why, "%stemplate %s -> %s", why->len ? ", " : "", hs->template, w->template);
         return why->error;
+}
+
+/* Proxmox grows volumes but never shrinks them, and destroying a container
+ * to get a smaller disk would lose its data (a rollback after a resize
+ * would do exactly that): a smaller rootfs_size leaves the disk as it is. */
+static void warn_shrink(const LxcContainer *c, const LxcSpec *w, const LxcLive *h, Diag *d) {
+        _cleanup_(freep) char *sp = NULL;
+
+        if (w->rootfs_mib < 0 || h->spec.rootfs_mib < 0 || w->rootfs_mib >= h->spec.rootfs_mib)
+                return;
+        sp = json_path_key(c->path, "properties.rootfs_size");
+        diag_warning(d, sp ?: c->path, "the root file system of container %" PRIu32 " has %" PRIi64 " MiB, more than the "
+                     "%" PRIi64 " MiB the state asks for; a volume is never shrunk, so it stays as it is",
+                     c->id, h->spec.rootfs_mib, w->rootfs_mib);
 }
 
 static void warn_privileged(const LxcContainer *c, Diag *d) {
@@ -279,6 +290,7 @@ static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, 
 
         action_path(c->id, path);
         warn_ha_run_state(c, h, d);
+        warn_shrink(c, w, h, d);
         r = recreate_reasons(w, h, &why);
         if (r < 0)
                 return r;

@@ -475,6 +475,29 @@ def test_failed_resize_fails_the_apply(node):
     assert node.config(384)["rootfs"] == "thick:vm-384-disk-0,size=2G"
 
 
+def test_rollback_after_a_resize_keeps_the_container(node):
+    # a volume is never shrunk: when an apply that grew the root file system
+    # fails later and rolls back, the container stays (with its larger
+    # disk) instead of being destroyed and created again at its old size
+    doc = state(container(387, state="stopped"))
+    node.run(doc, check=0)
+    volume = node.config(387)["rootfs"].split(",")[0]
+    node.calls()
+    doc["plugins"]["lxc"]["containers"][0]["properties"]["rootfs_size"] = 2
+    res = node.run(doc, check=1, env={"OPDBUS_FAULT_INJECT": "lxc"})
+    assert res.json["status"] == "failed", res.json
+    assert node.changing_calls() == [["resize", "387", "rootfs", "2048M"]]
+    assert node.config(387)["rootfs"] == f"{volume},size=2G"
+    assert any(w.startswith("plugins.lxc.containers[0].properties.rootfs_size: rollback: the root file system "
+                            "of container 387 has 2048 MiB") for w in res.json["warnings"]), res.json["warnings"]
+
+    # asking for less later plans nothing but the warning
+    doc["plugins"]["lxc"]["containers"][0]["properties"]["rootfs_size"] = 1
+    plan = node.run(doc, cmd="plan", check=0)
+    assert plan.json["changes"] == []
+    assert any("a volume is never shrunk" in w for w in plan.json["warnings"]), plan.json["warnings"]
+
+
 ZFS_NODE = ("dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup\n\n"
             "zfspool: local-zfs\n\tpool rpool/data\n\tsparse 1\n\tcontent images,rootdir\n\n")
 

@@ -243,10 +243,23 @@ TEST(test_diff_actions) {
         check_action("", ", \"ipv4\": \"10.0.0.9/24\"", ACTION_MODIFY, IMPACT_NONE, "net0.ip");
         check_action(", \"features\": \"nesting=1\"", "", ACTION_MODIFY, IMPACT_CONTAINER_RESTART, "restarts");
         check_action("", ", \"wg_tunnel\": true", ACTION_MODIFY, IMPACT_CONTAINER_RESTART, "TUN device off -> on");
-        check_action(", \"rootfs_size\": 2", "", ACTION_RECREATE, IMPACT_CONTAINER_LOSS, "rootfs shrinks");
         check_action(", \"rootfs_size\": 8", "", ACTION_MODIFY, IMPACT_NONE, "rootfs size");
         check_action(", \"unprivileged\": false, \"allow_privileged\": true", "", ACTION_RECREATE,
                      IMPACT_CONTAINER_LOSS, "unprivileged 1 -> 0");
+
+        /* a smaller rootfs_size never destroys the container for it */
+        {
+                _cleanup_(fixture_done) Fixture shrink = {};
+
+                ct(section, sizeof section, ", \"rootfs_size\": 2", "");
+                owned(&shrink, 101, true);
+                ASSERT_EQ(diff(&shrink, section), 0);
+                ASSERT_EQ(shrink.plan.n_actions, 0);
+                ASSERT_EQ(shrink.d.n_entries, 1);
+                ASSERT_EQ(shrink.d.entries[0].level, DIAG_WARNING);
+                ASSERT_STREQ(shrink.d.entries[0].path, "plugins.lxc.containers[0].properties.rootfs_size");
+                ASSERT_CONTAINS(shrink.d.entries[0].message, "a volume is never shrunk");
+        }
 
         /* on a stopped container nothing is disturbed */
         ct(section, sizeof section, ", \"features\": \"nesting=1\"", ", \"tag\": 7");
