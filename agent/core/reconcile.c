@@ -135,8 +135,18 @@ static int check_sections(Reconciler *rc, const StateDoc *doc, char **only, Diag
                 ret = -EINVAL;
         }
 
+        RET_GATHER(ret, reconcile_check_plugins(rc, only, d));
+        return ret;
+}
+
+int reconcile_check_plugins(Reconciler *rc, char **only, Diag *d) {
+        _cleanup_(freep) char *names = NULL;
+        int ret = 0;
+
         for (char **o = only; o && *o; o++)
                 if (!plugin_registry_find(&rc->registry, *o)) {
+                        if (!names)
+                                names = plugin_registry_names(&rc->registry);
                         diag_error(d, "", "unknown plugin \"%s\", expected one of: %s", *o, strna(names));
                         ret = -EINVAL;
                 }
@@ -696,6 +706,9 @@ int reconcile_query(Reconciler *rc, char **only, json_object **ret, Diag *d) {
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         int r;
 
+        r = reconcile_check_plugins(rc, only, d);
+        if (r < 0)
+                return r;
         r = state_doc_new_empty("query", &doc);
         if (r < 0)
                 return r;

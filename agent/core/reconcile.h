@@ -76,7 +76,11 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
 /* Validate, query, diff and health checks; RECONCILE_DRIFT when the plan
  * is not empty. */
 int reconcile_verify(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res);
-/* The live state op-dbus owns, as a canonical state document. */
+/* -EINVAL (and an error in d for each) when a name in only is not a
+ * registered plugin. */
+int reconcile_check_plugins(Reconciler *rc, char **only, Diag *d);
+/* The live state op-dbus owns, as a canonical state document; only the
+ * plugins in only (NULL: all), which must exist. */
 int reconcile_query(Reconciler *rc, char **only, json_object **ret, Diag *d);
 /* Applies checkpoint "to" (0: the one before the newest). */
 int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res);

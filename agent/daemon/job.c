@@ -141,12 +141,6 @@ static void run_query(Reconciler *rc, Job *j) {
         json_object *plugins, *section;
         int r;
 
-        if (j->plugin && !plugin_registry_find(&rc->registry, j->plugin)) {
-                j->status = RECONCILE_INVALID;
-                j->error = -EINVAL;
-                (void) asprintf(&j->error_text, "unknown plugin \"%s\"", j->plugin);
-                return;
-        }
         r = reconcile_query(rc, j->plugin ? only : NULL, &state, &d);
         j->status = r < 0 ? (r == -EINVAL ? RECONCILE_INVALID : RECONCILE_UNAVAILABLE) : RECONCILE_OK;
         j->error = MIN(r, 0);
@@ -154,15 +148,14 @@ static void run_query(Reconciler *rc, Job *j) {
                 j->error_text = d.n_entries > 0 ? diag_entry_format(&d.entries[0]) : strdup(strerror(-r));
                 return;
         }
+        /* A plugin with nothing on the host has no section: null, as
+         * plugins.<plugin> of QueryState reads then. */
         if (j->plugin && json_object_object_get_ex(state, "plugins", &plugins) &&
             json_object_object_get_ex(plugins, j->plugin, &section))
                 set_result(j, section);
-        else if (j->plugin) {
-                json_object *empty = json_object_new_object();
-
-                set_result(j, empty);
-                json_object_put(empty);
-        } else
+        else if (j->plugin)
+                j->result_json = strdup("null");
+        else
                 set_result(j, state);
 }
 
@@ -212,6 +205,7 @@ static void run_job(Manager *m, Job *j) {
 
         reconciler_init(&rc, &m->ctx);
         rc.lock_timeout_ms = m->lock_timeout_ms;
+        rc.keep_checkpoints = m->keep_checkpoints;
         rc.placeholders = builtin_placeholders;
         r = reconciler_register(&rc, builtin_plugins, n_builtin_plugins);
         if (r < 0) {

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "manager.h"
 #include "reconcile.h"
+#include "settings.h"
 
 #define ERROR_INVALID_STATE "org.opdbus.Error.InvalidState"
 #define ERROR_BUSY          "org.opdbus.Error.Busy"
@@ -98,7 +99,9 @@ static int read_plugins(sd_bus_message *msg, Job *j) {
         return r;
 }
 
-static int read_options(sd_bus_message *msg, Job *j, sd_bus_error *error) {
+/* The a{sv} options of ApplyStateWithOptions, or with plan_only those of
+ * PlanWithOptions (plugins). */
+static int read_options(sd_bus_message *msg, Job *j, bool plan_only, sd_bus_error *error) {
         const char *key;
         int r, b;
 
@@ -109,13 +112,16 @@ static int read_options(sd_bus_message *msg, Job *j, sd_bus_error *error) {
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
-                if (streq(key, "dry_run")) {
+                if (streq(key, "plugins"))
+                        r = read_plugins(msg, j);
+                else if (plan_only)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "unknown option \"%s\", expected plugins", key);
+                else if (streq(key, "dry_run")) {
                         r = sd_bus_message_read(msg, "v", "b", &b);
                         j->dry_run = b;
                 } else if (streq(key, "confirm_timeout"))
                         r = sd_bus_message_read(msg, "v", "u", &j->confirm_timeout);
-                else if (streq(key, "plugins"))
-                        r = read_plugins(msg, j);
                 else
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "unknown option \"%s\", expected dry_run, plugins or confirm_timeout", key);
@@ -142,7 +148,7 @@ static int method_apply_state_with_options(sd_bus_message *msg, void *userdata, 
         r = sd_bus_message_read(msg, "s", &state);
         if (r < 0)
                 return r;
-        r = read_options(msg, j, error);
+        r = read_options(msg, j, false, error);
         if (r < 0)
                 return r;
         /* A dry run changes nothing: the read-only rules apply. */
@@ -161,6 +167,22 @@ static int method_plan(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
         return apply_common(userdata, msg, state, job_new(JOB_PLAN), error);
+}
+
+static int method_plan_with_options(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(job_freep) Job *j = job_new(JOB_PLAN);
+        const char *state;
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        r = sd_bus_message_read(msg, "s", &state);
+        if (r < 0)
+                return r;
+        r = read_options(msg, j, true, error);
+        if (r < 0)
+                return r;
+        return apply_common(userdata, msg, state, TAKE_PTR(j), error);
 }
 
 static int method_query_state(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -303,6 +325,15 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                 return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
         if (streq(property, "LastResult"))
                 return sd_bus_message_append(reply, "s", m->last_result ?: "{}");
+        if (streq(property, "Settings")) {
+                _cleanup_(json_object_putp) json_object *o = settings_to_json(&m->ctx, m->lock_timeout_ms,
+                                                                              m->keep_checkpoints);
+
+                if (!o)
+                        return -ENOMEM;
+                return sd_bus_message_append(reply, "s", json_object_to_json_string_ext(
+                                                     o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        }
         return sd_bus_message_append(reply, "s", m->state_path);
 }
 
@@ -313,6 +344,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Generation", "t", NULL, offsetof(Manager, generation), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LastResult", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("StatePath", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Settings", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 
         /* Every method is reachable by the bus policy's rules; those that
          * change the host check the caller's uid themselves. */
@@ -323,6 +355,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Plan", SD_BUS_ARGS("s", state_json), SD_BUS_RESULT("s", plan_json),
                                 method_plan, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PlanWithOptions", SD_BUS_ARGS("s", state_json, "a{sv}", options),
+                                SD_BUS_RESULT("s", plan_json), method_plan_with_options, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("QueryState", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", state_json),
                                 method_query_state, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("QueryPlugin", SD_BUS_ARGS("s", plugin), SD_BUS_RESULT("s", json),

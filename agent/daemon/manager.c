@@ -31,6 +31,7 @@ int manager_new(Manager **ret) {
         m->audit_interval_sec = 10;
         m->container_audit_interval_sec = 30;
         m->lock_timeout_ms = 30 * 1000;
+        m->keep_checkpoints = CHECKPOINTS_KEEP_DEFAULT;
         pthread_mutex_init(&m->lock, NULL);
         pthread_cond_init(&m->cond, NULL);
         r = sd_event_default(&m->event);

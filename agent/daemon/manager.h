@@ -82,6 +82,7 @@ struct Manager {
         unsigned audit_interval_sec;  /* periodic flow audit */
         unsigned container_audit_interval_sec; /* periodic heal while containers are applied */
         int lock_timeout_ms;
+        unsigned keep_checkpoints;
 
         /* exported state */
         ManagerStatus status;

@@ -28,7 +28,7 @@ pytest_plugins = ("dbus_fixture",)
 
 ERR = "org.opdbus.Error."
 BUS_ACCESS_DENIED = "org.freedesktop.DBus.Error.AccessDenied"
-PROPERTY_NAMES = ("Version", "Status", "Generation", "LastResult", "StatePath")
+PROPERTY_NAMES = ("Version", "Status", "Generation", "LastResult", "StatePath", "Settings")
 STATUSES = ("idle", "applying", "awaiting-confirm", "degraded")
 
 # How fast the daemon must react (seconds), as documented in docs/dbus.md.
@@ -289,9 +289,13 @@ def test_query_state_and_plugin_match_the_cli(opdbus_daemon, ovs, opdbus):
     net = d.call_json("QueryPlugin", "s", "net")
     assert net == opdbus.run("query", "--plugin", "net", check=0, json=True).json["plugins"]["net"]
 
+    # Nothing of netmaker's on the host: no section in QueryState, null here.
+    assert "netmaker" not in query["plugins"]
+    assert d.call_json("QueryPlugin", "s", "netmaker") is None
+
     r = d.call("QueryPlugin", "s", "nosuchplugin")
     assert r.error_name == ERR + "InvalidState", r.describe()
-    assert "nosuchplugin" in r.error_message
+    assert 'unknown plugin "nosuchplugin", expected one of: ' in r.error_message
 
 
 def test_list_checkpoints_matches_the_cli(opdbus_daemon, ovs, opdbus):
@@ -440,6 +444,8 @@ def read_calls():
         ("QueryState", "", ()),
         ("QueryPlugin", "s", ("net",)),
         ("Plan", "s", (json.dumps(state(bridge("br0", ports=("p1", "p9")))),)),
+        ("PlanWithOptions", "sa{sv}", (json.dumps(state(bridge("br0", ports=("p1", "p9")))),
+                                       *options_args(plugins=["net"]))),
         ("Verify", "", ()),
         ("ListCheckpoints", "", ()),
     ]
