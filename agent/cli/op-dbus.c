@@ -108,6 +108,13 @@ static int strv_push(char ***l, size_t *n, char *s) {
         return 0;
 }
 
+static bool strv_contains(char **l, const char *s) {
+        for (; l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
 enum {
         ARG_OVSDB = 0x100,
         ARG_STATE_DIR,
@@ -198,7 +205,8 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 case ARG_TO:
                         errno = 0;
                         cli->to = strtoull(optarg, &end, 10);
-                        if (errno || *end || cli->to == 0)
+                        /* The daemon's Rollback takes a 32-bit generation. */
+                        if (errno || *end || cli->to == 0 || cli->to > UINT32_MAX)
                                 return log_error_errno(-EINVAL, "--to: \"%s\" is not a generation number.", optarg);
                         break;
                 case ARG_TIMEOUT:
@@ -308,13 +316,13 @@ static int finish(const Cli *cli, const char *verb, const char *origin, const Re
         return exit_code_for(res->status);
 }
 
-static int append_options(sd_bus_message *m, const Cli *cli) {
+/* The a{sv} of ApplyStateWithOptions, or of PlanWithOptions (plugins
+ * only) when plan is set. */
+static int append_options(sd_bus_message *m, const Cli *cli, bool plan) {
         int r;
 
         r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && cli->dry_run)
-                r = sd_bus_message_append(m, "{sv}", "dry_run", "b", 1);
-        if (r >= 0 && cli->confirm_timeout > 0)
+        if (r >= 0 && !plan && cli->confirm_timeout > 0)
                 r = sd_bus_message_append(m, "{sv}", "confirm_timeout", "u", cli->confirm_timeout);
         if (r >= 0 && cli->only) {
                 r = sd_bus_message_open_container(m, 'e', "sv");
@@ -334,13 +342,15 @@ static int append_options(sd_bus_message *m, const Cli *cli) {
         return r;
 }
 
-/* apply and plan through the daemon. The file is read and parsed here so
- * syntax errors name the file, as they do without the daemon. */
+/* apply and plan through the daemon; apply --dry-run is a plan. The file
+ * is read and parsed here so syntax errors name the file, as they do
+ * without the daemon. */
 static int via_daemon(Cli *cli, sd_bus *bus, const char *verb, const char *file, const char *origin) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         const char *text;
+        bool plan;
         int r;
 
         r = state_doc_load(file, &doc, &res.diag);
@@ -349,17 +359,12 @@ static int via_daemon(Cli *cli, sd_bus *bus, const char *verb, const char *file,
                 return finish(cli, verb, origin, &res);
         }
         text = json_object_to_json_string_ext(doc->root, JSON_C_TO_STRING_PLAIN);
-        if (streq(verb, "plan")) {
-                r = client_new_call(bus, "Plan", &m);
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", text);
-        } else {
-                r = client_new_call(bus, "ApplyStateWithOptions", &m);
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", text);
-                if (r >= 0)
-                        r = append_options(m, cli);
-        }
+        plan = streq(verb, "plan") || cli->dry_run;
+        r = client_new_call(bus, plan ? "PlanWithOptions" : "ApplyStateWithOptions", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", text);
+        if (r >= 0)
+                r = append_options(m, cli, plan);
         if (r < 0)
                 return log_error_errno(r, "Cannot build the call: %m"), EXIT_UNAVAILABLE;
         return client_send(cli, bus, m, verb, origin);
@@ -373,9 +378,14 @@ static int verb_with_file(Cli *cli, const char *verb, const char *file, Reconcil
         _cleanup_(reconciler_done) Reconciler rc = {};
         ReconcileOptions o = { .dry_run = cli->dry_run, .only = cli->only, .record = true };
         const char *origin = streq(file, "-") ? "<stdin>" : file;
-        bool daemon = (streq(verb, "apply") || streq(verb, "plan")) && client_connect(&bus) > 0;
+        bool daemon;
         int r;
 
+        if (cli->dry_run && cli->confirm_timeout > 0) {
+                log_error("apply: --confirm-timeout and --dry-run do not go together (a dry run changes nothing).");
+                return EXIT_INVALID;
+        }
+        daemon = (streq(verb, "apply") || streq(verb, "plan")) && client_connect(cli, &bus) > 0;
         if (daemon)
                 return via_daemon(cli, bus, verb, file, origin);
         if (cli->confirm_timeout > 0) {
@@ -396,6 +406,51 @@ static int verb_with_file(Cli *cli, const char *verb, const char *file, Reconcil
         return finish(cli, verb, origin, &res);
 }
 
+/* query through the daemon: QueryState, or QueryPlugin for each plugin
+ * asked for, put together in plugin order as reconcile_query() does. */
+static int query_via_daemon(Cli *cli, Reconciler *rc, sd_bus *bus) {
+        _cleanup_(json_object_putp) json_object *state = NULL;
+        json_object *plugins;
+        int r;
+
+        if (!cli->only) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+                if (client_new_call(bus, "QueryState", &m) < 0)
+                        return EXIT_UNAVAILABLE;
+                return client_send(cli, bus, m, "query", "");
+        }
+
+        state = json_object_new_object();
+        plugins = json_object_new_object();
+        if (!state || !plugins) {
+                json_object_put(plugins);
+                return log_error_errno(-ENOMEM, "Out of memory."), EXIT_UNAVAILABLE;
+        }
+        json_object_object_add(state, "version", json_object_new_int(STATE_VERSION));
+        json_object_object_add(state, "plugins", plugins);
+        for (size_t i = 0; i < rc->registry.n; i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                const char *name = rc->registry.sorted[i]->name;
+                json_object *section = NULL;
+
+                if (!strv_contains(cli->only, name))
+                        continue;
+                r = client_new_call(bus, "QueryPlugin", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", name);
+                if (r < 0)
+                        return EXIT_UNAVAILABLE;
+                r = client_call(cli, bus, m, "query", "", &section);
+                if (r != EXIT_OK)
+                        return r;
+                if (section) /* null: nothing of this plugin's on the host */
+                        json_object_object_add(plugins, name, section);
+        }
+        print_json(state);
+        return EXIT_OK;
+}
+
 static int verb_query(Cli *cli) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(reconciler_done) Reconciler rc = {};
@@ -403,20 +458,18 @@ static int verb_query(Cli *cli) {
         _cleanup_(diag_done) Diag d = {};
         int r;
 
-        if (cli->n_only <= 1 && client_connect(&bus) > 0) {
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-
-                r = client_new_call(bus, cli->only ? "QueryPlugin" : "QueryState", &m);
-                if (r >= 0 && cli->only)
-                        r = sd_bus_message_append(m, "s", cli->only[0]);
-                if (r < 0)
-                        return EXIT_UNAVAILABLE;
-                return client_send(cli, bus, m, "query", "");
-        }
-
         r = setup_reconciler(cli, &rc);
         if (r < 0)
                 return EXIT_UNAVAILABLE;
+        /* Unknown names are refused here, the same way with and without
+         * the daemon. */
+        if (reconcile_check_plugins(&rc, cli->only, &d) < 0) {
+                diag_print(&d, stderr, "");
+                return EXIT_INVALID;
+        }
+        if (client_connect(cli, &bus) > 0)
+                return query_via_daemon(cli, &rc, bus);
+
         r = reconcile_query(&rc, cli->only, &state, &d);
         diag_print(&d, stderr, "");
         if (r < 0)
@@ -426,9 +479,17 @@ static int verb_query(Cli *cli) {
 }
 
 static int verb_checkpoints(Cli *cli) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(json_object_putp) json_object *a = NULL;
         int r;
 
+        if (client_connect(cli, &bus) > 0) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+                if (client_new_call(bus, "ListCheckpoints", &m) < 0)
+                        return EXIT_UNAVAILABLE;
+                return client_send(cli, bus, m, "checkpoints", "");
+        }
         r = checkpoint_list_json(cli->ctx.state_dir, &a);
         if (r < 0) {
                 log_error_errno(r, "Cannot list checkpoints in %s: %m", cli->ctx.state_dir);
@@ -447,7 +508,7 @@ static int verb_rollback(Cli *cli) {
         _cleanup_(reconciler_done) Reconciler rc = {};
         int r;
 
-        if (client_connect(&bus) > 0) {
+        if (client_connect(cli, &bus) > 0) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 
                 r = client_new_call(bus, "Rollback", &m);
@@ -477,7 +538,7 @@ static int verb_restore_flows(Cli *cli) {
         uint64_t latest = 0;
         int r;
 
-        if (client_connect(&bus) > 0) {
+        if (client_connect(cli, &bus) > 0) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 
                 r = client_new_call(bus, "RestoreFlows", &m);
@@ -513,7 +574,7 @@ static int verb_confirm(Cli *cli) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 
-        if (client_connect(&bus) <= 0) {
+        if (client_connect(NULL, &bus) <= 0) {
                 log_error("confirm: the op-dbus daemon is not running, so no apply can be waiting for confirmation.");
                 return EXIT_INVALID;
         }
@@ -534,6 +595,7 @@ static int verb_run(Cli *cli) {
         }
         m->ctx = cli->ctx;
         m->lock_timeout_ms = cli->lock_timeout_ms;
+        m->keep_checkpoints = cli->keep_checkpoints;
         m->state_path = strdup(cli->state_path ?: DEFAULT_STATE_FILE);
         if (cli->audit_interval_ms >= 0)
                 m->audit_interval_sec = (unsigned) (cli->audit_interval_ms / 1000);
