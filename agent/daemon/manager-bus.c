@@ -418,17 +418,46 @@ int manager_emit_rolled_back(Manager *m, uint64_t generation, const char *reason
                                   generation, reason);
 }
 
+#define DEFAULT_SYSTEM_BUS_ADDRESS "unix:path=/run/dbus/system_bus_socket"
+
+/* No system bus: which address was tried, and how to get a bus there. */
+static int no_system_bus(int error) {
+        const char *env = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+        bool set = env && env[0];
+
+        log_error("Cannot connect to the system bus at %s (%s): %s.", set ? env : DEFAULT_SYSTEM_BUS_ADDRESS,
+                  set ? "from $DBUS_SYSTEM_BUS_ADDRESS" : "the default; $DBUS_SYSTEM_BUS_ADDRESS is not set",
+                  strerror(-error));
+        if (error != -ENOENT && error != -ECONNREFUSED)
+                return error;
+        log_notice("No D-Bus system bus runs there; op-dbus run serves org.opdbus on it.");
+        log_notice("The system bus comes with the dbus package (apt-get install dbus): start it with "
+                   "'systemctl start dbus', or without systemd with 'mkdir -p /run/dbus && dbus-daemon --system'; "
+                   "it reads op-dbus's policy from /usr/share/dbus-1/system.d/org.opdbus.conf.");
+        log_notice("For tests, run op-dbus on a private bus: 'dbus-daemon --config-file=FILE --print-address' "
+                   "with a system-type configuration that includes that policy, and DBUS_SYSTEM_BUS_ADDRESS set "
+                   "to the address it prints. Without the daemon, 'op-dbus apply' works all the same.");
+        return error;
+}
+
 int manager_bus_setup(Manager *m) {
         int r;
 
         r = sd_bus_open_system(&m->bus);
         if (r < 0)
-                return log_error_errno(r, "Cannot connect to the system bus: %m");
+                return no_system_bus(r);
         r = sd_bus_add_object_vtable(m->bus, &m->vtable_slot, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE,
                                      manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register %s: %m", OPDBUS_OBJECT_PATH);
         r = sd_bus_request_name(m->bus, OPDBUS_BUS_NAME, 0);
+        if (r == -EACCES || r == -EPERM)
+                return log_error_errno(r, "The system bus does not let op-dbus own %s: its policy "
+                                       "org.opdbus.conf is missing from the bus's system.d directory "
+                                       "(/usr/share/dbus-1/system.d/), or the bus has not read it yet "
+                                       "(systemctl reload dbus).", OPDBUS_BUS_NAME);
+        if (r == -EEXIST)
+                return log_error_errno(r, "%s is owned by another process: another op-dbus run?", OPDBUS_BUS_NAME);
         if (r < 0)
                 return log_error_errno(r, "Cannot own %s: %m", OPDBUS_BUS_NAME);
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);

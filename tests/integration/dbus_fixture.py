@@ -19,7 +19,8 @@ name. Fixtures:
                 teardown. policy="project" includes systemd/org.opdbus.conf
                 (from $OPDBUS_SOURCE_ROOT); policy="permissive" leaves it out
                 and lets everyone own names and call everything, to reach the
-                daemon's own access checks.
+                daemon's own access checks; policy="missing" leaves it out
+                and keeps the default rules (nobody may own org.opdbus).
   system_bus    private_bus("project")
   start_daemon  factory: start_daemon(state=..., bus=..., audit_interval=...,
                 lock_timeout=..., env=...) runs `$OPDBUS_BIN run --state FILE`
@@ -197,9 +198,14 @@ _CONFIG = """\
 
 def bus_config(socket_path, policy="project", policy_file=None):
     """The text of a bus configuration file. policy: "project" (the default
-    system policy + <include> of systemd/org.opdbus.conf) or "permissive"
-    (no project policy; everyone may own any name and call anything)."""
-    if policy == "project":
+    system policy + <include> of systemd/org.opdbus.conf), "permissive"
+    (no project policy; everyone may own any name and call anything) or
+    "missing" (the default system policy alone, as on a node where the
+    project's policy file was not installed)."""
+    if policy == "missing":
+        rules = _DEFAULT_POLICY.format(own="deny", method_call="deny")
+        include = "  <!-- missing: no project policy -->\n"
+    elif policy == "project":
         rules = _DEFAULT_POLICY.format(own="deny", method_call="deny")
         include = f"  <include>{policy_file or POLICY_FILE}</include>\n"
     elif policy == "permissive":

@@ -791,6 +791,35 @@ def test_degraded_while_ovsdb_is_down(start_daemon, ovs):
     assert d.call_json("Verify")["ok"] is True
 
 
+# ---- starting without a bus, or without the policy ------------------------------------
+
+
+def test_run_without_a_system_bus_says_what_is_missing(opdbus, tmp_path):
+    """No bus where DBUS_SYSTEM_BUS_ADDRESS points: op-dbus run names the
+    address it tried and says how to get a bus (never the host's bus: the
+    address is always set here)."""
+    missing = tmp_path / "no-bus" / "system_bus_socket"
+    r = opdbus.run("run", "--state", tmp_path / "state.json",
+                   env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={missing}"})
+    assert r.returncode == 5, r.describe()
+    err = r.stderr
+    assert f"unix:path={missing} (from $DBUS_SYSTEM_BUS_ADDRESS): No such file or directory" in err, err
+    assert "No D-Bus system bus runs there" in err, err
+    for hint in ("apt-get install dbus", "systemctl start dbus", "dbus-daemon --system",
+                 "/usr/share/dbus-1/system.d/org.opdbus.conf",
+                 "DBUS_SYSTEM_BUS_ADDRESS set to the address it prints"):
+        assert hint in err, f"{hint!r} missing\n{err}"
+    assert r.stdout == ""
+
+
+def test_run_on_a_bus_without_the_policy_says_so(start_daemon, private_bus):
+    d = start_daemon(bus=private_bus("missing"), wait=False)
+    rc = d.proc.wait(60)
+    assert rc == 5, d.log_tail()
+    assert "The system bus does not let op-dbus own org.opdbus: its policy org.opdbus.conf " \
+           "is missing" in d.log_text(), d.log_tail()
+
+
 # ---- signals to the process -----------------------------------------------------------
 
 
