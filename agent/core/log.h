@@ -8,6 +8,7 @@
  * so they can be used as `return log_error_errno(r, "...: %m");` — %m
  * prints strerror of that error. */
 
+#include <stdbool.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -16,6 +17,9 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 /* Force the "<N>" prefix even on a terminal (set when run by systemd). */
 void log_set_prefix_levels(int enable);
+/* Start each line with the local time (ISO 8601, with the offset): for a
+ * log that does not go to the journal, which has its own timestamps. */
+void log_set_timestamps(bool enable);
 
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) _printf_(5, 6);
 
