@@ -3,6 +3,7 @@
  * result JSON, so a result computed here and one returned by the daemon
  * print the same. */
 #include <stdio.h>
+#include <time.h>
 
 #include "cli.h"
 #include "json-util.h"
@@ -71,6 +72,25 @@ static void print_counts(json_object *res) {
         printf("\n");
 }
 
+/* An apply that waits for confirmation: until when, and what confirms it. */
+static void print_confirm(json_object *res) {
+        json_object *c, *v;
+        char when[64] = "";
+        struct tm tm;
+        time_t t;
+
+        if (!json_object_object_get_ex(res, "confirm", &c))
+                return;
+        if (json_object_object_get_ex(c, "deadline_unix", &v)) {
+                t = (time_t) json_object_get_int64(v);
+                if (localtime_r(&t, &tm))
+                        (void) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", &tm);
+        }
+        printf("Not confirmed yet: run '%s' before %s (within %s s), or the daemon rolls this apply back.\n",
+               member_string(c, "command"), when[0] ? when : member_string(c, "deadline"),
+               member_string(c, "seconds"));
+}
+
 static void print_applied(json_object *res, const char *origin, const char *status) {
         json_object *changes = member_array(res, "changes");
         const char *generation = member_string(res, "generation");
@@ -84,6 +104,7 @@ static void print_applied(json_object *res, const char *origin, const char *stat
                                array_length(changes) == 1 ? "" : "s", generation);
                 else
                         printf("No changes: the host matches %s (generation %s).\n", origin, generation);
+                print_confirm(res);
         } else if (streq(status, "failed"))
                 fprintf(stderr, "Apply failed; every change was rolled back.\n");
         else

@@ -22,9 +22,20 @@ Job *job_new(JobKind kind) {
         return j;
 }
 
+Job *job_new_automatic(JobKind kind, const char *requester) {
+        Job *j = job_new(kind);
+
+        if (j && !(j->requester = strdup(requester)))
+                return job_free(j);
+        if (j)
+                j->automatic = true;
+        return j;
+}
+
 Job *job_free(Job *j) {
         if (!j)
                 return NULL;
+        free(j->requester);
         free(j->state_json);
         free(j->state_path);
         if (j->plugins)

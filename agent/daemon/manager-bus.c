@@ -40,8 +40,13 @@ static int check_root(sd_bus_message *msg, sd_bus_error *error) {
 /* Queues j to answer msg later. */
 static int queue_call(Manager *m, sd_bus_message *msg, Job *j) {
         j->call = sd_bus_message_ref(msg);
-        if (job_changes_host(j))
+        if (job_changes_host(j)) {
                 j->deadline_usec = now_usec() + (uint64_t) m->lock_timeout_ms * 1000;
+                if (!j->requester && job_set_caller(j, msg) < 0) {
+                        job_free(j);
+                        return -ENOMEM;
+                }
+        }
         (void) manager_queue(m, j);
         return 1;
 }
@@ -218,13 +223,15 @@ static int method_verify(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 }
 
 static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *caller = NULL;
         Manager *m = userdata;
         int r;
 
         r = check_root(msg, error);
         if (r < 0)
                 return r;
-        r = manager_confirm(m);
+        caller = bus_caller(msg);
+        r = manager_confirm(m, caller ?: "Confirm");
         if (r == -ENOENT)
                 return sd_bus_error_set(error, ERROR_NOT_PENDING, "no apply is waiting for confirmation");
         if (r < 0)
@@ -233,6 +240,7 @@ static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *err
 }
 
 static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *caller = NULL;
         uint32_t to;
         Job *j;
         int r;
@@ -244,9 +252,16 @@ static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         j = job_new(JOB_ROLLBACK);
-        if (!j)
-                return -ENOMEM;
+        caller = bus_caller(msg);
+        if (!j || !caller)
+                return job_free(j), -ENOMEM;
         j->to = to;
+        if (to > 0)
+                r = job_set_requester(j, "%s, to generation %" PRIu32, caller, to);
+        else
+                r = job_set_requester(j, "%s, to the previous generation", caller);
+        if (r < 0)
+                return job_free(j), r;
         return queue_call(userdata, msg, j);
 }
 
@@ -376,7 +391,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_ARGS("DriftDetected", SD_BUS_ARGS("s", plugin, "s", object_path, "s", detail_json), 0),
         SD_BUS_SIGNAL_WITH_ARGS("FlowsRestored", SD_BUS_ARGS("s", bridge, "u", count), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ConfirmPending", SD_BUS_ARGS("u", seconds_left), 0),
-        SD_BUS_SIGNAL_WITH_ARGS("RolledBack", SD_BUS_ARGS("t", generation, "s", reason), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("RolledBack", SD_BUS_ARGS("t", generation, "s", reason, "s", result_json), 0),
         SD_BUS_VTABLE_END
 };
 
@@ -403,7 +418,6 @@ int manager_emit_drift(Manager *m, const char *plugin, const char *path, const c
 }
 
 int manager_emit_flows_restored(Manager *m, const char *bridge, unsigned count) {
-        log_notice("Restored %u flow%s on %s.", count, count == 1 ? "" : "s", bridge[0] ? bridge : "every bridge");
         return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "FlowsRestored", "su",
                                   bridge, count);
 }
@@ -412,10 +426,9 @@ int manager_emit_confirm_pending(Manager *m, unsigned seconds_left) {
         return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "ConfirmPending", "u", seconds_left);
 }
 
-int manager_emit_rolled_back(Manager *m, uint64_t generation, const char *reason) {
-        log_warning("Rolled back (generation %" PRIu64 "): %s", generation, reason);
-        return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "RolledBack", "ts",
-                                  generation, reason);
+int manager_emit_rolled_back(Manager *m, uint64_t generation, const char *reason, const char *result_json) {
+        return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "RolledBack", "tss",
+                                  generation, reason, result_json ?: "{}");
 }
 
 #define DEFAULT_SYSTEM_BUS_ADDRESS "unix:path=/run/dbus/system_bus_socket"

@@ -12,6 +12,7 @@ the CLI's call."""
 
 import json
 import re
+import time
 
 import pytest
 
@@ -233,3 +234,40 @@ def test_the_daemons_own_settings_go_to_the_daemon(node, ovs):
     assert calls, f"the CLI did not call the daemon\n{r.describe()}"
     assert "running without the daemon" not in r.stderr, r.describe()
     assert r.returncode == 0, r.describe()
+
+
+def test_a_confirmed_apply_says_until_when_and_how_to_confirm(node):
+    """apply --confirm-timeout: the deadline (local time and seconds) and
+    the command that keeps the apply, in text and in JSON."""
+    env = {"DBUS_SYSTEM_BUS_ADDRESS": node.daemon.bus.address}
+    node.reset()
+    before = time.time()
+    r = node.opdbus.run("apply", "--confirm-timeout", "600", node.files["file"], env=env)
+    after = time.time()
+    assert r.returncode == 0, r.describe()
+    m = re.search(r"^Not confirmed yet: run 'op-dbus confirm' before "
+                  r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \S+ \(within 600 s\), "
+                  r"or the daemon rolls this apply back\.$", r.stdout, re.M)
+    assert m, r.describe()
+    shown = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S"))
+    assert before + 600 - 1 <= shown <= after + 600, r.describe()
+    assert node.daemon.get("Status") == "awaiting-confirm"
+    node.opdbus.run("confirm", env=env, check=0)
+    assert node.daemon.get("Status") == "idle"
+
+    node.reset()
+    before = time.time()
+    r = node.opdbus.run("--json", "apply", "--confirm-timeout", "600", node.files["file"], env=env,
+                        json=True, check=0)
+    after = time.time()
+    confirm = r.json["confirm"]
+    assert set(confirm) == {"deadline", "deadline_unix", "seconds", "command"}, confirm
+    assert confirm["seconds"] == 600 and confirm["command"] == "op-dbus confirm"
+    assert before + 600 - 1 <= confirm["deadline_unix"] <= after + 600, confirm
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", confirm["deadline"]), confirm
+    node.opdbus.run("confirm", env=env, check=0)
+
+    # Without a confirm timeout, no "confirm" member.
+    node.reset()
+    r = node.opdbus.run("--json", "apply", node.files["file"], env=env, json=True, check=0)
+    assert "confirm" not in r.json
