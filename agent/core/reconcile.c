@@ -416,6 +416,16 @@ static int session_prepare(Reconciler *rc, const StateDoc *doc, const ReconcileO
                 if (r < 0)
                         return r;
         }
+        if (lock && o->applied_generation) {
+                uint64_t latest = 0;
+
+                (void) checkpoint_latest(rc->ctx.state_dir, &latest);
+                if (latest != *o->applied_generation) {
+                        diag_error(&res->diag, "", "the applied state changed (generation %" PRIu64 " to %" PRIu64
+                                   ") while this waited for the lock", *o->applied_generation, latest);
+                        return fail(res, RECONCILE_BUSY, -ESTALE);
+                }
+        }
 
         r = session_query(s, &res->diag);
         if (r < 0)

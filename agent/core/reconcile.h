@@ -41,6 +41,11 @@ typedef struct ReconcileOptions {
         char **only;                /* NULL-terminated plugin names, NULL = all */
         bool record;                /* store a checkpoint on success (default in apply: yes) */
         bool keep_snapshot;         /* return the state before the apply in the result */
+        /* The document is the applied state of this generation (a repair):
+         * once the lock is held, a newer generation means another apply
+         * came first, and the document is out of date. The apply is not
+         * made then: RECONCILE_BUSY with -ESTALE. NULL: no such check. */
+        const uint64_t *applied_generation;
 } ReconcileOptions;
 
 typedef struct ReconcileResult {

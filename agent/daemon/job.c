@@ -54,6 +54,19 @@ Job *job_free(Job *j) {
         return NULL;
 }
 
+Job *job_again(Job *j) {
+        Job *again = job_new(j->kind);
+
+        if (!again || (j->bridge && !(again->bridge = strdup(j->bridge))) ||
+            (j->state_path && !(again->state_path = strdup(j->state_path))) ||
+            (j->requester && !(again->requester = strdup(j->requester))))
+                return job_free(again);
+        again->automatic = j->automatic;
+        again->deadline_usec = j->deadline_usec;
+        again->call = TAKE_PTR(j->call);
+        return again;
+}
+
 bool job_changes_host(const Job *j) {
         switch (j->kind) {
         case JOB_PLAN:
@@ -107,13 +120,15 @@ static void take_result(Job *j, ReconcileResult *res) {
                 j->drift = plan_to_json(&res->plan);
 }
 
-/* The newest checkpoint as a document; RECONCILE_INVALID in res if none. */
-static int applied_state(Reconciler *rc, StateDoc **ret, ReconcileResult *res) {
+/* The newest checkpoint as a document, and its generation; RECONCILE_INVALID
+ * in res if none. */
+static int applied_state(Reconciler *rc, StateDoc **ret, uint64_t *ret_generation, ReconcileResult *res) {
         _cleanup_(json_object_putp) json_object *state = NULL;
         uint64_t latest = 0;
         int r;
 
         r = checkpoint_latest(rc->ctx.state_dir, &latest);
+        *ret_generation = latest;
         if (r >= 0 && latest == 0)
                 r = -ENOENT;
         if (r >= 0)
@@ -127,7 +142,10 @@ static int applied_state(Reconciler *rc, StateDoc **ret, ReconcileResult *res) {
         return state_doc_from_json(TAKE_PTR(state), "applied state", ret, &res->diag);
 }
 
-static int load_document(Reconciler *rc, Job *j, StateDoc **ret, ReconcileResult *res) {
+/* The job's document; *ret_applied is set when it is the applied state
+ * (to the generation it was read from). */
+static int load_document(Reconciler *rc, Job *j, StateDoc **ret, uint64_t *ret_applied, bool *is_applied,
+                         ReconcileResult *res) {
         int r;
 
         if (j->state_json)
@@ -136,8 +154,10 @@ static int load_document(Reconciler *rc, Job *j, StateDoc **ret, ReconcileResult
                 r = state_doc_load(j->state_path, ret, &res->diag);
         else if (j->rollback_state)
                 r = state_doc_from_json(json_object_get(j->rollback_state), "rollback", ret, &res->diag);
-        else
-                return applied_state(rc, ret, res);
+        else {
+                *is_applied = true;
+                return applied_state(rc, ret, ret_applied, res);
+        }
         if (r < 0) {
                 res->status = RECONCILE_INVALID;
                 res->error = r;
@@ -174,6 +194,8 @@ static void run_reconcile(Manager *m, Reconciler *rc, Job *j) {
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         char *only_openflow[] = { (char *) "openflow", NULL };
+        uint64_t applied = 0;
+        bool is_applied = false;
         ReconcileOptions o = {
                 .dry_run = j->dry_run,
                 .only = j->plugins,
@@ -199,7 +221,10 @@ static void run_reconcile(Manager *m, Reconciler *rc, Job *j) {
                 break;
         }
 
-        if (load_document(rc, j, &doc, &res) >= 0) {
+        if (load_document(rc, j, &doc, &applied, &is_applied, &res) >= 0) {
+                /* A repair must not undo an apply that came first. */
+                if (is_applied)
+                        o.applied_generation = &applied;
                 if (j->kind == JOB_PLAN)
                         (void) reconcile_plan(rc, doc, &o, &res);
                 else if (j->kind == JOB_VERIFY)

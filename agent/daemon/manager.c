@@ -169,6 +169,19 @@ static void finish_heal(Manager *m, Job *j) {
 void manager_job_done(Manager *m, Job *j) {
         _cleanup_(freep) char *line = NULL;
 
+        /* A repair read the applied state, and an apply without the daemon
+         * stored a newer one before the repair got the lock: repair from
+         * that one. */
+        if (j->status == RECONCILE_BUSY && j->error == -ESTALE) {
+                Job *again = job_again(j);
+
+                log_debug("%s: the applied state changed meanwhile; again.", strna(j->requester));
+                if (again) {
+                        (void) manager_queue(m, again);
+                        return;
+                }
+        }
+
         /* A confirmed apply's window opens before the caller is answered:
          * the answer says until when, and how to confirm. */
         if (j->kind == JOB_APPLY && j->confirm_timeout > 0 && j->status == RECONCILE_OK && !j->dry_run)

@@ -142,6 +142,9 @@ int manager_queue(Manager *m, Job *j);
 /* Called on the loop thread for every finished job. */
 void manager_job_done(Manager *m, Job *j);
 bool job_changes_host(const Job *j);
+/* The same work again (it found its document out of date), taking over
+ * the call to answer. Only for jobs that work from the applied state. */
+Job *job_again(Job *j);
 /* A job the daemon starts by itself (requester: why). */
 Job *job_new_automatic(JobKind kind, const char *requester);
 /* Status from degraded / confirm / running jobs. */

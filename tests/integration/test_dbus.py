@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -615,6 +616,50 @@ def test_concurrent_applies_do_not_interleave(opdbus_daemon, ovs):
         assert ports == want[done]
     applied = [args_of(m)[0] for m in d.signals("StateApplied", since=mark)]
     assert applied == sorted(o["generation"] for o in outcome.values() if isinstance(o, dict))
+
+
+def test_a_repair_does_not_undo_an_apply_made_without_the_daemon(start_daemon, opdbus, ovs,
+                                                                    tmp_state):
+    """An apply without the daemon (OPDBUS_NO_DAEMON=1) holds the lock; a
+    change in OVSDB meanwhile makes the daemon start a drift repair, which
+    reads the applied state and waits for the lock. When it gets the lock,
+    the applied state is the one the other apply stored: the repair must
+    not put the older one back."""
+    d = start_daemon(state(bridge("br0", ports=("p1",))))
+    want = {"p1", *(f"a{i}" for i in range(60))}
+    path = tmp_state(state(bridge("br0", ports=sorted(want))))
+    lock = os.path.join(ovs.env()["OPDBUS_RUN_DIR"], "apply.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    cli = subprocess.Popen([opdbus.binary, "apply", str(path)],
+                           env={**opdbus.env, "OPDBUS_NO_DAEMON": "1"}, cwd=opdbus.cwd,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        # Stop the apply while it holds the lock.
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                assert cli.poll() is None, "the apply ended before it was seen holding the lock"
+                time.sleep(0.001)
+            except BlockingIOError:
+                os.kill(cli.pid, signal.SIGSTOP)
+                break
+        # A change of someone else's: the daemon starts a repair, which
+        # waits for the lock.
+        mark = d.mark()
+        ovs.vsctl("--no-wait", "add-br", "xbr", "--", "set", "bridge", "xbr", "datapath_type=netdev")
+        d.wait_status("applying", 10)
+        time.sleep(0.5)
+    finally:
+        os.kill(cli.pid, signal.SIGCONT)
+        os.close(fd)
+    out, err = cli.communicate(timeout=120)
+    assert cli.returncode == 0, f"{out}\n{err}"
+    d.wait_status("idle", 30)
+    assert ports_of(ovs) == want
+    assert d.signals("DriftDetected", since=mark) == [], d.log_tail()
+    assert not [line for line in d.log_since() if line.startswith("drift repair")], d.log_tail()
 
 
 # ---- confirm window -------------------------------------------------------------------
