@@ -531,7 +531,6 @@ static int verb_restore_flows(Cli *cli) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(reconciler_done) Reconciler rc = {};
-        _cleanup_(json_object_putp) json_object *state = NULL;
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         char *only[] = { (char *) "openflow", NULL };
         ReconcileOptions o = { .only = only, .record = false };
@@ -553,20 +552,10 @@ static int verb_restore_flows(Cli *cli) {
         if (r < 0)
                 return EXIT_UNAVAILABLE;
 
-        r = checkpoint_latest(cli->ctx.state_dir, &latest);
-        if (r >= 0 && latest == 0)
-                r = -ENOENT;
-        if (r >= 0)
-                r = checkpoint_load(cli->ctx.state_dir, latest, &state);
-        if (r < 0) {
-                log_error_errno(r, "restore-flows: no applied state in %s to restore from: %m", cli->ctx.state_dir);
-                return EXIT_INVALID;
-        }
-        r = state_doc_from_json(TAKE_PTR(state), "checkpoint", &doc, &res.diag);
-        if (r >= 0)
+        if (reconcile_applied_state(&rc, &doc, &latest, &res) >= 0) {
+                o.applied_generation = &latest; /* an apply that takes the lock first wins */
                 (void) reconcile_apply(&rc, doc, &o, &res);
-        else
-                res.status = RECONCILE_INVALID;
+        }
         return finish(cli, "restore-flows", "the applied state", &res);
 }
 

@@ -712,6 +712,27 @@ int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res) {
         return reconcile_apply(rc, doc, &o, res);
 }
 
+int reconcile_applied_state(Reconciler *rc, StateDoc **ret, uint64_t *ret_generation, ReconcileResult *res) {
+        _cleanup_(json_object_putp) json_object *state = NULL;
+        uint64_t latest = 0;
+        int r;
+
+        r = checkpoint_latest(rc->ctx.state_dir, &latest);
+        *ret_generation = latest;
+        if (r >= 0 && latest == 0)
+                r = -ENOENT;
+        if (r >= 0)
+                r = checkpoint_load(rc->ctx.state_dir, latest, &state);
+        if (r < 0) {
+                diag_error(&res->diag, "", "no applied state to work from in %s", rc->ctx.state_dir);
+                return fail(res, RECONCILE_INVALID, -ENOENT);
+        }
+        r = state_doc_from_json(TAKE_PTR(state), "applied state", ret, &res->diag);
+        if (r < 0)
+                return fail(res, RECONCILE_INVALID, r);
+        return 0;
+}
+
 int reconcile_query(Reconciler *rc, char **only, json_object **ret, Diag *d) {
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         int r;

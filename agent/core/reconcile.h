@@ -87,5 +87,8 @@ int reconcile_check_plugins(Reconciler *rc, char **only, Diag *d);
 /* The live state op-dbus owns, as a canonical state document; only the
  * plugins in only (NULL: all), which must exist. */
 int reconcile_query(Reconciler *rc, char **only, json_object **ret, Diag *d);
+/* The applied state (the newest checkpoint) as a document, and its
+ * generation; RECONCILE_INVALID in res when there is none. */
+int reconcile_applied_state(Reconciler *rc, StateDoc **ret, uint64_t *ret_generation, ReconcileResult *res);
 /* Applies checkpoint "to" (0: the one before the newest). */
 int reconcile_rollback(Reconciler *rc, uint64_t to, ReconcileResult *res);

@@ -120,28 +120,6 @@ static void take_result(Job *j, ReconcileResult *res) {
                 j->drift = plan_to_json(&res->plan);
 }
 
-/* The newest checkpoint as a document, and its generation; RECONCILE_INVALID
- * in res if none. */
-static int applied_state(Reconciler *rc, StateDoc **ret, uint64_t *ret_generation, ReconcileResult *res) {
-        _cleanup_(json_object_putp) json_object *state = NULL;
-        uint64_t latest = 0;
-        int r;
-
-        r = checkpoint_latest(rc->ctx.state_dir, &latest);
-        *ret_generation = latest;
-        if (r >= 0 && latest == 0)
-                r = -ENOENT;
-        if (r >= 0)
-                r = checkpoint_load(rc->ctx.state_dir, latest, &state);
-        if (r < 0) {
-                diag_error(&res->diag, "", "no applied state to work from in %s", rc->ctx.state_dir);
-                res->status = RECONCILE_INVALID;
-                res->error = -ENOENT;
-                return r;
-        }
-        return state_doc_from_json(TAKE_PTR(state), "applied state", ret, &res->diag);
-}
-
 /* The job's document; *ret_applied is set when it is the applied state
  * (to the generation it was read from). */
 static int load_document(Reconciler *rc, Job *j, StateDoc **ret, uint64_t *ret_applied, bool *is_applied,
@@ -156,7 +134,7 @@ static int load_document(Reconciler *rc, Job *j, StateDoc **ret, uint64_t *ret_a
                 r = state_doc_from_json(json_object_get(j->rollback_state), "rollback", ret, &res->diag);
         else {
                 *is_applied = true;
-                return applied_state(rc, ret, ret_applied, res);
+                return reconcile_applied_state(rc, ret, ret_applied, res);
         }
         if (r < 0) {
                 res->status = RECONCILE_INVALID;

@@ -194,6 +194,23 @@ def test_unknown_plugin_is_refused_the_same_way(node, args):
     assert 'unknown plugin "nett"' in daemon.stderr, what
 
 
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize("args", [["restore-flows"], ["rollback"], ["checkpoints"], ["query"]],
+                         ids=["restore-flows", "rollback", "checkpoints", "query"])
+def test_same_output_before_anything_was_applied(start_daemon, opdbus, ovs, args, json_output):
+    """Nothing applied yet (no checkpoint): the same refusals and empty
+    answers both ways."""
+    d = start_daemon()
+    args = (["--json"] if json_output else []) + args
+    env = {"DBUS_SYSTEM_BUS_ADDRESS": d.bus.address}
+    daemon = opdbus.run(*args, env=env)
+    local = opdbus.run(*args, env={**env, "OPDBUS_NO_DAEMON": "1"})
+    what = f"\n--- through the daemon ---\n{daemon.describe()}\n--- without it ---\n{local.describe()}"
+    assert daemon.returncode == local.returncode, what
+    assert daemon.stdout == local.stdout, what
+    assert d.get("Generation") == 0
+
+
 # Settings given to the CLI that the daemon does not share: the command
 # runs without the daemon and says so, in one line.
 OTHER_SETTINGS = [
