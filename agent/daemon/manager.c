@@ -186,10 +186,11 @@ void manager_job_done(Manager *m, Job *j) {
          * the answer says until when, and how to confirm. */
         if (j->kind == JOB_APPLY && j->confirm_timeout > 0 && j->status == RECONCILE_OK && !j->dry_run)
                 manager_confirm_open(m, j);
-        if (j->call)
-                manager_bus_reply(m, j);
+        /* Logged before the caller hears of it. */
         line = job_log_line(j);
         job_log(j, line);
+        if (j->call)
+                manager_bus_reply(m, j);
 
         switch (j->kind) {
         case JOB_APPLY:
