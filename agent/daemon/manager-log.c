@@ -59,24 +59,6 @@ int job_set_caller(Job *j, sd_bus_message *msg) {
         return 0;
 }
 
-static json_object *member_array(json_object *o, const char *key) {
-        json_object *v;
-
-        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array) ? v : NULL;
-}
-
-static const char *member_string(json_object *o, const char *key) {
-        json_object *v;
-
-        return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
-}
-
-static bool member_bool(json_object *o, const char *key) {
-        json_object *v;
-
-        return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
-}
-
 /* "create net/bridge/br0/port/p1, delete ..." of the actions in a; held
  * 1: only those held (reported, left as found), 0: only the others, -1:
  * all. Returns how many there are. */
@@ -86,13 +68,13 @@ static size_t put_actions(StrBuf *b, json_object *a, int held) {
         for (size_t i = 0; i < n; i++) {
                 json_object *c = json_object_array_get_idx(a, i);
 
-                if (held >= 0 && member_bool(c, "held") != held)
+                if (held >= 0 && json_member_bool(c, "held") != held)
                         continue;
                 total++;
                 if (shown++ >= MAX_OBJECTS)
                         continue;
-                strbuf_printf(b, "%s%s %s/%s", shown > 1 ? ", " : "", member_string(c, "action"),
-                              member_string(c, "plugin"), member_string(c, "path"));
+                strbuf_printf(b, "%s%s %s/%s", shown > 1 ? ", " : "", json_member_string(c, "action"),
+                              json_member_string(c, "plugin"), json_member_string(c, "path"));
         }
         if (total > MAX_OBJECTS)
                 strbuf_printf(b, " and %zu more", total - MAX_OBJECTS);
@@ -101,7 +83,7 @@ static size_t put_actions(StrBuf *b, json_object *a, int held) {
 
 /* The errors of the result, on one line. */
 static void put_errors(StrBuf *b, json_object *res, const Job *j) {
-        json_object *errors = member_array(res, "errors");
+        json_object *errors = json_member_array(res, "errors");
         size_t n = errors ? json_object_array_length(errors) : 0;
 
         for (size_t i = 0; i < n; i++)
@@ -111,7 +93,7 @@ static void put_errors(StrBuf *b, json_object *res, const Job *j) {
 }
 
 static size_t changes_count(json_object *res) {
-        json_object *a = member_array(res, "changes");
+        json_object *a = json_member_array(res, "changes");
 
         return a ? json_object_array_length(a) : 0;
 }
@@ -137,12 +119,12 @@ static void put_success(StrBuf *b, const Job *j, json_object *res) {
         }
         case JOB_RESTORE_FLOWS:
                 strbuf_printf(b, "restored %u flow%s: ", j->flow_mods, j->flow_mods == 1 ? "" : "s");
-                (void) put_actions(b, member_array(res, "changes"), -1);
+                (void) put_actions(b, json_member_array(res, "changes"), -1);
                 return;
         case JOB_CONFIRM_ROLLBACK:
                 strbuf_printf(b, "put the state from before it back as generation %" PRIu64 ", %zu change%s: ",
                               j->generation, n, n == 1 ? "" : "s");
-                (void) put_actions(b, member_array(res, "changes"), -1);
+                (void) put_actions(b, json_member_array(res, "changes"), -1);
                 strbuf_puts(b, "; verified");
                 return;
         default:
@@ -150,12 +132,12 @@ static void put_success(StrBuf *b, const Job *j, json_object *res) {
         }
         if (j->changed) {
                 strbuf_printf(b, "applied generation %" PRIu64 ", %zu change%s: ", j->generation, n, n == 1 ? "" : "s");
-                (void) put_actions(b, member_array(res, "changes"), -1);
+                (void) put_actions(b, json_member_array(res, "changes"), -1);
         } else
                 strbuf_printf(b, "no changes, the host matches (generation %" PRIu64 ")", j->generation);
         if (json_object_object_get_ex(res, "confirm", &confirm))
-                strbuf_printf(b, "; rolled back at %s unless confirmed ('%s')", member_string(confirm, "deadline"),
-                              member_string(confirm, "command"));
+                strbuf_printf(b, "; rolled back at %s unless confirmed ('%s')", json_member_string(confirm, "deadline"),
+                              json_member_string(confirm, "command"));
 }
 
 char *job_log_line(const Job *j) {
@@ -184,16 +166,16 @@ char *job_log_line(const Job *j) {
                 strbuf_puts(&b, "failed and was rolled back: ");
                 put_errors(&b, res, j);
                 strbuf_puts(&b, "; attempted: ");
-                (void) put_actions(&b, member_array(res, "changes"), -1);
+                (void) put_actions(&b, json_member_array(res, "changes"), -1);
                 strbuf_puts(&b, "; undone: ");
-                (void) put_actions(&b, member_array(res, "rollback_changes"), -1);
+                (void) put_actions(&b, json_member_array(res, "rollback_changes"), -1);
                 strbuf_printf(&b, "; the host is back at generation %" PRIu64 " (verified)", j->generation);
                 break;
         case RECONCILE_ROLLBACK_FAILED:
                 strbuf_puts(&b, "failed, and so did the rollback: ");
                 put_errors(&b, res, j);
                 strbuf_puts(&b, "; attempted: ");
-                (void) put_actions(&b, member_array(res, "changes"), -1);
+                (void) put_actions(&b, json_member_array(res, "changes"), -1);
                 break;
         case RECONCILE_INVALID:
                 strbuf_puts(&b, "refused, nothing changed: ");
