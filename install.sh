@@ -80,6 +80,43 @@ quiet() {
 
 have_systemd() { [ -d /run/systemd/system ]; }
 
+# Where the D-Bus system bus is, as sd-bus (op-dbus run) looks for it.
+SYSTEM_BUS_DEFAULT=unix:path=/run/dbus/system_bus_socket
+system_bus_address() { echo "${DBUS_SYSTEM_BUS_ADDRESS:-$SYSTEM_BUS_DEFAULT}"; }
+
+# 0 when a system bus answers there (op-dbus run needs one).
+have_system_bus() {
+        if command -v busctl >/dev/null; then
+                busctl --system --timeout=5 call org.freedesktop.DBus /org/freedesktop/DBus \
+                        org.freedesktop.DBus GetId >/dev/null 2>&1
+        elif command -v dbus-send >/dev/null; then
+                dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                        org.freedesktop.DBus.GetId >/dev/null 2>&1
+        else
+                return 1
+        fi
+}
+
+# Before telling the operator to run the daemon by hand: is there a system
+# bus for it, and if not, how to get one.
+system_bus_advice() {
+        local where
+        where=$(system_bus_address)
+        if [ -n "${DBUS_SYSTEM_BUS_ADDRESS:-}" ]; then
+                where="$where (from \$DBUS_SYSTEM_BUS_ADDRESS)"
+        fi
+        if have_system_bus; then
+                say "the D-Bus system bus answers at $where"
+                return 0
+        fi
+        say "no D-Bus system bus answers at $where: 'op-dbus run' (the daemon) cannot start without one; start it:"
+        if ! command -v dbus-daemon >/dev/null; then
+                echo "      apt-get install dbus                      # the system bus"
+        fi
+        echo "      mkdir -p /run/dbus && dbus-daemon --system   # start the system bus"
+        return 1
+}
+
 while [ $# -gt 0 ]; do
         case "$1" in
         --mode) MODE=${2:?--mode needs one of $MODES}; shift 2 ;;
@@ -281,7 +318,7 @@ reload_managers() {
                 if systemctl is-active --quiet dbus.service; then
                         systemctl reload dbus.service
                 fi
-        elif [ -S /run/dbus/system_bus_socket ] && command -v dbus-send >/dev/null; then
+        elif command -v dbus-send >/dev/null && have_system_bus; then
                 dbus-send --system --type=method_call --dest=org.freedesktop.DBus \
                         /org/freedesktop/DBus org.freedesktop.DBus.ReloadConfig ||
                         warn "could not make dbus-daemon reload its configuration"
@@ -380,7 +417,10 @@ next_steps() {
         fi
         if [ -n "$DESTDIR" ] || ! have_systemd; then
                 echo "      op-dbus apply /etc/op-dbus/state.json"
-                echo "      op-dbus run --state /etc/op-dbus/state.json     # the daemon"
+                echo "      op-dbus run --state /etc/op-dbus/state.json     # the daemon (needs the D-Bus system bus)"
+        fi
+        if [ -z "$DESTDIR" ] && ! have_systemd; then
+                system_bus_advice || true
         fi
 }
 
@@ -447,7 +487,11 @@ apply_once() {
                 say "applying $STATE"
                 "$BIN" apply "$STATE"
         fi
-        say "systemd is not running this machine: start the daemon yourself:"
+        if system_bus_advice; then
+                say "systemd is not running this machine: start the daemon yourself:"
+        else
+                say "systemd is not running this machine: once the system bus runs, start the daemon yourself:"
+        fi
         echo "      op-dbus run --state /etc/op-dbus/state.json"
 }
 

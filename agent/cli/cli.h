@@ -59,8 +59,14 @@ int exit_code_for_json(json_object *res);
 void print_checkpoints_table(json_object *list);
 
 /* client.c: talking to the daemon */
-/* 1 and *ret when the daemon runs (and OPDBUS_NO_DAEMON is not 1), else 0. */
-int client_connect(sd_bus **ret);
+/* 1 and *ret when the daemon runs (and OPDBUS_NO_DAEMON is not 1) and,
+ * unless cli is NULL, works with the same settings as cli; else 0 (with a
+ * note on standard error when only the settings differ). */
+int client_connect(const Cli *cli, sd_bus **ret);
 int client_new_call(sd_bus *bus, const char *method, sd_bus_message **ret);
+/* Sends the call; *ret is its JSON result (NULL if none). Prints a failed
+ * call; returns the exit code. */
+int client_call(const Cli *cli, sd_bus *bus, sd_bus_message *msg, const char *verb, const char *origin,
+                json_object **ret);
 /* Sends the call and prints its result; returns the exit code. */
 int client_send(const Cli *cli, sd_bus *bus, sd_bus_message *msg, const char *verb, const char *origin);

@@ -7,13 +7,44 @@
 #include "cli.h"
 #include "json-util.h"
 #include "log.h"
+#include "settings.h"
 
 #define BUS_NAME "org.opdbus"
 #define OBJECT_PATH "/org/opdbus/state"
 #define INTERFACE "org.opdbus.StateManager"
 #define CALL_TIMEOUT_USEC (10ULL * 60 * 1000000)
 
-int client_connect(sd_bus **ret) {
+/* The daemon's settings against the ones this command was given (options,
+ * environment, defaults): 1 when they agree, 0 after saying on standard
+ * error that the command runs without the daemon. A caller who may not
+ * read them may not call the daemon either; the call says so. */
+static int settings_agree(const Cli *cli, sd_bus *bus) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(json_object_putp) json_object *mine = NULL, *theirs = NULL;
+        _cleanup_(freep) char *text = NULL;
+        const char *name, *here, *there;
+        int r;
+
+        r = sd_bus_get_property_string(bus, BUS_NAME, OBJECT_PATH, INTERFACE, "Settings", &e, &text);
+        if (r < 0 && (sd_bus_error_has_name(&e, SD_BUS_ERROR_ACCESS_DENIED) ||
+                      sd_bus_error_has_name(&e, "org.opdbus.Error.AccessDenied")))
+                return 1;
+        if (r < 0) {
+                log_notice("The daemon does not tell its settings (%s): running without the daemon.",
+                           e.message ?: strerror(-r));
+                return 0;
+        }
+        theirs = json_tokener_parse(text);
+        mine = settings_to_json(&cli->ctx, cli->lock_timeout_ms, cli->keep_checkpoints);
+        if (!mine)
+                return log_error_errno(-ENOMEM, "Out of memory.");
+        if (settings_difference(mine, theirs, &name, &here, &there) == 0)
+                return 1;
+        log_notice("%s is %s here but %s for the daemon: running without the daemon.", name, here, there);
+        return 0;
+}
+
+int client_connect(const Cli *cli, sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const char *e = getenv("OPDBUS_NO_DAEMON");
         int r;
@@ -30,6 +61,11 @@ int client_connect(sd_bus **ret) {
                                        "org.freedesktop.DBus", "NameHasOwner", NULL, &reply, "s", BUS_NAME);
                 if (r < 0 || sd_bus_message_read(reply, "b", &has) < 0 || !has)
                         return 0;
+        }
+        if (cli) {
+                r = settings_agree(cli, bus);
+                if (r <= 0)
+                        return r;
         }
         *ret = TAKE_PTR(bus);
         return 1;
@@ -69,63 +105,47 @@ static int handle_error(const Cli *cli, const char *verb, const char *origin, co
         return EXIT_UNAVAILABLE;
 }
 
-static bool strv_has(char **l, const char *s) {
-        for (; l && *l; l++)
-                if (streq(*l, s))
-                        return true;
-        return false;
-}
-
-/* Keeps only the plugin sections named in only (all when NULL) of a state
- * document, in their order there. */
-static int keep_sections(json_object *doc, char **only) {
-        json_object *plugins, *kept;
-
-        if (!only || !json_object_object_get_ex(doc, "plugins", &plugins))
-                return 0;
-        kept = json_object_new_object();
-        if (!kept)
-                return -ENOMEM;
-        json_object_object_foreach(plugins, name, section)
-                if (strv_has(only, name) && json_object_object_add(kept, name, json_object_get(section)) < 0) {
-                        json_object_put(section);
-                        json_object_put(kept);
-                        return -ENOMEM;
-                }
-        if (json_object_object_add(doc, "plugins", kept) < 0) {
-                json_object_put(kept);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-/* Sends msg and prints the JSON it returns (or nothing, for methods
- * without a result). Returns the exit code. */
-int client_send(const Cli *cli, sd_bus *bus, sd_bus_message *msg, const char *verb, const char *origin) {
+/* Sends msg; *ret is the JSON it returns (NULL for methods without a
+ * result, or a JSON null). A failed call is printed; returns the exit
+ * code. */
+int client_call(const Cli *cli, sd_bus *bus, sd_bus_message *msg, const char *verb, const char *origin,
+                json_object **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_(json_object_putp) json_object *res = NULL;
+        enum json_tokener_error jerr;
         const char *text;
         int r;
 
+        *ret = NULL;
         r = sd_bus_call(bus, msg, CALL_TIMEOUT_USEC, &e, &reply);
         if (r < 0)
                 return handle_error(cli, verb, origin, &e);
         if (sd_bus_message_is_empty(reply))
                 return EXIT_OK;
         r = sd_bus_message_read(reply, "s", &text);
-        if (r < 0 || !(res = json_tokener_parse(text))) {
+        if (r >= 0)
+                *ret = json_tokener_parse_verbose(text, &jerr);
+        if (r < 0 || jerr != json_tokener_success) {
                 log_error("The daemon answered %s with something that is not JSON.", verb);
                 return EXIT_UNAVAILABLE;
         }
+        return EXIT_OK;
+}
+
+/* Sends msg and prints the JSON it returns (or nothing, for methods
+ * without a result). Returns the exit code. */
+int client_send(const Cli *cli, sd_bus *bus, sd_bus_message *msg, const char *verb, const char *origin) {
+        _cleanup_(json_object_putp) json_object *res = NULL;
+        int r;
+
+        r = client_call(cli, bus, msg, verb, origin, &res);
+        if (r != EXIT_OK || !res)
+                return r;
         if (streq(verb, "query") || streq(verb, "checkpoints")) {
                 if (streq(verb, "checkpoints") && !cli->json)
                         print_checkpoints_table(res);
-                else {
-                        if (streq(verb, "query") && keep_sections(res, cli->only) < 0)
-                                return log_error_errno(-ENOMEM, "Out of memory."), EXIT_UNAVAILABLE;
+                else
                         print_json(res);
-                }
                 return EXIT_OK;
         }
         print_result(cli, verb, origin, res);

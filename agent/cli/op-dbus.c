@@ -58,6 +58,13 @@ static int strv_push(char ***l, size_t *n, char *s) {
         return 0;
 }
 
+static bool strv_contains(char **l, const char *s) {
+        for (; l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
 enum {
         ARG_OVSDB = 0x100,
         ARG_STATE_DIR,
@@ -159,6 +166,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                         /* strtoull() would take "-1" as 2^64-1 */
                         errno = 0;
                         cli->to = optarg[0] >= '1' && optarg[0] <= '9' ? strtoull(optarg, &end, 10) : 0;
+                        /* The daemon's Rollback takes a 32-bit generation. */
                         if (errno || cli->to == 0 || *end || cli->to > UINT32_MAX)
                                 return log_error_errno(-EINVAL, "--to: \"%s\" is not a generation number: expected "
                                                        "one of those 'op-dbus checkpoints' lists, such as 3.", optarg);
@@ -274,15 +282,15 @@ static int finish(const Cli *cli, const char *verb, const char *origin, Reconcil
         return exit_code_for(res->status);
 }
 
-static int append_options(sd_bus_message *m, const Cli *cli) {
+/* The a{sv} of ApplyStateWithOptions, or of PlanWithOptions (plugins
+ * only) when plan is set. */
+static int append_options(sd_bus_message *m, const Cli *cli, bool plan) {
         int r;
 
         r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && cli->dry_run)
-                r = sd_bus_message_append(m, "{sv}", "dry_run", "b", 1);
-        if (r >= 0 && cli->confirm_timeout > 0)
+        if (r >= 0 && !plan && cli->confirm_timeout > 0)
                 r = sd_bus_message_append(m, "{sv}", "confirm_timeout", "u", cli->confirm_timeout);
-        if (r >= 0 && cli->allow_outage)
+        if (r >= 0 && !plan && cli->allow_outage)
                 r = sd_bus_message_append(m, "{sv}", "allow_outage", "b", 1);
         if (r >= 0 && cli->only) {
                 r = sd_bus_message_open_container(m, 'e', "sv");
@@ -302,13 +310,15 @@ static int append_options(sd_bus_message *m, const Cli *cli) {
         return r;
 }
 
-/* apply and plan through the daemon. The file is read and parsed here so
- * syntax errors name the file, as they do without the daemon. */
+/* apply and plan through the daemon; apply --dry-run is a plan. The file
+ * is read and parsed here so syntax errors name the file, as they do
+ * without the daemon. */
 static int via_daemon(Cli *cli, sd_bus *bus, const char *verb, const char *file, const char *origin) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         const char *text;
+        bool plan;
         int r;
 
         r = state_doc_load(file, &doc, &res.diag);
@@ -317,17 +327,12 @@ static int via_daemon(Cli *cli, sd_bus *bus, const char *verb, const char *file,
                 return finish(cli, verb, origin, &res);
         }
         text = json_object_to_json_string_ext(doc->root, JSON_C_TO_STRING_PLAIN);
-        if (streq(verb, "plan")) {
-                r = client_new_call(bus, "Plan", &m);
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", text);
-        } else {
-                r = client_new_call(bus, "ApplyStateWithOptions", &m);
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", text);
-                if (r >= 0)
-                        r = append_options(m, cli);
-        }
+        plan = streq(verb, "plan") || cli->dry_run;
+        r = client_new_call(bus, plan ? "PlanWithOptions" : "ApplyStateWithOptions", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", text);
+        if (r >= 0)
+                r = append_options(m, cli, plan);
         if (r < 0)
                 return log_error_errno(r, "Cannot build the call: %m"), EXIT_UNAVAILABLE;
         return client_send(cli, bus, m, verb, origin);
@@ -346,9 +351,14 @@ static int verb_with_file(Cli *cli, const char *verb, const char *file, Reconcil
                 .allow_outage = cli->allow_outage,
         };
         const char *origin = streq(file, "-") ? "<stdin>" : file;
-        bool daemon = (streq(verb, "apply") || streq(verb, "plan")) && client_connect(&bus) > 0;
+        bool daemon;
         int r;
 
+        if (cli->dry_run && cli->confirm_timeout > 0) {
+                log_error("apply: --confirm-timeout and --dry-run do not go together (a dry run changes nothing).");
+                return EXIT_INVALID;
+        }
+        daemon = (streq(verb, "apply") || streq(verb, "plan")) && client_connect(cli, &bus) > 0;
         if (daemon)
                 return via_daemon(cli, bus, verb, file, origin);
         if (cli->confirm_timeout > 0) {
@@ -369,6 +379,51 @@ static int verb_with_file(Cli *cli, const char *verb, const char *file, Reconcil
         return finish(cli, verb, origin, &res);
 }
 
+/* query through the daemon: QueryState, or QueryPlugin for each plugin
+ * asked for, put together in plugin order as reconcile_query() does. */
+static int query_via_daemon(Cli *cli, Reconciler *rc, sd_bus *bus) {
+        _cleanup_(json_object_putp) json_object *state = NULL;
+        json_object *plugins;
+        int r;
+
+        if (!cli->only) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+                if (client_new_call(bus, "QueryState", &m) < 0)
+                        return EXIT_UNAVAILABLE;
+                return client_send(cli, bus, m, "query", "");
+        }
+
+        state = json_object_new_object();
+        plugins = json_object_new_object();
+        if (!state || !plugins) {
+                json_object_put(plugins);
+                return log_error_errno(-ENOMEM, "Out of memory."), EXIT_UNAVAILABLE;
+        }
+        json_object_object_add(state, "version", json_object_new_int(STATE_VERSION));
+        json_object_object_add(state, "plugins", plugins);
+        for (size_t i = 0; i < rc->registry.n; i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                const char *name = rc->registry.sorted[i]->name;
+                json_object *section = NULL;
+
+                if (!strv_contains(cli->only, name))
+                        continue;
+                r = client_new_call(bus, "QueryPlugin", &m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", name);
+                if (r < 0)
+                        return EXIT_UNAVAILABLE;
+                r = client_call(cli, bus, m, "query", "", &section);
+                if (r != EXIT_OK)
+                        return r;
+                if (section) /* null: nothing of this plugin's on the host */
+                        json_object_object_add(plugins, name, section);
+        }
+        print_json(state);
+        return EXIT_OK;
+}
+
 static int verb_query(Cli *cli) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(reconciler_done) Reconciler rc = {};
@@ -379,19 +434,14 @@ static int verb_query(Cli *cli) {
         r = setup_reconciler(cli, &rc);
         if (r < 0)
                 return EXIT_UNAVAILABLE;
-        if (reconcile_check_plugin_names(&rc, cli->only, &d) < 0) {
+        /* Unknown names are refused here, the same way with and without
+         * the daemon. */
+        if (reconcile_check_plugins(&rc, cli->only, &d) < 0) {
                 diag_print(&d, stderr, "");
                 return EXIT_INVALID;
         }
-        /* The daemon's whole state, cut to the --plugin sections: a state
-         * document either way (QueryPlugin returns a bare section). */
-        if (client_connect(&bus) > 0) {
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-
-                if (client_new_call(bus, "QueryState", &m) < 0)
-                        return EXIT_UNAVAILABLE;
-                return client_send(cli, bus, m, "query", "");
-        }
+        if (client_connect(cli, &bus) > 0)
+                return query_via_daemon(cli, &rc, bus);
 
         r = reconcile_query(&rc, cli->only, &state, &d);
         diag_print(&d, stderr, "");
@@ -402,9 +452,17 @@ static int verb_query(Cli *cli) {
 }
 
 static int verb_checkpoints(Cli *cli) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(json_object_putp) json_object *a = NULL;
         int r;
 
+        if (client_connect(cli, &bus) > 0) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+                if (client_new_call(bus, "ListCheckpoints", &m) < 0)
+                        return EXIT_UNAVAILABLE;
+                return client_send(cli, bus, m, "checkpoints", "");
+        }
         r = checkpoint_list_json(cli->ctx.state_dir, &a);
         if (r < 0) {
                 log_error_errno(r, "Cannot list checkpoints in %s: %m", cli->ctx.state_dir);
@@ -423,7 +481,7 @@ static int verb_rollback(Cli *cli) {
         _cleanup_(reconciler_done) Reconciler rc = {};
         int r;
 
-        if (client_connect(&bus) > 0) {
+        if (client_connect(cli, &bus) > 0) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 
                 r = client_new_call(bus, cli->allow_outage ? "RollbackWithOptions" : "Rollback", &m);
@@ -448,14 +506,13 @@ static int verb_restore_flows(Cli *cli) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(reconciler_done) Reconciler rc = {};
-        _cleanup_(json_object_putp) json_object *state = NULL;
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         char *only[] = { (char *) "openflow", NULL };
         ReconcileOptions o = { .only = only, .record = false };
         uint64_t latest = 0;
         int r;
 
-        if (client_connect(&bus) > 0) {
+        if (client_connect(cli, &bus) > 0) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 
                 r = client_new_call(bus, "RestoreFlows", &m);
@@ -470,20 +527,10 @@ static int verb_restore_flows(Cli *cli) {
         if (r < 0)
                 return EXIT_UNAVAILABLE;
 
-        r = checkpoint_latest(cli->ctx.state_dir, &latest);
-        if (r >= 0 && latest == 0)
-                r = -ENOENT;
-        if (r >= 0)
-                r = checkpoint_load(cli->ctx.state_dir, latest, &state);
-        if (r < 0) {
-                log_error_errno(r, "restore-flows: no applied state in %s to restore from: %m", cli->ctx.state_dir);
-                return EXIT_INVALID;
-        }
-        r = state_doc_from_json(TAKE_PTR(state), "checkpoint", &doc, &res.diag);
-        if (r >= 0)
+        if (reconcile_applied_state(&rc, &doc, &latest, &res) >= 0) {
+                o.applied_generation = &latest; /* an apply that takes the lock first wins */
                 (void) reconcile_apply(&rc, doc, &o, &res);
-        else
-                res.status = RECONCILE_INVALID;
+        }
         return finish(cli, "restore-flows", "the applied state", &res);
 }
 
@@ -491,7 +538,7 @@ static int verb_confirm(Cli *cli) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 
-        if (client_connect(&bus) <= 0) {
+        if (client_connect(NULL, &bus) <= 0) {
                 log_error("confirm: the op-dbus daemon is not running, so no apply can be waiting for confirmation.");
                 return EXIT_INVALID;
         }
@@ -512,6 +559,7 @@ static int verb_run(Cli *cli) {
         }
         m->ctx = cli->ctx;
         m->lock_timeout_ms = cli->lock_timeout_ms;
+        m->keep_checkpoints = cli->keep_checkpoints;
         m->state_path = strdup(cli->state_path ?: DEFAULT_STATE_FILE);
         if (cli->audit_interval_ms >= 0)
                 m->audit_interval_sec = (unsigned) (cli->audit_interval_ms / 1000);

@@ -3,6 +3,7 @@
  * result JSON, so a result computed here and one returned by the daemon
  * print the same. */
 #include <stdio.h>
+#include <time.h>
 
 #include "cli.h"
 #include "json-util.h"
@@ -11,24 +12,6 @@ void print_json(json_object *o) {
         _cleanup_(freep) char *s = json_to_string_pretty(o);
 
         puts(s ?: "null");
-}
-
-static const char *member_string(json_object *o, const char *key) {
-        json_object *v;
-
-        return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
-}
-
-static bool member_bool(json_object *o, const char *key) {
-        json_object *v;
-
-        return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
-}
-
-static json_object *member_array(json_object *o, const char *key) {
-        json_object *v;
-
-        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array) ? v : NULL;
 }
 
 static size_t array_length(json_object *a) {
@@ -42,8 +25,8 @@ static void print_actions(json_object *changes, const char *heading) {
         for (size_t i = 0; i < array_length(changes); i++) {
                 json_object *a = json_object_array_get_idx(changes, i);
 
-                printf("  %-9s %-8s %-36s [%s] %s\n", member_string(a, "action"), member_string(a, "plugin"),
-                       member_string(a, "path"), member_string(a, "impact"), member_string(a, "detail"));
+                printf("  %-9s %-8s %-36s [%s] %s\n", json_member_string(a, "action"), json_member_string(a, "plugin"),
+                       json_member_string(a, "path"), json_member_string(a, "impact"), json_member_string(a, "detail"));
         }
 }
 
@@ -53,7 +36,7 @@ static void print_messages(json_object *res) {
         static const char *const labels[] = { "error", "warning", "note" };
 
         for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
-                json_object *a = member_array(res, kinds[k]);
+                json_object *a = json_member_array(res, kinds[k]);
 
                 for (size_t i = 0; i < array_length(a); i++)
                         fprintf(stderr, "%s: %s\n", labels[k], json_object_get_string(json_object_array_get_idx(a, i)));
@@ -71,19 +54,39 @@ static void print_counts(json_object *res) {
         printf("\n");
 }
 
+/* An apply that waits for confirmation: until when, and what confirms it. */
+static void print_confirm(json_object *res) {
+        json_object *c, *v;
+        char when[64] = "";
+        struct tm tm;
+        time_t t;
+
+        if (!json_object_object_get_ex(res, "confirm", &c))
+                return;
+        if (json_object_object_get_ex(c, "deadline_unix", &v)) {
+                t = (time_t) json_object_get_int64(v);
+                if (localtime_r(&t, &tm))
+                        (void) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", &tm);
+        }
+        printf("Not confirmed yet: run '%s' before %s (within %s s), or the daemon rolls this apply back.\n",
+               json_member_string(c, "command"), when[0] ? when : json_member_string(c, "deadline"),
+               json_member_string(c, "seconds"));
+}
+
 static void print_applied(json_object *res, const char *origin, const char *status) {
-        json_object *changes = member_array(res, "changes");
-        const char *generation = member_string(res, "generation");
+        json_object *changes = json_member_array(res, "changes");
+        const char *generation = json_member_string(res, "generation");
 
         print_actions(changes, streq(status, "ok") ? "Applied:" : "Attempted:");
-        if (member_bool(res, "rolled_back"))
-                print_actions(member_array(res, "rollback_changes"), "Rolled back:");
+        if (json_member_bool(res, "rolled_back"))
+                print_actions(json_member_array(res, "rollback_changes"), "Rolled back:");
         if (streq(status, "ok")) {
-                if (member_bool(res, "changed"))
+                if (json_member_bool(res, "changed"))
                         printf("Applied %zu change%s; generation %s.\n", array_length(changes),
                                array_length(changes) == 1 ? "" : "s", generation);
                 else
                         printf("No changes: the host matches %s (generation %s).\n", origin, generation);
+                print_confirm(res);
         } else if (streq(status, "failed"))
                 fprintf(stderr, "Apply failed; every change was rolled back.\n");
         else
@@ -92,7 +95,7 @@ static void print_applied(json_object *res, const char *origin, const char *stat
 }
 
 void print_result(const Cli *cli, const char *verb, const char *origin, json_object *res) {
-        const char *status = member_string(res, "status");
+        const char *status = json_member_string(res, "status");
 
         if (cli->json) {
                 print_json(res);
@@ -101,7 +104,7 @@ void print_result(const Cli *cli, const char *verb, const char *origin, json_obj
         print_messages(res);
 
         if (streq(verb, "validate")) {
-                size_t n = array_length(member_array(res, "errors"));
+                size_t n = array_length(json_member_array(res, "errors"));
 
                 if (streq(status, "ok"))
                         printf("%s: valid\n", origin);
@@ -112,22 +115,22 @@ void print_result(const Cli *cli, const char *verb, const char *origin, json_obj
         if (streq(status, "invalid") || streq(status, "busy") || streq(status, "unavailable"))
                 return;
 
-        if (member_bool(res, "dry_run") || streq(verb, "plan")) {
-                if (array_length(member_array(res, "changes")) == 0)
+        if (json_member_bool(res, "dry_run") || streq(verb, "plan")) {
+                if (array_length(json_member_array(res, "changes")) == 0)
                         printf("No changes: the host matches %s.\n", origin);
-                print_actions(member_array(res, "changes"), "Planned changes:");
+                print_actions(json_member_array(res, "changes"), "Planned changes:");
                 return;
         }
         if (streq(verb, "verify")) {
                 if (streq(status, "ok"))
-                        printf("%s: the host matches (generation %s).\n", origin, member_string(res, "generation"));
+                        printf("%s: the host matches (generation %s).\n", origin, json_member_string(res, "generation"));
                 return;
         }
         print_applied(res, origin, status);
 }
 
 void print_diff(const Cli *cli, const char *origin, json_object *res) {
-        json_object *changes = member_array(res, "changes");
+        json_object *changes = json_member_array(res, "changes");
 
         if (cli->json) {
                 print_json(res);
@@ -136,11 +139,11 @@ void print_diff(const Cli *cli, const char *origin, json_object *res) {
         print_messages(res);
         for (size_t i = 0; i < array_length(changes); i++) {
                 json_object *a = json_object_array_get_idx(changes, i);
-                const char *action = member_string(a, "action");
+                const char *action = json_member_string(a, "action");
                 char sign = streq(action, "create") ? '+' : streq(action, "delete") ? '-' : '~';
 
-                printf("%c %s/%s: %s\n", sign, member_string(a, "plugin"), member_string(a, "path"),
-                       member_string(a, "detail"));
+                printf("%c %s/%s: %s\n", sign, json_member_string(a, "plugin"), json_member_string(a, "path"),
+                       json_member_string(a, "detail"));
         }
 }
 
@@ -153,7 +156,7 @@ int exit_code_for_json(json_object *res) {
                 { "drift", EXIT_DRIFT }, { "busy", EXIT_BUSY }, { "unavailable", EXIT_UNAVAILABLE },
                 { "rollback-failed", EXIT_ROLLBACK_FAILED },
         };
-        const char *status = member_string(res, "status");
+        const char *status = json_member_string(res, "status");
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
                 if (streq(status, table[i].status))
@@ -166,7 +169,7 @@ void print_checkpoints_table(json_object *list) {
         for (size_t i = 0; i < array_length(list); i++) {
                 json_object *c = json_object_array_get_idx(list, i);
 
-                printf("%-12s %-22s %s\n", member_string(c, "generation"), member_string(c, "created"),
-                       member_string(c, "path"));
+                printf("%-12s %-22s %s\n", json_member_string(c, "generation"), json_member_string(c, "created"),
+                       json_member_string(c, "path"));
         }
 }

@@ -48,6 +48,27 @@ static inline int json_array_append_take(json_object *a, json_object *v) {
         return 0;
 }
 
+/* Lenient reads of documents op-dbus made itself (result documents): the
+ * member's value, or "" / false / NULL when it is missing or of another
+ * type. */
+static inline const char *json_member_string(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+static inline bool json_member_bool(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+static inline json_object *json_member_array(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array) ? v : NULL;
+}
+
 /* Field accessors. Each looks up key in the object o found at path and
  * returns 1 when the field is present and valid (and sets *ret), 0 when it
  * is absent (an error is recorded only if it is required), or -EINVAL when

@@ -2,11 +2,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include "log.h"
 
 static int max_level = LOG_INFO;
 static int prefix_levels = -1; /* -1: decide from $JOURNAL_STREAM */
+static bool timestamps;
 
 void log_set_max_level(int level) {
         max_level = level;
@@ -52,6 +54,19 @@ static const char *level_prefix(int level) {
                level == LOG_DEBUG ? "op-dbus: debug: " : "op-dbus: ";
 }
 
+void log_set_timestamps(bool enable) {
+        timestamps = enable;
+}
+
+static void print_timestamp(FILE *f) {
+        char buf[ISO8601_MAX];
+        struct timeval tv;
+
+        (void) gettimeofday(&tv, NULL);
+        fprintf(f, "%s ", format_iso8601((uint64_t) tv.tv_sec * 1000000ULL + (uint64_t) tv.tv_usec, true,
+                                         buf, sizeof buf));
+}
+
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) {
         int saved = errno;
         va_list ap;
@@ -69,7 +84,9 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                 prefix_levels = log_stderr_is_journal();
         if (prefix_levels)
                 fprintf(stderr, "<%d>", level);
-        else
+        if (timestamps)
+                print_timestamp(stderr);
+        if (!prefix_levels)
                 fputs(level_prefix(level), stderr);
 
         /* %m in fmt must print the error we were given, not a stale errno. */

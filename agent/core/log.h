@@ -21,6 +21,9 @@ int log_get_max_level(void);
 void log_set_prefix_levels(int enable);
 /* Whether stderr is the stream systemd connected to the journal. */
 bool log_stderr_is_journal(void);
+/* Start each line with the local time (ISO 8601, with the offset): for a
+ * log that does not go to the journal, which has its own timestamps. */
+void log_set_timestamps(bool enable);
 
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) _printf_(5, 6);
 

@@ -109,6 +109,11 @@ static inline int negative_errno(void) {
 char *strdup_or_null(const char *s);
 /* The value of a hex digit, or -1. */
 int unhexchar(char c) _pure_;
+/* usec since the epoch as ISO 8601 local time with its offset,
+ * "2026-01-31T14:03:25+01:00" ("...25.123+01:00" with millis) into buf
+ * (ISO8601_MAX bytes); "" if the time cannot be converted. */
+#define ISO8601_MAX 40
+const char *format_iso8601(uint64_t usec, bool millis, char *buf, size_t size);
 /* Removes trailing whitespace in place; returns s ("" for NULL). */
 char *strstrip_newline(char *s);
 /* Grow *array (element size elsize) so it holds at least need elements. */

@@ -119,20 +119,6 @@ static bool name_selected(char **only, const char *name) {
         return false;
 }
 
-int reconcile_check_plugin_names(Reconciler *rc, char **only, Diag *d) {
-        _cleanup_(freep) char *names = NULL;
-        int ret = 0;
-
-        for (char **o = only; o && *o; o++)
-                if (!plugin_registry_find(&rc->registry, *o)) {
-                        if (!names)
-                                names = plugin_registry_names(&rc->registry);
-                        diag_error(d, "", "unknown plugin \"%s\", expected one of: %s", *o, strna(names));
-                        ret = -EINVAL;
-                }
-        return ret;
-}
-
 /* Reports plugin sections no registered plugin owns, and --plugin names
  * that are unknown. */
 static int check_sections(Reconciler *rc, const StateDoc *doc, char **only, Diag *d) {
@@ -155,7 +141,21 @@ static int check_sections(Reconciler *rc, const StateDoc *doc, char **only, Diag
                 ret = -EINVAL;
         }
 
-        RET_GATHER(ret, reconcile_check_plugin_names(rc, only, d));
+        RET_GATHER(ret, reconcile_check_plugins(rc, only, d));
+        return ret;
+}
+
+int reconcile_check_plugins(Reconciler *rc, char **only, Diag *d) {
+        _cleanup_(freep) char *names = NULL;
+        int ret = 0;
+
+        for (char **o = only; o && *o; o++)
+                if (!plugin_registry_find(&rc->registry, *o)) {
+                        if (!names)
+                                names = plugin_registry_names(&rc->registry);
+                        diag_error(d, "", "unknown plugin \"%s\", expected one of: %s", *o, strna(names));
+                        ret = -EINVAL;
+                }
         return ret;
 }
 
@@ -490,6 +490,16 @@ static int session_prepare(Reconciler *rc, const StateDoc *doc, const ReconcileO
                 if (r < 0)
                         return r;
         }
+        if (lock && o->applied_generation) {
+                uint64_t latest = 0;
+
+                (void) checkpoint_latest(rc->ctx.state_dir, &latest);
+                if (latest != *o->applied_generation) {
+                        diag_error(&res->diag, "", "the applied state changed (generation %" PRIu64 " to %" PRIu64
+                                   ") while this waited for the lock", *o->applied_generation, latest);
+                        return fail(res, RECONCILE_BUSY, -ESTALE);
+                }
+        }
 
         r = session_query(s, &res->diag);
         if (r < 0)
@@ -807,11 +817,32 @@ int reconcile_rollback(Reconciler *rc, uint64_t to, bool allow_outage, Reconcile
         return reconcile_apply(rc, doc, &o, res);
 }
 
+int reconcile_applied_state(Reconciler *rc, StateDoc **ret, uint64_t *ret_generation, ReconcileResult *res) {
+        _cleanup_(json_object_putp) json_object *state = NULL;
+        uint64_t latest = 0;
+        int r;
+
+        r = checkpoint_latest(rc->ctx.state_dir, &latest);
+        *ret_generation = latest;
+        if (r >= 0 && latest == 0)
+                r = -ENOENT;
+        if (r >= 0)
+                r = checkpoint_load(rc->ctx.state_dir, latest, &state);
+        if (r < 0) {
+                diag_error(&res->diag, "", "no applied state to work from in %s", rc->ctx.state_dir);
+                return fail(res, RECONCILE_INVALID, -ENOENT);
+        }
+        r = state_doc_from_json(TAKE_PTR(state), "applied state", ret, &res->diag);
+        if (r < 0)
+                return fail(res, RECONCILE_INVALID, r);
+        return 0;
+}
+
 int reconcile_query(Reconciler *rc, char **only, json_object **ret, Diag *d) {
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         int r;
 
-        r = reconcile_check_plugin_names(rc, only, d);
+        r = reconcile_check_plugins(rc, only, d);
         if (r < 0)
                 return r;
         r = state_doc_new_empty("query", &doc);

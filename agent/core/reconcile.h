@@ -43,6 +43,11 @@ typedef struct ReconcileOptions {
         bool keep_snapshot;         /* return the state before the apply in the result */
         bool allow_outage;          /* carry out actions that cut traffic off (PlanAction.outage);
                                      * without it such a plan is refused as invalid */
+        /* The document is the applied state of this generation (a repair):
+         * once the lock is held, a newer generation means another apply
+         * came first, and the document is out of date. The apply is not
+         * made then: RECONCILE_BUSY with -ESTALE. NULL: no such check. */
+        const uint64_t *applied_generation;
 } ReconcileOptions;
 
 typedef struct ReconcileResult {
@@ -78,11 +83,15 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
 /* Validate, query, diff and health checks; RECONCILE_DRIFT when the plan
  * is not empty. */
 int reconcile_verify(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res);
-/* The live state op-dbus owns, as a canonical state document. */
+/* -EINVAL (and an error in d for each) when a name in only is not a
+ * registered plugin. */
+int reconcile_check_plugins(Reconciler *rc, char **only, Diag *d);
+/* The live state op-dbus owns, as a canonical state document; only the
+ * plugins in only (NULL: all), which must exist. */
 int reconcile_query(Reconciler *rc, char **only, json_object **ret, Diag *d);
-/* Records an error for each name in only (NULL-terminated, may be NULL)
- * that is not a registered plugin; -EINVAL then. */
-int reconcile_check_plugin_names(Reconciler *rc, char **only, Diag *d);
+/* The applied state (the newest checkpoint) as a document, and its
+ * generation; RECONCILE_INVALID in res when there is none. */
+int reconcile_applied_state(Reconciler *rc, StateDoc **ret, uint64_t *ret_generation, ReconcileResult *res);
 /* Applies checkpoint "to" (0: the one before the newest) as a new
  * generation; like any apply, refused when it would cut traffic off unless
  * allow_outage. */

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <time.h>
+
 #include "macro.h"
 
 char *strdup_or_null(const char *s) {
@@ -45,4 +48,19 @@ char *strstrip_newline(char *s) {
         while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
                 s[--n] = 0;
         return s;
+}
+
+const char *format_iso8601(uint64_t usec, bool millis, char *buf, size_t size) {
+        time_t t = (time_t) (usec / 1000000);
+        char date[32], zone[8], frac[8] = "";
+        struct tm tm;
+
+        buf[0] = 0;
+        if (!localtime_r(&t, &tm) || strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+            strftime(zone, sizeof zone, "%z", &tm) != 5)
+                return buf;
+        if (millis)
+                snprintf(frac, sizeof frac, ".%03u", (unsigned) (usec / 1000 % 1000));
+        snprintf(buf, size, "%s%s%.3s:%s", date, frac, zone, zone + 3);
+        return buf;
 }

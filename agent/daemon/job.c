@@ -22,9 +22,20 @@ Job *job_new(JobKind kind) {
         return j;
 }
 
+Job *job_new_automatic(JobKind kind, const char *requester) {
+        Job *j = job_new(kind);
+
+        if (j && !(j->requester = strdup(requester)))
+                return job_free(j);
+        if (j)
+                j->automatic = true;
+        return j;
+}
+
 Job *job_free(Job *j) {
         if (!j)
                 return NULL;
+        free(j->requester);
         free(j->state_json);
         free(j->state_path);
         if (j->plugins)
@@ -41,6 +52,19 @@ Job *job_free(Job *j) {
         json_object_put(j->drift);
         free(j);
         return NULL;
+}
+
+Job *job_again(Job *j) {
+        Job *again = job_new(j->kind);
+
+        if (!again || (j->bridge && !(again->bridge = strdup(j->bridge))) ||
+            (j->state_path && !(again->state_path = strdup(j->state_path))) ||
+            (j->requester && !(again->requester = strdup(j->requester))))
+                return job_free(again);
+        again->automatic = j->automatic;
+        again->deadline_usec = j->deadline_usec;
+        again->call = TAKE_PTR(j->call);
+        return again;
 }
 
 bool job_changes_host(const Job *j) {
@@ -96,27 +120,10 @@ static void take_result(Job *j, ReconcileResult *res) {
                 j->drift = plan_to_json(&res->plan);
 }
 
-/* The newest checkpoint as a document; RECONCILE_INVALID in res if none. */
-static int applied_state(Reconciler *rc, StateDoc **ret, ReconcileResult *res) {
-        _cleanup_(json_object_putp) json_object *state = NULL;
-        uint64_t latest = 0;
-        int r;
-
-        r = checkpoint_latest(rc->ctx.state_dir, &latest);
-        if (r >= 0 && latest == 0)
-                r = -ENOENT;
-        if (r >= 0)
-                r = checkpoint_load(rc->ctx.state_dir, latest, &state);
-        if (r < 0) {
-                diag_error(&res->diag, "", "no applied state to work from in %s", rc->ctx.state_dir);
-                res->status = RECONCILE_INVALID;
-                res->error = -ENOENT;
-                return r;
-        }
-        return state_doc_from_json(TAKE_PTR(state), "applied state", ret, &res->diag);
-}
-
-static int load_document(Reconciler *rc, Job *j, StateDoc **ret, ReconcileResult *res) {
+/* The job's document; *ret_applied is set when it is the applied state
+ * (to the generation it was read from). */
+static int load_document(Reconciler *rc, Job *j, StateDoc **ret, uint64_t *ret_applied, bool *is_applied,
+                         ReconcileResult *res) {
         int r;
 
         if (j->state_json)
@@ -125,8 +132,10 @@ static int load_document(Reconciler *rc, Job *j, StateDoc **ret, ReconcileResult
                 r = state_doc_load(j->state_path, ret, &res->diag);
         else if (j->rollback_state)
                 r = state_doc_from_json(json_object_get(j->rollback_state), "rollback", ret, &res->diag);
-        else
-                return applied_state(rc, ret, res);
+        else {
+                *is_applied = true;
+                return reconcile_applied_state(rc, ret, ret_applied, res);
+        }
         if (r < 0) {
                 res->status = RECONCILE_INVALID;
                 res->error = r;
@@ -141,12 +150,6 @@ static void run_query(Reconciler *rc, Job *j) {
         json_object *plugins, *section;
         int r;
 
-        if (j->plugin && !plugin_registry_find(&rc->registry, j->plugin)) {
-                j->status = RECONCILE_INVALID;
-                j->error = -EINVAL;
-                (void) asprintf(&j->error_text, "unknown plugin \"%s\"", j->plugin);
-                return;
-        }
         r = reconcile_query(rc, j->plugin ? only : NULL, &state, &d);
         j->status = r < 0 ? (r == -EINVAL ? RECONCILE_INVALID : RECONCILE_UNAVAILABLE) : RECONCILE_OK;
         j->error = MIN(r, 0);
@@ -154,15 +157,14 @@ static void run_query(Reconciler *rc, Job *j) {
                 j->error_text = d.n_entries > 0 ? diag_entry_format(&d.entries[0]) : strdup(strerror(-r));
                 return;
         }
+        /* A plugin with nothing on the host has no section: null, as
+         * plugins.<plugin> of QueryState reads then. */
         if (j->plugin && json_object_object_get_ex(state, "plugins", &plugins) &&
             json_object_object_get_ex(plugins, j->plugin, &section))
                 set_result(j, section);
-        else if (j->plugin) {
-                json_object *empty = json_object_new_object();
-
-                set_result(j, empty);
-                json_object_put(empty);
-        } else
+        else if (j->plugin)
+                j->result_json = strdup("null");
+        else
                 set_result(j, state);
 }
 
@@ -170,6 +172,8 @@ static void run_reconcile(Manager *m, Reconciler *rc, Job *j) {
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         char *only_openflow[] = { (char *) "openflow", NULL };
+        uint64_t applied = 0;
+        bool is_applied = false;
         ReconcileOptions o = {
                 .dry_run = j->dry_run,
                 .only = j->plugins,
@@ -201,7 +205,10 @@ static void run_reconcile(Manager *m, Reconciler *rc, Job *j) {
                 break;
         }
 
-        if (load_document(rc, j, &doc, &res) >= 0) {
+        if (load_document(rc, j, &doc, &applied, &is_applied, &res) >= 0) {
+                /* A repair must not undo an apply that came first. */
+                if (is_applied)
+                        o.applied_generation = &applied;
                 if (j->kind == JOB_PLAN)
                         (void) reconcile_plan(rc, doc, &o, &res);
                 else if (j->kind == JOB_VERIFY)
@@ -218,6 +225,7 @@ static void run_job(Manager *m, Job *j) {
 
         reconciler_init(&rc, &m->ctx);
         rc.lock_timeout_ms = m->lock_timeout_ms;
+        rc.keep_checkpoints = m->keep_checkpoints;
         rc.placeholders = builtin_placeholders;
         r = reconciler_register(&rc, builtin_plugins, n_builtin_plugins);
         if (r < 0) {

@@ -8,6 +8,8 @@
 #include "log.h"
 #include "manager.h"
 #include "reconcile.h"
+#include "settings.h"
+#include "strbuf.h"
 
 #define ERROR_INVALID_STATE "org.opdbus.Error.InvalidState"
 #define ERROR_BUSY          "org.opdbus.Error.Busy"
@@ -39,8 +41,13 @@ static int check_root(sd_bus_message *msg, sd_bus_error *error) {
 /* Queues j to answer msg later. */
 static int queue_call(Manager *m, sd_bus_message *msg, Job *j) {
         j->call = sd_bus_message_ref(msg);
-        if (job_changes_host(j))
+        if (job_changes_host(j)) {
                 j->deadline_usec = now_usec() + (uint64_t) m->lock_timeout_ms * 1000;
+                if (!j->requester && job_set_caller(j, msg) < 0) {
+                        job_free(j);
+                        return -ENOMEM;
+                }
+        }
         (void) manager_queue(m, j);
         return 1;
 }
@@ -98,40 +105,88 @@ static int read_plugins(sd_bus_message *msg, Job *j) {
         return r;
 }
 
-/* The a{sv} options of ApplyStateWithOptions, or with rollback those of
- * RollbackWithOptions (allow_outage only). */
-static int read_options(sd_bus_message *msg, Job *j, bool rollback, sd_bus_error *error) {
+/* The options a method takes (bits), for read_options(). */
+enum {
+        OPT_DRY_RUN         = 1 << 0,
+        OPT_PLUGINS         = 1 << 1,
+        OPT_CONFIRM_TIMEOUT = 1 << 2,
+        OPT_ALLOW_OUTAGE    = 1 << 3,
+        OPTS_APPLY          = OPT_DRY_RUN | OPT_PLUGINS | OPT_CONFIRM_TIMEOUT | OPT_ALLOW_OUTAGE,
+        OPTS_PLAN           = OPT_PLUGINS,
+        OPTS_ROLLBACK       = OPT_ALLOW_OUTAGE,
+};
+
+static const struct {
+        unsigned bit;
+        const char *name;
+        const char *type;
+} option_table[] = {
+        { OPT_DRY_RUN,         "dry_run",         "b" },
+        { OPT_PLUGINS,         "plugins",         "as" },
+        { OPT_CONFIRM_TIMEOUT, "confirm_timeout", "u" },
+        { OPT_ALLOW_OUTAGE,    "allow_outage",    "b" },
+};
+
+/* "dry_run, plugins" (with_types: "dry_run: b, plugins: as") of the
+ * options in mask. */
+static char *option_names(unsigned mask, bool with_types) {
+        _cleanup_(strbuf_done) StrBuf b = {};
+
+        for (size_t i = 0; i < ELEMENTSOF(option_table); i++)
+                if (mask & option_table[i].bit)
+                        strbuf_printf(&b, "%s%s%s%s", b.len ? ", " : "", option_table[i].name,
+                                      with_types ? ": " : "", with_types ? option_table[i].type : "");
+        return strbuf_take(&b);
+}
+
+static int read_option(sd_bus_message *msg, Job *j, unsigned bit) {
+        int r, b = 0;
+
+        switch (bit) {
+        case OPT_PLUGINS:
+                return read_plugins(msg, j);
+        case OPT_CONFIRM_TIMEOUT:
+                return sd_bus_message_read(msg, "v", "u", &j->confirm_timeout);
+        default:
+                r = sd_bus_message_read(msg, "v", "b", &b);
+                if (bit == OPT_DRY_RUN)
+                        j->dry_run = b;
+                else
+                        j->allow_outage = b;
+                return r;
+        }
+}
+
+/* The a{sv} options of the *WithOptions methods; mask: those the method
+ * takes. */
+static int read_options(sd_bus_message *msg, Job *j, unsigned mask, sd_bus_error *error) {
         const char *key;
-        int r, b;
+        int r;
 
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                _cleanup_(freep) char *names = NULL;
+                unsigned bit = 0;
+
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
-                if (streq(key, "allow_outage")) {
-                        r = sd_bus_message_read(msg, "v", "b", &b);
-                        j->allow_outage = b;
-                } else if (rollback)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "unknown option \"%s\", expected allow_outage", key);
-                else if (streq(key, "dry_run")) {
-                        r = sd_bus_message_read(msg, "v", "b", &b);
-                        j->dry_run = b;
-                } else if (streq(key, "confirm_timeout"))
-                        r = sd_bus_message_read(msg, "v", "u", &j->confirm_timeout);
-                else if (streq(key, "plugins"))
-                        r = read_plugins(msg, j);
-                else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "unknown option \"%s\", expected dry_run, plugins, confirm_timeout "
-                                                 "or allow_outage", key);
-                if (r < 0)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "option \"%s\" has the wrong type (dry_run: b, plugins: as, "
-                                                 "confirm_timeout: u, allow_outage: b)", key);
+                for (size_t i = 0; i < ELEMENTSOF(option_table); i++)
+                        if ((mask & option_table[i].bit) && streq(key, option_table[i].name))
+                                bit = option_table[i].bit;
+                if (!bit) {
+                        names = option_names(mask, false);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "unknown option \"%s\", expected %s",
+                                                 key, strna(names));
+                }
+                r = read_option(msg, j, bit);
+                if (r < 0) {
+                        names = option_names(mask, true);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "option \"%s\" has the wrong type (%s)",
+                                                 key, strna(names));
+                }
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)
                         return r;
@@ -152,7 +207,7 @@ static int method_apply_state_with_options(sd_bus_message *msg, void *userdata, 
         r = sd_bus_message_read(msg, "s", &state);
         if (r < 0)
                 return r;
-        r = read_options(msg, j, false, error);
+        r = read_options(msg, j, OPTS_APPLY, error);
         if (r < 0)
                 return r;
         /* A dry run changes nothing: the read-only rules apply. */
@@ -171,6 +226,22 @@ static int method_plan(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
         return apply_common(userdata, msg, state, job_new(JOB_PLAN), error);
+}
+
+static int method_plan_with_options(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(job_freep) Job *j = job_new(JOB_PLAN);
+        const char *state;
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        r = sd_bus_message_read(msg, "s", &state);
+        if (r < 0)
+                return r;
+        r = read_options(msg, j, OPTS_PLAN, error);
+        if (r < 0)
+                return r;
+        return apply_common(userdata, msg, state, TAKE_PTR(j), error);
 }
 
 static int method_query_state(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -206,13 +277,15 @@ static int method_verify(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 }
 
 static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *caller = NULL;
         Manager *m = userdata;
         int r;
 
         r = check_root(msg, error);
         if (r < 0)
                 return r;
-        r = manager_confirm(m);
+        caller = bus_caller(msg);
+        r = manager_confirm(m, caller ?: "Confirm");
         if (r == -ENOENT)
                 return sd_bus_error_set(error, ERROR_NOT_PENDING, "no apply is waiting for confirmation");
         if (r < 0)
@@ -222,6 +295,7 @@ static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
 static int rollback_common(sd_bus_message *msg, void *userdata, bool options, sd_bus_error *error) {
         _cleanup_(job_freep) Job *j = job_new(JOB_ROLLBACK);
+        _cleanup_(freep) char *caller = NULL;
         uint32_t to;
         int r;
 
@@ -233,9 +307,18 @@ static int rollback_common(sd_bus_message *msg, void *userdata, bool options, sd
         r = sd_bus_message_read(msg, "u", &to);
         if (r < 0)
                 return r;
-        if (options && (r = read_options(msg, j, true, error)) < 0)
+        if (options && (r = read_options(msg, j, OPTS_ROLLBACK, error)) < 0)
                 return r;
+        caller = bus_caller(msg);
+        if (!caller)
+                return -ENOMEM;
         j->to = to;
+        if (to > 0)
+                r = job_set_requester(j, "%s, to generation %" PRIu32, caller, to);
+        else
+                r = job_set_requester(j, "%s, to the previous generation", caller);
+        if (r < 0)
+                return r;
         return queue_call(userdata, msg, TAKE_PTR(j));
 }
 
@@ -322,6 +405,15 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                 return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
         if (streq(property, "LastResult"))
                 return sd_bus_message_append(reply, "s", m->last_result ?: "{}");
+        if (streq(property, "Settings")) {
+                _cleanup_(json_object_putp) json_object *o = settings_to_json(&m->ctx, m->lock_timeout_ms,
+                                                                              m->keep_checkpoints);
+
+                if (!o)
+                        return -ENOMEM;
+                return sd_bus_message_append(reply, "s", json_object_to_json_string_ext(
+                                                     o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        }
         return sd_bus_message_append(reply, "s", m->state_path);
 }
 
@@ -332,6 +424,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Generation", "t", NULL, offsetof(Manager, generation), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LastResult", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("StatePath", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Settings", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 
         /* Every method is reachable by the bus policy's rules; those that
          * change the host check the caller's uid themselves. */
@@ -342,6 +435,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Plan", SD_BUS_ARGS("s", state_json), SD_BUS_RESULT("s", plan_json),
                                 method_plan, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PlanWithOptions", SD_BUS_ARGS("s", state_json, "a{sv}", options),
+                                SD_BUS_RESULT("s", plan_json), method_plan_with_options, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("QueryState", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", state_json),
                                 method_query_state, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("QueryPlugin", SD_BUS_ARGS("s", plugin), SD_BUS_RESULT("s", json),
@@ -364,7 +459,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_ARGS("DriftDetected", SD_BUS_ARGS("s", plugin, "s", object_path, "s", detail_json), 0),
         SD_BUS_SIGNAL_WITH_ARGS("FlowsRestored", SD_BUS_ARGS("s", bridge, "u", count), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ConfirmPending", SD_BUS_ARGS("u", seconds_left), 0),
-        SD_BUS_SIGNAL_WITH_ARGS("RolledBack", SD_BUS_ARGS("t", generation, "s", reason), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("RolledBack", SD_BUS_ARGS("t", generation, "s", reason, "s", result_json), 0),
         SD_BUS_VTABLE_END
 };
 
@@ -391,7 +486,6 @@ int manager_emit_drift(Manager *m, const char *plugin, const char *path, const c
 }
 
 int manager_emit_flows_restored(Manager *m, const char *bridge, unsigned count) {
-        log_notice("Restored %u flow%s on %s.", count, count == 1 ? "" : "s", bridge[0] ? bridge : "every bridge");
         return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "FlowsRestored", "su",
                                   bridge, count);
 }
@@ -400,10 +494,31 @@ int manager_emit_confirm_pending(Manager *m, unsigned seconds_left) {
         return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "ConfirmPending", "u", seconds_left);
 }
 
-int manager_emit_rolled_back(Manager *m, uint64_t generation, const char *reason) {
-        log_warning("Rolled back (generation %" PRIu64 "): %s", generation, reason);
-        return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "RolledBack", "ts",
-                                  generation, reason);
+int manager_emit_rolled_back(Manager *m, uint64_t generation, const char *reason, const char *result_json) {
+        return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "RolledBack", "tss",
+                                  generation, reason, result_json ?: "{}");
+}
+
+#define DEFAULT_SYSTEM_BUS_ADDRESS "unix:path=/run/dbus/system_bus_socket"
+
+/* No system bus: which address was tried, and how to get a bus there. */
+static int no_system_bus(int error) {
+        const char *env = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+        bool set = env && env[0];
+
+        log_error("Cannot connect to the system bus at %s (%s): %s.", set ? env : DEFAULT_SYSTEM_BUS_ADDRESS,
+                  set ? "from $DBUS_SYSTEM_BUS_ADDRESS" : "the default; $DBUS_SYSTEM_BUS_ADDRESS is not set",
+                  strerror(-error));
+        if (error != -ENOENT && error != -ECONNREFUSED)
+                return error;
+        log_notice("No D-Bus system bus runs there; op-dbus run serves org.opdbus on it.");
+        log_notice("The system bus comes with the dbus package (apt-get install dbus): start it with "
+                   "'systemctl start dbus', or without systemd with 'mkdir -p /run/dbus && dbus-daemon --system'; "
+                   "it reads op-dbus's policy from /usr/share/dbus-1/system.d/org.opdbus.conf.");
+        log_notice("For tests, run op-dbus on a private bus: 'dbus-daemon --config-file=FILE --print-address' "
+                   "with a system-type configuration that includes that policy, and DBUS_SYSTEM_BUS_ADDRESS set "
+                   "to the address it prints. Without the daemon, 'op-dbus apply' works all the same.");
+        return error;
 }
 
 int manager_bus_setup(Manager *m) {
@@ -411,12 +526,19 @@ int manager_bus_setup(Manager *m) {
 
         r = sd_bus_open_system(&m->bus);
         if (r < 0)
-                return log_error_errno(r, "Cannot connect to the system bus: %m");
+                return no_system_bus(r);
         r = sd_bus_add_object_vtable(m->bus, &m->vtable_slot, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE,
                                      manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register %s: %m", OPDBUS_OBJECT_PATH);
         r = sd_bus_request_name(m->bus, OPDBUS_BUS_NAME, 0);
+        if (r == -EACCES || r == -EPERM)
+                return log_error_errno(r, "The system bus does not let op-dbus own %s: its policy "
+                                       "org.opdbus.conf is missing from the bus's system.d directory "
+                                       "(/usr/share/dbus-1/system.d/), or the bus has not read it yet "
+                                       "(systemctl reload dbus).", OPDBUS_BUS_NAME);
+        if (r == -EEXIST)
+                return log_error_errno(r, "%s is owned by another process: another op-dbus run?", OPDBUS_BUS_NAME);
         if (r < 0)
                 return log_error_errno(r, "Cannot own %s: %m", OPDBUS_BUS_NAME);
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);

@@ -41,13 +41,18 @@ static void disarm(Manager *m) {
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
+        char deadline[ISO8601_MAX];
         Job *j;
 
-        log_warning("The apply of generation %" PRIu64 " was not confirmed in time; rolling back.",
-                    m->confirm_generation);
+        log_debug("The apply of generation %" PRIu64 " was not confirmed in time; rolling back.",
+                  m->confirm_generation);
         j = job_new(JOB_CONFIRM_ROLLBACK);
-        if (!j)
+        if (!j || job_set_requester(j, "confirm timeout: generation %" PRIu64 " was not confirmed by %s",
+                                    m->confirm_generation,
+                                    format_iso8601(m->confirm_deadline, false, deadline, sizeof deadline)) < 0) {
+                job_free(j);
                 return log_error_errno(-ENOMEM, "Out of memory.");
+        }
         j->rollback_state = json_object_get(m->confirm_state);
         m->confirm_timer = sd_event_source_disable_unref(m->confirm_timer);
         return manager_queue(m, j);
@@ -67,15 +72,14 @@ static int arm_timer(Manager *m) {
                                             (unsigned) ((m->confirm_deadline - now + 999999) / 1000000) : 0);
 }
 
-int manager_confirm_arm(Manager *m, unsigned seconds, uint64_t generation, json_object *rollback_state) {
+static int arm(Manager *m, unsigned seconds, uint64_t generation, json_object *rollback_state) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         _cleanup_(freep) char *path = confirm_path(m);
         const char *text;
         int r;
 
         if (!rollback_state)
-                return log_error_errno(-ENODATA, "The apply of generation %" PRIu64 " kept no state to roll back to; "
-                                       "not waiting for a confirmation.", generation);
+                return -ENODATA;
         if (!o || !path)
                 return -ENOMEM;
         disarm(m);
@@ -90,11 +94,47 @@ int manager_confirm_arm(Manager *m, unsigned seconds, uint64_t generation, json_
         r = mkdir_p(m->ctx.state_dir, 0700);
         if (r >= 0)
                 r = write_file_atomic(path, text, strlen(text), 0600);
-        if (r < 0)
-                return log_error_errno(r, "Cannot store the pending confirmation in %s: %m", path);
-
-        log_notice("Generation %" PRIu64 " applied; confirm within %u s or it is rolled back.", generation, seconds);
+        if (r < 0) {
+                disarm(m);
+                return r;
+        }
         return arm_timer(m);
+}
+
+/* "confirm": {"deadline", "deadline_unix", "seconds", "command"} in the
+ * result; without a window, a warning that says why. */
+void manager_confirm_open(Manager *m, Job *j) {
+        _cleanup_(json_object_putp) json_object *res = json_tokener_parse(j->result_json ?: "");
+        char deadline[ISO8601_MAX];
+        json_object *c, *warnings;
+        const char *text;
+        int r;
+
+        r = arm(m, j->confirm_timeout, j->generation, j->snapshot);
+        if (!res)
+                return;
+        if (r < 0) {
+                _cleanup_(freep) char *w = NULL;
+
+                if (asprintf(&w, "no confirm window: %s; the apply stays as it is", r == -ENODATA ?
+                             "the state before it was not kept" : strerror(-r)) >= 0 &&
+                    json_object_object_get_ex(res, "warnings", &warnings))
+                        json_object_array_add(warnings, json_object_new_string(w));
+        } else {
+                c = json_object_new_object();
+                if (!c)
+                        return;
+                json_object_object_add(c, "deadline", json_object_new_string(
+                                               format_iso8601(m->confirm_deadline, false, deadline, sizeof deadline)));
+                json_object_object_add(c, "deadline_unix",
+                                       json_object_new_int64((int64_t) (m->confirm_deadline / 1000000)));
+                json_object_object_add(c, "seconds", json_object_new_int64(j->confirm_timeout));
+                json_object_object_add(c, "command", json_object_new_string("op-dbus confirm"));
+                json_object_object_add(res, "confirm", c);
+        }
+        text = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        free(j->result_json);
+        j->result_json = strdup_or_null(text);
 }
 
 int manager_confirm_load(Manager *m) {
@@ -125,7 +165,7 @@ int manager_confirm_load(Manager *m) {
         return arm_timer(m); /* fires at once if the deadline has passed */
 }
 
-int manager_confirm(Manager *m) {
+int manager_confirm(Manager *m, const char *requester) {
         _cleanup_(freep) char *path = confirm_path(m);
 
         if (!manager_confirm_pending(m))
@@ -134,7 +174,7 @@ int manager_confirm(Manager *m) {
                 return -ENOMEM;
         if (unlink(path) < 0 && errno != ENOENT)
                 return negative_errno();
-        log_notice("Generation %" PRIu64 " confirmed.", m->confirm_generation);
+        log_notice("%s: generation %" PRIu64 " confirmed; it stays.", requester, m->confirm_generation);
         disarm(m);
         manager_update_status(m);
         return 0;

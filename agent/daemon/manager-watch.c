@@ -22,6 +22,9 @@
 #define RECONNECT_MIN_MS 100
 #define RECONNECT_MAX_MS 5000
 #define OF_RETRY_USEC (100 * 1000)
+/* A lost OpenFlow connection still not back after this long, while no
+ * apply runs (one that deletes the bridge ends the watch): worth a warning. */
+#define OF_LOST_WARN_USEC (10 * 1000 * 1000)
 
 typedef struct OfWatch {
         Manager *manager;
@@ -30,6 +33,8 @@ typedef struct OfWatch {
         sd_event_source *io;
         sd_event_source *retry;
         bool lost;                    /* the connection dropped: restore on reconnect */
+        uint64_t lost_usec;           /* CLOCK_MONOTONIC when it dropped */
+        bool warned;                  /* the warning about it was logged */
 } OfWatch;
 
 static uint64_t now_mono(void) {
@@ -39,8 +44,9 @@ static uint64_t now_mono(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static int queue_simple(Manager *m, JobKind kind, const char *bridge) {
-        Job *j = job_new(kind);
+/* A job of the daemon's own; requester: why (for the log). */
+static int queue_simple(Manager *m, JobKind kind, const char *bridge, const char *requester) {
+        Job *j = job_new_automatic(kind, requester);
 
         if (!j || (bridge && !(j->bridge = strdup(bridge)))) {
                 job_free(j);
@@ -58,7 +64,7 @@ static int on_drift_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         m->drift_timer = sd_event_source_disable_unref(m->drift_timer);
         if (checkpoint_latest(m->ctx.state_dir, &latest) < 0 || latest == 0)
                 return 0; /* nothing applied yet: nothing can drift */
-        return queue_simple(m, JOB_HEAL, NULL);
+        return queue_simple(m, JOB_HEAL, NULL, "drift repair (Open vSwitch changed)");
 }
 
 static void schedule_heal(Manager *m) {
@@ -171,7 +177,7 @@ static int monitor_connect(Manager *m) {
                 m->degraded = false;
                 manager_update_status(m);
                 if (m->state_file_pending)
-                        (void) manager_queue_state_file(m);
+                        (void) manager_queue_state_file(m, "OVSDB back");
                 else
                         schedule_heal(m);
         }
@@ -189,11 +195,18 @@ static int of_watch_connect(OfWatch *w);
 
 static int on_of_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         OfWatch *w = userdata;
+        Manager *m = w->manager;
 
         w->retry = sd_event_source_disable_unref(w->retry);
         if (of_watch_connect(w) >= 0)
                 return 0;
-        return sd_event_add_time_relative(w->manager->event, &w->retry, CLOCK_MONOTONIC, OF_RETRY_USEC, 0,
+        if (w->lost && !w->warned && m->jobs_running == 0 && now_mono() - w->lost_usec >= OF_LOST_WARN_USEC) {
+                log_warning("No OpenFlow connection to %s for %u s: ovs-vswitchd is not running, or the bridge "
+                            "is gone; op-dbus puts its flows back when the bridge is there again.",
+                            w->bridge, (unsigned) (OF_LOST_WARN_USEC / 1000000));
+                w->warned = true;
+        }
+        return sd_event_add_time_relative(m->event, &w->retry, CLOCK_MONOTONIC, OF_RETRY_USEC, 0,
                                           on_of_retry, w);
 }
 
@@ -204,11 +217,15 @@ static int on_of_io(sd_event_source *s, int fd, uint32_t revents, void *userdata
         r = ofp_client_process(w->client);
         if (r >= 0)
                 return 0;
-        /* ovs-vswitchd went away: it comes back with empty flow tables. */
-        log_warning("Lost the OpenFlow connection to %s (ovs-vswitchd stopped or restarted); "
-                    "restoring flows when it is back.", w->bridge);
+        /* ovs-vswitchd went away (it comes back with empty flow tables), or
+         * the bridge was deleted: by hand (the drift repair puts it back),
+         * or by an apply of op-dbus (which then ends this watch). Nothing
+         * to say yet: the flows are restored, and logged, on reconnect. */
+        log_debug("Lost the OpenFlow connection to %s.", w->bridge);
         of_watch_close(w);
         w->lost = true;
+        w->lost_usec = now_mono();
+        w->warned = false;
         return on_of_retry(NULL, 0, w);
 }
 
@@ -228,12 +245,18 @@ static int of_watch_connect(OfWatch *w) {
                 return r;
         }
         if (w->lost) {
+                _cleanup_(freep) char *why = NULL;
+
                 w->lost = false;
-                (void) queue_simple(m, JOB_RESTORE_FLOWS, w->bridge);
+                if (asprintf(&why, "OpenFlow connection to %s back after %.1f s (ovs-vswitchd restarted, "
+                             "or the bridge was re-created)", w->bridge,
+                             (double) (now_mono() - w->lost_usec) / 1e6) < 0)
+                        return -ENOMEM;
+                (void) queue_simple(m, JOB_RESTORE_FLOWS, w->bridge, why);
                 /* ovs-vswitchd restarted: socket-networked containers lost
                  * the interface it had moved into them. */
                 if (m->watch_containers)
-                        (void) queue_simple(m, JOB_HEAL, NULL);
+                        (void) queue_simple(m, JOB_HEAL, NULL, why);
         }
         return 0;
 }
@@ -309,7 +332,7 @@ static int on_audit(sd_event_source *s, uint64_t usec, void *userdata) {
         if (!m->degraded && m->jobs_running == 0)
                 for (size_t i = 0; i < m->n_of_watches; i++)
                         if (m->of_watches[i].client)
-                                (void) queue_simple(m, JOB_RESTORE_FLOWS, m->of_watches[i].bridge);
+                                (void) queue_simple(m, JOB_RESTORE_FLOWS, m->of_watches[i].bridge, "flow audit");
         (void) sd_event_source_set_time(s, now_mono() + (uint64_t) m->audit_interval_sec * 1000000ULL);
         return 0;
 }
@@ -321,7 +344,7 @@ static int on_container_audit(sd_event_source *s, uint64_t usec, void *userdata)
         Manager *m = userdata;
 
         if (m->watch_containers && !m->degraded && m->jobs_running == 0)
-                (void) queue_simple(m, JOB_HEAL, NULL);
+                (void) queue_simple(m, JOB_HEAL, NULL, "container audit");
         (void) sd_event_source_set_time(s, now_mono() + (uint64_t) m->container_audit_interval_sec * 1000000ULL);
         return 0;
 }

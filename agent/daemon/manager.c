@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
 #include "checkpoint.h"
@@ -31,6 +32,7 @@ int manager_new(Manager **ret) {
         m->audit_interval_sec = 10;
         m->container_audit_interval_sec = 30;
         m->lock_timeout_ms = 30 * 1000;
+        m->keep_checkpoints = CHECKPOINTS_KEEP_DEFAULT;
         pthread_mutex_init(&m->lock, NULL);
         pthread_cond_init(&m->cond, NULL);
         r = sd_event_default(&m->event);
@@ -80,21 +82,22 @@ static void notify_ready(Manager *m, const char *text) {
         (void) sd_notifyf(false, "READY=1\nSTATUS=%s (generation %" PRIu64 ")", text, m->generation);
 }
 
-/* Applies the state file: at start-up and on SIGHUP. */
-int manager_queue_state_file(Manager *m) {
+/* Applies the state file: at start-up, on SIGHUP, when OVSDB is back. */
+int manager_queue_state_file(Manager *m, const char *requester) {
         Job *j;
 
         m->state_file_pending = false;
         if (access(m->state_path, F_OK) < 0) {
-                log_notice("No state file at %s yet; waiting for ApplyState.", m->state_path);
+                log_notice("%s: no state file at %s yet; waiting for ApplyState.", requester, m->state_path);
                 return 0;
         }
         j = job_new(JOB_APPLY);
-        if (!j || !(j->state_path = strdup(m->state_path))) {
+        if (!j || !(j->state_path = strdup(m->state_path)) ||
+            job_set_requester(j, "%s (%s)", requester, m->state_path) < 0) {
                 job_free(j);
                 return -ENOMEM;
         }
-        log_info("Applying %s.", m->state_path);
+        log_debug("%s: applying %s.", requester, m->state_path);
         return manager_queue(m, j);
 }
 
@@ -103,7 +106,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 
         (void) sd_notify(false, "RELOADING=1");
         m->reloading = true;
-        if (manager_queue_state_file(m) < 0 || m->jobs_running == 0) {
+        if (manager_queue_state_file(m, "SIGHUP") < 0 || m->jobs_running == 0) {
                 m->reloading = false;
                 notify_ready(m, "reloaded (no state file)");
         }
@@ -118,7 +121,8 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
         return sd_event_exit(m->event, 0);
 }
 
-static void finish_apply(Manager *m, Job *j) {
+/* line: what was logged of the job (the reason of RolledBack). */
+static void finish_apply(Manager *m, Job *j, const char *line) {
         if (j->status == RECONCILE_OK && !j->dry_run) {
                 if (j->generation != m->generation) {
                         m->generation = j->generation;
@@ -128,18 +132,11 @@ static void finish_apply(Manager *m, Job *j) {
                 m->last_result = strdup_or_null(j->result_json);
                 manager_properties_changed(m, "LastResult");
                 (void) manager_emit_state_applied(m, j);
-                if (j->confirm_timeout > 0)
-                        (void) manager_confirm_arm(m, j->confirm_timeout, j->generation, j->snapshot);
                 manager_watch_refresh(m);
         } else if (j->status == RECONCILE_FAILED)
-                (void) manager_emit_rolled_back(m, j->generation, j->error_text ?: "the apply failed");
-        else if (j->status == RECONCILE_UNAVAILABLE) {
-                log_warning("Apply could not reach Open vSwitch; will converge when it is back.");
-                if (j->state_path)
-                        m->state_file_pending = true;
-        } else if (j->status == RECONCILE_INVALID && j->state_path)
-                log_error("%s was not applied, nothing was changed: %s", j->state_path,
-                          j->error_text ?: "invalid state");
+                (void) manager_emit_rolled_back(m, j->generation, line ?: "the apply failed", j->result_json);
+        else if (j->status == RECONCILE_UNAVAILABLE && j->state_path)
+                m->state_file_pending = true; /* applied when OVSDB is back */
         if (j->status != RECONCILE_OK && !j->dry_run && j->result_json) {
                 free(m->last_result);
                 m->last_result = strdup(j->result_json);
@@ -153,6 +150,8 @@ static void finish_apply(Manager *m, Job *j) {
                 notify_status(m, j->status == RECONCILE_OK ? "converged" : "last apply failed");
 }
 
+/* DriftDetected for every object found different ("healed": whether it
+ * was put back). */
 static void finish_heal(Manager *m, Job *j) {
         size_t n = j->drift ? json_object_array_length(j->drift) : 0;
 
@@ -165,33 +164,50 @@ static void finish_heal(Manager *m, Job *j) {
                         (void) manager_emit_drift(m, json_object_get_string(plugin), json_object_get_string(path),
                                                   json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
         }
-        if (n > 0 && j->changed)
-                log_notice("Repaired drift (%zu object%s found).", n, n == 1 ? "" : "s");
-        else if (j->status == RECONCILE_INVALID)
-                log_warning("Drift not repaired, nothing was changed: %s", j->error_text ?: "the plan was refused");
 }
 
 void manager_job_done(Manager *m, Job *j) {
+        _cleanup_(freep) char *line = NULL;
+
+        /* A repair read the applied state, and an apply without the daemon
+         * stored a newer one before the repair got the lock: repair from
+         * that one. */
+        if (j->status == RECONCILE_BUSY && j->error == -ESTALE) {
+                Job *again = job_again(j);
+
+                log_debug("%s: the applied state changed meanwhile; again.", strna(j->requester));
+                if (again) {
+                        (void) manager_queue(m, again);
+                        return;
+                }
+        }
+
+        /* A confirmed apply's window opens before the caller is answered:
+         * the answer says until when, and how to confirm. */
+        if (j->kind == JOB_APPLY && j->confirm_timeout > 0 && j->status == RECONCILE_OK && !j->dry_run)
+                manager_confirm_open(m, j);
+        /* Logged before the caller hears of it. */
+        line = job_log_line(j);
+        job_log(j, line);
         if (j->call)
                 manager_bus_reply(m, j);
 
         switch (j->kind) {
         case JOB_APPLY:
-                finish_apply(m, j);
+                finish_apply(m, j, line);
                 break;
         case JOB_ROLLBACK:
                 if (j->status == RECONCILE_OK) {
-                        finish_apply(m, j);
-                        (void) manager_emit_rolled_back(m, j->generation, "Rollback requested");
+                        finish_apply(m, j, line);
+                        (void) manager_emit_rolled_back(m, j->generation, line ?: "Rollback", j->result_json);
                 }
                 break;
         case JOB_CONFIRM_ROLLBACK:
                 manager_confirm_done(m, j->status == RECONCILE_OK);
                 if (j->status == RECONCILE_OK)
-                        finish_apply(m, j);
-                (void) manager_emit_rolled_back(m, j->generation, j->status == RECONCILE_OK ?
-                                                "the apply was not confirmed in time" :
-                                                "the apply was not confirmed in time; restoring the previous state failed");
+                        finish_apply(m, j, line);
+                (void) manager_emit_rolled_back(m, j->generation, line ?: "the apply was not confirmed in time",
+                                                j->result_json);
                 break;
         case JOB_HEAL:
                 finish_heal(m, j);
@@ -209,6 +225,10 @@ void manager_job_done(Manager *m, Job *j) {
 int manager_start(Manager *m) {
         sigset_t mask;
         int r;
+
+        /* The journal stamps every line itself; anywhere else the log must
+         * say when. */
+        log_set_timestamps(!log_stderr_is_journal());
 
         /* Signals go to the loop (signalfd), never to the worker thread. */
         sigemptyset(&mask);
@@ -239,7 +259,7 @@ int manager_start(Manager *m) {
         r = manager_watch_start(m);
         if (r < 0)
                 return r;
-        r = manager_queue_state_file(m);
+        r = manager_queue_state_file(m, "start-up");
         if (r < 0)
                 return r;
         if (m->jobs_running == 0)

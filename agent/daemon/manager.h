@@ -59,6 +59,8 @@ typedef struct Job {
         json_object *rollback_state;  /* CONFIRM_ROLLBACK: the state to restore */
         uint64_t deadline_usec;       /* CLOCK_MONOTONIC: give up (Busy) if not started by then */
         sd_bus_message *call;         /* the method call to answer, or NULL */
+        char *requester;              /* who asked, for the log: "SIGHUP", "ApplyState from uid 0, pid 42" */
+        bool automatic;               /* the daemon's own (drift, audits): logged only if it did something */
 
         /* output, set by the worker */
         int status;                   /* ReconcileStatus */
@@ -83,6 +85,7 @@ struct Manager {
         unsigned audit_interval_sec;  /* periodic flow audit */
         unsigned container_audit_interval_sec; /* periodic heal while containers are applied */
         int lock_timeout_ms;
+        unsigned keep_checkpoints;
 
         /* exported state */
         ManagerStatus status;
@@ -140,6 +143,11 @@ int manager_queue(Manager *m, Job *j);
 /* Called on the loop thread for every finished job. */
 void manager_job_done(Manager *m, Job *j);
 bool job_changes_host(const Job *j);
+/* The same work again (it found its document out of date), taking over
+ * the call to answer. Only for jobs that work from the applied state. */
+Job *job_again(Job *j);
+/* A job the daemon starts by itself (requester: why). */
+Job *job_new_automatic(JobKind kind, const char *requester);
 /* Status from degraded / confirm / running jobs. */
 void manager_update_status(Manager *m);
 
@@ -150,14 +158,28 @@ int manager_emit_state_applied(Manager *m, Job *j);
 int manager_emit_drift(Manager *m, const char *plugin, const char *path, const char *detail_json);
 int manager_emit_flows_restored(Manager *m, const char *bridge, unsigned count);
 int manager_emit_confirm_pending(Manager *m, unsigned seconds_left);
-int manager_emit_rolled_back(Manager *m, uint64_t generation, const char *reason);
+int manager_emit_rolled_back(Manager *m, uint64_t generation, const char *reason, const char *result_json);
 void manager_set_status(Manager *m, ManagerStatus s);
 void manager_properties_changed(Manager *m, const char *property);
 
+/* manager-log.c: one line per job that changes the host */
+int job_set_requester(Job *j, const char *fmt, ...) _printf_(2, 3);
+/* Who sent a method call: "<member> from uid U, pid P". */
+char *bus_caller(sd_bus_message *msg);
+int job_set_caller(Job *j, sd_bus_message *msg);
+/* "<requester>: <what happened>", or NULL when an automatic job did
+ * nothing worth telling. */
+char *job_log_line(const Job *j);
+/* Logs the line at a level that fits the outcome. */
+void job_log(const Job *j, const char *line);
+
 /* manager-confirm.c */
-int manager_confirm_arm(Manager *m, unsigned seconds, uint64_t generation, json_object *rollback_state);
+/* Opens the window of a confirmed apply before it is answered, and adds
+ * "confirm" (deadline, command) to its result. */
+void manager_confirm_open(Manager *m, Job *j);
 int manager_confirm_load(Manager *m);
-int manager_confirm(Manager *m);
+/* Keeps the pending apply; requester: who confirmed, for the log. */
+int manager_confirm(Manager *m, const char *requester);
 bool manager_confirm_pending(Manager *m);
 /* The rollback after a missed confirmation finished. */
 void manager_confirm_done(Manager *m, bool ok);
@@ -167,5 +189,6 @@ int manager_watch_start(Manager *m);
 void manager_watch_stop(Manager *m);
 /* The applied state changed (bridges with flows may differ). */
 void manager_watch_refresh(Manager *m);
-/* Queues the state file (start-up, SIGHUP, back from degraded). */
-int manager_queue_state_file(Manager *m);
+/* Queues the state file (start-up, SIGHUP, back from degraded); requester
+ * names the occasion. */
+int manager_queue_state_file(Manager *m, const char *requester);

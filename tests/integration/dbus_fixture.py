@@ -19,7 +19,8 @@ name. Fixtures:
                 teardown. policy="project" includes systemd/org.opdbus.conf
                 (from $OPDBUS_SOURCE_ROOT); policy="permissive" leaves it out
                 and lets everyone own names and call everything, to reach the
-                daemon's own access checks.
+                daemon's own access checks; policy="missing" leaves it out
+                and keeps the default rules (nobody may own org.opdbus).
   system_bus    private_bus("project")
   start_daemon  factory: start_daemon(state=..., bus=..., audit_interval=...,
                 lock_timeout=..., env=...) runs `$OPDBUS_BIN run --state FILE`
@@ -100,6 +101,11 @@ SANITIZER_PATTERNS = [
     re.compile(r"^\S+:\d+:\d+: runtime error: ", re.M),
     re.compile(r"^SUMMARY: UndefinedBehaviorSanitizer", re.M),
 ]
+
+# What the daemon puts before each log line: the syslog level ("<5>")
+# where stderr is not a terminal, and (not under the journal) the time.
+LOG_TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d "
+LOG_PREFIX = re.compile(rf"^(<[0-7]>)?({LOG_TIMESTAMP})?(op-dbus: (error: |warning: )?)?")
 
 # Seconds. The daemon's start includes the first apply, under ASan.
 DAEMON_START_TIMEOUT = 60
@@ -197,9 +203,14 @@ _CONFIG = """\
 
 def bus_config(socket_path, policy="project", policy_file=None):
     """The text of a bus configuration file. policy: "project" (the default
-    system policy + <include> of systemd/org.opdbus.conf) or "permissive"
-    (no project policy; everyone may own any name and call anything)."""
-    if policy == "project":
+    system policy + <include> of systemd/org.opdbus.conf), "permissive"
+    (no project policy; everyone may own any name and call anything) or
+    "missing" (the default system policy alone, as on a node where the
+    project's policy file was not installed)."""
+    if policy == "missing":
+        rules = _DEFAULT_POLICY.format(own="deny", method_call="deny")
+        include = "  <!-- missing: no project policy -->\n"
+    elif policy == "project":
         rules = _DEFAULT_POLICY.format(own="deny", method_call="deny")
         include = f"  <include>{policy_file or POLICY_FILE}</include>\n"
     elif policy == "permissive":
@@ -815,6 +826,29 @@ class OpDbusDaemon:
             return self.log_path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+    def log_mark(self):
+        """The length of the daemon's output so far (for log_since)."""
+        return len(self.log_text())
+
+    def log_since(self, mark=0):
+        """The daemon's output lines after log_mark() returned mark, with the
+        syslog level prefix ("<5>") and the timestamp taken off."""
+        return [LOG_PREFIX.sub("", line) for line in self.log_text()[mark:].splitlines()
+                if not line.startswith("==== ")]
+
+    def wait_log(self, predicate, timeout, mark=0):
+        """The first line after mark for which predicate(line) is true;
+        fails after timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.log_since(mark):
+                if predicate(line):
+                    return line
+            if time.monotonic() > deadline:
+                pytest.fail(f"no such line in the daemon's output within {timeout}s\n"
+                            f"{self.log_tail()}", pytrace=False)
+            time.sleep(0.1)
 
     def log_tail(self, lines=LOG_TAIL_LINES):
         tail = self.log_text().splitlines()[-lines:]

@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -28,7 +29,7 @@ pytest_plugins = ("dbus_fixture",)
 
 ERR = "org.opdbus.Error."
 BUS_ACCESS_DENIED = "org.freedesktop.DBus.Error.AccessDenied"
-PROPERTY_NAMES = ("Version", "Status", "Generation", "LastResult", "StatePath")
+PROPERTY_NAMES = ("Version", "Status", "Generation", "LastResult", "StatePath", "Settings")
 STATUSES = ("idle", "applying", "awaiting-confirm", "degraded")
 
 # How fast the daemon must react (seconds), as documented in docs/dbus.md.
@@ -289,9 +290,13 @@ def test_query_state_and_plugin_match_the_cli(opdbus_daemon, ovs, opdbus):
     net = d.call_json("QueryPlugin", "s", "net")
     assert net == opdbus.run("query", "--plugin", "net", check=0, json=True).json["plugins"]["net"]
 
+    # Nothing of netmaker's on the host: no section in QueryState, null here.
+    assert "netmaker" not in query["plugins"]
+    assert d.call_json("QueryPlugin", "s", "netmaker") is None
+
     r = d.call("QueryPlugin", "s", "nosuchplugin")
     assert r.error_name == ERR + "InvalidState", r.describe()
-    assert "nosuchplugin" in r.error_message
+    assert 'unknown plugin "nosuchplugin", expected one of: ' in r.error_message
 
 
 def test_list_checkpoints_matches_the_cli(opdbus_daemon, ovs, opdbus):
@@ -330,7 +335,11 @@ def test_rollback(opdbus_daemon, ovs):
     d.wait_property_changed("Generation", since=mark)
     # As dbus.md says: RolledBack for a requested rollback too.
     rolled = d.wait_for("RolledBack", since=mark)
-    assert rolled["payload"]["data"] == [result["generation"], "Rollback requested"]
+    generation, reason, rolled_result = rolled["payload"]["data"]
+    assert generation == result["generation"]
+    assert reason.startswith("Rollback from uid 0, pid ") and reason.endswith(
+        f", to the previous generation: applied generation {generation}, 1 change: delete net/bridge/br0/port/p2"), reason
+    assert json.loads(rolled_result)["ok"] is True
     assert d.call_json("Verify")["ok"] is True
 
     # A generation by number.
@@ -483,7 +492,7 @@ def test_apply_failed_is_rolled_back(start_daemon, ovs, fault):
     assert d.signals("StateApplied", since=mark) == []
     # As dbus.md says: RolledBack for a failed apply, with its first error.
     rolled = d.wait_for("RolledBack", since=mark)
-    assert rolled["payload"]["data"][1].startswith(f"{fault}: fault injected after apply"), rolled
+    assert f"failed and was rolled back: {fault}: fault injected after apply" in rolled["payload"]["data"][1], rolled
 
 
 def test_busy_when_another_apply_holds_the_lock(start_daemon, ovs):
@@ -514,6 +523,8 @@ def read_calls():
         ("QueryState", "", ()),
         ("QueryPlugin", "s", ("net",)),
         ("Plan", "s", (json.dumps(state(bridge("br0", ports=("p1", "p9")))),)),
+        ("PlanWithOptions", "sa{sv}", (json.dumps(state(bridge("br0", ports=("p1", "p9")))),
+                                       *options_args(plugins=["net"]))),
         ("Verify", "", ()),
         ("ListCheckpoints", "", ()),
     ]
@@ -686,6 +697,50 @@ def test_concurrent_applies_do_not_interleave(opdbus_daemon, ovs):
     assert applied == sorted(o["generation"] for o in outcome.values() if isinstance(o, dict))
 
 
+def test_a_repair_does_not_undo_an_apply_made_without_the_daemon(start_daemon, opdbus, ovs,
+                                                                    tmp_state):
+    """An apply without the daemon (OPDBUS_NO_DAEMON=1) holds the lock; a
+    change in OVSDB meanwhile makes the daemon start a drift repair, which
+    reads the applied state and waits for the lock. When it gets the lock,
+    the applied state is the one the other apply stored: the repair must
+    not put the older one back."""
+    d = start_daemon(state(bridge("br0", ports=("p1",))))
+    want = {"p1", *(f"a{i}" for i in range(60))}
+    path = tmp_state(state(bridge("br0", ports=sorted(want))))
+    lock = os.path.join(ovs.env()["OPDBUS_RUN_DIR"], "apply.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    cli = subprocess.Popen([opdbus.binary, "apply", str(path)],
+                           env={**opdbus.env, "OPDBUS_NO_DAEMON": "1"}, cwd=opdbus.cwd,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        # Stop the apply while it holds the lock.
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                assert cli.poll() is None, "the apply ended before it was seen holding the lock"
+                time.sleep(0.001)
+            except BlockingIOError:
+                os.kill(cli.pid, signal.SIGSTOP)
+                break
+        # A change of someone else's: the daemon starts a repair, which
+        # waits for the lock.
+        mark = d.mark()
+        ovs.vsctl("--no-wait", "add-br", "xbr", "--", "set", "bridge", "xbr", "datapath_type=netdev")
+        d.wait_status("applying", 10)
+        time.sleep(0.5)
+    finally:
+        os.kill(cli.pid, signal.SIGCONT)
+        os.close(fd)
+    out, err = cli.communicate(timeout=120)
+    assert cli.returncode == 0, f"{out}\n{err}"
+    d.wait_status("idle", 30)
+    assert ports_of(ovs) == want
+    assert d.signals("DriftDetected", since=mark) == [], d.log_tail()
+    assert not [line for line in d.log_since() if line.startswith("drift repair")], d.log_tail()
+
+
 # ---- confirm window -------------------------------------------------------------------
 
 
@@ -793,8 +848,8 @@ def test_a_heal_does_not_cut_traffic_off(start_daemon, ovs):
     detail = json.loads(args_of(drift)[2])
     assert detail["healed"] is False and detail["outage"] == "cut off the traffic of its port px", detail
     assert bridges_of(ovs) == {"br0", "brx"} and ports_of(ovs, "brx") == {"px"}
-    assert wait_until(lambda: "Drift not repaired, nothing was changed: bridge/brx: delete would cut off "
-                      "the traffic of its port px; refused" in d.log_text(), 10) is not None, d.log_tail()
+    assert wait_until(lambda: "drift repair (Open vSwitch changed): refused, nothing changed: bridge/brx: delete would "
+                      "cut off the traffic of its port px; refused" in d.log_text(), 10) is not None, d.log_tail()
 
 
 def test_drift_report_mode_is_not_healed(start_daemon, ovs):
@@ -876,6 +931,35 @@ def test_degraded_while_ovsdb_is_down(start_daemon, ovs):
     d.wait_status("idle", 30)
     assert wait_until(lambda: ports_of(ovs) == {"p1", "p2"}, 15) is not None, ports_of(ovs)
     assert d.call_json("Verify")["ok"] is True
+
+
+# ---- starting without a bus, or without the policy ------------------------------------
+
+
+def test_run_without_a_system_bus_says_what_is_missing(opdbus, tmp_path):
+    """No bus where DBUS_SYSTEM_BUS_ADDRESS points: op-dbus run names the
+    address it tried and says how to get a bus (never the host's bus: the
+    address is always set here)."""
+    missing = tmp_path / "no-bus" / "system_bus_socket"
+    r = opdbus.run("run", "--state", tmp_path / "state.json",
+                   env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={missing}"})
+    assert r.returncode == 5, r.describe()
+    err = r.stderr
+    assert f"unix:path={missing} (from $DBUS_SYSTEM_BUS_ADDRESS): No such file or directory" in err, err
+    assert "No D-Bus system bus runs there" in err, err
+    for hint in ("apt-get install dbus", "systemctl start dbus", "dbus-daemon --system",
+                 "/usr/share/dbus-1/system.d/org.opdbus.conf",
+                 "DBUS_SYSTEM_BUS_ADDRESS set to the address it prints"):
+        assert hint in err, f"{hint!r} missing\n{err}"
+    assert r.stdout == ""
+
+
+def test_run_on_a_bus_without_the_policy_says_so(start_daemon, private_bus):
+    d = start_daemon(bus=private_bus("missing"), wait=False)
+    rc = d.proc.wait(60)
+    assert rc == 5, d.log_tail()
+    assert "The system bus does not let op-dbus own org.opdbus: its policy org.opdbus.conf " \
+           "is missing" in d.log_text(), d.log_tail()
 
 
 # ---- signals to the process -----------------------------------------------------------

@@ -3,7 +3,9 @@
 state file it writes is valid, that a second run changes nothing, --force,
 --uninstall, the deployment modes and the interactive menu (through a
 pseudo-terminal). Always --destdir and --no-deps: nothing here touches the
-host's /etc, /usr, services or Open vSwitch."""
+host's /etc, /usr, services or Open vSwitch. The runs without --destdir
+(a machine without systemd) happen in a throwaway copy-on-write view of
+the machine (run_install_without_systemd)."""
 
 import hashlib
 import json
@@ -14,6 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
+
+pytest.register_assert_rewrite("dbus_fixture")
+
+pytest_plugins = ("dbus_fixture",)
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = ROOT / "install.sh"
@@ -354,3 +360,83 @@ def test_menu_invalid_selection(tmp_path):
     assert "Invalid selection" in out
     assert rc != 0
     assert not dest.exists()
+
+
+# ---- without systemd: a throwaway view of this machine ----------------------
+
+# Makes $1 a tmpfs, mounts there an overlay whose lower layer is / and whose
+# writes stay in the tmpfs, gives it the real /proc, /sys and /dev, an empty
+# /run (no systemd, no system bus: a container or a chroot) and the
+# directories $2 (":"-separated) at their own paths; runs the rest in it.
+SCRATCH_ROOT = r"""
+set -eu
+w=$1 binds=$2; shift 2
+mount -t tmpfs tmpfs "$w"
+mkdir "$w/upper" "$w/work" "$w/root"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$w/upper,workdir=$w/work" "$w/root" || exit 77
+for d in proc sys dev; do mount --rbind "/$d" "$w/root/$d"; done
+mount -t tmpfs tmpfs "$w/root/run"
+IFS=:
+for d in $binds; do mkdir -p "$w/root$d" && mount --bind "$d" "$w/root$d"; done
+exec chroot "$w/root" env -C "$PWD" "$@"
+"""
+
+
+def run_install_without_systemd(tmp_path, *args, env=None, binds=()):
+    """install.sh --no-deps ARGS as root and without --destdir, in a mount
+    namespace of its own whose / is a copy-on-write overlay of the real one
+    (see SCRATCH_ROOT): it installs into /usr/local, /etc and /var there,
+    and nothing reaches the machine. env replaces these variables (None:
+    removes them)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (mount namespaces, overlayfs)")
+    scratch = tmp_path / "scratch-root"
+    scratch.mkdir()
+    run_env = dict(os.environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            run_env.pop(key, None)
+        else:
+            run_env[key] = value
+    r = subprocess.run(["unshare", "--mount", "--propagation", "private", "--",
+                        "sh", "-c", SCRATCH_ROOT, "sh", str(scratch), ":".join(map(str, binds)),
+                        str(INSTALL), "--no-deps", *map(str, args)],
+                       cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=900, env=run_env)
+    if r.returncode == 77:
+        pytest.skip(f"overlayfs over / is not available here: {r.stderr.strip()}")
+    return r
+
+
+def test_without_systemd_and_system_bus_says_how_to_get_a_bus(tmp_path):
+    """No systemd and no system bus (this is what a container or chroot
+    looks like): install.sh installs and says that the daemon needs a system
+    bus, and how to start one, before telling the operator to start the
+    daemon."""
+    r = run_install_without_systemd(tmp_path, "--mode", "agent", "--yes",
+                                    env={"DBUS_SYSTEM_BUS_ADDRESS": None})
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout
+    missing = ("==> no D-Bus system bus answers at unix:path=/run/dbus/system_bus_socket: "
+               "'op-dbus run' (the daemon) cannot start without one; start it:")
+    assert missing in out, out
+    assert "      mkdir -p /run/dbus && dbus-daemon --system" in out, out
+    start = "==> systemd is not running this machine: once the system bus runs, start the daemon yourself:"
+    assert start in out, out
+    assert out.index(missing) < out.index(start)
+    assert out.rstrip().endswith("op-dbus run --state /etc/op-dbus/state.json"), out
+
+
+def test_without_systemd_with_a_system_bus(tmp_path, system_bus):
+    """The system bus of $DBUS_SYSTEM_BUS_ADDRESS answers: the daemon can
+    be started as it is."""
+    r = run_install_without_systemd(tmp_path, "--mode", "agent", "--yes",
+                                    env={"DBUS_SYSTEM_BUS_ADDRESS": system_bus.address},
+                                    binds=[system_bus.dir])
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout
+    assert (f"==> the D-Bus system bus answers at {system_bus.address} "
+            "(from $DBUS_SYSTEM_BUS_ADDRESS)") in out, out
+    assert "no D-Bus system bus" not in out, out
+    assert "==> systemd is not running this machine: start the daemon yourself:\n" \
+           "      op-dbus run --state /etc/op-dbus/state.json" in out, out

@@ -51,7 +51,7 @@ STATE_FILE = "/etc/op-dbus/state.json"
 EXEC_START_ARGS = f"run --state {STATE_FILE}"
 
 # What members of the group may call (docs/systemd.md, org.opdbus.conf).
-GROUP_METHODS = {"QueryState", "QueryPlugin", "Plan", "Verify", "ListCheckpoints"}
+GROUP_METHODS = {"QueryState", "QueryPlugin", "Plan", "PlanWithOptions", "Verify", "ListCheckpoints"}
 GROUP_STANDARD = {
     ("org.freedesktop.DBus.Properties", "Get"),
     ("org.freedesktop.DBus.Properties", "GetAll"),
