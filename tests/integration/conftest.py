@@ -204,7 +204,8 @@ def opdbus_bin():
 def opdbus(request, opdbus_bin, tmp_path):
     """Runner for the op-dbus binary. With the `ovs` fixture in the same test
     the binary talks to that sandbox; otherwise it gets private directories
-    and an OVSDB address where nothing listens, never the host's OVS."""
+    and an OVSDB address where nothing listens, never the host's OVS. It
+    never reaches the host's system bus either (DBUS_SYSTEM_BUS_ADDRESS)."""
     if not (opdbus_bin.is_file() and os.access(opdbus_bin, os.X_OK)):
         pytest.fail(f"op-dbus binary not found at {opdbus_bin}: build it (./tests/run does) "
                     "or set OPDBUS_BIN", pytrace=False)
@@ -225,6 +226,12 @@ def opdbus(request, opdbus_bin, tmp_path):
             "OPDBUS_LXC_PATH": str(private / "lxc"),
             "OPDBUS_INTERFACES": str(private / "interfaces"),
         })
+    # Never the host's system bus: where op-dbus is installed, its daemon
+    # owns org.opdbus there, and the commands the CLI hands to a running
+    # daemon (apply, plan, query, ...) would reach it and change the host.
+    # Nothing listens at this address, so the CLI runs them in-process. A
+    # test that wants a daemon of its own passes its bus with env=.
+    env["DBUS_SYSTEM_BUS_ADDRESS"] = f"unix:path={tmp_path}/no-system-bus"
     return OpDbus(opdbus_bin, env, cwd=tmp_path)
 
 
