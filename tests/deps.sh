@@ -29,6 +29,9 @@ PACKAGES=(
         # dbus-1.pc (D-Bus policy and activation directories)
         systemd libdbus-1-dev
         iputils-ping tcpdump hping3 python3-scapy util-linux
+        # the command op-dbus's plan names for a veth on a userspace bridge
+        # (test_traffic.py, test_lxc.py)
+        ethtool
         # Proxmox pct test double (tests/pve-sim): real LXC containers, busybox rootfs
         lxc busybox-static
         # container services (test_services.py): wg-quick, userspace WireGuard for
