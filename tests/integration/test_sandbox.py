@@ -7,7 +7,9 @@ import subprocess
 
 import pytest
 
-from ovs_sandbox import OvsCommandError, OvsSandbox, netns_list, process_alive
+from netlab import in_netns
+from ovs_sandbox import CREATED_NETNS, NETNS_PREFIX, OvsCommandError, OvsSandbox, netns_list, process_alive
+from pve_fixture import PveSim, pve_templates  # noqa: F401  (the fixture)
 
 
 def unique_name(prefix="opdt"):
@@ -213,6 +215,35 @@ def test_close_after_failed_daemon():
     sandbox.close()
     assert sandbox.netns not in netns_list()
     assert not os.path.exists(sandbox.dir)
+
+
+def test_pve_sim_leaves_a_nodes_own_container_interfaces_alone(pve_templates):
+    """Without an OVS sandbox the double's containers live in the caller's
+    network namespace, which on a Proxmox node holds the node's own
+    containers' interfaces. The double's clean-up neither reports nor
+    deletes them, even those of a container id it uses itself. Played in a
+    namespace of the test's own, as the node's."""
+    ns = NETNS_PREFIX + "pve" + secrets.token_hex(3)
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    CREATED_NETNS.add(ns)
+    try:
+        node_links = ("veth100i0", "fwbr100i0", "veth101i0")
+        subprocess.run(["ip", "-n", ns, "link", "add", "veth100i0", "type", "veth",
+                        "peer", "name", "veth101i0"], check=True)
+        subprocess.run(["ip", "-n", ns, "link", "add", "fwbr100i0", "type", "bridge"], check=True)
+        with in_netns(ns):
+            sim = PveSim(pve_templates)
+            try:
+                sim.create(100, "--hostname", "sim100")
+                assert sim.links() == []
+            finally:
+                problems = sim.close()
+        assert problems == {}
+        out = subprocess.run(["ip", "-n", ns, "-o", "link", "show"], capture_output=True,
+                             text=True, check=True).stdout
+        assert all(f" {name}" in out for name in node_links), out
+    finally:
+        subprocess.run(["ip", "netns", "delete", ns], check=False)
 
 
 # ---- log checking ----------------------------------------------------------
