@@ -85,7 +85,7 @@ def test_veths_need_transmit_checksum_offload_off(ovs, lab):
     side (what op-dbus's plan tells the operator to run) both work."""
     a = container(lab, 100, "veth", tx_off=False)
     b = container(lab, 101, "veth", tx_off=False)
-    assert a.ping(b.ip), "ICMP (checksummed by the kernel itself) must pass"
+    assert a.ping(b.ip, wait=netlab.CONNECT_TIMEOUT), "ICMP (checksummed by the kernel) must pass"
     tcp_dropped(a, b.ip, TCP_PORT, server=b)
     udp_dropped(a, b, UDP_PORT)
 
