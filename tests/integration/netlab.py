@@ -65,11 +65,12 @@ def _setns(fd):
 
 @contextlib.contextmanager
 def in_netns(name):
-    """Run the body with the calling thread in network namespace `name`.
-    Sockets created inside stay in that namespace afterwards."""
+    """Run the body with the calling thread in network namespace `name`
+    (or the one a path such as /proc/PID/ns/net names). Sockets created
+    inside stay in that namespace afterwards."""
     own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     try:
-        target = os.open(f"/var/run/netns/{name}", os.O_RDONLY)
+        target = os.open(name if name.startswith("/") else f"/var/run/netns/{name}", os.O_RDONLY)
         try:
             _setns(target)
             try:
@@ -558,6 +559,20 @@ class Lab:
 
 
 # ---- real connections -----------------------------------------------------------
+
+
+class Peer:
+    """One end of a connection in any network namespace (a container's:
+    /proc/PID/ns/net) with address ip: what the helpers below need of a
+    Host."""
+
+    def __init__(self, name, netns, ip):
+        self.name, self.ns, self.ip = name, netns, ip
+
+    def socket(self, family, type, proto=0):
+        with in_netns(self.ns):
+            return socket.socket(family, type, proto)
+
 
 # Seconds a connection that must work may take: its first packets take
 # ovs-vswitchd's slow path, on a machine that may be busy.
