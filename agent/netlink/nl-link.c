@@ -689,9 +689,9 @@ static int ethtool_txcsum(struct nl_sock *sk, const char *ifname, uint32_t cmd, 
         return 0;
 }
 
-int nl_link_get_tx_checksum_in_netns(pid_t pid, const char *ifname) {
+/* A socket in the namespace of pid, and ifname's setting there. */
+static int txcsum_open(pid_t pid, const char *ifname, struct nl_sock **ret_sk, uint32_t *ret_on) {
         _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-        uint32_t on = 0;
         int r;
 
         if (!nl_ifname_valid(ifname) || pid < 0)
@@ -700,22 +700,29 @@ int nl_link_get_tx_checksum_in_netns(pid_t pid, const char *ifname) {
         r = rtnl_open_pid(pid, &sk);
         if (r < 0)
                 return r;
-        r = ethtool_txcsum(sk, ifname, ETHTOOL_GTXCSUM, &on);
+        *ret_on = 0;
+        r = ethtool_txcsum(sk, ifname, ETHTOOL_GTXCSUM, ret_on);
+        if (r < 0)
+                return r;
+        *ret_sk = TAKE_PTR(sk);
+        return 0;
+}
+
+int nl_link_get_tx_checksum_in_netns(pid_t pid, const char *ifname) {
+        _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+        uint32_t on;
+        int r;
+
+        r = txcsum_open(pid, ifname, &sk, &on);
         return r < 0 ? r : on != 0;
 }
 
 int nl_link_set_tx_checksum_in_netns(pid_t pid, const char *ifname, bool on) {
         _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-        uint32_t now = 0, want = on;
+        uint32_t now, want = on;
         int r;
 
-        if (!nl_ifname_valid(ifname) || pid < 0)
-                return -EINVAL;
-
-        r = rtnl_open_pid(pid, &sk);
-        if (r < 0)
-                return r;
-        r = ethtool_txcsum(sk, ifname, ETHTOOL_GTXCSUM, &now);
+        r = txcsum_open(pid, ifname, &sk, &now);
         if (r < 0 || (now != 0) == on)
                 return r < 0 ? r : 0;
         r = ethtool_txcsum(sk, ifname, ETHTOOL_STXCSUM, &want);
