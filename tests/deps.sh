@@ -29,6 +29,13 @@ PACKAGES=(
         # dbus-1.pc (D-Bus policy and activation directories)
         systemd libdbus-1-dev
         iputils-ping tcpdump hping3 python3-scapy util-linux
+        # the command op-dbus's plan names for a veth on a userspace bridge
+        # (test_traffic.py, test_lxc.py)
+        ethtool
+        # tools the tests run themselves: curl through the XRay/v2ray proxy,
+        # nft -c on the rendered rule sets (test_services.py), openssl for the
+        # Netmaker test server's certificates (test_netmaker.py)
+        curl nftables openssl
         # Proxmox pct test double (tests/pve-sim): real LXC containers, busybox rootfs
         lxc busybox-static
         # container services (test_services.py): wg-quick, userspace WireGuard for

@@ -11,6 +11,8 @@
  *   netlink-driver exists PID IFNAME            prints "yes" or "no"
  *   netlink-driver info PID IFNAME              prints key=value lines
  *   netlink-driver delete PID IFNAME            prints "deleted" or "unchanged"
+ *   netlink-driver txcsum PID IFNAME            prints "on" or "off"
+ *   netlink-driver txcsum PID IFNAME on|off     prints "changed" or "unchanged"
  *
  * PID 0 is the driver's own network namespace. On failure the driver
  * prints "error: <errno name>: <message>" on stderr and exits 1; usage
@@ -139,6 +141,14 @@ static int run(int argc, char **argv) {
                         puts(r > 0 ? "changed" : "unchanged");
                 return r;
         }
+        if (streq(verb, "txcsum") && argc == 5) {
+                if (parse_pid(argv[2], &pid) < 0 || !(streq(argv[4], "on") || streq(argv[4], "off")))
+                        return -EDOM;
+                r = nl_link_set_tx_checksum_in_netns(pid, argv[3], streq(argv[4], "on"));
+                if (r >= 0)
+                        puts(r > 0 ? "changed" : "unchanged");
+                return r;
+        }
         if (argc != 4)
                 return -EDOM;
         /* move and find take IFNAME PID, the others PID IFNAME */
@@ -161,7 +171,11 @@ static int run(int argc, char **argv) {
                         puts(r > 0 ? "yes" : "no");
         } else if (streq(verb, "info"))
                 r = print_info(pid, argv[3]);
-        else if (streq(verb, "delete")) {
+        else if (streq(verb, "txcsum")) {
+                r = nl_link_get_tx_checksum_in_netns(pid, argv[3]);
+                if (r >= 0)
+                        puts(r > 0 ? "on" : "off");
+        } else if (streq(verb, "delete")) {
                 r = nl_link_delete_in_netns(pid, argv[3]);
                 if (r >= 0)
                         puts(r > 0 ? "deleted" : "unchanged");
@@ -174,7 +188,7 @@ int main(int argc, char **argv) {
         int r;
 
         if (argc < 2) {
-                fprintf(stderr, "usage: netlink-driver move|configure|find|exists|info|delete ARGS...\n");
+                fprintf(stderr, "usage: netlink-driver move|configure|find|exists|info|delete|txcsum ARGS...\n");
                 return 2;
         }
 

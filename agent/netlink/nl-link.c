@@ -5,9 +5,12 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <linux/ethtool.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 
 #include <netlink/cache.h>
 #include <netlink/errno.h>
@@ -669,4 +672,66 @@ int nl_link_delete_in_netns(pid_t pid, const char *ifname) {
         if (r == -ENODEV)
                 return 0;   /* went away meanwhile */
         return r < 0 ? r : 1;
+}
+
+/* ---- transmit checksum offload ------------------------------------------ */
+
+/* One ETHTOOL_[GS]TXCSUM ioctl on a socket of the interface's namespace
+ * (any socket answers SIOCETHTOOL for the devices of its namespace). */
+static int ethtool_txcsum(struct nl_sock *sk, const char *ifname, uint32_t cmd, uint32_t *data) {
+        struct ethtool_value v = { .cmd = cmd, .data = *data };
+        struct ifreq ifr = { .ifr_data = (void *) &v };
+
+        (void) snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+        if (ioctl(nl_socket_get_fd(sk), SIOCETHTOOL, &ifr) < 0)
+                return negative_errno();
+        *data = v.data;
+        return 0;
+}
+
+/* A socket in the namespace of pid, and ifname's setting there. */
+static int txcsum_open(pid_t pid, const char *ifname, struct nl_sock **ret_sk, uint32_t *ret_on) {
+        _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+        int r;
+
+        if (!nl_ifname_valid(ifname) || pid < 0)
+                return -EINVAL;
+
+        r = rtnl_open_pid(pid, &sk);
+        if (r < 0)
+                return r;
+        *ret_on = 0;
+        r = ethtool_txcsum(sk, ifname, ETHTOOL_GTXCSUM, ret_on);
+        if (r < 0)
+                return r;
+        *ret_sk = TAKE_PTR(sk);
+        return 0;
+}
+
+int nl_link_get_tx_checksum_in_netns(pid_t pid, const char *ifname) {
+        _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+        uint32_t on;
+        int r;
+
+        r = txcsum_open(pid, ifname, &sk, &on);
+        return r < 0 ? r : on != 0;
+}
+
+int nl_link_set_tx_checksum_in_netns(pid_t pid, const char *ifname, bool on) {
+        _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+        uint32_t now, want = on;
+        int r;
+
+        r = txcsum_open(pid, ifname, &sk, &now);
+        if (r < 0 || (now != 0) == on)
+                return r < 0 ? r : 0;
+        r = ethtool_txcsum(sk, ifname, ETHTOOL_STXCSUM, &want);
+        if (r < 0)
+                return r;
+        /* The kernel keeps a setting the device's other features forbid
+         * as wanted, not active: read back what took effect. */
+        r = ethtool_txcsum(sk, ifname, ETHTOOL_GTXCSUM, &now);
+        if (r < 0)
+                return r;
+        return (now != 0) == on ? 1 : -EOPNOTSUPP;
 }

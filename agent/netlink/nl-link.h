@@ -99,6 +99,23 @@ int nl_link_exists_in_netns(pid_t pid, const char *ifname);
  * was deleted, 0 when there was none. */
 int nl_link_delete_in_netns(pid_t pid, const char *ifname);
 
+/* Transmit checksum offload of an interface in the namespace of pid: the
+ * NIC (or the veth's peer) computes the TCP/UDP checksums of what the
+ * kernel sends, and the packet leaves without them. Open vSwitch's
+ * userspace datapath reads such packets from a veth as they are and
+ * forwards them with the checksum never filled in, so the receiver drops
+ * them: a container on a veth needs it off on its side. `ethtool -K IFNAME
+ * tx on|off` changes the same setting (every checksum feature; the legacy
+ * ETHTOOL_GTXCSUM/ETHTOOL_STXCSUM ioctls, sent on a socket of that
+ * namespace).
+ *
+ * nl_link_get_tx_checksum_in_netns() returns 1 when it is on, 0 when off
+ * (a tap device, which has none). nl_link_set_tx_checksum_in_netns()
+ * returns 1 when it changed it, 0 when it already was so, -EOPNOTSUPP when
+ * the driver cannot turn it on. */
+int nl_link_get_tx_checksum_in_netns(pid_t pid, const char *ifname);
+int nl_link_set_tx_checksum_in_netns(pid_t pid, const char *ifname, bool on);
+
 /* True if s is usable as an interface name (1..15 bytes, no '/', ':' or
  * white space, not "." or ".."). */
 bool nl_ifname_valid(const char *s);

@@ -108,7 +108,7 @@ static int apply_one(LxcPlugin *l, const LxcChange *ch, Diag *d) {
 int lxc_apply(LxcPlugin *l, ApplyCounts *counts, Diag *d) {
         int r = 0;
 
-        if (l->n_changes == 0 && !lxc_socket_pending(l) && !lxc_services_pending(l))
+        if (l->n_changes == 0 && !lxc_socket_pending(l) && !lxc_services_pending(l) && !lxc_offload_pending(l))
                 return 0;
         if (!l->backend)
                 return -EOPNOTSUPP;
@@ -124,6 +124,8 @@ int lxc_apply(LxcPlugin *l, ApplyCounts *counts, Diag *d) {
                         if ((ch->kind == LXC_CHANGE_RECREATE || ch->kind == LXC_CHANGE_DELETE) == destructive)
                                 r = apply_one(l, ch, d);
                 }
+        if (r >= 0)
+                r = lxc_offload_apply(l, d);
         if (r >= 0)
                 r = lxc_socket_apply(l, false, d);
         if (r >= 0)

@@ -629,5 +629,8 @@ int lxc_diff(LxcPlugin *l, Plan *plan, Diag *d) {
         RET_GATHER(ret, r);
         if (ret < 0)
                 return ret;
+        r = lxc_offload_diff(l, plan, d);
+        if (r < 0)
+                return r;
         return lxc_services_diff(l, plan, d);
 }

@@ -188,6 +188,7 @@ static int read_bridges(LxcOvsView *v, json_object *rows) {
 
                 b->name = strdup(json_object_get_string(column(row, "name")) ?: "");
                 b->uuid = strdup_or_null(ovsdb_uuid_string(column(row, "_uuid")));
+                b->userspace = streq_ptr(json_object_get_string(column(row, "datapath_type")), "netdev");
                 if (!b->name || !b->uuid)
                         return -ENOMEM;
         }
@@ -225,7 +226,7 @@ static json_object *result_rows(json_object *results, size_t i) {
 }
 
 int lxc_ovs_read(OvsdbClient *c, LxcOvsView *ret, Diag *d) {
-        static const char *const bridge_cols[] = { "_uuid", "name", "ports", NULL };
+        static const char *const bridge_cols[] = { "_uuid", "name", "ports", "datapath_type", NULL };
         static const char *const port_cols[] = { "_uuid", "name", "interfaces", "external_ids", "tag", NULL };
         static const char *const iface_cols[] = { "_uuid", "ofport", NULL };
         _cleanup_(json_object_putp) json_object *results = NULL;

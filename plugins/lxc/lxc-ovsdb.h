@@ -33,6 +33,7 @@ typedef struct LxcOvsPort {
 typedef struct LxcOvsBridge {
         char *name;
         char *uuid;                   /* Bridge row */
+        bool userspace;               /* datapath_type netdev: Open vSwitch's userspace datapath */
 } LxcOvsBridge;
 
 /* Every bridge and port of the node (the bridges' local ports included). */
@@ -42,6 +43,11 @@ typedef struct LxcOvsView {
         LxcOvsPort *ports;
         size_t n_ports;
 } LxcOvsView;
+
+/* lxc-socket.c: the view the last query read (every bridge and port;
+ * empty when OVSDB could not be read), and a fresh one. */
+const LxcOvsView *lxc_socket_view(const LxcPlugin *l);
+int lxc_socket_read_view(LxcPlugin *l, LxcOvsView *ret, Diag *d);
 
 /* lxc-ovsdb.c */
 void lxc_ovs_view_done(LxcOvsView *v);

@@ -546,9 +546,15 @@ static int pct_push(LxcPlugin *l, uint32_t id, const char *data, size_t len, con
         return run(l, &a, true, TIMEOUT_SET_MS, NULL, d);
 }
 
+/* `pct status --verbose` prints the init pid as "pid: N". */
+static int pct_pid_expression(uint32_t id, char **ret) {
+        return asprintf(ret, "$(pct status %" PRIu32 " --verbose | sed -n 's/^pid: //p')", id) < 0 ? -ENOMEM : 0;
+}
+
 const LxcBackendOps lxc_pct_backend = {
         .name = "pct",
         .next_start_rules = true,
+        .pid_expression = pct_pid_expression,
         .list = pct_list,
         .templates = pct_templates,
         .ct_storages = pct_ct_storages,

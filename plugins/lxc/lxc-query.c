@@ -33,6 +33,7 @@ void lxc_live_set_done(LxcPlugin *l) {
         l->ct_storages_error = NULL;
         lxc_socket_done(l);
         lxc_services_done(l);
+        lxc_offload_done(l);
         if (l->backend && l->backend->free_data)
                 l->backend->free_data(l->backend_data);
         l->backend_data = NULL;
@@ -238,6 +239,8 @@ int lxc_query(LxcPlugin *l, Diag *d) {
                 r = l->backend->query_templates ? l->backend->query_templates(l, d) : query_templates(l);
         if (r >= 0)
                 r = lxc_socket_query(l, d);
+        if (r >= 0)
+                r = lxc_offload_query(l, d);
         if (r >= 0)
                 r = lxc_services_query(l, d);
         if (r < 0)

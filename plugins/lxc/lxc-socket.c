@@ -360,6 +360,23 @@ int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridg
         return lxc_ovs_find_bridge(&s->view, name) || ovs_netdevs_has(&s->netdevs, name);
 }
 
+const LxcOvsView *lxc_socket_view(const LxcPlugin *l) {
+        return l->socket ? &l->socket->view : NULL;
+}
+
+int lxc_socket_read_view(LxcPlugin *l, LxcOvsView *ret, Diag *d) {
+        int r;
+
+        if (!l->socket)
+                return -EINVAL;
+        r = socket_connect(l, l->socket);
+        if (r < 0) {
+                diag_error(d, "", "cannot connect to OVSDB at %s: %s", l->plugin.ctx->ovsdb_address, strerror(-r));
+                return r;
+        }
+        return lxc_ovs_read(l->socket->ovsdb, ret, d);
+}
+
 static const LxcSocketLive *find_socket_live(const LxcSocket *s, uint32_t id) {
         for (size_t i = 0; i < s->n_live; i++)
                 if (s->live[i].id == id)

@@ -248,6 +248,8 @@ typedef struct LxcPlugin LxcPlugin;
 typedef struct LxcSocket LxcSocket;
 /* What a container's services look like inside it (lxc-services.c). */
 typedef struct LxcServiceLive LxcServiceLive;
+/* Containers' veths on userspace bridges (lxc-offload.c). */
+typedef struct LxcOffload LxcOffload;
 
 /* A way of managing containers. Every operation reports its errors in d
  * (with the tool's own message) and returns a negative errno. Operations
@@ -298,6 +300,13 @@ typedef struct LxcBackendOps {
         int (*check)(LxcPlugin *l, Diag *d);
         /* Optional: frees l->backend_data. */
         void (*free_data)(void *data);
+        /* The container's veth is made from op-dbus's configuration (plain
+         * LXC), not by the host's own tools (Proxmox): op-dbus sees to its
+         * offloads (lxc-offload.c). */
+        bool makes_veths;
+        /* Optional: a shell expression for the init pid of container id,
+         * for commands the plan prints (without it: the pid itself). */
+        int (*pid_expression)(uint32_t id, char **ret);
 } LxcBackendOps;
 
 struct LxcPlugin {
@@ -326,6 +335,7 @@ struct LxcPlugin {
         LxcSocket *socket;             /* socket networking: ports, where they are, changes */
         LxcServiceLive *services;      /* one per container of the state */
         size_t n_services;
+        LxcOffload *offload;           /* veths on userspace bridges that send with checksum offload */
         void *backend_data;            /* what the backend's last query found (its free_data frees it) */
 };
 
@@ -476,6 +486,21 @@ int lxc_services_diff(LxcPlugin *l, Plan *plan, Diag *d);
 bool lxc_services_pending(const LxcPlugin *l);
 /* Last in an apply, when the containers run and are attached. */
 int lxc_services_apply(LxcPlugin *l, Diag *d);
+
+/* lxc-offload.c: transmit checksum offload of containers' veths on
+ * bridges of Open vSwitch's userspace datapath, which drops what such a
+ * veth sends (docs/flows.md). After lxc_socket_query: the running
+ * containers' net0 there whose side still has the offload on. */
+int lxc_offload_query(LxcPlugin *l, Diag *d);
+void lxc_offload_done(LxcPlugin *l);
+/* After the containers' diff: plain LXC's containers of the state get an
+ * action at container/<id>/offload; the others a warning with the command
+ * that turns it off. */
+int lxc_offload_diff(LxcPlugin *l, Plan *plan, Diag *d);
+bool lxc_offload_pending(const LxcPlugin *l);
+/* After the containers' changes: turns it off in plain LXC's containers
+ * of the state that run (started, re-plugged or found so by the diff). */
+int lxc_offload_apply(LxcPlugin *l, Diag *d);
 
 /* lxc-json.c */
 int lxc_live_to_json(const LxcPlugin *l, json_object **ret);

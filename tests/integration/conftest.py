@@ -10,6 +10,14 @@
   pve_sim    factory: pve_sim(ovs=None, node="pve") -> a simulated Proxmox VE
              node backed by real LXC containers (tests/pve-sim)
 
+Host state the session adapts to (the host's files are never changed):
+  /etc/subuid, /etc/subgid  unprivileged containers map ids 100000-165535;
+             with shadow's newuidmap installed (the lxc package recommends
+             uidmap) LXC maps them through it, which needs that range for
+             root, as a Proxmox VE node has it. Where the host's files lack
+             it, the session runs in a mount namespace of its own whose
+             copies of both files have it (private_subid_files)
+
 Environment:
   OPDBUS_SOURCE_ROOT   repository root (default: derived from this file)
   OPDBUS_BIN           the op-dbus binary (default: build-test/agent/cli/op-dbus
@@ -20,11 +28,15 @@ Environment:
                        stale one
 """
 
+import ctypes
 import itertools
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,12 +62,80 @@ SANITIZER_PATTERNS = [
 ]
 
 
+# The ids unprivileged containers map to (pct-sim and plain LXC alike).
+IDMAP_BASE, IDMAP_COUNT = 100000, 65536
+CLONE_NEWNS = 0x00020000
+
+
+def _has_root_range(path):
+    try:
+        lines = Path(path).read_text().splitlines()
+    except FileNotFoundError:
+        return False
+    for line in lines:
+        fields = line.split(":")
+        if len(fields) == 3 and fields[0] in ("root", "0") and fields[1].isdigit() \
+                and fields[2].isdigit() and int(fields[1]) <= IDMAP_BASE \
+                and int(fields[1]) + int(fields[2]) >= IDMAP_BASE + IDMAP_COUNT:
+            return True
+    return False
+
+
+def private_subid_files():
+    """Where newuidmap is installed and /etc/subuid or /etc/subgid gives
+    root no range for the containers' ids, move this process (still single
+    threaded, so that its children follow) into a mount namespace of its
+    own, mounts no longer propagating to the host, and bind copies of both
+    files with the range added over them. Returns the directory of the
+    copies and the files they replace ((None, []) when nothing is needed)."""
+    files = ("/etc/subuid", "/etc/subgid")
+    if os.geteuid() != 0 or not (shutil.which("newuidmap") or shutil.which("newgidmap")):
+        return None, []
+    missing = [f for f in files if not _has_root_range(f)]
+    if not missing or threading.active_count() != 1:
+        return None, []
+    if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNS) != 0:
+        return None, []
+    subprocess.run(["mount", "--make-rslave", "/"], check=True)
+    copies = tempfile.mkdtemp(prefix="opdbus-subid-")
+    for path in missing:
+        copy = os.path.join(copies, os.path.basename(path))
+        text = Path(path).read_text() if os.path.exists(path) else ""
+        Path(copy).write_text(text + ("" if not text or text.endswith("\n") else "\n")
+                              + f"root:{IDMAP_BASE}:{IDMAP_COUNT}\n")
+        os.chmod(copy, 0o644)
+        subprocess.run(["mount", "--bind", copy, path], check=True)
+    return copies, missing
+
+
 def pytest_configure(config):
+    copies, replaced = private_subid_files()
+    if replaced:
+        config.stash[SUBID_KEY] = (copies, replaced)
     config.addinivalue_line(
         "markers",
         "ovs_log_allow(*regexes): OVS log ERR/EMER lines matching one of the "
         "regexes (re.search) do not fail the test",
     )
+
+
+SUBID_KEY = pytest.StashKey[tuple]()
+
+
+def pytest_report_header(config):
+    copies, replaced = config.stash.get(SUBID_KEY, (None, []))
+    if replaced:
+        return [f"root's container id range added to private copies of {', '.join(replaced)} "
+                "(newuidmap is installed)"]
+    return []
+
+
+def pytest_unconfigure(config):
+    copies, replaced = config.stash.get(SUBID_KEY, (None, []))
+    for path in replaced:
+        subprocess.run(["umount", path], check=False)
+    if copies:
+        shutil.rmtree(copies, ignore_errors=True)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -204,7 +284,8 @@ def opdbus_bin():
 def opdbus(request, opdbus_bin, tmp_path):
     """Runner for the op-dbus binary. With the `ovs` fixture in the same test
     the binary talks to that sandbox; otherwise it gets private directories
-    and an OVSDB address where nothing listens, never the host's OVS."""
+    and an OVSDB address where nothing listens, never the host's OVS. It
+    never reaches the host's system bus either (DBUS_SYSTEM_BUS_ADDRESS)."""
     if not (opdbus_bin.is_file() and os.access(opdbus_bin, os.X_OK)):
         pytest.fail(f"op-dbus binary not found at {opdbus_bin}: build it (./tests/run does) "
                     "or set OPDBUS_BIN", pytrace=False)
@@ -225,6 +306,12 @@ def opdbus(request, opdbus_bin, tmp_path):
             "OPDBUS_LXC_PATH": str(private / "lxc"),
             "OPDBUS_INTERFACES": str(private / "interfaces"),
         })
+    # Never the host's system bus: where op-dbus is installed, its daemon
+    # owns org.opdbus there, and the commands the CLI hands to a running
+    # daemon (apply, plan, query, ...) would reach it and change the host.
+    # Nothing listens at this address, so the CLI runs them in-process. A
+    # test that wants a daemon of its own passes its bus with env=.
+    env["DBUS_SYSTEM_BUS_ADDRESS"] = f"unix:path={tmp_path}/no-system-bus"
     return OpDbus(opdbus_bin, env, cwd=tmp_path)
 
 

@@ -488,6 +488,7 @@ class PrivateBus:
         self.socket_path = os.path.join(self.dir, "system_bus_socket")
         self.config_path = os.path.join(self.dir, "system.conf")
         self.log_path = os.path.join(self.dir, "dbus-daemon.log")
+        self.group_path = None
         self.proc = None
         self.monitor = None
         self.address = None
@@ -506,13 +507,12 @@ class PrivateBus:
         read_fd, write_fd = os.pipe()
         # dbus-daemon resolves the policy's group="opdbus" by name: give it,
         # in a mount namespace of its own, an /etc/group that has it.
-        group = _group_file(self.dir, self.gid if self.gid is not None else ensure_opdbus_group())
-        script = ('mount --bind "$1" /etc/group && '
-                  'exec dbus-daemon --config-file="$2" --nofork --print-address="$3"')
+        self.group_path = _group_file(self.dir, self.gid if self.gid is not None
+                                      else ensure_opdbus_group())
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(
-                ["unshare", "--mount", "--propagation", "private", "--",
-                 "sh", "-c", script, "sh", group, self.config_path, str(write_fd)],
+                self.with_group(["dbus-daemon", f"--config-file={self.config_path}", "--nofork",
+                                 f"--print-address={write_fd}"]),
                 pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         os.close(write_fd)
         try:
@@ -535,6 +535,15 @@ class PrivateBus:
         assert address.startswith(f"unix:path={self.socket_path}"), address
         self.address = address
         self.monitor = BusMonitor(address, os.path.join(self.dir, "monitor.log"))
+
+    def with_group(self, cmd):
+        """cmd run in a mount namespace of its own whose /etc/group is the
+        bus's (the host's groups plus "opdbus"), so that the group is known
+        by name (`runuser -G opdbus`) whether or not the host has it. The
+        host's /etc/group is never changed."""
+        script = 'mount --bind "$1" /etc/group && shift && exec "$@"'
+        return ["unshare", "--mount", "--propagation", "private", "--",
+                "sh", "-c", script, "sh", self.group_path, *cmd]
 
     def busctl(self, *args, as_user=None, timeout=BUSCTL_CALL_TIMEOUT, error_filter=None):
         """Run `busctl --address=ADDR ARGS...` as as_user. For a failed call,

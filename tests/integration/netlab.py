@@ -3,9 +3,13 @@
 
   Lab        hosts in network namespaces of their own, each attached to an
              OVS bridge of the sandbox through an OVS internal port that is
-             moved into the host's namespace; fixture `lab`
+             moved into the host's namespace (socket networking), or through
+             a veth pair whose other end is the OVS port (as Proxmox attaches
+             its containers); fixture `lab`
   Host       one such namespace: run commands, ping, open sockets in it,
              send hand-built frames, capture what arrives (Sniffer)
+  traffic    real kernel connections between two hosts: tcp_exchange,
+             tcp_refused, tcp_dropped, udp_exchange
   frames     builders for Ethernet / ARP / IPv4 / IPv6 / ICMP / ICMPv6 /
              UDP / TCP frames with correct checksums, and a parser (parse)
   flows      dump-flows helpers: lines, cookies, op-dbus's cookie classes,
@@ -40,6 +44,7 @@ import select
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 import pytest
@@ -60,11 +65,12 @@ def _setns(fd):
 
 @contextlib.contextmanager
 def in_netns(name):
-    """Run the body with the calling thread in network namespace `name`.
-    Sockets created inside stay in that namespace afterwards."""
+    """Run the body with the calling thread in network namespace `name`
+    (or the one a path such as /proc/PID/ns/net names). Sockets created
+    inside stay in that namespace afterwards."""
     own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     try:
-        target = os.open(f"/var/run/netns/{name}", os.O_RDONLY)
+        target = os.open(name if name.startswith("/") else f"/var/run/netns/{name}", os.O_RDONLY)
         try:
             _setns(target)
             try:
@@ -326,7 +332,7 @@ class Sniffer:
         self.packets = []
         self.sock = host.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
-        self.sock.bind((host.port, 0))
+        self.sock.bind((host.dev, 0))
         self.sock.setblocking(False)
 
     def _read(self, timeout):
@@ -376,10 +382,15 @@ class Sniffer:
 
 
 class Host:
-    """A network namespace with one port on the bridge."""
+    """A network namespace with one port on the bridge.
 
-    def __init__(self, lab, name, ns, port, mac, ip, prefix, container_id):
+    port  the OVS port's name
+    dev   the host's interface: the port itself (an internal port moved in)
+          or eth0 (the veth's end in the host's namespace)"""
+
+    def __init__(self, lab, name, ns, port, mac, ip, prefix, container_id, dev=None):
         self.lab, self.name, self.ns, self.port = lab, name, ns, port
+        self.dev = dev or port
         self.mac, self.ip, self.prefix, self.container_id = mac, ip, prefix, container_id
         self.ip6 = None
         self.ip6_cidr = None
@@ -397,7 +408,7 @@ class Host:
     def send(self, *frames):
         """Send raw Ethernet frames out of the host's port, in order."""
         with contextlib.closing(self.socket(socket.AF_PACKET, socket.SOCK_RAW)) as s:
-            s.bind((self.port, 0))
+            s.bind((self.dev, 0))
             for f in frames:
                 s.send(f)
 
@@ -412,9 +423,14 @@ class Host:
 
     def neighbour(self, address):
         """The MAC the host's kernel has for address, or None."""
-        out = self.run("ip", "neigh", "show", address, "dev", self.port).stdout
+        out = self.run("ip", "neigh", "show", address, "dev", self.dev).stdout
         m = re.search(r"lladdr (\S+)", out)
         return m.group(1) if m else None
+
+    def offload(self, tx):
+        """Turns the transmit checksum offload of the host's interface on or
+        off, with the command an operator runs (ethtool -K DEV tx on|off)."""
+        self.run("ethtool", "-K", self.dev, "tx", "on" if tx else "off")
 
     @property
     def ofport(self):
@@ -450,20 +466,24 @@ class Lab:
         return name
 
     def add_host(self, name, mac, ip, *, port=None, container_id=None, prefix=24, bridge="br0",
-                 ipv6=None):
+                 ipv6=None, veth=False):
         """A namespace with an OVS internal port `port` (default
         internal_<container_id>) on `bridge`, with MAC `mac` and address
         ip/prefix. With ipv6 ("fd00::1/64"), the host's kernel speaks IPv6
-        (without DAD or router solicitations); otherwise IPv6 is disabled."""
+        (without DAD or router solicitations); otherwise IPv6 is disabled.
+        With veth=True the host gets eth0, a veth whose peer is the OVS
+        port (default veth<container_id>i0, Proxmox's name), as Proxmox
+        attaches a container; the veth keeps the kernel's default offloads
+        (Host.offload() changes them)."""
         if port is None:
             assert container_id is not None, "a host needs a port name or a container id"
-            port = f"internal_{container_id}"
+            port = f"veth{container_id}i0" if veth else f"internal_{container_id}"
         self.bridge(bridge)
         ns = f"{self.ovs.netns}-{name}"
         run(["ip", "netns", "add", ns])
         self.namespaces.append(ns)
         CREATED_NETNS.add(ns)
-        host = Host(self, name, ns, port, mac, ip, prefix, container_id)
+        host = Host(self, name, ns, port, mac, ip, prefix, container_id, "eth0" if veth else None)
         self.hosts[name] = host
         if ipv6:
             host.run("sysctl", "-q", "-w", "net.ipv6.conf.default.router_solicitations=0",
@@ -472,23 +492,35 @@ class Lab:
             host.run("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
                      "net.ipv6.conf.default.disable_ipv6=1")
         host.ip6_cidr = ipv6
-        # vsctl waits until ovs-vswitchd has created the tap device.
-        self.ovs.vsctl("add-port", bridge, port, "--", "set", "Interface", port, "type=internal")
-        self._plug(host)
+        if veth:
+            run(["ip", "link", "add", port, "netns", self.ovs.netns, "type", "veth",
+                 "peer", "name", host.dev, "netns", ns])
+            self.ovs.netns_exec("ip", "link", "set", port, "up")
+            self.ovs.vsctl("add-port", bridge, port)
+            self._configure(host)
+        else:
+            # vsctl waits until ovs-vswitchd has created the tap device.
+            self.ovs.vsctl("add-port", bridge, port, "--", "set", "Interface", port,
+                           "type=internal")
+            self._plug(host)
         run(["ip", "-n", ns, "link", "set", "lo", "up"])
         return host
 
     def _plug(self, host):
         """Move the host's tap device from the sandbox namespace to the
         host's and configure it."""
-        ns, port = host.ns, host.port
-        self.ovs.netns_exec("ip", "link", "set", port, "netns", ns)
-        run(["ip", "-n", ns, "link", "set", "dev", port, "address", host.mac])
-        run(["ip", "-n", ns, "addr", "add", f"{host.ip}/{host.prefix}", "dev", port])
+        self.ovs.netns_exec("ip", "link", "set", host.port, "netns", host.ns)
+        self._configure(host)
+
+    @staticmethod
+    def _configure(host):
+        ns, dev = host.ns, host.dev
+        run(["ip", "-n", ns, "link", "set", "dev", dev, "address", host.mac])
+        run(["ip", "-n", ns, "addr", "add", f"{host.ip}/{host.prefix}", "dev", dev])
         if host.ip6_cidr:
-            run(["ip", "-n", ns, "-6", "addr", "add", host.ip6_cidr, "dev", port, "nodad"])
+            run(["ip", "-n", ns, "-6", "addr", "add", host.ip6_cidr, "dev", dev, "nodad"])
             host.ip6 = host.ip6_cidr.split("/")[0]
-        run(["ip", "-n", ns, "link", "set", port, "up"])
+        run(["ip", "-n", ns, "link", "set", dev, "up"])
 
     def replug(self):
         """After ovs-vswitchd has restarted. The new ovs-vswitchd does not
@@ -497,8 +529,9 @@ class Lab:
         hosts' namespaces, are connected to nothing. Replace each old device
         by the new one."""
         for host in self.hosts.values():
-            run(["ip", "-n", host.ns, "link", "delete", host.port])
-            self._plug(host)
+            if host.dev == host.port:  # veths stay as they are
+                run(["ip", "-n", host.ns, "link", "delete", host.port])
+                self._plug(host)
 
     def close(self):
         """Delete every namespace the lab created; tolerant of partial set-up."""
@@ -523,6 +556,163 @@ class Lab:
         self.namespaces = [ns for ns in self.namespaces if ns in netns_list()]
         if problems:
             raise RuntimeError("Lab.close(): " + "; ".join(problems))
+
+
+# ---- real connections -----------------------------------------------------------
+
+
+class Peer:
+    """One end of a connection in any network namespace (a container's:
+    /proc/PID/ns/net) with address ip: what the helpers below need of a
+    Host."""
+
+    def __init__(self, name, netns, ip):
+        self.name, self.ns, self.ip = name, netns, ip
+
+    def socket(self, family, type, proto=0):
+        with in_netns(self.ns):
+            return socket.socket(family, type, proto)
+
+
+# Seconds a connection that must work may take: its first packets take
+# ovs-vswitchd's slow path, on a machine that may be busy.
+CONNECT_TIMEOUT = 10
+# Seconds without an answer after which a connection counts as dropped.
+DROP_TIMEOUT = 3
+
+
+def _read_all(sock):
+    chunks = []
+    while True:
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def tcp_exchange(client, server, port, size=256 * 1024):
+    """A kernel TCP connection from client to server's address and port:
+    `size` random bytes go each way (the client's first, then the
+    server's answer) and must arrive intact. Returns the address the server
+    saw the connection come from."""
+    sent = {"client": os.urandom(size), "server": os.urandom(size)}
+    got, errors = {}, []
+    listener = server.socket(socket.AF_INET, socket.SOCK_STREAM)
+    conn = client.socket(socket.AF_INET, socket.SOCK_STREAM)
+
+    def serve():
+        try:
+            c, peer = listener.accept()
+            with c:
+                c.settimeout(CONNECT_TIMEOUT)
+                got["server"] = _read_all(c)
+                got["peer"] = peer[0]
+                c.sendall(sent["server"])
+        except OSError as e:
+            errors.append(f"server {server.name}: {e!r}")
+
+    with listener, conn:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((server.ip, port))
+        listener.listen(1)
+        listener.settimeout(CONNECT_TIMEOUT)
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        conn.settimeout(CONNECT_TIMEOUT)
+        try:
+            conn.connect((server.ip, port))
+            conn.sendall(sent["client"])
+            conn.shutdown(socket.SHUT_WR)
+            got["client"] = _read_all(conn)
+        except OSError as e:
+            errors.append(f"client {client.name} -> {server.ip}:{port}: {e!r}")
+        thread.join(2 * CONNECT_TIMEOUT)
+    if errors:
+        raise AssertionError("TCP connection failed: " + "; ".join(errors))
+    for side in ("server", "client"):
+        other = "client" if side == "server" else "server"
+        if got.get(side) != sent[other]:
+            raise AssertionError(f"TCP data from the {other} arrived changed or cut: "
+                                 f"{len(got.get(side) or b'')} of {size} bytes")
+    return got["peer"]
+
+
+def tcp_refused(client, address, port):
+    """A TCP connection to a port where nothing listens must be refused:
+    the peer's RST comes back through the bridge."""
+    with client.socket(socket.AF_INET, socket.SOCK_STREAM) as conn:
+        conn.settimeout(CONNECT_TIMEOUT)
+        try:
+            conn.connect((address, port))
+        except ConnectionRefusedError:
+            return
+        except TimeoutError:
+            raise AssertionError(f"{client.name} -> {address}:{port}: no RST came back "
+                                 f"within {CONNECT_TIMEOUT}s") from None
+    raise AssertionError(f"{client.name} -> {address}:{port}: connected, expected refused")
+
+
+def tcp_dropped(client, address, port, server=None):
+    """A TCP connection that must get no answer at all (neither SYN-ACK
+    nor RST) within DROP_TIMEOUT. With server (a Host), the server listens
+    at address and port meanwhile."""
+    with contextlib.ExitStack() as stack:
+        if server is not None:
+            listener = stack.enter_context(server.socket(socket.AF_INET, socket.SOCK_STREAM))
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((address, port))
+            listener.listen(1)
+        conn = stack.enter_context(client.socket(socket.AF_INET, socket.SOCK_STREAM))
+        conn.settimeout(DROP_TIMEOUT)
+        try:
+            conn.connect((address, port))
+        except TimeoutError:
+            return
+        except ConnectionRefusedError:
+            raise AssertionError(f"{client.name} -> {address}:{port}: refused (an RST came "
+                                 "back), expected no answer") from None
+    raise AssertionError(f"{client.name} -> {address}:{port}: connected, expected no answer")
+
+
+def udp_exchange(client, server, port):
+    """A UDP datagram from client to server:port and the server's answer
+    back; both must arrive intact. Returns the address the server saw."""
+    question, answer = os.urandom(512), os.urandom(512)
+    with server.socket(socket.AF_INET, socket.SOCK_DGRAM) as srv, \
+            client.socket(socket.AF_INET, socket.SOCK_DGRAM) as cli:
+        srv.bind((server.ip, port))
+        srv.settimeout(CONNECT_TIMEOUT)
+        cli.settimeout(CONNECT_TIMEOUT)
+        cli.sendto(question, (server.ip, port))
+        try:
+            data, peer = srv.recvfrom(2048)
+        except TimeoutError:
+            raise AssertionError(f"UDP {client.name} -> {server.ip}:{port} did not arrive") from None
+        if data != question:
+            raise AssertionError(f"UDP {client.name} -> {server.name} arrived changed")
+        srv.sendto(answer, peer)
+        try:
+            data = cli.recv(2048)
+        except TimeoutError:
+            raise AssertionError(f"UDP answer {server.name} -> {client.name} did not arrive") from None
+        if data != answer:
+            raise AssertionError(f"UDP answer {server.name} -> {client.name} arrived changed")
+        return peer[0]
+
+
+def udp_dropped(client, server, port):
+    """A UDP datagram from client to server:port that must not arrive
+    within DROP_TIMEOUT."""
+    with server.socket(socket.AF_INET, socket.SOCK_DGRAM) as srv, \
+            client.socket(socket.AF_INET, socket.SOCK_DGRAM) as cli:
+        srv.bind((server.ip, port))
+        srv.settimeout(DROP_TIMEOUT)
+        cli.sendto(b"must not arrive", (server.ip, port))
+        try:
+            srv.recvfrom(2048)
+        except TimeoutError:
+            return
+    raise AssertionError(f"UDP {client.name} -> {server.name}:{port} arrived, expected a drop")
 
 
 @pytest.fixture

@@ -68,14 +68,15 @@ def run(cmd, **kw):
 
 
 def _links(netns):
+    """{name: ifindex} of the namespace's interfaces."""
     cmd = ["ip", "-j", "link", "show"]
     if netns:
         cmd = ["nsenter", f"--net=/run/netns/{netns}", "--"] + cmd
     res = run(cmd)
     try:
-        return [link["ifname"] for link in json.loads(res.stdout or "[]")]
+        return {link["ifname"]: link["ifindex"] for link in json.loads(res.stdout or "[]")}
     except ValueError:
-        return []
+        return {}
 
 
 def pids_naming(path):
@@ -131,6 +132,12 @@ class PveSim:
         self.closed = False
         self.netns = ovs.netns if ovs else None
         self.ovsdb = ovs.db_remote if ovs else None
+        # Without a sandbox the containers' interfaces would be in the
+        # host's namespace, next to those of a Proxmox node's own
+        # containers (veth100i0, ...): only interfaces of this sim's
+        # container ids that were not there before are the sim's.
+        self.vmids = set()
+        self.host_links = {} if self.netns else self._container_links()
         self.template = self.add_template(DEFAULT_TEMPLATE)
 
     # ---- environment ---------------------------------------------------------
@@ -234,6 +241,7 @@ class PveSim:
     def create(self, vmid, *opts, template=None, check=0):
         """pct create with sensible test defaults (1 GiB rootfs on
         local-lvm, unprivileged); extra options override them."""
+        self.vmids.add(int(vmid))
         args = ["create", vmid, template or self.template]
         names = {str(o).lstrip("-").lower() for o in opts if str(o).startswith("-")}
         if "rootfs" not in names:
@@ -297,16 +305,25 @@ class PveSim:
     def lxc_state(self, vmid):
         return self.lxc("lxc-info", vmid, "-s", "-H").stdout.strip() or None
 
+    def _container_links(self):
+        return {n: i for n, i in _links(self.netns).items() if _IFACE_RE.fullmatch(n)}
+
     def links(self):
         """Host side devices of this node's containers (in the netns)."""
-        return [name for name in _links(self.netns) if _IFACE_RE.fullmatch(name)]
+        links = self._container_links()
+        if self.netns:
+            return sorted(links)
+        return sorted(n for n, i in links.items() if self.host_links.get(n) != i
+                      and int(re.match(r"\D+(\d+)", n).group(1)) in self.vmids)
 
     def ct_ids(self):
         d = self.path(f"etc/pve/nodes/{self.node}/lxc")
         try:
-            return sorted(int(n[:-5]) for n in os.listdir(d) if n.endswith(".conf"))
+            ids = sorted(int(n[:-5]) for n in os.listdir(d) if n.endswith(".conf"))
         except FileNotFoundError:
             return []
+        self.vmids.update(ids)
+        return ids
 
     # ---- clean-up ----------------------------------------------------------------
 

@@ -24,6 +24,7 @@ pytest.register_assert_rewrite("dbus_fixture")
 
 from dbus_fixture import (BUS_NAME, INTERFACE, INTERFACE_XML, OBJECT_PATH,  # noqa: E402
                           PROPERTIES, interface_members, options_args)
+from ovs_sandbox import OvsSandbox  # noqa: E402
 
 pytest_plugins = ("dbus_fixture",)
 
@@ -977,6 +978,32 @@ def test_sighup_reapplies_the_state_file(start_daemon, ovs):
     assert ports_of(ovs) == {"p1", "p2"}
     assert d.get("Generation") == args_of(applied)[0]
     assert "bridge/br0/port/p2" in paths(json.loads(d.get("LastResult")), "create")
+
+
+def test_cli_under_test_never_reaches_a_daemon_on_the_hosts_bus(start_daemon, ovs, tmp_state,
+                                                                monkeypatch, request):
+    """Where op-dbus is installed, its daemon owns org.opdbus on the host's
+    system bus. The `opdbus` fixture keeps the binary under test away from
+    it: what the CLI would hand to a running daemon runs in-process against
+    the test's own Open vSwitch. Here a daemon with an Open vSwitch of its
+    own plays the host's, and the test's environment names its bus."""
+    with OvsSandbox() as host_ovs:
+        host = start_daemon(state(bridge("hostbr0")), env=host_ovs.env())
+        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", host.bus.address)
+        opdbus = request.getfixturevalue("opdbus")
+        mark = host.mark()
+        doc = tmp_state(state(bridge("br0")))
+        for verb in ("plan", "apply", "query"):
+            opdbus.run(verb, *([doc] if verb != "query" else []), check=0)
+        assert bridges_of(host_ovs) == {"hostbr0"}
+        assert bridges_of(ovs) == {"br0"}
+        assert opdbus.run("checkpoints", "--json", check=0, json=True).json
+        host.bus.monitor.sync()
+        calls = [m.get("member") for m in host.bus.monitor.messages[mark:]
+                 if m.get("type") == "method_call"
+                 and m.get("destination") in (BUS_NAME, host.unique_name)]
+        assert calls == []
+        host.stop()
 
 
 def test_sigterm_exits_0_and_leaves_the_host(start_daemon, ovs):

@@ -5,12 +5,15 @@ state file it writes is valid, that a second run changes nothing, --force,
 pseudo-terminal). Always --destdir and --no-deps: nothing here touches the
 host's /etc, /usr, services or Open vSwitch. The runs without --destdir
 (a machine without systemd) happen in a throwaway copy-on-write view of
-the machine (run_install_without_systemd)."""
+the machine (run_install_without_systemd). install.sh runs from a copy of
+the source tree, so that it builds in a build-release/ of its own (see
+own_tree)."""
 
 import hashlib
 import json
 import os
 import select
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -21,9 +24,10 @@ pytest.register_assert_rewrite("dbus_fixture")
 
 pytest_plugins = ("dbus_fixture",)
 
-ROOT = Path(__file__).resolve().parents[2]
+SOURCE = Path(__file__).resolve().parents[2]
+ROOT = SOURCE
 INSTALL = ROOT / "install.sh"
-SYSTEMD_SRC = ROOT / "systemd"
+SYSTEMD_SRC = SOURCE / "systemd"
 PREFIX = "/usr/local"
 
 MENU = """Select deployment mode:
@@ -120,6 +124,36 @@ def run_in_pty(args, answer, timeout=600):
     rc = proc.wait(timeout=60)
     assert answered, f"no prompt:\n{out.decode(errors='replace')}"
     return rc, out.decode(errors="replace").replace("\r\n", "\n")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def own_tree(tmp_path_factory):
+    """install.sh builds in build-release/ next to itself. On a node where
+    op-dbus was installed from this tree, that directory belongs to the
+    installation (install.sh --uninstall takes the prefix from it), so the
+    tests run install.sh from a copy of the tree (without its build
+    directories), which has a build-release/ of its own."""
+    global ROOT, INSTALL
+    copy = tmp_path_factory.mktemp("tree") / "op-dbus"
+    shutil.copytree(SOURCE, copy, symlinks=True,
+                    ignore=lambda d, names: [n for n in names if n in (".git", "__pycache__") or
+                                             (Path(d) == SOURCE and n.startswith("build"))])
+    ROOT, INSTALL = copy, copy / "install.sh"
+    yield copy
+    ROOT, INSTALL = SOURCE, SOURCE / "install.sh"
+
+
+def build_dir_state(path):
+    """What tells whether a build directory was (re)configured or built."""
+    return {f.name: f.stat().st_mtime_ns for f in (path / "build.ninja", path / ".ninja_log",
+                                                    path / "meson-private" / "coredata.dat")
+            if f.exists()}
+
+
+def test_the_source_trees_build_directory_is_left_alone(tmp_path):
+    before = build_dir_state(SOURCE / "build-release")
+    install_standalone(tmp_path / "root")
+    assert build_dir_state(SOURCE / "build-release") == before
 
 
 # ---- standalone, non-interactive ------------------------------------------

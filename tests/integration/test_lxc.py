@@ -8,10 +8,12 @@ import json
 import os
 import re
 import stat
+import subprocess
 import urllib.parse
 
 import pytest
 
+import netlab
 from pve_fixture import PCT, pve_sim, pve_templates  # noqa: F401
 
 # pct subcommands that change a container.
@@ -140,6 +142,62 @@ def test_two_containers_on_ovs_ping_and_second_apply_does_nothing(node):
     assert cts[1]["network"]["port_name"] == "fwln302o0" and cts[1]["template"] == "debian-12"
     res = node.run(live, check=0)
     assert res.json["changes"] == [] and res.json["counts"]["commands"] == 0
+
+
+def offload_warnings(res):
+    return [w for w in res.json["warnings"] if "checksum offload" in w]
+
+
+def test_veth_on_a_userspace_bridge_warns_with_the_command_that_fixes_it(node):
+    """Proxmox makes its containers' veths itself. On a bridge of the
+    userspace datapath, which loses what a veth sends with transmit checksum
+    offload (test_traffic.py), the plan names the port and the command that
+    turns the offload off in the container; the command works as printed,
+    TCP between the containers then passes, and the warning goes."""
+    doc = state(container(301, "10.50.0.1/24"),
+                container(302, "10.50.0.2/24", network={"firewall": True}))
+    node.run(doc, check=0)
+
+    def pid(vmid):
+        out = node.pve.pct("status", vmid, "--verbose", check=0).stdout
+        return int(re.search(r"^pid: (\d+)$", out, re.M).group(1))
+
+    def peer(vmid):
+        return netlab.Peer(f"ct{vmid}", f"/proc/{pid(vmid)}/ns/net", f"10.50.0.{vmid - 300}")
+
+    netlab.tcp_dropped(peer(301), "10.50.0.2", 5001, server=peer(302))
+    res = node.run(doc, cmd="plan", check=0)
+    assert res.json["changes"] == []
+    commands = {}
+    for vmid, port, path in ((301, "veth301i0", 0), (302, "fwln302o0", 1)):
+        cmd = (f"nsenter -t \"$(pct status {vmid} --verbose | sed -n 's/^pid: //p')\" -n "
+               "ethtool -K eth0 tx off")
+        commands[vmid] = cmd
+        assert (f"plugins.lxc.containers[{path}]: container {vmid}: {port} is on bridge vmbr0, "
+                "which uses Open vSwitch's userspace datapath, and eth0 in the container sends "
+                "with transmit checksum offload, so its TCP and UDP traffic through the bridge is "
+                "lost; turn the offload off (again after every start of the container): "
+                f"{cmd}") in offload_warnings(res), res.json["warnings"]
+    assert len(offload_warnings(res)) == 2
+
+    for cmd in commands.values():
+        r = subprocess.run(["bash", "-c", cmd], env={**os.environ, **node.env},
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+    assert offload_warnings(node.run(doc, cmd="plan", check=0)) == []
+    assert netlab.tcp_exchange(peer(301), peer(302), 5001) == "10.50.0.1"
+    assert netlab.udp_exchange(peer(302), peer(301), 5002) == "10.50.0.2"
+
+    # A container the apply is about to start: the same command, for later.
+    doc["plugins"]["lxc"]["containers"].append(container(303, "10.50.0.3/24"))
+    res = node.run(doc, cmd="plan", check=0)
+    cmd = ("nsenter -t \"$(pct status 303 --verbose | sed -n 's/^pid: //p')\" -n "
+           "ethtool -K eth0 tx off")
+    assert offload_warnings(res) == [
+        "plugins.lxc.containers[2]: container 303 starts with veth303i0 on bridge vmbr0, which "
+        "uses Open vSwitch's userspace datapath: its TCP and UDP traffic through the bridge is "
+        "lost while eth0 in the container sends with transmit checksum offload; once it runs, "
+        f"turn the offload off (again after every start): {cmd}"]
 
 
 def test_changes_get_exactly_the_planned_action(node):

@@ -341,6 +341,36 @@ def test_errors(driver, host_netns, containers):
     assert c.links() == ["eth0", "lo"]
 
 
+def ethtool_tx(c, name):
+    """What `ethtool -k` says of the interface's transmit checksum offload."""
+    out = c.run("ethtool", "-k", name).stdout
+    return re.search(r"^tx-checksumming: (\S+)", out, re.M).group(1)
+
+
+def test_tx_checksum_offload(driver, host_netns, containers):
+    """The setting `ethtool -K IFNAME tx on|off` changes, in a container's
+    namespace, read and changed only when it differs."""
+    c = containers()
+    add_veth(host_netns, "vc0", "vh0")
+    driver.in_netns(host_netns)("move", "vc0", c.pid)
+
+    assert driver("txcsum", c.pid, "vc0") == "on" and ethtool_tx(c, "vc0") == "on"
+    assert driver("txcsum", c.pid, "vc0", "off") == "changed"
+    assert driver("txcsum", c.pid, "vc0") == "off" and ethtool_tx(c, "vc0") == "off"
+    assert driver("txcsum", c.pid, "vc0", "off") == "unchanged"
+    assert driver("txcsum", c.pid, "vc0", "on") == "changed"
+    assert ethtool_tx(c, "vc0") == "on"
+    # the peer, in the other namespace, was never touched
+    assert driver.in_netns(host_netns)("txcsum", "0", "vh0") == "on"
+
+    assert driver("txcsum", c.pid, "nosuch0", rc=1).startswith("error: ENODEV")
+    assert driver("txcsum", c.pid, "x" * 16, "off", rc=1).startswith("error: EINVAL")
+    gone = containers()
+    gone.stop()
+    assert driver("txcsum", gone.pid, "lo", rc=1).startswith("error: ESRCH")
+    driver("txcsum", c.pid, "vc0", "maybe", rc=2)
+
+
 def test_container_stop_destroys_moved_veth(driver, host_netns, containers):
     """A veth (like any interface of a virtual kind) is destroyed with the
     namespace it was moved into, and takes its peer with it."""
@@ -417,6 +447,12 @@ def test_ovs_internal_ports_ping(socknet):
 
     assert c1.ping("10.78.0.101")
     assert c2.ping("10.78.0.100")
+
+    # A tap of the userspace datapath: its transmit checksum offload is off,
+    # and cannot be turned on (ovs-vswitchd reads it without offloads).
+    assert socknet.driver("txcsum", c1.pid, "eth0") == "off"
+    assert socknet.driver("txcsum", c1.pid, "eth0", "off") == "unchanged"
+    assert socknet.driver("txcsum", c1.pid, "eth0", "on", rc=1).startswith("error: EOPNOTSUPP")
 
     # Configuring again changes nothing and traffic keeps flowing.
     before = c1.snapshot("eth0")

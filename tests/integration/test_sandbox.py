@@ -7,7 +7,9 @@ import subprocess
 
 import pytest
 
-from ovs_sandbox import OvsCommandError, OvsSandbox, netns_list, process_alive
+from netlab import in_netns
+from ovs_sandbox import CREATED_NETNS, NETNS_PREFIX, OvsCommandError, OvsSandbox, netns_list, process_alive
+from pve_fixture import PveSim, pve_templates  # noqa: F401  (the fixture)
 
 
 def unique_name(prefix="opdt"):
@@ -24,11 +26,12 @@ def add_internal_port(sandbox, bridge, port, *port_settings):
                   "--", "set", "interface", port, "type=internal")
 
 
-def host_has_link(name):
-    """True if an interface of that name exists in the host namespace."""
-    result = subprocess.run(["ip", "link", "show", "dev", name],
+def host_link_index(name):
+    """The ifindex of the interface of that name in the host namespace, or
+    None if there is none."""
+    result = subprocess.run(["ip", "-o", "link", "show", "dev", name],
                             capture_output=True, text=True, check=False)
-    return result.returncode == 0
+    return int(result.stdout.split(":")[0]) if result.returncode == 0 else None
 
 
 # ---- sandbox start-up ------------------------------------------------------
@@ -62,6 +65,11 @@ def test_sandbox_starts(ovs):
 
 
 def test_netdev_bridge_is_a_tap_in_the_sandbox_netns_only(ovs):
+    # The host may have an ovs-netdev of its own: the host's Open vSwitch
+    # makes one for its userspace datapath (install.sh's ovsbr0 on a machine
+    # without the kernel module). The sandbox must neither create one there
+    # nor replace that one.
+    host_netdev = host_link_index("ovs-netdev")
     bridge, port = unique_name(), unique_name("opdp")
     add_netdev_bridge(ovs, bridge)
     add_internal_port(ovs, bridge, port)
@@ -71,9 +79,10 @@ def test_netdev_bridge_is_a_tap_in_the_sandbox_netns_only(ovs):
     details = ovs.netns_exec("ip", "-d", "link", "show", "dev", bridge).stdout
     assert "tun type tap" in details
 
-    assert not host_has_link(bridge)
-    assert not host_has_link(port)
-    assert not host_has_link("ovs-netdev")
+    assert "ovs-netdev" in ovs.links()
+    assert host_link_index(bridge) is None
+    assert host_link_index(port) is None
+    assert host_link_index("ovs-netdev") == host_netdev
 
     # The OpenFlow management socket is in the sandbox directory.
     flows = ovs.ofctl("dump-flows", bridge, options=["--no-stats"])
@@ -206,6 +215,35 @@ def test_close_after_failed_daemon():
     sandbox.close()
     assert sandbox.netns not in netns_list()
     assert not os.path.exists(sandbox.dir)
+
+
+def test_pve_sim_leaves_a_nodes_own_container_interfaces_alone(pve_templates):
+    """Without an OVS sandbox the double's containers live in the caller's
+    network namespace, which on a Proxmox node holds the node's own
+    containers' interfaces. The double's clean-up neither reports nor
+    deletes them, even those of a container id it uses itself. Played in a
+    namespace of the test's own, as the node's."""
+    ns = NETNS_PREFIX + "pve" + secrets.token_hex(3)
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    CREATED_NETNS.add(ns)
+    try:
+        node_links = ("veth100i0", "fwbr100i0", "veth101i0")
+        subprocess.run(["ip", "-n", ns, "link", "add", "veth100i0", "type", "veth",
+                        "peer", "name", "veth101i0"], check=True)
+        subprocess.run(["ip", "-n", ns, "link", "add", "fwbr100i0", "type", "bridge"], check=True)
+        with in_netns(ns):
+            sim = PveSim(pve_templates)
+            try:
+                sim.create(100, "--hostname", "sim100")
+                assert sim.links() == []
+            finally:
+                problems = sim.close()
+        assert problems == {}
+        out = subprocess.run(["ip", "-n", ns, "-o", "link", "show"], capture_output=True,
+                             text=True, check=True).stdout
+        assert all(f" {name}" in out for name in node_links), out
+    finally:
+        subprocess.run(["ip", "netns", "delete", ns], check=False)
 
 
 # ---- log checking ----------------------------------------------------------

@@ -62,6 +62,8 @@ TEST(test_invalid_arguments) {
         ASSERT_EQ(nl_link_get_in_netns(0, "", &info), -EINVAL);
         ASSERT_EQ(nl_link_exists_in_netns(-5, "eth0"), -EINVAL);
         ASSERT_EQ(nl_link_delete_in_netns(0, "x/y"), -EINVAL);
+        ASSERT_EQ(nl_link_get_tx_checksum_in_netns(-1, "eth0"), -EINVAL);
+        ASSERT_EQ(nl_link_set_tx_checksum_in_netns(0, "", false), -EINVAL);
 }
 
 int main(void) {
