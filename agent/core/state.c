@@ -70,6 +70,58 @@ static int check_canonical(json_object *root, Diag *d) {
         return ok ? 0 : -EINVAL;
 }
 
+/* Where a scan is: built into a path only when something is found. */
+typedef struct ScanAt {
+        const struct ScanAt *up;
+        const char *key;              /* NULL: an array element */
+        size_t index;
+} ScanAt;
+
+static char *scan_path(const ScanAt *at) {
+        _cleanup_(freep) char *up = NULL;
+
+        if (!at->up)
+                return strdup(at->key);
+        up = scan_path(at->up);
+        if (!up)
+                return NULL;
+        return at->key ? json_path_key(up, at->key) : json_path_index(up, at->index);
+}
+
+/* The first object or array (in document order) at level limit + 1,
+ * where o is at level depth: reported, and true. */
+static bool too_deep(json_object *o, const ScanAt *at, unsigned depth, Diag *d) {
+        json_type t = json_object_get_type(o);
+
+        if (t != json_type_object && t != json_type_array)
+                return false;
+        if (depth > STATE_MAX_DEPTH) {
+                _cleanup_(freep) char *path = scan_path(at);
+
+                diag_error(d, path ?: "", "nested %u levels deep: a state may nest at most %d levels "
+                           "(the top-level object is level 1, \"plugins\" level 2, a plugin section level 3)",
+                           depth, STATE_MAX_DEPTH);
+                return true;
+        }
+        if (t == json_type_object) {
+                json_object_object_foreach(o, key, val)
+                        if (too_deep(val, &(ScanAt) { .up = at, .key = key }, depth + 1, d))
+                                return true;
+                return false;
+        }
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+                if (too_deep(json_object_array_get_idx(o, i), &(ScanAt) { .up = at, .index = i }, depth + 1, d))
+                        return true;
+        return false;
+}
+
+static int check_depth(json_object *root, Diag *d) {
+        json_object *plugins = NULL;
+
+        (void) json_object_object_get_ex(root, "plugins", &plugins);
+        return too_deep(plugins, &(ScanAt) { .key = "plugins" }, 2, d) ? -EINVAL : 0;
+}
+
 int state_doc_from_json(json_object *root, const char *origin, StateDoc **ret, Diag *d) {
         _cleanup_(json_object_putp) json_object *owned = root;
         json_object *canon;
@@ -88,6 +140,9 @@ int state_doc_from_json(json_object *root, const char *origin, StateDoc **ret, D
                         return r;
                 if (!json_object_object_get_ex(root, "plugins", NULL))
                         json_object_object_add(root, "plugins", json_object_new_object());
+                r = check_depth(root, d);
+                if (r < 0)
+                        return r;
                 r = state_doc_new(root, origin, false, ret);
                 if (r >= 0)
                         owned = NULL;
@@ -101,7 +156,9 @@ int state_doc_from_json(json_object *root, const char *origin, StateDoc **ret, D
         json_object_object_add(canon, "version", json_object_new_int(STATE_VERSION));
         json_object_object_add(canon, "plugins", json_object_get(root));
 
-        r = state_doc_new(canon, origin, true, ret);
+        r = check_depth(canon, d);
+        if (r >= 0)
+                r = state_doc_new(canon, origin, true, ret);
         if (r < 0)
                 json_object_put(canon);
         return r;
@@ -182,24 +239,6 @@ int state_doc_set_section(StateDoc *doc, const char *plugin, json_object *sectio
 
 char *state_section_path(const char *plugin) {
         return json_path_key("plugins", plugin);
-}
-
-/* Where the scan is: built into a path only when a placeholder is found. */
-typedef struct ScanAt {
-        const struct ScanAt *up;
-        const char *key;              /* NULL: an array element */
-        size_t index;
-} ScanAt;
-
-static char *scan_path(const ScanAt *at) {
-        _cleanup_(freep) char *up = NULL;
-
-        if (!at->up)
-                return strdup(at->key);
-        up = scan_path(at->up);
-        if (!up)
-                return NULL;
-        return at->key ? json_path_key(up, at->key) : json_path_index(up, at->index);
 }
 
 static const Placeholder *placeholder_of(const char *s, const Placeholder *list) {

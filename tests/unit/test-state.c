@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "checkpoint.h"
 #include "json-util.h"
 #include "state.h"
+#include "strbuf.h"
 #include "tests.h"
 
 static StateDoc *parse_ok(const char *text) {
@@ -88,6 +92,49 @@ TEST(test_parse_error_paths_in_both_forms) {
         }
 }
 
+/* A bare document whose container config nests `levels` levels in the
+ * canonical form: {"lxc": {"containers": [{"id": 100, "config": {"a":
+ * ... {}}}]}}, every level below "config" an object {"a": ...}. */
+static char *deep_state(unsigned levels) {
+        StrBuf b = {};
+
+        /* canonical levels: 1 top, 2 plugins, 3 lxc, 4 containers, 5 the
+         * container, 6 config */
+        strbuf_puts(&b, "{\"lxc\": {\"containers\": [{\"id\": 100, \"config\": ");
+        for (unsigned i = 6; i < levels; i++)
+                strbuf_puts(&b, "{\"a\": ");
+        strbuf_puts(&b, "{}");
+        for (unsigned i = 6; i < levels; i++)
+                strbuf_putc(&b, '}');
+        strbuf_puts(&b, "}]}}");
+        return strbuf_take(&b);
+}
+
+/* One limit for what is validated, stored and read back: a state at the
+ * limit survives a checkpoint; one level more is an error at its path. */
+TEST(test_depth_limit) {
+        _cleanup_(freep) char *at = deep_state(STATE_MAX_DEPTH), *over = deep_state(STATE_MAX_DEPTH + 1);
+        _cleanup_(freep) char *e = first_error(over);
+        _cleanup_(state_doc_freep) StateDoc *doc = parse_ok(at);
+        _cleanup_(json_object_putp) json_object *back = NULL;
+        char dir[] = "/tmp/test-state.XXXXXX", cmd[64];
+        StrBuf want = {};
+
+        strbuf_puts(&want, "plugins.lxc.containers[0].config");
+        for (unsigned i = 6; i <= STATE_MAX_DEPTH; i++)
+                strbuf_puts(&want, ".a");
+        strbuf_puts(&want, ": nested 33 levels deep: a state may nest at most 32 levels");
+        ASSERT_CONTAINS(e, want.s);
+        strbuf_done(&want);
+
+        ASSERT_TRUE(mkdtemp(dir));
+        ASSERT_EQ(checkpoint_save(dir, 1, doc->root, 5), 0);
+        ASSERT_EQ(checkpoint_load(dir, 1, &back), 0);
+        ASSERT_TRUE(json_object_equal(back, doc->root));
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        ASSERT_EQ(system(cmd), 0);
+}
+
 TEST(test_set_section) {
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
 
@@ -104,6 +151,7 @@ int main(void) {
         RUN(test_syntax_error_position);
         RUN(test_truncated_and_trailing);
         RUN(test_parse_error_paths_in_both_forms);
+        RUN(test_depth_limit);
         RUN(test_set_section);
         return 0;
 }
