@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <stdio.h>
 
+#include "file-trust.h"
+#include "fileio.h"
 #include "json-util.h"
 #include "state.h"
 
@@ -190,6 +193,11 @@ int state_doc_parse(const char *buf, size_t len, const char *origin, StateDoc **
         json_object *root = NULL;
         int r;
 
+        if (len > STATE_MAX_SIZE) {
+                diag_error(d, "", "%s is %zu bytes: a state may be at most %u bytes (16 MiB)", origin, len, STATE_MAX_SIZE);
+                return -EFBIG;
+        }
+
         r = json_parse_located(buf, len, origin, &root, &parse);
         if (r < 0) {
                 RET_GATHER(r, move_parse_errors(buf, len, &parse, d));
@@ -198,17 +206,69 @@ int state_doc_parse(const char *buf, size_t len, const char *origin, StateDoc **
         return state_doc_from_json(root, origin, ret, d);
 }
 
+/* A state is applied as it is written: nobody but root and the user
+ * op-dbus runs as may have written it. */
+static const FileTrust state_file_trust = {
+        .what = "the state file",
+        .forbidden_mode = S_IWGRP | S_IWOTH,
+        .mode_rule = "writable by group or others",
+        .chmod = "go-w",
+        .caller_may_own = true,
+};
+
+/* Opens path without blocking on a FIFO, and checks it before a byte is
+ * read. */
+static int open_state_file(const char *path, int *ret_fd, Diag *d) {
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                r = negative_errno();
+                diag_error(d, "", "%s: cannot read: %s", path, strerror(-r));
+                return r;
+        }
+        r = file_trust_check(fd, &st, path, &state_file_trust, "", d);
+        if (r < 0)
+                return r;
+        if ((uint64_t) st.st_size > STATE_MAX_SIZE) {
+                diag_error(d, "", "the state file %s is %jd bytes: a state may be at most %u bytes (16 MiB)",
+                           path, (intmax_t) st.st_size, STATE_MAX_SIZE);
+                return -EFBIG;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 int state_doc_load(const char *path, StateDoc **ret, Diag *d) {
         _cleanup_(freep) char *buf = NULL;
-        const char *origin = streq(path, "-") ? "<stdin>" : path;
+        _cleanup_(closep) int fd = -EBADF;
+        bool in = streq(path, "-");
+        const char *origin = in ? "<stdin>" : path;
         size_t len;
         int r;
 
-        r = read_full_file(path, &buf, &len);
-        if (r < 0) {
-                diag_error(d, "", "%s: cannot read: %s", origin, strerror(-r));
-                return r;
+        if (in) {
+                fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+                if (fd < 0) {
+                        r = negative_errno();
+                        diag_error(d, "", "%s: cannot read: %s", origin, strerror(-r));
+                        return r;
+                }
+        } else {
+                r = open_state_file(path, &fd, d);
+                if (r < 0)
+                        return r;
         }
+        r = read_fd_bounded(fd, STATE_MAX_SIZE, &buf, &len);
+        if (r == -EFBIG)
+                diag_error(d, "", "%s has more than %u bytes: a state may be at most %u bytes (16 MiB)",
+                           in ? "standard input" : path, STATE_MAX_SIZE, STATE_MAX_SIZE);
+        else if (r < 0)
+                diag_error(d, "", "%s: cannot read: %s", origin, strerror(-r));
+        if (r < 0)
+                return r;
         return state_doc_parse(buf, len, origin, ret, d);
 }
 
