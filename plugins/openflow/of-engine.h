@@ -132,10 +132,10 @@ typedef struct OfRenderContext {
         const char *path;            /* JSON path of what is rendered */
 } OfRenderContext;
 
+/* A match, substituted, with in_port=<name> turned into the port's
+ * number (flows are sent with ovs-ofctl --no-names). In a policy's flow
+ * (rc->subject set) in_port must be the selected port. */
 int of_render_match(const OfRenderContext *rc, const OfMatchField *m, size_t n, char **ret, Diag *d);
-/* An ovs-ofctl match string, substituted, with in_port=<name> turned into
- * the port's number (flows are sent with ovs-ofctl --no-names). */
-int of_render_match_string(const OfRenderContext *rc, const char *s, char **ret, Diag *d);
 int of_render_actions(const OfRenderContext *rc, const OfAction *a, size_t n, char **ret, Diag *d);
 /* Replaces {container_id}, {port_name} and {bridge}. */
 char *of_substitute(const OfRenderContext *rc, const char *s);

@@ -721,19 +721,22 @@ def test_match_string_may_name_a_port(ovs, lab, opdbus, tmp_state):
 
 
 @pytest.mark.parametrize("reject", ["ovs-ofctl", "switch"])
-def test_rejected_bundle_rolls_back(ovs, lab, opdbus, tmp_state, reject):
+def test_rejected_bundle_rolls_back(ovs, lab, opdbus, tmp_state, tmp_path, reject):
     """A flow that cannot be installed, in a state that also changes the net
     section and many other flows: exit 1, the net change is rolled back and
     the flows are exactly as before.
 
-    ovs-ofctl: a set_field to a field that does not exist; ovs-ofctl refuses
-    the bundle before sending it. switch: table 30 is limited to one flow,
-    the state puts two there; ovs-vswitchd refuses the bundle at commit."""
+    ovs-ofctl: ovs-ofctl refuses the bundle before sending it (a stand-in,
+    netlab.ofctl_wrapper: validation leaves it nothing to refuse). switch:
+    table 30 is limited to one flow, the state puts two there;
+    ovs-vswitchd refuses the bundle at commit."""
     a, b = container(lab, 100), container(lab, 101)
     ports = [a.socket_port(), b.socket_port()]
     apply(opdbus, tmp_state, state(openflow(1, ports)))
+    env = None
     if reject == "ovs-ofctl":
-        bad = [_flow([{"type": "set_field", "field": "no_such_field", "value": 1}])]
+        bad = [_flow([{"type": "normal"}])]
+        env = netlab.ofctl_wrapper(tmp_path / "wrap", "refuse")
     else:
         ovs.vsctl("--", "--id=@ft", "create", "Flow_Table", "flow_limit=1",
                   "overflow_policy=refuse", "--", "set", "Bridge", "br0", "flow_tables:30=@ft")
@@ -745,7 +748,7 @@ def test_rejected_bundle_rolls_back(ovs, lab, opdbus, tmp_state, reject):
     net = {"bridges": [{"name": "br0", "ports": [{"name": "extra0", "type": "internal"}]},
                        {"name": "br9", "datapath_type": "netdev"}]}
     r = opdbus.run("apply", "--json", tmp_state(state(openflow(2, ports, flows=bad), net=net)),
-                   check=1, json=True)
+                   check=1, json=True, env=env)
     res = r.json
     assert not res["ok"] and res["rolled_back"], r.describe()
     assert any("flow bundle was rejected" in e for e in res["errors"]), res["errors"]
@@ -755,3 +758,4 @@ def test_rejected_bundle_rolls_back(ovs, lab, opdbus, tmp_state, reject):
     assert ovs.vsctl("list-br").split() == bridges_before
     assert dump_flows(ovs) == flows_before
     assert a.ping(b.ip), "traffic still flows"
+
