@@ -66,6 +66,7 @@ typedef struct OfDesired {
         char *spec;              /* the whole ovs-ofctl flow, cookie included */
         uint64_t spec_hash;      /* hash64 of spec */
         uint64_t id_hash;        /* hash64 of its identity: spec up to ",actions=" */
+        uint64_t match_digest;   /* of_match_digest() of its match; 0: not known */
 } OfDesired;
 
 typedef struct OfFlowSet {
@@ -139,6 +140,13 @@ int of_render_match(const OfRenderContext *rc, const OfMatchField *m, size_t n, 
 int of_render_actions(const OfRenderContext *rc, const OfAction *a, size_t n, char **ret, Diag *d);
 /* Replaces {container_id}, {port_name} and {bridge}. */
 char *of_substitute(const OfRenderContext *rc, const char *s);
+
+/* of-oxm.c: digests of a match as Open vSwitch encodes it in OpenFlow 1.4,
+ * from the flow text sent (0 when it names something op-dbus cannot
+ * encode) and from a flow-stats body it reported (0 when malformed).
+ * Equal digests: the switch installed the match that was meant. */
+uint64_t of_match_digest(const char *match);
+uint64_t of_reported_match_digest(const uint8_t *body, size_t len);
 
 /* ---- Sync ------------------------------------------------------------------ */
 /* What op-dbus last sent for each cookie, and the digest the switch

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The openflow section's field and value checks (openflow-check.c,
  * of-fields.c): what would inject into the flow text ovs-ofctl reads, or
- * be dropped or cut by Open vSwitch, is refused at its JSON path. */
+ * be dropped or cut by Open vSwitch, is refused at its JSON path; and the
+ * OpenFlow 1.4 encoding op-dbus expects of a match (of-oxm.c) is the one
+ * Open vSwitch 3.1 reports. */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "json-util.h"
+#include "of-engine.h"
 #include "openflow.h"
 #include "tests.h"
 
@@ -171,8 +175,112 @@ TEST(test_accepted) {
         }
 }
 
+static size_t unhex(const char *s, uint8_t *out) {
+        size_t n = 0;
+
+        for (; s[0] && s[1]; s += 2)
+                out[n++] = (uint8_t) (unhexchar(s[0]) << 4 | unhexchar(s[1]));
+        return n;
+}
+
+/* A flow-stats body's match (OXM) from TLVs written class:field[/m]:value,
+ * as Open vSwitch 3.1 reported them for these matches. */
+static size_t body_of(const char *tlvs, uint8_t *b) {
+        _cleanup_(freep) char *copy = strdup(tlvs);
+        size_t n = 4;
+        char *save = NULL;
+
+        for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+                unsigned class, field;
+                char hm[3] = "", value[128];
+                size_t len;
+
+                if (sscanf(t, "%x:%u%2[/m]:%127s", &class, &field, hm, value) != 4 &&
+                    sscanf(t, "%x:%u:%127s", &class, &field, value) != 3)
+                        TEST_FAIL("bad TLV %s", t);
+                len = unhex(value, b + n + 4);
+                b[n] = (uint8_t) (class >> 8);
+                b[n + 1] = (uint8_t) class;
+                b[n + 2] = (uint8_t) (field << 1 | (hm[0] == '/'));
+                b[n + 3] = (uint8_t) len;
+                n += 4 + len;
+        }
+        b[0] = 0;
+        b[1] = 1;
+        b[2] = (uint8_t) (n >> 8);
+        b[3] = (uint8_t) n;
+        return n;
+}
+
+TEST(test_match_digest_is_what_ovs_reports) {
+        static const struct {
+                const char *match, *reported;
+        } cases[] = {
+                { "", "" },
+                { "ip", "8000:5:0800" },
+                { "tcp,tp_dst=80", "8000:5:0800 8000:10:06 8000:14:0050" },
+                { "udp6,tp_src=547", "8000:5:86dd 8000:10:11 8000:15:0223" },
+                { "sctp,tp_dst=1/0xf", "8000:5:0800 8000:10:84 8000:18/m:0001000f" },
+                { "in_port=1", "8000:0:00000001" },
+                { "in_port=LOCAL", "8000:0:fffffffe" },
+                { "dl_vlan=10", "8000:6:100a" },
+                { "dl_vlan_pcp=3", "8000:6/m:10001000 8000:7:03" },
+                { "tcp,tcp_flags=0", "8000:5:0800 8000:10:06 ffff:42:4f4e46000000" },
+                { "tcp,tcp_flags=+syn-ack", "8000:5:0800 8000:10:06 ffff:42/m:4f4e460000020012" },
+                { "ct_state=+inv+trk", "0001:105/m:0000003000000030" },
+                { "reg0=0x1/0x1", "0001:0/m:0000000100000001" },
+                { "reg5=7", "0001:5:00000007" },
+                { "ip,nw_src=10.0.0.1/8", "8000:5:0800 8000:11/m:0a000000ff000000" },
+                { "ip,nw_src=0.0.0.0", "8000:5:0800 8000:11:00000000" },
+                { "ip,nw_src=0.0.0.0/0", "8000:5:0800" },
+                { "arp,arp_spa=1.2.3.4,arp_sha=02:00:00:00:00:01,arp_op=1",
+                  "8000:5:0806 8000:21:0001 8000:22:01020304 8000:24:020000000001" },
+                { "ip,nw_tos=8", "8000:5:0800 8000:8:02" },
+                { "ip,nw_ecn=1", "8000:5:0800 8000:9:01" },
+                { "ip,nw_ttl=5", "8000:5:0800 0001:29:05" },
+                { "icmp,icmp_type=3,icmp_code=1", "8000:5:0800 8000:10:01 8000:19:03 8000:20:01" },
+                { "icmp6,icmp_type=135,nd_target=fe80::1", "8000:5:86dd 8000:10:3a 8000:29:87 8000:31:fe800000000000000000000000000001" },
+                { "icmp6,icmp_type=136,nd_tll=02:00:00:00:00:02", "8000:5:86dd 8000:10:3a 8000:29:88 8000:33:020000000002" },
+                { "ipv6,ipv6_src=fe80::/64,ipv6_label=5",
+                  "8000:5:86dd 8000:26/m:fe800000000000000000000000000000ffffffffffffffff0000000000000000 8000:28:00000005" },
+                { "dl_src=01:00:00:00:00:00/01:00:00:00:00:00", "8000:4/m:010000000000010000000000" },
+                { "metadata=0x5/0xff", "8000:2/m:000000000000000500000000000000ff" },
+                { "pkt_mark=3", "0001:33:00000003" },
+                { "ct_mark=1/1", "0001:107/m:0000000100000001" },
+                { "ct_zone=5", "0001:106:0005" },
+                { "tun_id=0x10", "8000:38:0000000000000010" },
+                { "ip,nw_proto=6", "8000:5:0800 8000:10:06" },
+                { "arp,nw_src=1.2.3.4", "8000:5:0806 8000:22:01020304" },
+                { "dl_type=0x0800", "8000:5:0800" },
+                { "ip,ip_dscp=3", "8000:5:0800 8000:8:03" },
+                { "dl_dst=02:00:00:00:00:01", "8000:3:020000000001" },
+                /* a policy flow: in_port given twice, once by the pipeline */
+                { "in_port=3,reg0=0/0x1,icmp,in_port=3", "8000:0:00000003 0001:0/m:0000000000000001 8000:5:0800 8000:10:01" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint8_t body[512];
+                size_t n = body_of(cases[i].reported, body);
+                uint64_t want = of_match_digest(cases[i].match), have = of_reported_match_digest(body, n);
+
+                if (want == 0 || want != have)
+                        TEST_FAIL("case %zu (%s): expected digest %016" PRIx64 ", reported %016" PRIx64,
+                                  i, cases[i].match, want, have);
+        }
+
+        /* what normalisation leaves of "ip,tp_dst=80" is another match */
+        {
+                uint8_t body[64];
+                size_t n = body_of("8000:5:0800", body);
+
+                ASSERT_TRUE(of_match_digest("tcp,tp_dst=80") != of_reported_match_digest(body, n));
+                ASSERT_TRUE(of_match_digest("ip,nw_src=10.0.0.1") != of_reported_match_digest(body, n));
+        }
+}
+
 int main(void) {
         RUN(test_refused);
         RUN(test_accepted);
+        RUN(test_match_digest_is_what_ovs_reports);
         return 0;
 }
