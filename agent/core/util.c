@@ -46,3 +46,19 @@ char *strstrip_newline(char *s) {
                 s[--n] = 0;
         return s;
 }
+
+char *str_quote(const char *s) {
+        size_t n = strnlen(s, 64);
+        char *q = malloc(n + 6), *o = q;
+
+        if (!q)
+                return NULL;
+        *o++ = '"';
+        for (size_t i = 0; i < n; i++)
+                *o++ = (unsigned char) s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' ? '?' : s[i];
+        *o++ = '"';
+        if (s[n])
+                o = stpcpy(o, "...");
+        *o = 0;
+        return q;
+}

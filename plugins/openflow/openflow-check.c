@@ -15,19 +15,6 @@
 #include "of-fields.h"
 #include "strbuf.h"
 
-/* s for a message: quoted, at most 64 characters, control characters and
- * quotes shown as '?'. */
-static char *quote(const char *s) {
-        StrBuf b = {};
-        size_t i;
-
-        strbuf_putc(&b, '"');
-        for (i = 0; s[i] && i < 64; i++)
-                strbuf_putc(&b, (unsigned char) s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' ? '?' : s[i]);
-        strbuf_puts(&b, s[i] ? "...\"" : "\"");
-        return strbuf_take(&b);
-}
-
 /* A value as text: a string as it is, an integer in decimal. */
 static const char *value_text(const OfValue *v, char buf[static 24]) {
         switch (v->type) {
@@ -112,16 +99,16 @@ static void match_error(const MatchErr *e, const OfMatchField *m, const char *fm
                 return;
         }
         if (m->value.type == OF_VALUE_NONE)
-                item = quote(m->name);
+                item = str_quote(m->name);
         else if (asprintf(&fp, "%s=%s", m->name, value_text(&m->value, buf)) >= 0)
-                item = quote(fp);
+                item = str_quote(fp);
         diag_error(e->d, e->c->match_path, "%s in the match %s: %s", item ?: "?", e->c->match_text, what);
 }
 
 /* One field: known, given once, a value it takes. */
 static const OfField *check_field(const MatchErr *e, const OfMatchField *m, const OfField *const *before, size_t n_before,
                                   OfParsedValue *ret) {
-        _cleanup_(freep) char *name = quote(m->name), *list = NULL, *shown = NULL, *sampled = NULL;
+        _cleanup_(freep) char *name = str_quote(m->name), *list = NULL, *shown = NULL, *sampled = NULL;
         const OfField *f = of_field_find(m->name);
         const char *text, *why;
         char buf[24];
@@ -153,7 +140,7 @@ static const OfField *check_field(const MatchErr *e, const OfMatchField *m, cons
                 return NULL;
         if (of_field_parse(f, sampled ?: text, true, ret, &why))
                 return f;
-        shown = m->value.type == OF_VALUE_STRING ? quote(text) : strdup(text);
+        shown = m->value.type == OF_VALUE_STRING ? str_quote(text) : strdup(text);
         match_error(e, m, "%s is not a valid %s: expected %s", shown ?: "?", f->name, why);
         return NULL;
 }
@@ -218,7 +205,7 @@ static int check_output(const OfAction *a, const char *ap, const OfFlowCheck *c,
         sampled = c->template ? sample(a->output.port) : NULL;
         if (port_ok(sampled ?: a->output.port))
                 return 0;
-        shown = quote(a->output.port);
+        shown = str_quote(a->output.port);
         diag_error(d, pp, "%s is not a port: expected a port name on the bridge, container:N or an OpenFlow port number 1..%d",
                    shown ?: "?", OF_OFPORT_MAX);
         return -EINVAL;
@@ -236,14 +223,14 @@ static int check_set_field(const OfAction *a, const char *ap, const OfFlowCheck 
                 return -ENOMEM;
         if (!f || !f->settable) {
                 list = field_names(true);
-                name = quote(a->set_field.field);
+                name = str_quote(a->set_field.field);
                 diag_error(d, fp, "%s is not a field set_field can write; it writes %s", name ?: "?", list ?: "?");
                 return -EINVAL;
         }
         text = value_text(&a->set_field.value, buf);
         sampled = c->template ? sample(text) : NULL;
         if (!of_field_parse(f, sampled ?: text, false, &v, &why)) {
-                shown = a->set_field.value.type == OF_VALUE_STRING ? quote(text) : strdup(text);
+                shown = a->set_field.value.type == OF_VALUE_STRING ? str_quote(text) : strdup(text);
                 diag_error(d, vp, "%s is not a value set_field can write to %s: expected %s", shown ?: "?", f->name, why);
                 return -EINVAL;
         }
@@ -290,7 +277,7 @@ int of_match_parse_text(const char *text, const char *path, OfMatchField **ret, 
         r = of_match_split(text, ret, ret_n);
         if (r != -EINVAL)
                 return r;
-        shown = quote(text);
+        shown = str_quote(text);
         diag_error(d, path, "%s is not a match string: expected fields separated by commas, each NAME=VALUE or a protocol "
                    "such as tcp (e.g. \"tcp,tp_dst=80\")", shown ?: "?");
         return r;
@@ -304,7 +291,7 @@ int of_field_value_check(const char *name, const char *value, bool masked, const
 
         if (!f || of_field_parse(f, value, masked, &v, &why))
                 return 0;
-        shown = quote(value);
+        shown = str_quote(value);
         diag_error(d, path, "%s becomes %s here, which is not a valid %s: expected %s", name, shown ?: "?", name, why);
         return -EINVAL;
 }

@@ -218,6 +218,15 @@ TEST(test_not_json) {
         }
 }
 
+/* What a message quotes from a state or a tool cannot break its line or
+ * send escape sequences to a terminal. */
+TEST(test_messages_are_one_printable_line) {
+        _cleanup_(diag_done) Diag d = {};
+
+        diag_error(&d, "a.b\nerror: c", "\"x\ty\r\nz\x1b[31m\x7f\" is not valid");
+        ASSERT_STREQ(msg(&d, 0), "a.b error: c: \"x y  z?[31m?\" is not valid");
+}
+
 /* An escaped NUL would silently cut a C string: "relp\u0000; x" would be
  * the port "relp". Every one is an error at its path and position. */
 TEST(test_nul_in_strings) {
@@ -324,6 +333,7 @@ int main(void) {
         RUN(test_number_range);
         RUN(test_every_value_error_is_reported);
         RUN(test_not_json);
+        RUN(test_messages_are_one_printable_line);
         RUN(test_nul_in_strings);
         RUN(test_nesting_limit);
         RUN(test_duplicate_keys);
