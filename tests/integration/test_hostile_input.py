@@ -340,9 +340,11 @@ HOSTILE = [
             f"{NM}.token", "unknown key, expected one of: enabled, token_file",
             secret="eyJzZXJ2ZXIiOiAiYXBpLmV4YW1wbGUub3JnIn0="),
     Hostile("token-in-token-file", change((NM, {"token_file": "NETMAKER_TOKEN=eyJzZXJ2ZXIiOiAiYS5leGFtcGxlIn0="})),
-            f"{NM}.token_file", "is not an absolute path", secret="eyJzZXJ2ZXIiOiAiYS5leGFtcGxlIn0="),
+            f"{NM}.token_file", "not an absolute path: expected a path starting with '/'",
+            secret="eyJzZXJ2ZXIiOiAiYS5leGFtcGxlIn0="),
     Hostile("token-file-relative", change((NM, {"token_file": "netmaker.env"})), f"{NM}.token_file",
-            "\"netmaker.env\" is not an absolute path"),
+            "not an absolute path: expected a path starting with '/' such as /etc/op-dbus/netmaker.env (the value is "
+            "not shown, in case it is the token itself)"),
     Hostile("token-file-nul", change((NM, {"token_file": "/etc/op-dbus/netmaker.env\u0000x"})), f"{NM}.token_file",
             "this string has \\u0000"),
     Hostile("api-endpoint-scheme", change((NM, {"api_endpoint": "file:///etc/shadow"})), f"{NM}.api_endpoint",
