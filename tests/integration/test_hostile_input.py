@@ -274,6 +274,8 @@ HOSTILE = [
             "5000 is not a valid dl_vlan: expected an integer 0..4095"),
     Hostile("protocols-contradict", change((f"{F}.match_fields", {"ip": "", "ipv6": ""})), f"{F}.match_fields.ipv6",
             "contradicts the protocol named before it"),
+    Hostile("policy-matches-another-port", change((f"{T}.match", "udp,in_port=hp1")), T,
+            "the match names in_port hp1, but the policy applies to the port it selects, hp0"),
     Hostile("policy-matches-reg0", change((f"{T}.match", "udp,reg0=1/1")), f"{T}.match", "reg0 is not for policies"),
     Hostile("controller-action", change((f"{F}.actions", [{"type": "controller"}])), f"{F}.actions[0]",
             "there is no OpenFlow controller on this host"),
