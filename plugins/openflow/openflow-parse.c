@@ -364,7 +364,6 @@ static int parse_template(OfFlowTemplate *t, json_object *o, const char *path, D
                 ret = -EINVAL;
 
         if (json_object_object_get_ex(o, "match", &m)) {
-                t->has_match = true;
                 if (json_object_is_type(m, json_type_string))
                         RET_GATHER(ret, of_match_parse_text(json_object_get_string(m), mp, &t->match, &t->n_match, d));
                 else if (json_object_is_type(m, json_type_object))

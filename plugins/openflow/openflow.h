@@ -149,7 +149,6 @@ typedef struct OfFlowTemplate {
         uint16_t priority;
         OfMatchField *match;         /* "match", as an object or split from a match string */
         size_t n_match;
-        bool has_match;              /* "match" was given (it may be empty) */
         OfAction *actions;
         size_t n_actions;
 } OfFlowTemplate;
