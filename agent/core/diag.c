@@ -27,6 +27,18 @@ void diag_done(Diag *d) {
         *d = (Diag) {};
 }
 
+/* A path or message is one line of text: what it quotes from a state (a
+ * key, a value) or from a tool's output may hold line breaks, escape
+ * sequences or other control characters, which would forge or garble the
+ * lines around it. Line breaks and tabs become spaces, the rest '?'. */
+static void make_printable(char *s) {
+        for (; *s; s++)
+                if (*s == '\n' || *s == '\r' || *s == '\t')
+                        *s = ' ';
+                else if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        *s = '?';
+}
+
 int diag_addv(Diag *d, DiagLevel level, const char *path, const char *fmt, va_list ap) {
         _cleanup_(freep) char *p = NULL, *m = NULL;
         int r;
@@ -37,6 +49,8 @@ int diag_addv(Diag *d, DiagLevel level, const char *path, const char *fmt, va_li
         p = strdup(path ?: "");
         if (!p || vasprintf(&m, fmt, ap) < 0)
                 return -ENOMEM;
+        make_printable(p);
+        make_printable(m);
 
         r = greedy_realloc((void **) &d->entries, &d->allocated, d->n_entries + 1, sizeof(DiagEntry));
         if (r < 0)

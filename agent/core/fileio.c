@@ -103,6 +103,67 @@ int write_file_new(const char *path, const char *data, size_t len, mode_t mode) 
         return write_via_temp(path, data, len, mode, true, true);
 }
 
+/* Moves the n bytes of *buf into a new buffer of size bytes, erasing the
+ * old one (realloc would leave a copy of a secret behind). */
+static int grow_erasing(char **buf, size_t n, size_t size) {
+        char *q = malloc(size);
+
+        if (!q)
+                return -ENOMEM;
+        if (*buf) {
+                memcpy(q, *buf, n);
+                explicit_bzero(*buf, n);
+                free(*buf);
+        }
+        *buf = q;
+        return 0;
+}
+
+int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len) {
+        char *buf = NULL;
+        size_t n = 0, size = 0;         /* size: allocated, the NUL included */
+        int r = 0;
+
+        for (;;) {
+                ssize_t k;
+
+                /* Room for max + 1 bytes at most: one more than max tells
+                 * that there is more. */
+                if (n + 1 >= size) {
+                        size_t next = MIN(MAX(size * 2, (size_t) 4096), max + 2);
+
+                        r = grow_erasing(&buf, n, next);
+                        if (r < 0)
+                                break;
+                        size = next;
+                }
+                k = read(fd, buf + n, size - 1 - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        r = negative_errno();
+                        break;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+                if (n > max) {
+                        r = -EFBIG;
+                        break;
+                }
+        }
+        if (r < 0) {
+                if (buf)
+                        explicit_bzero(buf, n);
+                free(buf);
+                return r;
+        }
+        buf[n] = 0;
+        *ret = buf;
+        *ret_len = n;
+        return 0;
+}
+
 void unlink_freep(char **path) {
         if (*path) {
                 (void) unlink(*path);

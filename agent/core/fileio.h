@@ -20,6 +20,10 @@ int write_file_replace(const char *path, const char *data, size_t len, mode_t mo
 /* A new file of mode 0600 in dir holding data, to hand to a tool that
  * reads files (pct push); *ret is its path. */
 int write_temp_file(const char *dir, const char *data, size_t len, char **ret);
+/* Reads what is left of fd into a NUL-terminated buffer of at most max
+ * bytes: -EFBIG (and nothing kept) when there is more. What was read is
+ * erased before a failure returns, so it may be a secret. */
+int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len);
 /* Removes the file and frees its path (for _cleanup_). */
 void unlink_freep(char **path);
 /* Takes an exclusive flock on path (created 0600), retrying until

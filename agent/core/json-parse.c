@@ -498,6 +498,22 @@ static int read_key(Parser *p) {
         return 0;
 }
 
+/* A string value with an escaped NUL (\u0000): a C string holding it would
+ * silently end there ("relp\u0000; x" would be read as "relp"), so no
+ * document op-dbus reads may have one. The rest of the text is read on,
+ * so that every one is reported. */
+static int nul_in_string(Parser *p, size_t end, json_object **ret) {
+        unsigned line, col;
+        int r;
+
+        position(p, p->pos, &line, &col);
+        r = value_error(p, "this string has \\u0000 (a NUL character) in it (%s:%u:%u): op-dbus accepts no NUL in strings, "
+                        "since everything after it would be lost; remove it", p->origin, line, col);
+        p->pos = end + 1;
+        *ret = NULL;
+        return r;
+}
+
 static int string_value(Parser *p, json_object **ret) {
         size_t end, n;
         bool escaped;
@@ -512,6 +528,8 @@ static int string_value(Parser *p, json_object **ret) {
                 if (r < 0)
                         return r;
                 n = decode_string(p->buf + p->pos + 1, n, p->text);
+                if (memchr(p->text, 0, n))
+                        return nul_in_string(p, end, ret);
                 *ret = json_object_new_string_len(p->text, (int) n);
         } else
                 *ret = json_object_new_string_len(p->buf + p->pos + 1, (int) n);

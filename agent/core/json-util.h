@@ -120,10 +120,11 @@ int json_get_mac(json_object *o, const char *path, const char *key, bool require
  * leading zeros, raw control characters in strings, text that is not
  * UTF-8 and the like are syntax errors: -EBADMSG, with one error
  * "origin:line:column: invalid JSON: ..." at the JSON path where it was
- * found. A key given twice in one object (both places are named) and a
+ * found. A key given twice in one object (both places are named), a
  * number json-c cannot hold (an integer outside -2^63..2^64-1, a number
- * beyond the range of a double) are recorded at their paths, all of them:
- * -EINVAL. Paths are those of the document as written. Nesting is limited
+ * beyond the range of a double) and a string with an escaped NUL
+ * ("\u0000", which would cut a C string short) are recorded at their
+ * paths, all of them: -EINVAL. Paths are those of the document as written. Nesting is limited
  * to JSON_MAX_DEPTH levels. A document that is just "null" gives *ret
  * NULL. */
 #define JSON_MAX_DEPTH 64

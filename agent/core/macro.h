@@ -116,5 +116,9 @@ int unhexchar(char c) _pure_;
 const char *format_iso8601(uint64_t usec, bool millis, char *buf, size_t size);
 /* Removes trailing whitespace in place; returns s ("" for NULL). */
 char *strstrip_newline(char *s);
+/* s in double quotes for a message: at most 64 bytes of it ("..." after
+ * the quote when cut), control characters and quotes shown as '?'; NULL
+ * when out of memory. */
+char *str_quote(const char *s);
 /* Grow *array (element size elsize) so it holds at least need elements. */
 int greedy_realloc(void **array, size_t *allocated, size_t need, size_t elsize);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <stdio.h>
 
+#include "file-trust.h"
+#include "fileio.h"
 #include "json-util.h"
 #include "state.h"
 
@@ -70,6 +73,58 @@ static int check_canonical(json_object *root, Diag *d) {
         return ok ? 0 : -EINVAL;
 }
 
+/* Where a scan is: built into a path only when something is found. */
+typedef struct ScanAt {
+        const struct ScanAt *up;
+        const char *key;              /* NULL: an array element */
+        size_t index;
+} ScanAt;
+
+static char *scan_path(const ScanAt *at) {
+        _cleanup_(freep) char *up = NULL;
+
+        if (!at->up)
+                return strdup(at->key);
+        up = scan_path(at->up);
+        if (!up)
+                return NULL;
+        return at->key ? json_path_key(up, at->key) : json_path_index(up, at->index);
+}
+
+/* The first object or array (in document order) at level limit + 1,
+ * where o is at level depth: reported, and true. */
+static bool too_deep(json_object *o, const ScanAt *at, unsigned depth, Diag *d) {
+        json_type t = json_object_get_type(o);
+
+        if (t != json_type_object && t != json_type_array)
+                return false;
+        if (depth > STATE_MAX_DEPTH) {
+                _cleanup_(freep) char *path = scan_path(at);
+
+                diag_error(d, path ?: "", "nested %u levels deep: a state may nest at most %d levels "
+                           "(the top-level object is level 1, \"plugins\" level 2, a plugin section level 3)",
+                           depth, STATE_MAX_DEPTH);
+                return true;
+        }
+        if (t == json_type_object) {
+                json_object_object_foreach(o, key, val)
+                        if (too_deep(val, &(ScanAt) { .up = at, .key = key }, depth + 1, d))
+                                return true;
+                return false;
+        }
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+                if (too_deep(json_object_array_get_idx(o, i), &(ScanAt) { .up = at, .index = i }, depth + 1, d))
+                        return true;
+        return false;
+}
+
+static int check_depth(json_object *root, Diag *d) {
+        json_object *plugins = NULL;
+
+        (void) json_object_object_get_ex(root, "plugins", &plugins);
+        return too_deep(plugins, &(ScanAt) { .key = "plugins" }, 2, d) ? -EINVAL : 0;
+}
+
 int state_doc_from_json(json_object *root, const char *origin, StateDoc **ret, Diag *d) {
         _cleanup_(json_object_putp) json_object *owned = root;
         json_object *canon;
@@ -88,6 +143,9 @@ int state_doc_from_json(json_object *root, const char *origin, StateDoc **ret, D
                         return r;
                 if (!json_object_object_get_ex(root, "plugins", NULL))
                         json_object_object_add(root, "plugins", json_object_new_object());
+                r = check_depth(root, d);
+                if (r < 0)
+                        return r;
                 r = state_doc_new(root, origin, false, ret);
                 if (r >= 0)
                         owned = NULL;
@@ -101,7 +159,9 @@ int state_doc_from_json(json_object *root, const char *origin, StateDoc **ret, D
         json_object_object_add(canon, "version", json_object_new_int(STATE_VERSION));
         json_object_object_add(canon, "plugins", json_object_get(root));
 
-        r = state_doc_new(canon, origin, true, ret);
+        r = check_depth(canon, d);
+        if (r >= 0)
+                r = state_doc_new(canon, origin, true, ret);
         if (r < 0)
                 json_object_put(canon);
         return r;
@@ -133,6 +193,11 @@ int state_doc_parse(const char *buf, size_t len, const char *origin, StateDoc **
         json_object *root = NULL;
         int r;
 
+        if (len > STATE_MAX_SIZE) {
+                diag_error(d, "", "%s is %zu bytes: a state may be at most %u bytes (16 MiB)", origin, len, STATE_MAX_SIZE);
+                return -EFBIG;
+        }
+
         r = json_parse_located(buf, len, origin, &root, &parse);
         if (r < 0) {
                 RET_GATHER(r, move_parse_errors(buf, len, &parse, d));
@@ -141,17 +206,69 @@ int state_doc_parse(const char *buf, size_t len, const char *origin, StateDoc **
         return state_doc_from_json(root, origin, ret, d);
 }
 
+/* A state is applied as it is written: nobody but root and the user
+ * op-dbus runs as may have written it. */
+static const FileTrust state_file_trust = {
+        .what = "the state file",
+        .forbidden_mode = S_IWGRP | S_IWOTH,
+        .mode_rule = "writable by group or others",
+        .chmod = "go-w",
+        .caller_may_own = true,
+};
+
+/* Opens path without blocking on a FIFO, and checks it before a byte is
+ * read. */
+static int open_state_file(const char *path, int *ret_fd, Diag *d) {
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                r = negative_errno();
+                diag_error(d, "", "%s: cannot read: %s", path, strerror(-r));
+                return r;
+        }
+        r = file_trust_check(fd, &st, path, &state_file_trust, "", d);
+        if (r < 0)
+                return r;
+        if ((uint64_t) st.st_size > STATE_MAX_SIZE) {
+                diag_error(d, "", "the state file %s is %jd bytes: a state may be at most %u bytes (16 MiB)",
+                           path, (intmax_t) st.st_size, STATE_MAX_SIZE);
+                return -EFBIG;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 int state_doc_load(const char *path, StateDoc **ret, Diag *d) {
         _cleanup_(freep) char *buf = NULL;
-        const char *origin = streq(path, "-") ? "<stdin>" : path;
+        _cleanup_(closep) int fd = -EBADF;
+        bool in = streq(path, "-");
+        const char *origin = in ? "<stdin>" : path;
         size_t len;
         int r;
 
-        r = read_full_file(path, &buf, &len);
-        if (r < 0) {
-                diag_error(d, "", "%s: cannot read: %s", origin, strerror(-r));
-                return r;
+        if (in) {
+                fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+                if (fd < 0) {
+                        r = negative_errno();
+                        diag_error(d, "", "%s: cannot read: %s", origin, strerror(-r));
+                        return r;
+                }
+        } else {
+                r = open_state_file(path, &fd, d);
+                if (r < 0)
+                        return r;
         }
+        r = read_fd_bounded(fd, STATE_MAX_SIZE, &buf, &len);
+        if (r == -EFBIG)
+                diag_error(d, "", "%s has more than %u bytes: a state may be at most %u bytes (16 MiB)",
+                           in ? "standard input" : path, STATE_MAX_SIZE, STATE_MAX_SIZE);
+        else if (r < 0)
+                diag_error(d, "", "%s: cannot read: %s", origin, strerror(-r));
+        if (r < 0)
+                return r;
         return state_doc_parse(buf, len, origin, ret, d);
 }
 
@@ -182,24 +299,6 @@ int state_doc_set_section(StateDoc *doc, const char *plugin, json_object *sectio
 
 char *state_section_path(const char *plugin) {
         return json_path_key("plugins", plugin);
-}
-
-/* Where the scan is: built into a path only when a placeholder is found. */
-typedef struct ScanAt {
-        const struct ScanAt *up;
-        const char *key;              /* NULL: an array element */
-        size_t index;
-} ScanAt;
-
-static char *scan_path(const ScanAt *at) {
-        _cleanup_(freep) char *up = NULL;
-
-        if (!at->up)
-                return strdup(at->key);
-        up = scan_path(at->up);
-        if (!up)
-                return NULL;
-        return at->key ? json_path_key(up, at->key) : json_path_index(up, at->index);
 }
 
 static const Placeholder *placeholder_of(const char *s, const Placeholder *list) {

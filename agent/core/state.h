@@ -14,6 +14,18 @@
 
 #define STATE_VERSION 1
 
+/* How deeply a state document may nest, in its canonical form: the
+ * top-level object is level 1, "plugins" level 2, a plugin section level
+ * 3. Checkpoints and the confirm record keep a state one level below
+ * their own top-level object, and are read back with the same parser,
+ * whose limit (JSON_MAX_DEPTH) is higher: what op-dbus stores it can
+ * always read again. */
+#define STATE_MAX_DEPTH 32
+
+/* The largest state op-dbus reads: a file, standard input or a state
+ * sent over D-Bus. A state of 10,000 flows and 200 ports is about 1.5 MB. */
+#define STATE_MAX_SIZE (16U * 1024U * 1024U)
+
 typedef struct StateDoc {
         json_object *root;   /* canonical form, owned */
         char *origin;        /* file name, "<stdin>" or a label */
@@ -23,11 +35,18 @@ typedef struct StateDoc {
 StateDoc *state_doc_free(StateDoc *doc);
 DEFINE_TRIVIAL_CLEANUP_FUNC(StateDoc *, state_doc_free);
 
-/* Parses text; syntax errors are reported as "origin:line:col". */
+/* Parses text; syntax errors are reported as "origin:line:col". Text
+ * over STATE_MAX_SIZE is an error. */
 int state_doc_parse(const char *buf, size_t len, const char *origin, StateDoc **ret, Diag *d);
-/* Reads path ("-" = standard input) and parses it. */
+/* Reads path ("-" = standard input) and parses it. A file must be one
+ * op-dbus may act on (file-trust.h): a regular file owned by root or by
+ * the user op-dbus runs as, writable by nobody else, in directories
+ * nobody else can write; standard input is taken as it is. Either is
+ * read up to STATE_MAX_SIZE only. */
 int state_doc_load(const char *path, StateDoc **ret, Diag *d);
-/* Takes a reference to root (always consumed). */
+/* Takes a reference to root (always consumed). A document nested deeper
+ * than STATE_MAX_DEPTH is an error at the path of its first container
+ * below the limit. */
 int state_doc_from_json(json_object *root, const char *origin, StateDoc **ret, Diag *d);
 /* An empty canonical document. */
 int state_doc_new_empty(const char *origin, StateDoc **ret);

@@ -64,3 +64,19 @@ const char *format_iso8601(uint64_t usec, bool millis, char *buf, size_t size) {
         snprintf(buf, size, "%s%s%.3s:%s", date, frac, zone, zone + 3);
         return buf;
 }
+
+char *str_quote(const char *s) {
+        size_t n = strnlen(s, 64);
+        char *q = malloc(n + 6), *o = q;
+
+        if (!q)
+                return NULL;
+        *o++ = '"';
+        for (size_t i = 0; i < n; i++)
+                *o++ = (unsigned char) s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' ? '?' : s[i];
+        *o++ = '"';
+        if (s[n])
+                o = stpcpy(o, "...");
+        *o = 0;
+        return q;
+}

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -267,6 +269,103 @@ static int parse_features(LxcProperties *p, json_object *o, const char *path, Di
         return ret < 0 ? ret : 1;
 }
 
+/* The values that go to pct (or lxc-create) as they are: checked for
+ * what they are, so that a newline or an option cannot ride along. */
+
+/* A template name, file, volume or path: no whitespace or control
+ * characters. */
+static bool template_valid(const char *s) {
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if ((unsigned char) *s <= 0x20 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+static bool address_valid(const char *s) {
+        unsigned char buf[16];
+
+        return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* A DNS name: labels of letters, digits and '-' (not at either end),
+ * joined by '.', at most 253 bytes. */
+static bool domain_valid(const char *s) {
+        size_t label = 0, n = strlen(s);
+
+        if (n == 0 || n > 253)
+                return false;
+        for (size_t i = 0; i <= n; i++) {
+                if (i == n || s[i] == '.') {
+                        if (label == 0 || label > 63 || s[i - 1] == '-')
+                                return false;
+                        label = 0;
+                } else if (isascii(s[i]) && (isalnum(s[i]) || (s[i] == '-' && label > 0)))
+                        label++;
+                else
+                        return false;
+        }
+        return true;
+}
+
+/* s: items each valid by item_valid, separated by spaces, commas or ';'. */
+static bool list_valid(const char *s, bool (*item_valid)(const char *)) {
+        char item[256];
+        size_t n = 0;
+
+        for (;;) {
+                size_t k = strcspn(s, " ,;");
+
+                if (k > 0) {
+                        if (k >= sizeof item)
+                                return false;
+                        memcpy(item, s, k);
+                        item[k] = 0;
+                        if (!item_valid(item))
+                                return false;
+                        n++;
+                }
+                s += k;
+                if (!*s)
+                        return n > 0;
+                s++;
+        }
+}
+
+static int get_checked_dup(json_object *o, const char *path, const char *key, bool (*valid)(const char *),
+                           const char *expected, char **ret, Diag *d) {
+        _cleanup_(freep) char *kp = NULL, *shown = NULL;
+        const char *s;
+        int r;
+
+        r = json_get_string_nonul(o, path, key, false, &s, d);
+        if (r <= 0)
+                return r;
+        if (!valid(s)) {
+                kp = json_path_key(path, key);
+                shown = str_quote(s);
+                diag_error(d, kp ?: path, "%s is not %s", shown ?: "the value", expected);
+                return -EINVAL;
+        }
+        *ret = strdup(s);
+        return *ret ? 1 : -ENOMEM;
+}
+
+static bool nameservers_valid(const char *s) {
+        return list_valid(s, address_valid);
+}
+
+static bool searchdomains_valid(const char *s) {
+        return list_valid(s, domain_valid);
+}
+
+static int get_template(json_object *o, const char *path, char **ret, Diag *d) {
+        return get_checked_dup(o, path, "template", template_valid,
+                               "a template: a name, file name, volume id or path, without whitespace or control characters",
+                               ret, d);
+}
+
 static const char *const property_keys[] = {
         "network_type", "template", "memory", "swap", "cores", "storage", "rootfs_size",
         "unprivileged", "allow_privileged", "features", "onboot", "nameserver", "searchdomain",
@@ -285,7 +384,7 @@ static int parse_properties(LxcProperties *p, json_object *o, const char *path, 
         if (r > 0)
                 p->network_type = (LxcNetworkType) e;
         RET_GATHER(ret, r);
-        RET_GATHER(ret, json_get_string_dup(o, path, "template", false, &p->template, d));
+        RET_GATHER(ret, get_template(o, path, &p->template, d));
         RET_GATHER(ret, json_get_int(o, path, "memory", false, 16, INT64_MAX, &p->memory, d));
         RET_GATHER(ret, json_get_int(o, path, "swap", false, 0, INT64_MAX, &p->swap, d));
         RET_GATHER(ret, json_get_int(o, path, "cores", false, 1, 8192, &p->cores, d));
@@ -295,8 +394,12 @@ static int parse_properties(LxcProperties *p, json_object *o, const char *path, 
         RET_GATHER(ret, get_tristate(o, path, "allow_privileged", &p->allow_privileged, d));
         RET_GATHER(ret, parse_features(p, o, path, d));
         RET_GATHER(ret, get_tristate(o, path, "onboot", &p->onboot, d));
-        RET_GATHER(ret, json_get_string_dup(o, path, "nameserver", false, &p->nameserver, d));
-        RET_GATHER(ret, json_get_string_dup(o, path, "searchdomain", false, &p->searchdomain, d));
+        RET_GATHER(ret, get_checked_dup(o, path, "nameserver", nameservers_valid,
+                                        "a list of DNS server addresses: expected IPv4 or IPv6 addresses separated by spaces, "
+                                        "commas or ';', such as \"1.1.1.1 9.9.9.9\"", &p->nameserver, d));
+        RET_GATHER(ret, get_checked_dup(o, path, "searchdomain", searchdomains_valid,
+                                        "a list of search domains: expected DNS names separated by spaces, commas or ';', "
+                                        "such as \"example.org lan\"", &p->searchdomain, d));
         RET_GATHER(ret, get_string_list(o, path, "tags", &p->tags, &p->n_tags, d));
         return ret;
 }
@@ -479,7 +582,7 @@ static int parse_container(LxcContainer *c, json_object *o, const char *path, Di
         if (r <= 0)
                 RET_GATHER(ret, r < 0 ? r : -EINVAL);
         RET_GATHER(ret, parse_name(c, o, path, d));
-        RET_GATHER(ret, json_get_string_dup(o, path, "template", false, &c->template, d));
+        RET_GATHER(ret, get_template(o, path, &c->template, d));
         RET_GATHER(ret, get_tristate(o, path, "autostart", &c->autostart, d));
 
         r = json_get_enum(o, path, "state", run_states, &e, d);

@@ -66,8 +66,9 @@ static int parse_token_file(NetmakerConfig *c, json_object *o, const char *path,
         if (r > 0 && s[0] != '/') {
                 _cleanup_(freep) char *p = json_path_key(path, "token_file");
 
-                diag_error(d, p ?: path, "\"%s\" is not an absolute path, expected a path starting with '/' such as %s",
-                           s, NETMAKER_TOKEN_FILE_DEFAULT);
+                /* not quoted: a token pasted here instead of a path would be shown */
+                diag_error(d, p ?: path, "not an absolute path: expected a path starting with '/' such as %s "
+                           "(the value is not shown, in case it is the token itself)", NETMAKER_TOKEN_FILE_DEFAULT);
                 return -EINVAL;
         }
         c->token_file = strdup(r > 0 ? s : NETMAKER_TOKEN_FILE_DEFAULT);

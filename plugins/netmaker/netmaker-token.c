@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 
+#include "file-trust.h"
+#include "fileio.h"
 #include "json-util.h"
 #include "netmaker.h"
 
@@ -33,24 +35,17 @@ void netmaker_token_done(NetmakerToken *t) {
         *t = (NetmakerToken) {};
 }
 
-int netmaker_token_check_stat(const struct stat *st, const char *file, const char *path, Diag *d) {
-        int ret = 0;
+/* A secret: only root may have written it, and only root may read it. */
+static const FileTrust token_file_trust = {
+        .what = "the enrollment token file",
+        .forbidden_mode = 077,
+        .mode_rule = "accessible to group or others, expected 0600",
+        .chmod = "0600",
+        .caller_may_own = false,
+};
 
-        if (!S_ISREG(st->st_mode)) {
-                diag_error(d, path, "the enrollment token file %s is not a regular file", file);
-                return -EINVAL;
-        }
-        if (st->st_mode & 077) {
-                diag_error(d, path, "the enrollment token file %s has mode %04o: it must not be accessible to group or others, "
-                           "expected 0600 (chmod 0600 %s)", file, (unsigned) (st->st_mode & 07777), file);
-                ret = -EPERM;
-        }
-        if (st->st_uid != 0) {
-                diag_error(d, path, "the enrollment token file %s is owned by uid %u: it must be owned by root (chown root: %s)",
-                           file, (unsigned) st->st_uid, file);
-                ret = -EPERM;
-        }
-        return ret;
+int netmaker_token_check_stat(const struct stat *st, const char *file, const char *path, Diag *d) {
+        return file_trust_check_stat(st, file, &token_file_trust, path, d);
 }
 
 static const char *skip_blanks(const char *p, const char *end) {
@@ -307,34 +302,6 @@ int netmaker_token_decode(char *token, const char *file, const char *path, Netma
         return 0;
 }
 
-static int read_bounded(int fd, size_t max, char **ret, size_t *ret_len) {
-        char *buf = malloc(max + 1);
-        size_t n = 0;
-
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, max + 1 - n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0 || (size_t) k > max - n) {
-                        int r = k < 0 ? negative_errno() : -EFBIG;
-
-                        explicit_bzero(buf, n);
-                        free(buf);
-                        return r;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
-        buf[n] = 0;
-        *ret = buf;
-        *ret_len = n;
-        return 0;
-}
-
 int netmaker_token_load(const char *file, const char *path, NetmakerToken *ret, Diag *d) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(erase_freep) char *text = NULL;
@@ -355,11 +322,11 @@ int netmaker_token_load(const char *file, const char *path, NetmakerToken *ret, 
         }
         if (fstat(fd, &st) < 0)
                 return negative_errno();
-        r = netmaker_token_check_stat(&st, file, path, d);
+        r = file_trust_check(fd, &st, file, &token_file_trust, path, d);
         if (r < 0)
                 return r;
 
-        r = read_bounded(fd, NETMAKER_TOKEN_FILE_MAX, &text, &len);
+        r = read_fd_bounded(fd, NETMAKER_TOKEN_FILE_MAX, &text, &len);
         if (r == -EFBIG)
                 diag_error(d, path, "the enrollment token file %s is larger than %u bytes", file, NETMAKER_TOKEN_FILE_MAX);
         else if (r < 0)

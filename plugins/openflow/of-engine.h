@@ -66,6 +66,7 @@ typedef struct OfDesired {
         char *spec;              /* the whole ovs-ofctl flow, cookie included */
         uint64_t spec_hash;      /* hash64 of spec */
         uint64_t id_hash;        /* hash64 of its identity: spec up to ",actions=" */
+        uint64_t match_digest;   /* of_match_digest() of its match; 0: not known */
 } OfDesired;
 
 typedef struct OfFlowSet {
@@ -137,13 +138,20 @@ typedef struct OfRenderContext {
         const char *path;            /* JSON path of what is rendered */
 } OfRenderContext;
 
+/* A match, substituted, with in_port=<name> turned into the port's
+ * number (flows are sent with ovs-ofctl --no-names). In a policy's flow
+ * (rc->subject set) in_port must be the selected port. */
 int of_render_match(const OfRenderContext *rc, const OfMatchField *m, size_t n, char **ret, Diag *d);
-/* An ovs-ofctl match string, substituted, with in_port=<name> turned into
- * the port's number (flows are sent with ovs-ofctl --no-names). */
-int of_render_match_string(const OfRenderContext *rc, const char *s, char **ret, Diag *d);
 int of_render_actions(const OfRenderContext *rc, const OfAction *a, size_t n, char **ret, Diag *d);
 /* Replaces {container_id}, {port_name} and {bridge}. */
 char *of_substitute(const OfRenderContext *rc, const char *s);
+
+/* of-oxm.c: digests of a match as Open vSwitch encodes it in OpenFlow 1.4,
+ * from the flow text sent (0 when it names something op-dbus cannot
+ * encode) and from a flow-stats body it reported (0 when malformed).
+ * Equal digests: the switch installed the match that was meant. */
+uint64_t of_match_digest(const char *match);
+uint64_t of_reported_match_digest(const uint8_t *body, size_t len);
 
 /* ---- Sync ------------------------------------------------------------------ */
 /* What op-dbus last sent for each cookie, and the digest the switch

@@ -70,6 +70,7 @@ int of_flow_set_add(OfFlowSet *s, uint64_t cookie, uint8_t table, uint16_t prior
                 .cookie = cookie, .table = table, .priority = priority,
                 .idle_timeout = idle, .hard_timeout = hard, .spec = spec,
                 .spec_hash = hash64(spec, len), .id_hash = id_hash,
+                .match_digest = of_match_digest(match),
         };
         return 0;
 }

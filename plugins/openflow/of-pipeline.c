@@ -237,8 +237,6 @@ static bool has_output(const OfFlowTemplate *t) {
 }
 
 static int template_match(Builder *B, const OfRenderContext *rc, const OfFlowTemplate *t, char **ret) {
-        if (t->match_string)
-                return of_render_match_string(rc, t->match_string, ret, B->d);
         if (t->n_match == 0) {
                 *ret = strdup("");
                 return *ret ? 0 : -ENOMEM;

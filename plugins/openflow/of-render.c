@@ -86,63 +86,65 @@ static int port_number(const OfRenderContext *rc, const char *name, const char *
         return 0;
 }
 
-static void value_render(StrBuf *f, const OfRenderContext *rc, const OfValue *v) {
-        _cleanup_(freep) char *s = NULL;
+/* The value as text, placeholders replaced. A value that had one is
+ * checked again now that they are: {container_id} of a large id can make
+ * an address out of range. */
+static char *value_text(const OfRenderContext *rc, const char *field, const OfValue *v, bool masked,
+                        const char *path, Diag *d, int *error) {
+        char *s = NULL;
 
         switch (v->type) {
         case OF_VALUE_INT64:
-                strbuf_printf(f, "%" PRId64, v->i64);
+                if (asprintf(&s, "%" PRId64, v->i64) < 0)
+                        s = NULL;
                 break;
         case OF_VALUE_UINT64:
-                strbuf_printf(f, "%" PRIu64, v->u64);
+                if (asprintf(&s, "%" PRIu64, v->u64) < 0)
+                        s = NULL;
                 break;
         case OF_VALUE_STRING:
                 s = of_substitute(rc, v->string);
-                strbuf_puts(f, s ?: "");
+                if (s && strchr(v->string, '{'))
+                        RET_GATHER(*error, of_field_value_check(field, s, masked, path, d));
+                break;
+        case OF_VALUE_NONE:
+                s = strdup("");
                 break;
         }
+        if (!s)
+                RET_GATHER(*error, -ENOMEM);
+        return s;
 }
 
-/* OpenFlow's reserved ports, which ovs-ofctl knows without names. */
-static bool reserved_port(const char *s) {
-        static const char *const names[] = { "LOCAL", "IN_PORT", "ANY", "NONE", "NORMAL", "FLOOD", "ALL",
-                                             "CONTROLLER", "TABLE", NULL };
+/* in_port: a number, LOCAL, or a port of the bridge by name. */
+static int render_in_port(StrBuf *f, const OfRenderContext *rc, const OfValue *v, Diag *d) {
+        _cleanup_(freep) char *name = NULL;
+        const OfPort *p;
+        int64_t no = 0;
+        int r;
 
-        for (size_t i = 0; names[i]; i++)
-                if (strcasecmp(s, names[i]) == 0)
-                        return true;
-        return false;
-}
-
-int of_render_match_string(const OfRenderContext *rc, const char *s, char **ret, Diag *d) {
-        _cleanup_(freep) char *text = of_substitute(rc, s), *copy = NULL;
-        _cleanup_(strbuf_done) StrBuf f = {};
-        char *save = NULL;
-        int r = 0;
-
-        if (!text || !(copy = strdup(text)))
-                return -ENOMEM;
-        if (!strstr(text, "in_port=")) {
-                *ret = TAKE_PTR(text);
-                return 0;
-        }
-        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                const char *name = startswith(tok, "in_port=") ? tok + strlen("in_port=") : NULL;
-                const OfPort *p;
-                int64_t no = 0;
-
-                strbuf_puts(&f, f.len ? "," : "");
-                if (!name || all_digits(name) || reserved_port(name)) {
-                        strbuf_puts(&f, tok);
-                        continue;
+        if (v->type != OF_VALUE_STRING) {
+                no = v->type == OF_VALUE_INT64 ? v->i64 : (int64_t) v->u64;
+        } else {
+                name = of_substitute(rc, v->string);
+                if (!name)
+                        return -ENOMEM;
+                if (streq(name, "LOCAL")) {
+                        strbuf_puts(f, name);
+                        return 0;
                 }
-                RET_GATHER(r, port_number(rc, name, rc->path, &p, &no, d));
-                strbuf_printf(&f, "in_port=%" PRId64, no);
+                r = port_number(rc, name, rc->path, &p, &no, d);
+                if (r < 0)
+                        return r;
         }
-        if (r < 0)
-                return r;
-        *ret = strbuf_take(&f);
-        return *ret ? 0 : -ENOMEM;
+        if (rc->subject && no != rc->subject->ofport) {
+                diag_error(d, rc->path, "the match names in_port %s, but the policy applies to the port it selects, %s "
+                           "(OpenFlow port %" PRId64 "); leave in_port out", name ?: "given", rc->subject->name,
+                           rc->subject->ofport);
+                return -EINVAL;
+        }
+        strbuf_printf(f, "%" PRId64, no);
+        return 0;
 }
 
 int of_render_match(const OfRenderContext *rc, const OfMatchField *m, size_t n, char **ret, Diag *d) {
@@ -151,16 +153,18 @@ int of_render_match(const OfRenderContext *rc, const OfMatchField *m, size_t n, 
         int r = 0;
 
         for (size_t i = 0; i < n; i++) {
-                strbuf_printf(f, "%s%s=", i ? "," : "", m[i].name);
-                if (streq(m[i].name, "in_port") && m[i].value.type == OF_VALUE_STRING) {
-                        _cleanup_(freep) char *name = of_substitute(rc, m[i].value.string);
-                        const OfPort *p;
-                        int64_t no = 0;
+                _cleanup_(freep) char *s = NULL;
 
-                        r = RET_GATHER(r, port_number(rc, name ?: "", rc->path, &p, &no, d));
-                        strbuf_printf(f, "%" PRId64, no);
-                } else
-                        value_render(f, rc, &m[i].value);
+                strbuf_printf(f, "%s%s", i ? "," : "", m[i].name);
+                if (m[i].value.type == OF_VALUE_NONE)
+                        continue;
+                strbuf_putc(f, '=');
+                if (streq(m[i].name, "in_port")) {
+                        RET_GATHER(r, render_in_port(f, rc, &m[i].value, d));
+                        continue;
+                }
+                s = value_text(rc, m[i].name, &m[i].value, true, rc->path, d, &r);
+                strbuf_puts(f, s ?: "");
         }
         if (r < 0)
                 return r;
@@ -204,11 +208,14 @@ static int render_one(StrBuf *f, const OfRenderContext *rc, const OfAction *a, b
         case OF_ACTION_RESUBMIT:
                 strbuf_printf(f, "resubmit(,%u)", a->resubmit.table);
                 return 0;
-        case OF_ACTION_SET_FIELD:
-                strbuf_puts(f, "set_field:");
-                value_render(f, rc, &a->set_field.value);
-                strbuf_printf(f, "->%s", a->set_field.field);
-                return 0;
+        case OF_ACTION_SET_FIELD: {
+                _cleanup_(freep) char *s = NULL;
+                int r = 0;
+
+                s = value_text(rc, a->set_field.field, &a->set_field.value, false, path, d, &r);
+                strbuf_printf(f, "set_field:%s->%s", s ?: "", a->set_field.field);
+                return r;
+        }
         case OF_ACTION_MOD_DL_DST:
                 strbuf_printf(f, "mod_dl_dst:%02x:%02x:%02x:%02x:%02x:%02x", a->mod_dl_dst.mac[0], a->mod_dl_dst.mac[1],
                         a->mod_dl_dst.mac[2], a->mod_dl_dst.mac[3], a->mod_dl_dst.mac[4], a->mod_dl_dst.mac[5]);

@@ -256,8 +256,27 @@ static int push_remove(OfBridgeSync *b, uint64_t cookie) {
         return r;
 }
 
-int of_bridge_diff(OfBridgeSync *b, bool accept_pending) {
-        int r;
+/* Whether the switch holds the match that was meant (of-oxm.c). */
+static bool match_as_meant(const OfDesired *w, const OfpFlow *h) {
+        return w->match_digest == 0 || of_reported_match_digest(h->body, h->body_len) == w->match_digest;
+}
+
+/* The match part of a flow's spec, for messages. */
+static const char *spec_match(const OfDesired *w, size_t *ret_len) {
+        const char *m = w->spec, *a = strstr(w->spec, ",actions=");
+
+        for (int i = 0; i < 3 && m; i++) /* past table=, priority=, cookie= */
+                m = strchr(m, ',') ? strchr(m, ',') + 1 : NULL;
+        if (!m || !a || m > a) {
+                *ret_len = 0;
+                return "";
+        }
+        *ret_len = (size_t) (a - m);
+        return m;
+}
+
+int of_bridge_diff(OfBridgeSync *b, bool accept_pending, Diag *d) {
+        int r, ret = 0;
 
         b->n_send = b->n_remove = 0;
         b->n_added = b->n_changed = b->n_deleted = 0;
@@ -266,10 +285,21 @@ int of_bridge_diff(OfBridgeSync *b, bool accept_pending) {
                 const OfDesired *w = &b->want->flows[i];
                 const OfpFlow *h = of_installed_find(&b->have, w->cookie);
                 const OfRecordEntry *e = of_record_find(&b->record, w->cookie);
+                bool as_meant = h && match_as_meant(w, h);
 
                 if (h && e && e->spec_hash == w->spec_hash && h->table == w->table && h->priority == w->priority &&
-                    (e->digest == h->digest || (accept_pending && e->digest == 0)))
+                    as_meant && (e->digest == h->digest || (accept_pending && e->digest == 0)))
                         continue; /* unchanged */
+                if (h && !as_meant && accept_pending && e && e->spec_hash == w->spec_hash) {
+                        size_t n;
+                        const char *m = spec_match(w, &n);
+
+                        diag_error(d, "", "bridge %s: Open vSwitch installed the flow with cookie 0x%016" PRIx64
+                                   " (table %u, priority %u) with another match than the one sent (%.*s): "
+                                   "it dropped or changed a field", b->name, w->cookie, w->table, w->priority,
+                                   (int) MIN(n, (size_t) 512), m);
+                        ret = -EPROTO;
+                }
 
                 if (!h)
                         b->n_added++;
@@ -293,7 +323,31 @@ int of_bridge_diff(OfBridgeSync *b, bool accept_pending) {
                         if (r < 0)
                                 return r;
                 }
-        return 0;
+        return ret;
+}
+
+/* ovs-ofctl reports Open vSwitch's normalisation of a match (a field
+ * without its prerequisite dropped) only in its log, and sends the flow
+ * anyway. The log lines from there on, as one line. */
+static char *normalisation_note(const char *err) {
+        const char *p = strstr(err, "normalization changed ofp_match");
+        _cleanup_(strbuf_done) StrBuf b = {};
+
+        if (!p)
+                return NULL;
+        for (const char *line = p; *line;) {
+                const char *eol = strchrnul(line, '\n'), *text = line;
+
+                /* "2026-...|00002|ofp_match|INFO| pre: ip,tp_dst=80": keep what follows the last '|' */
+                for (const char *c = line; c < eol; c++)
+                        if (*c == '|')
+                                text = c + 1;
+                if (b.len > 0)
+                        strbuf_puts(&b, "; ");
+                strbuf_append(&b, text, (size_t) (eol - text));
+                line = *eol ? eol + 1 : eol;
+        }
+        return strbuf_take(&b);
 }
 
 static int run_bundle(OfBridgeSync *b, const PluginContext *ctx, const char *text, size_t len, Diag *d) {
@@ -317,6 +371,15 @@ static int run_bundle(OfBridgeSync *b, const PluginContext *ctx, const char *tex
                 diag_error(d, "", "bridge %s: the flow bundle was rejected (by ovs-ofctl or Open vSwitch); no flow was changed: %s",
                            b->name, strstrip_newline(res.err));
                 return -EIO;
+        }
+        if (res.err) {
+                _cleanup_(freep) char *note = normalisation_note(res.err);
+
+                if (note) {
+                        diag_error(d, "", "bridge %s: Open vSwitch changed the match of a flow sent, so the flow installed is not "
+                                   "the one meant (ovs-ofctl: %s)", b->name, note);
+                        return -EPROTO;
+                }
         }
         return 0;
 }
@@ -348,7 +411,7 @@ int of_bridge_confirm(OfBridgeSync *b, const PluginContext *ctx) {
 
 int of_bridge_apply(OfBridgeSync *b, const PluginContext *ctx, ApplyCounts *counts, Diag *d) {
         _cleanup_(strbuf_done) StrBuf text = {};
-        int r;
+        int r, ret;
 
         if (b->n_send + b->n_remove == 0)
                 return 0;
@@ -366,13 +429,15 @@ int of_bridge_apply(OfBridgeSync *b, const PluginContext *ctx, ApplyCounts *coun
         if (text.error < 0)
                 return text.error;
 
-        r = run_bundle(b, ctx, text.s, text.len, d);
-        if (r < 0)
-                return r;
+        /* -EPROTO: the bundle went in, but not as it was meant; what was
+         * sent is recorded all the same, for the rollback that follows. */
+        ret = run_bundle(b, ctx, text.s, text.len, d);
+        if (ret < 0 && ret != -EPROTO)
+                return ret;
         counts->flow_mods += (unsigned) (b->n_remove + b->n_send);
 
         r = write_record(b, ctx, false);
         if (r < 0)
                 diag_error(d, "", "bridge %s: cannot record the flows sent: %s", b->name, strerror(-r));
-        return r;
+        return RET_GATHER(ret, r);
 }

@@ -23,12 +23,16 @@ typedef struct OfBridgeSync {
 void of_bridge_sync_done(OfBridgeSync *b);
 int of_record_add(OfRecord *r, const OfRecordEntry *e);
 const OfpFlow *of_installed_find(const OfpFlowList *l, uint64_t cookie);
-/* Pure: fills send/remove and the counters. With accept_pending, a flow
- * recorded as sent but not yet confirmed (digest 0) counts as unchanged
- * when the switch has it: the verification right after an apply. */
-int of_bridge_diff(OfBridgeSync *b, bool accept_pending);
+/* Pure: fills send/remove and the counters. A flow whose installed match
+ * is not the one meant (of-oxm.c) is sent again. With accept_pending, a
+ * flow recorded as sent but not yet confirmed (digest 0) counts as
+ * unchanged when the switch has it: the verification right after an
+ * apply; a flow sent whose match the switch changed is then an error in
+ * d (-EPROTO). */
+int of_bridge_diff(OfBridgeSync *b, bool accept_pending, Diag *d);
 /* One atomic bundle through ovs-ofctl; what was sent is recorded as
- * pending until of_bridge_confirm. */
+ * pending until of_bridge_confirm. -EPROTO when ovs-ofctl reported that
+ * Open vSwitch changed a match it sent (the bundle is in then). */
 int of_bridge_apply(OfBridgeSync *b, const PluginContext *ctx, ApplyCounts *counts, Diag *d);
 /* Records the digests the switch reports for the desired flows. */
 int of_bridge_confirm(OfBridgeSync *b, const PluginContext *ctx);

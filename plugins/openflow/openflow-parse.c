@@ -29,7 +29,6 @@ static void of_flow_policy_done(OfFlowPolicy *p) {
         free(p->name);
         free(p->selector.port);
         of_match_free(p->template.match, p->template.n_match);
-        free(p->template.match_string);
         of_actions_free(p->template.actions, p->template.n_actions);
         free(p->path);
 }
@@ -128,13 +127,14 @@ static const char *const flow_keys[] = {
 };
 
 static int parse_flow(void *item, json_object *o, const char *path, Diag *d) {
+        _cleanup_(freep) char *mp = json_path_key(path, "match_fields");
         OfFlow *f = item;
         json_object *m;
         int64_t i;
         int r, ret = 0;
 
         f->priority = OF_PRIORITY_DEFAULT;
-        if (!(f->path = strdup(path)))
+        if (!mp || !(f->path = strdup(path)))
                 return -ENOMEM;
         if (!json_expect_object(o, path, d))
                 return -EINVAL;
@@ -147,15 +147,17 @@ static int parse_flow(void *item, json_object *o, const char *path, Diag *d) {
         if ((r = json_get_int(o, path, "priority", false, 0, UINT16_MAX, &i, d)) > 0)
                 f->priority = (uint16_t) i;
         RET_GATHER(ret, r);
-        if (json_object_object_get_ex(o, "match_fields", &m)) {
-                _cleanup_(freep) char *mp = json_path_key(path, "match_fields");
-
-                if (!mp)
-                        return -ENOMEM;
+        if (json_object_object_get_ex(o, "match_fields", &m))
                 RET_GATHER(ret, of_match_parse(m, mp, false, &f->match, &f->n_match, d));
-        }
         RET_GATHER(ret, openflow_parse_array(o, path, "actions", true, sizeof(OfAction),
                                                  (void **) &f->actions, &f->n_actions, of_action_parse, d));
+        if (ret == -ENOMEM)
+                return ret;
+        r = of_flow_check(f->match, f->n_match, f->actions, f->n_actions,
+                          &(OfFlowCheck) { .path = path, .match_path = mp }, d);
+        if (r == -ENOMEM)
+                return r;
+        RET_GATHER(ret, r);
         RET_GATHER(ret, parse_cookie(f, o, path, d));
         if ((r = json_get_int(o, path, "idle_timeout", false, 0, UINT16_MAX, &i, d)) > 0)
                 f->idle_timeout = (uint16_t) i;
@@ -294,9 +296,54 @@ static int parse_selector(OfSelector *sel, json_object *o, const char *path, Dia
 
 static const char *const template_keys[] = { "table", "priority", "match", "actions", NULL };
 
+static bool has_output(const OfAction *a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (a[i].type == OF_ACTION_OUTPUT)
+                        return true;
+        return false;
+}
+
+/* The flows of a policy match in_port of the selected port and reg0 bit 0
+ * (not a conntrack reply) before the template's own match: the template
+ * may not name them again. */
+static int check_template_reserved(const OfFlowTemplate *t, const char *mp, bool text, Diag *d) {
+        int ret = 0;
+
+        for (size_t i = 0; i < t->n_match; i++) {
+                _cleanup_(freep) char *fp = NULL;
+
+                if (!streq(t->match[i].name, "reg0"))
+                        continue;
+                fp = text ? strdup(mp) : json_path_key(mp, "reg0");
+                if (!fp)
+                        return -ENOMEM;
+                diag_error(d, fp, "reg0 is not for policies: its bit 0 marks conntrack replies, which every policy flow "
+                           "already excludes; use another register");
+                ret = -EINVAL;
+        }
+        return ret;
+}
+
+static int check_template(const OfFlowTemplate *t, json_object *m, const char *path, const char *mp, Diag *d) {
+        const char *text = json_object_is_type(m, json_type_string) ? json_object_get_string(m) : NULL;
+        int r;
+
+        r = check_template_reserved(t, mp, text, d);
+        if (r == -ENOMEM)
+                return r;
+        return RET_GATHER(r, of_flow_check(t->match, t->n_match, t->actions, t->n_actions,
+                                           &(OfFlowCheck) {
+                                                   .path = path,
+                                                   .match_path = mp,
+                                                   .match_text = text,
+                                                   .template = true,
+                                                   .implicit_ip = t->n_match == 0 && has_output(t->actions, t->n_actions),
+                                           }, d));
+}
+
 static int parse_template(OfFlowTemplate *t, json_object *o, const char *path, Diag *d) {
         _cleanup_(freep) char *mp = json_path_key(path, "match");
-        json_object *m;
+        json_object *m = NULL;
         int64_t i;
         int r, ret = 0;
 
@@ -317,10 +364,9 @@ static int parse_template(OfFlowTemplate *t, json_object *o, const char *path, D
                 ret = -EINVAL;
 
         if (json_object_object_get_ex(o, "match", &m)) {
-                if (json_object_is_type(m, json_type_string)) {
-                        if (!(t->match_string = strdup(json_object_get_string(m))))
-                                return -ENOMEM;
-                } else if (json_object_is_type(m, json_type_object))
+                if (json_object_is_type(m, json_type_string))
+                        RET_GATHER(ret, of_match_parse_text(json_object_get_string(m), mp, &t->match, &t->n_match, d));
+                else if (json_object_is_type(m, json_type_object))
                         RET_GATHER(ret, of_match_parse(m, mp, true, &t->match, &t->n_match, d));
                 else {
                         diag_error(d, mp, "expected an object of strings or an ovs-ofctl match string such as \"ip,nw_dst=10.0.0.0/24\", got %s",
@@ -330,7 +376,10 @@ static int parse_template(OfFlowTemplate *t, json_object *o, const char *path, D
         }
         RET_GATHER(ret, openflow_parse_array(o, path, "actions", true, sizeof(OfAction),
                                                  (void **) &t->actions, &t->n_actions, of_action_parse, d));
-        return ret;
+        if (ret == -ENOMEM)
+                return ret;
+        r = check_template(t, m, path, mp, d);
+        return r == -ENOMEM ? r : RET_GATHER(ret, r);
 }
 
 static const char *const policy_keys[] = { "name", "selector", "template", NULL };

@@ -395,9 +395,14 @@ static int diff_bridge(OpenflowPlugin *o, OfBridgeSync *b, Plan *plan, Diag *d) 
                 if (r < 0)
                         return r;
         }
-        r = of_bridge_diff(b, o->sent);
-        if (r < 0)
+        r = of_bridge_diff(b, o->sent, d);
+        if (r < 0 && r != -EPROTO)
                 return r;
+        if (r < 0) {
+                /* a flow the switch changed: the plan shows it as one to send again */
+                RET_GATHER(r, b->n_send + b->n_remove > 0 ? plan_bridge(b, plan) : 0);
+                return r;
+        }
         if (b->n_send + b->n_remove == 0)
                 return 0;
         return plan_bridge(b, plan);

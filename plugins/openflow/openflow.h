@@ -28,6 +28,7 @@ typedef enum OfValueType {
         OF_VALUE_INT64,              /* an integer that fits int64_t */
         OF_VALUE_UINT64,             /* an integer above INT64_MAX */
         OF_VALUE_STRING,
+        OF_VALUE_NONE,               /* a match string's bare name: "tcp" */
 } OfValueType;
 
 typedef struct OfValue {
@@ -148,9 +149,8 @@ typedef struct OfSelector {
 typedef struct OfFlowTemplate {
         uint8_t table;
         uint16_t priority;
-        OfMatchField *match;         /* "match" given as an object of strings */
+        OfMatchField *match;         /* "match", as an object or split from a match string */
         size_t n_match;
-        char *match_string;          /* "match" given as an ovs-ofctl match string; NULL otherwise */
         OfAction *actions;
         size_t n_actions;
 } OfFlowTemplate;
@@ -190,6 +190,25 @@ int openflow_parse(OpenflowConfig *c, json_object *section, Diag *d);
 typedef int (*OfParseItem)(void *item, json_object *o, const char *path, Diag *d);
 int openflow_parse_array(json_object *o, const char *path, const char *key, bool required,
                          size_t elem_size, void **ret, size_t *ret_n, OfParseItem parse, Diag *d);
+
+/* openflow-check.c: every match field and set_field target is one op-dbus
+ * knows (of-fields.h), with a value it takes, given once, with what it
+ * needs in the same match; output ports are port names, container:N or
+ * numbers. Errors name the JSON path and what would be right. */
+typedef struct OfFlowCheck {
+        const char *path;            /* the flow, or the policy's template */
+        const char *match_path;      /* its match */
+        const char *match_text;      /* the match as a string, or NULL (an object) */
+        bool template;               /* {container_id}, {port_name} and {bridge} are replaced later */
+        bool implicit_ip;            /* no match: the flows are made for ip and for ipv6 */
+} OfFlowCheck;
+int of_flow_check(const OfMatchField *m, size_t n_match, const OfAction *a, size_t n_actions,
+                  const OfFlowCheck *c, Diag *d);
+/* A match string ("tcp,tp_dst=80") split into fields (at path, for errors). */
+int of_match_parse_text(const char *text, const char *path, OfMatchField **ret, size_t *ret_n, Diag *d);
+/* The value of a field once placeholders are replaced (masked: in a
+ * match, where it may have a mask); errors name path. */
+int of_field_value_check(const char *name, const char *value, bool masked, const char *path, Diag *d);
 
 /* openflow-action.c */
 void of_value_done(OfValue *v);

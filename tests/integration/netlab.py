@@ -782,3 +782,54 @@ def flow_stats(ovs, bridge="br0", sync=True):
 def n_packets(ovs, cookie, bridge="br0"):
     entry = flow_stats(ovs, bridge).get(cookie)
     return None if entry is None else entry["n_packets"]
+
+
+# ---- a wrapper around ovs-ofctl ---------------------------------------------------
+
+_OFCTL_WRAPPER = """#!/usr/bin/python3
+# ovs-ofctl as a test changes it (netlab.ofctl_wrapper): {mode}
+import os, re, subprocess, sys
+REAL = {real!r}
+MODE = {mode!r}
+args = sys.argv[1:]
+if "--bundle" not in args or "add-flows" not in args:
+    os.execv(REAL, [REAL] + args)
+text = sys.stdin.read()
+if MODE == "refuse":
+    sys.stderr.write("ovs-ofctl: -:1: refused (a test's stand-in for a bundle ovs-ofctl cannot send)\\n")
+    sys.exit(1)
+if MODE.startswith("drop:"):
+    # what Open vSwitch's normalisation does to a field without its
+    # prerequisite, in the explicit flows (class 0xface) only
+    text = "".join(re.sub("," + re.escape(MODE[5:]) + "=[^,]*", "", line) if "cookie=0xface" in line else line
+                   for line in text.splitlines(keepends=True))
+proc = subprocess.run([REAL] + args, input=text, capture_output=True, text=True)
+sys.stdout.write(proc.stdout)
+sys.stderr.write(proc.stderr)
+ONCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "noted")
+if MODE == "normalisation-note" and proc.returncode == 0 and not os.path.exists(ONCE):
+    open(ONCE, "w").close()
+    sys.stderr.write("2026-01-01T00:00:00Z|00001|ofp_match|INFO|normalization changed ofp_match, details:\\n"
+                     "2026-01-01T00:00:00Z|00002|ofp_match|INFO| pre: tp_dst=80\\n"
+                     "2026-01-01T00:00:00Z|00003|ofp_match|INFO|post: \\n")
+sys.exit(proc.returncode)
+"""
+
+
+def ofctl_wrapper(directory, mode):
+    """Puts an ovs-ofctl in directory that changes what op-dbus's flow
+    bundles (ovs-ofctl --bundle add-flows) do, and returns the environment
+    that puts it first on PATH; every other use goes to the real ovs-ofctl.
+    mode: "refuse" (the bundle is refused, nothing is sent),
+    "normalisation-note" (sent as it is, then, the first time only,
+    ovs-ofctl's log lines about a normalised match on stderr), "drop:FIELD"
+    (FIELD=... is taken out of the explicit flows before they are sent, as
+    Open vSwitch's normalisation would)."""
+    real = subprocess.run(["sh", "-c", "command -v ovs-ofctl"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "ovs-ofctl")
+    with open(path, "w") as f:
+        f.write(_OFCTL_WRAPPER.format(real=real, mode=mode))
+    os.chmod(path, 0o755)
+    return {"PATH": f"{directory}:{os.environ.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}"}

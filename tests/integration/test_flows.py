@@ -721,19 +721,22 @@ def test_match_string_may_name_a_port(ovs, lab, opdbus, tmp_state):
 
 
 @pytest.mark.parametrize("reject", ["ovs-ofctl", "switch"])
-def test_rejected_bundle_rolls_back(ovs, lab, opdbus, tmp_state, reject):
+def test_rejected_bundle_rolls_back(ovs, lab, opdbus, tmp_state, tmp_path, reject):
     """A flow that cannot be installed, in a state that also changes the net
     section and many other flows: exit 1, the net change is rolled back and
     the flows are exactly as before.
 
-    ovs-ofctl: a set_field to a field that does not exist; ovs-ofctl refuses
-    the bundle before sending it. switch: table 30 is limited to one flow,
-    the state puts two there; ovs-vswitchd refuses the bundle at commit."""
+    ovs-ofctl: ovs-ofctl refuses the bundle before sending it (a stand-in,
+    netlab.ofctl_wrapper: validation leaves it nothing to refuse). switch:
+    table 30 is limited to one flow, the state puts two there;
+    ovs-vswitchd refuses the bundle at commit."""
     a, b = container(lab, 100), container(lab, 101)
     ports = [a.socket_port(), b.socket_port()]
     apply(opdbus, tmp_state, state(openflow(1, ports)))
+    env = None
     if reject == "ovs-ofctl":
-        bad = [_flow([{"type": "set_field", "field": "no_such_field", "value": 1}])]
+        bad = [_flow([{"type": "normal"}])]
+        env = netlab.ofctl_wrapper(tmp_path / "wrap", "refuse")
     else:
         ovs.vsctl("--", "--id=@ft", "create", "Flow_Table", "flow_limit=1",
                   "overflow_policy=refuse", "--", "set", "Bridge", "br0", "flow_tables:30=@ft")
@@ -745,7 +748,7 @@ def test_rejected_bundle_rolls_back(ovs, lab, opdbus, tmp_state, reject):
     net = {"bridges": [{"name": "br0", "ports": [{"name": "extra0", "type": "internal"}]},
                        {"name": "br9", "datapath_type": "netdev"}]}
     r = opdbus.run("apply", "--json", tmp_state(state(openflow(2, ports, flows=bad), net=net)),
-                   check=1, json=True)
+                   check=1, json=True, env=env)
     res = r.json
     assert not res["ok"] and res["rolled_back"], r.describe()
     assert any("flow bundle was rejected" in e for e in res["errors"]), res["errors"]
@@ -755,3 +758,87 @@ def test_rejected_bundle_rolls_back(ovs, lab, opdbus, tmp_state, reject):
     assert ovs.vsctl("list-br").split() == bridges_before
     assert dump_flows(ovs) == flows_before
     assert a.ping(b.ip), "traffic still flows"
+
+
+# ---- 11. what Open vSwitch installs is what was meant --------------------------------------
+
+
+# One explicit flow per match field op-dbus knows (of-fields.c), with values
+# of each form: masks, prefixes, flags, and the protocols they need.
+EVERY_FIELD = [
+    {"tcp": "", "tp_src": "0x400/0xff00", "tp_dst": 443, "tcp_flags": "+syn-ack", "nw_dst": "10.77.0.0/24"},
+    {"dl_type": "0x0800", "nw_proto": 17, "tp_dst": 53, "nw_src": "10.77.0.0/255.255.255.0", "nw_tos": 8,
+     "nw_ecn": 1, "nw_ttl": 64},
+    {"sctp6": "", "tp_dst": "1/0xf", "ipv6_src": "fd00::/64", "ipv6_dst": "fd00::1", "ipv6_label": 5},
+    {"icmp": "", "icmp_type": 3, "icmp_code": 1, "ip_dscp": 10},
+    {"icmp6": "", "icmp_type": 135, "nd_target": "fe80::1", "nd_sll": "02:00:00:00:00:01"},
+    {"icmp6": "", "icmp_type": 136, "nd_tll": "02:00:00:00:00:02"},
+    {"arp": "", "arp_op": 1, "arp_spa": "10.77.0.1", "arp_tpa": "10.77.0.0/24", "arp_sha": "02:00:00:00:00:01",
+     "arp_tha": "02:00:00:00:00:00/ff:ff:ff:00:00:00"},
+    {"rarp": "", "nw_src": "10.77.0.9"},
+    {"in_port": "LOCAL", "dl_src": "02:00:00:00:00:00/ff:ff:00:00:00:00", "dl_dst": "02:00:00:00:00:05",
+     "dl_vlan": 10, "dl_vlan_pcp": 3},
+    {"dl_vlan_pcp": 5, "metadata": "0x5/0xff", "tun_id": "0x10", "pkt_mark": 3},
+    {"ct_state": "+trk+est-new", "ct_zone": 5, "ct_mark": "1/1", "reg7": "0x10/0xf0", "reg15": 4294967295},
+    {"ipv6": "", "ipv6_src": "fe80::/10", "nw_ttl": 1},
+]
+
+
+def test_every_field_is_installed_as_meant(ovs, lab, opdbus, tmp_state):
+    """Flows naming every match field op-dbus knows apply, verify (the match
+    Open vSwitch reports is the one op-dbus computed for them), and a second
+    apply has nothing to send."""
+    a = container(lab, 100)
+    flows = [{"table": 30, "priority": 100 + i, "match_fields": m, "actions": [{"type": "drop"}]}
+             for i, m in enumerate(EVERY_FIELD)]
+    flows.append({"table": 30, "priority": 1, "match_fields": {"ip": ""},
+                  "actions": [{"type": "set_field", "field": "nw_ttl", "value": 9},
+                              {"type": "set_field", "field": "ip_dscp", "value": 3},
+                              {"type": "set_field", "field": "dl_src", "value": "02:00:00:00:00:09"},
+                              {"type": "set_field", "field": "reg3", "value": 7},
+                              {"type": "normal"}]})
+    doc = state(openflow(1, [a.socket_port()], flows=flows))
+    res = apply(opdbus, tmp_state, doc)
+    assert res["ok"], res
+    res = apply(opdbus, tmp_state, doc)
+    assert res["counts"]["flow_mods"] == 0 and res["changes"] == [], res
+    opdbus.run("verify", tmp_state(doc), check=0)
+
+
+def test_normalisation_reported_by_ovs_ofctl_fails_the_apply(ovs, lab, opdbus, tmp_state, tmp_path):
+    """ovs-ofctl only logs that Open vSwitch normalised a match, and sends
+    the flow anyway: op-dbus takes that line for the failure it is, rolls
+    the apply back and says what ovs-ofctl said."""
+    a, b = container(lab, 100), container(lab, 101)
+    ports = [a.socket_port(), b.socket_port()]
+    apply(opdbus, tmp_state, state(openflow(1, ports)))
+    before = dump_flows(ovs)
+    env = netlab.ofctl_wrapper(tmp_path / "wrap", "normalisation-note")
+    r = opdbus.run("apply", "--json", tmp_state(state(openflow(2, ports, flows=[_flow([{"type": "normal"}])]))),
+                   check=1, json=True, env=env)
+    res = r.json
+    assert res["rolled_back"], r.describe()
+    assert any("bridge br0: Open vSwitch changed the match of a flow sent, so the flow installed is not the one "
+               "meant (ovs-ofctl: normalization changed ofp_match, details:;  pre: tp_dst=80; post: )" in e
+               for e in res["errors"]), res["errors"]
+    assert dump_flows(ovs) == before
+
+
+def test_flow_installed_with_another_match_fails_verification(ovs, lab, opdbus, tmp_state, tmp_path):
+    """A flow the switch holds with another match than the one sent (here
+    tp_dst taken out on the way, as normalisation would) fails the
+    verification, which reads the flows back: the apply is rolled back."""
+    a = container(lab, 100)
+    apply(opdbus, tmp_state, state(openflow(1, [a.socket_port()])))
+    before = dump_flows(ovs)
+    env = netlab.ofctl_wrapper(tmp_path / "wrap", "drop:tp_dst")
+    flow = {"table": 30, "priority": 10, "cookie": "0x5", "match_fields": {"tcp": "", "tp_dst": 443},
+            "actions": [{"type": "drop"}]}
+    r = opdbus.run("apply", "--json", tmp_state(state(openflow(1, [a.socket_port()], flows=[flow]))),
+                   check=1, json=True, env=env)
+    res = r.json
+    assert res["rolled_back"], r.describe()
+    assert any(e.startswith("bridge br0: Open vSwitch installed the flow with cookie 0xface000000000005 (table 30, "
+                            "priority 10) with another match than the one sent (tcp=,tp_dst=443)")
+               for e in res["errors"]), res["errors"]
+    assert dump_flows(ovs) == before

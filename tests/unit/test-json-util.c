@@ -218,6 +218,30 @@ TEST(test_not_json) {
         }
 }
 
+/* What a message quotes from a state or a tool cannot break its line or
+ * send escape sequences to a terminal. */
+TEST(test_messages_are_one_printable_line) {
+        _cleanup_(diag_done) Diag d = {};
+
+        diag_error(&d, "a.b\nerror: c", "\"x\ty\r\nz\x1b[31m\x7f\" is not valid");
+        ASSERT_STREQ(msg(&d, 0), "a.b error: c: \"x y  z?[31m?\" is not valid");
+}
+
+/* An escaped NUL would silently cut a C string: "relp\u0000; x" would be
+ * the port "relp". Every one is an error at its path and position. */
+TEST(test_nul_in_strings) {
+        static const char text[] = "{\"ports\": [\"ok\", \"relp\\u0000; x\"],\n \"b\": {\"c\": \"\\u0000\"}, \"d\": \"a\\\\u0000\"}";
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_(diag_done) Diag d = {};
+
+        ASSERT_EQ(json_parse_located(text, strlen(text), "f.json", &o, &d), -EINVAL);
+        ASSERT_TRUE(!o);
+        ASSERT_EQ(d.n_entries, 2);
+        ASSERT_STREQ(msg(&d, 0), "ports[1]: this string has \\u0000 (a NUL character) in it (f.json:1:18): "
+                     "op-dbus accepts no NUL in strings, since everything after it would be lost; remove it");
+        ASSERT_CONTAINS(msg(&d, 1), "b.c: this string has \\u0000 (a NUL character) in it (f.json:2:13)");
+}
+
 TEST(test_nesting_limit) {
         char text[2 * (JSON_MAX_DEPTH + 1) + 1];
         _cleanup_(diag_done) Diag d = {};
@@ -269,7 +293,7 @@ TEST(test_same_objects_as_json_c) {
                 "{\"version\": 1, \"plugins\": {\"net\": {\"bridges\": [{\"name\": \"ovsbr0\", \"ports\": []}]}}}",
                 "[0, -1, 1, 9223372036854775807, 9223372036854775808, 18446744073709551615, -9223372036854775808]",
                 "[1.5, 1.50, -0.0, 1e5, 1E+2, 2.5e-3, 0.1, 123456789.123456789, 1e308, 1e-400]",
-                "[\"a\\u00e9\\ud83d\\ude00\", \"\\\" \\\\ \\/ \\b \\f \\n \\r \\t\", \"\\u0000x\", \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]",
+                "[\"a\\u00e9\\ud83d\\ude00\", \"\\\" \\\\ \\/ \\b \\f \\n \\r \\t\", \"\\u0001x\", \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]",
                 "{\"\\u0061\": {\"b\": [[], {}, [null, true, false]]}, \"c\": \"d\"}",
                 "\t\r\n{\r\n\t\"k\" :\t[ 1 , 2 ]\n}\n",
         };
@@ -309,6 +333,8 @@ int main(void) {
         RUN(test_number_range);
         RUN(test_every_value_error_is_reported);
         RUN(test_not_json);
+        RUN(test_messages_are_one_printable_line);
+        RUN(test_nul_in_strings);
         RUN(test_nesting_limit);
         RUN(test_duplicate_keys);
         RUN(test_same_objects_as_json_c);

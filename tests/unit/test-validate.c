@@ -182,13 +182,13 @@ TEST(test_openflow_model) {
                 "{\"openflow\": {\"obfuscation_level\": 0, \"bridges\": [{\"name\": \"br0\", \"flows\": ["
                 "  {\"actions\": [], \"cookie\": \"0xFFFFFFFFFFFFFFFF\"},"
                 "  {\"table\": 3, \"priority\": 7, \"cookie\": 100, \"match_fields\": {\"in_port\": \"p\", \"tp_dst\": 443,"
-                "   \"metadata\": 18446744073709551615, \"x\": -2},"
+                "   \"metadata\": 18446744073709551615, \"tcp\": \"\"},"
                 "   \"actions\": [{\"type\": \"ct\", \"zone\": 5}, {\"type\": \"set_field\", \"field\": \"nw_ttl\", \"value\": 64},"
                 "   {\"type\": \"mod_dl_dst\", \"mac\": \"02:00:00:0a:0B:ff\"}, {\"type\": \"load_register\", \"register\": 15, \"value\": 4294967295}]}],"
                 " \"socket_ports\": [{\"name\": \"internal_100\", \"container_id\": \"100\", \"ofport\": 10}]}],"
                 " \"flow_policies\": ["
                 "  {\"name\": \"a\", \"selector\": \"container:100-199\", \"template\": {\"table\": 1, \"priority\": 2, \"match\": \"ip\", \"actions\": []}},"
-                "  {\"name\": \"b\", \"selector\": \"port:internal_*\", \"template\": {\"table\": 1, \"priority\": 2, \"match\": {\"k\": \"v\"}, \"actions\": []}},"
+                "  {\"name\": \"b\", \"selector\": \"port:internal_*\", \"template\": {\"table\": 1, \"priority\": 2, \"match\": {\"ip_dscp\": \"10\", \"ip\": \"\"}, \"actions\": []}},"
                 "  {\"name\": \"c\", \"selector\": \"port:*\", \"template\": {\"table\": 1, \"priority\": 2, \"actions\": []}},"
                 "  {\"name\": \"d\", \"selector\": \"container:*\", \"template\": {\"table\": 1, \"priority\": 2, \"actions\": []}}]}}",
                 "openflow");
@@ -221,7 +221,8 @@ TEST(test_openflow_model) {
         ASSERT_EQ(f->match[1].value.i64, 443);
         ASSERT_EQ(f->match[2].value.type, OF_VALUE_UINT64);
         ASSERT_TRUE(f->match[2].value.u64 == UINT64_MAX);
-        ASSERT_EQ(f->match[3].value.i64, -2);
+        ASSERT_EQ(f->match[3].value.type, OF_VALUE_STRING);
+        ASSERT_STREQ(f->match[3].value.string, "");
         ASSERT_EQ(f->n_actions, 4);
         ASSERT_EQ(f->actions[0].type, OF_ACTION_CT);
         ASSERT_EQ(f->actions[0].ct.zone, 5);
@@ -242,10 +243,12 @@ TEST(test_openflow_model) {
         ASSERT_EQ(c.flow_policies[0].selector.kind, OF_SELECT_CONTAINER_RANGE);
         ASSERT_EQ(c.flow_policies[0].selector.first_id, 100);
         ASSERT_EQ(c.flow_policies[0].selector.last_id, 199);
-        ASSERT_STREQ(c.flow_policies[0].template.match_string, "ip");
+        ASSERT_EQ(c.flow_policies[0].template.n_match, 1);
+        ASSERT_STREQ(c.flow_policies[0].template.match[0].name, "ip");
+        ASSERT_EQ(c.flow_policies[0].template.match[0].value.type, OF_VALUE_NONE);
         ASSERT_EQ(c.flow_policies[1].selector.kind, OF_SELECT_PORT_PREFIX);
         ASSERT_STREQ(c.flow_policies[1].selector.port, "internal_");
-        ASSERT_EQ(c.flow_policies[1].template.n_match, 1);
+        ASSERT_EQ(c.flow_policies[1].template.n_match, 2);
         ASSERT_EQ(c.flow_policies[2].selector.kind, OF_SELECT_PORT_PREFIX);
         ASSERT_STREQ(c.flow_policies[2].selector.port, "");
         ASSERT_EQ(c.flow_policies[3].selector.kind, OF_SELECT_CONTAINER_ALL);
