@@ -131,6 +131,10 @@ int json_stream_next(JsonStream *s, json_object **ret) {
                 json_object *v;
                 size_t n, used;
 
+                /* Nothing buffered: buf may still be NULL before the first feed. */
+                if (s->start == s->end)
+                        return 0;
+
                 n = MIN(s->end - s->start, (size_t) INT_MAX);
                 n = utf8_complete_prefix(s->buf + s->start, n);
                 if (n == 0)
