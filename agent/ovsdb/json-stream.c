@@ -14,7 +14,12 @@
 /* Splits a byte stream of back-to-back JSON values. Received bytes are
  * buffered and handed to one json_tokener, which keeps the state of a
  * partially parsed value between calls; after each complete value the
- * bytes the tokener did not consume are fed again on the next call. */
+ * bytes the tokener did not consume are fed again on the next call.
+ *
+ * UTF-8 is checked here, on the bytes the tokener consumed: json-c's own
+ * check (JSON_TOKENER_VALIDATE_UTF8) also looks at the byte after a
+ * complete value, so a value followed by an invalid byte in the same read
+ * was lost, while the same bytes in two reads gave the value. */
 struct JsonStream {
         json_tokener *tok;      /* incremental parser, state spans feeds */
         char *buf;              /* received bytes; [start, end) not yet parsed */
@@ -36,11 +41,10 @@ JsonStream *json_stream_new(void) {
                 return NULL;
 
         /* json-c's strict mode (no comments, trailing commas or single-quoted
-         * strings), several values per input, and UTF-8 validation. */
+         * strings) and several values per input. */
         json_tokener_set_flags(s->tok,
                                JSON_TOKENER_STRICT |
-                               JSON_TOKENER_ALLOW_TRAILING_CHARS |
-                               JSON_TOKENER_VALIDATE_UTF8);
+                               JSON_TOKENER_ALLOW_TRAILING_CHARS);
 
         return TAKE_PTR(s);
 }
@@ -120,6 +124,41 @@ static size_t utf8_complete_prefix(const char *p, size_t n) {
         return n;
 }
 
+/* Whether p[0, n) is UTF-8 (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). */
+static bool utf8_valid(const char *p, size_t n) {
+        const unsigned char *c = (const unsigned char *) p, *end = c + n;
+
+        while (c < end) {
+                unsigned char lo = 0x80, hi = 0xBF;
+                size_t k;
+
+                if (c[0] < 0x80) {
+                        c++;
+                        continue;
+                }
+                if (c[0] >= 0xC2 && c[0] <= 0xDF)
+                        k = 1;
+                else if (c[0] >= 0xE0 && c[0] <= 0xEF) {
+                        k = 2;
+                        lo = c[0] == 0xE0 ? 0xA0 : lo;
+                        hi = c[0] == 0xED ? 0x9F : hi;
+                } else if (c[0] >= 0xF0 && c[0] <= 0xF4) {
+                        k = 3;
+                        lo = c[0] == 0xF0 ? 0x90 : lo;
+                        hi = c[0] == 0xF4 ? 0x8F : hi;
+                } else
+                        return false;
+                if ((size_t) (end - c) <= k || c[1] < lo || c[1] > hi)
+                        return false;
+                for (size_t i = 2; i <= k; i++)
+                        if ((c[i] & 0xC0) != 0x80)
+                                return false;
+                c += k + 1;
+        }
+        return true;
+}
+
 int json_stream_next(JsonStream *s, json_object **ret) {
         if (!s || !ret)
                 return -EINVAL;
@@ -142,21 +181,21 @@ int json_stream_next(JsonStream *s, json_object **ret) {
 
                 v = json_tokener_parse_ex(s->tok, s->buf + s->start, (int) n);
                 e = json_tokener_get_error(s->tok);
-                if (e == json_tokener_continue) {
-                        /* Everything was consumed into the pending value. */
-                        s->start += n;
-                        continue;
-                }
-                if (e != json_tokener_success) {
+                /* continue: everything was consumed into the pending value;
+                 * success: a complete value, the bytes after it stay for the
+                 * next call. */
+                used = e == json_tokener_continue ? n : MIN((size_t) json_tokener_get_parse_end(s->tok), n);
+                if ((e != json_tokener_continue && e != json_tokener_success) ||
+                    !utf8_valid(s->buf + s->start, used)) {
                         json_object_put(v);
                         s->error = -EBADMSG;
                         return s->error;
                 }
+                s->start += used;
+                if (e == json_tokener_continue)
+                        continue;
 
-                /* A complete value; bytes after it stay for the next call.
-                 * It may legitimately be NULL: the JSON text "null". */
-                used = json_tokener_get_parse_end(s->tok);
-                s->start += MIN(used, n);
+                /* It may legitimately be NULL: the JSON text "null". */
                 *ret = v;
                 return 1;
         }

@@ -299,6 +299,14 @@ static void test_malformed(void) {
                 { "[\"\xc3\x28\"]", 0 },
                 { "{\"id\":1}\x01{}", 1 },
                 { "]", 0 },
+                /* a value, then an invalid byte in the same read */
+                { "{}\xff", 1 },
+                { "[1]\x88{}", 1 },
+                /* overlong form, surrogate, above U+10FFFF, truncated */
+                { "[\"\xc0\xaf\"]", 0 },
+                { "[\"\xed\xa0\x80\"]", 0 },
+                { "[\"\xf4\x90\x80\x80\"]", 0 },
+                { "[\"\xe2\x82\"]", 0 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
