@@ -93,6 +93,9 @@ json_object *ovsdb_set_get(json_object *value, size_t i);
 json_object *ovsdb_map_to_object(json_object *value);
 /* For ["uuid", "x"] returns "x" (borrowed), otherwise NULL. */
 const char *ovsdb_uuid_string(json_object *value);
+/* The "rows" array of result i of a transaction's results (borrowed), or
+ * NULL when there is no such result or it has no rows array. */
+json_object *ovsdb_result_rows(json_object *results, size_t i);
 
 /* The rows of a select result by uuid, to resolve references in O(log n)
  * instead of scanning the rows for each one: by the row's "_uuid" (column
