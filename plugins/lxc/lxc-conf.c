@@ -85,6 +85,8 @@ static int parse_rootfs(const char *value, LxcSpec *spec) {
         volume = lxc_props_get(&p, "volume");
         size = lxc_props_get(&p, "size");
         colon = volume ? strchr(volume, ':') : NULL;
+        free(spec->storage);  /* a repeated key: the last one counts */
+        spec->storage = NULL;
         if (colon && !(spec->storage = strndup(volume, (size_t) (colon - volume))))
                 return -ENOMEM;
         spec->rootfs_mib = size ? size_to_mib(size) : -1;
@@ -114,6 +116,19 @@ static int dup_field(char **dst, const char *value) {
         free(*dst);
         *dst = strdup(value);
         return *dst ? 0 : -ENOMEM;
+}
+
+/* A list option (a repeated key replaces the earlier value). */
+static int list_field(char **dst, const char *value, bool tags) {
+        char *s;
+        int r;
+
+        r = lxc_list_normalize(value, tags, &s);
+        if (r < 0)
+                return r;
+        free(*dst);
+        *dst = s;
+        return 0;
 }
 
 static int parse_description(const char *value, LxcSpec *spec) {
@@ -148,11 +163,11 @@ static int parse_option(const char *key, const char *value, LxcSpec *spec, char 
         else if (streq(key, "features"))
                 return lxc_props_parse(value, NULL, &spec->features) == -ENOMEM ? -ENOMEM : 0;
         else if (streq(key, "nameserver"))
-                return lxc_list_normalize(value, false, &spec->nameserver);
+                return list_field(&spec->nameserver, value, false);
         else if (streq(key, "searchdomain"))
-                return lxc_list_normalize(value, false, &spec->searchdomain);
+                return list_field(&spec->searchdomain, value, false);
         else if (streq(key, "tags"))
-                return lxc_list_normalize(value, true, &spec->tags);
+                return list_field(&spec->tags, value, true);
         else if (streq(key, "net0")) {
                 spec->has_net0 = true;
                 return lxc_props_parse(value, NULL, &spec->net0) == -ENOMEM ? -ENOMEM : 0;
