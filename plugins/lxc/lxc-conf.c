@@ -94,9 +94,12 @@ static int parse_rootfs(const char *value, LxcSpec *spec) {
 }
 
 static bool is_extra_net(const char *key) {
-        size_t n = strspn(key + 3, "0123456789");
+        size_t n;
 
-        return startswith(key, "net") && n > 0 && key[3 + n] == 0 && !streq(key, "net0");
+        if (!startswith(key, "net"))
+                return false;
+        n = strspn(key + 3, "0123456789");
+        return n > 0 && key[3 + n] == 0 && !streq(key, "net0");
 }
 
 static int add_extra_net(LxcSpec *spec, const char *key) {
