@@ -120,16 +120,12 @@ static int read_config(LxcPlugin *l, LxcLive *c, Diag *d) {
  * has no whitespace, so the fields are the words of the row. */
 int lxc_pct_list_parse(const char *out, LxcLive **ret, size_t *ret_n, Diag *d) {
         _cleanup_(freep) char *copy = strdup(out);
-        LxcLive *live = NULL;
-        size_t n = 0;
+        _cleanup_(freep) LxcLive *live = NULL;
+        size_t n = 0, allocated = 0;
         char *save = NULL;
 
         if (!copy)
                 return -ENOMEM;
-        live = calloc(strlen(out) / 20 + 1, sizeof(LxcLive));
-        if (!live)
-                return -ENOMEM;
-
         for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char vmid[16], status[16];
                 const char *end;
@@ -139,12 +135,14 @@ int lxc_pct_list_parse(const char *out, LxcLive **ret, size_t *ret_n, Diag *d) {
                         continue;
                 if (!lxc_id_parse(vmid, &end, &id) || *end) {
                         diag_error(d, "", "`pct list` printed an unexpected line: %s", line);
-                        free(live);
                         return -EBADMSG;
                 }
+                /* One element per row, however short the rows are. */
+                if (greedy_realloc((void **) &live, &allocated, n + 1, sizeof(LxcLive)) < 0)
+                        return -ENOMEM;
                 live[n++] = (LxcLive) { .id = id, .running = streq(status, "running"), .spec.id = id };
         }
-        *ret = live;
+        *ret = TAKE_PTR(live);
         *ret_n = n;
         return 0;
 }
