@@ -29,7 +29,10 @@ JsonStream *json_stream_free(JsonStream *s);
 int json_stream_feed(JsonStream *s, const char *data, size_t len);
 /* Take the next complete top-level JSON value: returns 1 and sets *ret,
  * 0 when more bytes are needed, -EBADMSG on malformed input (the stream is
- * then unusable). Whitespace between values is skipped. */
+ * then unusable). Whitespace between values is skipped. The result does
+ * not depend on how the bytes were cut into feeds. A byte that cannot
+ * start a value fails at once; an error inside an object or array is
+ * found when the value is complete. */
 int json_stream_next(JsonStream *s, json_object **ret);
 
 /* ---- Client -------------------------------------------------------------- */

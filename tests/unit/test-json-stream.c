@@ -299,6 +299,10 @@ static void test_malformed(void) {
                 { "[\"\xc3\x28\"]", 0 },
                 { "{\"id\":1}\x01{}", 1 },
                 { "]", 0 },
+                /* malformed numbers, whichever read the sign arrives in */
+                { "[1-]", 0 },
+                { "[1.5e3-2] {}", 0 },
+                { "{\"a\":-1--}", 0 },
                 /* a value, then an invalid byte in the same read */
                 { "{}\xff", 1 },
                 { "[1]\x88{}", 1 },
