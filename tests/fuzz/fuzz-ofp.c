@@ -25,7 +25,7 @@ static void run_flow_stats(const uint8_t *data, size_t size) {
 }
 
 static void run_stream(const uint8_t *data, size_t size) {
-        _cleanup_(fuzz_peer_freep) FuzzPeer *peer = fuzz_peer_new(data, size);
+        _cleanup_(fuzz_peer_endp) FuzzPeer *peer = fuzz_peer_begin(data, size);
         _cleanup_(ofp_client_freep) OfpClient *c = NULL;
         _cleanup_(ofp_flow_list_done) OfpFlowList l = {};
 

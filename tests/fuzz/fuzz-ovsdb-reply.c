@@ -77,7 +77,7 @@ static json_object *select_all(const char *table) {
 }
 
 static void run_client(const uint8_t *data, size_t size) {
-        _cleanup_(fuzz_peer_freep) FuzzPeer *peer = fuzz_peer_new(data, size);
+        _cleanup_(fuzz_peer_endp) FuzzPeer *peer = fuzz_peer_begin(data, size);
         _cleanup_(ovsdb_client_freep) OvsdbClient *c = NULL;
         _cleanup_(json_object_putp) json_object *results = NULL;
         _cleanup_(freep) char *err = NULL;
@@ -93,7 +93,7 @@ static void run_client(const uint8_t *data, size_t size) {
 }
 
 static void run_net(const uint8_t *data, size_t size) {
-        _cleanup_(fuzz_peer_freep) FuzzPeer *peer = fuzz_peer_new(data, size);
+        _cleanup_(fuzz_peer_endp) FuzzPeer *peer = fuzz_peer_begin(data, size);
         PluginContext ctx = context(peer);
         const StateDoc *doc = desired_doc();
         _cleanup_(plugin_freep) Plugin *p = NULL;
@@ -111,7 +111,7 @@ static void run_net(const uint8_t *data, size_t size) {
 }
 
 static void run_lxc(const uint8_t *data, size_t size) {
-        _cleanup_(fuzz_peer_freep) FuzzPeer *peer = fuzz_peer_new(data, size);
+        _cleanup_(fuzz_peer_endp) FuzzPeer *peer = fuzz_peer_begin(data, size);
         _cleanup_(ovsdb_client_freep) OvsdbClient *c = NULL;
         _cleanup_(lxc_ovs_view_done) LxcOvsView v = {};
         _cleanup_(diag_done) Diag d = {};
@@ -128,7 +128,7 @@ static void run_lxc(const uint8_t *data, size_t size) {
 }
 
 static void run_openflow(const uint8_t *data, size_t size) {
-        _cleanup_(fuzz_peer_freep) FuzzPeer *peer = fuzz_peer_new(data, size);
+        _cleanup_(fuzz_peer_endp) FuzzPeer *peer = fuzz_peer_begin(data, size);
         PluginContext ctx = context(peer);
         const StateDoc *doc = desired_doc();
         _cleanup_(openflow_config_done) OpenflowConfig c = {};

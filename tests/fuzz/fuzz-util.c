@@ -42,49 +42,60 @@ void fuzz_run_case(const FuzzCase *cases, size_t n, const uint8_t *data, size_t 
 
 /* ---- FuzzPeer ------------------------------------------------------------- */
 
+/* One peer per process: a listening socket and a thread that serves the
+ * connections of the current exchange. */
 struct FuzzPeer {
         char dir[64];
         char path[128];
         char address[140];
         int listen_fd;
-        int stop[2];            /* fuzz_peer_free() writes to stop[1] */
-        const uint8_t *data;
+        int cmd[2];             /* main -> thread: 'B' begin, 'E' end */
+        int ack[2];             /* thread -> main: the exchange has ended */
+        const uint8_t *data;    /* what each connection of the exchange gets */
         size_t size;
-        pthread_t thread;
-        bool running;
 };
+
+static char peer_command(FuzzPeer *p) {
+        char c = 0;
+
+        while (read(p->cmd[0], &c, 1) < 0 && errno == EINTR)
+                ;
+        return c;
+}
 
 /* Sends the data while reading (and dropping) what the client sends, so
  * neither side blocks on a full socket buffer; then reads until the
- * client closes or the peer is stopped. */
-static void converse(FuzzPeer *p, int fd) {
+ * client closes. Returns true when the exchange ended meanwhile. */
+static bool converse(FuzzPeer *p, int fd) {
         size_t done = 0;
         char buf[16384];
 
+        if (p->size == 0)
+                (void) shutdown(fd, SHUT_WR);
         for (;;) {
                 struct pollfd f[2] = {
                         { .fd = fd, .events = POLLIN | (done < p->size ? POLLOUT : 0) },
-                        { .fd = p->stop[0], .events = POLLIN },
+                        { .fd = p->cmd[0], .events = POLLIN },
                 };
 
                 if (poll(f, 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return;
+                        abort();
                 }
                 if (f[1].revents)
-                        return;
+                        return true;
                 if (f[0].revents & (POLLIN | POLLHUP | POLLERR)) {
                         ssize_t k = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
 
                         if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
-                                return;
+                                return false;
                 }
                 if (done < p->size && (f[0].revents & POLLOUT)) {
                         ssize_t k = send(fd, p->data + done, p->size - done, MSG_DONTWAIT | MSG_NOSIGNAL);
 
                         if (k < 0 && errno != EAGAIN && errno != EINTR)
-                                return;
+                                return false;
                         if (k > 0)
                                 done += (size_t) k;
                         if (done == p->size)
@@ -93,53 +104,91 @@ static void converse(FuzzPeer *p, int fd) {
         }
 }
 
-static void *serve(void *arg) {
-        FuzzPeer *p = arg;
-        struct pollfd f[2] = {
-                { .fd = p->listen_fd, .events = POLLIN },
-                { .fd = p->stop[0], .events = POLLIN },
-        };
-        int fd;
+/* Serves every connection until the exchange ends, then drops the
+ * connections still waiting to be accepted (made by clients that have
+ * closed them by now), so none is left for the next exchange. */
+static void exchange(FuzzPeer *p) {
+        for (;;) {
+                struct pollfd f[2] = {
+                        { .fd = p->listen_fd, .events = POLLIN },
+                        { .fd = p->cmd[0], .events = POLLIN },
+                };
+                bool ended;
+                int fd;
 
-        while (poll(f, 2, -1) < 0)
-                if (errno != EINTR)
-                        return NULL;
-        if (f[1].revents)
-                return NULL;
-        fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-                return NULL;
-        if (p->size == 0)
-                (void) shutdown(fd, SHUT_WR);
-        converse(p, fd);
-        close(fd);
-        return NULL;
+                if (poll(f, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        abort();
+                }
+                if (f[1].revents)
+                        break;
+                fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                ended = converse(p, fd);
+                close(fd);
+                if (ended)
+                        break;
+        }
+        FUZZ_CHECK(peer_command(p) == 'E');
+        for (int fd; (fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0;)
+                close(fd);
+        FUZZ_CHECK(write(p->ack[1], "a", 1) == 1);
 }
 
-FuzzPeer *fuzz_peer_new(const void *data, size_t size) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        FuzzPeer *p = calloc(1, sizeof(FuzzPeer));
+static void *serve(void *arg) {
+        FuzzPeer *p = arg;
 
+        for (;;) {
+                FUZZ_CHECK(peer_command(p) == 'B');
+                exchange(p);
+        }
+}
+
+static FuzzPeer *peer;
+
+static void peer_remove(void) {
+        (void) unlink(peer->path);
+        (void) rmdir(peer->dir);
+}
+
+static FuzzPeer *peer_get(void) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        pthread_t thread;
+        FuzzPeer *p;
+
+        if (peer)
+                return peer;
+        p = calloc(1, sizeof(FuzzPeer));
         if (!p)
                 abort();
-        p->listen_fd = p->stop[0] = p->stop[1] = -EBADF;
-        p->data = data;
-        p->size = size;
         snprintf(p->dir, sizeof p->dir, "/tmp/opdbus-fuzz-XXXXXX");
         if (!mkdtemp(p->dir))
                 abort();
         snprintf(p->path, sizeof p->path, "%s/peer.sock", p->dir);
         snprintf(p->address, sizeof p->address, "unix:%s", p->path);
         strcpy(sa.sun_path, p->path);
-
-        p->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        p->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (p->listen_fd < 0 || bind(p->listen_fd, (struct sockaddr *) &sa, sizeof sa) < 0 ||
-            listen(p->listen_fd, 4) < 0 || pipe2(p->stop, O_CLOEXEC) < 0 ||
-            pthread_create(&p->thread, NULL, serve, p) != 0) {
+            listen(p->listen_fd, 16) < 0 || pipe2(p->cmd, O_CLOEXEC) < 0 || pipe2(p->ack, O_CLOEXEC) < 0 ||
+            pthread_create(&thread, NULL, serve, p) != 0) {
                 perror("fuzz peer");
                 abort();
         }
-        p->running = true;
+        (void) pthread_detach(thread);
+        peer = p;
+        atexit(peer_remove);
+        return p;
+}
+
+FuzzPeer *fuzz_peer_begin(const void *data, size_t size) {
+        FuzzPeer *p = peer_get();
+
+        /* The thread reads these after the command, which orders them. */
+        p->data = data;
+        p->size = size;
+        FUZZ_CHECK(write(p->cmd[1], "B", 1) == 1);
         return p;
 }
 
@@ -147,21 +196,13 @@ const char *fuzz_peer_address(const FuzzPeer *p) {
         return p->address;
 }
 
-FuzzPeer *fuzz_peer_free(FuzzPeer *p) {
+FuzzPeer *fuzz_peer_end(FuzzPeer *p) {
+        char c;
+
         if (!p)
                 return NULL;
-        if (p->running) {
-                (void) !write(p->stop[1], "x", 1);
-                pthread_join(p->thread, NULL);
-        }
-        if (p->listen_fd >= 0)
-                close(p->listen_fd);
-        if (p->stop[0] >= 0)
-                close(p->stop[0]);
-        if (p->stop[1] >= 0)
-                close(p->stop[1]);
-        (void) unlink(p->path);
-        (void) rmdir(p->dir);
-        free(p);
+        FUZZ_CHECK(write(p->cmd[1], "E", 1) == 1);
+        while (read(p->ack[0], &c, 1) < 0)
+                FUZZ_CHECK(errno == EINTR);
         return NULL;
 }

@@ -52,16 +52,17 @@ void fuzz_run_case(const FuzzCase *cases, size_t n, const uint8_t *data, size_t 
 /* Clients that connect to an address (ovsdb-server, ovs-vswitchd's
  * management socket) meet a FuzzPeer, which answers with the input's
  * bytes whatever they send: it sends them, closes its sending side and
- * reads what the client sends until the client closes the connection. */
+ * reads what the client sends until the client closes the connection.
+ * One peer (a listening socket in a private temporary directory and a
+ * thread) serves the whole process, one exchange at a time. */
 typedef struct FuzzPeer FuzzPeer;
 
-/* Listens on a new socket in a private temporary directory, and sends
- * data (which must stay valid until fuzz_peer_free()) to the first client
- * that connects. */
-FuzzPeer *fuzz_peer_new(const void *data, size_t size);
+/* Begins an exchange: every connection made until fuzz_peer_end() gets
+ * data (which must stay valid until then). */
+FuzzPeer *fuzz_peer_begin(const void *data, size_t size);
 /* "unix:/tmp/.../peer.sock" */
 const char *fuzz_peer_address(const FuzzPeer *p);
-/* Ends the connection (the client must have closed its end, or will find
- * it closed) and removes the socket. */
-FuzzPeer *fuzz_peer_free(FuzzPeer *p);
-DEFINE_TRIVIAL_CLEANUP_FUNC(FuzzPeer *, fuzz_peer_free);
+/* Ends the exchange (the clients must have closed their connections, or
+ * find them closed). */
+FuzzPeer *fuzz_peer_end(FuzzPeer *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(FuzzPeer *, fuzz_peer_end);
