@@ -202,9 +202,12 @@ int lxc_services_parse_inspection(char *out, const ServiceFiles *f, LxcServiceLi
                 if (sscanf(line, "%c %zu %n", &kind, &i, &n) < 2 || n == 0)
                         continue;
                 line += n;
-                if (kind == 'f' && i < f->n_files && !streq(line, "-")) {
-                        s->files[i] = strdup(line);
-                        if (!s->files[i])
+                if (kind == 'f' && i < f->n_files) {
+                        /* The container prints what it wants: a line for
+                         * the same file again replaces the earlier one. */
+                        free(s->files[i]);
+                        s->files[i] = NULL;
+                        if (!streq(line, "-") && !(s->files[i] = strdup(line)))
                                 return -ENOMEM;
                 } else if (kind == 'i' && i < f->n_inputs)
                         s->inputs[i] = streq(line, "1");
