@@ -21,9 +21,10 @@
  * "[1-]" passed as [1]), and its UTF-8 check looked at the byte after a
  * complete value. UTF-8 is checked here, on exactly each value's bytes.
  *
- * A byte that cannot start a value, or a literal that cannot become
- * true, false or null, fails the stream as soon as it arrives; other
- * errors inside a value are found once the value is complete. */
+ * A byte that cannot start a value, a literal that cannot become true,
+ * false or null, or a byte that JSON has nowhere outside strings (json-c
+ * would take NaN and Infinity) fails the stream as soon as it arrives;
+ * other errors inside a value are found once the value is complete. */
 
 typedef enum ValueKind {
         VALUE_NONE,             /* between values */
@@ -242,7 +243,10 @@ int json_stream_next(JsonStream *s, json_object **ret) {
                                         if (s->kind == VALUE_STRING)
                                                 return take_value(s, len + 1, ret);
                                 }
-                        } else if (c == '"')
+                        } else if (!strchr(" \t\r\n{}[]:,\"-+.0123456789eEtrufalsn", c) || c == 0)
+                                /* json-c would take NaN and Infinity, which are not JSON */
+                                return stream_fail(s);
+                        else if (c == '"')
                                 s->in_string = true;
                         else if (c == '{' || c == '[')
                                 s->depth++;

@@ -303,6 +303,10 @@ static void test_malformed(void) {
                 { "[1-]", 0 },
                 { "[1.5e3-2] {}", 0 },
                 { "{\"a\":-1--}", 0 },
+                /* not JSON, though json-c takes them */
+                { "{\"a\":NaN}", 0 },
+                { "[1,-Infinity]", 0 },
+                { "{} [Infinity]", 1 },
                 /* a value, then an invalid byte in the same read */
                 { "{}\xff", 1 },
                 { "[1]\x88{}", 1 },
