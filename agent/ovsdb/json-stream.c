@@ -248,8 +248,9 @@ int json_stream_next(JsonStream *s, json_object **ret) {
                                 return stream_fail(s);
                         else if (c == '"')
                                 s->in_string = true;
-                        else if (c == '{' || c == '[')
-                                s->depth++;
+                        else if ((c == '{' || c == '[') && ++s->depth > JSON_TOKENER_DEFAULT_DEPTH)
+                                /* json-c would refuse it once complete: do not wait for that */
+                                return stream_fail(s);
                         else if ((c == '}' || c == ']') && --s->depth == 0)
                                 return take_value(s, len + 1, ret);
                         break;

@@ -303,6 +303,8 @@ static void test_malformed(void) {
                 { "[1-]", 0 },
                 { "[1.5e3-2] {}", 0 },
                 { "{\"a\":-1--}", 0 },
+                /* nested deeper than json-c parses: refused before the end */
+                { "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 0 },
                 /* not JSON, though json-c takes them */
                 { "{\"a\":NaN}", 0 },
                 { "[1,-Infinity]", 0 },
