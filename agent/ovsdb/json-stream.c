@@ -22,9 +22,10 @@
  * complete value. UTF-8 is checked here, on exactly each value's bytes.
  *
  * A byte that cannot start a value, a literal that cannot become true,
- * false or null, or a byte that JSON has nowhere outside strings (json-c
- * would take NaN and Infinity) fails the stream as soon as it arrives;
- * other errors inside a value are found once the value is complete. */
+ * false or null, a byte that JSON has nowhere outside strings (json-c
+ * would take NaN and Infinity), or nesting deeper than json-c parses fails
+ * the stream as soon as it arrives; other errors inside a value are found
+ * once the value is complete. */
 
 typedef enum ValueKind {
         VALUE_NONE,             /* between values */

@@ -31,7 +31,8 @@ int json_stream_feed(JsonStream *s, const char *data, size_t len);
  * 0 when more bytes are needed, -EBADMSG on malformed input (the stream is
  * then unusable). Whitespace between values is skipped. The result does
  * not depend on how the bytes were cut into feeds. A byte that cannot
- * start a value fails at once; an error inside an object or array is
+ * start a value or appear outside a string, or nesting deeper than json-c
+ * parses (32), fails at once; other errors inside an object or array are
  * found when the value is complete. */
 int json_stream_next(JsonStream *s, json_object **ret);
 
