@@ -12,6 +12,11 @@
 #include "lxc.h"
 #include "strbuf.h"
 
+/* m MiB rounded, or -1 when that does not fit. */
+static int64_t mib_round(double m) {
+        return m + 0.5 < (double) INT64_MAX ? (int64_t) (m + 0.5) : -1;
+}
+
 /* "1G", "512M", "1.5T", "1073741824" (bytes) in MiB; -1 if malformed. */
 static int64_t size_to_mib(const char *s) {
         static const char units[] = "KMGT";
@@ -25,9 +30,9 @@ static int64_t size_to_mib(const char *s) {
         for (int i = 0; *end && units[i]; i++) {
                 scale *= 1024.0;
                 if (*end == units[i] && (end[1] == 0 || streq(end + 1, "iB")))
-                        return (int64_t) (v * scale + 0.5);
+                        return mib_round(v * scale);
         }
-        return *end ? -1 : (int64_t) (v * scale + 0.5);
+        return *end ? -1 : mib_round(v * scale);
 }
 
 static void percent_decode(char *s) {
