@@ -19,6 +19,9 @@ set -euo pipefail
 PACKAGES=(
         # build
         meson ninja-build pkg-config gcc libc6-dev
+        # the clang build and the fuzz targets (tests/extra.d/clang, tests/fuzz):
+        # clang, libFuzzer and the sanitizer runtimes, llvm-symbolizer for reports
+        clang libclang-rt-14-dev llvm
         libjson-c-dev libsystemd-dev libcurl4-openssl-dev
         libnl-3-dev libnl-route-3-dev libnftnl-dev libseccomp-dev
         # integration tests

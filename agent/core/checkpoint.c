@@ -126,7 +126,7 @@ static uint64_t hash_json(uint64_t h, json_object *o) {
 
         h = hash64_update(h, &tag, 1);
         switch (t) {
-        case json_type_object:
+        case json_type_object: {
                 json_object_object_foreach(o, key, val) {
                         size_t n = strlen(key);
 
@@ -135,6 +135,7 @@ static uint64_t hash_json(uint64_t h, json_object *o) {
                         h = hash_json(h, val);
                 }
                 return h;
+        }
         case json_type_array:
                 for (size_t i = 0, n = json_object_array_length(o); i < n; i++)
                         h = hash_json(h, json_object_array_get_idx(o, i));

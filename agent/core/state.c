@@ -324,10 +324,11 @@ static size_t scan_placeholders(json_object *o, const ScanAt *at, const Placehol
                                    p->word, p->hint, p->set_key);
                 }
                 return p ? 1 : 0;
-        case json_type_object:
+        case json_type_object: {
                 json_object_object_foreach(o, key, val)
                         n += scan_placeholders(val, &(ScanAt) { .up = at, .key = key }, list, d);
                 return n;
+        }
         case json_type_array:
                 for (size_t i = 0; i < json_object_array_length(o); i++)
                         n += scan_placeholders(json_object_array_get_idx(o, i), &(ScanAt) { .up = at, .index = i },

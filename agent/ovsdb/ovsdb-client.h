@@ -29,7 +29,11 @@ JsonStream *json_stream_free(JsonStream *s);
 int json_stream_feed(JsonStream *s, const char *data, size_t len);
 /* Take the next complete top-level JSON value: returns 1 and sets *ret,
  * 0 when more bytes are needed, -EBADMSG on malformed input (the stream is
- * then unusable). Whitespace between values is skipped. */
+ * then unusable). Whitespace between values is skipped. The result does
+ * not depend on how the bytes were cut into feeds. A byte that cannot
+ * start a value or appear outside a string, or nesting deeper than json-c
+ * parses (32), fails at once; other errors inside an object or array are
+ * found when the value is complete. */
 int json_stream_next(JsonStream *s, json_object **ret);
 
 /* ---- Client -------------------------------------------------------------- */
@@ -93,6 +97,9 @@ json_object *ovsdb_set_get(json_object *value, size_t i);
 json_object *ovsdb_map_to_object(json_object *value);
 /* For ["uuid", "x"] returns "x" (borrowed), otherwise NULL. */
 const char *ovsdb_uuid_string(json_object *value);
+/* The "rows" array of result i of a transaction's results (borrowed), or
+ * NULL when there is no such result or it has no rows array. */
+json_object *ovsdb_result_rows(json_object *results, size_t i);
 
 /* The rows of a select result by uuid, to resolve references in O(log n)
  * instead of scanning the rows for each one: by the row's "_uuid" (column

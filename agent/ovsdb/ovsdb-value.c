@@ -222,6 +222,16 @@ const char *ovsdb_uuid_string(json_object *value) {
         return json_object_get_string(u);
 }
 
+json_object *ovsdb_result_rows(json_object *results, size_t i) {
+        json_object *rows = NULL;
+
+        if (!json_object_is_type(results, json_type_array) || i >= json_object_array_length(results) ||
+            !json_object_object_get_ex(json_object_array_get_idx(results, i), "rows", &rows) ||
+            !json_object_is_type(rows, json_type_array))
+                return NULL;
+        return rows;
+}
+
 static int cmp_ref(const void *a, const void *b) {
         return strcmp(((const struct OvsdbRowRef *) a)->uuid, ((const struct OvsdbRowRef *) b)->uuid);
 }

@@ -13,6 +13,11 @@
 #include "lxc.h"
 #include "strbuf.h"
 
+/* m MiB rounded, or -1 when that does not fit. */
+static int64_t mib_round(double m) {
+        return m + 0.5 < (double) INT64_MAX ? (int64_t) (m + 0.5) : -1;
+}
+
 /* "1G", "512M", "1.5T", "1073741824" (bytes) in MiB; -1 if malformed. */
 static int64_t size_to_mib(const char *s) {
         static const char units[] = "KMGT";
@@ -26,9 +31,9 @@ static int64_t size_to_mib(const char *s) {
         for (int i = 0; *end && units[i]; i++) {
                 scale *= 1024.0;
                 if (*end == units[i] && (end[1] == 0 || streq(end + 1, "iB")))
-                        return (int64_t) (v * scale + 0.5);
+                        return mib_round(v * scale);
         }
-        return *end ? -1 : (int64_t) (v * scale + 0.5);
+        return *end ? -1 : mib_round(v * scale);
 }
 
 static void percent_decode(char *s) {
@@ -86,6 +91,8 @@ static int parse_rootfs(const char *value, LxcSpec *spec) {
         volume = lxc_props_get(&p, "volume");
         size = lxc_props_get(&p, "size");
         colon = volume ? strchr(volume, ':') : NULL;
+        free(spec->storage);  /* a repeated key: the last one counts */
+        spec->storage = NULL;
         if (colon && !(spec->storage = strndup(volume, (size_t) (colon - volume))))
                 return -ENOMEM;
         spec->rootfs_mib = size ? size_to_mib(size) : -1;
@@ -93,9 +100,12 @@ static int parse_rootfs(const char *value, LxcSpec *spec) {
 }
 
 static bool is_extra_net(const char *key) {
-        size_t n = strspn(key + 3, "0123456789");
+        size_t n;
 
-        return startswith(key, "net") && n > 0 && key[3 + n] == 0 && !streq(key, "net0");
+        if (!startswith(key, "net"))
+                return false;
+        n = strspn(key + 3, "0123456789");
+        return n > 0 && key[3 + n] == 0 && !streq(key, "net0");
 }
 
 static int add_extra_net(LxcSpec *spec, const char *key) {
@@ -115,6 +125,19 @@ static int dup_field(char **dst, const char *value) {
         free(*dst);
         *dst = strdup(value);
         return *dst ? 0 : -ENOMEM;
+}
+
+/* A list option (a repeated key replaces the earlier value). */
+static int list_field(char **dst, const char *value, bool tags) {
+        char *s;
+        int r;
+
+        r = lxc_list_normalize(value, tags, &s);
+        if (r < 0)
+                return r;
+        free(*dst);
+        *dst = s;
+        return 0;
 }
 
 static int parse_description(const char *value, LxcSpec *spec) {
@@ -149,11 +172,11 @@ static int parse_option(const char *key, const char *value, LxcSpec *spec, char 
         else if (streq(key, "features"))
                 return lxc_props_parse(value, NULL, &spec->features) == -ENOMEM ? -ENOMEM : 0;
         else if (streq(key, "nameserver"))
-                return lxc_list_normalize(value, false, &spec->nameserver);
+                return list_field(&spec->nameserver, value, false);
         else if (streq(key, "searchdomain"))
-                return lxc_list_normalize(value, false, &spec->searchdomain);
+                return list_field(&spec->searchdomain, value, false);
         else if (streq(key, "tags"))
-                return lxc_list_normalize(value, true, &spec->tags);
+                return list_field(&spec->tags, value, true);
         else if (streq(key, "net0")) {
                 spec->has_net0 = true;
                 return lxc_props_parse(value, NULL, &spec->net0) == -ENOMEM ? -ENOMEM : 0;

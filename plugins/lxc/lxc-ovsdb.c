@@ -216,15 +216,6 @@ static int read_ports(LxcOvsView *v, json_object *rows, json_object *bridges, js
         return 0;
 }
 
-static json_object *result_rows(json_object *results, size_t i) {
-        json_object *rows = NULL;
-
-        if (!json_object_object_get_ex(json_object_array_get_idx(results, i), "rows", &rows) ||
-            !json_object_is_type(rows, json_type_array))
-                return NULL;
-        return rows;
-}
-
 int lxc_ovs_read(OvsdbClient *c, LxcOvsView *ret, Diag *d) {
         static const char *const bridge_cols[] = { "_uuid", "name", "ports", "datapath_type", NULL };
         static const char *const port_cols[] = { "_uuid", "name", "interfaces", "external_ids", "tag", NULL };
@@ -243,9 +234,9 @@ int lxc_ovs_read(OvsdbClient *c, LxcOvsView *ret, Diag *d) {
                 diag_error(d, "", "reading the socket networking ports from OVSDB failed: %s", err ?: strerror(-r));
                 return r;
         }
-        bridges = result_rows(results, 0);
-        ports = result_rows(results, 1);
-        ifaces = result_rows(results, 2);
+        bridges = ovsdb_result_rows(results, 0);
+        ports = ovsdb_result_rows(results, 1);
+        ifaces = ovsdb_result_rows(results, 2);
         if (!bridges || !ports || !ifaces) {
                 diag_error(d, "", "OVSDB answered the query of socket networking ports with an unexpected result");
                 return -EBADMSG;
@@ -266,7 +257,7 @@ static int64_t result_next_cfg(json_object *results) {
         size_t n = json_object_array_length(results);
         json_object *rows, *v;
 
-        rows = n > 0 ? result_rows(results, n - 1) : NULL;
+        rows = n > 0 ? ovsdb_result_rows(results, n - 1) : NULL;
         if (!rows || json_object_array_length(rows) != 1 ||
             !json_object_object_get_ex(json_object_array_get_idx(rows, 0), "next_cfg", &v))
                 return -1;

@@ -167,24 +167,15 @@ static void live_free(LxcLive *live, size_t n) {
 
 /* `pct list`: "VMID Status Lock Name" rows; Lock may be empty and Name
  * has no whitespace, so the fields are the words of the row. */
-static int pct_list(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d) {
-        _cleanup_(lxc_argv_done) Argv a = {};
-        _cleanup_(freep) char *out = NULL;
-        LxcLive *live = NULL;
-        size_t n = 0;
+int lxc_pct_list_parse(const char *out, LxcLive **ret, size_t *ret_n, Diag *d) {
+        _cleanup_(freep) char *copy = strdup(out);
+        _cleanup_(freep) LxcLive *live = NULL;
+        size_t n = 0, allocated = 0;
         char *save = NULL;
-        int r;
 
-        lxc_argv_add(&a, "pct");
-        lxc_argv_add(&a, "list");
-        r = run(l, &a, false, 0, &out, d);
-        if (r < 0)
-                return r;
-        live = calloc(strlen(out) / 20 + 1, sizeof(LxcLive));
-        if (!live)
+        if (!copy)
                 return -ENOMEM;
-
-        for (char *line = strtok_r(out, "\n", &save); r >= 0 && line; line = strtok_r(NULL, "\n", &save)) {
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char vmid[16], status[16];
                 const char *end;
                 uint32_t id;
@@ -193,14 +184,35 @@ static int pct_list(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d) {
                         continue;
                 if (!lxc_id_parse(vmid, &end, &id) || *end) {
                         diag_error(d, "", "`pct list` printed an unexpected line: %s", line);
-                        r = -EBADMSG;
-                        break;
+                        return -EBADMSG;
                 }
-                live[n] = (LxcLive) { .id = id, .running = streq(status, "running"), .spec.id = id };
-                n++;
+                /* One element per row, however short the rows are. */
+                if (greedy_realloc((void **) &live, &allocated, n + 1, sizeof(LxcLive)) < 0)
+                        return -ENOMEM;
+                live[n++] = (LxcLive) { .id = id, .running = streq(status, "running"), .spec.id = id };
         }
-        if (r >= 0)
-                r = mark_ha(l, live, n);
+        *ret = TAKE_PTR(live);
+        *ret_n = n;
+        return 0;
+}
+
+/* Every container with its configuration. */
+static int pct_list(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d) {
+        _cleanup_(lxc_argv_done) Argv a = {};
+        _cleanup_(freep) char *out = NULL;
+        LxcLive *live = NULL;
+        size_t n = 0;
+        int r;
+
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "list");
+        r = run(l, &a, false, 0, &out, d);
+        if (r < 0)
+                return r;
+        r = lxc_pct_list_parse(out, &live, &n, d);
+        if (r < 0)
+                return r;
+        r = mark_ha(l, live, n);
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = read_config(l, &live[i], d);
         if (r < 0) {
@@ -212,8 +224,8 @@ static int pct_list(LxcPlugin *l, LxcLive **ret, size_t *ret_n, Diag *d) {
         return 0;
 }
 
-/* The first word of every line but the header. */
-static int words(const char *out, size_t column, const char *header, char ***ret, size_t *ret_n) {
+/* Word column (0 or 1) of every line but the header. */
+int lxc_pveam_words(const char *out, size_t column, const char *header, char ***ret, size_t *ret_n) {
         _cleanup_(freep) char *copy = strdup(out);
         char **l = NULL, *save = NULL;
         size_t n = 0;
@@ -248,7 +260,7 @@ static int listing(LxcPlugin *l, const char *const *cmd, size_t column, const ch
         for (; *cmd; cmd++)
                 lxc_argv_add(&a, *cmd);
         r = run(l, &a, false, 0, &out, d);
-        return r < 0 ? r : words(out, column, header, ret, ret_n);
+        return r < 0 ? r : lxc_pveam_words(out, column, header, ret, ret_n);
 }
 
 static int pct_templates(LxcPlugin *l, const char *storage, char ***ret, size_t *ret_n, Diag *d) {
@@ -476,10 +488,15 @@ static int pct_set_raw(LxcPlugin *l, uint32_t id, const char *const *lines, bool
         return r;
 }
 
+bool lxc_pct_status_pid(const char *out, pid_t *ret) {
+        const char *p = strstr(out, "\npid: ");
+
+        return p && sscanf(p, "\npid: %d", ret) == 1 && *ret > 0;
+}
+
 static int pct_pid(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d) {
         _cleanup_(lxc_argv_done) Argv a = {};
         _cleanup_(freep) char *out = NULL;
-        const char *p;
         int r;
 
         lxc_argv_add(&a, "pct");
@@ -489,8 +506,7 @@ static int pct_pid(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d) {
         r = run(l, &a, false, 0, &out, d);
         if (r < 0)
                 return r;
-        p = strstr(out, "\npid: ");
-        if (!p || sscanf(p, "\npid: %d", ret) != 1 || *ret <= 0) {
+        if (!lxc_pct_status_pid(out, ret)) {
                 diag_error(d, "", "`pct status %" PRIu32 " --verbose` reports no process id; is the container running?", id);
                 return -ESRCH;
         }

@@ -165,8 +165,28 @@ static UnitState unit_state(const char *word) {
         return UNIT_MISSING;
 }
 
+LxcServiceLive *lxc_service_live_new(void) {
+        return calloc(1, sizeof(LxcServiceLive));
+}
+
+LxcServiceLive *lxc_service_live_free(LxcServiceLive *s) {
+        if (s)
+                live_done(s);
+        free(s);
+        return NULL;
+}
+
 /* Reads "<letter> <index> <rest>" lines into s. */
-static int parse_inspect(char *out, const ServiceFiles *f, LxcServiceLive *s) {
+int lxc_services_parse_inspection(char *out, const ServiceFiles *f, LxcServiceLive *s) {
+        live_done(s);
+        s->files = calloc(f->n_files + 1, sizeof(char *));
+        s->n_files = f->n_files;
+        s->inputs = calloc(f->n_inputs + 1, sizeof(bool));
+        s->units = calloc(f->n_units + 1, sizeof(UnitState));
+        s->activity = calloc(f->n_units + 1, sizeof(UnitActivity));
+        s->packages = calloc(f->n_packages + 1, sizeof(bool));
+        if (!s->files || !s->inputs || !s->units || !s->activity || !s->packages)
+                return -ENOMEM;
         for (char *line = out, *eol; line && *line; line = eol ? eol + 1 : NULL) {
                 char kind = 0;
                 size_t i;
@@ -182,9 +202,12 @@ static int parse_inspect(char *out, const ServiceFiles *f, LxcServiceLive *s) {
                 if (sscanf(line, "%c %zu %n", &kind, &i, &n) < 2 || n == 0)
                         continue;
                 line += n;
-                if (kind == 'f' && i < f->n_files && !streq(line, "-")) {
-                        s->files[i] = strdup(line);
-                        if (!s->files[i])
+                if (kind == 'f' && i < f->n_files) {
+                        /* The container prints what it wants: a line for
+                         * the same file again replaces the earlier one. */
+                        free(s->files[i]);
+                        s->files[i] = NULL;
+                        if (!streq(line, "-") && !(s->files[i] = strdup(line)))
                                 return -ENOMEM;
                 } else if (kind == 'i' && i < f->n_inputs)
                         s->inputs[i] = streq(line, "1");
@@ -211,20 +234,12 @@ static int inspect(LxcPlugin *l, const LxcContainer *c, LxcServiceLive *s, Diag 
         live_done(s);
         if (!script)
                 return -ENOMEM;
-        s->files = calloc(f->n_files + 1, sizeof(char *));
-        s->n_files = f->n_files;
-        s->inputs = calloc(f->n_inputs + 1, sizeof(bool));
-        s->units = calloc(f->n_units + 1, sizeof(UnitState));
-        s->activity = calloc(f->n_units + 1, sizeof(UnitActivity));
-        s->packages = calloc(f->n_packages + 1, sizeof(bool));
-        if (!s->files || !s->inputs || !s->units || !s->activity || !s->packages)
-                return -ENOMEM;
         r = l->backend->exec(l, c->id, script, NULL, false, &out, d);
         if (r < 0) {
                 diag_error(d, c->path, "cannot look at the services of container %" PRIu32, c->id);
                 return r;
         }
-        r = parse_inspect(out, f, s);
+        r = lxc_services_parse_inspection(out, f, s);
         if (r < 0)
                 return r;
         s->inspected = true;

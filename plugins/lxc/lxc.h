@@ -457,6 +457,15 @@ bool lxc_ha_managed(const char *resources, const char *manager_status, uint32_t 
 int lxc_conf_file_edit_raw(const char *pve_dir, uint32_t id, const char *const *lines, bool present,
                            int timeout_ms, bool *ret_changed);
 
+/* lxc-pct.c: what the Proxmox tools print (pure) */
+/* `pct list`: the containers, without their configuration. */
+int lxc_pct_list_parse(const char *out, LxcLive **ret, size_t *ret_n, Diag *d);
+/* `pct status --verbose`: the process id of the container's init. */
+bool lxc_pct_status_pid(const char *out, pid_t *ret);
+/* `pveam list` (column 0, after the "NAME" header) and `pveam available`
+ * (column 1): that word of every line. */
+int lxc_pveam_words(const char *out, size_t column, const char *header, char ***ret, size_t *ret_n);
+
 /* lxc-query.c */
 int lxc_query(LxcPlugin *l, Diag *d);
 void lxc_live_set_done(LxcPlugin *l);
@@ -486,6 +495,11 @@ int lxc_services_diff(LxcPlugin *l, Plan *plan, Diag *d);
 bool lxc_services_pending(const LxcPlugin *l);
 /* Last in an apply, when the containers run and are attached. */
 int lxc_services_apply(LxcPlugin *l, Diag *d);
+/* What the inspection script printed in a container with the services'
+ * files f (out is modified), into s, which it replaces. */
+int lxc_services_parse_inspection(char *out, const ServiceFiles *f, LxcServiceLive *s);
+LxcServiceLive *lxc_service_live_new(void);
+LxcServiceLive *lxc_service_live_free(LxcServiceLive *s);
 
 /* lxc-offload.c: transmit checksum offload of containers' veths on
  * bridges of Open vSwitch's userspace datapath, which drops what such a

@@ -67,6 +67,18 @@ static int replace_map(json_object **dst, json_object *value) {
         return 0;
 }
 
+/* Every row has its "name" and "_uuid"; -EBADMSG when not. */
+static int row_identity(json_object *row, char **ret_name, char **ret_uuid) {
+        json_object *name = column(row, "name");
+        const char *uuid = ovsdb_uuid_string(column(row, "_uuid"));
+
+        if (!json_object_is_type(name, json_type_string) || !uuid)
+                return -EBADMSG;
+        *ret_name = strdup(json_object_get_string(name));
+        *ret_uuid = strdup(uuid);
+        return *ret_name && *ret_uuid ? 0 : -ENOMEM;
+}
+
 static int read_port(NetModel *m, const char *bridge, json_object *port, const OvsdbRowIndex *ifaces) {
         json_object *iface_set = column(port, "interfaces"), *iface, *trunks = column(port, "trunks");
         NetPort *p;
@@ -75,10 +87,11 @@ static int read_port(NetModel *m, const char *bridge, json_object *port, const O
         r = net_model_add_port(m, &p);
         if (r < 0)
                 return r;
-        p->name = strdup(json_object_get_string(column(port, "name")));
+        r = row_identity(port, &p->name, &p->uuid);
+        if (r < 0)
+                return r;
         p->bridge = strdup(bridge);
-        p->uuid = strdup_or_null(ovsdb_uuid_string(column(port, "_uuid")));
-        if (!p->name || !p->bridge || !p->uuid)
+        if (!p->bridge)
                 return -ENOMEM;
         p->tag = opt_int(port, "tag");
         p->vlan_mode = opt_string(port, "vlan_mode");
@@ -117,10 +130,11 @@ static int read_bridge(NetModel *m, json_object *row, const OvsdbRowIndex *ports
         r = net_model_add_bridge(m, &b);
         if (r < 0)
                 return r;
-        b->name = strdup(json_object_get_string(column(row, "name")));
-        b->uuid = strdup_or_null(ovsdb_uuid_string(column(row, "_uuid")));
+        r = row_identity(row, &b->name, &b->uuid);
+        if (r < 0)
+                return r;
         b->datapath_type = strdup(json_object_get_string(column(row, "datapath_type")) ?: "");
-        if (!b->name || !b->uuid || !b->datapath_type)
+        if (!b->datapath_type)
                 return -ENOMEM;
         b->fail_mode = opt_string(row, "fail_mode");
         /* ovs-vswitchd writes datapath_id once it has set the bridge's
@@ -218,12 +232,11 @@ int net_query(NetPlugin *n, Diag *d) {
                 return r;
         }
 
-        if (!json_object_is_type(results, json_type_array) || json_object_array_length(results) < 4 ||
-            !json_object_object_get_ex(json_object_array_get_idx(results, 0), "rows", &ovs) ||
-            !json_object_object_get_ex(json_object_array_get_idx(results, 1), "rows", &bridges) ||
-            !json_object_object_get_ex(json_object_array_get_idx(results, 2), "rows", &ports) ||
-            !json_object_object_get_ex(json_object_array_get_idx(results, 3), "rows", &ifaces) ||
-            json_object_array_length(ovs) != 1) {
+        ovs = ovsdb_result_rows(results, 0);
+        bridges = ovsdb_result_rows(results, 1);
+        ports = ovsdb_result_rows(results, 2);
+        ifaces = ovsdb_result_rows(results, 3);
+        if (!ovs || !bridges || !ports || !ifaces || json_object_array_length(ovs) != 1) {
                 diag_error(d, "", "OVSDB answered the query with an unexpected result");
                 return -EBADMSG;
         }
@@ -236,6 +249,8 @@ int net_query(NetPlugin *n, Diag *d) {
                 r = resolve_auto_datapath(n, json_object_array_get_idx(ovs, 0));
         for (size_t i = 0; r >= 0 && i < json_object_array_length(bridges); i++)
                 r = read_bridge(&n->have, json_object_array_get_idx(bridges, i), &port_index, &iface_index);
+        if (r == -EBADMSG)
+                diag_error(d, "", "OVSDB answered the query with a row without its name or uuid");
         if (r >= 0 && n->plugin.ctx->state_dir)
                 r = net_ledger_apply(&n->have, n->plugin.ctx->state_dir);
         if (r < 0)

@@ -118,26 +118,10 @@ static bool tags_have_owner(const char *v) {
         return false;
 }
 
-/* What op-dbus needs from <pve_dir>/lxc/<id>.conf (main section only). */
-typedef struct CtConf {
-        bool exists;
-        bool tagged;                  /* carries the tag of the containers op-dbus created */
-        uid_t root_uid;               /* the container's root as the host sees it: 0 for a */
-        gid_t root_gid;               /* privileged container, 100000 (or lxc.idmap's) otherwise */
-} CtConf;
-
-static int read_conf(const PluginContext *ctx, uint32_t id, CtConf *ret) {
-        _cleanup_(freep) char *conf = NULL, *text = NULL;
+void netmaker_ct_conf_parse(char *text, NetmakerCtConf *ret) {
         unsigned long uid = 0, gid = 0;
-        int r;
 
-        *ret = (CtConf) {};
-        if (asprintf(&conf, "%s/lxc/%u.conf", ctx->pve_dir ?: DEFAULT_PVE_DIR, id) < 0)
-                return -ENOMEM;
-        r = read_optional_file(conf, &text);
-        if (r <= 0)
-                return r;
-        ret->exists = true;
+        *ret = (NetmakerCtConf) { .exists = true };
         for (char *line = text, *eol; line && *line != '['; line = eol ? eol + 1 : NULL) {
                 unsigned long inside, host;
                 char kind;
@@ -154,6 +138,19 @@ static int read_conf(const PluginContext *ctx, uint32_t id, CtConf *ret) {
         }
         ret->root_uid = (uid_t) uid;
         ret->root_gid = (gid_t) gid;
+}
+
+static int read_conf(const PluginContext *ctx, uint32_t id, NetmakerCtConf *ret) {
+        _cleanup_(freep) char *conf = NULL, *text = NULL;
+        int r;
+
+        *ret = (NetmakerCtConf) {};
+        if (asprintf(&conf, "%s/lxc/%u.conf", ctx->pve_dir ?: DEFAULT_PVE_DIR, id) < 0)
+                return -ENOMEM;
+        r = read_optional_file(conf, &text);
+        if (r <= 0)
+                return r;
+        netmaker_ct_conf_parse(text, ret);
         return 0;
 }
 
@@ -174,7 +171,7 @@ static void parse_file_line(const char *line, const char *name, const uint8_t *w
         *ret_current = want_hash && streq(hash, hex) && mode == want_mode && uid == 0;
 }
 
-static void parse_inspect(const char *out, NetmakerTarget *t, const uint8_t *token_hash) {
+void netmaker_parse_inspect(const char *out, NetmakerTarget *t, const uint8_t *token_hash) {
         uint8_t unit_hash[SHA256_SIZE];
         const char *line = out;
 
@@ -199,7 +196,7 @@ int netmaker_container_inspect(const PluginContext *ctx, NetmakerTarget *t,
                                const uint8_t *token_hash, const NetmakerToken *tok, Diag *d) {
         _cleanup_(exec_result_done) ExecResult status = {}, files = {};
         char id[16], path[64];
-        CtConf conf;
+        NetmakerCtConf conf;
         int r;
 
         snprintf(id, sizeof id, "%u", t->id);
@@ -228,7 +225,7 @@ int netmaker_container_inspect(const PluginContext *ctx, NetmakerTarget *t,
                 tok, path, d, &files);
         if (r < 0)
                 return r;
-        parse_inspect(files.out, t, token_hash);
+        netmaker_parse_inspect(files.out, t, token_hash);
         t->inspected = true;
         return 0;
 }
@@ -453,8 +450,7 @@ static int write_rootfs(int root, const RootfsFiles *f, const char *path, uint32
         return 0;
 }
 
-/* "mounted CT 104 in '/var/lib/lxc/104/rootfs'" */
-static char *mounted_path(const char *out) {
+char *netmaker_mounted_path(const char *out) {
         const char *a = strstr(out, " in '"), *b;
 
         if (!a)
@@ -472,7 +468,7 @@ int netmaker_container_inject_stopped(const PluginContext *ctx, uint32_t vmid, c
         _cleanup_(closep) int root = -EBADF;
         RootfsFiles f = { .token_hash = token_hash };
         char id[16], path[64];
-        CtConf conf;
+        NetmakerCtConf conf;
         int r, q;
 
         snprintf(id, sizeof id, "%u", vmid);
@@ -495,7 +491,7 @@ int netmaker_container_inject_stopped(const PluginContext *ctx, uint32_t vmid, c
         counts->commands++;
         if (r < 0)
                 goto out;
-        rootfs = mounted_path(mounted.out);
+        rootfs = netmaker_mounted_path(mounted.out);
         root = rootfs ? open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -EBADF;
         if (root < 0) {
                 diag_error(d, path, "pct mount %u did not give a usable root file system (%s)", vmid,

@@ -157,6 +157,24 @@ char *netmaker_redact(const char *text, const NetmakerToken *t);
 /* The bytes written to NETMAKER_CT_TOKEN: the token and a newline. */
 char *netmaker_token_content(const NetmakerToken *t, size_t *ret_len);
 
+/* netmaker-container.c: what the node and the containers say (pure) */
+/* What op-dbus needs from <pve_dir>/lxc/<id>.conf (main section only). */
+typedef struct NetmakerCtConf {
+        bool exists;
+        bool tagged;                  /* carries the tag of the containers op-dbus created */
+        uid_t root_uid;               /* the container's root as the host sees it: 0 for a */
+        gid_t root_gid;               /* privileged container, 100000 (or lxc.idmap's) otherwise */
+} NetmakerCtConf;
+
+/* The configuration file's text (modified) into *ret. */
+void netmaker_ct_conf_parse(char *text, NetmakerCtConf *ret);
+/* What the inspect script printed in a running container: "token ...",
+ * "unit ..." and "link ..." lines into t. */
+void netmaker_parse_inspect(const char *out, NetmakerTarget *t, const uint8_t *token_hash);
+/* The root file system `pct mount` reports ("mounted CT 104 in
+ * '/var/lib/lxc/104/rootfs'"), or NULL. */
+char *netmaker_mounted_path(const char *out);
+
 /* netmaker-health.c */
 /* https://<server>/api/server/health, or <api_endpoint>/api/server/health
  * when an endpoint is given (its trailing slashes dropped). */

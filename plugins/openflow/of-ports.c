@@ -206,10 +206,13 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
                 diag_error(d, "", "OVSDB query failed: %s", err ?: strerror(-r));
                 return r;
         }
-        if (!json_object_object_get_ex(json_object_array_get_idx(res, 0), "rows", &bridges) ||
-            !json_object_object_get_ex(json_object_array_get_idx(res, 1), "rows", &ports) ||
-            !json_object_object_get_ex(json_object_array_get_idx(res, 2), "rows", &ifaces))
+        bridges = ovsdb_result_rows(res, 0);
+        ports = ovsdb_result_rows(res, 1);
+        ifaces = ovsdb_result_rows(res, 2);
+        if (!bridges || !ports || !ifaces) {
+                diag_error(d, "", "OVSDB answered the query of the bridges' ports with an unexpected result");
                 return -EBADMSG;
+        }
 
         of_ports_done(p);
         r = add_bridge_names(p, bridges);

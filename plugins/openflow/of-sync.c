@@ -17,9 +17,6 @@
 #include "of-sync.h"
 #include "strbuf.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(OfpClient *, ofp_client_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
-
 void of_record_done(OfRecord *r) {
         free(r->entries);
         *r = (OfRecord) {};

@@ -299,6 +299,24 @@ static void test_malformed(void) {
                 { "[\"\xc3\x28\"]", 0 },
                 { "{\"id\":1}\x01{}", 1 },
                 { "]", 0 },
+                /* malformed numbers, whichever read the sign arrives in */
+                { "[1-]", 0 },
+                { "[1.5e3-2] {}", 0 },
+                { "{\"a\":-1--}", 0 },
+                /* nested deeper than json-c parses: refused before the end */
+                { "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 0 },
+                /* not JSON, though json-c takes them */
+                { "{\"a\":NaN}", 0 },
+                { "[1,-Infinity]", 0 },
+                { "{} [Infinity]", 1 },
+                /* a value, then an invalid byte in the same read */
+                { "{}\xff", 1 },
+                { "[1]\x88{}", 1 },
+                /* overlong form, surrogate, above U+10FFFF, truncated */
+                { "[\"\xc0\xaf\"]", 0 },
+                { "[\"\xed\xa0\x80\"]", 0 },
+                { "[\"\xf4\x90\x80\x80\"]", 0 },
+                { "[\"\xe2\x82\"]", 0 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

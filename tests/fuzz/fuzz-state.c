@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The state document as `op-dbus validate` reads it: the parser, then
+ * every plugin's validation, then the result as the command prints it.
+ * Nothing is queried or written; the plugins that read local files while
+ * validating (the net plugin: /etc/network/interfaces) find none.
+ *
+ * Each product (a set of plugins) validates every input; the router's
+ * joins the table below with its own plugin list. */
+#include "fuzz.h"
+#include "json-util.h"
+#include "reconcile.h"
+#include "registry.h"
+
+typedef struct Product {
+        const char *name;
+        const PluginVTable *const *plugins;
+        const size_t *n_plugins;
+        const Placeholder *placeholders;
+} Product;
+
+static const Product products[] = {
+        { "host", builtin_plugins, &n_builtin_plugins, builtin_placeholders },
+};
+
+/* Places no plugin may find anything in. */
+static const PluginContext context = {
+        .ovsdb_address = "unix:/nonexistent/opdbus-fuzz/db.sock",
+        .ovs_rundir = "/nonexistent/opdbus-fuzz/run/openvswitch",
+        .state_dir = "/nonexistent/opdbus-fuzz/state",
+        .run_dir = "/nonexistent/opdbus-fuzz/run",
+        .pve_dir = "/nonexistent/opdbus-fuzz/etc/pve",
+        .timeout_ms = 100,
+        .interfaces_path = "/nonexistent/opdbus-fuzz/interfaces",
+};
+
+static void validate(const Product *p, const uint8_t *data, size_t size) {
+        _cleanup_(reconcile_result_done) ReconcileResult res = {};
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        _cleanup_(state_doc_freep) StateDoc *doc = NULL;
+        _cleanup_(json_object_putp) json_object *out = NULL;
+        ReconcileOptions o = {};
+
+        reconciler_init(&rc, &context);
+        rc.placeholders = p->placeholders;
+        FUZZ_CHECK(reconciler_register(&rc, p->plugins, *p->n_plugins) >= 0);
+
+        if (state_doc_parse((const char *) data, size, "fuzz.json", &doc, &res.diag) < 0)
+                res.status = RECONCILE_INVALID;
+        else
+                (void) reconcile_validate(&rc, doc, &o, &res);
+
+        /* A document is valid exactly when no error was recorded. */
+        FUZZ_CHECK((res.status == RECONCILE_OK) == (diag_count(&res.diag, DIAG_ERROR) == 0));
+
+        out = reconcile_result_to_json(&res);
+        FUZZ_CHECK(out);
+        FUZZ_CHECK(json_object_to_json_string(out));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        if (size > FUZZ_MAX_INPUT)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(products); i++)
+                validate(&products[i], data, size);
+        return 0;
+}
