@@ -143,7 +143,7 @@ done
 [ "$FORCE" -eq 0 ] || [ "$KEEP_STATE" -eq 0 ] || die "--force replaces the state file, --keep-state keeps it: not both"
 case "$PREFIX" in /*) ;; *) die "--prefix must be an absolute path" ;; esac
 
-BUILT_BIN=$BUILD/agent/cli/op-dbus
+BUILT_BIN=$BUILD/agent/op-dbus/op-dbus
 
 trap 'rm -f "$CLEANUP"' EXIT
 

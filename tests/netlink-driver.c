@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Command line front end of agent/netlink for the integration tests
+/* Command line front end of agent/lib/rtnl for the integration tests
  * (tests/integration/test_netlink.py). Not installed.
  *
  *   netlink-driver move IFNAME PID              prints "moved" or "unchanged"

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+/* What every program's command line shares: the exit codes (docs/cli.md)
+ * and the output, rendered from a result's JSON as text or as JSON. */
+
 #include <stdbool.h>
 
-#include <systemd/sd-bus.h>
+#include <json-c/json.h>
 
 #include "reconcile.h"
 
@@ -19,54 +22,12 @@ enum {
         EXIT_DENIED = 7,            /* the daemon refused: not permitted */
 };
 
-typedef struct Cli {
-        PluginContext ctx;
-        bool json;
-        bool dry_run;
-        bool allow_outage;          /* apply/rollback --allow-outage */
-        char **only;                /* --plugin, repeatable */
-        size_t n_only;
-        const char *profile;        /* init --profile */
-        char **sets;                /* init --set KEY=VALUE, repeatable */
-        size_t n_sets;
-        const char *output;         /* init -o */
-        unsigned long long to;      /* rollback --to */
-        const char *bridge;         /* restore-flows --bridge */
-        const char *state_path;     /* run --state */
-        unsigned confirm_timeout;   /* apply --confirm-timeout */
-        int audit_interval_ms;      /* run --audit-interval; -1: default */
-        int container_audit_interval_ms; /* run --container-audit-interval; -1: default */
-        unsigned keep_checkpoints;
-        int lock_timeout_ms;
-} Cli;
-
 int exit_code_for(ReconcileStatus s) _pure_;
-
-/* init.c */
-int verb_init(Cli *cli);
-
-/* help.c: --help, and help [VERB] (NULL: every command) */
-void help(void);
-int verb_help(const char *verb);
-
-/* output.c: everything renders from the result JSON */
-void print_result(const Cli *cli, const char *verb, const char *origin, json_object *res);
-void print_diff(const Cli *cli, const char *origin, json_object *res);
-void print_json(json_object *o);
+/* The exit code a result JSON stands for. */
 int exit_code_for_json(json_object *res);
 
-/* output.c */
+/* Everything renders from the result JSON; json: print it as it is. */
+void print_result(bool json, const char *verb, const char *origin, json_object *res);
+void print_diff(bool json, const char *origin, json_object *res);
+void print_json(json_object *o);
 void print_checkpoints_table(json_object *list);
-
-/* client.c: talking to the daemon */
-/* 1 and *ret when the daemon runs (and OPDBUS_NO_DAEMON is not 1) and,
- * unless cli is NULL, works with the same settings as cli; else 0 (with a
- * note on standard error when only the settings differ). */
-int client_connect(const Cli *cli, sd_bus **ret);
-int client_new_call(sd_bus *bus, const char *method, sd_bus_message **ret);
-/* Sends the call; *ret is its JSON result (NULL if none). Prints a failed
- * call; returns the exit code. */
-int client_call(const Cli *cli, sd_bus *bus, sd_bus_message *msg, const char *verb, const char *origin,
-                json_object **ret);
-/* Sends the call and prints its result; returns the exit code. */
-int client_send(const Cli *cli, sd_bus *bus, sd_bus_message *msg, const char *verb, const char *origin);

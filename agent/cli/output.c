@@ -8,6 +8,19 @@
 #include "cli.h"
 #include "json-util.h"
 
+int exit_code_for(ReconcileStatus s) {
+        switch (s) {
+        case RECONCILE_OK:              return EXIT_OK;
+        case RECONCILE_FAILED:          return EXIT_APPLY_FAILED;
+        case RECONCILE_INVALID:         return EXIT_INVALID;
+        case RECONCILE_DRIFT:           return EXIT_DRIFT;
+        case RECONCILE_BUSY:            return EXIT_BUSY;
+        case RECONCILE_UNAVAILABLE:     return EXIT_UNAVAILABLE;
+        case RECONCILE_ROLLBACK_FAILED: return EXIT_ROLLBACK_FAILED;
+        default:                        return EXIT_APPLY_FAILED;
+        }
+}
+
 void print_json(json_object *o) {
         _cleanup_(freep) char *s = json_to_string_pretty(o);
 
@@ -94,10 +107,10 @@ static void print_applied(json_object *res, const char *origin, const char *stat
         print_counts(res);
 }
 
-void print_result(const Cli *cli, const char *verb, const char *origin, json_object *res) {
+void print_result(bool json, const char *verb, const char *origin, json_object *res) {
         const char *status = json_member_string(res, "status");
 
-        if (cli->json) {
+        if (json) {
                 print_json(res);
                 return;
         }
@@ -129,10 +142,10 @@ void print_result(const Cli *cli, const char *verb, const char *origin, json_obj
         print_applied(res, origin, status);
 }
 
-void print_diff(const Cli *cli, const char *origin, json_object *res) {
+void print_diff(bool json, const char *origin, json_object *res) {
         json_object *changes = json_member_array(res, "changes");
 
-        if (cli->json) {
+        if (json) {
                 print_json(res);
                 return;
         }

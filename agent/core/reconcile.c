@@ -95,6 +95,11 @@ int reconciler_register(Reconciler *rc, const PluginVTable *const *vtables, size
         return plugin_registry_init(&rc->registry, vtables, n);
 }
 
+int reconciler_use_product(Reconciler *rc, const Product *product) {
+        rc->placeholders = product->placeholders;
+        return reconciler_register(rc, product->plugins, product->n_plugins);
+}
+
 void reconcile_result_done(ReconcileResult *res) {
         plan_done(&res->plan);
         plan_done(&res->rollback_plan);

@@ -28,6 +28,16 @@ typedef enum ReconcileStatus {
         _RECONCILE_STATUS_MAX,
 } ReconcileStatus;
 
+/* What a program is made of: its plugins (in any order: the registry
+ * orders them by their "after" declarations) and the placeholders its
+ * starting states leave to fill in (terminated by word NULL; may be NULL). */
+typedef struct Product {
+        const char *name;                  /* the program, e.g. for logs */
+        const PluginVTable *const *plugins;
+        size_t n_plugins;
+        const Placeholder *placeholders;
+} Product;
+
 typedef struct Reconciler {
         PluginRegistry registry;
         PluginContext ctx;
@@ -67,6 +77,8 @@ typedef struct ReconcileResult {
 void reconciler_init(Reconciler *rc, const PluginContext *ctx);
 void reconciler_done(Reconciler *rc);
 int reconciler_register(Reconciler *rc, const PluginVTable *const *vtables, size_t n);
+/* Registers the product's plugins and takes its placeholders. */
+int reconciler_use_product(Reconciler *rc, const Product *product);
 
 void reconcile_result_done(ReconcileResult *res);
 const char *reconcile_status_to_string(ReconcileStatus s) _pure_;

@@ -11,7 +11,6 @@
 #include "log.h"
 #include "manager.h"
 #include "reconcile.h"
-#include "registry.h"
 #include "strbuf.h"
 
 Job *job_new(JobKind kind) {
@@ -226,8 +225,7 @@ static void run_job(Manager *m, Job *j) {
         reconciler_init(&rc, &m->ctx);
         rc.lock_timeout_ms = m->lock_timeout_ms;
         rc.keep_checkpoints = m->keep_checkpoints;
-        rc.placeholders = builtin_placeholders;
-        r = reconciler_register(&rc, builtin_plugins, n_builtin_plugins);
+        r = reconciler_use_product(&rc, m->product);
         if (r < 0) {
                 j->status = RECONCILE_UNAVAILABLE;
                 j->error = r;

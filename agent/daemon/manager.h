@@ -16,6 +16,7 @@
 
 #include "macro.h"
 #include "plugin.h"
+#include "reconcile.h"
 
 #define OPDBUS_BUS_NAME "org.opdbus"
 #define OPDBUS_OBJECT_PATH "/org/opdbus/state"
@@ -80,6 +81,7 @@ struct Manager {
         sd_bus *bus;
         sd_bus_slot *vtable_slot;
 
+        const Product *product;       /* the program's plugins and placeholders */
         PluginContext ctx;            /* settings for every reconcile */
         char *state_path;             /* --state */
         unsigned audit_interval_sec;  /* periodic flow audit */

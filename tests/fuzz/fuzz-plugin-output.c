@@ -15,7 +15,7 @@
 #include <stdio.h>
 
 #include "fuzz.h"
-#include "lxc-lxc.h"
+#include "plain.h"
 #include "lxc.h"
 #include "netmaker.h"
 

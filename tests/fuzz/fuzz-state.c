@@ -9,17 +9,11 @@
 #include "fuzz.h"
 #include "json-util.h"
 #include "reconcile.h"
-#include "registry.h"
+#include "plugins.h"
 
-typedef struct Product {
-        const char *name;
-        const PluginVTable *const *plugins;
-        const size_t *n_plugins;
-        const Placeholder *placeholders;
-} Product;
-
-static const Product products[] = {
-        { "host", builtin_plugins, &n_builtin_plugins, builtin_placeholders },
+/* Every product's validation; a product joins with its Product. */
+static const Product *const products[] = {
+        &opdbus_product,
 };
 
 /* Places no plugin may find anything in. */
@@ -41,8 +35,7 @@ static void validate(const Product *p, const uint8_t *data, size_t size) {
         ReconcileOptions o = {};
 
         reconciler_init(&rc, &context);
-        rc.placeholders = p->placeholders;
-        FUZZ_CHECK(reconciler_register(&rc, p->plugins, *p->n_plugins) >= 0);
+        FUZZ_CHECK(reconciler_use_product(&rc, p) >= 0);
 
         if (state_doc_parse((const char *) data, size, "fuzz.json", &doc, &res.diag) < 0)
                 res.status = RECONCILE_INVALID;
@@ -61,6 +54,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size > FUZZ_MAX_INPUT)
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(products); i++)
-                validate(&products[i], data, size);
+                validate(products[i], data, size);
         return 0;
 }

@@ -20,7 +20,7 @@ Host state the session adapts to (the host's files are never changed):
 
 Environment:
   OPDBUS_SOURCE_ROOT   repository root (default: derived from this file)
-  OPDBUS_BIN           the op-dbus binary (default: build-test/agent/cli/op-dbus
+  OPDBUS_BIN           the op-dbus binary (default: build-test/agent/op-dbus/op-dbus
                        below the source root); relative paths are taken
                        relative to the source root
   OPDBUS_BUILD_FAILED  set to 1 by tests/run when the build failed, so that
@@ -274,7 +274,7 @@ def opdbus_bin():
     if os.environ.get("OPDBUS_BUILD_FAILED") == "1":
         pytest.fail("the op-dbus build failed (see the build stage output); "
                     "not running a possibly stale binary", pytrace=False)
-    path = Path(os.environ.get("OPDBUS_BIN") or "build-test/agent/cli/op-dbus")
+    path = Path(os.environ.get("OPDBUS_BIN") or "build-test/agent/op-dbus/op-dbus")
     if not path.is_absolute():
         path = SOURCE_ROOT / path
     return path

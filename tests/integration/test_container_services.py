@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Container services put in place by apply (docs/services.md): the files
-plugins/services renders are pushed into the running container with pct
+agent/lib/services renders are pushed into the running container with pct
 push (0600 for anything holding a key) and checked, missing WireGuard keys
 are created and never overwritten, a second apply changes nothing, changes
 and tampering are put back, and the plan names what the operator has to

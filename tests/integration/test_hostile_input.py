@@ -413,7 +413,7 @@ def host(pve_templates, tmp_path_factory):  # noqa: F811
         env.update(pve.env())
         env.update({"OPDBUS_STATE_DIR": str(private / "state"), "OPDBUS_RUN_DIR": str(private / "run"),
                     "OPDBUS_INTERFACES": str(private / "interfaces"), "OPDBUS_NO_DAEMON": "1"})
-        binary = Path(os.environ.get("OPDBUS_BIN") or "build-test/agent/cli/op-dbus")
+        binary = Path(os.environ.get("OPDBUS_BIN") or "build-test/agent/op-dbus/op-dbus")
         if not binary.is_absolute():
             binary = SOURCE_ROOT / binary
         live = LiveHost(ovs, pve, OpDbus(binary, env, cwd=work), work)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Socket networking: agent/netlink moves an interface into a container's
+"""Socket networking: agent/lib/rtnl moves an interface into a container's
 network namespace and configures it there (docs/socket-networking.md).
 
 The library is driven through tests/netlink-driver (built with the

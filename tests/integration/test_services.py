@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""The files of the container services renderer (plugins/services), checked
+"""The files of the container services renderer (agent/lib/services), checked
 with the real tools.
 
 The unit test tests/unit/test-services renders the configuration blocks of

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* The parts of agent/netlink that need no namespaces: error translation
+/* The parts of agent/lib/rtnl that need no namespaces: error translation
  * and argument checks. The namespace work is tested by
  * tests/integration/test_netlink.py. */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Container services: puts what plugins/services renders for a container
+/* Container services: puts what agent/lib/services renders for a container
  * into it and enables its units, through the backend's exec and push.
  *
  * query looks into every running container of the state that has

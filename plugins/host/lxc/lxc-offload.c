@@ -12,7 +12,7 @@
  * device without the offload and needs nothing.
  *
  * The plain LXC backend makes the veth from op-dbus's configuration, so
- * op-dbus turns the offload off itself (agent/netlink), after every start
+ * op-dbus turns the offload off itself (agent/lib/rtnl), after every start
  * and whenever a query finds it on again. Proxmox makes its containers'
  * veths itself: the plan warns, naming the port and the command that turns
  * it off. Only net0 is looked at: the interface op-dbus manages. */

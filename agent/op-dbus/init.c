@@ -4,12 +4,12 @@
 #include <ctype.h>
 #include <stdio.h>
 
-#include "cli.h"
+#include "op-dbus.h"
 #include "fileio.h"
 #include "json-util.h"
 #include "log.h"
 #include "profiles.h"
-#include "registry.h"
+#include "plugins.h"
 
 static const Profile *find_profile(const char *name) {
         for (const Profile *p = builtin_profiles; p->name; p++)
@@ -19,7 +19,7 @@ static const Profile *find_profile(const char *name) {
 }
 
 static const Placeholder *find_key(const char *key) {
-        for (const Placeholder *p = builtin_placeholders; p->word; p++)
+        for (const Placeholder *p = opdbus_product.placeholders; p->word; p++)
                 if (streq(p->set_key, key))
                         return p;
         return NULL;

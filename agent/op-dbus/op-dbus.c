@@ -5,28 +5,15 @@
 #include <stdio.h>
 
 #include "checkpoint.h"
-#include "cli.h"
+#include "op-dbus.h"
 #include "fileio.h"
 #include "json-util.h"
 #include "log.h"
 #include "manager.h"
 #include "profiles.h"
-#include "registry.h"
+#include "plugins.h"
 
 #define DEFAULT_TIMEOUT_MS (10 * 1000)
-
-int exit_code_for(ReconcileStatus s) {
-        switch (s) {
-        case RECONCILE_OK:              return EXIT_OK;
-        case RECONCILE_FAILED:          return EXIT_APPLY_FAILED;
-        case RECONCILE_INVALID:         return EXIT_INVALID;
-        case RECONCILE_DRIFT:           return EXIT_DRIFT;
-        case RECONCILE_BUSY:            return EXIT_BUSY;
-        case RECONCILE_UNAVAILABLE:     return EXIT_UNAVAILABLE;
-        case RECONCILE_ROLLBACK_FAILED: return EXIT_ROLLBACK_FAILED;
-        default:                        return EXIT_APPLY_FAILED;
-        }
-}
 
 static const char *env_or(const char *name, const char *fallback) {
         const char *v = getenv(name);
@@ -242,8 +229,7 @@ static int setup_reconciler(const Cli *cli, Reconciler *rc) {
         reconciler_init(rc, &cli->ctx);
         rc->keep_checkpoints = cli->keep_checkpoints;
         rc->lock_timeout_ms = cli->lock_timeout_ms;
-        rc->placeholders = builtin_placeholders;
-        r = reconciler_register(rc, builtin_plugins, n_builtin_plugins);
+        r = reconciler_use_product(rc, &opdbus_product);
         if (r < 0)
                 return log_error_errno(r, "Cannot order the built-in plugins: %m");
         return 0;
@@ -276,9 +262,9 @@ static int finish(const Cli *cli, const char *verb, const char *origin, Reconcil
         if (!o)
                 return log_error_errno(-ENOMEM, "Out of memory."), EXIT_UNAVAILABLE;
         if (streq(verb, "diff"))
-                print_diff(cli, origin, o);
+                print_diff(cli->json, origin, o);
         else
-                print_result(cli, verb, origin, o);
+                print_result(cli->json, verb, origin, o);
         return exit_code_for(res->status);
 }
 
@@ -557,6 +543,7 @@ static int verb_run(Cli *cli) {
                 log_error_errno(r, "Cannot set up the daemon: %m");
                 return EXIT_UNAVAILABLE;
         }
+        m->product = &opdbus_product;
         m->ctx = cli->ctx;
         m->lock_timeout_ms = cli->lock_timeout_ms;
         m->keep_checkpoints = cli->keep_checkpoints;

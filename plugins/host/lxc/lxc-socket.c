@@ -3,7 +3,7 @@
  * OVS internal port (network.port_name, default internal_<id>, on
  * network.bridge), which op-dbus creates through OVSDB (tagged
  * op-dbus-owner=op-dbus-lxc), moves into the running container's network
- * namespace and configures there as eth0 through agent/netlink.
+ * namespace and configures there as eth0 through agent/lib/rtnl.
  *
  * query reads the ports from OVSDB and, for every socket container that
  * exists, where the port's device is: still in op-dbus's namespace, in
@@ -226,7 +226,7 @@ static int read_proc_net(pid_t pid, const char *file, char **ret) {
 
 /* Whether the container's namespace has the state's address and default
  * route on its interface. Read from /proc/PID/net, which shows the
- * namespace of PID (agent/netlink only changes them). */
+ * namespace of PID (agent/lib/rtnl only changes them). */
 static int inspect_routes(const LxcNetwork *n, LxcSocketLive *v) {
         _cleanup_(freep) char *routes = NULL, *trie = NULL;
         in_addr_t mask = n->ipv4_prefixlen == 0 ? 0 : htonl(UINT32_MAX << (32 - n->ipv4_prefixlen));

@@ -28,7 +28,7 @@
 #include "json-util.h"
 #include "lxc.h"
 #include "strbuf.h"
-#include "lxc-lxc.h"
+#include "plain.h"
 
 /* ---- templates ------------------------------------------------------------ */
 

@@ -17,7 +17,7 @@
 #include "json-util.h"
 #include "lxc.h"
 #include "strbuf.h"
-#include "lxc-lxc.h"
+#include "plain.h"
 PlainHost *plain_host_of(const LxcPlugin *l) {
         return l->backend_data;
 }

@@ -4,7 +4,7 @@
  * output is the same either way because both print the result JSON. */
 #include <stdio.h>
 
-#include "cli.h"
+#include "op-dbus.h"
 #include "json-util.h"
 #include "log.h"
 #include "settings.h"
@@ -94,7 +94,7 @@ static int handle_error(const Cli *cli, const char *verb, const char *origin, co
         if (json && (res = json_tokener_parse(json + strlen("\nresult: ")))) {
                 int code = exit_code_for_json(res);
 
-                print_result(cli, verb, origin, res);
+                print_result(cli->json, verb, origin, res);
                 json_object_put(res);
                 return code;
         }
@@ -148,7 +148,7 @@ int client_send(const Cli *cli, sd_bus *bus, sd_bus_message *msg, const char *ve
                         print_json(res);
                 return EXIT_OK;
         }
-        print_result(cli, verb, origin, res);
+        print_result(cli->json, verb, origin, res);
         return exit_code_for_json(res);
 }
 

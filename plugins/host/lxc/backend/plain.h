@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What the two files of the plain LXC backend share: lxc-lxc-host.c (the
- * tools, the host, configuration files, listing) and lxc-lxc.c (templates,
- * creating, running and changing containers). See lxc-lxc.c. */
+/* What the two files of the plain LXC backend share: plain-host.c (the
+ * tools, the host, configuration files, listing) and plain.c (templates,
+ * creating, running and changing containers). See plain.c. */
 #pragma once
 
 #include <stdbool.h>

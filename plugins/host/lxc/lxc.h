@@ -457,7 +457,7 @@ bool lxc_ha_managed(const char *resources, const char *manager_status, uint32_t 
 int lxc_conf_file_edit_raw(const char *pve_dir, uint32_t id, const char *const *lines, bool present,
                            int timeout_ms, bool *ret_changed);
 
-/* lxc-pct.c: what the Proxmox tools print (pure) */
+/* backend/pct.c: what the Proxmox tools print (pure) */
 /* `pct list`: the containers, without their configuration. */
 int lxc_pct_list_parse(const char *out, LxcLive **ret, size_t *ret_n, Diag *d);
 /* `pct status --verbose`: the process id of the container's init. */
@@ -485,7 +485,7 @@ bool lxc_runs_after(const LxcContainer *c, const LxcLive *have);
 bool lxc_change_recreates(const LxcPlugin *l, uint32_t id);
 
 /* lxc-services.c: the files and units of a container's services (see
- * plugins/services), put into it once it runs. */
+ * agent/lib/services), put into it once it runs. */
 /* At the end of lxc_query: looks into the running containers. */
 int lxc_services_query(LxcPlugin *l, Diag *d);
 void lxc_services_done(LxcPlugin *l);

@@ -3,7 +3,7 @@
  * (docs/cli.md lists the same; tests/integration/test_docs.py compares). */
 #include <stdio.h>
 
-#include "cli.h"
+#include "op-dbus.h"
 #include "log.h"
 #include "manager.h"
 #include "profiles.h"
