@@ -3,7 +3,7 @@
 
 /* Diagnostics collected while validating and planning: every problem is
  * recorded with the JSON path it concerns, so all of them can be reported
- * at once ("plugins.net.bridges[1].name: ..."). */
+ * at once ("plugins.example.items[1].name: ..."). */
 
 #include <stdio.h>
 

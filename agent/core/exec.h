@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Running external programs (ovs-ofctl, pct, ...) without a shell: argv
+/* Running external programs without a shell: argv
  * is passed as is, standard input comes from a buffer, standard output
  * and standard error are captured. */
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Files op-dbus acts on (a state it applies, a token it hands to
- * containers) must be files nobody else could have written: a regular
+/* Files a program acts on (a state it applies, a secret it hands on)
+ * must be files nobody else could have written: a regular
  * file (a FIFO or a device is refused before it is read), owned by root
- * (or by the user op-dbus runs as, where that is allowed), without the
+ * (or by the user the program runs as, where that is allowed), without the
  * permission bits the kind of file forbids; and every directory on the
  * way to it, symbolic links followed to their targets, owned the same
  * way and writable by nobody else, unless it is sticky (as /tmp is:

@@ -18,7 +18,7 @@ int write_file_new(const char *path, const char *data, size_t len, mode_t mode);
  * the new content, but a crash may lose the new one. For caches. */
 int write_file_replace(const char *path, const char *data, size_t len, mode_t mode);
 /* A new file of mode 0600 in dir holding data, to hand to a tool that
- * reads files (pct push); *ret is its path. */
+ * reads files; *ret is its path. */
 int write_temp_file(const char *dir, const char *data, size_t len, char **ret);
 /* Reads what is left of fd into a NUL-terminated buffer of at most max
  * bytes: -EFBIG (and nothing kept) when there is more. What was read is

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* 64-bit FNV-1a: a fast, stable hash to tell whether bytes changed (flow
- * digests, records). Not for anything an adversary chooses to collide. */
+/* 64-bit FNV-1a: a fast, stable hash to tell whether bytes changed (digests
+ * of records). Not for anything an adversary chooses to collide. */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -48,10 +48,12 @@ bool log_stderr_is_journal(void) {
         return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
 }
 
-static const char *level_prefix(int level) {
-        return level <= LOG_ERR ? "op-dbus: error: " :
-               level == LOG_WARNING ? "op-dbus: warning: " :
-               level == LOG_DEBUG ? "op-dbus: debug: " : "op-dbus: ";
+/* "PROGRAM: error: " and so on; the program's name as it was started. */
+static void print_level_prefix(int level) {
+        fputs(program_invocation_short_name, stderr);
+        fputs(level <= LOG_ERR ? ": error: " :
+              level == LOG_WARNING ? ": warning: " :
+              level == LOG_DEBUG ? ": debug: " : ": ", stderr);
 }
 
 void log_set_timestamps(bool enable) {
@@ -87,7 +89,7 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         if (timestamps)
                 print_timestamp(stderr);
         if (!prefix_levels)
-                fputs(level_prefix(level), stderr);
+                print_level_prefix(level);
 
         /* %m in fmt must print the error we were given, not a stale errno. */
         errno = error;

@@ -3,7 +3,8 @@
 
 /* Logging to standard error: with a syslog level prefix ("<3>") when
  * stderr is the journal (systemd's $JOURNAL_STREAM names it), otherwise
- * (a terminal, a pipe, a file) as "op-dbus: error: ...".
+ * (a terminal, a pipe, a file) as "PROGRAM: error: ...", PROGRAM being
+ * the name the program was started as.
  * Only the reconcile driver and the programs log; libraries return
  * errors. The log_*_errno() helpers return the (negative) error passed in
  * so they can be used as `return log_error_errno(r, "...: %m");` — %m

@@ -12,22 +12,14 @@ static const char *const action_kind_table[_ACTION_KIND_MAX] = {
         [ACTION_DELETE] = "delete",
 };
 
-static const char *const impact_table[_IMPACT_MAX] = {
-        [IMPACT_NONE] = "no traffic impact",
-        [IMPACT_PORT_FLAP] = "port flap",
-        [IMPACT_PORT_REMOVED] = "port removed",
-        [IMPACT_BRIDGE_OUTAGE] = "bridge outage",
-        [IMPACT_FLOW_CHANGE] = "forwarding change",
-        [IMPACT_CONTAINER_RESTART] = "container restart",
-        [IMPACT_CONTAINER_LOSS] = "container destroyed",
-};
+const ImpactClass impact_none = { 0, "no traffic impact" };
 
 const char *action_kind_to_string(ActionKind k) {
         return k >= 0 && k < _ACTION_KIND_MAX ? action_kind_table[k] : NULL;
 }
 
 const char *impact_to_string(Impact i) {
-        return i >= 0 && i < _IMPACT_MAX ? impact_table[i] : NULL;
+        return i ? i->label : NULL;
 }
 
 void plan_done(Plan *p) {
@@ -154,19 +146,46 @@ json_object *plan_to_json(const Plan *p) {
         return a;
 }
 
+static unsigned *count_of(ApplyCounts *c, const char *kind) {
+        for (size_t i = 0; i < c->n_kinds; i++)
+                if (streq(c->kinds[i].kind, kind))
+                        return &c->kinds[i].n;
+        if (c->n_kinds >= APPLY_COUNT_KINDS_MAX)
+                return NULL;
+        c->kinds[c->n_kinds].kind = kind;
+        c->kinds[c->n_kinds].n = 0;
+        return &c->kinds[c->n_kinds++].n;
+}
+
+void apply_counts_init(ApplyCounts *c, const char *const *kinds) {
+        *c = (ApplyCounts) {};
+        for (; kinds && *kinds; kinds++)
+                (void) count_of(c, *kinds);
+}
+
+void apply_counts_write(ApplyCounts *c, const char *kind, unsigned n) {
+        unsigned *k = count_of(c, kind);
+
+        c->writes += n;
+        if (k)
+                *k += n;
+}
+
+unsigned apply_counts_get(const ApplyCounts *c, const char *kind) {
+        for (size_t i = 0; i < c->n_kinds; i++)
+                if (streq(c->kinds[i].kind, kind))
+                        return c->kinds[i].n;
+        return 0;
+}
+
 json_object *apply_counts_to_json(const ApplyCounts *c) {
         json_object *o = json_object_new_object();
 
         if (!o)
                 return NULL;
-        json_object_object_add(o, "ovsdb_ops", json_object_new_int64(c->ovsdb_ops));
-        json_object_object_add(o, "flow_mods", json_object_new_int64(c->flow_mods));
+        json_object_object_add(o, "writes", json_object_new_int64(c->writes));
+        for (size_t i = 0; i < c->n_kinds; i++)
+                json_object_object_add(o, c->kinds[i].kind, json_object_new_int64(c->kinds[i].n));
         json_object_object_add(o, "commands", json_object_new_int64(c->commands));
         return o;
-}
-
-void apply_counts_add(ApplyCounts *dst, const ApplyCounts *src) {
-        dst->ovsdb_ops += src->ovsdb_ops;
-        dst->flow_mods += src->flow_mods;
-        dst->commands += src->commands;
 }

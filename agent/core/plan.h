@@ -22,28 +22,30 @@ typedef enum ActionKind {
         _ACTION_KIND_INVALID = -EINVAL,
 } ActionKind;
 
-typedef enum Impact {
-        IMPACT_NONE,              /* no traffic impact */
-        IMPACT_PORT_FLAP,         /* the port goes down and up */
-        IMPACT_PORT_REMOVED,      /* the port and its traffic go away */
-        IMPACT_BRIDGE_OUTAGE,     /* every port of the bridge loses traffic */
-        IMPACT_FLOW_CHANGE,       /* forwarding behaviour changes */
-        IMPACT_CONTAINER_RESTART, /* a container is restarted */
-        IMPACT_CONTAINER_LOSS,    /* a container is destroyed */
-        _IMPACT_MAX,
-        _IMPACT_INVALID = -EINVAL,
-} Impact;
+/* How much an action disturbs traffic. The plugins define their classes
+ * (what an outage is, and of what, is theirs to say); the
+ * core orders and compares them by rank and prints their labels. */
+typedef struct ImpactClass {
+        unsigned rank;       /* 0: none; higher disturbs more */
+        const char *label;   /* for people and the JSON, e.g. "link flap" */
+} ImpactClass;
+
+typedef const ImpactClass *Impact;
+
+/* The one class every product has. */
+extern const ImpactClass impact_none;
+#define IMPACT_NONE (&impact_none)
 
 typedef struct PlanAction {
         const char *plugin;  /* static: the plugin's name */
         ActionKind kind;
         Impact impact;
-        char *path;          /* object path, e.g. "bridge/ovsbr0/port/p1" */
+        char *path;          /* object path, e.g. "group/a/item/b" */
         char *detail;        /* what changes, for humans ("mtu_request 1500 -> 9000") */
         bool held;           /* drift reported but left as it is (drift policy "report") */
         char *outage;        /* set by the plugin when the action cuts off traffic or
                               * destroys a guest: what it would cut, completing "delete
-                              * would ..." ("cut off the traffic of its ports p1, p2").
+                              * would ..." ("cut off the traffic of a, b").
                               * The driver carries such an action out only when the
                               * caller allows outages (ReconcileOptions.allow_outage). */
 } PlanAction;
@@ -54,11 +56,19 @@ typedef struct Plan {
         size_t allocated;
 } Plan;
 
-/* Counters reported by an apply. */
+/* What an apply sent: every write operation sent to a service, and every
+ * external command run that changes something; the writes also per kind,
+ * as the plugins name them (e.g. "rules", "routes"). */
+#define APPLY_COUNT_KINDS_MAX 8
+
 typedef struct ApplyCounts {
-        unsigned ovsdb_ops;   /* OVSDB write operations sent */
-        unsigned flow_mods;   /* OpenFlow flow modifications sent */
-        unsigned commands;    /* external commands that change something */
+        unsigned writes;
+        unsigned commands;
+        size_t n_kinds;
+        struct {
+                const char *kind;    /* static */
+                unsigned n;
+        } kinds[APPLY_COUNT_KINDS_MAX];
 } ApplyCounts;
 
 void plan_done(Plan *p);
@@ -77,5 +87,12 @@ const char *impact_to_string(Impact i) _pure_;
 
 json_object *plan_action_to_json(const PlanAction *a);
 json_object *plan_to_json(const Plan *p);
+/* Starts the counts with the kinds listed (NULL-terminated, may be NULL)
+ * at 0, so that they are reported even when nothing was sent. */
+void apply_counts_init(ApplyCounts *c, const char *const *kinds);
+/* Adds n write operations of kind (a static string). */
+void apply_counts_write(ApplyCounts *c, const char *kind, unsigned n);
+/* The write operations of kind counted so far. */
+unsigned apply_counts_get(const ApplyCounts *c, const char *kind) _pure_;
+/* {"writes": N, "<kind>": N, ..., "commands": N} */
 json_object *apply_counts_to_json(const ApplyCounts *c);
-void apply_counts_add(ApplyCounts *dst, const ApplyCounts *src);

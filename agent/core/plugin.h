@@ -19,19 +19,17 @@
 #include "plan.h"
 #include "state.h"
 
-/* Where a plugin finds the host's services. Plain settings; the core does
- * not interpret them. */
+/* What every plugin of every product is given. A program's own settings
+ * for its plugins (where its services are: sockets, directories, files)
+ * are in settings, a struct the program and its plugins share; the core
+ * does not look into it. */
 typedef struct PluginContext {
-        const char *ovsdb_address;  /* e.g. "unix:/var/run/openvswitch/db.sock" */
-        const char *ovs_rundir;     /* OVS_RUNDIR: bridge management sockets */
-        const char *state_dir;      /* persistent state (checkpoints, ledger) */
+        const char *state_dir;      /* persistent state (checkpoints, ledgers) */
         const char *run_dir;        /* runtime state (lock) */
-        const char *pve_dir;        /* Proxmox cluster file system, /etc/pve */
         int timeout_ms;             /* bound for every call to a service */
         uint64_t generation;        /* generation an apply is writing (set by the driver) */
-        const char *bridge_filter;  /* only this bridge (restore-flows --bridge), or NULL */
         bool healing;               /* repairing drift: objects with drift "report" are left alone */
-        const char *interfaces_path; /* ifupdown's /etc/network/interfaces (Proxmox) */
+        const void *settings;       /* the program's settings for its plugins */
 } PluginContext;
 
 typedef struct Plugin Plugin;
@@ -45,7 +43,7 @@ typedef struct PluginVTable {
          * desired model. Returns 1 when there is something to manage, 0 when
          * the plugin has nothing to do for this document, -EINVAL when
          * errors were recorded in d. Reads at most local configuration
-         * files (e.g. interfaces_path); never services. */
+         * files named by the program's settings; never services. */
         int (*parse)(Plugin *p, const StateDoc *doc, json_object *section, Diag *d);
         /* Optional: asks for live state whose answer takes the other side
          * long to prepare (sends requests, does not wait), right before
@@ -95,5 +93,5 @@ typedef struct PluginRegistry {
 int plugin_registry_init(PluginRegistry *reg, const PluginVTable *const *vtables, size_t n);
 void plugin_registry_done(PluginRegistry *reg);
 const PluginVTable *plugin_registry_find(const PluginRegistry *reg, const char *name);
-/* "net, openflow, ..." (caller frees). */
+/* "a, b, ..." (caller frees). */
 char *plugin_registry_names(const PluginRegistry *reg);

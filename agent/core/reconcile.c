@@ -97,6 +97,7 @@ int reconciler_register(Reconciler *rc, const PluginVTable *const *vtables, size
 
 int reconciler_use_product(Reconciler *rc, const Product *product) {
         rc->placeholders = product->placeholders;
+        rc->count_kinds = product->count_kinds;
         return reconciler_register(rc, product->plugins, product->n_plugins);
 }
 
@@ -113,6 +114,12 @@ static int fail(ReconcileResult *res, ReconcileStatus status, int error) {
         if (res->error == 0)
                 res->error = error < 0 ? error : -EINVAL;
         return res->error;
+}
+
+/* Every result reports the product's kinds of writes, even at 0. */
+static void result_start(Reconciler *rc, ReconcileResult *res) {
+        if (res->counts.n_kinds == 0 && res->counts.writes == 0 && res->counts.commands == 0)
+                apply_counts_init(&res->counts, rc->count_kinds);
 }
 
 static bool name_selected(char **only, const char *name) {
@@ -289,11 +296,12 @@ static int session_diff(Session *s) {
 
 /* Applies plugin by plugin in dependency order. Once a plugin has changed
  * the host, every later plugin reads the host again and recomputes its
- * plan before applying: it may depend on what was just created (flows on
- * a new bridge, ports of a new container).
+ * plan before applying: it may depend on what was just created (objects in
+ * something an earlier plugin just made).
  *
  * fault: name of a plugin after whose apply a failure is simulated (the
- * OPDBUS_FAULT_INJECT test aid; never during a rollback), or NULL. */
+ * programs' test aid, Reconciler.fault_after; never during a rollback),
+ * or NULL. */
 static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Diag *d) {
         bool changed = false;
 
@@ -329,18 +337,17 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
                 before = *counts;
                 start = now_usec();
                 r = p->vtable->apply(p, counts, d);
-                log_debug("apply %s: %zu action%s, %u OVSDB operations, %u flow modifications, %u commands, %s in %.1f ms",
+                log_debug("apply %s: %zu action%s, %u writes, %u commands, %s in %.1f ms",
                           p->vtable->name, plan_count_active(&s->plans[i]),
-                          plan_count_active(&s->plans[i]) == 1 ? "" : "s", counts->ovsdb_ops - before.ovsdb_ops,
-                          counts->flow_mods - before.flow_mods, counts->commands - before.commands,
-                          r < 0 ? "failed" : "done", ms_since(start));
+                          plan_count_active(&s->plans[i]) == 1 ? "" : "s", counts->writes - before.writes,
+                          counts->commands - before.commands, r < 0 ? "failed" : "done", ms_since(start));
                 if (r < 0) {
                         diag_error(d, "", "%s: apply failed: %s", p->vtable->name, strerror(-r));
                         return r;
                 }
                 /* Test aid: fail after a plugin has written its changes. */
                 if (fault && streq(fault, p->vtable->name)) {
-                        diag_error(d, "", "%s: fault injected after apply (OPDBUS_FAULT_INJECT)", p->vtable->name);
+                        diag_error(d, "", "%s: fault injected after apply", p->vtable->name);
                         return -EIO;
                 }
         }
@@ -522,6 +529,8 @@ int reconcile_validate(Reconciler *rc, const StateDoc *doc, const ReconcileOptio
         _cleanup_(session_done) Session s = {};
         int r;
 
+        result_start(rc, res);
+
         r = session_parse(rc, doc, o->only, &s, &res->diag);
         if (r < 0)
                 return fail(res, RECONCILE_INVALID, r);
@@ -532,6 +541,8 @@ int reconcile_validate(Reconciler *rc, const StateDoc *doc, const ReconcileOptio
 int reconcile_plan(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res) {
         _cleanup_(session_done) Session s = {};
         int r;
+
+        result_start(rc, res);
 
         res->dry_run = true;
         r = session_prepare(rc, doc, o, false, &s, NULL, res);
@@ -548,6 +559,8 @@ int reconcile_plan(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *
 int reconcile_verify(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res) {
         _cleanup_(session_done) Session s = {};
         int r;
+
+        result_start(rc, res);
 
         r = session_prepare(rc, doc, o, false, &s, NULL, res);
         (void) session_take_plans(&s, &res->plan, &res->diag);
@@ -697,14 +710,14 @@ warn:
 }
 
 /* Snapshot, apply, verify; on failure roll back to the snapshot. */
-static int apply_changes(Reconciler *rc, Session *s, bool keep_snapshot, ReconcileResult *res) {
+static int apply_changes(Reconciler *rc, Session *s, const ReconcileOptions *o, ReconcileResult *res) {
         _cleanup_(state_doc_freep) StateDoc *snapshot = NULL;
         uint64_t latest = 0;
         size_t first;
         int r, k;
 
         r = session_snapshot(s, false, &snapshot);
-        if (r >= 0 && keep_snapshot) {
+        if (r >= 0 && o->keep_snapshot) {
                 r = complete_snapshot(s, snapshot);
                 if (r >= 0)
                         res->snapshot = json_object_get(snapshot->root);
@@ -719,7 +732,7 @@ static int apply_changes(Reconciler *rc, Session *s, bool keep_snapshot, Reconci
         res->changed = true;
 
         first = session_first_change(s);
-        r = session_apply(s, getenv("OPDBUS_FAULT_INJECT"), &res->counts, &res->diag);
+        r = session_apply(s, rc->fault_after, &res->counts, &res->diag);
         (void) session_take_plans(s, &res->plan, &res->diag);
         if (r >= 0)
                 r = session_verify(s, first, &res->diag);
@@ -737,6 +750,8 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
         _cleanup_(closep) int lock_fd = -EBADF;
         int r;
 
+        result_start(rc, res);
+
         if (o->dry_run)
                 return reconcile_plan(rc, doc, o, res);
 
@@ -750,7 +765,7 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
         }
 
         if (session_count_actions(&s) > 0) {
-                r = apply_changes(rc, &s, o->keep_snapshot, res);
+                r = apply_changes(rc, &s, o, res);
                 if (r < 0)
                         return r;
         } else {
@@ -782,6 +797,8 @@ int reconcile_rollback(Reconciler *rc, uint64_t to, bool allow_outage, Reconcile
         size_t n = 0;
         char origin[64];
         int r;
+
+        result_start(rc, res);
 
         r = checkpoint_list(rc->ctx.state_dir, &list, &n);
         if (r < 0) {
@@ -826,6 +843,8 @@ int reconcile_applied_state(Reconciler *rc, StateDoc **ret, uint64_t *ret_genera
         _cleanup_(json_object_putp) json_object *state = NULL;
         uint64_t latest = 0;
         int r;
+
+        result_start(rc, res);
 
         r = checkpoint_latest(rc->ctx.state_dir, &latest);
         *ret_generation = latest;

@@ -36,6 +36,8 @@ typedef struct Product {
         const PluginVTable *const *plugins;
         size_t n_plugins;
         const Placeholder *placeholders;
+        const char *const *count_kinds;    /* kinds of writes its plugins count
+                                            * (ApplyCounts), reported even at 0 */
 } Product;
 
 typedef struct Reconciler {
@@ -43,6 +45,9 @@ typedef struct Reconciler {
         PluginContext ctx;
         unsigned keep_checkpoints;  /* checkpoints kept (default 5) */
         const Placeholder *placeholders; /* values left to fill in: refused everywhere */
+        const char *const *count_kinds; /* reported in every result's counts */
+        const char *fault_after;    /* a test aid of the programs: every apply fails right after
+                                     * this plugin has written its changes (never a rollback) */
         int lock_timeout_ms;        /* how long a second apply waits */
 } Reconciler;
 

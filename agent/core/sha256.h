@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* SHA-256 (FIPS 180-4) of a message in memory: to compare a file inside a
- * container with what it should hold without reading it back. */
+/* SHA-256 (FIPS 180-4) of a message in memory: to compare a file somewhere
+ * else with what it should hold without reading it back. */
 
 #include <stddef.h>
 #include <stdint.h>

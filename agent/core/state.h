@@ -4,7 +4,7 @@
 /* The desired-state document. Two spellings are accepted and both are
  * normalised to the canonical one:
  *   canonical: {"version": 1, "plugins": {"net": {...}, ...}}
- *   bare:      {"net": {...}, "openflow": {...}}   (read as version 1)
+ *   bare:      {"<plugin>": {...}, ...}   (read as version 1)
  * Plugin sections are validated by their plugins; this module checks only
  * the envelope. */
 
@@ -23,7 +23,7 @@
 #define STATE_MAX_DEPTH 32
 
 /* The largest state op-dbus reads: a file, standard input or a state
- * sent over D-Bus. A state of 10,000 flows and 200 ports is about 1.5 MB. */
+ * sent over D-Bus. The largest states seen are about 1.5 MB. */
 #define STATE_MAX_SIZE (16U * 1024U * 1024U)
 
 typedef struct StateDoc {
@@ -45,7 +45,7 @@ int state_doc_parse(const char *buf, size_t len, const char *origin, StateDoc **
  * read up to STATE_MAX_SIZE only. */
 int state_doc_load(const char *path, StateDoc **ret, Diag *d);
 /* Takes a reference to root (always consumed). A document nested deeper
- * than STATE_MAX_DEPTH is an error at the path of its first container
+ * than STATE_MAX_DEPTH is an error at the path of its first object or array
  * below the limit. */
 int state_doc_from_json(json_object *root, const char *origin, StateDoc **ret, Diag *d);
 /* An empty canonical document. */

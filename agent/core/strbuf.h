@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* A growing string for building text piece by piece (flows, messages),
+/* A growing string for building text piece by piece (messages, generated text),
  * cheaper than open_memstream for many small strings. An all-zero StrBuf
  * is empty and valid. */
 

@@ -7,6 +7,7 @@
 
 #include "checkpoint.h"
 #include "fileio.h"
+#include "host.h"
 #include "json-util.h"
 #include "log.h"
 #include "manager.h"
@@ -111,7 +112,7 @@ static void take_result(Job *j, ReconcileResult *res) {
         j->error = res->error;
         j->generation = res->generation;
         j->changed = res->changed;
-        j->flow_mods = res->counts.flow_mods;
+        j->flow_mods = apply_counts_get(&res->counts, COUNT_FLOW_MODS);
         j->snapshot = TAKE_PTR(res->snapshot);
         j->error_text = error_lines(&res->diag);
         /* Drift: what was repaired, and what is only reported (held). */
@@ -168,6 +169,7 @@ static void run_query(Reconciler *rc, Job *j) {
 }
 
 static void run_reconcile(Manager *m, Reconciler *rc, Job *j) {
+        HostSettings host;
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         char *only_openflow[] = { (char *) "openflow", NULL };
@@ -194,7 +196,9 @@ static void run_reconcile(Manager *m, Reconciler *rc, Job *j) {
         case JOB_RESTORE_FLOWS:
                 o.only = only_openflow;
                 o.record = false;
-                rc->ctx.bridge_filter = j->bridge && j->bridge[0] ? j->bridge : NULL;
+                host = *host_settings(&rc->ctx);
+                host.bridge_filter = j->bridge && j->bridge[0] ? j->bridge : NULL;
+                rc->ctx.settings = &host;
                 break;
         case JOB_HEAL:
                 o.record = false;
@@ -226,6 +230,7 @@ static void run_job(Manager *m, Job *j) {
         rc.lock_timeout_ms = m->lock_timeout_ms;
         rc.keep_checkpoints = m->keep_checkpoints;
         r = reconciler_use_product(&rc, m->product);
+        rc.fault_after = m->fault_after;
         if (r < 0) {
                 j->status = RECONCILE_UNAVAILABLE;
                 j->error = r;

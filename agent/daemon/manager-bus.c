@@ -8,7 +8,6 @@
 #include "log.h"
 #include "manager.h"
 #include "reconcile.h"
-#include "settings.h"
 #include "strbuf.h"
 
 #define ERROR_INVALID_STATE "org.opdbus.Error.InvalidState"
@@ -405,15 +404,8 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                 return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
         if (streq(property, "LastResult"))
                 return sd_bus_message_append(reply, "s", m->last_result ?: "{}");
-        if (streq(property, "Settings")) {
-                _cleanup_(json_object_putp) json_object *o = settings_to_json(&m->ctx, m->lock_timeout_ms,
-                                                                              m->keep_checkpoints);
-
-                if (!o)
-                        return -ENOMEM;
-                return sd_bus_message_append(reply, "s", json_object_to_json_string_ext(
-                                                     o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        }
+        if (streq(property, "Settings"))
+                return sd_bus_message_append(reply, "s", m->settings_json ?: "{}");
         return sd_bus_message_append(reply, "s", m->state_path);
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "checkpoint.h"
+#include "host.h"
 #include "json-util.h"
 #include "log.h"
 #include "manager.h"
@@ -152,7 +153,7 @@ static int monitor_connect(Manager *m) {
         OvsdbClient *c = NULL;
         int r;
 
-        r = ovsdb_client_connect(m->ctx.ovsdb_address, 2000, &c);
+        r = ovsdb_client_connect(host_settings(&m->ctx)->ovsdb_address, 2000, &c);
         if (r < 0)
                 return r;
         params = json_object_new_array();
@@ -234,7 +235,7 @@ static int of_watch_connect(OfWatch *w) {
         _cleanup_(freep) char *addr = NULL;
         int r;
 
-        if (asprintf(&addr, "unix:%s/%s.mgmt", m->ctx.ovs_rundir, w->bridge) < 0)
+        if (asprintf(&addr, "unix:%s/%s.mgmt", host_settings(&m->ctx)->ovs_rundir, w->bridge) < 0)
                 return -ENOMEM;
         r = ofp_client_connect(addr, 1000, &w->client);
         if (r < 0)

@@ -59,6 +59,7 @@ Manager *manager_free(Manager *m) {
         pthread_cond_destroy(&m->cond);
         free(m->state_path);
         free(m->last_result);
+        free(m->settings_json);
         free(m);
         return NULL;
 }

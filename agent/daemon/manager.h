@@ -82,7 +82,10 @@ struct Manager {
         sd_bus_slot *vtable_slot;
 
         const Product *product;       /* the program's plugins and placeholders */
-        PluginContext ctx;            /* settings for every reconcile */
+        PluginContext ctx;            /* for every reconcile; ctx.settings: the program's */
+        const char *fault_after;      /* the programs' test aid (Reconciler.fault_after) */
+        char *settings_json;          /* the Settings property: what the program says its
+                                       * work depends on besides the document */
         char *state_path;             /* --state */
         unsigned audit_interval_sec;  /* periodic flow audit */
         unsigned container_audit_interval_sec; /* periodic heal while containers are applied */

@@ -35,7 +35,7 @@ static int settings_agree(const Cli *cli, sd_bus *bus) {
                 return 0;
         }
         theirs = json_tokener_parse(text);
-        mine = settings_to_json(&cli->ctx, cli->lock_timeout_ms, cli->keep_checkpoints);
+        mine = settings_to_json(cli);
         if (!mine)
                 return log_error_errno(-ENOMEM, "Out of memory.");
         if (settings_difference(mine, theirs, &name, &here, &there) == 0)

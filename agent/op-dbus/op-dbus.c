@@ -12,6 +12,7 @@
 #include "manager.h"
 #include "profiles.h"
 #include "plugins.h"
+#include "settings.h"
 
 #define DEFAULT_TIMEOUT_MS (10 * 1000)
 
@@ -122,7 +123,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                         cli->output = optarg;
                         break;
                 case ARG_OVSDB:
-                        cli->ctx.ovsdb_address = optarg;
+                        cli->host.ovsdb_address = optarg;
                         break;
                 case ARG_STATE_DIR:
                         cli->ctx.state_dir = optarg;
@@ -131,7 +132,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                         cli->ctx.run_dir = optarg;
                         break;
                 case ARG_PVE_DIR:
-                        cli->ctx.pve_dir = optarg;
+                        cli->host.pve_dir = optarg;
                         break;
                 case ARG_JSON:
                         cli->json = true;
@@ -177,7 +178,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                                 return log_error_errno(-ENOMEM, "Out of memory.");
                         break;
                 case ARG_INTERFACES:
-                        cli->ctx.interfaces_path = optarg;
+                        cli->host.interfaces_path = optarg;
                         break;
                 case ARG_CONFIRM_TIMEOUT:
                         errno = 0;
@@ -208,13 +209,15 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
 static void cli_defaults(Cli *cli) {
         *cli = (Cli) {
                 .ctx = {
-                        .ovsdb_address = env_or("OPDBUS_OVSDB", DEFAULT_OVSDB),
-                        .ovs_rundir = env_or("OVS_RUNDIR", "/var/run/openvswitch"),
                         .state_dir = env_or("OPDBUS_STATE_DIR", DEFAULT_STATE_DIR),
                         .run_dir = env_or("OPDBUS_RUN_DIR", DEFAULT_RUN_DIR),
+                        .timeout_ms = DEFAULT_TIMEOUT_MS,
+                },
+                .host = {
+                        .ovsdb_address = env_or("OPDBUS_OVSDB", DEFAULT_OVSDB),
+                        .ovs_rundir = env_or("OVS_RUNDIR", "/var/run/openvswitch"),
                         .pve_dir = env_or("OPDBUS_PVE_DIR", DEFAULT_PVE_DIR),
                         .interfaces_path = env_or("OPDBUS_INTERFACES", "/etc/network/interfaces"),
-                        .timeout_ms = DEFAULT_TIMEOUT_MS,
                 },
                 .keep_checkpoints = CHECKPOINTS_KEEP_DEFAULT,
                 .lock_timeout_ms = 30 * 1000,
@@ -230,6 +233,7 @@ static int setup_reconciler(const Cli *cli, Reconciler *rc) {
         rc->keep_checkpoints = cli->keep_checkpoints;
         rc->lock_timeout_ms = cli->lock_timeout_ms;
         r = reconciler_use_product(rc, &opdbus_product);
+        rc->fault_after = getenv("OPDBUS_FAULT_INJECT");
         if (r < 0)
                 return log_error_errno(r, "Cannot order the built-in plugins: %m");
         return 0;
@@ -508,7 +512,7 @@ static int verb_restore_flows(Cli *cli) {
                         return EXIT_UNAVAILABLE;
                 return client_send(cli, bus, m, "restore-flows", "the applied state");
         }
-        cli->ctx.bridge_filter = cli->bridge;
+        cli->host.bridge_filter = cli->bridge;
         r = setup_reconciler(cli, &rc);
         if (r < 0)
                 return EXIT_UNAVAILABLE;
@@ -535,6 +539,7 @@ static int verb_confirm(Cli *cli) {
 
 /* The daemon: serve org.opdbus until SIGTERM. */
 static int verb_run(Cli *cli) {
+        _cleanup_(json_object_putp) json_object *settings = NULL;
         Manager *m = NULL;
         int r;
 
@@ -545,6 +550,10 @@ static int verb_run(Cli *cli) {
         }
         m->product = &opdbus_product;
         m->ctx = cli->ctx;
+        m->fault_after = getenv("OPDBUS_FAULT_INJECT");
+        settings = settings_to_json(cli);
+        m->settings_json = settings ? strdup(json_object_to_json_string_ext(
+                        settings, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) : NULL;
         m->lock_timeout_ms = cli->lock_timeout_ms;
         m->keep_checkpoints = cli->keep_checkpoints;
         m->state_path = strdup(cli->state_path ?: DEFAULT_STATE_FILE);
@@ -552,7 +561,7 @@ static int verb_run(Cli *cli) {
                 m->audit_interval_sec = (unsigned) (cli->audit_interval_ms / 1000);
         if (cli->container_audit_interval_ms >= 0)
                 m->container_audit_interval_sec = (unsigned) (cli->container_audit_interval_ms / 1000);
-        if (!m->state_path)
+        if (!m->state_path || !m->settings_json)
                 r = -ENOMEM;
         if (r >= 0)
                 r = manager_start(m);
@@ -620,6 +629,7 @@ int main(int argc, char **argv) {
         int r;
 
         cli_defaults(&cli);
+        cli.ctx.settings = &cli.host;
         r = parse_argv(&cli, argc, argv);
         if (r < 0) {
                 free(cli.only);

@@ -9,10 +9,12 @@
 #include <systemd/sd-bus.h>
 
 #include "cli.h"
+#include "host.h"
 #include "plugin.h"
 
 typedef struct Cli {
-        PluginContext ctx;
+        PluginContext ctx;          /* ctx.settings points at host */
+        HostSettings host;          /* where the host's services are */
         bool json;
         bool dry_run;
         bool allow_outage;          /* apply/rollback --allow-outage */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "host.h"
 #include "macro.h"
 #include "plugins.h"
 
@@ -28,4 +29,5 @@ const Product opdbus_product = {
         .plugins = plugins,
         .n_plugins = ELEMENTSOF(plugins),
         .placeholders = placeholders,
+        .count_kinds = host_count_kinds,
 };

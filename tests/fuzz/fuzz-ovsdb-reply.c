@@ -13,6 +13,7 @@
  *   openflow   the openflow plugin's ports of the bridges, and the flows
  *              built from them */
 #include "fuzz.h"
+#include "host.h"
 #include "json-util.h"
 #include "lxc-ovsdb.h"
 #include "of-engine.h"
@@ -55,15 +56,20 @@ static StateDoc *desired_doc(void) {
         return doc;
 }
 
-static PluginContext context(const FuzzPeer *peer) {
-        return (PluginContext) {
+/* The plugins' context, with host settings (in *host) that point at the
+ * peer and otherwise nowhere. */
+static PluginContext context(const FuzzPeer *peer, HostSettings *host) {
+        *host = (HostSettings) {
                 .ovsdb_address = fuzz_peer_address(peer),
                 .ovs_rundir = "/nonexistent/opdbus-fuzz/run/openvswitch",
+                .pve_dir = "/nonexistent/opdbus-fuzz/etc/pve",
+                .interfaces_path = "/nonexistent/opdbus-fuzz/interfaces",
+        };
+        return (PluginContext) {
                 .state_dir = "/nonexistent/opdbus-fuzz/state",
                 .run_dir = "/nonexistent/opdbus-fuzz/run",
-                .pve_dir = "/nonexistent/opdbus-fuzz/etc/pve",
                 .timeout_ms = 5000,
-                .interfaces_path = "/nonexistent/opdbus-fuzz/interfaces",
+                .settings = host,
         };
 }
 
@@ -94,7 +100,8 @@ static void run_client(const uint8_t *data, size_t size) {
 
 static void run_net(const uint8_t *data, size_t size) {
         _cleanup_(fuzz_peer_endp) FuzzPeer *peer = fuzz_peer_begin(data, size);
-        PluginContext ctx = context(peer);
+        HostSettings host;
+        PluginContext ctx = context(peer, &host);
         const StateDoc *doc = desired_doc();
         _cleanup_(plugin_freep) Plugin *p = NULL;
         _cleanup_(json_object_putp) json_object *live = NULL;
@@ -129,7 +136,8 @@ static void run_lxc(const uint8_t *data, size_t size) {
 
 static void run_openflow(const uint8_t *data, size_t size) {
         _cleanup_(fuzz_peer_endp) FuzzPeer *peer = fuzz_peer_begin(data, size);
-        PluginContext ctx = context(peer);
+        HostSettings host;
+        PluginContext ctx = context(peer, &host);
         const StateDoc *doc = desired_doc();
         _cleanup_(openflow_config_done) OpenflowConfig c = {};
         _cleanup_(of_ports_done) OfPorts ports = {};

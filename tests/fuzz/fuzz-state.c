@@ -7,31 +7,39 @@
  * Each product (a set of plugins) validates every input; the router's
  * joins the table below with its own plugin list. */
 #include "fuzz.h"
+#include "host.h"
 #include "json-util.h"
 #include "reconcile.h"
 #include "plugins.h"
 
-/* Every product's validation; a product joins with its Product. */
-static const Product *const products[] = {
-        &opdbus_product,
-};
-
 /* Places no plugin may find anything in. */
-static const PluginContext context = {
+static const HostSettings host_nowhere = {
         .ovsdb_address = "unix:/nonexistent/opdbus-fuzz/db.sock",
         .ovs_rundir = "/nonexistent/opdbus-fuzz/run/openvswitch",
-        .state_dir = "/nonexistent/opdbus-fuzz/state",
-        .run_dir = "/nonexistent/opdbus-fuzz/run",
         .pve_dir = "/nonexistent/opdbus-fuzz/etc/pve",
-        .timeout_ms = 100,
         .interfaces_path = "/nonexistent/opdbus-fuzz/interfaces",
 };
 
-static void validate(const Product *p, const uint8_t *data, size_t size) {
+/* Every product's validation, with its settings pointing nowhere; a
+ * product joins with a line here. */
+static const struct {
+        const Product *product;
+        const void *settings;
+} products[] = {
+        { &opdbus_product, &host_nowhere },
+};
+
+static void validate(const Product *p, const void *settings, const uint8_t *data, size_t size) {
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(reconciler_done) Reconciler rc = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         _cleanup_(json_object_putp) json_object *out = NULL;
+        PluginContext context = {
+                .state_dir = "/nonexistent/opdbus-fuzz/state",
+                .run_dir = "/nonexistent/opdbus-fuzz/run",
+                .timeout_ms = 100,
+                .settings = settings,
+        };
         ReconcileOptions o = {};
 
         reconciler_init(&rc, &context);
@@ -54,6 +62,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size > FUZZ_MAX_INPUT)
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(products); i++)
-                validate(products[i], data, size);
+                validate(products[i].product, products[i].settings, data, size);
         return 0;
 }

@@ -69,6 +69,6 @@ def test_three_containers(node, opdbus_ns, tmp_state, tmp_path):
     # the second apply: nothing to do, no pct call that changes anything
     res = node.opdbus(opdbus_ns, "apply", "--json", doc, check=0)
     assert res.json["ok"] and res.json["changes"] == [], res.json["changes"]
-    assert res.json["counts"] == {"ovsdb_ops": 0, "flow_mods": 0, "commands": 0}, res.json["counts"]
+    assert res.json["counts"] == {"writes": 0, "ovsdb_ops": 0, "flow_mods": 0, "commands": 0}, res.json["counts"]
     state_after = node.opdbus(opdbus_ns, "query", "--json", check=0).json
     assert {c["id"] for c in state_after["plugins"]["lxc"]["containers"]} >= {320, 321, 322}

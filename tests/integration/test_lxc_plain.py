@@ -667,4 +667,4 @@ def test_socket_networking_and_a_container_selector(host):
     assert policy and all(f"in_port={ofport}" in line.replace(" ", ",").split(",") for line in policy), policy
 
     res = host.run(doc, check=0)
-    assert res.json["changes"] == [] and res.json["counts"] == {"ovsdb_ops": 0, "flow_mods": 0, "commands": 0}
+    assert res.json["changes"] == [] and res.json["counts"] == {"writes": 0, "ovsdb_ops": 0, "flow_mods": 0, "commands": 0}

@@ -151,7 +151,7 @@ def test_socket_container_lifecycle(node, opdbus_ns, tmp_state):
     # converged: nothing to do, nothing sent
     res = node.opdbus(opdbus_ns, "apply", "--json", doc, check=0)
     assert res.json["changes"] == []
-    assert res.json["counts"] == {"ovsdb_ops": 0, "flow_mods": 0, "commands": 0}
+    assert res.json["counts"] == {"writes": 0, "ovsdb_ops": 0, "flow_mods": 0, "commands": 0}
 
     # the query shows the socket port; applied as a state it changes nothing
     live = node.opdbus(opdbus_ns, "query", check=0).json
@@ -177,7 +177,7 @@ def test_socket_container_lifecycle(node, opdbus_ns, tmp_state):
     res = node.opdbus(opdbus_ns, "apply", "--json", doc, check=0)
     assert changes(res) == {("recreate", "container/310/socket", "port flap")}
     # taken off the bridge and added again (two transactions), moved in, configured
-    assert res.json["counts"] == {"ovsdb_ops": 6, "flow_mods": 0, "commands": 2}
+    assert res.json["counts"] == {"writes": 6, "ovsdb_ops": 6, "flow_mods": 0, "commands": 2}
     assert_attached(node)
     assert node.ovs.vsctl("get", "Interface", "internal_310", "ofport") == ofport
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "json-util.h"
+#include "host.h"
 #include "lxc.h"
 #include "tests.h"
 

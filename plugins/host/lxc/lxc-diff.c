@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "host.h"
 #include "json-util.h"
 #include "lxc.h"
 #include "strbuf.h"

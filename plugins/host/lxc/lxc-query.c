@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "host.h"
 #include "lxc.h"
 
 void lxc_live_set_done(LxcPlugin *l) {
@@ -82,7 +83,7 @@ static int scan_taken(LxcPlugin *l, uint32_t id) {
         struct dirent *de;
         int r = 0;
 
-        if (asprintf(&nodes, "%s/nodes", l->plugin.ctx->pve_dir) < 0)
+        if (asprintf(&nodes, "%s/nodes", host_settings(l->plugin.ctx)->pve_dir) < 0)
                 return -ENOMEM;
         dir = opendir(nodes);
         if (!dir)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <sys/random.h>
 
+#include "host.h"
 #include "lxc.h"
 #include "sha256.h"
 #include "strbuf.h"

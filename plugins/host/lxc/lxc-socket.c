@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "host.h"
 #include "ifupdown.h"
 #include "json-util.h"
 #include "lxc-ovsdb.h"
@@ -151,7 +152,7 @@ int lxc_socket_check(const PluginContext *ctx, const LxcContainer *c, Diag *d) {
                            "may be (15 bytes); set port_name", c->id);
                 ret = -EINVAL;
         } else
-                ifupdown_check_port(ctx->interfaces_path, c->network.bridge, name, np, d);
+                ifupdown_check_port(host_settings(ctx)->interfaces_path, c->network.bridge, name, np, d);
         return ret;
 }
 
@@ -160,7 +161,7 @@ int lxc_socket_check(const PluginContext *ctx, const LxcContainer *c, Diag *d) {
 static int socket_connect(LxcPlugin *l, LxcSocket *s) {
         if (s->ovsdb)
                 return 0;
-        return ovsdb_client_connect(l->plugin.ctx->ovsdb_address, l->plugin.ctx->timeout_ms, &s->ovsdb);
+        return ovsdb_client_connect(host_settings(l->plugin.ctx)->ovsdb_address, l->plugin.ctx->timeout_ms, &s->ovsdb);
 }
 
 static const char *next_line(const char *s) {
@@ -311,14 +312,14 @@ int lxc_socket_query(LxcPlugin *l, Diag *d) {
         r = socket_connect(l, s);
         if (r < 0 && wanted > 0)
                 diag_error(d, "", "cannot connect to OVSDB at %s (socket networking needs it): %s",
-                           l->plugin.ctx->ovsdb_address, strerror(-r));
+                           host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
         if (r >= 0) {
                 _cleanup_(diag_done) Diag scratch = {};
 
                 r = lxc_ovs_read(s->ovsdb, &s->view, wanted > 0 ? d : &scratch);
                 s->view_read = r >= 0;
         }
-        s->netdevs_read = ovs_netdevs_read(l->plugin.ctx->ovs_rundir, &s->netdevs) >= 0;
+        s->netdevs_read = ovs_netdevs_read(host_settings(l->plugin.ctx)->ovs_rundir, &s->netdevs) >= 0;
         if (r < 0 && wanted == 0)
                 return 0; /* no OVS here, or not answering: nothing of socket networking to manage */
         for (size_t i = 0; r >= 0 && i < l->want.n_containers; i++) {
@@ -371,7 +372,7 @@ int lxc_socket_read_view(LxcPlugin *l, LxcOvsView *ret, Diag *d) {
                 return -EINVAL;
         r = socket_connect(l, l->socket);
         if (r < 0) {
-                diag_error(d, "", "cannot connect to OVSDB at %s: %s", l->plugin.ctx->ovsdb_address, strerror(-r));
+                diag_error(d, "", "cannot connect to OVSDB at %s: %s", host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
                 return r;
         }
         return lxc_ovs_read(l->socket->ovsdb, ret, d);
@@ -775,7 +776,7 @@ static void count_command(LxcPlugin *l) {
 
 static void count_writes(LxcPlugin *l, unsigned writes) {
         if (l->counts)
-                l->counts->ovsdb_ops += writes;
+                apply_counts_write(l->counts, COUNT_OVSDB_OPS, writes);
 }
 
 /* Waits until OVS has made the port's device in op-dbus's namespace. */
@@ -893,7 +894,7 @@ static int socket_ensure(LxcPlugin *l, const LxcContainer *c, pid_t pid, Diag *d
                 return -EINVAL;
         r = socket_connect(l, l->socket);
         if (r < 0) {
-                diag_error(d, c->path, "cannot connect to OVSDB at %s: %s", l->plugin.ctx->ovsdb_address, strerror(-r));
+                diag_error(d, c->path, "cannot connect to OVSDB at %s: %s", host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
                 return r;
         }
         r = lxc_ovs_read(l->socket->ovsdb, &view, d);

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "host.h"
 #include "json-util.h"
 #include "net.h"
 #include "ovsdb-client.h"
@@ -487,7 +488,7 @@ int net_apply(NetPlugin *n, ApplyCounts *counts, Diag *d) {
                 if (r < 0)
                         return r;
 
-                counts->ovsdb_ops += t.writes;
+                apply_counts_write(counts, COUNT_OVSDB_OPS, t.writes);
                 r = ovsdb_client_transact(n->ovsdb, "Open_vSwitch", json_object_get(t.ops), &results, &err);
                 if ((r == -ETIMEDOUT || r == -EEXIST) && err && attempt == 0) {
                         diag_note(d, "", "Open vSwitch changed while planning (%s); planning again", err);

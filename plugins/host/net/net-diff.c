@@ -3,6 +3,7 @@
  * actions. No I/O here. */
 #include <stdio.h>
 
+#include "host.h"
 #include "json-util.h"
 #include "net.h"
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "host.h"
 #include "json-util.h"
 #include "net.h"
 #include "ovsdb-client.h"
@@ -11,7 +12,7 @@ static int net_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section
 
         r = net_parse(&n->want, doc, section, d);
         if (r > 0)
-                net_check_interfaces_file(&n->want, p->ctx->interfaces_path, d);
+                net_check_interfaces_file(&n->want, host_settings(p->ctx)->interfaces_path, d);
         return r;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "host.h"
 #include "json-util.h"
 #include "net.h"
 #include "ovsdb-client.h"
@@ -190,7 +191,7 @@ static int ensure_connected(NetPlugin *n) {
 
         if (n->ovsdb)
                 return 0;
-        r = ovsdb_client_connect(n->plugin.ctx->ovsdb_address, n->plugin.ctx->timeout_ms, &c);
+        r = ovsdb_client_connect(host_settings(n->plugin.ctx)->ovsdb_address, n->plugin.ctx->timeout_ms, &c);
         if (r < 0)
                 return r;
         n->ovsdb = c;
@@ -217,7 +218,7 @@ int net_query(NetPlugin *n, Diag *d) {
 
         r = ensure_connected(n);
         if (r < 0) {
-                diag_error(d, "", "cannot connect to OVSDB at %s: %s", n->plugin.ctx->ovsdb_address, strerror(-r));
+                diag_error(d, "", "cannot connect to OVSDB at %s: %s", host_settings(n->plugin.ctx)->ovsdb_address, strerror(-r));
                 return r;
         }
 
@@ -258,7 +259,7 @@ int net_query(NetPlugin *n, Diag *d) {
         /* For the names of new bridges; when they cannot be read, the
          * check is skipped rather than the plan refused. */
         ovs_netdevs_done(&n->netdevs);
-        (void) ovs_netdevs_read(n->plugin.ctx->ovs_rundir, &n->netdevs);
+        (void) ovs_netdevs_read(host_settings(n->plugin.ctx)->ovs_rundir, &n->netdevs);
         n->have_queried = true;
         return 0;
 }

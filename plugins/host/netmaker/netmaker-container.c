@@ -17,6 +17,7 @@
 
 #include "exec.h"
 #include "fileio.h"
+#include "host.h"
 #include "json-util.h"
 #include "lxc.h"
 #include "netmaker.h"
@@ -145,7 +146,7 @@ static int read_conf(const PluginContext *ctx, uint32_t id, NetmakerCtConf *ret)
         int r;
 
         *ret = (NetmakerCtConf) {};
-        if (asprintf(&conf, "%s/lxc/%u.conf", ctx->pve_dir ?: DEFAULT_PVE_DIR, id) < 0)
+        if (asprintf(&conf, "%s/lxc/%u.conf", host_settings(ctx)->pve_dir ?: DEFAULT_PVE_DIR, id) < 0)
                 return -ENOMEM;
         r = read_optional_file(conf, &text);
         if (r <= 0)
@@ -208,7 +209,7 @@ int netmaker_container_inspect(const PluginContext *ctx, NetmakerTarget *t,
         t->tagged = conf.tagged;
         if (r < 0) {
                 diag_error(d, path, "cannot read the configuration of container %u in %s: %s", t->id,
-                           ctx->pve_dir ?: DEFAULT_PVE_DIR, strerror(-r));
+                           host_settings(ctx)->pve_dir ?: DEFAULT_PVE_DIR, strerror(-r));
                 return r;
         }
         if (!t->exists || !t->tagged)

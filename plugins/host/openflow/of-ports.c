@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
+#include "host.h"
 #include "json-util.h"
 #include "lxc.h"
 #include "of-engine.h"
@@ -192,9 +193,9 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
         json_object *ops, *bridges, *ports, *ifaces;
         int r;
 
-        r = ovsdb_client_connect(ctx->ovsdb_address, ctx->timeout_ms, &client);
+        r = ovsdb_client_connect(host_settings(ctx)->ovsdb_address, ctx->timeout_ms, &client);
         if (r < 0) {
-                diag_error(d, "", "cannot connect to OVSDB at %s: %s", ctx->ovsdb_address, strerror(-r));
+                diag_error(d, "", "cannot connect to OVSDB at %s: %s", host_settings(ctx)->ovsdb_address, strerror(-r));
                 return r;
         }
         ops = json_object_new_array();

@@ -12,6 +12,7 @@
 
 #include "exec.h"
 #include "fileio.h"
+#include "host.h"
 #include "json-util.h"
 #include "of-engine.h"
 #include "of-sync.h"
@@ -149,7 +150,7 @@ int of_record_save(const char *state_dir, const char *bridge, const OfRecord *re
 static char *mgmt_address(const PluginContext *ctx, const char *bridge) {
         char *s;
 
-        if (asprintf(&s, "unix:%s/%s.mgmt", ctx->ovs_rundir, bridge) < 0)
+        if (asprintf(&s, "unix:%s/%s.mgmt", host_settings(ctx)->ovs_rundir, bridge) < 0)
                 return NULL;
         return s;
 }
@@ -431,7 +432,7 @@ int of_bridge_apply(OfBridgeSync *b, const PluginContext *ctx, ApplyCounts *coun
         ret = run_bundle(b, ctx, text.s, text.len, d);
         if (ret < 0 && ret != -EPROTO)
                 return ret;
-        counts->flow_mods += (unsigned) (b->n_remove + b->n_send);
+        apply_counts_write(counts, COUNT_FLOW_MODS, (unsigned) (b->n_remove + b->n_send));
 
         r = write_record(b, ctx, false);
         if (r < 0)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "checkpoint.h"
+#include "host.h"
 #include "json-util.h"
 #include "lxc.h"
 #include "of-sync.h"
@@ -187,7 +188,7 @@ static const OfBridge *wanted_bridge(const OpenflowPlugin *o, const char *name) 
 /* restore-flows --bridge B: B must be one the state puts flows on, or
  * the restore would do nothing and say all is well. */
 static int check_bridge_filter(const OpenflowPlugin *o, Diag *d) {
-        const char *filter = o->plugin.ctx->bridge_filter;
+        const char *filter = host_settings(o->plugin.ctx)->bridge_filter;
         _cleanup_(freep) char *names = NULL;
         size_t len = 0;
         FILE *f;
@@ -225,7 +226,7 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
 }
 
 static int add_bridge(OpenflowPlugin *o, const char *name) {
-        const char *filter = o->plugin.ctx->bridge_filter;
+        const char *filter = host_settings(o->plugin.ctx)->bridge_filter;
         OfBridgeSync *b;
 
         if (filter && !streq(filter, name))

@@ -11,6 +11,7 @@
 
 #include "exec.h"
 #include "fileio.h"
+#include "host.h"
 #include "json-util.h"
 #include "lxc.h"
 #include "strbuf.h"
@@ -140,7 +141,7 @@ static int read_config(LxcPlugin *l, LxcLive *c, Diag *d) {
 /* Which containers Proxmox HA manages (<pve_dir>/ha/resources.cfg). */
 static int mark_ha(LxcPlugin *l, LxcLive *live, size_t n) {
         _cleanup_(freep) char *res_path = NULL, *status_path = NULL, *resources = NULL, *status = NULL;
-        const char *dir = l->plugin.ctx->pve_dir;
+        const char *dir = host_settings(l->plugin.ctx)->pve_dir;
         int r;
 
         if (asprintf(&res_path, "%s/ha/resources.cfg", dir) < 0 ||
@@ -478,12 +479,12 @@ static int pct_set_raw(LxcPlugin *l, uint32_t id, const char *const *lines, bool
         bool changed = false;
         int r;
 
-        r = lxc_conf_file_edit_raw(l->plugin.ctx->pve_dir, id, lines, present,
+        r = lxc_conf_file_edit_raw(host_settings(l->plugin.ctx)->pve_dir, id, lines, present,
                                    timeout_for(l, 10 * 1000), &changed);
         if (changed && l->counts)
                 l->counts->commands++;
         if (r < 0)
-                diag_error(d, "", "cannot edit %s/lxc/%" PRIu32 ".conf: %s", l->plugin.ctx->pve_dir, id,
+                diag_error(d, "", "cannot edit %s/lxc/%" PRIu32 ".conf: %s", host_settings(l->plugin.ctx)->pve_dir, id,
                            r == -EBUSY ? "its configuration lock is held (a pct command is running)" : strerror(-r));
         return r;
 }
@@ -516,7 +517,7 @@ static int pct_pid(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d) {
 static bool pct_exists(LxcPlugin *l, uint32_t id) {
         _cleanup_(freep) char *path = NULL;
 
-        if (asprintf(&path, "%s/lxc/%" PRIu32 ".conf", l->plugin.ctx->pve_dir, id) < 0)
+        if (asprintf(&path, "%s/lxc/%" PRIu32 ".conf", host_settings(l->plugin.ctx)->pve_dir, id) < 0)
                 return true; /* assume the worst: a destroy is attempted */
         return access(path, F_OK) == 0;
 }

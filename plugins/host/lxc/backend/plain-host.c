@@ -14,6 +14,7 @@
 
 #include "exec.h"
 #include "fileio.h"
+#include "host.h"
 #include "json-util.h"
 #include "lxc.h"
 #include "strbuf.h"
@@ -51,7 +52,7 @@ void plain_argv_tool(Argv *a, const char *tool, const PlainHost *h, uint32_t id)
 /* "ovs-vsctl --db=<op-dbus's OVSDB> --timeout=<s>" */
 void plain_argv_vsctl(Argv *a, const LxcPlugin *l) {
         lxc_argv_add(a, "ovs-vsctl");
-        lxc_argv_addf(a, "--db=%s", l->plugin.ctx->ovsdb_address);
+        lxc_argv_addf(a, "--db=%s", host_settings(l->plugin.ctx)->ovsdb_address);
         lxc_argv_addf(a, "--timeout=%d", MAX(l->plugin.ctx->timeout_ms / 1000, 5));
 }
 
@@ -263,10 +264,10 @@ static int check_idmap(PlainHost *h) {
 
 /* LXC runs plain `ovs-vsctl`, which uses unix:$OVS_RUNDIR/db.sock. */
 static int check_ovsdb(const PluginContext *ctx, PlainHost *h) {
-        const char *addr = ctx->ovsdb_address ?: "";
+        const char *addr = host_settings(ctx)->ovsdb_address ?: "";
         _cleanup_(freep) char *lxc_db = NULL, *a = NULL, *b = NULL;
 
-        if (asprintf(&lxc_db, "%s/db.sock", ctx->ovs_rundir ?: "/var/run/openvswitch") < 0)
+        if (asprintf(&lxc_db, "%s/db.sock", host_settings(ctx)->ovs_rundir ?: "/var/run/openvswitch") < 0)
                 return -ENOMEM;
         if (startswith(addr, "unix:")) {
                 a = realpath(addr + 5, NULL);

@@ -11,9 +11,9 @@
 
 #include <json-c/json.h>
 
-#include "plugin.h"
+#include "op-dbus.h"
 
-json_object *settings_to_json(const PluginContext *ctx, int lock_timeout_ms, unsigned keep_checkpoints);
+json_object *settings_to_json(const Cli *cli);
 
 /* The first setting whose value differs between mine and theirs (as
  * settings_to_json() makes them): 1, with its name for people ("--ovsdb

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The layers of the tree (docs/hacking.md): the reconciler core speaks no
+product's words, and the libraries and the core include nothing from the
+layers above them."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Words of the host product's world: Open vSwitch, OpenFlow, Proxmox,
+# containers and what runs in them.
+PRODUCT_WORDS = re.compile(
+    r"\b(ovs\w*|ovsdb\w*|openflow\w*|vswitch\w*|bridges?|flows?|proxmox|pve\w*|pct|lxc\w*|"
+    r"containers?|netmaker|wireguard|xray|warp)\b", re.I)
+
+
+def include_names(path):
+    return re.findall(r'^#include "([^"]+)"', path.read_text(), re.M)
+
+
+def test_core_headers_speak_no_products_words():
+    found = []
+    for header in sorted((ROOT / "agent/core").glob("*.h")):
+        for n, line in enumerate(header.read_text().splitlines(), 1):
+            for m in PRODUCT_WORDS.finditer(line):
+                found.append(f"{header.relative_to(ROOT)}:{n}: {m.group(0)!r} in: {line.strip()}")
+    assert not found, "\n".join(found)
+
+
+def test_core_includes_only_the_core():
+    core = {p.name for p in (ROOT / "agent/core").glob("*.h")}
+    found = [f"{src.relative_to(ROOT)} includes {name}"
+             for src in sorted((ROOT / "agent/core").glob("*.[ch]"))
+             for name in include_names(src) if name not in core]
+    assert not found, "\n".join(found)
+
+
+def test_libraries_include_only_the_core_and_themselves():
+    core = {p.name for p in (ROOT / "agent/core").glob("*.h")}
+    found = []
+    for lib in sorted(p for p in (ROOT / "agent/lib").iterdir() if p.is_dir()):
+        own = {p.name for p in lib.glob("*.h")}
+        for src in sorted(lib.glob("*.[ch]")):
+            for name in include_names(src):
+                if name not in core and name not in own:
+                    found.append(f"{src.relative_to(ROOT)} includes {name}")
+    assert not found, "\n".join(found)
