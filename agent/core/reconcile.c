@@ -7,6 +7,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "reconcile.h"
+#include "strbuf.h"
 
 #define LOCK_TIMEOUT_MS_DEFAULT (30 * 1000)
 
@@ -294,6 +295,16 @@ static int session_diff(Session *s) {
         return ret;
 }
 
+/* "ovsdb_ops 2, flow_mods 0": the writes of each kind since before. */
+static char *counts_since(const ApplyCounts *now, const ApplyCounts *before) {
+        _cleanup_(strbuf_done) StrBuf b = {};
+
+        for (size_t k = 0; k < now->n_kinds; k++)
+                strbuf_printf(&b, "%s%s %u", k ? ", " : "", now->kinds[k].kind,
+                              now->kinds[k].n - apply_counts_get(before, now->kinds[k].kind));
+        return b.len > 0 ? strbuf_take(&b) : strdup("none by kind");
+}
+
 /* Applies plugin by plugin in dependency order. Once a plugin has changed
  * the host, every later plugin reads the host again and recomputes its
  * plan before applying: it may depend on what was just created (objects in
@@ -337,10 +348,15 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
                 before = *counts;
                 start = now_usec();
                 r = p->vtable->apply(p, counts, d);
-                log_debug("apply %s: %zu action%s, %u writes, %u commands, %s in %.1f ms",
-                          p->vtable->name, plan_count_active(&s->plans[i]),
-                          plan_count_active(&s->plans[i]) == 1 ? "" : "s", counts->writes - before.writes,
-                          counts->commands - before.commands, r < 0 ? "failed" : "done", ms_since(start));
+                if (log_get_max_level() >= LOG_DEBUG) {
+                        _cleanup_(freep) char *kinds = counts_since(counts, &before);
+
+                        log_debug("apply %s: %zu action%s, %u writes (%s), %u commands, %s in %.1f ms",
+                                  p->vtable->name, plan_count_active(&s->plans[i]),
+                                  plan_count_active(&s->plans[i]) == 1 ? "" : "s", counts->writes - before.writes,
+                                  strna(kinds), counts->commands - before.commands, r < 0 ? "failed" : "done",
+                                  ms_since(start));
+                }
                 if (r < 0) {
                         diag_error(d, "", "%s: apply failed: %s", p->vtable->name, strerror(-r));
                         return r;

@@ -239,9 +239,9 @@ def test_verbose_shows_the_drivers_steps(ovs, opdbus, tmp_state):
         r"validate: valid in [\d.]+ ms", r"lock \S+/apply\.lock: taken after [\d.]+ ms",
         r"query net: read in [\d.]+ ms", r"query openflow: read in [\d.]+ ms",
         r"diff net: 2 actions", r"diff openflow: 1 action",
-        r"apply net: 2 actions, [1-9]\d* OVSDB operations, 0 flow modifications, 0 commands, done in [\d.]+ ms",
+        r"apply net: 2 actions, ([1-9]\d*) writes \(ovsdb_ops \1, flow_mods 0\), 0 commands, done in [\d.]+ ms",
         r"query openflow again, after the changes before it: read in [\d.]+ ms",
-        r"apply openflow: 1 action, 0 OVSDB operations, [1-9]\d* flow modifications, 0 commands, done in [\d.]+ ms",
+        r"apply openflow: 1 action, ([1-9]\d*) writes \(ovsdb_ops 0, flow_mods \1\), 0 commands, done in [\d.]+ ms",
         r"verify: the host matches, in [\d.]+ ms", r"checkpoint: stored generation 1",
     ]
     for pattern in expected:
