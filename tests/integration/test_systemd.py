@@ -196,7 +196,7 @@ def test_unit_passes_systemd_analyze_verify(unit, build_dir, tmp_path):
     """verify needs the ExecStart binary to exist: check a copy of the unit
     whose ExecStart names the built binary instead of the installed one."""
     need_tools("systemd-analyze")
-    binary = build_dir / "agent" / "cli" / "op-dbus"
+    binary = build_dir / "agent" / "op-dbus" / "op-dbus"
     assert os.access(binary, os.X_OK), f"{binary} was not built"
     installed = str(sbin_path(build_options(build_dir)))
     text = unit.read_text()
@@ -217,7 +217,7 @@ def verify(path):
 def test_verify_reports_mistakes(build_dir, tmp_path):
     """The verify check above would catch a broken unit."""
     need_tools("systemd-analyze")
-    binary = build_dir / "agent" / "cli" / "op-dbus"
+    binary = build_dir / "agent" / "op-dbus" / "op-dbus"
     bad = tmp_path / "op-dbus.service"
     bad.write_text(f"[Service]\nType=notify\nExecStart={binary} run\nProtectSytem=strict\n")
     r = verify(bad)
