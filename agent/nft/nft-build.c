@@ -175,7 +175,9 @@ static int need_l4proto(NftRule *r, size_t *at, uint8_t l4proto) {
 static int field_dependencies(NftRule *r, const FieldInfo *fi) {
         int k;
 
-        if (!fi->meta && !family_has_l3(r))
+        if (fi->meta)
+                return 0;
+        if (!family_has_l3(r))
                 return -EOPNOTSUPP;
         if (fi->base == NFT_PAYLOAD_LL_HEADER) {
                 uint16_t ether = 1;     /* ARPHRD_ETHER */

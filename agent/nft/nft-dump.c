@@ -31,25 +31,69 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_rule *, nftnl_rule_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_gen *, nftnl_gen_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NftRuleset *, nft_ruleset_free);
 
-/* Sends the request built by build (into a fresh buffer) and reads the
- * answer. */
-typedef void (*Build)(struct nlmsghdr *nlh, const void *object);
-
-static int request(NftNl *nl, uint16_t type, int family, uint16_t flags, Build build, const void *object,
-                   NftNlHandler handler, void *userdata) {
-        _cleanup_(nft_buf_done) NftBuf b = {};
+/* The request of a get or a dump: GETGEN, GETTABLE (table), GETCHAIN
+ * (the family: the kernel has no table filter for chains), GETSET (table),
+ * GETSETELEM (table, set), GETRULE (table). */
+int dump_request_build(NftBuf *b, uint16_t type, int family, const char *table, const char *set, uint32_t seq) {
         struct nlmsghdr *nlh;
+        uint16_t flags = type == NFT_MSG_GETGEN || type == NFT_MSG_GETTABLE ? NLM_F_ACK : NLM_F_DUMP;
         char *p;
         int r;
 
-        r = nft_buf_room(&b, &p);
+        r = nft_buf_room(b, &p);
         if (r < 0)
                 return r;
-        nlh = nftnl_nlmsg_build_hdr(p, type, (uint16_t) family, flags, nft_nl_seq(nl, 1));
-        if (build)
-                build(nlh, object);
-        nft_buf_commit(&b, nlh);
-        return nft_nl_request(nl, nlh, handler, userdata);
+        nlh = nftnl_nlmsg_build_hdr(p, type, (uint16_t) family, flags, seq);
+        switch (type) {
+        case NFT_MSG_GETGEN:
+        case NFT_MSG_GETCHAIN:
+                break;
+        case NFT_MSG_GETTABLE: {
+                _cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
+
+                if (!t || nftnl_table_set_str(t, NFTNL_TABLE_NAME, table) < 0)
+                        return -ENOMEM;
+                nftnl_table_nlmsg_build_payload(nlh, t);
+                break;
+        }
+        case NFT_MSG_GETSET:
+        case NFT_MSG_GETSETELEM: {
+                _cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
+
+                if (!s || nftnl_set_set_str(s, NFTNL_SET_TABLE, table) < 0 ||
+                    (set && nftnl_set_set_str(s, NFTNL_SET_NAME, set) < 0))
+                        return -ENOMEM;
+                if (type == NFT_MSG_GETSET)
+                        nftnl_set_nlmsg_build_payload(nlh, s);
+                else
+                        nftnl_set_elems_nlmsg_build_payload(nlh, s);
+                break;
+        }
+        case NFT_MSG_GETRULE: {
+                _cleanup_(nftnl_rule_freep) struct nftnl_rule *nr = nftnl_rule_alloc();
+
+                if (!nr || nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, table) < 0)
+                        return -ENOMEM;
+                nftnl_rule_nlmsg_build_payload(nlh, nr);
+                break;
+        }
+        default:
+                return -EINVAL;
+        }
+        nft_buf_commit(b, nlh);
+        return 0;
+}
+
+/* Sends a request and reads the answer. */
+static int request(NftNl *nl, uint16_t type, int family, const char *table, const char *set,
+                   NftNlHandler handler, void *userdata) {
+        _cleanup_(nft_buf_done) NftBuf b = {};
+        int r;
+
+        r = dump_request_build(&b, type, family, table, set, nft_nl_seq(nl, 1));
+        if (r < 0)
+                return r;
+        return nft_nl_request(nl, (const struct nlmsghdr *) b.data, handler, userdata);
 }
 
 /* ---- generation ----------------------------------------------------------- */
@@ -66,7 +110,7 @@ static int on_gen(const struct nlmsghdr *nlh, void *userdata) {
 }
 
 static int get_genid(NftNl *nl, uint32_t *ret) {
-        return request(nl, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, NULL, NULL, on_gen, ret);
+        return request(nl, NFT_MSG_GETGEN, AF_UNSPEC, NULL, NULL, on_gen, ret);
 }
 
 /* ---- tables and chains ------------------------------------------------------- */
@@ -88,10 +132,6 @@ static int on_table(const struct nlmsghdr *nlh, void *userdata) {
         rd->table->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
         rd->table->handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE);
         return 0;
-}
-
-static void build_table(struct nlmsghdr *nlh, const void *object) {
-        nftnl_table_nlmsg_build_payload(nlh, (struct nftnl_table *) object);
 }
 
 static int on_chain(const struct nlmsghdr *nlh, void *userdata) {
@@ -134,14 +174,6 @@ static int on_chain(const struct nlmsghdr *nlh, void *userdata) {
 }
 
 /* ---- sets ---------------------------------------------------------------------- */
-
-static void build_set(struct nlmsghdr *nlh, const void *object) {
-        nftnl_set_nlmsg_build_payload(nlh, (struct nftnl_set *) object);
-}
-
-static void build_set_elems(struct nlmsghdr *nlh, const void *object) {
-        nftnl_set_elems_nlmsg_build_payload(nlh, (struct nftnl_set *) object);
-}
 
 static int on_set(const struct nlmsghdr *nlh, void *userdata) {
         _cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
@@ -209,17 +241,10 @@ static int on_elements(const struct nlmsghdr *nlh, void *userdata) {
 }
 
 static int read_elements(NftNl *nl, Reading *rd, NftSet *set) {
-        _cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
         int r;
 
-        if (!s)
-                return -ENOMEM;
-        nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t) rd->table->family);
-        if (nftnl_set_set_str(s, NFTNL_SET_TABLE, rd->table->name) < 0 ||
-            nftnl_set_set_str(s, NFTNL_SET_NAME, set->name) < 0)
-                return -ENOMEM;
         rd->set = set;
-        r = request(nl, NFT_MSG_GETSETELEM, rd->table->family, NLM_F_DUMP, build_set_elems, s, on_elements, rd);
+        r = request(nl, NFT_MSG_GETSETELEM, rd->table->family, rd->table->name, set->name, on_elements, rd);
         rd->set = NULL;
         if (r < 0)
                 return r;
@@ -228,10 +253,6 @@ static int read_elements(NftNl *nl, Reading *rd, NftSet *set) {
 }
 
 /* ---- rules --------------------------------------------------------------------- */
-
-static void build_rule(struct nlmsghdr *nlh, const void *object) {
-        nftnl_rule_nlmsg_build_payload(nlh, (struct nftnl_rule *) object);
-}
 
 static int on_expr(struct nftnl_expr *ne, void *userdata) {
         NftRule *r = userdata;
@@ -284,20 +305,12 @@ static int on_rule(const struct nlmsghdr *nlh, void *userdata) {
 /* ---- one table ------------------------------------------------------------- */
 
 static int read_table(NftNl *nl, NftRuleset *rs, const NftTable *owned) {
-        _cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
-        _cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
-        _cleanup_(nftnl_rule_freep) struct nftnl_rule *nr = nftnl_rule_alloc();
         Reading rd = { .rs = rs };
         NftTable probe = { .family = owned->family, .name = owned->name };
         int family = owned->family, r;
 
-        if (!t || !s || !nr)
-                return -ENOMEM;
-        nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, (uint32_t) family);
-        if (nftnl_table_set_str(t, NFTNL_TABLE_NAME, owned->name) < 0)
-                return -ENOMEM;
         rd.table = &probe;
-        r = request(nl, NFT_MSG_GETTABLE, family, NLM_F_ACK, build_table, t, on_table, &rd);
+        r = request(nl, NFT_MSG_GETTABLE, family, owned->name, NULL, on_table, &rd);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -308,14 +321,10 @@ static int read_table(NftNl *nl, NftRuleset *rs, const NftTable *owned) {
         rd.table->flags = probe.flags;
         rd.table->handle = probe.handle;
 
-        r = request(nl, NFT_MSG_GETCHAIN, family, NLM_F_DUMP, NULL, NULL, on_chain, &rd);
+        r = request(nl, NFT_MSG_GETCHAIN, family, NULL, NULL, on_chain, &rd);
         if (r < 0)
                 return r;
-
-        nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t) family);
-        if (nftnl_set_set_str(s, NFTNL_SET_TABLE, owned->name) < 0)
-                return -ENOMEM;
-        r = request(nl, NFT_MSG_GETSET, family, NLM_F_DUMP, build_set, s, on_set, &rd);
+        r = request(nl, NFT_MSG_GETSET, family, owned->name, NULL, on_set, &rd);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < rd.table->n_sets; i++) {
@@ -324,10 +333,7 @@ static int read_table(NftNl *nl, NftRuleset *rs, const NftTable *owned) {
                         return r;
         }
 
-        nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, (uint32_t) family);
-        if (nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, owned->name) < 0)
-                return -ENOMEM;
-        return request(nl, NFT_MSG_GETRULE, family, NLM_F_DUMP, build_rule, nr, on_rule, &rd);
+        return request(nl, NFT_MSG_GETRULE, family, owned->name, NULL, on_rule, &rd);
 }
 
 static int dump_once(NftNl *nl, const NftRuleset *owned, NftRuleset **ret) {

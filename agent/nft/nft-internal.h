@@ -292,6 +292,9 @@ void batch_done(Batch *b);
 /* The first failed message of b, as an error naming its object. */
 int batch_failure(const NftPlan *p, const Batch *b, NftError *e);
 
+/* The request of a get or a dump (nft-dump.c). */
+int dump_request_build(NftBuf *b, uint16_t type, int family, const char *table, const char *set, uint32_t seq);
+
 /* A context's netlink socket, for dumps and batches. */
 struct NftNl;
 struct NftNl *context_netlink(NftContext *ctx);

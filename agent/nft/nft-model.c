@@ -744,43 +744,45 @@ int rule_udata_build(NftRule *r, void **ret, size_t *ret_len) {
 }
 
 /* A string record: NUL-terminated inside its length. */
-static char *udata_strdup(const struct nftnl_udata *a) {
-        const char *v = nftnl_udata_get(a);
-        uint8_t n = nftnl_udata_len(a);
-
+static char *udata_strdup(const uint8_t *v, uint8_t n) {
         if (n == 0 || v[n - 1] != '\0')
                 return NULL;
-        return strdup(v);
+        return strdup((const char *) v);
 }
 
-static int udata_cb(const struct nftnl_udata *a, void *userdata) {
-        NftRule *r = userdata;
-
-        switch (nftnl_udata_type(a)) {
-        case UDATA_RULE_COMMENT:
-                free(r->comment);
-                r->comment = udata_strdup(a);
-                break;
-        case UDATA_RULE_NAME:
-                free(r->name);
-                r->name = udata_strdup(a);
-                break;
-        case UDATA_RULE_DIGEST:
-                if (nftnl_udata_len(a) != NFT_DIGEST_SIZE)
-                        break;
-                memcpy(r->identity, nftnl_udata_get(a), NFT_DIGEST_SIZE);
-                hex(r->identity, NFT_DIGEST_SIZE, r->identity_hex);
-                r->has_identity = true;
-                break;
-        }
-        return 0;
-}
-
+/* Userdata others wrote may be anything: records are read only as far as
+ * they lie inside it (libnftnl's parser does not check), and what does
+ * not parse is no identity. */
 int rule_udata_parse(NftRule *r, const void *data, size_t len) {
-        /* Userdata others wrote may be anything: what does not parse is
-         * no identity. */
-        if (nftnl_udata_parse(data, (uint32_t) len, udata_cb, r) < 0)
-                r->has_identity = false;
+        const uint8_t *d = data;
+
+        for (size_t pos = 0; pos + 2 <= len;) {
+                uint8_t type = d[pos], n = d[pos + 1];
+                const uint8_t *v = d + pos + 2;
+
+                if (pos + 2 + n > len) {
+                        r->has_identity = false;
+                        return 0;
+                }
+                switch (type) {
+                case UDATA_RULE_COMMENT:
+                        free(r->comment);
+                        r->comment = udata_strdup(v, n);
+                        break;
+                case UDATA_RULE_NAME:
+                        free(r->name);
+                        r->name = udata_strdup(v, n);
+                        break;
+                case UDATA_RULE_DIGEST:
+                        if (n != NFT_DIGEST_SIZE)
+                                break;
+                        memcpy(r->identity, v, NFT_DIGEST_SIZE);
+                        hex(r->identity, NFT_DIGEST_SIZE, r->identity_hex);
+                        r->has_identity = true;
+                        break;
+                }
+                pos += 2 + (size_t) n;
+        }
         return 0;
 }
 
