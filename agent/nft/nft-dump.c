@@ -248,7 +248,8 @@ static int read_elements(NftNl *nl, Reading *rd, NftSet *set) {
         rd->set = NULL;
         if (r < 0)
                 return r;
-        qsort_r(set->kelems, set->n_kelems, sizeof *set->kelems, kelem_compare, &set->key_len);
+        if (set->n_kelems > 0)
+                qsort_r(set->kelems, set->n_kelems, sizeof *set->kelems, kelem_compare, &set->key_len);
         return set_elements_from_kernel(set);
 }
 

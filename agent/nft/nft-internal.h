@@ -230,6 +230,8 @@ int set_check_elements(NftSet *s, NftError *reterr);
 int set_kernel_elements(const NftSet *s, KElem **ret, size_t *ret_n);
 int set_elements_from_kernel(NftSet *s);
 int kelem_compare(const void *a, const void *b, void *len);
+int interval_diff(const NftSet *want, const NftSet *have, KElem **ret_add, size_t *ret_nadd,
+                  KElem **ret_del, size_t *ret_ndel);
 
 /* Parse helpers shared by the builders. */
 int parse_ipv4(const char *s, uint8_t out[4]);

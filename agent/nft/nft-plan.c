@@ -170,13 +170,19 @@ static int diff_elements(Differ *d, const NftSet *want, const NftSet *have, cons
         size_t ndel, nadd;
         int r;
 
-        r = kelems_minus(have->kelems, have->n_kelems, k, nk, want->key_len, &del, &ndel);
-        if (r < 0)
-                return r;
-        r = kelems_minus(k, nk, have->kelems, have->n_kelems, want->key_len, &add, &nadd);
-        if (r < 0) {
-                free(del);
-                return r;
+        if (want->kflags & NFT_SET_INTERVAL) {
+                r = interval_diff(want, have, &add, &nadd, &del, &ndel);
+                if (r < 0)
+                        return r;
+        } else {
+                r = kelems_minus(have->kelems, have->n_kelems, k, nk, want->key_len, &del, &ndel);
+                if (r < 0)
+                        return r;
+                r = kelems_minus(k, nk, have->kelems, have->n_kelems, want->key_len, &add, &nadd);
+                if (r < 0) {
+                        free(del);
+                        return r;
+                }
         }
         if (ndel > 0) {
                 r = push(d, PHASE_DEL_ELEMENTS, &(NftOp) { .type = NFT_OP_DELETE, .kind = NFT_KIND_ELEMENTS,

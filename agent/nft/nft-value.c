@@ -304,7 +304,8 @@ int set_check_elements(NftSet *s, NftError *reterr) {
 
         if (s->checked)
                 return 0;
-        qsort_r(s->elems, s->n_elems, sizeof *s->elems, elem_compare, &s->key_len);
+        if (s->n_elems > 0)
+                qsort_r(s->elems, s->n_elems, sizeof *s->elems, elem_compare, &s->key_len);
         for (size_t i = 1; i < s->n_elems; i++) {
                 const NftElem *prev = &s->elems[i - 1], *e = &s->elems[i];
                 bool clash = interval ? memcmp(e->lo, prev->hi, s->key_len) <= 0
@@ -415,5 +416,87 @@ int set_elements_from_kernel(NftSet *s) {
                 s->elems[s->n_elems++] = cur;
         }
         s->checked = true;
+        return 0;
+}
+
+/* Is k among the set's dumped elements (sorted)? */
+static bool kelems_contain(const NftSet *s, const KElem *k) {
+        size_t lo = 0, hi = s->n_kelems;
+        uint32_t len = s->key_len;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = kelem_compare(k, &s->kelems[mid], &len);
+
+                if (c == 0)
+                        return true;
+                if (c < 0)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        return false;
+}
+
+/* The end element of a range, false if it runs to the largest key. */
+static bool range_end(const NftElem *e, uint32_t len, KElem *ret) {
+        *ret = (KElem) { .flags = NFT_SET_ELEM_INTERVAL_END };
+        memcpy(ret->key, e->hi, len);
+        return be_increment(ret->key, len);
+}
+
+/* What changes an interval set (have, dumped) into want: ranges both hold
+ * stay; the others are deleted and added whole, start and end. Elements
+ * are not moved one by one: the kernel refuses an element that falls
+ * inside a range it holds (a split), so the old range goes first. */
+int interval_diff(const NftSet *want, const NftSet *have, KElem **ret_add, size_t *ret_nadd,
+                  KElem **ret_del, size_t *ret_ndel) {
+        _cleanup_(freep) KElem *add = NULL, *del = NULL;
+        uint32_t len = want->key_len;
+        size_t i = 0, j = 0, na = 0, nd = 0;
+        KElem zero = { .flags = NFT_SET_ELEM_INTERVAL_END }, k;
+        bool want_zero = want->n_elems > 0 && !is_zero(want->elems[0].lo, len);
+        bool have_zero = kelems_contain(have, &zero);
+
+        add = calloc(2 * want->n_elems + 1, sizeof *add);
+        del = calloc(2 * have->n_elems + 1, sizeof *del);
+        if (!add || !del)
+                return -ENOMEM;
+        if (want_zero && !have_zero)
+                add[na++] = zero;
+        if (!want_zero && have_zero)
+                del[nd++] = zero;
+
+        while (i < want->n_elems || j < have->n_elems) {
+                const NftElem *w = i < want->n_elems ? &want->elems[i] : NULL;
+                const NftElem *h = j < have->n_elems ? &have->elems[j] : NULL;
+                int c = !w ? 1 : !h ? -1 : memcmp(w->lo, h->lo, len);
+
+                if (c == 0)
+                        c = memcmp(w->hi, h->hi, len);
+                if (c == 0) {
+                        i++, j++;
+                        continue;
+                }
+                if (c < 0) {
+                        add[na] = (KElem) {};
+                        memcpy(add[na++].key, w->lo, len);
+                        if (range_end(w, len, &k))
+                                add[na++] = k;
+                        i++;
+                } else {
+                        del[nd] = (KElem) {};
+                        memcpy(del[nd++].key, h->lo, len);
+                        if (range_end(h, len, &k) && kelems_contain(have, &k))
+                                del[nd++] = k;
+                        j++;
+                }
+        }
+        qsort_r(add, na, sizeof *add, kelem_compare, &len);
+        qsort_r(del, nd, sizeof *del, kelem_compare, &len);
+        *ret_add = TAKE_PTR(add);
+        *ret_nadd = na;
+        *ret_del = TAKE_PTR(del);
+        *ret_ndel = nd;
         return 0;
 }

@@ -476,6 +476,28 @@ TEST(test_element_diff) {
         ASSERT_STREQ(describe(del, 0), "delete 1 element from set inet t s");
 }
 
+TEST(test_interval_split) {
+        _cleanup_(nft_ruleset_freep) NftRuleset *desired = ruleset(), *live = NULL, *next = ruleset();
+        _cleanup_(nft_plan_freep) NftPlan *p = NULL;
+        NftSet *s;
+
+        ASSERT_EQ(nft_set_add(table(desired, NFT_FAMILY_INET, "t"), "n", NFT_KEY_IPV4_ADDR, NFT_SETFLAG_INTERVAL,
+                              &s), 0);
+        add_elements(s, (const char *const[]) { "10.0.0.0/23", "192.168.0.0/24", NULL });
+        live = live_from(desired);
+
+        /* A range split in three: the kernel refuses an element inside a
+         * range it holds, so the old range goes whole (start and end) and
+         * the new ones come whole; the range that stays is not touched. */
+        ASSERT_EQ(nft_set_add(table(next, NFT_FAMILY_INET, "t"), "n", NFT_KEY_IPV4_ADDR, NFT_SETFLAG_INTERVAL, &s), 0);
+        add_elements(s, (const char *const[]) { "10.0.0.0/25", "10.0.0.128/25", "10.0.1.0/24", "192.168.0.0/24",
+                                                NULL });
+        p = plan(next, live);
+        ASSERT_EQ((long long) nft_plan_n_ops(p), 2);
+        ASSERT_STREQ(describe(p, 0), "delete 2 elements from set inet t n");
+        ASSERT_STREQ(describe(p, 1), "add 6 elements to set inet t n");
+}
+
 TEST(test_set_recreated) {
         _cleanup_(nft_ruleset_freep) NftRuleset *desired = ruleset(), *live = NULL, *changed = ruleset();
         _cleanup_(nft_plan_freep) NftPlan *p = NULL;
@@ -808,6 +830,7 @@ int main(void) {
         RUN(test_identity);
         RUN(test_interval_elements);
         RUN(test_element_diff);
+        RUN(test_interval_split);
         RUN(test_set_recreated);
         RUN(test_rule_diff);
         RUN(test_rule_moved);
