@@ -9,6 +9,7 @@
  *                             on failure, "errno", "object", "detail"
  *   nft-driver plan FILE      prints the operations, one per line
  *   nft-driver dump FILE      prints the tables FILE names, as read back
+ *   nft-driver generation     prints the ruleset's generation
  *   nft-driver watch FILE     reads commands from stdin, one per line:
  *                               drain      "changed" or "unchanged"
  *                               apply FILE as above, through the context the
@@ -541,8 +542,8 @@ int main(int argc, char **argv) {
         _cleanup_(nft_context_freep) NftContext *ctx = NULL;
         int r;
 
-        if (argc != 3) {
-                fprintf(stderr, "usage: nft-driver apply|plan|dump|watch FILE\n");
+        if (!(argc == 3 || (argc == 2 && streq(argv[1], "generation")))) {
+                fprintf(stderr, "usage: nft-driver apply|plan|dump|watch FILE, nft-driver generation\n");
                 return 2;
         }
         r = nft_context_new(&ctx);
@@ -550,7 +551,13 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "error: %s: opening the netlink socket\n", strerrorname_np(-r) ?: "?");
                 return 1;
         }
-        if (streq(argv[1], "apply"))
+        if (argc == 2) {
+                uint32_t gen;
+
+                r = nft_generation(ctx, &gen);
+                if (r >= 0)
+                        printf("%" PRIu32 "\n", gen);
+        } else if (streq(argv[1], "apply"))
                 r = apply(ctx, argv[2]);
         else if (streq(argv[1], "plan"))
                 r = plan(ctx, argv[2]);

@@ -373,3 +373,18 @@ int nft_dump(NftContext *ctx, const NftRuleset *owned, NftRuleset **ret) {
                 r = dump_once(context_netlink(ctx), owned, ret);
         return r;
 }
+
+int nft_generation(NftContext *ctx, uint32_t *ret) {
+        if (!ctx || !ret)
+                return -EINVAL;
+        return get_genid(context_netlink(ctx), ret);
+}
+
+int nft_ruleset_generation(const NftRuleset *rs, uint32_t *ret) {
+        if (!rs || !ret)
+                return -EINVAL;
+        if (!rs->has_genid)
+                return -ENODATA;
+        *ret = rs->genid;
+        return 0;
+}

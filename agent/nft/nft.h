@@ -393,6 +393,15 @@ void nft_context_counters(const NftContext *ctx, NftCounters *ret);
  * is read again (-EAGAIN after several tries). */
 int nft_dump(NftContext *ctx, const NftRuleset *owned, NftRuleset **ret);
 
+/* The generation of the namespace's whole ruleset (anyone's tables): the
+ * kernel counts it up with every transaction. Cheap: a caller that kept
+ * the generation of a dump it verified knows, when it is still the same,
+ * that nothing changed since, without dumping again. */
+int nft_generation(NftContext *ctx, uint32_t *ret);
+/* The generation a dumped ruleset was read at; -ENODATA for a ruleset
+ * that was not dumped. */
+int nft_ruleset_generation(const NftRuleset *rs, uint32_t *ret);
+
 typedef struct NftResult {
         unsigned messages;              /* messages in the batch, without begin and end */
         unsigned changes;               /* tables, chains, sets and rules changed */

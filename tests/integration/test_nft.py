@@ -471,15 +471,19 @@ def test_reapply_sends_nothing_and_keeps_counters(netns):
     handle, packets = web_counter(net.router, model)
     assert packets > 0
 
+    generation = net.router.run(net.router.driver, "generation").stdout
     again = net.router.apply(model)
     assert again == {"ok": True, "messages": 0, "changes": 0, "elements": 0}
     assert web_counter(net.router, model) == (handle, packets)
+    # Nothing sent, no transaction: the generation tells a caller so cheaply.
+    assert net.router.run(net.router.driver, "generation").stdout == generation
 
     # A rule added after it leaves it alone, counter and all.
     grown = router_model(extra_forward=[[M("udp dport", "53"), D]])
     result = net.router.apply(grown)
     assert (result["messages"], result["changes"]) == (1, 1)
     assert web_counter(net.router, grown) == (handle, packets)
+    assert int(net.router.run(net.router.driver, "generation").stdout) == int(generation) + 1
 
 
 # ---- sets --------------------------------------------------------------------------
