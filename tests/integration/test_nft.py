@@ -157,6 +157,17 @@ def netns(driver_bin, tmp_path):
         assert name not in netns_list()
 
 
+def test_host_program_does_not_link_libnftnl(driver_bin):
+    """The library is for the router build: op-dbus itself goes without."""
+    binary = Path(os.environ.get("OPDBUS_BIN") or driver_bin.parents[1] / "agent" / "cli" / "op-dbus")
+    if not binary.is_absolute():
+        binary = SOURCE_ROOT / binary
+    needed = run(["readelf", "-d", binary]).stdout
+    assert "libc.so" in needed
+    assert "libnftnl" not in needed and "libmnl" not in needed
+    assert "libnftnl" in run(["readelf", "-d", driver_bin]).stdout
+
+
 # ---- rulesets -------------------------------------------------------------------
 
 def M(field, value, negate=False):
