@@ -47,7 +47,6 @@ int nft_buf_room(NftBuf *b, char **ret) {
                 b->data = p;
                 b->allocated = n;
         }
-        memset(b->data + b->len, 0, NFT_MSG_ROOM);
         *ret = (char *) b->data + b->len;
         return 0;
 }
@@ -60,6 +59,7 @@ static struct nlmsghdr *batch_header(char *p, uint16_t type, uint32_t seq) {
         struct nlmsghdr *nlh = (struct nlmsghdr *) p;
         struct nfgenmsg *nfg = (struct nfgenmsg *) (p + NLMSG_HDRLEN);
 
+        memset(p, 0, NLMSG_HDRLEN + NLMSG_ALIGN(sizeof *nfg) + NLA_HDRLEN + sizeof(uint32_t));
         nlh->nlmsg_len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof *nfg);
         nlh->nlmsg_type = type;
         nlh->nlmsg_flags = NLM_F_REQUEST;
@@ -242,47 +242,57 @@ static int nlmsg_error_of(const struct nlmsghdr *nlh) {
         return e->error > 0 ? -e->error : e->error;
 }
 
+/* The end of an answer: the first error seen, else -EAGAIN for an
+ * interrupted dump, else 0. */
+static int answer_end(int error, int failed, bool interrupted) {
+        if (error < 0)
+                return error;
+        if (failed < 0)
+                return failed;
+        return interrupted ? -EAGAIN : 0;
+}
+
 int nft_nl_request(NftNl *nl, const struct nlmsghdr *req, NftNlHandler handler, void *userdata) {
         bool dump = req->nlmsg_flags & NLM_F_DUMP, interrupted = false;
-        int r;
+        int failed = 0, r;
 
         r = send_all(nl, req, req->nlmsg_len);
         if (r < 0)
                 return r;
 
+        /* A dump is read to its end even after the handler failed: the
+         * kernel runs one dump per socket at a time, and the next request
+         * would find this one still running. */
         for (;;) {
                 ssize_t n = receive(nl, false);
+                int len = (int) n;
 
                 if (n < 0)
                         return (int) n;
-                int len = (int) n;
-
                 for (struct nlmsghdr *nlh = (struct nlmsghdr *) nl->rbuf; NLMSG_OK(nlh, len);
                      nlh = NLMSG_NEXT(nlh, len)) {
                         if (nlh->nlmsg_seq != req->nlmsg_seq || nlh->nlmsg_pid != nl->portid)
                                 continue;       /* an answer to an earlier request */
                         if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
                                 interrupted = true;
-                        if (nlh->nlmsg_type == NLMSG_ERROR) {
-                                r = nlmsg_error_of(nlh);
-                                return r < 0 ? r : (interrupted ? -EAGAIN : 0);
-                        }
+                        if (nlh->nlmsg_type == NLMSG_ERROR)
+                                return answer_end(nlmsg_error_of(nlh), failed, interrupted);
                         if (nlh->nlmsg_type == NLMSG_DONE) {
-                                if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
-                                        int e = *(const int *) NLMSG_DATA(nlh);
+                                int e = 0;
 
-                                        if (e < 0)
-                                                return e;
-                                }
-                                return interrupted ? -EAGAIN : 0;
+                                if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
+                                        memcpy(&e, NLMSG_DATA(nlh), sizeof e);
+                                return answer_end(MIN(e, 0), failed, interrupted);
                         }
                         if (nlh->nlmsg_type == NLMSG_NOOP || nlh->nlmsg_type == NLMSG_OVERRUN)
                                 continue;
-                        r = handler ? handler(nlh, userdata) : 0;
-                        if (r < 0)
-                                return r;
-                        if (!dump && !(req->nlmsg_flags & NLM_F_ACK))
-                                return 0;
+                        if (handler && failed == 0) {
+                                r = handler(nlh, userdata);
+                                if (r < 0)
+                                        failed = r;
+                        }
+                        if (!dump && (failed < 0 || !(req->nlmsg_flags & NLM_F_ACK)))
+                                return failed;
                 }
         }
 }

@@ -26,7 +26,8 @@ typedef struct NftBuf {
 
 void nft_buf_done(NftBuf *b);
 /* Room for one message of up to NFT_MSG_ROOM bytes at the end; returns
- * where it starts (zeroed). */
+ * where it starts (not zeroed: libnftnl writes every byte of a message,
+ * padding included). */
 int nft_buf_room(NftBuf *b, char **ret);
 /* Counts the message just built at the end as part of the buffer. */
 void nft_buf_commit(NftBuf *b, const struct nlmsghdr *nlh);
