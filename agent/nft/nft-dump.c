@@ -116,7 +116,6 @@ static int get_genid(NftNl *nl, uint32_t *ret) {
 /* ---- tables and chains ------------------------------------------------------- */
 
 typedef struct Reading {
-        NftRuleset *rs;
         NftTable *table;                /* being read */
         NftSet *set;                    /* whose elements are being read */
 } Reading;
@@ -306,7 +305,7 @@ static int on_rule(const struct nlmsghdr *nlh, void *userdata) {
 /* ---- one table ------------------------------------------------------------- */
 
 static int read_table(NftNl *nl, NftRuleset *rs, const NftTable *owned) {
-        Reading rd = { .rs = rs };
+        Reading rd = {};
         NftTable probe = { .family = owned->family, .name = owned->name };
         int family = owned->family, r;
 

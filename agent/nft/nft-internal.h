@@ -260,7 +260,6 @@ typedef struct NftOp {
         const NftRule *rule;            /* adds, replaces: desired; deletes: live */
         uint64_t handle;                /* rule delete/replace: the live rule; add: insert
                                          * before this rule (0: append) */
-        bool create;                    /* elements: of a set added in the same batch */
         KElem *elems;                   /* elements ops (owned) */
         size_t n_elems;
 } NftOp;

@@ -134,7 +134,7 @@ static int add_set(Differ *d, const NftSet *s) {
                 return 0;
         }
         r = push(d, PHASE_ADD_SET, &(NftOp) { .type = NFT_OP_ADD, .kind = NFT_KIND_ELEMENTS, .table = s->table,
-                                              .set = s, .create = true, .elems = k, .n_elems = n });
+                                              .set = s, .elems = k, .n_elems = n });
         if (r < 0)
                 free(k);
         return r;
@@ -374,6 +374,7 @@ static int longest_increasing(const size_t *seq, size_t n, bool *keep) {
 typedef struct RuleDiff {
         RuleKey *keys;                  /* of the desired rules, sorted */
         size_t *pair_live, *pair_want;  /* matched rules, in live order */
+        size_t npairs;
         bool *keep;                     /* per pair */
         const NftRule **kept;           /* per desired rule: the live rule it stays as */
         uint64_t *before;               /* per new desired rule: the handle to insert before */
@@ -388,28 +389,28 @@ static void rule_diff_done(RuleDiff *rd) {
         free(rd->before);
 }
 
-static int diff_rules(Differ *d, const NftChain *want, const NftChain *have, bool (*forced)(const NftRule *, void *),
-                      void *userdata) {
-        _cleanup_(rule_diff_done) RuleDiff rd = {};
-        size_t nw = want->n_rules, nh = have->n_rules, npairs = 0;
-        uint64_t before = 0;
-        int r;
+/* Pairs each live rule with the desired rule of its identity (the name,
+ * else the digest; the k-th live rule of an identity with the k-th
+ * desired one), in live order; rules forced out are not paired. */
+static int rule_diff_pair(RuleDiff *rd, const NftChain *want, const NftChain *have,
+                          bool (*forced)(const NftRule *, void *), void *userdata) {
+        size_t nw = want->n_rules, nh = have->n_rules;
 
-        rd.keys = calloc(MAX(nw, (size_t) 1), sizeof *rd.keys);
-        rd.pair_live = calloc(MAX(nh, (size_t) 1), sizeof *rd.pair_live);
-        rd.pair_want = calloc(MAX(nh, (size_t) 1), sizeof *rd.pair_want);
-        rd.keep = calloc(MAX(nh, (size_t) 1), sizeof *rd.keep);
-        rd.kept = calloc(MAX(nw, (size_t) 1), sizeof *rd.kept);
-        rd.before = calloc(MAX(nw, (size_t) 1), sizeof *rd.before);
-        if (!rd.keys || !rd.pair_live || !rd.pair_want || !rd.keep || !rd.kept || !rd.before)
+        rd->keys = calloc(MAX(nw, (size_t) 1), sizeof *rd->keys);
+        rd->pair_live = calloc(MAX(nh, (size_t) 1), sizeof *rd->pair_live);
+        rd->pair_want = calloc(MAX(nh, (size_t) 1), sizeof *rd->pair_want);
+        rd->keep = calloc(MAX(nh, (size_t) 1), sizeof *rd->keep);
+        rd->kept = calloc(MAX(nw, (size_t) 1), sizeof *rd->kept);
+        rd->before = calloc(MAX(nw, (size_t) 1), sizeof *rd->before);
+        if (!rd->keys || !rd->pair_live || !rd->pair_want || !rd->keep || !rd->kept || !rd->before)
                 return -ENOMEM;
 
         for (size_t i = 0; i < nw; i++) {
                 NftRule *w = want->rules[i];
 
-                rd.keys[i] = (RuleKey) { .kind = w->name ? 'N' : 'D', .key = w->name ?: w->digest_hex, .index = i };
+                rd->keys[i] = (RuleKey) { .kind = w->name ? 'N' : 'D', .key = w->name ?: w->digest_hex, .index = i };
         }
-        qsort(rd.keys, nw, sizeof *rd.keys, rule_key_compare);
+        qsort(rd->keys, nw, sizeof *rd->keys, rule_key_compare);
 
         for (size_t i = 0; i < nh; i++) {
                 const NftRule *h = have->rules[i];
@@ -418,17 +419,31 @@ static int diff_rules(Differ *d, const NftChain *want, const NftChain *have, boo
                 if (forced(h, userdata))
                         continue;
                 if (h->name)
-                        j = rule_key_take(rd.keys, nw, 'N', h->name);
+                        j = rule_key_take(rd->keys, nw, 'N', h->name);
                 else if (h->has_identity)
-                        j = rule_key_take(rd.keys, nw, 'D', h->identity_hex);
+                        j = rule_key_take(rd->keys, nw, 'D', h->identity_hex);
                 else
                         continue;
                 if (j == SIZE_MAX)
                         continue;
-                rd.pair_live[npairs] = i;
-                rd.pair_want[npairs] = j;
-                npairs++;
+                rd->pair_live[rd->npairs] = i;
+                rd->pair_want[rd->npairs] = j;
+                rd->npairs++;
         }
+        return 0;
+}
+
+static int diff_rules(Differ *d, const NftChain *want, const NftChain *have, bool (*forced)(const NftRule *, void *),
+                      void *userdata) {
+        _cleanup_(rule_diff_done) RuleDiff rd = {};
+        size_t nw = want->n_rules, nh = have->n_rules, npairs;
+        uint64_t before = 0;
+        int r;
+
+        r = rule_diff_pair(&rd, want, have, forced, userdata);
+        if (r < 0)
+                return r;
+        npairs = rd.npairs;
         r = longest_increasing(rd.pair_want, npairs, rd.keep);
         if (r < 0)
                 return r;
