@@ -306,6 +306,7 @@ static int chain_spec_check(const NftTable *t, const NftChainSpec *spec) {
 }
 
 int nft_chain_add(NftTable *t, const char *name, const NftChainSpec *spec, NftChain **ret) {
+        _cleanup_(freep) char *type = NULL, *device = NULL;
         NftChain *c;
         int r;
 
@@ -320,6 +321,10 @@ int nft_chain_add(NftTable *t, const char *name, const NftChainSpec *spec, NftCh
                 r = chain_spec_check(t, spec);
                 if (r < 0)
                         return r;
+                type = strdup(spec->type);
+                device = spec->device ? strdup(spec->device) : NULL;
+                if (!type || (spec->device && !device))
+                        return -ENOMEM;
         }
 
         r = chain_new(t, name, &c);
@@ -327,10 +332,8 @@ int nft_chain_add(NftTable *t, const char *name, const NftChainSpec *spec, NftCh
                 return r;
         if (spec) {
                 c->base = true;
-                c->type = strdup(spec->type);
-                c->device = spec->device ? strdup(spec->device) : NULL;
-                if (!c->type || (spec->device && !c->device))
-                        return -ENOMEM;  /* the chain stays, half made: the ruleset is unusable anyway */
+                c->type = TAKE_PTR(type);
+                c->device = TAKE_PTR(device);
                 c->hooknum = hook_to_kernel(t->family, spec->hook);
                 c->priority = spec->priority;
                 c->policy = spec->policy;

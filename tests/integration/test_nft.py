@@ -742,6 +742,12 @@ def test_chains_and_sets_change(netns):
     ns.apply(model)
     assert ns.plan(model) == []
 
+    # A table put to sleep by hand is woken.
+    ns.nft("add", "table", "inet", "t", "{ flags dormant; }")
+    assert ns.plan(model) == ["update table inet t"]
+    ns.apply(model)
+    assert "dormant" not in ns.nft("list", "table", "inet", "t").stdout
+
     # What the model no longer has goes, and a disowned table with it.
     model["tables"][0]["sets"].pop(1)
     model["tables"][0]["chains"].append({"name": "spare"})
