@@ -53,17 +53,8 @@ def run(cmd, check=True, input=None):
 
 
 @pytest.fixture(scope="module")
-def driver_bin():
-    if os.environ.get("OPDBUS_BUILD_FAILED") == "1":
-        pytest.fail("the op-dbus build failed (see the build stage output)", pytrace=False)
-    build = Path(os.environ.get("OPDBUS_BUILD_DIR") or SOURCE_ROOT / "build-test")
-    if not build.is_absolute():
-        build = SOURCE_ROOT / build
-    path = build / "tests" / "nft-driver"
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        pytest.fail(f"{path} not found: build the project with libnftnl (./tests/run does) "
-                    "or set OPDBUS_BUILD_DIR", pytrace=False)
-    return path
+def driver_bin(built_program):
+    return built_program("tests/nft-driver")
 
 
 class Netns:
