@@ -62,6 +62,7 @@ Job *job_again(Job *j) {
             (j->requester && !(again->requester = strdup(j->requester))))
                 return job_free(again);
         again->automatic = j->automatic;
+        again->restricted = j->restricted;
         again->deadline_usec = j->deadline_usec;
         again->call = TAKE_PTR(j->call);
         return again;
@@ -227,6 +228,7 @@ static void run_job(Manager *m, Job *j) {
         rc.lock_timeout_ms = m->lock_timeout_ms;
         rc.keep_checkpoints = m->keep_checkpoints;
         rc.placeholders = builtin_placeholders;
+        rc.ctx.restricted = j->restricted;
         r = reconciler_register(&rc, builtin_plugins, n_builtin_plugins);
         if (r < 0) {
                 j->status = RECONCILE_UNAVAILABLE;

@@ -9,7 +9,9 @@ one that lets everyone call everything (where the daemon's own check is
 all that is left). The expected answer of each cell comes from the
 documents: the bus policy systemd/org.opdbus.conf, the policy table of
 docs/systemd.md and "Who may call what" of docs/dbus.md, which the first
-test holds against each other. Then the signals each caller receives.
+test holds against each other. Then the signals each caller receives, and
+what a plan asked for by a caller other than root may make the daemon,
+which runs as root, read or contact.
 
 Callers are uid 65534 with and without the supplementary group opdbus
 (dbus_fixture.user_prefix); whether the daemon answered a call or the bus
@@ -17,9 +19,14 @@ refused it is read from the root monitor on the bus: the sender of the
 reply.
 """
 
+import base64
 import json
+import os
 import re
+import shutil
+import socket
 import subprocess
+import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -375,3 +382,228 @@ def test_signals_reach_root_and_the_group_only(start_daemon, system_bus, ovs):
         want = set(SIGNALS) | {"PropertiesChanged"} if user in ("root", "opdbus") else set()
         assert got == want, f"{user} received {sorted(got)}, expected {sorted(want)}"
 
+
+# ---- what a plan asked for by another user may make the daemon read ----------------------
+#
+# The group opdbus may plan, and the daemon plans as root. A plan of a
+# caller other than root therefore names only the files and servers the
+# applied state names (docs/dbus.md, "Plans of callers other than root"):
+# anything else is refused before it is read, and no network request is
+# made at all.
+
+
+def make_token(server):
+    """An enrollment token: base64 of {"server", "value"} with a random key."""
+    key = "nmkey-" + os.urandom(16).hex()
+    return base64.b64encode(json.dumps({"server": server, "value": key}).encode()).decode()
+
+
+def write_token_file(path, token, mode=0o600):
+    Path(path).write_text(f'NETMAKER_TOKEN="{token}"\n')
+    os.chmod(path, mode)
+    return str(path)
+
+
+def netmaker_state(token_file, api_endpoint=None, container=104):
+    """br0, a Netmaker container that does not exist yet (so that a plan
+    looks at the token and the server: it would inject once it exists) and
+    the netmaker section."""
+    netmaker = {"enabled": True, "token_file": token_file}
+    if api_endpoint:
+        netmaker["api_endpoint"] = api_endpoint
+    doc = net_state("p1")
+    doc["plugins"]["lxc"] = {"containers": [
+        {"id": container, "name": f"app{container}", "network": {"bridge": "br0", "veth": True},
+         "properties": {"network_type": "netmaker"}}]}
+    doc["plugins"]["netmaker"] = netmaker
+    return doc
+
+
+def configured(doc):
+    """doc without its containers: what root applies so that the applied
+    state names the token file and the endpoint (nothing is injected)."""
+    doc = json.loads(json.dumps(doc))
+    del doc["plugins"]["lxc"]
+    return doc
+
+
+def plan_as(d, user, doc, plugins):
+    r = call(d, user, INTERFACE, "PlanWithOptions", "sa{sv}", json.dumps(doc), *options_args(plugins=plugins))
+    return (r.error_name, r.error_message) if not r.ok else ("ok", r.stdout)
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that counts the connections made to it
+    and closes each at once."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def listener():
+    listeners = []
+
+    def start():
+        listeners.append(Listener())
+        return listeners[-1]
+
+    yield start
+    for l in listeners:
+        l.close()
+
+
+@pytest.fixture
+def files(tmp_path):
+    """Root's files the group must learn nothing about: a valid token file
+    (0600), one with group and other permissions, one that is no token, a
+    directory, and a path that does not exist."""
+    d = tmp_path / "root-only"
+    d.mkdir(mode=0o700)
+    paths = {
+        "token": write_token_file(d / "token.env", make_token("127.0.0.1:9")),
+        "readable": write_token_file(d / "readable.env", make_token("127.0.0.1:9"), 0o644),
+        "garbage": write_token_file(d / "garbage.env", "no token"),
+        "directory": str(d / "dir"),
+        "missing": str(d / "missing.env"),
+    }
+    os.mkdir(paths["directory"])
+    return paths
+
+
+def test_a_plan_of_the_group_reads_no_token_file_it_names(start_daemon, files, tmp_path):
+    """Through PlanWithOptions and Plan, a member of opdbus naming root's
+    files as token_file gets the same answer whatever the file is (the
+    daemon refuses before reading it, naming the field); root's plans of
+    the same documents tell the files apart, which is what the group must
+    not learn."""
+    own = write_token_file(tmp_path / "netmaker.env", make_token("127.0.0.1:9"))
+    d = start_daemon(configured(netmaker_state(own)))
+
+    for method in ("PlanWithOptions", "Plan"):
+        answers = {}
+        for name, path in files.items():
+            doc = netmaker_state(path)
+            if method == "Plan":
+                r = call(d, "opdbus", INTERFACE, "Plan", "s", json.dumps(doc))
+                answers[name] = (r.error_name, r.error_message)
+            else:
+                answers[name] = plan_as(d, "opdbus", doc, ["netmaker"])
+        assert len(set(answers.values())) == 1, f"{method}: the answers differ:\n" + \
+            "\n".join(f"{k}: {v}" for k, v in answers.items())
+        name, message = answers["token"]
+        assert name == DAEMON_DENIED, answers["token"]
+        assert message.startswith("plugins.netmaker.token_file: not the token file of the applied state"), message
+        assert files["token"] not in message
+
+    root = {name: plan_as(d, "root", netmaker_state(path), ["netmaker"]) for name, path in files.items()}
+    assert len(set(root.values())) >= 3, root
+
+
+def test_a_plan_of_the_group_makes_no_network_request(start_daemon, listener, tmp_path):
+    """The endpoint a member of opdbus names is refused and not contacted;
+    with the applied state's endpoint the plan is made without asking the
+    server, and says so. Root's plan asks it."""
+    server = listener()
+    other = listener()
+    endpoint = f"https://127.0.0.1:{server.port}"
+    own = write_token_file(tmp_path / "netmaker.env", make_token(f"127.0.0.1:{server.port}"))
+    d = start_daemon(configured(netmaker_state(own, endpoint)))
+
+    name, message = plan_as(d, "opdbus", netmaker_state(own, f"https://127.0.0.1:{other.port}"), ["netmaker"])
+    assert name == DAEMON_DENIED and message.startswith("plugins.netmaker.api_endpoint: "), message
+
+    name, out = plan_as(d, "opdbus", netmaker_state(own, endpoint), ["netmaker"])
+    assert name == "ok", out
+    result = json.loads(json.loads(out)["data"][0])
+    assert [c["path"] for c in result["changes"]] == ["netmaker/container/104"]
+    assert any(n.startswith("plugins.netmaker.api_endpoint: the Netmaker server was not checked")
+               for n in result["notes"]), result["notes"]
+    name, _ = plan_as(d, "opdbus", netmaker_state(own), ["netmaker"])  # the token's server
+    assert name == "ok"
+    assert (server.connections, other.connections) == (0, 0)
+
+    name, message = plan_as(d, "root", netmaker_state(own, endpoint), ["netmaker"])
+    assert name == ERR + "Unavailable", message
+    assert server.connections >= 1
+
+
+def test_a_plan_of_the_group_names_no_template_or_container_file(start_daemon, files):
+    """A template file and the inputs of a container's services (here a
+    WireGuard key file) are looked for as root: a member of opdbus may name
+    only those of the applied state."""
+    archive = Path(files["token"]).with_name("rootfs.tar.gz")
+    archive.write_bytes(b"")
+    os.chmod(archive, 0o600)
+    d = start_daemon(net_state("p1"))
+
+    def container(**kw):
+        doc = net_state("p1")
+        doc["plugins"]["lxc"] = {"containers": [{"id": 200, "name": "ct200", **kw}]}
+        return doc
+
+    answers = {}
+    for path in (str(archive), files["missing"] + ".tar.gz"):
+        for where in ("template", "properties"):
+            kw = {"template": path} if where == "template" else {"properties": {"template": path}}
+            answers[(path, where)] = plan_as(d, "opdbus", container(**kw), ["lxc"])
+    for (path, where), (name, message) in answers.items():
+        field = "template" if where == "template" else "properties.template"
+        assert name == DAEMON_DENIED, (path, message)
+        assert message.startswith(f"plugins.lxc.containers[0].{field}: not a template file of the applied state"), \
+            message
+    assert answers[(str(archive), "template")] == answers[(files["missing"] + ".tar.gz", "template")]
+    assert plan_as(d, "root", container(template=str(archive)), ["lxc"]) != \
+        plan_as(d, "root", container(template=files["missing"] + ".tar.gz"), ["lxc"])
+
+    wg = {"services": ["wireguard"], "config": {"wg0": {
+        "address": "10.99.0.1/24", "private_key_file": "/etc/wireguard/private.key", "peers": []}}}
+    name, message = plan_as(d, "opdbus", container(**wg), ["lxc"])
+    assert name == DAEMON_DENIED, message
+    assert message.startswith("plugins.lxc.containers[0].config.wg0.private_key_file: not a file of container 200 "
+                              "in the applied state"), message
+
+
+def test_op_dbus_plan_of_the_group_is_refused_alike(start_daemon, files, tmp_path, opdbus_bin):
+    """`op-dbus plan` run by a member of opdbus goes to the daemon: exit
+    status 7 (refused), the same output for an existing and a missing
+    file."""
+    own = write_token_file(tmp_path / "netmaker.env", make_token("127.0.0.1:9"))
+    d = start_daemon(configured(netmaker_state(own)))
+    shared = Path(tempfile.mkdtemp(prefix="opdbus-access-"))
+    try:
+        shared.chmod(0o755)
+        doc = shared / "state.json"
+        outputs = {}
+        for name in ("token", "missing"):
+            doc.write_text(json.dumps(netmaker_state(files[name])))
+            doc.chmod(0o644)
+            for args in ((), ("--json",)):
+                p = subprocess.run([*user_prefix("opdbus", d.bus.gid), str(opdbus_bin), "plan", *args, str(doc)],
+                                   capture_output=True, text=True, env=d.env, cwd=shared, timeout=120)
+                outputs[(name, args)] = (p.returncode, p.stdout, p.stderr)
+    finally:
+        shutil.rmtree(shared)
+    for args in ((), ("--json",)):
+        assert outputs[("token", args)] == outputs[("missing", args)], outputs
+        code, out, err = outputs[("token", args)]
+        assert code == 7, outputs[("token", args)]
+        assert "plugins.netmaker.token_file: not the token file of the applied state" in out + err
