@@ -19,7 +19,6 @@ refused it is read from the root monitor on the bus: the sender of the
 reply.
 """
 
-import base64
 import json
 import os
 import re
@@ -38,6 +37,7 @@ pytest.register_assert_rewrite("dbus_fixture")
 
 from dbus_fixture import (BUS_NAME, DBUS_NAME, INTERFACE, INTERFACE_XML, OBJECT_PATH,  # noqa: E402
                           POLICY_FILE, PROPERTIES, SOURCE_ROOT, options_args, user_prefix)
+from test_netmaker import Token, write_token_file  # noqa: E402
 
 pytest_plugins = ("dbus_fixture",)
 
@@ -392,18 +392,6 @@ def test_signals_reach_root_and_the_group_only(start_daemon, system_bus, ovs):
 # made at all.
 
 
-def make_token(server):
-    """An enrollment token: base64 of {"server", "value"} with a random key."""
-    key = "nmkey-" + os.urandom(16).hex()
-    return base64.b64encode(json.dumps({"server": server, "value": key}).encode()).decode()
-
-
-def write_token_file(path, token, mode=0o600):
-    Path(path).write_text(f'NETMAKER_TOKEN="{token}"\n')
-    os.chmod(path, mode)
-    return str(path)
-
-
 def netmaker_state(token_file, api_endpoint=None, container=104):
     """br0, a Netmaker container that does not exist yet (so that a plan
     looks at the token and the server: it would inject once it exists) and
@@ -479,9 +467,9 @@ def files(tmp_path):
     d = tmp_path / "root-only"
     d.mkdir(mode=0o700)
     paths = {
-        "token": write_token_file(d / "token.env", make_token("127.0.0.1:9")),
-        "readable": write_token_file(d / "readable.env", make_token("127.0.0.1:9"), 0o644),
-        "garbage": write_token_file(d / "garbage.env", "no token"),
+        "token": write_token_file(d / "token.env", Token("127.0.0.1:9")),
+        "readable": write_token_file(d / "readable.env", Token("127.0.0.1:9"), 0o644),
+        "garbage": write_token_file(d / "garbage.env", Token(raw="no token")),
         "directory": str(d / "dir"),
         "missing": str(d / "missing.env"),
     }
@@ -495,7 +483,7 @@ def test_a_plan_of_the_group_reads_no_token_file_it_names(start_daemon, files, t
     daemon refuses before reading it, naming the field); root's plans of
     the same documents tell the files apart, which is what the group must
     not learn."""
-    own = write_token_file(tmp_path / "netmaker.env", make_token("127.0.0.1:9"))
+    own = write_token_file(tmp_path / "netmaker.env", Token("127.0.0.1:9"))
     d = start_daemon(configured(netmaker_state(own)))
 
     for method in ("PlanWithOptions", "Plan"):
@@ -525,7 +513,7 @@ def test_a_plan_of_the_group_makes_no_network_request(start_daemon, listener, tm
     server = listener()
     other = listener()
     endpoint = f"https://127.0.0.1:{server.port}"
-    own = write_token_file(tmp_path / "netmaker.env", make_token(f"127.0.0.1:{server.port}"))
+    own = write_token_file(tmp_path / "netmaker.env", Token(f"127.0.0.1:{server.port}"))
     d = start_daemon(configured(netmaker_state(own, endpoint)))
 
     name, message = plan_as(d, "opdbus", netmaker_state(own, f"https://127.0.0.1:{other.port}"), ["netmaker"])
@@ -586,7 +574,7 @@ def test_op_dbus_plan_of_the_group_is_refused_alike(start_daemon, files, tmp_pat
     """`op-dbus plan` run by a member of opdbus goes to the daemon: exit
     status 7 (refused), the same output for an existing and a missing
     file."""
-    own = write_token_file(tmp_path / "netmaker.env", make_token("127.0.0.1:9"))
+    own = write_token_file(tmp_path / "netmaker.env", Token("127.0.0.1:9"))
     d = start_daemon(configured(netmaker_state(own)))
     shared = Path(tempfile.mkdtemp(prefix="opdbus-access-"))
     try:

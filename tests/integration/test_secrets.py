@@ -31,7 +31,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import stat
 import subprocess
 import uuid
@@ -45,7 +44,7 @@ from dbus_fixture import (BUS_NAME, INTERFACE, OBJECT_PATH, PROPERTIES,  # noqa:
                           options_args)
 from pve_fixture import pve_sim, pve_templates  # noqa: E402, F401
 from test_lxc import Node  # noqa: E402
-from test_netmaker import Token, https_server, pki, write_token_file  # noqa: E402, F401
+from test_netmaker import Token, closed_port, https_server, pki, write_token_file  # noqa: E402, F401
 
 pytest_plugins = ("dbus_fixture",)
 
@@ -181,14 +180,6 @@ def files_below(*dirs):
                 st = os.lstat(path)
                 if stat.S_ISREG(st.st_mode):
                     yield path, st
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ---- the sweep ----------------------------------------------------------------------------
