@@ -32,6 +32,13 @@ typedef struct PluginContext {
         const char *bridge_filter;  /* only this bridge (restore-flows --bridge), or NULL */
         bool healing;               /* repairing drift: objects with drift "report" are left alone */
         const char *interfaces_path; /* ifupdown's /etc/network/interfaces (Proxmox) */
+        /* The document comes from a caller who may plan but not change the
+         * host (a D-Bus caller other than root). Such a caller must not make
+         * op-dbus, which runs as root, read what it names: plugins make no
+         * network requests, and a document naming host files, paths in
+         * containers or servers other than the applied state's is refused
+         * before anything is read (check_restricted). */
+        bool restricted;
 } PluginContext;
 
 typedef struct Plugin Plugin;
@@ -47,6 +54,13 @@ typedef struct PluginVTable {
          * errors were recorded in d. Reads at most local configuration
          * files (e.g. interfaces_path); never services. */
         int (*parse)(Plugin *p, const StateDoc *doc, json_object *section, Diag *d);
+        /* Optional; called after a successful parse when ctx->restricted:
+         * records an error at every value of the document that would make
+         * the plugin read a host file, look at a path in a container or
+         * contact a server that the applied state's section (applied; NULL
+         * when the applied state has none) does not name, and returns
+         * -EACCES if there is one. No I/O. */
+        int (*check_restricted)(Plugin *p, json_object *applied, Diag *d);
         /* Optional: asks for live state whose answer takes the other side
          * long to prepare (sends requests, does not wait), right before
          * the plugins are queried in order; the plugin's next query
@@ -72,6 +86,11 @@ typedef struct PluginVTable {
         /* Frees the instance's contents (not the instance). */
         void (*done)(Plugin *p);
 } PluginVTable;
+
+/* How a plugin's check_restricted ends the message at a refused value. */
+#define PLUGIN_RESTRICTED_HINT \
+        "a plan asked for by a caller other than root may name only the files and servers of the applied state; " \
+        "root may plan this document"
 
 struct Plugin {
         const PluginVTable *vtable;

@@ -61,6 +61,7 @@ Job *job_again(Job *j) {
             (j->requester && !(again->requester = strdup(j->requester))))
                 return job_free(again);
         again->automatic = j->automatic;
+        again->restricted = j->restricted;
         again->deadline_usec = j->deadline_usec;
         again->call = TAKE_PTR(j->call);
         return again;
@@ -225,6 +226,7 @@ static void run_job(Manager *m, Job *j) {
         reconciler_init(&rc, &m->ctx);
         rc.lock_timeout_ms = m->lock_timeout_ms;
         rc.keep_checkpoints = m->keep_checkpoints;
+        rc.ctx.restricted = j->restricted;
         r = reconciler_use_product(&rc, m->product);
         if (r < 0) {
                 j->status = RECONCILE_UNAVAILABLE;
