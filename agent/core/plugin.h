@@ -30,6 +30,13 @@ typedef struct PluginContext {
         uint64_t generation;        /* generation an apply is writing (set by the driver) */
         bool healing;               /* repairing drift: objects with drift "report" are left alone */
         const void *settings;       /* the program's settings for its plugins */
+        /* The document comes from a caller who may plan but not change the
+         * host (a D-Bus caller other than root). Such a caller must not make
+         * the program, which runs as root, read what it names: plugins make
+         * no network requests, and a document naming files, paths or
+         * servers other than the applied state's is refused before
+         * anything is read (check_restricted). */
+        bool restricted;
 } PluginContext;
 
 typedef struct Plugin Plugin;
@@ -45,6 +52,13 @@ typedef struct PluginVTable {
          * errors were recorded in d. Reads at most local configuration
          * files named by the program's settings; never services. */
         int (*parse)(Plugin *p, const StateDoc *doc, json_object *section, Diag *d);
+        /* Optional; called after a successful parse when ctx->restricted:
+         * records an error at every value of the document that would make
+         * the plugin read a file, look at a path somewhere or contact a
+         * server that the applied state's section (applied; NULL
+         * when the applied state has none) does not name, and returns
+         * -EACCES if there is one. No I/O. */
+        int (*check_restricted)(Plugin *p, json_object *applied, Diag *d);
         /* Optional: asks for live state whose answer takes the other side
          * long to prepare (sends requests, does not wait), right before
          * the plugins are queried in order; the plugin's next query
@@ -70,6 +84,11 @@ typedef struct PluginVTable {
         /* Frees the instance's contents (not the instance). */
         void (*done)(Plugin *p);
 } PluginVTable;
+
+/* How a plugin's check_restricted ends the message at a refused value. */
+#define PLUGIN_RESTRICTED_HINT \
+        "a plan asked for by a caller other than root may name only the files and servers of the applied state; " \
+        "root may plan this document"
 
 struct Plugin {
         const PluginVTable *vtable;

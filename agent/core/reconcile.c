@@ -172,6 +172,35 @@ int reconcile_check_plugins(Reconciler *rc, char **only, Diag *d) {
         return ret;
 }
 
+/* A caller who may only plan names no host file, path in a container or
+ * server that the applied state does not name: each plugin compares its
+ * section with the applied state's (the newest checkpoint; when there is
+ * none or it cannot be read, nothing counts as named by it). */
+static int session_check_restricted(Reconciler *rc, Session *s, Diag *d) {
+        _cleanup_(json_object_putp) json_object *applied = NULL;
+        json_object *plugins = NULL;
+        uint64_t latest = 0;
+        int ret = 0;
+
+        if (checkpoint_latest(rc->ctx.state_dir, &latest) >= 0 && latest > 0 &&
+            checkpoint_load(rc->ctx.state_dir, latest, &applied) >= 0)
+                (void) json_object_object_get_ex(applied, "plugins", &plugins);
+        if (!json_object_is_type(plugins, json_type_object))
+                plugins = NULL;
+        for (size_t i = 0; i < s->n; i++) {
+                const PluginVTable *vt = rc->registry.sorted[i];
+                json_object *section = NULL;
+
+                if (!s->active[i] || !vt->check_restricted)
+                        continue;
+                if (plugins)
+                        (void) json_object_object_get_ex(plugins, vt->name, &section);
+                RET_GATHER(ret, vt->check_restricted(s->plugins[i], section, d));
+        }
+        log_debug("check of what a restricted caller names: %s", ret < 0 ? "refused" : "passed");
+        return ret;
+}
+
 static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, Session *s, Diag *d) {
         uint64_t start = now_usec();
         int r, ret;
@@ -202,6 +231,8 @@ static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, Sessi
                 s->active[i] = r > 0;
                 log_debug("validate %s: %s", vt->name, r < 0 ? "invalid" : r > 0 ? "takes part" : "no section, left alone");
         }
+        if (ret >= 0 && rc->ctx.restricted)
+                ret = session_check_restricted(rc, s, d);
         log_debug("validate: %s in %.1f ms", ret < 0 ? "invalid" : "valid", ms_since(start));
         return ret;
 }
@@ -770,6 +801,10 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
 
         if (o->dry_run)
                 return reconcile_plan(rc, doc, o, res);
+        if (rc->ctx.restricted) {
+                diag_error(&res->diag, "", "only root may change the host");
+                return fail(res, RECONCILE_INVALID, -EACCES);
+        }
 
         r = session_prepare(rc, doc, o, true, &s, &lock_fd, res);
         if (r < 0)

@@ -62,6 +62,7 @@ Job *job_again(Job *j) {
             (j->requester && !(again->requester = strdup(j->requester))))
                 return job_free(again);
         again->automatic = j->automatic;
+        again->restricted = j->restricted;
         again->deadline_usec = j->deadline_usec;
         again->call = TAKE_PTR(j->call);
         return again;
@@ -229,6 +230,7 @@ static void run_job(Manager *m, Job *j) {
         reconciler_init(&rc, &m->ctx);
         rc.lock_timeout_ms = m->lock_timeout_ms;
         rc.keep_checkpoints = m->keep_checkpoints;
+        rc.ctx.restricted = j->restricted;
         r = reconciler_use_product(&rc, m->product);
         rc.fault_after = m->fault_after;
         if (r < 0) {

@@ -19,15 +19,22 @@
 #define ERROR_NOT_PENDING   "org.opdbus.Error.NotPending"
 
 
-/* Methods that change the host need uid 0, whatever the bus policy says. */
-static int check_root(sd_bus_message *msg, sd_bus_error *error) {
+static int caller_uid(sd_bus_message *msg, uid_t *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uid_t uid;
         int r;
 
         r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
         if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, &uid);
+                r = sd_bus_creds_get_euid(creds, ret);
+        return r;
+}
+
+/* Methods that change the host need uid 0, whatever the bus policy says. */
+static int check_root(sd_bus_message *msg, sd_bus_error *error) {
+        uid_t uid;
+        int r;
+
+        r = caller_uid(msg, &uid);
         if (r < 0)
                 return sd_bus_error_setf(error, ERROR_ACCESS_DENIED, "cannot determine the caller: %s", strerror(-r));
         if (uid != 0)
@@ -37,9 +44,14 @@ static int check_root(sd_bus_message *msg, sd_bus_error *error) {
         return 0;
 }
 
-/* Queues j to answer msg later. */
+/* Queues j to answer msg later. The work of a caller other than root
+ * (or one that cannot be told) is restricted: op-dbus reads no file and
+ * contacts no server the caller names (PluginContext.restricted). */
 static int queue_call(Manager *m, sd_bus_message *msg, Job *j) {
+        uid_t uid;
+
         j->call = sd_bus_message_ref(msg);
+        j->restricted = caller_uid(msg, &uid) < 0 || uid != 0;
         if (job_changes_host(j)) {
                 j->deadline_usec = now_usec() + (uint64_t) m->lock_timeout_ms * 1000;
                 if (!j->requester && job_set_caller(j, msg) < 0) {
@@ -370,7 +382,8 @@ void manager_bus_reply(Manager *m, Job *j) {
         else if (j->kind == JOB_VERIFY && j->status == RECONCILE_DRIFT)
                 name = NULL; /* a report that says what differs */
         else if (j->status == RECONCILE_INVALID)
-                name = j->error == -ENOENT ? ERROR_NO_CHECKPOINT : ERROR_INVALID_STATE;
+                name = j->error == -ENOENT ? ERROR_NO_CHECKPOINT :
+                       j->error == -EACCES ? ERROR_ACCESS_DENIED : ERROR_INVALID_STATE;
         else if (j->status == RECONCILE_BUSY)
                 name = ERROR_BUSY;
         else if (j->status == RECONCILE_UNAVAILABLE)

@@ -62,6 +62,7 @@ typedef struct Job {
         sd_bus_message *call;         /* the method call to answer, or NULL */
         char *requester;              /* who asked, for the log: "SIGHUP", "ApplyState from uid 0, pid 42" */
         bool automatic;               /* the daemon's own (drift, audits): logged only if it did something */
+        bool restricted;              /* asked by a caller other than root (PluginContext.restricted) */
 
         /* output, set by the worker */
         int status;                   /* ReconcileStatus */

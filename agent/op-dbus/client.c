@@ -85,24 +85,29 @@ static const struct {
         { "org.freedesktop.DBus.Error.AccessDenied", EXIT_DENIED },
 };
 
+static int exit_code_for_error(const sd_bus_error *e) {
+        for (size_t i = 0; i < ELEMENTSOF(error_codes); i++)
+                if (streq(e->name, error_codes[i].name))
+                        return error_codes[i].code;
+        return EXIT_UNAVAILABLE;
+}
+
 /* A daemon error: its message holds the error lines and, after
- * "\nresult: ", the result JSON when there is one. */
+ * "\nresult: ", the result JSON when there is one. A refusal keeps its
+ * own exit code whatever the result's status. */
 static int handle_error(const Cli *cli, const char *verb, const char *origin, const sd_bus_error *e) {
         const char *json = e->message ? strstr(e->message, "\nresult: ") : NULL;
         json_object *res;
 
         if (json && (res = json_tokener_parse(json + strlen("\nresult: ")))) {
-                int code = exit_code_for_json(res);
+                int code = exit_code_for_error(e) == EXIT_DENIED ? EXIT_DENIED : exit_code_for_json(res);
 
                 print_result(cli->json, verb, origin, res);
                 json_object_put(res);
                 return code;
         }
         fprintf(stderr, "error: %s\n", e->message ?: e->name);
-        for (size_t i = 0; i < ELEMENTSOF(error_codes); i++)
-                if (streq(e->name, error_codes[i].name))
-                        return error_codes[i].code;
-        return EXIT_UNAVAILABLE;
+        return exit_code_for_error(e);
 }
 
 /* Sends msg; *ret is the JSON it returns (NULL for methods without a

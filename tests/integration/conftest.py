@@ -280,6 +280,25 @@ def opdbus_bin():
     return path
 
 
+@pytest.fixture(scope="session")
+def built_program():
+    """Factory: built_program("tests/nft-driver") is the path of a program
+    of the build under test ($OPDBUS_BUILD_DIR, default build-test), or
+    the test fails saying how to build it."""
+    def find(relative):
+        if os.environ.get("OPDBUS_BUILD_FAILED") == "1":
+            pytest.fail("the op-dbus build failed (see the build stage output)", pytrace=False)
+        build = Path(os.environ.get("OPDBUS_BUILD_DIR") or SOURCE_ROOT / "build-test")
+        if not build.is_absolute():
+            build = SOURCE_ROOT / build
+        path = build / relative
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            pytest.fail(f"{path} not found: build the project (./tests/run does) or set "
+                        "OPDBUS_BUILD_DIR", pytrace=False)
+        return path
+    return find
+
+
 @pytest.fixture
 def opdbus(request, opdbus_bin, tmp_path):
     """Runner for the op-dbus binary. With the `ovs` fixture in the same test

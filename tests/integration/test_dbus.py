@@ -7,7 +7,8 @@ project's policy (systemd/org.opdbus.conf) unless it says otherwise. Calls go
 through busctl, as an operator's would; the error name of a failed call and
 every signal come from a root monitor on that bus.
 
-The contract is schemas/org.opdbus.StateManager.xml and docs/dbus.md.
+The contract is schemas/org.opdbus.StateManager.xml and docs/dbus.md. Who
+may call what, and receives which signals, is test_access.py's.
 """
 
 import fcntl
@@ -29,7 +30,6 @@ from ovs_sandbox import OvsSandbox  # noqa: E402
 pytest_plugins = ("dbus_fixture",)
 
 ERR = "org.opdbus.Error."
-BUS_ACCESS_DENIED = "org.freedesktop.DBus.Error.AccessDenied"
 PROPERTY_NAMES = ("Version", "Status", "Generation", "LastResult", "StatePath", "Settings")
 STATUSES = ("idle", "applying", "awaiting-confirm", "degraded")
 
@@ -513,109 +513,6 @@ def test_busy_when_another_apply_holds_the_lock(start_daemon, ovs):
         os.close(fd)
     assert d.apply(state()).result()["ok"] is True
     assert ports_of(ovs) == {"p1"}
-
-
-# ---- access control -------------------------------------------------------------------
-
-
-def read_calls():
-    """(member, signature, args) of the methods the group opdbus may call."""
-    return [
-        ("QueryState", "", ()),
-        ("QueryPlugin", "s", ("net",)),
-        ("Plan", "s", (json.dumps(state(bridge("br0", ports=("p1", "p9")))),)),
-        ("PlanWithOptions", "sa{sv}", (json.dumps(state(bridge("br0", ports=("p1", "p9")))),
-                                       *options_args(plugins=["net"]))),
-        ("Verify", "", ()),
-        ("ListCheckpoints", "", ()),
-    ]
-
-
-def changing_calls():
-    """(member, signature, args) of the methods only root may call; each
-    would change the host if it ran."""
-    doc = json.dumps(state(bridge("br0", ports=("p1", "p9"))))
-    return [
-        ("ApplyState", "s", (doc,)),
-        ("ApplyStateWithOptions", "sa{sv}", (doc, *options_args(confirm_timeout=60))),
-        ("Confirm", "", ()),
-        ("Rollback", "u", ("0",)),
-        ("RollbackWithOptions", "ua{sv}", ("0", "0")),
-        ("RestoreFlows", "ss", ("", "")),
-    ]
-
-
-@pytest.fixture
-def daemon_with_history(start_daemon, ovs):
-    """A daemon that applied its state file (br0: p1) and then br0: p1, p2,
-    so that every method has something to work on."""
-    d = start_daemon(state(bridge("br0", ports=("p1",))))
-    d.apply(state(bridge("br0", ports=("p1", "p2")))).result()
-    return d
-
-
-def test_access_root_may_call_everything(daemon_with_history, ovs):
-    d = daemon_with_history
-    for member, sig, args in read_calls():
-        r = d.call(member, sig, *args)
-        assert r.ok, r.describe()
-    for name in PROPERTY_NAMES:
-        assert d.get_property(name).ok
-    # Changing calls, in an order in which each can succeed: Confirm
-    # confirms the ApplyStateWithOptions before it.
-    for member, sig, args in changing_calls():
-        r = d.call(member, sig, *args)
-        assert r.ok, r.describe()
-
-
-def test_access_group_opdbus_may_only_read(daemon_with_history, ovs):
-    d = daemon_with_history
-    gen = d.get("Generation")
-    for member, sig, args in read_calls():
-        r = d.call(member, sig, *args, as_user="opdbus")
-        assert r.ok, f"{member} as a member of opdbus\n{r.describe()}"
-    for name in PROPERTY_NAMES:
-        r = d.get_property(name, as_user="opdbus")
-        assert r.ok, r.describe()
-    r = d.busctl("--json=short", "call", BUS_NAME, OBJECT_PATH, PROPERTIES, "GetAll", "s",
-                 INTERFACE, as_user="opdbus")
-    assert r.ok, r.describe()
-
-    for member, sig, args in changing_calls():
-        r = d.call(member, sig, *args, as_user="opdbus")
-        assert r.error_name == BUS_ACCESS_DENIED, f"{member}\n{r.describe()}"
-    assert ports_of(ovs) == {"p1", "p2"}
-    assert d.get("Generation") == gen
-    assert d.get("Status") == "idle"
-
-
-def test_access_others_may_call_nothing(daemon_with_history, ovs):
-    d = daemon_with_history
-    for member, sig, args in read_calls() + changing_calls():
-        r = d.call(member, sig, *args, as_user="nobody")
-        assert r.error_name == BUS_ACCESS_DENIED, f"{member}\n{r.describe()}"
-    for name in PROPERTY_NAMES:
-        r = d.get_property(name, as_user="nobody")
-        assert r.error_name == BUS_ACCESS_DENIED, f"{name}\n{r.describe()}"
-    assert ports_of(ovs) == {"p1", "p2"}
-
-
-def test_daemon_checks_the_callers_uid(start_daemon, private_bus, ovs):
-    """On a bus whose policy lets everyone call everything, the daemon
-    itself still refuses changing methods to a caller whose uid is not 0
-    (org.opdbus.Error.AccessDenied). Reading stays possible."""
-    bus = private_bus("permissive")
-    d = start_daemon(state(bridge("br0", ports=("p1",))), bus=bus)
-    d.apply(state(bridge("br0", ports=("p1", "p2")))).result()
-    gen = d.get("Generation")
-    for member, sig, args in changing_calls():
-        r = d.call(member, sig, *args, as_user="nobody")
-        assert r.error_name == ERR + "AccessDenied", f"{member}\n{r.describe()}"
-    assert ports_of(ovs) == {"p1", "p2"}
-    assert d.get("Generation") == gen
-    for member, sig, args in read_calls():
-        r = d.call(member, sig, *args, as_user="nobody")
-        assert r.ok, f"{member}\n{r.describe()}"
 
 
 # ---- concurrency ----------------------------------------------------------------------

@@ -117,6 +117,22 @@ static void kv_done(Plugin *p) {
           .parse = kv_parse, .query = kv_query, .diff = kv_diff,             \
           .apply = kv_apply, .live_to_json = kv_live_to_json, .done = kv_done }
 
+/* A restricted caller may name only the "file" of the applied state's items. */
+static int kv_check_restricted(Plugin *p, json_object *applied, Diag *d) {
+        KvPlugin *k = (KvPlugin *) p;
+        json_object *items = NULL, *want = NULL, *have = NULL;
+
+        record("check", p);
+        if (!json_object_object_get_ex(k->want, "file", &want))
+                return 0;
+        if (applied && json_object_object_get_ex(applied, "items", &items))
+                (void) json_object_object_get_ex(items, "file", &have);
+        if (have && json_object_equal(want, have))
+                return 0;
+        diag_error(d, "plugins.first.items.file", "not the file of the applied state");
+        return -EACCES;
+}
+
 static const PluginVTable vt_first = KV_VTABLE("first", NULL);
 static const PluginVTable vt_second = KV_VTABLE("second", ((const char *const[]) { "first", NULL }));
 /* Registered in the "wrong" order on purpose. */
@@ -395,6 +411,62 @@ TEST(test_outages_need_consent) {
         outage_in = NULL;
 }
 
+TEST(test_restricted_caller_names_only_what_is_applied) {
+        static const PluginVTable vt_checked = {
+                .name = "first", .object_size = sizeof(KvPlugin), .parse = kv_parse,
+                .check_restricted = kv_check_restricted, .query = kv_query, .diff = kv_diff,
+                .apply = kv_apply, .live_to_json = kv_live_to_json, .done = kv_done,
+        };
+        static const PluginVTable *const checked[] = { &vt_checked, &vt_second };
+        ReconcileResult res = {};
+
+        apply("{\"first\": {\"items\": {\"file\": \"/etc/a\"}}, \"second\": {\"items\": {}}}", RECONCILE_OK, &res);
+        reconcile_result_done(&res);
+
+        for (int i = 0; i < 4; i++) {
+                static const char *const docs[] = {
+                        "{\"first\": {\"items\": {\"file\": \"/etc/b\"}}}",      /* not the applied file */
+                        "{\"first\": {\"items\": {\"file\": \"/etc/a\", \"x\": 1}}}", /* the applied file */
+                        "{\"second\": {\"items\": {\"file\": \"/etc/b\"}}}",     /* a plugin without the check */
+                        "{\"first\": {\"items\": {\"file\": \"/etc/b\"}}}",      /* not restricted */
+                };
+                _cleanup_(reconciler_done) Reconciler rc = {};
+                _cleanup_(state_doc_freep) StateDoc *s = doc(docs[i]);
+                ReconcileOptions o = { .dry_run = true };
+
+                setup(&rc);
+                ASSERT_EQ(reconciler_register(&rc, checked, 2), 0);
+                rc.ctx.restricted = i < 3;
+                reconcile_plan(&rc, s, &o, &res);
+                if (i == 0) {
+                        /* Refused before anything was read. */
+                        ASSERT_EQ(res.status, RECONCILE_INVALID);
+                        ASSERT_EQ(res.error, -EACCES);
+                        ASSERT_STREQ(calls, "check:first");
+                        ASSERT_STREQ(res.diag.entries[0].path, "plugins.first.items.file");
+                } else {
+                        ASSERT_EQ(res.status, RECONCILE_OK);
+                        ASSERT_STREQ(calls, i == 1 ? "check:first query:first" : i == 2 ? "query:second" : "query:first");
+                }
+                reconcile_result_done(&res);
+        }
+
+        /* A restricted caller never applies, whatever the document. */
+        {
+                _cleanup_(reconciler_done) Reconciler rc = {};
+                _cleanup_(state_doc_freep) StateDoc *s = doc(DOC_A);
+                ReconcileOptions o = { .record = true };
+
+                setup(&rc);
+                rc.ctx.restricted = true;
+                reconcile_apply(&rc, s, &o, &res);
+                ASSERT_EQ(res.status, RECONCILE_INVALID);
+                ASSERT_EQ(res.error, -EACCES);
+                ASSERT_STREQ(calls, "");
+                reconcile_result_done(&res);
+        }
+}
+
 TEST(test_lock_is_exclusive) {
         _cleanup_(reconciler_done) Reconciler rc = {};
         _cleanup_(state_doc_freep) StateDoc *s = doc(DOC_A);
@@ -425,6 +497,7 @@ int main(void) {
         RUN(test_plugin_filter_and_rollback_command);
         RUN(test_partial_applies_are_cumulative);
         RUN(test_outages_need_consent);
+        RUN(test_restricted_caller_names_only_what_is_applied);
         RUN(test_lock_is_exclusive);
 
         json_object_put(host);

@@ -414,7 +414,7 @@ static int check_network(const PluginContext *ctx, const LxcContainer *c, Diag *
 /* The template volume the container is created from, if it has to be
  * resolved: for a new container, or a changed template name. */
 static int resolve_template(const LxcPlugin *l, const LxcContainer *c, const LxcLive *h, char **ret, Diag *d) {
-        const char *req = c->template ?: c->properties.template;
+        const char *req = lxc_requested_template(c);
         _cleanup_(freep) char *hint = NULL, *tp = json_path_key(c->path, c->template ? "template" : "properties.template");
         int r;
 

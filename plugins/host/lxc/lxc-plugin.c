@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+
 #include "json-util.h"
 #include "lxc.h"
 
@@ -27,6 +30,64 @@ static int lxc_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section
         if (r >= 0)
                 mark_net_bridges(&l->want, doc);
         return r < 0 ? r : 1;
+}
+
+static const LxcContainer *find_container(const LxcConfig *c, uint32_t id) {
+        for (size_t i = 0; i < c->n_containers; i++)
+                if (c->containers[i].id == id)
+                        return &c->containers[i];
+        return NULL;
+}
+
+static bool names_template(const LxcConfig *c, const char *template) {
+        for (size_t i = 0; i < c->n_containers; i++)
+                if (streq_ptr(lxc_requested_template(&c->containers[i]), template))
+                        return true;
+        return false;
+}
+
+static bool names_input(const LxcContainer *c, const char *path) {
+        for (size_t i = 0; c && i < c->rendered.n_inputs; i++)
+                if (streq(c->rendered.inputs[i].path, path))
+                        return true;
+        return false;
+}
+
+/* A caller who may only plan names no template file and no input of a
+ * container's services (key files, provided files) that the applied state
+ * does not name: op-dbus looks for the template on the host and for the
+ * inputs in the container, as root, and the plan shows what it found. */
+static int lxc_plugin_check_restricted(Plugin *p, json_object *applied, Diag *d) {
+        LxcPlugin *l = (LxcPlugin *) p;
+        _cleanup_(lxc_config_done) LxcConfig a = {};
+        _cleanup_(diag_done) Diag scratch = {};
+        int ret = 0;
+
+        if (applied && lxc_parse(&a, applied, &scratch) == -ENOMEM)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->want.n_containers; i++) {
+                const LxcContainer *c = &l->want.containers[i];
+                const char *template = lxc_requested_template(c);
+
+                if (template && template[0] == '/' && !names_template(&a, template)) {
+                        _cleanup_(freep) char *path = NULL;
+
+                        if (asprintf(&path, "%s.%s", c->path, c->template ? "template" : "properties.template") < 0)
+                                return -ENOMEM;
+                        diag_error(d, path, "not a template file of the applied state: op-dbus would look for it as root; "
+                                   PLUGIN_RESTRICTED_HINT);
+                        ret = -EACCES;
+                }
+                for (size_t k = 0; k < c->rendered.n_inputs; k++) {
+                        if (names_input(find_container(&a, c->id), c->rendered.inputs[k].path))
+                                continue;
+                        diag_error(d, c->rendered.inputs[k].json_path, "not a file of container %" PRIu32 " in the "
+                                   "applied state: op-dbus would look for it in the container; " PLUGIN_RESTRICTED_HINT,
+                                   c->id);
+                        ret = -EACCES;
+                }
+        }
+        return ret;
 }
 
 static int lxc_plugin_query(Plugin *p, Diag *d) {
@@ -66,6 +127,7 @@ const PluginVTable lxc_plugin_vtable = {
         .after = (const char *const[]) { "net", NULL },
         .object_size = sizeof(LxcPlugin),
         .parse = lxc_plugin_parse,
+        .check_restricted = lxc_plugin_check_restricted,
         .query = lxc_plugin_query,
         .diff = lxc_plugin_diff,
         .apply = lxc_plugin_apply,

@@ -106,10 +106,6 @@ static int scan_taken(LxcPlugin *l, uint32_t id) {
         return r;
 }
 
-static const char *requested_template(const LxcContainer *c) {
-        return c->template ?: c->properties.template;
-}
-
 static bool cache_listed(const LxcPlugin *l, const char *storage) {
         for (size_t i = 0; i < l->templates.n_caches; i++)
                 if (streq(l->templates.caches[i].storage, storage))
@@ -161,7 +157,7 @@ static int query_templates(LxcPlugin *l) {
         int r;
 
         for (size_t i = 0; i < l->want.n_containers; i++) {
-                const char *req = requested_template(&l->want.containers[i]);
+                const char *req = lxc_requested_template(&l->want.containers[i]);
                 _cleanup_(freep) char *storage = NULL, *volume = NULL, *hint = NULL;
 
                 if (!req)

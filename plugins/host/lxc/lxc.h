@@ -432,6 +432,10 @@ int lxc_spec_from_container(const LxcContainer *c, const LxcLive *have, const ch
 
 /* lxc-template.c (pure) */
 void lxc_templates_done(LxcTemplates *t);
+/* The template c asks for: its own, else its properties' (NULL: none). */
+static inline const char *lxc_requested_template(const LxcContainer *c) {
+        return c->template ?: c->properties.template;
+}
 /* The storage a requested template is looked up in (*ret NULL for an
  * absolute path). */
 int lxc_template_storage(const char *requested, char **ret);

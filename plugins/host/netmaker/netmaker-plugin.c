@@ -35,6 +35,33 @@ static int netmaker_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
         return 1;
 }
 
+/* A caller who may only plan names the token file and the endpoint of the
+ * applied state, or the default token file: the token file is read as
+ * root (its existence, type, mode and owner show in the plan), and the
+ * endpoint would be asked over HTTPS. */
+static int netmaker_plugin_check_restricted(Plugin *p, json_object *applied, Diag *d) {
+        NetmakerPlugin *n = (NetmakerPlugin *) p;
+        _cleanup_(netmaker_config_done) NetmakerConfig a = {};
+        _cleanup_(diag_done) Diag scratch = {};
+        int ret = 0;
+
+        if (!n->parsed || !n->want.enabled || n->n_containers == 0)
+                return 0; /* neither is used */
+        if (applied && netmaker_parse(&a, applied, &scratch) == -ENOMEM)
+                return -ENOMEM;
+        if (!streq(n->want.token_file, NETMAKER_TOKEN_FILE_DEFAULT) && !streq_ptr(n->want.token_file, a.token_file)) {
+                diag_error(d, TOKEN_FILE_PATH, "not the token file of the applied state: op-dbus would read it as root; "
+                           PLUGIN_RESTRICTED_HINT);
+                ret = -EACCES;
+        }
+        if (n->want.api_endpoint && !streq_ptr(n->want.api_endpoint, a.api_endpoint)) {
+                diag_error(d, "plugins.netmaker.api_endpoint", "not the endpoint of the applied state: op-dbus would "
+                           "send a request to it; " PLUGIN_RESTRICTED_HINT);
+                ret = -EACCES;
+        }
+        return ret;
+}
+
 static void live_done(NetmakerPlugin *n) {
         free(n->targets);
         n->targets = NULL;
@@ -131,6 +158,12 @@ static int check_server(NetmakerPlugin *n, Diag *d) {
                 needed = needed || target_needs_injection(&n->targets[i]);
         if (!needed)
                 return 0;
+        if (n->plugin.ctx->restricted) {
+                diag_note(d, n->want.api_endpoint ? "plugins.netmaker.api_endpoint" : TOKEN_FILE_PATH,
+                          "the Netmaker server was not checked: a plan asked for by a caller other than root makes "
+                          "no network requests (root's plans and every apply check it)");
+                return 0;
+        }
 
         url = netmaker_health_url(n->want.api_endpoint, n->token.server);
         if (!url)
@@ -413,6 +446,7 @@ const PluginVTable netmaker_plugin_vtable = {
         .after = (const char *const[]) { "lxc", NULL },
         .object_size = sizeof(NetmakerPlugin),
         .parse = netmaker_plugin_parse,
+        .check_restricted = netmaker_plugin_check_restricted,
         .query = netmaker_plugin_query,
         .diff = netmaker_plugin_diff,
         .apply = netmaker_plugin_apply,

@@ -177,7 +177,7 @@ static int plain_query_templates(LxcPlugin *l, Diag *d) {
         r = plain_templates(l, NULL, &t->available, &t->n_available, d);
         for (size_t i = 0; r >= 0 && i < l->want.n_containers; i++) {
                 const LxcContainer *c = &l->want.containers[i];
-                const char *req = c->template ?: c->properties.template;
+                const char *req = lxc_requested_template(c);
                 struct stat st;
 
                 if (req && req[0] == '/' && stat(req, &st) >= 0 && S_ISREG(st.st_mode) && access(req, R_OK) >= 0)
