@@ -6,6 +6,7 @@
 #include "checkpoint.h"
 #include "json-util.h"
 #include "lxc.h"
+#include "net-ledger.h"
 #include "of-sync.h"
 #include "openflow.h"
 
@@ -177,6 +178,27 @@ static void mark_net_bridges(OpenflowConfig *c, const StateDoc *doc) {
                                 c->bridges[b].declared_in_net = true;
 }
 
+/* Flows cannot stay on a bridge that the net section applied with them
+ * deletes. (Only an openflow section kept from the applied state can name
+ * one: the net plugin keeps the bridges an applied one names.) */
+static int check_deleted_bridges(const OpenflowConfig *c, const StateDoc *doc, const char *state_dir, Diag *d) {
+        int ret = 0;
+
+        for (size_t b = 0; b < c->n_bridges; b++) {
+                const OfBridge *br = &c->bridges[b];
+                _cleanup_(freep) char *np = NULL;
+
+                if (br->declared_in_net || !br->name || !net_deletes_bridge(doc, state_dir, br->name))
+                        continue;
+                if (asprintf(&np, "%s.name", br->path) < 0)
+                        return -ENOMEM;
+                diag_error(d, np, "bridge \"%s\" is one op-dbus created and plugins.net no longer declares it: "
+                           "this apply deletes it, and the flows for it with it", br->name);
+                ret = -EINVAL;
+        }
+        return ret;
+}
+
 static const OfBridge *wanted_bridge(const OpenflowPlugin *o, const char *name) {
         for (size_t i = 0; i < o->want.n_bridges; i++)
                 if (streq_ptr(o->want.bridges[i].name, name))
@@ -215,6 +237,8 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
         r = openflow_parse(&o->want, section, d);
         if (r >= 0)
                 mark_net_bridges(&o->want, doc);
+        if (r >= 0)
+                r = check_deleted_bridges(&o->want, doc, p->ctx->state_dir, d);
         if (r >= 0)
                 r = check_port_references(&o->want, doc, d);
         if (r >= 0)
