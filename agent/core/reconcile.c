@@ -745,40 +745,93 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         return fail(res, RECONCILE_FAILED, cause);
 }
 
-/* Stores the document the apply made the applied state (s->merged) as a
- * new generation, unless it equals the newest checkpoint and nothing
- * changed. */
-static void record_checkpoint(Reconciler *rc, Session *s, ReconcileResult *res) {
+/* A size in the units people read. */
+static const char *format_bytes(uint64_t n, char buf[static 32]) {
+        if (n >= 10u << 20)
+                snprintf(buf, 32, "%" PRIu64 " MiB", n >> 20);
+        else if (n >= 10u << 10)
+                snprintf(buf, 32, "%" PRIu64 " KiB", n >> 10);
+        else
+                snprintf(buf, 32, "%" PRIu64 " bytes", n);
+        return buf;
+}
+
+/* Writes the checkpoint the apply will store (not yet as a generation)
+ * before anything is touched: a state directory that is read-only, full
+ * or missing fails the apply while the host is as it was. */
+static int prepare_checkpoint(Reconciler *rc, Session *s, ReconcileResult *res) {
+        uint64_t avail = 0, needed = 0;
+        char a[32], n[32];
+        int r;
+
+        r = checkpoint_prepare(rc->ctx.state_dir, s->base + 1, s->merged->root, &avail, &needed);
+        if (r == -ENOSPC && needed > 0)
+                diag_error(&res->diag, "", "the state directory %s has %s free, and this apply needs about %s there "
+                           "(its checkpoint and op-dbus's records); nothing was changed", rc->ctx.state_dir,
+                           format_bytes(avail, a), format_bytes(needed, n));
+        else if (r < 0)
+                diag_error(&res->diag, "", "cannot write the checkpoint of this apply in %s/checkpoints: %s; "
+                           "nothing was changed", rc->ctx.state_dir, strerror(-r));
+        if (r < 0)
+                return fail(res, RECONCILE_UNAVAILABLE, r);
+        log_debug("checkpoint: generation %" PRIu64 " prepared (%s free)", s->base + 1, format_bytes(avail, a));
+        return 0;
+}
+
+/* Makes the prepared checkpoint the new generation: the apply is done. */
+static int commit_checkpoint(Reconciler *rc, Session *s, ReconcileResult *res) {
+        int r;
+
+        r = checkpoint_commit(rc->ctx.state_dir, s->base + 1);
+        if (r < 0) {
+                diag_error(&res->diag, "", "the changes were verified, but their checkpoint cannot be stored in "
+                           "%s/checkpoints: %s; rolling them back, since op-dbus would not know what the host has",
+                           rc->ctx.state_dir, strerror(-r));
+                return r;
+        }
+        res->generation = s->base + 1;
+        log_debug("checkpoint: stored generation %" PRIu64, res->generation);
+        r = checkpoint_prune(rc->ctx.state_dir, MAX(rc->keep_checkpoints, 1u));
+        if (r < 0)
+                diag_warning(&res->diag, "", "cannot remove old checkpoints in %s/checkpoints: %s",
+                             rc->ctx.state_dir, strerror(-r));
+        return 0;
+}
+
+/* An apply that changed nothing on the host may still change the applied
+ * state (a section it applies differs in what makes no change, or is
+ * new): stored as a new generation unless it equals the newest. */
+static int record_unchanged(Reconciler *rc, Session *s, ReconcileResult *res) {
         json_object *merged = s->merged->root;
         uint64_t stored;
         int r;
 
         res->generation = s->base;
-        if (!res->changed && s->base > 0 &&
-            checkpoint_load_digest(rc->ctx.state_dir, s->base, &stored) >= 0 &&
+        if (s->base > 0 && checkpoint_load_digest(rc->ctx.state_dir, s->base, &stored) >= 0 &&
             stored == checkpoint_digest(merged)) {
                 log_debug("checkpoint: the state is generation %" PRIu64 "'s, nothing stored", s->base);
-                return;
+                return 0;
         }
-
         r = checkpoint_save(rc->ctx.state_dir, s->base + 1, merged, rc->keep_checkpoints);
         if (r < 0) {
-                diag_warning(&res->diag, "", "the apply succeeded but its checkpoint could not be stored in %s: %s",
-                             rc->ctx.state_dir, strerror(-r));
-                return;
+                diag_error(&res->diag, "", "the host matches, but the new applied state cannot be stored in "
+                           "%s/checkpoints: %s; nothing was changed", rc->ctx.state_dir, strerror(-r));
+                return fail(res, RECONCILE_UNAVAILABLE, r);
         }
         res->generation = s->base + 1;
         log_debug("checkpoint: stored generation %" PRIu64, res->generation);
+        return 0;
 }
 
-/* Snapshot, apply, verify; on failure roll back to the snapshot. */
-static int apply_changes(Reconciler *rc, Session *s, bool keep_snapshot, ReconcileResult *res) {
+/* Snapshot, apply, verify, store the checkpoint (with o->record); on
+ * failure roll back to the snapshot. */
+static int apply_changes(Reconciler *rc, Session *s, const ReconcileOptions *o, ReconcileResult *res) {
         _cleanup_(state_doc_freep) StateDoc *snapshot = NULL;
         size_t first;
         int r, k;
 
         r = session_snapshot(s, false, &snapshot);
-        if (r >= 0 && keep_snapshot) {
+        if (r >= 0 && o->keep_snapshot) {
                 r = complete_snapshot(s, snapshot);
                 if (r >= 0)
                         res->snapshot = json_object_get(snapshot->root);
@@ -787,8 +840,16 @@ static int apply_changes(Reconciler *rc, Session *s, bool keep_snapshot, Reconci
                 diag_error(&res->diag, "", "cannot snapshot the live state: %s", strerror(-r));
                 return fail(res, RECONCILE_UNAVAILABLE, r);
         }
+        if (o->record) {
+                r = prepare_checkpoint(rc, s, res);
+                if (r < 0)
+                        return r;
+        }
 
-        rc->ctx.generation = s->base + 1;
+        /* Objects carry the generation of the state they belong to: the
+         * new one, or for a repair the applied state it puts back. */
+        rc->ctx.generation = o->record ? s->base + 1 : s->base;
+        res->generation = s->base;
         res->changed = true;
 
         first = session_first_change(s);
@@ -796,9 +857,13 @@ static int apply_changes(Reconciler *rc, Session *s, bool keep_snapshot, Reconci
         (void) session_take_plans(s, &res->plan, &res->diag);
         if (r >= 0)
                 r = session_verify(s, first, &res->diag);
+        if (r >= 0 && o->record)
+                r = commit_checkpoint(rc, s, res);
         if (r >= 0)
                 return 0;
 
+        if (o->record)
+                checkpoint_discard(rc->ctx.state_dir);
         k = complete_snapshot(s, snapshot);
         if (k < 0)
                 diag_error(&res->diag, "", "cannot complete the snapshot: %s", strerror(-k));
@@ -823,7 +888,7 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
         }
 
         if (session_count_actions(&s) > 0) {
-                r = apply_changes(rc, &s, o->keep_snapshot, res);
+                r = apply_changes(rc, &s, o, res);
                 if (r < 0)
                         return r;
         } else {
@@ -836,12 +901,13 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
                                 res->snapshot = json_object_get(snapshot->root);
                 }
                 (void) session_take_plans(&s, &res->plan, &res->diag);
-        }
-
-        if (o->record)
-                record_checkpoint(rc, &s, res);
-        else
                 res->generation = s.base;
+                if (o->record) {
+                        r = record_unchanged(rc, &s, res);
+                        if (r < 0)
+                                return r;
+                }
+        }
         res->status = RECONCILE_OK;
         return 0;
 }
