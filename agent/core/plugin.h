@@ -31,6 +31,7 @@ typedef struct PluginContext {
         uint64_t generation;        /* generation an apply is writing (set by the driver) */
         const char *bridge_filter;  /* only this bridge (restore-flows --bridge), or NULL */
         bool healing;               /* repairing drift: objects with drift "report" are left alone */
+        bool restoring;             /* putting back the snapshot of a failed apply (set by the driver) */
         const char *interfaces_path; /* ifupdown's /etc/network/interfaces (Proxmox) */
 } PluginContext;
 

@@ -718,6 +718,7 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
 
         /* The sections kept by the failed apply are not checked again:
          * they are not touched, and nothing may stop the way back. */
+        rc->ctx.restoring = true;
         r = session_parse(rc, snapshot, NULL, false, &s, &d);
         /* Putting back the state from before is never refused. */
         s.allow_outage = true;
@@ -732,6 +733,7 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         (void) session_take_plans(&s, &res->rollback_plan, &d);
         if (r >= 0)
                 r = session_verify(&s, first, &d);
+        rc->ctx.restoring = false;
 
         for (size_t i = 0; i < d.n_entries; i++) {
                 _cleanup_(freep) char *msg = strdup(d.entries[i].message);

@@ -24,6 +24,18 @@ typedef struct OpenflowPlugin {
         size_t n_lxc_ports;
         OfDumpRequest *prefetched;   /* per wanted bridge: flow dump requested by prefetch */
         size_t n_prefetched;
+
+        bool parsed;
+        json_object *section;        /* the section wanted, and its digest once computed */
+        uint64_t section_digest;
+        json_object *applied;        /* the applied state's section, of applied_generation */
+        uint64_t applied_generation;
+        /* What the installed flows were made from, when it is not the
+         * applied state's section (an interrupted apply): checked at the
+         * first query, before anything changes them. */
+        bool snapshot_checked;
+        json_object *snapshot;       /* the section of the interrupted apply */
+        bool snapshot_unknown;       /* not stored anywhere */
 } OpenflowPlugin;
 
 static void prefetched_done(OpenflowPlugin *o) {
@@ -232,8 +244,12 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
         OpenflowPlugin *o = (OpenflowPlugin *) p;
         int r;
 
+        o->parsed = true;
+        o->applied = json_object_get(state_doc_applied_section(doc, "openflow"));
+        o->applied_generation = doc->applied_generation;
         if (!section)
                 return check_bridge_filter(o, d);
+        o->section = json_object_get(section);
         r = openflow_parse(&o->want, section, d);
         if (r >= 0)
                 mark_net_bridges(&o->want, doc);
@@ -315,6 +331,52 @@ static void openflow_plugin_prefetch(Plugin *p) {
                 of_dump_request_send(p->ctx, o->want.bridges[i].name, &o->prefetched[i]);
 }
 
+static uint64_t section_digest(OpenflowPlugin *o) {
+        if (o->section && o->section_digest == 0)
+                o->section_digest = checkpoint_digest(o->section);
+        return o->section_digest;
+}
+
+/* Is the applied state's section what the installed flows were made
+ * from? Normally it is: every apply that sends flows stores its
+ * checkpoint, or rolls them back. An apply interrupted in between (killed)
+ * leaves flows that no checkpoint describes; its state is the pending
+ * checkpoint (checkpoint_prepare()). Restoring the applied state's flows
+ * in a rollback would then put back flows the host did not have. */
+static void check_snapshot(OpenflowPlugin *o, Diag *d) {
+        _cleanup_(json_object_putp) json_object *pending = NULL;
+        json_object *plugins, *section;
+        uint64_t applied = 0, generation = 0;
+        const OfBridgeSync *stale = NULL;
+
+        o->snapshot_checked = true;
+        for (size_t i = 0; i < o->n_bridges && !stale; i++) {
+                const OfRecord *rec = &o->bridges[i].record;
+
+                if (rec->section == 0 || rec->generation == o->applied_generation)
+                        continue;
+                if (applied == 0)
+                        applied = o->applied ? checkpoint_digest(o->applied) : 1;
+                if (rec->section != applied)
+                        stale = &o->bridges[i];
+        }
+        if (!stale)
+                return;
+        if (checkpoint_load_pending(o->plugin.ctx->state_dir, &generation, &pending) >= 0 &&
+            generation == stale->record.generation && json_object_object_get_ex(pending, "plugins", &plugins) &&
+            json_object_object_get_ex(plugins, "openflow", &section) &&
+            checkpoint_digest(section) == stale->record.section) {
+                o->snapshot = json_object_get(section);
+                diag_note(d, "", "the flows on bridge %s are those of an apply that did not finish (generation %" PRIu64
+                          "), not those of the applied state", stale->name, generation);
+                return;
+        }
+        o->snapshot_unknown = true;
+        diag_warning(d, "", "the flows on bridge %s are those of an apply that did not finish (generation %" PRIu64
+                     ") and whose state is not stored; if this apply fails, its rollback leaves op-dbus's flows "
+                     "as it finds them", stale->name, stale->record.generation);
+}
+
 static int openflow_plugin_query(Plugin *p, Diag *d) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
         OfPorts previous = o->ports;
@@ -341,6 +403,8 @@ static int openflow_plugin_query(Plugin *p, Diag *d) {
                         diag_error(d, "", "bridge %s: cannot read its flows: %s", o->bridges[i].name, strerror(-r));
         }
         prefetched_done(o); /* a prefetch serves one query */
+        if (r >= 0 && o->parsed && !o->snapshot_checked && !p->ctx->restoring)
+                check_snapshot(o, d);
         return r;
 }
 
@@ -499,6 +563,7 @@ static int openflow_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
                         diag_error(d, "", "bridge %s cannot be reached: Open vSwitch has no management socket for it", b->name);
                         return -ENOENT;
                 }
+                b->section = section_digest(o);
                 r = of_bridge_apply(b, p->ctx, counts, d);
                 if (r < 0)
                         return r;
@@ -517,6 +582,7 @@ static int openflow_plugin_verify(Plugin *p, Diag *d) {
         if (!o->sent)
                 return 0;
         for (size_t i = 0; i < o->n_bridges; i++) {
+                o->bridges[i].section = section_digest(o);
                 r = of_bridge_confirm(&o->bridges[i], p->ctx);
                 if (r < 0) {
                         diag_error(d, "", "bridge %s: cannot record the flows: %s", o->bridges[i].name, strerror(-r));
@@ -527,19 +593,30 @@ static int openflow_plugin_verify(Plugin *p, Diag *d) {
         return 0;
 }
 
-/* The openflow section whose flows are installed: the one of the newest
- * checkpoint. Without one, a section that removes op-dbus's flows from
+/* The openflow section whose flows are installed: the one of the applied
+ * state (the newest checkpoint), or of the interrupted apply that
+ * installed them (check_snapshot()); none when that is not stored.
+ * Without an applied state, a section that removes op-dbus's flows from
  * every bridge it has programmed. */
 static int openflow_plugin_live_to_json(Plugin *p, json_object **ret) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
         _cleanup_(json_object_putp) json_object *state = NULL;
-        json_object *plugins, *section;
+        json_object *plugins, *section = NULL;
         uint64_t latest = 0;
 
-        if (checkpoint_latest(p->ctx->state_dir, &latest) >= 0 && latest > 0 &&
-            checkpoint_load(p->ctx->state_dir, latest, &state) >= 0 &&
-            json_object_object_get_ex(state, "plugins", &plugins) &&
-            json_object_object_get_ex(plugins, "openflow", &section))
+        if (o->snapshot_unknown) {
+                *ret = NULL;
+                return 0;
+        }
+        if (o->snapshot)
+                section = o->snapshot;
+        else if (o->parsed)
+                section = o->applied;
+        else if (checkpoint_latest(p->ctx->state_dir, &latest) >= 0 && latest > 0 &&
+                 checkpoint_load(p->ctx->state_dir, latest, &state) >= 0 &&
+                 json_object_object_get_ex(state, "plugins", &plugins))
+                (void) json_object_object_get_ex(plugins, "openflow", &section);
+        if (section)
                 return json_copy(section, ret);
 
         if (o->n_bridges == 0) {
@@ -565,6 +642,9 @@ static void openflow_plugin_done(Plugin *p) {
         of_socket_ports_free(o->lxc_ports, o->n_lxc_ports);
         free(o->policy_hits);
         openflow_config_done(&o->want);
+        json_object_put(o->section);
+        json_object_put(o->applied);
+        json_object_put(o->snapshot);
 }
 
 const PluginVTable openflow_plugin_vtable = {
