@@ -311,6 +311,11 @@ static int query_bridge(OpenflowPlugin *o, OfBridgeSync *b) {
                 if (streq(o->want.bridges[i].name, b->name) && (o->prefetched[i].client || o->prefetched[i].error))
                         q = &o->prefetched[i];
         r = q ? of_dump_request_collect(q, &b->have) : of_installed_read(ctx, b->name, &b->have);
+        /* A bridge without a management socket when the dump was asked
+         * for may have one now: ovs-vswitchd was behind OVSDB (the query
+         * waited for it to catch up) or an earlier plugin created it. */
+        if (q && (r == -ENOENT || r == -ECONNREFUSED))
+                r = of_installed_read(ctx, b->name, &b->have);
         b->reachable = r >= 0;
         if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
                 return r;
@@ -399,7 +404,10 @@ static int openflow_plugin_query(Plugin *p, Diag *d) {
         r = add_recorded_bridges(o);
         for (size_t i = 0; r >= 0 && i < o->n_bridges; i++) {
                 r = query_bridge(o, &o->bridges[i]);
-                if (r < 0)
+                if (r == -ETIMEDOUT)
+                        diag_error(d, "", "bridge %s: cannot read its flows: ovs-vswitchd did not answer within %d s; "
+                                   "is it running?", o->bridges[i].name, p->ctx->timeout_ms / 1000);
+                else if (r < 0)
                         diag_error(d, "", "bridge %s: cannot read its flows: %s", o->bridges[i].name, strerror(-r));
         }
         prefetched_done(o); /* a prefetch serves one query */
@@ -525,6 +533,7 @@ static int check_bridges_exist(const OpenflowPlugin *o, Diag *d) {
 
 static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
+        bool unknown = false;
         int r, ret = 0;
 
         r = check_bridges_exist(o, d);
@@ -544,8 +553,12 @@ static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
                 if (r == -ENOMEM)
                         return r;
                 RET_GATHER(ret, r);
+                /* Its flows are computed once it can be reached: whether a
+                 * policy selects a port there is not known yet. */
+                if (!o->bridges[i].reachable && wanted_bridge(o, o->bridges[i].name))
+                        unknown = true;
         }
-        for (size_t k = 0; k < o->want.n_flow_policies; k++)
+        for (size_t k = 0; k < o->want.n_flow_policies && !unknown; k++)
                 if (o->policy_hits[k] == 0)
                         diag_warning(d, o->want.flow_policies[k].path,
                                      "selector selects no port on any bridge in openflow.bridges; the policy installs nothing");
