@@ -480,10 +480,14 @@ int net_apply(NetPlugin *n, ApplyCounts *counts, Diag *d) {
                                 return r;
                         continue;
                 }
-                if (r < 0) {
-                        diag_error(d, "", "OVSDB rejected the transaction: %s", err ?: strerror(-r));
+                if (r < 0 && err)
+                        diag_error(d, "", "OVSDB rejected the transaction: %s", err);
+                else if (r < 0)
+                        diag_error(d, "", "lost the connection to OVSDB during the transaction (%s): ovsdb-server "
+                                   "stopped or did not answer, so whether it was carried out is not known",
+                                   strerror(-r));
+                if (r < 0)
                         return r;
-                }
 
                 n->applied = true;
                 target = result_next_cfg(results);
