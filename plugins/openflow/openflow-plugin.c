@@ -311,10 +311,11 @@ static int query_bridge(OpenflowPlugin *o, OfBridgeSync *b) {
                 if (streq(o->want.bridges[i].name, b->name) && (o->prefetched[i].client || o->prefetched[i].error))
                         q = &o->prefetched[i];
         r = q ? of_dump_request_collect(q, &b->have) : of_installed_read(ctx, b->name, &b->have);
-        /* A bridge without a management socket when the dump was asked
-         * for may have one now: ovs-vswitchd was behind OVSDB (the query
-         * waited for it to catch up) or an earlier plugin created it. */
-        if (q && (r == -ENOENT || r == -ECONNREFUSED))
+        /* The bridge may have changed since the dump was asked for:
+         * ovs-vswitchd was behind OVSDB (the query waited for it to catch
+         * up) and has created it, or deleted it (the connection was
+         * reset), or an earlier plugin created it. Ask again. */
+        if (q && r < 0 && r != -ETIMEDOUT && r != -ENOMEM)
                 r = of_installed_read(ctx, b->name, &b->have);
         b->reachable = r >= 0;
         if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
