@@ -362,10 +362,9 @@ int checkpoint_list_json(const char *state_dir, json_object **ret) {
         return 0;
 }
 
-int checkpoint_load(const char *state_dir, uint64_t generation, json_object **ret_state) {
-        _cleanup_(freep) char *path = checkpoint_path(state_dir, generation);
-        _cleanup_(json_object_putp) json_object *o = NULL;
-        json_object *s;
+/* A checkpoint file: its object, and its state (borrowed from it). */
+static int load_checkpoint_file(const char *path, json_object **ret, json_object **ret_state) {
+        json_object *o = NULL, *s;
         int r;
 
         if (!path)
@@ -373,8 +372,24 @@ int checkpoint_load(const char *state_dir, uint64_t generation, json_object **re
         r = load_file(path, &o);
         if (r < 0)
                 return r;
-        if (!json_object_object_get_ex(o, "state", &s) || !json_object_is_type(s, json_type_object))
+        if (!json_object_object_get_ex(o, "state", &s) || !json_object_is_type(s, json_type_object)) {
+                json_object_put(o);
                 return -EBADMSG;
+        }
+        *ret = o;
+        *ret_state = s;
+        return 0;
+}
+
+int checkpoint_load(const char *state_dir, uint64_t generation, json_object **ret_state) {
+        _cleanup_(freep) char *path = checkpoint_path(state_dir, generation);
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        json_object *s;
+        int r;
+
+        r = load_checkpoint_file(path, &o, &s);
+        if (r < 0)
+                return r;
         *ret_state = json_object_get(s);
         return 0;
 }
@@ -385,13 +400,10 @@ int checkpoint_load_pending(const char *state_dir, uint64_t *ret_generation, jso
         json_object *s, *g;
         int r;
 
-        if (!path)
-                return -ENOMEM;
-        r = load_file(path, &o);
+        r = load_checkpoint_file(path, &o, &s);
         if (r < 0)
                 return r;
-        if (!json_object_object_get_ex(o, "state", &s) || !json_object_is_type(s, json_type_object) ||
-            !json_object_object_get_ex(o, "generation", &g) || !json_object_is_type(g, json_type_int))
+        if (!json_object_object_get_ex(o, "generation", &g) || !json_object_is_type(g, json_type_int))
                 return -EBADMSG;
         *ret_generation = json_object_get_uint64(g);
         *ret_state = json_object_get(s);
