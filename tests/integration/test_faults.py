@@ -221,26 +221,20 @@ def test_ovsdb_server_killed_between_query_and_transaction(ovs, opdbus, tmp_stat
     check_converged(opdbus, ovs, path, doc)
 
 
-def test_ovsdb_server_killed_mid_apply(ovs, opdbus, tmp_state):
+@pytest.mark.parametrize("daemon", ["ovsdb-server", "ovs-vswitchd"])
+def test_open_vswitch_killed_mid_apply(ovs, opdbus, tmp_state, daemon):
+    """ovsdb-server or ovs-vswitchd killed once the large apply has written
+    the bridge to OVSDB: the apply ends; once it runs again, the next apply
+    converges."""
+    stop, start = {"ovsdb-server": (ovs.stop_ovsdb, ovs.start_ovsdb),
+                   "ovs-vswitchd": (ovs.stop_vswitchd, ovs.start_vswitchd)}[daemon]
     path = tmp_state(LARGE)
     proc = popen(opdbus, "apply", *TIMEOUT, path)
     poll(lambda: bridge_in_ovsdb(ovs) or proc.poll() is not None)
-    ovs.stop_ovsdb(graceful=False)
+    stop(graceful=False)
     out, err = proc.communicate(timeout=HANG)
     assert proc.returncode in (1, 5, 6), f"exit {proc.returncode}\n{out}\n{err}"
-    ovs.start_ovsdb()
-    opdbus.run("apply", *CONVERGE, path, check=0, env=NO_DAEMON, timeout=HANG)
-    check_converged(opdbus, ovs, path, LARGE)
-
-
-def test_ovs_vswitchd_killed_mid_apply(ovs, opdbus, tmp_state):
-    path = tmp_state(LARGE)
-    proc = popen(opdbus, "apply", *TIMEOUT, path)
-    poll(lambda: bridge_in_ovsdb(ovs) or proc.poll() is not None)
-    ovs.stop_vswitchd(graceful=False)
-    out, err = proc.communicate(timeout=HANG)
-    assert proc.returncode in (1, 5, 6), f"exit {proc.returncode}\n{out}\n{err}"
-    ovs.start_vswitchd()
+    start()
     opdbus.run("apply", *CONVERGE, path, check=0, env=NO_DAEMON, timeout=HANG)
     check_converged(opdbus, ovs, path, LARGE)
 
