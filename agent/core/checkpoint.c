@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "hash.h"
@@ -97,7 +99,7 @@ static int list_generations(const char *state_dir, uint64_t **ret, size_t *ret_n
         return 0;
 }
 
-static int prune(const char *state_dir, unsigned keep) {
+int checkpoint_prune(const char *state_dir, unsigned keep) {
         _cleanup_(freep) uint64_t *gens = NULL;
         size_t n;
         int r, ret = 0;
@@ -114,6 +116,14 @@ static int prune(const char *state_dir, unsigned keep) {
                         RET_GATHER(ret, negative_errno());
         }
         return ret;
+}
+
+static char *pending_path(const char *state_dir) {
+        char *s;
+
+        if (asprintf(&s, "%s/checkpoints/pending.json", state_dir) < 0)
+                return NULL;
+        return s;
 }
 
 /* Hashes the tree itself rather than its serialisation: a 1.5 MB state
@@ -171,35 +181,87 @@ uint64_t checkpoint_digest(json_object *state) {
         return hash_json(HASH64_INIT, state);
 }
 
-int checkpoint_save(const char *state_dir, uint64_t generation, json_object *state, unsigned keep) {
-        _cleanup_(freep) char *dir = checkpoint_dir(state_dir), *path = NULL, *text = NULL, *body = NULL;
-        char created[32];
+/* The file of a checkpoint: written by hand so the digest comes first
+ * and can be read alone. */
+static char *checkpoint_body(uint64_t generation, json_object *state) {
+        _cleanup_(freep) char *text = NULL;
+        char created[32], *body;
         time_t t = time(NULL);
         struct tm tm;
-        int r;
-
-        path = checkpoint_path(state_dir, generation);
-        if (!dir || !path)
-                return -ENOMEM;
-
-        r = mkdir_p(dir, 0700);
-        if (r < 0)
-                return r;
 
         strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
         text = json_to_string_pretty(state);
         if (!text)
-                return -ENOMEM;
-        /* Written by hand so the digest comes first and can be read alone. */
+                return NULL;
         if (asprintf(&body, "{\n  \"generation\": %" PRIu64 ",\n  \"created\": \"%s\",\n"
                      "  \"digest\": \"%016" PRIx64 "\",\n  \"state\": %s\n}\n",
                      generation, created, checkpoint_digest(state), text) < 0)
+                return NULL;
+        return body;
+}
+
+int checkpoint_prepare(const char *state_dir, uint64_t generation, json_object *state,
+                       uint64_t *ret_free, uint64_t *ret_needed) {
+        _cleanup_(freep) char *dir = checkpoint_dir(state_dir), *path = pending_path(state_dir), *body = NULL;
+        struct statvfs sv;
+        uint64_t avail;
+        int r;
+
+        body = checkpoint_body(generation, state);
+        if (!dir || !path || !body)
                 return -ENOMEM;
-        r = write_file_atomic(path, body, strlen(body), 0600);
+        r = mkdir_p(dir, 0700);
         if (r < 0)
                 return r;
+        /* The pending checkpoint replaced below counts as free. */
+        *ret_needed = strlen(body) + CHECKPOINT_MARGIN;
+        if (statvfs(dir, &sv) < 0)
+                return negative_errno();
+        avail = (uint64_t) sv.f_bavail * sv.f_frsize;
+        *ret_free = avail;
+        if (avail < *ret_needed) {
+                struct stat st;
 
-        return prune(state_dir, MAX(keep, 1u));
+                if (stat(path, &st) < 0 || avail + (uint64_t) st.st_size < *ret_needed)
+                        return -ENOSPC;
+        }
+        return write_file_atomic(path, body, strlen(body), 0600);
+}
+
+int checkpoint_commit(const char *state_dir, uint64_t generation) {
+        _cleanup_(freep) char *from = pending_path(state_dir), *to = checkpoint_path(state_dir, generation);
+        _cleanup_(closep) int dfd = -EBADF;
+        _cleanup_(freep) char *dir = checkpoint_dir(state_dir);
+
+        if (!from || !to || !dir)
+                return -ENOMEM;
+        if (rename(from, to) < 0)
+                return negative_errno();
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                return negative_errno();
+        return 0;
+}
+
+void checkpoint_discard(const char *state_dir) {
+        _cleanup_(freep) char *path = pending_path(state_dir);
+
+        if (path)
+                (void) unlink(path);
+}
+
+int checkpoint_save(const char *state_dir, uint64_t generation, json_object *state, unsigned keep) {
+        uint64_t avail, needed;
+        int r;
+
+        r = checkpoint_prepare(state_dir, generation, state, &avail, &needed);
+        if (r >= 0)
+                r = checkpoint_commit(state_dir, generation);
+        if (r < 0) {
+                checkpoint_discard(state_dir);
+                return r;
+        }
+        return checkpoint_prune(state_dir, MAX(keep, 1u));
 }
 
 int checkpoint_load_digest(const char *state_dir, uint64_t generation, uint64_t *ret) {
@@ -301,10 +363,9 @@ int checkpoint_list_json(const char *state_dir, json_object **ret) {
         return 0;
 }
 
-int checkpoint_load(const char *state_dir, uint64_t generation, json_object **ret_state) {
-        _cleanup_(freep) char *path = checkpoint_path(state_dir, generation);
-        _cleanup_(json_object_putp) json_object *o = NULL;
-        json_object *s;
+/* A checkpoint file: its object, and its state (borrowed from it). */
+static int load_checkpoint_file(const char *path, json_object **ret, json_object **ret_state) {
+        json_object *o = NULL, *s;
         int r;
 
         if (!path)
@@ -312,8 +373,40 @@ int checkpoint_load(const char *state_dir, uint64_t generation, json_object **re
         r = load_file(path, &o);
         if (r < 0)
                 return r;
-        if (!json_object_object_get_ex(o, "state", &s) || !json_object_is_type(s, json_type_object))
+        if (!json_object_object_get_ex(o, "state", &s) || !json_object_is_type(s, json_type_object)) {
+                json_object_put(o);
                 return -EBADMSG;
+        }
+        *ret = o;
+        *ret_state = s;
+        return 0;
+}
+
+int checkpoint_load(const char *state_dir, uint64_t generation, json_object **ret_state) {
+        _cleanup_(freep) char *path = checkpoint_path(state_dir, generation);
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        json_object *s;
+        int r;
+
+        r = load_checkpoint_file(path, &o, &s);
+        if (r < 0)
+                return r;
+        *ret_state = json_object_get(s);
+        return 0;
+}
+
+int checkpoint_load_pending(const char *state_dir, uint64_t *ret_generation, json_object **ret_state) {
+        _cleanup_(freep) char *path = pending_path(state_dir);
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        json_object *s, *g;
+        int r;
+
+        r = load_checkpoint_file(path, &o, &s);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(o, "generation", &g) || !json_object_is_type(g, json_type_int))
+                return -EBADMSG;
+        *ret_generation = json_object_get_uint64(g);
         *ret_state = json_object_get(s);
         return 0;
 }

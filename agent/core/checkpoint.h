@@ -24,9 +24,31 @@ typedef struct CheckpointInfo {
 
 void checkpoint_info_array_free(CheckpointInfo *a, size_t n);
 
+/* Room an apply wants in the state directory besides its checkpoint: the
+ * flow records and ledgers the plugins write, and their temporary copies. */
+#define CHECKPOINT_MARGIN (4u << 20)
+
 /* Saves state (not consumed) as generation and prunes all but the newest
  * keep checkpoints. */
 int checkpoint_save(const char *state_dir, uint64_t generation, json_object *state, unsigned keep);
+
+/* An apply stores its checkpoint in two steps, so that a state directory
+ * that cannot take it fails the apply before the host is touched:
+ * checkpoint_prepare() writes the checkpoint of generation as
+ * <state_dir>/checkpoints/pending.json, once the file system has room for
+ * it plus CHECKPOINT_MARGIN (-ENOSPC otherwise, with the bytes free and
+ * needed); checkpoint_commit() makes it that generation (a rename, which
+ * needs no room) once the apply is verified; checkpoint_discard() removes
+ * it when the apply fails. A pending checkpoint left behind is the state
+ * an interrupted apply was making. */
+int checkpoint_prepare(const char *state_dir, uint64_t generation, json_object *state,
+                       uint64_t *ret_free, uint64_t *ret_needed);
+int checkpoint_commit(const char *state_dir, uint64_t generation);
+void checkpoint_discard(const char *state_dir);
+/* The state and generation of the pending checkpoint; -ENOENT when none. */
+int checkpoint_load_pending(const char *state_dir, uint64_t *ret_generation, json_object **ret_state);
+/* Removes all but the newest keep checkpoints. */
+int checkpoint_prune(const char *state_dir, unsigned keep);
 /* Lists checkpoints, oldest first. */
 int checkpoint_list(const char *state_dir, CheckpointInfo **ret, size_t *ret_n);
 /* The list as JSON: [{"generation", "created", "path"}], oldest first. */

@@ -29,6 +29,7 @@ typedef struct PluginContext {
         int timeout_ms;             /* bound for every call to a service */
         uint64_t generation;        /* generation an apply is writing (set by the driver) */
         bool healing;               /* repairing drift: objects with drift "report" are left alone */
+        bool restoring;             /* putting back the snapshot of a failed apply (set by the driver) */
         const void *settings;       /* the program's settings for its plugins */
         /* The document comes from a caller who may plan but not change the
          * host (a D-Bus caller other than root). Such a caller must not make

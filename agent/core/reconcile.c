@@ -20,6 +20,9 @@ typedef struct Session {
         Diag *diags;        /* each plugin's warnings and notes from that diff */
         size_t n;
         bool allow_outage;  /* actions that cut traffic off may be carried out */
+        StateDoc *merged;   /* what the applied state becomes: the applied state with
+                             * the sections the document applies replaced */
+        uint64_t base;      /* generation of the applied state it was built on (0: none) */
 } Session;
 
 static void session_done(Session *s) {
@@ -34,6 +37,7 @@ static void session_done(Session *s) {
         free(s->active);
         free(s->plans);
         free(s->diags);
+        state_doc_free(s->merged);
         *s = (Session) {};
 }
 
@@ -201,7 +205,114 @@ static int session_check_restricted(Reconciler *rc, Session *s, Diag *d) {
         return ret;
 }
 
-static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, Session *s, Diag *d) {
+/* The applied state of the newest generation as a document, or NULL (and
+ * a warning when it exists but cannot be read). */
+static int load_applied(Reconciler *rc, uint64_t *ret_latest, StateDoc **ret, Diag *d) {
+        _cleanup_(diag_done) Diag scratch = {};
+        json_object *state = NULL;
+        int r;
+
+        *ret = NULL;
+        r = checkpoint_latest(rc->ctx.state_dir, ret_latest);
+        if (r < 0) {
+                *ret_latest = 0;
+                diag_warning(d, "", "cannot read the applied state in %s (%s): the document is taken on its own",
+                             rc->ctx.state_dir, strerror(-r));
+                return 0;
+        }
+        if (*ret_latest == 0)
+                return 0;
+        r = checkpoint_load(rc->ctx.state_dir, *ret_latest, &state);
+        if (r >= 0)
+                r = state_doc_from_json(state, "applied state", ret, &scratch);
+        if (r < 0) {
+                *ret = NULL;
+                diag_warning(d, "", "the newest checkpoint (generation %" PRIu64 ") cannot be read (%s): the "
+                             "document is taken on its own, and the next checkpoint holds only its sections",
+                             *ret_latest, strerror(r == -EINVAL ? EBADMSG : -r));
+        }
+        return r == -ENOMEM ? r : 0;
+}
+
+/* The document this apply makes the applied state: the newest checkpoint
+ * with the sections the apply applies replaced. A section is applied when
+ * the document has it and the plugin filter (if any) selects it; every
+ * other section of the newest checkpoint is kept as it is (and marked so),
+ * so that what an earlier apply put on the host stays part of the applied
+ * state until an apply of that section says otherwise. The document's
+ * sections are shared, not copied. */
+static int session_merge(Reconciler *rc, const StateDoc *doc, char **only, Session *s, Diag *d) {
+        _cleanup_(state_doc_freep) StateDoc *merged = NULL;
+        json_object *plugins;
+        int r;
+
+        r = load_applied(rc, &s->base, &merged, d);
+        if (r < 0)
+                return r;
+        if (!merged) {
+                r = state_doc_new_empty(doc->origin, &merged);
+                if (r < 0)
+                        return r;
+        }
+        merged->applied_generation = s->base;
+        merged->bare = doc->bare;
+
+        /* A copy of the object, sharing the sections. */
+        plugins = state_doc_plugins(merged);
+        merged->applied = json_object_new_object();
+        if (!merged->applied)
+                return -ENOMEM;
+        json_object_object_foreach(plugins, key, val)
+                if (json_object_object_add(merged->applied, key, json_object_get(val)) < 0)
+                        return -ENOMEM;
+
+        json_object_object_foreach(state_doc_plugins(doc), name, section) {
+                if (!name_selected(only, name))
+                        continue;
+                r = state_doc_set_section(merged, name, json_object_get(section));
+                if (r < 0)
+                        return r;
+        }
+        s->merged = TAKE_PTR(merged);
+        return 0;
+}
+
+/* A section the apply keeps is checked with the others, since what the
+ * apply changes can break it (a bridge it names is deleted, a port it
+ * sends to is gone). Its errors say where it comes from and how to
+ * change it; its warnings were given when it was applied. */
+static int parse_kept(Session *s, size_t i, const StateDoc *doc, Diag *d) {
+        Plugin *p = s->plugins[i];
+        const char *name = p->vtable->name;
+        _cleanup_(diag_done) Diag scratch = {};
+        int r;
+
+        r = p->vtable->parse(p, s->merged, state_doc_section(s->merged, name), &scratch);
+        for (size_t k = 0; k < scratch.n_entries; k++) {
+                if (scratch.entries[k].level != DIAG_ERROR)
+                        continue;
+                if (state_doc_section(doc, name))
+                        diag_error(d, scratch.entries[k].path, "%s; plugins.%s is kept from the applied state "
+                                   "(generation %" PRIu64 ") because --plugin leaves the document's %s section "
+                                   "out: to change it, apply that section too (--plugin %s), for example without "
+                                   "this or empty", scratch.entries[k].message, name, s->base, name, name);
+                else
+                        diag_error(d, scratch.entries[k].path, "%s; plugins.%s is kept from the applied state "
+                                   "(generation %" PRIu64 ") because the document has no %s section: to change "
+                                   "it, include one, for example without this or an empty one",
+                                   scratch.entries[k].message, name, s->base, name);
+        }
+        log_debug("validate %s: %s", name, r < 0 ? "kept from the applied state, invalid" :
+                  "kept from the applied state, left alone");
+        return MIN(r, 0);
+}
+
+/* Validates the document as part of the applied state it makes: each
+ * plugin parses the merged document, so references across sections are
+ * checked against what the applied state will be. The plugins of the
+ * sections the apply applies take part; those of kept sections are only
+ * checked (with check_kept), never queried or applied. */
+static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, bool check_kept, Session *s, Diag *d) {
         uint64_t start = now_usec();
         int r, ret;
 
@@ -216,16 +327,24 @@ static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, Sessi
         s->diags = calloc(s->n + 1, sizeof(Diag));
         if (!s->plugins || !s->active || !s->plans || !s->diags)
                 return -ENOMEM;
+        r = session_merge(rc, doc, only, s, d);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < s->n; i++) {
                 const PluginVTable *vt = rc->registry.sorted[i];
+                bool kept = state_doc_section_kept(s->merged, vt->name);
 
-                if (!name_selected(only, vt->name))
+                if (kept ? !check_kept : !name_selected(only, vt->name))
                         continue;
                 r = plugin_new(vt, &rc->ctx, &s->plugins[i]);
                 if (r < 0)
                         return r;
-                r = vt->parse(s->plugins[i], doc, state_doc_section(doc, vt->name), d);
+                if (kept) {
+                        RET_GATHER(ret, parse_kept(s, i, doc, d));
+                        continue;
+                }
+                r = vt->parse(s->plugins[i], s->merged, state_doc_section(s->merged, vt->name), d);
                 if (r < 0)
                         RET_GATHER(ret, r);
                 s->active[i] = r > 0;
@@ -537,28 +656,42 @@ static int take_lock(Reconciler *rc, int *ret_fd, ReconcileResult *res) {
 /* Validate, optionally lock, query and diff into res->plan. */
 static int session_prepare(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o,
                            bool lock, Session *s, int *lock_fd, ReconcileResult *res) {
+        _cleanup_(diag_done) Diag parsed = {};
         int r;
 
-        r = session_parse(rc, doc, o->only, s, &res->diag);
-        if (r < 0)
+        r = session_parse(rc, doc, o->only, true, s, &parsed);
+        if (r < 0) {
+                (void) diag_move(&res->diag, &parsed);
                 return fail(res, RECONCILE_INVALID, r);
-        s->allow_outage = o->allow_outage;
+        }
 
         if (lock) {
+                uint64_t latest = 0;
+
                 r = take_lock(rc, lock_fd, res);
                 if (r < 0)
                         return r;
-        }
-        if (lock && o->applied_generation) {
-                uint64_t latest = 0;
-
                 (void) checkpoint_latest(rc->ctx.state_dir, &latest);
-                if (latest != *o->applied_generation) {
+                if (o->applied_generation && latest != *o->applied_generation) {
                         diag_error(&res->diag, "", "the applied state changed (generation %" PRIu64 " to %" PRIu64
                                    ") while this waited for the lock", *o->applied_generation, latest);
                         return fail(res, RECONCILE_BUSY, -ESTALE);
                 }
+                /* Another apply came first: the document now joins its state. */
+                if (latest != s->base) {
+                        diag_done(&parsed);
+                        session_done(s);
+                        r = session_parse(rc, doc, o->only, true, s, &parsed);
+                        if (r < 0) {
+                                (void) diag_move(&res->diag, &parsed);
+                                return fail(res, RECONCILE_INVALID, r);
+                        }
+                }
         }
+        r = diag_move(&res->diag, &parsed);
+        if (r < 0)
+                return fail(res, RECONCILE_UNAVAILABLE, r);
+        s->allow_outage = o->allow_outage;
 
         r = session_query(s, &res->diag);
         if (r < 0)
@@ -578,7 +711,7 @@ int reconcile_validate(Reconciler *rc, const StateDoc *doc, const ReconcileOptio
 
         result_start(rc, res);
 
-        r = session_parse(rc, doc, o->only, &s, &res->diag);
+        r = session_parse(rc, doc, o->only, true, &s, &res->diag);
         if (r < 0)
                 return fail(res, RECONCILE_INVALID, r);
         res->status = RECONCILE_OK;
@@ -648,7 +781,10 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         (void) checkpoint_latest(rc->ctx.state_dir, &rc->ctx.generation);
         res->generation = rc->ctx.generation;
 
-        r = session_parse(rc, snapshot, NULL, &s, &d);
+        /* The sections kept by the failed apply are not checked again:
+         * they are not touched, and nothing may stop the way back. */
+        rc->ctx.restoring = true;
+        r = session_parse(rc, snapshot, NULL, false, &s, &d);
         /* Putting back the state from before is never refused. */
         s.allow_outage = true;
         if (r >= 0)
@@ -662,6 +798,7 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         (void) session_take_plans(&s, &res->rollback_plan, &d);
         if (r >= 0)
                 r = session_verify(&s, first, &d);
+        rc->ctx.restoring = false;
 
         for (size_t i = 0; i < d.n_entries; i++) {
                 _cleanup_(freep) char *msg = strdup(d.entries[i].message);
@@ -675,91 +812,88 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
         return fail(res, RECONCILE_FAILED, cause);
 }
 
-/* The applied state after a successful apply: the newest checkpoint with
- * the sections this apply applied replaced. A section is applied when the
- * document has it and the plugin filter (if any) selects it; every other
- * section of the newest checkpoint is kept as it was, so that what an
- * earlier apply put on the host stays part of the applied state until an
- * apply of that section says otherwise. */
-static int merged_document(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o,
-                           uint64_t latest, json_object **ret, Diag *d) {
-        _cleanup_(json_object_putp) json_object *base = NULL;
-        json_object *plugins = NULL;
+/* A size in the units people read. */
+static const char *format_bytes(uint64_t n, char buf[static 32]) {
+        if (n >= 10u << 20)
+                snprintf(buf, 32, "%" PRIu64 " MiB", n >> 20);
+        else if (n >= 10u << 10)
+                snprintf(buf, 32, "%" PRIu64 " KiB", n >> 10);
+        else
+                snprintf(buf, 32, "%" PRIu64 " bytes", n);
+        return buf;
+}
+
+/* Writes the checkpoint the apply will store (not yet as a generation)
+ * before anything is touched: a state directory that is read-only, full
+ * or missing fails the apply while the host is as it was. */
+static int prepare_checkpoint(Reconciler *rc, Session *s, ReconcileResult *res) {
+        uint64_t avail = 0, needed = 0;
+        char a[32], n[32];
         int r;
 
-        if (latest > 0) {
-                r = checkpoint_load(rc->ctx.state_dir, latest, &base);
-                if (r < 0 || !json_object_object_get_ex(base, "plugins", &plugins) ||
-                    !json_object_is_type(plugins, json_type_object)) {
-                        diag_warning(d, "", "the newest checkpoint (generation %" PRIu64 ") cannot be read (%s); "
-                                     "the new one holds only the sections of this apply",
-                                     latest, strerror(r < 0 ? -r : EBADMSG));
-                        plugins = NULL;
-                }
-        }
-        if (!plugins) {
-                json_object_put(base);
-                base = json_object_new_object();
-                plugins = json_object_new_object();
-                if (!base || !plugins) {
-                        json_object_put(plugins);
-                        return -ENOMEM;
-                }
-                json_object_object_add(base, "version", json_object_new_int(STATE_VERSION));
-                json_object_object_add(base, "plugins", plugins);
-        }
-
-        json_object_object_foreach(state_doc_plugins(doc), key, section) {
-                json_object *copy = NULL;
-
-                if (!name_selected(o->only, key))
-                        continue;
-                r = json_copy(section, &copy);
-                if (r < 0)
-                        return r;
-                json_object_object_add(plugins, key, copy);
-        }
-        *ret = TAKE_PTR(base);
+        r = checkpoint_prepare(rc->ctx.state_dir, s->base + 1, s->merged->root, &avail, &needed);
+        if (r == -ENOSPC && needed > 0)
+                diag_error(&res->diag, "", "the state directory %s has %s free, and this apply needs about %s there "
+                           "(its checkpoint and op-dbus's records); nothing was changed", rc->ctx.state_dir,
+                           format_bytes(avail, a), format_bytes(needed, n));
+        else if (r < 0)
+                diag_error(&res->diag, "", "cannot write the checkpoint of this apply in %s/checkpoints: %s; "
+                           "nothing was changed", rc->ctx.state_dir, strerror(-r));
+        if (r < 0)
+                return fail(res, RECONCILE_UNAVAILABLE, r);
+        log_debug("checkpoint: generation %" PRIu64 " prepared (%s free)", s->base + 1, format_bytes(avail, a));
         return 0;
 }
 
-/* Stores the verified document as a new generation, unless it equals the
- * newest checkpoint and nothing changed. */
-static void record_checkpoint(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o,
-                              ReconcileResult *res) {
-        _cleanup_(json_object_putp) json_object *merged = NULL;
-        uint64_t latest = 0, stored;
+/* Makes the prepared checkpoint the new generation: the apply is done. */
+static int commit_checkpoint(Reconciler *rc, Session *s, ReconcileResult *res) {
         int r;
 
-        (void) checkpoint_latest(rc->ctx.state_dir, &latest);
-        res->generation = latest;
-
-        r = merged_document(rc, doc, o, latest, &merged, &res->diag);
-        if (r < 0)
-                goto warn;
-
-        if (!res->changed && latest > 0 &&
-            checkpoint_load_digest(rc->ctx.state_dir, latest, &stored) >= 0 &&
-            stored == checkpoint_digest(merged)) {
-                log_debug("checkpoint: the state is generation %" PRIu64 "'s, nothing stored", latest);
-                return;
+        r = checkpoint_commit(rc->ctx.state_dir, s->base + 1);
+        if (r < 0) {
+                diag_error(&res->diag, "", "the changes were verified, but their checkpoint cannot be stored in "
+                           "%s/checkpoints: %s; rolling them back, since op-dbus would not know what the host has",
+                           rc->ctx.state_dir, strerror(-r));
+                return r;
         }
-
-        r = checkpoint_save(rc->ctx.state_dir, latest + 1, merged, rc->keep_checkpoints);
-        if (r < 0)
-                goto warn;
-        res->generation = latest + 1;
+        res->generation = s->base + 1;
         log_debug("checkpoint: stored generation %" PRIu64, res->generation);
-        return;
-warn:
-        diag_warning(&res->diag, "", "the apply succeeded but its checkpoint could not be stored in %s: %s",
-                     rc->ctx.state_dir, strerror(-r));
+        r = checkpoint_prune(rc->ctx.state_dir, MAX(rc->keep_checkpoints, 1u));
+        if (r < 0)
+                diag_warning(&res->diag, "", "cannot remove old checkpoints in %s/checkpoints: %s",
+                             rc->ctx.state_dir, strerror(-r));
+        return 0;
 }
 
-/* Snapshot, apply, verify; on failure roll back to the snapshot. */
+/* An apply that changed nothing on the host may still change the applied
+ * state (a section it applies differs in what makes no change, or is
+ * new): stored as a new generation unless it equals the newest. */
+static int record_unchanged(Reconciler *rc, Session *s, ReconcileResult *res) {
+        json_object *merged = s->merged->root;
+        uint64_t stored;
+        int r;
+
+        res->generation = s->base;
+        if (s->base > 0 && checkpoint_load_digest(rc->ctx.state_dir, s->base, &stored) >= 0 &&
+            stored == checkpoint_digest(merged)) {
+                log_debug("checkpoint: the state is generation %" PRIu64 "'s, nothing stored", s->base);
+                return 0;
+        }
+        r = checkpoint_save(rc->ctx.state_dir, s->base + 1, merged, rc->keep_checkpoints);
+        if (r < 0) {
+                diag_error(&res->diag, "", "the host matches, but the new applied state cannot be stored in "
+                           "%s/checkpoints: %s; nothing was changed", rc->ctx.state_dir, strerror(-r));
+                return fail(res, RECONCILE_UNAVAILABLE, r);
+        }
+        res->generation = s->base + 1;
+        log_debug("checkpoint: stored generation %" PRIu64, res->generation);
+        return 0;
+}
+
+/* Snapshot, apply, verify, store the checkpoint (with o->record); on
+ * failure roll back to the snapshot. */
 static int apply_changes(Reconciler *rc, Session *s, const ReconcileOptions *o, ReconcileResult *res) {
         _cleanup_(state_doc_freep) StateDoc *snapshot = NULL;
-        uint64_t latest = 0;
         size_t first;
         int r, k;
 
@@ -773,9 +907,16 @@ static int apply_changes(Reconciler *rc, Session *s, const ReconcileOptions *o, 
                 diag_error(&res->diag, "", "cannot snapshot the live state: %s", strerror(-r));
                 return fail(res, RECONCILE_UNAVAILABLE, r);
         }
+        if (o->record) {
+                r = prepare_checkpoint(rc, s, res);
+                if (r < 0)
+                        return r;
+        }
 
-        (void) checkpoint_latest(rc->ctx.state_dir, &latest);
-        rc->ctx.generation = latest + 1;
+        /* Objects carry the generation of the state they belong to: the
+         * new one, or for a repair the applied state it puts back. */
+        rc->ctx.generation = o->record ? s->base + 1 : s->base;
+        res->generation = s->base;
         res->changed = true;
 
         first = session_first_change(s);
@@ -783,9 +924,13 @@ static int apply_changes(Reconciler *rc, Session *s, const ReconcileOptions *o, 
         (void) session_take_plans(s, &res->plan, &res->diag);
         if (r >= 0)
                 r = session_verify(s, first, &res->diag);
+        if (r >= 0 && o->record)
+                r = commit_checkpoint(rc, s, res);
         if (r >= 0)
                 return 0;
 
+        if (o->record)
+                checkpoint_discard(rc->ctx.state_dir);
         k = complete_snapshot(s, snapshot);
         if (k < 0)
                 diag_error(&res->diag, "", "cannot complete the snapshot: %s", strerror(-k));
@@ -829,12 +974,13 @@ int reconcile_apply(Reconciler *rc, const StateDoc *doc, const ReconcileOptions 
                                 res->snapshot = json_object_get(snapshot->root);
                 }
                 (void) session_take_plans(&s, &res->plan, &res->diag);
+                res->generation = s.base;
+                if (o->record) {
+                        r = record_unchanged(rc, &s, res);
+                        if (r < 0)
+                                return r;
+                }
         }
-
-        if (o->record)
-                record_checkpoint(rc, doc, o, res);
-        else
-                (void) checkpoint_latest(rc->ctx.state_dir, &res->generation);
         res->status = RECONCILE_OK;
         return 0;
 }

@@ -11,6 +11,7 @@ StateDoc *state_doc_free(StateDoc *doc) {
         if (!doc)
                 return NULL;
         json_object_put(doc->root);
+        json_object_put(doc->applied);
         free(doc->origin);
         free(doc);
         return NULL;
@@ -285,6 +286,20 @@ json_object *state_doc_section(const StateDoc *doc, const char *plugin) {
         if (!json_object_object_get_ex(state_doc_plugins(doc), plugin, &s))
                 return NULL;
         return s;
+}
+
+json_object *state_doc_applied_section(const StateDoc *doc, const char *plugin) {
+        json_object *s = NULL;
+
+        if (!doc->applied || !json_object_object_get_ex(doc->applied, plugin, &s))
+                return NULL;
+        return s;
+}
+
+bool state_doc_section_kept(const StateDoc *doc, const char *plugin) {
+        json_object *s = state_doc_applied_section(doc, plugin);
+
+        return s && s == state_doc_section(doc, plugin);
 }
 
 int state_doc_set_section(StateDoc *doc, const char *plugin, json_object *section) {

@@ -8,6 +8,8 @@
  * Plugin sections are validated by their plugins; this module checks only
  * the envelope. */
 
+#include <stdint.h>
+
 #include <json-c/json.h>
 
 #include "diag.h"
@@ -30,6 +32,13 @@ typedef struct StateDoc {
         json_object *root;   /* canonical form, owned */
         char *origin;        /* file name, "<stdin>" or a label */
         bool bare;           /* the input used the bare form */
+        /* Set on the document an apply makes the applied state (the
+         * applied state with the sections the apply applies replaced):
+         * the applied state's "plugins" before the apply, of generation
+         * applied_generation (the sections it keeps are shared with it).
+         * NULL: not such a document, or nothing was applied before. */
+        json_object *applied;
+        uint64_t applied_generation;
 } StateDoc;
 
 StateDoc *state_doc_free(StateDoc *doc);
@@ -55,6 +64,13 @@ int state_doc_new_empty(const char *origin, StateDoc **ret);
 json_object *state_doc_plugins(const StateDoc *doc);
 /* A plugin's section, or NULL when absent (borrowed). */
 json_object *state_doc_section(const StateDoc *doc, const char *plugin);
+/* Is the plugin's section one the apply keeps as the applied state has
+ * it, rather than one it applies? Plugins that refer to other sections
+ * use it to tell what the apply changes. */
+bool state_doc_section_kept(const StateDoc *doc, const char *plugin);
+/* The plugin's section of the applied state before the apply (borrowed),
+ * NULL when it has none. */
+json_object *state_doc_applied_section(const StateDoc *doc, const char *plugin);
 /* Replaces (or with section NULL removes) a plugin's section; takes a
  * reference to section. */
 int state_doc_set_section(StateDoc *doc, const char *plugin, json_object *section);

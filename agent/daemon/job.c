@@ -244,6 +244,18 @@ static void run_job(Manager *m, Job *j) {
                 run_reconcile(m, &rc, j);
 }
 
+/* The job waited in the queue for longer than the lock timeout: it is
+ * not run, and answers like an apply that waited that long for the lock
+ * (a result with status "busy", which the CLI prints as it does its own). */
+static void job_busy(Manager *m, Job *j) {
+        _cleanup_(reconcile_result_done) ReconcileResult res = { .status = RECONCILE_BUSY, .error = -EBUSY };
+
+        diag_error(&res.diag, "", "another apply did not finish in time (this one waited %d ms for it in the "
+                   "daemon's queue); try again", m->lock_timeout_ms);
+        take_result(j, &res);
+        j->busy = true;
+}
+
 static void *worker_main(void *userdata) {
         Manager *m = userdata;
 
@@ -262,7 +274,7 @@ static void *worker_main(void *userdata) {
                 pthread_mutex_unlock(&m->lock);
 
                 if (j->deadline_usec && now_usec() > j->deadline_usec)
-                        j->busy = true;
+                        job_busy(m, j);
                 else
                         run_job(m, j);
 

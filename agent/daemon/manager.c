@@ -151,10 +151,23 @@ static void finish_apply(Manager *m, Job *j, const char *line) {
                 notify_status(m, j->status == RECONCILE_OK ? "converged" : "last apply failed");
 }
 
+/* A repair works from the newest applied state, which an apply without
+ * the daemon may have stored: the daemon follows it (its Generation, the
+ * bridges whose flows it watches). */
+static void follow_generation(Manager *m, Job *j) {
+        if (j->status != RECONCILE_OK || j->generation == m->generation)
+                return;
+        m->generation = j->generation;
+        manager_properties_changed(m, "Generation");
+        manager_watch_refresh(m);
+}
+
 /* DriftDetected for every object found different ("healed": whether it
  * was put back). */
 static void finish_heal(Manager *m, Job *j) {
         size_t n = j->drift ? json_object_array_length(j->drift) : 0;
+
+        follow_generation(m, j);
 
         for (size_t i = 0; i < n; i++) {
                 json_object *a = json_object_array_get_idx(j->drift, i), *plugin, *path, *held;
@@ -214,6 +227,7 @@ void manager_job_done(Manager *m, Job *j) {
                 finish_heal(m, j);
                 break;
         case JOB_RESTORE_FLOWS:
+                follow_generation(m, j);
                 if (j->flow_mods > 0)
                         (void) manager_emit_flows_restored(m, j->bridge ?: "", j->flow_mods);
                 break;

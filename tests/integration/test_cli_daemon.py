@@ -10,8 +10,11 @@ numbers are compared relative to the newest generation before the run.
 The runs through the daemon must really reach it: the bus monitor must see
 the CLI's call."""
 
+import fcntl
 import json
+import os
 import re
+import subprocess
 import time
 
 import pytest
@@ -288,3 +291,36 @@ def test_a_confirmed_apply_says_until_when_and_how_to_confirm(node):
     node.reset()
     r = node.opdbus.run("--json", "apply", node.files["file"], env=env, json=True, check=0)
     assert "confirm" not in r.json
+
+
+def test_a_busy_apply_prints_its_result_with_and_without_the_daemon(start_daemon, opdbus, ovs, tmp_path):
+    """Another apply holds the lock for longer than --lock-timeout: the
+    apply is Busy (exit status 4) and, with --json, prints its result
+    either way: through the daemon both when it waited for the lock and
+    when it waited in the daemon's queue behind an apply that did."""
+    d = start_daemon(BASE, lock_timeout=1)
+    path = tmp_path / "file.json"
+    path.write_text(json.dumps(FILES["file"]))
+    args = [opdbus.binary, "--lock-timeout", "1", "--json", "apply", str(path)]
+    env = {**opdbus.env, "DBUS_SYSTEM_BUS_ADDRESS": d.bus.address}
+    fd = os.open(os.path.join(ovs.env()["OPDBUS_RUN_DIR"], "apply.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        mark = d.log_mark()
+        # the last waits in the daemon's queue for longer than the lock
+        # timeout, behind the others that wait for the lock
+        procs = [subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        local = opdbus.run(*args[1:], env={**env, "OPDBUS_NO_DAEMON": "1"})
+    finally:
+        os.close(fd)
+    assert [line for line in d.log_since(mark) if "not run: another apply did not finish" in line], d.log_tail()
+    want = json.loads(local.stdout)
+    assert local.returncode == 4 and want["status"] == "busy", local.describe()
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 4, f"{out}\n{err}"
+        res = json.loads(out)
+        assert {k: res[k] for k in ("ok", "status", "changed", "changes", "rolled_back")} == \
+               {k: want[k] for k in ("ok", "status", "changed", "changes", "rolled_back")}, out
+        assert res["errors"] and "another apply" in res["errors"][0], res

@@ -271,6 +271,7 @@ def test_foreign_container_is_left_alone_and_cannot_be_declared(node):
     assert "already used by a virtual machine on node pve" in res.json["errors"][0]
 
 
+@pytest.mark.ovs_log_allow(r"\|bridge\|ERR\|failed to create bridge nosuchbr: ")
 def test_failed_creations_are_rolled_back(node):
     pve = node.pve
     # a template that is not in the cache: refused by the plan, with what to fetch
@@ -283,11 +284,20 @@ def test_failed_creations_are_rolled_back(node):
     res = node.run(state(container(330, state="stopped", template="nosuch-1")), check=2)
     assert "`pveam available` does not offer it either" in res.json["errors"][0]
 
-    # a bridge that does not exist (the state declares it, but only the lxc
-    # section is applied): the start fails, the container goes again
+    # a bridge the state declares, but only the lxc section is applied:
+    # the applied state would have the container on a bridge nobody
+    # creates, refused before anything is touched
     doc = state(container(331, "10.53.0.1/24", network={"bridge": "nosuchbr"}))
     doc["plugins"]["net"]["bridges"].append({"name": "nosuchbr", "datapath_type": "netdev"})
-    res = node.run(doc, "--plugin", "lxc", check=1)
+    res = node.run(doc, "--plugin", "lxc", check=2)
+    assert res.json["errors"][0].startswith('plugins.lxc.containers[0].network.bridge: bridge "nosuchbr" does '
+                                            "not exist"), res.json["errors"]
+    assert node.changing_calls() == []
+
+    # a bridge OVSDB has but ovs-vswitchd could not create (no such
+    # datapath type): the start fails, the container goes again
+    node.ovs.vsctl("add-br", "nosuchbr", "--", "set", "Bridge", "nosuchbr", "datapath_type=nosuch")
+    res = node.run(state(container(331, "10.53.0.1/24", network={"bridge": "nosuchbr"})), check=1)
     assert res.json["rolled_back"]
     assert any("bridge 'nosuchbr' does not exist" in e for e in res.json["errors"]), res.json["errors"]
     assert pve.ct_ids() == []

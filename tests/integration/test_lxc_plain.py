@@ -517,6 +517,7 @@ def test_foreign_container_is_left_alone_and_cannot_be_declared(host):
     assert [c["id"] for c in live["plugins"]["lxc"]["containers"]] == [321]
 
 
+@pytest.mark.ovs_log_allow(r"\|bridge\|ERR\|failed to create bridge nosuchbr: ")
 def test_failed_creations_are_rolled_back(host):
     res = host.run(state(container(host, 330, template="nosuch")), check=2)
     (error,) = res.json["errors"]
@@ -528,11 +529,20 @@ def test_failed_creations_are_rolled_back(host):
     res = host.run(state(container(host, 330, template="download")), check=2)
     assert "the download template needs a distribution and a release" in res.json["errors"][0]
 
-    # a bridge that does not exist (the state declares it, but only the lxc
-    # section is applied): the start fails, the container goes again
+    # a bridge the state declares, but only the lxc section is applied:
+    # the applied state would have the container on a bridge nobody
+    # creates, refused before anything is touched
     doc = state(container(host, 331, "10.63.0.1/24", network={"bridge": "nosuchbr"}))
     doc["plugins"]["net"]["bridges"].append({"name": "nosuchbr", "datapath_type": "netdev"})
-    res = host.run(doc, "--plugin", "lxc", check=1)
+    res = host.run(doc, "--plugin", "lxc", check=2)
+    assert res.json["errors"][0].startswith('plugins.lxc.containers[0].network.bridge: bridge "nosuchbr" does '
+                                            "not exist"), res.json["errors"]
+    assert host.ids() == []
+
+    # a bridge OVSDB has but ovs-vswitchd could not create (no such
+    # datapath type): the start fails, the container goes again
+    host.ovs.vsctl("add-br", "nosuchbr", "--", "set", "Bridge", "nosuchbr", "datapath_type=nosuch")
+    res = host.run(state(container(host, 331, "10.63.0.1/24", network={"bridge": "nosuchbr"})), check=1)
     assert res.json["rolled_back"]
     assert any("`lxc-start 331` failed" in e and "nosuchbr" in e and "doesn't exist" in e
                for e in res.json["errors"]), res.json["errors"]

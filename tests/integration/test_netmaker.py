@@ -9,7 +9,8 @@ exist (the private Proxmox directory of the `opdbus` fixture is empty), so
 op-dbus plans to inject once it exists, and checks the server first. The
 injection tests use the Proxmox test double (tests/pve-sim) with real
 containers created by pct, and `--plugin netmaker` so that only this plugin
-acts.
+acts, on the containers of an applied state made to have the document's
+lxc section.
 
 Every test checks that the token, and the key it carries, appear nowhere in
 op-dbus's output.
@@ -229,10 +230,30 @@ def state(token_file, containers=(104,), bridge="mesh", declare=("mesh",), api_e
     }
 
 
+def seed_applied_state(state_dir, doc):
+    """The applied state of a node where the document's net and lxc
+    sections were applied (their containers made with pct, or not there):
+    with `--plugin netmaker`, the netmaker plugin works on the containers of
+    the applied state (docs/state.md, "The applied state"). Stored as op-dbus
+    stores it, a checkpoint (agent/core/checkpoint.h)."""
+    cp = Path(state_dir) / "checkpoints"
+    cp.mkdir(parents=True, exist_ok=True)
+    gens = sorted(int(p.name[len("gen-"):-len(".json")]) for p in cp.glob("gen-*.json"))
+    plugins = json.loads((cp / f"gen-{gens[-1]:020d}.json").read_text())["state"]["plugins"] if gens else {}
+    wanted = {**plugins, **{k: v for k, v in doc["plugins"].items() if k in ("net", "lxc")}}
+    if gens and wanted == plugins:
+        return
+    n = (gens[-1] if gens else 0) + 1
+    (cp / f"gen-{n:020d}.json").write_text(json.dumps(
+        {"generation": n, "created": "2026-01-01T00:00:00Z", "digest": "0" * 16,
+         "state": {"version": 1, "plugins": wanted}}))
+
+
 @pytest.fixture
 def nm(opdbus, pki, tmp_path, tmp_state):
     """Runs op-dbus for the netmaker plugin: trusting the test CA, without
-    proxies, never showing the token."""
+    proxies, never showing the token; the document's net and lxc sections
+    are the applied state's (seed_applied_state)."""
     for var in PROXY_VARIABLES:
         opdbus.env.pop(var, None)
     opdbus.env["OPDBUS_CA_FILE"] = pki["ca"]
@@ -242,6 +263,10 @@ def nm(opdbus, pki, tmp_path, tmp_state):
             self.token_file = str(tmp_path / "netmaker.env")
 
         def run(self, token, *args, check=None, env=None):
+            for a in args:
+                if str(a).endswith(".json"):
+                    with open(a) as f:
+                        seed_applied_state({**opdbus.env, **(env or {})}["OPDBUS_STATE_DIR"], json.load(f))
             res = opdbus.run(*args, "--plugin", "netmaker", "--json", check=check, json=True, env=env)
             token.assert_absent(res.stdout, res.stderr)
             return res

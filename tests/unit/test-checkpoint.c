@@ -121,11 +121,42 @@ TEST(test_digest) {
         }
 }
 
+/* prepare writes the pending checkpoint, which is no generation yet;
+ * commit makes it one, discard removes it. */
+TEST(test_prepare_commit_discard) {
+        _cleanup_(json_object_putp) json_object *s = json_object_new_object(), *back = NULL;
+        uint64_t latest = 0, before = 0, gen = 0, avail = 0, needed = 0;
+        json_object *v;
+
+        ASSERT_EQ(checkpoint_latest(dir, &before), 0);
+        json_object_object_add(s, "pending", json_object_new_int(1));
+        ASSERT_EQ(checkpoint_prepare(dir, before + 1, s, &avail, &needed), 0);
+        ASSERT_TRUE(needed > CHECKPOINT_MARGIN && avail >= needed);
+        ASSERT_EQ(checkpoint_latest(dir, &latest), 0);
+        ASSERT_EQ(latest, before);
+        ASSERT_EQ(checkpoint_load_pending(dir, &gen, &back), 0);
+        ASSERT_EQ(gen, before + 1);
+        ASSERT_TRUE(json_object_object_get_ex(back, "pending", &v));
+
+        ASSERT_EQ(checkpoint_commit(dir, before + 1), 0);
+        ASSERT_EQ(checkpoint_latest(dir, &latest), 0);
+        ASSERT_EQ(latest, before + 1);
+        ASSERT_EQ(checkpoint_load_pending(dir, &gen, &back), -ENOENT);
+
+        ASSERT_EQ(checkpoint_prepare(dir, before + 2, s, &avail, &needed), 0);
+        checkpoint_discard(dir);
+        ASSERT_EQ(checkpoint_load_pending(dir, &gen, &back), -ENOENT);
+        ASSERT_EQ(checkpoint_commit(dir, before + 2), -ENOENT);
+        ASSERT_EQ(checkpoint_latest(dir, &latest), 0);
+        ASSERT_EQ(latest, before + 1);
+}
+
 int main(void) {
         ASSERT_TRUE(mkdtemp(dir));
         RUN(test_save_prune_list_load);
         RUN(test_corrupt_checkpoint_is_reported);
         RUN(test_digest);
+        RUN(test_prepare_commit_discard);
         {
                 char cmd[300];
 

@@ -62,6 +62,15 @@ int ovsdb_client_call(OvsdbClient *c, const char *method, json_object *params,
 int ovsdb_client_transact(OvsdbClient *c, const char *db, json_object *ops,
                           json_object **ret_results, char **reterr);
 
+/* ovs-vswitchd's progress (ovsdb-cfg.c): the Open_vSwitch row's cur_cfg
+ * (the configuration ovs-vswitchd has carried out) and next_cfg (the one
+ * asked for). */
+int ovsdb_read_cfg(OvsdbClient *c, int64_t *ret_cur, int64_t *ret_next, char **reterr);
+/* Waits until cur_cfg reaches target, for at most about timeout_ms (the
+ * client's bound on a reply): -ETIMEDOUT when it does not. *ret_cur
+ * (optional): the last cur_cfg read. */
+int ovsdb_wait_cur_cfg(OvsdbClient *c, int64_t target, int timeout_ms, int64_t *ret_cur, char **reterr);
+
 /* Pop one queued notification (method + params), if any: returns 1 when one
  * was taken, 0 when the queue is empty. Caller owns *ret. */
 int ovsdb_client_pop_notification(OvsdbClient *c, json_object **ret);

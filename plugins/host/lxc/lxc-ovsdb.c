@@ -264,26 +264,16 @@ static int64_t result_next_cfg(json_object *results) {
         return json_object_get_int64(v);
 }
 
-/* Waits (server side) until ovs-vswitchd has applied configuration target. */
+/* Waits until ovs-vswitchd has applied configuration target. */
 static int wait_cur_cfg(OvsdbClient *c, int64_t target, int timeout_ms, Diag *d) {
-        static const char *const cols[] = { "cur_cfg", NULL };
-        _cleanup_(json_object_putp) json_object *results = NULL;
         _cleanup_(freep) char *err = NULL;
-        json_object *ops = json_object_new_array(), *o, *rows = json_object_new_array(), *row = json_object_new_object();
+        int64_t cur = -1;
         int r;
 
-        o = op_new(ops, "wait", "Open_vSwitch");
-        json_object_object_add(o, "where", json_object_new_array());
-        json_object_object_add(o, "columns", string_array(cols));
-        json_object_object_add(o, "until", json_object_new_string("=="));
-        json_object_object_add(row, "cur_cfg", json_object_new_int64(target));
-        json_object_array_add(rows, row);
-        json_object_object_add(o, "rows", rows);
-        json_object_object_add(o, "timeout", json_object_new_int(MAX(timeout_ms - 1000, timeout_ms / 2)));
-
-        r = ovsdb_client_transact(c, "Open_vSwitch", ops, &results, &err);
+        r = ovsdb_wait_cur_cfg(c, target, timeout_ms, &cur, &err);
         if (r == -ETIMEDOUT)
-                diag_error(d, "", "ovs-vswitchd did not apply configuration %" PRId64 " in time; is it running?", target);
+                diag_error(d, "", "ovs-vswitchd did not apply configuration %" PRId64 " in time (it is at %" PRId64
+                           "); is it running?", target, cur);
         else if (r < 0)
                 diag_error(d, "", "waiting for ovs-vswitchd failed: %s", err ?: strerror(-r));
         return r;

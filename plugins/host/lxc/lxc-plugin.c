@@ -4,6 +4,7 @@
 
 #include "json-util.h"
 #include "lxc.h"
+#include "net-ledger.h"
 
 /* Marks the containers whose bridge plugins.net of the same document
  * declares (the net plugin creates it before the containers). */
@@ -20,6 +21,28 @@ static void mark_net_bridges(LxcConfig *c, const StateDoc *doc) {
                                 c->containers[k].network.bridge_declared = true;
 }
 
+/* A container cannot stay plugged into a bridge that the net section
+ * applied with it deletes. */
+static int check_deleted_bridges(const LxcConfig *c, const StateDoc *doc, const char *state_dir, Diag *d) {
+        int ret = 0;
+
+        for (size_t k = 0; k < c->n_containers; k++) {
+                const LxcContainer *ct = &c->containers[k];
+                _cleanup_(freep) char *bp = NULL;
+
+                if (!ct->has_network || !ct->network.bridge || ct->network.bridge_declared ||
+                    !net_deletes_bridge(doc, state_dir, ct->network.bridge))
+                        continue;
+                bp = json_path_key(ct->path, "network.bridge");
+                if (!bp)
+                        return -ENOMEM;
+                diag_error(d, bp, "bridge \"%s\" is one op-dbus created and plugins.net no longer declares it: "
+                           "this apply deletes it, and the container loses its network", ct->network.bridge);
+                ret = -EINVAL;
+        }
+        return ret;
+}
+
 static int lxc_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section, Diag *d) {
         LxcPlugin *l = (LxcPlugin *) p;
         int r;
@@ -29,6 +52,8 @@ static int lxc_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section
         r = lxc_parse(&l->want, section, d);
         if (r >= 0)
                 mark_net_bridges(&l->want, doc);
+        if (r >= 0)
+                r = check_deleted_bridges(&l->want, doc, p->ctx->state_dir, d);
         return r < 0 ? r : 1;
 }
 

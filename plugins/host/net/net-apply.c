@@ -409,33 +409,17 @@ static int build_txn(Txn *t, const NetPlugin *n) {
         return 0;
 }
 
-/* Waits until ovs-vswitchd has caught up with next_cfg, using a server-side
- * "wait" so no polling is needed. */
+/* Waits until ovs-vswitchd has caught up with next_cfg. */
 static int wait_cur_cfg(OvsdbClient *c, int64_t target, int timeout_ms, Diag *d) {
-        _cleanup_(json_object_putp) json_object *results = NULL;
         _cleanup_(freep) char *err = NULL;
-        json_object *ops = json_object_new_array(), *o = json_object_new_object();
-        json_object *cols = json_object_new_array(), *rows = json_object_new_array(), *row = json_object_new_object();
+        int64_t cur = -1;
         int r;
 
-        json_object_object_add(o, "op", json_object_new_string("wait"));
-        json_object_object_add(o, "table", json_object_new_string("Open_vSwitch"));
-        json_object_object_add(o, "where", json_object_new_array());
-        json_object_array_add(cols, json_object_new_string("cur_cfg"));
-        json_object_object_add(o, "columns", cols);
-        json_object_object_add(o, "until", json_object_new_string("=="));
-        json_object_object_add(row, "cur_cfg", json_object_new_int64(target));
-        json_object_array_add(rows, row);
-        json_object_object_add(o, "rows", rows);
-        json_object_object_add(o, "timeout", json_object_new_int(MAX(timeout_ms - 1000, timeout_ms / 2)));
-        json_object_array_add(ops, o);
-
-        r = ovsdb_client_transact(c, "Open_vSwitch", ops, &results, &err);
-        if (r == -ETIMEDOUT) {
-                diag_error(d, "", "ovs-vswitchd did not apply configuration %" PRId64 " in time; is it running?", target);
-                return r;
-        }
-        if (r < 0)
+        r = ovsdb_wait_cur_cfg(c, target, timeout_ms, &cur, &err);
+        if (r == -ETIMEDOUT)
+                diag_error(d, "", "ovs-vswitchd did not apply configuration %" PRId64 " in time (it is at %" PRId64
+                           "); is it running?", target, cur);
+        else if (r < 0)
                 diag_error(d, "", "waiting for ovs-vswitchd failed: %s", err ?: strerror(-r));
         return r;
 }
@@ -497,10 +481,14 @@ int net_apply(NetPlugin *n, ApplyCounts *counts, Diag *d) {
                                 return r;
                         continue;
                 }
-                if (r < 0) {
-                        diag_error(d, "", "OVSDB rejected the transaction: %s", err ?: strerror(-r));
+                if (r < 0 && err)
+                        diag_error(d, "", "OVSDB rejected the transaction: %s", err);
+                else if (r < 0)
+                        diag_error(d, "", "lost the connection to OVSDB during the transaction (%s): ovsdb-server "
+                                   "stopped or did not answer, so whether it was carried out is not known",
+                                   strerror(-r));
+                if (r < 0)
                         return r;
-                }
 
                 n->applied = true;
                 target = result_next_cfg(results);

@@ -7,6 +7,7 @@
 
 #include "fileio.h"
 #include "json-util.h"
+#include "net-ledger.h"
 #include "net.h"
 #include "strbuf.h"
 
@@ -70,4 +71,40 @@ int net_ledger_save(const NetModel *have, const char *state_dir) {
         if (r < 0)
                 return r;
         return write_file_atomic(path, b.s ?: "", b.len, 0600);
+}
+
+/* Does section (net or openflow) have a bridge of this name in "bridges"? */
+static bool section_names_bridge(json_object *section, const char *name) {
+        json_object *bridges, *v;
+
+        if (!section || !json_object_object_get_ex(section, "bridges", &bridges) ||
+            !json_object_is_type(bridges, json_type_array))
+                return false;
+        for (size_t i = 0; i < json_object_array_length(bridges); i++)
+                if (json_object_object_get_ex(json_object_array_get_idx(bridges, i), "name", &v) &&
+                    json_object_is_type(v, json_type_string) && streq(json_object_get_string(v), name))
+                        return true;
+        return false;
+}
+
+bool net_deletes_bridge(const StateDoc *doc, const char *state_dir, const char *name) {
+        _cleanup_(freep) char *path = NULL, *text = NULL;
+        json_object *net = state_doc_section(doc, "net");
+        size_t len = strlen(name);
+
+        if (!net || state_doc_section_kept(doc, "net") || section_names_bridge(net, name))
+                return false;
+        if (!state_doc_section_kept(doc, "openflow") && section_names_bridge(state_doc_section(doc, "openflow"), name))
+                return false;
+        if (!state_dir || !(path = ledger_path(state_dir)) || read_optional_file(path, &text) <= 0)
+                return false;
+        /* Lines of "bridge <uuid> <name>". */
+        for (const char *l = text; *l;) {
+                const char *eol = strchrnul(l, '\n'), *sp = memrchr(l, ' ', (size_t) (eol - l));
+
+                if (startswith(l, "bridge ") && sp && (size_t) (eol - sp - 1) == len && memcmp(sp + 1, name, len) == 0)
+                        return true;
+                l = *eol ? eol + 1 : eol;
+        }
+        return false;
 }

@@ -252,12 +252,15 @@ static int parse_bridge(NetModel *m, json_object *o, const char *path, Diag *d) 
  * op-dbus does not create them (the openflow plugin requires them to exist)
  * and keeps them as they are, so that an owned one is not deleted while
  * flows are wanted on it. Their section is validated by the openflow
- * plugin; here only well-formed names count. */
+ * plugin; here only well-formed names count. An openflow section kept
+ * from the applied state does not keep a bridge: the net section applied
+ * now says which bridges stay (net_deletes_bridge() lets the openflow
+ * plugin refuse flows on one it deletes). */
 static int add_openflow_bridges(NetModel *m, const StateDoc *doc) {
         json_object *of = state_doc_section(doc, "openflow"), *bridges, *name;
         int r;
 
-        if (!of || !json_object_is_type(of, json_type_object) ||
+        if (!of || state_doc_section_kept(doc, "openflow") || !json_object_is_type(of, json_type_object) ||
             !json_object_object_get_ex(of, "bridges", &bridges) ||
             !json_object_is_type(bridges, json_type_array))
                 return 0;

@@ -198,6 +198,41 @@ static int ensure_connected(NetPlugin *n) {
         return 0;
 }
 
+/* ovs-vswitchd carries out what OVSDB holds some time after it is
+ * written: after an apply that was interrupted before it waited for that
+ * (killed), or a change made with ovs-vsctl --no-wait, OVSDB may have
+ * bridges and ports that do not exist yet. Reading the host then would
+ * show them as there when they are not (no datapath, no OpenFlow
+ * connection, no port numbers); so wait until ovs-vswitchd has caught up.
+ * Returns 1 when it had to (read again), 0 when it had not. */
+static int wait_vswitchd(NetPlugin *n, json_object *ovs_row, Diag *d) {
+        _cleanup_(freep) char *err = NULL;
+        json_object *v;
+        int64_t cur, cur0, next;
+        int r;
+
+        cur = cur0 = json_object_object_get_ex(ovs_row, "cur_cfg", &v) ? json_object_get_int64(v) : 0;
+        next = json_object_object_get_ex(ovs_row, "next_cfg", &v) ? json_object_get_int64(v) : 0;
+        if (cur >= next)
+                return 0;
+        r = ovsdb_wait_cur_cfg(n->ovsdb, next, n->plugin.ctx->timeout_ms, &cur, &err);
+        if (r == -ETIMEDOUT) {
+                diag_error(d, "", "ovs-vswitchd has not carried out the configuration OVSDB holds (it is at "
+                           "configuration %" PRId64 " of %" PRId64 "): an earlier change, such as one of an apply "
+                           "that was interrupted, is still pending, so bridges and ports in OVSDB may not exist "
+                           "yet; it did not catch up within %d s: is ovs-vswitchd running?", cur, next,
+                           n->plugin.ctx->timeout_ms / 1000);
+                return r;
+        }
+        if (r < 0) {
+                diag_error(d, "", "waiting for ovs-vswitchd failed: %s", err ?: strerror(-r));
+                return r;
+        }
+        diag_note(d, "", "ovs-vswitchd had not carried out the configuration OVSDB holds (configuration %" PRId64
+                  " of %" PRId64 "); waited for it to catch up", cur0, next);
+        return 1;
+}
+
 int net_query(NetPlugin *n, Diag *d) {
         static const char *const ovs_cols[] = { "_uuid", "datapath_types", "cur_cfg", "next_cfg", NULL };
         static const char *const bridge_cols[] = {
@@ -222,6 +257,7 @@ int net_query(NetPlugin *n, Diag *d) {
                 return r;
         }
 
+again:
         ops = json_object_new_array();
         json_object_array_add(ops, select_op("Open_vSwitch", ovs_cols));
         json_object_array_add(ops, select_op("Bridge", bridge_cols));
@@ -240,6 +276,13 @@ int net_query(NetPlugin *n, Diag *d) {
         if (!ovs || !bridges || !ports || !ifaces || json_object_array_length(ovs) != 1) {
                 diag_error(d, "", "OVSDB answered the query with an unexpected result");
                 return -EBADMSG;
+        }
+        r = wait_vswitchd(n, json_object_array_get_idx(ovs, 0), d);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                json_object_put(TAKE_PTR(results));
+                goto again;
         }
 
         net_model_done(&n->have);

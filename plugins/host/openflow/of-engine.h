@@ -169,6 +169,11 @@ typedef struct OfRecordEntry {
 typedef struct OfRecord {
         OfRecordEntry *entries;      /* sorted by cookie */
         size_t n, allocated;
+        /* What the flows were made from: the digest of the openflow
+         * section (checkpoint_digest) and the generation the apply was
+         * writing. 0: not known (an older record). */
+        uint64_t section;
+        uint64_t generation;
 } OfRecord;
 
 void of_record_done(OfRecord *r);

@@ -3,6 +3,7 @@
  * then the names Proxmox and op-dbus give container ports. Ports are read
  * from OVSDB; nothing is renamed or taken over. */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "host.h"
@@ -180,6 +181,24 @@ static int add_bridge_names(OfPorts *p, json_object *bridges) {
         return 0;
 }
 
+static int wait_vswitchd(OvsdbClient *client, const PluginContext *ctx, Diag *d) {
+        _cleanup_(freep) char *err = NULL;
+        int64_t cur, next;
+        int r;
+
+        r = ovsdb_read_cfg(client, &cur, &next, &err);
+        if (r >= 0 && cur < next)
+                r = ovsdb_wait_cur_cfg(client, next, ctx->timeout_ms, &cur, &err);
+        if (r == -ETIMEDOUT)
+                diag_error(d, "", "ovs-vswitchd has not carried out the configuration OVSDB holds (it is at "
+                           "configuration %" PRId64 " of %" PRId64 "), so bridges in OVSDB may have no OpenFlow "
+                           "connection yet; it did not catch up within %d s: is ovs-vswitchd running?", cur, next,
+                           ctx->timeout_ms / 1000);
+        else if (r < 0)
+                diag_error(d, "", "OVSDB query failed: %s", err ?: strerror(-r));
+        return r;
+}
+
 int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c,
                    const OfSocketPort *extra, size_t n_extra, Diag *d) {
         Extra x = { .ports = extra, .n = n_extra };
@@ -198,6 +217,12 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
                 diag_error(d, "", "cannot connect to OVSDB at %s: %s", host_settings(ctx)->ovsdb_address, strerror(-r));
                 return r;
         }
+        /* ovs-vswitchd may not have carried out what OVSDB holds yet (an
+         * apply was interrupted before it waited for that): bridges without
+         * a management socket, ports without a number. Wait for it first. */
+        r = wait_vswitchd(client, ctx, d);
+        if (r < 0)
+                return r;
         ops = json_object_new_array();
         json_object_array_add(ops, select_all("Bridge", bcols));
         json_object_array_add(ops, select_all("Port", pcols));

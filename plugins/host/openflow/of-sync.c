@@ -99,6 +99,16 @@ int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret) {
                 uint64_t v[4];
                 size_t k;
 
+                /* "section <digest> <generation>" */
+                if (startswith(line, "section ")) {
+                        p += strlen("section ");
+                        if (parse_hex64(&p, &v[0]) && *p++ == ' ' && parse_hex64(&p, &v[1]) && !*p) {
+                                ret->section = v[0];
+                                ret->generation = v[1];
+                        }
+                        continue;
+                }
+
                 for (k = 0; k < 4 && parse_hex64(&p, &v[k]); k++)
                         if (*p == ' ')
                                 p++;
@@ -131,6 +141,13 @@ int of_record_save(const char *state_dir, const char *bridge, const OfRecord *re
         if (r < 0)
                 return r;
 
+        if (rec->section != 0) {
+                strbuf_puts(&b, "section ");
+                strbuf_hex64(&b, rec->section);
+                strbuf_putc(&b, ' ');
+                strbuf_hex64(&b, rec->generation);
+                strbuf_putc(&b, '\n');
+        }
         for (size_t i = 0; i < rec->n; i++) {
                 strbuf_hex64(&b, rec->entries[i].cookie);
                 strbuf_putc(&b, ' ');
@@ -385,7 +402,7 @@ static int run_bundle(OfBridgeSync *b, const PluginContext *ctx, const char *tex
 /* Records the desired flows with the digest of each as given, or as the
  * switch reports it (confirm). */
 static int write_record(OfBridgeSync *b, const PluginContext *ctx, bool confirm) {
-        OfRecord rec = {};
+        OfRecord rec = { .section = b->section, .generation = ctx->generation };
         int r = 0;
 
         for (size_t i = 0; r >= 0 && i < b->want->n; i++) {

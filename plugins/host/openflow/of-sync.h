@@ -10,6 +10,7 @@ typedef struct OfBridgeSync {
         const OfFlowSet *want;       /* sorted by cookie; owned by the plugin */
         OfpFlowList have;            /* op-dbus's cookies only, sorted */
         OfRecord record;
+        uint64_t section;            /* digest of the openflow section wanted (for the record) */
 
         /* The diff: flows to send (added or replaced) and cookies to delete
          * first (gone, or changed so that "add" would not replace them). */

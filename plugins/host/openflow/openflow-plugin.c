@@ -7,6 +7,7 @@
 #include "host.h"
 #include "json-util.h"
 #include "lxc.h"
+#include "net-ledger.h"
 #include "of-sync.h"
 #include "openflow.h"
 
@@ -24,6 +25,18 @@ typedef struct OpenflowPlugin {
         size_t n_lxc_ports;
         OfDumpRequest *prefetched;   /* per wanted bridge: flow dump requested by prefetch */
         size_t n_prefetched;
+
+        bool parsed;
+        json_object *section;        /* the section wanted, and its digest once computed */
+        uint64_t section_digest;
+        json_object *applied;        /* the applied state's section, of applied_generation */
+        uint64_t applied_generation;
+        /* What the installed flows were made from, when it is not the
+         * applied state's section (an interrupted apply): checked at the
+         * first query, before anything changes them. */
+        bool snapshot_checked;
+        json_object *snapshot;       /* the section of the interrupted apply */
+        bool snapshot_unknown;       /* not stored anywhere */
 } OpenflowPlugin;
 
 static void prefetched_done(OpenflowPlugin *o) {
@@ -178,6 +191,27 @@ static void mark_net_bridges(OpenflowConfig *c, const StateDoc *doc) {
                                 c->bridges[b].declared_in_net = true;
 }
 
+/* Flows cannot stay on a bridge that the net section applied with them
+ * deletes. (Only an openflow section kept from the applied state can name
+ * one: the net plugin keeps the bridges an applied one names.) */
+static int check_deleted_bridges(const OpenflowConfig *c, const StateDoc *doc, const char *state_dir, Diag *d) {
+        int ret = 0;
+
+        for (size_t b = 0; b < c->n_bridges; b++) {
+                const OfBridge *br = &c->bridges[b];
+                _cleanup_(freep) char *np = NULL;
+
+                if (br->declared_in_net || !br->name || !net_deletes_bridge(doc, state_dir, br->name))
+                        continue;
+                if (asprintf(&np, "%s.name", br->path) < 0)
+                        return -ENOMEM;
+                diag_error(d, np, "bridge \"%s\" is one op-dbus created and plugins.net no longer declares it: "
+                           "this apply deletes it, and the flows for it with it", br->name);
+                ret = -EINVAL;
+        }
+        return ret;
+}
+
 static const OfBridge *wanted_bridge(const OpenflowPlugin *o, const char *name) {
         for (size_t i = 0; i < o->want.n_bridges; i++)
                 if (streq_ptr(o->want.bridges[i].name, name))
@@ -211,11 +245,17 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
         OpenflowPlugin *o = (OpenflowPlugin *) p;
         int r;
 
+        o->parsed = true;
+        o->applied = json_object_get(state_doc_applied_section(doc, "openflow"));
+        o->applied_generation = doc->applied_generation;
         if (!section)
                 return check_bridge_filter(o, d);
+        o->section = json_object_get(section);
         r = openflow_parse(&o->want, section, d);
         if (r >= 0)
                 mark_net_bridges(&o->want, doc);
+        if (r >= 0)
+                r = check_deleted_bridges(&o->want, doc, p->ctx->state_dir, d);
         if (r >= 0)
                 r = check_port_references(&o->want, doc, d);
         if (r >= 0)
@@ -272,6 +312,12 @@ static int query_bridge(OpenflowPlugin *o, OfBridgeSync *b) {
                 if (streq(o->want.bridges[i].name, b->name) && (o->prefetched[i].client || o->prefetched[i].error))
                         q = &o->prefetched[i];
         r = q ? of_dump_request_collect(q, &b->have) : of_installed_read(ctx, b->name, &b->have);
+        /* The bridge may have changed since the dump was asked for:
+         * ovs-vswitchd was behind OVSDB (the query waited for it to catch
+         * up) and has created it, or deleted it (the connection was
+         * reset), or an earlier plugin created it. Ask again. */
+        if (q && r < 0 && r != -ETIMEDOUT && r != -ENOMEM)
+                r = of_installed_read(ctx, b->name, &b->have);
         b->reachable = r >= 0;
         if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
                 return r;
@@ -290,6 +336,52 @@ static void openflow_plugin_prefetch(Plugin *p) {
         o->n_prefetched = o->want.n_bridges;
         for (size_t i = 0; i < o->want.n_bridges; i++)
                 of_dump_request_send(p->ctx, o->want.bridges[i].name, &o->prefetched[i]);
+}
+
+static uint64_t section_digest(OpenflowPlugin *o) {
+        if (o->section && o->section_digest == 0)
+                o->section_digest = checkpoint_digest(o->section);
+        return o->section_digest;
+}
+
+/* Is the applied state's section what the installed flows were made
+ * from? Normally it is: every apply that sends flows stores its
+ * checkpoint, or rolls them back. An apply interrupted in between (killed)
+ * leaves flows that no checkpoint describes; its state is the pending
+ * checkpoint (checkpoint_prepare()). Restoring the applied state's flows
+ * in a rollback would then put back flows the host did not have. */
+static void check_snapshot(OpenflowPlugin *o, Diag *d) {
+        _cleanup_(json_object_putp) json_object *pending = NULL;
+        json_object *plugins, *section;
+        uint64_t applied = 0, generation = 0;
+        const OfBridgeSync *stale = NULL;
+
+        o->snapshot_checked = true;
+        for (size_t i = 0; i < o->n_bridges && !stale; i++) {
+                const OfRecord *rec = &o->bridges[i].record;
+
+                if (rec->section == 0 || rec->generation == o->applied_generation)
+                        continue;
+                if (applied == 0)
+                        applied = o->applied ? checkpoint_digest(o->applied) : 1;
+                if (rec->section != applied)
+                        stale = &o->bridges[i];
+        }
+        if (!stale)
+                return;
+        if (checkpoint_load_pending(o->plugin.ctx->state_dir, &generation, &pending) >= 0 &&
+            generation == stale->record.generation && json_object_object_get_ex(pending, "plugins", &plugins) &&
+            json_object_object_get_ex(plugins, "openflow", &section) &&
+            checkpoint_digest(section) == stale->record.section) {
+                o->snapshot = json_object_get(section);
+                diag_note(d, "", "the flows on bridge %s are those of an apply that did not finish (generation %" PRIu64
+                          "), not those of the applied state", stale->name, generation);
+                return;
+        }
+        o->snapshot_unknown = true;
+        diag_warning(d, "", "the flows on bridge %s are those of an apply that did not finish (generation %" PRIu64
+                     ") and whose state is not stored; if this apply fails, its rollback leaves op-dbus's flows "
+                     "as it finds them", stale->name, stale->record.generation);
 }
 
 static int openflow_plugin_query(Plugin *p, Diag *d) {
@@ -314,10 +406,15 @@ static int openflow_plugin_query(Plugin *p, Diag *d) {
         r = add_recorded_bridges(o);
         for (size_t i = 0; r >= 0 && i < o->n_bridges; i++) {
                 r = query_bridge(o, &o->bridges[i]);
-                if (r < 0)
+                if (r == -ETIMEDOUT)
+                        diag_error(d, "", "bridge %s: cannot read its flows: ovs-vswitchd did not answer within %d s; "
+                                   "is it running?", o->bridges[i].name, p->ctx->timeout_ms / 1000);
+                else if (r < 0)
                         diag_error(d, "", "bridge %s: cannot read its flows: %s", o->bridges[i].name, strerror(-r));
         }
         prefetched_done(o); /* a prefetch serves one query */
+        if (r >= 0 && o->parsed && !o->snapshot_checked && !p->ctx->restoring)
+                check_snapshot(o, d);
         return r;
 }
 
@@ -443,6 +540,7 @@ static int check_bridges_exist(const OpenflowPlugin *o, Diag *d) {
 
 static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
+        bool unknown = false;
         int r, ret = 0;
 
         r = check_bridges_exist(o, d);
@@ -462,8 +560,12 @@ static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
                 if (r == -ENOMEM)
                         return r;
                 RET_GATHER(ret, r);
+                /* Its flows are computed once it can be reached: whether a
+                 * policy selects a port there is not known yet. */
+                if (!o->bridges[i].reachable && wanted_bridge(o, o->bridges[i].name))
+                        unknown = true;
         }
-        for (size_t k = 0; k < o->want.n_flow_policies; k++)
+        for (size_t k = 0; k < o->want.n_flow_policies && !unknown; k++)
                 if (o->policy_hits[k] == 0)
                         diag_warning(d, o->want.flow_policies[k].path,
                                      "selector selects no port on any bridge in openflow.bridges; the policy installs nothing");
@@ -481,6 +583,7 @@ static int openflow_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
                         diag_error(d, "", "bridge %s cannot be reached: Open vSwitch has no management socket for it", b->name);
                         return -ENOENT;
                 }
+                b->section = section_digest(o);
                 r = of_bridge_apply(b, p->ctx, counts, d);
                 if (r < 0)
                         return r;
@@ -499,6 +602,7 @@ static int openflow_plugin_verify(Plugin *p, Diag *d) {
         if (!o->sent)
                 return 0;
         for (size_t i = 0; i < o->n_bridges; i++) {
+                o->bridges[i].section = section_digest(o);
                 r = of_bridge_confirm(&o->bridges[i], p->ctx);
                 if (r < 0) {
                         diag_error(d, "", "bridge %s: cannot record the flows: %s", o->bridges[i].name, strerror(-r));
@@ -509,19 +613,30 @@ static int openflow_plugin_verify(Plugin *p, Diag *d) {
         return 0;
 }
 
-/* The openflow section whose flows are installed: the one of the newest
- * checkpoint. Without one, a section that removes op-dbus's flows from
+/* The openflow section whose flows are installed: the one of the applied
+ * state (the newest checkpoint), or of the interrupted apply that
+ * installed them (check_snapshot()); none when that is not stored.
+ * Without an applied state, a section that removes op-dbus's flows from
  * every bridge it has programmed. */
 static int openflow_plugin_live_to_json(Plugin *p, json_object **ret) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
         _cleanup_(json_object_putp) json_object *state = NULL;
-        json_object *plugins, *section;
+        json_object *plugins, *section = NULL;
         uint64_t latest = 0;
 
-        if (checkpoint_latest(p->ctx->state_dir, &latest) >= 0 && latest > 0 &&
-            checkpoint_load(p->ctx->state_dir, latest, &state) >= 0 &&
-            json_object_object_get_ex(state, "plugins", &plugins) &&
-            json_object_object_get_ex(plugins, "openflow", &section))
+        if (o->snapshot_unknown) {
+                *ret = NULL;
+                return 0;
+        }
+        if (o->snapshot)
+                section = o->snapshot;
+        else if (o->parsed)
+                section = o->applied;
+        else if (checkpoint_latest(p->ctx->state_dir, &latest) >= 0 && latest > 0 &&
+                 checkpoint_load(p->ctx->state_dir, latest, &state) >= 0 &&
+                 json_object_object_get_ex(state, "plugins", &plugins))
+                (void) json_object_object_get_ex(plugins, "openflow", &section);
+        if (section)
                 return json_copy(section, ret);
 
         if (o->n_bridges == 0) {
@@ -547,6 +662,9 @@ static void openflow_plugin_done(Plugin *p) {
         of_socket_ports_free(o->lxc_ports, o->n_lxc_ports);
         free(o->policy_hits);
         openflow_config_done(&o->want);
+        json_object_put(o->section);
+        json_object_put(o->applied);
+        json_object_put(o->snapshot);
 }
 
 const PluginVTable openflow_plugin_vtable = {
