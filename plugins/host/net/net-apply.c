@@ -429,7 +429,7 @@ static int64_t result_next_cfg(json_object *results) {
         json_object *rows, *row, *v;
 
         for (size_t i = n; i > 0; i--)
-                if (json_object_object_get_ex(json_object_array_get_idx(results, i - 1), "rows", &rows) &&
+                if ((rows = ovsdb_result_rows(results, i - 1)) &&
                     json_object_array_length(rows) == 1 &&
                     (row = json_object_array_get_idx(rows, 0)) &&
                     json_object_object_get_ex(row, "next_cfg", &v))
