@@ -401,8 +401,8 @@ def netmaker_state(token_file, api_endpoint=None, container=104):
         netmaker["api_endpoint"] = api_endpoint
     doc = net_state("p1")
     doc["plugins"]["lxc"] = {"containers": [
-        {"id": container, "name": f"app{container}", "network": {"bridge": "br0", "veth": True},
-         "properties": {"network_type": "netmaker"}}]}
+        {"id": container, "name": f"app{container}", "template": "busybox",
+         "network": {"bridge": "br0", "veth": True}, "properties": {"network_type": "netmaker"}}]}
     doc["plugins"]["netmaker"] = netmaker
     return doc
 
@@ -494,7 +494,7 @@ def test_a_plan_of_the_group_reads_no_token_file_it_names(start_daemon, files, t
                 r = call(d, "opdbus", INTERFACE, "Plan", "s", json.dumps(doc))
                 answers[name] = (r.error_name, r.error_message)
             else:
-                answers[name] = plan_as(d, "opdbus", doc, ["netmaker"])
+                answers[name] = plan_as(d, "opdbus", doc, ["lxc", "netmaker"])
         assert len(set(answers.values())) == 1, f"{method}: the answers differ:\n" + \
             "\n".join(f"{k}: {v}" for k, v in answers.items())
         name, message = answers["token"]
@@ -502,7 +502,7 @@ def test_a_plan_of_the_group_reads_no_token_file_it_names(start_daemon, files, t
         assert message.startswith("plugins.netmaker.token_file: not the token file of the applied state"), message
         assert files["token"] not in message
 
-    root = {name: plan_as(d, "root", netmaker_state(path), ["netmaker"]) for name, path in files.items()}
+    root = {name: plan_as(d, "root", netmaker_state(path), ["lxc", "netmaker"]) for name, path in files.items()}
     assert len(set(root.values())) >= 3, root
 
 
@@ -516,20 +516,20 @@ def test_a_plan_of_the_group_makes_no_network_request(start_daemon, listener, tm
     own = write_token_file(tmp_path / "netmaker.env", Token(f"127.0.0.1:{server.port}"))
     d = start_daemon(configured(netmaker_state(own, endpoint)))
 
-    name, message = plan_as(d, "opdbus", netmaker_state(own, f"https://127.0.0.1:{other.port}"), ["netmaker"])
+    name, message = plan_as(d, "opdbus", netmaker_state(own, f"https://127.0.0.1:{other.port}"), ["lxc", "netmaker"])
     assert name == DAEMON_DENIED and message.startswith("plugins.netmaker.api_endpoint: "), message
 
-    name, out = plan_as(d, "opdbus", netmaker_state(own, endpoint), ["netmaker"])
+    name, out = plan_as(d, "opdbus", netmaker_state(own, endpoint), ["lxc", "netmaker"])
     assert name == "ok", out
     result = json.loads(json.loads(out)["data"][0])
-    assert [c["path"] for c in result["changes"]] == ["netmaker/container/104"]
+    assert [c["path"] for c in result["changes"]] == ["container/104", "netmaker/container/104"]
     assert any(n.startswith("plugins.netmaker.api_endpoint: the Netmaker server was not checked")
                for n in result["notes"]), result["notes"]
-    name, _ = plan_as(d, "opdbus", netmaker_state(own), ["netmaker"])  # the token's server
+    name, _ = plan_as(d, "opdbus", netmaker_state(own), ["lxc", "netmaker"])  # the token's server
     assert name == "ok"
     assert (server.connections, other.connections) == (0, 0)
 
-    name, message = plan_as(d, "root", netmaker_state(own, endpoint), ["netmaker"])
+    name, message = plan_as(d, "root", netmaker_state(own, endpoint), ["lxc", "netmaker"])
     assert name == ERR + "Unavailable", message
     assert server.connections >= 1
 
