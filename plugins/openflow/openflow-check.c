@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The fields and values of the openflow section, checked on op-dbus's own
- * flow model before anything is rendered: a name or value that is not
- * what it claims to be would otherwise reach the flow text as it is
- * (a set_field value "1->reg0,output:CONTROLLER" adds actions, a match
- * key "nw_src=1,tp_dst" adds fields), and a field without what it needs in
- * the same match, or out of its range, is dropped or cut short by Open
- * vSwitch without a word. */
+ * flow model before anything is encoded: each match field and set_field
+ * target is one op-dbus knows, with a value that means exactly one thing
+ * (a set_field value "1->reg0,output:CONTROLLER" or a match key
+ * "nw_src=1,tp_dst" is no value and no field), and with what it needs in
+ * the same match: the error names the JSON path, instead of Open vSwitch
+ * refusing the flow at apply time. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* op-dbus's OpenFlow 1.4 encoding, byte for byte against what ovs-ofctl
- * sends (tests/unit/data/ofp: flows as ovs-ofctl text in flows.txt, and
- * what ovs-ofctl sent for them in flow-mods.txt, captured by ./capture):
- * the bundle's control messages. Then the bundle transaction against a
- * scripted switch: committed only when every message was taken, refusals
- * mapped to the message that caused them. */
+ * sends for the same flows (tests/unit/data/ofp: pipeline.json, its flows
+ * as ovs-ofctl text in flows.txt, and what ovs-ofctl sent for each in
+ * flow-mods.txt, captured by ./capture): every match field and action op-dbus
+ * uses, the pipeline's flows, policies and explicit flows, strict deletes
+ * with the cookie matched whole, and the bundle's control messages. Then
+ * the bundle transaction against a scripted switch: committed only when
+ * every message was taken, refusals mapped to the flow that caused them. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,7 +14,9 @@
 #include <sys/un.h>
 
 #include "json-util.h"
-#include "ofp-client.h"
+#include "of-engine.h"
+#include "of-sync.h"
+#include "openflow.h"
 #include "tests.h"
 
 static const char *data_dir;
@@ -87,6 +91,15 @@ static const Capture *capture_named(const Captures *l, const char *name) {
         TEST_FAIL("no capture %s", name);
 }
 
+/* The flow mod captured for a command ("add"/"delete_strict") and cookie. */
+static const Capture *capture_of(const Captures *l, const char *command, uint64_t cookie) {
+        for (size_t i = 0; i < l->n; i++)
+                if (startswith(l->c[i].text, command) && l->c[i].text[strlen(command)] == ' ' && l->c[i].len >= 16 &&
+                    ofp_load64(l->c[i].bytes + 8) == cookie)
+                        return &l->c[i];
+        return NULL;
+}
+
 static void assert_bytes(const char *what, const uint8_t *have, size_t n_have, const Capture *want) {
         if (n_have == want->len && memcmp(have, want->bytes, n_have) == 0)
                 return;
@@ -98,6 +111,200 @@ static void assert_bytes(const char *what, const uint8_t *have, size_t n_have, c
                 fprintf(stderr, "%02x", have[i]);
         fputc('\n', stderr);
         TEST_FAIL("%s: op-dbus encodes it otherwise than ovs-ofctl", what);
+}
+
+/* ---- the flows of pipeline.json ----------------------------------------------------- */
+
+typedef struct Lab {
+        OpenflowConfig config;
+        OfPort port[5];
+        OfPorts ports;
+        OfFlowSet flows;
+} Lab;
+
+static void lab_build(Lab *lab) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_(diag_done) Diag d = {};
+        _cleanup_(freep) char *path = NULL, *buf = NULL;
+        size_t len, hits[8] = {};
+        const OfSocketPort *sock;
+
+        ASSERT_TRUE(asprintf(&path, "%s/pipeline.json", data_dir) > 0);
+        ASSERT_EQ(read_full_file(path, &buf, &len), 0);
+        ASSERT_EQ(json_parse_located(buf, len, path, &o, &d), 0);
+        if (openflow_parse(&lab->config, o, &d) < 0) {
+                diag_print(&d, stderr, "  ");
+                TEST_FAIL("pipeline.json is refused");
+        }
+        /* The bridge's ports as flows.txt has them. */
+        sock = lab->config.bridges[0].socket_ports;
+        lab->port[0] = (OfPort) { "internal_100", "br0", 1, 100, 0, &sock[0] };
+        lab->port[1] = (OfPort) { "internal_101", "br0", 2, 101, 0, &sock[1] };
+        lab->port[2] = (OfPort) { "internal_102", "br0", 3, 102, 0, &sock[2] };
+        lab->port[3] = (OfPort) { "veth103i1", "br0", 4, 103, 1, NULL };
+        lab->port[4] = (OfPort) { "uplink0", "br0", 5, 0, 0, NULL };
+        lab->ports = (OfPorts) { .ports = lab->port, .n = ELEMENTSOF(lab->port) };
+        if (of_pipeline_build(&lab->config, &lab->config.bridges[0], &lab->ports, &lab->flows, hits, &d) < 0) {
+                diag_print(&d, stderr, "  ");
+                TEST_FAIL("the flows of pipeline.json cannot be built");
+        }
+}
+
+static void lab_done(Lab *lab) {
+        of_flow_set_done(&lab->flows);
+        openflow_config_done(&lab->config);
+}
+
+/* The flow mods in a bundle's messages, one by one. */
+static const uint8_t *next_flow_mod(const OfpBundle *b, size_t *off, size_t *ret_len) {
+        const uint8_t *m = b->msgs.data + *off;
+
+        if (*off >= b->msgs.len)
+                return NULL;
+        ASSERT_EQ(m[1], OFPT_BUNDLE_ADD_MESSAGE);
+        *off += ofp_load16(m + 2);
+        *ret_len = ofp_load16(m + 16 + 2);
+        return m + 16;
+}
+
+/* A copy of a flow mod with transaction id 0, as the captures have them. */
+static uint8_t *without_xid(const uint8_t *m, size_t len) {
+        uint8_t *c = malloc(len);
+
+        memcpy(c, m, len);
+        memset(c + 4, 0, 4);
+        return c;
+}
+
+TEST(test_every_flow_is_what_ovs_ofctl_sends) {
+        _cleanup_(ofp_bundle_done) OfpBundle bundle = {};
+        Captures caps;
+        Lab lab = {};
+        OfBridgeSync b = { .name = (char *) "br0" };
+        const uint8_t *m;
+        size_t off = 0, len, n = 0, n_add = 0;
+
+        captures_load(&caps);
+        lab_build(&lab);
+        /* Every flow new: the bundle adds them all. */
+        b.want = &lab.flows;
+        ASSERT_EQ(of_bridge_diff(&b, false, NULL), 0);
+        ASSERT_EQ(b.n_send, lab.flows.n);
+        ASSERT_EQ(of_bridge_flow_mods(&b, &bundle), 0);
+
+        while ((m = next_flow_mod(&bundle, &off, &len))) {
+                _cleanup_(freep) uint8_t *c = without_xid(m, len);
+                const Capture *want = capture_of(&caps, "add", ofp_load64(m + 8));
+                char what[64];
+
+                snprintf(what, sizeof what, "flow with cookie 0x%016" PRIx64, ofp_load64(m + 8));
+                if (!want)
+                        TEST_FAIL("%s: flows.txt has no such flow", what);
+                assert_bytes(want->text, c, len, want);
+                n++;
+        }
+        for (size_t i = 0; i < caps.n; i++)
+                n_add += startswith(caps.c[i].text, "add ");
+        ASSERT_EQ(n, n_add);
+        free(b.send);
+        free(b.remove);
+        lab_done(&lab);
+        captures_done(&caps);
+}
+
+/* An installed flow as the switch reports it: match padded to 8 bytes,
+ * then the instructions. */
+static void installed(OfpFlow *h, const OfFlowSet *s, const OfDesired *w) {
+        size_t mlen = 4 + w->match_len, padded = (mlen + 7) / 8 * 8;
+
+        *h = (OfpFlow) { .cookie = w->cookie, .table = w->table, .priority = w->priority };
+        h->body_len = padded + w->insts_len;
+        h->body = calloc(1, h->body_len);
+        ofp_store16(h->body, 1);
+        ofp_store16(h->body + 2, (uint16_t) mlen);
+        memcpy(h->body + 4, of_desired_match(s, w), w->match_len);
+        memcpy(h->body + padded, of_desired_insts(s, w), w->insts_len);
+}
+
+TEST(test_deletes_are_strict_with_the_whole_cookie) {
+        static const uint64_t cookies[] = { 0xd0b5010000000000, 0xf10c000100000064, 0xface000000000101 };
+        _cleanup_(ofp_bundle_done) OfpBundle bundle = {};
+        static const OfFlowSet nothing = {};
+        OfBridgeSync b = { .name = (char *) "br0", .want = &nothing };
+        Captures caps;
+        Lab lab = {};
+        const uint8_t *m;
+        size_t off = 0, len, n = 0;
+
+        captures_load(&caps);
+        lab_build(&lab);
+        b.have.flows = calloc(ELEMENTSOF(cookies), sizeof(OfpFlow));
+        b.have.n = b.have.allocated = ELEMENTSOF(cookies);
+        for (size_t i = 0; i < ELEMENTSOF(cookies); i++) {
+                const OfDesired *w = of_flow_set_find(&lab.flows, cookies[i]);
+
+                ASSERT_TRUE(w);
+                installed(&b.have.flows[i], &lab.flows, w);
+        }
+        /* None of them wanted any more: each is deleted, that flow only. */
+        ASSERT_EQ(of_bridge_diff(&b, false, NULL), 0);
+        ASSERT_EQ(b.n_remove, ELEMENTSOF(cookies));
+        ASSERT_EQ(b.n_deleted, ELEMENTSOF(cookies));
+        ASSERT_EQ(of_bridge_flow_mods(&b, &bundle), 0);
+        while ((m = next_flow_mod(&bundle, &off, &len))) {
+                _cleanup_(freep) uint8_t *c = without_xid(m, len);
+                const Capture *want = capture_of(&caps, "delete_strict", ofp_load64(m + 8));
+
+                ASSERT_TRUE(want);
+                ASSERT_EQ(m[25], OFPFC_DELETE_STRICT);
+                ASSERT_EQ(ofp_load64(m + 16), UINT64_MAX);      /* cookie_mask: all of the cookie */
+                assert_bytes(want->text, c, len, want);
+                n++;
+        }
+        ASSERT_EQ(n, ELEMENTSOF(cookies));
+        ofp_flow_list_done(&b.have);
+        free(b.send);
+        free(b.remove);
+        lab_done(&lab);
+        captures_done(&caps);
+}
+
+TEST(test_changed_flow_is_one_flow_mod) {
+        _cleanup_(ofp_bundle_done) OfpBundle bundle = {};
+        OfBridgeSync b = { .name = (char *) "br0" };
+        Lab lab = {};
+        const OfDesired *w;
+
+        lab_build(&lab);
+        b.want = &lab.flows;
+        /* The switch has every flow; one of them with other actions. */
+        b.have.flows = calloc(lab.flows.n, sizeof(OfpFlow));
+        b.have.n = b.have.allocated = lab.flows.n;
+        for (size_t i = 0; i < lab.flows.n; i++) {
+                installed(&b.have.flows[i], &lab.flows, &lab.flows.flows[i]);
+                b.have.flows[i].digest = 1000 + i;
+                ASSERT_EQ(of_record_add(&b.record, &(OfRecordEntry) { .cookie = lab.flows.flows[i].cookie,
+                                                                      .digest = 1000 + i,
+                                                                      .spec_hash = lab.flows.flows[i].spec_hash }), 0);
+        }
+        ASSERT_EQ(of_bridge_diff(&b, false, NULL), 0);
+        ASSERT_EQ(b.n_send + b.n_remove, 0);
+
+        w = of_flow_set_find(&lab.flows, 0xface000000000201);
+        b.have.flows[w - lab.flows.flows].digest = 1;     /* changed by hand */
+        ASSERT_EQ(of_bridge_diff(&b, false, NULL), 0);
+        /* Same table, priority and match: the add replaces it. */
+        ASSERT_EQ(b.n_send, 1);
+        ASSERT_EQ(b.n_remove, 0);
+        ASSERT_EQ(b.send[0]->cookie, 0xface000000000201);
+        ASSERT_EQ(of_bridge_flow_mods(&b, &bundle), 0);
+        ASSERT_EQ(bundle.n, 1);
+
+        ofp_flow_list_done(&b.have);
+        of_record_done(&b.record);
+        free(b.send);
+        free(b.remove);
+        lab_done(&lab);
 }
 
 TEST(test_bundle_control_is_what_ovs_ofctl_sends) {
@@ -291,6 +498,9 @@ int main(int argc, char **argv) {
         ASSERT_TRUE(argc == 2);
         data_dir = argv[1];
         RUN(test_bundle_control_is_what_ovs_ofctl_sends);
+        RUN(test_every_flow_is_what_ovs_ofctl_sends);
+        RUN(test_deletes_are_strict_with_the_whole_cookie);
+        RUN(test_changed_flow_is_one_flow_mod);
         RUN(test_bundle_committed_only_when_all_taken);
         return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "json-util.h"
 #include "of-engine.h"
+#include "of-fields.h"
 #include "openflow.h"
 #include "tests.h"
 
@@ -210,6 +211,30 @@ static size_t body_of(const char *tlvs, uint8_t *b) {
         b[2] = (uint8_t) (n >> 8);
         b[3] = (uint8_t) n;
         return n;
+}
+
+/* The digest of the match op-dbus encodes for a match string. */
+static uint64_t of_match_digest(const char *text) {
+        OfMatchField *mf = NULL;
+        uint8_t oxm[OF_OXM_MAX];
+        size_t n = 0, bad;
+        OfMatch m = {};
+        int len;
+
+        ASSERT_EQ(of_match_split(text, &mf, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+                const OfField *f = of_field_find(mf[i].name);
+                OfParsedValue v;
+                const char *why;
+
+                ASSERT_TRUE(f);
+                ASSERT_TRUE(of_field_parse(f, mf[i].value.type == OF_VALUE_STRING ? mf[i].value.string : NULL, true, &v, &why));
+                ASSERT_EQ(of_match_add(&m, f, &v), 0);
+        }
+        of_match_free(mf, n);
+        len = of_match_encode(&m, oxm, &bad);
+        ASSERT_TRUE(len >= 0);
+        return of_oxm_digest(oxm, (size_t) len);
 }
 
 TEST(test_match_digest_is_what_ovs_reports) {
