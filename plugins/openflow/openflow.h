@@ -17,7 +17,7 @@
 #include "diag.h"
 #include "plugin.h"
 
-#define OF_TABLE_MAX 254
+#define OF_TABLE_MAX 253          /* 254 is Open vSwitch's own, read-only */
 #define OF_PRIORITY_DEFAULT 32768
 #define OF_OFPORT_MAX 65279          /* OFPP_MAX */
 #define OF_OBFUSCATION_LEVEL_MAX 3
@@ -68,7 +68,7 @@ typedef struct OfAction {
                         char *port;          /* port name or number, as written */
                 } output;
                 struct {
-                        uint8_t table;       /* 0..254 */
+                        uint8_t table;       /* 0..253 */
                 } resubmit;
                 struct {
                         char *field;         /* e.g. "nw_ttl" */
@@ -79,7 +79,7 @@ typedef struct OfAction {
                 } mod_dl_dst;
                 struct {
                         bool commit;
-                        int table;           /* 0..254; -1: not given */
+                        int table;           /* 0..253; -1: not given */
                         int zone;            /* 0..65535; -1: not given */
                 } ct;
                 struct {

@@ -176,6 +176,34 @@ TEST(test_accepted) {
         }
 }
 
+/* Table 254 is Open vSwitch's own: it refuses flows there (OFPBRC_EPERM)
+ * and would fail the whole bundle at apply time. */
+TEST(test_table_254_refused) {
+        static const char *const sections[] = {
+                "{\"bridges\": [{\"name\": \"br0\", \"flows\": [{\"table\": 254, \"actions\": [{\"type\": \"drop\"}]}]}]}",
+                "{\"bridges\": [{\"name\": \"br0\", \"flows\": [{\"actions\": [{\"type\": \"resubmit\", \"table\": 254}]}]}]}",
+                "{\"flow_policies\": [{\"name\": \"p\", \"selector\": \"container:*\", "
+                "\"template\": {\"table\": 254, \"priority\": 5, \"actions\": [{\"type\": \"normal\"}]}}]}",
+        };
+        static const char *const paths[] = {
+                F ".table", F ".actions[0].table", P ".table",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
+                _cleanup_(diag_done) Diag d = {};
+                bool found = false;
+
+                ASSERT_EQ(parse(sections[i], &d), -EINVAL);
+                for (size_t k = 0; k < d.n_entries; k++)
+                        found = found || (streq(d.entries[k].path, paths[i]) &&
+                                          strstr(d.entries[k].message, "254 is out of range, expected 0..253"));
+                if (!found) {
+                        diag_print(&d, stderr, "  ");
+                        TEST_FAIL("case %zu: no error at %s", i, paths[i]);
+                }
+        }
+}
+
 static size_t unhex(const char *s, uint8_t *out) {
         size_t n = 0;
 
@@ -306,6 +334,7 @@ TEST(test_match_digest_is_what_ovs_reports) {
 int main(void) {
         RUN(test_refused);
         RUN(test_accepted);
+        RUN(test_table_254_refused);
         RUN(test_match_digest_is_what_ovs_reports);
         return 0;
 }
