@@ -170,8 +170,26 @@ uint64_t checkpoint_digest(json_object *state) {
         return hash_json(HASH64_INIT, state);
 }
 
+/* The names of the state's plugin sections, as a JSON array on one line. */
+static char *section_names(json_object *state) {
+        _cleanup_(json_object_putp) json_object *names = json_object_new_array();
+        json_object *plugins;
+
+        if (!names)
+                return NULL;
+        if (json_object_object_get_ex(state, "plugins", &plugins) && json_object_is_type(plugins, json_type_object)) {
+                json_object_object_foreach(plugins, key, value) {
+                        (void) value;
+                        if (json_object_array_add(names, json_object_new_string(key)) < 0)
+                                return NULL;
+                }
+        }
+        return strdup(json_object_to_json_string_ext(names, JSON_C_TO_STRING_PLAIN));
+}
+
 int checkpoint_save(const char *state_dir, uint64_t generation, json_object *state, unsigned keep) {
-        _cleanup_(freep) char *dir = checkpoint_dir(state_dir), *path = NULL, *text = NULL, *body = NULL;
+        _cleanup_(freep) char *dir = checkpoint_dir(state_dir), *path = NULL, *text = NULL, *body = NULL,
+                              *sections = NULL;
         char created[32];
         time_t t = time(NULL);
         struct tm tm;
@@ -187,12 +205,14 @@ int checkpoint_save(const char *state_dir, uint64_t generation, json_object *sta
 
         strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
         text = json_to_string_pretty(state);
-        if (!text)
+        sections = section_names(state);
+        if (!text || !sections)
                 return -ENOMEM;
-        /* Written by hand so the digest comes first and can be read alone. */
+        /* Written by hand so the digest and the names of the sections come
+         * first and can be read alone. */
         if (asprintf(&body, "{\n  \"generation\": %" PRIu64 ",\n  \"created\": \"%s\",\n"
-                     "  \"digest\": \"%016" PRIx64 "\",\n  \"state\": %s\n}\n",
-                     generation, created, checkpoint_digest(state), text) < 0)
+                     "  \"digest\": \"%016" PRIx64 "\",\n  \"sections\": %s,\n  \"state\": %s\n}\n",
+                     generation, created, checkpoint_digest(state), sections, text) < 0)
                 return -ENOMEM;
         r = write_file_atomic(path, body, strlen(body), 0600);
         if (r < 0)
@@ -222,6 +242,37 @@ int checkpoint_load_digest(const char *state_dir, uint64_t generation, uint64_t 
         if (!p || sscanf(p + strlen("\"digest\": \""), "%16llx", &v) != 1)
                 return -EBADMSG;
         *ret = v;
+        return 0;
+}
+
+int checkpoint_load_sections(const char *state_dir, uint64_t generation, json_object **ret) {
+        _cleanup_(freep) char *path = checkpoint_path(state_dir, generation);
+        _cleanup_(diag_done) Diag d = {};
+        _cleanup_(closep) int fd = -EBADF;
+        json_object *names = NULL;
+        char head[4096];
+        const char *p, *end;
+        ssize_t n;
+
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        n = read(fd, head, sizeof head - 1);
+        if (n < 0)
+                return negative_errno();
+        head[n] = 0;
+        p = strstr(head, "\n  \"sections\": ");
+        if (!p || !(p = strchr(p, '[')) || !(end = strchr(p, '\n')))
+                return -EBADMSG;      /* an older checkpoint, or names too long to read alone */
+        if (end[-1] == ',')
+                end--;
+        if (json_parse_located(p, (size_t) (end - p), path, &names, &d) < 0 || !json_object_is_type(names, json_type_array)) {
+                json_object_put(names);
+                return -EBADMSG;
+        }
+        *ret = names;
         return 0;
 }
 

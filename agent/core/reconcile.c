@@ -616,13 +616,30 @@ static int rollback_to_snapshot(Reconciler *rc, const StateDoc *snapshot, int ca
  * section of the newest checkpoint is kept as it was, so that what an
  * earlier apply put on the host stays part of the applied state until an
  * apply of that section says otherwise. */
+/* Whether this apply replaces every section of generation latest: then
+ * none of it is kept, and it need not be read. */
+static bool replaces_all(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, uint64_t latest) {
+        _cleanup_(json_object_putp) json_object *names = NULL;
+
+        if (checkpoint_load_sections(rc->ctx.state_dir, latest, &names) < 0)
+                return false;
+        for (size_t i = 0; i < json_object_array_length(names); i++) {
+                const char *name = json_object_get_string(json_object_array_get_idx(names, i));
+
+                if (!name || !name_selected(o->only, name) || !state_doc_section(doc, name))
+                        return false;
+        }
+        return true;
+}
+
 static int merged_document(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o,
                            uint64_t latest, json_object **ret, Diag *d) {
         _cleanup_(json_object_putp) json_object *base = NULL;
         json_object *plugins = NULL;
-        int r;
 
-        if (latest > 0) {
+        if (latest > 0 && !replaces_all(rc, doc, o, latest)) {
+                int r;
+
                 r = checkpoint_load(rc->ctx.state_dir, latest, &base);
                 if (r < 0 || !json_object_object_get_ex(base, "plugins", &plugins) ||
                     !json_object_is_type(plugins, json_type_object)) {
@@ -644,15 +661,15 @@ static int merged_document(Reconciler *rc, const StateDoc *doc, const ReconcileO
                 json_object_object_add(base, "plugins", plugins);
         }
 
+        /* The document's sections themselves, not copies: the merged
+         * document is only hashed and written out. */
         json_object_object_foreach(state_doc_plugins(doc), key, section) {
-                json_object *copy = NULL;
-
                 if (!name_selected(o->only, key))
                         continue;
-                r = json_copy(section, &copy);
-                if (r < 0)
-                        return r;
-                json_object_object_add(plugins, key, copy);
+                if (json_object_object_add(plugins, key, json_object_get(section)) < 0) {
+                        json_object_put(section);
+                        return -ENOMEM;
+                }
         }
         *ret = TAKE_PTR(base);
         return 0;
