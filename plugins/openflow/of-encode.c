@@ -156,14 +156,17 @@ int of_match_from_model(const OfEncodeContext *rc, const OfMatchField *mf, size_
         int r, ret = 0;
 
         for (size_t i = 0; i < n; i++) {
-                const OfField *f = of_field_find(mf[i].name);
+                const OfField *f = mf[i].field;
                 OfParsedValue v;
 
                 if (!f)
                         return -EINVAL;      /* refused when the state was validated */
                 if (f->id == OF_F_IN_PORT)
                         r = in_port_value(rc, &mf[i].value, &v, d);
-                else
+                else if (mf[i].compiled) {
+                        v = mf[i].parsed;
+                        r = 0;
+                } else
                         r = field_value(rc, f, &mf[i].value, true, rc->path, &v, d);
                 if (r >= 0)
                         r = of_match_add(m, f, &v);
@@ -197,7 +200,7 @@ static int encode_output(const OfEncodeContext *rc, const char *port, const char
 
 static int encode_set_field(const OfEncodeContext *rc, const OfAction *a, const OfMatchContext *ctx, const char *path,
                             OfpBuf *b, Diag *d) {
-        const OfField *f = of_field_find(a->set_field.field);
+        const OfField *f = a->set_field.f;
         uint8_t value[16];
         uint16_t oxm_class;
         OfParsedValue v;
@@ -207,8 +210,9 @@ static int encode_set_field(const OfEncodeContext *rc, const OfAction *a, const 
 
         if (!f)
                 return -EINVAL;      /* refused when the state was validated */
-        r = field_value(rc, f, &a->set_field.value, false, path, &v, d);
-        if (r < 0)
+        if (a->set_field.compiled)
+                v = a->set_field.parsed;
+        else if ((r = field_value(rc, f, &a->set_field.value, false, path, &v, d)) < 0)
                 return r;
         of_field_set_oxm(f, ctx, &oxm_class, &field, &len);
         of_field_value_bytes(&v, len, value);

@@ -59,7 +59,7 @@ typedef enum OfFieldId {
         _OF_F_MAX = OF_F_REG0 + 16,
 } OfFieldId;
 
-typedef struct OfField {
+struct OfField {
         OfFieldId id;
         const char *name;
         OfFieldType type;
@@ -71,18 +71,8 @@ typedef struct OfField {
         uint8_t nw_proto;            /* OF_FT_PROTOCOL: the IP protocol (0: none) */
         uint16_t oxm_class;          /* OpenFlow 1.4 encoding (0: depends on the match) */
         uint8_t oxm_field;
-} OfField;
+};
 
-/* A value as Open vSwitch holds it, with a mask when one was given:
- * integers (ports, flags too) in u and umask, addresses as big-endian
- * bytes. */
-typedef struct OfParsedValue {
-        uint64_t u, umask;
-        uint8_t bytes[16], bmask[16];
-        size_t len;                  /* addresses: bytes used */
-        bool has_mask;
-        bool symbolic;               /* in_port by name: known after the ports are */
-} OfParsedValue;
 
 const OfField *of_field_find(const char *name);
 const OfField *of_field(OfFieldId id) _pure_;

@@ -176,6 +176,38 @@ TEST(test_accepted) {
         }
 }
 
+/* Validation keeps what it parsed: a value without a placeholder is not
+ * parsed again when the flows are built. */
+TEST(test_values_parsed_once) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_(diag_done) Diag d = {};
+        const char *text =
+                "{\"bridges\": [{\"name\": \"br0\", \"flows\": [{\"match_fields\": {\"tcp\": \"\", \"tp_dst\": 443}, "
+                "\"actions\": [{\"type\": \"set_field\", \"field\": \"nw_ttl\", \"value\": 9}]}]}], "
+                "\"flow_policies\": [{\"name\": \"p\", \"selector\": \"container:*\", \"template\": {\"table\": 10, "
+                "\"priority\": 5, \"match\": {\"ip\": \"\", \"nw_dst\": \"10.{container_id}.0.0/16\"}, "
+                "\"actions\": [{\"type\": \"set_field\", \"field\": \"reg1\", \"value\": \"{container_id}\"}]}}]}";
+        OpenflowConfig c = {};
+        const OfFlow *f;
+        const OfFlowTemplate *t;
+
+        ASSERT_EQ(json_parse_located(text, strlen(text), "t.json", &o, &d), 0);
+        ASSERT_TRUE(openflow_parse(&c, o, &d) >= 0);
+        f = &c.bridges[0].flows[0];
+        ASSERT_EQ(f->n_match, 2);
+        ASSERT_TRUE(f->match[0].compiled && f->match[0].field == of_field(OF_F_TCP));
+        ASSERT_TRUE(f->match[1].compiled && f->match[1].field == of_field(OF_F_TP_DST));
+        ASSERT_EQ(f->match[1].parsed.u, 443);
+        ASSERT_TRUE(f->actions[0].set_field.compiled && f->actions[0].set_field.f == of_field(OF_F_NW_TTL));
+        ASSERT_EQ(f->actions[0].set_field.parsed.u, 9);
+        /* a placeholder's value is known only for each port */
+        t = &c.flow_policies[0].template;
+        ASSERT_TRUE(t->match[0].compiled);
+        ASSERT_TRUE(!t->match[1].compiled && t->match[1].field == of_field(OF_F_NW_DST));
+        ASSERT_TRUE(!t->actions[0].set_field.compiled && t->actions[0].set_field.f == of_field(OF_F_REG0 + 1));
+        openflow_config_done(&c);
+}
+
 /* Table 254 is Open vSwitch's own: it refuses flows there (OFPBRC_EPERM)
  * and would fail the whole bundle at apply time. */
 TEST(test_table_254_refused) {
@@ -335,6 +367,7 @@ int main(void) {
         RUN(test_refused);
         RUN(test_accepted);
         RUN(test_table_254_refused);
+        RUN(test_values_parsed_once);
         RUN(test_match_digest_is_what_ovs_reports);
         return 0;
 }
