@@ -8,6 +8,8 @@
 #include "macro.h"
 #include "ofp-client.h"
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(OfpClient *, ofp_client_free);
+
 #define OFPMP_FLOW 1
 #define OFPMPF_REPLY_MORE 1
 #define OFP_MULTIPART_HEADER_LEN 16
@@ -20,6 +22,7 @@ struct OfpClient {
         int timeout_ms;
         uint32_t next_xid;
         uint32_t next_bundle_id;
+        bool negotiated;               /* the switch's HELLO came, with a version op-dbus speaks */
         size_t in_start, in_len;       /* received bytes not yet taken: in[in_start..in_start+in_len) */
         uint8_t in[OFP_IN_BUFFER];
 };
@@ -96,7 +99,7 @@ static int fill(OfpClient *c, int timeout_ms) {
 /* The next complete message received, without waiting: 1 with *ret and
  * *ret_len set (valid until the next call that reads), 0 when none is
  * complete yet. */
-static int take_message(OfpClient *c, const uint8_t **ret, size_t *ret_len) {
+static int next_message(OfpClient *c, const uint8_t **ret, size_t *ret_len) {
         const uint8_t *p = c->in + c->in_start;
         uint16_t len;
 
@@ -112,6 +115,34 @@ static int take_message(OfpClient *c, const uint8_t **ret, size_t *ret_len) {
         *ret = p;
         *ret_len = len;
         return 1;
+}
+
+/* The switch's HELLO, which must come first and speak OpenFlow 1.4 at
+ * least (the switch speaks the lower of the two versions it was
+ * offered): 1 once it was taken, 0 while it is not complete. */
+static int take_hello(OfpClient *c) {
+        const uint8_t *m;
+        size_t len;
+        int r;
+
+        if (c->negotiated)
+                return 1;
+        r = next_message(c, &m, &len);
+        if (r <= 0)
+                return r;
+        if (m[1] != OFPT_HELLO)
+                return -EPROTO;
+        if (m[0] < OFP14_VERSION)
+                return -EPROTONOSUPPORT;
+        c->negotiated = true;
+        return 1;
+}
+
+/* The next message after the HELLO, as next_message. */
+static int take_message(OfpClient *c, const uint8_t **ret, size_t *ret_len) {
+        int r = take_hello(c);
+
+        return r <= 0 ? r : next_message(c, ret, ret_len);
 }
 
 /* Answers an echo request (m, which is overwritten). */
@@ -171,11 +202,9 @@ static int connect_unix(const char *address, int *ret_fd) {
         return 0;
 }
 
-int ofp_client_connect(const char *address, int timeout_ms, OfpClient **ret) {
+int ofp_client_open(const char *address, int timeout_ms, OfpClient **ret) {
         _cleanup_(freep) OfpClient *c = calloc(1, sizeof(OfpClient));
         uint8_t hello[OFP_HEADER_LEN];
-        const uint8_t *m = NULL;
-        size_t len;
         int r;
 
         if (!c)
@@ -188,20 +217,25 @@ int ofp_client_connect(const char *address, int timeout_ms, OfpClient **ret) {
         r = connect_unix(address, &c->fd);
         if (r < 0)
                 return r;
-
         header(hello, OFPT_HELLO, sizeof hello, c->next_xid++);
         r = send_all(c, hello, sizeof hello);
-        if (r >= 0)
-                r = recv_message(c, &m, &len);
-        if (r >= 0 && r != OFPT_HELLO)
-                r = -EPROTO;
-        /* The switch speaks the lower of the two versions it was offered. */
-        if (r >= 0 && m[0] < OFP14_VERSION)
-                r = -EPROTONOSUPPORT;
         if (r < 0) {
                 close(c->fd);
                 return r;
         }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int ofp_client_connect(const char *address, int timeout_ms, OfpClient **ret) {
+        _cleanup_(ofp_client_freep) OfpClient *c = NULL;
+        int r;
+
+        r = ofp_client_open(address, timeout_ms, &c);
+        while (r >= 0 && (r = take_hello(c)) == 0)
+                r = fill(c, c->timeout_ms);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(c);
         return 0;
 }

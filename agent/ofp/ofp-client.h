@@ -42,8 +42,12 @@ void ofp_flow_list_done(OfpFlowList *l);
 
 typedef struct OfpClient OfpClient;
 
-/* address: "unix:/path/br0.mgmt" or a bare path. */
+/* address: "unix:/path/br0.mgmt" or a bare path. Connects and waits for
+ * the switch's HELLO. */
 int ofp_client_connect(const char *address, int timeout_ms, OfpClient **ret);
+/* The same without waiting: requests can be sent at once, and the switch's
+ * HELLO is checked when its first answer is read. */
+int ofp_client_open(const char *address, int timeout_ms, OfpClient **ret);
 OfpClient *ofp_client_free(OfpClient *c);
 
 /* Appends every flow whose cookie matches cookie under cookie_mask (all

@@ -161,7 +161,9 @@ void of_connection_done(OfConnection *c) {
         *c = (OfConnection) {};
 }
 
-OfpClient *of_connection_client(OfConnection *c, const PluginContext *ctx, int *ret_error) {
+/* Connects; wait: for the switch's HELLO, else the first answer read
+ * checks it (a request need not wait for it). */
+static OfpClient *connection_client(OfConnection *c, const PluginContext *ctx, bool wait, int *ret_error) {
         _cleanup_(freep) char *addr = NULL;
         int r;
 
@@ -171,12 +173,16 @@ OfpClient *of_connection_client(OfConnection *c, const PluginContext *ctx, int *
                 *ret_error = -ENOMEM;
                 return NULL;
         }
-        r = ofp_client_connect(addr, ctx->timeout_ms, &c->client);
+        r = (wait ? ofp_client_connect : ofp_client_open)(addr, ctx->timeout_ms, &c->client);
         if (r < 0) {
                 *ret_error = r;
                 return NULL;
         }
         return c->client;
+}
+
+OfpClient *of_connection_client(OfConnection *c, const PluginContext *ctx, int *ret_error) {
+        return connection_client(c, ctx, true, ret_error);
 }
 
 void of_connection_request_flows(OfConnection *c, const PluginContext *ctx) {
@@ -186,7 +192,7 @@ void of_connection_request_flows(OfConnection *c, const PluginContext *ctx) {
         c->error = 0;
         if (c->dump_xid)
                 return;
-        client = of_connection_client(c, ctx, &r);
+        client = connection_client(c, ctx, false, &r);
         if (client)
                 r = ofp_client_dump_flows_send(client, 0, 0, &c->dump_xid);
         if (r < 0) {

@@ -328,6 +328,8 @@ typedef struct Switch {
         uint64_t refuse_cookie;      /* a flow mod with this cookie is refused when added */
         bool refuse_all;             /* every flow mod is refused when added */
         bool refuse_commit;          /* the commit fails on the second flow mod */
+        uint8_t hello_version;       /* the version its HELLO offers (0: OpenFlow 1.5) */
+        bool no_wait;                /* the client sends without waiting for the HELLO */
         /* what it received */
         unsigned n_adds, n_open, n_commit, n_discard, n_barrier;
 } Switch;
@@ -375,7 +377,10 @@ static void *switch_run(void *arg) {
 
                 switch (m[1]) {
                 case OFPT_HELLO:
-                        put_msg(fd, OFPT_HELLO, xid, NULL, 0);
+                        m[0] = s->hello_version ?: 0x06;
+                        m[1] = OFPT_HELLO;
+                        ofp_store16(m + 2, 8);
+                        ASSERT_EQ(send(fd, m, 8, MSG_NOSIGNAL), 8);
                         break;
                 case OFPT_BUNDLE_ADD_MESSAGE:
                         if (++s->n_adds == 2)
@@ -431,7 +436,17 @@ static int run_bundle(Switch *s, size_t n, OfpBundle *ret) {
         ASSERT_EQ(listen(s->listen_fd, 1), 0);
         ASSERT_EQ(pthread_create(&t, NULL, switch_run, s), 0);
 
-        ASSERT_EQ(ofp_client_connect(sa.sun_path, 10000, &c), 0);
+        if (s->no_wait)
+                ASSERT_EQ(ofp_client_open(sa.sun_path, 10000, &c), 0);
+        else {
+                r = ofp_client_connect(sa.sun_path, 10000, &c);
+                if (r < 0) {
+                        close(s->listen_fd);     /* the switch thread is done */
+                        ASSERT_EQ(pthread_join(t, NULL), 0);
+                        (void) unlink(sa.sun_path);
+                        return r;
+                }
+        }
         ofp_client_bundle_begin(c, ret);
         for (size_t i = 0; i < n; i++)
                 ASSERT_EQ(ofp_bundle_add_flow_mod(ret, &(OfpFlowMod) { .cookie = i + 1, .table = 30 }), (int) i);
@@ -494,6 +509,32 @@ TEST(test_bundle_committed_only_when_all_taken) {
         }
 }
 
+/* A client may send before the switch's HELLO has come; the HELLO is
+ * checked when the first answer is read. */
+TEST(test_hello) {
+        {
+                _cleanup_(ofp_bundle_done) OfpBundle b = {};
+                Switch s = { .no_wait = true };
+
+                ASSERT_EQ(run_bundle(&s, 3, &b), 0);
+                ASSERT_EQ(s.n_commit, 1);
+        }
+        /* a switch that offers OpenFlow 1.3 at most */
+        {
+                _cleanup_(ofp_bundle_done) OfpBundle b = {};
+                Switch s = { .hello_version = 0x04 };
+
+                ASSERT_EQ(run_bundle(&s, 3, &b), -EPROTONOSUPPORT);
+        }
+        {
+                _cleanup_(ofp_bundle_done) OfpBundle b = {};
+                Switch s = { .hello_version = 0x04, .no_wait = true };
+
+                ASSERT_EQ(run_bundle(&s, 3, &b), -EPROTONOSUPPORT);
+                ASSERT_EQ(s.n_commit, 0);
+        }
+}
+
 int main(int argc, char **argv) {
         ASSERT_TRUE(argc == 2);
         data_dir = argv[1];
@@ -502,5 +543,6 @@ int main(int argc, char **argv) {
         RUN(test_deletes_are_strict_with_the_whole_cookie);
         RUN(test_changed_flow_is_one_flow_mod);
         RUN(test_bundle_committed_only_when_all_taken);
+        RUN(test_hello);
         return 0;
 }
