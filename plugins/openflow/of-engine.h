@@ -72,7 +72,6 @@ typedef struct OfDesired {
         uint32_t insts_off;          /* its instructions, in the set's bytes */
         uint32_t insts_len;
         uint64_t spec_hash;          /* of all that is sent for it */
-        uint64_t match_digest;       /* of_oxm_digest() of its match */
         const char *path;            /* the flow or policy of the state it comes from (the
                                       * configuration's string); NULL: the pipeline's own */
 } OfDesired;

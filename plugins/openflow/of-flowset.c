@@ -74,7 +74,6 @@ int of_flow_set_end(OfFlowSet *s, const OfFlowStart *fs, uint64_t cookie, uint8_
                 .idle_timeout = idle, .hard_timeout = hard,
                 .match_off = (uint32_t) fs->off, .match_len = (uint16_t) fs->match_len,
                 .insts_off = (uint32_t) fs->insts, .insts_len = (uint32_t) (s->bytes.len - fs->insts),
-                .match_digest = of_oxm_digest(s->bytes.data + fs->off, fs->match_len),
                 .path = path,
         };
         h = hash64_update(HASH64_INIT, &f->cookie, sizeof f->cookie);

@@ -289,15 +289,24 @@ static int push_remove(OfBridgeSync *b, const OfpFlow *f) {
         return r;
 }
 
-/* Whether the switch holds the match that was meant (of-oxm.c). */
-static bool match_as_meant(const OfDesired *w, const OfpFlow *h) {
-        return of_reported_match_digest(h->body, h->body_len) == w->match_digest;
+/* Whether the switch holds the match that was meant: the same OXM fields
+ * (of-oxm.c writes them in Open vSwitch's order, so they are normally the
+ * same bytes too). */
+static bool match_as_meant(const OfFlowSet *s, const OfDesired *w, const OfpFlow *h) {
+        const uint8_t *oxm, *want = of_desired_match(s, w);
+        size_t len;
+
+        if (ofp_match_fields(h->body, h->body_len, &oxm, &len) < 0)
+                return false;
+        if (len == w->match_len && memcmp(oxm, want, len) == 0)
+                return true;
+        return of_oxm_digest(oxm, len) == of_oxm_digest(want, w->match_len);
 }
 
 /* Whether the switch holds one flow for w's cookie, as w would be
  * installed but for the actions and timeouts: adding w replaces it. */
-static bool same_identity(const OfDesired *w, const OfpFlow *h, size_t n_h) {
-        return n_h == 1 && h->table == w->table && h->priority == w->priority && match_as_meant(w, h);
+static bool same_identity(const OfFlowSet *s, const OfDesired *w, const OfpFlow *h, size_t n_h) {
+        return n_h == 1 && h->table == w->table && h->priority == w->priority && match_as_meant(s, w, h);
 }
 
 static void installed_otherwise(const OfBridgeSync *b, const OfDesired *w, Diag *d) {
@@ -328,9 +337,9 @@ int of_bridge_diff(OfBridgeSync *b, bool accept_pending, Diag *d) {
                     h->priority == w->priority)
                         continue;
                 /* Just sent, and the switch has it as meant. */
-                if (sent && accept_pending && e->digest == 0 && same_identity(w, h, n_h))
+                if (sent && accept_pending && e->digest == 0 && same_identity(b->want, w, h, n_h))
                         continue;
-                if (sent && accept_pending && n_h == 1 && !match_as_meant(w, h)) {
+                if (sent && accept_pending && n_h == 1 && !match_as_meant(b->want, w, h)) {
                         installed_otherwise(b, w, d);
                         ret = -EPROTO;
                 }
@@ -341,7 +350,7 @@ int of_bridge_diff(OfBridgeSync *b, bool accept_pending, Diag *d) {
                         b->n_changed++;
                         /* An add replaces a flow with the same table,
                          * priority and match; any other goes first. */
-                        if (!same_identity(w, h, n_h))
+                        if (!same_identity(b->want, w, h, n_h))
                                 for (size_t k = 0; k < n_h; k++)
                                         if ((r = push_remove(b, &h[k])) < 0)
                                                 return r;
