@@ -209,6 +209,7 @@ typedef struct OfConnection {
         char *bridge;
         OfpClient *client;           /* NULL: not connected (again) yet */
         uint32_t dump_xid;           /* flows asked for and not collected yet; 0: none */
+        bool fresh;                  /* the client was made for the flows asked for */
         int error;                   /* why connecting or asking failed, for collect */
 } OfConnection;
 
@@ -220,7 +221,8 @@ void of_connection_request_flows(OfConnection *c, const PluginContext *ctx);
 /* The installed flows in op-dbus's cookie namespace, sorted by cookie (as
  * asked for before, or asked for now). */
 int of_connection_collect(OfConnection *c, const PluginContext *ctx, OfpFlowList *ret);
-/* The connection, made if need be; NULL with *ret_error. */
+/* The connection, made again if need be (it was closed since it was last
+ * used); NULL with *ret_error. */
 OfpClient *of_connection_client(OfConnection *c, const PluginContext *ctx, int *ret_error);
 /* Forgets the connection after a failure on it: the next use connects again. */
 void of_connection_reset(OfConnection *c);

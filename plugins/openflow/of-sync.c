@@ -182,22 +182,60 @@ static OfpClient *connection_client(OfConnection *c, const PluginContext *ctx, b
 }
 
 OfpClient *of_connection_client(OfConnection *c, const PluginContext *ctx, int *ret_error) {
+        /* Gone since it was last used (ovs-vswitchd closes it when it
+         * stops, or when the bridge is deleted): connect again. */
+        if (c->client && !c->dump_xid && ofp_client_process(c->client) < 0)
+                of_connection_reset(c);
         return connection_client(c, ctx, true, ret_error);
 }
 
 void of_connection_request_flows(OfConnection *c, const PluginContext *ctx) {
-        OfpClient *client;
-        int r = 0;
+        /* A connection made for an earlier request may be gone: the
+         * bridge was deleted and made again, ovs-vswitchd restarted. Then
+         * once more on a new one. */
+        for (int attempt = 0; attempt < 2; attempt++) {
+                OfpClient *client;
+                int r = 0;
 
-        c->error = 0;
-        if (c->dump_xid)
-                return;
-        client = connection_client(c, ctx, false, &r);
-        if (client)
-                r = ofp_client_dump_flows_send(client, 0, 0, &c->dump_xid);
-        if (r < 0) {
+                c->error = 0;
+                if (c->dump_xid)
+                        return;
+                c->fresh = !c->client;
+                client = connection_client(c, ctx, false, &r);
+                if (client)
+                        r = ofp_client_dump_flows_send(client, 0, 0, &c->dump_xid);
+                if (r >= 0)
+                        return;
                 of_connection_reset(c);
                 c->error = r;
+                if (c->fresh)
+                        return;
+        }
+}
+
+/* The reply to the flows asked for; asked again on a new connection when
+ * the one asked on was made for an earlier request and is gone. */
+static int collect_all(OfConnection *c, const PluginContext *ctx, OfpFlowList *ret) {
+        for (int attempt = 0;; attempt++) {
+                uint32_t xid;
+                bool fresh;
+                int r;
+
+                if (!c->dump_xid && !c->error)
+                        of_connection_request_flows(c, ctx);
+                r = c->error;
+                xid = c->dump_xid;
+                fresh = c->fresh;
+                c->error = 0;
+                c->dump_xid = 0;
+                if (r >= 0)
+                        r = ofp_client_dump_flows_recv(c->client, xid, ret);
+                if (r >= 0)
+                        return 0;
+                of_connection_reset(c);
+                ofp_flow_list_done(ret);
+                if (fresh || attempt > 0 || (r != -ECONNRESET && r != -EPIPE))
+                        return r;
         }
 }
 
@@ -209,22 +247,11 @@ static int cmp_flow(const void *a, const void *b) {
 
 int of_connection_collect(OfConnection *c, const PluginContext *ctx, OfpFlowList *ret) {
         OfpFlowList all = {};
-        uint32_t xid;
         int r;
 
-        if (!c->dump_xid && !c->error)
-                of_connection_request_flows(c, ctx);
-        r = c->error;
-        xid = c->dump_xid;
-        c->error = 0;
-        c->dump_xid = 0;
-        if (r >= 0)
-                r = ofp_client_dump_flows_recv(c->client, xid, &all);
-        if (r < 0) {
-                of_connection_reset(c);
-                ofp_flow_list_done(&all);
+        r = collect_all(c, ctx, &all);
+        if (r < 0)
                 return r;
-        }
 
         /* Keep op-dbus's flows only; hand the others' buffers back. */
         for (size_t i = 0; i < all.n; i++) {

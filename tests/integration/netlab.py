@@ -847,11 +847,14 @@ class OfpProxy:
     ways. It records the flow mods op-dbus sends (flow_mods) and, with
     drop=(oxm_class, field), takes that field out of the match of the
     explicit flows it adds, as a switch that installs another match than
-    the one sent would."""
+    the one sent would. With hangup_after_dump, the first connection is
+    closed once the switch has answered a flow dump, as ovs-vswitchd closes
+    it when it stops."""
 
-    def __init__(self, ovs, bridges=("br0",), drop=None):
+    def __init__(self, ovs, bridges=("br0",), drop=None, hangup_after_dump=False):
         self.dir = tempfile.mkdtemp(prefix="opdbus-ofp-", dir="/tmp")
         self.drop = drop
+        self.hangup_after_dump = hangup_after_dump
         self.sent = []                    # every message op-dbus sent
         self._listeners, self._threads, self._lock = [], [], threading.Lock()
         for name in os.listdir(ovs.dir):
@@ -899,7 +902,12 @@ class OfpProxy:
                 if not chunk:
                     break
                 if not from_opdbus:
-                    dst.sendall(chunk)
+                    msgs, buf = _messages(buf + chunk)
+                    dst.sendall(b"".join(msgs))
+                    # the last part of a flow dump: a multipart reply without "more"
+                    if self.hangup_after_dump and any(m[1] == 19 and not m[11] & 1 for m in msgs):
+                        self.hangup_after_dump = False
+                        break
                     continue
                 msgs, buf = _messages(buf + chunk)
                 with self._lock:

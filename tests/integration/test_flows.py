@@ -840,6 +840,17 @@ def test_every_field_is_installed_as_meant(ovs, lab, opdbus, tmp_state):
     opdbus.run("verify", tmp_state(doc), check=0)
 
 
+def test_connection_closed_after_the_read_is_made_again(ovs, lab, opdbus, tmp_state):
+    """The flows are read and written on one connection; when the switch
+    has closed it in between (ovs-vswitchd stopped, the bridge was made
+    again), the writes go on a new one."""
+    a = container(lab, 100)
+    doc = state(openflow(1, [a.socket_port()], flows=[_flow([{"type": "drop"}])]))
+    with netlab.OfpProxy(ovs, hangup_after_dump=True) as proxy:
+        res = opdbus.run("apply", "--json", tmp_state(doc), check=0, json=True, env=proxy.env()).json
+    assert res["ok"] and res["counts"]["flow_mods"] == len(opdbus_flows(ovs)) > 0, res
+
+
 def test_flow_installed_with_another_match_fails_verification(ovs, lab, opdbus, tmp_state):
     """A flow the switch holds with another match than the one sent (here
     tp_dst taken out on the way, by a proxy in front of the management
