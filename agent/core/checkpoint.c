@@ -221,23 +221,34 @@ int checkpoint_save(const char *state_dir, uint64_t generation, json_object *sta
         return prune(state_dir, MAX(keep, 1u));
 }
 
-int checkpoint_load_digest(const char *state_dir, uint64_t generation, uint64_t *ret) {
+/* The first size - 1 bytes of a generation's file, NUL-terminated: what
+ * is written before the state (generation, digest, sections). */
+static int read_head(const char *state_dir, uint64_t generation, char *head, size_t size) {
         _cleanup_(freep) char *path = checkpoint_path(state_dir, generation);
         _cleanup_(closep) int fd = -EBADF;
-        char head[512];
-        const char *p;
         ssize_t n;
-        unsigned long long v;
 
         if (!path)
                 return -ENOMEM;
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
-        n = read(fd, head, sizeof head - 1);
+        n = read(fd, head, size - 1);
         if (n < 0)
                 return negative_errno();
         head[n] = 0;
+        return 0;
+}
+
+int checkpoint_load_digest(const char *state_dir, uint64_t generation, uint64_t *ret) {
+        char head[512];
+        const char *p;
+        unsigned long long v;
+        int r;
+
+        r = read_head(state_dir, generation, head, sizeof head);
+        if (r < 0)
+                return r;
         p = strstr(head, "\"digest\": \"");
         if (!p || sscanf(p + strlen("\"digest\": \""), "%16llx", &v) != 1)
                 return -EBADMSG;
@@ -246,29 +257,22 @@ int checkpoint_load_digest(const char *state_dir, uint64_t generation, uint64_t 
 }
 
 int checkpoint_load_sections(const char *state_dir, uint64_t generation, json_object **ret) {
-        _cleanup_(freep) char *path = checkpoint_path(state_dir, generation);
         _cleanup_(diag_done) Diag d = {};
-        _cleanup_(closep) int fd = -EBADF;
         json_object *names = NULL;
         char head[4096];
         const char *p, *end;
-        ssize_t n;
+        int r;
 
-        if (!path)
-                return -ENOMEM;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        n = read(fd, head, sizeof head - 1);
-        if (n < 0)
-                return negative_errno();
-        head[n] = 0;
+        r = read_head(state_dir, generation, head, sizeof head);
+        if (r < 0)
+                return r;
         p = strstr(head, "\n  \"sections\": ");
         if (!p || !(p = strchr(p, '[')) || !(end = strchr(p, '\n')))
                 return -EBADMSG;      /* an older checkpoint, or names too long to read alone */
         if (end[-1] == ',')
                 end--;
-        if (json_parse_located(p, (size_t) (end - p), path, &names, &d) < 0 || !json_object_is_type(names, json_type_array)) {
+        if (json_parse_located(p, (size_t) (end - p), "checkpoint", &names, &d) < 0 ||
+            !json_object_is_type(names, json_type_array)) {
                 json_object_put(names);
                 return -EBADMSG;
         }
