@@ -181,21 +181,39 @@ uint64_t checkpoint_digest(json_object *state) {
         return hash_json(HASH64_INIT, state);
 }
 
-/* The file of a checkpoint: written by hand so the digest comes first
- * and can be read alone. */
+/* The names of the state's plugin sections, as a JSON array on one line. */
+static char *section_names(json_object *state) {
+        _cleanup_(json_object_putp) json_object *names = json_object_new_array();
+        json_object *plugins;
+
+        if (!names)
+                return NULL;
+        if (json_object_object_get_ex(state, "plugins", &plugins) && json_object_is_type(plugins, json_type_object)) {
+                json_object_object_foreach(plugins, key, value) {
+                        (void) value;
+                        if (json_object_array_add(names, json_object_new_string(key)) < 0)
+                                return NULL;
+                }
+        }
+        return strdup(json_object_to_json_string_ext(names, JSON_C_TO_STRING_PLAIN));
+}
+
+/* The file of a checkpoint: written by hand so the digest and the names of
+ * the sections come first and can be read alone. */
 static char *checkpoint_body(uint64_t generation, json_object *state) {
-        _cleanup_(freep) char *text = NULL;
+        _cleanup_(freep) char *text = NULL, *sections = NULL;
         char created[32], *body;
         time_t t = time(NULL);
         struct tm tm;
 
         strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
         text = json_to_string_pretty(state);
-        if (!text)
+        sections = section_names(state);
+        if (!text || !sections)
                 return NULL;
         if (asprintf(&body, "{\n  \"generation\": %" PRIu64 ",\n  \"created\": \"%s\",\n"
-                     "  \"digest\": \"%016" PRIx64 "\",\n  \"state\": %s\n}\n",
-                     generation, created, checkpoint_digest(state), text) < 0)
+                     "  \"digest\": \"%016" PRIx64 "\",\n  \"sections\": %s,\n  \"state\": %s\n}\n",
+                     generation, created, checkpoint_digest(state), sections, text) < 0)
                 return NULL;
         return body;
 }
@@ -264,27 +282,62 @@ int checkpoint_save(const char *state_dir, uint64_t generation, json_object *sta
         return checkpoint_prune(state_dir, MAX(keep, 1u));
 }
 
-int checkpoint_load_digest(const char *state_dir, uint64_t generation, uint64_t *ret) {
+/* The first size - 1 bytes of a generation's file, NUL-terminated: what
+ * is written before the state (generation, digest, sections). */
+static int read_head(const char *state_dir, uint64_t generation, char *head, size_t size) {
         _cleanup_(freep) char *path = checkpoint_path(state_dir, generation);
         _cleanup_(closep) int fd = -EBADF;
-        char head[512];
-        const char *p;
         ssize_t n;
-        unsigned long long v;
 
         if (!path)
                 return -ENOMEM;
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
-        n = read(fd, head, sizeof head - 1);
+        n = read(fd, head, size - 1);
         if (n < 0)
                 return negative_errno();
         head[n] = 0;
+        return 0;
+}
+
+int checkpoint_load_digest(const char *state_dir, uint64_t generation, uint64_t *ret) {
+        char head[512];
+        const char *p;
+        unsigned long long v;
+        int r;
+
+        r = read_head(state_dir, generation, head, sizeof head);
+        if (r < 0)
+                return r;
         p = strstr(head, "\"digest\": \"");
         if (!p || sscanf(p + strlen("\"digest\": \""), "%16llx", &v) != 1)
                 return -EBADMSG;
         *ret = v;
+        return 0;
+}
+
+int checkpoint_load_sections(const char *state_dir, uint64_t generation, json_object **ret) {
+        _cleanup_(diag_done) Diag d = {};
+        json_object *names = NULL;
+        char head[4096];
+        const char *p, *end;
+        int r;
+
+        r = read_head(state_dir, generation, head, sizeof head);
+        if (r < 0)
+                return r;
+        p = strstr(head, "\n  \"sections\": ");
+        if (!p || !(p = strchr(p, '[')) || !(end = strchr(p, '\n')))
+                return -EBADMSG;      /* an older checkpoint, or names too long to read alone */
+        if (end[-1] == ',')
+                end--;
+        if (json_parse_located(p, (size_t) (end - p), "checkpoint", &names, &d) < 0 ||
+            !json_object_is_type(names, json_type_array)) {
+                json_object_put(names);
+                return -EBADMSG;
+        }
+        *ret = names;
         return 0;
 }
 

@@ -4,9 +4,11 @@
 /* The checkpoint store: the last N verified states, one file per
  * generation under <state_dir>/checkpoints/, each written atomically:
  *   {"generation": 7, "created": "2026-01-01T00:00:00Z",
- *    "digest": "<FNV-1a 64 of the state's JSON tree>", "state": {...}}
- * The digest lets an unchanged re-apply be recognised without reading the
- * whole previous state back. */
+ *    "digest": "<FNV-1a 64 of the state's JSON tree>",
+ *    "sections": ["a", "b"], "state": {...}}
+ * The digest lets an unchanged re-apply be recognised, and the names of
+ * the plugin sections an apply that replaces all of them be merged,
+ * without reading the whole previous state back. */
 
 #include <stdint.h>
 
@@ -25,7 +27,7 @@ typedef struct CheckpointInfo {
 void checkpoint_info_array_free(CheckpointInfo *a, size_t n);
 
 /* Room an apply wants in the state directory besides its checkpoint: the
- * flow records and ledgers the plugins write, and their temporary copies. */
+ * records and ledgers the plugins write, and their temporary copies. */
 #define CHECKPOINT_MARGIN (4u << 20)
 
 /* Saves state (not consumed) as generation and prunes all but the newest
@@ -59,5 +61,9 @@ int checkpoint_load(const char *state_dir, uint64_t generation, json_object **re
 uint64_t checkpoint_digest(json_object *state);
 /* The digest stored with a generation; -ENOENT/-EBADMSG when missing. */
 int checkpoint_load_digest(const char *state_dir, uint64_t generation, uint64_t *ret);
+/* The names of the plugin sections of a generation (a JSON array of
+ * strings), read from the start of its file only; -EBADMSG for a
+ * checkpoint written without them. */
+int checkpoint_load_sections(const char *state_dir, uint64_t generation, json_object **ret);
 /* The newest generation stored, or 0 when there is none. */
 int checkpoint_latest(const char *state_dir, uint64_t *ret_generation);

@@ -205,9 +205,28 @@ static int session_check_restricted(Reconciler *rc, Session *s, Diag *d) {
         return ret;
 }
 
+/* Whether the apply replaces every section of generation latest: then
+ * none of it is kept, and it need not be read (the names of the sections
+ * are at the start of its file). */
+static bool replaces_all(Reconciler *rc, const StateDoc *doc, char **only, uint64_t latest) {
+        _cleanup_(json_object_putp) json_object *names = NULL;
+
+        if (checkpoint_load_sections(rc->ctx.state_dir, latest, &names) < 0)
+                return false;
+        for (size_t i = 0; i < json_object_array_length(names); i++) {
+                const char *name = json_object_get_string(json_object_array_get_idx(names, i));
+
+                if (!name || !name_selected(only, name) || !state_doc_section(doc, name))
+                        return false;
+        }
+        return true;
+}
+
 /* The applied state of the newest generation as a document, or NULL (and
- * a warning when it exists but cannot be read). */
-static int load_applied(Reconciler *rc, uint64_t *ret_latest, StateDoc **ret, Diag *d) {
+ * a warning when it exists but cannot be read; nothing when the apply
+ * replaces all of it). */
+static int load_applied(Reconciler *rc, const StateDoc *doc, char **only, uint64_t *ret_latest, StateDoc **ret,
+                        Diag *d) {
         _cleanup_(diag_done) Diag scratch = {};
         json_object *state = NULL;
         int r;
@@ -220,7 +239,7 @@ static int load_applied(Reconciler *rc, uint64_t *ret_latest, StateDoc **ret, Di
                              rc->ctx.state_dir, strerror(-r));
                 return 0;
         }
-        if (*ret_latest == 0)
+        if (*ret_latest == 0 || replaces_all(rc, doc, only, *ret_latest))
                 return 0;
         r = checkpoint_load(rc->ctx.state_dir, *ret_latest, &state);
         if (r >= 0)
@@ -246,7 +265,7 @@ static int session_merge(Reconciler *rc, const StateDoc *doc, char **only, Sessi
         json_object *plugins;
         int r;
 
-        r = load_applied(rc, &s->base, &merged, d);
+        r = load_applied(rc, doc, only, &s->base, &merged, d);
         if (r < 0)
                 return r;
         if (!merged) {

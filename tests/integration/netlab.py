@@ -14,6 +14,8 @@
              UDP / TCP frames with correct checksums, and a parser (parse)
   flows      dump-flows helpers: lines, cookies, op-dbus's cookie classes,
              packet counters
+  OfpProxy   management sockets in front of the bridges' own: records the
+             flow mods op-dbus sends, or changes them on the way
 
 Everything runs in this process: sockets are opened inside a host's
 namespace by switching the calling thread there for the socket() call only
@@ -43,9 +45,12 @@ import re
 import select
 import socket
 import struct
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
+from typing import NamedTuple
 
 import pytest
 
@@ -786,50 +791,145 @@ def n_packets(ovs, cookie, bridge="br0"):
 
 # ---- a wrapper around ovs-ofctl ---------------------------------------------------
 
-_OFCTL_WRAPPER = """#!/usr/bin/python3
-# ovs-ofctl as a test changes it (netlab.ofctl_wrapper): {mode}
-import os, re, subprocess, sys
-REAL = {real!r}
-MODE = {mode!r}
-args = sys.argv[1:]
-if "--bundle" not in args or "add-flows" not in args:
-    os.execv(REAL, [REAL] + args)
-text = sys.stdin.read()
-if MODE == "refuse":
-    sys.stderr.write("ovs-ofctl: -:1: refused (a test's stand-in for a bundle ovs-ofctl cannot send)\\n")
-    sys.exit(1)
-if MODE.startswith("drop:"):
-    # what Open vSwitch's normalisation does to a field without its
-    # prerequisite, in the explicit flows (class 0xface) only
-    text = "".join(re.sub("," + re.escape(MODE[5:]) + "=[^,]*", "", line) if "cookie=0xface" in line else line
-                   for line in text.splitlines(keepends=True))
-proc = subprocess.run([REAL] + args, input=text, capture_output=True, text=True)
-sys.stdout.write(proc.stdout)
-sys.stderr.write(proc.stderr)
-ONCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "noted")
-if MODE == "normalisation-note" and proc.returncode == 0 and not os.path.exists(ONCE):
-    open(ONCE, "w").close()
-    sys.stderr.write("2026-01-01T00:00:00Z|00001|ofp_match|INFO|normalization changed ofp_match, details:\\n"
-                     "2026-01-01T00:00:00Z|00002|ofp_match|INFO| pre: tp_dst=80\\n"
-                     "2026-01-01T00:00:00Z|00003|ofp_match|INFO|post: \\n")
-sys.exit(proc.returncode)
-"""
+# ---- between op-dbus and a bridge's management socket ------------------------------
+
+OFPT_FLOW_MOD, OFPT_BUNDLE_ADD_MESSAGE = 14, 34
+OFPFC_ADD, OFPFC_DELETE_STRICT = 0, 4
 
 
-def ofctl_wrapper(directory, mode):
-    """Puts an ovs-ofctl in directory that changes what op-dbus's flow
-    bundles (ovs-ofctl --bundle add-flows) do, and returns the environment
-    that puts it first on PATH; every other use goes to the real ovs-ofctl.
-    mode: "refuse" (the bundle is refused, nothing is sent),
-    "normalisation-note" (sent as it is, then, the first time only,
-    ovs-ofctl's log lines about a normalised match on stderr), "drop:FIELD"
-    (FIELD=... is taken out of the explicit flows before they are sent, as
-    Open vSwitch's normalisation would)."""
-    real = subprocess.run(["sh", "-c", "command -v ovs-ofctl"], capture_output=True, text=True,
-                          check=True).stdout.strip()
-    os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, "ovs-ofctl")
-    with open(path, "w") as f:
-        f.write(_OFCTL_WRAPPER.format(real=real, mode=mode))
-    os.chmod(path, 0o755)
-    return {"PATH": f"{directory}:{os.environ.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}"}
+class FlowMod(NamedTuple):
+    """A flow mod op-dbus sent in a bundle."""
+    command: int
+    cookie: int
+    cookie_mask: int
+    table: int
+    priority: int
+
+
+def _messages(buf):
+    """Splits complete OpenFlow messages off the front of buf: (messages, rest)."""
+    out = []
+    while len(buf) >= 8:
+        length = struct.unpack_from("!H", buf, 2)[0]
+        if length < 8 or len(buf) < length:
+            break
+        out.append(bytes(buf[:length]))
+        buf = buf[length:]
+    return out, buf
+
+
+def _without_oxm(msg, oxm_class, field):
+    """The bundled flow mod msg (an add of an explicit flow, cookie class
+    0xface) without the OXM field oxm_class:field in its match."""
+    if msg[1] != OFPT_BUNDLE_ADD_MESSAGE or msg[16 + 1] != OFPT_FLOW_MOD or msg[16 + 25] != OFPFC_ADD:
+        return msg
+    inner = msg[16:]
+    if int.from_bytes(inner[8:16], "big") >> 48 != 0xFACE:
+        return msg
+    mlen = int.from_bytes(inner[50:52], "big")
+    fields, rest, kept, off = inner[52:48 + mlen], inner[48 + (mlen + 7) // 8 * 8:], b"", 0
+    while off + 4 <= len(fields):
+        n = 4 + fields[off + 3]
+        if (int.from_bytes(fields[off:off + 2], "big"), fields[off + 2] >> 1) != (oxm_class, field):
+            kept += fields[off:off + n]
+        off += n
+    match = struct.pack("!HH", 1, 4 + len(kept)) + kept
+    match += b"\0" * (-len(match) % 8)
+    inner = inner[:48] + match + rest
+    msg = msg[:16] + inner[:2] + struct.pack("!H", len(inner)) + inner[4:]
+    return msg[:2] + struct.pack("!H", len(msg)) + msg[4:]
+
+
+class OfpProxy:
+    """Management sockets that stand in for the bridges' own, for an
+    op-dbus run with env(): a directory like the sandbox's (its other files
+    linked), where <bridge>.mgmt forwards to the bridge's real socket both
+    ways. It records the flow mods op-dbus sends (flow_mods) and, with
+    drop=(oxm_class, field), takes that field out of the match of the
+    explicit flows it adds, as a switch that installs another match than
+    the one sent would. With hangup_after_dump, the first connection is
+    closed once the switch has answered a flow dump, as ovs-vswitchd closes
+    it when it stops."""
+
+    def __init__(self, ovs, bridges=("br0",), drop=None, hangup_after_dump=False):
+        self.dir = tempfile.mkdtemp(prefix="opdbus-ofp-", dir="/tmp")
+        self.drop = drop
+        self.hangup_after_dump = hangup_after_dump
+        self.sent = []                    # every message op-dbus sent
+        self._listeners, self._threads, self._lock = [], [], threading.Lock()
+        for name in os.listdir(ovs.dir):
+            if name not in {f"{b}.mgmt" for b in bridges}:
+                os.symlink(os.path.join(ovs.dir, name), os.path.join(self.dir, name))
+        for bridge in bridges:
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(os.path.join(self.dir, f"{bridge}.mgmt"))
+            listener.listen(8)
+            self._listeners.append(listener)
+            self._start(self._accept, listener, ovs.path(f"{bridge}.mgmt"))
+
+    def env(self):
+        return {"OVS_RUNDIR": self.dir}
+
+    def flow_mods(self):
+        """The flow mods op-dbus sent in bundles so far, in order."""
+        with self._lock:
+            sent = list(self.sent)
+        return [FlowMod(m[16 + 25], *struct.unpack_from("!QQ", m, 16 + 8), m[16 + 24],
+                        struct.unpack_from("!H", m, 16 + 30)[0])
+                for m in sent if m[1] == OFPT_BUNDLE_ADD_MESSAGE and m[16 + 1] == OFPT_FLOW_MOD]
+
+    def _start(self, fn, *args):
+        t = threading.Thread(target=fn, args=args, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _accept(self, listener, upstream):
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            up.connect(upstream)
+            self._start(self._forward, conn, up, True)
+            self._start(self._forward, up, conn, False)
+
+    def _forward(self, src, dst, from_opdbus):
+        buf = b""
+        try:
+            while True:
+                chunk = src.recv(65536)
+                if not chunk:
+                    break
+                if not from_opdbus:
+                    msgs, buf = _messages(buf + chunk)
+                    dst.sendall(b"".join(msgs))
+                    # the last part of a flow dump: a multipart reply without "more"
+                    if self.hangup_after_dump and any(m[1] == 19 and not m[11] & 1 for m in msgs):
+                        self.hangup_after_dump = False
+                        break
+                    continue
+                msgs, buf = _messages(buf + chunk)
+                with self._lock:
+                    self.sent += msgs
+                if self.drop:
+                    msgs = [_without_oxm(m, *self.drop) for m in msgs]
+                dst.sendall(b"".join(msgs))
+        except OSError:
+            pass
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self):
+        for listener in self._listeners:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

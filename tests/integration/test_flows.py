@@ -17,6 +17,7 @@ frame, the packet counter of the flow that is meant to drop it is checked
 too.
 """
 
+import re
 import secrets
 import socket
 
@@ -720,27 +721,18 @@ def test_match_string_may_name_a_port(ovs, lab, opdbus, tmp_state):
 # ---- 10. a bundle Open vSwitch rejects rolls everything back --------------------------
 
 
-@pytest.mark.parametrize("reject", ["ovs-ofctl", "switch"])
-def test_rejected_bundle_rolls_back(ovs, lab, opdbus, tmp_state, tmp_path, reject):
-    """A flow that cannot be installed, in a state that also changes the net
-    section and many other flows: exit 1, the net change is rolled back and
-    the flows are exactly as before.
-
-    ovs-ofctl: ovs-ofctl refuses the bundle before sending it (a stand-in,
-    netlab.ofctl_wrapper: validation leaves it nothing to refuse). switch:
-    table 30 is limited to one flow, the state puts two there;
+def test_rejected_bundle_rolls_back(ovs, lab, opdbus, tmp_state):
+    """A flow Open vSwitch refuses, in a state that also changes the net
+    section and many other flows: exit 1, the error names the flow and
+    why, the net change is rolled back and the flows are exactly as
+    before. Table 30 is limited to one flow, the state puts two there:
     ovs-vswitchd refuses the bundle at commit."""
     a, b = container(lab, 100), container(lab, 101)
     ports = [a.socket_port(), b.socket_port()]
     apply(opdbus, tmp_state, state(openflow(1, ports)))
-    env = None
-    if reject == "ovs-ofctl":
-        bad = [_flow([{"type": "normal"}])]
-        env = netlab.ofctl_wrapper(tmp_path / "wrap", "refuse")
-    else:
-        ovs.vsctl("--", "--id=@ft", "create", "Flow_Table", "flow_limit=1",
-                  "overflow_policy=refuse", "--", "set", "Bridge", "br0", "flow_tables:30=@ft")
-        bad = [_flow([{"type": "drop"}]), _flow([{"type": "normal"}], priority=11)]
+    ovs.vsctl("--", "--id=@ft", "create", "Flow_Table", "flow_limit=1",
+              "overflow_policy=refuse", "--", "set", "Bridge", "br0", "flow_tables:30=@ft")
+    bad = [_flow([{"type": "drop"}]), _flow([{"type": "normal"}], priority=11)]
     flows_before = dump_flows(ovs)
     ports_before = ovs.vsctl("list-ports", "br0").split()
     bridges_before = ovs.vsctl("list-br").split()
@@ -748,16 +740,59 @@ def test_rejected_bundle_rolls_back(ovs, lab, opdbus, tmp_state, tmp_path, rejec
     net = {"bridges": [{"name": "br0", "ports": [{"name": "extra0", "type": "internal"}]},
                        {"name": "br9", "datapath_type": "netdev"}]}
     r = opdbus.run("apply", "--json", tmp_state(state(openflow(2, ports, flows=bad), net=net)),
-                   check=1, json=True, env=env)
+                   check=1, json=True)
     res = r.json
     assert not res["ok"] and res["rolled_back"], r.describe()
     assert any("flow bundle was rejected" in e for e in res["errors"]), res["errors"]
+    # the flow it refused, by its path, cookie, table and priority, and why
+    refused = [e for e in res["errors"] if "Open vSwitch refused the flow" in e]
+    assert len(refused) == 1, res["errors"]
+    assert re.match(r"plugins\.openflow\.bridges\[0\]\.flows\[[01]\]: bridge br0: Open vSwitch refused the flow "
+                    r"with cookie 0xface[0-9a-f]{12} \(table 30, priority 1[01], dl_type=0x0800\): "
+                    r"OFPFMFC_TABLE_FULL \(the table is full\)$", refused[0]), refused
     # the net change had been made, and was undone
     assert {c["path"] for c in res["rollback_changes"]} == {"bridge/br9", "bridge/br0/port/extra0"}
     assert ovs.vsctl("list-ports", "br0").split() == ports_before
     assert ovs.vsctl("list-br").split() == bridges_before
     assert dump_flows(ovs) == flows_before
     assert a.ping(b.ip), "traffic still flows"
+
+
+def test_flow_mods_on_the_wire(ovs, lab, opdbus, tmp_state):
+    """What op-dbus sends to the switch, as a proxy in front of the
+    bridge's management socket records it: one bundle per apply, a change
+    of one flow is one flow mod (an add that replaces it), and a flow that
+    goes is a strict delete of that flow that matches its whole cookie."""
+    a, b = container(lab, 100), container(lab, 101)
+    keep = {"table": 30, "priority": 7, "cookie": "0x7", "match_fields": {"ip": "", "nw_dst": f"{NET}.7"},
+            "actions": [{"type": "drop"}]}
+    change = {"table": 30, "priority": 8, "cookie": "0x8", "match_fields": {"ip": "", "nw_dst": f"{NET}.8"},
+              "actions": [{"type": "drop"}]}
+
+    def doc(*flows):
+        return state(openflow(1, [a.socket_port(), b.socket_port()], flows=flows))
+
+    with netlab.OfpProxy(ovs) as proxy:
+        res = opdbus.run("apply", "--json", tmp_state(doc(keep, change)), check=0, json=True, env=proxy.env()).json
+        assert len(proxy.flow_mods()) == res["counts"]["flow_mods"] == len(opdbus_flows(ovs))
+        assert {m.command for m in proxy.flow_mods()} == {netlab.OFPFC_ADD}
+
+        del proxy.sent[:]
+        res = opdbus.run("apply", "--json", tmp_state(doc(keep, change)), check=0, json=True, env=proxy.env()).json
+        assert res["counts"]["flow_mods"] == 0 and proxy.flow_mods() == []
+
+        change["actions"] = [{"type": "normal"}]
+        res = opdbus.run("apply", "--json", tmp_state(doc(keep, change)), check=0, json=True, env=proxy.env()).json
+        assert res["counts"]["flow_mods"] == 1
+        assert proxy.flow_mods() == [netlab.FlowMod(netlab.OFPFC_ADD, 0xFACE000000000008, 0, 30, 8)]
+
+        del proxy.sent[:]
+        res = opdbus.run("apply", "--json", tmp_state(doc(keep)), check=0, json=True, env=proxy.env()).json
+        assert res["counts"]["flow_mods"] == 1
+        assert proxy.flow_mods() == [netlab.FlowMod(netlab.OFPFC_DELETE_STRICT, 0xFACE000000000008,
+                                                    0xFFFFFFFFFFFFFFFF, 30, 8)]
+    kept = [line for line in opdbus_flows(ovs) if netlab.cookie_of(line) >> 48 == USER]
+    assert [netlab.cookie_of(line) for line in kept] == [0xFACE000000000007], kept
 
 
 # ---- 11. what Open vSwitch installs is what was meant --------------------------------------
@@ -805,40 +840,34 @@ def test_every_field_is_installed_as_meant(ovs, lab, opdbus, tmp_state):
     opdbus.run("verify", tmp_state(doc), check=0)
 
 
-def test_normalisation_reported_by_ovs_ofctl_fails_the_apply(ovs, lab, opdbus, tmp_state, tmp_path):
-    """ovs-ofctl only logs that Open vSwitch normalised a match, and sends
-    the flow anyway: op-dbus takes that line for the failure it is, rolls
-    the apply back and says what ovs-ofctl said."""
-    a, b = container(lab, 100), container(lab, 101)
-    ports = [a.socket_port(), b.socket_port()]
-    apply(opdbus, tmp_state, state(openflow(1, ports)))
-    before = dump_flows(ovs)
-    env = netlab.ofctl_wrapper(tmp_path / "wrap", "normalisation-note")
-    r = opdbus.run("apply", "--json", tmp_state(state(openflow(2, ports, flows=[_flow([{"type": "normal"}])]))),
-                   check=1, json=True, env=env)
-    res = r.json
-    assert res["rolled_back"], r.describe()
-    assert any("bridge br0: Open vSwitch changed the match of a flow sent, so the flow installed is not the one "
-               "meant (ovs-ofctl: normalization changed ofp_match, details:;  pre: tp_dst=80; post: )" in e
-               for e in res["errors"]), res["errors"]
-    assert dump_flows(ovs) == before
+def test_connection_closed_after_the_read_is_made_again(ovs, lab, opdbus, tmp_state):
+    """The flows are read and written on one connection; when the switch
+    has closed it in between (ovs-vswitchd stopped, the bridge was made
+    again), the writes go on a new one."""
+    a = container(lab, 100)
+    doc = state(openflow(1, [a.socket_port()], flows=[_flow([{"type": "drop"}])]))
+    with netlab.OfpProxy(ovs, hangup_after_dump=True) as proxy:
+        res = opdbus.run("apply", "--json", tmp_state(doc), check=0, json=True, env=proxy.env()).json
+    assert res["ok"] and res["counts"]["flow_mods"] == len(opdbus_flows(ovs)) > 0, res
 
 
-def test_flow_installed_with_another_match_fails_verification(ovs, lab, opdbus, tmp_state, tmp_path):
+def test_flow_installed_with_another_match_fails_verification(ovs, lab, opdbus, tmp_state):
     """A flow the switch holds with another match than the one sent (here
-    tp_dst taken out on the way, as normalisation would) fails the
-    verification, which reads the flows back: the apply is rolled back."""
+    tp_dst taken out on the way, by a proxy in front of the management
+    socket) fails the verification, which reads the flows back: the apply
+    is rolled back."""
     a = container(lab, 100)
     apply(opdbus, tmp_state, state(openflow(1, [a.socket_port()])))
     before = dump_flows(ovs)
-    env = netlab.ofctl_wrapper(tmp_path / "wrap", "drop:tp_dst")
     flow = {"table": 30, "priority": 10, "cookie": "0x5", "match_fields": {"tcp": "", "tp_dst": 443},
             "actions": [{"type": "drop"}]}
-    r = opdbus.run("apply", "--json", tmp_state(state(openflow(1, [a.socket_port()], flows=[flow]))),
-                   check=1, json=True, env=env)
+    with netlab.OfpProxy(ovs, drop=(0x8000, 14)) as proxy:    # OXM tcp_dst
+        r = opdbus.run("apply", "--json", tmp_state(state(openflow(1, [a.socket_port()], flows=[flow]))),
+                       check=1, json=True, env=proxy.env())
     res = r.json
     assert res["rolled_back"], r.describe()
-    assert any(e.startswith("bridge br0: Open vSwitch installed the flow with cookie 0xface000000000005 (table 30, "
-                            "priority 10) with another match than the one sent (tcp=,tp_dst=443)")
+    assert any(e.startswith("plugins.openflow.bridges[0].flows[0]: bridge br0: Open vSwitch installed the flow "
+                            "with cookie 0xface000000000005 (table 30, priority 10) with another match than the "
+                            "one sent (dl_type=0x0800,nw_proto=6,tcp_dst=443)")
                for e in res["errors"]), res["errors"]
     assert dump_flows(ovs) == before

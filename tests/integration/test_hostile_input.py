@@ -287,7 +287,7 @@ HOSTILE = [
             "is outside the class of explicit flows"),
     Hostile("cookie-not-hex", change((f"{F}.cookie", "0xZZ")), f"{F}.cookie", "is not a valid cookie"),
     Hostile("resubmit-table-255", change((f"{F}.actions", [{"type": "resubmit", "table": 255}])),
-            f"{F}.actions[0].table", "255 is out of range, expected 0..254"),
+            f"{F}.actions[0].table", "255 is out of range, expected 0..253"),
     Hostile("obfuscation-level-4", change((f"{OF}.obfuscation_level", 4)), f"{OF}.obfuscation_level",
             "4 is out of range, expected 0..3"),
     Hostile("dns-resolver-not-ip", change((f"{OF}.dns_resolver", "1.1.1.1;8.8.8.8")), f"{OF}.dns_resolver",

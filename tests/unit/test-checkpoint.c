@@ -85,6 +85,34 @@ TEST(test_corrupt_checkpoint_is_reported) {
         ASSERT_EQ(unlink(path), 0);
 }
 
+/* The names of a checkpoint's sections can be read without its state. */
+TEST(test_sections_read_alone) {
+        _cleanup_(json_object_putp) json_object *state = json_tokener_parse(
+                "{\"version\": 1, \"plugins\": {\"net\": {\"bridges\": []}, \"openflow\": {}}}");
+        char path[256];
+        FILE *f;
+
+        ASSERT_EQ(checkpoint_save(dir, 100, state, 5), 0);
+        {
+                _cleanup_(json_object_putp) json_object *names = NULL;
+
+                ASSERT_EQ(checkpoint_load_sections(dir, 100, &names), 0);
+                ASSERT_STREQ(json_object_to_json_string_ext(names, JSON_C_TO_STRING_PLAIN), "[\"net\",\"openflow\"]");
+        }
+        /* a checkpoint written before the names were: read in full */
+        snprintf(path, sizeof path, "%s/checkpoints/gen-%020d.json", dir, 100);
+        f = fopen(path, "w");
+        ASSERT_TRUE(f);
+        fputs("{\n  \"generation\": 100,\n  \"digest\": \"0000000000000001\",\n  \"state\": {\"version\": 1, \"plugins\": {}}\n}\n", f);
+        fclose(f);
+        {
+                _cleanup_(json_object_putp) json_object *names = NULL;
+
+                ASSERT_EQ(checkpoint_load_sections(dir, 100, &names), -EBADMSG);
+        }
+        ASSERT_EQ(unlink(path), 0);
+}
+
 /* The digest is the tree's: formatting does not matter, content does. */
 TEST(test_digest) {
         static const char *const same[] = { "{\"a\": [1, \"x\", true, null], \"b\": {\"c\": 1.5}}",
@@ -155,6 +183,7 @@ int main(void) {
         ASSERT_TRUE(mkdtemp(dir));
         RUN(test_save_prune_list_load);
         RUN(test_corrupt_checkpoint_is_reported);
+        RUN(test_sections_read_alone);
         RUN(test_digest);
         RUN(test_prepare_commit_discard);
         {

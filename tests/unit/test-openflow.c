@@ -9,6 +9,7 @@
 
 #include "json-util.h"
 #include "of-engine.h"
+#include "of-fields.h"
 #include "openflow.h"
 #include "tests.h"
 
@@ -175,6 +176,66 @@ TEST(test_accepted) {
         }
 }
 
+/* Validation keeps what it parsed: a value without a placeholder is not
+ * parsed again when the flows are built. */
+TEST(test_values_parsed_once) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_(diag_done) Diag d = {};
+        const char *text =
+                "{\"bridges\": [{\"name\": \"br0\", \"flows\": [{\"match_fields\": {\"tcp\": \"\", \"tp_dst\": 443}, "
+                "\"actions\": [{\"type\": \"set_field\", \"field\": \"nw_ttl\", \"value\": 9}]}]}], "
+                "\"flow_policies\": [{\"name\": \"p\", \"selector\": \"container:*\", \"template\": {\"table\": 10, "
+                "\"priority\": 5, \"match\": {\"ip\": \"\", \"nw_dst\": \"10.{container_id}.0.0/16\"}, "
+                "\"actions\": [{\"type\": \"set_field\", \"field\": \"reg1\", \"value\": \"{container_id}\"}]}}]}";
+        OpenflowConfig c = {};
+        const OfFlow *f;
+        const OfFlowTemplate *t;
+
+        ASSERT_EQ(json_parse_located(text, strlen(text), "t.json", &o, &d), 0);
+        ASSERT_TRUE(openflow_parse(&c, o, &d) >= 0);
+        f = &c.bridges[0].flows[0];
+        ASSERT_EQ(f->n_match, 2);
+        ASSERT_TRUE(f->match[0].compiled && f->match[0].field == of_field(OF_F_TCP));
+        ASSERT_TRUE(f->match[1].compiled && f->match[1].field == of_field(OF_F_TP_DST));
+        ASSERT_EQ(f->match[1].parsed.u, 443);
+        ASSERT_TRUE(f->actions[0].set_field.compiled && f->actions[0].set_field.f == of_field(OF_F_NW_TTL));
+        ASSERT_EQ(f->actions[0].set_field.parsed.u, 9);
+        /* a placeholder's value is known only for each port */
+        t = &c.flow_policies[0].template;
+        ASSERT_TRUE(t->match[0].compiled);
+        ASSERT_TRUE(!t->match[1].compiled && t->match[1].field == of_field(OF_F_NW_DST));
+        ASSERT_TRUE(!t->actions[0].set_field.compiled && t->actions[0].set_field.f == of_field(OF_F_REG0 + 1));
+        openflow_config_done(&c);
+}
+
+/* Table 254 is Open vSwitch's own: it refuses flows there (OFPBRC_EPERM)
+ * and would fail the whole bundle at apply time. */
+TEST(test_table_254_refused) {
+        static const char *const sections[] = {
+                "{\"bridges\": [{\"name\": \"br0\", \"flows\": [{\"table\": 254, \"actions\": [{\"type\": \"drop\"}]}]}]}",
+                "{\"bridges\": [{\"name\": \"br0\", \"flows\": [{\"actions\": [{\"type\": \"resubmit\", \"table\": 254}]}]}]}",
+                "{\"flow_policies\": [{\"name\": \"p\", \"selector\": \"container:*\", "
+                "\"template\": {\"table\": 254, \"priority\": 5, \"actions\": [{\"type\": \"normal\"}]}}]}",
+        };
+        static const char *const paths[] = {
+                F ".table", F ".actions[0].table", P ".table",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
+                _cleanup_(diag_done) Diag d = {};
+                bool found = false;
+
+                ASSERT_EQ(parse(sections[i], &d), -EINVAL);
+                for (size_t k = 0; k < d.n_entries; k++)
+                        found = found || (streq(d.entries[k].path, paths[i]) &&
+                                          strstr(d.entries[k].message, "254 is out of range, expected 0..253"));
+                if (!found) {
+                        diag_print(&d, stderr, "  ");
+                        TEST_FAIL("case %zu: no error at %s", i, paths[i]);
+                }
+        }
+}
+
 static size_t unhex(const char *s, uint8_t *out) {
         size_t n = 0;
 
@@ -210,6 +271,30 @@ static size_t body_of(const char *tlvs, uint8_t *b) {
         b[2] = (uint8_t) (n >> 8);
         b[3] = (uint8_t) n;
         return n;
+}
+
+/* The digest of the match op-dbus encodes for a match string. */
+static uint64_t of_match_digest(const char *text) {
+        OfMatchField *mf = NULL;
+        uint8_t oxm[OF_OXM_MAX];
+        size_t n = 0, bad;
+        OfMatch m = {};
+        int len;
+
+        ASSERT_EQ(of_match_split(text, &mf, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+                const OfField *f = of_field_find(mf[i].name);
+                OfParsedValue v;
+                const char *why;
+
+                ASSERT_TRUE(f);
+                ASSERT_TRUE(of_field_parse(f, mf[i].value.type == OF_VALUE_STRING ? mf[i].value.string : NULL, true, &v, &why));
+                ASSERT_EQ(of_match_add(&m, f, &v), 0);
+        }
+        of_match_free(mf, n);
+        len = of_match_encode(&m, oxm, &bad);
+        ASSERT_TRUE(len >= 0);
+        return of_oxm_digest(oxm, (size_t) len);
 }
 
 TEST(test_match_digest_is_what_ovs_reports) {
@@ -281,6 +366,8 @@ TEST(test_match_digest_is_what_ovs_reports) {
 int main(void) {
         RUN(test_refused);
         RUN(test_accepted);
+        RUN(test_table_254_refused);
+        RUN(test_values_parsed_once);
         RUN(test_match_digest_is_what_ovs_reports);
         return 0;
 }

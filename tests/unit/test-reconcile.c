@@ -345,6 +345,60 @@ TEST(test_partial_applies_are_cumulative) {
         }
 }
 
+/* Spoils the state of the newest checkpoint, keeping the lines before it
+ * (generation, digest, sections). */
+static void spoil_newest_checkpoint(void) {
+        _cleanup_(freep) char *buf = NULL;
+        CheckpointInfo *list = NULL;
+        size_t len, n = 0;
+        char *p;
+        FILE *f;
+
+        ASSERT_EQ(checkpoint_list(state_dir, &list, &n), 0);
+        ASSERT_TRUE(n > 0);
+        ASSERT_EQ(read_full_file(list[n - 1].path, &buf, &len), 0);
+        p = strstr(buf, "\"state\": ");
+        ASSERT_TRUE(p);
+        strcpy(p, "\"state\": {broken\n");
+        f = fopen(list[n - 1].path, "w");
+        ASSERT_TRUE(f);
+        fputs(buf, f);
+        fclose(f);
+        checkpoint_info_array_free(list, n);
+}
+
+static bool has_message(const Diag *d, DiagLevel level, const char *needle);
+
+/* An apply that replaces every section of the applied state keeps nothing
+ * of it, so it does not read it back (the names of its sections are at
+ * the start of the checkpoint); one that keeps a section does. */
+TEST(test_apply_of_every_section_does_not_read_the_applied_state) {
+        ReconcileResult res = {};
+        uint64_t before = 0, after = 0;
+
+        apply(DOC_A, RECONCILE_OK, &res);
+        reconcile_result_done(&res);
+        spoil_newest_checkpoint();
+        apply(DOC_B, RECONCILE_OK, &res);
+        ASSERT_TRUE(!has_message(&res.diag, DIAG_WARNING, "cannot be read"));
+        reconcile_result_done(&res);
+        ASSERT_EQ(checkpointed("first", "a"), 9);
+        ASSERT_EQ(checkpointed("second", "b"), 8);
+
+        /* unchanged: no new generation */
+        ASSERT_EQ(checkpoint_latest(state_dir, &before), 0);
+        apply(DOC_B, RECONCILE_OK, &res);
+        reconcile_result_done(&res);
+        ASSERT_EQ(checkpoint_latest(state_dir, &after), 0);
+        ASSERT_EQ(after, before);
+
+        /* "second" is kept from the applied state: it must be read */
+        spoil_newest_checkpoint();
+        apply("{\"first\": {\"items\": {\"a\": 3}}}", RECONCILE_OK, &res);
+        ASSERT_TRUE(has_message(&res.diag, DIAG_WARNING, "cannot be read"));
+        reconcile_result_done(&res);
+}
+
 static bool has_message(const Diag *d, DiagLevel level, const char *needle) {
         for (size_t i = 0; i < d->n_entries; i++)
                 if (d->entries[i].level == level && strstr(d->entries[i].message, needle))
@@ -496,6 +550,7 @@ int main(void) {
         RUN(test_invalid_and_unknown_sections);
         RUN(test_plugin_filter_and_rollback_command);
         RUN(test_partial_applies_are_cumulative);
+        RUN(test_apply_of_every_section_does_not_read_the_applied_state);
         RUN(test_outages_need_consent);
         RUN(test_restricted_caller_names_only_what_is_applied);
         RUN(test_lock_is_exclusive);

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <endian.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -9,26 +8,23 @@
 #include "macro.h"
 #include "ofp-client.h"
 
-/* OpenFlow 1.4 wire constants. */
-#define OFP14_VERSION 0x05
-#define OFPT_HELLO 0
-#define OFPT_ERROR 1
-#define OFPT_ECHO_REQUEST 2
-#define OFPT_ECHO_REPLY 3
-#define OFPT_MULTIPART_REQUEST 18
-#define OFPT_MULTIPART_REPLY 19
+DEFINE_TRIVIAL_CLEANUP_FUNC(OfpClient *, ofp_client_free);
+
 #define OFPMP_FLOW 1
 #define OFPMPF_REPLY_MORE 1
-#define OFP_HEADER_LEN 8
 #define OFP_MULTIPART_HEADER_LEN 16
 #define OFP_FLOW_STATS_FIXED_LEN 48
 #define OFP_MAX_MESSAGE (64 * 1024)
+#define OFP_IN_BUFFER (2 * OFP_MAX_MESSAGE)
 
 struct OfpClient {
         int fd;
         int timeout_ms;
         uint32_t next_xid;
-        uint8_t buf[OFP_MAX_MESSAGE];   /* one received message */
+        uint32_t next_bundle_id;
+        bool negotiated;               /* the switch's HELLO came, with a version op-dbus speaks */
+        size_t in_start, in_len;       /* received bytes not yet taken: in[in_start..in_start+in_len) */
+        uint8_t in[OFP_IN_BUFFER];
 };
 
 void ofp_flow_list_done(OfpFlowList *l) {
@@ -47,47 +43,11 @@ OfpClient *ofp_client_free(OfpClient *c) {
         return NULL;
 }
 
-static void put16(uint8_t *p, uint16_t v) {
-        v = htobe16(v);
-        memcpy(p, &v, 2);
-}
-
-static void put32(uint8_t *p, uint32_t v) {
-        v = htobe32(v);
-        memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v) {
-        v = htobe64(v);
-        memcpy(p, &v, 8);
-}
-
-static uint16_t get16(const uint8_t *p) {
-        uint16_t v;
-
-        memcpy(&v, p, 2);
-        return be16toh(v);
-}
-
-static uint32_t get32(const uint8_t *p) {
-        uint32_t v;
-
-        memcpy(&v, p, 4);
-        return be32toh(v);
-}
-
-static uint64_t get64(const uint8_t *p) {
-        uint64_t v;
-
-        memcpy(&v, p, 8);
-        return be64toh(v);
-}
-
 static void header(uint8_t *p, uint8_t type, uint16_t len, uint32_t xid) {
         p[0] = OFP14_VERSION;
         p[1] = type;
-        put16(p + 2, len);
-        put32(p + 4, xid);
+        ofp_store16(p + 2, len);
+        ofp_store32(p + 4, xid);
 }
 
 static int send_all(OfpClient *c, const uint8_t *p, size_t len) {
@@ -105,62 +65,120 @@ static int send_all(OfpClient *c, const uint8_t *p, size_t len) {
         return 0;
 }
 
-static int recv_exact(OfpClient *c, uint8_t *p, size_t len) {
-        while (len > 0) {
-                struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-                ssize_t k;
-                int r;
+/* Reads what the socket has (waiting up to timeout_ms for something):
+ * > 0 bytes, -ETIMEDOUT, -ECONNRESET when the switch closed it. */
+static int fill(OfpClient *c, int timeout_ms) {
+        struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+        ssize_t k;
+        int r;
 
-                r = poll(&pfd, 1, c->timeout_ms);
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
+        if (c->in_start > 0) {
+                memmove(c->in, c->in + c->in_start, c->in_len);
+                c->in_start = 0;
+        }
+        for (;;) {
+                r = poll(&pfd, 1, timeout_ms);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
                         return negative_errno();
-                }
                 if (r == 0)
                         return -ETIMEDOUT;
-                k = recv(c->fd, p, len, 0);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
+                k = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, MSG_DONTWAIT);
+                if (k < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (k < 0)
                         return negative_errno();
-                }
                 if (k == 0)
                         return -ECONNRESET;
-                p += k;
-                len -= (size_t) k;
+                c->in_len += (size_t) k;
+                return (int) k;
         }
-        return 0;
 }
 
-/* Receives one message into c->buf, answering echo requests on the way.
- * Returns its type. */
-static int recv_message(OfpClient *c, size_t *ret_len) {
+/* The next complete message received, without waiting: 1 with *ret and
+ * *ret_len set (valid until the next call that reads), 0 when none is
+ * complete yet. */
+static int next_message(OfpClient *c, const uint8_t **ret, size_t *ret_len) {
+        const uint8_t *p = c->in + c->in_start;
+        uint16_t len;
+
+        if (c->in_len < OFP_HEADER_LEN)
+                return 0;
+        len = ofp_load16(p + 2);
+        if (len < OFP_HEADER_LEN)
+                return -EBADMSG;
+        if (c->in_len < len)
+                return 0;
+        c->in_start += len;
+        c->in_len -= len;
+        *ret = p;
+        *ret_len = len;
+        return 1;
+}
+
+/* The switch's HELLO, which must come first and speak OpenFlow 1.4 at
+ * least (the switch speaks the lower of the two versions it was
+ * offered): 1 once it was taken, 0 while it is not complete. */
+static int take_hello(OfpClient *c) {
+        const uint8_t *m;
+        size_t len;
+        int r;
+
+        if (c->negotiated)
+                return 1;
+        r = next_message(c, &m, &len);
+        if (r <= 0)
+                return r;
+        if (m[1] != OFPT_HELLO)
+                return -EPROTO;
+        if (m[0] < OFP14_VERSION)
+                return -EPROTONOSUPPORT;
+        c->negotiated = true;
+        return 1;
+}
+
+/* The next message after the HELLO, as next_message. */
+static int take_message(OfpClient *c, const uint8_t **ret, size_t *ret_len) {
+        int r = take_hello(c);
+
+        return r <= 0 ? r : next_message(c, ret, ret_len);
+}
+
+/* Answers an echo request (m, which is overwritten). */
+static int answer_echo(OfpClient *c, uint8_t *m, size_t len) {
+        m[1] = OFPT_ECHO_REPLY;
+        return send_all(c, m, len);
+}
+
+/* Receives one message, answering echo requests on the way. Returns its
+ * type; -EPROTO for an error message. */
+static int recv_message(OfpClient *c, const uint8_t **ret, size_t *ret_len) {
         for (;;) {
-                uint16_t len;
+                const uint8_t *m;
+                size_t len;
                 int r;
 
-                r = recv_exact(c, c->buf, OFP_HEADER_LEN);
+                r = take_message(c, &m, &len);
                 if (r < 0)
                         return r;
-                len = get16(c->buf + 2);
-                if (len < OFP_HEADER_LEN)
-                        return -EBADMSG;
-                r = recv_exact(c, c->buf + OFP_HEADER_LEN, len - OFP_HEADER_LEN);
-                if (r < 0)
-                        return r;
-
-                if (c->buf[1] == OFPT_ECHO_REQUEST) {
-                        c->buf[1] = OFPT_ECHO_REPLY;
-                        r = send_all(c, c->buf, len);
+                if (r == 0) {
+                        r = fill(c, c->timeout_ms);
                         if (r < 0)
                                 return r;
                         continue;
                 }
-                if (c->buf[1] == OFPT_ERROR)
+                if (m[1] == OFPT_ECHO_REQUEST) {
+                        r = answer_echo(c, (uint8_t *) m, len);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (m[1] == OFPT_ERROR)
                         return -EPROTO;
+                *ret = m;
                 *ret_len = len;
-                return c->buf[1];
+                return m[1];
         }
 }
 
@@ -184,10 +202,9 @@ static int connect_unix(const char *address, int *ret_fd) {
         return 0;
 }
 
-int ofp_client_connect(const char *address, int timeout_ms, OfpClient **ret) {
+int ofp_client_open(const char *address, int timeout_ms, OfpClient **ret) {
         _cleanup_(freep) OfpClient *c = calloc(1, sizeof(OfpClient));
         uint8_t hello[OFP_HEADER_LEN];
-        size_t len;
         int r;
 
         if (!c)
@@ -195,20 +212,13 @@ int ofp_client_connect(const char *address, int timeout_ms, OfpClient **ret) {
         c->fd = -EBADF;
         c->timeout_ms = timeout_ms;
         c->next_xid = 1;
+        c->next_bundle_id = 1;
 
         r = connect_unix(address, &c->fd);
         if (r < 0)
                 return r;
-
         header(hello, OFPT_HELLO, sizeof hello, c->next_xid++);
         r = send_all(c, hello, sizeof hello);
-        if (r >= 0)
-                r = recv_message(c, &len);
-        if (r >= 0 && r != OFPT_HELLO)
-                r = -EPROTO;
-        /* The switch speaks the lower of the two versions it was offered. */
-        if (r >= 0 && c->buf[0] < OFP14_VERSION)
-                r = -EPROTONOSUPPORT;
         if (r < 0) {
                 close(c->fd);
                 return r;
@@ -217,6 +227,20 @@ int ofp_client_connect(const char *address, int timeout_ms, OfpClient **ret) {
         return 0;
 }
 
+int ofp_client_connect(const char *address, int timeout_ms, OfpClient **ret) {
+        _cleanup_(ofp_client_freep) OfpClient *c = NULL;
+        int r;
+
+        r = ofp_client_open(address, timeout_ms, &c);
+        while (r >= 0 && (r = take_hello(c)) == 0)
+                r = fill(c, c->timeout_ms);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* ---- reading flows ---------------------------------------------------------------- */
 
 /* One flow-stats entry; returns its length. */
 static int parse_entry(const uint8_t *p, size_t avail, OfpFlowList *out) {
@@ -227,7 +251,7 @@ static int parse_entry(const uint8_t *p, size_t avail, OfpFlowList *out) {
 
         if (avail < OFP_FLOW_STATS_FIXED_LEN)
                 return -EBADMSG;
-        len = get16(p);
+        len = ofp_load16(p);
         if (len < OFP_FLOW_STATS_FIXED_LEN || len > avail || len % 8 != 0)
                 return -EBADMSG;
 
@@ -237,12 +261,12 @@ static int parse_entry(const uint8_t *p, size_t avail, OfpFlowList *out) {
         f = &out->flows[out->n];
         *f = (OfpFlow) {
                 .table = p[2],
-                .priority = get16(p + 12),
-                .idle_timeout = get16(p + 14),
-                .hard_timeout = get16(p + 16),
-                .cookie = get64(p + 24),
-                .packets = get64(p + 32),
-                .bytes = get64(p + 40),
+                .priority = ofp_load16(p + 12),
+                .idle_timeout = ofp_load16(p + 14),
+                .hard_timeout = ofp_load16(p + 16),
+                .cookie = ofp_load64(p + 24),
+                .packets = ofp_load64(p + 32),
+                .bytes = ofp_load64(p + 40),
                 .body_len = len - OFP_FLOW_STATS_FIXED_LEN,
         };
         f->body = malloc(f->body_len + 1);
@@ -280,14 +304,14 @@ int ofp_client_dump_flows_send(OfpClient *c, uint64_t cookie, uint64_t cookie_ma
         int r;
 
         header(req, OFPT_MULTIPART_REQUEST, sizeof req, xid);
-        put16(req + 8, OFPMP_FLOW);
-        b[0] = 0xff;                      /* all tables */
-        put32(b + 4, 0xffffffff);         /* any out_port */
-        put32(b + 8, 0xffffffff);         /* any out_group */
-        put64(b + 16, cookie);
-        put64(b + 24, cookie_mask);
-        put16(b + 32, 1);                 /* OXM match */
-        put16(b + 34, 4);                 /* empty: header only, padded to 8 */
+        ofp_store16(req + 8, OFPMP_FLOW);
+        b[0] = 0xff;                          /* all tables */
+        ofp_store32(b + 4, OFPP_ANY);         /* any out_port */
+        ofp_store32(b + 8, 0xffffffff);       /* any out_group */
+        ofp_store64(b + 16, cookie);
+        ofp_store64(b + 24, cookie_mask);
+        ofp_store16(b + 32, 1);               /* OXM match */
+        ofp_store16(b + 34, 4);               /* empty: header only, padded to 8 */
 
         r = send_all(c, req, sizeof req);
         if (r < 0)
@@ -300,19 +324,20 @@ int ofp_client_dump_flows_recv(OfpClient *c, uint32_t xid, OfpFlowList *out) {
         int r;
 
         for (;;) {
+                const uint8_t *m;
                 size_t len;
 
-                r = recv_message(c, &len);
+                r = recv_message(c, &m, &len);
                 if (r < 0)
                         return r;
-                if (r != OFPT_MULTIPART_REPLY || get32(c->buf + 4) != xid)
+                if (r != OFPT_MULTIPART_REPLY || ofp_load32(m + 4) != xid)
                         continue; /* not ours */
-                if (len < OFP_MULTIPART_HEADER_LEN || get16(c->buf + 8) != OFPMP_FLOW)
+                if (len < OFP_MULTIPART_HEADER_LEN || ofp_load16(m + 8) != OFPMP_FLOW)
                         return -EBADMSG;
-                r = ofp_parse_flow_stats(c->buf + OFP_MULTIPART_HEADER_LEN, len - OFP_MULTIPART_HEADER_LEN, out);
+                r = ofp_parse_flow_stats(m + OFP_MULTIPART_HEADER_LEN, len - OFP_MULTIPART_HEADER_LEN, out);
                 if (r < 0)
                         return r;
-                if (!(get16(c->buf + 10) & OFPMPF_REPLY_MORE))
+                if (!(ofp_load16(m + 10) & OFPMPF_REPLY_MORE))
                         return 0;
         }
 }
@@ -331,19 +356,197 @@ int ofp_client_fd(OfpClient *c) {
 
 int ofp_client_process(OfpClient *c) {
         for (;;) {
-                struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+                const uint8_t *m;
                 size_t len;
                 int r;
 
-                r = poll(&pfd, 1, 0);
+                r = take_message(c, &m, &len);
                 if (r < 0)
-                        return errno == EINTR ? 0 : negative_errno();
-                if (r == 0)
+                        return r;
+                if (r > 0) {
+                        if (m[1] == OFPT_ECHO_REQUEST && (r = answer_echo(c, (uint8_t *) m, len)) < 0)
+                                return r;
+                        continue;
+                }
+                r = fill(c, 0);
+                if (r == -ETIMEDOUT)
                         return 0;
-                if (pfd.revents & (POLLHUP | POLLERR) && !(pfd.revents & POLLIN))
-                        return -ECONNRESET;
-                r = recv_message(c, &len);
                 if (r < 0)
                         return r;
         }
+}
+
+/* ---- bundles ------------------------------------------------------------------------ */
+
+void ofp_bundle_done(OfpBundle *b) {
+        ofp_buf_done(&b->msgs);
+        free(b->errors);
+        *b = (OfpBundle) {};
+}
+
+void ofp_client_bundle_begin(OfpClient *c, OfpBundle *ret) {
+        *ret = (OfpBundle) {
+                .id = c->next_bundle_id++,
+                .first_xid = c->next_xid,
+        };
+}
+
+int ofp_bundle_add_flow_mod(OfpBundle *b, const OfpFlowMod *fm) {
+        ofp_put_bundle_flow_mod(&b->msgs, b->first_xid + (uint32_t) b->n, b->id, OFPBF_ATOMIC | OFPBF_ORDERED, fm);
+        if (b->msgs.error < 0)
+                return b->msgs.error;
+        return (int) b->n++;
+}
+
+ssize_t ofp_bundle_index_of(const OfpBundle *b, uint32_t xid) {
+        return xid - b->first_xid < b->n ? (ssize_t) (xid - b->first_xid) : -1;
+}
+
+static int add_error(OfpBundle *b, const uint8_t *m, size_t len) {
+        OfpError e = { .xid = ofp_load32(m + 4) };
+        int r;
+
+        if (len < OFP_HEADER_LEN + 4)
+                return -EBADMSG;
+        e.type = ofp_load16(m + 8);
+        e.code = ofp_load16(m + 10);
+        if (e.type == 0xffff && len >= OFP_HEADER_LEN + 8)
+                e.experimenter = ofp_load32(m + 12);
+        r = greedy_realloc((void **) &b->errors, &b->allocated_errors, b->n_errors + 1, sizeof(OfpError));
+        if (r < 0)
+                return r;
+        b->errors[b->n_errors++] = e;
+        return 0;
+}
+
+/* What a bundle transaction waits for: the reply of type `type` (a
+ * barrier or bundle control reply) to xid. */
+typedef struct Awaited {
+        uint32_t xid;
+        uint8_t type;
+        bool done;
+        bool failed;                 /* the switch answered it with an error */
+} Awaited;
+
+/* Takes the messages received so far: errors go to b, an echo request
+ * is answered (or, while a message is half sent, remembered), the awaited
+ * reply is marked. */
+static int take_replies(OfpClient *c, OfpBundle *b, Awaited *a, bool *echo_pending, uint8_t echo[static OFP_HEADER_LEN]) {
+        for (;;) {
+                const uint8_t *m;
+                size_t len;
+                int r;
+
+                r = take_message(c, &m, &len);
+                if (r <= 0)
+                        return r;
+                if (m[1] == OFPT_ECHO_REQUEST) {
+                        /* the echo's payload is not kept: an empty reply is a reply */
+                        header(echo, OFPT_ECHO_REPLY, OFP_HEADER_LEN, ofp_load32(m + 4));
+                        *echo_pending = true;
+                } else if (m[1] == OFPT_ERROR) {
+                        r = add_error(b, m, len);
+                        if (r < 0)
+                                return r;
+                        if (ofp_load32(m + 4) == a->xid)
+                                a->done = a->failed = true;
+                } else if (m[1] == a->type && ofp_load32(m + 4) == a->xid)
+                        a->done = true;
+        }
+}
+
+/* Sends len bytes while taking what the switch sends meanwhile (so that
+ * neither side waits for the other with a full socket buffer), then
+ * receives until the awaited reply arrived. */
+static int exchange(OfpClient *c, OfpBundle *b, const uint8_t *p, size_t len, Awaited *a) {
+        uint8_t echo[OFP_HEADER_LEN];
+        bool echo_pending = false;
+        int r;
+
+        while (len > 0 || !a->done) {
+                struct pollfd pfd = { .fd = c->fd, .events = POLLIN | (len > 0 ? POLLOUT : 0) };
+
+                if (len == 0 && echo_pending) {
+                        r = send_all(c, echo, sizeof echo);
+                        if (r < 0)
+                                return r;
+                        echo_pending = false;
+                }
+                r = poll(&pfd, 1, c->timeout_ms);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return negative_errno();
+                if (r == 0)
+                        return -ETIMEDOUT;
+                if (pfd.revents & POLLOUT) {
+                        ssize_t k = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                        if (k < 0 && errno != EAGAIN && errno != EINTR)
+                                return negative_errno();
+                        if (k > 0) {
+                                p += k;
+                                len -= (size_t) k;
+                        }
+                }
+                if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+                        r = fill(c, 0);
+                        if (r < 0)
+                                return r;
+                        r = take_replies(c, b, a, &echo_pending, echo);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (echo_pending)
+                return send_all(c, echo, sizeof echo);
+        return 0;
+}
+
+int ofp_client_bundle_commit(OfpClient *c, OfpBundle *b) {
+        uint16_t flags = OFPBF_ATOMIC | OFPBF_ORDERED;
+        _cleanup_(ofp_buf_done) OfpBuf control = {};
+        Awaited barrier, end;
+        uint32_t open_xid;
+        size_t n_errors;
+        int r;
+
+        if (b->msgs.error < 0)
+                return b->msgs.error;
+        if (c->next_xid != b->first_xid)
+                return -EBUSY;       /* the client was used since begin */
+        c->next_xid = b->first_xid + (uint32_t) b->n;
+        open_xid = c->next_xid++;
+        barrier = (Awaited) { .xid = c->next_xid++, .type = OFPT_BARRIER_REPLY };
+
+        /* Open, then the messages: the switch decodes each as it comes and
+         * refuses a bad one at once (it is then not in the bundle). */
+        ofp_put_bundle_control(&control, open_xid, b->id, OFPBCT_OPEN_REQUEST, flags);
+        if (control.error < 0)
+                return control.error;
+        r = send_all(c, control.data, control.len);
+        if (r < 0)
+                return r;
+        /* The barrier's reply comes after every error for what came before. */
+        ofp_put_barrier_request(&b->msgs, barrier.xid);
+        if (b->msgs.error < 0)
+                return b->msgs.error;
+        r = exchange(c, b, b->msgs.data, b->msgs.len, &barrier);
+        b->msgs.len -= OFP_HEADER_LEN;
+        if (r < 0)
+                return r;
+
+        /* Commit only what the switch took whole; otherwise discard. */
+        n_errors = b->n_errors;
+        end = (Awaited) { .xid = c->next_xid++ };
+        end.type = OFPT_BUNDLE_CONTROL;
+        control.len = 0;
+        ofp_put_bundle_control(&control, end.xid, b->id, n_errors > 0 ? OFPBCT_DISCARD_REQUEST : OFPBCT_COMMIT_REQUEST,
+                               flags);
+        if (control.error < 0)
+                return control.error;
+        r = exchange(c, b, control.data, control.len, &end);
+        if (r < 0)
+                return r;
+        return n_errors > 0 || end.failed || b->n_errors > n_errors ? -EPROTO : 0;
 }

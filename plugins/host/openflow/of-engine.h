@@ -8,8 +8,10 @@
 
 #include <stdint.h>
 
+#include "of-fields.h"
 #include "ofp-client.h"
 #include "openflow.h"
+#include "strbuf.h"
 
 /* ---- Cookies --------------------------------------------------------------
  * bits 63..48  class
@@ -53,8 +55,10 @@ enum {
 };
 
 /* reg0 bit 0: the packet is a conntrack reply; steering skips it. */
-#define OF_REPLY_MATCH_NO  "reg0=0/0x1"
-#define OF_REPLY_MATCH_YES "reg0=0x1/0x1"
+#define OF_REPLY_REG 0
+#define OF_REPLY_BIT 0x1
+/* The NXM header of register n (class 1, field n, 4 bytes), for reg_load. */
+#define OF_NXM_REG(n) (0x00010004U + (uint32_t) (n) * 0x200U)
 
 /* ---- Desired flows ------------------------------------------------------- */
 typedef struct OfDesired {
@@ -63,25 +67,53 @@ typedef struct OfDesired {
         uint16_t priority;
         uint16_t idle_timeout;
         uint16_t hard_timeout;
-        char *spec;              /* the whole ovs-ofctl flow, cookie included */
-        uint64_t spec_hash;      /* hash64 of spec */
-        uint64_t id_hash;        /* hash64 of its identity: spec up to ",actions=" */
-        uint64_t match_digest;   /* of_match_digest() of its match; 0: not known */
+        uint16_t match_len;
+        uint32_t match_off;          /* the OXM fields of its match, in the set's bytes */
+        uint32_t insts_off;          /* its instructions, in the set's bytes */
+        uint32_t insts_len;
+        uint64_t spec_hash;          /* of all that is sent for it */
+        const char *path;            /* the flow or policy of the state it comes from (the
+                                      * configuration's string); NULL: the pipeline's own */
 } OfDesired;
 
 typedef struct OfFlowSet {
         char *bridge;
         OfDesired *flows;
         size_t n, allocated;
+        OfpBuf bytes;                /* the flows' matches and instructions */
 } OfFlowSet;
 
+/* A flow being added: of_flow_set_begin encodes its match, the caller
+ * puts its actions into s->bytes (ofp-msg.h), of_flow_set_end adds it. */
+typedef struct OfFlowStart {
+        size_t off;                  /* where its bytes start */
+        size_t match_len;
+        size_t insts;                /* its instruction */
+} OfFlowStart;
+
 void of_flow_set_done(OfFlowSet *s);
-/* Adds a flow; match may be "" and actions "" (drop). */
-int of_flow_set_add(OfFlowSet *s, uint64_t cookie, uint8_t table, uint16_t priority,
-                    uint16_t idle, uint16_t hard, const char *match, const char *actions);
+/* -EINVAL with *ret_bad the field at fault: see of_match_encode. */
+int of_flow_set_begin(OfFlowSet *s, const OfMatch *m, OfFlowStart *ret, size_t *ret_bad);
+int of_flow_set_end(OfFlowSet *s, const OfFlowStart *fs, uint64_t cookie, uint8_t table, uint16_t priority,
+                    uint16_t idle, uint16_t hard, const char *path);
+void of_flow_set_abort(OfFlowSet *s, const OfFlowStart *fs);
+/* A hash of the table, priority and match of the flow begun: its
+ * identity in the switch. */
+uint64_t of_flow_set_identity(const OfFlowSet *s, const OfFlowStart *fs, uint8_t table, uint16_t priority);
 /* Sorts by cookie; -EEXIST (and the cookie) if one is used twice. */
 int of_flow_set_sort(OfFlowSet *s, uint64_t *ret_duplicate);
 const OfDesired *of_flow_set_find(const OfFlowSet *s, uint64_t cookie);
+
+static inline const uint8_t *of_desired_match(const OfFlowSet *s, const OfDesired *f) {
+        return s->bytes.data + f->match_off;
+}
+
+static inline const uint8_t *of_desired_insts(const OfFlowSet *s, const OfDesired *f) {
+        return s->bytes.data + f->insts_off;
+}
+
+/* "cookie 0x... (table T, priority P, MATCH)", for messages. */
+void of_desired_describe(const OfFlowSet *s, const OfDesired *f, StrBuf *b);
 
 /* ---- Ports ----------------------------------------------------------------- */
 typedef struct OfPort {
@@ -130,40 +162,34 @@ const OfPort *of_resolve_port(const OfPorts *p, const char *bridge, const char *
 int of_pipeline_build(const OpenflowConfig *c, const OfBridge *b, const OfPorts *ports,
                       OfFlowSet *out, size_t *policy_hits, Diag *d);
 
-/* of-render.c: the model's actions and matches in ovs-ofctl syntax. */
-typedef struct OfRenderContext {
+/* of-encode.c: the model's matches and actions as OpenFlow 1.4. Port
+ * names are resolved to the ports' numbers here. */
+typedef struct OfEncodeContext {
         const OfPorts *ports;
         const char *bridge;
         const OfPort *subject;       /* the selected port, for {port_name} etc. */
-        const char *path;            /* JSON path of what is rendered */
-} OfRenderContext;
+        const char *path;            /* JSON path of what is encoded */
+} OfEncodeContext;
 
-/* A match, substituted, with in_port=<name> turned into the port's
- * number (flows are sent with ovs-ofctl --no-names). In a policy's flow
- * (rc->subject set) in_port must be the selected port. */
-int of_render_match(const OfRenderContext *rc, const OfMatchField *m, size_t n, char **ret, Diag *d);
-int of_render_actions(const OfRenderContext *rc, const OfAction *a, size_t n, char **ret, Diag *d);
+/* Appends the fields of a match of the model to m: values parsed
+ * (placeholders replaced first), in_port names resolved to the ports'
+ * numbers. In a policy's flow (rc->subject set) in_port must be the
+ * selected port. */
+int of_match_from_model(const OfEncodeContext *rc, const OfMatchField *mf, size_t n, OfMatch *m, Diag *d);
+/* The actions into b, for a flow whose match is m. */
+int of_actions_encode(const OfEncodeContext *rc, const OfAction *a, size_t n, const OfMatch *m, OfpBuf *b, Diag *d);
 /* Replaces {container_id}, {port_name} and {bridge}. */
-char *of_substitute(const OfRenderContext *rc, const char *s);
-
-/* of-oxm.c: digests of a match as Open vSwitch encodes it in OpenFlow 1.4,
- * from the flow text sent (0 when it names something op-dbus cannot
- * encode) and from a flow-stats body it reported (0 when malformed).
- * Equal digests: the switch installed the match that was meant. */
-uint64_t of_match_digest(const char *match);
-uint64_t of_reported_match_digest(const uint8_t *body, size_t len);
+char *of_substitute(const OfEncodeContext *rc, const char *s);
 
 /* ---- Sync ------------------------------------------------------------------ */
 /* What op-dbus last sent for each cookie, and the digest the switch
- * reported for it, kept under <state-dir>/flows/<bridge>. */
-/* What was sent for one cookie: the hashes of the spec and of its
- * identity (as in OfDesired), and the digest the switch reported for it
- * (0: not confirmed yet). */
+ * reported for it, kept under <state-dir>/flows/<bridge>: the hash of
+ * what was sent (OfDesired.spec_hash) and the digest the switch reported
+ * for the flow right after (0: not confirmed yet). */
 typedef struct OfRecordEntry {
         uint64_t cookie;
         uint64_t digest;
         uint64_t spec_hash;
-        uint64_t id_hash;
 } OfRecordEntry;
 
 typedef struct OfRecord {
@@ -181,16 +207,27 @@ int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret);
 int of_record_save(const char *state_dir, const char *bridge, const OfRecord *r);
 const OfRecordEntry *of_record_find(const OfRecord *r, uint64_t cookie);
 
-/* The installed flows of one bridge in op-dbus's cookie namespace. */
-int of_installed_read(const PluginContext *ctx, const char *bridge, OfpFlowList *ret);
+/* The management connection to a bridge (<OVS_RUNDIR>/<bridge>.mgmt): the
+ * flows are read and changed on one connection, kept from the first
+ * read to the verification. */
+typedef struct OfConnection {
+        char *bridge;
+        OfpClient *client;           /* NULL: not connected (again) yet */
+        uint32_t dump_xid;           /* flows asked for and not collected yet; 0: none */
+        bool fresh;                  /* the client was made for the flows asked for */
+        int error;                   /* why connecting or asking failed, for collect */
+} OfConnection;
 
-/* The same in two steps: the request is sent first, so that the switch
- * prepares its answer while op-dbus does other work. */
-typedef struct OfDumpRequest {
-        OfpClient *client;           /* NULL once collected or failed */
-        uint32_t xid;
-        int error;                   /* why sending failed; collect returns it */
-} OfDumpRequest;
-void of_dump_request_send(const PluginContext *ctx, const char *bridge, OfDumpRequest *ret);
-int of_dump_request_collect(OfDumpRequest *q, OfpFlowList *ret);
-void of_dump_request_done(OfDumpRequest *q);
+void of_connection_done(OfConnection *c);
+/* Asks for the installed flows, connecting first if need be, so that the
+ * switch prepares its answer while op-dbus does other work. A failure is
+ * kept for of_connection_collect. */
+void of_connection_request_flows(OfConnection *c, const PluginContext *ctx);
+/* The installed flows in op-dbus's cookie namespace, sorted by cookie (as
+ * asked for before, or asked for now). */
+int of_connection_collect(OfConnection *c, const PluginContext *ctx, OfpFlowList *ret);
+/* The connection, made again if need be (it was closed since it was last
+ * used); NULL with *ret_error. */
+OfpClient *of_connection_client(OfConnection *c, const PluginContext *ctx, int *ret_error);
+/* Forgets the connection after a failure on it: the next use connects again. */
+void of_connection_reset(OfConnection *c);

@@ -15,66 +15,71 @@
 #define OXM_OF 0x8000        /* OpenFlow basic */
 #define NXM_1  0x0001        /* Nicira extensions */
 
-/* Field entries: name, type, bits, maskable, settable, prerequisite, and
- * the OpenFlow 1.4 class and field (class 0: it depends on the match). */
-#define FIELD(n, t, b, m, s, p, c, f) \
-        { .name = n, .type = t, .bits = b, .maskable = m, .settable = s, .prereq = p, .oxm_class = c, .oxm_field = f }
-#define PROTO(n, e, ip) \
-        { .name = n, .type = OF_FT_PROTOCOL, .dl_type = e, .nw_proto = ip }
-#define REG(i) FIELD("reg" #i, OF_FT_INT, 32, true, true, OF_PRE_NONE, NXM_1, i)
+/* Field entries: id, name, type, bits, maskable, settable, prerequisite,
+ * and the OpenFlow 1.4 class and field (class 0: it depends on the match). */
+#define FIELD(i, n, t, b, m, s, p, c, f) \
+        [i] = { .id = i, .name = n, .type = t, .bits = b, .maskable = m, .settable = s, .prereq = p, \
+                .oxm_class = c, .oxm_field = f }
+#define PROTO(i, n, e, ip) \
+        [i] = { .id = i, .name = n, .type = OF_FT_PROTOCOL, .dl_type = e, .nw_proto = ip }
+#define REG(i) FIELD(OF_F_REG0 + i, "reg" #i, OF_FT_INT, 32, true, true, OF_PRE_NONE, NXM_1, i)
 
-static const OfField fields[] = {
-        PROTO("ip", 0x0800, 0),
-        PROTO("ipv6", 0x86dd, 0),
-        PROTO("icmp", 0x0800, 1),
-        PROTO("icmp6", 0x86dd, 58),
-        PROTO("tcp", 0x0800, 6),
-        PROTO("tcp6", 0x86dd, 6),
-        PROTO("udp", 0x0800, 17),
-        PROTO("udp6", 0x86dd, 17),
-        PROTO("sctp", 0x0800, 132),
-        PROTO("sctp6", 0x86dd, 132),
-        PROTO("arp", 0x0806, 0),
-        PROTO("rarp", 0x8035, 0),
+static const OfField fields[_OF_F_MAX] = {
+        PROTO(OF_F_IP, "ip", 0x0800, 0),
+        PROTO(OF_F_IPV6, "ipv6", 0x86dd, 0),
+        PROTO(OF_F_ICMP, "icmp", 0x0800, 1),
+        PROTO(OF_F_ICMP6, "icmp6", 0x86dd, 58),
+        PROTO(OF_F_TCP, "tcp", 0x0800, 6),
+        PROTO(OF_F_TCP6, "tcp6", 0x86dd, 6),
+        PROTO(OF_F_UDP, "udp", 0x0800, 17),
+        PROTO(OF_F_UDP6, "udp6", 0x86dd, 17),
+        PROTO(OF_F_SCTP, "sctp", 0x0800, 132),
+        PROTO(OF_F_SCTP6, "sctp6", 0x86dd, 132),
+        PROTO(OF_F_ARP, "arp", 0x0806, 0),
+        PROTO(OF_F_RARP, "rarp", 0x8035, 0),
 
-        FIELD("in_port", OF_FT_PORT, 32, false, false, OF_PRE_NONE, OXM_OF, 0),
-        FIELD("dl_src", OF_FT_MAC, 48, true, true, OF_PRE_NONE, OXM_OF, 4),
-        FIELD("dl_dst", OF_FT_MAC, 48, true, true, OF_PRE_NONE, OXM_OF, 3),
-        FIELD("dl_type", OF_FT_INT, 16, false, false, OF_PRE_NONE, OXM_OF, 5),
-        FIELD("dl_vlan", OF_FT_INT, 12, false, false, OF_PRE_NONE, OXM_OF, 6),
-        FIELD("dl_vlan_pcp", OF_FT_INT, 3, false, false, OF_PRE_NONE, OXM_OF, 7),
-        FIELD("nw_src", OF_FT_IPV4, 32, true, true, OF_PRE_IPV4_ARP, 0, 0),
-        FIELD("nw_dst", OF_FT_IPV4, 32, true, true, OF_PRE_IPV4_ARP, 0, 0),
-        FIELD("nw_proto", OF_FT_INT, 8, false, false, OF_PRE_IP, OXM_OF, 10),
-        FIELD("nw_tos", OF_FT_INT, 8, false, true, OF_PRE_IP, OXM_OF, 8),
-        FIELD("ip_dscp", OF_FT_INT, 6, false, true, OF_PRE_IP, OXM_OF, 8),
-        FIELD("nw_ecn", OF_FT_INT, 2, false, true, OF_PRE_IP, OXM_OF, 9),
-        FIELD("nw_ttl", OF_FT_INT, 8, false, true, OF_PRE_IP, NXM_1, 29),
-        FIELD("tp_src", OF_FT_INT, 16, true, true, OF_PRE_L4, 0, 0),
-        FIELD("tp_dst", OF_FT_INT, 16, true, true, OF_PRE_L4, 0, 0),
-        FIELD("tcp_flags", OF_FT_TCP_FLAGS, 12, true, false, OF_PRE_TCP, 0xffff, 42),
-        FIELD("icmp_type", OF_FT_INT, 8, false, true, OF_PRE_ICMP, 0, 0),
-        FIELD("icmp_code", OF_FT_INT, 8, false, true, OF_PRE_ICMP, 0, 0),
-        FIELD("arp_op", OF_FT_INT, 8, false, true, OF_PRE_ARP, OXM_OF, 21),
-        FIELD("arp_spa", OF_FT_IPV4, 32, true, true, OF_PRE_ARP, OXM_OF, 22),
-        FIELD("arp_tpa", OF_FT_IPV4, 32, true, true, OF_PRE_ARP, OXM_OF, 23),
-        FIELD("arp_sha", OF_FT_MAC, 48, true, true, OF_PRE_ARP, OXM_OF, 24),
-        FIELD("arp_tha", OF_FT_MAC, 48, true, true, OF_PRE_ARP, OXM_OF, 25),
-        FIELD("ipv6_src", OF_FT_IPV6, 128, true, true, OF_PRE_IPV6, OXM_OF, 26),
-        FIELD("ipv6_dst", OF_FT_IPV6, 128, true, true, OF_PRE_IPV6, OXM_OF, 27),
-        FIELD("ipv6_label", OF_FT_INT, 20, false, true, OF_PRE_IPV6, OXM_OF, 28),
-        FIELD("nd_target", OF_FT_IPV6, 128, false, true, OF_PRE_ND, OXM_OF, 31),
-        FIELD("nd_sll", OF_FT_MAC, 48, false, true, OF_PRE_ND_NS, OXM_OF, 32),
-        FIELD("nd_tll", OF_FT_MAC, 48, false, true, OF_PRE_ND_NA, OXM_OF, 33),
-        FIELD("metadata", OF_FT_INT, 64, true, true, OF_PRE_NONE, OXM_OF, 2),
-        FIELD("tun_id", OF_FT_INT, 64, true, true, OF_PRE_NONE, OXM_OF, 38),
-        FIELD("pkt_mark", OF_FT_INT, 32, true, true, OF_PRE_NONE, NXM_1, 33),
-        FIELD("ct_state", OF_FT_CT_STATE, 32, true, false, OF_PRE_NONE, NXM_1, 105),
-        FIELD("ct_zone", OF_FT_INT, 16, false, false, OF_PRE_NONE, NXM_1, 106),
-        FIELD("ct_mark", OF_FT_INT, 32, true, false, OF_PRE_NONE, NXM_1, 107),
+        FIELD(OF_F_IN_PORT, "in_port", OF_FT_PORT, 32, false, false, OF_PRE_NONE, OXM_OF, 0),
+        FIELD(OF_F_DL_SRC, "dl_src", OF_FT_MAC, 48, true, true, OF_PRE_NONE, OXM_OF, 4),
+        FIELD(OF_F_DL_DST, "dl_dst", OF_FT_MAC, 48, true, true, OF_PRE_NONE, OXM_OF, 3),
+        FIELD(OF_F_DL_TYPE, "dl_type", OF_FT_INT, 16, false, false, OF_PRE_NONE, OXM_OF, 5),
+        FIELD(OF_F_DL_VLAN, "dl_vlan", OF_FT_INT, 12, false, false, OF_PRE_NONE, OXM_OF, 6),
+        FIELD(OF_F_DL_VLAN_PCP, "dl_vlan_pcp", OF_FT_INT, 3, false, false, OF_PRE_NONE, OXM_OF, 7),
+        FIELD(OF_F_NW_SRC, "nw_src", OF_FT_IPV4, 32, true, true, OF_PRE_IPV4_ARP, 0, 0),
+        FIELD(OF_F_NW_DST, "nw_dst", OF_FT_IPV4, 32, true, true, OF_PRE_IPV4_ARP, 0, 0),
+        FIELD(OF_F_NW_PROTO, "nw_proto", OF_FT_INT, 8, false, false, OF_PRE_IP, OXM_OF, 10),
+        FIELD(OF_F_NW_TOS, "nw_tos", OF_FT_INT, 8, false, true, OF_PRE_IP, OXM_OF, 8),
+        FIELD(OF_F_IP_DSCP, "ip_dscp", OF_FT_INT, 6, false, true, OF_PRE_IP, OXM_OF, 8),
+        FIELD(OF_F_NW_ECN, "nw_ecn", OF_FT_INT, 2, false, true, OF_PRE_IP, OXM_OF, 9),
+        FIELD(OF_F_NW_TTL, "nw_ttl", OF_FT_INT, 8, false, true, OF_PRE_IP, NXM_1, 29),
+        FIELD(OF_F_TP_SRC, "tp_src", OF_FT_INT, 16, true, true, OF_PRE_L4, 0, 0),
+        FIELD(OF_F_TP_DST, "tp_dst", OF_FT_INT, 16, true, true, OF_PRE_L4, 0, 0),
+        FIELD(OF_F_TCP_FLAGS, "tcp_flags", OF_FT_TCP_FLAGS, 12, true, false, OF_PRE_TCP, 0xffff, 42),
+        FIELD(OF_F_ICMP_TYPE, "icmp_type", OF_FT_INT, 8, false, true, OF_PRE_ICMP, 0, 0),
+        FIELD(OF_F_ICMP_CODE, "icmp_code", OF_FT_INT, 8, false, true, OF_PRE_ICMP, 0, 0),
+        FIELD(OF_F_ARP_OP, "arp_op", OF_FT_INT, 8, false, true, OF_PRE_ARP, OXM_OF, 21),
+        FIELD(OF_F_ARP_SPA, "arp_spa", OF_FT_IPV4, 32, true, true, OF_PRE_ARP, OXM_OF, 22),
+        FIELD(OF_F_ARP_TPA, "arp_tpa", OF_FT_IPV4, 32, true, true, OF_PRE_ARP, OXM_OF, 23),
+        FIELD(OF_F_ARP_SHA, "arp_sha", OF_FT_MAC, 48, true, true, OF_PRE_ARP, OXM_OF, 24),
+        FIELD(OF_F_ARP_THA, "arp_tha", OF_FT_MAC, 48, true, true, OF_PRE_ARP, OXM_OF, 25),
+        FIELD(OF_F_IPV6_SRC, "ipv6_src", OF_FT_IPV6, 128, true, true, OF_PRE_IPV6, OXM_OF, 26),
+        FIELD(OF_F_IPV6_DST, "ipv6_dst", OF_FT_IPV6, 128, true, true, OF_PRE_IPV6, OXM_OF, 27),
+        FIELD(OF_F_IPV6_LABEL, "ipv6_label", OF_FT_INT, 20, false, true, OF_PRE_IPV6, OXM_OF, 28),
+        FIELD(OF_F_ND_TARGET, "nd_target", OF_FT_IPV6, 128, false, true, OF_PRE_ND, OXM_OF, 31),
+        FIELD(OF_F_ND_SLL, "nd_sll", OF_FT_MAC, 48, false, true, OF_PRE_ND_NS, OXM_OF, 32),
+        FIELD(OF_F_ND_TLL, "nd_tll", OF_FT_MAC, 48, false, true, OF_PRE_ND_NA, OXM_OF, 33),
+        FIELD(OF_F_METADATA, "metadata", OF_FT_INT, 64, true, true, OF_PRE_NONE, OXM_OF, 2),
+        FIELD(OF_F_TUN_ID, "tun_id", OF_FT_INT, 64, true, true, OF_PRE_NONE, OXM_OF, 38),
+        FIELD(OF_F_PKT_MARK, "pkt_mark", OF_FT_INT, 32, true, true, OF_PRE_NONE, NXM_1, 33),
+        FIELD(OF_F_CT_STATE, "ct_state", OF_FT_CT_STATE, 32, true, false, OF_PRE_NONE, NXM_1, 105),
+        FIELD(OF_F_CT_ZONE, "ct_zone", OF_FT_INT, 16, false, false, OF_PRE_NONE, NXM_1, 106),
+        FIELD(OF_F_CT_MARK, "ct_mark", OF_FT_INT, 32, true, false, OF_PRE_NONE, NXM_1, 107),
         REG(0), REG(1), REG(2), REG(3), REG(4), REG(5), REG(6), REG(7),
         REG(8), REG(9), REG(10), REG(11), REG(12), REG(13), REG(14), REG(15),
 };
+
+const OfField *of_field(OfFieldId id) {
+        return &fields[id];
+}
 
 const OfField *of_field_find(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)

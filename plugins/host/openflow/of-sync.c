@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Reading flows back and changing them.
+/* Reading flows back and changing them, on the bridge's management
+ * socket (agent/ofp).
  *
  * Every op-dbus flow has a cookie of its own. For each cookie op-dbus keeps
  * a hash of what it last sent and the digest of the flow as the switch
  * reported it right after (the record, <state-dir>/flows/<bridge>). A flow
  * is unchanged when the switch still reports that digest and the desired
- * flow still hashes to what was sent; otherwise it is sent again. Nothing is sent for unchanged
- * flows, so their counters survive a re-apply. */
+ * flow still hashes to what was sent; otherwise it is sent again. Nothing
+ * is sent for unchanged flows, so their counters survive a re-apply.
+ *
+ * Changes go as one atomic bundle of flow mods: strict deletes of the
+ * installed flows that go (as the switch reported them, the cookie
+ * matched with all its bits), then adds. */
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "exec.h"
 #include "fileio.h"
 #include "host.h"
 #include "json-util.h"
@@ -80,9 +84,9 @@ static bool parse_hex64(const char **p, uint64_t *ret) {
         return true;
 }
 
-/* Lines of "<cookie> <digest> <spec hash> <identity hash>", hex. A missing
- * file is an empty record; a damaged line (or one in an older format) is
- * ignored: its flow is sent again. */
+/* Lines of "<cookie> <digest> <spec hash>", hex. A missing file is an
+ * empty record; a damaged line (or one in an older format) is ignored:
+ * its flow is sent again. */
 int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret) {
         _cleanup_(freep) char *path = record_path(state_dir, bridge), *buf = NULL;
         char *line, *save = NULL;
@@ -96,7 +100,7 @@ int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret) {
 
         for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 const char *p = line;
-                uint64_t v[4];
+                uint64_t v[3];
                 size_t k;
 
                 /* "section <digest> <generation>" */
@@ -109,13 +113,12 @@ int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret) {
                         continue;
                 }
 
-                for (k = 0; k < 4 && parse_hex64(&p, &v[k]); k++)
+                for (k = 0; k < 3 && parse_hex64(&p, &v[k]); k++)
                         if (*p == ' ')
                                 p++;
-                if (k < 4 || *p)
+                if (k < 3 || *p)
                         continue;
-                r = of_record_add(ret, &(OfRecordEntry) { .cookie = v[0], .digest = v[1], .spec_hash = v[2],
-                                                          .id_hash = v[3] });
+                r = of_record_add(ret, &(OfRecordEntry) { .cookie = v[0], .digest = v[1], .spec_hash = v[2] });
                 if (r < 0)
                         return r;
         }
@@ -154,8 +157,6 @@ int of_record_save(const char *state_dir, const char *bridge, const OfRecord *re
                 strbuf_hex64(&b, rec->entries[i].digest);
                 strbuf_putc(&b, ' ');
                 strbuf_hex64(&b, rec->entries[i].spec_hash);
-                strbuf_putc(&b, ' ');
-                strbuf_hex64(&b, rec->entries[i].id_hash);
                 strbuf_putc(&b, '\n');
         }
         if (b.error < 0)
@@ -164,12 +165,96 @@ int of_record_save(const char *state_dir, const char *bridge, const OfRecord *re
         return write_file_replace(path, b.s, b.len, 0600);
 }
 
-static char *mgmt_address(const PluginContext *ctx, const char *bridge) {
-        char *s;
 
-        if (asprintf(&s, "unix:%s/%s.mgmt", host_settings(ctx)->ovs_rundir, bridge) < 0)
+/* ---- the connection ------------------------------------------------------------- */
+
+void of_connection_reset(OfConnection *c) {
+        c->client = ofp_client_free(c->client);
+        c->dump_xid = 0;
+}
+
+void of_connection_done(OfConnection *c) {
+        of_connection_reset(c);
+        free(c->bridge);
+        *c = (OfConnection) {};
+}
+
+/* Connects; wait: for the switch's HELLO, else the first answer read
+ * checks it (a request need not wait for it). */
+static OfpClient *connection_client(OfConnection *c, const PluginContext *ctx, bool wait, int *ret_error) {
+        _cleanup_(freep) char *addr = NULL;
+        int r;
+
+        if (c->client)
+                return c->client;
+        if (asprintf(&addr, "unix:%s/%s.mgmt", host_settings(ctx)->ovs_rundir, c->bridge) < 0) {
+                *ret_error = -ENOMEM;
                 return NULL;
-        return s;
+        }
+        r = (wait ? ofp_client_connect : ofp_client_open)(addr, ctx->timeout_ms, &c->client);
+        if (r < 0) {
+                *ret_error = r;
+                return NULL;
+        }
+        return c->client;
+}
+
+OfpClient *of_connection_client(OfConnection *c, const PluginContext *ctx, int *ret_error) {
+        /* Gone since it was last used (ovs-vswitchd closes it when it
+         * stops, or when the bridge is deleted): connect again. */
+        if (c->client && !c->dump_xid && ofp_client_process(c->client) < 0)
+                of_connection_reset(c);
+        return connection_client(c, ctx, true, ret_error);
+}
+
+void of_connection_request_flows(OfConnection *c, const PluginContext *ctx) {
+        /* A connection made for an earlier request may be gone: the
+         * bridge was deleted and made again, ovs-vswitchd restarted. Then
+         * once more on a new one. */
+        for (int attempt = 0; attempt < 2; attempt++) {
+                OfpClient *client;
+                int r = 0;
+
+                c->error = 0;
+                if (c->dump_xid)
+                        return;
+                c->fresh = !c->client;
+                client = connection_client(c, ctx, false, &r);
+                if (client)
+                        r = ofp_client_dump_flows_send(client, 0, 0, &c->dump_xid);
+                if (r >= 0)
+                        return;
+                of_connection_reset(c);
+                c->error = r;
+                if (c->fresh)
+                        return;
+        }
+}
+
+/* The reply to the flows asked for; asked again on a new connection when
+ * the one asked on was made for an earlier request and is gone. */
+static int collect_all(OfConnection *c, const PluginContext *ctx, OfpFlowList *ret) {
+        for (int attempt = 0;; attempt++) {
+                uint32_t xid;
+                bool fresh;
+                int r;
+
+                if (!c->dump_xid && !c->error)
+                        of_connection_request_flows(c, ctx);
+                r = c->error;
+                xid = c->dump_xid;
+                fresh = c->fresh;
+                c->error = 0;
+                c->dump_xid = 0;
+                if (r >= 0)
+                        r = ofp_client_dump_flows_recv(c->client, xid, ret);
+                if (r >= 0)
+                        return 0;
+                of_connection_reset(c);
+                ofp_flow_list_done(ret);
+                if (fresh || attempt > 0 || (r != -ECONNRESET && r != -EPIPE))
+                        return r;
+        }
 }
 
 static int cmp_flow(const void *a, const void *b) {
@@ -178,39 +263,13 @@ static int cmp_flow(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-void of_dump_request_done(OfDumpRequest *q) {
-        q->client = ofp_client_free(q->client);
-        q->error = 0;
-}
-
-void of_dump_request_send(const PluginContext *ctx, const char *bridge, OfDumpRequest *ret) {
-        _cleanup_(freep) char *addr = mgmt_address(ctx, bridge);
-        int r;
-
-        *ret = (OfDumpRequest) {};
-        if (!addr) {
-                ret->error = -ENOMEM;
-                return;
-        }
-        r = ofp_client_connect(addr, ctx->timeout_ms, &ret->client);
-        if (r >= 0)
-                r = ofp_client_dump_flows_send(ret->client, 0, 0, &ret->xid);
-        if (r < 0) {
-                of_dump_request_done(ret);
-                ret->error = r;
-        }
-}
-
-int of_dump_request_collect(OfDumpRequest *q, OfpFlowList *ret) {
+int of_connection_collect(OfConnection *c, const PluginContext *ctx, OfpFlowList *ret) {
         OfpFlowList all = {};
         int r;
 
-        r = q->error < 0 ? q->error : ofp_client_dump_flows_recv(q->client, q->xid, &all);
-        of_dump_request_done(q);
-        if (r < 0) {
-                ofp_flow_list_done(&all);
+        r = collect_all(c, ctx, &all);
+        if (r < 0)
                 return r;
-        }
 
         /* Keep op-dbus's flows only; hand the others' buffers back. */
         for (size_t i = 0; i < all.n; i++) {
@@ -233,17 +292,21 @@ int of_dump_request_collect(OfDumpRequest *q, OfpFlowList *ret) {
         return 0;
 }
 
-int of_installed_read(const PluginContext *ctx, const char *bridge, OfpFlowList *ret) {
-        OfDumpRequest q;
+/* ---- the difference --------------------------------------------------------------- */
 
-        of_dump_request_send(ctx, bridge, &q);
-        return of_dump_request_collect(&q, ret);
-}
-
-const OfpFlow *of_installed_find(const OfpFlowList *l, uint64_t cookie) {
+const OfpFlow *of_installed_find(const OfpFlowList *l, uint64_t cookie, size_t *ret_n) {
         OfpFlow key = { .cookie = cookie };
+        const OfpFlow *f = l->n ? bsearch(&key, l->flows, l->n, sizeof(OfpFlow), cmp_flow) : NULL;
+        size_t n = 0;
 
-        return l->n ? bsearch(&key, l->flows, l->n, sizeof(OfpFlow), cmp_flow) : NULL;
+        if (f) {
+                while (f > l->flows && f[-1].cookie == cookie)
+                        f--;
+                while (f + n < l->flows + l->n && f[n].cookie == cookie)
+                        n++;
+        }
+        *ret_n = n;
+        return f;
 }
 
 void of_bridge_sync_done(OfBridgeSync *b) {
@@ -263,31 +326,41 @@ static int push_send(OfBridgeSync *b, const OfDesired *f) {
         return r;
 }
 
-static int push_remove(OfBridgeSync *b, uint64_t cookie) {
-        int r = greedy_realloc((void **) &b->remove, &b->allocated_remove, b->n_remove + 1, sizeof(uint64_t));
+static int push_remove(OfBridgeSync *b, const OfpFlow *f) {
+        int r = greedy_realloc((void **) &b->remove, &b->allocated_remove, b->n_remove + 1, sizeof(OfpFlow *));
 
         if (r >= 0)
-                b->remove[b->n_remove++] = cookie;
+                b->remove[b->n_remove++] = f;
         return r;
 }
 
-/* Whether the switch holds the match that was meant (of-oxm.c). */
-static bool match_as_meant(const OfDesired *w, const OfpFlow *h) {
-        return w->match_digest == 0 || of_reported_match_digest(h->body, h->body_len) == w->match_digest;
+/* Whether the switch holds the match that was meant: the same OXM fields
+ * (of-oxm.c writes them in Open vSwitch's order, so they are normally the
+ * same bytes too). */
+static bool match_as_meant(const OfFlowSet *s, const OfDesired *w, const OfpFlow *h) {
+        const uint8_t *oxm, *want = of_desired_match(s, w);
+        size_t len;
+
+        if (ofp_match_fields(h->body, h->body_len, &oxm, &len) < 0)
+                return false;
+        if (len == w->match_len && memcmp(oxm, want, len) == 0)
+                return true;
+        return of_oxm_digest(oxm, len) == of_oxm_digest(want, w->match_len);
 }
 
-/* The match part of a flow's spec, for messages. */
-static const char *spec_match(const OfDesired *w, size_t *ret_len) {
-        const char *m = w->spec, *a = strstr(w->spec, ",actions=");
+/* Whether the switch holds one flow for w's cookie, as w would be
+ * installed but for the actions and timeouts: adding w replaces it. */
+static bool same_identity(const OfFlowSet *s, const OfDesired *w, const OfpFlow *h, size_t n_h) {
+        return n_h == 1 && h->table == w->table && h->priority == w->priority && match_as_meant(s, w, h);
+}
 
-        for (int i = 0; i < 3 && m; i++) /* past table=, priority=, cookie= */
-                m = strchr(m, ',') ? strchr(m, ',') + 1 : NULL;
-        if (!m || !a || m > a) {
-                *ret_len = 0;
-                return "";
-        }
-        *ret_len = (size_t) (a - m);
-        return m;
+static void installed_otherwise(const OfBridgeSync *b, const OfDesired *w, Diag *d) {
+        _cleanup_(strbuf_done) StrBuf m = {};
+
+        of_oxm_format(of_desired_match(b->want, w), w->match_len, &m);
+        diag_error(d, w->path ?: "", "bridge %s: Open vSwitch installed the flow with cookie 0x%016" PRIx64
+                   " (table %u, priority %u) with another match than the one sent (%s): it dropped or changed a field",
+                   b->name, w->cookie, w->table, w->priority, m.s ?: "");
 }
 
 int of_bridge_diff(OfBridgeSync *b, bool accept_pending, Diag *d) {
@@ -298,21 +371,21 @@ int of_bridge_diff(OfBridgeSync *b, bool accept_pending, Diag *d) {
 
         for (size_t i = 0; i < b->want->n; i++) {
                 const OfDesired *w = &b->want->flows[i];
-                const OfpFlow *h = of_installed_find(&b->have, w->cookie);
                 const OfRecordEntry *e = of_record_find(&b->record, w->cookie);
-                bool as_meant = h && match_as_meant(w, h);
+                size_t n_h;
+                const OfpFlow *h = of_installed_find(&b->have, w->cookie, &n_h);
+                bool sent = e && e->spec_hash == w->spec_hash;
 
-                if (h && e && e->spec_hash == w->spec_hash && h->table == w->table && h->priority == w->priority &&
-                    as_meant && (e->digest == h->digest || (accept_pending && e->digest == 0)))
-                        continue; /* unchanged */
-                if (h && !as_meant && accept_pending && e && e->spec_hash == w->spec_hash) {
-                        size_t n;
-                        const char *m = spec_match(w, &n);
-
-                        diag_error(d, "", "bridge %s: Open vSwitch installed the flow with cookie 0x%016" PRIx64
-                                   " (table %u, priority %u) with another match than the one sent (%.*s): "
-                                   "it dropped or changed a field", b->name, w->cookie, w->table, w->priority,
-                                   (int) MIN(n, (size_t) 512), m);
+                /* Unchanged: the switch still has what it reported after
+                 * this flow was last sent (and found as meant then). */
+                if (sent && n_h == 1 && e->digest != 0 && e->digest == h->digest && h->table == w->table &&
+                    h->priority == w->priority)
+                        continue;
+                /* Just sent, and the switch has it as meant. */
+                if (sent && accept_pending && e->digest == 0 && same_identity(b->want, w, h, n_h))
+                        continue;
+                if (sent && accept_pending && n_h == 1 && !match_as_meant(b->want, w, h)) {
+                        installed_otherwise(b, w, d);
                         ret = -EPROTO;
                 }
 
@@ -320,11 +393,12 @@ int of_bridge_diff(OfBridgeSync *b, bool accept_pending, Diag *d) {
                         b->n_added++;
                 else {
                         b->n_changed++;
-                        /* "add" replaces a flow with the same identity; any
-                         * other installed version must go first. */
-                        if (!e || e->id_hash != w->id_hash || e->digest != h->digest)
-                                if ((r = push_remove(b, w->cookie)) < 0)
-                                        return r;
+                        /* An add replaces a flow with the same table,
+                         * priority and match; any other goes first. */
+                        if (!same_identity(b->want, w, h, n_h))
+                                for (size_t k = 0; k < n_h; k++)
+                                        if ((r = push_remove(b, &h[k])) < 0)
+                                                return r;
                 }
                 r = push_send(b, w);
                 if (r < 0)
@@ -334,69 +408,98 @@ int of_bridge_diff(OfBridgeSync *b, bool accept_pending, Diag *d) {
         for (size_t i = 0; i < b->have.n; i++)
                 if (!of_flow_set_find(b->want, b->have.flows[i].cookie)) {
                         b->n_deleted++;
-                        r = push_remove(b, b->have.flows[i].cookie);
+                        r = push_remove(b, &b->have.flows[i]);
                         if (r < 0)
                                 return r;
                 }
         return ret;
 }
 
-/* ovs-ofctl reports Open vSwitch's normalisation of a match (a field
- * without its prerequisite dropped) only in its log, and sends the flow
- * anyway. The log lines from there on, as one line. */
-static char *normalisation_note(const char *err) {
-        const char *p = strstr(err, "normalization changed ofp_match");
-        _cleanup_(strbuf_done) StrBuf b = {};
+/* ---- sending ---------------------------------------------------------------------- */
 
-        if (!p)
-                return NULL;
-        for (const char *line = p; *line;) {
-                const char *eol = strchrnul(line, '\n'), *text = line;
-
-                /* "2026-...|00002|ofp_match|INFO| pre: ip,tp_dst=80": keep what follows the last '|' */
-                for (const char *c = line; c < eol; c++)
-                        if (*c == '|')
-                                text = c + 1;
-                if (b.len > 0)
-                        strbuf_puts(&b, "; ");
-                strbuf_append(&b, text, (size_t) (eol - text));
-                line = *eol ? eol + 1 : eol;
-        }
-        return strbuf_take(&b);
-}
-
-static int run_bundle(OfBridgeSync *b, const PluginContext *ctx, const char *text, size_t len, Diag *d) {
-        _cleanup_(freep) char *addr = mgmt_address(ctx, b->name);
-        _cleanup_(exec_result_done) ExecResult res = {};
-        /* The flows name ports by number only (of-render.c): without names
-         * ovs-ofctl need not fetch the bridge's ports first, which makes a
-         * large bundle about 10 % faster. */
-        char *argv[] = { (char *) "ovs-ofctl", (char *) "-O", (char *) "OpenFlow14", (char *) "--no-names",
-                         (char *) "--bundle", (char *) "add-flows", addr, (char *) "-", NULL };
+int of_bridge_flow_mods(const OfBridgeSync *b, OfpBundle *bundle) {
         int r;
 
-        if (!addr)
-                return -ENOMEM;
-        r = exec_capture(argv, text, len, ctx->timeout_ms, &res);
-        if (r < 0) {
-                diag_error(d, "", "bridge %s: cannot run ovs-ofctl: %s", b->name, strerror(-r));
-                return r;
-        }
-        if (res.status != 0) {
-                diag_error(d, "", "bridge %s: the flow bundle was rejected (by ovs-ofctl or Open vSwitch); no flow was changed: %s",
-                           b->name, strstrip_newline(res.err));
-                return -EIO;
-        }
-        if (res.err) {
-                _cleanup_(freep) char *note = normalisation_note(res.err);
+        for (size_t i = 0; i < b->n_remove; i++) {
+                const OfpFlow *h = b->remove[i];
+                const uint8_t *oxm;
+                size_t len;
 
-                if (note) {
-                        diag_error(d, "", "bridge %s: Open vSwitch changed the match of a flow sent, so the flow installed is not "
-                                   "the one meant (ovs-ofctl: %s)", b->name, note);
-                        return -EPROTO;
-                }
+                if (ofp_match_fields(h->body, h->body_len, &oxm, &len) < 0)
+                        return -EBADMSG;
+                /* Strict: this flow only (table, priority, match); and the
+                 * cookie with all its bits, never a cookie to set. */
+                r = ofp_bundle_add_flow_mod(bundle, &(OfpFlowMod) {
+                        .command = OFPFC_DELETE_STRICT,
+                        .table = h->table,
+                        .priority = h->priority,
+                        .cookie = h->cookie,
+                        .cookie_mask = UINT64_MAX,
+                        .match = oxm,
+                        .match_len = len,
+                });
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < b->n_send; i++) {
+                const OfDesired *w = b->send[i];
+
+                r = ofp_bundle_add_flow_mod(bundle, &(OfpFlowMod) {
+                        .command = OFPFC_ADD,
+                        .table = w->table,
+                        .priority = w->priority,
+                        .idle_timeout = w->idle_timeout,
+                        .hard_timeout = w->hard_timeout,
+                        .cookie = w->cookie,
+                        .match = of_desired_match(b->want, w),
+                        .match_len = w->match_len,
+                        .instructions = of_desired_insts(b->want, w),
+                        .instructions_len = w->insts_len,
+                });
+                if (r < 0)
+                        return r;
         }
         return 0;
+}
+
+/* Says which flows the switch refused, and why. */
+static void report_refused(const OfBridgeSync *b, const OfpBundle *bundle, Diag *d) {
+        size_t named = 0;
+
+        for (size_t i = 0; i < bundle->n_errors; i++) {
+                const OfpError *e = &bundle->errors[i];
+                ssize_t k = ofp_bundle_index_of(bundle, e->xid);
+                _cleanup_(strbuf_done) StrBuf why = {}, what = {};
+                const char *name = ofp_error_name(e->type, e->code), *path = "";
+
+                if (k < 0)
+                        continue;    /* the bundle's own messages: said below */
+                if (name)
+                        strbuf_puts(&why, name);
+                else
+                        strbuf_printf(&why, "error type %u, code %u", e->type, e->code);
+                if ((size_t) k < b->n_remove) {
+                        const OfpFlow *h = b->remove[k];
+
+                        strbuf_printf(&what, "the removal of the flow with cookie 0x%016" PRIx64 " (table %u, priority %u)",
+                                      h->cookie, h->table, h->priority);
+                } else if ((size_t) k - b->n_remove < b->n_send) {
+                        const OfDesired *w = b->send[(size_t) k - b->n_remove];
+
+                        strbuf_puts(&what, "the flow with ");
+                        of_desired_describe(b->want, w, &what);
+                        path = w->path ?: "";
+                }
+                diag_error(d, path, "bridge %s: Open vSwitch refused %s: %s", b->name, what.s ?: "a flow", why.s ?: "?");
+                named++;
+        }
+        for (size_t i = 0; named == 0 && i < bundle->n_errors; i++) {
+                const char *name = ofp_error_name(bundle->errors[i].type, bundle->errors[i].code);
+
+                diag_error(d, "", "bridge %s: Open vSwitch refused the bundle: %s", b->name,
+                           name ?: "an error op-dbus does not know");
+        }
+        diag_error(d, "", "bridge %s: the flow bundle was rejected, so no flow was changed", b->name);
 }
 
 /* Records the desired flows with the digest of each as given, or as the
@@ -407,11 +510,12 @@ static int write_record(OfBridgeSync *b, const PluginContext *ctx, bool confirm)
 
         for (size_t i = 0; r >= 0 && i < b->want->n; i++) {
                 const OfDesired *w = &b->want->flows[i];
-                const OfpFlow *h = confirm ? of_installed_find(&b->have, w->cookie) : NULL;
+                size_t n_h;
+                const OfpFlow *h = confirm ? of_installed_find(&b->have, w->cookie, &n_h) : NULL;
 
                 if (!confirm || h)
                         r = of_record_add(&rec, &(OfRecordEntry) { .cookie = w->cookie, .digest = h ? h->digest : 0,
-                                                                   .spec_hash = w->spec_hash, .id_hash = w->id_hash });
+                                                                   .spec_hash = w->spec_hash });
         }
         if (r >= 0)
                 r = of_record_save(ctx->state_dir, b->name, &rec);
@@ -424,35 +528,30 @@ int of_bridge_confirm(OfBridgeSync *b, const PluginContext *ctx) {
         return write_record(b, ctx, true);
 }
 
-int of_bridge_apply(OfBridgeSync *b, const PluginContext *ctx, ApplyCounts *counts, Diag *d) {
-        _cleanup_(strbuf_done) StrBuf text = {};
-        int r, ret;
+int of_bridge_apply(OfBridgeSync *b, OfpClient *c, const PluginContext *ctx, ApplyCounts *counts, Diag *d) {
+        _cleanup_(ofp_bundle_done) OfpBundle bundle = {};
+        int r;
 
         if (b->n_send + b->n_remove == 0)
                 return 0;
 
-        for (size_t i = 0; i < b->n_remove; i++) {
-                strbuf_puts(&text, "delete cookie=0x");
-                strbuf_hex64(&text, b->remove[i]);
-                strbuf_puts(&text, "/-1\n");
+        ofp_client_bundle_begin(c, &bundle);
+        r = of_bridge_flow_mods(b, &bundle);
+        if (r < 0)
+                return r;
+        r = ofp_client_bundle_commit(c, &bundle);
+        if (r == -EPROTO) {
+                report_refused(b, &bundle, d);
+                return r;
         }
-        for (size_t i = 0; i < b->n_send; i++) {
-                strbuf_puts(&text, "add ");
-                strbuf_puts(&text, b->send[i]->spec);
-                strbuf_putc(&text, '\n');
+        if (r < 0) {
+                diag_error(d, "", "bridge %s: cannot send the flows to Open vSwitch: %s", b->name, strerror(-r));
+                return r;
         }
-        if (text.error < 0)
-                return text.error;
-
-        /* -EPROTO: the bundle went in, but not as it was meant; what was
-         * sent is recorded all the same, for the rollback that follows. */
-        ret = run_bundle(b, ctx, text.s, text.len, d);
-        if (ret < 0 && ret != -EPROTO)
-                return ret;
-        apply_counts_write(counts, COUNT_FLOW_MODS, (unsigned) (b->n_remove + b->n_send));
+        apply_counts_write(counts, COUNT_FLOW_MODS, (unsigned) bundle.n);
 
         r = write_record(b, ctx, false);
         if (r < 0)
                 diag_error(d, "", "bridge %s: cannot record the flows sent: %s", b->name, strerror(-r));
-        return RET_GATHER(ret, r);
+        return r;
 }

@@ -103,12 +103,11 @@ int of_match_parse(json_object *o, const char *path, bool strings_only,
         if (!m)
                 return -ENOMEM;
         json_object_object_foreach(o, name, value) {
-                _cleanup_(freep) char *fp = json_path_key(path, name);
                 OfMatchField *f = &m[*ret_n];
+                char fp[JSON_PATH_MAX];
                 int k;
 
-                if (!fp)
-                        return -ENOMEM;
+                snprintf(fp, sizeof fp, "%s.%s", path, name);
                 if (strings_only && !json_object_is_type(value, json_type_string)) {
                         diag_error(d, fp, "expected a string, got %s", json_type_name(json_object_get_type(value)));
                         r = -EINVAL;
@@ -143,7 +142,6 @@ static int check_action_keys(json_object *o, const char *path, OfActionType t, D
         char fields[128];
         int ret = 0;
 
-        join(allowed + 1, fields, sizeof fields);
         json_object_object_foreach(o, key, value) {
                 _cleanup_(freep) char *kp = NULL;
                 bool ok = false;
@@ -156,6 +154,7 @@ static int check_action_keys(json_object *o, const char *path, OfActionType t, D
                 kp = json_path_key(path, key);
                 if (!kp)
                         return -ENOMEM;
+                join(allowed + 1, fields, sizeof fields);
                 if (fields[0])
                         diag_error(d, kp, "unknown key: a \"%s\" action takes only type and %s",
                                    action_types[t], fields);
@@ -168,12 +167,11 @@ static int check_action_keys(json_object *o, const char *path, OfActionType t, D
 }
 
 static int parse_set_field(OfAction *a, json_object *o, const char *path, Diag *d) {
-        _cleanup_(freep) char *vp = json_path_key(path, "value");
+        char vp[JSON_PATH_MAX];
         json_object *v;
         int r, ret = 0;
 
-        if (!vp)
-                return -ENOMEM;
+        snprintf(vp, sizeof vp, "%s.value", path);
         r = json_get_string_dup(o, path, "field", true, &a->set_field.field, d);
         if (r <= 0)
                 ret = r < 0 ? r : -EINVAL;

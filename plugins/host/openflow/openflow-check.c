@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The fields and values of the openflow section, checked on op-dbus's own
- * flow model before anything is rendered: a name or value that is not
- * what it claims to be would otherwise reach the flow text as it is
- * (a set_field value "1->reg0,output:CONTROLLER" adds actions, a match
- * key "nw_src=1,tp_dst" adds fields), and a field without what it needs in
- * the same match, or out of its range, is dropped or cut short by Open
- * vSwitch without a word. */
+ * flow model before anything is encoded: each match field and set_field
+ * target is one op-dbus knows, with a value that means exactly one thing
+ * (a set_field value "1->reg0,output:CONTROLLER" or a match key
+ * "nw_src=1,tp_dst" is no value and no field), and with what it needs in
+ * the same match: the error names the JSON path, instead of Open vSwitch
+ * refusing the flow at apply time. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,14 +107,16 @@ static void match_error(const MatchErr *e, const OfMatchField *m, const char *fm
 
 /* One field: known, given once, a value it takes. */
 static const OfField *check_field(const MatchErr *e, const OfMatchField *m, const OfField *const *before, size_t n_before,
-                                  OfParsedValue *ret) {
-        _cleanup_(freep) char *name = str_quote(m->name), *list = NULL, *shown = NULL, *sampled = NULL;
+                                  OfParsedValue *ret, bool *ret_placeholder) {
+        _cleanup_(freep) char *name = NULL, *list = NULL, *shown = NULL, *sampled = NULL;
         const OfField *f = of_field_find(m->name);
         const char *text, *why;
         char buf[24];
 
+        *ret_placeholder = false;
         if (!f) {
                 list = field_names(false);
+                name = str_quote(m->name);
                 match_error(e, m, "%s is not a match field op-dbus knows; it knows %s", name ?: "?", list ?: "?");
                 return NULL;
         }
@@ -124,8 +126,10 @@ static const OfField *check_field(const MatchErr *e, const OfMatchField *m, cons
                         return NULL;
                 }
         if (f->type == OF_FT_PROTOCOL) {
-                if (m->value.type == OF_VALUE_NONE || (m->value.type == OF_VALUE_STRING && !m->value.string[0]))
+                if (m->value.type == OF_VALUE_NONE || (m->value.type == OF_VALUE_STRING && !m->value.string[0])) {
+                        *ret = (OfParsedValue) {};
                         return f;
+                }
                 match_error(e, m, "%s names a protocol and takes no value: write %s", f->name,
                             e->c->match_text ? f->name : "\"\" as its value");
                 return NULL;
@@ -135,9 +139,12 @@ static const OfField *check_field(const MatchErr *e, const OfMatchField *m, cons
                 match_error(e, m, "%s needs a value: write %s=VALUE", f->name, f->name);
                 return NULL;
         }
-        sampled = e->c->template ? sample(text) : NULL;
-        if (e->c->template && !sampled)
-                return NULL;
+        if (e->c->template && strchr(text, '{')) {
+                sampled = sample(text);
+                if (!sampled)
+                        return NULL;
+                *ret_placeholder = true;
+        }
         if (of_field_parse(f, sampled ?: text, true, ret, &why))
                 return f;
         shown = m->value.type == OF_VALUE_STRING ? str_quote(text) : strdup(text);
@@ -146,22 +153,30 @@ static const OfField *check_field(const MatchErr *e, const OfMatchField *m, cons
 }
 
 /* Every field of a match, and what they need; ctx gets the protocols it
- * names. */
-static int check_match(const OfMatchField *m, size_t n, const OfFlowCheck *c, OfMatchContext *ctx, Diag *d) {
-        _cleanup_(freep) const OfField **f = calloc(n + 1, sizeof(OfField *));
-        _cleanup_(freep) OfParsedValue *v = calloc(n + 1, sizeof(OfParsedValue));
+ * names. A field whose value has no placeholder keeps its parsed value. */
+static int check_match(OfMatchField *m, size_t n, const OfFlowCheck *c, OfMatchContext *ctx, Diag *d) {
         MatchErr e = { .c = c, .d = d };
+        OfMatch parsed;
         size_t bad;
         int ret = 0;
 
-        if (!f || !v)
-                return -ENOMEM;
+        if (n > OF_MATCH_MAX) {
+                diag_error(d, c->match_path, "%zu fields: a match names at most %d", n, OF_MATCH_MAX);
+                return -EINVAL;
+        }
+        parsed.n = n;
         for (size_t i = 0; i < n; i++) {
-                f[i] = check_field(&e, &m[i], f, i, &v[i]);
-                if (!f[i])
+                bool placeholder;
+
+                parsed.field[i] = check_field(&e, &m[i], parsed.field, i, &parsed.value[i], &placeholder);
+                m[i].field = parsed.field[i];
+                m[i].compiled = parsed.field[i] && !placeholder;
+                if (m[i].compiled)
+                        m[i].parsed = parsed.value[i];
+                if (!parsed.field[i])
                         ret = -EINVAL;
         }
-        if (of_match_context(f, v, n, ctx, &bad) < 0) {
+        if (of_match_context(parsed.field, parsed.value, n, ctx, &bad) < 0) {
                 match_error(&e, &m[bad], "%s contradicts the protocol named before it in this match: "
                             "a flow matches one protocol (give each its own flow)", m[bad].name);
                 return -EINVAL;
@@ -173,10 +188,10 @@ static int check_match(const OfMatchField *m, size_t n, const OfFlowCheck *c, Of
         for (size_t i = 0; i < n; i++) {
                 const char *need;
 
-                if (!f[i] || of_prereq_met(f[i]->prereq, ctx, &need))
+                if (!parsed.field[i] || of_prereq_met(parsed.field[i]->prereq, ctx, &need))
                         continue;
                 match_error(&e, &m[i], "%s needs %s in the same match: without it Open vSwitch drops %s "
-                            "and the flow matches more than it says", f[i]->name, need, f[i]->name);
+                            "and the flow matches more than it says", parsed.field[i]->name, need, parsed.field[i]->name);
                 ret = -EINVAL;
         }
         return ret;
@@ -198,51 +213,62 @@ static bool port_ok(const char *s) {
 }
 
 static int check_output(const OfAction *a, const char *ap, const OfFlowCheck *c, Diag *d) {
-        _cleanup_(freep) char *pp = json_path_key(ap, "port"), *sampled = NULL, *shown = NULL;
+        _cleanup_(freep) char *pp = NULL, *sampled = NULL, *shown = NULL;
 
-        if (!pp)
-                return -ENOMEM;
-        sampled = c->template ? sample(a->output.port) : NULL;
+        if (c->template && strchr(a->output.port, '{')) {
+                sampled = sample(a->output.port);
+                if (!sampled)
+                        return -ENOMEM;
+        }
         if (port_ok(sampled ?: a->output.port))
                 return 0;
+        pp = json_path_key(ap, "port");
         shown = str_quote(a->output.port);
-        diag_error(d, pp, "%s is not a port: expected a port name on the bridge, container:N or an OpenFlow port number 1..%d",
+        diag_error(d, pp ?: ap, "%s is not a port: expected a port name on the bridge, container:N or an OpenFlow port number 1..%d",
                    shown ?: "?", OF_OFPORT_MAX);
         return -EINVAL;
 }
 
-static int check_set_field(const OfAction *a, const char *ap, const OfFlowCheck *c, const OfMatchContext *ctx, Diag *d) {
-        _cleanup_(freep) char *fp = json_path_key(ap, "field"), *vp = json_path_key(ap, "value"), *list = NULL,
-                              *name = NULL, *shown = NULL, *sampled = NULL;
+static int check_set_field(OfAction *a, const char *ap, const OfFlowCheck *c, const OfMatchContext *ctx, Diag *d) {
+        _cleanup_(freep) char *fp = NULL, *vp = NULL, *list = NULL, *name = NULL, *shown = NULL, *sampled = NULL;
         const OfField *f = of_field_find(a->set_field.field);
         const char *text, *why, *need;
         OfParsedValue v;
         char buf[24];
 
-        if (!fp || !vp)
-                return -ENOMEM;
         if (!f || !f->settable) {
+                fp = json_path_key(ap, "field");
                 list = field_names(true);
                 name = str_quote(a->set_field.field);
-                diag_error(d, fp, "%s is not a field set_field can write; it writes %s", name ?: "?", list ?: "?");
+                diag_error(d, fp ?: ap, "%s is not a field set_field can write; it writes %s", name ?: "?", list ?: "?");
                 return -EINVAL;
         }
         text = value_text(&a->set_field.value, buf);
-        sampled = c->template ? sample(text) : NULL;
+        if (c->template && strchr(text, '{')) {
+                sampled = sample(text);
+                if (!sampled)
+                        return -ENOMEM;
+        }
         if (!of_field_parse(f, sampled ?: text, false, &v, &why)) {
+                vp = json_path_key(ap, "value");
                 shown = a->set_field.value.type == OF_VALUE_STRING ? str_quote(text) : strdup(text);
-                diag_error(d, vp, "%s is not a value set_field can write to %s: expected %s", shown ?: "?", f->name, why);
+                diag_error(d, vp ?: ap, "%s is not a value set_field can write to %s: expected %s", shown ?: "?", f->name, why);
                 return -EINVAL;
         }
         if (!of_prereq_met(f->prereq, ctx, &need)) {
-                diag_error(d, fp, "set_field writes %s, which needs %s in the flow's match (Open vSwitch refuses the flow otherwise)",
+                fp = json_path_key(ap, "field");
+                diag_error(d, fp ?: ap, "set_field writes %s, which needs %s in the flow's match (Open vSwitch refuses the flow otherwise)",
                            f->name, need);
                 return -EINVAL;
         }
+        a->set_field.f = f;
+        a->set_field.compiled = !sampled;
+        if (!sampled)
+                a->set_field.parsed = v;
         return 0;
 }
 
-int of_flow_check(const OfMatchField *m, size_t n_match, const OfAction *a, size_t n_actions,
+int of_flow_check(OfMatchField *m, size_t n_match, OfAction *a, size_t n_actions,
                   const OfFlowCheck *c, Diag *d) {
         OfMatchContext ctx;
         bool match_ok;
@@ -253,15 +279,15 @@ int of_flow_check(const OfMatchField *m, size_t n_match, const OfAction *a, size
                 return ret;
         match_ok = ret >= 0;
         for (size_t i = 0; i < n_actions; i++) {
-                _cleanup_(freep) char *ap = NULL;
+                char ap[JSON_PATH_MAX];
 
-                if (asprintf(&ap, "%s.actions[%zu]", c->path, i) < 0)
-                        return -ENOMEM;
-                if (a[i].type == OF_ACTION_OUTPUT && a[i].output.port)
+                if (a[i].type == OF_ACTION_OUTPUT && a[i].output.port) {
+                        snprintf(ap, sizeof ap, "%s.actions[%zu]", c->path, i);
                         r = check_output(&a[i], ap, c, d);
-                else if (a[i].type == OF_ACTION_SET_FIELD && a[i].set_field.field && match_ok)
+                } else if (a[i].type == OF_ACTION_SET_FIELD && a[i].set_field.field && match_ok) {
+                        snprintf(ap, sizeof ap, "%s.actions[%zu]", c->path, i);
                         r = check_set_field(&a[i], ap, c, &ctx, d);
-                else
+                } else
                         continue;
                 if (r == -ENOMEM)
                         return r;

@@ -59,10 +59,9 @@ int openflow_parse_array(json_object *o, const char *path, const char *key, bool
         *ret_n = n;
 
         for (size_t i = 0; i < n; i++) {
-                _cleanup_(freep) char *ip = json_path_index(ap, i);
+                char ip[JSON_PATH_MAX];
 
-                if (!ip)
-                        return -ENOMEM;
+                snprintf(ip, sizeof ip, "%s[%zu]", ap, i);
                 r = parse((char *) *ret + i * elem_size, json_object_array_get_idx(a, i), ip, d);
                 if (r == -ENOMEM)
                         return r;
@@ -85,15 +84,14 @@ static int get_ifname_dup(json_object *o, const char *path, const char *key, cha
 
 /* "0x" and 1..16 hex digits, or an integer 0..UINT64_MAX. */
 static int parse_cookie(OfFlow *f, json_object *o, const char *path, Diag *d) {
-        _cleanup_(freep) char *cp = json_path_key(path, "cookie");
+        char cp[JSON_PATH_MAX];
         json_object *v;
         const char *s;
         size_t len;
 
-        if (!cp)
-                return -ENOMEM;
         if (!json_object_object_get_ex(o, "cookie", &v))
                 return 0;
+        snprintf(cp, sizeof cp, "%s.cookie", path);
 
         switch (json_object_get_type(v)) {
         case json_type_int:
@@ -127,14 +125,15 @@ static const char *const flow_keys[] = {
 };
 
 static int parse_flow(void *item, json_object *o, const char *path, Diag *d) {
-        _cleanup_(freep) char *mp = json_path_key(path, "match_fields");
+        char mp[JSON_PATH_MAX];
         OfFlow *f = item;
         json_object *m;
         int64_t i;
         int r, ret = 0;
 
         f->priority = OF_PRIORITY_DEFAULT;
-        if (!mp || !(f->path = strdup(path)))
+        snprintf(mp, sizeof mp, "%s.match_fields", path);
+        if (!(f->path = strdup(path)))
                 return -ENOMEM;
         if (!json_expect_object(o, path, d))
                 return -EINVAL;

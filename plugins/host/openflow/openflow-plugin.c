@@ -23,8 +23,8 @@ typedef struct OpenflowPlugin {
         bool sent;                   /* this instance applied flows not yet confirmed */
         OfSocketPort *lxc_ports;     /* addresses the lxc section declares */
         size_t n_lxc_ports;
-        OfDumpRequest *prefetched;   /* per wanted bridge: flow dump requested by prefetch */
-        size_t n_prefetched;
+        OfConnection *conns;         /* per bridge: one connection reads and writes its flows */
+        size_t n_conns;
 
         bool parsed;
         json_object *section;        /* the section wanted, and its digest once computed */
@@ -39,12 +39,30 @@ typedef struct OpenflowPlugin {
         bool snapshot_unknown;       /* not stored anywhere */
 } OpenflowPlugin;
 
-static void prefetched_done(OpenflowPlugin *o) {
-        for (size_t i = 0; i < o->n_prefetched; i++)
-                of_dump_request_done(&o->prefetched[i]);
-        free(o->prefetched);
-        o->prefetched = NULL;
-        o->n_prefetched = 0;
+static OfConnection *conn_for(OpenflowPlugin *o, const char *bridge) {
+        OfConnection *c;
+
+        for (size_t i = 0; i < o->n_conns; i++)
+                if (streq(o->conns[i].bridge, bridge))
+                        return &o->conns[i];
+        c = reallocarray(o->conns, o->n_conns + 1, sizeof(OfConnection));
+        if (!c)
+                return NULL;
+        o->conns = c;
+        c = &o->conns[o->n_conns];
+        *c = (OfConnection) { .bridge = strdup(bridge) };
+        if (!c->bridge)
+                return NULL;
+        o->n_conns++;
+        return c;
+}
+
+static void conns_done(OpenflowPlugin *o) {
+        for (size_t i = 0; i < o->n_conns; i++)
+                of_connection_done(&o->conns[i]);
+        free(o->conns);
+        o->conns = NULL;
+        o->n_conns = 0;
 }
 
 static const OfFlowSet empty_flow_set = {};
@@ -305,19 +323,20 @@ static int add_recorded_bridges(OpenflowPlugin *o) {
 
 static int query_bridge(OpenflowPlugin *o, OfBridgeSync *b) {
         const PluginContext *ctx = o->plugin.ctx;
-        OfDumpRequest *q = NULL;
+        OfConnection *c = conn_for(o, b->name);
         int r;
 
-        for (size_t i = 0; i < o->n_prefetched && i < o->want.n_bridges; i++)
-                if (streq(o->want.bridges[i].name, b->name) && (o->prefetched[i].client || o->prefetched[i].error))
-                        q = &o->prefetched[i];
-        r = q ? of_dump_request_collect(q, &b->have) : of_installed_read(ctx, b->name, &b->have);
-        /* The bridge may have changed since the dump was asked for:
-         * ovs-vswitchd was behind OVSDB (the query waited for it to catch
-         * up) and has created it, or deleted it (the connection was
-         * reset), or an earlier plugin created it. Ask again. */
-        if (q && r < 0 && r != -ETIMEDOUT && r != -ENOMEM)
-                r = of_installed_read(ctx, b->name, &b->have);
+        if (!c)
+                return -ENOMEM;
+        r = of_connection_collect(c, ctx, &b->have);
+        /* The bridge may have changed since the dump was asked for (by
+         * prefetch): ovs-vswitchd was behind OVSDB (the query waited for it
+         * to catch up) and has created it, or deleted it, or an earlier
+         * plugin created it. Ask again, on a new connection. */
+        if (r < 0 && r != -ETIMEDOUT && r != -ENOMEM) {
+                of_connection_reset(c);
+                r = of_connection_collect(c, ctx, &b->have);
+        }
         b->reachable = r >= 0;
         if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
                 return r;
@@ -329,13 +348,12 @@ static int query_bridge(OpenflowPlugin *o, OfBridgeSync *b) {
 static void openflow_plugin_prefetch(Plugin *p) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
 
-        prefetched_done(o);
-        o->prefetched = calloc(o->want.n_bridges + 1, sizeof(OfDumpRequest));
-        if (!o->prefetched)
-                return; /* query reads the flows itself */
-        o->n_prefetched = o->want.n_bridges;
-        for (size_t i = 0; i < o->want.n_bridges; i++)
-                of_dump_request_send(p->ctx, o->want.bridges[i].name, &o->prefetched[i]);
+        for (size_t i = 0; i < o->want.n_bridges; i++) {
+                OfConnection *c = conn_for(o, o->want.bridges[i].name);
+
+                if (c)      /* otherwise query reads the flows itself */
+                        of_connection_request_flows(c, p->ctx);
+        }
 }
 
 static uint64_t section_digest(OpenflowPlugin *o) {
@@ -396,10 +414,8 @@ static int openflow_plugin_query(Plugin *p, Diag *d) {
         if (r < 0 || !ports_equal(&previous, &o->ports))
                 desired_done(o);
         of_ports_done(&previous);
-        if (r < 0) {
-                prefetched_done(o);
+        if (r < 0)
                 return r;
-        }
         for (size_t i = 0; i < o->want.n_bridges; i++)
                 if ((r = add_bridge(o, o->want.bridges[i].name)) < 0)
                         return r;
@@ -412,7 +428,6 @@ static int openflow_plugin_query(Plugin *p, Diag *d) {
                 else if (r < 0)
                         diag_error(d, "", "bridge %s: cannot read its flows: %s", o->bridges[i].name, strerror(-r));
         }
-        prefetched_done(o); /* a prefetch serves one query */
         if (r >= 0 && o->parsed && !o->snapshot_checked && !p->ctx->restoring)
                 check_snapshot(o, d);
         return r;
@@ -572,6 +587,26 @@ static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
         return ret;
 }
 
+static int apply_bridge(OpenflowPlugin *o, OfBridgeSync *b, ApplyCounts *counts, Diag *d) {
+        OfConnection *c = conn_for(o, b->name);
+        OfpClient *client;
+        int r = 0;
+
+        if (b->n_send + b->n_remove == 0)
+                return 0;
+        if (!c)
+                return -ENOMEM;
+        client = of_connection_client(c, o->plugin.ctx, &r);
+        if (!client) {
+                diag_error(d, "", "bridge %s: cannot connect to its management socket: %s", b->name, strerror(-r));
+                return r;
+        }
+        r = of_bridge_apply(b, client, o->plugin.ctx, counts, d);
+        if (r < 0 && r != -EPROTO)
+                of_connection_reset(c);      /* in an unknown state: start afresh */
+        return r;
+}
+
 static int openflow_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
         int r;
@@ -584,7 +619,7 @@ static int openflow_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
                         return -ENOENT;
                 }
                 b->section = section_digest(o);
-                r = of_bridge_apply(b, p->ctx, counts, d);
+                r = apply_bridge(o, b, counts, d);
                 if (r < 0)
                         return r;
                 o->sent = o->sent || b->n_send + b->n_remove > 0;
@@ -657,7 +692,7 @@ static void openflow_plugin_done(Plugin *p) {
 
         bridges_done(o);
         desired_done(o);
-        prefetched_done(o);
+        conns_done(o);
         of_ports_done(&o->ports);
         of_socket_ports_free(o->lxc_ports, o->n_lxc_ports);
         free(o->policy_hits);

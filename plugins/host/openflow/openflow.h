@@ -17,7 +17,7 @@
 #include "diag.h"
 #include "plugin.h"
 
-#define OF_TABLE_MAX 254
+#define OF_TABLE_MAX 253          /* 254 is Open vSwitch's own, read-only */
 #define OF_PRIORITY_DEFAULT 32768
 #define OF_OFPORT_MAX 65279          /* OFPP_MAX */
 #define OF_OBFUSCATION_LEVEL_MAX 3
@@ -40,10 +40,28 @@ typedef struct OfValue {
         };
 } OfValue;
 
-/* One "field": value of a match, in document order. */
+/* A value as Open vSwitch holds it, with a mask when one was given:
+ * integers (ports, flags too) in u and umask, addresses as big-endian
+ * bytes. */
+typedef struct OfParsedValue {
+        uint64_t u, umask;
+        uint8_t bytes[16], bmask[16];
+        size_t len;                  /* addresses: bytes used */
+        bool has_mask;
+        bool symbolic;               /* in_port by name: known after the ports are */
+} OfParsedValue;
+
+typedef struct OfField OfField;      /* of-fields.h */
+
+/* One "field": value of a match, in document order. Validation fills in
+ * the field and, when the value has no placeholder, its parsed value, so
+ * that it is parsed once. */
 typedef struct OfMatchField {
         char *name;                  /* e.g. "in_port", "tp_dst" */
         OfValue value;
+        const OfField *field;        /* once validated */
+        bool compiled;               /* parsed is the value */
+        OfParsedValue parsed;
 } OfMatchField;
 
 typedef enum OfActionType {
@@ -68,18 +86,21 @@ typedef struct OfAction {
                         char *port;          /* port name or number, as written */
                 } output;
                 struct {
-                        uint8_t table;       /* 0..254 */
+                        uint8_t table;       /* 0..253 */
                 } resubmit;
                 struct {
                         char *field;         /* e.g. "nw_ttl" */
                         OfValue value;
+                        const OfField *f;    /* once validated */
+                        bool compiled;       /* parsed is the value */
+                        OfParsedValue parsed;
                 } set_field;
                 struct {
                         uint8_t mac[6];
                 } mod_dl_dst;
                 struct {
                         bool commit;
-                        int table;           /* 0..254; -1: not given */
+                        int table;           /* 0..253; -1: not given */
                         int zone;            /* 0..65535; -1: not given */
                 } ct;
                 struct {
@@ -202,7 +223,7 @@ typedef struct OfFlowCheck {
         bool template;               /* {container_id}, {port_name} and {bridge} are replaced later */
         bool implicit_ip;            /* no match: the flows are made for ip and for ipv6 */
 } OfFlowCheck;
-int of_flow_check(const OfMatchField *m, size_t n_match, const OfAction *a, size_t n_actions,
+int of_flow_check(OfMatchField *m, size_t n_match, OfAction *a, size_t n_actions,
                   const OfFlowCheck *c, Diag *d);
 /* A match string ("tcp,tp_dst=80") split into fields (at path, for errors). */
 int of_match_parse_text(const char *text, const char *path, OfMatchField **ret, size_t *ret_n, Diag *d);
