@@ -223,15 +223,16 @@ static bool replaces_all(Reconciler *rc, const StateDoc *doc, char **only, uint6
 }
 
 /* The applied state of the newest generation as a document, or NULL (and
- * a warning when it exists but cannot be read; nothing when the apply
- * replaces all of it). */
+ * a warning when it exists but cannot be read; *ret_deferred when the
+ * apply replaces all of it, which is then not read). */
 static int load_applied(Reconciler *rc, const StateDoc *doc, char **only, uint64_t *ret_latest, StateDoc **ret,
-                        Diag *d) {
+                        bool *ret_deferred, Diag *d) {
         _cleanup_(diag_done) Diag scratch = {};
         json_object *state = NULL;
         int r;
 
         *ret = NULL;
+        *ret_deferred = false;
         r = checkpoint_latest(rc->ctx.state_dir, ret_latest);
         if (r < 0) {
                 *ret_latest = 0;
@@ -239,8 +240,12 @@ static int load_applied(Reconciler *rc, const StateDoc *doc, char **only, uint64
                              rc->ctx.state_dir, strerror(-r));
                 return 0;
         }
-        if (*ret_latest == 0 || replaces_all(rc, doc, only, *ret_latest))
+        if (*ret_latest == 0)
                 return 0;
+        if (replaces_all(rc, doc, only, *ret_latest)) {
+                *ret_deferred = true;
+                return 0;
+        }
         r = checkpoint_load(rc->ctx.state_dir, *ret_latest, &state);
         if (r >= 0)
                 r = state_doc_from_json(state, "applied state", ret, &scratch);
@@ -263,9 +268,10 @@ static int load_applied(Reconciler *rc, const StateDoc *doc, char **only, uint64
 static int session_merge(Reconciler *rc, const StateDoc *doc, char **only, Session *s, Diag *d) {
         _cleanup_(state_doc_freep) StateDoc *merged = NULL;
         json_object *plugins;
+        bool deferred;
         int r;
 
-        r = load_applied(rc, doc, only, &s->base, &merged, d);
+        r = load_applied(rc, doc, only, &s->base, &merged, &deferred, d);
         if (r < 0)
                 return r;
         if (!merged) {
@@ -274,6 +280,7 @@ static int session_merge(Reconciler *rc, const StateDoc *doc, char **only, Sessi
                         return r;
         }
         merged->applied_generation = s->base;
+        merged->applied_deferred = deferred;
         merged->bare = doc->bare;
 
         /* A copy of the object, sharing the sections. */

@@ -39,6 +39,11 @@ typedef struct StateDoc {
          * NULL: not such a document, or nothing was applied before. */
         json_object *applied;
         uint64_t applied_generation;
+        /* The apply replaces every section of generation applied_generation,
+         * which was therefore not read: applied is empty, and a plugin that
+         * needs the applied state's section (for a snapshot) reads it from
+         * that checkpoint. */
+        bool applied_deferred;
 } StateDoc;
 
 StateDoc *state_doc_free(StateDoc *doc);

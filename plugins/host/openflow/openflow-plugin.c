@@ -31,6 +31,7 @@ typedef struct OpenflowPlugin {
         uint64_t section_digest;
         json_object *applied;        /* the applied state's section, of applied_generation */
         uint64_t applied_generation;
+        bool applied_deferred;       /* not read yet (StateDoc.applied_deferred): applied_section() */
         /* What the installed flows were made from, when it is not the
          * applied state's section (an interrupted apply): checked at the
          * first query, before anything changes them. */
@@ -266,6 +267,7 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
         o->parsed = true;
         o->applied = json_object_get(state_doc_applied_section(doc, "openflow"));
         o->applied_generation = doc->applied_generation;
+        o->applied_deferred = doc->applied_deferred;
         if (!section)
                 return check_bridge_filter(o, d);
         o->section = json_object_get(section);
@@ -362,6 +364,23 @@ static uint64_t section_digest(OpenflowPlugin *o) {
         return o->section_digest;
 }
 
+/* The applied state's openflow section (NULL: it has none), read from
+ * its checkpoint when the apply did not read that (it replaces every
+ * section) and a snapshot needs it. */
+static json_object *applied_section(OpenflowPlugin *o) {
+        _cleanup_(json_object_putp) json_object *state = NULL;
+        json_object *plugins, *section;
+
+        if (!o->applied_deferred)
+                return o->applied;
+        o->applied_deferred = false;
+        if (checkpoint_load(o->plugin.ctx->state_dir, o->applied_generation, &state) >= 0 &&
+            json_object_object_get_ex(state, "plugins", &plugins) &&
+            json_object_object_get_ex(plugins, "openflow", &section))
+                o->applied = json_object_get(section);
+        return o->applied;
+}
+
 /* Is the applied state's section what the installed flows were made
  * from? Normally it is: every apply that sends flows stores its
  * checkpoint, or rolls them back. An apply interrupted in between (killed)
@@ -381,7 +400,7 @@ static void check_snapshot(OpenflowPlugin *o, Diag *d) {
                 if (rec->section == 0 || rec->generation == o->applied_generation)
                         continue;
                 if (applied == 0)
-                        applied = o->applied ? checkpoint_digest(o->applied) : 1;
+                        applied = applied_section(o) ? checkpoint_digest(o->applied) : 1;
                 if (rec->section != applied)
                         stale = &o->bridges[i];
         }
@@ -666,7 +685,7 @@ static int openflow_plugin_live_to_json(Plugin *p, json_object **ret) {
         if (o->snapshot)
                 section = o->snapshot;
         else if (o->parsed)
-                section = o->applied;
+                section = applied_section(o);
         else if (checkpoint_latest(p->ctx->state_dir, &latest) >= 0 && latest > 0 &&
                  checkpoint_load(p->ctx->state_dir, latest, &state) >= 0 &&
                  json_object_object_get_ex(state, "plugins", &plugins))
