@@ -214,8 +214,8 @@ TEST(test_table_254_refused) {
         static const char *const sections[] = {
                 "{\"bridges\": [{\"name\": \"br0\", \"flows\": [{\"table\": 254, \"actions\": [{\"type\": \"drop\"}]}]}]}",
                 "{\"bridges\": [{\"name\": \"br0\", \"flows\": [{\"actions\": [{\"type\": \"resubmit\", \"table\": 254}]}]}]}",
-                "{\"flow_policies\": [{\"name\": \"p\", \"selector\": \"container:*\", "
-                "\"template\": {\"table\": 254, \"priority\": 5, \"actions\": [{\"type\": \"normal\"}]}}]}",
+                ("{\"flow_policies\": [{\"name\": \"p\", \"selector\": \"container:*\", "
+                 "\"template\": {\"table\": 254, \"priority\": 5, \"actions\": [{\"type\": \"normal\"}]}}]}"),
         };
         static const char *const paths[] = {
                 F ".table", F ".actions[0].table", P ".table",

@@ -234,6 +234,21 @@ static ssize_t receive(NftNl *nl, bool dontwait) {
         return n;
 }
 
+/* NLMSG_OK and NLMSG_NEXT over a size_t length: the kernel's macros compare
+ * an int with the header's u32 length. */
+static bool msg_ok(const struct nlmsghdr *nlh, size_t len) {
+        return len >= sizeof *nlh && nlh->nlmsg_len >= sizeof *nlh && nlh->nlmsg_len <= len;
+}
+
+static struct nlmsghdr *msg_next(const struct nlmsghdr *nlh, size_t *len) {
+        size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+
+        if (step > *len)
+                step = *len;
+        *len -= step;
+        return (struct nlmsghdr *) ((const char *) nlh + step);
+}
+
 static int nlmsg_error_of(const struct nlmsghdr *nlh) {
         const struct nlmsgerr *e = NLMSG_DATA(nlh);
 
@@ -265,12 +280,12 @@ int nft_nl_request(NftNl *nl, const struct nlmsghdr *req, NftNlHandler handler, 
          * would find this one still running. */
         for (;;) {
                 ssize_t n = receive(nl, false);
-                int len = (int) n;
+                size_t len = n > 0 ? (size_t) n : 0;
 
                 if (n < 0)
                         return (int) n;
-                for (struct nlmsghdr *nlh = (struct nlmsghdr *) nl->rbuf; NLMSG_OK(nlh, len);
-                     nlh = NLMSG_NEXT(nlh, len)) {
+                for (struct nlmsghdr *nlh = (struct nlmsghdr *) nl->rbuf; msg_ok(nlh, len);
+                     nlh = msg_next(nlh, &len)) {
                         if (nlh->nlmsg_seq != req->nlmsg_seq || nlh->nlmsg_pid != nl->portid)
                                 continue;       /* an answer to an earlier request */
                         if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
@@ -340,7 +355,7 @@ int nft_nl_batch(NftNl *nl, const NftBuf *batch, uint32_t begin_seq, uint32_t fi
 
         while (answered < n) {
                 ssize_t got = receive(nl, true);
-                int len = (int) got;
+                size_t len = got > 0 ? (size_t) got : 0;
 
                 if (got < 0)
                         return (int) got;  /* -ENOBUFS: answers lost; the outcome is unknown */
@@ -350,8 +365,8 @@ int nft_nl_batch(NftNl *nl, const NftBuf *batch, uint32_t begin_seq, uint32_t fi
                                 return r;
                         continue;
                 }
-                for (struct nlmsghdr *nlh = (struct nlmsghdr *) nl->rbuf; NLMSG_OK(nlh, len);
-                     nlh = NLMSG_NEXT(nlh, len)) {
+                for (struct nlmsghdr *nlh = (struct nlmsghdr *) nl->rbuf; msg_ok(nlh, len);
+                     nlh = msg_next(nlh, &len)) {
                         uint32_t seq = nlh->nlmsg_seq;
 
                         if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != nl->portid)
@@ -389,10 +404,10 @@ int nft_nl_drain(NftNl *nl, NftNlHandler handler, void *userdata) {
                         return (int) n;
                 if (n == 0)
                         return lost;
-                int len = (int) n;
+                size_t len = n > 0 ? (size_t) n : 0;
 
-                for (struct nlmsghdr *nlh = (struct nlmsghdr *) nl->rbuf; NLMSG_OK(nlh, len);
-                     nlh = NLMSG_NEXT(nlh, len)) {
+                for (struct nlmsghdr *nlh = (struct nlmsghdr *) nl->rbuf; msg_ok(nlh, len);
+                     nlh = msg_next(nlh, &len)) {
                         r = handler(nlh, userdata);
                         if (r < 0)
                                 return r;
