@@ -67,9 +67,10 @@ TOOLS = {
 DEFAULT_TOOLS = ("nft", "ip", "bridge", "wg", "tcpdump")
 
 QEMU = "qemu-system-aarch64"
+# -nographic: the serial console on stdout (stdin is /dev/null); -nic none:
+# no network card, whose option ROM qemu-system-arm does not ship
 QEMU_ARGS = ["-M", "virt", "-cpu", "cortex-a53", "-m", "512M", "-smp", "1",
-             "-display", "none", "-monitor", "none", "-serial", "stdio",
-             "-nic", "none", "-no-reboot"]
+             "-nographic", "-nic", "none", "-no-reboot"]
 # quiet console: only the checks' output and kernel emergencies
 KERNEL_CMDLINE = "console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=1"
 BOOT_TIMEOUT = 600
