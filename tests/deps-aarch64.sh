@@ -27,7 +27,10 @@
 # architectures (a mirror that has not caught up with one of them is
 # tolerated), names every installed glibc package with that version, and
 # refuses any removal (apt-get --no-remove). If no common version exists,
-# it fails and says which versions it saw.
+# it fails and says which versions it saw. (When both architectures'
+# candidates agree, apt's resolver upgrades the amd64 side by itself too;
+# naming the versions also covers a mirror between syncs, whose candidates
+# differ.)
 
 set -euo pipefail
 
@@ -35,8 +38,8 @@ AMD64_PACKAGES=(
         gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
         qemu-user-static qemu-system-arm
         # meson and ninja for the cross build, dpkg-deb and depmod (kmod)
-        # for the virtual machine's kernel modules
-        meson ninja-build kmod xz-utils
+        # for the virtual machine's kernel modules, pytest for its test
+        meson ninja-build kmod xz-utils python3 python3-pytest
 )
 ARM64_PACKAGES=(
         libjson-c-dev libnl-3-dev libnl-route-3-dev libnl-genl-3-dev
