@@ -113,9 +113,10 @@ class Archive:
         self.pkgs.mkdir(parents=True, exist_ok=True)
         self.known = {}         # package -> {"file", "depends"}
 
-    def query(self, packages):
+    def query(self, packages, required=True):
         """Learn the candidate versions of packages (one apt-cache call for
-        those not known yet)."""
+        those not known yet). required=False: leave out those the archive
+        does not have (virtual packages)."""
         ask = sorted({p for p in packages if p and p not in self.known})
         if not ask:
             return
@@ -130,7 +131,7 @@ class Archive:
                     "depends": f.get("Depends", ""),
                 }
         missing = [p for p in ask if p not in self.known]
-        if missing:
+        if missing and required:
             raise VMError(f"not in the {ARCH} archive: {', '.join(missing)} "
                           "(is arm64 added to dpkg? tests/deps-aarch64.sh)")
 
@@ -173,6 +174,18 @@ def packages_of_sonames(sonames):
                 found[soname] = name
                 break
     return found
+
+
+def library_depends(depends):
+    """The library packages of a Depends field: the first alternative of
+    each, without version or architecture qualifiers, where its name says
+    it is a library (lib*, zlib*)."""
+    names = []
+    for dep in depends.split(","):
+        name = re.sub(r"\(.*?\)|:\w+", "", dep.split("|")[0]).strip()
+        if name.startswith(("lib", "zlib")):
+            names.append(name)
+    return names
 
 
 def needed(binary):
@@ -492,24 +505,29 @@ class Machine:
         busybox = trees["busybox-static"] / "bin/busybox"
         machine = cls(cache, kernel, busybox, {t: trees[TOOLS[t][0]] / TOOLS[t][1] for t in tools},
                       kernel.load_order(modules if modules is not None else read_module_list()))
-        machine._resolve_libraries(archive, trees, manifest["sonames"])
+        machine._resolve_libraries(archive, trees, manifest["sonames"], tool_packages)
         manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         return machine
 
-    def _resolve_libraries(self, archive, trees, sonames):
+    def _resolve_libraries(self, archive, trees, sonames, tool_packages):
         """The shared libraries of the tools, transitively, from the arm64
         packages that ship them (sonames: soname -> package, known from an
-        earlier run or found now)."""
+        earlier run or found now: through the packages the host has
+        installed, else in the library dependencies of the tools' arm64
+        packages)."""
         frontier = list(self.tools.values())
         while frontier:
             wanted = {n for elf in frontier for n in needed(elf)} - set(self.libs)
             unknown = sorted(n for n in wanted if n not in sonames)
             if unknown:
                 found = packages_of_sonames(unknown)
+                rest = [n for n in unknown if n not in found]
+                if rest:
+                    found.update(self._search_dependencies(archive, trees, tool_packages, rest))
                 missing = [n for n in unknown if n not in found]
                 if missing:
-                    raise VMError(f"no package found for {', '.join(missing)}; "
-                                  "are the tools installed on the host (tests/deps.sh)?")
+                    raise VMError(f"no {ARCH} package found for {', '.join(missing)} "
+                                  f"in the dependencies of {', '.join(sorted(tool_packages))}")
                 sonames.update(found)
             trees.update(archive.extract({sonames[n] for n in wanted}))
             frontier = []
@@ -522,6 +540,25 @@ class Machine:
         if self.tools:
             libc = archive.extract(["libc6"])["libc6"]
             self.loader = find_in_tree(libc, LOADER).resolve()
+
+    @staticmethod
+    def _search_dependencies(archive, trees, packages, sonames):
+        """soname -> package for sonames, found in the library packages
+        the arm64 packages depend on, level by level."""
+        found, seen, level = {}, set(packages), list(packages)
+        while level and len(found) < len(sonames):
+            archive.query(level, required=False)
+            deps = {d for p in level if p in archive.known
+                    for d in library_depends(archive.known[p]["depends"])} - seen
+            seen |= deps
+            archive.query(deps, required=False)
+            level = sorted(d for d in deps if d in archive.known)
+            trees.update(archive.extract(level))
+            for n in sonames:
+                for d in level:
+                    if n not in found and find_in_tree(trees[d], n):
+                        found[n] = d
+        return found
 
     def initramfs(self, scenarios, programs=None, files=None):
         c = Cpio()
