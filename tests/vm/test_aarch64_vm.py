@@ -145,6 +145,14 @@ def test_modules_load_without_on_demand_loading(boot):
     assert boot.check("boot", "no-on-demand-loading").ok
 
 
+def test_kernel_has_seccomp(boot):
+    """The aarch64 kernel reports seccomp in every process's status, as
+    docs/router.md tells to check on the router; no filter on /init."""
+    status = boot.check("boot", "seccomp")
+    assert status.ok, status.output
+    assert re.search(r"^Seccomp:\s+0$", status.output, re.M), status.output
+
+
 @pytest.mark.parametrize("scenario", [p.stem for p in SCENARIOS])
 def test_scenario(boot, scenario):
     assert scenario in boot.scenarios, f"scenario {scenario} did not run:\n{boot.tail()}"
