@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Helpers of the scenario scripts of the aarch64 test machine (sourced;
+# busybox sh). The host reads the markers from the console
+# (tests/vm/aarch64vm.py, parse_console).
+
+# Debian's programs (/usr/local/sbin) before busybox's applets of the same
+# name: busybox's shell runs its own applets (ip) whatever PATH says. A
+# nested shell (sh -c, unshare ... sh -c) sources this file to get them.
+for _tool in /usr/local/sbin/*; do
+        [ -x "$_tool" ] && eval "${_tool##*/}() { $_tool \"\$@\"; }"
+done
+umask 077
+
+# check NAME CMD...: runs CMD (a program or a shell function) and reports
+# its output and exit status as the check NAME. Returns CMD's status.
+check() {
+        _name=$1
+        shift
+        echo "@@CHECK $_name"
+        "$@" > /tmp/.check-out 2>&1
+        _rc=$?
+        cat /tmp/.check-out
+        [ -n "$(tail -c 1 /tmp/.check-out)" ] && echo
+        echo "@@END $_name $_rc"
+        return $_rc
+}
+
+# expect_fail NAME CMD...: the check passes when CMD fails.
+expect_fail() {
+        _name=$1
+        shift
+        check "$_name" fails "$@"
+}
+fails() {
+        "$@" && { echo "succeeded, a failure was expected"; return 1; }
+        return 0
+}
+
+# wait_for SECONDS CMD...: runs CMD every 0.2 s until it succeeds (0) or
+# SECONDS have passed (its last status).
+wait_for() {
+        _end=$(( $(date +%s) + $1 ))
+        shift
+        while :; do
+                "$@" && return 0
+                _rc=$?
+                [ "$(date +%s)" -ge "$_end" ] && return $_rc
+                sleep 0.2
+        done
+}
+
+# Markers of a scenario (the init prints them around each script).
+scenario_begin() { echo "@@SCENARIO $1"; }
+scenario_end() { echo "@@SCENARIO-END $1 ${2:-0}"; }

@@ -1,0 +1,287 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The static aarch64 build in an aarch64 virtual machine running Debian's
+arm64 kernel (tests/vm/aarch64vm.py; docs/router.md, "On the Flint 2 and
+in the aarch64 VM").
+
+One boot runs every scenario of tests/vm/scenarios/ (each in a network
+namespace of its own) with the programs of the build in /vm/bin:
+
+  * boot: the modules of tests/vm/modules.txt load, and nothing is loaded
+    on demand;
+  * links.sh: VLAN sub-interfaces, a bridge with VLAN filtering carrying
+    tagged frames as declared (and dropping them when the VLAN is taken
+    off the port), a dummy device, WireGuard with a handshake, and the
+    static netlink-driver (agent/lib/rtnl) configuring and moving a link;
+  * nft-oracle.sh: the static nft-driver (agent/lib/nft on libnftnl.a and
+    agent/lib/mnl) applies the ruleset of every expression kind
+    (test_nft.py's ORACLE_MODEL) against the aarch64 kernel; Debian's nft
+    lists it exactly as it lists the same ruleset loaded from text
+    (ORACLE_NFT) with nft -f, and a re-apply sends nothing.
+
+Scenario scripts say which programs they need on a line "# needs: NAME..."
+(a program the build lacks fails the scenario), and find the files of
+tests/vm/scenarios/NAME.d/ in /vm/data/NAME/. The router program
+(agent/op-router/op-router, meson option "router") is in /vm/bin when the
+build has it, for the router's scenarios.
+
+Environment: OPDBUS_AARCH64_BUILD (default build-aarch64 below the source
+root; tests/vm/build-aarch64 makes it), OPDBUS_VM_CACHE (the packages and
+the kernel; default build-vm-aarch64).
+"""
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tests/integration"))
+
+import aarch64vm  # noqa: E402
+from test_nft import ORACLE_MODEL, ORACLE_NFT, ORACLE_TABLES, masked  # noqa: E402
+
+BUILD = Path(os.environ.get("OPDBUS_AARCH64_BUILD") or ROOT / "build-aarch64")
+if not BUILD.is_absolute():
+    BUILD = ROOT / BUILD
+SCENARIO_DIR = HERE / "scenarios"
+SCENARIOS = sorted(SCENARIO_DIR.glob("*.sh"))
+
+# The programs of the build a scenario may ask for.
+PROGRAMS = {
+    "nft-driver": "tests/nft-driver",
+    "netlink-driver": "tests/netlink-driver",
+    "op-router": "agent/op-router/op-router",
+}
+
+# Files the tests make for the scenarios (guest path -> content).
+GENERATED = {
+    "/vm/data/nft-oracle.json": json.dumps(ORACLE_MODEL),
+    "/vm/data/nft-oracle.nft": ORACLE_NFT,
+    "/vm/data/nft-tables": "".join(f"{family} {name}\n" for family, name in ORACLE_TABLES),
+}
+
+
+def build_options(build):
+    path = build / "meson-info" / "intro-buildoptions.json"
+    if not path.exists():
+        return None
+    return {o["name"]: o["value"] for o in json.loads(path.read_text())}
+
+
+def available_programs(build):
+    """name -> path of the programs the build made. The router program is
+    required where the build has the router product."""
+    options = build_options(build)
+    if options is None:
+        raise AssertionError(f"{build} is not a meson build directory (tests/vm/build-aarch64 makes it)")
+    found = {name: build / rel for name, rel in PROGRAMS.items() if (build / rel).is_file()}
+    if options.get("router") is True and "op-router" not in found:
+        raise AssertionError(f"{build} has the router product but no {PROGRAMS['op-router']}")
+    return found
+
+
+def needs(script_text):
+    """The programs a scenario names on its "# needs:" lines."""
+    return {n for line in re.findall(r"^#\s*needs:(.*)$", script_text, re.M) for n in line.split()}
+
+
+def scenario_files(path):
+    """The files of a scenario's NAME.d directory, as /vm/data/NAME/..."""
+    d = path.with_suffix(".d")
+    if not d.is_dir():
+        return {}
+    return {f"/vm/data/{path.stem}/{f.relative_to(d)}": f for f in sorted(d.rglob("*")) if f.is_file()}
+
+
+def guest_inputs(build, scenario_paths):
+    """(scenarios, programs, files) for Machine.run, or an error naming
+    each program a scenario needs and the build lacks."""
+    programs = available_programs(build)
+    scenarios, files, missing = {}, dict(GENERATED), []
+    for path in scenario_paths:
+        text = path.read_text()
+        for name in sorted(needs(text)):
+            if name not in programs:
+                missing.append(f"{path.name} needs {name}, which {build} does not have")
+        scenarios[path.stem] = text
+        files.update(scenario_files(path))
+    if missing:
+        raise AssertionError("\n".join(missing))
+    return scenarios, programs, files
+
+
+@pytest.fixture(scope="session")
+def boot():
+    """One boot with every scenario; the console is kept in
+    build-vm-aarch64/run/last.console."""
+    scenarios, programs, files = guest_inputs(BUILD, SCENARIOS)
+    try:
+        machine = aarch64vm.Machine.prepare()
+    except aarch64vm.VMError as e:
+        pytest.fail(f"the aarch64 machine could not be prepared: {e}")
+    keep = machine.cache / "run" / "last"
+    # the programs as they would go onto the router: stripped
+    programs, sizes = aarch64vm.strip_programs(programs, machine.cache / "run" / "bin")
+    print("\nstripped static aarch64 programs in the guest: "
+          + ", ".join(f"{name} {size} bytes" for name, size in sorted(sizes.items())))
+    result = machine.run(scenarios, programs, files, keep=keep)
+    print(f"aarch64 guest {result.booted or '(did not boot)'}: {len(result.checks)} checks, "
+          f"{len(result.failed())} failed; {result.timing()}; "
+          f"console in {keep.with_suffix('.console')}")
+    print(result.report())
+    assert result.booted.endswith("aarch64"), f"the guest did not boot:\n{result.tail()}"
+    assert result.done, f"the guest did not run to its end:\n{result.tail()}"
+    return result
+
+
+def test_modules_load_without_on_demand_loading(boot):
+    modules = boot.check("boot", "modules")
+    assert modules.ok, modules.output
+    assert boot.check("boot", "no-on-demand-loading").ok
+
+
+def test_kernel_has_seccomp(boot):
+    """The aarch64 kernel reports seccomp in every process's status, as
+    docs/router.md tells to check on the router; no filter on /init."""
+    status = boot.check("boot", "seccomp")
+    assert status.ok, status.output
+    assert re.search(r"^Seccomp:\s+0$", status.output, re.M), status.output
+
+
+@pytest.mark.parametrize("scenario", [p.stem for p in SCENARIOS])
+def test_scenario(boot, scenario):
+    assert scenario in boot.scenarios, f"scenario {scenario} did not run:\n{boot.tail()}"
+    checks = [c for c in boot.checks if c.scenario == scenario]
+    assert checks, f"scenario {scenario} ran no check (exit {boot.scenarios[scenario]})"
+    assert not [c for c in checks if not c.ok], boot.report(scenario)
+
+
+def listings(output):
+    """The JSON documents of nft -j list table, one a line, masked."""
+    return [masked(json.loads(line)) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_nft_batch_lists_as_nft_loads_it(boot):
+    """Debian's nft is the oracle on the aarch64 kernel: the driver's
+    ruleset and the same text loaded with nft -f list identically."""
+    by_driver = listings(boot.check("nft-oracle", "listing-driver").output)
+    by_nft = listings(boot.check("nft-oracle", "listing-nft").output)
+    assert len(by_driver) == len(by_nft) == len(ORACLE_TABLES)
+    for (family, name), lib, nft in zip(ORACLE_TABLES, by_driver, by_nft):
+        assert lib == nft, f"{family} {name}"
+    first = json.loads(boot.check("nft-oracle", "apply").output)
+    assert first["ok"] and first["messages"] > 0, first
+    again = json.loads(boot.check("nft-oracle", "reapply").output)
+    assert again["ok"] and again["messages"] == 0, again
+    text = boot.check("nft-oracle", "list-ruleset").output
+    for family, name in ORACLE_TABLES:
+        assert f"table {family} {name} {{" in text
+
+
+def test_bridge_ports_carry_the_declared_vlans(boot):
+    """p2: VLAN 30 as pvid, untagged on egress; p1: VLAN 30 tagged; no
+    VLAN 1 left on either."""
+    out = boot.check("links", "bridge-vlan-config").output.splitlines()
+    p2, p1 = (json.loads(line) for line in out if line.startswith("["))
+    vlans = {entry["ifname"]: entry["vlans"] for entry in p1 + p2}
+    assert vlans["p2"] == [{"vlan": 30, "flags": ["PVID", "Egress Untagged"]}]
+    assert vlans["p1"] == [{"vlan": 30}]
+
+
+# ---- the harness itself, without a boot --------------------------------------------------
+
+def test_scenario_inputs(tmp_path):
+    """A scenario's "# needs:" line and NAME.d files reach the guest; a
+    program the build lacks is an error, not a skip."""
+    build = tmp_path / "build"
+    (build / "meson-info").mkdir(parents=True)
+    (build / "meson-info" / "intro-buildoptions.json").write_text(
+        json.dumps([{"name": "router", "value": True}]))
+    (build / "agent/op-router").mkdir(parents=True)
+    (build / "agent/op-router/op-router").write_bytes(b"\x7fELF")
+    scenario = tmp_path / "router-basic.sh"
+    scenario.write_text("# needs: op-router\ncheck apply op-router apply /vm/data/router-basic/state.json\n")
+    (tmp_path / "router-basic.d").mkdir()
+    (tmp_path / "router-basic.d" / "state.json").write_text("{}")
+
+    scenarios, programs, files = guest_inputs(build, [scenario])
+    assert scenarios == {"router-basic": scenario.read_text()}
+    assert programs == {"op-router": build / "agent/op-router/op-router"}
+    assert files["/vm/data/router-basic/state.json"] == tmp_path / "router-basic.d" / "state.json"
+
+    scenario.write_text("# needs: op-router nft-driver\n")
+    with pytest.raises(AssertionError, match="needs nft-driver"):
+        guest_inputs(build, [scenario])
+    (build / "agent/op-router/op-router").unlink()
+    with pytest.raises(AssertionError, match="has the router product but no"):
+        guest_inputs(build, [scenario])
+
+
+def read_newc(data):
+    """name -> (mode, body) of a newc archive."""
+    entries, off = {}, 0
+    while True:
+        assert data[off:off + 6] == b"070701"
+        f = [int(data[off + 6 + 8 * i: off + 14 + 8 * i], 16) for i in range(13)]
+        mode, size, namesize = f[1], f[6], f[11]
+        name = data[off + 110: off + 110 + namesize - 1].decode()
+        off = (off + 110 + namesize + 3) & ~3
+        body = data[off: off + size]
+        off = (off + size + 3) & ~3
+        if name == "TRAILER!!!":
+            return entries
+        entries[name] = (mode, body)
+
+
+def test_initramfs_layout(tmp_path):
+    """What the guest's init relies on: busybox, the init, the modules in
+    load order, the programs in /vm/bin, the scenarios in order, data."""
+    fake = tmp_path / "elf"
+    fake.write_bytes(b"\x7fELF")
+    kernel = aarch64vm.Kernel("v", fake, tmp_path, paths={"a": fake, "b": fake},
+                              deps={"a": [], "b": ["a"]})
+    m = aarch64vm.Machine(tmp_path, kernel, fake, {}, kernel.load_order(["b"]))
+    data = m.initramfs({"first": "check x true\n", "second": "true\n"},
+                       {"op-router": fake}, {"/vm/data/first/s.json": "{}"})
+    e = read_newc(data)
+    assert e["init"][0] & 0o111 and e["bin/busybox"][0] & 0o111
+    assert e["vm/modules"][1] == b"a\nb\n"
+    assert "lib/modules/a.ko" in e and "lib/modules/b.ko" in e
+    assert e["vm/bin/op-router"][0] & 0o111
+    assert e["vm/scenario-order"][1] == b"00-first\n01-second\n"
+    assert e["vm/scenarios/00-first"][1] == b"check x true\n"
+    assert e["vm/data/first/s.json"][1] == b"{}"
+    assert e["dev/console"][0] >> 12 == 0o02      # a character device
+
+
+def test_module_order_follows_dependencies(tmp_path):
+    """Dependencies and soft dependencies (through aliases) load first,
+    each once; built-in modules are skipped; unknown names are errors."""
+    fake = tmp_path / "ko"
+    k = aarch64vm.Kernel("v", fake, tmp_path,
+                         paths={m: fake for m in ("nf_tables", "nfnetlink", "libcrc32c", "crc32c_generic", "nft_ct")},
+                         deps={"nf_tables": ["nfnetlink", "libcrc32c"], "nfnetlink": [], "libcrc32c": [],
+                               "crc32c_generic": [], "nft_ct": ["nf_tables", "nfnetlink", "libcrc32c"]},
+                         softdeps={"libcrc32c": (["crc32c"], [])},
+                         builtin={"x_tables"}, aliases={"crc32c": ["crc32c_generic"]})
+    order = k.load_order(["nft_ct", "nf_tables", "x_tables"])
+    assert order == ["nfnetlink", "crc32c_generic", "libcrc32c", "nf_tables", "nft_ct"]
+    with pytest.raises(aarch64vm.VMError, match="no module nope"):
+        k.load_order(["nope"])
+
+
+def test_console_markers():
+    text = ("noise\r\n@@BOOT 6.1 aarch64\r\n@@UPTIME init 4.25\r\n@@SCENARIO s\r\n@@CHECK a\r\nout\r\n@@END a 0\r\n"
+            "kernel: x\r\n@@CHECK b\r\nbad\r\n@@END b 3\r\n@@SCENARIO-END s 0\r\n@@CHECK c\r\npartial\r\n")
+    r = aarch64vm.parse_console(text)
+    assert r.booted == "6.1 aarch64" and not r.done
+    assert r.uptimes == {"init": 4.25}
+    assert [(c.scenario, c.name, c.rc, c.output) for c in r.checks[:2]] == [("s", "a", 0, "out"), ("s", "b", 3, "bad")]
+    assert r.checks[2].rc == -1 and "stopped" in r.checks[2].output
+    assert r.scenarios == {"s": 0}
+    assert [c.name for c in r.failed()] == ["b", "c"]
