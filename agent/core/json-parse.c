@@ -133,9 +133,12 @@ static size_t utf8_encode(uint32_t cp, char *out) {
         return 4;
 }
 
-/* Decodes the checked string body raw (n bytes, escapes included) into out,
- * which has room for n bytes: no escape is shorter than what it stands
- * for. Returns the decoded length. */
+/* Decodes the string body raw (n bytes, escapes included) into out, which
+ * has room for n bytes: no escape is shorter than what it stands for.
+ * Returns the decoded length. A body the parser checked decodes exactly;
+ * one it did not (find_member reads text that need not be JSON) stays
+ * within raw and out: an escape cut short or not hexadecimal is copied as
+ * it is written. */
 static size_t decode_string(const char *raw, size_t n, char *out) {
         static const char simple[128] = {
                 ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
@@ -144,9 +147,9 @@ static size_t decode_string(const char *raw, size_t n, char *out) {
         size_t o = 0;
 
         for (size_t i = 0; i < n; ) {
-                uint32_t cp;
+                int cp, lo;
 
-                if (raw[i] != '\\') {
+                if (raw[i] != '\\' || i + 1 >= n) {
                         out[o++] = raw[i++];
                         continue;
                 }
@@ -155,13 +158,18 @@ static size_t decode_string(const char *raw, size_t n, char *out) {
                         i += 2;
                         continue;
                 }
-                cp = (uint32_t) hex4(raw + i + 2, 4);
+                cp = hex4(raw + i + 2, n - i - 2);
+                if (cp < 0) {
+                        out[o++] = raw[i++];
+                        continue;
+                }
                 i += 6;
-                if (cp >= 0xd800 && cp <= 0xdbff) {
-                        cp = 0x10000 + ((cp - 0xd800) << 10) + ((uint32_t) hex4(raw + i + 2, 4) - 0xdc00);
+                if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n && raw[i] == '\\' && raw[i + 1] == 'u' &&
+                    (lo = hex4(raw + i + 2, n - i - 2)) >= 0xdc00 && lo <= 0xdfff) {
+                        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
                         i += 6;
                 }
-                o += utf8_encode(cp, out + o);
+                o += utf8_encode((uint32_t) cp, out + o);
         }
         return o;
 }
