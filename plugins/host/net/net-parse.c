@@ -292,6 +292,61 @@ static int add_openflow_bridges(NetModel *m, const StateDoc *doc) {
         return 0;
 }
 
+/* Does the openflow section (applied now or kept) put security flows
+ * (level 1 and up) on bridge name? Such a bridge fails closed: fail_mode
+ * secure, so that without op-dbus's flows it forwards nothing (after an
+ * ovs-vswitchd restart, until restore-flows). Malformed values count as
+ * the defaults: the openflow plugin reports them. */
+static bool openflow_secures(const StateDoc *doc, const char *name) {
+        json_object *of = state_doc_section(doc, "openflow"), *bridges, *v;
+
+        if (!of || !json_object_is_type(of, json_type_object))
+                return false;
+        if (json_object_object_get_ex(of, "enable_security_flows", &v) && json_object_is_type(v, json_type_boolean) &&
+            !json_object_get_boolean(v))
+                return false;
+        if (json_object_object_get_ex(of, "obfuscation_level", &v) && json_object_is_type(v, json_type_int) &&
+            json_object_get_int64(v) < 1)
+                return false;
+        if (!json_object_object_get_ex(of, "bridges", &bridges) || !json_object_is_type(bridges, json_type_array))
+                return false;
+        for (size_t i = 0; i < json_object_array_length(bridges); i++)
+                if (json_object_object_get_ex(json_object_array_get_idx(bridges, i), "name", &v) &&
+                    json_object_is_type(v, json_type_string) && streq(json_object_get_string(v), name))
+                        return true;
+        return false;
+}
+
+/* A declared bridge with security flows gets fail_mode "secure" unless it
+ * says otherwise; "standalone" there is refused: it would forward every
+ * packet while the flows are missing. */
+static int secure_openflow_bridges(NetModel *m, const StateDoc *doc, Diag *d) {
+        int ret = 0;
+
+        for (size_t i = 0; i < m->n_bridges; i++) {
+                NetBridge *b = &m->bridges[i];
+                _cleanup_(freep) char *fp = NULL;
+
+                if (b->keep_only || !b->name || !openflow_secures(doc, b->name))
+                        continue;
+                if (!b->fail_mode) {
+                        b->fail_mode = strdup("secure");
+                        if (!b->fail_mode)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (streq(b->fail_mode, "secure"))
+                        continue;
+                if (asprintf(&fp, "%s.fail_mode", b->path) < 0)
+                        return -ENOMEM;
+                diag_error(d, fp, "bridge \"%s\" carries op-dbus security flows (plugins.openflow, level 1 and up), "
+                           "so its fail_mode must be \"secure\" (or unset, which means secure here): \"%s\" would "
+                           "forward unfiltered traffic while the flows are missing", b->name, b->fail_mode);
+                ret = -EINVAL;
+        }
+        return ret;
+}
+
 /* Rules across objects: unique names in the shared interface namespace. */
 static int check_names(const NetModel *m, Diag *d) {
         int ret = 0;
@@ -349,6 +404,10 @@ int net_parse(NetModel *want, const StateDoc *doc, json_object *section, Diag *d
                 RET_GATHER(ret, parse_bridge(want, json_object_array_get_idx(bridges, i), path, d));
         }
 
+        r = secure_openflow_bridges(want, doc, d);
+        if (r == -ENOMEM)
+                return r;
+        RET_GATHER(ret, r);
         r = add_openflow_bridges(want, doc);
         if (r < 0)
                 return r;

@@ -125,11 +125,22 @@ typedef struct OfPort {
         const OfSocketPort *sock;    /* declared attributes, or NULL */
 } OfPort;
 
+/* What of a wanted bridge's OVSDB row decides whether it fails closed:
+ * its fail_mode and whether a controller is set. */
+typedef struct OfBridgeMode {
+        char *name;
+        char *fail_mode;             /* NULL: unset (standalone) */
+        char *uuid;
+        size_t n_controllers;
+} OfBridgeMode;
+
 typedef struct OfPorts {
         OfPort *ports;
         size_t n, allocated;
         char **bridges;              /* every bridge Open vSwitch has, sorted */
         size_t n_bridges;
+        OfBridgeMode *modes;         /* the wanted bridges that exist */
+        size_t n_modes;
 } OfPorts;
 
 void of_ports_done(OfPorts *p);
@@ -148,6 +159,14 @@ void of_socket_ports_free(OfSocketPort *a, size_t n);
  * fwln<id>o<n>, internal_<id>, vi<id>. 0 when the name is none of these. */
 uint32_t of_port_name_container(const char *name, unsigned *ret_index);
 const OfPort *of_ports_find(const OfPorts *p, const char *bridge, const char *name);
+/* The fail_mode and controllers of a wanted bridge; NULL when it does not exist. */
+const OfBridgeMode *of_ports_bridge_mode(const OfPorts *p, const char *name);
+/* Makes bridge uuid fail closed and controller-free in one OVSDB
+ * transaction (fail_mode "secure" when secure; the controller column
+ * emptied), and waits until ovs-vswitchd has carried it out. Open vSwitch
+ * deletes every flow of the bridge when either changes: the caller reads
+ * them again. Returns the number of OVSDB write operations sent. */
+int of_bridge_set_mode(const PluginContext *ctx, const char *uuid, bool secure, Diag *d);
 /* Whether Open vSwitch has a bridge of this name. */
 bool of_ports_has_bridge(const OfPorts *p, const char *name);
 /* A port named in a flow on bridge: "container:N" (its first port) or a

@@ -510,11 +510,52 @@ static int desired_for(OpenflowPlugin *o, const char *name, const OfBridge *want
         return 0;
 }
 
+static bool security_flows(const OpenflowPlugin *o) {
+        return o->want.enable_security_flows && o->want.obfuscation_level >= 1;
+}
+
+/* A bridge op-dbus programs has no controller (one would take its flows
+ * over), and one with security flows fails closed: fail_mode "secure",
+ * so that while its flows are missing (ovs-vswitchd just started) it
+ * forwards nothing instead of everything. plugins.net sets the fail_mode
+ * of the bridges it declares itself. */
+static int diff_bridge_mode(const OpenflowPlugin *o, OfBridgeSync *b, const OfBridge *want, Plan *plan) {
+        const OfBridgeMode *m = of_ports_bridge_mode(&o->ports, b->name);
+        char path[96];
+        int r;
+
+        b->set_secure = b->drop_controller = false;
+        if (!want || !m)
+                return 0;
+        b->set_secure = security_flows(o) && !want->declared_in_net && !streq_ptr(m->fail_mode, "secure");
+        b->drop_controller = m->n_controllers > 0;
+        if (b->set_secure) {
+                snprintf(path, sizeof path, "bridge/%s/fail_mode", b->name);
+                r = plan_add(plan, "openflow", ACTION_MODIFY, IMPACT_FLOW_CHANGE, path,
+                             "fail_mode %s -> secure (the bridge carries security flows: without them it must "
+                             "forward nothing)", m->fail_mode ?: "(unset)");
+                if (r < 0)
+                        return r;
+        }
+        if (b->drop_controller) {
+                snprintf(path, sizeof path, "bridge/%s/controller", b->name);
+                r = plan_add(plan, "openflow", ACTION_DELETE, IMPACT_FLOW_CHANGE, path,
+                             "%zu controller%s set on a bridge op-dbus programs: removed (a controller would "
+                             "take its flows over)", m->n_controllers, m->n_controllers == 1 ? "" : "s");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int diff_bridge(OpenflowPlugin *o, OfBridgeSync *b, Plan *plan, Diag *d) {
         const OfBridge *want = wanted_bridge(o, b->name);
         char path[64];
         int r;
 
+        r = diff_bridge_mode(o, b, want, plan);
+        if (r < 0)
+                return r;
         b->want = &empty_flow_set;
         if (want && !b->reachable) {
                 /* Created by an earlier plugin in this apply; planned again then. */
@@ -606,11 +647,40 @@ static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
         return ret;
 }
 
+/* Repairs the bridge's OVSDB row first: Open vSwitch then deletes every
+ * flow of the bridge, so they are read and compared again. */
+static int apply_bridge_mode(OpenflowPlugin *o, OfBridgeSync *b, ApplyCounts *counts, Diag *d) {
+        const OfBridgeMode *m = of_ports_bridge_mode(&o->ports, b->name);
+        const OfFlowSet *want = b->want;
+        int r;
+
+        if (!m || !(b->set_secure || b->drop_controller))
+                return 0;
+        r = of_bridge_set_mode(o->plugin.ctx, m->uuid, b->set_secure, d);
+        if (r < 0)
+                return r;
+        apply_counts_write(counts, COUNT_OVSDB_OPS, (unsigned) r);
+        b->set_secure = b->drop_controller = false;
+        ofp_flow_list_done(&b->have);
+        of_record_done(&b->record);
+        r = query_bridge(o, b);
+        if (r < 0) {
+                diag_error(d, "", "bridge %s: cannot read its flows: %s", b->name, strerror(-r));
+                return r;
+        }
+        b->want = want;
+        r = of_bridge_diff(b, o->sent, d);
+        return r == -EPROTO ? 0 : r;
+}
+
 static int apply_bridge(OpenflowPlugin *o, OfBridgeSync *b, ApplyCounts *counts, Diag *d) {
         OfConnection *c = conn_for(o, b->name);
         OfpClient *client;
         int r = 0;
 
+        r = apply_bridge_mode(o, b, counts, d);
+        if (r < 0)
+                return r;
         if (b->n_send + b->n_remove == 0)
                 return 0;
         if (!c)
