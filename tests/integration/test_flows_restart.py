@@ -135,6 +135,23 @@ def test_fail_mode_drift_is_reported_and_repaired(ovs, lab, opdbus, tmp_state):
     assert set(delivered(b, spoofed, control=(a, lambda m: udp(a, b, m)))) == set()
 
 
+def test_fail_mode_is_put_back_when_the_security_flows_go(ovs, lab, opdbus, tmp_state):
+    """The fail_mode a bridge had before op-dbus made it secure is kept in
+    its external_ids and put back at level 0, and when the bridge leaves
+    openflow.bridges."""
+    a, b = vc(lab, 100), vc(lab, 101)
+    ovs.vsctl("set-fail-mode", "br0", "standalone")
+    ports = [a.socket_port(), b.socket_port()]
+    for level, mode in ((1, "secure"), (0, "standalone"), (2, "secure")):
+        apply(opdbus, tmp_state, state(openflow(level, ports)))
+        assert fail_mode(ovs) == mode, level
+    assert ovs.vsctl("get", "Bridge", "br0", "external_ids:op-dbus-fail-mode") == "standalone"
+    apply(opdbus, tmp_state, state({"bridges": []}))
+    assert fail_mode(ovs) == "standalone" and opdbus_flows(ovs) == []
+    assert "op-dbus-fail-mode" not in ovs.vsctl("get", "Bridge", "br0", "external_ids")
+    assert set(delivered(b, Batch().add("any", a, lambda m: udp(a, b, m, ip=f"{NET}.77")))) == {"any"}
+
+
 def test_a_controller_set_by_hand_is_drift(ovs, lab, opdbus, tmp_state):
     """op-dbus never sets a controller on a bridge it programs; one set by
     hand (Open vSwitch then deletes the bridge's flows) is reported by

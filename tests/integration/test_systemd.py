@@ -881,3 +881,39 @@ def test_meson_options_choose_the_directories(tmp_path):
     check_installed(dest, files)
     installed = {"/" + str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()}
     assert installed == set(files)
+
+
+# ---- the drop-in for ovs-vswitchd.service -----------------------------------------
+
+OVS_VSWITCHD_UNIT = Path("/lib/systemd/system/ovs-vswitchd.service")
+
+
+def dropin_copy(build_dir, root, text=None):
+    """The installed ovs-vswitchd.service with op-dbus's drop-in next to
+    it in root, the drop-in naming a copy of the built hook (verify wants
+    the programs to exist and be executable)."""
+    hook = root / "op-dbus-ovs-hook"
+    hook.write_text((build_dir / "systemd" / "op-dbus-ovs-hook").read_text())
+    hook.chmod(0o755)
+    installed = str(sbin_path(build_options(build_dir))) + "-ovs-hook"
+    dropin = text or (build_dir / "systemd" / "ovs-vswitchd-op-dbus.conf").read_text()
+    assert text or f"ExecStartPre=-{installed} start-pre\n" in dropin
+    (root / "ovs-vswitchd.service").write_text(OVS_VSWITCHD_UNIT.read_text())
+    (root / "ovs-vswitchd.service.d").mkdir()
+    (root / "ovs-vswitchd.service.d" / "op-dbus.conf").write_text(dropin.replace(installed, str(hook)))
+    return root / "ovs-vswitchd.service"
+
+
+def test_ovs_vswitchd_dropin_passes_systemd_analyze_verify(build_dir, tmp_path):
+    """Checked against the Open vSwitch unit of this machine; a misspelt
+    key in the drop-in fails the same check, so the drop-in is read."""
+    need_tools("systemd-analyze")
+    if not OVS_VSWITCHD_UNIT.is_file():
+        pytest.skip(f"{OVS_VSWITCHD_UNIT} is not installed")
+    r = verify(dropin_copy(build_dir, tmp_path))
+    assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), \
+        f"systemd-analyze verify:\n{r.stdout}{r.stderr}"
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    r = verify(dropin_copy(build_dir, bad, "[Service]\nExecStartPots=-/bin/true\n"))
+    assert r.returncode != 0 and "ExecStartPots" in r.stderr, r.stderr

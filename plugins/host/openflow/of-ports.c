@@ -27,6 +27,7 @@ void of_ports_done(OfPorts *p) {
                 free(p->modes[i].name);
                 free(p->modes[i].fail_mode);
                 free(p->modes[i].uuid);
+                free(p->modes[i].mark);
         }
         free(p->modes);
         *p = (OfPorts) {};
@@ -195,7 +196,8 @@ const OfBridgeMode *of_ports_bridge_mode(const OfPorts *p, const char *name) {
 }
 
 static int add_bridge_mode(OfPorts *p, json_object *b, const char *name) {
-        json_object *fm = row_column(b, "fail_mode");
+        json_object *fm = row_column(b, "fail_mode"), *mark;
+        _cleanup_(json_object_putp) json_object *ids = ovsdb_map_to_object(row_column(b, "external_ids"));
         OfBridgeMode *m;
 
         if (!p->modes) {
@@ -210,6 +212,9 @@ static int add_bridge_mode(OfPorts *p, json_object *b, const char *name) {
         if (json_object_is_type(fm, json_type_string) && !(m->fail_mode = strdup(json_object_get_string(fm))))
                 return -ENOMEM;
         m->n_controllers = ovsdb_set_length(row_column(b, "controller"));
+        if (ids && json_object_object_get_ex(ids, OF_FAIL_MODE_MARK, &mark) &&
+            !(m->mark = strdup(json_object_get_string(mark))))
+                return -ENOMEM;
         m->name = strdup(name);
         m->uuid = strdup_or_null(ovsdb_uuid_string(row_column(b, "_uuid")));
         return m->name && m->uuid ? 0 : -ENOMEM;
@@ -236,7 +241,7 @@ static int wait_vswitchd(OvsdbClient *client, const PluginContext *ctx, Diag *d)
 int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c,
                    const OfSocketPort *extra, size_t n_extra, Diag *d) {
         Extra x = { .ports = extra, .n = n_extra };
-        static const char *const bcols[] = { "_uuid", "name", "ports", "fail_mode", "controller", NULL };
+        static const char *const bcols[] = { "_uuid", "name", "ports", "fail_mode", "controller", "external_ids", NULL };
         static const char *const pcols[] = { "_uuid", "name", "interfaces", NULL };
         static const char *const icols[] = { "_uuid", "ofport", NULL };
         _cleanup_(ovsdb_client_freep) OvsdbClient *client = NULL;
@@ -286,11 +291,10 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
                 json_object *b = json_object_array_get_idx(bridges, i), *set = row_column(b, "ports");
                 const char *bname = json_object_get_string(row_column(b, "name"));
 
+                if (bname && (r = add_bridge_mode(p, b, bname)) < 0)
+                        return r;
                 if (!bname || !bridge_wanted(c, bname))
                         continue;
-                r = add_bridge_mode(p, b, bname);
-                if (r < 0)
-                        return r;
                 for (size_t j = 0; j < ovsdb_set_length(set); j++) {
                         json_object *port = ovsdb_row_index_find(&port_index, ovsdb_uuid_string(ovsdb_set_get(set, j)));
 
@@ -299,60 +303,6 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
                 }
         }
         return 0;
-}
-
-int of_bridge_set_mode(const PluginContext *ctx, const char *uuid, bool secure, Diag *d) {
-        _cleanup_(ovsdb_client_freep) OvsdbClient *client = NULL;
-        _cleanup_(json_object_putp) json_object *res = NULL;
-        _cleanup_(freep) char *err = NULL;
-        json_object *ops = json_object_new_array(), *upd = json_object_new_object(), *row = json_object_new_object(),
-                    *where = json_object_new_array(), *cond = json_object_new_array(),
-                    *bump = json_object_new_object(), *muts = json_object_new_array(), *mut = json_object_new_array();
-        int64_t cur, next;
-        int r;
-
-        /* [{"op": "update", "table": "Bridge", "where": [["_uuid", "==", U]],
-         *   "row": {"fail_mode": "secure", "controller": ["set", []]}},
-         *  {"op": "mutate", "table": "Open_vSwitch", "where": [],
-         *   "mutations": [["next_cfg", "+=", 1]]}] */
-        json_object_array_add(cond, json_object_new_string("_uuid"));
-        json_object_array_add(cond, json_object_new_string("=="));
-        json_object_array_add(cond, ovsdb_uuid(uuid));
-        json_object_array_add(where, cond);
-        if (secure)
-                json_object_object_add(row, "fail_mode", json_object_new_string("secure"));
-        json_object_object_add(row, "controller", ovsdb_set(json_object_new_array()));
-        json_object_object_add(upd, "op", json_object_new_string("update"));
-        json_object_object_add(upd, "table", json_object_new_string("Bridge"));
-        json_object_object_add(upd, "where", where);
-        json_object_object_add(upd, "row", row);
-        json_object_array_add(ops, upd);
-        json_object_array_add(mut, json_object_new_string("next_cfg"));
-        json_object_array_add(mut, json_object_new_string("+="));
-        json_object_array_add(mut, json_object_new_int(1));
-        json_object_array_add(muts, mut);
-        json_object_object_add(bump, "op", json_object_new_string("mutate"));
-        json_object_object_add(bump, "table", json_object_new_string("Open_vSwitch"));
-        json_object_object_add(bump, "where", json_object_new_array());
-        json_object_object_add(bump, "mutations", muts);
-        json_object_array_add(ops, bump);
-
-        r = ovsdb_client_connect(host_settings(ctx)->ovsdb_address, ctx->timeout_ms, &client);
-        if (r < 0) {
-                json_object_put(ops);
-                diag_error(d, "", "cannot connect to OVSDB at %s: %s", host_settings(ctx)->ovsdb_address, strerror(-r));
-                return r;
-        }
-        r = ovsdb_client_transact(client, "Open_vSwitch", ops, &res, &err);
-        if (r >= 0)
-                r = ovsdb_read_cfg(client, &cur, &next, &err);
-        if (r >= 0 && cur < next)
-                r = ovsdb_wait_cur_cfg(client, next, ctx->timeout_ms, &cur, &err);
-        if (r < 0) {
-                diag_error(d, "", "OVSDB: cannot make the bridge fail closed: %s", err ?: strerror(-r));
-                return r;
-        }
-        return 2;
 }
 
 void of_socket_ports_free(OfSocketPort *a, size_t n) {

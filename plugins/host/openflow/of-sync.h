@@ -11,10 +11,10 @@ typedef struct OfBridgeSync {
         OfpFlowList have;            /* op-dbus's cookies only, sorted */
         OfRecord record;
         uint64_t section;            /* digest of the openflow section wanted (for the record) */
-        /* The bridge's OVSDB row to repair before its flows: fail_mode
-         * "secure" wanted (security flows on a bridge plugins.net does not
-         * declare) and not set, or a controller set by hand. */
-        bool set_secure, drop_controller;
+        /* What to change in the bridge's OVSDB row before its flows
+         * (fail_mode, controllers); nothing when mode_change is false. */
+        bool mode_change;
+        OfModeChange mode;
 
         /* The diff: installed flows to delete first (gone, or changed so
          * that adding the new one would not replace them), then the flows

@@ -518,26 +518,49 @@ static bool security_flows(const OpenflowPlugin *o) {
  * over), and one with security flows fails closed: fail_mode "secure",
  * so that while its flows are missing (ovs-vswitchd just started) it
  * forwards nothing instead of everything. plugins.net sets the fail_mode
- * of the bridges it declares itself. */
+ * of the bridges it declares itself. The fail_mode a bridge had before is
+ * kept in its external_ids and put back when its security flows go. */
+static OfModeChange mode_wanted(const OpenflowPlugin *o, const OfBridge *want, const OfBridgeMode *m) {
+        OfModeChange ch = { .drop_controllers = want && m->n_controllers > 0 };
+        bool secure = want && security_flows(o) && !want->declared_in_net;
+
+        if (secure && !streq_ptr(m->fail_mode, "secure")) {
+                ch.set_fail_mode = true;
+                ch.fail_mode = "secure";
+                if (!m->mark) {
+                        ch.mark = OF_MARK_SET;
+                        ch.mark_value = m->fail_mode ?: "";
+                }
+        } else if (!secure && m->mark) {
+                /* plugins.net owns it now: only the mark goes */
+                ch.set_fail_mode = !(want && want->declared_in_net) && !streq(m->mark, m->fail_mode ?: "");
+                ch.fail_mode = m->mark;
+                ch.mark = OF_MARK_REMOVE;
+        }
+        return ch;
+}
+
 static int diff_bridge_mode(const OpenflowPlugin *o, OfBridgeSync *b, const OfBridge *want, Plan *plan) {
         const OfBridgeMode *m = of_ports_bridge_mode(&o->ports, b->name);
         char path[96];
         int r;
 
-        b->set_secure = b->drop_controller = false;
-        if (!want || !m)
+        b->mode_change = false;
+        if (!m)
                 return 0;
-        b->set_secure = security_flows(o) && !want->declared_in_net && !streq_ptr(m->fail_mode, "secure");
-        b->drop_controller = m->n_controllers > 0;
-        if (b->set_secure) {
+        b->mode = mode_wanted(o, want, m);
+        b->mode_change = b->mode.set_fail_mode || b->mode.drop_controllers || b->mode.mark != OF_MARK_KEEP;
+        if (b->mode.set_fail_mode) {
                 snprintf(path, sizeof path, "bridge/%s/fail_mode", b->name);
-                r = plan_add(plan, "openflow", ACTION_MODIFY, IMPACT_FLOW_CHANGE, path,
-                             "fail_mode %s -> secure (the bridge carries security flows: without them it must "
-                             "forward nothing)", m->fail_mode ?: "(unset)");
+                r = plan_add(plan, "openflow", ACTION_MODIFY, IMPACT_FLOW_CHANGE, path, "fail_mode %s -> %s (%s)",
+                             m->fail_mode ?: "(unset)", b->mode.fail_mode[0] ? b->mode.fail_mode : "(unset)",
+                             streq(b->mode.fail_mode, "secure") ?
+                             "the bridge carries security flows: without them it must forward nothing" :
+                             "as before op-dbus put security flows on it");
                 if (r < 0)
                         return r;
         }
-        if (b->drop_controller) {
+        if (b->mode.drop_controllers) {
                 snprintf(path, sizeof path, "bridge/%s/controller", b->name);
                 r = plan_add(plan, "openflow", ACTION_DELETE, IMPACT_FLOW_CHANGE, path,
                              "%zu controller%s set on a bridge op-dbus programs: removed (a controller would "
@@ -647,20 +670,20 @@ static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
         return ret;
 }
 
-/* Repairs the bridge's OVSDB row first: Open vSwitch then deletes every
+/* Changes the bridge's OVSDB row first: Open vSwitch then deletes every
  * flow of the bridge, so they are read and compared again. */
-static int apply_bridge_mode(OpenflowPlugin *o, OfBridgeSync *b, ApplyCounts *counts, Diag *d) {
+static int apply_bridge_mode(OpenflowPlugin *o, OfBridgeSync *b, OfpClient *client, ApplyCounts *counts, Diag *d) {
         const OfBridgeMode *m = of_ports_bridge_mode(&o->ports, b->name);
         const OfFlowSet *want = b->want;
         int r;
 
-        if (!m || !(b->set_secure || b->drop_controller))
+        if (!m || !b->mode_change)
                 return 0;
-        r = of_bridge_set_mode(o->plugin.ctx, m->uuid, b->set_secure, d);
+        r = of_bridge_change_mode(o->plugin.ctx, client, b->name, m->uuid, &b->mode, d);
         if (r < 0)
                 return r;
         apply_counts_write(counts, COUNT_OVSDB_OPS, (unsigned) r);
-        b->set_secure = b->drop_controller = false;
+        b->mode_change = false;
         ofp_flow_list_done(&b->have);
         of_record_done(&b->record);
         r = query_bridge(o, b);
@@ -678,10 +701,7 @@ static int apply_bridge(OpenflowPlugin *o, OfBridgeSync *b, ApplyCounts *counts,
         OfpClient *client;
         int r = 0;
 
-        r = apply_bridge_mode(o, b, counts, d);
-        if (r < 0)
-                return r;
-        if (b->n_send + b->n_remove == 0)
+        if (b->n_send + b->n_remove == 0 && !b->mode_change)
                 return 0;
         if (!c)
                 return -ENOMEM;
@@ -690,6 +710,13 @@ static int apply_bridge(OpenflowPlugin *o, OfBridgeSync *b, ApplyCounts *counts,
                 diag_error(d, "", "bridge %s: cannot connect to its management socket: %s", b->name, strerror(-r));
                 return r;
         }
+        r = apply_bridge_mode(o, b, client, counts, d);
+        if (r < 0) {
+                of_connection_reset(c);
+                return r;
+        }
+        if (b->n_send + b->n_remove == 0)
+                return 0;
         r = of_bridge_apply(b, client, o->plugin.ctx, counts, d);
         if (r < 0 && r != -EPROTO)
                 of_connection_reset(c);      /* in an unknown state: start afresh */
