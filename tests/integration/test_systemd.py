@@ -828,8 +828,13 @@ def expected_files(dirs, unit):
         "sysusersdir": ("op-dbus.conf", SYSTEMD_DIR / "op-dbus.sysusers.conf"),
         "systemdsystemunitdir": ("op-dbus.service", unit),
     }
-    return {f"{dirs[k]}/{name}": path.read_text()
-            for k, (name, path) in src.items() if dirs[k] != "no"}
+    files = {f"{dirs[k]}/{name}": path.read_text()
+             for k, (name, path) in src.items() if dirs[k] != "no"}
+    if dirs["systemdsystemunitdir"] != "no":
+        # the drop-in for ovs-vswitchd.service (docs/flows.md)
+        files[f"{dirs['systemdsystemunitdir']}/ovs-vswitchd.service.d/op-dbus.conf"] = \
+            (unit.parent / "ovs-vswitchd-op-dbus.conf").read_text()
+    return files
 
 
 def check_installed(dest, files):
@@ -845,9 +850,10 @@ def test_meson_install_puts_every_file_in_place(build_dir, unit, tmp_path):
     run(["meson", "install", "-C", build_dir, "--destdir", dest, "--no-rebuild", "--quiet"])
     options = build_options(build_dir)
     files = expected_files(expected_dirs(options), unit)
-    assert len(files) == 5
+    assert len(files) == 6
     check_installed(dest, files)
     assert os.access(Path(f"{dest}{sbin_path(options)}"), os.X_OK), "ExecStart names no installed binary"
+    assert os.access(Path(f"{dest}{sbin_path(options)}-ovs-hook"), os.X_OK), "the drop-in names no installed hook"
 
     # Where systemd looks: the tools find the snippets by name below --root.
     if os.geteuid() == 0 and shutil.which("systemd-tmpfiles") and shutil.which("systemd-sysusers"):

@@ -3,6 +3,7 @@
 
 #include "ifupdown.h"
 #include "json-util.h"
+#include "net-ledger.h"
 #include "net.h"
 
 static const char *const datapath_types[] = { "auto", "system", "netdev", NULL };
@@ -292,31 +293,6 @@ static int add_openflow_bridges(NetModel *m, const StateDoc *doc) {
         return 0;
 }
 
-/* Does the openflow section (applied now or kept) put security flows
- * (level 1 and up) on bridge name? Such a bridge fails closed: fail_mode
- * secure, so that without op-dbus's flows it forwards nothing (after an
- * ovs-vswitchd restart, until restore-flows). Malformed values count as
- * the defaults: the openflow plugin reports them. */
-static bool openflow_secures(const StateDoc *doc, const char *name) {
-        json_object *of = state_doc_section(doc, "openflow"), *bridges, *v;
-
-        if (!of || !json_object_is_type(of, json_type_object))
-                return false;
-        if (json_object_object_get_ex(of, "enable_security_flows", &v) && json_object_is_type(v, json_type_boolean) &&
-            !json_object_get_boolean(v))
-                return false;
-        if (json_object_object_get_ex(of, "obfuscation_level", &v) && json_object_is_type(v, json_type_int) &&
-            json_object_get_int64(v) < 1)
-                return false;
-        if (!json_object_object_get_ex(of, "bridges", &bridges) || !json_object_is_type(bridges, json_type_array))
-                return false;
-        for (size_t i = 0; i < json_object_array_length(bridges); i++)
-                if (json_object_object_get_ex(json_object_array_get_idx(bridges, i), "name", &v) &&
-                    json_object_is_type(v, json_type_string) && streq(json_object_get_string(v), name))
-                        return true;
-        return false;
-}
-
 /* A declared bridge with security flows gets fail_mode "secure" unless it
  * says otherwise; "standalone" there is refused: it would forward every
  * packet while the flows are missing. */
@@ -327,7 +303,7 @@ static int secure_openflow_bridges(NetModel *m, const StateDoc *doc, Diag *d) {
                 NetBridge *b = &m->bridges[i];
                 _cleanup_(freep) char *fp = NULL;
 
-                if (b->keep_only || !b->name || !openflow_secures(doc, b->name))
+                if (b->keep_only || !b->name || !net_openflow_secures_bridge(doc, b->name))
                         continue;
                 if (!b->fail_mode) {
                         b->fail_mode = strdup("secure");
