@@ -532,7 +532,8 @@ static OfModeChange mode_wanted(const OpenflowPlugin *o, const OfBridge *want, c
                         ch.mark_value = m->fail_mode ?: "";
                 }
         } else if (!secure && m->mark) {
-                /* plugins.net owns it now: only the mark goes */
+                /* What it was before; on a bridge plugins.net declares,
+                 * the net plugin sets it, and only the mark goes. */
                 ch.set_fail_mode = !(want && want->declared_in_net) && !streq(m->mark, m->fail_mode ?: "");
                 ch.fail_mode = m->mark;
                 ch.mark = OF_MARK_REMOVE;
