@@ -44,6 +44,8 @@ pytestmark = pytest.mark.ovs_log_allow(
     r"\|ofproto_dpif_rid\|ERR\|recirc_id \d+ left allocated when ofproto \(br0\) is destructed$",
     r"\|bridge\|ERR\|another ovs-vswitchd process is running, disabling this process \(pid \d+\) until it goes away$")
 
+pytest_plugins = ("dbus_fixture",)  # start_daemon
+
 SOURCE_ROOT = Path(os.environ.get("OPDBUS_SOURCE_ROOT") or Path(__file__).resolve().parents[2])
 
 
@@ -328,17 +330,21 @@ def _host_and_uplink(ovs, lab):
     return Peer("node", ovs.netns, f"{NET}.2"), uplink
 
 
-def test_management_path_with_op_dbus_stopped(ovs, lab, opdbus, tmp_state):
-    """No op-dbus daemon runs (none does in these tests): ovs-vswitchd
+def test_management_path_with_op_dbus_stopped(ovs, lab, opdbus, start_daemon):
+    """The op-dbus daemon applies level 1 and is stopped; ovs-vswitchd
     restarts through the hook, which restores the flows in-process, and the
     node's own address reaches the uplink again (real TCP), through the
     level 1 pipeline, which lets every port that serves no container
     through."""
     c = vc(lab, 100)
     node, uplink = _host_and_uplink(ovs, lab)
-    apply(opdbus, tmp_state, state(openflow(1, [c.socket_port()])))
+    d = start_daemon(state(openflow(1, [c.socket_port()])), audit_interval=0)
+    flows = opdbus_flows(ovs)
+    assert flows and fail_mode(ovs) == "secure"
     tcp_exchange(node, uplink, 8080, size=4096)
+    d.stop()
     ovs.restart_vswitchd(hook=hook_for(opdbus))
+    assert opdbus_flows(ovs) == flows
     tcp_exchange(node, uplink, 8081, size=4096)
 
 
