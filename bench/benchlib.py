@@ -23,7 +23,7 @@ def build_release():
         subprocess.run(["meson", "setup", str(BUILD), "--buildtype=release", "-Db_ndebug=true"],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["ninja", "-C", str(BUILD)], check=True, stdout=subprocess.DEVNULL)
-    return BUILD / "agent" / "cli" / "op-dbus"
+    return BUILD / "agent" / "op-dbus" / "op-dbus"
 
 
 def timed(fn):

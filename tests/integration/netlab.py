@@ -463,9 +463,10 @@ class Lab:
                        "net.ipv6.conf.default.disable_ipv6=1")
 
     def bridge(self, name="br0"):
-        """Create a netdev bridge (not owned by op-dbus) and bring it up."""
+        """Create a netdev bridge (not owned by op-dbus, unless op-dbus
+        created it already) and bring it up."""
         if name not in self._bridges:
-            self.ovs.vsctl("add-br", name, "--", "set", "Bridge", name, "datapath_type=netdev")
+            self.ovs.vsctl("--may-exist", "add-br", name, "--", "set", "Bridge", name, "datapath_type=netdev")
             self.ovs.netns_exec("ip", "link", "set", name, "up")
             self._bridges.add(name)
         return name

@@ -439,10 +439,24 @@ class OvsSandbox:
         ovs-vswitchd) until close() deletes the namespace."""
         self._stop_daemon("ovs-vswitchd", graceful)
 
-    def restart_vswitchd(self, graceful=True):
-        """Restart ovs-vswitchd on the same database."""
+    def restart_vswitchd(self, graceful=True, hook=None):
+        """Restart ovs-vswitchd on the same database.
+
+        hook: called as hook("start-pre") after ovs-vswitchd has stopped
+        and before it starts, and hook("start-post") once it runs: what
+        systemd does with the ExecStartPre= and ExecStartPost= of
+        ovs-vswitchd.service (op-dbus's drop-in runs op-dbus-ovs-hook
+        there). Returns the times (time.monotonic()) at which ovs-vswitchd
+        was stopped, started (ready), and the post hook had returned."""
         self.stop_vswitchd(graceful)
+        stopped = time.monotonic()
+        if hook:
+            hook("start-pre")
         self.start_vswitchd()
+        started = time.monotonic()
+        if hook:
+            hook("start-post")
+        return stopped, started, time.monotonic()
 
     def wait_reconfigured(self, timeout=15):
         """Wait until ovs-vswitchd has applied the latest configuration

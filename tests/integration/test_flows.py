@@ -487,6 +487,10 @@ def test_foreign_flows_survive(ovs, lab, opdbus, tmp_state):
               options=of14)
     foreign = foreign_flows(ovs)
     assert len(foreign) == 3, foreign  # with the bridge's default NORMAL flow
+    # With security flows the bridge is made secure (docs/flows.md): Open
+    # vSwitch's own default flow goes, the others are kept.
+    kept = [f for f in foreign if f != "priority=0 actions=NORMAL"]
+    assert len(kept) == 2, foreign
 
     base = state(openflow(1, [a.socket_port(), b.socket_port()]))
     changed = state(openflow(3, [a.socket_port(), b.socket_port()],
@@ -496,7 +500,7 @@ def test_foreign_flows_survive(ovs, lab, opdbus, tmp_state):
     for step, doc in [("apply", base), ("re-apply", base), ("state change", changed),
                       ("back", base)]:
         res = apply(opdbus, tmp_state, doc)
-        assert foreign_flows(ovs) == foreign, step
+        assert foreign_flows(ovs) == kept, step
         assert opdbus_flows(ovs), step
         if step == "re-apply":
             assert res["counts"]["flow_mods"] == 0
@@ -505,13 +509,15 @@ def test_foreign_flows_survive(ovs, lab, opdbus, tmp_state):
     flows = opdbus_flows(ovs)
     res = apply(opdbus, tmp_state, state(net={"bridges": []}))
     assert res["counts"]["flow_mods"] == 0
-    assert opdbus_flows(ovs) == flows and foreign_flows(ovs) == foreign
+    assert opdbus_flows(ovs) == flows and foreign_flows(ovs) == kept
 
-    # ... an openflow section without bridges removes all of op-dbus's flows, and only those.
+    # ... an openflow section without bridges removes all of op-dbus's flows,
+    # and only those, and puts the bridge's fail_mode back (standalone: Open
+    # vSwitch's default flow is back).
     res = apply(opdbus, tmp_state, state({"bridges": []}))
-    assert res["counts"]["flow_mods"] > 0
     assert opdbus_flows(ovs) == []
     assert foreign_flows(ovs) == foreign
+    assert ovs.vsctl("get", "Bridge", "br0", "fail_mode") == "[]"
     assert a.ping(b.ip), "the bridge still forwards (the default NORMAL flow)"
 
 
@@ -631,10 +637,12 @@ def test_restore_flows_after_restart(ovs, lab, opdbus, tmp_state):
     lab.replug()
     assert opdbus_flows(ovs) == [], "ovs-vswitchd kept flows across the restart"
     assert {h.port: h.ofport for h in (g, w)} == ofports
-    # Nothing filters now (the bridge's default NORMAL flow is back).
+    # The bridge fails closed (fail_mode secure): nothing is forwarded, not
+    # even the control frame delivered() waits for.
     spoofed = Batch().add("spoofed", g, lambda m: udp4_frame(g.mac, w.mac, f"{NET}.77", w.ip,
                                                              1000, 2000, m))
-    assert set(delivered(w, spoofed)) == {"spoofed"}
+    with pytest.raises(AssertionError, match="the control frame did not reach"):
+        delivered(w, spoofed)
 
     r = opdbus.run("restore-flows", "--json", check=0, json=True)
     assert r.json["counts"]["flow_mods"] == len(before)

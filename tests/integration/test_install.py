@@ -73,10 +73,12 @@ def expected_files(prefix=PREFIX):
     """Where meson installs each file (systemd/meson.build): systemd.pc and
     dbus-1.pc decide, else directories below the prefix."""
     datadir = pkg_config("dbus-1", "datadir") or f"{prefix}/share"
+    unitdir = pkg_config("systemd", "systemdsystemunitdir") or f"{prefix}/lib/systemd/system"
     return {
         "binary": f"{prefix}/sbin/op-dbus",
-        "unit": (pkg_config("systemd", "systemdsystemunitdir") or f"{prefix}/lib/systemd/system")
-        + "/op-dbus.service",
+        "hook": f"{prefix}/sbin/op-dbus-ovs-hook",
+        "unit": unitdir + "/op-dbus.service",
+        "dropin": unitdir + "/ovs-vswitchd.service.d/op-dbus.conf",
         "policy": f"{datadir}/dbus-1/system.d/org.opdbus.conf",
         "activation": f"{datadir}/dbus-1/system-services/org.opdbus.service",
         "tmpfiles": (pkg_config("systemd", "tmpfilesdir") or f"{prefix}/lib/tmpfiles.d") + "/op-dbus.conf",
@@ -183,6 +185,13 @@ def test_install_into_destdir_is_complete_and_idempotent(tmp_path):
     unit = below(dest, files["unit"]).read_text()
     assert f"ExecStart={PREFIX}/sbin/op-dbus run --state /etc/op-dbus/state.json\n" in unit
     assert "@sbindir@" not in unit
+    # The hook in ovs-vswitchd's start, and the drop-in that runs it.
+    dropin = below(dest, files["dropin"]).read_text()
+    assert f"ExecStartPre=-{PREFIX}/sbin/op-dbus-ovs-hook start-pre\n" in dropin
+    assert f"ExecStartPost=-{PREFIX}/sbin/op-dbus-ovs-hook start-post\n" in dropin
+    hook = below(dest, files["hook"])
+    assert hook.stat().st_mode & 0o777 == 0o755
+    assert f'OPDBUS=${{OPDBUS_BIN:-{PREFIX}/sbin/op-dbus}}' in hook.read_text()
 
     # Exactly these files, and nothing else: the state file and which
     # profile it stands for.

@@ -828,8 +828,13 @@ def expected_files(dirs, unit):
         "sysusersdir": ("op-dbus.conf", SYSTEMD_DIR / "op-dbus.sysusers.conf"),
         "systemdsystemunitdir": ("op-dbus.service", unit),
     }
-    return {f"{dirs[k]}/{name}": path.read_text()
-            for k, (name, path) in src.items() if dirs[k] != "no"}
+    files = {f"{dirs[k]}/{name}": path.read_text()
+             for k, (name, path) in src.items() if dirs[k] != "no"}
+    if dirs["systemdsystemunitdir"] != "no":
+        # the drop-in for ovs-vswitchd.service (docs/flows.md)
+        files[f"{dirs['systemdsystemunitdir']}/ovs-vswitchd.service.d/op-dbus.conf"] = \
+            (unit.parent / "ovs-vswitchd-op-dbus.conf").read_text()
+    return files
 
 
 def check_installed(dest, files):
@@ -845,9 +850,10 @@ def test_meson_install_puts_every_file_in_place(build_dir, unit, tmp_path):
     run(["meson", "install", "-C", build_dir, "--destdir", dest, "--no-rebuild", "--quiet"])
     options = build_options(build_dir)
     files = expected_files(expected_dirs(options), unit)
-    assert len(files) == 5
+    assert len(files) == 6
     check_installed(dest, files)
     assert os.access(Path(f"{dest}{sbin_path(options)}"), os.X_OK), "ExecStart names no installed binary"
+    assert os.access(Path(f"{dest}{sbin_path(options)}-ovs-hook"), os.X_OK), "the drop-in names no installed hook"
 
     # Where systemd looks: the tools find the snippets by name below --root.
     if os.geteuid() == 0 and shutil.which("systemd-tmpfiles") and shutil.which("systemd-sysusers"):
@@ -881,3 +887,39 @@ def test_meson_options_choose_the_directories(tmp_path):
     check_installed(dest, files)
     installed = {"/" + str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()}
     assert installed == set(files)
+
+
+# ---- the drop-in for ovs-vswitchd.service -----------------------------------------
+
+OVS_VSWITCHD_UNIT = Path("/lib/systemd/system/ovs-vswitchd.service")
+
+
+def dropin_copy(build_dir, root, text=None):
+    """The installed ovs-vswitchd.service with op-dbus's drop-in next to
+    it in root, the drop-in naming a copy of the built hook (verify wants
+    the programs to exist and be executable)."""
+    hook = root / "op-dbus-ovs-hook"
+    hook.write_text((build_dir / "systemd" / "op-dbus-ovs-hook").read_text())
+    hook.chmod(0o755)
+    installed = str(sbin_path(build_options(build_dir))) + "-ovs-hook"
+    dropin = text or (build_dir / "systemd" / "ovs-vswitchd-op-dbus.conf").read_text()
+    assert text or f"ExecStartPre=-{installed} start-pre\n" in dropin
+    (root / "ovs-vswitchd.service").write_text(OVS_VSWITCHD_UNIT.read_text())
+    (root / "ovs-vswitchd.service.d").mkdir()
+    (root / "ovs-vswitchd.service.d" / "op-dbus.conf").write_text(dropin.replace(installed, str(hook)))
+    return root / "ovs-vswitchd.service"
+
+
+def test_ovs_vswitchd_dropin_passes_systemd_analyze_verify(build_dir, tmp_path):
+    """Checked against the Open vSwitch unit of this machine; a misspelt
+    key in the drop-in fails the same check, so the drop-in is read."""
+    need_tools("systemd-analyze")
+    if not OVS_VSWITCHD_UNIT.is_file():
+        pytest.skip(f"{OVS_VSWITCHD_UNIT} is not installed")
+    r = verify(dropin_copy(build_dir, tmp_path))
+    assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), \
+        f"systemd-analyze verify:\n{r.stdout}{r.stderr}"
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    r = verify(dropin_copy(build_dir, bad, "[Service]\nExecStartPots=-/bin/true\n"))
+    assert r.returncode != 0 and "ExecStartPots" in r.stderr, r.stderr

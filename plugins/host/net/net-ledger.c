@@ -108,3 +108,17 @@ bool net_deletes_bridge(const StateDoc *doc, const char *state_dir, const char *
         }
         return false;
 }
+
+bool net_openflow_secures_bridge(const StateDoc *doc, const char *name) {
+        json_object *of = state_doc_section(doc, "openflow"), *v;
+
+        if (!of || !json_object_is_type(of, json_type_object))
+                return false;
+        if (json_object_object_get_ex(of, "enable_security_flows", &v) && json_object_is_type(v, json_type_boolean) &&
+            !json_object_get_boolean(v))
+                return false;
+        if (json_object_object_get_ex(of, "obfuscation_level", &v) && json_object_is_type(v, json_type_int) &&
+            json_object_get_int64(v) < 1)
+                return false;
+        return section_names_bridge(of, name);
+}

@@ -17,3 +17,10 @@
  * by its ledger under state_dir (the host's own bridges are never
  * deleted). Reads the ledger; false when it cannot. */
 bool net_deletes_bridge(const StateDoc *doc, const char *state_dir, const char *name);
+
+/* Does doc's openflow section (applied now or kept) put security flows
+ * (level 1 and up) on bridge name? Such a bridge fails closed: fail_mode
+ * secure, so that without op-dbus's flows it forwards nothing (after an
+ * ovs-vswitchd restart, until restore-flows). Malformed values count as
+ * the defaults: the openflow plugin reports them. */
+bool net_openflow_secures_bridge(const StateDoc *doc, const char *name);

@@ -3,6 +3,7 @@
 
 #include "ifupdown.h"
 #include "json-util.h"
+#include "net-ledger.h"
 #include "net.h"
 
 static const char *const datapath_types[] = { "auto", "system", "netdev", NULL };
@@ -292,6 +293,36 @@ static int add_openflow_bridges(NetModel *m, const StateDoc *doc) {
         return 0;
 }
 
+/* A declared bridge with security flows gets fail_mode "secure" unless it
+ * says otherwise; "standalone" there is refused: it would forward every
+ * packet while the flows are missing. */
+static int secure_openflow_bridges(NetModel *m, const StateDoc *doc, Diag *d) {
+        int ret = 0;
+
+        for (size_t i = 0; i < m->n_bridges; i++) {
+                NetBridge *b = &m->bridges[i];
+                _cleanup_(freep) char *fp = NULL;
+
+                if (b->keep_only || !b->name || !net_openflow_secures_bridge(doc, b->name))
+                        continue;
+                if (!b->fail_mode) {
+                        b->fail_mode = strdup("secure");
+                        if (!b->fail_mode)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (streq(b->fail_mode, "secure"))
+                        continue;
+                if (asprintf(&fp, "%s.fail_mode", b->path) < 0)
+                        return -ENOMEM;
+                diag_error(d, fp, "bridge \"%s\" carries op-dbus security flows (plugins.openflow, level 1 and up), "
+                           "so its fail_mode must be \"secure\" (or unset, which means secure here): \"%s\" would "
+                           "forward unfiltered traffic while the flows are missing", b->name, b->fail_mode);
+                ret = -EINVAL;
+        }
+        return ret;
+}
+
 /* Rules across objects: unique names in the shared interface namespace. */
 static int check_names(const NetModel *m, Diag *d) {
         int ret = 0;
@@ -349,6 +380,10 @@ int net_parse(NetModel *want, const StateDoc *doc, json_object *section, Diag *d
                 RET_GATHER(ret, parse_bridge(want, json_object_array_get_idx(bridges, i), path, d));
         }
 
+        r = secure_openflow_bridges(want, doc, d);
+        if (r == -ENOMEM)
+                return r;
+        RET_GATHER(ret, r);
         r = add_openflow_bridges(want, doc);
         if (r < 0)
                 return r;

@@ -125,11 +125,29 @@ typedef struct OfPort {
         const OfSocketPort *sock;    /* declared attributes, or NULL */
 } OfPort;
 
+/* What of a bridge's OVSDB row decides whether it fails closed: its
+ * fail_mode, whether a controller is set, and what fail_mode it had
+ * before op-dbus made it secure. */
+typedef struct OfBridgeMode {
+        char *name;
+        char *fail_mode;             /* NULL: unset (standalone) */
+        char *uuid;
+        size_t n_controllers;
+        char *mark;                  /* external_ids:op-dbus-fail-mode; NULL: none */
+} OfBridgeMode;
+
+/* Bridge.external_ids key where the openflow plugin keeps the fail_mode
+ * a bridge had before it made it secure ("" for unset): put back when
+ * the bridge no longer carries security flows. */
+#define OF_FAIL_MODE_MARK "op-dbus-fail-mode"
+
 typedef struct OfPorts {
         OfPort *ports;
         size_t n, allocated;
         char **bridges;              /* every bridge Open vSwitch has, sorted */
         size_t n_bridges;
+        OfBridgeMode *modes;         /* every bridge */
+        size_t n_modes;
 } OfPorts;
 
 void of_ports_done(OfPorts *p);
@@ -148,6 +166,8 @@ void of_socket_ports_free(OfSocketPort *a, size_t n);
  * fwln<id>o<n>, internal_<id>, vi<id>. 0 when the name is none of these. */
 uint32_t of_port_name_container(const char *name, unsigned *ret_index);
 const OfPort *of_ports_find(const OfPorts *p, const char *bridge, const char *name);
+/* The fail_mode and controllers of a bridge; NULL when it does not exist. */
+const OfBridgeMode *of_ports_bridge_mode(const OfPorts *p, const char *name);
 /* Whether Open vSwitch has a bridge of this name. */
 bool of_ports_has_bridge(const OfPorts *p, const char *name);
 /* A port named in a flow on bridge: "container:N" (its first port) or a
@@ -180,6 +200,31 @@ int of_match_from_model(const OfEncodeContext *rc, const OfMatchField *mf, size_
 int of_actions_encode(const OfEncodeContext *rc, const OfAction *a, size_t n, const OfMatch *m, OfpBuf *b, Diag *d);
 /* Replaces {container_id}, {port_name} and {bridge}. */
 char *of_substitute(const OfEncodeContext *rc, const char *s);
+
+/* ---- fail_mode and controllers (of-mode.c) --------------------------------- */
+typedef enum OfMarkChange {
+        OF_MARK_KEEP,
+        OF_MARK_SET,                 /* to mark_value */
+        OF_MARK_REMOVE,
+} OfMarkChange;
+
+typedef struct OfModeChange {
+        bool set_fail_mode;
+        const char *fail_mode;       /* NULL or "": unset */
+        bool drop_controllers;
+        OfMarkChange mark;
+        const char *mark_value;
+} OfModeChange;
+
+/* Changes bridge uuid's row as ch says, in one OVSDB transaction, and
+ * waits until ovs-vswitchd has carried it out. Open vSwitch deletes every
+ * flow of the bridge when its fail_mode or controllers change: the flows
+ * op-dbus does not own are read before on c and put back after (Open
+ * vSwitch's own catch-all NORMAL flow aside, which it adds itself to a
+ * bridge in standalone mode). Returns the number of OVSDB write
+ * operations sent; errors go to d. */
+int of_bridge_change_mode(const PluginContext *ctx, OfpClient *c, const char *bridge, const char *uuid,
+                          const OfModeChange *ch, Diag *d);
 
 /* ---- Sync ------------------------------------------------------------------ */
 /* What op-dbus last sent for each cookie, and the digest the switch

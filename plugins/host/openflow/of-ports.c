@@ -23,6 +23,13 @@ void of_ports_done(OfPorts *p) {
         for (size_t i = 0; i < p->n_bridges; i++)
                 free(p->bridges[i]);
         free(p->bridges);
+        for (size_t i = 0; i < p->n_modes; i++) {
+                free(p->modes[i].name);
+                free(p->modes[i].fail_mode);
+                free(p->modes[i].uuid);
+                free(p->modes[i].mark);
+        }
+        free(p->modes);
         *p = (OfPorts) {};
 }
 
@@ -181,6 +188,38 @@ static int add_bridge_names(OfPorts *p, json_object *bridges) {
         return 0;
 }
 
+const OfBridgeMode *of_ports_bridge_mode(const OfPorts *p, const char *name) {
+        for (size_t i = 0; i < p->n_modes; i++)
+                if (streq(p->modes[i].name, name))
+                        return &p->modes[i];
+        return NULL;
+}
+
+static int add_bridge_mode(OfPorts *p, json_object *b, const char *name) {
+        json_object *fm = row_column(b, "fail_mode"), *mark;
+        _cleanup_(json_object_putp) json_object *ids = ovsdb_map_to_object(row_column(b, "external_ids"));
+        OfBridgeMode *m;
+
+        if (!p->modes) {
+                p->modes = calloc(p->n_bridges + 1, sizeof(OfBridgeMode));
+                if (!p->modes)
+                        return -ENOMEM;
+        }
+        if (p->n_modes >= p->n_bridges)
+                return 0; /* a name twice: OVSDB's index forbids it */
+        m = &p->modes[p->n_modes++];
+        /* An unset optional column comes back as an empty set. */
+        if (json_object_is_type(fm, json_type_string) && !(m->fail_mode = strdup(json_object_get_string(fm))))
+                return -ENOMEM;
+        m->n_controllers = ovsdb_set_length(row_column(b, "controller"));
+        if (ids && json_object_object_get_ex(ids, OF_FAIL_MODE_MARK, &mark) &&
+            !(m->mark = strdup(json_object_get_string(mark))))
+                return -ENOMEM;
+        m->name = strdup(name);
+        m->uuid = strdup_or_null(ovsdb_uuid_string(row_column(b, "_uuid")));
+        return m->name && m->uuid ? 0 : -ENOMEM;
+}
+
 static int wait_vswitchd(OvsdbClient *client, const PluginContext *ctx, Diag *d) {
         _cleanup_(freep) char *err = NULL;
         int64_t cur, next;
@@ -202,7 +241,7 @@ static int wait_vswitchd(OvsdbClient *client, const PluginContext *ctx, Diag *d)
 int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c,
                    const OfSocketPort *extra, size_t n_extra, Diag *d) {
         Extra x = { .ports = extra, .n = n_extra };
-        static const char *const bcols[] = { "name", "ports", NULL };
+        static const char *const bcols[] = { "_uuid", "name", "ports", "fail_mode", "controller", "external_ids", NULL };
         static const char *const pcols[] = { "_uuid", "name", "interfaces", NULL };
         static const char *const icols[] = { "_uuid", "ofport", NULL };
         _cleanup_(ovsdb_client_freep) OvsdbClient *client = NULL;
@@ -252,6 +291,8 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
                 json_object *b = json_object_array_get_idx(bridges, i), *set = row_column(b, "ports");
                 const char *bname = json_object_get_string(row_column(b, "name"));
 
+                if (bname && (r = add_bridge_mode(p, b, bname)) < 0)
+                        return r;
                 if (!bname || !bridge_wanted(c, bname))
                         continue;
                 for (size_t j = 0; j < ovsdb_set_length(set); j++) {

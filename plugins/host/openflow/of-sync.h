@@ -11,6 +11,10 @@ typedef struct OfBridgeSync {
         OfpFlowList have;            /* op-dbus's cookies only, sorted */
         OfRecord record;
         uint64_t section;            /* digest of the openflow section wanted (for the record) */
+        /* What to change in the bridge's OVSDB row before its flows
+         * (fail_mode, controllers); nothing when mode_change is false. */
+        bool mode_change;
+        OfModeChange mode;
 
         /* The diff: installed flows to delete first (gone, or changed so
          * that adding the new one would not replace them), then the flows

@@ -510,11 +510,76 @@ static int desired_for(OpenflowPlugin *o, const char *name, const OfBridge *want
         return 0;
 }
 
+static bool security_flows(const OpenflowPlugin *o) {
+        return o->want.enable_security_flows && o->want.obfuscation_level >= 1;
+}
+
+/* A bridge op-dbus programs has no controller (one would take its flows
+ * over), and one with security flows fails closed: fail_mode "secure",
+ * so that while its flows are missing (ovs-vswitchd just started) it
+ * forwards nothing instead of everything. plugins.net sets the fail_mode
+ * of the bridges it declares itself. The fail_mode a bridge had before is
+ * kept in its external_ids and put back when its security flows go. */
+static OfModeChange mode_wanted(const OpenflowPlugin *o, const OfBridge *want, const OfBridgeMode *m) {
+        OfModeChange ch = { .drop_controllers = want && m->n_controllers > 0 };
+        bool secure = want && security_flows(o) && !want->declared_in_net;
+
+        if (secure && !streq_ptr(m->fail_mode, "secure")) {
+                ch.set_fail_mode = true;
+                ch.fail_mode = "secure";
+                if (!m->mark) {
+                        ch.mark = OF_MARK_SET;
+                        ch.mark_value = m->fail_mode ?: "";
+                }
+        } else if (!secure && m->mark) {
+                /* What it was before; on a bridge plugins.net declares,
+                 * the net plugin sets it, and only the mark goes. */
+                ch.set_fail_mode = !(want && want->declared_in_net) && !streq(m->mark, m->fail_mode ?: "");
+                ch.fail_mode = m->mark;
+                ch.mark = OF_MARK_REMOVE;
+        }
+        return ch;
+}
+
+static int diff_bridge_mode(const OpenflowPlugin *o, OfBridgeSync *b, const OfBridge *want, Plan *plan) {
+        const OfBridgeMode *m = of_ports_bridge_mode(&o->ports, b->name);
+        char path[96];
+        int r;
+
+        b->mode_change = false;
+        if (!m)
+                return 0;
+        b->mode = mode_wanted(o, want, m);
+        b->mode_change = b->mode.set_fail_mode || b->mode.drop_controllers || b->mode.mark != OF_MARK_KEEP;
+        if (b->mode.set_fail_mode) {
+                snprintf(path, sizeof path, "bridge/%s/fail_mode", b->name);
+                r = plan_add(plan, "openflow", ACTION_MODIFY, IMPACT_FLOW_CHANGE, path, "fail_mode %s -> %s (%s)",
+                             m->fail_mode ?: "(unset)", b->mode.fail_mode[0] ? b->mode.fail_mode : "(unset)",
+                             streq(b->mode.fail_mode, "secure") ?
+                             "the bridge carries security flows: without them it must forward nothing" :
+                             "as before op-dbus put security flows on it");
+                if (r < 0)
+                        return r;
+        }
+        if (b->mode.drop_controllers) {
+                snprintf(path, sizeof path, "bridge/%s/controller", b->name);
+                r = plan_add(plan, "openflow", ACTION_DELETE, IMPACT_FLOW_CHANGE, path,
+                             "%zu controller%s set on a bridge op-dbus programs: removed (a controller would "
+                             "take its flows over)", m->n_controllers, m->n_controllers == 1 ? "" : "s");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int diff_bridge(OpenflowPlugin *o, OfBridgeSync *b, Plan *plan, Diag *d) {
         const OfBridge *want = wanted_bridge(o, b->name);
         char path[64];
         int r;
 
+        r = diff_bridge_mode(o, b, want, plan);
+        if (r < 0)
+                return r;
         b->want = &empty_flow_set;
         if (want && !b->reachable) {
                 /* Created by an earlier plugin in this apply; planned again then. */
@@ -606,12 +671,38 @@ static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
         return ret;
 }
 
+/* Changes the bridge's OVSDB row first: Open vSwitch then deletes every
+ * flow of the bridge, so they are read and compared again. */
+static int apply_bridge_mode(OpenflowPlugin *o, OfBridgeSync *b, OfpClient *client, ApplyCounts *counts, Diag *d) {
+        const OfBridgeMode *m = of_ports_bridge_mode(&o->ports, b->name);
+        const OfFlowSet *want = b->want;
+        int r;
+
+        if (!m || !b->mode_change)
+                return 0;
+        r = of_bridge_change_mode(o->plugin.ctx, client, b->name, m->uuid, &b->mode, d);
+        if (r < 0)
+                return r;
+        apply_counts_write(counts, COUNT_OVSDB_OPS, (unsigned) r);
+        b->mode_change = false;
+        ofp_flow_list_done(&b->have);
+        of_record_done(&b->record);
+        r = query_bridge(o, b);
+        if (r < 0) {
+                diag_error(d, "", "bridge %s: cannot read its flows: %s", b->name, strerror(-r));
+                return r;
+        }
+        b->want = want;
+        r = of_bridge_diff(b, o->sent, d);
+        return r == -EPROTO ? 0 : r;
+}
+
 static int apply_bridge(OpenflowPlugin *o, OfBridgeSync *b, ApplyCounts *counts, Diag *d) {
         OfConnection *c = conn_for(o, b->name);
         OfpClient *client;
         int r = 0;
 
-        if (b->n_send + b->n_remove == 0)
+        if (b->n_send + b->n_remove == 0 && !b->mode_change)
                 return 0;
         if (!c)
                 return -ENOMEM;
@@ -620,6 +711,13 @@ static int apply_bridge(OpenflowPlugin *o, OfBridgeSync *b, ApplyCounts *counts,
                 diag_error(d, "", "bridge %s: cannot connect to its management socket: %s", b->name, strerror(-r));
                 return r;
         }
+        r = apply_bridge_mode(o, b, client, counts, d);
+        if (r < 0) {
+                of_connection_reset(c);
+                return r;
+        }
+        if (b->n_send + b->n_remove == 0)
+                return 0;
         r = of_bridge_apply(b, client, o->plugin.ctx, counts, d);
         if (r < 0 && r != -EPROTO)
                 of_connection_reset(c);      /* in an unknown state: start afresh */
