@@ -216,6 +216,13 @@ def test_hook_restores_and_clears_flow_restore_wait(ovs, lab, opdbus, tmp_state)
     assert opdbus_flows(ovs) == flows
 
 
+def test_hook_on_a_node_where_nothing_was_applied(ovs, opdbus):
+    """An installed node with no applied state: the hook has nothing to
+    restore, succeeds and still clears flow-restore-wait."""
+    ovs.restart_vswitchd(hook=hook_for(opdbus))
+    assert "flow-restore-wait" not in ovs.vsctl("--no-wait", "get", "Open_vSwitch", ".", "other_config")
+
+
 # ---- no gap: probes during the restart ------------------------------------------------
 
 PROBE, SPOOF = b"opdbus-probe", b"opdbus-spoof"
