@@ -85,6 +85,7 @@ const char *reconcile_status_to_string(ReconcileStatus s) {
 
 void reconciler_init(Reconciler *rc, const PluginContext *ctx) {
         *rc = (Reconciler) {
+                .program = "op-dbus",
                 .ctx = *ctx,
                 .keep_checkpoints = CHECKPOINTS_KEEP_DEFAULT,
                 .lock_timeout_ms = LOCK_TIMEOUT_MS_DEFAULT,
@@ -101,6 +102,7 @@ int reconciler_register(Reconciler *rc, const PluginVTable *const *vtables, size
 }
 
 int reconciler_use_product(Reconciler *rc, const Product *product) {
+        rc->program = product->name;
         rc->placeholders = product->placeholders;
         rc->count_kinds = product->count_kinds;
         return reconciler_register(rc, product->plugins, product->n_plugins);
@@ -834,8 +836,8 @@ static int prepare_checkpoint(Reconciler *rc, Session *s, ReconcileResult *res) 
         r = checkpoint_prepare(rc->ctx.state_dir, s->base + 1, s->merged->root, &avail, &needed);
         if (r == -ENOSPC && needed > 0)
                 diag_error(&res->diag, "", "the state directory %s has %s free, and this apply needs about %s there "
-                           "(its checkpoint and op-dbus's records); nothing was changed", rc->ctx.state_dir,
-                           format_bytes(avail, a), format_bytes(needed, n));
+                           "(its checkpoint and %s's records); nothing was changed", rc->ctx.state_dir,
+                           format_bytes(avail, a), format_bytes(needed, n), rc->program);
         else if (r < 0)
                 diag_error(&res->diag, "", "cannot write the checkpoint of this apply in %s/checkpoints: %s; "
                            "nothing was changed", rc->ctx.state_dir, strerror(-r));
@@ -852,8 +854,8 @@ static int commit_checkpoint(Reconciler *rc, Session *s, ReconcileResult *res) {
         r = checkpoint_commit(rc->ctx.state_dir, s->base + 1);
         if (r < 0) {
                 diag_error(&res->diag, "", "the changes were verified, but their checkpoint cannot be stored in "
-                           "%s/checkpoints: %s; rolling them back, since op-dbus would not know what the host has",
-                           rc->ctx.state_dir, strerror(-r));
+                           "%s/checkpoints: %s; rolling them back, since %s would not know what the host has",
+                           rc->ctx.state_dir, strerror(-r), rc->program);
                 return r;
         }
         res->generation = s->base + 1;
@@ -1020,7 +1022,7 @@ int reconcile_rollback(Reconciler *rc, uint64_t to, bool allow_outage, Reconcile
                         diag_error(&res->diag, "", "there is no checkpoint %" PRIu64 ": none is stored", to);
                 else
                         diag_error(&res->diag, "", "there is no checkpoint %" PRIu64 ": the stored ones are %" PRIu64
-                                   "..%" PRIu64 " (op-dbus checkpoints lists them)", to, oldest, newest);
+                                   "..%" PRIu64 " (%s checkpoints lists them)", to, oldest, newest, rc->program);
                 return fail(res, RECONCILE_INVALID, r);
         }
         if (r < 0) {

@@ -41,6 +41,7 @@ typedef struct Product {
 } Product;
 
 typedef struct Reconciler {
+        const char *program;        /* the program's name, in messages (Product.name) */
         PluginRegistry registry;
         PluginContext ctx;
         unsigned keep_checkpoints;  /* checkpoints kept (default 5) */

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the router product's plugins share: the program's settings for
+ * them (PluginContext.settings), the impact classes of their actions and
+ * the kinds of writes they count. */
+
+#include "plan.h"
+#include "plugin.h"
+
+typedef struct RouterSettings {
+        const char *secrets_path;    /* the secrets file, for messages: /etc/op-router/secrets.json */
+} RouterSettings;
+
+/* The context's router settings; all unset when the program gave none. */
+static inline const RouterSettings *router_settings(const PluginContext *ctx) {
+        static const RouterSettings none = {};
+
+        return ctx->settings ?: &none;
+}
+
+/* Impact classes, by rank: what a router operator sees of a change. */
+extern const ImpactClass impact_firewall_change;   /* what the firewall lets through changes */
+extern const ImpactClass impact_tunnel_restart;    /* a tunnel goes down and up again */
+extern const ImpactClass impact_lan_outage;        /* hosts on a LAN lose the router or each other */
+extern const ImpactClass impact_wan_outage;        /* a network loses its way out */
+#define IMPACT_FIREWALL_CHANGE (&impact_firewall_change)
+#define IMPACT_TUNNEL_RESTART (&impact_tunnel_restart)
+#define IMPACT_LAN_OUTAGE (&impact_lan_outage)
+#define IMPACT_WAN_OUTAGE (&impact_wan_outage)
+
+/* Kinds of writes (ApplyCounts): nftables messages. */
+#define COUNT_NFT_MESSAGES "nft_messages"
+extern const char *const router_count_kinds[];
