@@ -194,8 +194,8 @@ typedef struct RtnlLinkChange {
 int rtnl_set_link(Rtnl *r, int ifindex, const RtnlLinkChange *change);
 /* RTM_NEWLINK with IFLA_NET_NS_FD: moves the link into the namespace of
  * `to` (the kernel takes it down on the way). -EEXIST when `to` has a link
- * of that name, -EINVAL for a link that cannot move (loopback, a bridge
- * port). */
+ * of that name, -EINVAL for a link that cannot move (loopback, a
+ * bridge). */
 int rtnl_move_link(Rtnl *r, int ifindex, const Rtnl *to);
 
 /* Transmit checksum offload (`ethtool -K IFNAME tx on|off`, the
