@@ -6,4 +6,4 @@ const ImpactClass impact_tunnel_restart = { 20, "tunnel restart" };
 const ImpactClass impact_lan_outage = { 30, "lan outage" };
 const ImpactClass impact_wan_outage = { 40, "wan outage" };
 
-const char *const router_count_kinds[] = { COUNT_NFT_MESSAGES, NULL };
+const char *const router_count_kinds[] = { COUNT_RTNL_MESSAGES, COUNT_NFT_MESSAGES, NULL };

@@ -29,6 +29,7 @@ extern const ImpactClass impact_wan_outage;        /* a network loses its way ou
 #define IMPACT_LAN_OUTAGE (&impact_lan_outage)
 #define IMPACT_WAN_OUTAGE (&impact_wan_outage)
 
-/* Kinds of writes (ApplyCounts): nftables messages. */
+/* Kinds of writes (ApplyCounts): nftables messages, rtnetlink requests. */
 #define COUNT_NFT_MESSAGES "nft_messages"
+#define COUNT_RTNL_MESSAGES "rtnl_messages"
 extern const char *const router_count_kinds[];

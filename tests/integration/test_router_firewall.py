@@ -56,9 +56,9 @@ def sh(*cmd, check=True, input=None):
 
 
 def doc_state():
-    """The state of docs/router.md (its first JSON block)."""
-    block = re.search(r"```json\n(.*?)```", (ROOT / "docs" / "router.md").read_text(), re.S).group(1)
-    return json.loads(block)
+    """The firewall state of docs/router.md (its JSON block with that section)."""
+    blocks = re.findall(r"```json\n(.*?)```", (ROOT / "docs" / "router.md").read_text(), re.S)
+    return next(json.loads(b) for b in blocks if "firewall" in json.loads(b).get("plugins", {}))
 
 
 class Node(Peer):

@@ -317,8 +317,12 @@ static void firewall_done(Plugin *p) {
         json_object_put(f->snapshot);
 }
 
+/* the firewall names interfaces the other sections make */
+static const char *const firewall_after[] = { "interfaces", "wireguard", "routes", NULL };
+
 const PluginVTable firewall_plugin_vtable = {
         .name = "firewall",
+        .after = firewall_after,
         .object_size = sizeof(FirewallPlugin),
         .parse = firewall_parse,
         .query = firewall_query,
