@@ -4,11 +4,13 @@
 #include "router.h"
 
 extern const PluginVTable firewall_plugin_vtable;
+extern const PluginVTable interfaces_plugin_vtable;
 extern const PluginVTable routes_plugin_vtable;
 
 /* Applied in the order of their "after": links, addresses, WireGuard,
  * routes and rules, the firewall. */
 static const PluginVTable *const plugins[] = {
+        &interfaces_plugin_vtable,
         &routes_plugin_vtable,
         &firewall_plugin_vtable,
 };
