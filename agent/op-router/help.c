@@ -24,14 +24,15 @@ static const CliVerbHelp verbs[] = {
           "them; if a step fails, every change is rolled back. The verified state\n"
           "is stored as a new generation (see checkpoints). --dry-run is plan.\n"
           "--confirm-timeout SEC: the apply is reverted unless 'op-router confirm'\n"
-          "comes within SEC seconds (90 is a good value for remote work).\n"
+          "comes within SEC seconds; it needs the op-router daemon, which keeps\n"
+          "the timer and is not part of this version: refused until then.\n"
           "--allow-outage: carry out changes that cut a network off; without it\n"
           "they are refused and nothing is changed." },
         { "confirm", "",
           "Keep an apply made with --confirm-timeout",
           "Keeps the apply made with --confirm-timeout that waits for\n"
-          "confirmation. Once its deadline has passed, the next op-router command\n"
-          "reverts it instead." },
+          "confirmation. Without the op-router daemon, which is not part of this\n"
+          "version, no apply waits for it." },
         { "query", "",
           "Print the live state op-router owns",
           "Prints what op-router owns on the router as a state document: applying\n"

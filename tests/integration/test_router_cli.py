@@ -108,3 +108,17 @@ def test_links_no_dbus_and_runs_no_program(oprouter_bin):
     assert not starts, starts
     defined = subprocess.run(["nm", oprouter_bin], capture_output=True, text=True, check=True).stdout
     assert not re.search(r" [Tt] (ovsdb_|ofp_|pve_|exec_capture|sd_bus_)", defined)
+
+
+def test_confirm_timeout_is_refused_while_nothing_keeps_the_timer(oprouter, tmp_state):
+    """Without a daemon holding the deadline, an apply with
+    --confirm-timeout would never be reverted: it is refused, and nothing
+    is applied, rather than applied without its safety net."""
+    path = tmp_state(EMPTY)
+    r = oprouter.run("apply", "--confirm-timeout", "90", path, check=2)
+    assert r.stderr == ("op-router: error: apply --confirm-timeout needs the op-router daemon (op-router run), "
+                        "which keeps the timer; it is not part of this version. Nothing was changed.\n")
+    assert json.loads(oprouter.run("checkpoints", "--json", check=0).stdout) == []
+    r = oprouter.run("confirm", check=2)
+    assert r.stderr == ("op-router: error: confirm: no apply is waiting for confirmation (op-router has no "
+                        "daemon to keep a timer in this version).\n")
