@@ -59,23 +59,23 @@ static unsigned mask_length(const struct sockaddr *mask, int family) {
         return n;
 }
 
-/* The address (as /32 or /128) and its network. */
-static int add_address(FwHostInterface *f, const struct ifaddrs *ifa) {
-        int family = ifa->ifa_addr->sa_family;
-        const void *a = family == AF_INET ? (const void *) &((const struct sockaddr_in *) ifa->ifa_addr)->sin_addr :
-                                            (const void *) &((const struct sockaddr_in6 *) ifa->ifa_addr)->sin6_addr;
+/* The address (as /32 or /128) and its network; an address the
+ * interface has already is not added twice. */
+static int add_prefix(FwHostInterface *f, int family, const uint8_t addr[static 16], unsigned len) {
         char text[INET6_ADDRSTRLEN], net[INET6_ADDRSTRLEN + 8];
         FwPrefix local = {}, network = {};
-        uint8_t bytes[16] = {};
-        unsigned len = ifa->ifa_netmask ? mask_length(ifa->ifa_netmask, family) : (family == AF_INET ? 32 : 128);
+        uint8_t bytes[16];
         FwPrefix *p;
         int r;
 
-        memcpy(bytes, a, family == AF_INET ? 4 : 16);
+        memcpy(bytes, addr, 16);
         if (family == AF_INET6 && bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80)
                 return 0; /* link-local: the same on every link */
         if (!inet_ntop(family, bytes, text, sizeof text))
                 return -EINVAL;
+        for (size_t i = 0; i < f->n_addresses; i++)
+                if (streq(f->local[i].text, text))
+                        return 0;
         for (unsigned i = 0; i < 16; i++) {
                 unsigned bits = len > i * 8 ? MIN(len - i * 8, 8u) : 0;
 
@@ -104,6 +104,45 @@ static int add_address(FwHostInterface *f, const struct ifaddrs *ifa) {
         f->addresses[f->n_addresses] = network;
         f->local[f->n_addresses++] = local;
         return 0;
+}
+
+static int add_address(FwHostInterface *f, const struct ifaddrs *ifa) {
+        int family = ifa->ifa_addr->sa_family;
+        const void *a = family == AF_INET ? (const void *) &((const struct sockaddr_in *) ifa->ifa_addr)->sin_addr :
+                                            (const void *) &((const struct sockaddr_in6 *) ifa->ifa_addr)->sin6_addr;
+        unsigned len = ifa->ifa_netmask ? mask_length(ifa->ifa_netmask, family) : (family == AF_INET ? 32 : 128);
+        uint8_t bytes[16] = {};
+
+        memcpy(bytes, a, family == AF_INET ? 4 : 16);
+        return add_prefix(f, family, bytes, len);
+}
+
+int fw_host_add_declared(FwHost *h, const char *ifname, const char *cidr) {
+        char buf[INET6_ADDRSTRLEN + 8], *slash;
+        uint8_t bytes[16] = {};
+        FwHostInterface *f;
+        int family;
+        char *end;
+        unsigned long len;
+
+        if (strlen(cidr) >= sizeof buf)
+                return -EINVAL;
+        strcpy(buf, cidr);
+        slash = strchr(buf, '/');
+        if (!slash)
+                return -EINVAL;
+        *slash++ = 0;
+        if (inet_pton(AF_INET, buf, bytes) == 1)
+                family = AF_INET;
+        else if (inet_pton(AF_INET6, buf, bytes) == 1)
+                family = AF_INET6;
+        else
+                return -EINVAL;
+        len = strtoul(slash, &end, 10);
+        if (*end || len > (family == AF_INET ? 32u : 128u))
+                return -EINVAL;
+        f = add_interface(h, ifname);
+        return f ? add_prefix(f, family, bytes, (unsigned) len) : -ENOMEM;
 }
 
 int fw_host_query(FwHost *h) {

@@ -13,6 +13,7 @@ typedef struct FirewallPlugin {
         FwConfig want;
         bool parsed;
         char **declared;             /* interfaces other sections of the state create */
+        json_object *interfaces;     /* the state's interfaces section: the addresses it declares */
         json_object *applied;        /* the applied state's section (parse) */
 
         NftContext *nft;             /* in the namespace of the first query */
@@ -116,6 +117,8 @@ static int firewall_parse(Plugin *p, const StateDoc *doc, json_object *section, 
         f->declared = NULL;
         json_object_put(f->applied);
         f->applied = json_object_get(state_doc_applied_section(doc, "firewall"));
+        json_object_put(f->interfaces);
+        f->interfaces = json_object_get(state_doc_section(doc, "interfaces"));
         r = fw_parse(&f->want, section, d);
         if (r >= 0)
                 r = check_compiled(&f->want, d);
@@ -203,6 +206,38 @@ static int decide_snapshot(FirewallPlugin *f, Diag *d) {
         return 0;
 }
 
+/* The addresses the interfaces section puts on links, added to what the
+ * host has: the firewall is applied after that section, and its zones
+ * cover those networks then (read as they are: that section's plugin
+ * validates them). */
+static int add_declared_addresses(FirewallPlugin *f) {
+        static const char *const lists[] = { "links", "bridges", "vlans" };
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(lists) && r >= 0; i++) {
+                json_object *a = json_member_array(f->interfaces, lists[i]);
+
+                for (size_t k = 0; a && k < json_object_array_length(a) && r >= 0; k++) {
+                        json_object *link = json_object_array_get_idx(a, k), *name, *addrs;
+
+                        if (!json_object_object_get_ex(link, "name", &name) ||
+                            !json_object_is_type(name, json_type_string) ||
+                            !(addrs = json_member_array(link, "addresses")))
+                                continue;
+                        for (size_t m = 0; m < json_object_array_length(addrs) && r >= 0; m++) {
+                                json_object *v = json_object_array_get_idx(addrs, m);
+
+                                if (json_object_is_type(v, json_type_string))
+                                        r = fw_host_add_declared(&f->host, json_object_get_string(name),
+                                                                 json_object_get_string(v));
+                                if (r == -EINVAL)
+                                        r = 0;
+                        }
+                }
+        }
+        return r;
+}
+
 static int firewall_query(Plugin *p, Diag *d) {
         FirewallPlugin *f = (FirewallPlugin *) p;
         _cleanup_(nft_ruleset_freep) NftRuleset *owned = NULL;
@@ -225,6 +260,8 @@ static int firewall_query(Plugin *p, Diag *d) {
                 return r;
         }
         r = fw_host_query(&f->host);
+        if (r >= 0 && f->interfaces && json_object_is_type(f->interfaces, json_type_object))
+                r = add_declared_addresses(f);
         if (r < 0) {
                 diag_error(d, "plugins.firewall", "cannot read the interfaces and their addresses: %s", strerror(-r));
                 return r;
@@ -310,6 +347,7 @@ static void firewall_done(Plugin *p) {
         fw_config_done(&f->want);
         strv_free(f->declared);
         json_object_put(f->applied);
+        json_object_put(f->interfaces);
         nft_ruleset_free(f->live);
         nft_context_free(f->nft);
         fw_host_done(&f->host);

@@ -177,6 +177,10 @@ void fw_host_done(FwHost *h);
  * addresses (link-local IPv6 addresses left out). */
 int fw_host_query(FwHost *h);
 const FwHostInterface *fw_host_find(const FwHost *h, const char *name);
+/* Adds to h an address ("192.168.1.1/24") another section of the state
+ * puts on interface ifname: what the host will have when the firewall is
+ * applied after that section. -EINVAL for anything else. */
+int fw_host_add_declared(FwHost *h, const char *ifname, const char *cidr);
 
 /* ---- compiling --------------------------------------------------------------- */
 
