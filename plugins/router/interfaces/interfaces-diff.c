@@ -156,6 +156,10 @@ static int diff_ports(Builder *b, const IfLink *l, const RtnlLink *have) {
                 }
                 if (port && have && port->master == have->ifindex)
                         continue;
+                /* a port carries traffic when it is up: it is brought up
+                 * as it joins, unless the section says otherwise */
+                if (!(declared && declared->up == 0) && !(port && port->up))
+                        op.admin = RTNL_ADMIN_UP;
                 snprintf(op.name, sizeof op.name, "%s", l->ports[i]);
                 snprintf(op.other, sizeof op.other, "%s", l->name);
                 snprintf(path, sizeof path, "port/%s/%s", l->name, l->ports[i]);

@@ -179,6 +179,7 @@ static int send_op(Rtnl *rtnl, const IfOp *op, IfLedger *ledger) {
                 change.master = RTNL_NO_MASTER;
                 return rtnl_set_link(rtnl, index, &change);
         case IF_ENSLAVE:
+                change.admin = op->admin;
                 change.master = ifindex_of(rtnl, op->other);
                 return change.master < 0 ? change.master : rtnl_set_link(rtnl, index, &change);
         case IF_SET_LINK:
