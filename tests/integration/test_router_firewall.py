@@ -55,10 +55,10 @@ def sh(*cmd, check=True, input=None):
     return r
 
 
-def doc_state():
-    """The firewall state of docs/router.md (its JSON block with that section)."""
+def doc_state(sections=("firewall",)):
+    """The state of docs/router.md with exactly these sections."""
     blocks = re.findall(r"```json\n(.*?)```", (ROOT / "docs" / "router.md").read_text(), re.S)
-    return next(json.loads(b) for b in blocks if "firewall" in json.loads(b).get("plugins", {}))
+    return next(json.loads(b) for b in blocks if set(json.loads(b).get("plugins", {})) == set(sections))
 
 
 class Node(Peer):
@@ -85,7 +85,10 @@ class Topology:
         sh("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up")
         return name
 
-    def build(self):
+    def build(self, bare=False):
+        """bare: the router namespace gets its links only (op-router's
+        interfaces and routes sections do the rest), and the LAN hosts are
+        on one network (a bridge over lan1 and lan2)."""
         self.router = Node("router", self.netns("router"), WAN_ADDR, dev="eth1")
         self.upstream = Node("upstream", self.netns("upstream"), UPSTREAM)
         self.lanserver = Node("lanserver", self.netns("lanserver"), "192.168.1.10")
@@ -103,12 +106,16 @@ class Topology:
             r.run("ip", "link", "add", dev, "type", "veth", "peer", "name", "eth0", "netns", ns)
         for dev in ("lan3", "lan4"):
             r.run("ip", "link", "add", dev, "type", "veth", "peer", "name", dev, "netns", self.spare)
-        addresses = [
+        lan2 = "192.168.1.20" if bare else "192.168.2.10"
+        self.lanclient.ip = lan2
+        addresses = [] if bare else [
             (r, "eth1", ["198.51.100.2/24", "2001:db8:1::2/64"]),
             (r, "lan1", ["192.168.1.1/24"]), (r, "lan2", ["192.168.2.1/24"]),
             (r, "lan5", ["192.168.5.1/24", "fd05::1/64"]), (r, "wg0", ["10.99.0.2/30", "fd99::2/64"]),
+        ]
+        addresses += [
             (self.upstream, "eth0", ["198.51.100.1/24", "2001:db8:1::1/64"]),
-            (self.lanserver, "eth0", ["192.168.1.10/24"]), (self.lanclient, "eth0", ["192.168.2.10/24"]),
+            (self.lanserver, "eth0", ["192.168.1.10/24"]), (self.lanclient, "eth0", [lan2 + "/24"]),
             (self.guest, "eth0", ["192.168.5.10/24", "fd05::10/64"]),
             (self.far, "eth0", ["10.99.0.1/30", "fd99::1/64"]),
         ]
@@ -119,14 +126,9 @@ class Topology:
         for dev in ("lan3", "lan4"):
             r.run("ip", "link", "set", dev, "up")
         r.run("sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
-        r.run("ip", "route", "add", "default", "via", UPSTREAM, "dev", "eth1")
-        r.run("ip", "-6", "route", "add", "default", "via", UPSTREAM6, "dev", "eth1")
-        # the guest's way out is the tunnel: table 100, for what comes in on lan5
-        r.run("ip", "route", "add", "default", "via", "10.99.0.1", "dev", "wg0", "table", "100")
-        r.run("ip", "-6", "route", "add", "default", "via", "fd99::1", "dev", "wg0", "table", "100")
-        r.run("ip", "rule", "add", "iif", "lan5", "lookup", "100", "priority", "100")
-        r.run("ip", "-6", "rule", "add", "iif", "lan5", "lookup", "100", "priority", "100")
-        for node, gw in ((self.lanserver, "192.168.1.1"), (self.lanclient, "192.168.2.1"),
+        if not bare:
+            self.route_router()
+        for node, gw in ((self.lanserver, "192.168.1.1"), (self.lanclient, "192.168.1.1" if bare else "192.168.2.1"),
                          (self.guest, "192.168.5.1")):
             node.run("ip", "route", "add", "default", "via", gw)
         self.guest.run("ip", "-6", "route", "add", "default", "via", "fd05::1")
@@ -135,6 +137,16 @@ class Topology:
         self.far.run("ip", "addr", "add", f"{UPSTREAM6}/128", "dev", "lo")
         self.far.run("ip", "-6", "route", "add", "fd05::/64", "via", "fd99::2")
         return self
+
+    def route_router(self):
+        r = self.router
+        r.run("ip", "route", "add", "default", "via", UPSTREAM, "dev", "eth1")
+        r.run("ip", "-6", "route", "add", "default", "via", UPSTREAM6, "dev", "eth1")
+        # the guest's way out is the tunnel: table 100, for what comes in on lan5
+        r.run("ip", "route", "add", "default", "via", "10.99.0.1", "dev", "wg0", "table", "100")
+        r.run("ip", "-6", "route", "add", "default", "via", "fd99::1", "dev", "wg0", "table", "100")
+        r.run("ip", "rule", "add", "iif", "lan5", "lookup", "100", "priority", "100")
+        r.run("ip", "-6", "rule", "add", "iif", "lan5", "lookup", "100", "priority", "100")
 
     def close(self):
         for name in self.namespaces:

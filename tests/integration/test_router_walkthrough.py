@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""docs/router.md's walk from an empty router to a LAN, a WAN and a guest
+network, applied by op-router to a router namespace that has its links
+and nothing else (test_router_firewall's topology, bare): the interfaces,
+routes and firewall sections in one apply, in that order, then real
+packets (masquerade out of the WAN, the port forward, the guests through
+the tunnel and nowhere else when it is gone), a second apply that sends
+nothing, and empty sections that take away everything op-router made and
+nothing else."""
+
+import json
+import socket
+
+import pytest
+
+from netlab import tcp_exchange
+from test_router_firewall import (UPSTREAM, WAN_ADDR, Node, Topology, doc_state, guest_flows,
+                                  kill_switch_probe, ruleset, tcp_to)
+
+pytest_plugins = ("router_fixture",)
+
+SECTIONS = ("interfaces", "routes", "firewall")
+
+
+@pytest.fixture
+def bare(tmp_path):
+    topo = Topology(tmp_path)
+    try:
+        yield topo.build(bare=True)
+    finally:
+        topo.close()
+
+
+def test_walkthrough(bare, oprouter, tmp_state):
+    net = bare
+    runner = oprouter.in_netns(net.router.ns)
+    state = doc_state(SECTIONS)
+    path = tmp_state(state)
+    for verb in ("validate", "plan"):
+        r = runner.run(verb, path)
+        assert r.returncode == 0, r.describe()
+    r = runner.run("apply", "--json", path, json=True)
+    assert r.returncode == 0, r.describe()
+    plugins = [c["plugin"] for c in r.json["changes"]]
+    assert plugins == sorted(plugins, key=SECTIONS.index), "interfaces, then routes, then the firewall"
+    r = runner.run("verify", path)
+    assert r.returncode == 0, r.describe()
+
+    # the LAN reaches the WAN, masqueraded; the WAN reaches the LAN's web
+    # server through the port forward
+    assert tcp_exchange(net.lanclient, net.upstream, 5001) == WAN_ADDR
+    assert tcp_to(net.upstream, WAN_ADDR, 8080, net.lanserver, ("192.168.1.10", 80)) == UPSTREAM
+    # the guests leave through the tunnel, by op-router's rule and route
+    assert tcp_exchange(net.guest, Node("far", net.far.ns, UPSTREAM), 5004) == "10.99.0.2"
+
+    again = runner.run("apply", "--json", path, json=True).json
+    assert again["changed"] is False and again["counts"]["writes"] == 0, again
+
+    # the tunnel goes: not one guest packet leaves through eth1
+    sock4, sock6 = guest_flows(net)
+    with sock4, sock6:
+        net.router.run("ip", "link", "delete", "wg0")
+        assert kill_switch_probe(net, sock4, sock6) == []
+
+    # empty sections: op-router's objects go, the links stay
+    empty = {"version": 1, "plugins": {s: {} for s in SECTIONS}}
+    r = runner.run("apply", "--json", "--allow-outage", tmp_state(empty), json=True)
+    assert r.returncode == 0, r.describe()
+    assert "op-router" not in net.router.run("nft", "list", "tables").stdout
+    assert "br-lan" not in net.router.run("ip", "-br", "link").stdout
+    assert "proto 217" not in net.router.run("ip", "route", "show", "table", "all").stdout
+    assert "proto 217" not in net.router.run("ip", "rule").stdout
+    addrs = json.loads(net.router.run("ip", "-j", "addr", "show", "dev", "eth1").stdout)[0]["addr_info"]
+    assert [a for a in addrs if a.get("scope") != "link"] == []
+    assert ruleset(net.router) == {"nftables": [ruleset(net.router)["nftables"][0]]}   # metainfo only
+    with pytest.raises(OSError):
+        with net.lanclient.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.settimeout(2)
+            s.connect((UPSTREAM, 5001))
