@@ -29,6 +29,14 @@ extern const ImpactClass impact_wan_outage;        /* a network loses its way ou
 #define IMPACT_LAN_OUTAGE (&impact_lan_outage)
 #define IMPACT_WAN_OUTAGE (&impact_wan_outage)
 
+/* An IPv4 or IPv6 address with an optional prefix length ("10.0.0.0/8",
+ * "fd00::1/64", "10.0.0.1": /32, /128), as the router's sections write
+ * them: family, the 16 bytes, the length. Host bits set: -EDOM unless
+ * host_bits (an interface's address). -EINVAL for anything else (a
+ * length with a leading zero or over the family's). */
+int router_prefix_parse(const char *s, bool host_bits, int *ret_family, uint8_t ret_addr[static 16],
+                        unsigned *ret_len);
+
 /* Kinds of writes (ApplyCounts): nftables messages, rtnetlink requests. */
 #define COUNT_NFT_MESSAGES "nft_messages"
 #define COUNT_RTNL_MESSAGES "rtnl_messages"

@@ -11,6 +11,9 @@ Fixtures:
                 ($OPROUTER_BIN, default build-test/agent/op-router/op-router
                 below the source root; a relative path is taken relative
                 to the source root)
+  router_netns  factory: router_netns(role) creates a network namespace of
+                the test (lo up) and returns its name; every one is deleted
+                at teardown, with what runs in it
   oprouter      runner (conftest.OpDbus) for op-router with private
                 directories: $OPROUTER_STATE_DIR, $OPROUTER_RUN_DIR and
                 $OPROUTER_SECRETS (a file that does not exist until a test
@@ -25,11 +28,14 @@ Environment:
 """
 
 import os
+import secrets
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import SOURCE_ROOT, OpDbus
+from ovs_sandbox import CREATED_NETNS, NETNS_PREFIX, netns_list
 
 
 class OpRouter(OpDbus):
@@ -77,3 +83,29 @@ def oprouter(oprouter_bin, tmp_path):
                OPROUTER_SECRETS=str(secrets))
     env.pop("OPROUTER_FAULT_INJECT", None)
     return OpRouter(oprouter_bin, env, tmp_path, secrets)
+
+
+def _ip(*args, check=True):
+    return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=60, check=check)
+
+
+@pytest.fixture
+def router_netns():
+    """Factory: router_netns(role) is a new network namespace named after
+    role (lo up); all are deleted at teardown."""
+    created = []
+
+    def make(role):
+        name = NETNS_PREFIX + "r" + role[:6] + secrets.token_hex(3)
+        _ip("netns", "add", name)
+        CREATED_NETNS.add(name)  # the session's leak check covers it too
+        created.append(name)
+        _ip("netns", "exec", name, "ip", "link", "set", "lo", "up")
+        return name
+
+    yield make
+    for name in created:
+        for pid in _ip("netns", "pids", name, check=False).stdout.split():
+            subprocess.run(["kill", "-9", pid], check=False)
+        _ip("netns", "delete", name, check=False)
+        assert name not in netns_list()

@@ -29,7 +29,6 @@ oracle. Real packets prove what the rules mean:
 import copy
 import json
 import re
-import secrets
 import socket
 import subprocess
 import threading
@@ -38,7 +37,6 @@ from pathlib import Path
 import pytest
 
 from netlab import CONNECT_TIMEOUT, Peer, Sniffer, tcp_dropped, tcp_exchange
-from ovs_sandbox import CREATED_NETNS, NETNS_PREFIX, netns_list
 
 pytest_plugins = ("router_fixture",)
 
@@ -73,17 +71,8 @@ class Node(Peer):
 
 
 class Topology:
-    def __init__(self, tmp_path):
-        self.namespaces = []
-        self.tmp = tmp_path
-
-    def netns(self, role):
-        name = NETNS_PREFIX + "rt" + role[:3] + secrets.token_hex(3)
-        sh("ip", "netns", "add", name)
-        CREATED_NETNS.add(name)
-        self.namespaces.append(name)
-        sh("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up")
-        return name
+    def __init__(self, make_netns):
+        self.netns = make_netns
 
     def build(self, bare=False):
         """bare: the router namespace gets its links only (op-router's
@@ -148,21 +137,10 @@ class Topology:
         r.run("ip", "rule", "add", "iif", "lan5", "lookup", "100", "priority", "100")
         r.run("ip", "-6", "rule", "add", "iif", "lan5", "lookup", "100", "priority", "100")
 
-    def close(self):
-        for name in self.namespaces:
-            for pid in sh("ip", "netns", "pids", name, check=False).stdout.split():
-                sh("kill", "-9", pid, check=False)
-            sh("ip", "netns", "delete", name, check=False)
-            assert name not in netns_list()
-
 
 @pytest.fixture
-def net(tmp_path):
-    topo = Topology(tmp_path)
-    try:
-        yield topo.build()
-    finally:
-        topo.close()
+def net(router_netns):
+    return Topology(router_netns).build()
 
 
 @pytest.fixture

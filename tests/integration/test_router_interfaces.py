@@ -19,12 +19,10 @@ lan1..lan3), their other ends in a LAN host's namespace and a spare one;
 """
 
 import json
-import secrets
 import subprocess
 
 import pytest
 
-from ovs_sandbox import CREATED_NETNS, NETNS_PREFIX, netns_list
 
 pytest_plugins = ("router_fixture",)
 
@@ -37,16 +35,8 @@ def sh(*cmd, check=True):
 
 
 class Net:
-    def __init__(self):
-        self.namespaces = []
-
-    def netns(self, role):
-        name = NETNS_PREFIX + "ri" + role + secrets.token_hex(3)
-        sh("ip", "netns", "add", name)
-        CREATED_NETNS.add(name)
-        self.namespaces.append(name)
-        self.run(name, "ip", "link", "set", "lo", "up")
-        return name
+    def __init__(self, make_netns):
+        self.netns = make_netns
 
     @staticmethod
     def run(ns, *cmd, check=True):
@@ -87,20 +77,12 @@ class Net:
     def dumps(self):
         return (self.run(self.router, "ip", "-j", "link").stdout, self.run(self.router, "ip", "-j", "addr").stdout)
 
-    def close(self):
-        for name in self.namespaces:
-            sh("ip", "netns", "delete", name, check=False)
-            assert name not in netns_list()
-
 
 @pytest.fixture
-def net(built_program):
-    n = Net()
+def net(built_program, router_netns):
+    n = Net(router_netns)
     n.driver = built_program("tests/rtnl-driver")
-    try:
-        yield n.build()
-    finally:
-        n.close()
+    return n.build()
 
 
 @pytest.fixture

@@ -18,12 +18,10 @@ LAN host) in which op-router applies static routes and policy rules;
 """
 
 import json
-import secrets
 import subprocess
 
 import pytest
 
-from ovs_sandbox import CREATED_NETNS, NETNS_PREFIX, netns_list
 
 pytest_plugins = ("router_fixture",)
 
@@ -36,16 +34,8 @@ def sh(*cmd, check=True):
 
 
 class Net:
-    def __init__(self):
-        self.namespaces = []
-
-    def netns(self, role):
-        name = NETNS_PREFIX + "rr" + role + secrets.token_hex(3)
-        sh("ip", "netns", "add", name)
-        CREATED_NETNS.add(name)
-        self.namespaces.append(name)
-        self.run(name, "ip", "link", "set", "lo", "up")
-        return name
+    def __init__(self, make_netns):
+        self.netns = make_netns
 
     @staticmethod
     def run(ns, *cmd, check=True):
@@ -88,19 +78,10 @@ class Net:
                 self.run(self.router, "ip", "-j", "-6", "rule").stdout,
                 self.run(self.router, "ip", "-j", "addr").stdout)
 
-    def close(self):
-        for name in self.namespaces:
-            sh("ip", "netns", "delete", name, check=False)
-            assert name not in netns_list()
-
 
 @pytest.fixture
-def net():
-    n = Net()
-    try:
-        yield n.build()
-    finally:
-        n.close()
+def net(router_netns):
+    return Net(router_netns).build()
 
 
 @pytest.fixture

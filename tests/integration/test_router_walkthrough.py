@@ -23,12 +23,8 @@ SECTIONS = ("interfaces", "routes", "firewall")
 
 
 @pytest.fixture
-def bare(tmp_path):
-    topo = Topology(tmp_path)
-    try:
-        yield topo.build(bare=True)
-    finally:
-        topo.close()
+def bare(router_netns):
+    return Topology(router_netns).build(bare=True)
 
 
 def test_walkthrough(bare, oprouter, tmp_state):

@@ -13,18 +13,10 @@
 #include "firewall.h"
 #include "json-util.h"
 #include "router.h"
-#include "tests.h"
-
-static json_object *parse_json(const char *text) {
-        json_object *o = json_tokener_parse(text);
-
-        if (!o)
-                TEST_FAIL("not JSON: %s", text);
-        return o;
-}
+#include "router-tests.h"
 
 static int parse(FwConfig *c, const char *section, Diag *d) {
-        _cleanup_(json_object_putp) json_object *o = parse_json(section);
+        _cleanup_(json_object_putp) json_object *o = json_from_text(section);
 
         return fw_parse(c, o, d);
 }

@@ -12,13 +12,11 @@
 #include "interfaces.h"
 #include "json-util.h"
 #include "router.h"
-#include "tests.h"
+#include "router-tests.h"
 
 static int parse(IfConfig *c, const char *section, Diag *d) {
-        _cleanup_(json_object_putp) json_object *o = json_tokener_parse(section);
+        _cleanup_(json_object_putp) json_object *o = json_from_text(section);
 
-        if (!o)
-                TEST_FAIL("not JSON: %s", section);
         return if_parse(c, o, d);
 }
 
@@ -29,13 +27,6 @@ static void parse_ok(IfConfig *c, const char *section) {
                 diag_print(&d, stderr, "  ");
                 TEST_FAIL("refused: %s", section);
         }
-}
-
-static bool has_error_at(const Diag *d, const char *path) {
-        for (size_t i = 0; i < d->n_entries; i++)
-                if (d->entries[i].level == DIAG_ERROR && streq(d->entries[i].path, path))
-                        return true;
-        return false;
 }
 
 TEST(test_parse) {
@@ -91,7 +82,7 @@ TEST(test_parse_errors) {
                 _cleanup_(diag_done) Diag d = {};
                 IfConfig c = {};
 
-                if (parse(&c, cases[i].section, &d) != -EINVAL || !has_error_at(&d, cases[i].path)) {
+                if (parse(&c, cases[i].section, &d) != -EINVAL || !diag_has_error_at(&d, cases[i].path)) {
                         diag_print(&d, stderr, "  ");
                         TEST_FAIL("%s: no error at %s", cases[i].section, cases[i].path);
                 }
@@ -200,11 +191,11 @@ TEST(test_diff_conflicts) {
                      " \"bridges\": [{\"name\": \"br-x\"}, {\"name\": \"br-new\", \"ports\": [\"lan7\"]}],"
                      " \"vlans\": [{\"name\": \"v1\", \"link\": \"eth8\", \"id\": 1}]}");
         ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), -EINVAL);
-        ASSERT_TRUE(has_error_at(&d, "plugins.interfaces.links[0].addresses[0]"));
-        ASSERT_TRUE(has_error_at(&d, "plugins.interfaces.links[1].name"));
-        ASSERT_TRUE(has_error_at(&d, "plugins.interfaces.bridges[0].name"));
-        ASSERT_TRUE(has_error_at(&d, "plugins.interfaces.bridges[1].ports[0]"));
-        ASSERT_TRUE(has_error_at(&d, "plugins.interfaces.vlans[0].link"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.interfaces.links[0].addresses[0]"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.interfaces.links[1].name"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.interfaces.bridges[0].name"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.interfaces.bridges[1].ports[0]"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.interfaces.vlans[0].link"));
         if_config_done(&c);
 }
 

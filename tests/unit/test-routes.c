@@ -12,13 +12,11 @@
 #include "json-util.h"
 #include "router.h"
 #include "routes.h"
-#include "tests.h"
+#include "router-tests.h"
 
 static int parse(RtConfig *c, const char *section, Diag *d) {
-        _cleanup_(json_object_putp) json_object *o = json_tokener_parse(section);
+        _cleanup_(json_object_putp) json_object *o = json_from_text(section);
 
-        if (!o)
-                TEST_FAIL("not JSON: %s", section);
         return rt_parse(c, o, d);
 }
 
@@ -29,13 +27,6 @@ static void parse_ok(RtConfig *c, const char *section) {
                 diag_print(&d, stderr, "  ");
                 TEST_FAIL("refused: %s", section);
         }
-}
-
-static bool has_error_at(const Diag *d, const char *path) {
-        for (size_t i = 0; i < d->n_entries; i++)
-                if (d->entries[i].level == DIAG_ERROR && streq(d->entries[i].path, path))
-                        return true;
-        return false;
 }
 
 static RtnlInAddr a4(const char *s) {
@@ -118,7 +109,7 @@ TEST(test_parse_errors) {
                 _cleanup_(diag_done) Diag d = {};
                 RtConfig c = {};
 
-                if (parse(&c, cases[i].section, &d) != -EINVAL || !has_error_at(&d, cases[i].path)) {
+                if (parse(&c, cases[i].section, &d) != -EINVAL || !diag_has_error_at(&d, cases[i].path)) {
                         diag_print(&d, stderr, "  ");
                         TEST_FAIL("%s: no error at %s", cases[i].section, cases[i].path);
                 }
@@ -237,9 +228,9 @@ TEST(test_diff_conflicts) {
                      " {\"to\": \"10.1.0.0/16\", \"dev\": \"wg0\"}],"
                      " \"rules\": [{\"priority\": 60, \"iif\": \"lan1\", \"table\": 100, \"family\": \"ipv4\"}]}");
         ASSERT_EQ(rt_diff(&c, &live, &ch, &plan, &d), -EINVAL);
-        ASSERT_TRUE(has_error_at(&d, "plugins.routes.routes[0]"));
-        ASSERT_TRUE(has_error_at(&d, "plugins.routes.routes[1].dev"));
-        ASSERT_TRUE(has_error_at(&d, "plugins.routes.rules[0]"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.routes.routes[0]"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.routes.routes[1].dev"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.routes.rules[0]"));
         ASSERT_CONTAINS(d.entries[0].message, "(protocol 4) is not op-router's");
         rt_config_done(&c);
 }

@@ -8,6 +8,7 @@
 
 #include "firewall.h"
 #include "json-util.h"
+#include "router.h"
 
 #define SECTION "plugins.firewall"
 
@@ -45,37 +46,16 @@ static bool parse_prefixlen(const char *s, unsigned max, unsigned *ret) {
 }
 
 int fw_prefix_parse(const char *s, FwPrefix *ret) {
-        char buf[INET6_ADDRSTRLEN + 8], text[INET6_ADDRSTRLEN + 8];
+        char text[INET6_ADDRSTRLEN];
         FwPrefix p = {};
-        char *slash;
-        unsigned bytes;
+        int r;
 
-        if (strlen(s) >= sizeof buf - 4)
-                return -EINVAL;
-        strcpy(buf, s);
-        slash = strchr(buf, '/');
-        if (slash)
-                *slash++ = 0;
-        if (inet_pton(AF_INET, buf, p.addr) == 1)
-                p.family = AF_INET;
-        else if (inet_pton(AF_INET6, buf, p.addr) == 1)
-                p.family = AF_INET6;
-        else
-                return -EINVAL;
-        p.prefixlen = p.family == AF_INET ? 32 : 128;
-        if (slash && !parse_prefixlen(slash, p.prefixlen, &p.prefixlen))
-                return -EINVAL;
-        bytes = p.family == AF_INET ? 4 : 16;
-        for (unsigned i = 0; i < bytes; i++) {
-                unsigned bits = p.prefixlen > i * 8 ? MIN(p.prefixlen - i * 8, 8u) : 0;
-                uint8_t mask = (uint8_t) (0xff00 >> bits);
-
-                if (p.addr[i] & ~mask)
-                        return -EDOM;
-        }
+        r = router_prefix_parse(s, false, &p.family, p.addr, &p.prefixlen);
+        if (r < 0)
+                return r;
         if (!inet_ntop(p.family, p.addr, text, sizeof text))
                 return -EINVAL;
-        if (slash && p.prefixlen != bytes * 8) {
+        if (p.prefixlen != (p.family == AF_INET ? 32u : 128u)) {
                 if (asprintf(&p.text, "%s/%u", text, p.prefixlen) < 0)
                         return -ENOMEM;
         } else if (!(p.text = strdup(text)))

@@ -9,6 +9,7 @@
 #include "fileio.h"
 #include "interfaces.h"
 #include "json-util.h"
+#include "router.h"
 
 #define SECTION "plugins.interfaces"
 
@@ -46,32 +47,9 @@ const IfLink *if_config_find(const IfConfig *c, const char *name) {
 /* "192.168.1.1/24", "fd00::1/64": an interface address with its prefix
  * length (host bits are the address). */
 static int cidr_parse(const char *s, IfAddress *a) {
-        char buf[INET6_ADDRSTRLEN + 8], *slash;
-        unsigned max, v = 0;
-
-        if (strlen(s) >= sizeof buf)
+        if (!strchr(s, '/') || router_prefix_parse(s, true, &a->family, a->addr.bytes, &a->prefixlen) < 0 ||
+            a->prefixlen == 0)
                 return -EINVAL;
-        strcpy(buf, s);
-        slash = strchr(buf, '/');
-        if (!slash)
-                return -EINVAL;
-        *slash++ = 0;
-        if (inet_pton(AF_INET, buf, &a->addr.in) == 1)
-                a->family = AF_INET, max = 32;
-        else if (inet_pton(AF_INET6, buf, &a->addr.in6) == 1)
-                a->family = AF_INET6, max = 128;
-        else
-                return -EINVAL;
-        if (!*slash || strlen(slash) > 3 || (slash[0] == '0' && slash[1]))
-                return -EINVAL;
-        for (const char *p = slash; *p; p++) {
-                if (!isdigit((unsigned char) *p))
-                        return -EINVAL;
-                v = v * 10 + (unsigned) (*p - '0');
-        }
-        if (v == 0 || v > max)
-                return -EINVAL;
-        a->prefixlen = v;
         return 0;
 }
 

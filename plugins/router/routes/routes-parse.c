@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "json-util.h"
+#include "router.h"
 #include "routes.h"
 
 #define SECTION "plugins.routes"
@@ -25,43 +26,8 @@ void rt_config_done(RtConfig *c) {
         *c = (RtConfig) {};
 }
 
-/* "10.0.0.0/8", "fd00::/64" or an address alone (/32, /128): family,
- * bytes, length; -EINVAL if it is none, -EDOM if host bits are set. */
 static int prefix_parse(const char *s, int *family, RtnlInAddr *addr, unsigned *len) {
-        char buf[INET6_ADDRSTRLEN + 8], *slash;
-        unsigned max, v = 0;
-
-        if (strlen(s) >= sizeof buf)
-                return -EINVAL;
-        strcpy(buf, s);
-        slash = strchr(buf, '/');
-        if (slash)
-                *slash++ = 0;
-        *addr = (RtnlInAddr) {};
-        if (inet_pton(AF_INET, buf, &addr->in) == 1)
-                *family = AF_INET, max = 32;
-        else if (inet_pton(AF_INET6, buf, &addr->in6) == 1)
-                *family = AF_INET6, max = 128;
-        else
-                return -EINVAL;
-        if (!slash)
-                v = max;
-        else {
-                if (!*slash || strlen(slash) > 3 || (slash[0] == '0' && slash[1]))
-                        return -EINVAL;
-                for (const char *p = slash; *p; p++) {
-                        if (!isdigit((unsigned char) *p))
-                                return -EINVAL;
-                        v = v * 10 + (unsigned) (*p - '0');
-                }
-                if (v > max)
-                        return -EINVAL;
-        }
-        for (unsigned bit = v; bit < max; bit++)
-                if (addr->bytes[bit / 8] & (0x80 >> (bit % 8)))
-                        return -EDOM;
-        *len = v;
-        return 0;
+        return router_prefix_parse(s, false, family, addr->bytes, len);
 }
 
 /* A prefix at key of o: 1 when there, 0 when absent, -EINVAL (recorded). */
