@@ -182,3 +182,24 @@ def test_failure_after_the_interfaces_leaves_the_kernel_as_it_was(net, router):
     res = router(changed, rc=1, env={"OPROUTER_FAULT_INJECT": "interfaces"})
     assert res["rolled_back"] is True, res
     assert net.dumps() == before
+
+
+def test_macvlans(net, router):
+    state = {"version": 1, "plugins": {"interfaces": {"macvlans": [
+        {"name": "mv0", "link": "eth1", "addresses": ["198.51.100.20/24"]},
+        {"name": "mv1", "link": "eth1", "mode": "private"}]}}}
+    res = router(state)
+    assert [c["path"] for c in res["changes"] if c["action"] == "create"][:2] == ["macvlan/mv0", "address/mv0/198.51.100.20/24"]
+    links = net.links()
+    assert links["mv0"]["linkinfo"]["info_data"]["mode"] == "bridge"
+    assert links["mv1"]["linkinfo"]["info_data"]["mode"] == "private"
+    assert links["mv0"].get("ifalias") == "op-router" and "UP" in links["mv0"]["flags"]
+    assert net.addrs("mv0") == [("198.51.100.20", 24, 217)]
+    assert router(state)["counts"]["writes"] == 0
+    # another mode: made anew
+    state["plugins"]["interfaces"]["macvlans"][1]["mode"] = "vepa"
+    res = router(state, "--allow-outage")
+    assert [(c["action"], c["path"]) for c in res["changes"]] == [("recreate", "macvlan/mv1")], res["changes"]
+    assert net.links()["mv1"]["linkinfo"]["info_data"]["mode"] == "vepa"
+    router({"version": 1, "plugins": {"interfaces": {}}}, "--allow-outage")
+    assert "mv0" not in net.links() and "mv1" not in net.links()

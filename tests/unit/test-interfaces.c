@@ -7,6 +7,7 @@
  * tests/integration/test_router_interfaces.py (VLANs need 8021q, which the
  * test machines lack: their messages are test-rtnl's). */
 #include <arpa/inet.h>
+#include <linux/if_link.h>
 #include <stdio.h>
 
 #include "interfaces.h"
@@ -35,8 +36,13 @@ TEST(test_parse) {
         parse_ok(&c, "{\"links\": [{\"name\": \"eth1\", \"mtu\": 1400, \"up\": true, \"mac\": \"02:00:00:00:00:01\","
                      " \"addresses\": [\"198.51.100.2/24\", \"2001:db8::2/64\"]}],"
                      " \"bridges\": [{\"name\": \"br-lan\", \"ports\": [\"lan1\", \"lan2\"], \"vlan_filtering\": true}],"
-                     " \"vlans\": [{\"name\": \"br-lan.10\", \"link\": \"br-lan\", \"id\": 10}]}");
-        ASSERT_EQ(c.n_links, 3);
+                     " \"vlans\": [{\"name\": \"br-lan.10\", \"link\": \"br-lan\", \"id\": 10}],"
+                     " \"macvlans\": [{\"name\": \"mv0\", \"link\": \"eth1\"}, {\"name\": \"mv1\", \"link\": \"eth1\", \"mode\": \"private\"}]}");
+        ASSERT_EQ(c.n_links, 5);
+        ASSERT_EQ(c.links[3].kind, IF_MACVLAN);
+        ASSERT_STREQ(c.links[3].parent, "eth1");
+        ASSERT_EQ(c.links[3].macvlan_mode, MACVLAN_MODE_BRIDGE);
+        ASSERT_EQ(c.links[4].macvlan_mode, MACVLAN_MODE_PRIVATE);
         ASSERT_EQ(c.links[0].kind, IF_LINK);
         ASSERT_EQ(c.links[0].mtu, 1400);
         ASSERT_EQ(c.links[0].up, 1);
@@ -71,6 +77,9 @@ TEST(test_parse_errors) {
                 { "{\"vlans\": [{\"name\": \"v0\", \"link\": \"eth1\", \"id\": 0}]}", "plugins.interfaces.vlans[0].id" },
                 { "{\"vlans\": [{\"name\": \"v0\", \"link\": \"eth1\", \"id\": 4095}]}", "plugins.interfaces.vlans[0].id" },
                 { "{\"vlans\": [{\"name\": \"v0\", \"id\": 5}]}", "plugins.interfaces.vlans[0].link" },
+                { "{\"macvlans\": [{\"name\": \"m0\", \"link\": \"eth1\", \"mode\": \"source\"}]}",
+                  "plugins.interfaces.macvlans[0].mode" },
+                { "{\"macvlans\": [{\"name\": \"m0\", \"link\": \"eth1\", \"id\": 5}]}", "plugins.interfaces.macvlans[0].id" },
                 { "{\"links\": [{\"name\": \"x\"}], \"bridges\": [{\"name\": \"x\"}]}", "plugins.interfaces.bridges[0]" },
                 { "{\"bridges\": [{\"name\": \"a\", \"ports\": [\"p\"]}, {\"name\": \"b\", \"ports\": [\"p\"]}]}",
                   "plugins.interfaces.bridges[1].ports[0]" },

@@ -3,6 +3,7 @@
  * each with its plan action, and the owned objects as a section. Pure. */
 #include <arpa/inet.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -61,7 +62,7 @@ bool if_addr_owned(const IfLive *l, const RtnlAddr *a) {
 }
 
 static const char *kind_word(IfKind k) {
-        return k == IF_BRIDGE ? "bridge" : k == IF_VLAN ? "vlan" : "link";
+        return k == IF_BRIDGE ? "bridge" : k == IF_VLAN ? "vlan" : k == IF_MACVLAN ? "macvlan" : "link";
 }
 
 typedef struct Builder {
@@ -101,7 +102,7 @@ static int action(Builder *b, ActionKind kind, Impact impact, const char *outage
 /* ---- links ---------------------------------------------------------------------------- */
 
 static bool wanted_kind(const IfLink *l, const RtnlLink *live) {
-        return l->kind == IF_BRIDGE ? streq(live->kind, "bridge") : streq(live->kind, "vlan");
+        return streq(live->kind, kind_word(l->kind));
 }
 
 /* The attributes the section sets: one IF_SET_LINK (after a creation, the
@@ -146,7 +147,7 @@ static int diff_ports(Builder *b, const IfLink *l, const RtnlLink *have) {
                 const IfLink *declared = if_config_find(b->c, l->ports[i]);
                 IfOp op = { .type = IF_ENSLAVE };
 
-                if (!port && !(declared && declared->kind == IF_VLAN)) {
+                if (!port && !(declared && declared->kind != IF_LINK && declared->kind != IF_BRIDGE)) {
                         _cleanup_(freep) char *pp = json_path_key(l->path, "ports"), *p = pp ? json_path_index(pp, i) : NULL;
 
                         diag_error(b->d, p ?: l->path, "interface %s is not on this router, and no section of the "
@@ -189,8 +190,19 @@ static int diff_ports(Builder *b, const IfLink *l, const RtnlLink *have) {
         return k;
 }
 
+/* A VLAN's or macvlan's parent, id and mode as the section says. */
+static bool same_parent(const IfLive *live, const IfLink *l, const RtnlLink *have) {
+        const RtnlLink *parent = live_link_by_index(live, have->link);
+
+        if (l->kind != IF_VLAN && l->kind != IF_MACVLAN)
+                return true;
+        return parent && streq(parent->name, l->parent) &&
+               (l->kind == IF_VLAN ? have->vlan_id == l->vlan_id : have->macvlan_mode == l->macvlan_mode);
+}
+
 static int diff_link(Builder *b, const IfLink *l, const RtnlLink **ret_have) {
         const RtnlLink *have = live_link(b->live, l->name);
+        bool remade = false;
         char path[64];
         int k;
 
@@ -201,7 +213,7 @@ static int diff_link(Builder *b, const IfLink *l, const RtnlLink **ret_have) {
                         _cleanup_(freep) char *p = json_path_key(l->path, "name");
 
                         diag_error(b->d, p ?: l->path, "interface %s is not on this router (links are existing "
-                                   "devices; op-router creates bridges and vlans)", l->name);
+                                   "devices; op-router creates bridges, vlans and macvlans)", l->name);
                         return -EINVAL;
                 }
         } else if (have && !if_link_owned(b->live, have)) {
@@ -210,16 +222,14 @@ static int diff_link(Builder *b, const IfLink *l, const RtnlLink **ret_have) {
                 diag_error(b->d, p ?: l->path, "%s exists and is not op-router's (it did not create it): op-router "
                            "does not take it over; choose another name, or delete it", l->name);
                 return -EINVAL;
-        } else if (have && (!wanted_kind(l, have) ||
-                            (l->kind == IF_VLAN && (have->vlan_id != l->vlan_id ||
-                                                    !live_link_by_index(b->live, have->link) ||
-                                                    !streq(live_link_by_index(b->live, have->link)->name, l->parent))))) {
+        } else if (have && (!wanted_kind(l, have) || !same_parent(b->live, l, have))) {
                 /* made anew: its addresses go with it */
                 k = push(b, &(IfOp) { .type = IF_DELETE_LINK });
                 if (k < 0)
                         return k;
                 snprintf(b->out->ops[b->out->n_ops - 1].name, RTNL_IFNAME_SIZE, "%s", l->name);
                 have = NULL;
+                remade = true;
                 k = action(b, ACTION_RECREATE, IMPACT_LAN_OUTAGE, "delete and create it anew", path,
                            "%s made anew", l->name);
                 if (k < 0)
@@ -227,9 +237,9 @@ static int diff_link(Builder *b, const IfLink *l, const RtnlLink **ret_have) {
         }
         if (l->kind != IF_LINK && !have) {
                 IfOp op = { .type = IF_CREATE_LINK, .kind = l->kind, .vlan_id = l->vlan_id,
-                            .vlan_filtering = l->vlan_filtering };
+                            .macvlan_mode = l->macvlan_mode, .vlan_filtering = l->vlan_filtering };
 
-                if (l->kind == IF_VLAN && !live_link(b->live, l->parent) && !if_config_find(b->c, l->parent)) {
+                if (l->parent && !live_link(b->live, l->parent) && !if_config_find(b->c, l->parent)) {
                         _cleanup_(freep) char *p = json_path_key(l->path, "link");
 
                         diag_error(b->d, p ?: l->path, "interface %s is not on this router, and no section of the "
@@ -239,9 +249,9 @@ static int diff_link(Builder *b, const IfLink *l, const RtnlLink **ret_have) {
                 snprintf(op.name, sizeof op.name, "%s", l->name);
                 snprintf(op.other, sizeof op.other, "%s", l->parent ?: "");
                 k = push(b, &op);
-                if (k >= 0)
+                if (k >= 0 && !remade)
                         k = action(b, ACTION_CREATE, IMPACT_NONE, NULL, path, "create %s %s%s", kind_word(l->kind),
-                                   l->name, l->kind == IF_VLAN ? "" : l->vlan_filtering ? " (vlan filtering)" : "");
+                                   l->name, l->kind == IF_BRIDGE && l->vlan_filtering ? " (vlan filtering)" : "");
                 if (k < 0)
                         return k;
         }
@@ -333,7 +343,7 @@ static int diff_leftovers(Builder *b) {
                 if (!if_link_owned(b->live, link) || if_config_find(b->c, link->name))
                         continue;
                 snprintf(op.name, sizeof op.name, "%s", link->name);
-                snprintf(path, sizeof path, "%s/%s", streq(link->kind, "vlan") ? "vlan" : "bridge", link->name);
+                snprintf(path, sizeof path, "%s/%s", link->kind, link->name);
                 if (push(b, &op) < 0)
                         return -ENOMEM;
                 k = action(b, ACTION_DELETE, IMPACT_LAN_OUTAGE, "cut off the hosts it connects", path, "delete %s",
@@ -469,12 +479,17 @@ static json_object *link_json(const IfLive *live, const RtnlLink *link, bool set
                         }
                 k = add(o, "ports", ports);
         }
-        if (k >= 0 && streq(link->kind, "vlan") && if_link_owned(live, link)) {
+        if (k >= 0 && (streq(link->kind, "vlan") || streq(link->kind, "macvlan")) && if_link_owned(live, link)) {
                 const RtnlLink *parent = live_link_by_index(live, link->link);
 
                 k = add(o, "link", json_object_new_string(parent ? parent->name : "?"));
-                if (k >= 0)
+                if (k >= 0 && streq(link->kind, "vlan"))
                         k = add(o, "id", json_object_new_int(link->vlan_id));
+                if (k >= 0 && streq(link->kind, "macvlan"))
+                        k = add(o, "mode", json_object_new_string(link->macvlan_mode == MACVLAN_MODE_PRIVATE ? "private" :
+                                                                  link->macvlan_mode == MACVLAN_MODE_VEPA ? "vepa" :
+                                                                  link->macvlan_mode == MACVLAN_MODE_PASSTHRU ? "passthru" :
+                                                                  "bridge"));
         }
         if (k >= 0)
                 k = add(o, "addresses", owned_addresses(live, link));
@@ -483,14 +498,16 @@ static json_object *link_json(const IfLive *live, const RtnlLink *link, bool set
 
 int if_live_to_json(const IfLive *live, char *const *names, json_object **ret) {
         _cleanup_(json_object_putp) json_object *s = json_object_new_object(), *links = json_object_new_array(),
-                *bridges = json_object_new_array(), *vlans = json_object_new_array();
-        int k = s && links && bridges && vlans ? 0 : -ENOMEM;
+                *bridges = json_object_new_array(), *vlans = json_object_new_array(),
+                *macvlans = json_object_new_array();
+        int k = s && links && bridges && vlans && macvlans ? 0 : -ENOMEM;
 
         for (size_t i = 0; k >= 0 && i < live->n_links; i++) {
                 const RtnlLink *link = &live->links[i];
 
                 if (if_link_owned(live, link))
-                        k = json_array_append_take(streq(link->kind, "vlan") ? vlans : bridges,
+                        k = json_array_append_take(streq(link->kind, "vlan") ? vlans :
+                                                   streq(link->kind, "macvlan") ? macvlans : bridges,
                                                    link_json(live, link, false));
                 else if (named(names, link->name) || has_owned_address(live, link))
                         k = json_array_append_take(links, link_json(live, link, named(names, link->name)));
@@ -501,6 +518,8 @@ int if_live_to_json(const IfLive *live, char *const *names, json_object **ret) {
                 k = add(s, "bridges", json_object_get(bridges));
         if (k >= 0)
                 k = add(s, "vlans", json_object_get(vlans));
+        if (k >= 0)
+                k = add(s, "macvlans", json_object_get(macvlans));
         if (k < 0)
                 return k;
         *ret = json_object_get(s);

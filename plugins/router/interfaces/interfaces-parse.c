@@ -140,9 +140,13 @@ static int parse_ports(IfLink *l, json_object *o, Diag *d) {
 static const char *const link_keys[] = { "name", "mtu", "up", "mac", "addresses", NULL };
 static const char *const bridge_keys[] = { "name", "mtu", "up", "mac", "addresses", "ports", "vlan_filtering", NULL };
 static const char *const vlan_keys[] = { "name", "mtu", "up", "mac", "addresses", "link", "id", NULL };
+static const char *const macvlan_keys[] = { "name", "mtu", "up", "mac", "addresses", "link", "mode", NULL };
+static const char *const macvlan_modes[] = { "private", "vepa", "bridge", "passthru", NULL };
 
 static int parse_link(IfLink *l, json_object *o, Diag *d) {
-        const char *const *keys = l->kind == IF_LINK ? link_keys : l->kind == IF_BRIDGE ? bridge_keys : vlan_keys;
+        const char *const *keys = l->kind == IF_LINK ? link_keys : l->kind == IF_BRIDGE ? bridge_keys :
+                                  l->kind == IF_VLAN ? vlan_keys : macvlan_keys;
+        int mode = 2;
         const char *name, *parent;
         int64_t mtu = 0, id = 0;
         bool up = false;
@@ -177,14 +181,21 @@ static int parse_link(IfLink *l, json_object *o, Diag *d) {
                 RET_GATHER(ret, k);
                 RET_GATHER(ret, json_get_bool(o, l->path, "vlan_filtering", &l->vlan_filtering, d));
         }
-        if (l->kind == IF_VLAN) {
+        if (l->kind == IF_VLAN || l->kind == IF_MACVLAN) {
                 k = json_get_ifname(o, l->path, "link", true, &parent, d);
                 if (k > 0 && !(l->parent = strdup(parent)))
                         return -ENOMEM;
                 RET_GATHER(ret, k <= 0 ? -EINVAL : 0);
+        }
+        if (l->kind == IF_VLAN) {
                 k = json_get_int(o, l->path, "id", true, 1, 4094, &id, d);
                 RET_GATHER(ret, k <= 0 ? -EINVAL : 0);
                 l->vlan_id = (uint16_t) id;
+        }
+        if (l->kind == IF_MACVLAN) {
+                /* private 1, vepa 2, bridge 4 (the default), passthru 8 */
+                RET_GATHER(ret, json_get_enum(o, l->path, "mode", macvlan_modes, &mode, d));
+                l->macvlan_mode = 1u << mode;
         }
         return ret;
 }
@@ -217,7 +228,7 @@ static int parse_list(IfConfig *c, json_object *section, const char *key, IfKind
         return ret;
 }
 
-static const char *const section_keys[] = { "links", "bridges", "vlans", NULL };
+static const char *const section_keys[] = { "links", "bridges", "vlans", "macvlans", NULL };
 
 /* Names unique across the lists; a port in one bridge, not a bridge or
  * VLAN of the section, and not a bridge itself. */
@@ -273,6 +284,10 @@ int if_parse(IfConfig *c, json_object *section, Diag *d) {
                 return k;
         RET_GATHER(ret, k);
         k = parse_list(c, section, "vlans", IF_VLAN, d);
+        if (k == -ENOMEM)
+                return k;
+        RET_GATHER(ret, k);
+        k = parse_list(c, section, "macvlans", IF_MACVLAN, d);
         if (k == -ENOMEM)
                 return k;
         RET_GATHER(ret, k);

@@ -120,15 +120,17 @@ static int ifindex_of(Rtnl *rtnl, const char *name) {
 
 static int create_link(Rtnl *rtnl, const IfOp *op) {
         RtnlLinkSpec spec = {
-                .kind = op->kind == IF_BRIDGE ? RTNL_LINK_BRIDGE : RTNL_LINK_VLAN,
+                .kind = op->kind == IF_BRIDGE ? RTNL_LINK_BRIDGE : op->kind == IF_VLAN ? RTNL_LINK_VLAN :
+                        RTNL_LINK_MACVLAN,
                 .name = op->name,
                 .alias = IF_ALIAS,
                 .vlan_id = op->vlan_id,
+                .macvlan_mode = op->macvlan_mode,
                 .has_vlan_filtering = op->kind == IF_BRIDGE && op->vlan_filtering,
                 .vlan_filtering = op->vlan_filtering,
         };
 
-        if (op->kind == IF_VLAN) {
+        if (op->kind != IF_BRIDGE) {
                 spec.link = ifindex_of(rtnl, op->other);
                 if (spec.link < 0)
                         return spec.link;

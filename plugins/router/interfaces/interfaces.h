@@ -2,7 +2,7 @@
 #pragma once
 
 /* The interfaces plugin (section "interfaces", docs/router.md): existing
- * links (MTU, up, MAC, addresses), bridges and VLANs op-router creates,
+ * links (MTU, up, MAC, addresses), bridges, VLANs and macvlans op-router creates,
  * and their addresses, over agent/lib/rtnl.
  *
  * What op-router owns: the links it created (recorded in its ledger,
@@ -41,6 +41,7 @@ typedef enum IfKind {
         IF_LINK,                     /* an existing device */
         IF_BRIDGE,                   /* created */
         IF_VLAN,                     /* created */
+        IF_MACVLAN,                  /* created */
 } IfKind;
 
 typedef struct IfLink {
@@ -58,9 +59,10 @@ typedef struct IfLink {
         char **ports;
         size_t n_ports;
         bool vlan_filtering;
-        /* VLANs */
+        /* VLANs and macvlans */
         char *parent;
         uint16_t vlan_id;
+        uint32_t macvlan_mode;       /* MACVLAN_MODE_* */
 } IfLink;
 
 typedef struct IfConfig {
@@ -121,6 +123,7 @@ typedef struct IfOp {
         char other[RTNL_IFNAME_SIZE];        /* IF_ENSLAVE: the bridge; IF_CREATE_LINK of a VLAN: the parent */
         IfKind kind;                         /* IF_CREATE_LINK */
         uint16_t vlan_id;
+        uint32_t macvlan_mode;
         bool vlan_filtering;
         uint32_t mtu;
         RtnlAdmin admin;
