@@ -157,20 +157,19 @@ TEST(test_diff) {
                      " \"vlans\": [{\"name\": \"br-lan.7\", \"link\": \"br-lan\", \"id\": 7, \"addresses\": [\"10.7.0.1/24\"]}]}");
         ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
         ASSERT_EQ(diag_count(&d, DIAG_ERROR), 0);
-        ASSERT_EQ(ch.n_ops, 6);
+        ASSERT_EQ(ch.n_ops, 5);
         ASSERT_EQ(ch.ops[0].type, IF_DELETE_ADDRESS);
         ASSERT_STREQ(ch.ops[0].addr_text, "198.51.100.2/24");
         ASSERT_EQ(ch.ops[1].type, IF_RELEASE_PORT);
         ASSERT_STREQ(ch.ops[1].name, "lan2");
-        ASSERT_EQ(ch.ops[2].type, IF_CREATE_LINK);
+        ASSERT_EQ(ch.ops[2].type, IF_CREATE_LINK);           /* the new VLAN, made up at once */
         ASSERT_EQ(ch.ops[2].kind, IF_VLAN);
         ASSERT_STREQ(ch.ops[2].other, "br-lan");
+        ASSERT_EQ(ch.ops[2].admin, RTNL_ADMIN_UP);
         ASSERT_EQ(ch.ops[3].type, IF_SET_LINK);
         ASSERT_EQ(ch.ops[3].mtu, 1400);
-        ASSERT_EQ(ch.ops[4].type, IF_SET_LINK);             /* the new VLAN, up */
-        ASSERT_EQ(ch.ops[4].admin, RTNL_ADMIN_UP);
-        ASSERT_EQ(ch.ops[5].type, IF_ADD_ADDRESS);
-        ASSERT_EQ(ch.ops[5].addr.protocol, RTNL_PROTO_OPDBUS);
+        ASSERT_EQ(ch.ops[4].type, IF_ADD_ADDRESS);
+        ASSERT_EQ(ch.ops[4].addr.protocol, RTNL_PROTO_OPDBUS);
         if_changes_done(&ch);
         plan_done(&plan);
 

@@ -2,6 +2,7 @@
 /* The interfaces section against the dumps and the ledger: the changes,
  * each with its plan action, and the owned objects as a section. Pure. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <stdarg.h>
@@ -129,8 +130,18 @@ static int diff_settings(Builder *b, const IfLink *l, const RtnlLink *have) {
         }
         if (!what[0])
                 return 0;
-        if (!have)                       /* part of the creation's action */
-                return push(b, &op);
+        if (!have) {
+                /* a new link: its settings go with its creation, the
+                 * change pushed right before */
+                IfOp *create = &b->out->ops[b->out->n_ops - 1];
+
+                assert(create->type == IF_CREATE_LINK && streq(create->name, l->name));
+                create->mtu = op.mtu;
+                create->has_mac = op.has_mac;
+                memcpy(create->mac, op.mac, RTNL_HWADDR_LEN);
+                create->admin = op.admin;
+                return 0;
+        }
         snprintf(path, sizeof path, "%s/%s", kind_word(l->kind), l->name);
         if (push(b, &op) < 0)
                 return -ENOMEM;

@@ -126,10 +126,14 @@ static int create_link(Rtnl *rtnl, const IfOp *op) {
                 .alias = IF_ALIAS,
                 .vlan_id = op->vlan_id,
                 .macvlan_mode = op->macvlan_mode,
+                .mtu = op->mtu,
+                .has_hwaddr = op->has_mac,
+                .up = op->admin == RTNL_ADMIN_UP,
                 .has_vlan_filtering = op->kind == IF_BRIDGE && op->vlan_filtering,
                 .vlan_filtering = op->vlan_filtering,
         };
 
+        memcpy(spec.hwaddr, op->mac, RTNL_HWADDR_LEN);
         if (op->kind != IF_BRIDGE) {
                 spec.link = ifindex_of(rtnl, op->other);
                 if (spec.link < 0)
