@@ -201,3 +201,20 @@ def test_failure_after_the_routes_leaves_the_kernel_as_it_was(net, router):
     res = router(changed, rc=1, env={"OPROUTER_FAULT_INJECT": "routes"})
     assert res["rolled_back"] is True, res
     assert net.dumps() == before
+
+
+def test_route_through_a_bridge_the_same_state_makes(net, router):
+    """The routes section may name a link the interfaces section of the
+    same state makes: planned before it exists, sent after it is made;
+    and both go together."""
+    state = {"version": 1, "plugins": {
+        "interfaces": {"bridges": [{"name": "br-lan", "ports": ["lan1"], "addresses": ["192.168.7.1/24"]}]},
+        "routes": {"routes": [{"to": "10.8.0.0/16", "dev": "br-lan"}, {"to": "10.9.0.0/16", "via": "192.168.7.5"}]}}}
+    r = router.run("plan", router.path(state))
+    assert r.returncode == 0, r.describe()
+    router(state)
+    assert {(r["dst"], r["dev"]) for r in owned(net.routes())} == {("10.8.0.0/16", "br-lan"), ("10.9.0.0/16", "br-lan")}
+    assert router(state)["counts"]["writes"] == 0
+    res = router({"version": 1, "plugins": {"interfaces": {}, "routes": {}}}, "--allow-outage")
+    assert res["ok"], res
+    assert owned(net.routes()) == [] and "br-lan" not in net.run(net.router, "ip", "-br", "link").stdout

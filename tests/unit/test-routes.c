@@ -129,8 +129,10 @@ static RtLive live_with(const RtnlRoute *routes, size_t n_routes, const RtnlRule
         l.routes = calloc(n_routes + 1, sizeof(RtnlRoute));
         l.rules = calloc(n_rules + 1, sizeof(RtnlRule));
         ASSERT_TRUE(l.routes && l.rules);
-        memcpy(l.routes, routes, n_routes * sizeof(RtnlRoute));
-        memcpy(l.rules, rules, n_rules * sizeof(RtnlRule));
+        if (n_routes > 0)
+                memcpy(l.routes, routes, n_routes * sizeof(RtnlRoute));
+        if (n_rules > 0)
+                memcpy(l.rules, rules, n_rules * sizeof(RtnlRule));
         l.n_routes = n_routes;
         l.n_rules = n_rules;
         return l;
@@ -235,6 +237,31 @@ TEST(test_diff_conflicts) {
         rt_config_done(&c);
 }
 
+TEST(test_diff_declared_link) {
+        _cleanup_(rt_live_done) RtLive live = live_with(NULL, 0, NULL, 0);
+        _cleanup_(json_object_putp) json_object *ifs = json_from_text("{\"bridges\": [{\"name\": \"br-lan\"}]}");
+        _cleanup_(diag_done) Diag d = {};
+        _cleanup_(plan_done) Plan plan = {};
+        _cleanup_(rt_changes_done) RtChanges ch = {};
+        RtConfig c = {};
+
+        /* a link the interfaces section makes: named, looked up when sent */
+        parse_ok(&c, "{\"routes\": [{\"to\": \"10.8.0.0/16\", \"dev\": \"br-lan\"}]}");
+        ASSERT_EQ(rt_config_declare(&c, ifs), 0);
+        ASSERT_EQ(rt_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(ch.n_ops, 1);
+        ASSERT_EQ(ch.ops[0].type, RT_ADD_ROUTE);
+        ASSERT_STREQ(ch.ops[0].dev, "br-lan");
+        ASSERT_EQ(ch.ops[0].route.oif, 0);
+        rt_changes_done(&ch);
+        plan_done(&plan);
+        /* without it: not on this router */
+        parse_ok(&c, "{\"routes\": [{\"to\": \"10.8.0.0/16\", \"dev\": \"br-lan\"}]}");
+        ASSERT_EQ(rt_diff(&c, &live, &ch, &plan, &d), -EINVAL);
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.routes.routes[0].dev"));
+        rt_config_done(&c);
+}
+
 TEST(test_live_as_section_diffs_to_nothing) {
         const RtnlRoute routes[] = {
                 { .family = AF_INET, .table = RT_TABLE_MAIN, .has_gateway = true, .gateway = a4("198.51.100.1"),
@@ -270,6 +297,7 @@ int main(void) {
         RUN(test_parse_errors);
         RUN(test_diff_owned_only);
         RUN(test_diff_conflicts);
+        RUN(test_diff_declared_link);
         RUN(test_live_as_section_diffs_to_nothing);
         return 0;
 }

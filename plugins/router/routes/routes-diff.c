@@ -107,6 +107,13 @@ char *rt_rule_describe(const RtnlRule *r) {
 
 /* ---- routes ---------------------------------------------------------------------- */
 
+static bool declared(const RtConfig *c, const char *name) {
+        for (char **n = c->declared; n && *n; n++)
+                if (streq(*n, name))
+                        return true;
+        return false;
+}
+
 static bool route_key_equal(const RtnlRoute *a, const RtnlRoute *b) {
         return a->family == b->family && a->table == b->table && a->dst_len == b->dst_len &&
                a->priority == b->priority && memcmp(&a->dst, &b->dst, sizeof a->dst) == 0;
@@ -165,6 +172,16 @@ static int diff_routes(const RtConfig *c, const RtLive *live, RtChanges *out, Pl
                 if (c->routes[i].dev) {
                         const RtnlLink *l = link_by_name(live, c->routes[i].dev);
 
+                        if (!l && declared(c, c->routes[i].dev)) {
+                                /* made by the interfaces section of this apply */
+                                RtOp op = { .type = RT_ADD_ROUTE, .route = want };
+
+                                snprintf(op.dev, sizeof op.dev, "%s", c->routes[i].dev);
+                                k = push(out, &op);
+                                if (k >= 0)
+                                        k = plan_route(plan, ACTION_CREATE, &want, NULL, live);
+                                continue;
+                        }
                         if (!l) {
                                 _cleanup_(freep) char *p = json_path_key(c->routes[i].path, "dev");
 

@@ -23,6 +23,9 @@ void rt_config_done(RtConfig *c) {
         for (size_t i = 0; i < c->n_rules; i++)
                 free(c->rules[i].path);
         free(c->rules);
+        for (char **n = c->declared; n && *n; n++)
+                free(*n);
+        free(c->declared);
         *c = (RtConfig) {};
 }
 
@@ -313,4 +316,32 @@ int rt_parse(RtConfig *c, json_object *section, Diag *d) {
         else
                 RET_GATHER(ret, k);
         return ret;
+}
+
+int rt_config_declare(RtConfig *c, json_object *interfaces) {
+        static const char *const lists[] = { "bridges", "vlans", "macvlans" };
+        size_t n = 0;
+
+        for (char **i = c->declared; i && *i; i++)
+                n++;
+        for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
+                json_object *a = json_member_array(interfaces, lists[l]);
+
+                for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                        const char *name = json_member_string(json_object_array_get_idx(a, i), "name");
+                        char **t;
+
+                        if (!*name)
+                                continue;
+                        t = realloc(c->declared, (n + 2) * sizeof(char *));
+                        if (!t)
+                                return -ENOMEM;
+                        c->declared = t;
+                        t[n] = strdup(name);
+                        if (!t[n])
+                                return -ENOMEM;
+                        t[++n] = NULL;
+                }
+        }
+        return 0;
 }

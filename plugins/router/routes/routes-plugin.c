@@ -19,8 +19,9 @@ static int routes_parse(Plugin *p, const StateDoc *doc, json_object *section, Di
         RoutesPlugin *rp = (RoutesPlugin *) p;
         int r;
 
-        (void) doc;
         r = rt_parse(&rp->want, section, d);
+        if (r >= 0)
+                r = rt_config_declare(&rp->want, state_doc_section(doc, "interfaces"));
         if (r < 0)
                 return r == -ENOMEM ? r : -EINVAL;
         return section ? 1 : 0;
@@ -59,6 +60,17 @@ static int routes_diff(Plugin *p, Plan *plan, Diag *d) {
 }
 
 static int send_op(Rtnl *rtnl, const RtOp *op) {
+        if (op->dev[0]) {
+                RtnlLink link;
+                RtOp resolved = *op;
+                int r = rtnl_get_link(rtnl, op->dev, &link);
+
+                if (r < 0)
+                        return r;
+                resolved.route.oif = link.ifindex;
+                resolved.dev[0] = 0;
+                return send_op(rtnl, &resolved);
+        }
         switch (op->type) {
         case RT_DELETE_RULE:   return rtnl_delete_rule(rtnl, &op->rule);
         case RT_DELETE_ROUTE:  return rtnl_delete_route(rtnl, &op->route);

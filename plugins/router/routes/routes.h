@@ -40,6 +40,8 @@ typedef struct RtRule {
 
 typedef struct RtConfig {
         bool present;                /* the section is there: owned routes and rules not in it go */
+        char **declared;             /* links the state's interfaces section makes (NULL-terminated):
+                                      * a route may name one before it exists */
         RtRoute *routes;
         size_t n_routes;
         RtRule *rules;
@@ -49,6 +51,9 @@ typedef struct RtConfig {
 void rt_config_done(RtConfig *c);
 /* section: the plugin's section (NULL: absent, nothing is managed). */
 int rt_parse(RtConfig *c, json_object *section, Diag *d);
+/* Adds the names of the links an interfaces section makes (bridges, vlans,
+ * macvlans) to c->declared. */
+int rt_config_declare(RtConfig *c, json_object *interfaces);
 
 /* What the namespace has. */
 typedef struct RtLive {
@@ -72,6 +77,7 @@ typedef enum RtOpType {
 
 typedef struct RtOp {
         RtOpType type;
+        char dev[RTNL_IFNAME_SIZE];  /* a route's interface not made yet at diff: looked up when sent */
         RtnlRoute route;             /* routes: as sent (deletes: as dumped) */
         RtnlRule rule;
 } RtOp;
