@@ -57,13 +57,14 @@ static int push_name(char ***l, size_t *n, const char *name) {
 }
 
 /* The names of the interfaces the state's other sections create: links,
- * bridges and VLANs of "interfaces", tunnels of "wireguard". Read as they
+ * bridges, VLANs and macvlans of "interfaces", tunnels of "wireguard". Read as they
  * are: those sections' plugins validate them. */
 static int declared_interfaces(const StateDoc *doc, char ***ret) {
         static const struct {
                 const char *section, *list;
         } lists[] = {
                 { "interfaces", "links" }, { "interfaces", "bridges" }, { "interfaces", "vlans" },
+                { "interfaces", "macvlans" },
                 { "wireguard", "interfaces" },
         };
         char **names = NULL;
@@ -211,7 +212,7 @@ static int decide_snapshot(FirewallPlugin *f, Diag *d) {
  * cover those networks then (read as they are: that section's plugin
  * validates them). */
 static int add_declared_addresses(FirewallPlugin *f) {
-        static const char *const lists[] = { "links", "bridges", "vlans" };
+        static const char *const lists[] = { "links", "bridges", "vlans", "macvlans" };
         int r = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(lists) && r >= 0; i++) {
