@@ -203,3 +203,17 @@ def test_macvlans(net, router):
     assert net.links()["mv1"]["linkinfo"]["info_data"]["mode"] == "vepa"
     router({"version": 1, "plugins": {"interfaces": {}}}, "--allow-outage")
     assert "mv0" not in net.links() and "mv1" not in net.links()
+
+
+def test_firewall_zone_on_a_macvlan_the_state_makes(net, router, tmp_state):
+    """A zone may name a macvlan the same state makes, and a port forward
+    go to the network of its address, before the macvlan exists."""
+    state = {"version": 1, "plugins": {
+        "interfaces": {"macvlans": [{"name": "mv2", "link": "eth1", "addresses": ["10.5.0.1/24"]}]},
+        "firewall": {"zones": [{"name": "dmz", "interfaces": ["mv2"]}, {"name": "wan", "interfaces": ["lan3"]}],
+                     "port_forwards": [{"name": "web", "from": "wan", "proto": "tcp", "external_port": 80,
+                                        "to": "10.5.0.9:80"}]}}}
+    r = router.run("plan", tmp_state(state))
+    assert r.returncode == 0, r.describe()
+    router(state)
+    assert "mv2" in net.links()
