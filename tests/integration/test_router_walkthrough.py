@@ -73,3 +73,34 @@ def test_walkthrough(bare, oprouter, tmp_state):
         with net.lanclient.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.settimeout(2)
             s.connect((UPSTREAM, 5001))
+
+
+def kernel_dumps(router):
+    """What the router namespace holds: ip -j link/addr/route/rule and the
+    ruleset, without the kernel's counters and handles."""
+    out = [router.run("ip", "-j", *cmd).stdout for cmd in (
+        ("link",), ("addr",), ("route", "show", "table", "all"), ("-6", "route", "show", "table", "all"),
+        ("rule",), ("-6", "rule"))]
+    return out, ruleset(router)
+
+
+def test_failure_after_the_firewall_rolls_every_section_back(bare, oprouter, tmp_state):
+    net = bare
+    runner = oprouter.in_netns(net.router.ns)
+    state = doc_state(SECTIONS)
+    r = runner.run("apply", "--json", tmp_state(state), json=True)
+    assert r.returncode == 0, r.describe()
+    before = kernel_dumps(net.router)
+    changed = json.loads(json.dumps(state))
+    plugins = changed["plugins"]
+    plugins["interfaces"]["links"][1]["addresses"].append("192.168.6.1/24")
+    plugins["interfaces"]["bridges"].append({"name": "br-guest", "ports": ["lan4"]})
+    plugins["interfaces"]["bridges"][0]["ports"].remove("lan4")
+    plugins["routes"]["routes"].append({"to": "10.60.0.0/16", "via": "198.51.100.1", "metric": 5})
+    plugins["routes"]["rules"].append({"priority": 120, "iif": "br-guest", "table": 100})
+    plugins["firewall"]["zones"][1]["interfaces"].append("br-guest")
+    r = runner.run("apply", "--json", "--allow-outage", tmp_state(changed), json=True,
+                   env={"OPROUTER_FAULT_INJECT": "firewall"})
+    assert r.returncode == 1 and r.json["rolled_back"] is True, r.describe()
+    assert {c["plugin"] for c in r.json["changes"]} == set(SECTIONS), r.json["changes"]
+    assert kernel_dumps(net.router) == before
