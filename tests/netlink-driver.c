@@ -14,6 +14,8 @@
  *   netlink-driver txcsum PID IFNAME            prints "on" or "off"
  *   netlink-driver txcsum PID IFNAME on|off     prints "changed" or "unchanged"
  *
+ * With --sandbox first, the driver runs under the built-in seccomp filter
+ * (tests/driver-sandbox.h), which has no setns and no clone: PID 0 only.
  * PID 0 is the driver's own network namespace. On failure the driver
  * prints "error: <errno name>: <message>" on stderr and exits 1; usage
  * errors exit 2. */
@@ -22,6 +24,7 @@
 #include <netinet/ether.h>
 #include <stdio.h>
 
+#include "driver-sandbox.h"
 #include "macro.h"
 #include "nl-link.h"
 
@@ -187,8 +190,10 @@ static int run(int argc, char **argv) {
 int main(int argc, char **argv) {
         int r;
 
+        if (driver_sandbox("netlink-driver", &argc, &argv))
+                return 1;
         if (argc < 2) {
-                fprintf(stderr, "usage: netlink-driver move|configure|find|exists|info|delete|txcsum ARGS...\n");
+                fprintf(stderr, "usage: netlink-driver [--sandbox] move|configure|find|exists|info|delete|txcsum ARGS...\n");
                 return 2;
         }
 
