@@ -88,18 +88,25 @@ int sandbox_supported(void) {
         return seccomp_api_get() >= 3;
 }
 
+/* Every name known to libseccomp, none of them killed: checked before
+ * anything is built, which needs a kernel with seccomp (libseccomp asks
+ * it which actions it has). */
+static int check_list(const char *const *list) {
+        for (; list && *list; list++) {
+                if (in_list(sandbox_killed_syscalls, *list))
+                        return -EINVAL;
+                if (seccomp_syscall_resolve_name(*list) == __NR_SCMP_ERROR)
+                        return -ENOENT;
+        }
+        return 0;
+}
+
 static int add_list(scmp_filter_ctx ctx, const char *const *list, uint32_t action) {
         for (; list && *list; list++) {
-                int nr, r;
+                /* a name of another architecture only resolves to a
+                 * negative pseudo number, which libseccomp adds as nothing */
+                int r = seccomp_rule_add(ctx, action, seccomp_syscall_resolve_name(*list), 0);
 
-                if (action == SCMP_ACT_ALLOW && in_list(sandbox_killed_syscalls, *list))
-                        return -EINVAL;
-                nr = seccomp_syscall_resolve_name(*list);
-                if (nr == __NR_SCMP_ERROR)
-                        return -ENOENT;
-                /* a name of another architecture only: a negative pseudo
-                 * number, which libseccomp adds as nothing */
-                r = seccomp_rule_add(ctx, action, nr, 0);
                 if (r < 0 && r != -EEXIST)
                         return r;
         }
@@ -110,6 +117,15 @@ static int build(const char *const *allow, const char *const *extra, scmp_filter
         _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
         int r;
 
+        r = check_list(allow ?: sandbox_reconciler_syscalls);
+        if (r >= 0)
+                r = check_list(extra);
+        if (r >= 0)
+                r = sandbox_supported();
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOSYS;
         ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
         if (!ctx)
                 return -ENOMEM;
@@ -145,11 +161,6 @@ int sandbox_enter(const char *const *allow, const char *const *extra) {
         _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
         int r;
 
-        r = sandbox_supported();
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return -ENOSYS;
         r = build(allow, extra, &ctx);
         if (r < 0)
                 return r;

@@ -39,5 +39,6 @@ int sandbox_supported(void);
 int sandbox_enter(const char *const *allow, const char *const *extra);
 
 /* The size of the filter sandbox_enter would load for these lists, in
- * BPF instructions. */
+ * BPF instructions. libseccomp asks the kernel which actions it has:
+ * without seccomp (qemu-user) only the lists are checked, then -ENOSYS. */
 int sandbox_filter_instructions(const char *const *allow, const char *const *extra, size_t *ret);
