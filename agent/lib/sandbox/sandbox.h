@@ -28,7 +28,8 @@ extern const char *const sandbox_reconciler_syscalls[];
 /* The syscalls that kill the process. NULL-terminated. */
 extern const char *const sandbox_killed_syscalls[];
 
-/* 1 when the running kernel has seccomp filters, 0 when it has none. */
+/* 1 when the running kernel has seccomp filters with the actions used
+ * here (SECCOMP_RET_KILL_PROCESS: Linux 4.14), 0 when it has not. */
 int sandbox_supported(void);
 
 /* allow: the syscalls the program needs (NULL: the built-in list);
