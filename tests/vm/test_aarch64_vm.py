@@ -16,7 +16,12 @@ namespace of its own) with the programs of the build in /vm/bin:
     agent/lib/mnl) applies the ruleset of every expression kind
     (test_nft.py's ORACLE_MODEL) against the aarch64 kernel; Debian's nft
     lists it exactly as it lists the same ruleset loaded from text
-    (ORACLE_NFT) with nft -f, and a re-apply sends nothing.
+    (ORACLE_NFT) with nft -f, and a re-apply sends nothing;
+  * sandbox.sh: the seccomp sandbox (agent/lib/sandbox) on the aarch64
+    kernel: killed calls end the static sandbox-driver with SIGSYS, calls
+    outside the list fail with EPERM, both run without the filter; a link
+    dump, the state file, agent/lib/rtnl and the nftables batch work
+    under the filter (nft lists the batch as the unfiltered one).
 
 Scenario scripts say which programs they need on a line "# needs: NAME..."
 (a program the build lacks fails the scenario), and find the files of
@@ -55,6 +60,7 @@ SCENARIOS = sorted(SCENARIO_DIR.glob("*.sh"))
 PROGRAMS = {
     "nft-driver": "tests/nft-driver",
     "netlink-driver": "tests/netlink-driver",
+    "sandbox-driver": "tests/sandbox-driver",
     "op-router": "agent/op-router/op-router",
 }
 
@@ -181,6 +187,51 @@ def test_nft_batch_lists_as_nft_loads_it(boot):
     text = boot.check("nft-oracle", "list-ruleset").output
     for family, name in ORACLE_TABLES:
         assert f"table {family} {name} {{" in text
+
+
+SANDBOX_KILLED = ["execve", "execveat", "ptrace", "mount", "umount2", "chroot", "pivot_root", "swapon",
+                  "bpf", "keyctl", "reboot", "init_module", "delete_module"]
+
+
+def test_sandbox_kills_and_refuses_on_aarch64(boot):
+    """The filter is in (Seccomp: 2); each killed call ends the driver
+    with SIGSYS (159 in the shell) before printing anything, calls outside
+    the list fail with EPERM; without the filter they all return."""
+    assert re.search(r"^Seccomp:\s+2$", boot.check("sandbox", "status").output, re.M)
+    size = int(boot.check("sandbox", "size").output)
+    print(f"\nbuilt-in filter on aarch64: {size} BPF instructions")
+    assert 20 < size < 4096
+    for call in SANDBOX_KILLED:
+        # the shell's own report, then the status; the driver printed nothing
+        out = boot.check("sandbox", f"killed-{call}").output.splitlines()
+        assert out == ["Bad system call", "status 159"], (call, out)
+    free = boot.check("sandbox", "unfiltered-calls")
+    assert free.ok, free.output
+    assert [line.split()[0] for line in free.output.splitlines()] == [
+        "execveat", "ptrace", "mount", "umount2", "chroot", "pivot_root", "swapon", "bpf", "keyctl", "reboot",
+        "delete_module", "fork", "unshare", "setns"]
+    assert free.output.splitlines()[-3:] == ["fork ok", "unshare ok", "setns ok"]
+    assert boot.check("sandbox", "unfiltered-execve").output.strip() == "executed"
+    refused = boot.check("sandbox", "refused")
+    assert refused.output.splitlines() == ["fork errno EPERM", "unshare errno EPERM", "setns errno EPERM"]
+
+
+def test_work_under_the_sandbox_on_aarch64(boot):
+    """rtnetlink, the state file, agent/lib/rtnl and the nftables batch
+    under the filter; the batch lists as the unfiltered one."""
+    caged = json.loads(boot.check("sandbox", "work").output)
+    free = json.loads(boot.check("sandbox", "work-unfiltered").output)
+    assert caged.pop("seccomp") == 2 and free.pop("seccomp") == 0
+    assert caged == free and caged["file"] == "written" and "sc-a" in caged["names"]
+    assert boot.check("sandbox", "netlink-configure").output.strip() == "changed"
+    assert "mtu=1400" in boot.check("sandbox", "netlink-info").output
+    first = json.loads(boot.check("sandbox", "nft-apply").output)
+    assert first["ok"] and first["messages"] > 0, first
+    again = json.loads(boot.check("sandbox", "nft-reapply").output)
+    assert again["ok"] and again["messages"] == 0, again
+    caged_nft = listings(boot.check("sandbox", "nft-listing").output)
+    free_nft = listings(boot.check("sandbox", "nft-listing-unfiltered").output)
+    assert len(caged_nft) == len(ORACLE_TABLES) and caged_nft == free_nft
 
 
 def test_bridge_ports_carry_the_declared_vlans(boot):
