@@ -287,6 +287,11 @@ static int session_merge(Reconciler *rc, const StateDoc *doc, char **only, Sessi
         }
         merged->applied_generation = s->base;
         merged->applied_deferred = deferred;
+        if (deferred) {
+                merged->applied_dir = strdup(rc->ctx.state_dir);
+                if (!merged->applied_dir)
+                        return -ENOMEM;
+        }
         merged->bare = doc->bare;
 
         /* A copy of the object, sharing the sections. */
