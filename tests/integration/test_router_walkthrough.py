@@ -84,13 +84,11 @@ def kernel_dumps(router):
     return out, ruleset(router)
 
 
-def test_failure_after_the_firewall_rolls_every_section_back(bare, oprouter, tmp_state):
-    net = bare
-    runner = oprouter.in_netns(net.router.ns)
-    state = doc_state(SECTIONS)
-    r = runner.run("apply", "--json", tmp_state(state), json=True)
-    assert r.returncode == 0, r.describe()
-    before = kernel_dumps(net.router)
+def change_of_every_section(state):
+    """The walkthrough's state changed in all three sections (tests/vm's
+    router scenario applies it too): an address on lan5, lan4 out of
+    br-lan into a new bridge br-guest, a route, a rule, br-guest in the
+    guest zone."""
     changed = json.loads(json.dumps(state))
     plugins = changed["plugins"]
     plugins["interfaces"]["links"][1]["addresses"].append("192.168.6.1/24")
@@ -99,6 +97,17 @@ def test_failure_after_the_firewall_rolls_every_section_back(bare, oprouter, tmp
     plugins["routes"]["routes"].append({"to": "10.60.0.0/16", "via": "198.51.100.1", "metric": 5})
     plugins["routes"]["rules"].append({"priority": 120, "iif": "br-guest", "table": 100})
     plugins["firewall"]["zones"][1]["interfaces"].append("br-guest")
+    return changed
+
+
+def test_failure_after_the_firewall_rolls_every_section_back(bare, oprouter, tmp_state):
+    net = bare
+    runner = oprouter.in_netns(net.router.ns)
+    state = doc_state(SECTIONS)
+    r = runner.run("apply", "--json", tmp_state(state), json=True)
+    assert r.returncode == 0, r.describe()
+    before = kernel_dumps(net.router)
+    changed = change_of_every_section(state)
     r = runner.run("apply", "--json", "--allow-outage", tmp_state(changed), json=True,
                    env={"OPROUTER_FAULT_INJECT": "firewall"})
     assert r.returncode == 1 and r.json["rolled_back"] is True, r.describe()
