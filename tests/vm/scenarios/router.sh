@@ -195,8 +195,8 @@ check kill-switch kill_switch
 # Empty sections: what op-router made goes, the links stay.
 check remove op-router apply --json --allow-outage "$D/empty.json"
 after_remove() {
-        nft list tables && ip -br link && ip route show table all proto 217 && ip -6 route show table all proto 217 &&
-        ip rule && ip -j addr show dev eth1
+        nft list tables && ip -br link && ip route show table all && ip -6 route show table all &&
+        ip rule && ip -6 rule && ip -j addr show dev eth1
 }
 check after-remove after_remove
 
