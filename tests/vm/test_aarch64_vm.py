@@ -458,6 +458,7 @@ def test_router_kill_switch(boot):
     assert ks.ok, ks.output
     before, _, after = ks.output.partition("through eth1 after the tunnel went down:")
     assert "bytes from 2001:db8:1::1" in before, ks.output
+    assert "the ping was still running" in before, ks.output
     assert after.strip() == "", ks.output
 
 

@@ -176,14 +176,15 @@ check selftest-sandbox selftest
 # even without the kill switch; an established IPv6 flow would go on out
 # of eth1 by the main table's default route.
 kill_switch() {
-        in_ns r-guest ping -6 -c 10 -W 1 2001:db8:1::1 > /tmp/router/ping.out 2>&1 &
+        in_ns r-guest ping -6 -c 60 -W 1 2001:db8:1::1 > /tmp/router/ping.out 2>&1 &
         _ping=$!
         wait_for 10 grep -q "bytes from" /tmp/router/ping.out &&
         capture_on eth0 r-up &&
         ip link set wg0 down || { kill $_ping; return 1; }
         sleep 3
         capture_stop eth0 r-up
-        kill $_ping
+        # still pinging: its echo requests went on after the tunnel went
+        kill $_ping && echo "the ping was still running"
         wait $_ping
         cat /tmp/router/ping.out
         echo "through eth1 after the tunnel went down:"
