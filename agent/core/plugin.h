@@ -30,6 +30,11 @@ typedef struct PluginContext {
         uint64_t generation;        /* generation an apply is writing (set by the driver) */
         bool healing;               /* repairing drift: objects with drift "report" are left alone */
         bool restoring;             /* putting back the snapshot of a failed apply (set by the driver) */
+        /* Only this part of the plugin's section, as the plugin names its
+         * parts (a restore of one of them); NULL: all of it. A plugin whose
+         * section has no parts ignores it; one that has them refuses, in
+         * parse, a scope that names none of the document's. */
+        const char *scope;
         const void *settings;       /* the program's settings for its plugins */
         /* The document comes from a caller who may plan but not change the
          * host (a D-Bus caller other than root). Such a caller must not make

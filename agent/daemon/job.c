@@ -170,7 +170,6 @@ static void run_query(Reconciler *rc, Job *j) {
 }
 
 static void run_reconcile(Manager *m, Reconciler *rc, Job *j) {
-        HostSettings host;
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         char *only_openflow[] = { (char *) "openflow", NULL };
@@ -197,9 +196,7 @@ static void run_reconcile(Manager *m, Reconciler *rc, Job *j) {
         case JOB_RESTORE_FLOWS:
                 o.only = only_openflow;
                 o.record = false;
-                host = *host_settings(&rc->ctx);
-                host.bridge_filter = j->bridge && j->bridge[0] ? j->bridge : NULL;
-                rc->ctx.settings = &host;
+                rc->ctx.scope = j->bridge && j->bridge[0] ? j->bridge : NULL;
                 break;
         case JOB_HEAL:
                 o.record = false;

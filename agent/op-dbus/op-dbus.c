@@ -512,7 +512,7 @@ static int verb_restore_flows(Cli *cli) {
                         return EXIT_UNAVAILABLE;
                 return client_send(cli, bus, m, "restore-flows", "the applied state");
         }
-        cli->host.bridge_filter = cli->bridge;
+        cli->ctx.scope = cli->bridge;
         r = setup_reconciler(cli, &rc);
         if (r < 0)
                 return EXIT_UNAVAILABLE;

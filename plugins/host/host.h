@@ -13,7 +13,6 @@ typedef struct HostSettings {
         const char *ovs_rundir;      /* OVS_RUNDIR: the bridges' management sockets */
         const char *pve_dir;         /* Proxmox's cluster file system, /etc/pve */
         const char *interfaces_path; /* ifupdown's /etc/network/interfaces */
-        const char *bridge_filter;   /* only this bridge (restore-flows --bridge), or NULL */
 } HostSettings;
 
 /* The context's host settings; all unset when the program gave none. */
