@@ -680,5 +680,10 @@ const PluginVTable openflow_plugin_vtable = {
         .verify = openflow_plugin_verify,
         .live_to_json = openflow_plugin_live_to_json,
         .snapshot_from_checkpoint = true,
+        .watch = &openflow_watch_vtable,
         .done = openflow_plugin_done,
 };
+
+const OpenflowConfig *openflow_plugin_want(const Plugin *p) {
+        return &((const OpenflowPlugin *) p)->want;
+}
