@@ -157,5 +157,6 @@ const PluginVTable lxc_plugin_vtable = {
         .diff = lxc_plugin_diff,
         .apply = lxc_plugin_apply,
         .live_to_json = lxc_plugin_live_to_json,
+        .watch = &lxc_watch_vtable,
         .done = lxc_plugin_done,
 };

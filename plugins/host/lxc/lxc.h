@@ -340,6 +340,7 @@ struct LxcPlugin {
 };
 
 extern const PluginVTable lxc_plugin_vtable;
+extern const WatchVTable lxc_watch_vtable;
 extern const LxcBackendOps lxc_pct_backend;
 extern const LxcBackendOps lxc_lxc_backend;
 

@@ -111,6 +111,7 @@ typedef struct NetPlugin {
 } NetPlugin;
 
 extern const PluginVTable net_plugin_vtable;
+extern const WatchVTable net_watch_vtable;
 
 /* net-model.c */
 void net_model_done(NetModel *m);

@@ -238,10 +238,11 @@ static const OfBridge *wanted_bridge(const OpenflowPlugin *o, const char *name) 
         return NULL;
 }
 
-/* restore-flows --bridge B: B must be one the state puts flows on, or
- * the restore would do nothing and say all is well. */
+/* The scope of a restore (restore-flows --bridge B) is a bridge: B must
+ * be one the state puts flows on, or the restore would do nothing and say
+ * all is well. */
 static int check_bridge_filter(const OpenflowPlugin *o, Diag *d) {
-        const char *filter = host_settings(o->plugin.ctx)->bridge_filter;
+        const char *filter = o->plugin.ctx->scope;
         _cleanup_(freep) char *names = NULL;
         size_t len = 0;
         FILE *f;
@@ -286,7 +287,7 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
 }
 
 static int add_bridge(OpenflowPlugin *o, const char *name) {
-        const char *filter = host_settings(o->plugin.ctx)->bridge_filter;
+        const char *filter = o->plugin.ctx->scope;
         OfBridgeSync *b;
 
         if (filter && !streq(filter, name))
@@ -733,5 +734,10 @@ const PluginVTable openflow_plugin_vtable = {
         .verify = openflow_plugin_verify,
         .live_to_json = openflow_plugin_live_to_json,
         .snapshot_from_checkpoint = true,
+        .watch = &openflow_watch_vtable,
         .done = openflow_plugin_done,
 };
+
+const OpenflowConfig *openflow_plugin_want(const Plugin *p) {
+        return &((const OpenflowPlugin *) p)->want;
+}
