@@ -72,14 +72,6 @@ static void action_path(uint32_t id, char ret[static 32]) {
         snprintf(ret, 32, "container/%" PRIu32, id);
 }
 
-bool lxc_runs_after(const LxcContainer *c, const LxcLive *have) {
-        if (have && have->ha_managed)
-                return have->running; /* HA's to decide */
-        if (c->state != LXC_RUN_STATE_UNSET)
-                return c->state == LXC_RUN_STATE_RUNNING;
-        return have ? have->running : c->autostart == LXC_TRUE;
-}
-
 /* net0 key by key: how Proxmox applies each change on a running
  * container (pct-contract §5). */
 static void diff_net0(const LxcSpec *w, const LxcSpec *h, Detail *t) {
@@ -278,10 +270,6 @@ static int hold(Plan *plan, ActionKind kind, Impact impact, const char *path, co
         return r;
 }
 
-static bool held(const LxcPlugin *l, const LxcContainer *c) {
-        return l->plugin.ctx->healing && c->drift == LXC_DRIFT_REPORT;
-}
-
 static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, const LxcLive *h,
                          Plan *plan, Diag *d) {
         _cleanup_(strbuf_done) StrBuf why = {};
@@ -314,7 +302,7 @@ static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, 
                            c->id, h->lock);
                 return -EINVAL;
         }
-        if (held(l, c))
+        if (lxc_held(l, c))
                 return hold(plan, why.len ? ACTION_RECREATE : t.replug ? ACTION_REPLUG : ACTION_MODIFY,
                             why.len ? IMPACT_CONTAINER_LOSS : impact_rank[t.rank], path, why.len ? why.s : t.text.s);
         if (why.len == 0) {
@@ -551,20 +539,6 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         return h ? diff_existing(l, c, &l->specs[i], h, plan, d) : diff_new(l, c, &l->specs[i], plan, d);
 }
 
-bool lxc_change_recreates(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->n_changes; i++)
-                if (l->changes[i].kind == LXC_CHANGE_RECREATE && l->changes[i].want->id == id)
-                        return true;
-        return false;
-}
-
-static bool wanted(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->want.n_containers; i++)
-                if (l->want.containers[i].id == id)
-                        return true;
-        return false;
-}
-
 /* Containers op-dbus created that the state no longer lists. */
 static int diff_unlisted(LxcPlugin *l, Plan *plan, Diag *d) {
         int r;
@@ -573,7 +547,7 @@ static int diff_unlisted(LxcPlugin *l, Plan *plan, Diag *d) {
                 const LxcLive *h = &l->have[i];
                 char path[32];
 
-                if (!h->owned || wanted(l, h->id))
+                if (!h->owned || lxc_config_find(&l->want, h->id))
                         continue;
                 if (l->want.prune && h->ha_managed) {
                         diag_warning(d, "plugins.lxc.containers", "container %" PRIu32 " (%s) was created by op-dbus and is no longer in the state, "

@@ -48,23 +48,6 @@ void lxc_offload_done(LxcPlugin *l) {
         l->offload = NULL;
 }
 
-static const LxcContainer *find_want(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->want.n_containers; i++)
-                if (l->want.containers[i].id == id)
-                        return &l->want.containers[i];
-        return NULL;
-}
-
-static const LxcChange *find_change(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->n_changes; i++) {
-                const LxcChange *ch = &l->changes[i];
-
-                if ((ch->want && ch->want->id == id) || (ch->have && ch->have->id == id))
-                        return ch;
-        }
-        return NULL;
-}
-
 /* The bridge of a container's net0 when it is a userspace bridge. */
 static const char *userspace_bridge(const LxcOvsView *v, const LxcProps *net0) {
         const char *name = lxc_props_get(net0, "bridge");
@@ -158,7 +141,7 @@ static bool starts(const LxcChange *ch, const LxcLive *h) {
 /* A Proxmox container this apply starts (or restarts) on a userspace
  * bridge: its new veth will send with the offload on. */
 static int warn_start(const LxcPlugin *l, const LxcContainer *c, Diag *d) {
-        const LxcChange *ch = find_change(l, c->id);
+        const LxcChange *ch = lxc_find_change(l, c->id);
         const LxcLive *h = lxc_find_live(l, c->id);
         const LxcSpec *w = ch ? ch->want : NULL;
         _cleanup_(freep) char *cmd = NULL;
@@ -192,9 +175,9 @@ int lxc_offload_diff(LxcPlugin *l, Plan *plan, Diag *d) {
         o->pending = false;
         for (size_t i = 0; r >= 0 && i < o->n_found; i++) {
                 const OffloadFound *f = &o->found[i];
-                const LxcContainer *c = find_want(l, f->id);
+                const LxcContainer *c = lxc_config_find(&l->want, f->id);
                 const LxcLive *h = lxc_find_live(l, f->id);
-                const LxcChange *ch = find_change(l, f->id);
+                const LxcChange *ch = lxc_find_change(l, f->id);
                 char path[64];
 
                 /* gone or stopped after this apply: nothing to say */
@@ -231,7 +214,7 @@ bool lxc_offload_pending(const LxcPlugin *l) {
  * once the containers' changes are made. */
 static bool runs_with_veth(const LxcPlugin *l, const LxcContainer *c) {
         const LxcLive *h = lxc_find_live(l, c->id);
-        const LxcChange *ch = find_change(l, c->id);
+        const LxcChange *ch = lxc_find_change(l, c->id);
 
         if (!lxc_container_has_veth(c) || (h && !h->owned && !(ch && ch->kind == LXC_CHANGE_RECREATE)))
                 return false;

@@ -40,14 +40,6 @@ void lxc_live_set_done(LxcPlugin *l) {
         l->backend_data = NULL;
 }
 
-const LxcLive *lxc_find_live(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->n_have; i++)
-                if (l->have[i].id == id)
-                        return &l->have[i];
-        return NULL;
-}
-
-
 /* "auto": pct on a Proxmox VE node (pct on PATH), plain LXC elsewhere.
  * Plain LXC needs LXC's tools: without them nothing is read, and only a
  * state with containers (or prune) is refused, by the plan. */

@@ -69,10 +69,6 @@ struct LxcSocket {
         size_t n_changes, allocated_changes;
 };
 
-static bool is_socket(const LxcContainer *c) {
-        return c->has_network && c->network.socket_networking == LXC_TRUE;
-}
-
 /* The port's name: port_name, or internal_<id>; -ENAMETOOLONG when that
  * does not fit an interface name. */
 static int port_name(const LxcContainer *c, char ret[static NL_LINK_IFNAME_SIZE]) {
@@ -307,7 +303,7 @@ int lxc_socket_query(LxcPlugin *l, Diag *d) {
         if (!s || !(s->live = calloc(l->want.n_containers + 1, sizeof(LxcSocketLive))))
                 return -ENOMEM;
         for (size_t i = 0; i < l->want.n_containers; i++)
-                wanted += is_socket(&l->want.containers[i]);
+                wanted += lxc_uses_socket(&l->want.containers[i]);
 
         r = socket_connect(l, s);
         if (r < 0 && wanted > 0)
@@ -326,7 +322,7 @@ int lxc_socket_query(LxcPlugin *l, Diag *d) {
                 const LxcContainer *c = &l->want.containers[i];
                 const LxcLive *h = lxc_find_live(l, c->id);
 
-                if (is_socket(c) && h && h->owned)
+                if (lxc_uses_socket(c) && h && h->owned)
                         r = query_container(l, c, h, d);
         }
         return r;
@@ -394,16 +390,6 @@ typedef enum Fate {
         FATE_STARTS,                  /* is (re)started: the start hook attaches the port */
         FATE_RUNS,                    /* runs and keeps running */
 } Fate;
-
-static const LxcChange *find_change(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->n_changes; i++) {
-                const LxcChange *ch = &l->changes[i];
-
-                if ((ch->want ? ch->want->id : ch->have->id) == id)
-                        return ch;
-        }
-        return NULL;
-}
 
 static Fate container_fate(const LxcLive *h, const LxcChange *ch) {
         bool running = h && h->running;
@@ -610,7 +596,7 @@ static int check_unique(const LxcPlugin *l, size_t i, const char *name, Diag *d)
                 char other[NL_LINK_IFNAME_SIZE];
                 _cleanup_(freep) char *pp = NULL;
 
-                if (!is_socket(o) || port_name(o, other) < 0 || !streq(name, other))
+                if (!lxc_uses_socket(o) || port_name(o, other) < 0 || !streq(name, other))
                         continue;
                 pp = json_path_key(c->path, "network.port_name");
                 diag_error(d, pp ?: c->path, "port \"%s\" is already the port of container %" PRIu32 " (%s)",
@@ -642,16 +628,12 @@ static int add_socket_change(LxcSocket *s, SocketChangeKind kind, const LxcConta
         return 0;
 }
 
-static bool held(const LxcPlugin *l, const LxcContainer *c) {
-        return l->plugin.ctx->healing && c && c->drift == LXC_DRIFT_REPORT;
-}
-
 static int add_action(LxcPlugin *l, const LxcContainer *c, const char *path, const Step *t, Plan *plan) {
         int r;
 
         if (t->text.error)
                 return t->text.error;
-        if (!held(l, c))
+        if (!lxc_held(l, c))
                 return plan_add(plan, "lxc", t->kind, t->impact, path, "%s", t->text.s);
         r = plan_add(plan, "lxc", t->kind, t->impact, path, "%s (drift: report, left as it is)", t->text.s);
         if (r >= 0)
@@ -677,7 +659,7 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         if (r < 0)
                 return r;
 
-        fate = container_fate(h, find_change(l, c->id));
+        fate = container_fate(h, lxc_find_change(l, c->id));
         v = find_socket_live(l->socket, c->id);
         if (fate == FATE_RUNS && v && v->has_inside && !kind_is_port(v->inside.kind) && !h->spec.has_net0) {
                 diag_error(d, c->path, "container %" PRIu32 " has an interface %s (kind %s) that is not its OVS port; "
@@ -689,7 +671,7 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         if (!t.needed)
                 return 0;
         socket_path(c->id, name, path);
-        if (!held(l, c)) {
+        if (!lxc_held(l, c)) {
                 r = add_socket_change(l->socket, SOCKET_ENSURE, c, fate == FATE_RUNS || fate == FATE_STARTS, NULL);
                 if (r < 0)
                         return r;
@@ -697,24 +679,17 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         return add_action(l, c, path, &t, plan);
 }
 
-static const LxcContainer *find_wanted(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->want.n_containers; i++)
-                if (l->want.containers[i].id == id)
-                        return &l->want.containers[i];
-        return NULL;
-}
-
 /* Why an owned port is no longer needed; NULL: it is (or is left alone). */
 static const char *unused_reason(const LxcPlugin *l, const LxcOvsPort *p) {
-        const LxcContainer *c = find_wanted(l, p->container);
+        const LxcContainer *c = lxc_config_find(&l->want, p->container);
         const LxcLive *h = p->container > 0 ? lxc_find_live(l, p->container) : NULL;
-        const LxcChange *ch = h ? find_change(l, h->id) : NULL;
+        const LxcChange *ch = h ? lxc_find_change(l, h->id) : NULL;
         char name[NL_LINK_IFNAME_SIZE];
 
-        if (c && is_socket(c) && port_name(c, name) >= 0 && streq(name, p->name))
+        if (c && lxc_uses_socket(c) && port_name(c, name) >= 0 && streq(name, p->name))
                 return NULL;
         if (c)
-                return is_socket(c) ? "the container has another port_name now" : "the container no longer uses socket networking";
+                return lxc_uses_socket(c) ? "the container has another port_name now" : "the container no longer uses socket networking";
         if (!h)
                 return "its container no longer exists";
         if (ch && ch->kind == LXC_CHANGE_DELETE)
@@ -729,7 +704,7 @@ static int diff_unused(LxcPlugin *l, Plan *plan) {
 
         for (size_t i = 0; i < s->view.n_ports; i++) {
                 const LxcOvsPort *p = &s->view.ports[i];
-                const LxcContainer *c = find_wanted(l, p->container);
+                const LxcContainer *c = lxc_config_find(&l->want, p->container);
                 const char *why;
                 Step t = {};
                 char path[64];
@@ -739,7 +714,7 @@ static int diff_unused(LxcPlugin *l, Plan *plan) {
                 socket_path(p->container, p->name, path);
                 step_set(&t, ACTION_DELETE, IMPACT_PORT_REMOVED, "");
                 strbuf_printf(&t.text, "port %s removed from bridge %s: %s", p->name, strna(p->bridge), why);
-                r = held(l, c) ? 0 : add_socket_change(s, SOCKET_DELETE, NULL, false, p->name);
+                r = lxc_held(l, c) ? 0 : add_socket_change(s, SOCKET_DELETE, NULL, false, p->name);
                 if (r >= 0)
                         r = add_action(l, c, path, &t, plan);
                 step_done(&t);
@@ -756,7 +731,7 @@ int lxc_socket_diff(LxcPlugin *l, Plan *plan, Diag *d) {
                 return 0;
         socket_changes_done(l->socket);
         for (size_t i = 0; i < l->want.n_containers; i++) {
-                if (!is_socket(&l->want.containers[i]))
+                if (!lxc_uses_socket(&l->want.containers[i]))
                         continue;
                 r = diff_container(l, i, plan, d);
                 if (r == -ENOMEM)

@@ -470,10 +470,25 @@ bool lxc_pct_status_pid(const char *out, pid_t *ret);
  * (column 1): that word of every line. */
 int lxc_pveam_words(const char *out, size_t column, const char *header, char ***ret, size_t *ret_n);
 
+/* lxc-model.c: lookups every part of the plugin reads */
+const LxcContainer *lxc_config_find(const LxcConfig *c, uint32_t id);
+const LxcLive *lxc_find_live(const LxcPlugin *l, uint32_t id);
+/* The change the diff decided on for container id; NULL: none. */
+const LxcChange *lxc_find_change(const LxcPlugin *l, uint32_t id);
+/* The run state after the apply: the state's, else as it is (a new
+ * container starts when autostart asks for it). have may be NULL. */
+bool lxc_runs_after(const LxcContainer *c, const LxcLive *have);
+/* Whether the diff destroys and creates the container again. */
+bool lxc_change_recreates(const LxcPlugin *l, uint32_t id);
+/* A heal leaves what differs in container c (may be NULL) as it is
+ * ("drift": "report"). */
+bool lxc_held(const LxcPlugin *l, const LxcContainer *c);
+/* The container is attached through an OVS internal port (socket networking). */
+bool lxc_uses_socket(const LxcContainer *c);
+
 /* lxc-query.c */
 int lxc_query(LxcPlugin *l, Diag *d);
 void lxc_live_set_done(LxcPlugin *l);
-const LxcLive *lxc_find_live(const LxcPlugin *l, uint32_t id);
 
 /* lxc-diff.c (pure) */
 int lxc_diff(LxcPlugin *l, Plan *plan, Diag *d);
@@ -481,12 +496,6 @@ void lxc_specs_done(LxcPlugin *l);
 
 /* lxc-apply.c */
 int lxc_apply(LxcPlugin *l, ApplyCounts *counts, Diag *d);
-
-/* The run state after the apply: the state's, else as it is (a new
- * container starts when autostart asks for it). have may be NULL. */
-bool lxc_runs_after(const LxcContainer *c, const LxcLive *have);
-/* Whether the diff destroys and creates the container again. */
-bool lxc_change_recreates(const LxcPlugin *l, uint32_t id);
 
 /* lxc-services.c: the files and units of a container's services (see
  * agent/lib/services), put into it once it runs. */
