@@ -88,7 +88,7 @@ static int query_container(LxcPlugin *l, const LxcOvsView *v, const LxcLive *h) 
 }
 
 int lxc_offload_query(LxcPlugin *l, Diag *d) {
-        const LxcOvsView *v = lxc_socket_view(l);
+        const LxcOvsView *v = lxc_ovs_view(l);
         int r = 0;
 
         lxc_offload_done(l);
@@ -151,7 +151,7 @@ static int warn_start(const LxcPlugin *l, const LxcContainer *c, Diag *d) {
 
         if (!w || !w->has_net0 || !starts(ch, h))
                 return 0;
-        bridge = userspace_bridge(lxc_socket_view(l), &w->net0);
+        bridge = userspace_bridge(lxc_ovs_view(l), &w->net0);
         if (!bridge || !l->backend->pid_expression)
                 return 0;
         r = fix_command(l, c->id, 0, "eth0", &cmd);
@@ -237,7 +237,7 @@ int lxc_offload_apply(LxcPlugin *l, Diag *d) {
                         continue;
                 /* Read now: the net plugin may just have made the bridge. */
                 if (!read) {
-                        r = lxc_socket_read_view(l, &v, d);
+                        r = lxc_ovs_read_view(l, &v, d);
                         if (r < 0)
                                 return r;
                         read = true;

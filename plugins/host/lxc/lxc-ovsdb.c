@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "host.h"
 #include "json-util.h"
 #include "lxc-ovsdb.h"
+#include "ovs-netns.h"
+#include "strbuf.h"
 #include "ovsdb-txn.h"
 
 static void port_done(LxcOvsPort *p) {
@@ -33,14 +36,14 @@ void lxc_ovs_view_done(LxcOvsView *v) {
 }
 
 const LxcOvsPort *lxc_ovs_find_port(const LxcOvsView *v, const char *name) {
-        for (size_t i = 0; i < v->n_ports; i++)
+        for (size_t i = 0; v && i < v->n_ports; i++)
                 if (streq(v->ports[i].name, name))
                         return &v->ports[i];
         return NULL;
 }
 
 const LxcOvsBridge *lxc_ovs_find_bridge(const LxcOvsView *v, const char *name) {
-        for (size_t i = 0; i < v->n_bridges; i++)
+        for (size_t i = 0; v && i < v->n_bridges; i++)
                 if (streq(v->bridges[i].name, name))
                         return &v->bridges[i];
         return NULL;
@@ -304,4 +307,126 @@ int lxc_ovs_set_tag(OvsdbClient *c, const LxcOvsPort *p, unsigned tag, unsigned 
                 diag_error(d, "", "setting the VLAN tag of port %s: OVSDB rejected the transaction: %s",
                            p->name, err ?: strerror(-r));
         return r;
+}
+
+/* ---- the plugin's view ------------------------------------------------------- */
+
+/* What the plugin knows of the node's Open vSwitch (LxcPlugin.ovs). */
+struct LxcOvs {
+        OvsdbClient *client;
+        LxcOvsView view;              /* the node's bridges and ports, as query read them */
+        bool view_read;               /* ... if OVSDB answered */
+        OvsNetdevs netdevs;           /* network devices of the namespace ovs-vswitchd runs in */
+        bool netdevs_read;
+};
+
+void lxc_ovs_done(LxcPlugin *l) {
+        LxcOvs *o = l->ovs;
+
+        if (!o)
+                return;
+        lxc_ovs_view_done(&o->view);
+        ovs_netdevs_done(&o->netdevs);
+        ovsdb_client_free(o->client);
+        free(o);
+        l->ovs = NULL;
+}
+
+static int ovs_new(LxcPlugin *l) {
+        if (!l->ovs)
+                l->ovs = calloc(1, sizeof(LxcOvs));
+        return l->ovs ? 0 : -ENOMEM;
+}
+
+static int ovs_connect(LxcPlugin *l) {
+        const PluginContext *ctx = l->plugin.ctx;
+        int r;
+
+        r = ovs_new(l);
+        if (r < 0 || l->ovs->client)
+                return r;
+        return ovsdb_client_connect(host_settings(ctx)->ovsdb_address, ctx->timeout_ms, &l->ovs->client);
+}
+
+int lxc_ovs_client(LxcPlugin *l, OvsdbClient **ret, Diag *d) {
+        int r;
+
+        r = ovs_connect(l);
+        if (r < 0) {
+                if (r != -ENOMEM)
+                        diag_error(d, "", "cannot connect to OVSDB at %s: %s",
+                                   host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
+                return r;
+        }
+        *ret = l->ovs->client;
+        return 0;
+}
+
+int lxc_ovs_query(LxcPlugin *l, Diag *d) {
+        _cleanup_(diag_done) Diag scratch = {};
+        size_t wanted = 0;
+        int r;
+
+        lxc_ovs_done(l);
+        r = ovs_new(l);
+        if (r < 0)
+                return r;
+        /* Only socket networking cannot do without OVSDB. */
+        for (size_t i = 0; i < l->want.n_containers; i++)
+                wanted += lxc_uses_socket(&l->want.containers[i]);
+        r = ovs_connect(l);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && wanted > 0)
+                diag_error(d, "", "cannot connect to OVSDB at %s (socket networking needs it): %s",
+                           host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
+        if (r >= 0) {
+                r = lxc_ovs_read(l->ovs->client, &l->ovs->view, wanted > 0 ? d : &scratch);
+                l->ovs->view_read = r >= 0;
+        }
+        l->ovs->netdevs_read = ovs_netdevs_read(host_settings(l->plugin.ctx)->ovs_rundir, &l->ovs->netdevs) >= 0;
+        return r < 0 && wanted > 0 ? r : 0;
+}
+
+const LxcOvsView *lxc_ovs_view(const LxcPlugin *l) {
+        return l->ovs && l->ovs->view_read ? &l->ovs->view : NULL;
+}
+
+int lxc_ovs_read_view(LxcPlugin *l, LxcOvsView *ret, Diag *d) {
+        OvsdbClient *c;
+        int r;
+
+        r = lxc_ovs_client(l, &c, d);
+        if (r < 0)
+                return r;
+        return lxc_ovs_read(c, ret, d);
+}
+
+static int cmp_name(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridges) {
+        const LxcOvs *o = l->ovs;
+
+        if (!o || (!o->view_read && !o->netdevs_read))
+                return -ENODATA;
+        if (ret_ovs_bridges) {
+                _cleanup_(freep) const char **sorted = calloc(o->view.n_bridges + 1, sizeof(char *));
+                _cleanup_(strbuf_done) StrBuf b = {};
+
+                if (!sorted)
+                        return -ENOMEM;
+                for (size_t i = 0; i < o->view.n_bridges; i++)
+                        sorted[i] = o->view.bridges[i].name;
+                qsort(sorted, o->view.n_bridges, sizeof(char *), cmp_name);
+                for (size_t i = 0; i < o->view.n_bridges; i++)
+                        strbuf_printf(&b, "%s%s", i ? ", " : "", sorted[i]);
+                if (b.error)
+                        return b.error;
+                *ret_ovs_bridges = b.len > 0 ? strbuf_take(&b) : strdup("");
+                if (!*ret_ovs_bridges)
+                        return -ENOMEM;
+        }
+        return lxc_ovs_find_bridge(&o->view, name) || ovs_netdevs_has(&o->netdevs, name);
 }

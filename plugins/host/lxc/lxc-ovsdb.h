@@ -44,10 +44,21 @@ typedef struct LxcOvsView {
         size_t n_ports;
 } LxcOvsView;
 
-/* lxc-socket.c: the view the last query read (every bridge and port;
- * empty when OVSDB could not be read), and a fresh one. */
-const LxcOvsView *lxc_socket_view(const LxcPlugin *l);
-int lxc_socket_read_view(LxcPlugin *l, LxcOvsView *ret, Diag *d);
+/* The node's Open vSwitch as the plugin sees it (LxcPlugin.ovs): its
+ * OVSDB connection, the bridges and ports the last query read, the
+ * network devices of the namespace ovs-vswitchd runs in. */
+/* Reads them, at the start of the query after the containers. Without
+ * OVSDB there is nothing of socket networking to manage: only a state
+ * with socket networking fails then (errors in d). */
+int lxc_ovs_query(LxcPlugin *l, Diag *d);
+void lxc_ovs_done(LxcPlugin *l);
+/* The view the last query read (every bridge and port); NULL when OVSDB
+ * could not be read. */
+const LxcOvsView *lxc_ovs_view(const LxcPlugin *l);
+/* The plugin's OVSDB connection, made when needed (errors in d). */
+int lxc_ovs_client(LxcPlugin *l, OvsdbClient **ret, Diag *d);
+/* A view read now. */
+int lxc_ovs_read_view(LxcPlugin *l, LxcOvsView *ret, Diag *d);
 
 /* lxc-ovsdb.c */
 void lxc_ovs_view_done(LxcOvsView *v);

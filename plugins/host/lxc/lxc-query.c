@@ -33,6 +33,7 @@ void lxc_live_set_done(LxcPlugin *l) {
         l->ct_storages_read = false;
         l->ct_storages_error = NULL;
         lxc_socket_done(l);
+        lxc_ovs_done(l);
         lxc_services_done(l);
         lxc_offload_done(l);
         if (l->backend && l->backend->free_data)
@@ -226,6 +227,8 @@ int lxc_query(LxcPlugin *l, Diag *d) {
                 r = query_ct_storages(l);
         if (r >= 0)
                 r = l->backend->query_templates ? l->backend->query_templates(l, d) : query_templates(l);
+        if (r >= 0)
+                r = lxc_ovs_query(l, d);
         if (r >= 0)
                 r = lxc_socket_query(l, d);
         if (r >= 0)

@@ -23,7 +23,6 @@
 #include "json-util.h"
 #include "lxc-ovsdb.h"
 #include "nl-link.h"
-#include "ovs-netns.h"
 #include "strbuf.h"
 
 /* The port's name inside the container. */
@@ -58,11 +57,6 @@ typedef struct LxcSocketLive {
 } LxcSocketLive;
 
 struct LxcSocket {
-        OvsdbClient *ovsdb;
-        LxcOvsView view;              /* the node's bridges and ports, as query read them */
-        bool view_read;               /* ... if OVSDB answered */
-        OvsNetdevs netdevs;           /* network devices of the namespace ovs-vswitchd runs in */
-        bool netdevs_read;
         LxcSocketLive *live;          /* one per socket container that exists */
         size_t n_live;
         SocketChange *changes;
@@ -118,9 +112,6 @@ void lxc_socket_done(LxcPlugin *l) {
         socket_changes_done(s);
         free(s->changes);
         free(s->live);
-        lxc_ovs_view_done(&s->view);
-        ovs_netdevs_done(&s->netdevs);
-        ovsdb_client_free(s->ovsdb);
         free(s);
         l->socket = NULL;
 }
@@ -153,12 +144,6 @@ int lxc_socket_check(const PluginContext *ctx, const LxcContainer *c, Diag *d) {
 }
 
 /* ---- query ---------------------------------------------------------------- */
-
-static int socket_connect(LxcPlugin *l, LxcSocket *s) {
-        if (s->ovsdb)
-                return 0;
-        return ovsdb_client_connect(host_settings(l->plugin.ctx)->ovsdb_address, l->plugin.ctx->timeout_ms, &s->ovsdb);
-}
 
 static const char *next_line(const char *s) {
         const char *nl = strchr(s, '\n');
@@ -295,28 +280,13 @@ static int query_container(LxcPlugin *l, const LxcContainer *c, const LxcLive *h
 
 int lxc_socket_query(LxcPlugin *l, Diag *d) {
         LxcSocket *s;
-        size_t wanted = 0;
-        int r;
+        int r = 0;
 
         lxc_socket_done(l);
         s = l->socket = calloc(1, sizeof(LxcSocket));
         if (!s || !(s->live = calloc(l->want.n_containers + 1, sizeof(LxcSocketLive))))
                 return -ENOMEM;
-        for (size_t i = 0; i < l->want.n_containers; i++)
-                wanted += lxc_uses_socket(&l->want.containers[i]);
-
-        r = socket_connect(l, s);
-        if (r < 0 && wanted > 0)
-                diag_error(d, "", "cannot connect to OVSDB at %s (socket networking needs it): %s",
-                           host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
-        if (r >= 0) {
-                _cleanup_(diag_done) Diag scratch = {};
-
-                r = lxc_ovs_read(s->ovsdb, &s->view, wanted > 0 ? d : &scratch);
-                s->view_read = r >= 0;
-        }
-        s->netdevs_read = ovs_netdevs_read(host_settings(l->plugin.ctx)->ovs_rundir, &s->netdevs) >= 0;
-        if (r < 0 && wanted == 0)
+        if (!lxc_ovs_view(l))
                 return 0; /* no OVS here, or not answering: nothing of socket networking to manage */
         for (size_t i = 0; r >= 0 && i < l->want.n_containers; i++) {
                 const LxcContainer *c = &l->want.containers[i];
@@ -326,52 +296,6 @@ int lxc_socket_query(LxcPlugin *l, Diag *d) {
                         r = query_container(l, c, h, d);
         }
         return r;
-}
-
-static int cmp_name(const void *a, const void *b) {
-        return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
-int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridges) {
-        const LxcSocket *s = l->socket;
-
-        if (!s || (!s->view_read && !s->netdevs_read))
-                return -ENODATA;
-        if (ret_ovs_bridges) {
-                _cleanup_(freep) const char **sorted = calloc(s->view.n_bridges + 1, sizeof(char *));
-                _cleanup_(strbuf_done) StrBuf b = {};
-
-                if (!sorted)
-                        return -ENOMEM;
-                for (size_t i = 0; i < s->view.n_bridges; i++)
-                        sorted[i] = s->view.bridges[i].name;
-                qsort(sorted, s->view.n_bridges, sizeof(char *), cmp_name);
-                for (size_t i = 0; i < s->view.n_bridges; i++)
-                        strbuf_printf(&b, "%s%s", i ? ", " : "", sorted[i]);
-                if (b.error)
-                        return b.error;
-                *ret_ovs_bridges = b.len > 0 ? strbuf_take(&b) : strdup("");
-                if (!*ret_ovs_bridges)
-                        return -ENOMEM;
-        }
-        return lxc_ovs_find_bridge(&s->view, name) || ovs_netdevs_has(&s->netdevs, name);
-}
-
-const LxcOvsView *lxc_socket_view(const LxcPlugin *l) {
-        return l->socket ? &l->socket->view : NULL;
-}
-
-int lxc_socket_read_view(LxcPlugin *l, LxcOvsView *ret, Diag *d) {
-        int r;
-
-        if (!l->socket)
-                return -EINVAL;
-        r = socket_connect(l, l->socket);
-        if (r < 0) {
-                diag_error(d, "", "cannot connect to OVSDB at %s: %s", host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
-                return r;
-        }
-        return lxc_ovs_read(l->socket->ovsdb, ret, d);
 }
 
 static const LxcSocketLive *find_socket_live(const LxcSocket *s, uint32_t id) {
@@ -653,8 +577,8 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
 
         if ((h && !h->owned) || port_name(c, name) < 0 || !c->network.bridge)
                 return 0; /* refused by the container's own checks */
-        p = lxc_ovs_find_port(&l->socket->view, name);
-        r = check_port(&l->socket->view, c, name, p, d);
+        p = lxc_ovs_find_port(lxc_ovs_view(l), name);
+        r = check_port(lxc_ovs_view(l), c, name, p, d);
         RET_GATHER(r, check_unique(l, i, name, d));
         if (r < 0)
                 return r;
@@ -699,11 +623,12 @@ static const char *unused_reason(const LxcPlugin *l, const LxcOvsPort *p) {
 
 /* Ports op-dbus created that no container uses any more. */
 static int diff_unused(LxcPlugin *l, Plan *plan) {
+        const LxcOvsView *view = lxc_ovs_view(l);
         LxcSocket *s = l->socket;
         int r;
 
-        for (size_t i = 0; i < s->view.n_ports; i++) {
-                const LxcOvsPort *p = &s->view.ports[i];
+        for (size_t i = 0; view && i < view->n_ports; i++) {
+                const LxcOvsPort *p = &view->ports[i];
                 const LxcContainer *c = lxc_config_find(&l->want, p->container);
                 const char *why;
                 Step t = {};
@@ -783,10 +708,14 @@ static int wait_device(const LxcContainer *c, const char *name, Diag *d) {
 static int ensure_port(LxcPlugin *l, const LxcContainer *c, const char *name, const LxcOvsPort *p,
                        LxcSocketLive *v, Diag *d) {
         const PluginContext *ctx = l->plugin.ctx;
-        OvsdbClient *ovsdb = l->socket->ovsdb;
         int64_t ofport = -1;
         unsigned writes = 0;
-        int r = 0;
+        OvsdbClient *ovsdb;
+        int r;
+
+        r = lxc_ovs_client(l, &ovsdb, d);
+        if (r < 0)
+                return r;
 
         if (p && streq_ptr(p->bridge, c->network.bridge) && (v->here || attached(v))) {
                 if (p->tag != (c->network.tag > 0 ? (int64_t) c->network.tag : -1))
@@ -867,12 +796,7 @@ static int socket_ensure(LxcPlugin *l, const LxcContainer *c, pid_t pid, Diag *d
 
         if (port_name(c, name) < 0 || !c->network.bridge)
                 return -EINVAL;
-        r = socket_connect(l, l->socket);
-        if (r < 0) {
-                diag_error(d, c->path, "cannot connect to OVSDB at %s: %s", host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
-                return r;
-        }
-        r = lxc_ovs_read(l->socket->ovsdb, &view, d);
+        r = lxc_ovs_read_view(l, &view, d);
         if (r < 0)
                 return r;
         p = lxc_ovs_find_port(&view, name);
@@ -906,15 +830,18 @@ static int socket_delete(LxcPlugin *l, const char *name, Diag *d) {
         _cleanup_(lxc_ovs_view_done) LxcOvsView view = {};
         const LxcOvsPort *p;
         unsigned writes = 0;
+        OvsdbClient *ovsdb;
         int r;
 
-        r = lxc_ovs_read(l->socket->ovsdb, &view, d);
+        r = lxc_ovs_client(l, &ovsdb, d);
+        if (r >= 0)
+                r = lxc_ovs_read(ovsdb, &view, d);
         if (r < 0)
                 return r;
         p = lxc_ovs_find_port(&view, name);
         if (!p || !p->owned)
                 return 0; /* gone meanwhile */
-        r = lxc_ovs_del_port(l->socket->ovsdb, p, l->plugin.ctx->timeout_ms, &writes, d);
+        r = lxc_ovs_del_port(ovsdb, p, l->plugin.ctx->timeout_ms, &writes, d);
         count_writes(l, writes);
         return r;
 }
@@ -948,13 +875,13 @@ int lxc_socket_apply(LxcPlugin *l, bool deletions, Diag *d) {
 /* ---- live state --------------------------------------------------------------- */
 
 int lxc_socket_network_to_json(const LxcPlugin *l, uint32_t id, json_object *container) {
+        const LxcOvsView *view = lxc_ovs_view(l);
         const LxcOvsPort *p = NULL;
         json_object *net;
 
-        for (size_t i = 0; l->socket && !p && i < l->socket->view.n_ports; i++)
-                if (l->socket->view.ports[i].owned && l->socket->view.ports[i].container == id &&
-                    l->socket->view.ports[i].bridge)
-                        p = &l->socket->view.ports[i];
+        for (size_t i = 0; view && !p && i < view->n_ports; i++)
+                if (view->ports[i].owned && view->ports[i].container == id && view->ports[i].bridge)
+                        p = &view->ports[i];
         if (!p)
                 return 0;
         if (!json_object_object_get_ex(container, "network", &net)) {

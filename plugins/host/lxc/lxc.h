@@ -250,6 +250,8 @@ typedef struct LxcSocket LxcSocket;
 typedef struct LxcServiceLive LxcServiceLive;
 /* Containers' veths on userspace bridges (lxc-offload.c). */
 typedef struct LxcOffload LxcOffload;
+/* The node's Open vSwitch as the plugin sees it (lxc-ovsdb.c). */
+typedef struct LxcOvs LxcOvs;
 
 /* A way of managing containers. Every operation reports its errors in d
  * (with the tool's own message) and returns a negative errno. Operations
@@ -336,6 +338,7 @@ struct LxcPlugin {
         LxcServiceLive *services;      /* one per container of the state */
         size_t n_services;
         LxcOffload *offload;           /* veths on userspace bridges that send with checksum offload */
+        LxcOvs *ovs;                   /* OVSDB: the connection, the bridges and ports, the devices */
         void *backend_data;            /* what the backend's last query found (its free_data frees it) */
 };
 
@@ -529,6 +532,16 @@ bool lxc_offload_pending(const LxcPlugin *l);
  * of the state that run (started, re-plugged or found so by the diff). */
 int lxc_offload_apply(LxcPlugin *l, Diag *d);
 
+/* lxc-ovsdb.c: whether a bridge of this name exists as the last query
+ * found it: an Open vSwitch bridge, or a network device (a Linux bridge) of
+ * the namespace ovs-vswitchd runs in. 1 or 0; -ENODATA when neither could
+ * be read. With ret_ovs_bridges (may be NULL): the Open vSwitch bridges,
+ * sorted, ", "-separated (caller frees). */
+int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridges);
+/* lxc-ovsdb.c, at query and in live_set_done (lxc-ovsdb.h has the rest) */
+int lxc_ovs_query(LxcPlugin *l, Diag *d);
+void lxc_ovs_done(LxcPlugin *l);
+
 /* lxc-json.c */
 int lxc_live_to_json(const LxcPlugin *l, json_object **ret);
 
@@ -539,12 +552,6 @@ int lxc_socket_check(const PluginContext *ctx, const LxcContainer *c, Diag *d);
 /* At the end of lxc_query: the ports and where their devices are. */
 int lxc_socket_query(LxcPlugin *l, Diag *d);
 void lxc_socket_done(LxcPlugin *l);
-/* Whether a bridge of this name exists as the last query found it: an
- * Open vSwitch bridge, or a network device (a Linux bridge) of the
- * namespace ovs-vswitchd runs in. 1 or 0; -ENODATA when neither could be
- * read. With ret_ovs_bridges (may be NULL): the Open vSwitch bridges,
- * sorted, ", "-separated (caller frees). */
-int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridges);
 /* After the containers' diff (it needs their changes): one action per
  * container at container/<id>/socket. */
 int lxc_socket_diff(LxcPlugin *l, Plan *plan, Diag *d);
