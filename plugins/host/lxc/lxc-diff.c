@@ -353,14 +353,9 @@ static int diff_new(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, Plan 
 /* The container id is free for op-dbus, or ours. */
 static int check_conflicts(const LxcPlugin *l, const LxcContainer *c, const LxcLive *h, Diag *d) {
         if (h && !h->owned) {
-                if (l->backend == &lxc_lxc_backend)
-                        diag_error(d, c->path, "container %" PRIu32 " already exists and was not created by op-dbus (it has no op-dbus.json record); "
-                                   "op-dbus does not take over containers it did not create: use another id, or remove the existing container",
-                                   c->id);
-                else
-                        diag_error(d, c->path, "container %" PRIu32 " already exists and was not created by op-dbus (it lacks the Proxmox tag \"%s\"); "
-                                   "op-dbus does not take over containers it did not create: use another id, or remove the existing container",
-                                   c->id, LXC_OWNER_TAG);
+                diag_error(d, c->path, "container %" PRIu32 " already exists and was not created by op-dbus (%s); "
+                           "op-dbus does not take over containers it did not create: use another id, or remove the existing container",
+                           c->id, l->backend->not_owned);
                 return -EINVAL;
         }
         for (size_t i = 0; !h && i < l->n_taken; i++)

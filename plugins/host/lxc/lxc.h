@@ -258,6 +258,8 @@ typedef struct LxcOvs LxcOvs;
  * that change something count their commands in l->counts. */
 typedef struct LxcBackendOps {
         const char *name;
+        /* Why a container is not op-dbus's, for messages: what it lacks. */
+        const char *not_owned;
         /* Proxmox's rules for a running container: a new hostname, and the
          * removal of net10 and above (only ^net\d$ is hot-unplugged), take
          * effect at its next start. */

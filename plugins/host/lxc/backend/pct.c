@@ -570,6 +570,7 @@ static int pct_pid_expression(uint32_t id, char **ret) {
 
 const LxcBackendOps lxc_pct_backend = {
         .name = "pct",
+        .not_owned = "it lacks the Proxmox tag \"" LXC_OWNER_TAG "\"",
         .next_start_rules = true,
         .pid_expression = pct_pid_expression,
         .list = pct_list,

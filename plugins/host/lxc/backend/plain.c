@@ -1124,6 +1124,7 @@ static int plain_push(LxcPlugin *l, uint32_t id, const char *data, size_t len, c
 
 const LxcBackendOps lxc_lxc_backend = {
         .name = "lxc",
+        .not_owned = "it has no " RECORD_FILE " record",
         .makes_veths = true,
         .list = plain_list,
         .templates = plain_templates,
