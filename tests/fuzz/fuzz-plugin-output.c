@@ -32,7 +32,7 @@ static void run_pct_list(const uint8_t *data, size_t size) {
                 return;
         }
         for (size_t i = 0; i < n; i++) {
-                FUZZ_CHECK(live[i].id >= LXC_ID_MIN && live[i].id <= LXC_ID_MAX);
+                FUZZ_CHECK(live[i].id >= PVE_VMID_MIN && live[i].id <= PVE_VMID_MAX);
                 lxc_live_done(&live[i]);
         }
         free(live);

@@ -265,7 +265,7 @@ static bool ha_header_is(const char *line, uint32_t id) {
         if (strncasecmp(line, "ct:", 3) != 0)
                 return false;
         line += 3 + strspn(line + 3, " \t");
-        return lxc_id_parse(line, &end, &v) && v == id && end[strspn(end, " \t")] == 0;
+        return pve_vmid_parse(line, &end, &v) && v == id && end[strspn(end, " \t")] == 0;
 }
 
 bool lxc_ha_managed(const char *resources, const char *manager_status, uint32_t id) {

@@ -91,7 +91,7 @@ static int read_port(LxcOvsPort *p, json_object *row, const OvsdbRowIndex *bridg
                 p->owned = streq(p->owner, LXC_SOCKET_OWNER);
         }
         if (ids && json_object_object_get_ex(ids, LXC_SOCKET_CONTAINER_KEY, &v) &&
-            (!lxc_id_parse(json_object_get_string(v), &end, &p->container) || *end))
+            (!pve_vmid_parse(json_object_get_string(v), &end, &p->container) || *end))
                 p->container = 0;
 
         b = ovsdb_row_index_find(bridges, p->uuid);

@@ -17,11 +17,8 @@
 #include "diag.h"
 #include "plan.h"
 #include "plugin.h"
+#include "pve-id.h"
 #include "services.h"
-
-/* Proxmox container ids (VMIDs). */
-#define LXC_ID_MIN 100U
-#define LXC_ID_MAX 999999999U
 
 /* The Proxmox tag that marks a container op-dbus created. */
 #define LXC_OWNER_TAG "op-dbus"
@@ -117,7 +114,7 @@ typedef struct LxcProperties {
 } LxcProperties;
 
 typedef struct LxcContainer {
-        uint32_t id;                  /* VMID, LXC_ID_MIN..LXC_ID_MAX */
+        uint32_t id;                  /* VMID, PVE_VMID_MIN..PVE_VMID_MAX */
         char *name;                   /* hostname; NULL: not given */
         char *template;               /* OS template; NULL: not given */
         LxcTristate autostart;        /* start once created */
@@ -370,16 +367,6 @@ void lxc_config_done(LxcConfig *c);
 /* Validates plugins.lxc (section not NULL) into c; -EINVAL when errors
  * were recorded in d. */
 int lxc_parse(LxcConfig *c, json_object *section, Diag *d);
-
-/* Parses the container id at the start of s: 3..9 digits without a leading
- * zero. *end points after the digits. */
-bool lxc_id_parse(const char *s, const char **end, uint32_t *ret);
-/* A container id field: a JSON integer LXC_ID_MIN..LXC_ID_MAX or a string
- * of its digits ("100"). Behaves like the json_get_* accessors. */
-int lxc_get_container_id(json_object *o, const char *path, const char *key, bool required,
-                         uint32_t *ret, Diag *d);
-/* A Proxmox tag: [a-z0-9_][a-z0-9_+.-]* (any case). */
-bool lxc_tag_valid(const char *s);
 
 /* Options of a spec that `pct set` (or the backend's equivalent) changes. */
 typedef enum LxcField {

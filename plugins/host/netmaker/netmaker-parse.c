@@ -2,8 +2,8 @@
 #include <stdint.h>
 
 #include "json-util.h"
-#include "lxc.h"
 #include "netmaker.h"
+#include "pve-id.h"
 
 void netmaker_config_done(NetmakerConfig *c) {
         free(c->token_file);
@@ -176,7 +176,7 @@ static int container_from_json(const StateDoc *doc, json_object *c, size_t i, Ne
 
         if (!is_netmaker(c) || !json_object_object_get_ex(c, "id", &v) ||
             !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_string)) ||
-            !lxc_id_parse(json_object_get_string(v), &end, &id) || *end)
+            !pve_vmid_parse(json_object_get_string(v), &end, &id) || *end)
                 return 0;
         if (json_object_object_get_ex(c, "network", &net))
                 bridge = string_member(net, "bridge");

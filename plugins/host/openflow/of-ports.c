@@ -8,9 +8,9 @@
 
 #include "host.h"
 #include "json-util.h"
-#include "lxc.h"
 #include "of-engine.h"
 #include "ovsdb-txn.h"
+#include "pve-id.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(OvsdbClient *, ovsdb_client_free);
 
@@ -51,7 +51,7 @@ uint32_t of_port_name_container(const char *name, unsigned *ret_index) {
 
                 if (!startswith(name, patterns[i].prefix))
                         continue;
-                if (!lxc_id_parse(name + strlen(patterns[i].prefix), &p, &id))
+                if (!pve_vmid_parse(name + strlen(patterns[i].prefix), &p, &id))
                         continue;
                 if (patterns[i].sep) {
                         if (*p++ != patterns[i].sep || !*p)
@@ -304,7 +304,7 @@ int of_ports_from_lxc(const StateDoc *doc, OfSocketPort **ret, size_t *ret_n) {
 
                 c = json_object_array_get_idx(containers, i);
                 if (!json_object_object_get_ex(c, "id", &v) ||
-                    !lxc_id_parse(json_object_get_string(v), &end, &s->container_id) || *end ||
+                    !pve_vmid_parse(json_object_get_string(v), &end, &s->container_id) || *end ||
                     !json_object_object_get_ex(c, "network", &net))
                         continue;
                 if (json_object_object_get_ex(net, "hwaddr", &v))

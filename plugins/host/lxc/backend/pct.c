@@ -183,7 +183,7 @@ int lxc_pct_list_parse(const char *out, LxcLive **ret, size_t *ret_n, Diag *d) {
 
                 if (sscanf(line, "%15s %15s", vmid, status) != 2 || streq(vmid, "VMID"))
                         continue;
-                if (!lxc_id_parse(vmid, &end, &id) || *end) {
+                if (!pve_vmid_parse(vmid, &end, &id) || *end) {
                         diag_error(d, "", "`pct list` printed an unexpected line: %s", line);
                         return -EBADMSG;
                 }

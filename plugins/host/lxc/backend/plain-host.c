@@ -709,7 +709,7 @@ static int scan_ids(const PlainHost *h, uint32_t **ret, size_t *ret_n) {
                 const char *end;
                 uint32_t id;
 
-                if (!lxc_id_parse(de->d_name, &end, &id) || *end ||
+                if (!pve_vmid_parse(de->d_name, &end, &id) || *end ||
                     asprintf(&conf, "%s/%s/config", h->lxcpath, de->d_name) < 0 || access(conf, F_OK) < 0)
                         continue;
                 r = greedy_realloc((void **) &ids, &allocated, n + 1, sizeof(uint32_t));
