@@ -16,7 +16,9 @@
 
 #include "fuzz.h"
 #include "plain.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+#include "lxc-services.h"
 #include "netmaker.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(LxcServiceLive *, lxc_service_live_free);

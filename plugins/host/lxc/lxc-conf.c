@@ -10,7 +10,7 @@
 
 #include "fileio.h"
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-containers.h"
 #include "strbuf.h"
 
 /* m MiB rounded, or -1 when that does not fit. */

@@ -6,7 +6,12 @@
 
 #include "host.h"
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+#include "lxc-offload.h"
+#include "lxc-ovsdb.h"
+#include "lxc-services.h"
+#include "lxc-socket.h"
 #include "strbuf.h"
 
 /* What one container's update does, collected field by field. */

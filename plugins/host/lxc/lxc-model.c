@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "lxc-plugin.h"
 /* Lookups over what the plugin holds: the state's containers, the node's
  * containers as query found them, and the changes the diff decided on.
  * Every part of the plugin (containers, socket networking, services,
  * offloads, the backends) reads them; this file calls none of them. */
-#include "lxc.h"
 
 const LxcContainer *lxc_config_find(const LxcConfig *c, uint32_t id) {
         for (size_t i = 0; c && i < c->n_containers; i++)

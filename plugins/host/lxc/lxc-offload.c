@@ -19,6 +19,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+#include "lxc-offload.h"
 #include "lxc-ovsdb.h"
 #include "nl-link.h"
 

@@ -12,8 +12,8 @@
 #include "json-util.h"
 #include "lxc-ovsdb.h"
 #include "ovs-netns.h"
+#include "pve-id.h"
 #include "strbuf.h"
-#include "ovsdb-txn.h"
 
 static void port_done(LxcOvsPort *p) {
         free(p->name);
@@ -84,7 +84,7 @@ static int read_port(LxcOvsPort *p, json_object *row, const OvsdbRowIndex *bridg
                 return -ENOMEM;
         p->tag = opt_int(row, "tag");
         p->ofport = -1;
-        if (ids && json_object_object_get_ex(ids, LXC_SOCKET_OWNER_KEY, &v)) {
+        if (ids && json_object_object_get_ex(ids, OVSDB_OWNER_KEY, &v)) {
                 p->owner = strdup(json_object_get_string(v));
                 if (!p->owner)
                         return -ENOMEM;

@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The OVS internal ports of socket networking (lxc-socket.c), as OVSDB
- * has them (lxc-ovsdb.c). */
+/* The node's Open vSwitch as the lxc plugin sees it (lxc-ovsdb.c): its
+ * bridges and ports, the internal ports of socket networking (lxc-socket.c),
+ * whether a container's bridge exists (lxc-diff.c), the userspace bridges
+ * (lxc-offload.c), the veths of plain LXC containers (backend/plain.c). */
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lxc.h"
+#include "diag.h"
+#include "lxc-plugin.h"
 #include "ovsdb-client.h"
+#include "ovsdb-txn.h"
 
-/* external_ids of the Port and Interface rows the lxc plugin creates. The
- * owner differs from the net plugin's ("op-dbus"), so that plugin neither
- * deletes nor claims them. */
-#define LXC_SOCKET_OWNER_KEY "op-dbus-owner"
+/* external_ids of the Port and Interface rows the lxc plugin creates: the
+ * owner (OVSDB_OWNER_KEY) differs from the net plugin's ("op-dbus"), so
+ * that plugin neither deletes nor claims them. */
 #define LXC_SOCKET_OWNER "op-dbus-lxc"
 #define LXC_SOCKET_CONTAINER_KEY "op-dbus-container"
 
@@ -76,3 +79,9 @@ int lxc_ovs_add_port(OvsdbClient *c, const char *bridge, const char *name, uint3
 int lxc_ovs_del_port(OvsdbClient *c, const LxcOvsPort *p, int timeout_ms, unsigned *writes, Diag *d);
 /* Sets the Port's VLAN tag (0: none). */
 int lxc_ovs_set_tag(OvsdbClient *c, const LxcOvsPort *p, unsigned tag, unsigned *writes, Diag *d);
+/* Whether a bridge of this name exists as the last query found it: an
+ * Open vSwitch bridge, or a network device (a Linux bridge) of the
+ * namespace ovs-vswitchd runs in. 1 or 0; -ENODATA when neither could be
+ * read. With ret_ovs_bridges (may be NULL): the Open vSwitch bridges,
+ * sorted, ", "-separated (caller frees). */
+int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridges);

@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-containers.h"
 #include "services.h"
 
 static const char *const backends[] = { "auto", "pct", "lxc", NULL };

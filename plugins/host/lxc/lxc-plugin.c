@@ -3,7 +3,8 @@
 #include <stdio.h>
 
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
 #include "net-ledger.h"
 
 /* Marks the containers whose bridge plugins.net of the same document

@@ -8,7 +8,12 @@
 #include <sys/stat.h>
 
 #include "host.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+#include "lxc-offload.h"
+#include "lxc-ovsdb.h"
+#include "lxc-services.h"
+#include "lxc-socket.h"
 
 void lxc_live_set_done(LxcPlugin *l) {
         for (size_t i = 0; i < l->n_have; i++)

@@ -21,7 +21,9 @@
 #include "host.h"
 #include "ifupdown.h"
 #include "json-util.h"
+#include "lxc-backend.h"
 #include "lxc-ovsdb.h"
+#include "lxc-socket.h"
 #include "nl-link.h"
 #include "strbuf.h"
 

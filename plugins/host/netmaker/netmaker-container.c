@@ -19,7 +19,7 @@
 #include "fileio.h"
 #include "host.h"
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-plugin.h"
 #include "netmaker.h"
 
 /* Runs once the token is there and the node has not joined yet: the

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-plugin.h"
 #include "netmaker.h"
 #include "strbuf.h"
 

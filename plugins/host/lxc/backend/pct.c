@@ -13,7 +13,8 @@
 #include "fileio.h"
 #include "host.h"
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
 #include "strbuf.h"
 
 /* Upper bounds for Proxmox's worker commands, which may take much longer

@@ -16,9 +16,10 @@
 #include "fileio.h"
 #include "host.h"
 #include "json-util.h"
-#include "lxc.h"
-#include "strbuf.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
 #include "plain.h"
+#include "strbuf.h"
 PlainHost *plain_host_of(const LxcPlugin *l) {
         return l->backend_data;
 }

@@ -26,9 +26,10 @@
 #include "exec.h"
 #include "fileio.h"
 #include "json-util.h"
-#include "lxc.h"
-#include "strbuf.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
 #include "plain.h"
+#include "strbuf.h"
 
 /* ---- templates ------------------------------------------------------------ */
 

@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+
 
 #define LXC_TEMPLATE_DIR "/usr/share/lxc/templates"
 #define LXC_CONFIG_DIR "/usr/share/lxc/config"
