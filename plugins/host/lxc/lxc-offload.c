@@ -256,8 +256,8 @@ int lxc_offload_apply(LxcPlugin *l, Diag *d) {
                                    " (bridge %s uses the userspace datapath) failed: %s", c->id, b->name, strerror(-r));
                         return r;
                 }
-                if (r > 0 && l->counts)
-                        l->counts->commands++;
+                if (r > 0)
+                        lxc_count_command(l);
         }
         return 0;
 }

@@ -67,8 +67,8 @@ static int run_full(LxcPlugin *l, const Argv *a, const RunOpts *o, char **ret_ou
                 return a->error;
         if (asprintf(&what, "%s %s%s%s", a->v[0], a->v[1], a->n > 2 ? " " : "", a->n > 2 ? a->v[2] : "") < 0)
                 return -ENOMEM;
-        if (o->changes && l->counts)
-                l->counts->commands++;
+        if (o->changes)
+                lxc_count_command(l);
 
         r = exec_capture(a->v, o->input, o->input ? strlen(o->input) : 0, timeout_for(l, o->timeout_ms), &res);
         if (r < 0) {
@@ -482,8 +482,8 @@ static int pct_set_raw(LxcPlugin *l, uint32_t id, const char *const *lines, bool
 
         r = lxc_conf_file_edit_raw(host_settings(l->plugin.ctx)->pve_dir, id, lines, present,
                                    timeout_for(l, 10 * 1000), &changed);
-        if (changed && l->counts)
-                l->counts->commands++;
+        if (changed)
+                lxc_count_command(l);
         if (r < 0)
                 diag_error(d, "", "cannot edit %s/lxc/%" PRIu32 ".conf: %s", host_settings(l->plugin.ctx)->pve_dir, id,
                            r == -EBUSY ? "its configuration lock is held (a pct command is running)" : strerror(-r));

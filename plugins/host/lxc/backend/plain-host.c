@@ -146,11 +146,6 @@ int plain_run(LxcPlugin *l, const Argv *a, int timeout_ms, char **ret_out, Diag 
         return plain_run_input(l, a, NULL, timeout_ms, ret_out, d);
 }
 
-void plain_count_command(LxcPlugin *l) {
-        if (l->counts)
-                l->counts->commands++;
-}
-
 /* ---- the host ------------------------------------------------------------ */
 
 

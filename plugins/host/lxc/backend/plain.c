@@ -458,7 +458,7 @@ static int plain_create(LxcPlugin *l, const LxcSpec *want, Diag *d) {
         if (!want->volume)
                 return -EINVAL;
         archive = want->volume[0] == '/';
-        plain_count_command(l);
+        lxc_count_command(l);
         r = mkdir_p(h->lxcpath, 0755);
         if (r >= 0)
                 r = create_conf(h, want, archive, &conf);
@@ -592,7 +592,7 @@ static int plain_start(LxcPlugin *l, uint32_t id, Diag *d) {
         _cleanup_(freep) char *log = NULL, *msg = NULL;
         int r;
 
-        plain_count_command(l);
+        lxc_count_command(l);
         unplug_stale(l, id);
         r = plain_path_of(plain_host_of(l), id, START_LOG, &log);
         if (r < 0)
@@ -625,7 +625,7 @@ static int plain_stop(LxcPlugin *l, uint32_t id, Diag *d) {
         _cleanup_(lxc_argv_done) Argv a = {};
         int r;
 
-        plain_count_command(l);
+        lxc_count_command(l);
         plain_argv_tool(&a, "lxc-stop", plain_host_of(l), id);
         lxc_argv_add(&a, "-t");
         lxc_argv_add(&a, SHUTDOWN_TIMEOUT_S);
@@ -656,7 +656,7 @@ static int plain_destroy(LxcPlugin *l, uint32_t id, Diag *d) {
         _cleanup_(freep) char *conf = NULL;
         int r;
 
-        plain_count_command(l);
+        lxc_count_command(l);
         r = plain_path_of(plain_host_of(l), id, "config", &conf);
         if (r < 0)
                 return r;
@@ -913,7 +913,7 @@ static int plain_set(LxcPlugin *l, const LxcSpec *want, const LxcSpec *have, Dia
         bool running;
         int r;
 
-        plain_count_command(l);
+        lxc_count_command(l);
         r = target_net0(want, have, &net0);
         if (r >= 0)
                 r = write_settings(l, want, &net0, NULL, d);
@@ -977,7 +977,7 @@ static int plain_set_raw(LxcPlugin *l, uint32_t id, const char *const *lines, bo
         if (r >= 0)
                 r = edit_raw(h, &c, lines, present, &b, &changed);
         if (r >= 0 && changed) {
-                plain_count_command(l);
+                lxc_count_command(l);
                 r = write_conf(h, id, b.s);
         }
         if (r < 0 && r != -ENOMEM)
@@ -1102,7 +1102,7 @@ static int plain_check(LxcPlugin *l, Diag *d) {
 static int plain_exec(LxcPlugin *l, uint32_t id, const char *script, const char *input, bool changes,
                       char **ret_out, Diag *d) {
         if (changes)
-                plain_count_command(l);
+                lxc_count_command(l);
         return attach_full(l, id, NULL, input, (const char *const[]) { "/bin/sh", "-c", script, NULL }, ret_out, d);
 }
 

@@ -69,7 +69,6 @@ int plain_timeout_for(const LxcPlugin *l, int base_ms);
 char *plain_failure_text(const char *err, const char *out);
 int plain_run_input(LxcPlugin *l, const Argv *a, const char *input, int timeout_ms, char **ret_out, Diag *d);
 int plain_run(LxcPlugin *l, const Argv *a, int timeout_ms, char **ret_out, Diag *d);
-void plain_count_command(LxcPlugin *l);
 void plain_conf_done(Conf *c);
 bool plain_split_line(char *s, char **ret_key, char **ret_value);
 int plain_path_of(const PlainHost *h, uint32_t id, const char *file, char **ret);
