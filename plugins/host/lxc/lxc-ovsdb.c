@@ -287,6 +287,39 @@ int lxc_ovs_del_port(OvsdbClient *c, const LxcOvsPort *p, int timeout_ms, unsign
         return r < 0 ? r : -ESTALE;
 }
 
+/* A port for the network device name on bridge, as LXC makes one for a
+ * container's veth: an access port of VLAN tag (0: none), without
+ * op-dbus's tags (the port is the container's). A port of that name (p,
+ * may be NULL) is taken off its bridge in the same transaction. */
+static int plug_port(OvsdbClient *c, const LxcOvsPort *p, const char *bridge, const char *name, unsigned tag,
+                     int timeout_ms, unsigned *writes, Diag *d) {
+        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
+        _cleanup_(freep) char *what = NULL, *guard = NULL;
+        json_object *port, *ins;
+        int r;
+
+        r = ovsdb_txn_init(&t);
+        if (r < 0)
+                return r;
+        if (asprintf(&what, "add port %s to bridge %s", name, bridge) < 0 ||
+            asprintf(&guard, "cannot add port %s: bridge %s does not exist, or port %s changed since it was read",
+                     name, bridge, name) < 0)
+                return -ENOMEM;
+        if (p && p->bridge_uuid)
+                ovsdb_txn_remove_port(&t, ovsdb_where_uuid(p->bridge_uuid), p->uuid, p->name);
+        ovsdb_txn_guard_name(&t, "Bridge", ovsdb_where_name(bridge), bridge);
+        port = json_object_new_object();
+        if (tag > 0) {
+                json_object_object_add(port, "tag", json_object_new_int64(tag));
+                json_object_object_add(port, "vlan_mode", json_object_new_string("access"));
+        }
+        ins = json_object_new_array();
+        json_object_array_add(ins, ovsdb_txn_insert_port(&t, name, NULL, port));
+        ovsdb_txn_mutate_set(&t, "Bridge", ovsdb_where_name(bridge), "ports", NULL, ins);
+        ovsdb_txn_bump_next_cfg(&t);
+        return commit(c, &t, timeout_ms, writes, what, guard, d);
+}
+
 int lxc_ovs_set_tag(OvsdbClient *c, const LxcOvsPort *p, unsigned tag, unsigned *writes, Diag *d) {
         _cleanup_(json_object_putp) json_object *results = NULL;
         _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
@@ -429,4 +462,43 @@ int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridg
                         return -ENOMEM;
         }
         return lxc_ovs_find_bridge(&o->view, name) || ovs_netdevs_has(&o->netdevs, name);
+}
+
+static void count_writes(LxcPlugin *l, unsigned writes) {
+        if (l->counts && writes > 0)
+                apply_counts_write(l->counts, COUNT_OVSDB_OPS, writes);
+}
+
+int lxc_ovs_unplug(LxcPlugin *l, const char *name, Diag *d) {
+        _cleanup_(lxc_ovs_view_done) LxcOvsView view = {};
+        unsigned writes = 0;
+        OvsdbClient *c;
+        int r;
+
+        if (!lxc_ovs_view(l))
+                return 0; /* no Open vSwitch here: nothing plugged into it */
+        r = lxc_ovs_client(l, &c, d);
+        if (r >= 0)
+                r = lxc_ovs_read(c, &view, d);
+        if (r < 0 || !lxc_ovs_find_port(&view, name))
+                return r;
+        r = lxc_ovs_del_port(c, lxc_ovs_find_port(&view, name), l->plugin.ctx->timeout_ms, &writes, d);
+        count_writes(l, writes);
+        return r;
+}
+
+int lxc_ovs_plug(LxcPlugin *l, const char *bridge, const char *name, unsigned tag, Diag *d) {
+        _cleanup_(lxc_ovs_view_done) LxcOvsView view = {};
+        unsigned writes = 0;
+        OvsdbClient *c;
+        int r;
+
+        r = lxc_ovs_client(l, &c, d);
+        if (r >= 0)
+                r = lxc_ovs_read(c, &view, d);
+        if (r < 0)
+                return r;
+        r = plug_port(c, lxc_ovs_find_port(&view, name), bridge, name, tag, l->plugin.ctx->timeout_ms, &writes, d);
+        count_writes(l, writes);
+        return r;
 }

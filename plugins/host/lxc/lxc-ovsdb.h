@@ -85,3 +85,12 @@ int lxc_ovs_set_tag(OvsdbClient *c, const LxcOvsPort *p, unsigned tag, unsigned 
  * read. With ret_ovs_bridges (may be NULL): the Open vSwitch bridges,
  * sorted, ", "-separated (caller frees). */
 int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridges);
+/* A container's veth as LXC plugs it into Open vSwitch (the plain LXC
+ * backend): lxc_ovs_plug() makes the network device name an access port
+ * of VLAN tag (0: none) on bridge, taking a port of that name off its
+ * bridge in the same transaction; lxc_ovs_unplug() takes it off Open
+ * vSwitch, if there is one of that name (nothing when the query found no
+ * Open vSwitch). Both count their writes and return once ovs-vswitchd has
+ * carried them out. */
+int lxc_ovs_plug(LxcPlugin *l, const char *bridge, const char *name, unsigned tag, Diag *d);
+int lxc_ovs_unplug(LxcPlugin *l, const char *name, Diag *d);

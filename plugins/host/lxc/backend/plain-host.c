@@ -50,13 +50,6 @@ void plain_argv_tool(Argv *a, const char *tool, const PlainHost *h, uint32_t id)
         lxc_argv_addf(a, "%" PRIu32, id);
 }
 
-/* "ovs-vsctl --db=<op-dbus's OVSDB> --timeout=<s>" */
-void plain_argv_vsctl(Argv *a, const LxcPlugin *l) {
-        lxc_argv_add(a, "ovs-vsctl");
-        lxc_argv_addf(a, "--db=%s", host_settings(l->plugin.ctx)->ovsdb_address);
-        lxc_argv_addf(a, "--timeout=%d", MAX(l->plugin.ctx->timeout_ms / 1000, 5));
-}
-
 int plain_timeout_for(const LxcPlugin *l, int base_ms) {
         return MAX(l->plugin.ctx->timeout_ms, base_ms);
 }

@@ -8,15 +8,15 @@
  * the end of <lxcpath>/<id>/config; op-dbus's record (the ownership mark,
  * the template, the tags) is <lxcpath>/<id>/op-dbus.json. LXC plugs the
  * veth into the bridge itself (lxc.net.0.link): into an Open vSwitch bridge
- * with `ovs-vsctl add-port`, and it removes the port when the container
- * stops. Changes to a running container that Proxmox makes live are made
+ * with its own call of Open vSwitch's tool, and it removes the port when
+ * the container stops; op-dbus moves and removes such ports through OVSDB
+ * (lxc-ovsdb.c) and deletes what is left of a veth over rtnetlink. Changes to a running container that Proxmox makes live are made
  * live here as well (cgroup limits, host name, the NIC), so the plan means
  * the same with both backends. See docs/containers.md, "Plain LXC". */
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
-#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/random.h>
@@ -28,6 +28,8 @@
 #include "json-util.h"
 #include "lxc-backend.h"
 #include "lxc-containers.h"
+#include "lxc-ovsdb.h"
+#include "nl-link.h"
 #include "plain.h"
 #include "strbuf.h"
 
@@ -525,26 +527,17 @@ static int plain_pid(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d) {
  * which fails while an earlier one is left: a failed start, a crash, a NIC
  * moved live) and a host end LXC did not create (a NIC added live). */
 static int unplug(LxcPlugin *l, uint32_t id, Diag *d) {
-        _cleanup_(lxc_argv_done) Argv a = {}, b = {};
         char port[16];
-        int r = 0;
+        int r;
 
         lxc_veth_port_name(id, false, port);
-        if (lxc_in_path("ovs-vsctl")) {
-                plain_argv_vsctl(&a, l);
-                lxc_argv_add(&a, "--if-exists");
-                lxc_argv_add(&a, "del-port");
-                lxc_argv_add(&a, port);
-                r = plain_run(l, &a, 0, NULL, d);
-        }
-        if (r < 0 || if_nametoindex(port) == 0)
+        r = lxc_ovs_unplug(l, port, d);
+        if (r < 0)
                 return r;
-        lxc_argv_add(&b, "ip");
-        lxc_argv_add(&b, "link");
-        lxc_argv_add(&b, "delete");
-        lxc_argv_add(&b, "dev");
-        lxc_argv_add(&b, port);
-        return plain_run(l, &b, 0, NULL, d);
+        r = nl_link_delete_in_netns(0, port);
+        if (r < 0)
+                diag_error(d, "", "cannot delete network device %s: %s", port, strerror(-r));
+        return r < 0 ? r : 0;
 }
 
 static void unplug_stale(LxcPlugin *l, uint32_t id) {
@@ -773,26 +766,15 @@ static int host_ip(LxcPlugin *l, Diag *d, const char *const *cmd) {
  * device back into the state it found it in when the port goes, and LXC
  * adds the port before it brings the device up. */
 static int replug(LxcPlugin *l, uint32_t id, const LxcProps *p, Diag *d) {
-        _cleanup_(lxc_argv_done) Argv a = {};
         const char *tag = lxc_props_get(p, "tag");
         char port[16];
+        unsigned vlan = 0;
         int r;
 
         lxc_veth_port_name(id, false, port);
-        plain_argv_vsctl(&a, l);
-        lxc_argv_add(&a, "--");
-        lxc_argv_add(&a, "--if-exists");
-        lxc_argv_add(&a, "del-port");
-        lxc_argv_add(&a, port);
-        lxc_argv_add(&a, "--");
-        lxc_argv_add(&a, "add-port");
-        lxc_argv_add(&a, lxc_props_get(p, "bridge") ?: "");
-        lxc_argv_add(&a, port);
-        if (tag) {
-                lxc_argv_addf(&a, "tag=%s", tag);
-                lxc_argv_add(&a, "vlan_mode=access");
-        }
-        r = plain_run(l, &a, 0, NULL, d);
+        if (tag && sscanf(tag, "%u", &vlan) != 1)
+                vlan = 0;
+        r = lxc_ovs_plug(l, lxc_props_get(p, "bridge") ?: "", port, vlan, d);
         return r < 0 ? r : host_ip(l, d, (const char *const[]) { "link", "set", "dev", port, "up", NULL });
 }
 

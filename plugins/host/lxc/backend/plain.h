@@ -64,7 +64,6 @@ typedef struct Conf {
 PlainHost *plain_host_of(const LxcPlugin *l);
 void plain_host_free(void *p);
 void plain_argv_tool(Argv *a, const char *tool, const PlainHost *h, uint32_t id);
-void plain_argv_vsctl(Argv *a, const LxcPlugin *l);
 int plain_timeout_for(const LxcPlugin *l, int base_ms);
 char *plain_failure_text(const char *err, const char *out);
 int plain_run_input(LxcPlugin *l, const Argv *a, const char *input, int timeout_ms, char **ret_out, Diag *d);
