@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "diag.h"
+#include "lxc-access.h"
 #include "lxc-plugin.h"
 
 /* A way of managing containers. Every operation reports its errors in d
@@ -69,6 +70,19 @@ struct LxcBackendOps {
         /* Optional: a shell expression for the init pid of container id,
          * for commands the plan prints (without it: the pid itself). */
         int (*pid_expression)(uint32_t id, char **ret);
+        /* For other plugins (lxc-access.h), one container at a time,
+         * without listing the node. open (optional): reads what the
+         * backend needs first (plain LXC: where the containers are). */
+        int (*open)(LxcPlugin *l, Diag *d);
+        /* Whether the container exists and is op-dbus's; for op-dbus's,
+         * whether it runs; its root's ids on the host. */
+        int (*inspect)(LxcPlugin *l, uint32_t id, LxcContainerInfo *ret, Diag *d);
+        /* A stopped container's root file system on the host, until unmount. */
+        int (*mount)(LxcPlugin *l, uint32_t id, char **ret_path, Diag *d);
+        int (*unmount)(LxcPlugin *l, uint32_t id, Diag *d);
+        /* How mount reaches it and how push writes, for messages. */
+        const char *mount_how;
+        const char *push_how;
 };
 
 extern const LxcBackendOps lxc_pct_backend;
@@ -93,6 +107,9 @@ bool lxc_in_path(const char *name);
 int lxc_pct_list_parse(const char *out, LxcLive **ret, size_t *ret_n, Diag *d);
 /* `pct status --verbose`: the process id of the container's init. */
 bool lxc_pct_status_pid(const char *out, pid_t *ret);
+/* `pct mount`: the root file system it reports ("mounted CT 104 in
+ * '/var/lib/lxc/104/rootfs'"), or NULL. */
+char *lxc_pct_mounted_path(const char *out);
 /* `pveam list` (column 0, after the "NAME" header) and `pveam available`
  * (column 1): that word of every line. */
 int lxc_pveam_words(const char *out, size_t column, const char *header, char ***ret, size_t *ret_n);

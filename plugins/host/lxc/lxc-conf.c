@@ -428,3 +428,41 @@ int lxc_conf_file_edit_raw(const char *pve_dir, uint32_t id, const char *const *
                 return r;
         return replace_conf(path, edited);
 }
+
+/* Does a "tags: a;b" value hold LXC_OWNER_TAG? Proxmox separates tags with
+ * ';', ',' or spaces and compares them in lower case. */
+static bool tags_have_owner(const char *v) {
+        size_t n = strlen(LXC_OWNER_TAG);
+
+        for (const char *t = v; *t; ) {
+                size_t len = strcspn(t, ";, \t");
+
+                if (len == n && strncasecmp(t, LXC_OWNER_TAG, n) == 0)
+                        return true;
+                t += len;
+                t += strspn(t, ";, \t");
+        }
+        return false;
+}
+
+void lxc_conf_info(char *text, LxcContainerInfo *ret) {
+        unsigned long uid = 0, gid = 0;
+
+        *ret = (LxcContainerInfo) { .exists = true };
+        for (char *line = text, *eol; line && *line != '['; line = eol ? eol + 1 : NULL) {
+                unsigned long inside, host;
+                char kind;
+
+                eol = strchr(line, '\n');
+                if (eol)
+                        *eol = 0;
+                if (startswith(line, "tags:") && tags_have_owner(line + 5))
+                        ret->owned = true;
+                else if (streq(line, "unprivileged: 1") && uid == 0 && gid == 0)
+                        uid = gid = 100000;
+                else if (sscanf(line, "lxc.idmap: %c %lu %lu", &kind, &inside, &host) == 3 && inside == 0)
+                        *(kind == 'u' ? &uid : &gid) = host;
+        }
+        ret->root_uid = (uid_t) uid;
+        ret->root_gid = (gid_t) gid;
+}

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "diag.h"
+#include "lxc-access.h"
 #include "lxc-plugin.h"
 #include "plan.h"
 #include "pve-id.h"
@@ -113,12 +114,21 @@ int lxc_conf_edit_raw(const char *text, const char *const *lines, bool present, 
  * state is not "ignored", and manager_status (ha/manager_status, may be
  * NULL) does not say HA is disarmed in "ignore" mode. */
 bool lxc_ha_managed(const char *resources, const char *manager_status, uint32_t id);
+/* What other plugins learn from a Proxmox container configuration file
+ * (its text, which is modified; main section only): op-dbus's tag, and
+ * its root's ids on the host (unprivileged, lxc.idmap). */
+void lxc_conf_info(char *text, LxcContainerInfo *ret);
 /* Edits <pve_dir>/lxc/<id>.conf under Proxmox's config lock, atomically. */
 int lxc_conf_file_edit_raw(const char *pve_dir, uint32_t id, const char *const *lines, bool present,
                            int timeout_ms, bool *ret_changed);
 
 /* lxc-query.c */
 int lxc_query(LxcPlugin *l, Diag *d);
+/* Sets l->backend from l->want.backend: "auto" is pct on a Proxmox VE
+ * node (pct on PATH), plain LXC elsewhere. Plain LXC needs LXC's tools:
+ * without them l->backend is NULL and l->backend_missing says why (only
+ * a state with containers, or prune, is refused, by the plan). */
+void lxc_choose_backend(LxcPlugin *l);
 void lxc_live_set_done(LxcPlugin *l);
 
 /* lxc-diff.c (pure) */

@@ -46,10 +46,7 @@ void lxc_live_set_done(LxcPlugin *l) {
         l->backend_data = NULL;
 }
 
-/* "auto": pct on a Proxmox VE node (pct on PATH), plain LXC elsewhere.
- * Plain LXC needs LXC's tools: without them nothing is read, and only a
- * state with containers (or prune) is refused, by the plan. */
-static void choose_backend(LxcPlugin *l) {
+void lxc_choose_backend(LxcPlugin *l) {
         LxcBackend b = l->want.backend;
 
         if (b == LXC_BACKEND_AUTO)
@@ -220,7 +217,7 @@ int lxc_query(LxcPlugin *l, Diag *d) {
 
         lxc_live_set_done(l);
         l->have_queried = false;
-        choose_backend(l);
+        lxc_choose_backend(l);
         if (!l->backend)
                 return 0;
 

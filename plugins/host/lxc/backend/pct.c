@@ -564,6 +564,79 @@ static int pct_push(LxcPlugin *l, uint32_t id, const char *data, size_t len, con
         return run(l, &a, true, TIMEOUT_SET_MS, NULL, d);
 }
 
+/* ---- one container, for other plugins (lxc-access.h) ---------------------- */
+
+/* Its configuration file says whether it exists, is op-dbus's and whose
+ * ids its root has; `pct status` whether it runs. */
+static int pct_inspect(LxcPlugin *l, uint32_t id, LxcContainerInfo *ret, Diag *d) {
+        const char *dir = host_settings(l->plugin.ctx)->pve_dir;
+        _cleanup_(lxc_argv_done) Argv a = {};
+        _cleanup_(freep) char *path = NULL, *text = NULL, *out = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/lxc/%" PRIu32 ".conf", dir, id) < 0)
+                return -ENOMEM;
+        r = read_optional_file(path, &text);
+        if (r < 0) {
+                diag_error(d, "", "cannot read the configuration of container %" PRIu32 " in %s: %s", id, dir,
+                           strerror(-r));
+                return r;
+        }
+        if (r == 0)
+                return 0;
+        lxc_conf_info(text, ret);
+        if (!ret->owned)
+                return 0; /* not op-dbus's: not even looked at */
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "status");
+        lxc_argv_addf(&a, "%" PRIu32, id);
+        r = run(l, &a, false, 0, &out, d);
+        if (r < 0)
+                return r;
+        ret->running = strstr(out, "status: running") != NULL;
+        return 0;
+}
+
+char *lxc_pct_mounted_path(const char *out) {
+        const char *a = strstr(out, " in '"), *b;
+
+        if (!a)
+                return NULL;
+        a += 5;
+        b = strchr(a, '\'');
+        return b && *a == '/' ? strndup(a, (size_t) (b - a)) : NULL;
+}
+
+/* `pct mount`, which also locks the container ("mounted"). */
+static int pct_mount(LxcPlugin *l, uint32_t id, char **ret_path, Diag *d) {
+        _cleanup_(lxc_argv_done) Argv a = {};
+        _cleanup_(freep) char *out = NULL;
+        int r;
+
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "mount");
+        lxc_argv_addf(&a, "%" PRIu32, id);
+        r = run(l, &a, true, 0, &out, d);
+        if (r < 0)
+                return r;
+        *ret_path = lxc_pct_mounted_path(out);
+        if (!*ret_path) {
+                diag_error(d, "", "`pct mount %" PRIu32 "` did not say where the root file system is (%s)", id,
+                           strstrip_newline(out));
+                return -EIO;
+        }
+        return 0;
+}
+
+static int pct_unmount(LxcPlugin *l, uint32_t id, Diag *d) {
+        _cleanup_(lxc_argv_done) Argv a = {};
+
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "unmount");
+        lxc_argv_addf(&a, "%" PRIu32, id);
+        return run(l, &a, true, 0, NULL, d);
+}
+
 /* `pct status --verbose` prints the init pid as "pid: N". */
 static int pct_pid_expression(uint32_t id, char **ret) {
         return asprintf(ret, "$(pct status %" PRIu32 " --verbose | sed -n 's/^pid: //p')", id) < 0 ? -ENOMEM : 0;
@@ -589,4 +662,9 @@ const LxcBackendOps lxc_pct_backend = {
         .exists = pct_exists,
         .exec = pct_exec,
         .push = pct_push,
+        .inspect = pct_inspect,
+        .mount = pct_mount,
+        .unmount = pct_unmount,
+        .mount_how = "pct mount",
+        .push_how = "pct push",
 };

@@ -292,6 +292,12 @@ static int host_query(LxcPlugin *l, PlainHost **ret, Diag *d) {
         return 0;
 }
 
+int plain_open(LxcPlugin *l, Diag *d) {
+        PlainHost *h;
+
+        return host_query(l, &h, d);
+}
+
 /* ---- configuration files ------------------------------------------------- */
 
 
@@ -646,6 +652,14 @@ static int record_read(const PlainHost *h, LxcLive *c) {
             !(c->spec.description = lxc_description_build(c->spec.template, c->spec.volume)))
                 r = -ENOMEM;
         return r;
+}
+
+int plain_owned(const PlainHost *h, uint32_t id) {
+        _cleanup_(lxc_live_done) LxcLive c = { .id = id, .spec.id = id };
+        int r;
+
+        r = record_read(h, &c);
+        return r < 0 ? r : c.owned;
 }
 
 static void add_string(json_object *o, const char *key, const char *value) {

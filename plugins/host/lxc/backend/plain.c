@@ -1105,6 +1105,85 @@ static int plain_push(LxcPlugin *l, uint32_t id, const char *data, size_t len, c
         return plain_exec(l, id, script, data, true, NULL, d);
 }
 
+/* ---- one container, for other plugins (lxc-access.h) ---------------------- */
+
+/* "u 0 100000 65536": the host id of the container's root, for kind. */
+static void idmap_root(const char *value, char kind, unsigned long *ret) {
+        unsigned long inside, host;
+        char k;
+
+        if (sscanf(value, "%c %lu %lu", &k, &inside, &host) == 3 && k == kind && inside == 0)
+                *ret = host;
+}
+
+static int plain_inspect(LxcPlugin *l, uint32_t id, LxcContainerInfo *ret, Diag *d) {
+        const PlainHost *h = plain_host_of(l);
+        _cleanup_(plain_conf_done) Conf conf = {};
+        unsigned long uid = 0, gid = 0;
+        int r;
+
+        if (!plain_exists(l, id))
+                return 0;
+        r = plain_conf_read(h, id, &conf);
+        if (r == -ENOENT)
+                return 0;
+        if (r >= 0)
+                r = plain_owned(h, id);
+        if (r < 0) {
+                diag_error(d, "", "cannot read container %" PRIu32 " in %s: %s", id, h->lxcpath, strerror(-r));
+                return r;
+        }
+        ret->exists = true;
+        ret->owned = r > 0;
+        for (size_t i = 0; i < conf.n; i++)
+                if (conf.lines[i].key && streq(conf.lines[i].key, "lxc.idmap")) {
+                        idmap_root(conf.lines[i].value, 'u', &uid);
+                        idmap_root(conf.lines[i].value, 'g', &gid);
+                }
+        ret->root_uid = (uid_t) uid;
+        ret->root_gid = (gid_t) gid;
+        return ret->owned ? container_state(l, id, &ret->running, d) : 0;
+}
+
+/* A directory root file system (lxc.rootfs.path, "dir:" or a plain path)
+ * is there on the host: nothing is mounted or locked. */
+static int plain_mount(LxcPlugin *l, uint32_t id, char **ret_path, Diag *d) {
+        const PlainHost *h = plain_host_of(l);
+        _cleanup_(plain_conf_done) Conf conf = {};
+        const char *rootfs = NULL;
+        bool running;
+        int r;
+
+        r = container_state(l, id, &running, d);
+        if (r < 0)
+                return r;
+        if (running) {
+                diag_error(d, "", "container %" PRIu32 " runs: its root file system is not written from the host", id);
+                return -EBUSY;
+        }
+        r = plain_conf_read(h, id, &conf);
+        if (r < 0) {
+                diag_error(d, "", "cannot read the configuration of container %" PRIu32 ": %s", id, strerror(-r));
+                return r;
+        }
+        for (size_t i = 0; i < conf.n; i++)
+                if (conf.lines[i].key && streq(conf.lines[i].key, "lxc.rootfs.path"))
+                        rootfs = conf.lines[i].value;
+        if (rootfs && startswith(rootfs, "dir:"))
+                rootfs += strlen("dir:");
+        if (!rootfs || rootfs[0] != '/') {
+                diag_error(d, "", "the root file system of container %" PRIu32 " is not a directory (lxc.rootfs.path = %s)",
+                           id, strna(rootfs));
+                return -EOPNOTSUPP;
+        }
+        *ret_path = strdup(rootfs);
+        return *ret_path ? 0 : -ENOMEM;
+}
+
+static int plain_unmount(LxcPlugin *l, uint32_t id, Diag *d) {
+        return 0;
+}
+
 const LxcBackendOps lxc_lxc_backend = {
         .name = "lxc",
         .not_owned = "it has no " RECORD_FILE " record",
@@ -1126,4 +1205,10 @@ const LxcBackendOps lxc_lxc_backend = {
         .push = plain_push,
         .check = plain_check,
         .free_data = plain_host_free,
+        .open = plain_open,
+        .inspect = plain_inspect,
+        .mount = plain_mount,
+        .unmount = plain_unmount,
+        .mount_how = "lxc.rootfs.path",
+        .push_how = "lxc-attach",
 };

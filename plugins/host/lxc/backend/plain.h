@@ -62,6 +62,10 @@ typedef struct Conf {
 } Conf;
 
 PlainHost *plain_host_of(const LxcPlugin *l);
+/* Reads what the backend needs for one container (lxc-access.h). */
+int plain_open(LxcPlugin *l, Diag *d);
+/* Whether op-dbus's record marks container id as op-dbus's: 1 or 0. */
+int plain_owned(const PlainHost *h, uint32_t id);
 void plain_host_free(void *p);
 void plain_argv_tool(Argv *a, const char *tool, const PlainHost *h, uint32_t id);
 int plain_timeout_for(const LxcPlugin *l, int base_ms);
