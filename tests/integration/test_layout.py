@@ -46,3 +46,14 @@ def test_libraries_include_only_the_core_and_themselves():
                 if name not in core and name not in own:
                     found.append(f"{src.relative_to(ROOT)} includes {name}")
     assert not found, "\n".join(found)
+
+
+def test_no_program_of_the_product_runs_ovs_vsctl():
+    """op-dbus speaks OVSDB itself (docs/ovsdb.md): no C source builds a
+    command line of ovs-vsctl. (LXC runs it for its own veths.)"""
+    found = [f"{src.relative_to(ROOT)}:{n}: {line.strip()}"
+             for top in ("agent", "plugins")
+             for src in sorted((ROOT / top).rglob("*.[ch]"))
+             for n, line in enumerate(src.read_text().splitlines(), 1)
+             if '"ovs-vsctl"' in line]
+    assert not found, "\n".join(found)

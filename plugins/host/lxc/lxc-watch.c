@@ -8,7 +8,7 @@
  * networking ports tells when, and that is drift at once. */
 #include "fileio.h"
 #include "host.h"
-#include "lxc.h"
+#include "lxc-plugin.h"
 #include "switch-links.h"
 
 typedef struct LxcWatch {

@@ -8,9 +8,9 @@
 
 #include "host.h"
 #include "json-util.h"
-#include "lxc.h"
 #include "of-engine.h"
-#include "ovsdb-client.h"
+#include "ovsdb-txn.h"
+#include "pve-id.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(OvsdbClient *, ovsdb_client_free);
 
@@ -51,7 +51,7 @@ uint32_t of_port_name_container(const char *name, unsigned *ret_index) {
 
                 if (!startswith(name, patterns[i].prefix))
                         continue;
-                if (!lxc_id_parse(name + strlen(patterns[i].prefix), &p, &id))
+                if (!pve_vmid_parse(name + strlen(patterns[i].prefix), &p, &id))
                         continue;
                 if (patterns[i].sep) {
                         if (*p++ != patterns[i].sep || !*p)
@@ -146,18 +146,6 @@ static int add_port(OfPorts *p, const OpenflowConfig *c, const Extra *x, const c
         return 0;
 }
 
-static json_object *select_all(const char *table, const char *const *cols) {
-        json_object *op = json_object_new_object(), *a = json_object_new_array();
-
-        json_object_object_add(op, "op", json_object_new_string("select"));
-        json_object_object_add(op, "table", json_object_new_string(table));
-        json_object_object_add(op, "where", json_object_new_array());
-        for (; *cols; cols++)
-                json_object_array_add(a, json_object_new_string(*cols));
-        json_object_object_add(op, "columns", a);
-        return op;
-}
-
 static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -208,8 +196,9 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
         _cleanup_(ovsdb_client_freep) OvsdbClient *client = NULL;
         _cleanup_(json_object_putp) json_object *res = NULL;
         _cleanup_(ovsdb_row_index_done) OvsdbRowIndex port_index = {}, iface_index = {};
+        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
         _cleanup_(freep) char *err = NULL;
-        json_object *ops, *bridges, *ports, *ifaces;
+        json_object *bridges, *ports, *ifaces;
         int r;
 
         r = ovsdb_client_connect(host_settings(ctx)->ovsdb_address, ctx->timeout_ms, &client);
@@ -223,11 +212,13 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
         r = wait_vswitchd(client, ctx, d);
         if (r < 0)
                 return r;
-        ops = json_object_new_array();
-        json_object_array_add(ops, select_all("Bridge", bcols));
-        json_object_array_add(ops, select_all("Port", pcols));
-        json_object_array_add(ops, select_all("Interface", icols));
-        r = ovsdb_client_transact(client, "Open_vSwitch", ops, &res, &err);
+        r = ovsdb_txn_init(&t);
+        if (r < 0)
+                return r;
+        ovsdb_txn_select(&t, "Bridge", NULL, bcols);
+        ovsdb_txn_select(&t, "Port", NULL, pcols);
+        ovsdb_txn_select(&t, "Interface", NULL, icols);
+        r = ovsdb_txn_commit(client, &t, &res, &err);
         if (r < 0) {
                 diag_error(d, "", "OVSDB query failed: %s", err ?: strerror(-r));
                 return r;
@@ -313,7 +304,7 @@ int of_ports_from_lxc(const StateDoc *doc, OfSocketPort **ret, size_t *ret_n) {
 
                 c = json_object_array_get_idx(containers, i);
                 if (!json_object_object_get_ex(c, "id", &v) ||
-                    !lxc_id_parse(json_object_get_string(v), &end, &s->container_id) || *end ||
+                    !pve_vmid_parse(json_object_get_string(v), &end, &s->container_id) || *end ||
                     !json_object_object_get_ex(c, "network", &net))
                         continue;
                 if (json_object_object_get_ex(net, "hwaddr", &v))

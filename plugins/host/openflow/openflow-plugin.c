@@ -6,10 +6,10 @@
 #include "checkpoint.h"
 #include "host.h"
 #include "json-util.h"
-#include "lxc.h"
 #include "net-ledger.h"
 #include "of-sync.h"
 #include "openflow.h"
+#include "pve-id.h"
 
 typedef struct OpenflowPlugin {
         Plugin plugin;
@@ -146,7 +146,7 @@ static bool container_declared(const OpenflowConfig *c, const StateDoc *doc, uin
 
                         if (!json_object_object_get_ex(json_object_array_get_idx(containers, i), "id", &v))
                                 continue;
-                        if (lxc_id_parse(json_object_get_string(v), &end, &cid) && !*end && cid == id)
+                        if (pve_vmid_parse(json_object_get_string(v), &end, &cid) && !*end && cid == id)
                                 return true;
                 }
         return false;
@@ -163,7 +163,7 @@ static int check_outputs(const OpenflowConfig *c, const StateDoc *doc, const OfA
 
                 if (a[i].type != OF_ACTION_OUTPUT || strchr(port, '{') || port[strspn(port, "0123456789")] == 0)
                         continue;
-                if (startswith(port, "container:") ? lxc_id_parse(port + strlen("container:"), &end, &id) && !*end &&
+                if (startswith(port, "container:") ? pve_vmid_parse(port + strlen("container:"), &end, &id) && !*end &&
                                                      container_declared(c, doc, id)
                                                    : port_declared(c, doc, port))
                         continue;
