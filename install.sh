@@ -211,7 +211,7 @@ confirm() {
 # unit and the D-Bus files go), the system bus and Open vSwitch.
 PACKAGES=(meson ninja-build pkg-config gcc libc6-dev python3 libjson-c-dev
           libsystemd-dev libdbus-1-dev systemd dbus
-          libcurl4-openssl-dev ca-certificates libnl-3-dev libnl-route-3-dev
+          libcurl4-openssl-dev ca-certificates libnl-3-dev
           openvswitch-switch openvswitch-common)
 
 install_deps() {

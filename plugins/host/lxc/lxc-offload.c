@@ -21,15 +21,15 @@
 
 #include "lxc-backend.h"
 #include "lxc-containers.h"
+#include "lxc-link.h"
 #include "lxc-offload.h"
 #include "lxc-ovsdb.h"
-#include "nl-link.h"
 
 typedef struct OffloadFound {
         uint32_t id;
         pid_t pid;
-        char ifname[NL_LINK_IFNAME_SIZE];  /* in the container */
-        char port[NL_LINK_IFNAME_SIZE];    /* on the bridge */
+        char ifname[RTNL_IFNAME_SIZE];  /* in the container */
+        char port[RTNL_IFNAME_SIZE];    /* on the bridge */
         char *bridge;
 } OffloadFound;
 
@@ -70,13 +70,13 @@ static int query_container(LxcPlugin *l, const LxcOvsView *v, const LxcLive *h) 
         pid_t pid;
         int r;
 
-        if (!h->running || !h->spec.has_net0 || !bridge || !nl_ifname_valid(ifname))
+        if (!h->running || !h->spec.has_net0 || !bridge || !rtnl_ifname_valid(ifname))
                 return 0;
         /* A container that stopped meanwhile, or has no such interface,
          * sends nothing. */
         r = l->backend->pid(l, h->id, &pid, &scratch);
         if (r >= 0)
-                r = nl_link_get_tx_checksum_in_netns(pid, ifname);
+                r = lxc_link_get_tx_checksum(pid, ifname);
         if (r <= 0)
                 return r == -ENOMEM ? r : 0;
 
@@ -149,7 +149,7 @@ static int warn_start(const LxcPlugin *l, const LxcContainer *c, Diag *d) {
         const LxcSpec *w = ch ? ch->want : NULL;
         _cleanup_(freep) char *cmd = NULL;
         const char *bridge;
-        char port[NL_LINK_IFNAME_SIZE];
+        char port[RTNL_IFNAME_SIZE];
         int r;
 
         if (!w || !w->has_net0 || !starts(ch, h))
@@ -250,7 +250,7 @@ int lxc_offload_apply(LxcPlugin *l, Diag *d) {
                         continue;
                 r = l->backend->pid(l, c->id, &pid, d);
                 if (r >= 0)
-                        r = nl_link_set_tx_checksum_in_netns(pid, "eth0", false);
+                        r = lxc_link_set_tx_checksum(pid, "eth0", false);
                 if (r < 0) {
                         diag_error(d, c->path, "turning transmit checksum offload off on eth0 in container %" PRIu32
                                    " (bridge %s uses the userspace datapath) failed: %s", c->id, b->name, strerror(-r));

@@ -3,7 +3,7 @@
  * OVS internal port (network.port_name, default internal_<id>, on
  * network.bridge), which op-dbus creates through OVSDB (tagged
  * op-dbus-owner=op-dbus-lxc), moves into the running container's network
- * namespace and configures there as eth0 through agent/lib/rtnl.
+ * namespace and configures there as eth0 (lxc-link.c, on agent/lib/rtnl).
  *
  * query reads the ports from OVSDB and, for every socket container that
  * exists, where the port's device is: still in op-dbus's namespace, in
@@ -14,7 +14,6 @@
  * serves as the hook after every start of such a container. */
 #include <arpa/inet.h>
 #include <inttypes.h>
-#include <net/route.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -22,9 +21,9 @@
 #include "ifupdown.h"
 #include "json-util.h"
 #include "lxc-backend.h"
+#include "lxc-link.h"
 #include "lxc-ovsdb.h"
 #include "lxc-socket.h"
-#include "nl-link.h"
 #include "strbuf.h"
 
 /* The port's name inside the container. */
@@ -53,7 +52,7 @@ typedef struct LxcSocketLive {
         bool here;                    /* the port's device is in op-dbus's namespace (not moved) */
         bool inside_port;             /* the container has it under the port's name (not renamed yet) */
         bool has_inside;              /* the container has an interface LXC_SOCKET_IFNAME ... */
-        NlLinkInfo inside;            /* ... this one */
+        RtnlLink inside;              /* ... this one */
         bool ipv4_ok;                 /* the container has the state's address on it */
         bool gateway_ok;              /* ... and its default route */
 } LxcSocketLive;
@@ -67,14 +66,14 @@ struct LxcSocket {
 
 /* The port's name: port_name, or internal_<id>; -ENAMETOOLONG when that
  * does not fit an interface name. */
-static int port_name(const LxcContainer *c, char ret[static NL_LINK_IFNAME_SIZE]) {
+static int port_name(const LxcContainer *c, char ret[static RTNL_IFNAME_SIZE]) {
         int n;
 
         if (c->network.port_name)
-                n = snprintf(ret, NL_LINK_IFNAME_SIZE, "%s", c->network.port_name);
+                n = snprintf(ret, RTNL_IFNAME_SIZE, "%s", c->network.port_name);
         else
-                n = snprintf(ret, NL_LINK_IFNAME_SIZE, "internal_%" PRIu32, c->id);
-        return n < 0 || n >= NL_LINK_IFNAME_SIZE ? -ENAMETOOLONG : 0;
+                n = snprintf(ret, RTNL_IFNAME_SIZE, "internal_%" PRIu32, c->id);
+        return n < 0 || n >= RTNL_IFNAME_SIZE ? -ENAMETOOLONG : 0;
 }
 
 /* The kinds of interface a socket port is inside a container: a tap of
@@ -122,7 +121,7 @@ void lxc_socket_done(LxcPlugin *l) {
 
 int lxc_socket_check(const PluginContext *ctx, const LxcContainer *c, Diag *d) {
         _cleanup_(freep) char *np = json_path_key(c->path, "network"), *fp = NULL, *pp = NULL;
-        char name[NL_LINK_IFNAME_SIZE];
+        char name[RTNL_IFNAME_SIZE];
         int ret = 0;
 
         if (!np || !(fp = json_path_key(np, "firewall")) || !(pp = json_path_key(np, "port_name")))
@@ -147,106 +146,55 @@ int lxc_socket_check(const PluginContext *ctx, const LxcContainer *c, Diag *d) {
 
 /* ---- query ---------------------------------------------------------------- */
 
-static const char *next_line(const char *s) {
-        const char *nl = strchr(s, '\n');
-
-        return nl ? nl + 1 : NULL;
+/* What the state wants of the port inside the container. */
+static void socket_want(const LxcNetwork *n, LxcLinkWant *ret) {
+        *ret = (LxcLinkWant) {
+                .name = LXC_SOCKET_IFNAME,
+                .has_hwaddr = n->has_hwaddr,
+                .has_ipv4 = n->has_ipv4,
+                .ipv4 = n->ipv4,
+                .prefixlen = n->ipv4_prefixlen,
+                .exclusive = true,
+                .has_gateway = n->has_gateway,
+                .gateway = n->gateway,
+        };
+        memcpy(ret->hwaddr, n->hwaddr, sizeof ret->hwaddr);
 }
 
-/* Whether the routing table text of /proc/PID/net/route has a route on
- * ifname to dst/mask (via gateway if has_gateway, with metric 0). */
-static bool route_present(const char *text, const char *ifname, in_addr_t dst, in_addr_t mask,
-                          bool has_gateway, in_addr_t gateway) {
-        for (const char *line = text; line && *line; line = next_line(line)) {
-                char iface[NL_LINK_IFNAME_SIZE];
-                unsigned d, g, flags, m;
-                int metric;
+/* Whether there is a link ifname: 1 or 0. */
+static int link_exists(Rtnl *r, const char *ifname) {
+        RtnlLink link;
+        int k = rtnl_get_link(r, ifname, &link);
 
-                /* Iface Destination Gateway Flags RefCnt Use Metric Mask ...: addresses
-                 * in network byte order, printed as host integers */
-                if (sscanf(line, "%15s %x %x %x %*d %*u %d %x", iface, &d, &g, &flags, &metric, &m) != 6 ||
-                    !streq(iface, ifname) || d != dst || m != mask)
-                        continue;
-                if (!has_gateway)
-                        return true;
-                if ((flags & RTF_GATEWAY) && g == gateway && metric == 0)
-                        return true;
-        }
-        return false;
+        return k == -ENODEV ? 0 : k < 0 ? k : 1;
 }
 
-/* Whether /proc/PID/net/fib_trie lists address a as local. Leaves are
- * "|-- A.B.C.D" lines followed by "/LEN scope TYPE" lines. */
-static bool local_address(const char *text, struct in_addr a) {
-        char want[INET_ADDRSTRLEN];
-        bool leaf = false;
-
-        if (!inet_ntop(AF_INET, &a, want, sizeof want))
-                return false;
-        for (const char *line = text; line && *line; line = next_line(line)) {
-                size_t n;
-
-                line += strspn(line, " ");
-                n = strcspn(line, "\n");
-                if (startswith(line, "|-- "))
-                        leaf = n == 4 + strlen(want) && strncmp(line + 4, want, strlen(want)) == 0;
-                else if (startswith(line, "+-- "))
-                        leaf = false;
-                else if (leaf && startswith(line, "/32 host LOCAL"))
-                        return true;
-        }
-        return false;
-}
-
-static int read_proc_net(pid_t pid, const char *file, char **ret) {
-        _cleanup_(freep) char *path = NULL;
-        int r;
-
-        if (asprintf(&path, "/proc/%d/net/%s", (int) pid, file) < 0)
-                return -ENOMEM;
-        r = read_full_file(path, ret, NULL);
-        return r == -ENOENT ? -ESRCH : r;
-}
-
-/* Whether the container's namespace has the state's address and default
- * route on its interface. Read from /proc/PID/net, which shows the
- * namespace of PID (agent/lib/rtnl only changes them). */
-static int inspect_routes(const LxcNetwork *n, LxcSocketLive *v) {
-        _cleanup_(freep) char *routes = NULL, *trie = NULL;
-        in_addr_t mask = n->ipv4_prefixlen == 0 ? 0 : htonl(UINT32_MAX << (32 - n->ipv4_prefixlen));
-        int r;
-
-        r = read_proc_net(v->pid, "route", &routes);
-        if (r >= 0 && n->has_ipv4)
-                r = read_proc_net(v->pid, "fib_trie", &trie);
-        if (r < 0)
-                return r;
-        /* an address with a prefix of 1..31 comes with its subnet's route */
-        v->ipv4_ok = !n->has_ipv4 ||
-                (local_address(trie, n->ipv4) &&
-                 (n->ipv4_prefixlen == 0 || n->ipv4_prefixlen == 32 ||
-                  route_present(routes, LXC_SOCKET_IFNAME, n->ipv4.s_addr & mask, mask, false, 0)));
-        v->gateway_ok = !n->has_gateway || route_present(routes, LXC_SOCKET_IFNAME, 0, 0, true, n->gateway.s_addr);
-        return 0;
-}
-
-/* Where the port's device is: here, and with v->pid set, in the container. */
+/* Where the port's device is: here, and with v->pid set, in the
+ * container; for an interface there that is a port, whether it has the
+ * state's address and default route. Only read. */
 static int inspect_device(const LxcContainer *c, const char *name, LxcSocketLive *v) {
+        _cleanup_(rtnl_closep) Rtnl *here = NULL, *inside = NULL;
+        LxcLinkWant want;
         int r;
 
-        r = nl_link_exists_in_netns(0, name);
+        r = rtnl_open(&here);
+        if (r >= 0)
+                r = link_exists(here, name);
         if (r < 0)
                 return r;
         v->here = r > 0;
         if (v->pid <= 0)
                 return 0;
+        r = rtnl_open_pid(v->pid, &inside);
+        if (r < 0)
+                return r;
         if (!streq(name, LXC_SOCKET_IFNAME)) {
-                r = nl_link_exists_in_netns(v->pid, name);
+                r = link_exists(inside, name);
                 if (r < 0)
                         return r;
                 v->inside_port = r > 0;
         }
-        r = nl_link_get_in_netns(v->pid, LXC_SOCKET_IFNAME, &v->inside);
+        r = rtnl_get_link(inside, LXC_SOCKET_IFNAME, &v->inside);
         if (r == -ENODEV)
                 return 0;
         if (r < 0)
@@ -254,12 +202,13 @@ static int inspect_device(const LxcContainer *c, const char *name, LxcSocketLive
         v->has_inside = true;
         if (!kind_is_port(v->inside.kind))
                 return 0;
-        return inspect_routes(&c->network, v);
+        socket_want(&c->network, &want);
+        return lxc_link_check(inside, v->inside.ifindex, &want, &v->ipv4_ok, &v->gateway_ok);
 }
 
 static int query_container(LxcPlugin *l, const LxcContainer *c, const LxcLive *h, Diag *d) {
         LxcSocketLive *v = &l->socket->live[l->socket->n_live];
-        char name[NL_LINK_IFNAME_SIZE];
+        char name[RTNL_IFNAME_SIZE];
         int r;
 
         if (port_name(c, name) < 0)
@@ -519,7 +468,7 @@ static int check_unique(const LxcPlugin *l, size_t i, const char *name, Diag *d)
 
         for (size_t j = 0; j < i; j++) {
                 const LxcContainer *o = &l->want.containers[j];
-                char other[NL_LINK_IFNAME_SIZE];
+                char other[RTNL_IFNAME_SIZE];
                 _cleanup_(freep) char *pp = NULL;
 
                 if (!lxc_uses_socket(o) || port_name(o, other) < 0 || !streq(name, other))
@@ -571,7 +520,7 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         const LxcContainer *c = &l->want.containers[i];
         const LxcLive *h = lxc_find_live(l, c->id);
         _cleanup_(step_done) Step t = {};
-        char name[NL_LINK_IFNAME_SIZE], path[64];
+        char name[RTNL_IFNAME_SIZE], path[64];
         const LxcSocketLive *v;
         const LxcOvsPort *p;
         Fate fate;
@@ -610,7 +559,7 @@ static const char *unused_reason(const LxcPlugin *l, const LxcOvsPort *p) {
         const LxcContainer *c = lxc_config_find(&l->want, p->container);
         const LxcLive *h = p->container > 0 ? lxc_find_live(l, p->container) : NULL;
         const LxcChange *ch = h ? lxc_find_change(l, h->id) : NULL;
-        char name[NL_LINK_IFNAME_SIZE];
+        char name[RTNL_IFNAME_SIZE];
 
         if (c && lxc_uses_socket(c) && port_name(c, name) >= 0 && streq(name, p->name))
                 return NULL;
@@ -684,10 +633,13 @@ static void count_writes(LxcPlugin *l, unsigned writes) {
 /* Waits until OVS has made the port's device in op-dbus's namespace. */
 static int wait_device(const LxcContainer *c, const char *name, Diag *d) {
         const struct timespec pause = { .tv_nsec = DEVICE_POLL_MS * 1000000L };
+        _cleanup_(rtnl_closep) Rtnl *here = NULL;
         int r;
 
+        r = rtnl_open(&here);
         for (int waited = 0;; waited += DEVICE_POLL_MS) {
-                r = nl_link_exists_in_netns(0, name);
+                if (r >= 0)
+                        r = link_exists(here, name);
                 if (r > 0)
                         return 0;
                 if (r < 0) {
@@ -746,36 +698,30 @@ static int ensure_port(LxcPlugin *l, const LxcContainer *c, const char *name, co
 /* Moves the port into the running container and configures it there; a
  * stale interface of an earlier device goes first. */
 static int attach_port(LxcPlugin *l, const LxcContainer *c, const char *name, const LxcSocketLive *v, Diag *d) {
-        const LxcNetwork *n = &c->network;
-        NlLinkConfig config = {
-                .name = LXC_SOCKET_IFNAME,
-                .has_hwaddr = n->has_hwaddr,
-                .has_ipv4 = n->has_ipv4,
-                .ipv4 = n->ipv4,
-                .ipv4_prefixlen = n->ipv4_prefixlen,
-                .exclusive_ipv4 = true,
-                .has_gateway = n->has_gateway,
-                .gateway = n->gateway,
-        };
-        const char *step = "";
-        int r = 0;
+        _cleanup_(rtnl_closep) Rtnl *here = NULL, *inside = NULL;
+        const char *step = "entering its network namespace";
+        LxcLinkWant want;
+        int r;
 
-        memcpy(config.hwaddr, n->hwaddr, sizeof config.hwaddr);
-        if (inside_stale(v)) {
+        socket_want(&c->network, &want);
+        r = rtnl_open(&here);
+        if (r >= 0)
+                r = rtnl_open_pid(v->pid, &inside);
+        if (r >= 0 && inside_stale(v)) {
                 step = "deleting the stale interface " LXC_SOCKET_IFNAME;
-                r = nl_link_delete_in_netns(v->pid, LXC_SOCKET_IFNAME);
+                r = lxc_link_delete(inside, LXC_SOCKET_IFNAME);
                 if (r > 0)
                         count_command(l);
         }
         if (r >= 0 && v->here) {
                 step = "moving the port into it";
-                r = nl_link_move_to_netns(name, v->pid);
+                r = lxc_link_move(here, inside, name);
                 if (r > 0)
                         count_command(l);
         }
         if (r >= 0) {
                 step = "configuring the port";
-                r = nl_link_configure_in_netns(v->pid, name, &config);
+                r = lxc_link_configure(inside, name, &want);
                 if (r > 0)
                         count_command(l);
         }
@@ -792,7 +738,7 @@ static int attach_port(LxcPlugin *l, const LxcContainer *c, const char *name, co
 static int socket_ensure(LxcPlugin *l, const LxcContainer *c, pid_t pid, Diag *d) {
         _cleanup_(lxc_ovs_view_done) LxcOvsView view = {};
         LxcSocketLive v = { .id = c->id, .pid = pid };
-        char name[NL_LINK_IFNAME_SIZE];
+        char name[RTNL_IFNAME_SIZE];
         const LxcOvsPort *p;
         int r;
 

@@ -28,8 +28,8 @@
 #include "json-util.h"
 #include "lxc-backend.h"
 #include "lxc-containers.h"
+#include "lxc-link.h"
 #include "lxc-ovsdb.h"
-#include "nl-link.h"
 #include "plain.h"
 #include "strbuf.h"
 
@@ -527,6 +527,7 @@ static int plain_pid(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d) {
  * which fails while an earlier one is left: a failed start, a crash, a NIC
  * moved live) and a host end LXC did not create (a NIC added live). */
 static int unplug(LxcPlugin *l, uint32_t id, Diag *d) {
+        _cleanup_(rtnl_closep) Rtnl *here = NULL;
         char port[16];
         int r;
 
@@ -534,7 +535,9 @@ static int unplug(LxcPlugin *l, uint32_t id, Diag *d) {
         r = lxc_ovs_unplug(l, port, d);
         if (r < 0)
                 return r;
-        r = nl_link_delete_in_netns(0, port);
+        r = rtnl_open(&here);
+        if (r >= 0)
+                r = lxc_link_delete(here, port);
         if (r < 0)
                 diag_error(d, "", "cannot delete network device %s: %s", port, strerror(-r));
         return r < 0 ? r : 0;
