@@ -273,3 +273,26 @@ int ovsdb_txn_commit(OvsdbClient *c, const OvsdbTxn *t, json_object **ret_result
                 return -ENOMEM;
         return ovsdb_client_transact(c, "Open_vSwitch", json_object_get(t->ops), ret_results, reterr);
 }
+
+int ovsdb_read_tables(OvsdbClient *c, const char *const *tables, const char *const *const *columns, size_t n,
+                      json_object **ret_results, json_object **ret_rows, char **reterr) {
+        _cleanup_(json_object_putp) json_object *results = NULL;
+        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
+        int r;
+
+        r = ovsdb_txn_init(&t);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                ovsdb_txn_select(&t, tables[i], NULL, columns[i]);
+        r = ovsdb_txn_commit(c, &t, &results, reterr);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                ret_rows[i] = ovsdb_result_rows(results, i);
+                if (!ret_rows[i])
+                        return -EBADMSG;
+        }
+        *ret_results = TAKE_PTR(results);
+        return 0;
+}

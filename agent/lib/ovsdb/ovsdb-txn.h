@@ -106,6 +106,12 @@ json_object *ovsdb_opt_string(const char *s);
 /* Sends the transaction (its operations stay in t). -ENOMEM when an
  * operation was lost; otherwise as ovsdb_client_transact(). */
 int ovsdb_txn_commit(OvsdbClient *c, const OvsdbTxn *t, json_object **ret_results, char **reterr);
+/* Every row of tables[i] (columns[i], NULL-terminated) read in one
+ * transaction: ret_rows[i] the rows of tables[i], borrowed from
+ * *ret_results (which the caller puts). -EBADMSG (and no *reterr) when an
+ * answer holds no rows; otherwise as ovsdb_txn_commit(). */
+int ovsdb_read_tables(OvsdbClient *c, const char *const *tables, const char *const *const *columns, size_t n,
+                      json_object **ret_results, json_object **ret_rows, char **reterr);
 /* ovsdb-cfg.c: the next_cfg a committed transaction read back (ovsdb_txn_bump_next_cfg),
  * or -1. */
 int64_t ovsdb_results_next_cfg(json_object *results);

@@ -151,31 +151,26 @@ int lxc_ovs_read(OvsdbClient *c, LxcOvsView *ret, Diag *d) {
         static const char *const bridge_cols[] = { "_uuid", "name", "ports", "datapath_type", NULL };
         static const char *const port_cols[] = { "_uuid", "name", "interfaces", "external_ids", "tag", NULL };
         static const char *const iface_cols[] = { "_uuid", "ofport", NULL };
+        static const char *const tables[] = { "Bridge", "Port", "Interface" };
+        static const char *const *const columns[] = { bridge_cols, port_cols, iface_cols };
         _cleanup_(json_object_putp) json_object *results = NULL;
         _cleanup_(lxc_ovs_view_done) LxcOvsView v = {};
-        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
         _cleanup_(freep) char *err = NULL;
-        json_object *bridges, *ports, *ifaces;
+        json_object *rows[3], *bridges, *ports, *ifaces;
         int r;
 
-        r = ovsdb_txn_init(&t);
-        if (r < 0)
+        r = ovsdb_read_tables(c, tables, columns, 3, &results, rows, &err);
+        if (r == -EBADMSG && !err) {
+                diag_error(d, "", "OVSDB answered the query of socket networking ports with an unexpected result");
                 return r;
-        ovsdb_txn_select(&t, "Bridge", NULL, bridge_cols);
-        ovsdb_txn_select(&t, "Port", NULL, port_cols);
-        ovsdb_txn_select(&t, "Interface", NULL, iface_cols);
-        r = ovsdb_txn_commit(c, &t, &results, &err);
+        }
         if (r < 0) {
                 diag_error(d, "", "reading the socket networking ports from OVSDB failed: %s", err ?: strerror(-r));
                 return r;
         }
-        bridges = ovsdb_result_rows(results, 0);
-        ports = ovsdb_result_rows(results, 1);
-        ifaces = ovsdb_result_rows(results, 2);
-        if (!bridges || !ports || !ifaces) {
-                diag_error(d, "", "OVSDB answered the query of socket networking ports with an unexpected result");
-                return -EBADMSG;
-        }
+        bridges = rows[0];
+        ports = rows[1];
+        ifaces = rows[2];
         r = read_bridges(&v, bridges);
         if (r >= 0)
                 r = read_ports(&v, ports, bridges, ifaces);

@@ -232,11 +232,12 @@ int net_query(NetPlugin *n, Diag *d) {
         static const char *const iface_cols[] = {
                 "_uuid", "name", "type", "options", "mtu_request", "error", NULL
         };
+        static const char *const tables[] = { "Open_vSwitch", "Bridge", "Port", "Interface" };
+        static const char *const *const columns[] = { ovs_cols, bridge_cols, port_cols, iface_cols };
         _cleanup_(json_object_putp) json_object *results = NULL;
         _cleanup_(ovsdb_row_index_done) OvsdbRowIndex port_index = {}, iface_index = {};
-        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
         _cleanup_(freep) char *err = NULL;
-        json_object *ovs, *bridges, *ports, *ifaces;
+        json_object *rows[4], *ovs, *bridges, *ports, *ifaces;
         int r;
 
         r = ensure_connected(n);
@@ -246,28 +247,19 @@ int net_query(NetPlugin *n, Diag *d) {
         }
 
 again:
-        ovsdb_txn_done(&t);
-        r = ovsdb_txn_init(&t);
-        if (r < 0)
-                return r;
-        ovsdb_txn_select(&t, "Open_vSwitch", NULL, ovs_cols);
-        ovsdb_txn_select(&t, "Bridge", NULL, bridge_cols);
-        ovsdb_txn_select(&t, "Port", NULL, port_cols);
-        ovsdb_txn_select(&t, "Interface", NULL, iface_cols);
-        r = ovsdb_txn_commit(n->ovsdb, &t, &results, &err);
-        if (r < 0) {
+        r = ovsdb_read_tables(n->ovsdb, tables, columns, 4, &results, rows, &err);
+        if (r < 0 && (r != -EBADMSG || err)) {
                 diag_error(d, "", "OVSDB query failed: %s", err ?: strerror(-r));
                 return r;
         }
-
-        ovs = ovsdb_result_rows(results, 0);
-        bridges = ovsdb_result_rows(results, 1);
-        ports = ovsdb_result_rows(results, 2);
-        ifaces = ovsdb_result_rows(results, 3);
-        if (!ovs || !bridges || !ports || !ifaces || json_object_array_length(ovs) != 1) {
+        if (r < 0 || json_object_array_length(rows[0]) != 1) {
                 diag_error(d, "", "OVSDB answered the query with an unexpected result");
                 return -EBADMSG;
         }
+        ovs = rows[0];
+        bridges = rows[1];
+        ports = rows[2];
+        ifaces = rows[3];
         r = wait_vswitchd(n, json_object_array_get_idx(ovs, 0), d);
         if (r < 0)
                 return r;

@@ -193,12 +193,13 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
         static const char *const bcols[] = { "name", "ports", NULL };
         static const char *const pcols[] = { "_uuid", "name", "interfaces", NULL };
         static const char *const icols[] = { "_uuid", "ofport", NULL };
+        static const char *const tables[] = { "Bridge", "Port", "Interface" };
+        static const char *const *const columns[] = { bcols, pcols, icols };
         _cleanup_(ovsdb_client_freep) OvsdbClient *client = NULL;
         _cleanup_(json_object_putp) json_object *res = NULL;
         _cleanup_(ovsdb_row_index_done) OvsdbRowIndex port_index = {}, iface_index = {};
-        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
         _cleanup_(freep) char *err = NULL;
-        json_object *bridges, *ports, *ifaces;
+        json_object *rows[3], *bridges, *ports, *ifaces;
         int r;
 
         r = ovsdb_client_connect(host_settings(ctx)->ovsdb_address, ctx->timeout_ms, &client);
@@ -212,24 +213,18 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
         r = wait_vswitchd(client, ctx, d);
         if (r < 0)
                 return r;
-        r = ovsdb_txn_init(&t);
-        if (r < 0)
+        r = ovsdb_read_tables(client, tables, columns, 3, &res, rows, &err);
+        if (r == -EBADMSG && !err) {
+                diag_error(d, "", "OVSDB answered the query of the bridges' ports with an unexpected result");
                 return r;
-        ovsdb_txn_select(&t, "Bridge", NULL, bcols);
-        ovsdb_txn_select(&t, "Port", NULL, pcols);
-        ovsdb_txn_select(&t, "Interface", NULL, icols);
-        r = ovsdb_txn_commit(client, &t, &res, &err);
+        }
         if (r < 0) {
                 diag_error(d, "", "OVSDB query failed: %s", err ?: strerror(-r));
                 return r;
         }
-        bridges = ovsdb_result_rows(res, 0);
-        ports = ovsdb_result_rows(res, 1);
-        ifaces = ovsdb_result_rows(res, 2);
-        if (!bridges || !ports || !ifaces) {
-                diag_error(d, "", "OVSDB answered the query of the bridges' ports with an unexpected result");
-                return -EBADMSG;
-        }
+        bridges = rows[0];
+        ports = rows[1];
+        ifaces = rows[2];
 
         of_ports_done(p);
         r = add_bridge_names(p, bridges);
