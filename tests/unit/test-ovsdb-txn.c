@@ -77,6 +77,22 @@ static void test_insert_port_with_owner_tags(void) {
         ASSERT(t.writes == 3 && t.error == 0);
 }
 
+static void test_mutate_map_key(void) {
+        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
+
+        ASSERT(ovsdb_txn_init(&t) == 0);
+        ovsdb_txn_mutate_map_key(&t, "Bridge", ovsdb_where_uuid(UUID_A), "external_ids", "op-dbus-fail-mode", "");
+        ovsdb_txn_mutate_map_key(&t, "Bridge", ovsdb_where_uuid(UUID_A), "external_ids", "op-dbus-fail-mode", NULL);
+        /* the key goes first: "insert" leaves a key that is there alone */
+        assert_ops(&t,
+                   "[{\"op\":\"mutate\",\"table\":\"Bridge\",\"where\":[[\"_uuid\",\"==\",[\"uuid\",\"" UUID_A "\"]]],"
+                   "\"mutations\":[[\"external_ids\",\"delete\",[\"set\",[\"op-dbus-fail-mode\"]]],"
+                   "[\"external_ids\",\"insert\",[\"map\",[[\"op-dbus-fail-mode\",\"\"]]]]]},"
+                   "{\"op\":\"mutate\",\"table\":\"Bridge\",\"where\":[[\"_uuid\",\"==\",[\"uuid\",\"" UUID_A "\"]]],"
+                   "\"mutations\":[[\"external_ids\",\"delete\",[\"set\",[\"op-dbus-fail-mode\"]]]]}]");
+        ASSERT(t.writes == 2 && t.error == 0);
+}
+
 static void test_mutate_set_of_nothing_adds_nothing(void) {
         _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
 
@@ -108,6 +124,7 @@ static void test_next_cfg_of_results(void) {
 int main(void) {
         test_guard_and_remove_port();
         test_insert_port_with_owner_tags();
+        test_mutate_map_key();
         test_mutate_set_of_nothing_adds_nothing();
         test_lost_operation_is_not_sent();
         test_next_cfg_of_results();

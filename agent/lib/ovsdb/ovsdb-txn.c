@@ -166,6 +166,32 @@ void ovsdb_txn_mutate_set(OvsdbTxn *t, const char *table, json_object *where, co
         op_add(t, o, "mutations", mutations);
 }
 
+/* Adds mutation m (consumed) to the array mutations (may be NULL). */
+static void add_mutation(OvsdbTxn *t, json_object *mutations, json_object *m) {
+        if (!mutations || !m || json_object_array_add(mutations, m) < 0) {
+                json_object_put(m);
+                t->error = -ENOMEM;
+        }
+}
+
+void ovsdb_txn_mutate_map_key(OvsdbTxn *t, const char *table, json_object *where, const char *column,
+                              const char *key, const char *value) {
+        json_object *o = op_new(t, "mutate", table, true, where), *mutations = json_object_new_array();
+        json_object *keys = json_object_new_array();
+
+        if (keys)
+                json_object_array_add(keys, json_object_new_string(key));
+        add_mutation(t, mutations, mutation(column, "delete", ovsdb_set(keys)));
+        if (value) {
+                _cleanup_(json_object_putp) json_object *pair = json_object_new_object();
+
+                if (pair)
+                        json_object_object_add(pair, key, json_object_new_string(value));
+                add_mutation(t, mutations, mutation(column, "insert", pair ? ovsdb_map_from_object(pair) : NULL));
+        }
+        op_add(t, o, "mutations", mutations);
+}
+
 void ovsdb_txn_wait(OvsdbTxn *t, const char *table, json_object *where, const char *const *columns,
                     const char *until, json_object *rows, int timeout_ms) {
         json_object *o = op_new(t, "wait", table, false, where);

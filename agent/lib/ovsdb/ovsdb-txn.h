@@ -67,6 +67,11 @@ void ovsdb_txn_mutate(OvsdbTxn *t, const char *table, json_object *where, const 
  * array may be NULL or empty; nothing is added when both are). */
 void ovsdb_txn_mutate_set(OvsdbTxn *t, const char *table, json_object *where, const char *column,
                           json_object *del, json_object *ins);
+/* Sets key to value in the map column of the rows where matches (value
+ * NULL: removes key). One operation: the key is deleted, then the pair
+ * inserted, since "insert" leaves a key that is there alone. */
+void ovsdb_txn_mutate_map_key(OvsdbTxn *t, const char *table, json_object *where, const char *column,
+                              const char *key, const char *value);
 /* Waits until the rows where matches, read as columns, are (until "==")
  * or are not ("!=") the rows given, for at most timeout_ms; 0: fails the
  * transaction at once unless they already are. */
