@@ -211,7 +211,7 @@ confirm() {
 # unit and the D-Bus files go), the system bus and Open vSwitch.
 PACKAGES=(meson ninja-build pkg-config gcc libc6-dev python3 libjson-c-dev
           libsystemd-dev libdbus-1-dev systemd dbus
-          libcurl4-openssl-dev ca-certificates libnl-3-dev libnl-route-3-dev
+          libcurl4-openssl-dev ca-certificates libnl-3-dev
           openvswitch-switch openvswitch-common)
 
 install_deps() {
@@ -444,7 +444,7 @@ check_state() {
 # ---- starting -------------------------------------------------------------
 
 ensure_ovs() {
-        if ovs-vsctl --timeout=5 show >/dev/null 2>&1; then
+        if ovsdb-client --timeout=5 list-dbs >/dev/null 2>&1; then
                 say "Open vSwitch is running"
         elif have_systemd; then
                 say "starting openvswitch-switch.service"

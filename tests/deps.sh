@@ -23,7 +23,7 @@ PACKAGES=(
         # clang, libFuzzer and the sanitizer runtimes, llvm-symbolizer for reports
         clang libclang-rt-14-dev llvm
         libjson-c-dev libsystemd-dev libcurl4-openssl-dev
-        libnl-3-dev libnl-route-3-dev libnftnl-dev libseccomp-dev
+        libnl-3-dev libnftnl-dev libseccomp-dev
         # integration tests
         openvswitch-switch openvswitch-common
         python3 python3-pytest python3-jsonschema

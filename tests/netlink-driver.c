@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Command line front end of agent/lib/rtnl for the integration tests
- * (tests/integration/test_netlink.py). Not installed.
+/* Command line front end of socket networking's steps inside a container
+ * (plugins/host/lxc/lxc-link.c, on agent/lib/rtnl) for the integration
+ * tests (tests/integration/test_netlink.py). Not installed.
  *
  *   netlink-driver move IFNAME PID              prints "moved" or "unchanged"
  *   netlink-driver configure PID IFNAME NEWNAME MAC ADDR/PREFIX GATEWAY [MTU] [exclusive]
@@ -14,7 +15,8 @@
  *   netlink-driver txcsum PID IFNAME            prints "on" or "off"
  *   netlink-driver txcsum PID IFNAME on|off     prints "changed" or "unchanged"
  *
- * PID 0 is the driver's own network namespace. On failure the driver
+ * "exclusive" deletes the link's other IPv4 addresses that carry op-dbus's
+ * mark. PID 0 is the driver's own network namespace. On failure the driver
  * prints "error: <errno name>: <message>" on stderr and exits 1; usage
  * errors exit 2. */
 
@@ -22,8 +24,9 @@
 #include <netinet/ether.h>
 #include <stdio.h>
 
+#include "lxc-link.h"
 #include "macro.h"
-#include "nl-link.h"
+#include "rtnl.h"
 
 static int parse_pid(const char *s, pid_t *ret) {
         char *end;
@@ -41,7 +44,7 @@ static bool unset(const char *s) {
         return streq(s, "-");
 }
 
-static int parse_hwaddr(const char *s, NlLinkConfig *c) {
+static int parse_hwaddr(const char *s, LxcLinkWant *c) {
         struct ether_addr e;
 
         if (unset(s))
@@ -53,7 +56,7 @@ static int parse_hwaddr(const char *s, NlLinkConfig *c) {
         return 0;
 }
 
-static int parse_ipv4_prefix(const char *s, NlLinkConfig *c) {
+static int parse_ipv4_prefix(const char *s, LxcLinkWant *c) {
         char buf[INET_ADDRSTRLEN + 4], *slash, *end;
         unsigned long prefixlen;
 
@@ -72,12 +75,12 @@ static int parse_ipv4_prefix(const char *s, NlLinkConfig *c) {
                 return -EINVAL;
         if (inet_pton(AF_INET, buf, &c->ipv4) != 1)
                 return -EINVAL;
-        c->ipv4_prefixlen = prefixlen;
+        c->prefixlen = prefixlen;
         c->has_ipv4 = true;
         return 0;
 }
 
-static int parse_gateway(const char *s, NlLinkConfig *c) {
+static int parse_gateway(const char *s, LxcLinkWant *c) {
         if (unset(s))
                 return 0;
         if (inet_pton(AF_INET, s, &c->gateway) != 1)
@@ -87,7 +90,7 @@ static int parse_gateway(const char *s, NlLinkConfig *c) {
 }
 
 /* configure PID IFNAME NEWNAME MAC ADDR/PREFIX GATEWAY [MTU] [exclusive] */
-static int parse_config(int argc, char **argv, pid_t *pid, NlLinkConfig *c) {
+static int parse_config(int argc, char **argv, pid_t *pid, LxcLinkWant *c) {
         if (argc < 8 || argc > 10)
                 return -EINVAL;
         if (parse_pid(argv[2], pid) < 0 || parse_hwaddr(argv[5], c) < 0 ||
@@ -101,87 +104,138 @@ static int parse_config(int argc, char **argv, pid_t *pid, NlLinkConfig *c) {
 
                 if (end == argv[8] || *end || mtu <= 0 || mtu > INT32_MAX)
                         return -EINVAL;
-                c->mtu = (int) mtu;
+                c->mtu = (uint32_t) mtu;
         }
         if (argc == 10) {
                 if (!streq(argv[9], "exclusive"))
                         return -EINVAL;
-                c->exclusive_ipv4 = true;
+                c->exclusive = true;
         }
         return 0;
 }
 
-static int print_info(pid_t pid, const char *ifname) {
-        NlLinkInfo info;
-        int r;
+static int open_pid(const char *arg, Rtnl **ret) {
+        pid_t pid;
 
-        r = nl_link_get_in_netns(pid, ifname, &info);
-        if (r < 0)
-                return r;
+        if (parse_pid(arg, &pid) < 0)
+                return -EDOM;
+        return rtnl_open_pid(pid, ret);
+}
+
+static int print_info(Rtnl *r, const char *ifname) {
+        RtnlLink link;
+        int k;
+
+        k = rtnl_get_link(r, ifname, &link);
+        if (k < 0)
+                return k;
         printf("ifindex=%d\nname=%s\nkind=%s\nmtu=%u\nup=%d\nlower_up=%d\n",
-               info.ifindex, info.name, info.kind, info.mtu, info.up, info.lower_up);
-        if (info.has_hwaddr)
+               link.ifindex, link.name, link.kind, link.mtu, link.up, link.lower_up);
+        if (link.has_hwaddr)
                 printf("hwaddr=%02x:%02x:%02x:%02x:%02x:%02x\n",
-                       info.hwaddr[0], info.hwaddr[1], info.hwaddr[2],
-                       info.hwaddr[3], info.hwaddr[4], info.hwaddr[5]);
+                       link.hwaddr[0], link.hwaddr[1], link.hwaddr[2],
+                       link.hwaddr[3], link.hwaddr[4], link.hwaddr[5]);
+        return 0;
+}
+
+static int configure(int argc, char **argv) {
+        _cleanup_(rtnl_closep) Rtnl *r = NULL;
+        LxcLinkWant want = {};
+        pid_t pid;
+        int k;
+
+        if (parse_config(argc, argv, &pid, &want) < 0)
+                return -EDOM;
+        k = rtnl_open_pid(pid, &r);
+        if (k >= 0)
+                k = lxc_link_configure(r, argv[3], &want);
+        if (k >= 0)
+                puts(k > 0 ? "changed" : "unchanged");
+        return k;
+}
+
+static int txcsum(char **argv) {
+        pid_t pid;
+        int k;
+
+        if (parse_pid(argv[2], &pid) < 0 || !(streq(argv[4], "on") || streq(argv[4], "off")))
+                return -EDOM;
+        k = lxc_link_set_tx_checksum(pid, argv[3], streq(argv[4], "on"));
+        if (k >= 0)
+                puts(k > 0 ? "changed" : "unchanged");
+        return k;
+}
+
+/* move and find: IFNAME PID, from the driver's namespace */
+static int move_find(const char *verb, const char *ifname, const char *pid) {
+        _cleanup_(rtnl_closep) Rtnl *here = NULL, *there = NULL;
+        static const char *const where[] = { "none", "caller", "target", "both" };
+        RtnlLink link;
+        int k, mask = 0;
+
+        if (streq(pid, "0") || !rtnl_ifname_valid(ifname))
+                return -EINVAL;
+        k = open_pid(pid, &there);
+        if (k >= 0)
+                k = rtnl_open(&here);
+        if (k < 0)
+                return k;
+        if (streq(verb, "move")) {
+                k = lxc_link_move(here, there, ifname);
+                if (k >= 0)
+                        puts(k > 0 ? "moved" : "unchanged");
+                return k;
+        }
+        for (int i = 0; i < 2; i++) {
+                k = rtnl_get_link(i == 0 ? here : there, ifname, &link);
+                if (k < 0 && k != -ENODEV)
+                        return k;
+                mask |= k >= 0 ? 1 << i : 0;
+        }
+        puts(where[mask]);
         return 0;
 }
 
 static int run(int argc, char **argv) {
+        _cleanup_(rtnl_closep) Rtnl *r = NULL;
         const char *verb = argv[1];
-        NlLinkConfig config = {};
-        pid_t pid;
-        int r;
+        RtnlLink link;
+        int k;
 
-        if (streq(verb, "configure")) {
-                if (parse_config(argc, argv, &pid, &config) < 0)
-                        return -EDOM;
-                r = nl_link_configure_in_netns(pid, argv[3], &config);
-                if (r >= 0)
-                        puts(r > 0 ? "changed" : "unchanged");
-                return r;
-        }
-        if (streq(verb, "txcsum") && argc == 5) {
-                if (parse_pid(argv[2], &pid) < 0 || !(streq(argv[4], "on") || streq(argv[4], "off")))
-                        return -EDOM;
-                r = nl_link_set_tx_checksum_in_netns(pid, argv[3], streq(argv[4], "on"));
-                if (r >= 0)
-                        puts(r > 0 ? "changed" : "unchanged");
-                return r;
-        }
+        if (streq(verb, "configure"))
+                return configure(argc, argv);
+        if (streq(verb, "txcsum") && argc == 5)
+                return txcsum(argv);
         if (argc != 4)
                 return -EDOM;
-        /* move and find take IFNAME PID, the others PID IFNAME */
-        if (parse_pid(streq(verb, "move") || streq(verb, "find") ? argv[3] : argv[2], &pid) < 0)
-                return -EDOM;
+        if (streq(verb, "move") || streq(verb, "find"))
+                return move_find(verb, argv[2], argv[3]);
 
-        if (streq(verb, "move")) {
-                r = nl_link_move_to_netns(argv[2], pid);
-                if (r >= 0)
-                        puts(r > 0 ? "moved" : "unchanged");
-        } else if (streq(verb, "find")) {
-                static const char *const where[] = { "none", "caller", "target", "both" };
-
-                r = nl_link_find_netns(argv[2], pid);
-                if (r >= 0)
-                        puts(where[r & 3]);
-        } else if (streq(verb, "exists")) {
-                r = nl_link_exists_in_netns(pid, argv[3]);
-                if (r >= 0)
-                        puts(r > 0 ? "yes" : "no");
-        } else if (streq(verb, "info"))
-                r = print_info(pid, argv[3]);
-        else if (streq(verb, "txcsum")) {
-                r = nl_link_get_tx_checksum_in_netns(pid, argv[3]);
-                if (r >= 0)
-                        puts(r > 0 ? "on" : "off");
-        } else if (streq(verb, "delete")) {
-                r = nl_link_delete_in_netns(pid, argv[3]);
-                if (r >= 0)
-                        puts(r > 0 ? "deleted" : "unchanged");
-        } else
-                r = -EDOM;
-        return r;
+        /* the others take PID IFNAME */
+        k = open_pid(argv[2], &r);
+        if (k < 0)
+                return k;
+        if (streq(verb, "exists")) {
+                k = rtnl_get_link(r, argv[3], &link);
+                if (k >= 0 || k == -ENODEV)
+                        puts(k >= 0 ? "yes" : "no");
+                return k == -ENODEV ? 0 : k;
+        }
+        if (streq(verb, "info"))
+                return print_info(r, argv[3]);
+        if (streq(verb, "txcsum")) {
+                k = rtnl_get_tx_checksum(r, argv[3]);
+                if (k >= 0)
+                        puts(k > 0 ? "on" : "off");
+                return k;
+        }
+        if (streq(verb, "delete")) {
+                k = lxc_link_delete(r, argv[3]);
+                if (k >= 0)
+                        puts(k > 0 ? "deleted" : "unchanged");
+                return k;
+        }
+        return -EDOM;
 }
 
 int main(int argc, char **argv) {

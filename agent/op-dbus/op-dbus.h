@@ -34,6 +34,9 @@ typedef struct Cli {
         int lock_timeout_ms;
 } Cli;
 
+/* daemon.c: op-dbus run */
+int verb_run(Cli *cli);
+
 /* init.c */
 int verb_init(Cli *cli);
 

@@ -294,6 +294,26 @@ def test_configure_changes(driver, host_netns, containers):
     assert c.link("eth0")["ifindex"] == ifindex
 
 
+def test_configure_replaces_only_its_own_addresses(driver, host_netns, containers):
+    """The address and default route op-dbus sets carry its protocol mark
+    (217); of the link's other IPv4 addresses it deletes only those."""
+    c = containers()
+    add_veth(host_netns, "vc0", "vh0")
+    driver.in_netns(host_netns)("move", "vc0", c.pid)
+    assert driver("configure", c.pid, "vc0", "eth0", "-", "10.77.0.2/24", "10.77.0.1") == "changed"
+    assert [r.get("protocol") for r in c.ip_json("-4", "route", "show", "default")] == ["217"]
+
+    # the container adds addresses of its own, in another subnet and as IPv6
+    c.run("ip", "addr", "add", "10.66.0.5/24", "dev", "eth0")
+    c.run("ip", "addr", "add", "fd00:66::5/64", "dev", "eth0", "nodad")
+    assert driver("configure", c.pid, "eth0", "eth0", "-", "10.88.0.3/16", "10.88.0.1", "-",
+                  "exclusive") == "changed"
+    assert c.ipv4("eth0") == ["10.66.0.5/24", "10.88.0.3/16"]
+    assert "fd00:66::5" in [a["local"] for a in c.ip_json("-6", "addr", "show", "dev", "eth0")[0]["addr_info"]]
+    assert driver("configure", c.pid, "eth0", "eth0", "-", "10.88.0.3/16", "10.88.0.1", "-",
+                  "exclusive") == "unchanged"
+
+
 def test_errors(driver, host_netns, containers):
     c = containers()
     drv = driver.in_netns(host_netns)

@@ -19,14 +19,17 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+#include "lxc-link.h"
+#include "lxc-offload.h"
 #include "lxc-ovsdb.h"
-#include "nl-link.h"
 
 typedef struct OffloadFound {
         uint32_t id;
         pid_t pid;
-        char ifname[NL_LINK_IFNAME_SIZE];  /* in the container */
-        char port[NL_LINK_IFNAME_SIZE];    /* on the bridge */
+        char ifname[RTNL_IFNAME_SIZE];  /* in the container */
+        char port[RTNL_IFNAME_SIZE];    /* on the bridge */
         char *bridge;
 } OffloadFound;
 
@@ -48,23 +51,6 @@ void lxc_offload_done(LxcPlugin *l) {
         l->offload = NULL;
 }
 
-static const LxcContainer *find_want(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->want.n_containers; i++)
-                if (l->want.containers[i].id == id)
-                        return &l->want.containers[i];
-        return NULL;
-}
-
-static const LxcChange *find_change(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->n_changes; i++) {
-                const LxcChange *ch = &l->changes[i];
-
-                if ((ch->want && ch->want->id == id) || (ch->have && ch->have->id == id))
-                        return ch;
-        }
-        return NULL;
-}
-
 /* The bridge of a container's net0 when it is a userspace bridge. */
 static const char *userspace_bridge(const LxcOvsView *v, const LxcProps *net0) {
         const char *name = lxc_props_get(net0, "bridge");
@@ -84,13 +70,13 @@ static int query_container(LxcPlugin *l, const LxcOvsView *v, const LxcLive *h) 
         pid_t pid;
         int r;
 
-        if (!h->running || !h->spec.has_net0 || !bridge || !nl_ifname_valid(ifname))
+        if (!h->running || !h->spec.has_net0 || !bridge || !rtnl_ifname_valid(ifname))
                 return 0;
         /* A container that stopped meanwhile, or has no such interface,
          * sends nothing. */
         r = l->backend->pid(l, h->id, &pid, &scratch);
         if (r >= 0)
-                r = nl_link_get_tx_checksum_in_netns(pid, ifname);
+                r = lxc_link_get_tx_checksum(pid, ifname);
         if (r <= 0)
                 return r == -ENOMEM ? r : 0;
 
@@ -105,7 +91,7 @@ static int query_container(LxcPlugin *l, const LxcOvsView *v, const LxcLive *h) 
 }
 
 int lxc_offload_query(LxcPlugin *l, Diag *d) {
-        const LxcOvsView *v = lxc_socket_view(l);
+        const LxcOvsView *v = lxc_ovs_view(l);
         int r = 0;
 
         lxc_offload_done(l);
@@ -158,17 +144,17 @@ static bool starts(const LxcChange *ch, const LxcLive *h) {
 /* A Proxmox container this apply starts (or restarts) on a userspace
  * bridge: its new veth will send with the offload on. */
 static int warn_start(const LxcPlugin *l, const LxcContainer *c, Diag *d) {
-        const LxcChange *ch = find_change(l, c->id);
+        const LxcChange *ch = lxc_find_change(l, c->id);
         const LxcLive *h = lxc_find_live(l, c->id);
         const LxcSpec *w = ch ? ch->want : NULL;
         _cleanup_(freep) char *cmd = NULL;
         const char *bridge;
-        char port[NL_LINK_IFNAME_SIZE];
+        char port[RTNL_IFNAME_SIZE];
         int r;
 
         if (!w || !w->has_net0 || !starts(ch, h))
                 return 0;
-        bridge = userspace_bridge(lxc_socket_view(l), &w->net0);
+        bridge = userspace_bridge(lxc_ovs_view(l), &w->net0);
         if (!bridge || !l->backend->pid_expression)
                 return 0;
         r = fix_command(l, c->id, 0, "eth0", &cmd);
@@ -192,9 +178,9 @@ int lxc_offload_diff(LxcPlugin *l, Plan *plan, Diag *d) {
         o->pending = false;
         for (size_t i = 0; r >= 0 && i < o->n_found; i++) {
                 const OffloadFound *f = &o->found[i];
-                const LxcContainer *c = find_want(l, f->id);
+                const LxcContainer *c = lxc_config_find(&l->want, f->id);
                 const LxcLive *h = lxc_find_live(l, f->id);
-                const LxcChange *ch = find_change(l, f->id);
+                const LxcChange *ch = lxc_find_change(l, f->id);
                 char path[64];
 
                 /* gone or stopped after this apply: nothing to say */
@@ -231,7 +217,7 @@ bool lxc_offload_pending(const LxcPlugin *l) {
  * once the containers' changes are made. */
 static bool runs_with_veth(const LxcPlugin *l, const LxcContainer *c) {
         const LxcLive *h = lxc_find_live(l, c->id);
-        const LxcChange *ch = find_change(l, c->id);
+        const LxcChange *ch = lxc_find_change(l, c->id);
 
         if (!lxc_container_has_veth(c) || (h && !h->owned && !(ch && ch->kind == LXC_CHANGE_RECREATE)))
                 return false;
@@ -254,7 +240,7 @@ int lxc_offload_apply(LxcPlugin *l, Diag *d) {
                         continue;
                 /* Read now: the net plugin may just have made the bridge. */
                 if (!read) {
-                        r = lxc_socket_read_view(l, &v, d);
+                        r = lxc_ovs_read_view(l, &v, d);
                         if (r < 0)
                                 return r;
                         read = true;
@@ -264,14 +250,14 @@ int lxc_offload_apply(LxcPlugin *l, Diag *d) {
                         continue;
                 r = l->backend->pid(l, c->id, &pid, d);
                 if (r >= 0)
-                        r = nl_link_set_tx_checksum_in_netns(pid, "eth0", false);
+                        r = lxc_link_set_tx_checksum(pid, "eth0", false);
                 if (r < 0) {
                         diag_error(d, c->path, "turning transmit checksum offload off on eth0 in container %" PRIu32
                                    " (bridge %s uses the userspace datapath) failed: %s", c->id, b->name, strerror(-r));
                         return r;
                 }
-                if (r > 0 && l->counts)
-                        l->counts->commands++;
+                if (r > 0)
+                        lxc_count_command(l);
         }
         return 0;
 }
