@@ -445,7 +445,7 @@ check_state() {
 # ---- starting -------------------------------------------------------------
 
 ensure_ovs() {
-        if ovs-vsctl --timeout=5 show >/dev/null 2>&1; then
+        if ovsdb-client --timeout=5 list-dbs >/dev/null 2>&1; then
                 say "Open vSwitch is running"
         elif have_systemd; then
                 say "starting openvswitch-switch.service"

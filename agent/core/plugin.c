@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "plugin.h"
@@ -23,6 +24,61 @@ Plugin *plugin_free(Plugin *p) {
         if (p->vtable->done)
                 p->vtable->done(p);
         free(p);
+        return NULL;
+}
+
+WatchEvent *watch_events_add(WatchEvents *e, WatchEventKind kind, const char *scope, const char *fmt, ...) {
+        _cleanup_(freep) char *text = NULL, *s = NULL;
+        WatchEvent *events;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&text, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                text = NULL;
+                return NULL;
+        }
+        if (scope && !(s = strdup(scope)))
+                return NULL;
+        events = reallocarray(e->events, e->n + 1, sizeof(WatchEvent));
+        if (!events)
+                return NULL;
+        e->events = events;
+        events[e->n] = (WatchEvent) { .kind = kind, .scope = TAKE_PTR(s), .text = TAKE_PTR(text) };
+        return &events[e->n++];
+}
+
+void watch_events_done(WatchEvents *e) {
+        for (size_t i = 0; i < e->n; i++) {
+                free(e->events[i].scope);
+                free(e->events[i].text);
+        }
+        free(e->events);
+        *e = (WatchEvents) {};
+}
+
+int watch_new(const WatchVTable *vt, const PluginContext *ctx, Watch **ret) {
+        Watch *w;
+
+        if (vt->object_size < sizeof(Watch))
+                return -EINVAL;
+        w = calloc(1, vt->object_size);
+        if (!w)
+                return -ENOMEM;
+        w->vtable = vt;
+        w->ctx = ctx;
+        *ret = w;
+        return 0;
+}
+
+Watch *watch_free(Watch *w) {
+        if (!w)
+                return NULL;
+        if (w->vtable->done)
+                w->vtable->done(w);
+        free(w);
         return NULL;
 }
 

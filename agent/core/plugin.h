@@ -30,6 +30,11 @@ typedef struct PluginContext {
         uint64_t generation;        /* generation an apply is writing (set by the driver) */
         bool healing;               /* repairing drift: objects with drift "report" are left alone */
         bool restoring;             /* putting back the snapshot of a failed apply (set by the driver) */
+        /* Only this part of the plugin's section, as the plugin names its
+         * parts (a restore of one of them); NULL: all of it. A plugin whose
+         * section has no parts ignores it; one that has them refuses, in
+         * parse, a scope that names none of the document's. */
+        const char *scope;
         const void *settings;       /* the program's settings for its plugins */
         /* The document comes from a caller who may plan but not change the
          * host (a D-Bus caller other than root). Such a caller must not make
@@ -41,6 +46,106 @@ typedef struct PluginContext {
 } PluginContext;
 
 typedef struct Plugin Plugin;
+
+/* ---- Watches: what a daemon learns from a plugin between applies ----
+ *
+ * A daemon keeps the host converged while it runs. A plugin that can tell
+ * when something of its own may have changed offers a watch
+ * (PluginVTable.watch): file descriptors to wait on, a time to be called
+ * back, a periodic audit, and what it finds, as events. A watch only
+ * observes and reports: the daemon debounces, queues the repairs, keeps
+ * its status (degraded while a service is gone) and skips audits while it
+ * is busy or degraded. Times are milliseconds and nothing belongs to an
+ * event loop, so a daemon can drive watches from any loop. */
+
+typedef enum WatchEventKind {
+        WATCH_DRIFT,      /* something of the plugin's may have changed out of band:
+                           * heal from the applied state (the daemon waits a moment
+                           * for more changes first) */
+        WATCH_RESTORE,    /* the plugin's service restarted and lost what op-dbus had
+                           * put there: restore the plugin now, from the applied state,
+                           * in scope (PluginContext.scope) */
+        WATCH_LOST,       /* the plugin's service is gone: the daemon is degraded until
+                           * the watch reports WATCH_BACK */
+        WATCH_BACK,       /* the service is back: the daemon converges */
+        WATCH_LOG,        /* text for the daemon's log, at level */
+        _WATCH_EVENT_MAX,
+} WatchEventKind;
+
+typedef struct WatchEvent {
+        WatchEventKind kind;
+        char *scope;      /* RESTORE: the part to restore; NULL: all */
+        /* DRIFT: what changed ("drift repair (<text>)" names the heal);
+         * RESTORE: why (names the restore); LOST, BACK, LOG: the message. */
+        char *text;
+        int error;        /* LOST: why it is gone (negative errno) */
+        int level;        /* LOG: syslog priority */
+} WatchEvent;
+
+typedef struct WatchEvents {
+        WatchEvent *events;
+        size_t n;
+} WatchEvents;
+
+/* Appends an event; NULL when out of memory (then the event is lost). */
+WatchEvent *watch_events_add(WatchEvents *e, WatchEventKind kind, const char *scope, const char *fmt, ...)
+        _printf_(4, 5);
+void watch_events_done(WatchEvents *e);
+
+typedef struct Watch Watch;
+
+typedef struct WatchVTable {
+        size_t object_size;             /* size of the instance struct (first member: Watch) */
+
+        /* Optional: starts watching what does not depend on the applied
+         * state. A service that cannot be reached is an event
+         * (WATCH_LOST), not a failure; returns a negative errno only for
+         * failures of its own (out of memory). */
+        int (*start)(Watch *w, WatchEvents *out);
+        /* Optional: what to watch: the plugin as it parsed the applied state's
+         * section (NULL: nothing applied, or no section). Called after
+         * start and after every apply and repair; keeps nothing of
+         * applied, which is freed after the call. */
+        int (*arm)(Watch *w, const Plugin *applied, WatchEvents *out);
+        /* The file descriptors to wait on for input: up to n into fds
+         * (NULL when n is 0); returns how many there are (more than n:
+         * ask again with more room). The set may change after any call
+         * into the watch. */
+        size_t (*fds)(Watch *w, int *fds, size_t n);
+        /* fd, one of fds, has input (or was closed by the other side). */
+        void (*input)(Watch *w, int fd, WatchEvents *out);
+        /* Milliseconds until tick wants to be called (a retry); -1: never. */
+        int (*timeout_ms)(Watch *w);
+        /* The timeout passed. busy: the daemon runs a job that changes the
+         * host (an apply may take what is watched away for a while). */
+        void (*tick)(Watch *w, bool busy, WatchEvents *out);
+
+        /* Optional: a periodic audit, every audit_interval_ms (0: none),
+         * which looks for what no event tells (WATCH_DRIFT,
+         * WATCH_RESTORE); its repairs are named after audit_name. */
+        const char *audit_name;
+        unsigned (*audit_interval_ms)(Watch *w);
+        void (*audit)(Watch *w, WatchEvents *out);
+
+        /* For the log of a restore of this plugin: the kind of writes it
+         * counts (ApplyCounts) and what one of them puts back, singular
+         * and plural ("restored 3 rules"). */
+        const char *restore_kind;
+        const char *restore_noun[2];
+
+        /* Frees the instance's contents (not the instance). */
+        void (*done)(Watch *w);
+} WatchVTable;
+
+struct Watch {
+        const WatchVTable *vtable;
+        const PluginContext *ctx;
+};
+
+/* Allocates an instance of vt. */
+int watch_new(const WatchVTable *vt, const PluginContext *ctx, Watch **ret);
+Watch *watch_free(Watch *w);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Watch *, watch_free);
 
 typedef struct PluginVTable {
         const char *name;               /* section key in "plugins" */
@@ -82,6 +187,8 @@ typedef struct PluginVTable {
          * does not change before it succeeds: the driver asks only when it
          * must roll back. */
         bool snapshot_from_checkpoint;
+        /* Optional: what a daemon watches for this plugin (above). */
+        const WatchVTable *watch;
         /* Frees the instance's contents (not the instance). */
         void (*done)(Plugin *p);
 } PluginVTable;

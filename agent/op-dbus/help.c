@@ -5,7 +5,6 @@
 
 #include "op-dbus.h"
 #include "log.h"
-#include "manager.h"
 #include "profiles.h"
 
 /* The summary of init ends with the list of profiles. */

@@ -8,7 +8,6 @@
 #include "fileio.h"
 #include "json-util.h"
 #include "log.h"
-#include "manager.h"
 #include "profiles.h"
 #include "plugins.h"
 #include "settings.h"
@@ -323,7 +322,7 @@ static int verb_restore_flows(Cli *cli) {
                         return EXIT_UNAVAILABLE;
                 return client_send(cli, bus, m, "restore-flows", "the applied state");
         }
-        cli->host.bridge_filter = cli->bridge;
+        cli->c.ctx.scope = cli->bridge;
         r = setup_reconciler(cli, &rc);
         if (r < 0)
                 return EXIT_UNAVAILABLE;
@@ -346,40 +345,6 @@ static int verb_confirm(Cli *cli) {
         if (client_new_call(bus, "Confirm", &m) < 0)
                 return EXIT_UNAVAILABLE;
         return client_send(cli, bus, m, "confirm", "");
-}
-
-/* The daemon: serve org.opdbus until SIGTERM. */
-static int verb_run(Cli *cli) {
-        _cleanup_(json_object_putp) json_object *settings = NULL;
-        Manager *m = NULL;
-        int r;
-
-        r = manager_new(&m);
-        if (r < 0) {
-                log_error_errno(r, "Cannot set up the daemon: %m");
-                return EXIT_UNAVAILABLE;
-        }
-        m->product = &opdbus_product;
-        m->ctx = cli->c.ctx;
-        m->fault_after = getenv("OPDBUS_FAULT_INJECT");
-        settings = settings_to_json(cli);
-        m->settings_json = settings ? strdup(json_object_to_json_string_ext(
-                        settings, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) : NULL;
-        m->lock_timeout_ms = cli->c.lock_timeout_ms;
-        m->keep_checkpoints = cli->c.keep_checkpoints;
-        m->state_path = strdup(cli->state_path ?: DEFAULT_STATE_FILE);
-        if (cli->audit_interval_ms >= 0)
-                m->audit_interval_sec = (unsigned) (cli->audit_interval_ms / 1000);
-        if (cli->container_audit_interval_ms >= 0)
-                m->container_audit_interval_sec = (unsigned) (cli->container_audit_interval_ms / 1000);
-        if (!m->state_path || !m->settings_json)
-                r = -ENOMEM;
-        if (r >= 0)
-                r = manager_start(m);
-        if (r >= 0)
-                r = manager_run(m);
-        manager_free(m);
-        return r < 0 ? EXIT_UNAVAILABLE : EXIT_OK;
 }
 
 static int dispatch(Cli *cli, int argc, char **argv) {

@@ -25,6 +25,9 @@ typedef struct Cli {
         int container_audit_interval_ms; /* run --container-audit-interval; -1: default */
 } Cli;
 
+/* daemon.c: op-dbus run */
+int verb_run(Cli *cli);
+
 /* init.c */
 int verb_init(Cli *cli);
 

@@ -13,7 +13,8 @@ typedef struct HostSettings {
         const char *ovs_rundir;      /* OVS_RUNDIR: the bridges' management sockets */
         const char *pve_dir;         /* Proxmox's cluster file system, /etc/pve */
         const char *interfaces_path; /* ifupdown's /etc/network/interfaces */
-        const char *bridge_filter;   /* only this bridge (restore-flows --bridge), or NULL */
+        unsigned flow_audit_ms;      /* the daemon's flow audit, every ...; 0: none */
+        unsigned container_audit_ms; /* the daemon's heal while containers are applied, every ...; 0: none */
 } HostSettings;
 
 /* The context's host settings; all unset when the program gave none. */

@@ -8,15 +8,17 @@
  *   pct conf edit       the raw-key edit of /etc/pve/lxc/<id>.conf
  *   lxc services        the lxc plugin's services inspection script
  *   lxc tool error      what a failed LXC tool printed
- *   netmaker conf       /etc/pve/lxc/<id>.conf as the netmaker plugin reads it
+ *   netmaker conf       /etc/pve/lxc/<id>.conf as the pct backend reads it for the netmaker plugin
  *   netmaker inspect    the netmaker plugin's inspection script
- *   pct mount           `pct mount` as the netmaker plugin reads it
+ *   pct mount           `pct mount` as the pct backend reads it
  *   netmaker token      the enrollment token file, and a redaction with it */
 #include <stdio.h>
 
 #include "fuzz.h"
 #include "plain.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+#include "lxc-services.h"
 #include "netmaker.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(LxcServiceLive *, lxc_service_live_free);
@@ -32,7 +34,7 @@ static void run_pct_list(const uint8_t *data, size_t size) {
                 return;
         }
         for (size_t i = 0; i < n; i++) {
-                FUZZ_CHECK(live[i].id >= LXC_ID_MIN && live[i].id <= LXC_ID_MAX);
+                FUZZ_CHECK(live[i].id >= PVE_VMID_MIN && live[i].id <= PVE_VMID_MAX);
                 lxc_live_done(&live[i]);
         }
         free(live);
@@ -135,10 +137,10 @@ static void run_lxc_tool_error(const uint8_t *data, size_t size) {
 
 static void run_netmaker_conf(const uint8_t *data, size_t size) {
         _cleanup_(freep) char *text = fuzz_strndup(data, size);
-        NetmakerCtConf conf;
+        LxcContainerInfo info;
 
-        netmaker_ct_conf_parse(text, &conf);
-        FUZZ_CHECK(conf.exists);
+        lxc_conf_info(text, &info);
+        FUZZ_CHECK(info.exists);
 }
 
 static void run_netmaker_inspect(const uint8_t *data, size_t size) {
@@ -152,7 +154,7 @@ static void run_netmaker_inspect(const uint8_t *data, size_t size) {
 }
 
 static void run_pct_mount(const uint8_t *data, size_t size) {
-        _cleanup_(freep) char *text = fuzz_strndup(data, size), *path = netmaker_mounted_path(text);
+        _cleanup_(freep) char *text = fuzz_strndup(data, size), *path = lxc_pct_mounted_path(text);
 
         FUZZ_CHECK(!path || path[0] == '/');
 }

@@ -44,6 +44,10 @@ pytestmark = pytest.mark.ovs_log_allow(
     r"\|ofproto_dpif_rid\|ERR\|recirc_id \d+ left allocated when ofproto \(br0\) is destructed$",
     r"\|bridge\|ERR\|another ovs-vswitchd process is running, disabling this process \(pid \d+\) until it goes away$")
 
+pytest.register_assert_rewrite("dbus_fixture")
+
+from dbus_fixture import INTERFACE  # noqa: E402
+
 pytest_plugins = ("dbus_fixture",)  # start_daemon
 
 SOURCE_ROOT = Path(os.environ.get("OPDBUS_SOURCE_ROOT") or Path(__file__).resolve().parents[2])
@@ -54,13 +58,15 @@ def build_dir():
     return path if path.is_absolute() else SOURCE_ROOT / path
 
 
-def hook_for(opdbus):
+def hook_for(opdbus, daemon=None):
     """hook(phase): runs the built op-dbus-ovs-hook against the sandbox, as
-    the drop-in does (op-dbus, not its daemon: tests never reach the
-    system bus)."""
+    the drop-in does: op-dbus in-process, or through daemon (its private
+    bus; tests never reach the system bus)."""
     script = build_dir() / "systemd" / "op-dbus-ovs-hook"
     assert script.is_file(), f"{script} was not built"
     env = dict(opdbus.env, OPDBUS_BIN=opdbus.binary)
+    if daemon:
+        env["DBUS_SYSTEM_BUS_ADDRESS"] = daemon.bus.address
 
     def hook(phase):
         r = subprocess.run(["sh", str(script), phase], env=env, capture_output=True, text=True, timeout=60)
@@ -214,6 +220,27 @@ def test_hook_restores_and_clears_flow_restore_wait(ovs, lab, opdbus, tmp_state)
     assert 'flow-restore-wait="true"' in seen["start-pre"]
     assert "flow-restore-wait" not in seen["start-post"]
     assert opdbus_flows(ovs) == flows
+
+
+def test_hook_restores_through_the_running_daemon(ovs, lab, opdbus, start_daemon):
+    """With the op-dbus daemon running, the hook's restore-flows is the
+    daemon's RestoreFlows job (next to the restore the daemon starts itself
+    when it sees ovs-vswitchd back): the hook succeeds, the flows are back
+    and flow-restore-wait is cleared."""
+    a, b = vc(lab, 100), vc(lab, 101)
+    d = start_daemon(state(openflow(2, [a.socket_port(), b.socket_port()])), audit_interval=0)
+    flows = opdbus_flows(ovs)
+    assert flows and fail_mode(ovs) == "secure"
+    mark = d.mark()
+    ovs.restart_vswitchd(hook=hook_for(opdbus, daemon=d))
+    d.bus.monitor.sync()
+    calls = [m.get("member") for m in d.bus.monitor.messages[mark:]
+             if m.get("type") == "method_call" and m.get("interface") == INTERFACE]
+    assert "RestoreFlows" in calls, calls
+    assert opdbus_flows(ovs) == flows
+    assert "flow-restore-wait" not in ovs.vsctl("--no-wait", "get", "Open_vSwitch", ".", "other_config")
+    spoofed = Batch().add("spoofed", a, lambda m: udp(a, b, m, mac="02:00:00:00:99:99"))
+    assert set(delivered(b, spoofed, control=(a, lambda m: udp(a, b, m)))) == set()
 
 
 def test_hook_on_a_node_where_nothing_was_applied(ovs, opdbus):

@@ -30,6 +30,8 @@ import pytest
 
 import netlab
 from pve_fixture import pids_naming, remove_lxc_lock_dir, run
+from test_netmaker import (PROXY_VARIABLES, TOKEN_PATH, UNIT_LINK, UNIT_PATH, HttpsServer, Token,  # noqa: F401
+                           pki, write_token_file)
 
 NO_PCT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -678,3 +680,54 @@ def test_socket_networking_and_a_container_selector(host):
 
     res = host.run(doc, check=0)
     assert res.json["changes"] == [] and res.json["counts"] == {"writes": 0, "ovsdb_ops": 0, "flow_mods": 0, "commands": 0}
+
+
+def test_netmaker_containers_get_their_token_through_the_lxc_backend(host, pki):  # noqa: F811
+    """Netmaker on plain LXC: the netmaker plugin reaches the containers
+    through the lxc plugin's backend, so a running container receives the
+    token and the unit through lxc-attach and a stopped one through its
+    root file system, owned by the container's root as the host sees it
+    (uid 100000: the containers are unprivileged); the second apply
+    changes nothing. The Netmaker stand-in listens in the namespace
+    op-dbus runs in."""
+    for var in PROXY_VARIABLES:
+        host.opdbus.env.pop(var, None)
+    host.opdbus.env["OPDBUS_CA_FILE"] = pki["ca"]
+    with netlab.in_netns(host.ovs.netns):
+        srv = HttpsServer(*pki["good"])
+    try:
+        token = Token(f"127.0.0.1:{srv.port}")
+        nm = {"network_type": "netmaker"}
+        doc = state(container(host, 381, "10.64.0.81/24", properties=nm),
+                    container(host, 382, "10.64.0.82/24", properties=nm, state="stopped"))
+        doc["plugins"]["netmaker"] = {"enabled": True, "default_network": "containers",
+                                      "token_file": write_token_file(host.tmp_path / "netmaker.env", token)}
+
+        res = host.run(doc, cmd="plan", check=0)
+        token.assert_absent(res.stdout, res.stderr)
+        assert {(a, p) for a, p, _ in changes(res, "netmaker")} == {
+            ("create", "netmaker/container/381"), ("create", "netmaker/container/382")}
+
+        res = host.run(doc, check=0)
+        token.assert_absent(res.stdout, res.stderr)
+        assert res.json["ok"], res.json
+        assert host.running("381") and not host.running("382")
+        assert host.inside("381", "cat", TOKEN_PATH).stdout == token.value + "\n"
+        assert host.inside("381", "stat", "-c", "%a %u", TOKEN_PATH).stdout.strip() == "600 0"
+        assert host.inside("381", "readlink", UNIT_LINK).stdout.strip() == UNIT_PATH
+        rootfs = os.path.join(host.lxcpath, "382", "rootfs")
+        st = os.lstat(rootfs + TOKEN_PATH)
+        assert (st.st_mode & 0o777, st.st_uid, st.st_gid) == (0o600, 100000, 100000)
+        with open(rootfs + TOKEN_PATH) as f:
+            assert f.read() == token.value + "\n"
+        assert os.readlink(rootfs + UNIT_LINK) == UNIT_PATH
+
+        res = host.run(doc, check=0)
+        assert res.json["changes"] == [], res.json["changes"]
+
+        # the stopped container, once started, sees the files as its own root's
+        host.start_by_hand("382")
+        assert host.inside("382", "stat", "-c", "%a %u", TOKEN_PATH).stdout.strip() == "600 0"
+        assert host.inside("382", "cat", TOKEN_PATH).stdout == token.value + "\n"
+    finally:
+        srv.close()

@@ -2,6 +2,7 @@
 """Tests of the test harness itself: the OVS sandbox and the fixtures."""
 
 import os
+import re
 import secrets
 import subprocess
 
@@ -249,11 +250,20 @@ def test_pve_sim_leaves_a_nodes_own_container_interfaces_alone(pve_templates):
 # ---- log checking ----------------------------------------------------------
 
 
+# ovsdb-server answering ovs-vswitchd while it exits: the one warning a
+# clean graceful restart may log (its last status update crosses the exit).
+VSWITCHD_EXIT_RACE = re.compile(r"^ovsdb-server: .*\|(jsonrpc\|WARN\|unix#\d+: send error: Broken pipe|"
+                                r"reconnect\|WARN\|unix#\d+: connection dropped \(Broken pipe\))$")
+
+
 def test_clean_run_has_no_log_errors_or_warnings(ovs):
     add_netdev_bridge(ovs, "br0")
     add_internal_port(ovs, "br0", "p1")
+    ovs.wait_reconfigured()
     ovs.restart_vswitchd()
-    assert ovs.check_logs() == ([], [])
+    errors, warnings = ovs.check_logs()
+    assert errors == []
+    assert [w for w in warnings if not VSWITCHD_EXIT_RACE.match(w)] == []
 
 
 @pytest.mark.ovs_log_allow(r"patch type requires valid 'peer' argument")

@@ -6,7 +6,9 @@
 
 #include "json-util.h"
 #include "host.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+#include "lxc-services.h"
 #include "tests.h"
 
 #define TUN1 "lxc.cgroup2.devices.allow: c 10:200 rwm\n"

@@ -388,12 +388,12 @@ TEST(test_containers_from_doc) {
         _cleanup_(diag_done) Diag d = {};
         NetmakerContainer *c = NULL;
         size_t n = 0;
-        bool lxc_backend = true;
+        _cleanup_(freep) char *lxc_backend = NULL;
 
         ASSERT_EQ(state_doc_parse(doc_json, strlen(doc_json), "test", &doc, &d), 0);
         ASSERT_EQ(netmaker_containers_from_doc(doc, &c, &n, &lxc_backend), 0);
         ASSERT_EQ(n, 3);
-        ASSERT_TRUE(!lxc_backend);
+        ASSERT_TRUE(!lxc_backend); /* not given: "auto" */
         ASSERT_EQ(c[0].id, 104);
         ASSERT_STREQ(c[0].path, "plugins.lxc.containers[1]");
         ASSERT_STREQ(c[0].bridge, "mesh");
@@ -430,15 +430,17 @@ TEST(test_diff) {
         diag_done(&d);
 
         n->containers[2].bridge_declared = true; /* as if 106's bridge were declared */
+        /* the containers through pct, as a query on a Proxmox VE node finds them */
+        ASSERT_EQ(lxc_access_open(p->ctx, "pct", &n->access, &d), 0);
         n->targets = calloc(4, sizeof(NetmakerTarget));
         ASSERT_TRUE(n->targets);
         n->n_targets = 3;
-        n->targets[0] = (NetmakerTarget) { .id = 104, .wanted = true, .exists = true, .tagged = true, .running = true,
+        n->targets[0] = (NetmakerTarget) { .id = 104, .wanted = true, .exists = true, .owned = true, .running = true,
                                            .inspected = true, .token_present = true, .token_current = true, .unit_present = true,
                                            .unit_current = true, .unit_enabled = true };
-        n->targets[1] = (NetmakerTarget) { .id = 105, .wanted = true, .exists = true, .tagged = true, .running = true,
+        n->targets[1] = (NetmakerTarget) { .id = 105, .wanted = true, .exists = true, .owned = true, .running = true,
                                            .inspected = true };
-        n->targets[2] = (NetmakerTarget) { .id = 107, .wanted = true, .exists = true, .tagged = true };
+        n->targets[2] = (NetmakerTarget) { .id = 107, .wanted = true, .exists = true, .owned = true };
         ASSERT_EQ(p->vtable->diff(p, &plan, &d), 0);
         ASSERT_EQ(plan.n_actions, 2);
         ASSERT_STREQ(plan.actions[0].path, "netmaker/container/105");
@@ -478,7 +480,7 @@ TEST(test_diff) {
         plan_done(&plan);
 
         /* a container op-dbus did not create is not touched */
-        n->targets[1].tagged = false;
+        n->targets[1].owned = false;
         ASSERT_EQ(p->vtable->diff(p, &plan, &d), -EINVAL);
         ASSERT_EQ(diag_count(&d, DIAG_ERROR), 1);
         ASSERT_STREQ(d.entries[0].path, "plugins.lxc.containers[2]");

@@ -22,6 +22,7 @@
 
 #include "macro.h"
 #include "ovsdb-client.h"
+#include "ovsdb-txn.h"
 
 #include "data/ovsdb/captures.h"
 
@@ -478,6 +479,10 @@ typedef struct TransactCase {
 } TransactCase;
 
 static const char short_reply[] = "{\"id\":987654,\"result\":[{}],\"error\":null}";
+/* two selects answered; in the second, an answer without rows */
+static const char two_tables_reply[] =
+        "{\"id\":987654,\"result\":[{\"rows\":[{\"name\":\"br0\"}]},{\"rows\":[]}],\"error\":null}";
+static const char rowless_reply[] = "{\"id\":987654,\"result\":[{\"rows\":[]},{\"count\":1}],\"error\":null}";
 
 static const TransactCase transact_cases[] = {
         { capture_insert, 3 },
@@ -488,6 +493,8 @@ static const TransactCase transact_cases[] = {
         { short_reply, 2 },
         { capture_select, 1 },
         { capture_select_ovs, 1 },
+        { two_tables_reply, 2 },
+        { rowless_reply, 2 },
 };
 
 static void peer_check_insert(json_object *params) {
@@ -515,6 +522,14 @@ static void peer_transact(Peer *p) {
                 ASSERT_EQ_INT(json_object_array_length(params), cases[i].n_ops + 1);
                 if (cases[i].reply == capture_insert)
                         peer_check_insert(params);
+                if (cases[i].reply == two_tables_reply) {
+                        json_object *op = json_object_array_get_idx(params, 2);
+
+                        ASSERT_STREQ(json_object_get_string(json_object_object_get(op, "op")), "select");
+                        ASSERT_STREQ(json_object_get_string(json_object_object_get(op, "table")), "Port");
+                        ASSERT_STREQ(json_object_to_json_string_ext(json_object_object_get(op, "columns"),
+                                                                    JSON_C_TO_STRING_PLAIN), "[\"_uuid\",\"name\"]");
+                }
                 peer_reply(p, cases[i].reply, id);
         }
 
@@ -653,6 +668,23 @@ static void test_transact(void) {
         ASSERT_EQ_INT(ovsdb_client_transact(c, "Open_vSwitch", ops_of(1, "select"), &results, NULL), 0);
         check_select_ovs_results(results);
         json_object_put(results);
+
+        /* whole tables in one transaction: each table's rows, or -EBADMSG */
+        {
+                static const char *const tables[] = { "Bridge", "Port" };
+                static const char *const bcols[] = { "name", NULL }, *const pcols[] = { "_uuid", "name", NULL };
+                static const char *const *const columns[] = { bcols, pcols };
+                json_object *rows[2];
+                char *err = NULL;
+
+                ASSERT_EQ_INT(ovsdb_read_tables(c, tables, columns, 2, &results, rows, &err), 0);
+                ASSERT_EQ_INT(json_object_array_length(rows[0]), 1);
+                ASSERT_EQ_INT(json_object_array_length(rows[1]), 0);
+                json_object_put(results);
+                results = NULL;
+                ASSERT_EQ_INT(ovsdb_read_tables(c, tables, columns, 2, &results, rows, &err), -EBADMSG);
+                ASSERT(!err && !results);
+        }
 
         ovsdb_client_free(c);
         peer_finish(&p);

@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-containers.h"
 #include "netmaker.h"
 #include "openflow.h"
 #include "reconcile.h"

@@ -4,20 +4,15 @@
  * once it has carried the change out (bridges and ports exist, datapaths
  * are up). */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "json-util.h"
 #include "macro.h"
-#include "ovsdb-client.h"
-
-static json_object *cfg_columns(bool next) {
-        json_object *a = json_object_new_array();
-
-        json_object_array_add(a, json_object_new_string("cur_cfg"));
-        if (next)
-                json_object_array_add(a, json_object_new_string("next_cfg"));
-        return a;
-}
+#include "ovsdb-txn.h"
 
 static int64_t int_member(json_object *row, const char *name) {
         json_object *v;
@@ -27,16 +22,17 @@ static int64_t int_member(json_object *row, const char *name) {
 }
 
 int ovsdb_read_cfg(OvsdbClient *c, int64_t *ret_cur, int64_t *ret_next, char **reterr) {
+        static const char *const columns[] = { "cur_cfg", "next_cfg", NULL };
         _cleanup_(json_object_putp) json_object *results = NULL;
-        json_object *ops = json_object_new_array(), *o = json_object_new_object(), *rows, *row;
+        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
+        json_object *rows, *row;
         int r;
 
-        json_object_object_add(o, "op", json_object_new_string("select"));
-        json_object_object_add(o, "table", json_object_new_string("Open_vSwitch"));
-        json_object_object_add(o, "where", json_object_new_array());
-        json_object_object_add(o, "columns", cfg_columns(true));
-        json_object_array_add(ops, o);
-        r = ovsdb_client_transact(c, "Open_vSwitch", ops, &results, reterr);
+        r = ovsdb_txn_init(&t);
+        if (r < 0)
+                return r;
+        ovsdb_txn_select(&t, "Open_vSwitch", NULL, columns);
+        r = ovsdb_txn_commit(c, &t, &results, reterr);
         if (r < 0)
                 return r;
         rows = ovsdb_result_rows(results, 0);
@@ -57,20 +53,16 @@ static int64_t now_ms(void) {
 
 /* Blocks (server side) until cur_cfg differs from cur, or for timeout_ms. */
 static int wait_change(OvsdbClient *c, int64_t cur, int timeout_ms, char **reterr) {
-        json_object *ops = json_object_new_array(), *o = json_object_new_object();
-        json_object *rows = json_object_new_array(), *row = json_object_new_object();
+        static const char *const columns[] = { "cur_cfg", NULL };
+        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
+        int r;
 
-        json_object_object_add(o, "op", json_object_new_string("wait"));
-        json_object_object_add(o, "table", json_object_new_string("Open_vSwitch"));
-        json_object_object_add(o, "where", json_object_new_array());
-        json_object_object_add(o, "columns", cfg_columns(false));
-        json_object_object_add(o, "until", json_object_new_string("!="));
-        json_object_object_add(row, "cur_cfg", json_object_new_int64(cur));
-        json_object_array_add(rows, row);
-        json_object_object_add(o, "rows", rows);
-        json_object_object_add(o, "timeout", json_object_new_int(timeout_ms));
-        json_object_array_add(ops, o);
-        return ovsdb_client_transact(c, "Open_vSwitch", ops, NULL, reterr);
+        r = ovsdb_txn_init(&t);
+        if (r < 0)
+                return r;
+        ovsdb_txn_wait(&t, "Open_vSwitch", json_object_new_array(), columns, "!=",
+                       ovsdb_rows1("cur_cfg", json_object_new_int64(cur)), timeout_ms);
+        return ovsdb_txn_commit(c, &t, NULL, reterr);
 }
 
 int ovsdb_wait_cur_cfg(OvsdbClient *c, int64_t target, int timeout_ms, int64_t *ret_cur, char **reterr) {
@@ -98,5 +90,42 @@ int ovsdb_wait_cur_cfg(OvsdbClient *c, int64_t target, int timeout_ms, int64_t *
         }
         if (ret_cur)
                 *ret_cur = cur;
+        return r;
+}
+
+int64_t ovsdb_results_next_cfg(json_object *results) {
+        size_t n = json_object_is_type(results, json_type_array) ? json_object_array_length(results) : 0;
+        json_object *rows, *row, *v;
+
+        for (size_t i = n; i > 0; i--)
+                if ((rows = ovsdb_result_rows(results, i - 1)) &&
+                    json_object_array_length(rows) == 1 &&
+                    (row = json_object_array_get_idx(rows, 0)) &&
+                    json_object_object_get_ex(row, "next_cfg", &v) &&
+                    json_object_is_type(v, json_type_int))
+                        return json_object_get_int64(v);
+        return -1;
+}
+
+int ovsdb_wait_applied(OvsdbClient *c, json_object *results, int timeout_ms, char **reterr) {
+        _cleanup_(freep) char *err = NULL;
+        int64_t target = ovsdb_results_next_cfg(results), cur = -1;
+        int r;
+
+        if (target < 0) {
+                if (reterr)
+                        *reterr = strdup("OVSDB did not report next_cfg");
+                return -EBADMSG;
+        }
+        r = ovsdb_wait_cur_cfg(c, target, timeout_ms, &cur, &err);
+        if (r >= 0 || !reterr)
+                return r;
+        if (r == -ETIMEDOUT ?
+            asprintf(reterr, "ovs-vswitchd did not apply configuration %" PRId64 " in time (it is at %" PRId64
+                     "); is it running?", target, cur) < 0 :
+            asprintf(reterr, "waiting for ovs-vswitchd failed: %s", err ?: strerror(-r)) < 0) {
+                *reterr = NULL;
+                return -ENOMEM;
+        }
         return r;
 }

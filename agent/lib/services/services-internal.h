@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Shared by the renderers of the services library: building the output
- * and checking the value formats of service configurations. */
+/* What the renderers of the services library (wireguard.c, xray.c) use:
+ * building the output (service-files.c) and checking the value formats of
+ * service configurations (service-check.c). services.c, which dispatches
+ * to the renderers, includes services-render.h as well. */
 
 #include <netinet/in.h>
 
@@ -86,13 +88,3 @@ int svc_get_checked(json_object *o, const char *path, const char *key, bool requ
  * borrows the strings from o. An empty list is an error. */
 int svc_get_strv(json_object *o, const char *path, const char *key, bool required, bool allow_single,
                  SvcCheckFunc check, const char ***ret, size_t *ret_n, Diag *d);
-
-/* The renderers. block is the service's configuration object, path its
- * JSON path. Each returns 0, -EINVAL when errors were recorded, or
- * -ENOMEM. */
-int wireguard_render_gateway(json_object *block, const char *path, ServiceFiles *out, Diag *d);
-int wireguard_render_warp(json_object *block, const char *path, ServiceFiles *out, Diag *d);
-/* The "interface" of a wg-quick block, or NULL when it is missing or not
- * a string (the renderer reports that). */
-const char *wireguard_warp_interface(json_object *block);
-int xray_render(json_object *block, const char *path, ServiceFiles *out, Diag *d);

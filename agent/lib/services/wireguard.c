@@ -5,6 +5,7 @@
 
 #include "json-util.h"
 #include "services-internal.h"
+#include "services-render.h"
 
 /* Routing table of a Warp tunnel: wg-quick puts the tunnel's routes there
  * instead of into the main table, and rules send forwarded traffic to it. */

@@ -4,6 +4,7 @@
 
 #include "json-util.h"
 #include "services-internal.h"
+#include "services-render.h"
 
 #define XRAY_CONFIG "/usr/local/etc/xray/config.json"
 #define XRAY_BINARY "/usr/local/bin/xray"

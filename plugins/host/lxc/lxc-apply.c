@@ -5,8 +5,12 @@
  * a container this apply was creating is destroyed again at once. */
 #include <inttypes.h>
 #include <stdio.h>
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+#include "lxc-offload.h"
+#include "lxc-services.h"
+#include "lxc-socket.h"
 
-#include "lxc.h"
 
 /* Starts the container and attaches what only exists while it runs. */
 static int start(LxcPlugin *l, const LxcChange *ch, Diag *d) {

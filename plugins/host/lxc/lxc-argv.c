@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lxc.h"
+#include "lxc-backend.h"
 #include "macro.h"
 
 void lxc_argv_done(Argv *a) {

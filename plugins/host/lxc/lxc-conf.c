@@ -10,7 +10,7 @@
 
 #include "fileio.h"
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-containers.h"
 #include "strbuf.h"
 
 /* m MiB rounded, or -1 when that does not fit. */
@@ -265,7 +265,7 @@ static bool ha_header_is(const char *line, uint32_t id) {
         if (strncasecmp(line, "ct:", 3) != 0)
                 return false;
         line += 3 + strspn(line + 3, " \t");
-        return lxc_id_parse(line, &end, &v) && v == id && end[strspn(end, " \t")] == 0;
+        return pve_vmid_parse(line, &end, &v) && v == id && end[strspn(end, " \t")] == 0;
 }
 
 bool lxc_ha_managed(const char *resources, const char *manager_status, uint32_t id) {
@@ -427,4 +427,42 @@ int lxc_conf_file_edit_raw(const char *pve_dir, uint32_t id, const char *const *
         if (r < 0 || !*ret_changed)
                 return r;
         return replace_conf(path, edited);
+}
+
+/* Does a "tags: a;b" value hold LXC_OWNER_TAG? Proxmox separates tags with
+ * ';', ',' or spaces and compares them in lower case. */
+static bool tags_have_owner(const char *v) {
+        size_t n = strlen(LXC_OWNER_TAG);
+
+        for (const char *t = v; *t; ) {
+                size_t len = strcspn(t, ";, \t");
+
+                if (len == n && strncasecmp(t, LXC_OWNER_TAG, n) == 0)
+                        return true;
+                t += len;
+                t += strspn(t, ";, \t");
+        }
+        return false;
+}
+
+void lxc_conf_info(char *text, LxcContainerInfo *ret) {
+        unsigned long uid = 0, gid = 0;
+
+        *ret = (LxcContainerInfo) { .exists = true };
+        for (char *line = text, *eol; line && *line != '['; line = eol ? eol + 1 : NULL) {
+                unsigned long inside, host;
+                char kind;
+
+                eol = strchr(line, '\n');
+                if (eol)
+                        *eol = 0;
+                if (startswith(line, "tags:") && tags_have_owner(line + 5))
+                        ret->owned = true;
+                else if (streq(line, "unprivileged: 1") && uid == 0 && gid == 0)
+                        uid = gid = 100000;
+                else if (sscanf(line, "lxc.idmap: %c %lu %lu", &kind, &inside, &host) == 3 && inside == 0)
+                        *(kind == 'u' ? &uid : &gid) = host;
+        }
+        ret->root_uid = (uid_t) uid;
+        ret->root_gid = (gid_t) gid;
 }

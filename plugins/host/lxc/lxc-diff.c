@@ -6,7 +6,12 @@
 
 #include "host.h"
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+#include "lxc-offload.h"
+#include "lxc-ovsdb.h"
+#include "lxc-services.h"
+#include "lxc-socket.h"
 #include "strbuf.h"
 
 /* What one container's update does, collected field by field. */
@@ -70,14 +75,6 @@ static int add_change(LxcPlugin *l, LxcChangeKind kind, unsigned flags, const Lx
 
 static void action_path(uint32_t id, char ret[static 32]) {
         snprintf(ret, 32, "container/%" PRIu32, id);
-}
-
-bool lxc_runs_after(const LxcContainer *c, const LxcLive *have) {
-        if (have && have->ha_managed)
-                return have->running; /* HA's to decide */
-        if (c->state != LXC_RUN_STATE_UNSET)
-                return c->state == LXC_RUN_STATE_RUNNING;
-        return have ? have->running : c->autostart == LXC_TRUE;
 }
 
 /* net0 key by key: how Proxmox applies each change on a running
@@ -278,10 +275,6 @@ static int hold(Plan *plan, ActionKind kind, Impact impact, const char *path, co
         return r;
 }
 
-static bool held(const LxcPlugin *l, const LxcContainer *c) {
-        return l->plugin.ctx->healing && c->drift == LXC_DRIFT_REPORT;
-}
-
 static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, const LxcLive *h,
                          Plan *plan, Diag *d) {
         _cleanup_(strbuf_done) StrBuf why = {};
@@ -314,7 +307,7 @@ static int diff_existing(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, 
                            c->id, h->lock);
                 return -EINVAL;
         }
-        if (held(l, c))
+        if (lxc_held(l, c))
                 return hold(plan, why.len ? ACTION_RECREATE : t.replug ? ACTION_REPLUG : ACTION_MODIFY,
                             why.len ? IMPACT_CONTAINER_LOSS : impact_rank[t.rank], path, why.len ? why.s : t.text.s);
         if (why.len == 0) {
@@ -365,14 +358,9 @@ static int diff_new(LxcPlugin *l, const LxcContainer *c, const LxcSpec *w, Plan 
 /* The container id is free for op-dbus, or ours. */
 static int check_conflicts(const LxcPlugin *l, const LxcContainer *c, const LxcLive *h, Diag *d) {
         if (h && !h->owned) {
-                if (l->backend == &lxc_lxc_backend)
-                        diag_error(d, c->path, "container %" PRIu32 " already exists and was not created by op-dbus (it has no op-dbus.json record); "
-                                   "op-dbus does not take over containers it did not create: use another id, or remove the existing container",
-                                   c->id);
-                else
-                        diag_error(d, c->path, "container %" PRIu32 " already exists and was not created by op-dbus (it lacks the Proxmox tag \"%s\"); "
-                                   "op-dbus does not take over containers it did not create: use another id, or remove the existing container",
-                                   c->id, LXC_OWNER_TAG);
+                diag_error(d, c->path, "container %" PRIu32 " already exists and was not created by op-dbus (%s); "
+                           "op-dbus does not take over containers it did not create: use another id, or remove the existing container",
+                           c->id, l->backend->not_owned);
                 return -EINVAL;
         }
         for (size_t i = 0; !h && i < l->n_taken; i++)
@@ -551,20 +539,6 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         return h ? diff_existing(l, c, &l->specs[i], h, plan, d) : diff_new(l, c, &l->specs[i], plan, d);
 }
 
-bool lxc_change_recreates(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->n_changes; i++)
-                if (l->changes[i].kind == LXC_CHANGE_RECREATE && l->changes[i].want->id == id)
-                        return true;
-        return false;
-}
-
-static bool wanted(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->want.n_containers; i++)
-                if (l->want.containers[i].id == id)
-                        return true;
-        return false;
-}
-
 /* Containers op-dbus created that the state no longer lists. */
 static int diff_unlisted(LxcPlugin *l, Plan *plan, Diag *d) {
         int r;
@@ -573,7 +547,7 @@ static int diff_unlisted(LxcPlugin *l, Plan *plan, Diag *d) {
                 const LxcLive *h = &l->have[i];
                 char path[32];
 
-                if (!h->owned || wanted(l, h->id))
+                if (!h->owned || lxc_config_find(&l->want, h->id))
                         continue;
                 if (l->want.prune && h->ha_managed) {
                         diag_warning(d, "plugins.lxc.containers", "container %" PRIu32 " (%s) was created by op-dbus and is no longer in the state, "

@@ -8,7 +8,9 @@
 #include <stdio.h>
 
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+#include "lxc-socket.h"
 
 static const char *const known_features[] = { "nesting", "keyctl", "fuse", "mknod", "force_rw_sys", "mount", NULL };
 

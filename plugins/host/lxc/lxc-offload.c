@@ -19,7 +19,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "lxc-backend.h"
+#include "lxc-containers.h"
 #include "lxc-link.h"
+#include "lxc-offload.h"
 #include "lxc-ovsdb.h"
 
 typedef struct OffloadFound {
@@ -46,23 +49,6 @@ void lxc_offload_done(LxcPlugin *l) {
         free(o->found);
         free(o);
         l->offload = NULL;
-}
-
-static const LxcContainer *find_want(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->want.n_containers; i++)
-                if (l->want.containers[i].id == id)
-                        return &l->want.containers[i];
-        return NULL;
-}
-
-static const LxcChange *find_change(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->n_changes; i++) {
-                const LxcChange *ch = &l->changes[i];
-
-                if ((ch->want && ch->want->id == id) || (ch->have && ch->have->id == id))
-                        return ch;
-        }
-        return NULL;
 }
 
 /* The bridge of a container's net0 when it is a userspace bridge. */
@@ -105,7 +91,7 @@ static int query_container(LxcPlugin *l, const LxcOvsView *v, const LxcLive *h) 
 }
 
 int lxc_offload_query(LxcPlugin *l, Diag *d) {
-        const LxcOvsView *v = lxc_socket_view(l);
+        const LxcOvsView *v = lxc_ovs_view(l);
         int r = 0;
 
         lxc_offload_done(l);
@@ -158,7 +144,7 @@ static bool starts(const LxcChange *ch, const LxcLive *h) {
 /* A Proxmox container this apply starts (or restarts) on a userspace
  * bridge: its new veth will send with the offload on. */
 static int warn_start(const LxcPlugin *l, const LxcContainer *c, Diag *d) {
-        const LxcChange *ch = find_change(l, c->id);
+        const LxcChange *ch = lxc_find_change(l, c->id);
         const LxcLive *h = lxc_find_live(l, c->id);
         const LxcSpec *w = ch ? ch->want : NULL;
         _cleanup_(freep) char *cmd = NULL;
@@ -168,7 +154,7 @@ static int warn_start(const LxcPlugin *l, const LxcContainer *c, Diag *d) {
 
         if (!w || !w->has_net0 || !starts(ch, h))
                 return 0;
-        bridge = userspace_bridge(lxc_socket_view(l), &w->net0);
+        bridge = userspace_bridge(lxc_ovs_view(l), &w->net0);
         if (!bridge || !l->backend->pid_expression)
                 return 0;
         r = fix_command(l, c->id, 0, "eth0", &cmd);
@@ -192,9 +178,9 @@ int lxc_offload_diff(LxcPlugin *l, Plan *plan, Diag *d) {
         o->pending = false;
         for (size_t i = 0; r >= 0 && i < o->n_found; i++) {
                 const OffloadFound *f = &o->found[i];
-                const LxcContainer *c = find_want(l, f->id);
+                const LxcContainer *c = lxc_config_find(&l->want, f->id);
                 const LxcLive *h = lxc_find_live(l, f->id);
-                const LxcChange *ch = find_change(l, f->id);
+                const LxcChange *ch = lxc_find_change(l, f->id);
                 char path[64];
 
                 /* gone or stopped after this apply: nothing to say */
@@ -231,7 +217,7 @@ bool lxc_offload_pending(const LxcPlugin *l) {
  * once the containers' changes are made. */
 static bool runs_with_veth(const LxcPlugin *l, const LxcContainer *c) {
         const LxcLive *h = lxc_find_live(l, c->id);
-        const LxcChange *ch = find_change(l, c->id);
+        const LxcChange *ch = lxc_find_change(l, c->id);
 
         if (!lxc_container_has_veth(c) || (h && !h->owned && !(ch && ch->kind == LXC_CHANGE_RECREATE)))
                 return false;
@@ -254,7 +240,7 @@ int lxc_offload_apply(LxcPlugin *l, Diag *d) {
                         continue;
                 /* Read now: the net plugin may just have made the bridge. */
                 if (!read) {
-                        r = lxc_socket_read_view(l, &v, d);
+                        r = lxc_ovs_read_view(l, &v, d);
                         if (r < 0)
                                 return r;
                         read = true;
@@ -270,8 +256,8 @@ int lxc_offload_apply(LxcPlugin *l, Diag *d) {
                                    " (bridge %s uses the userspace datapath) failed: %s", c->id, b->name, strerror(-r));
                         return r;
                 }
-                if (r > 0 && l->counts)
-                        l->counts->commands++;
+                if (r > 0)
+                        lxc_count_command(l);
         }
         return 0;
 }

@@ -8,8 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "host.h"
 #include "json-util.h"
 #include "lxc-ovsdb.h"
+#include "ovs-netns.h"
+#include "pve-id.h"
+#include "strbuf.h"
 
 static void port_done(LxcOvsPort *p) {
         free(p->name);
@@ -32,97 +36,24 @@ void lxc_ovs_view_done(LxcOvsView *v) {
 }
 
 const LxcOvsPort *lxc_ovs_find_port(const LxcOvsView *v, const char *name) {
-        for (size_t i = 0; i < v->n_ports; i++)
+        for (size_t i = 0; v && i < v->n_ports; i++)
                 if (streq(v->ports[i].name, name))
                         return &v->ports[i];
         return NULL;
 }
 
 const LxcOvsBridge *lxc_ovs_find_bridge(const LxcOvsView *v, const char *name) {
-        for (size_t i = 0; i < v->n_bridges; i++)
+        for (size_t i = 0; v && i < v->n_bridges; i++)
                 if (streq(v->bridges[i].name, name))
                         return &v->bridges[i];
         return NULL;
 }
 
-/* ---- building operations ------------------------------------------------ */
-
-static json_object *op_new(json_object *ops, const char *op, const char *table) {
-        json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "op", json_object_new_string(op));
-        json_object_object_add(o, "table", json_object_new_string(table));
-        json_object_array_add(ops, o);
-        return o;
-}
-
-static json_object *string_array(const char *const *s) {
-        json_object *a = json_object_new_array();
-
-        for (; *s; s++)
-                json_object_array_add(a, json_object_new_string(*s));
-        return a;
-}
-
-/* [[column, "==", value]] (value consumed). */
-static json_object *where_eq(const char *column, json_object *value) {
-        json_object *w = json_object_new_array(), *c = json_object_new_array();
-
-        json_object_array_add(c, json_object_new_string(column));
-        json_object_array_add(c, json_object_new_string("=="));
-        json_object_array_add(c, value);
-        json_object_array_add(w, c);
-        return w;
-}
-
-static void add_select(json_object *ops, const char *table, const char *const *columns) {
-        json_object *o = op_new(ops, "select", table);
-
-        json_object_object_add(o, "where", json_object_new_array());
-        json_object_object_add(o, "columns", string_array(columns));
-}
-
-/* A mutation of one column: [column, mutator, value] (value consumed). */
-static void add_mutate(json_object *ops, const char *table, json_object *where, const char *column,
-                       const char *mutator, json_object *value) {
-        json_object *o = op_new(ops, "mutate", table), *mutations = json_object_new_array(),
-                *m = json_object_new_array();
-
-        json_object_object_add(o, "where", where);
-        json_object_array_add(m, json_object_new_string(column));
-        json_object_array_add(m, json_object_new_string(mutator));
-        json_object_array_add(m, value);
-        json_object_array_add(mutations, m);
-        json_object_object_add(o, "mutations", mutations);
-}
-
-/* Asks ovs-vswitchd to reconfigure and reads back the target. */
-static void add_bump_next_cfg(json_object *ops) {
-        static const char *const cols[] = { "next_cfg", NULL };
-        json_object *o;
-
-        add_mutate(ops, "Open_vSwitch", json_object_new_array(), "next_cfg", "+=", json_object_new_int(1));
-        o = op_new(ops, "select", "Open_vSwitch");
-        json_object_object_add(o, "where", json_object_new_array());
-        json_object_object_add(o, "columns", string_array(cols));
-}
-
-/* ["set", [atom]] */
-static json_object *set_of(json_object *atom) {
-        json_object *a = json_object_new_array();
-
-        json_object_array_add(a, atom);
-        return ovsdb_set(a);
-}
-
 static json_object *owned_ids(uint32_t id) {
-        _cleanup_(json_object_putp) json_object *m = json_object_new_object();
         char s[16];
 
         snprintf(s, sizeof s, "%" PRIu32, id);
-        json_object_object_add(m, LXC_SOCKET_OWNER_KEY, json_object_new_string(LXC_SOCKET_OWNER));
-        json_object_object_add(m, LXC_SOCKET_CONTAINER_KEY, json_object_new_string(s));
-        return ovsdb_map_from_object(m);
+        return ovsdb_owned_ids(NULL, LXC_SOCKET_OWNER, (const char *const[]) { LXC_SOCKET_CONTAINER_KEY, s, NULL });
 }
 
 /* ---- reading -------------------------------------------------------------- */
@@ -153,14 +84,14 @@ static int read_port(LxcOvsPort *p, json_object *row, const OvsdbRowIndex *bridg
                 return -ENOMEM;
         p->tag = opt_int(row, "tag");
         p->ofport = -1;
-        if (ids && json_object_object_get_ex(ids, LXC_SOCKET_OWNER_KEY, &v)) {
+        if (ids && json_object_object_get_ex(ids, OVSDB_OWNER_KEY, &v)) {
                 p->owner = strdup(json_object_get_string(v));
                 if (!p->owner)
                         return -ENOMEM;
                 p->owned = streq(p->owner, LXC_SOCKET_OWNER);
         }
         if (ids && json_object_object_get_ex(ids, LXC_SOCKET_CONTAINER_KEY, &v) &&
-            (!lxc_id_parse(json_object_get_string(v), &end, &p->container) || *end))
+            (!pve_vmid_parse(json_object_get_string(v), &end, &p->container) || *end))
                 p->container = 0;
 
         b = ovsdb_row_index_find(bridges, p->uuid);
@@ -220,27 +151,26 @@ int lxc_ovs_read(OvsdbClient *c, LxcOvsView *ret, Diag *d) {
         static const char *const bridge_cols[] = { "_uuid", "name", "ports", "datapath_type", NULL };
         static const char *const port_cols[] = { "_uuid", "name", "interfaces", "external_ids", "tag", NULL };
         static const char *const iface_cols[] = { "_uuid", "ofport", NULL };
+        static const char *const tables[] = { "Bridge", "Port", "Interface" };
+        static const char *const *const columns[] = { bridge_cols, port_cols, iface_cols };
         _cleanup_(json_object_putp) json_object *results = NULL;
         _cleanup_(lxc_ovs_view_done) LxcOvsView v = {};
         _cleanup_(freep) char *err = NULL;
-        json_object *ops = json_object_new_array(), *bridges, *ports, *ifaces;
+        json_object *rows[3], *bridges, *ports, *ifaces;
         int r;
 
-        add_select(ops, "Bridge", bridge_cols);
-        add_select(ops, "Port", port_cols);
-        add_select(ops, "Interface", iface_cols);
-        r = ovsdb_client_transact(c, "Open_vSwitch", ops, &results, &err);
+        r = ovsdb_read_tables(c, tables, columns, 3, &results, rows, &err);
+        if (r == -EBADMSG && !err) {
+                diag_error(d, "", "OVSDB answered the query of socket networking ports with an unexpected result");
+                return r;
+        }
         if (r < 0) {
                 diag_error(d, "", "reading the socket networking ports from OVSDB failed: %s", err ?: strerror(-r));
                 return r;
         }
-        bridges = ovsdb_result_rows(results, 0);
-        ports = ovsdb_result_rows(results, 1);
-        ifaces = ovsdb_result_rows(results, 2);
-        if (!bridges || !ports || !ifaces) {
-                diag_error(d, "", "OVSDB answered the query of socket networking ports with an unexpected result");
-                return -EBADMSG;
-        }
+        bridges = rows[0];
+        ports = rows[1];
+        ifaces = rows[2];
         r = read_bridges(&v, bridges);
         if (r >= 0)
                 r = read_ports(&v, ports, bridges, ifaces);
@@ -253,153 +183,317 @@ int lxc_ovs_read(OvsdbClient *c, LxcOvsView *ret, Diag *d) {
 
 /* ---- writing -------------------------------------------------------------- */
 
-static int64_t result_next_cfg(json_object *results) {
-        size_t n = json_object_array_length(results);
-        json_object *rows, *v;
-
-        rows = n > 0 ? ovsdb_result_rows(results, n - 1) : NULL;
-        if (!rows || json_object_array_length(rows) != 1 ||
-            !json_object_object_get_ex(json_object_array_get_idx(rows, 0), "next_cfg", &v))
-                return -1;
-        return json_object_get_int64(v);
-}
-
-/* Waits until ovs-vswitchd has applied configuration target. */
-static int wait_cur_cfg(OvsdbClient *c, int64_t target, int timeout_ms, Diag *d) {
-        _cleanup_(freep) char *err = NULL;
-        int64_t cur = -1;
-        int r;
-
-        r = ovsdb_wait_cur_cfg(c, target, timeout_ms, &cur, &err);
-        if (r == -ETIMEDOUT)
-                diag_error(d, "", "ovs-vswitchd did not apply configuration %" PRId64 " in time (it is at %" PRId64
-                           "); is it running?", target, cur);
-        else if (r < 0)
-                diag_error(d, "", "waiting for ovs-vswitchd failed: %s", err ?: strerror(-r));
-        return r;
-}
-
-/* Sends ops (consumed), which end with add_bump_next_cfg(); *ret_target
- * is the configuration ovs-vswitchd is to reach. */
-static int transact_cfg(OvsdbClient *c, json_object *ops, int64_t *ret_target, char **ret_err) {
+/* Sends t, which ends with ovsdb_txn_bump_next_cfg(), and waits until
+ * ovs-vswitchd has carried it out. what: the change, for messages;
+ * guard: what a failed guard means (-ETIMEDOUT), NULL: report nothing. */
+static int commit(OvsdbClient *c, OvsdbTxn *t, int timeout_ms, unsigned *writes, const char *what,
+                  const char *guard, Diag *d) {
         _cleanup_(json_object_putp) json_object *results = NULL;
+        _cleanup_(freep) char *err = NULL;
         int r;
 
-        r = ovsdb_client_transact(c, "Open_vSwitch", ops, &results, ret_err);
-        if (r < 0)
+        *writes += t->writes;
+        r = ovsdb_txn_commit(c, t, &results, &err);
+        if (r >= 0) {
+                r = ovsdb_wait_applied(c, results, timeout_ms, &err);
+                if (r < 0)
+                        diag_error(d, "", "%s", err ?: strerror(-r));
                 return r;
-        *ret_target = result_next_cfg(results);
-        return *ret_target < 0 ? -EBADMSG : 0;
-}
-
-/* Fails the transaction at once unless the bridge exists. */
-static void add_bridge_guard(json_object *ops, const char *bridge) {
-        static const char *const cols[] = { "name", NULL };
-        json_object *o = op_new(ops, "wait", "Bridge"), *rows = json_object_new_array(), *row = json_object_new_object();
-
-        json_object_object_add(o, "where", where_eq("name", json_object_new_string(bridge)));
-        json_object_object_add(o, "columns", string_array(cols));
-        json_object_object_add(o, "until", json_object_new_string("=="));
-        json_object_object_add(row, "name", json_object_new_string(bridge));
-        json_object_array_add(rows, row);
-        json_object_object_add(o, "rows", rows);
-        json_object_object_add(o, "timeout", json_object_new_int(0));
-}
-
-static json_object *opt_tag(unsigned tag) {
-        return tag > 0 ? json_object_new_int64(tag) : ovsdb_set(json_object_new_array());
-}
-
-static void add_insert_port(json_object *ops, const char *name, uint32_t id, unsigned tag, int64_t ofport_request) {
-        json_object *o, *row;
-
-        o = op_new(ops, "insert", "Interface");
-        row = json_object_new_object();
-        json_object_object_add(row, "name", json_object_new_string(name));
-        json_object_object_add(row, "type", json_object_new_string("internal"));
-        if (ofport_request > 0)
-                json_object_object_add(row, "ofport_request", json_object_new_int64(ofport_request));
-        json_object_object_add(row, "external_ids", owned_ids(id));
-        json_object_object_add(o, "row", row);
-        json_object_object_add(o, "uuid-name", json_object_new_string("iface"));
-
-        o = op_new(ops, "insert", "Port");
-        row = json_object_new_object();
-        json_object_object_add(row, "name", json_object_new_string(name));
-        json_object_object_add(row, "interfaces", set_of(ovsdb_named_uuid("iface")));
-        json_object_object_add(row, "tag", opt_tag(tag));
-        json_object_object_add(row, "external_ids", owned_ids(id));
-        json_object_object_add(o, "row", row);
-        json_object_object_add(o, "uuid-name", json_object_new_string("port"));
+        }
+        if (r == -ETIMEDOUT && guard)
+                diag_error(d, "", "%s", guard);
+        else if (r == -EEXIST)
+                diag_error(d, "", "cannot %s: a port or interface of that name exists already", what);
+        else if (r != -ETIMEDOUT)
+                diag_error(d, "", "cannot %s: %s", what, err ?: strerror(-r));
+        return r;
 }
 
 int lxc_ovs_add_port(OvsdbClient *c, const char *bridge, const char *name, uint32_t id,
                      unsigned tag, int64_t ofport_request, int timeout_ms, unsigned *writes, Diag *d) {
-        json_object *ops = json_object_new_array();
-        _cleanup_(freep) char *err = NULL;
-        int64_t target;
+        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
+        _cleanup_(freep) char *what = NULL, *guard = NULL;
+        json_object *iface, *port, *ins;
         int r;
 
-        if (!ops)
-                return -ENOMEM;
-        add_bridge_guard(ops, bridge);
-        add_insert_port(ops, name, id, tag, ofport_request);
-        add_mutate(ops, "Bridge", where_eq("name", json_object_new_string(bridge)), "ports", "insert",
-                   set_of(ovsdb_named_uuid("port")));
-        add_bump_next_cfg(ops);
-        *writes += 4;
-
-        r = transact_cfg(c, ops, &target, &err);
-        if (r == -ETIMEDOUT)
-                diag_error(d, "", "cannot add port %s: bridge %s does not exist", name, bridge);
-        else if (r == -EEXIST)
-                diag_error(d, "", "cannot add port %s to bridge %s: a port or interface of that name exists already",
-                           name, bridge);
-        else if (r < 0)
-                diag_error(d, "", "adding port %s to bridge %s failed: %s", name, bridge, err ?: strerror(-r));
+        r = ovsdb_txn_init(&t);
         if (r < 0)
                 return r;
-        return wait_cur_cfg(c, target, timeout_ms, d);
+        if (asprintf(&what, "add port %s to bridge %s", name, bridge) < 0 ||
+            asprintf(&guard, "cannot add port %s: bridge %s does not exist", name, bridge) < 0)
+                return -ENOMEM;
+        ovsdb_txn_guard_name(&t, "Bridge", ovsdb_where_name(bridge), bridge);
+        iface = json_object_new_object();
+        json_object_object_add(iface, "type", json_object_new_string("internal"));
+        if (ofport_request > 0)
+                json_object_object_add(iface, "ofport_request", json_object_new_int64(ofport_request));
+        json_object_object_add(iface, "external_ids", owned_ids(id));
+        port = json_object_new_object();
+        json_object_object_add(port, "tag", ovsdb_opt_int(tag > 0 ? (int64_t) tag : -1));
+        json_object_object_add(port, "external_ids", owned_ids(id));
+        ins = json_object_new_array();
+        json_object_array_add(ins, ovsdb_txn_insert_port(&t, name, iface, port));
+        ovsdb_txn_mutate_set(&t, "Bridge", ovsdb_where_name(bridge), "ports", NULL, ins);
+        ovsdb_txn_bump_next_cfg(&t);
+        return commit(c, &t, timeout_ms, writes, what, guard, d);
+}
+
+/* Whether the Port row uuid exists: 1 or 0. */
+static int port_exists(OvsdbClient *c, const char *uuid) {
+        static const char *const columns[] = { "name", NULL };
+        _cleanup_(json_object_putp) json_object *results = NULL;
+        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
+        json_object *rows;
+        int r;
+
+        r = ovsdb_txn_init(&t);
+        if (r < 0)
+                return r;
+        ovsdb_txn_select(&t, "Port", ovsdb_where_uuid(uuid), columns);
+        r = ovsdb_txn_commit(c, &t, &results, NULL);
+        if (r < 0)
+                return r;
+        rows = ovsdb_result_rows(results, 0);
+        return rows ? json_object_array_length(rows) > 0 : -EBADMSG;
 }
 
 int lxc_ovs_del_port(OvsdbClient *c, const LxcOvsPort *p, int timeout_ms, unsigned *writes, Diag *d) {
-        _cleanup_(freep) char *err = NULL;
-        json_object *ops;
-        int64_t target;
+        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
+        _cleanup_(freep) char *what = NULL;
         int r;
 
         if (!p->bridge_uuid)
                 return 0; /* on no bridge: OVSDB has removed it already */
-        ops = json_object_new_array();
-        if (!ops)
-                return -ENOMEM;
-        add_mutate(ops, "Bridge", where_eq("_uuid", ovsdb_uuid(p->bridge_uuid)), "ports", "delete",
-                   set_of(ovsdb_uuid(p->uuid)));
-        add_bump_next_cfg(ops);
-        *writes += 2;
-
-        r = transact_cfg(c, ops, &target, &err);
-        if (r < 0) {
-                diag_error(d, "", "removing port %s from bridge %s failed: %s", p->name, p->bridge, err ?: strerror(-r));
+        r = ovsdb_txn_init(&t);
+        if (r < 0)
                 return r;
+        if (asprintf(&what, "remove port %s from bridge %s", p->name, p->bridge) < 0)
+                return -ENOMEM;
+        ovsdb_txn_remove_port(&t, ovsdb_where_uuid(p->bridge_uuid), p->uuid, p->name);
+        ovsdb_txn_bump_next_cfg(&t);
+        r = commit(c, &t, timeout_ms, writes, what, NULL, d);
+        if (r != -ETIMEDOUT)
+                return r;
+        /* the guard: the port is gone since it was read (what was asked), or renamed */
+        r = port_exists(c, p->uuid);
+        if (r == 0)
+                return 0;
+        diag_error(d, "", "cannot %s: the port changed since it was read%s", what, r < 0 ? "" : " (renamed)");
+        return r < 0 ? r : -ESTALE;
+}
+
+/* A port for the network device name on bridge, as LXC makes one for a
+ * container's veth: an access port of VLAN tag (0: none), without
+ * op-dbus's tags (the port is the container's). A port of that name (p,
+ * may be NULL) is taken off its bridge in the same transaction. */
+static int plug_port(OvsdbClient *c, const LxcOvsPort *p, const char *bridge, const char *name, unsigned tag,
+                     int timeout_ms, unsigned *writes, Diag *d) {
+        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
+        _cleanup_(freep) char *what = NULL, *guard = NULL;
+        json_object *port, *ins;
+        int r;
+
+        r = ovsdb_txn_init(&t);
+        if (r < 0)
+                return r;
+        if (asprintf(&what, "add port %s to bridge %s", name, bridge) < 0 ||
+            asprintf(&guard, "cannot add port %s: bridge %s does not exist, or port %s changed since it was read",
+                     name, bridge, name) < 0)
+                return -ENOMEM;
+        if (p && p->bridge_uuid)
+                ovsdb_txn_remove_port(&t, ovsdb_where_uuid(p->bridge_uuid), p->uuid, p->name);
+        ovsdb_txn_guard_name(&t, "Bridge", ovsdb_where_name(bridge), bridge);
+        port = json_object_new_object();
+        if (tag > 0) {
+                json_object_object_add(port, "tag", json_object_new_int64(tag));
+                json_object_object_add(port, "vlan_mode", json_object_new_string("access"));
         }
-        return wait_cur_cfg(c, target, timeout_ms, d);
+        ins = json_object_new_array();
+        json_object_array_add(ins, ovsdb_txn_insert_port(&t, name, NULL, port));
+        ovsdb_txn_mutate_set(&t, "Bridge", ovsdb_where_name(bridge), "ports", NULL, ins);
+        ovsdb_txn_bump_next_cfg(&t);
+        return commit(c, &t, timeout_ms, writes, what, guard, d);
 }
 
 int lxc_ovs_set_tag(OvsdbClient *c, const LxcOvsPort *p, unsigned tag, unsigned *writes, Diag *d) {
         _cleanup_(json_object_putp) json_object *results = NULL;
+        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
         _cleanup_(freep) char *err = NULL;
-        json_object *ops = json_object_new_array(), *o, *row = json_object_new_object();
+        json_object *row = json_object_new_object();
         int r;
 
-        o = op_new(ops, "update", "Port");
-        json_object_object_add(o, "where", where_eq("_uuid", ovsdb_uuid(p->uuid)));
-        json_object_object_add(row, "tag", opt_tag(tag));
-        json_object_object_add(o, "row", row);
-        *writes += 1;
-        r = ovsdb_client_transact(c, "Open_vSwitch", ops, &results, &err);
+        r = ovsdb_txn_init(&t);
+        if (r < 0) {
+                json_object_put(row);
+                return r;
+        }
+        json_object_object_add(row, "tag", ovsdb_opt_int(tag > 0 ? (int64_t) tag : -1));
+        ovsdb_txn_update(&t, "Port", ovsdb_where_uuid(p->uuid), row);
+        *writes += t.writes;
+        r = ovsdb_txn_commit(c, &t, &results, &err);
         if (r < 0)
                 diag_error(d, "", "setting the VLAN tag of port %s: OVSDB rejected the transaction: %s",
                            p->name, err ?: strerror(-r));
+        return r;
+}
+
+/* ---- the plugin's view ------------------------------------------------------- */
+
+/* What the plugin knows of the node's Open vSwitch (LxcPlugin.ovs). */
+struct LxcOvs {
+        OvsdbClient *client;
+        LxcOvsView view;              /* the node's bridges and ports, as query read them */
+        bool view_read;               /* ... if OVSDB answered */
+        OvsNetdevs netdevs;           /* network devices of the namespace ovs-vswitchd runs in */
+        bool netdevs_read;
+};
+
+void lxc_ovs_done(LxcPlugin *l) {
+        LxcOvs *o = l->ovs;
+
+        if (!o)
+                return;
+        lxc_ovs_view_done(&o->view);
+        ovs_netdevs_done(&o->netdevs);
+        ovsdb_client_free(o->client);
+        free(o);
+        l->ovs = NULL;
+}
+
+static int ovs_new(LxcPlugin *l) {
+        if (!l->ovs)
+                l->ovs = calloc(1, sizeof(LxcOvs));
+        return l->ovs ? 0 : -ENOMEM;
+}
+
+static int ovs_connect(LxcPlugin *l) {
+        const PluginContext *ctx = l->plugin.ctx;
+        int r;
+
+        r = ovs_new(l);
+        if (r < 0 || l->ovs->client)
+                return r;
+        return ovsdb_client_connect(host_settings(ctx)->ovsdb_address, ctx->timeout_ms, &l->ovs->client);
+}
+
+int lxc_ovs_client(LxcPlugin *l, OvsdbClient **ret, Diag *d) {
+        int r;
+
+        r = ovs_connect(l);
+        if (r < 0) {
+                if (r != -ENOMEM)
+                        diag_error(d, "", "cannot connect to OVSDB at %s: %s",
+                                   host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
+                return r;
+        }
+        *ret = l->ovs->client;
+        return 0;
+}
+
+int lxc_ovs_query(LxcPlugin *l, Diag *d) {
+        _cleanup_(diag_done) Diag scratch = {};
+        size_t wanted = 0;
+        int r;
+
+        lxc_ovs_done(l);
+        r = ovs_new(l);
+        if (r < 0)
+                return r;
+        /* Only socket networking cannot do without OVSDB. */
+        for (size_t i = 0; i < l->want.n_containers; i++)
+                wanted += lxc_uses_socket(&l->want.containers[i]);
+        r = ovs_connect(l);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && wanted > 0)
+                diag_error(d, "", "cannot connect to OVSDB at %s (socket networking needs it): %s",
+                           host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
+        if (r >= 0) {
+                r = lxc_ovs_read(l->ovs->client, &l->ovs->view, wanted > 0 ? d : &scratch);
+                l->ovs->view_read = r >= 0;
+        }
+        l->ovs->netdevs_read = ovs_netdevs_read(host_settings(l->plugin.ctx)->ovs_rundir, &l->ovs->netdevs) >= 0;
+        return r < 0 && wanted > 0 ? r : 0;
+}
+
+const LxcOvsView *lxc_ovs_view(const LxcPlugin *l) {
+        return l->ovs && l->ovs->view_read ? &l->ovs->view : NULL;
+}
+
+int lxc_ovs_read_view(LxcPlugin *l, LxcOvsView *ret, Diag *d) {
+        OvsdbClient *c;
+        int r;
+
+        r = lxc_ovs_client(l, &c, d);
+        if (r < 0)
+                return r;
+        return lxc_ovs_read(c, ret, d);
+}
+
+static int cmp_name(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridges) {
+        const LxcOvs *o = l->ovs;
+
+        if (!o || (!o->view_read && !o->netdevs_read))
+                return -ENODATA;
+        if (ret_ovs_bridges) {
+                _cleanup_(freep) const char **sorted = calloc(o->view.n_bridges + 1, sizeof(char *));
+                _cleanup_(strbuf_done) StrBuf b = {};
+
+                if (!sorted)
+                        return -ENOMEM;
+                for (size_t i = 0; i < o->view.n_bridges; i++)
+                        sorted[i] = o->view.bridges[i].name;
+                qsort(sorted, o->view.n_bridges, sizeof(char *), cmp_name);
+                for (size_t i = 0; i < o->view.n_bridges; i++)
+                        strbuf_printf(&b, "%s%s", i ? ", " : "", sorted[i]);
+                if (b.error)
+                        return b.error;
+                *ret_ovs_bridges = b.len > 0 ? strbuf_take(&b) : strdup("");
+                if (!*ret_ovs_bridges)
+                        return -ENOMEM;
+        }
+        return lxc_ovs_find_bridge(&o->view, name) || ovs_netdevs_has(&o->netdevs, name);
+}
+
+static void count_writes(LxcPlugin *l, unsigned writes) {
+        if (l->counts && writes > 0)
+                apply_counts_write(l->counts, COUNT_OVSDB_OPS, writes);
+}
+
+int lxc_ovs_unplug(LxcPlugin *l, const char *name, Diag *d) {
+        _cleanup_(lxc_ovs_view_done) LxcOvsView view = {};
+        unsigned writes = 0;
+        OvsdbClient *c;
+        int r;
+
+        if (!lxc_ovs_view(l))
+                return 0; /* no Open vSwitch here: nothing plugged into it */
+        r = lxc_ovs_client(l, &c, d);
+        if (r >= 0)
+                r = lxc_ovs_read(c, &view, d);
+        if (r < 0 || !lxc_ovs_find_port(&view, name))
+                return r;
+        r = lxc_ovs_del_port(c, lxc_ovs_find_port(&view, name), l->plugin.ctx->timeout_ms, &writes, d);
+        count_writes(l, writes);
+        return r;
+}
+
+int lxc_ovs_plug(LxcPlugin *l, const char *bridge, const char *name, unsigned tag, Diag *d) {
+        _cleanup_(lxc_ovs_view_done) LxcOvsView view = {};
+        unsigned writes = 0;
+        OvsdbClient *c;
+        int r;
+
+        r = lxc_ovs_client(l, &c, d);
+        if (r >= 0)
+                r = lxc_ovs_read(c, &view, d);
+        if (r < 0)
+                return r;
+        r = plug_port(c, lxc_ovs_find_port(&view, name), bridge, name, tag, l->plugin.ctx->timeout_ms, &writes, d);
+        count_writes(l, writes);
         return r;
 }

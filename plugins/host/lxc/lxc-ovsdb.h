@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The OVS internal ports of socket networking (lxc-socket.c), as OVSDB
- * has them (lxc-ovsdb.c). */
+/* The node's Open vSwitch as the lxc plugin sees it (lxc-ovsdb.c): its
+ * bridges and ports, the internal ports of socket networking (lxc-socket.c),
+ * whether a container's bridge exists (lxc-diff.c), the userspace bridges
+ * (lxc-offload.c), the veths of plain LXC containers (backend/plain.c). */
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lxc.h"
+#include "diag.h"
+#include "lxc-plugin.h"
 #include "ovsdb-client.h"
+#include "ovsdb-txn.h"
 
-/* external_ids of the Port and Interface rows the lxc plugin creates. The
- * owner differs from the net plugin's ("op-dbus"), so that plugin neither
- * deletes nor claims them. */
-#define LXC_SOCKET_OWNER_KEY "op-dbus-owner"
+/* external_ids of the Port and Interface rows the lxc plugin creates: the
+ * owner (OVSDB_OWNER_KEY) differs from the net plugin's ("op-dbus"), so
+ * that plugin neither deletes nor claims them. */
 #define LXC_SOCKET_OWNER "op-dbus-lxc"
 #define LXC_SOCKET_CONTAINER_KEY "op-dbus-container"
 
@@ -44,10 +47,21 @@ typedef struct LxcOvsView {
         size_t n_ports;
 } LxcOvsView;
 
-/* lxc-socket.c: the view the last query read (every bridge and port;
- * empty when OVSDB could not be read), and a fresh one. */
-const LxcOvsView *lxc_socket_view(const LxcPlugin *l);
-int lxc_socket_read_view(LxcPlugin *l, LxcOvsView *ret, Diag *d);
+/* The node's Open vSwitch as the plugin sees it (LxcPlugin.ovs): its
+ * OVSDB connection, the bridges and ports the last query read, the
+ * network devices of the namespace ovs-vswitchd runs in. */
+/* Reads them, at the start of the query after the containers. Without
+ * OVSDB there is nothing of socket networking to manage: only a state
+ * with socket networking fails then (errors in d). */
+int lxc_ovs_query(LxcPlugin *l, Diag *d);
+void lxc_ovs_done(LxcPlugin *l);
+/* The view the last query read (every bridge and port); NULL when OVSDB
+ * could not be read. */
+const LxcOvsView *lxc_ovs_view(const LxcPlugin *l);
+/* The plugin's OVSDB connection, made when needed (errors in d). */
+int lxc_ovs_client(LxcPlugin *l, OvsdbClient **ret, Diag *d);
+/* A view read now. */
+int lxc_ovs_read_view(LxcPlugin *l, LxcOvsView *ret, Diag *d);
 
 /* lxc-ovsdb.c */
 void lxc_ovs_view_done(LxcOvsView *v);
@@ -65,3 +79,18 @@ int lxc_ovs_add_port(OvsdbClient *c, const char *bridge, const char *name, uint3
 int lxc_ovs_del_port(OvsdbClient *c, const LxcOvsPort *p, int timeout_ms, unsigned *writes, Diag *d);
 /* Sets the Port's VLAN tag (0: none). */
 int lxc_ovs_set_tag(OvsdbClient *c, const LxcOvsPort *p, unsigned tag, unsigned *writes, Diag *d);
+/* Whether a bridge of this name exists as the last query found it: an
+ * Open vSwitch bridge, or a network device (a Linux bridge) of the
+ * namespace ovs-vswitchd runs in. 1 or 0; -ENODATA when neither could be
+ * read. With ret_ovs_bridges (may be NULL): the Open vSwitch bridges,
+ * sorted, ", "-separated (caller frees). */
+int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridges);
+/* A container's veth as LXC plugs it into Open vSwitch (the plain LXC
+ * backend): lxc_ovs_plug() makes the network device name an access port
+ * of VLAN tag (0: none) on bridge, taking a port of that name off its
+ * bridge in the same transaction; lxc_ovs_unplug() takes it off Open
+ * vSwitch, if there is one of that name (nothing when the query found no
+ * Open vSwitch). Both count their writes and return once ovs-vswitchd has
+ * carried them out. */
+int lxc_ovs_plug(LxcPlugin *l, const char *bridge, const char *name, unsigned tag, Diag *d);
+int lxc_ovs_unplug(LxcPlugin *l, const char *name, Diag *d);

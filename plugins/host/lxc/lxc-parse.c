@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-containers.h"
 #include "services.h"
 
 static const char *const backends[] = { "auto", "pct", "lxc", NULL };
@@ -54,65 +54,6 @@ void lxc_config_done(LxcConfig *c) {
         free(c->containers);
         free(c->container_profile);
         *c = (LxcConfig) {};
-}
-
-bool lxc_id_parse(const char *s, const char **end, uint32_t *ret) {
-        const char *c = s;
-        uint32_t v = 0;
-
-        if (*c < '1' || *c > '9')
-                return false;
-        for (; *c >= '0' && *c <= '9'; c++) {
-                if (c - s >= 9)
-                        return false;
-                v = v * 10 + (uint32_t) (*c - '0');
-        }
-        if (c - s < 3)
-                return false;
-        *end = c;
-        *ret = v;
-        return true;
-}
-
-int lxc_get_container_id(json_object *o, const char *path, const char *key, bool required,
-                         uint32_t *ret, Diag *d) {
-        _cleanup_(freep) char *p = json_path_key(path, key);
-        json_object *v;
-        const char *s, *e;
-        uint32_t id;
-        int64_t i;
-
-        if (!p)
-                return -ENOMEM;
-        if (json_member(o, key, p, required, &v, d) == 0)
-                return 0;
-
-        switch (json_object_get_type(v)) {
-        case json_type_int:
-                i = json_object_get_int64(v);
-                if (i < LXC_ID_MIN || i > LXC_ID_MAX) {
-                        /* json-c's own rendering also shows values above INT64_MAX right */
-                        diag_error(d, p, "%s is out of range, expected a container id %u..%u",
-                                   json_object_to_json_string(v), LXC_ID_MIN, LXC_ID_MAX);
-                        return -EINVAL;
-                }
-                id = (uint32_t) i;
-                break;
-        case json_type_string:
-                s = json_object_get_string(v);
-                if (!lxc_id_parse(s, &e, &id) || *e || (size_t) (e - s) != (size_t) json_object_get_string_len(v)) {
-                        diag_error(d, p, "\"%s\" is not a container id, expected an integer %u..%u or its digits as a string, such as \"100\"",
-                                   s, LXC_ID_MIN, LXC_ID_MAX);
-                        return -EINVAL;
-                }
-                break;
-        default:
-                diag_error(d, p, "expected a container id (an integer %u..%u or a string of its digits), got %s",
-                           LXC_ID_MIN, LXC_ID_MAX, json_type_name(json_object_get_type(v)));
-                return -EINVAL;
-        }
-        *ret = id;
-        return 1;
 }
 
 static int get_ifname_dup(json_object *o, const char *path, const char *key, char **ret, Diag *d) {
@@ -447,15 +388,6 @@ static int parse_container_objects(LxcContainer *c, json_object *o, const char *
         return ret;
 }
 
-bool lxc_tag_valid(const char *s) {
-        if (!*s || *s == '+' || *s == '.' || *s == '-')
-                return false;
-        for (; *s; s++)
-                if (!ascii_alnum(*s) && !strchr("_+.-", *s))
-                        return false;
-        return true;
-}
-
 static const char *const boolean_features[] = { "nesting", "keyctl", "fuse", "mknod", "force_rw_sys", NULL };
 
 static bool is_boolean_feature(const char *name) {
@@ -540,7 +472,7 @@ static int check_container(const LxcContainer *c, Diag *d) {
                 ret = -EINVAL;
         }
         for (size_t i = 0; i < p->n_tags; i++)
-                if (p->tags[i] && !lxc_tag_valid(p->tags[i])) {
+                if (p->tags[i] && !pve_tag_valid(p->tags[i])) {
                         _cleanup_(freep) char *ip = json_path_index(tp, i);
 
                         diag_error(d, ip ?: tp, "\"%s\" is not a Proxmox tag, expected letters, digits and _ + . - (not starting with + . -)",
@@ -578,7 +510,7 @@ static int parse_container(LxcContainer *c, json_object *o, const char *path, Di
         if (json_check_keys(o, path, container_keys, d) > 0)
                 ret = -EINVAL;
 
-        r = lxc_get_container_id(o, path, "id", true, &c->id, d);
+        r = pve_get_vmid(o, path, "id", true, &c->id, d);
         if (r <= 0)
                 RET_GATHER(ret, r < 0 ? r : -EINVAL);
         RET_GATHER(ret, parse_name(c, o, path, d));

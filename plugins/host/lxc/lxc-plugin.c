@@ -3,7 +3,8 @@
 #include <stdio.h>
 
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
 #include "net-ledger.h"
 
 /* Marks the containers whose bridge plugins.net of the same document
@@ -57,13 +58,6 @@ static int lxc_plugin_parse(Plugin *p, const StateDoc *doc, json_object *section
         return r < 0 ? r : 1;
 }
 
-static const LxcContainer *find_container(const LxcConfig *c, uint32_t id) {
-        for (size_t i = 0; i < c->n_containers; i++)
-                if (c->containers[i].id == id)
-                        return &c->containers[i];
-        return NULL;
-}
-
 static bool names_template(const LxcConfig *c, const char *template) {
         for (size_t i = 0; i < c->n_containers; i++)
                 if (streq_ptr(lxc_requested_template(&c->containers[i]), template))
@@ -104,7 +98,7 @@ static int lxc_plugin_check_restricted(Plugin *p, json_object *applied, Diag *d)
                         ret = -EACCES;
                 }
                 for (size_t k = 0; k < c->rendered.n_inputs; k++) {
-                        if (names_input(find_container(&a, c->id), c->rendered.inputs[k].path))
+                        if (names_input(lxc_config_find(&a, c->id), c->rendered.inputs[k].path))
                                 continue;
                         diag_error(d, c->rendered.inputs[k].json_path, "not a file of container %" PRIu32 " in the "
                                    "applied state: op-dbus would look for it in the container; " PLUGIN_RESTRICTED_HINT,
@@ -157,5 +151,6 @@ const PluginVTable lxc_plugin_vtable = {
         .diff = lxc_plugin_diff,
         .apply = lxc_plugin_apply,
         .live_to_json = lxc_plugin_live_to_json,
+        .watch = &lxc_watch_vtable,
         .done = lxc_plugin_done,
 };

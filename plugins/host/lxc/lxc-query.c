@@ -8,7 +8,12 @@
 #include <sys/stat.h>
 
 #include "host.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+#include "lxc-offload.h"
+#include "lxc-ovsdb.h"
+#include "lxc-services.h"
+#include "lxc-socket.h"
 
 void lxc_live_set_done(LxcPlugin *l) {
         for (size_t i = 0; i < l->n_have; i++)
@@ -33,6 +38,7 @@ void lxc_live_set_done(LxcPlugin *l) {
         l->ct_storages_read = false;
         l->ct_storages_error = NULL;
         lxc_socket_done(l);
+        lxc_ovs_done(l);
         lxc_services_done(l);
         lxc_offload_done(l);
         if (l->backend && l->backend->free_data)
@@ -40,18 +46,7 @@ void lxc_live_set_done(LxcPlugin *l) {
         l->backend_data = NULL;
 }
 
-const LxcLive *lxc_find_live(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->n_have; i++)
-                if (l->have[i].id == id)
-                        return &l->have[i];
-        return NULL;
-}
-
-
-/* "auto": pct on a Proxmox VE node (pct on PATH), plain LXC elsewhere.
- * Plain LXC needs LXC's tools: without them nothing is read, and only a
- * state with containers (or prune) is refused, by the plan. */
-static void choose_backend(LxcPlugin *l) {
+void lxc_choose_backend(LxcPlugin *l) {
         LxcBackend b = l->want.backend;
 
         if (b == LXC_BACKEND_AUTO)
@@ -222,7 +217,7 @@ int lxc_query(LxcPlugin *l, Diag *d) {
 
         lxc_live_set_done(l);
         l->have_queried = false;
-        choose_backend(l);
+        lxc_choose_backend(l);
         if (!l->backend)
                 return 0;
 
@@ -234,6 +229,8 @@ int lxc_query(LxcPlugin *l, Diag *d) {
                 r = query_ct_storages(l);
         if (r >= 0)
                 r = l->backend->query_templates ? l->backend->query_templates(l, d) : query_templates(l);
+        if (r >= 0)
+                r = lxc_ovs_query(l, d);
         if (r >= 0)
                 r = lxc_socket_query(l, d);
         if (r >= 0)

@@ -20,7 +20,8 @@
 #include <sys/random.h>
 
 #include "host.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-services.h"
 #include "sha256.h"
 #include "strbuf.h"
 

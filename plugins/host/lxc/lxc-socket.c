@@ -20,9 +20,10 @@
 #include "host.h"
 #include "ifupdown.h"
 #include "json-util.h"
+#include "lxc-backend.h"
 #include "lxc-link.h"
 #include "lxc-ovsdb.h"
-#include "ovs-netns.h"
+#include "lxc-socket.h"
 #include "strbuf.h"
 
 /* The port's name inside the container. */
@@ -57,20 +58,11 @@ typedef struct LxcSocketLive {
 } LxcSocketLive;
 
 struct LxcSocket {
-        OvsdbClient *ovsdb;
-        LxcOvsView view;              /* the node's bridges and ports, as query read them */
-        bool view_read;               /* ... if OVSDB answered */
-        OvsNetdevs netdevs;           /* network devices of the namespace ovs-vswitchd runs in */
-        bool netdevs_read;
         LxcSocketLive *live;          /* one per socket container that exists */
         size_t n_live;
         SocketChange *changes;
         size_t n_changes, allocated_changes;
 };
-
-static bool is_socket(const LxcContainer *c) {
-        return c->has_network && c->network.socket_networking == LXC_TRUE;
-}
 
 /* The port's name: port_name, or internal_<id>; -ENAMETOOLONG when that
  * does not fit an interface name. */
@@ -121,9 +113,6 @@ void lxc_socket_done(LxcPlugin *l) {
         socket_changes_done(s);
         free(s->changes);
         free(s->live);
-        lxc_ovs_view_done(&s->view);
-        ovs_netdevs_done(&s->netdevs);
-        ovsdb_client_free(s->ovsdb);
         free(s);
         l->socket = NULL;
 }
@@ -156,12 +145,6 @@ int lxc_socket_check(const PluginContext *ctx, const LxcContainer *c, Diag *d) {
 }
 
 /* ---- query ---------------------------------------------------------------- */
-
-static int socket_connect(LxcPlugin *l, LxcSocket *s) {
-        if (s->ovsdb)
-                return 0;
-        return ovsdb_client_connect(host_settings(l->plugin.ctx)->ovsdb_address, l->plugin.ctx->timeout_ms, &s->ovsdb);
-}
 
 /* What the state wants of the port inside the container. */
 static void socket_want(const LxcNetwork *n, LxcLinkWant *ret) {
@@ -248,83 +231,22 @@ static int query_container(LxcPlugin *l, const LxcContainer *c, const LxcLive *h
 
 int lxc_socket_query(LxcPlugin *l, Diag *d) {
         LxcSocket *s;
-        size_t wanted = 0;
-        int r;
+        int r = 0;
 
         lxc_socket_done(l);
         s = l->socket = calloc(1, sizeof(LxcSocket));
         if (!s || !(s->live = calloc(l->want.n_containers + 1, sizeof(LxcSocketLive))))
                 return -ENOMEM;
-        for (size_t i = 0; i < l->want.n_containers; i++)
-                wanted += is_socket(&l->want.containers[i]);
-
-        r = socket_connect(l, s);
-        if (r < 0 && wanted > 0)
-                diag_error(d, "", "cannot connect to OVSDB at %s (socket networking needs it): %s",
-                           host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
-        if (r >= 0) {
-                _cleanup_(diag_done) Diag scratch = {};
-
-                r = lxc_ovs_read(s->ovsdb, &s->view, wanted > 0 ? d : &scratch);
-                s->view_read = r >= 0;
-        }
-        s->netdevs_read = ovs_netdevs_read(host_settings(l->plugin.ctx)->ovs_rundir, &s->netdevs) >= 0;
-        if (r < 0 && wanted == 0)
+        if (!lxc_ovs_view(l))
                 return 0; /* no OVS here, or not answering: nothing of socket networking to manage */
         for (size_t i = 0; r >= 0 && i < l->want.n_containers; i++) {
                 const LxcContainer *c = &l->want.containers[i];
                 const LxcLive *h = lxc_find_live(l, c->id);
 
-                if (is_socket(c) && h && h->owned)
+                if (lxc_uses_socket(c) && h && h->owned)
                         r = query_container(l, c, h, d);
         }
         return r;
-}
-
-static int cmp_name(const void *a, const void *b) {
-        return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
-int lxc_bridge_exists(const LxcPlugin *l, const char *name, char **ret_ovs_bridges) {
-        const LxcSocket *s = l->socket;
-
-        if (!s || (!s->view_read && !s->netdevs_read))
-                return -ENODATA;
-        if (ret_ovs_bridges) {
-                _cleanup_(freep) const char **sorted = calloc(s->view.n_bridges + 1, sizeof(char *));
-                _cleanup_(strbuf_done) StrBuf b = {};
-
-                if (!sorted)
-                        return -ENOMEM;
-                for (size_t i = 0; i < s->view.n_bridges; i++)
-                        sorted[i] = s->view.bridges[i].name;
-                qsort(sorted, s->view.n_bridges, sizeof(char *), cmp_name);
-                for (size_t i = 0; i < s->view.n_bridges; i++)
-                        strbuf_printf(&b, "%s%s", i ? ", " : "", sorted[i]);
-                if (b.error)
-                        return b.error;
-                *ret_ovs_bridges = b.len > 0 ? strbuf_take(&b) : strdup("");
-                if (!*ret_ovs_bridges)
-                        return -ENOMEM;
-        }
-        return lxc_ovs_find_bridge(&s->view, name) || ovs_netdevs_has(&s->netdevs, name);
-}
-
-const LxcOvsView *lxc_socket_view(const LxcPlugin *l) {
-        return l->socket ? &l->socket->view : NULL;
-}
-
-int lxc_socket_read_view(LxcPlugin *l, LxcOvsView *ret, Diag *d) {
-        int r;
-
-        if (!l->socket)
-                return -EINVAL;
-        r = socket_connect(l, l->socket);
-        if (r < 0) {
-                diag_error(d, "", "cannot connect to OVSDB at %s: %s", host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
-                return r;
-        }
-        return lxc_ovs_read(l->socket->ovsdb, ret, d);
 }
 
 static const LxcSocketLive *find_socket_live(const LxcSocket *s, uint32_t id) {
@@ -343,16 +265,6 @@ typedef enum Fate {
         FATE_STARTS,                  /* is (re)started: the start hook attaches the port */
         FATE_RUNS,                    /* runs and keeps running */
 } Fate;
-
-static const LxcChange *find_change(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->n_changes; i++) {
-                const LxcChange *ch = &l->changes[i];
-
-                if ((ch->want ? ch->want->id : ch->have->id) == id)
-                        return ch;
-        }
-        return NULL;
-}
 
 static Fate container_fate(const LxcLive *h, const LxcChange *ch) {
         bool running = h && h->running;
@@ -559,7 +471,7 @@ static int check_unique(const LxcPlugin *l, size_t i, const char *name, Diag *d)
                 char other[RTNL_IFNAME_SIZE];
                 _cleanup_(freep) char *pp = NULL;
 
-                if (!is_socket(o) || port_name(o, other) < 0 || !streq(name, other))
+                if (!lxc_uses_socket(o) || port_name(o, other) < 0 || !streq(name, other))
                         continue;
                 pp = json_path_key(c->path, "network.port_name");
                 diag_error(d, pp ?: c->path, "port \"%s\" is already the port of container %" PRIu32 " (%s)",
@@ -591,16 +503,12 @@ static int add_socket_change(LxcSocket *s, SocketChangeKind kind, const LxcConta
         return 0;
 }
 
-static bool held(const LxcPlugin *l, const LxcContainer *c) {
-        return l->plugin.ctx->healing && c && c->drift == LXC_DRIFT_REPORT;
-}
-
 static int add_action(LxcPlugin *l, const LxcContainer *c, const char *path, const Step *t, Plan *plan) {
         int r;
 
         if (t->text.error)
                 return t->text.error;
-        if (!held(l, c))
+        if (!lxc_held(l, c))
                 return plan_add(plan, "lxc", t->kind, t->impact, path, "%s", t->text.s);
         r = plan_add(plan, "lxc", t->kind, t->impact, path, "%s (drift: report, left as it is)", t->text.s);
         if (r >= 0)
@@ -620,13 +528,13 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
 
         if ((h && !h->owned) || port_name(c, name) < 0 || !c->network.bridge)
                 return 0; /* refused by the container's own checks */
-        p = lxc_ovs_find_port(&l->socket->view, name);
-        r = check_port(&l->socket->view, c, name, p, d);
+        p = lxc_ovs_find_port(lxc_ovs_view(l), name);
+        r = check_port(lxc_ovs_view(l), c, name, p, d);
         RET_GATHER(r, check_unique(l, i, name, d));
         if (r < 0)
                 return r;
 
-        fate = container_fate(h, find_change(l, c->id));
+        fate = container_fate(h, lxc_find_change(l, c->id));
         v = find_socket_live(l->socket, c->id);
         if (fate == FATE_RUNS && v && v->has_inside && !kind_is_port(v->inside.kind) && !h->spec.has_net0) {
                 diag_error(d, c->path, "container %" PRIu32 " has an interface %s (kind %s) that is not its OVS port; "
@@ -638,7 +546,7 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         if (!t.needed)
                 return 0;
         socket_path(c->id, name, path);
-        if (!held(l, c)) {
+        if (!lxc_held(l, c)) {
                 r = add_socket_change(l->socket, SOCKET_ENSURE, c, fate == FATE_RUNS || fate == FATE_STARTS, NULL);
                 if (r < 0)
                         return r;
@@ -646,24 +554,17 @@ static int diff_container(LxcPlugin *l, size_t i, Plan *plan, Diag *d) {
         return add_action(l, c, path, &t, plan);
 }
 
-static const LxcContainer *find_wanted(const LxcPlugin *l, uint32_t id) {
-        for (size_t i = 0; i < l->want.n_containers; i++)
-                if (l->want.containers[i].id == id)
-                        return &l->want.containers[i];
-        return NULL;
-}
-
 /* Why an owned port is no longer needed; NULL: it is (or is left alone). */
 static const char *unused_reason(const LxcPlugin *l, const LxcOvsPort *p) {
-        const LxcContainer *c = find_wanted(l, p->container);
+        const LxcContainer *c = lxc_config_find(&l->want, p->container);
         const LxcLive *h = p->container > 0 ? lxc_find_live(l, p->container) : NULL;
-        const LxcChange *ch = h ? find_change(l, h->id) : NULL;
+        const LxcChange *ch = h ? lxc_find_change(l, h->id) : NULL;
         char name[RTNL_IFNAME_SIZE];
 
-        if (c && is_socket(c) && port_name(c, name) >= 0 && streq(name, p->name))
+        if (c && lxc_uses_socket(c) && port_name(c, name) >= 0 && streq(name, p->name))
                 return NULL;
         if (c)
-                return is_socket(c) ? "the container has another port_name now" : "the container no longer uses socket networking";
+                return lxc_uses_socket(c) ? "the container has another port_name now" : "the container no longer uses socket networking";
         if (!h)
                 return "its container no longer exists";
         if (ch && ch->kind == LXC_CHANGE_DELETE)
@@ -673,12 +574,13 @@ static const char *unused_reason(const LxcPlugin *l, const LxcOvsPort *p) {
 
 /* Ports op-dbus created that no container uses any more. */
 static int diff_unused(LxcPlugin *l, Plan *plan) {
+        const LxcOvsView *view = lxc_ovs_view(l);
         LxcSocket *s = l->socket;
         int r;
 
-        for (size_t i = 0; i < s->view.n_ports; i++) {
-                const LxcOvsPort *p = &s->view.ports[i];
-                const LxcContainer *c = find_wanted(l, p->container);
+        for (size_t i = 0; view && i < view->n_ports; i++) {
+                const LxcOvsPort *p = &view->ports[i];
+                const LxcContainer *c = lxc_config_find(&l->want, p->container);
                 const char *why;
                 Step t = {};
                 char path[64];
@@ -688,7 +590,7 @@ static int diff_unused(LxcPlugin *l, Plan *plan) {
                 socket_path(p->container, p->name, path);
                 step_set(&t, ACTION_DELETE, IMPACT_PORT_REMOVED, "");
                 strbuf_printf(&t.text, "port %s removed from bridge %s: %s", p->name, strna(p->bridge), why);
-                r = held(l, c) ? 0 : add_socket_change(s, SOCKET_DELETE, NULL, false, p->name);
+                r = lxc_held(l, c) ? 0 : add_socket_change(s, SOCKET_DELETE, NULL, false, p->name);
                 if (r >= 0)
                         r = add_action(l, c, path, &t, plan);
                 step_done(&t);
@@ -705,7 +607,7 @@ int lxc_socket_diff(LxcPlugin *l, Plan *plan, Diag *d) {
                 return 0;
         socket_changes_done(l->socket);
         for (size_t i = 0; i < l->want.n_containers; i++) {
-                if (!is_socket(&l->want.containers[i]))
+                if (!lxc_uses_socket(&l->want.containers[i]))
                         continue;
                 r = diff_container(l, i, plan, d);
                 if (r == -ENOMEM)
@@ -760,10 +662,14 @@ static int wait_device(const LxcContainer *c, const char *name, Diag *d) {
 static int ensure_port(LxcPlugin *l, const LxcContainer *c, const char *name, const LxcOvsPort *p,
                        LxcSocketLive *v, Diag *d) {
         const PluginContext *ctx = l->plugin.ctx;
-        OvsdbClient *ovsdb = l->socket->ovsdb;
         int64_t ofport = -1;
         unsigned writes = 0;
-        int r = 0;
+        OvsdbClient *ovsdb;
+        int r;
+
+        r = lxc_ovs_client(l, &ovsdb, d);
+        if (r < 0)
+                return r;
 
         if (p && streq_ptr(p->bridge, c->network.bridge) && (v->here || attached(v))) {
                 if (p->tag != (c->network.tag > 0 ? (int64_t) c->network.tag : -1))
@@ -838,12 +744,7 @@ static int socket_ensure(LxcPlugin *l, const LxcContainer *c, pid_t pid, Diag *d
 
         if (port_name(c, name) < 0 || !c->network.bridge)
                 return -EINVAL;
-        r = socket_connect(l, l->socket);
-        if (r < 0) {
-                diag_error(d, c->path, "cannot connect to OVSDB at %s: %s", host_settings(l->plugin.ctx)->ovsdb_address, strerror(-r));
-                return r;
-        }
-        r = lxc_ovs_read(l->socket->ovsdb, &view, d);
+        r = lxc_ovs_read_view(l, &view, d);
         if (r < 0)
                 return r;
         p = lxc_ovs_find_port(&view, name);
@@ -877,15 +778,18 @@ static int socket_delete(LxcPlugin *l, const char *name, Diag *d) {
         _cleanup_(lxc_ovs_view_done) LxcOvsView view = {};
         const LxcOvsPort *p;
         unsigned writes = 0;
+        OvsdbClient *ovsdb;
         int r;
 
-        r = lxc_ovs_read(l->socket->ovsdb, &view, d);
+        r = lxc_ovs_client(l, &ovsdb, d);
+        if (r >= 0)
+                r = lxc_ovs_read(ovsdb, &view, d);
         if (r < 0)
                 return r;
         p = lxc_ovs_find_port(&view, name);
         if (!p || !p->owned)
                 return 0; /* gone meanwhile */
-        r = lxc_ovs_del_port(l->socket->ovsdb, p, l->plugin.ctx->timeout_ms, &writes, d);
+        r = lxc_ovs_del_port(ovsdb, p, l->plugin.ctx->timeout_ms, &writes, d);
         count_writes(l, writes);
         return r;
 }
@@ -919,13 +823,13 @@ int lxc_socket_apply(LxcPlugin *l, bool deletions, Diag *d) {
 /* ---- live state --------------------------------------------------------------- */
 
 int lxc_socket_network_to_json(const LxcPlugin *l, uint32_t id, json_object *container) {
+        const LxcOvsView *view = lxc_ovs_view(l);
         const LxcOvsPort *p = NULL;
         json_object *net;
 
-        for (size_t i = 0; l->socket && !p && i < l->socket->view.n_ports; i++)
-                if (l->socket->view.ports[i].owned && l->socket->view.ports[i].container == id &&
-                    l->socket->view.ports[i].bridge)
-                        p = &l->socket->view.ports[i];
+        for (size_t i = 0; view && !p && i < view->n_ports; i++)
+                if (view->ports[i].owned && view->ports[i].container == id && view->ports[i].bridge)
+                        p = &view->ports[i];
         if (!p)
                 return 0;
         if (!json_object_object_get_ex(container, "network", &net)) {

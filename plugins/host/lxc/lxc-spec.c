@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <strings.h>
 
-#include "lxc.h"
+#include "lxc-containers.h"
 #include "strbuf.h"
 
 const char *const lxc_tun_lines[] = {
@@ -75,7 +75,7 @@ void lxc_props_unset(LxcProps *p, const char *key) {
                 }
 }
 
-/* Sets key (kept sorted); booleans normalised as described in lxc.h. */
+/* Sets key (kept sorted); booleans normalised as described at LxcProps (lxc-plugin.h). */
 int lxc_props_set(LxcProps *p, const char *key, const char *value) {
         _cleanup_(freep) char *k = strdup(key), *v = NULL;
         LxcProp *items;

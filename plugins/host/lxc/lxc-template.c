@@ -4,8 +4,8 @@
  * read. No I/O here. */
 #include <stdio.h>
 #include <string.h>
+#include "lxc-containers.h"
 
-#include "lxc.h"
 
 static void strv_free_n(char **l, size_t n) {
         for (size_t i = 0; i < n; i++)

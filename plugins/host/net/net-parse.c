@@ -144,7 +144,7 @@ static int parse_port(NetModel *m, const char *bridge, json_object *o, const cha
         if ((r = json_get_string_map(o, path, "options", NULL, &map, d)) > 0)
                 RET_GATHER(ret, copy_map(map, &p->options));
         RET_GATHER(ret, r);
-        if ((r = json_get_string_map(o, path, "external_ids", NET_RESERVED_PREFIX, &map, d)) > 0)
+        if ((r = json_get_string_map(o, path, "external_ids", OVSDB_TAG_PREFIX, &map, d)) > 0)
                 RET_GATHER(ret, copy_map(map, &p->external_ids));
         RET_GATHER(ret, r);
 
@@ -190,7 +190,7 @@ static int parse_bridge_settings(NetBridge *b, json_object *o, const char *path,
         if ((r = json_get_string_map(o, path, "other_config", NULL, &map, d)) > 0)
                 RET_GATHER(ret, copy_map(map, &b->other_config));
         RET_GATHER(ret, r);
-        if ((r = json_get_string_map(o, path, "external_ids", NET_RESERVED_PREFIX, &map, d)) > 0)
+        if ((r = json_get_string_map(o, path, "external_ids", OVSDB_TAG_PREFIX, &map, d)) > 0)
                 RET_GATHER(ret, copy_map(map, &b->external_ids));
         RET_GATHER(ret, r);
         r = json_get_enum(o, path, "drift", drift_policies, &e, d);

@@ -211,5 +211,6 @@ const PluginVTable net_plugin_vtable = {
         .apply = net_plugin_apply,
         .verify = net_plugin_verify,
         .live_to_json = net_plugin_live_to_json,
+        .watch = &net_watch_vtable,
         .done = net_plugin_done,
 };

@@ -4,19 +4,6 @@
 #include "host.h"
 #include "json-util.h"
 #include "net.h"
-#include "ovsdb-client.h"
-
-static json_object *select_op(const char *table, const char *const *columns) {
-        json_object *op = json_object_new_object(), *cols = json_object_new_array();
-
-        json_object_object_add(op, "op", json_object_new_string("select"));
-        json_object_object_add(op, "table", json_object_new_string(table));
-        json_object_object_add(op, "where", json_object_new_array());
-        for (const char *const *c = columns; *c; c++)
-                json_object_array_add(cols, json_object_new_string(*c));
-        json_object_object_add(op, "columns", cols);
-        return op;
-}
 
 static json_object *column(json_object *row, const char *name) {
         json_object *v = NULL;
@@ -48,12 +35,12 @@ static int read_external_ids(json_object *row, json_object **user, bool *owned) 
         *owned = false;
         if (!all)
                 return 0;
-        if (json_object_object_get_ex(all, NET_OWNER_KEY, &v) &&
+        if (json_object_object_get_ex(all, OVSDB_OWNER_KEY, &v) &&
             streq(json_object_get_string(v), NET_OWNER_VALUE))
                 *owned = true;
 
         json_object_object_foreach(all, k, val)
-                if (!startswith(k, NET_RESERVED_PREFIX))
+                if (!startswith(k, OVSDB_TAG_PREFIX))
                         json_object_object_add(*user, k, json_object_get(val));
         return 0;
 }
@@ -245,10 +232,12 @@ int net_query(NetPlugin *n, Diag *d) {
         static const char *const iface_cols[] = {
                 "_uuid", "name", "type", "options", "mtu_request", "error", NULL
         };
+        static const char *const tables[] = { "Open_vSwitch", "Bridge", "Port", "Interface" };
+        static const char *const *const columns[] = { ovs_cols, bridge_cols, port_cols, iface_cols };
         _cleanup_(json_object_putp) json_object *results = NULL;
         _cleanup_(ovsdb_row_index_done) OvsdbRowIndex port_index = {}, iface_index = {};
         _cleanup_(freep) char *err = NULL;
-        json_object *ops, *ovs, *bridges, *ports, *ifaces;
+        json_object *rows[4], *ovs, *bridges, *ports, *ifaces;
         int r;
 
         r = ensure_connected(n);
@@ -258,25 +247,19 @@ int net_query(NetPlugin *n, Diag *d) {
         }
 
 again:
-        ops = json_object_new_array();
-        json_object_array_add(ops, select_op("Open_vSwitch", ovs_cols));
-        json_object_array_add(ops, select_op("Bridge", bridge_cols));
-        json_object_array_add(ops, select_op("Port", port_cols));
-        json_object_array_add(ops, select_op("Interface", iface_cols));
-        r = ovsdb_client_transact(n->ovsdb, "Open_vSwitch", ops, &results, &err);
-        if (r < 0) {
+        r = ovsdb_read_tables(n->ovsdb, tables, columns, 4, &results, rows, &err);
+        if (r < 0 && (r != -EBADMSG || err)) {
                 diag_error(d, "", "OVSDB query failed: %s", err ?: strerror(-r));
                 return r;
         }
-
-        ovs = ovsdb_result_rows(results, 0);
-        bridges = ovsdb_result_rows(results, 1);
-        ports = ovsdb_result_rows(results, 2);
-        ifaces = ovsdb_result_rows(results, 3);
-        if (!ovs || !bridges || !ports || !ifaces || json_object_array_length(ovs) != 1) {
+        if (r < 0 || json_object_array_length(rows[0]) != 1) {
                 diag_error(d, "", "OVSDB answered the query with an unexpected result");
                 return -EBADMSG;
         }
+        ovs = rows[0];
+        bridges = rows[1];
+        ports = rows[2];
+        ifaces = rows[3];
         r = wait_vswitchd(n, json_object_array_get_idx(ovs, 0), d);
         if (r < 0)
                 return r;

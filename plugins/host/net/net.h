@@ -11,13 +11,13 @@
 
 #include "diag.h"
 #include "ovs-netns.h"
+#include "ovsdb-txn.h"
 #include "plan.h"
 #include "plugin.h"
 
-#define NET_OWNER_KEY "op-dbus-owner"
+/* The owner (external_ids:op-dbus-owner, OVSDB_OWNER_KEY) of the rows the
+ * net plugin creates; they also carry OVSDB_GENERATION_KEY. */
 #define NET_OWNER_VALUE "op-dbus"
-#define NET_GENERATION_KEY "op-dbus-generation"
-#define NET_RESERVED_PREFIX "op-dbus-"
 
 typedef struct NetPort {
         char *name;
@@ -111,6 +111,7 @@ typedef struct NetPlugin {
 } NetPlugin;
 
 extern const PluginVTable net_plugin_vtable;
+extern const WatchVTable net_watch_vtable;
 
 /* net-model.c */
 void net_model_done(NetModel *m);

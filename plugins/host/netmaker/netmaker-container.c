@@ -1,25 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The container side, through Proxmox's pct: what a container holds, and
- * putting the token and the first-boot unit into it.
+/* The container side, through the lxc plugin's backend (lxc-access.h:
+ * Proxmox VE's pct, or plain LXC): what a container holds, and putting the
+ * token and the first-boot unit into it.
  *
- * Files go in with "pct push", which needs a running container and exits
- * 0 on some failures (a missing directory, an unreadable source), so every
- * injection is checked afterwards by looking at the container again. The
- * check compares SHA-256 digests computed inside the container: the
- * container's copy of the token is never read back. The token itself
- * reaches pct only as a file on the host (mode 0600, removed right after),
- * never on a command line. */
+ * Files go in with the backend's push ("pct push", which needs a running
+ * container and exits 0 on some failures: a missing directory, an
+ * unreadable source), so every injection is checked afterwards by looking
+ * at the container again. The check compares SHA-256 digests computed
+ * inside the container: the container's copy of the token is never read
+ * back. The token never reaches a command line; what the backend's tools
+ * say is passed on with the token's secrets taken out. */
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <strings.h>
 #include <sys/stat.h>
 
-#include "exec.h"
-#include "fileio.h"
-#include "host.h"
-#include "json-util.h"
-#include "lxc.h"
+#include "lxc-access.h"
 #include "netmaker.h"
 
 /* Runs once the token is there and the node has not joined yet: the
@@ -75,86 +71,6 @@ const char *netmaker_unit_text(void) {
         return unit_text;
 }
 
-/* Runs pct with argv (NULL-terminated, without "pct"). On a failure
- * records what pct said (secrets redacted) at path. */
-static int pct(const PluginContext *ctx, const char *const *args, const NetmakerToken *tok,
-               const char *path, Diag *d, ExecResult *ret) {
-        char *argv[16] = { (char *) "pct" };
-        size_t n = 1;
-        int r;
-
-        for (; args[n - 1] && n < ELEMENTSOF(argv) - 1; n++)
-                argv[n] = (char *) args[n - 1];
-        argv[n] = NULL;
-
-        r = exec_capture(argv, NULL, 0, ctx->timeout_ms, ret);
-        if (r < 0) {
-                diag_error(d, path, "cannot run pct %s: %s", args[0],
-                           r == -ETIMEDOUT ? "no answer in time" : strerror(-r));
-                return r;
-        }
-        if (ret->status != 0) {
-                _cleanup_(freep) char *said = netmaker_redact(strstrip_newline(ret->err), tok);
-
-                diag_error(d, path, "pct %s %s failed (exit code %d): %s", args[0], args[1], ret->status,
-                           said && said[0] ? said : "no message");
-                return -EIO;
-        }
-        return 0;
-}
-
-/* Does a "tags: a;b" value hold LXC_OWNER_TAG? Proxmox separates tags with
- * ';', ',' or spaces and compares them in lower case. */
-static bool tags_have_owner(const char *v) {
-        size_t n = strlen(LXC_OWNER_TAG);
-
-        for (const char *t = v; *t; ) {
-                size_t len = strcspn(t, ";, \t");
-
-                if (len == n && strncasecmp(t, LXC_OWNER_TAG, n) == 0)
-                        return true;
-                t += len;
-                t += strspn(t, ";, \t");
-        }
-        return false;
-}
-
-void netmaker_ct_conf_parse(char *text, NetmakerCtConf *ret) {
-        unsigned long uid = 0, gid = 0;
-
-        *ret = (NetmakerCtConf) { .exists = true };
-        for (char *line = text, *eol; line && *line != '['; line = eol ? eol + 1 : NULL) {
-                unsigned long inside, host;
-                char kind;
-
-                eol = strchr(line, '\n');
-                if (eol)
-                        *eol = 0;
-                if (startswith(line, "tags:") && tags_have_owner(line + 5))
-                        ret->tagged = true;
-                else if (streq(line, "unprivileged: 1") && uid == 0 && gid == 0)
-                        uid = gid = 100000;
-                else if (sscanf(line, "lxc.idmap: %c %lu %lu", &kind, &inside, &host) == 3 && inside == 0)
-                        *(kind == 'u' ? &uid : &gid) = host;
-        }
-        ret->root_uid = (uid_t) uid;
-        ret->root_gid = (gid_t) gid;
-}
-
-static int read_conf(const PluginContext *ctx, uint32_t id, NetmakerCtConf *ret) {
-        _cleanup_(freep) char *conf = NULL, *text = NULL;
-        int r;
-
-        *ret = (NetmakerCtConf) {};
-        if (asprintf(&conf, "%s/lxc/%u.conf", host_settings(ctx)->pve_dir ?: DEFAULT_PVE_DIR, id) < 0)
-                return -ENOMEM;
-        r = read_optional_file(conf, &text);
-        if (r <= 0)
-                return r;
-        netmaker_ct_conf_parse(text, ret);
-        return 0;
-}
-
 /* One line of the inspect script: "<name> <hash> <mode> <uid>" or "<name> -". */
 static void parse_file_line(const char *line, const char *name, const uint8_t *want_hash,
                             unsigned want_mode, bool *ret_present, bool *ret_current) {
@@ -193,77 +109,58 @@ void netmaker_parse_inspect(const char *out, NetmakerTarget *t, const uint8_t *t
         }
 }
 
-int netmaker_container_inspect(const PluginContext *ctx, NetmakerTarget *t,
-                               const uint8_t *token_hash, const NetmakerToken *tok, Diag *d) {
-        _cleanup_(exec_result_done) ExecResult status = {}, files = {};
-        char id[16], path[64];
-        NetmakerCtConf conf;
+/* Passes on what the backend recorded in scratch, at path and with the
+ * token's secrets taken out; returns r. */
+static int report(int r, Diag *scratch, const NetmakerToken *tok, const char *path, Diag *d) {
+        for (size_t i = 0; i < scratch->n_entries; i++) {
+                const DiagEntry *e = &scratch->entries[i];
+                _cleanup_(freep) char *said = netmaker_redact(e->message, tok);
+
+                if (!said)
+                        return -ENOMEM;
+                diag_add(d, e->level, path, "%s", said);
+        }
+        diag_done(scratch);
+        return r;
+}
+
+int netmaker_container_inspect(LxcAccess *a, NetmakerTarget *t, const uint8_t *token_hash,
+                               const NetmakerToken *tok, Diag *d) {
+        _cleanup_(diag_done) Diag scratch = {};
+        _cleanup_(freep) char *out = NULL;
+        LxcContainerInfo info;
+        char path[64];
         int r;
 
-        snprintf(id, sizeof id, "%u", t->id);
         snprintf(path, sizeof path, "netmaker/container/%u", t->id);
         *t = (NetmakerTarget) { .id = t->id, .wanted = t->wanted, .recorded = t->recorded,
                                 .recorded_current = t->recorded_current };
-        r = read_conf(ctx, t->id, &conf);
-        t->exists = conf.exists;
-        t->tagged = conf.tagged;
-        if (r < 0) {
-                diag_error(d, path, "cannot read the configuration of container %u in %s: %s", t->id,
-                           host_settings(ctx)->pve_dir ?: DEFAULT_PVE_DIR, strerror(-r));
+        r = lxc_access_inspect(a, t->id, &info, &scratch);
+        r = report(r, &scratch, tok, path, d);
+        if (r < 0)
                 return r;
-        }
-        if (!t->exists || !t->tagged)
+        t->exists = info.exists;
+        t->owned = info.owned;
+        t->running = info.running;
+        if (!t->exists || !t->owned || !t->running)
                 return 0; /* not op-dbus's: not even looked into */
 
-        r = pct(ctx, (const char *const[]) { "status", id, NULL }, tok, path, d, &status);
+        r = lxc_access_exec(a, t->id, inspect_script, false, &out, NULL, &scratch);
+        r = report(r, &scratch, tok, path, d);
         if (r < 0)
                 return r;
-        t->running = status.out && strstr(status.out, "status: running");
-        if (!t->running)
-                return 0;
-
-        r = pct(ctx, (const char *const[]) { "exec", id, "--", "/bin/sh", "-c", inspect_script, NULL },
-                tok, path, d, &files);
-        if (r < 0)
-                return r;
-        netmaker_parse_inspect(files.out, t, token_hash);
+        netmaker_parse_inspect(out, t, token_hash);
         t->inspected = true;
         return 0;
 }
 
-/* pct push of data to dest with mode perms, owned by root. */
-static int push(const PluginContext *ctx, const char *id, const char *data, size_t len, const char *dest,
-                const char *perms, const NetmakerToken *tok, const char *path, Diag *d) {
-        _cleanup_(unlink_freep) char *src = NULL;
-        _cleanup_(exec_result_done) ExecResult res = {};
-        const char *dir = ctx->run_dir ?: "/run";
-        int r;
-
-        r = write_temp_file(dir, data, len, &src);
-        if (r < 0) {
-                diag_error(d, path, "cannot write a temporary file in %s for pct push: %s", dir, strerror(-r));
-                return r;
-        }
-        return pct(ctx, (const char *const[]) { "push", id, src, dest, "--perms", perms,
-                                                "--user", "0", "--group", "0", NULL },
-                   tok, path, d, &res);
-}
-
-static int exec_script(const PluginContext *ctx, const char *id, const char *script,
-                       const NetmakerToken *tok, const char *path, Diag *d) {
-        _cleanup_(exec_result_done) ExecResult res = {};
-
-        return pct(ctx, (const char *const[]) { "exec", id, "--", "/bin/sh", "-c", script, NULL },
-                   tok, path, d, &res);
-}
-
 /* After the writes: everything must be there, as it should be. */
-static int check_landed(const PluginContext *ctx, uint32_t vmid, const NetmakerToken *tok,
+static int check_landed(LxcAccess *a, uint32_t vmid, const NetmakerToken *tok,
                         const uint8_t *token_hash, const char *path, Diag *d) {
         NetmakerTarget t = { .id = vmid };
         int r;
 
-        r = netmaker_container_inspect(ctx, &t, token_hash, tok, d);
+        r = netmaker_container_inspect(a, &t, token_hash, tok, d);
         if (r < 0)
                 return r;
         if (!t.inspected) {
@@ -271,7 +168,8 @@ static int check_landed(const PluginContext *ctx, uint32_t vmid, const NetmakerT
                 return -ESRCH;
         }
         if (!t.token_current)
-                diag_error(d, path, "pct push reported success, but %s in container %u %s", NETMAKER_CT_TOKEN, vmid,
+                diag_error(d, path, "%s reported success, but %s in container %u %s", lxc_access_push_how(a),
+                           NETMAKER_CT_TOKEN, vmid,
                            t.token_present ? "does not have the token's content, mode 0600 and owner root" : "is missing");
         if (!t.unit_current || !t.unit_enabled)
                 diag_error(d, path, "%s in container %u is %s", NETMAKER_CT_UNIT, vmid,
@@ -279,38 +177,32 @@ static int check_landed(const PluginContext *ctx, uint32_t vmid, const NetmakerT
         return t.token_current && t.unit_current && t.unit_enabled ? 0 : -EIO;
 }
 
-int netmaker_container_inject(const PluginContext *ctx, uint32_t vmid, const NetmakerToken *tok,
+int netmaker_container_inject(LxcAccess *a, uint32_t vmid, const NetmakerToken *tok,
                               const uint8_t token_hash[static SHA256_SIZE],
                               ApplyCounts *counts, Diag *d) {
+        _cleanup_(diag_done) Diag scratch = {};
         _cleanup_(freep) char *content = NULL;
-        char id[16], path[64];
+        char path[64];
         size_t len = 0;
         int r;
 
-        snprintf(id, sizeof id, "%u", vmid);
         snprintf(path, sizeof path, "netmaker/container/%u", vmid);
         content = netmaker_token_content(tok, &len);
         if (!content)
                 return -ENOMEM;
 
-        r = exec_script(ctx, id, mkdir_script, tok, path, d);
-        counts->commands++;
-        if (r >= 0) {
-                r = push(ctx, id, unit_text, strlen(unit_text), NETMAKER_CT_UNIT, "0644", tok, path, d);
-                counts->commands++;
-        }
-        if (r >= 0) {
-                r = push(ctx, id, content, len, NETMAKER_CT_TOKEN, "0600", tok, path, d);
-                counts->commands++;
-        }
-        if (r >= 0) {
-                r = exec_script(ctx, id, enable_script, tok, path, d);
-                counts->commands++;
-        }
+        r = lxc_access_exec(a, vmid, mkdir_script, true, NULL, counts, &scratch);
+        if (r >= 0)
+                r = lxc_access_push(a, vmid, unit_text, strlen(unit_text), NETMAKER_CT_UNIT, 0644, counts, &scratch);
+        if (r >= 0)
+                r = lxc_access_push(a, vmid, content, len, NETMAKER_CT_TOKEN, 0600, counts, &scratch);
+        if (r >= 0)
+                r = lxc_access_exec(a, vmid, enable_script, true, NULL, counts, &scratch);
         explicit_bzero(content, len);
+        r = report(r, &scratch, tok, path, d);
         if (r < 0)
                 return r;
-        return check_landed(ctx, vmid, tok, token_hash, path, d);
+        return check_landed(a, vmid, tok, token_hash, path, d);
 }
 
 /* ---- a stopped container: its root file system, mounted with pct mount ---- */
@@ -451,59 +343,47 @@ static int write_rootfs(int root, const RootfsFiles *f, const char *path, uint32
         return 0;
 }
 
-char *netmaker_mounted_path(const char *out) {
-        const char *a = strstr(out, " in '"), *b;
-
-        if (!a)
-                return NULL;
-        a += 5;
-        b = strchr(a, '\'');
-        return b && *a == '/' ? strndup(a, (size_t) (b - a)) : NULL;
-}
-
-int netmaker_container_inject_stopped(const PluginContext *ctx, uint32_t vmid, const NetmakerToken *tok,
+int netmaker_container_inject_stopped(LxcAccess *a, uint32_t vmid, const NetmakerToken *tok,
                                       const uint8_t token_hash[static SHA256_SIZE],
                                       ApplyCounts *counts, Diag *d) {
-        _cleanup_(exec_result_done) ExecResult mounted = {}, unmounted = {};
+        _cleanup_(diag_done) Diag scratch = {};
         _cleanup_(freep) char *content = NULL, *rootfs = NULL;
         _cleanup_(closep) int root = -EBADF;
         RootfsFiles f = { .token_hash = token_hash };
-        char id[16], path[64];
-        NetmakerCtConf conf;
+        LxcContainerInfo info;
+        char path[64];
         int r, q;
 
-        snprintf(id, sizeof id, "%u", vmid);
         snprintf(path, sizeof path, "netmaker/container/%u", vmid);
-        r = read_conf(ctx, vmid, &conf);
-        if (r >= 0 && !conf.exists)
-                r = -ENOENT;
-        if (r < 0) {
-                diag_error(d, path, "cannot read the configuration of container %u: %s", vmid, strerror(-r));
+        r = lxc_access_inspect(a, vmid, &info, &scratch);
+        r = report(r, &scratch, tok, path, d);
+        if (r < 0)
                 return r;
+        if (!info.exists) {
+                diag_error(d, path, "container %u does not exist", vmid);
+                return -ENOENT;
         }
-        f.uid = conf.root_uid;
-        f.gid = conf.root_gid;
+        f.uid = info.root_uid;
+        f.gid = info.root_gid;
         content = netmaker_token_content(tok, &f.token_len);
         if (!content)
                 return -ENOMEM;
         f.token = content;
 
-        r = pct(ctx, (const char *const[]) { "mount", id, NULL }, tok, path, d, &mounted);
-        counts->commands++;
+        r = lxc_access_mount(a, vmid, &rootfs, counts, &scratch);
+        r = report(r, &scratch, tok, path, d);
         if (r < 0)
                 goto out;
-        rootfs = netmaker_mounted_path(mounted.out);
-        root = rootfs ? open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -EBADF;
+        root = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (root < 0) {
-                diag_error(d, path, "pct mount %u did not give a usable root file system (%s)", vmid,
-                           strstrip_newline(mounted.out));
-                r = -EIO;
+                r = negative_errno();
+                diag_error(d, path, "cannot open the root file system of container %u, %s: %s", vmid, rootfs, strerror(-r));
         } else
                 r = write_rootfs(root, &f, path, vmid, d);
         if (root >= 0)
                 close(TAKE_FD(root)); /* nothing may stay open on the mount */
-        q = pct(ctx, (const char *const[]) { "unmount", id, NULL }, tok, path, d, &unmounted);
-        counts->commands++;
+        q = lxc_access_unmount(a, vmid, counts, &scratch);
+        q = report(q, &scratch, tok, path, d);
         if (r >= 0)
                 r = q;
 out:

@@ -13,8 +13,8 @@
 
 #include "fileio.h"
 #include "json-util.h"
-#include "lxc.h"
 #include "netmaker.h"
+#include "pve-id.h"
 #include "strbuf.h"
 
 static char *ledger_path(const char *state_dir) {
@@ -68,7 +68,7 @@ static int ledger_line(NetmakerLedger *l, const char *line) {
         uint32_t id;
 
         if (startswith(line, "container ")) {
-                if (!lxc_id_parse(line + 10, &end, &id) || (*end && *end != ' '))
+                if (!pve_vmid_parse(line + 10, &end, &id) || (*end && *end != ' '))
                         return 0;
                 return netmaker_ledger_add(l, id, *end ? end + 1 : NULL);
         }

@@ -2,8 +2,8 @@
 #include <stdint.h>
 
 #include "json-util.h"
-#include "lxc.h"
 #include "netmaker.h"
+#include "pve-id.h"
 
 void netmaker_config_done(NetmakerConfig *c) {
         free(c->token_file);
@@ -176,7 +176,7 @@ static int container_from_json(const StateDoc *doc, json_object *c, size_t i, Ne
 
         if (!is_netmaker(c) || !json_object_object_get_ex(c, "id", &v) ||
             !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_string)) ||
-            !lxc_id_parse(json_object_get_string(v), &end, &id) || *end)
+            !pve_vmid_parse(json_object_get_string(v), &end, &id) || *end)
                 return 0;
         if (json_object_object_get_ex(c, "network", &net))
                 bridge = string_member(net, "bridge");
@@ -193,14 +193,16 @@ static int container_from_json(const StateDoc *doc, json_object *c, size_t i, Ne
 }
 
 int netmaker_containers_from_doc(const StateDoc *doc, NetmakerContainer **ret, size_t *ret_n,
-                                 bool *ret_backend_lxc) {
+                                 char **ret_backend) {
         json_object *lxc = state_doc_section(doc, "lxc"), *containers;
         NetmakerContainer *a;
         size_t n = 0;
 
         *ret = NULL;
         *ret_n = 0;
-        *ret_backend_lxc = lxc && streq_ptr(string_member(lxc, "backend"), "lxc");
+        *ret_backend = NULL;
+        if (lxc && string_member(lxc, "backend") && !(*ret_backend = strdup(string_member(lxc, "backend"))))
+                return -ENOMEM;
         if (!lxc || !json_object_object_get_ex(lxc, "containers", &containers) ||
             !json_object_is_type(containers, json_type_array))
                 return 0;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 
 #include "json-util.h"
-#include "lxc.h"
 #include "netmaker.h"
 #include "strbuf.h"
 
@@ -15,7 +14,7 @@ static int netmaker_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
         NetmakerPlugin *n = (NetmakerPlugin *) p;
         int r;
 
-        r = netmaker_containers_from_doc(doc, &n->containers, &n->n_containers, &n->backend_lxc);
+        r = netmaker_containers_from_doc(doc, &n->containers, &n->n_containers, &n->lxc_backend);
         if (r < 0)
                 return r;
         if (!section) {
@@ -71,6 +70,7 @@ static void live_done(NetmakerPlugin *n) {
         n->token_loaded = false;
         explicit_bzero(n->token_hash, sizeof n->token_hash);
         diag_done(&n->problems);
+        n->access = lxc_access_free(n->access);
 }
 
 static NetmakerTarget *target_get(NetmakerPlugin *n, uint32_t id) {
@@ -138,7 +138,7 @@ static bool target_converged(const NetmakerTarget *t) {
 
 /* Will an apply write into this container? */
 static bool target_needs_injection(const NetmakerTarget *t) {
-        return t->wanted && !target_converged(t) && (!t->exists || t->tagged);
+        return t->wanted && !target_converged(t) && (!t->exists || t->owned);
 }
 
 static bool endpoint_is_http(const NetmakerConfig *c) {
@@ -195,14 +195,24 @@ static int netmaker_plugin_query(Plugin *p, Diag *d) {
 
         if (n->token_loaded)
                 sha256_hex(n->token_hash, hex);
+        if (n->n_targets > 0) {
+                _cleanup_(diag_done) Diag scratch = {};
+                bool wanted = false;
+
+                for (size_t i = 0; i < n->n_targets; i++)
+                        wanted |= n->targets[i].wanted;
+                /* Containers only the ledger names are reported as far as they can be. */
+                r = lxc_access_open(p->ctx, n->lxc_backend, &n->access, wanted ? d : &scratch);
+                if (r < 0)
+                        return wanted ? r : check_server(n, d);
+        }
         for (size_t i = 0; i < n->n_targets; i++) {
                 NetmakerTarget *t = &n->targets[i];
                 const NetmakerLedgerEntry *e = netmaker_ledger_find(&n->ledger, t->id);
                 _cleanup_(diag_done) Diag scratch = {};
 
                 t->recorded_current = n->token_loaded && e && streq(e->digest, hex);
-                /* Containers only the ledger names are reported as far as they can be. */
-                r = netmaker_container_inspect(p->ctx, t, n->token_loaded ? n->token_hash : NULL, &n->token,
+                r = netmaker_container_inspect(n->access, t, n->token_loaded ? n->token_hash : NULL, &n->token,
                                                t->wanted ? d : &scratch);
                 if (r < 0 && t->wanted)
                         return r;
@@ -225,11 +235,6 @@ static int check_config(NetmakerPlugin *n, Diag *d) {
                            "so that op-dbus creates it for the Netmaker mesh (or name an existing bridge "
                            "in plugins.openflow.bridges)",
                            n->containers[i].bridge);
-                ret = -EINVAL;
-        }
-        if (n->backend_lxc && n->n_containers > 0) {
-                diag_error(d, "plugins.lxc.backend", "containers with network_type \"netmaker\" get their enrollment token "
-                           "through Proxmox's pct; the \"lxc\" backend is not supported for them");
                 ret = -EINVAL;
         }
         if (endpoint_is_http(&n->want)) {
@@ -294,10 +299,10 @@ static int plan_target(const NetmakerPlugin *n, const NetmakerTarget *t, Plan *p
 
         if (target_converged(t))
                 return 0;
-        if (t->exists && !t->tagged) {
-                diag_error(d, container_path(n, t->id), "container %u exists but was not created by op-dbus (it lacks the "
-                           "Proxmox tag \"%s\"): op-dbus puts enrollment tokens only into containers it manages",
-                           t->id, LXC_OWNER_TAG);
+        if (t->exists && !t->owned) {
+                diag_error(d, container_path(n, t->id), "container %u exists but was not created by op-dbus (%s): "
+                           "op-dbus puts enrollment tokens only into containers it manages",
+                           t->id, n->access ? lxc_access_not_owned(n->access) : "");
                 return -EINVAL;
         }
         snprintf(path, sizeof path, "netmaker/container/%u", t->id);
@@ -307,7 +312,7 @@ static int plan_target(const NetmakerPlugin *n, const NetmakerTarget *t, Plan *p
         if (!t->running)
                 return plan_add(plan, "netmaker", t->recorded ? ACTION_MODIFY : ACTION_CREATE, IMPACT_NONE, path,
                                 "inject the enrollment token and the first-boot unit into the stopped container's "
-                                "root file system (pct mount)");
+                                "root file system (%s)", n->access ? lxc_access_mount_how(n->access) : "");
         detail = describe_changes(t);
         if (!detail)
                 return -ENOMEM;
@@ -371,9 +376,9 @@ static int netmaker_plugin_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
                         return -ENOENT;
                 }
                 if (t->running)
-                        r = netmaker_container_inject(p->ctx, t->id, &n->token, n->token_hash, counts, d);
+                        r = netmaker_container_inject(n->access, t->id, &n->token, n->token_hash, counts, d);
                 else
-                        r = netmaker_container_inject_stopped(p->ctx, t->id, &n->token, n->token_hash, counts, d);
+                        r = netmaker_container_inject_stopped(n->access, t->id, &n->token, n->token_hash, counts, d);
                 if (r < 0)
                         return r;
                 (void) record_injected(n, t->id, d);
@@ -439,6 +444,7 @@ static void netmaker_plugin_done(Plugin *p) {
         live_done(n);
         netmaker_config_done(&n->want);
         netmaker_containers_free(n->containers, n->n_containers);
+        free(n->lxc_backend);
 }
 
 const PluginVTable netmaker_plugin_vtable = {

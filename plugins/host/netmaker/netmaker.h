@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "diag.h"
+#include "lxc-access.h"
 #include "plan.h"
 #include "plugin.h"
 #include "sha256.h"
@@ -66,8 +67,8 @@ typedef struct NetmakerTarget {
         bool wanted;                  /* a netmaker container of the state */
         bool recorded;                /* listed in the ledger: op-dbus injected into it */
         bool recorded_current;        /* ... the current token (the ledger's digest) */
-        bool exists;                  /* its Proxmox configuration exists */
-        bool tagged;                  /* ... and carries the Proxmox tag of the containers op-dbus created */
+        bool exists;
+        bool owned;                   /* ... and op-dbus created it (the lxc backend's mark) */
         bool running;                 /* pct status: running */
         bool inspected;               /* its files were looked at (only while running) */
         bool token_present;           /* NETMAKER_CT_TOKEN is a regular file */
@@ -102,11 +103,12 @@ typedef struct NetmakerPlugin {
         bool parsed;                  /* parse ran (a plain query does not parse) */
         NetmakerContainer *containers; /* the state's netmaker containers */
         size_t n_containers;
-        bool backend_lxc;             /* plugins.lxc.backend is "lxc": no pct to inject with */
+        char *lxc_backend;            /* plugins.lxc.backend; NULL: not given ("auto") */
 
         /* live state, from query */
         NetmakerTarget *targets;
         size_t n_targets;
+        LxcAccess *access;            /* the containers, through the lxc plugin's backend */
         NetmakerLedger ledger;
         NetmakerToken token;          /* loaded only when a container needs it */
         bool token_loaded;
@@ -125,9 +127,9 @@ int netmaker_parse(NetmakerConfig *c, json_object *section, Diag *d);
 void netmaker_containers_free(NetmakerContainer *c, size_t n);
 /* The netmaker containers of the document's lxc section, read as JSON
  * (the lxc plugin validates that section; malformed entries are skipped
- * here), and whether plugins.lxc.backend is "lxc". */
+ * here), and plugins.lxc.backend (*ret_backend: NULL when not given). */
 int netmaker_containers_from_doc(const StateDoc *doc, NetmakerContainer **ret, size_t *ret_n,
-                                 bool *ret_backend_lxc);
+                                 char **ret_backend);
 
 /* netmaker-token.c */
 void netmaker_token_done(NetmakerToken *t);
@@ -157,23 +159,10 @@ char *netmaker_redact(const char *text, const NetmakerToken *t);
 /* The bytes written to NETMAKER_CT_TOKEN: the token and a newline. */
 char *netmaker_token_content(const NetmakerToken *t, size_t *ret_len);
 
-/* netmaker-container.c: what the node and the containers say (pure) */
-/* What op-dbus needs from <pve_dir>/lxc/<id>.conf (main section only). */
-typedef struct NetmakerCtConf {
-        bool exists;
-        bool tagged;                  /* carries the tag of the containers op-dbus created */
-        uid_t root_uid;               /* the container's root as the host sees it: 0 for a */
-        gid_t root_gid;               /* privileged container, 100000 (or lxc.idmap's) otherwise */
-} NetmakerCtConf;
-
-/* The configuration file's text (modified) into *ret. */
-void netmaker_ct_conf_parse(char *text, NetmakerCtConf *ret);
+/* netmaker-container.c: what the containers say (pure) */
 /* What the inspect script printed in a running container: "token ...",
  * "unit ..." and "link ..." lines into t. */
 void netmaker_parse_inspect(const char *out, NetmakerTarget *t, const uint8_t *token_hash);
-/* The root file system `pct mount` reports ("mounted CT 104 in
- * '/var/lib/lxc/104/rootfs'"), or NULL. */
-char *netmaker_mounted_path(const char *out);
 
 /* netmaker-health.c */
 /* https://<server>/api/server/health, or <api_endpoint>/api/server/health
@@ -193,21 +182,21 @@ int netmaker_health_check(const char *url, const char *path, Diag *d);
 /* netmaker-container.c */
 /* The unit put into containers (static text). */
 const char *netmaker_unit_text(void);
-/* Fills t's live fields: whether the container exists and is op-dbus's
- * (its Proxmox configuration), runs (pct status) and, when it runs, what
- * its files hold (pct exec). token_hash may be NULL (token_current stays false). */
-int netmaker_container_inspect(const PluginContext *ctx, NetmakerTarget *t,
-                               const uint8_t *token_hash, const NetmakerToken *tok, Diag *d);
-/* Puts the token and the unit into the running container id with pct,
- * then checks they landed. */
-int netmaker_container_inject(const PluginContext *ctx, uint32_t id, const NetmakerToken *tok,
+/* Fills t's live fields: whether the container exists and is op-dbus's,
+ * runs and, when it runs, what its files hold (the backend's exec).
+ * token_hash may be NULL (token_current stays false). */
+int netmaker_container_inspect(LxcAccess *a, NetmakerTarget *t, const uint8_t *token_hash,
+                               const NetmakerToken *tok, Diag *d);
+/* Puts the token and the unit into the running container id with the
+ * backend's exec and push, then checks they landed. */
+int netmaker_container_inject(LxcAccess *a, uint32_t id, const NetmakerToken *tok,
                               const uint8_t token_hash[static SHA256_SIZE],
                               ApplyCounts *counts, Diag *d);
 
-/* Puts them into a stopped container through its root file system
- * (pct mount, then pct unmount), owned by the container's root user, and
- * checks them. */
-int netmaker_container_inject_stopped(const PluginContext *ctx, uint32_t id, const NetmakerToken *tok,
+/* Puts them into a stopped container through its root file system (the
+ * backend's mount: pct mount, or plain LXC's directory), owned by the
+ * container's root user, and checks them. */
+int netmaker_container_inject_stopped(LxcAccess *a, uint32_t id, const NetmakerToken *tok,
                                       const uint8_t token_hash[static SHA256_SIZE],
                                       ApplyCounts *counts, Diag *d);
 

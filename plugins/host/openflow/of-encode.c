@@ -7,8 +7,8 @@
 #include <stdio.h>
 
 #include "json-util.h"
-#include "lxc.h"
 #include "of-engine.h"
+#include "pve-id.h"
 #include "strbuf.h"
 
 char *of_substitute(const OfEncodeContext *rc, const char *s) {
@@ -51,7 +51,7 @@ const OfPort *of_resolve_port(const OfPorts *ports, const char *bridge, const ch
 
         if (!startswith(name, "container:"))
                 return of_ports_find(ports, bridge, name);
-        if (!lxc_id_parse(name + strlen("container:"), &end, &id) || *end)
+        if (!pve_vmid_parse(name + strlen("container:"), &end, &id) || *end)
                 return NULL;
         for (size_t i = 0; i < ports->n; i++) {
                 const OfPort *p = &ports->ports[i];

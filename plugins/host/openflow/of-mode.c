@@ -3,85 +3,41 @@
  * ovs-vswitchd restarts"): changed in OVSDB, with the flows op-dbus does
  * not own kept across the change, which makes Open vSwitch delete every
  * flow of the bridge. */
-#include <inttypes.h>
 #include <stdio.h>
 
 #include "host.h"
 #include "json-util.h"
 #include "of-engine.h"
 #include "ovsdb-client.h"
+#include "ovsdb-txn.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(OvsdbClient *, ovsdb_client_free);
 
-static json_object *array_of(size_t n, json_object *const *v) {
-        json_object *a = json_object_new_array();
+/* [update Bridge, mutate its external_ids, next_cfg += 1] */
+static void mode_ops(OvsdbTxn *t, const char *uuid, const OfModeChange *ch) {
+        json_object *row = json_object_new_object();
 
-        for (size_t i = 0; i < n; i++)
-                json_object_array_add(a, v[i]);
-        return a;
-}
-
-#define ARRAY(...) array_of(ELEMENTSOF(((json_object *[]) { __VA_ARGS__ })), (json_object *[]) { __VA_ARGS__ })
-
-static json_object *op(const char *name, const char *table, json_object *where) {
-        json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "op", json_object_new_string(name));
-        json_object_object_add(o, "table", json_object_new_string(table));
-        json_object_object_add(o, "where", where);
-        return o;
-}
-
-/* [update Bridge, mutate its external_ids, mutate next_cfg += 1] */
-static json_object *mode_ops(const char *uuid, const OfModeChange *ch, unsigned *ret_writes) {
-        json_object *ops = json_object_new_array(), *row = json_object_new_object(), *o, *muts;
-        unsigned writes = 0;
-
-        if (ch->set_fail_mode)
+        if (row && ch->set_fail_mode)
                 json_object_object_add(row, "fail_mode", ch->fail_mode && ch->fail_mode[0] ?
-                                       json_object_new_string(ch->fail_mode) : ovsdb_set(json_object_new_array()));
-        if (ch->drop_controllers)
-                json_object_object_add(row, "controller", ovsdb_set(json_object_new_array()));
-        if (json_object_object_length(row) > 0) {
-                o = op("update", "Bridge", ARRAY(ARRAY(json_object_new_string("_uuid"), json_object_new_string("=="),
-                                                       ovsdb_uuid(uuid))));
-                json_object_object_add(o, "row", row);
-                json_object_array_add(ops, o);
-                writes++;
-        } else
+                                       json_object_new_string(ch->fail_mode) : ovsdb_empty_set());
+        if (row && ch->drop_controllers)
+                json_object_object_add(row, "controller", ovsdb_empty_set());
+        if (!row || json_object_object_length(row) > 0)
+                ovsdb_txn_update(t, "Bridge", ovsdb_where_uuid(uuid), row);
+        else
                 json_object_put(row);
-
-        if (ch->mark != OF_MARK_KEEP) {
-                muts = ARRAY(ARRAY(json_object_new_string("external_ids"), json_object_new_string("delete"),
-                                   ovsdb_set(ARRAY(json_object_new_string(OF_FAIL_MODE_MARK)))));
-                if (ch->mark == OF_MARK_SET)
-                        json_object_array_add(muts, ARRAY(json_object_new_string("external_ids"),
-                                                          json_object_new_string("insert"),
-                                                          ARRAY(json_object_new_string("map"),
-                                                                ARRAY(ARRAY(json_object_new_string(OF_FAIL_MODE_MARK),
-                                                                            json_object_new_string(ch->mark_value ?: ""))))));
-                o = op("mutate", "Bridge", ARRAY(ARRAY(json_object_new_string("_uuid"), json_object_new_string("=="),
-                                                       ovsdb_uuid(uuid))));
-                json_object_object_add(o, "mutations", muts);
-                json_object_array_add(ops, o);
-                writes++;
-        }
-
-        o = op("mutate", "Open_vSwitch", json_object_new_array());
-        json_object_object_add(o, "mutations", ARRAY(ARRAY(json_object_new_string("next_cfg"),
-                                                           json_object_new_string("+="), json_object_new_int(1))));
-        json_object_array_add(ops, o);
-        *ret_writes = writes + 1;
-        return ops;
+        if (ch->mark != OF_MARK_KEEP)
+                ovsdb_txn_mutate_map_key(t, "Bridge", ovsdb_where_uuid(uuid), "external_ids", OF_FAIL_MODE_MARK,
+                                         ch->mark == OF_MARK_SET ? ch->mark_value ?: "" : NULL);
+        ovsdb_txn_bump_next_cfg(t);
 }
 
 static int change_row(const PluginContext *ctx, const char *bridge, const char *uuid, const OfModeChange *ch,
                       Diag *d) {
         _cleanup_(ovsdb_client_freep) OvsdbClient *client = NULL;
         _cleanup_(json_object_putp) json_object *res = NULL;
+        _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
         _cleanup_(freep) char *err = NULL;
-        unsigned writes;
-        int64_t cur = 0, next = 0;
         int r;
 
         r = ovsdb_client_connect(host_settings(ctx)->ovsdb_address, ctx->timeout_ms, &client);
@@ -89,17 +45,22 @@ static int change_row(const PluginContext *ctx, const char *bridge, const char *
                 diag_error(d, "", "cannot connect to OVSDB at %s: %s", host_settings(ctx)->ovsdb_address, strerror(-r));
                 return r;
         }
-        r = ovsdb_client_transact(client, "Open_vSwitch", mode_ops(uuid, ch, &writes), &res, &err);
-        if (r >= 0)
-                r = ovsdb_read_cfg(client, &cur, &next, &err);
-        if (r >= 0 && cur < next)
-                r = ovsdb_wait_cur_cfg(client, next, ctx->timeout_ms, &cur, &err);
+        r = ovsdb_txn_init(&t);
+        if (r >= 0) {
+                mode_ops(&t, uuid, ch);
+                r = ovsdb_txn_commit(client, &t, &res, &err);
+        }
         if (r < 0) {
                 diag_error(d, "", "bridge %s: cannot change its fail_mode or controllers in OVSDB: %s", bridge,
                            err ?: strerror(-r));
                 return r;
         }
-        return (int) writes;
+        r = ovsdb_wait_applied(client, res, ctx->timeout_ms, &err);
+        if (r < 0) {
+                diag_error(d, "", "bridge %s: %s", bridge, err ?: strerror(-r));
+                return r;
+        }
+        return (int) t.writes;
 }
 
 /* Open vSwitch's own flow: the catch-all NORMAL of a bridge in standalone

@@ -8,9 +8,9 @@
 
 #include "host.h"
 #include "json-util.h"
-#include "lxc.h"
 #include "of-engine.h"
-#include "ovsdb-client.h"
+#include "ovsdb-txn.h"
+#include "pve-id.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(OvsdbClient *, ovsdb_client_free);
 
@@ -58,7 +58,7 @@ uint32_t of_port_name_container(const char *name, unsigned *ret_index) {
 
                 if (!startswith(name, patterns[i].prefix))
                         continue;
-                if (!lxc_id_parse(name + strlen(patterns[i].prefix), &p, &id))
+                if (!pve_vmid_parse(name + strlen(patterns[i].prefix), &p, &id))
                         continue;
                 if (patterns[i].sep) {
                         if (*p++ != patterns[i].sep || !*p)
@@ -153,18 +153,6 @@ static int add_port(OfPorts *p, const OpenflowConfig *c, const Extra *x, const c
         return 0;
 }
 
-static json_object *select_all(const char *table, const char *const *cols) {
-        json_object *op = json_object_new_object(), *a = json_object_new_array();
-
-        json_object_object_add(op, "op", json_object_new_string("select"));
-        json_object_object_add(op, "table", json_object_new_string(table));
-        json_object_object_add(op, "where", json_object_new_array());
-        for (; *cols; cols++)
-                json_object_array_add(a, json_object_new_string(*cols));
-        json_object_object_add(op, "columns", a);
-        return op;
-}
-
 static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -244,11 +232,13 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
         static const char *const bcols[] = { "_uuid", "name", "ports", "fail_mode", "controller", "external_ids", NULL };
         static const char *const pcols[] = { "_uuid", "name", "interfaces", NULL };
         static const char *const icols[] = { "_uuid", "ofport", NULL };
+        static const char *const tables[] = { "Bridge", "Port", "Interface" };
+        static const char *const *const columns[] = { bcols, pcols, icols };
         _cleanup_(ovsdb_client_freep) OvsdbClient *client = NULL;
         _cleanup_(json_object_putp) json_object *res = NULL;
         _cleanup_(ovsdb_row_index_done) OvsdbRowIndex port_index = {}, iface_index = {};
         _cleanup_(freep) char *err = NULL;
-        json_object *ops, *bridges, *ports, *ifaces;
+        json_object *rows[3], *bridges, *ports, *ifaces;
         int r;
 
         r = ovsdb_client_connect(host_settings(ctx)->ovsdb_address, ctx->timeout_ms, &client);
@@ -262,22 +252,18 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
         r = wait_vswitchd(client, ctx, d);
         if (r < 0)
                 return r;
-        ops = json_object_new_array();
-        json_object_array_add(ops, select_all("Bridge", bcols));
-        json_object_array_add(ops, select_all("Port", pcols));
-        json_object_array_add(ops, select_all("Interface", icols));
-        r = ovsdb_client_transact(client, "Open_vSwitch", ops, &res, &err);
+        r = ovsdb_read_tables(client, tables, columns, 3, &res, rows, &err);
+        if (r == -EBADMSG && !err) {
+                diag_error(d, "", "OVSDB answered the query of the bridges' ports with an unexpected result");
+                return r;
+        }
         if (r < 0) {
                 diag_error(d, "", "OVSDB query failed: %s", err ?: strerror(-r));
                 return r;
         }
-        bridges = ovsdb_result_rows(res, 0);
-        ports = ovsdb_result_rows(res, 1);
-        ifaces = ovsdb_result_rows(res, 2);
-        if (!bridges || !ports || !ifaces) {
-                diag_error(d, "", "OVSDB answered the query of the bridges' ports with an unexpected result");
-                return -EBADMSG;
-        }
+        bridges = rows[0];
+        ports = rows[1];
+        ifaces = rows[2];
 
         of_ports_done(p);
         r = add_bridge_names(p, bridges);
@@ -354,7 +340,7 @@ int of_ports_from_lxc(const StateDoc *doc, OfSocketPort **ret, size_t *ret_n) {
 
                 c = json_object_array_get_idx(containers, i);
                 if (!json_object_object_get_ex(c, "id", &v) ||
-                    !lxc_id_parse(json_object_get_string(v), &end, &s->container_id) || *end ||
+                    !pve_vmid_parse(json_object_get_string(v), &end, &s->container_id) || *end ||
                     !json_object_object_get_ex(c, "network", &net))
                         continue;
                 if (json_object_object_get_ex(net, "hwaddr", &v))

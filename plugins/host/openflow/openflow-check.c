@@ -11,8 +11,8 @@
 #include <stdio.h>
 
 #include "json-util.h"
-#include "lxc.h"
 #include "of-fields.h"
+#include "pve-id.h"
 #include "strbuf.h"
 
 /* A value as text: a string as it is, an integer in decimal. */
@@ -203,7 +203,7 @@ static bool port_ok(const char *s) {
         uint64_t n = 0;
 
         if (startswith(s, "container:"))
-                return lxc_id_parse(s + strlen("container:"), &e, &id) && !*e;
+                return pve_vmid_parse(s + strlen("container:"), &e, &id) && !*e;
         if (*s >= '0' && *s <= '9') {
                 for (e = s; *e >= '0' && *e <= '9' && n <= OF_OFPORT_MAX; e++)
                         n = n * 10 + (uint64_t) (*e - '0');

@@ -3,8 +3,8 @@
 #include <stdio.h>
 
 #include "json-util.h"
-#include "lxc.h"
 #include "openflow.h"
+#include "pve-id.h"
 
 static void of_flow_done(OfFlow *f) {
         of_match_free(f->match, f->n_match);
@@ -185,7 +185,7 @@ static int parse_socket_port(void *item, json_object *o, const char *path, Diag 
                 ret = -EINVAL;
 
         RET_GATHER(ret, get_ifname_dup(o, path, "name", &s->name, d));
-        r = lxc_get_container_id(o, path, "container_id", true, &s->container_id, d);
+        r = pve_get_vmid(o, path, "container_id", true, &s->container_id, d);
         if (r <= 0)
                 RET_GATHER(ret, r < 0 ? r : -EINVAL);
         if ((r = json_get_int(o, path, "ofport", false, 1, OF_OFPORT_MAX, &i, d)) > 0)
@@ -257,14 +257,14 @@ static bool parse_container_selector(OfSelector *sel, const char *v) {
                 sel->kind = OF_SELECT_CONTAINER_ALL;
                 return true;
         }
-        if (!lxc_id_parse(v, &e, &sel->first_id))
+        if (!pve_vmid_parse(v, &e, &sel->first_id))
                 return false;
         sel->last_id = sel->first_id;
         sel->kind = OF_SELECT_CONTAINER_ID;
         if (*e == '\0')
                 return true;
         sel->kind = OF_SELECT_CONTAINER_RANGE;
-        return *e == '-' && lxc_id_parse(e + 1, &e, &sel->last_id) && *e == '\0';
+        return *e == '-' && pve_vmid_parse(e + 1, &e, &sel->last_id) && *e == '\0';
 }
 
 static int parse_selector(OfSelector *sel, json_object *o, const char *path, Diag *d) {
@@ -282,7 +282,7 @@ static int parse_selector(OfSelector *sel, json_object *o, const char *path, Dia
                 return parse_port_selector(sel, s + 5, sp, d);
         if (!startswith(s, "container:") || !parse_container_selector(sel, s + 10)) {
                 diag_error(d, sp, "\"%s\" is not a valid selector, expected container:N, container:A-B, container:*, port:NAME or port:PREFIX* (container ids %u..%u)",
-                           s, LXC_ID_MIN, LXC_ID_MAX);
+                           s, PVE_VMID_MIN, PVE_VMID_MAX);
                 return -EINVAL;
         }
         if (sel->first_id > sel->last_id) {

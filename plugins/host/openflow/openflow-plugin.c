@@ -6,10 +6,10 @@
 #include "checkpoint.h"
 #include "host.h"
 #include "json-util.h"
-#include "lxc.h"
 #include "net-ledger.h"
 #include "of-sync.h"
 #include "openflow.h"
+#include "pve-id.h"
 
 typedef struct OpenflowPlugin {
         Plugin plugin;
@@ -146,7 +146,7 @@ static bool container_declared(const OpenflowConfig *c, const StateDoc *doc, uin
 
                         if (!json_object_object_get_ex(json_object_array_get_idx(containers, i), "id", &v))
                                 continue;
-                        if (lxc_id_parse(json_object_get_string(v), &end, &cid) && !*end && cid == id)
+                        if (pve_vmid_parse(json_object_get_string(v), &end, &cid) && !*end && cid == id)
                                 return true;
                 }
         return false;
@@ -163,7 +163,7 @@ static int check_outputs(const OpenflowConfig *c, const StateDoc *doc, const OfA
 
                 if (a[i].type != OF_ACTION_OUTPUT || strchr(port, '{') || port[strspn(port, "0123456789")] == 0)
                         continue;
-                if (startswith(port, "container:") ? lxc_id_parse(port + strlen("container:"), &end, &id) && !*end &&
+                if (startswith(port, "container:") ? pve_vmid_parse(port + strlen("container:"), &end, &id) && !*end &&
                                                      container_declared(c, doc, id)
                                                    : port_declared(c, doc, port))
                         continue;
@@ -238,10 +238,11 @@ static const OfBridge *wanted_bridge(const OpenflowPlugin *o, const char *name) 
         return NULL;
 }
 
-/* restore-flows --bridge B: B must be one the state puts flows on, or
- * the restore would do nothing and say all is well. */
+/* The scope of a restore (restore-flows --bridge B) is a bridge: B must
+ * be one the state puts flows on, or the restore would do nothing and say
+ * all is well. */
 static int check_bridge_filter(const OpenflowPlugin *o, Diag *d) {
-        const char *filter = host_settings(o->plugin.ctx)->bridge_filter;
+        const char *filter = o->plugin.ctx->scope;
         _cleanup_(freep) char *names = NULL;
         size_t len = 0;
         FILE *f;
@@ -289,7 +290,7 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
 }
 
 static int add_bridge(OpenflowPlugin *o, const char *name) {
-        const char *filter = host_settings(o->plugin.ctx)->bridge_filter;
+        const char *filter = o->plugin.ctx->scope;
         OfBridgeSync *b;
 
         if (filter && !streq(filter, name))
@@ -834,5 +835,10 @@ const PluginVTable openflow_plugin_vtable = {
         .verify = openflow_plugin_verify,
         .live_to_json = openflow_plugin_live_to_json,
         .snapshot_from_checkpoint = true,
+        .watch = &openflow_watch_vtable,
         .done = openflow_plugin_done,
 };
+
+const OpenflowConfig *openflow_plugin_want(const Plugin *p) {
+        return &((const OpenflowPlugin *) p)->want;
+}

@@ -197,6 +197,9 @@ typedef struct OpenflowConfig {
 } OpenflowConfig;
 
 extern const PluginVTable openflow_plugin_vtable;
+extern const WatchVTable openflow_watch_vtable;
+/* What the plugin parsed (its watch's view of the applied state). */
+const OpenflowConfig *openflow_plugin_want(const Plugin *p);
 
 /* openflow-parse.c */
 void openflow_config_done(OpenflowConfig *c);

@@ -2,9 +2,9 @@
 # sub-interfaces, a bridge with VLAN filtering and per-port pvid/tagged
 # VLANs carrying real frames, a dummy device, WireGuard with a handshake
 # and a ping through the tunnel. Links are made with Debian's ip, bridge
-# and wg (agent/lib/rtnl creates no links yet); the static netlink-driver
-# (agent/lib/rtnl) sets their addresses, MTUs and state, reads their kind,
-# and moves one into another namespace.
+# and wg (netlink-driver, socket networking's steps, creates none); the
+# static netlink-driver (agent/lib/rtnl) sets their addresses, MTUs and
+# state, reads their kind, and moves one into another namespace.
 # needs: netlink-driver
 
 # has_info IFNAME KEY=VALUE...: netlink-driver info shows each line

@@ -13,7 +13,8 @@
 #include "fileio.h"
 #include "host.h"
 #include "json-util.h"
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
 #include "strbuf.h"
 
 /* Upper bounds for Proxmox's worker commands, which may take much longer
@@ -66,8 +67,8 @@ static int run_full(LxcPlugin *l, const Argv *a, const RunOpts *o, char **ret_ou
                 return a->error;
         if (asprintf(&what, "%s %s%s%s", a->v[0], a->v[1], a->n > 2 ? " " : "", a->n > 2 ? a->v[2] : "") < 0)
                 return -ENOMEM;
-        if (o->changes && l->counts)
-                l->counts->commands++;
+        if (o->changes)
+                lxc_count_command(l);
 
         r = exec_capture(a->v, o->input, o->input ? strlen(o->input) : 0, timeout_for(l, o->timeout_ms), &res);
         if (r < 0) {
@@ -183,7 +184,7 @@ int lxc_pct_list_parse(const char *out, LxcLive **ret, size_t *ret_n, Diag *d) {
 
                 if (sscanf(line, "%15s %15s", vmid, status) != 2 || streq(vmid, "VMID"))
                         continue;
-                if (!lxc_id_parse(vmid, &end, &id) || *end) {
+                if (!pve_vmid_parse(vmid, &end, &id) || *end) {
                         diag_error(d, "", "`pct list` printed an unexpected line: %s", line);
                         return -EBADMSG;
                 }
@@ -481,8 +482,8 @@ static int pct_set_raw(LxcPlugin *l, uint32_t id, const char *const *lines, bool
 
         r = lxc_conf_file_edit_raw(host_settings(l->plugin.ctx)->pve_dir, id, lines, present,
                                    timeout_for(l, 10 * 1000), &changed);
-        if (changed && l->counts)
-                l->counts->commands++;
+        if (changed)
+                lxc_count_command(l);
         if (r < 0)
                 diag_error(d, "", "cannot edit %s/lxc/%" PRIu32 ".conf: %s", host_settings(l->plugin.ctx)->pve_dir, id,
                            r == -EBUSY ? "its configuration lock is held (a pct command is running)" : strerror(-r));
@@ -563,6 +564,79 @@ static int pct_push(LxcPlugin *l, uint32_t id, const char *data, size_t len, con
         return run(l, &a, true, TIMEOUT_SET_MS, NULL, d);
 }
 
+/* ---- one container, for other plugins (lxc-access.h) ---------------------- */
+
+/* Its configuration file says whether it exists, is op-dbus's and whose
+ * ids its root has; `pct status` whether it runs. */
+static int pct_inspect(LxcPlugin *l, uint32_t id, LxcContainerInfo *ret, Diag *d) {
+        const char *dir = host_settings(l->plugin.ctx)->pve_dir;
+        _cleanup_(lxc_argv_done) Argv a = {};
+        _cleanup_(freep) char *path = NULL, *text = NULL, *out = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/lxc/%" PRIu32 ".conf", dir, id) < 0)
+                return -ENOMEM;
+        r = read_optional_file(path, &text);
+        if (r < 0) {
+                diag_error(d, "", "cannot read the configuration of container %" PRIu32 " in %s: %s", id, dir,
+                           strerror(-r));
+                return r;
+        }
+        if (r == 0)
+                return 0;
+        lxc_conf_info(text, ret);
+        if (!ret->owned)
+                return 0; /* not op-dbus's: not even looked at */
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "status");
+        lxc_argv_addf(&a, "%" PRIu32, id);
+        r = run(l, &a, false, 0, &out, d);
+        if (r < 0)
+                return r;
+        ret->running = strstr(out, "status: running") != NULL;
+        return 0;
+}
+
+char *lxc_pct_mounted_path(const char *out) {
+        const char *a = strstr(out, " in '"), *b;
+
+        if (!a)
+                return NULL;
+        a += 5;
+        b = strchr(a, '\'');
+        return b && *a == '/' ? strndup(a, (size_t) (b - a)) : NULL;
+}
+
+/* `pct mount`, which also locks the container ("mounted"). */
+static int pct_mount(LxcPlugin *l, uint32_t id, char **ret_path, Diag *d) {
+        _cleanup_(lxc_argv_done) Argv a = {};
+        _cleanup_(freep) char *out = NULL;
+        int r;
+
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "mount");
+        lxc_argv_addf(&a, "%" PRIu32, id);
+        r = run(l, &a, true, 0, &out, d);
+        if (r < 0)
+                return r;
+        *ret_path = lxc_pct_mounted_path(out);
+        if (!*ret_path) {
+                diag_error(d, "", "`pct mount %" PRIu32 "` did not say where the root file system is (%s)", id,
+                           strstrip_newline(out));
+                return -EIO;
+        }
+        return 0;
+}
+
+static int pct_unmount(LxcPlugin *l, uint32_t id, Diag *d) {
+        _cleanup_(lxc_argv_done) Argv a = {};
+
+        lxc_argv_add(&a, "pct");
+        lxc_argv_add(&a, "unmount");
+        lxc_argv_addf(&a, "%" PRIu32, id);
+        return run(l, &a, true, 0, NULL, d);
+}
+
 /* `pct status --verbose` prints the init pid as "pid: N". */
 static int pct_pid_expression(uint32_t id, char **ret) {
         return asprintf(ret, "$(pct status %" PRIu32 " --verbose | sed -n 's/^pid: //p')", id) < 0 ? -ENOMEM : 0;
@@ -570,6 +644,7 @@ static int pct_pid_expression(uint32_t id, char **ret) {
 
 const LxcBackendOps lxc_pct_backend = {
         .name = "pct",
+        .not_owned = "it lacks the Proxmox tag \"" LXC_OWNER_TAG "\"",
         .next_start_rules = true,
         .pid_expression = pct_pid_expression,
         .list = pct_list,
@@ -587,4 +662,9 @@ const LxcBackendOps lxc_pct_backend = {
         .exists = pct_exists,
         .exec = pct_exec,
         .push = pct_push,
+        .inspect = pct_inspect,
+        .mount = pct_mount,
+        .unmount = pct_unmount,
+        .mount_how = "pct mount",
+        .push_how = "pct push",
 };

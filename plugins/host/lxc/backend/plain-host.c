@@ -16,9 +16,10 @@
 #include "fileio.h"
 #include "host.h"
 #include "json-util.h"
-#include "lxc.h"
-#include "strbuf.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
 #include "plain.h"
+#include "strbuf.h"
 PlainHost *plain_host_of(const LxcPlugin *l) {
         return l->backend_data;
 }
@@ -47,13 +48,6 @@ void plain_argv_tool(Argv *a, const char *tool, const PlainHost *h, uint32_t id)
         lxc_argv_add(a, h->lxcpath);
         lxc_argv_add(a, "-n");
         lxc_argv_addf(a, "%" PRIu32, id);
-}
-
-/* "ovs-vsctl --db=<op-dbus's OVSDB> --timeout=<s>" */
-void plain_argv_vsctl(Argv *a, const LxcPlugin *l) {
-        lxc_argv_add(a, "ovs-vsctl");
-        lxc_argv_addf(a, "--db=%s", host_settings(l->plugin.ctx)->ovsdb_address);
-        lxc_argv_addf(a, "--timeout=%d", MAX(l->plugin.ctx->timeout_ms / 1000, 5));
 }
 
 int plain_timeout_for(const LxcPlugin *l, int base_ms) {
@@ -143,11 +137,6 @@ int plain_run_input(LxcPlugin *l, const Argv *a, const char *input, int timeout_
 
 int plain_run(LxcPlugin *l, const Argv *a, int timeout_ms, char **ret_out, Diag *d) {
         return plain_run_input(l, a, NULL, timeout_ms, ret_out, d);
-}
-
-void plain_count_command(LxcPlugin *l) {
-        if (l->counts)
-                l->counts->commands++;
 }
 
 /* ---- the host ------------------------------------------------------------ */
@@ -301,6 +290,12 @@ static int host_query(LxcPlugin *l, PlainHost **ret, Diag *d) {
                 return r;
         *ret = h;
         return 0;
+}
+
+int plain_open(LxcPlugin *l, Diag *d) {
+        PlainHost *h;
+
+        return host_query(l, &h, d);
 }
 
 /* ---- configuration files ------------------------------------------------- */
@@ -659,6 +654,14 @@ static int record_read(const PlainHost *h, LxcLive *c) {
         return r;
 }
 
+int plain_owned(const PlainHost *h, uint32_t id) {
+        _cleanup_(lxc_live_done) LxcLive c = { .id = id, .spec.id = id };
+        int r;
+
+        r = record_read(h, &c);
+        return r < 0 ? r : c.owned;
+}
+
 static void add_string(json_object *o, const char *key, const char *value) {
         if (value)
                 json_object_object_add(o, key, json_object_new_string(value));
@@ -709,7 +712,7 @@ static int scan_ids(const PlainHost *h, uint32_t **ret, size_t *ret_n) {
                 const char *end;
                 uint32_t id;
 
-                if (!lxc_id_parse(de->d_name, &end, &id) || *end ||
+                if (!pve_vmid_parse(de->d_name, &end, &id) || *end ||
                     asprintf(&conf, "%s/%s/config", h->lxcpath, de->d_name) < 0 || access(conf, F_OK) < 0)
                         continue;
                 r = greedy_realloc((void **) &ids, &allocated, n + 1, sizeof(uint32_t));

@@ -8,15 +8,15 @@
  * the end of <lxcpath>/<id>/config; op-dbus's record (the ownership mark,
  * the template, the tags) is <lxcpath>/<id>/op-dbus.json. LXC plugs the
  * veth into the bridge itself (lxc.net.0.link): into an Open vSwitch bridge
- * with `ovs-vsctl add-port`, and it removes the port when the container
- * stops. Changes to a running container that Proxmox makes live are made
+ * with its own call of Open vSwitch's tool, and it removes the port when
+ * the container stops; op-dbus moves and removes such ports through OVSDB
+ * (lxc-ovsdb.c) and deletes what is left of a veth over rtnetlink. Changes to a running container that Proxmox makes live are made
  * live here as well (cgroup limits, host name, the NIC), so the plan means
  * the same with both backends. See docs/containers.md, "Plain LXC". */
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
-#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/random.h>
@@ -26,9 +26,12 @@
 #include "exec.h"
 #include "fileio.h"
 #include "json-util.h"
-#include "lxc.h"
-#include "strbuf.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+#include "lxc-link.h"
+#include "lxc-ovsdb.h"
 #include "plain.h"
+#include "strbuf.h"
 
 /* ---- templates ------------------------------------------------------------ */
 
@@ -457,7 +460,7 @@ static int plain_create(LxcPlugin *l, const LxcSpec *want, Diag *d) {
         if (!want->volume)
                 return -EINVAL;
         archive = want->volume[0] == '/';
-        plain_count_command(l);
+        lxc_count_command(l);
         r = mkdir_p(h->lxcpath, 0755);
         if (r >= 0)
                 r = create_conf(h, want, archive, &conf);
@@ -524,26 +527,20 @@ static int plain_pid(LxcPlugin *l, uint32_t id, pid_t *ret, Diag *d) {
  * which fails while an earlier one is left: a failed start, a crash, a NIC
  * moved live) and a host end LXC did not create (a NIC added live). */
 static int unplug(LxcPlugin *l, uint32_t id, Diag *d) {
-        _cleanup_(lxc_argv_done) Argv a = {}, b = {};
+        _cleanup_(rtnl_closep) Rtnl *here = NULL;
         char port[16];
-        int r = 0;
+        int r;
 
         lxc_veth_port_name(id, false, port);
-        if (lxc_in_path("ovs-vsctl")) {
-                plain_argv_vsctl(&a, l);
-                lxc_argv_add(&a, "--if-exists");
-                lxc_argv_add(&a, "del-port");
-                lxc_argv_add(&a, port);
-                r = plain_run(l, &a, 0, NULL, d);
-        }
-        if (r < 0 || if_nametoindex(port) == 0)
+        r = lxc_ovs_unplug(l, port, d);
+        if (r < 0)
                 return r;
-        lxc_argv_add(&b, "ip");
-        lxc_argv_add(&b, "link");
-        lxc_argv_add(&b, "delete");
-        lxc_argv_add(&b, "dev");
-        lxc_argv_add(&b, port);
-        return plain_run(l, &b, 0, NULL, d);
+        r = rtnl_open(&here);
+        if (r >= 0)
+                r = lxc_link_delete(here, port);
+        if (r < 0)
+                diag_error(d, "", "cannot delete network device %s: %s", port, strerror(-r));
+        return r < 0 ? r : 0;
 }
 
 static void unplug_stale(LxcPlugin *l, uint32_t id) {
@@ -591,7 +588,7 @@ static int plain_start(LxcPlugin *l, uint32_t id, Diag *d) {
         _cleanup_(freep) char *log = NULL, *msg = NULL;
         int r;
 
-        plain_count_command(l);
+        lxc_count_command(l);
         unplug_stale(l, id);
         r = plain_path_of(plain_host_of(l), id, START_LOG, &log);
         if (r < 0)
@@ -624,7 +621,7 @@ static int plain_stop(LxcPlugin *l, uint32_t id, Diag *d) {
         _cleanup_(lxc_argv_done) Argv a = {};
         int r;
 
-        plain_count_command(l);
+        lxc_count_command(l);
         plain_argv_tool(&a, "lxc-stop", plain_host_of(l), id);
         lxc_argv_add(&a, "-t");
         lxc_argv_add(&a, SHUTDOWN_TIMEOUT_S);
@@ -655,7 +652,7 @@ static int plain_destroy(LxcPlugin *l, uint32_t id, Diag *d) {
         _cleanup_(freep) char *conf = NULL;
         int r;
 
-        plain_count_command(l);
+        lxc_count_command(l);
         r = plain_path_of(plain_host_of(l), id, "config", &conf);
         if (r < 0)
                 return r;
@@ -772,26 +769,15 @@ static int host_ip(LxcPlugin *l, Diag *d, const char *const *cmd) {
  * device back into the state it found it in when the port goes, and LXC
  * adds the port before it brings the device up. */
 static int replug(LxcPlugin *l, uint32_t id, const LxcProps *p, Diag *d) {
-        _cleanup_(lxc_argv_done) Argv a = {};
         const char *tag = lxc_props_get(p, "tag");
         char port[16];
+        unsigned vlan = 0;
         int r;
 
         lxc_veth_port_name(id, false, port);
-        plain_argv_vsctl(&a, l);
-        lxc_argv_add(&a, "--");
-        lxc_argv_add(&a, "--if-exists");
-        lxc_argv_add(&a, "del-port");
-        lxc_argv_add(&a, port);
-        lxc_argv_add(&a, "--");
-        lxc_argv_add(&a, "add-port");
-        lxc_argv_add(&a, lxc_props_get(p, "bridge") ?: "");
-        lxc_argv_add(&a, port);
-        if (tag) {
-                lxc_argv_addf(&a, "tag=%s", tag);
-                lxc_argv_add(&a, "vlan_mode=access");
-        }
-        r = plain_run(l, &a, 0, NULL, d);
+        if (tag && sscanf(tag, "%u", &vlan) != 1)
+                vlan = 0;
+        r = lxc_ovs_plug(l, lxc_props_get(p, "bridge") ?: "", port, vlan, d);
         return r < 0 ? r : host_ip(l, d, (const char *const[]) { "link", "set", "dev", port, "up", NULL });
 }
 
@@ -912,7 +898,7 @@ static int plain_set(LxcPlugin *l, const LxcSpec *want, const LxcSpec *have, Dia
         bool running;
         int r;
 
-        plain_count_command(l);
+        lxc_count_command(l);
         r = target_net0(want, have, &net0);
         if (r >= 0)
                 r = write_settings(l, want, &net0, NULL, d);
@@ -976,7 +962,7 @@ static int plain_set_raw(LxcPlugin *l, uint32_t id, const char *const *lines, bo
         if (r >= 0)
                 r = edit_raw(h, &c, lines, present, &b, &changed);
         if (r >= 0 && changed) {
-                plain_count_command(l);
+                lxc_count_command(l);
                 r = write_conf(h, id, b.s);
         }
         if (r < 0 && r != -ENOMEM)
@@ -1101,7 +1087,7 @@ static int plain_check(LxcPlugin *l, Diag *d) {
 static int plain_exec(LxcPlugin *l, uint32_t id, const char *script, const char *input, bool changes,
                       char **ret_out, Diag *d) {
         if (changes)
-                plain_count_command(l);
+                lxc_count_command(l);
         return attach_full(l, id, NULL, input, (const char *const[]) { "/bin/sh", "-c", script, NULL }, ret_out, d);
 }
 
@@ -1122,8 +1108,88 @@ static int plain_push(LxcPlugin *l, uint32_t id, const char *data, size_t len, c
         return plain_exec(l, id, script, data, true, NULL, d);
 }
 
+/* ---- one container, for other plugins (lxc-access.h) ---------------------- */
+
+/* "u 0 100000 65536": the host id of the container's root, for kind. */
+static void idmap_root(const char *value, char kind, unsigned long *ret) {
+        unsigned long inside, host;
+        char k;
+
+        if (sscanf(value, "%c %lu %lu", &k, &inside, &host) == 3 && k == kind && inside == 0)
+                *ret = host;
+}
+
+static int plain_inspect(LxcPlugin *l, uint32_t id, LxcContainerInfo *ret, Diag *d) {
+        const PlainHost *h = plain_host_of(l);
+        _cleanup_(plain_conf_done) Conf conf = {};
+        unsigned long uid = 0, gid = 0;
+        int r;
+
+        if (!plain_exists(l, id))
+                return 0;
+        r = plain_conf_read(h, id, &conf);
+        if (r == -ENOENT)
+                return 0;
+        if (r >= 0)
+                r = plain_owned(h, id);
+        if (r < 0) {
+                diag_error(d, "", "cannot read container %" PRIu32 " in %s: %s", id, h->lxcpath, strerror(-r));
+                return r;
+        }
+        ret->exists = true;
+        ret->owned = r > 0;
+        for (size_t i = 0; i < conf.n; i++)
+                if (conf.lines[i].key && streq(conf.lines[i].key, "lxc.idmap")) {
+                        idmap_root(conf.lines[i].value, 'u', &uid);
+                        idmap_root(conf.lines[i].value, 'g', &gid);
+                }
+        ret->root_uid = (uid_t) uid;
+        ret->root_gid = (gid_t) gid;
+        return ret->owned ? container_state(l, id, &ret->running, d) : 0;
+}
+
+/* A directory root file system (lxc.rootfs.path, "dir:" or a plain path)
+ * is there on the host: nothing is mounted or locked. */
+static int plain_mount(LxcPlugin *l, uint32_t id, char **ret_path, Diag *d) {
+        const PlainHost *h = plain_host_of(l);
+        _cleanup_(plain_conf_done) Conf conf = {};
+        const char *rootfs = NULL;
+        bool running;
+        int r;
+
+        r = container_state(l, id, &running, d);
+        if (r < 0)
+                return r;
+        if (running) {
+                diag_error(d, "", "container %" PRIu32 " runs: its root file system is not written from the host", id);
+                return -EBUSY;
+        }
+        r = plain_conf_read(h, id, &conf);
+        if (r < 0) {
+                diag_error(d, "", "cannot read the configuration of container %" PRIu32 ": %s", id, strerror(-r));
+                return r;
+        }
+        for (size_t i = 0; i < conf.n; i++)
+                if (conf.lines[i].key && streq(conf.lines[i].key, "lxc.rootfs.path"))
+                        rootfs = conf.lines[i].value;
+        if (rootfs && startswith(rootfs, "dir:"))
+                rootfs += strlen("dir:");
+        if (!rootfs || rootfs[0] != '/') {
+                diag_error(d, "", "the root file system of container %" PRIu32 " is not a directory (lxc.rootfs.path = %s)",
+                           id, strna(rootfs));
+                return -EOPNOTSUPP;
+        }
+        *ret_path = strdup(rootfs);
+        return *ret_path ? 0 : -ENOMEM;
+}
+
+static int plain_unmount(LxcPlugin *l, uint32_t id, Diag *d) {
+        return 0;
+}
+
 const LxcBackendOps lxc_lxc_backend = {
         .name = "lxc",
+        .not_owned = "it has no " RECORD_FILE " record",
         .makes_veths = true,
         .list = plain_list,
         .templates = plain_templates,
@@ -1142,4 +1208,10 @@ const LxcBackendOps lxc_lxc_backend = {
         .push = plain_push,
         .check = plain_check,
         .free_data = plain_host_free,
+        .open = plain_open,
+        .inspect = plain_inspect,
+        .mount = plain_mount,
+        .unmount = plain_unmount,
+        .mount_how = "lxc.rootfs.path",
+        .push_how = "lxc-attach",
 };

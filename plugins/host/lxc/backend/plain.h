@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lxc.h"
+#include "lxc-backend.h"
+#include "lxc-containers.h"
+
 
 #define LXC_TEMPLATE_DIR "/usr/share/lxc/templates"
 #define LXC_CONFIG_DIR "/usr/share/lxc/config"
@@ -60,14 +62,16 @@ typedef struct Conf {
 } Conf;
 
 PlainHost *plain_host_of(const LxcPlugin *l);
+/* Reads what the backend needs for one container (lxc-access.h). */
+int plain_open(LxcPlugin *l, Diag *d);
+/* Whether op-dbus's record marks container id as op-dbus's: 1 or 0. */
+int plain_owned(const PlainHost *h, uint32_t id);
 void plain_host_free(void *p);
 void plain_argv_tool(Argv *a, const char *tool, const PlainHost *h, uint32_t id);
-void plain_argv_vsctl(Argv *a, const LxcPlugin *l);
 int plain_timeout_for(const LxcPlugin *l, int base_ms);
 char *plain_failure_text(const char *err, const char *out);
 int plain_run_input(LxcPlugin *l, const Argv *a, const char *input, int timeout_ms, char **ret_out, Diag *d);
 int plain_run(LxcPlugin *l, const Argv *a, int timeout_ms, char **ret_out, Diag *d);
-void plain_count_command(LxcPlugin *l);
 void plain_conf_done(Conf *c);
 bool plain_split_line(char *s, char **ret_key, char **ret_value);
 int plain_path_of(const PlainHost *h, uint32_t id, const char *file, char **ret);

@@ -30,7 +30,7 @@ static int caller_uid(sd_bus_message *msg, uid_t *ret) {
 }
 
 /* Methods that change the host need uid 0, whatever the bus policy says. */
-static int check_root(sd_bus_message *msg, sd_bus_error *error) {
+int manager_check_root(sd_bus_message *msg, sd_bus_error *error) {
         uid_t uid;
         int r;
 
@@ -44,17 +44,38 @@ static int check_root(sd_bus_message *msg, sd_bus_error *error) {
         return 0;
 }
 
+char *bus_caller(sd_bus_message *msg) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const char *member = sd_bus_message_get_member(msg);
+        uid_t uid;
+        pid_t pid;
+        char *s;
+
+        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &creds) >= 0 &&
+            sd_bus_creds_get_euid(creds, &uid) >= 0 && sd_bus_creds_get_pid(creds, &pid) >= 0) {
+                if (asprintf(&s, "%s from uid %u, pid %d", member, (unsigned) uid, (int) pid) < 0)
+                        return NULL;
+        } else if (asprintf(&s, "%s from %s", member, strna(sd_bus_message_get_sender(msg))) < 0)
+                return NULL;
+        return s;
+}
+
+static void message_unref(void *msg) {
+        sd_bus_message_unref(msg);
+}
+
 /* Queues j to answer msg later. The work of a caller other than root
  * (or one that cannot be told) is restricted: op-dbus reads no file and
  * contacts no server the caller names (PluginContext.restricted). */
-static int queue_call(Manager *m, sd_bus_message *msg, Job *j) {
+int manager_queue_call(Manager *m, sd_bus_message *msg, Job *j) {
         uid_t uid;
 
-        j->call = sd_bus_message_ref(msg);
+        j->origin = sd_bus_message_ref(msg);
+        j->origin_free = message_unref;
         j->restricted = caller_uid(msg, &uid) < 0 || uid != 0;
         if (job_changes_host(j)) {
                 j->deadline_usec = now_usec() + (uint64_t) m->lock_timeout_ms * 1000;
-                if (!j->requester && job_set_caller(j, msg) < 0) {
+                if (!j->requester && !(j->requester = bus_caller(msg))) {
                         job_free(j);
                         return -ENOMEM;
                 }
@@ -68,7 +89,7 @@ static int apply_common(Manager *m, sd_bus_message *msg, const char *state, Job 
                 job_free(j);
                 return -ENOMEM;
         }
-        return queue_call(m, msg, j);
+        return manager_queue_call(m, msg, j);
 }
 
 static int method_apply_state(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -76,7 +97,7 @@ static int method_apply_state(sd_bus_message *msg, void *userdata, sd_bus_error 
         const char *state;
         int r;
 
-        r = check_root(msg, error);
+        r = manager_check_root(msg, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(msg, "s", &state);
@@ -222,7 +243,7 @@ static int method_apply_state_with_options(sd_bus_message *msg, void *userdata, 
         if (r < 0)
                 return r;
         /* A dry run changes nothing: the read-only rules apply. */
-        if (!j->dry_run && (r = check_root(msg, error)) < 0)
+        if (!j->dry_run && (r = manager_check_root(msg, error)) < 0)
                 return r;
         if (j->dry_run && j->confirm_timeout > 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "confirm_timeout makes no sense with dry_run");
@@ -260,7 +281,7 @@ static int method_query_state(sd_bus_message *msg, void *userdata, sd_bus_error 
 
         if (!j)
                 return -ENOMEM;
-        return queue_call(userdata, msg, j);
+        return manager_queue_call(userdata, msg, j);
 }
 
 static int method_query_plugin(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -276,7 +297,7 @@ static int method_query_plugin(sd_bus_message *msg, void *userdata, sd_bus_error
                 job_free(j);
                 return -ENOMEM;
         }
-        return queue_call(userdata, msg, j);
+        return manager_queue_call(userdata, msg, j);
 }
 
 static int method_verify(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -284,7 +305,7 @@ static int method_verify(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
         if (!j)
                 return -ENOMEM;
-        return queue_call(userdata, msg, j);
+        return manager_queue_call(userdata, msg, j);
 }
 
 static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -292,7 +313,7 @@ static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *err
         Manager *m = userdata;
         int r;
 
-        r = check_root(msg, error);
+        r = manager_check_root(msg, error);
         if (r < 0)
                 return r;
         caller = bus_caller(msg);
@@ -312,7 +333,7 @@ static int rollback_common(sd_bus_message *msg, void *userdata, bool options, sd
 
         if (!j)
                 return -ENOMEM;
-        r = check_root(msg, error);
+        r = manager_check_root(msg, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(msg, "u", &to);
@@ -330,7 +351,7 @@ static int rollback_common(sd_bus_message *msg, void *userdata, bool options, sd
                 r = job_set_requester(j, "%s, to the previous generation", caller);
         if (r < 0)
                 return r;
-        return queue_call(userdata, msg, TAKE_PTR(j));
+        return manager_queue_call(userdata, msg, TAKE_PTR(j));
 }
 
 static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -353,27 +374,9 @@ static int method_list_checkpoints(sd_bus_message *msg, void *userdata, sd_bus_e
         return sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
 }
 
-static int method_restore_flows(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        const char *path, *bridge;
-        Job *j;
-        int r;
-
-        r = check_root(msg, error);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(msg, "ss", &path, &bridge);
-        if (r < 0)
-                return r;
-        j = job_new(JOB_RESTORE_FLOWS);
-        if (!j || !(j->state_path = strdup(path)) || !(j->bridge = strdup(bridge))) {
-                job_free(j);
-                return -ENOMEM;
-        }
-        return queue_call(userdata, msg, j);
-}
-
 /* Answers a queued call from its finished job. */
 void manager_bus_reply(Manager *m, Job *j) {
+        sd_bus_message *call = j->origin;
         const char *name = NULL, *text = j->error_text ?: (j->error < 0 ? strerror(-j->error) : "failed");
         int r;
 
@@ -393,13 +396,13 @@ void manager_bus_reply(Manager *m, Job *j) {
 
         /* The message: the errors, then the whole result for programs. */
         if (name && j->result_json)
-                r = sd_bus_reply_method_errorf(j->call, name, "%s\nresult: %s", text, j->result_json);
+                r = sd_bus_reply_method_errorf(call, name, "%s\nresult: %s", text, j->result_json);
         else if (name)
-                r = sd_bus_reply_method_errorf(j->call, name, "%s", text);
+                r = sd_bus_reply_method_errorf(call, name, "%s", text);
         else
-                r = sd_bus_reply_method_return(j->call, "s", j->result_json ?: "{}");
+                r = sd_bus_reply_method_return(call, "s", j->result_json ?: "{}");
         if (r < 0)
-                log_debug_errno(r, "Cannot reply to %s, ignoring: %m", sd_bus_message_get_member(j->call));
+                log_debug_errno(r, "Cannot reply to %s, ignoring: %m", sd_bus_message_get_member(call));
 }
 
 static int property_get_status(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -457,12 +460,9 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListCheckpoints", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json),
                                 method_list_checkpoints, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("RestoreFlows", SD_BUS_ARGS("s", state_path, "s", bridge),
-                                SD_BUS_RESULT("s", result_json), method_restore_flows, SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_SIGNAL_WITH_ARGS("StateApplied", SD_BUS_ARGS("t", generation, "s", summary_json), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DriftDetected", SD_BUS_ARGS("s", plugin, "s", object_path, "s", detail_json), 0),
-        SD_BUS_SIGNAL_WITH_ARGS("FlowsRestored", SD_BUS_ARGS("s", bridge, "u", count), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ConfirmPending", SD_BUS_ARGS("u", seconds_left), 0),
         SD_BUS_SIGNAL_WITH_ARGS("RolledBack", SD_BUS_ARGS("t", generation, "s", reason, "s", result_json), 0),
         SD_BUS_VTABLE_END
@@ -488,11 +488,6 @@ int manager_emit_state_applied(Manager *m, Job *j) {
 int manager_emit_drift(Manager *m, const char *plugin, const char *path, const char *detail_json) {
         return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "DriftDetected", "sss",
                                   plugin, path, detail_json);
-}
-
-int manager_emit_flows_restored(Manager *m, const char *bridge, unsigned count) {
-        return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "FlowsRestored", "su",
-                                  bridge, count);
 }
 
 int manager_emit_confirm_pending(Manager *m, unsigned seconds_left) {
@@ -534,6 +529,9 @@ int manager_bus_setup(Manager *m) {
                 return no_system_bus(r);
         r = sd_bus_add_object_vtable(m->bus, &m->vtable_slot, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE,
                                      manager_vtable, m);
+        if (r >= 0 && m->program_vtable)
+                r = sd_bus_add_object_vtable(m->bus, &m->program_slot, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE,
+                                             m->program_vtable, m->program_userdata);
         if (r < 0)
                 return log_error_errno(r, "Cannot register %s: %m", OPDBUS_OBJECT_PATH);
         r = sd_bus_request_name(m->bus, OPDBUS_BUS_NAME, 0);

@@ -28,13 +28,8 @@ int manager_new(Manager **ret) {
 
         if (!m)
                 return -ENOMEM;
-        m->done_fd = -1;
-        m->audit_interval_sec = 10;
-        m->container_audit_interval_sec = 30;
         m->lock_timeout_ms = 30 * 1000;
         m->keep_checkpoints = CHECKPOINTS_KEEP_DEFAULT;
-        pthread_mutex_init(&m->lock, NULL);
-        pthread_cond_init(&m->cond, NULL);
         r = sd_event_default(&m->event);
         if (r < 0) {
                 free(m);
@@ -48,15 +43,14 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         manager_watch_stop(m);
-        if (m->done_fd >= 0 || m->done_source)
-                manager_stop_worker(m);
-        sd_event_source_unref(m->confirm_timer);
-        json_object_put(m->confirm_state);
+        sd_event_source_disable_unref(m->worker_source);
+        worker_free(m->worker);
+        sd_event_source_disable_unref(m->confirm_timer);
+        confirm_window_done(&m->confirm);
+        sd_bus_slot_unref(m->program_slot);
         sd_bus_slot_unref(m->vtable_slot);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
-        pthread_mutex_destroy(&m->lock);
-        pthread_cond_destroy(&m->cond);
         free(m->state_path);
         free(m->last_result);
         free(m->settings_json);
@@ -67,7 +61,7 @@ Manager *manager_free(Manager *m) {
 void manager_update_status(Manager *m) {
         ManagerStatus s = m->degraded ? STATUS_DEGRADED :
                           m->jobs_running > 0 ? STATUS_APPLYING :
-                          manager_confirm_pending(m) ? STATUS_AWAITING_CONFIRM : STATUS_IDLE;
+                          confirm_window_pending(&m->confirm) ? STATUS_AWAITING_CONFIRM : STATUS_IDLE;
 
         if (s != m->status)
                 manager_set_status(m, s);
@@ -83,7 +77,8 @@ static void notify_ready(Manager *m, const char *text) {
         (void) sd_notifyf(false, "READY=1\nSTATUS=%s (generation %" PRIu64 ")", text, m->generation);
 }
 
-/* Applies the state file: at start-up, on SIGHUP, when OVSDB is back. */
+/* Applies the state file: at start-up, on SIGHUP, when a watched service
+ * is back. */
 int manager_queue_state_file(Manager *m, const char *requester) {
         Job *j;
 
@@ -137,7 +132,7 @@ static void finish_apply(Manager *m, Job *j, const char *line) {
         } else if (j->status == RECONCILE_FAILED)
                 (void) manager_emit_rolled_back(m, j->generation, line ?: "the apply failed", j->result_json);
         else if (j->status == RECONCILE_UNAVAILABLE && j->state_path)
-                m->state_file_pending = true; /* applied when OVSDB is back */
+                m->state_file_pending = true; /* applied when the service is back */
         if (j->status != RECONCILE_OK && !j->dry_run && j->result_json) {
                 free(m->last_result);
                 m->last_result = strdup(j->result_json);
@@ -152,8 +147,8 @@ static void finish_apply(Manager *m, Job *j, const char *line) {
 }
 
 /* A repair works from the newest applied state, which an apply without
- * the daemon may have stored: the daemon follows it (its Generation, the
- * bridges whose flows it watches). */
+ * the daemon may have stored: the daemon follows it (its Generation, what
+ * the watches watch). */
 static void follow_generation(Manager *m, Job *j) {
         if (j->status != RECONCILE_OK || j->generation == m->generation)
                 return;
@@ -180,7 +175,7 @@ static void finish_heal(Manager *m, Job *j) {
         }
 }
 
-void manager_job_done(Manager *m, Job *j) {
+static void job_done(Manager *m, Job *j) {
         _cleanup_(freep) char *line = NULL;
 
         /* A repair read the applied state, and an apply without the daemon
@@ -203,7 +198,7 @@ void manager_job_done(Manager *m, Job *j) {
         /* Logged before the caller hears of it. */
         line = job_log_line(j);
         job_log(j, line);
-        if (j->call)
+        if (j->origin)
                 manager_bus_reply(m, j);
 
         switch (j->kind) {
@@ -226,15 +221,60 @@ void manager_job_done(Manager *m, Job *j) {
         case JOB_HEAL:
                 finish_heal(m, j);
                 break;
-        case JOB_RESTORE_FLOWS:
+        case JOB_RESTORE:
                 follow_generation(m, j);
-                if (j->flow_mods > 0)
-                        (void) manager_emit_flows_restored(m, j->bridge ?: "", j->flow_mods);
+                if (m->restored)
+                        m->restored(m, j);
                 break;
         default:
                 break;
         }
         manager_update_status(m);
+}
+
+/* The worker finished jobs. */
+static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        Job *list = worker_take_done(m->worker);
+
+        while (list) {
+                Job *j = list;
+
+                list = j->next;
+                j->next = NULL;
+                if (job_changes_host(j))
+                        m->jobs_running--;
+                job_done(m, j);
+                job_free(j);
+        }
+        return 0;
+}
+
+static int start_worker(Manager *m) {
+        WorkerConfig cfg = {
+                .product = m->product,
+                .ctx = m->ctx,
+                .fault_after = m->fault_after,
+                .lock_timeout_ms = m->lock_timeout_ms,
+                .keep_checkpoints = m->keep_checkpoints,
+        };
+        int r;
+
+        r = worker_new(&cfg, &m->worker);
+        if (r < 0)
+                return r;
+        return sd_event_add_io(m->event, &m->worker_source, worker_fd(m->worker), EPOLLIN, on_worker_done, m);
+}
+
+int manager_queue(Manager *m, Job *j) {
+        bool changes = job_changes_host(j);
+
+        worker_submit(m->worker, j);
+        if (changes) {
+                m->jobs_running++;
+                manager_update_status(m);
+        }
+        return 0;
 }
 
 int manager_start(Manager *m) {
@@ -262,7 +302,9 @@ int manager_start(Manager *m) {
 
         (void) checkpoint_latest(m->ctx.state_dir, &m->generation);
 
-        r = manager_start_worker(m);
+        r = confirm_window_init(&m->confirm, m->ctx.state_dir);
+        if (r >= 0)
+                r = start_worker(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the worker thread: %m");
         r = manager_bus_setup(m);

@@ -1,65 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The daemon's account of what it changes: one line for each job that
  * changes (or was asked to change) the host, saying who asked (start-up,
- * SIGHUP, a method call with the caller's uid and pid, a drift repair, an
- * audit, a confirm timeout), the generation, the objects changed, and how
+ * a reload, a method call with the caller's uid and pid, a drift repair,
+ * an audit, a confirm timeout), the generation, the objects changed, and how
  * it ended (rolled back or not, the errors). Jobs the daemon starts by
  * itself are logged only when they changed something or failed. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 
+#include "job.h"
 #include "json-util.h"
 #include "log.h"
-#include "manager.h"
 #include "reconcile.h"
 #include "strbuf.h"
 
 /* Objects named in one line; the rest are counted. */
 #define MAX_OBJECTS 64
 
-int job_set_requester(Job *j, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        free(j->requester);
-        j->requester = s;
-        return 0;
-}
-
-char *bus_caller(sd_bus_message *msg) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        const char *member = sd_bus_message_get_member(msg);
-        uid_t uid;
-        pid_t pid;
-        char *s;
-
-        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &creds) >= 0 &&
-            sd_bus_creds_get_euid(creds, &uid) >= 0 && sd_bus_creds_get_pid(creds, &pid) >= 0) {
-                if (asprintf(&s, "%s from uid %u, pid %d", member, (unsigned) uid, (int) pid) < 0)
-                        return NULL;
-        } else if (asprintf(&s, "%s from %s", member, strna(sd_bus_message_get_sender(msg))) < 0)
-                return NULL;
-        return s;
-}
-
-int job_set_caller(Job *j, sd_bus_message *msg) {
-        char *s = bus_caller(msg);
-
-        if (!s)
-                return -ENOMEM;
-        free(j->requester);
-        j->requester = s;
-        return 0;
-}
-
-/* "create net/bridge/br0/port/p1, delete ..." of the actions in a; held
+/* "create <plugin>/<path>, delete ..." of the actions in a; held
  * 1: only those held (reported, left as found), 0: only the others, -1:
  * all. Returns how many there are. */
 static size_t put_actions(StrBuf *b, json_object *a, int held) {
@@ -117,8 +75,11 @@ static void put_success(StrBuf *b, const Job *j, json_object *res) {
                         strbuf_printf(b, "; left as found (drift: report): %s", held.s);
                 return;
         }
-        case JOB_RESTORE_FLOWS:
-                strbuf_printf(b, "restored %u flow%s: ", j->flow_mods, j->flow_mods == 1 ? "" : "s");
+        case JOB_RESTORE:
+                if (j->restore_noun)
+                        strbuf_printf(b, "restored %u %s: ", job_restored(j), j->restore_noun[job_restored(j) != 1]);
+                else
+                        strbuf_puts(b, "restored: ");
                 (void) put_actions(b, json_member_array(res, "changes"), -1);
                 return;
         case JOB_CONFIRM_ROLLBACK:
