@@ -47,7 +47,7 @@ static int get_prefix(json_object *o, const char *path, const char *key, bool al
                 return r;
         if (allow_default && streq(s, "default")) {
                 *family = AF_UNSPEC;
-                *addr = (RtnlInAddr) {};
+                memset(addr, 0, sizeof *addr);  /* all 16 bytes: {} may set only the union's first member */
                 *len = 0;
                 return 1;
         }
