@@ -30,7 +30,7 @@ static void parse_ok(RtConfig *c, const char *section) {
 }
 
 static RtnlInAddr a4(const char *s) {
-        RtnlInAddr a = {};
+        RtnlInAddr a = { .bytes = {} };
 
         ASSERT_EQ(inet_pton(AF_INET, s, &a.in), 1);
         return a;
