@@ -229,11 +229,12 @@ install_deps() {
 }
 
 # Configures build-release/ for PREFIX (reconfigure: keep its other options).
+# The host product only: the router program is for routers (docs/router.md).
 configure() {
         if [ -f "$BUILD/build.ninja" ]; then
-                quiet meson setup --reconfigure "$BUILD" --prefix "$PREFIX"
+                quiet meson setup --reconfigure "$BUILD" --prefix "$PREFIX" -Drouter=false
         else
-                quiet meson setup "$BUILD" --prefix "$PREFIX" --buildtype=release -Db_ndebug=true
+                quiet meson setup "$BUILD" --prefix "$PREFIX" --buildtype=release -Db_ndebug=true -Drouter=false
         fi
 }
 

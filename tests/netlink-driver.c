@@ -16,7 +16,9 @@
  *   netlink-driver txcsum PID IFNAME on|off     prints "changed" or "unchanged"
  *
  * "exclusive" deletes the link's other IPv4 addresses that carry op-dbus's
- * mark. PID 0 is the driver's own network namespace. On failure the driver
+ * mark. With --sandbox first, the driver runs under the built-in seccomp
+ * filter (tests/driver-sandbox.h), which has no setns and no clone: PID 0
+ * only. PID 0 is the driver's own network namespace. On failure the driver
  * prints "error: <errno name>: <message>" on stderr and exits 1; usage
  * errors exit 2. */
 
@@ -24,6 +26,7 @@
 #include <netinet/ether.h>
 #include <stdio.h>
 
+#include "driver-sandbox.h"
 #include "lxc-link.h"
 #include "macro.h"
 #include "rtnl.h"
@@ -241,8 +244,10 @@ static int run(int argc, char **argv) {
 int main(int argc, char **argv) {
         int r;
 
+        if (driver_sandbox("netlink-driver", &argc, &argv))
+                return 1;
         if (argc < 2) {
-                fprintf(stderr, "usage: netlink-driver move|configure|find|exists|info|delete|txcsum ARGS...\n");
+                fprintf(stderr, "usage: netlink-driver [--sandbox] move|configure|find|exists|info|delete|txcsum ARGS...\n");
                 return 2;
         }
 

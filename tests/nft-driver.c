@@ -34,6 +34,8 @@
  *   ["jump", CHAIN], ["goto", CHAIN], ["reject"], ["reject", "tcp reset"],
  *   ["reject", "icmpx"|"icmp"|"icmpv6", CODE], ["masquerade"],
  *   ["snat", TO], ["dnat", TO], ["mss clamp"]
+ * With --sandbox first (nft-driver --sandbox apply FILE), the driver runs
+ * under the built-in seccomp filter (tests/driver-sandbox.h).
  * Usage errors exit 2, failures 1 ("error: <errno name>: <what>" on
  * stderr, or the JSON result with "ok": false). */
 
@@ -42,6 +44,7 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
+#include "driver-sandbox.h"
 #include "macro.h"
 #include "nft.h"
 
@@ -542,8 +545,10 @@ int main(int argc, char **argv) {
         _cleanup_(nft_context_freep) NftContext *ctx = NULL;
         int r;
 
+        if (driver_sandbox("nft-driver", &argc, &argv))
+                return 1;
         if (!(argc == 3 || (argc == 2 && streq(argv[1], "generation")))) {
-                fprintf(stderr, "usage: nft-driver apply|plan|dump|watch FILE, nft-driver generation\n");
+                fprintf(stderr, "usage: nft-driver [--sandbox] apply|plan|dump|watch FILE, nft-driver [--sandbox] generation\n");
                 return 2;
         }
         r = nft_context_new(&ctx);

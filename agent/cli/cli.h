@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What every program's command line shares: the exit codes (docs/cli.md)
- * and the output, rendered from a result's JSON as text or as JSON. */
+/* What every program's command line shares: the exit codes (docs/cli.md),
+ * the output, rendered from a result's JSON as text or as JSON, the
+ * options every program takes, the verbs run in-process against a
+ * Reconciler, and the mechanics of the help table. A program adds its own
+ * options, its verbs and its front ends (a daemon client) around them. */
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include <json-c/json.h>
@@ -31,3 +35,134 @@ void print_result(bool json, const char *verb, const char *origin, json_object *
 void print_diff(bool json, const char *origin, json_object *res);
 void print_json(json_object *o);
 void print_checkpoints_table(json_object *list);
+
+/* ---- the options every program takes ---------------------------------------- */
+
+typedef struct CliCommon {
+        const char *program;        /* "op-dbus": in messages */
+        const char *fault_env;      /* the variable of the programs' test aid (Reconciler.fault_after) */
+        PluginContext ctx;          /* state and run directories, timeout; ctx.settings: the program's */
+        bool json;                  /* --json */
+        bool dry_run;               /* apply --dry-run */
+        bool allow_outage;          /* apply/rollback --allow-outage */
+        char **only;                /* --plugin, repeatable; NULL-terminated, the strings borrowed */
+        size_t n_only;
+        unsigned long long to;      /* rollback --to; 0: the one before the newest */
+        unsigned confirm_timeout;   /* apply --confirm-timeout; 0: none */
+        unsigned keep_checkpoints;  /* --keep-checkpoints */
+        int lock_timeout_ms;        /* --lock-timeout */
+} CliCommon;
+
+/* getopt_long values of the common options; a program numbers its own
+ * from CLI_ARG_PROGRAM on. */
+enum {
+        CLI_ARG_STATE_DIR = 0x100,
+        CLI_ARG_RUN_DIR,
+        CLI_ARG_JSON,
+        CLI_ARG_DRY_RUN,
+        CLI_ARG_PLUGIN,
+        CLI_ARG_TO,
+        CLI_ARG_TIMEOUT,
+        CLI_ARG_LOCK_TIMEOUT,
+        CLI_ARG_KEEP,
+        CLI_ARG_CONFIRM_TIMEOUT,
+        CLI_ARG_VERSION,
+        CLI_ARG_ALLOW_OUTAGE,
+        CLI_ARG_PROGRAM = 0x200,
+};
+
+/* The common options' entries of a getopt_long table, and their short
+ * options. */
+#define CLI_COMMON_SHORT_OPTIONS "hv"
+#define CLI_COMMON_OPTIONS                                                                      \
+        { "help",             no_argument,       NULL, 'h' },                                   \
+        { "verbose",          no_argument,       NULL, 'v' },                                   \
+        { "state-dir",        required_argument, NULL, CLI_ARG_STATE_DIR },                     \
+        { "run-dir",          required_argument, NULL, CLI_ARG_RUN_DIR },                       \
+        { "json",             no_argument,       NULL, CLI_ARG_JSON },                          \
+        { "dry-run",          no_argument,       NULL, CLI_ARG_DRY_RUN },                       \
+        { "plugin",           required_argument, NULL, CLI_ARG_PLUGIN },                        \
+        { "to",               required_argument, NULL, CLI_ARG_TO },                            \
+        { "timeout",          required_argument, NULL, CLI_ARG_TIMEOUT },                       \
+        { "lock-timeout",     required_argument, NULL, CLI_ARG_LOCK_TIMEOUT },                  \
+        { "keep-checkpoints", required_argument, NULL, CLI_ARG_KEEP },                          \
+        { "confirm-timeout",  required_argument, NULL, CLI_ARG_CONFIRM_TIMEOUT },               \
+        { "version",          no_argument,       NULL, CLI_ARG_VERSION },                       \
+        { "allow-outage",     no_argument,       NULL, CLI_ARG_ALLOW_OUTAGE }
+
+#define CLI_DEFAULT_TIMEOUT_MS (10 * 1000)
+#define CLI_DEFAULT_LOCK_TIMEOUT_MS (30 * 1000)
+
+/* The value of the environment variable name, or fallback when it is
+ * unset or empty. */
+const char *cli_env_or(const char *name, const char *fallback);
+
+/* A number of seconds (0..86400, fractions allowed) as milliseconds. */
+int cli_parse_seconds_ms(const char *s, int *ret);
+/* Appends s (borrowed) to the NULL-terminated list *l of *n strings. */
+int cli_strv_push(char ***l, size_t *n, const char *s);
+
+/* Defaults: the state and run directories from their variables (state_env,
+ * run_env) or the defaults given; the timeouts and the checkpoints kept
+ * as docs/cli.md says. */
+void cli_common_init(CliCommon *c, const char *program, const char *state_env, const char *state_default,
+                     const char *run_env, const char *run_default, const char *fault_env);
+void cli_common_done(CliCommon *c);
+
+typedef enum CliOption {
+        CLI_OPTION_NOT_COMMON,      /* not a common option: the program's own */
+        CLI_OPTION_DONE,            /* taken */
+        CLI_OPTION_HELP,            /* -h: the program prints its help */
+        CLI_OPTION_VERSION,         /* --version: the program prints its version */
+} CliOption;
+
+/* Takes one option getopt_long returned (opt, its argument arg); a bad
+ * value is logged and -EINVAL returned. */
+int cli_common_option(CliCommon *c, int opt, const char *arg);
+
+/* ---- the verbs, in-process ---------------------------------------------------- */
+
+typedef int (*CliReconcileFn)(Reconciler *rc, const StateDoc *doc, const ReconcileOptions *o, ReconcileResult *res);
+
+/* The driver function of a verb that takes FILE (validate, plan, apply,
+ * diff, verify), or NULL. */
+CliReconcileFn cli_file_verb(const char *verb);
+/* The FILE argument of the verb at argv[optind], or NULL after saying
+ * what is wrong. */
+const char *cli_need_file(int argc, char **argv, const char *verb);
+
+/* A reconciler for the product with the options' settings; logs why not. */
+int cli_setup_reconciler(const CliCommon *c, const Product *product, Reconciler *rc);
+
+/* Prints a result computed here, exactly as a daemon's result prints;
+ * returns the exit code. diff's differences are drift, as for verify. */
+int cli_finish(const CliCommon *c, const char *verb, const char *origin, ReconcileResult *res);
+
+/* "<stdin>" for "-", else file. */
+const char *cli_origin(const char *file);
+
+/* validate, plan, apply, diff, verify FILE in this process. */
+int cli_run_file_verb(const CliCommon *c, Reconciler *rc, const char *verb, const char *file);
+/* query: the live state the program owns (of the --plugin plugins). */
+int cli_run_query(const CliCommon *c, Reconciler *rc);
+/* checkpoints: the stored generations. */
+int cli_run_checkpoints(const CliCommon *c);
+/* rollback [--to N]. */
+int cli_run_rollback(const CliCommon *c, Reconciler *rc);
+
+/* ---- help ---------------------------------------------------------------------- */
+
+typedef struct CliVerbHelp {
+        const char *verb;
+        const char *usage;          /* the arguments after the verb */
+        const char *summary;        /* one line for --help */
+        const char *details;        /* help VERB */
+        void (*summary_more)(void); /* prints more of the summary line (or NULL) */
+} CliVerbHelp;
+
+/* The "Commands:" entries of --help, one per verb. */
+void cli_help_commands(const CliVerbHelp *verbs, size_t n);
+/* help [VERB]: help() for every command, else what VERB does (docs: the
+ * page that has the details, e.g. "docs/cli.md"). */
+int cli_verb_help(const char *program, const char *docs, const CliVerbHelp *verbs, size_t n, const char *verb,
+                  void (*help)(void));

@@ -20,6 +20,7 @@ typedef struct Session {
         Diag *diags;        /* each plugin's warnings and notes from that diff */
         size_t n;
         bool allow_outage;  /* actions that cut traffic off may be carried out */
+        const char *outage_hint; /* how a caller allows them (Product.allow_outage_hint) */
         StateDoc *merged;   /* what the applied state becomes: the applied state with
                              * the sections the document applies replaced */
         uint64_t base;      /* generation of the applied state it was built on (0: none) */
@@ -85,6 +86,8 @@ const char *reconcile_status_to_string(ReconcileStatus s) {
 
 void reconciler_init(Reconciler *rc, const PluginContext *ctx) {
         *rc = (Reconciler) {
+                .program = "op-dbus",
+                .allow_outage_hint = "--allow-outage, or the D-Bus option allow_outage",
                 .ctx = *ctx,
                 .keep_checkpoints = CHECKPOINTS_KEEP_DEFAULT,
                 .lock_timeout_ms = LOCK_TIMEOUT_MS_DEFAULT,
@@ -101,6 +104,9 @@ int reconciler_register(Reconciler *rc, const PluginVTable *const *vtables, size
 }
 
 int reconciler_use_product(Reconciler *rc, const Product *product) {
+        rc->program = product->name;
+        if (product->allow_outage_hint)
+                rc->allow_outage_hint = product->allow_outage_hint;
         rc->placeholders = product->placeholders;
         rc->count_kinds = product->count_kinds;
         return reconciler_register(rc, product->plugins, product->n_plugins);
@@ -281,6 +287,11 @@ static int session_merge(Reconciler *rc, const StateDoc *doc, char **only, Sessi
         }
         merged->applied_generation = s->base;
         merged->applied_deferred = deferred;
+        if (deferred) {
+                merged->applied_dir = strdup(rc->ctx.state_dir);
+                if (!merged->applied_dir)
+                        return -ENOMEM;
+        }
         merged->bare = doc->bare;
 
         /* A copy of the object, sharing the sections. */
@@ -347,6 +358,7 @@ static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, bool 
                 ret = -EINVAL;
 
         s->n = rc->registry.n;
+        s->outage_hint = rc->allow_outage_hint;
         s->plugins = calloc(s->n + 1, sizeof(Plugin *));
         s->active = calloc(s->n + 1, sizeof(bool));
         s->plans = calloc(s->n + 1, sizeof(Plan));
@@ -420,7 +432,7 @@ static int session_query(Session *s, Diag *d) {
  * are carried out only with the caller's consent. Without it each is
  * reported, as an error when refusing or as a warning on a plan; returns
  * how many there are. */
-static size_t report_outages(const Plan *plan, bool refuse, Diag *d) {
+static size_t report_outages(const Plan *plan, const char *hint, bool refuse, Diag *d) {
         size_t n = 0;
 
         for (size_t i = 0; i < plan->n_actions; i++) {
@@ -430,12 +442,11 @@ static size_t report_outages(const Plan *plan, bool refuse, Diag *d) {
                         continue;
                 n++;
                 if (refuse)
-                        diag_error(d, a->path, "%s would %s; refused, nothing was changed "
-                                   "(to accept the outage: --allow-outage, or the D-Bus option allow_outage)",
-                                   action_kind_to_string(a->kind), a->outage);
+                        diag_error(d, a->path, "%s would %s; refused, nothing was changed (to accept the outage: %s)",
+                                   action_kind_to_string(a->kind), a->outage, hint);
                 else
-                        diag_warning(d, a->path, "%s would %s; apply refuses it without --allow-outage "
-                                     "(D-Bus option allow_outage)", action_kind_to_string(a->kind), a->outage);
+                        diag_warning(d, a->path, "%s would %s; apply refuses it without %s",
+                                     action_kind_to_string(a->kind), a->outage, hint);
         }
         return n;
 }
@@ -445,7 +456,7 @@ static size_t session_report_outages(const Session *s, bool refuse, Diag *d) {
 
         for (size_t i = 0; i < s->n; i++)
                 if (s->active[i])
-                        n += report_outages(&s->plans[i], refuse, d);
+                        n += report_outages(&s->plans[i], s->outage_hint, refuse, d);
         return n;
 }
 
@@ -518,7 +529,7 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
                         continue;
                 /* Planned again after earlier plugins changed the host: the
                  * consent rule holds for what the new plan does too. */
-                if (!s->allow_outage && report_outages(&s->plans[i], true, d) > 0)
+                if (!s->allow_outage && report_outages(&s->plans[i], s->outage_hint, true, d) > 0)
                         return -EPERM;
                 changed = true;
                 before = *counts;
@@ -860,8 +871,8 @@ static int prepare_checkpoint(Reconciler *rc, Session *s, ReconcileResult *res) 
         r = checkpoint_prepare(rc->ctx.state_dir, s->base + 1, s->merged->root, &avail, &needed);
         if (r == -ENOSPC && needed > 0)
                 diag_error(&res->diag, "", "the state directory %s has %s free, and this apply needs about %s there "
-                           "(its checkpoint and op-dbus's records); nothing was changed", rc->ctx.state_dir,
-                           format_bytes(avail, a), format_bytes(needed, n));
+                           "(its checkpoint and %s's records); nothing was changed", rc->ctx.state_dir,
+                           format_bytes(avail, a), format_bytes(needed, n), rc->program);
         else if (r < 0)
                 diag_error(&res->diag, "", "cannot write the checkpoint of this apply in %s/checkpoints: %s; "
                            "nothing was changed", rc->ctx.state_dir, strerror(-r));
@@ -878,8 +889,8 @@ static int commit_checkpoint(Reconciler *rc, Session *s, ReconcileResult *res) {
         r = checkpoint_commit(rc->ctx.state_dir, s->base + 1);
         if (r < 0) {
                 diag_error(&res->diag, "", "the changes were verified, but their checkpoint cannot be stored in "
-                           "%s/checkpoints: %s; rolling them back, since op-dbus would not know what the host has",
-                           rc->ctx.state_dir, strerror(-r));
+                           "%s/checkpoints: %s; rolling them back, since %s would not know what the host has",
+                           rc->ctx.state_dir, strerror(-r), rc->program);
                 return r;
         }
         res->generation = s->base + 1;
@@ -1046,7 +1057,7 @@ int reconcile_rollback(Reconciler *rc, uint64_t to, bool allow_outage, Reconcile
                         diag_error(&res->diag, "", "there is no checkpoint %" PRIu64 ": none is stored", to);
                 else
                         diag_error(&res->diag, "", "there is no checkpoint %" PRIu64 ": the stored ones are %" PRIu64
-                                   "..%" PRIu64 " (op-dbus checkpoints lists them)", to, oldest, newest);
+                                   "..%" PRIu64 " (%s checkpoints lists them)", to, oldest, newest, rc->program);
                 return fail(res, RECONCILE_INVALID, r);
         }
         if (r < 0) {

@@ -38,9 +38,13 @@ typedef struct Product {
         const Placeholder *placeholders;
         const char *const *count_kinds;    /* kinds of writes its plugins count
                                             * (ApplyCounts), reported even at 0 */
+        const char *allow_outage_hint;     /* how a caller allows outages, in messages (NULL:
+                                            * "--allow-outage, or the D-Bus option allow_outage") */
 } Product;
 
 typedef struct Reconciler {
+        const char *program;        /* the program's name, in messages (Product.name) */
+        const char *allow_outage_hint; /* Product.allow_outage_hint */
         PluginRegistry registry;
         PluginContext ctx;
         unsigned keep_checkpoints;  /* checkpoints kept (default 5) */

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 
+#include "checkpoint.h"
 #include "file-trust.h"
 #include "fileio.h"
 #include "json-util.h"
@@ -12,6 +13,7 @@ StateDoc *state_doc_free(StateDoc *doc) {
                 return NULL;
         json_object_put(doc->root);
         json_object_put(doc->applied);
+        free(doc->applied_dir);
         free(doc->origin);
         free(doc);
         return NULL;
@@ -288,16 +290,38 @@ json_object *state_doc_section(const StateDoc *doc, const char *plugin) {
         return s;
 }
 
+/* Reads the deferred applied state into doc->applied, which is a cache:
+ * the document is const to its readers. */
+static void load_deferred(const StateDoc *doc) {
+        StateDoc *d = (StateDoc *) doc;
+        _cleanup_(json_object_putp) json_object *state = NULL;
+        json_object *plugins;
+
+        d->applied_deferred = false;
+        if (!d->applied_dir || checkpoint_load(d->applied_dir, d->applied_generation, &state) < 0 ||
+            !json_object_object_get_ex(state, "plugins", &plugins) ||
+            !json_object_is_type(plugins, json_type_object))
+                return;
+        json_object_put(d->applied);
+        d->applied = json_object_get(plugins);
+}
+
 json_object *state_doc_applied_section(const StateDoc *doc, const char *plugin) {
         json_object *s = NULL;
 
+        if (doc->applied_deferred)
+                load_deferred(doc);
         if (!doc->applied || !json_object_object_get_ex(doc->applied, plugin, &s))
                 return NULL;
         return s;
 }
 
 bool state_doc_section_kept(const StateDoc *doc, const char *plugin) {
-        json_object *s = state_doc_applied_section(doc, plugin);
+        json_object *s;
+
+        if (doc->applied_deferred)
+                return false;   /* the apply replaces every section */
+        s = state_doc_applied_section(doc, plugin);
 
         return s && s == state_doc_section(doc, plugin);
 }

@@ -40,10 +40,11 @@ typedef struct StateDoc {
         json_object *applied;
         uint64_t applied_generation;
         /* The apply replaces every section of generation applied_generation,
-         * which was therefore not read: applied is empty, and a plugin that
-         * needs the applied state's section (for a snapshot) reads it from
-         * that checkpoint. */
+         * which was therefore not read: applied is empty until
+         * state_doc_applied_section() is asked for a section, which reads
+         * that checkpoint from applied_dir (the state directory). */
         bool applied_deferred;
+        char *applied_dir;
 } StateDoc;
 
 StateDoc *state_doc_free(StateDoc *doc);
@@ -75,6 +76,10 @@ json_object *state_doc_section(const StateDoc *doc, const char *plugin);
 bool state_doc_section_kept(const StateDoc *doc, const char *plugin);
 /* The plugin's section of the applied state before the apply (borrowed),
  * NULL when it has none. */
+/* The applied state's section plugin (NULL: it has none). On a document
+ * whose applied state is deferred, the first call reads it from its
+ * checkpoint (the document caches it; a checkpoint that cannot be read
+ * counts as one without the section). */
 json_object *state_doc_applied_section(const StateDoc *doc, const char *plugin);
 /* Replaces (or with section NULL removes) a plugin's section; takes a
  * reference to section. */

@@ -102,7 +102,7 @@ static int handle_error(const Cli *cli, const char *verb, const char *origin, co
         if (json && (res = json_tokener_parse(json + strlen("\nresult: ")))) {
                 int code = exit_code_for_error(e) == EXIT_DENIED ? EXIT_DENIED : exit_code_for_json(res);
 
-                print_result(cli->json, verb, origin, res);
+                print_result(cli->c.json, verb, origin, res);
                 json_object_put(res);
                 return code;
         }
@@ -147,13 +147,13 @@ int client_send(const Cli *cli, sd_bus *bus, sd_bus_message *msg, const char *ve
         if (r != EXIT_OK || !res)
                 return r;
         if (streq(verb, "query") || streq(verb, "checkpoints")) {
-                if (streq(verb, "checkpoints") && !cli->json)
+                if (streq(verb, "checkpoints") && !cli->c.json)
                         print_checkpoints_table(res);
                 else
                         print_json(res);
                 return EXIT_OK;
         }
-        print_result(cli->json, verb, origin, res);
+        print_result(cli->c.json, verb, origin, res);
         return exit_code_for_json(res);
 }
 

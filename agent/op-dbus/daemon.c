@@ -74,7 +74,7 @@ int verb_run(Cli *cli) {
         cli->host.container_audit_ms = cli->container_audit_interval_ms >= 0 ?
                                        (unsigned) cli->container_audit_interval_ms : CONTAINER_AUDIT_MS_DEFAULT;
         m->product = &opdbus_product;
-        m->ctx = cli->ctx;
+        m->ctx = cli->c.ctx;
         m->fault_after = getenv("OPDBUS_FAULT_INJECT");
         m->program_vtable = opdbus_vtable;
         m->program_userdata = m;
@@ -82,8 +82,8 @@ int verb_run(Cli *cli) {
         settings = settings_to_json(cli);
         m->settings_json = settings ? strdup(json_object_to_json_string_ext(
                         settings, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) : NULL;
-        m->lock_timeout_ms = cli->lock_timeout_ms;
-        m->keep_checkpoints = cli->keep_checkpoints;
+        m->lock_timeout_ms = cli->c.lock_timeout_ms;
+        m->keep_checkpoints = cli->c.keep_checkpoints;
         m->state_path = strdup(cli->state_path ?: DEFAULT_STATE_FILE);
         if (!m->state_path || !m->settings_json)
                 r = -ENOMEM;

@@ -7,22 +7,22 @@
 #include "log.h"
 #include "profiles.h"
 
-typedef struct VerbHelp {
-        const char *verb;
-        const char *usage;      /* the arguments after the verb */
-        const char *summary;    /* one line for --help */
-        const char *details;    /* help VERB */
-        bool profiles;          /* the summary ends with the list of profiles */
-} VerbHelp;
+/* The summary of init ends with the list of profiles. */
+static void print_profiles(void) {
+        fputs(" (profiles: ", stdout);
+        for (const Profile *p = builtin_profiles; p->name; p++)
+                printf("%s%s", p == builtin_profiles ? "" : ", ", p->name);
+        putchar(')');
+}
 
-static const VerbHelp verbs[] = {
+static const CliVerbHelp verbs[] = {
         { "init", "--profile NAME [--set KEY=VALUE]... [-o FILE]",
           "Print a starting state",
           "Prints the profile's state, or writes it to FILE (mode 0600). An existing\n"
           "FILE is never overwritten: write to a new file and move it into place.\n"
           "--set KEY=VALUE fills in a placeholder the profile leaves: vps_ip,\n"
           "vps_public_ip, uuid, client_public_key, warp_public_key. A VMess id (uuid)\n"
-          "that is not given is generated.", .profiles = true },
+          "that is not given is generated.", print_profiles },
         { "validate", "FILE",
           "Check a state file; changes nothing",
           "Checks FILE against the state format (strict JSON, the schema, the rules\n"
@@ -85,43 +85,13 @@ static const VerbHelp verbs[] = {
           "Prints the list of commands and options, or what COMMAND does." },
 };
 
-static const VerbHelp *find_verb(const char *verb) {
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(verbs[i].verb, verb))
-                        return &verbs[i];
-        return NULL;
-}
-
-static void print_summary(const VerbHelp *v) {
-        fputs(v->summary, stdout);
-        if (v->profiles) {
-                fputs(" (profiles: ", stdout);
-                for (const Profile *p = builtin_profiles; p->name; p++)
-                        printf("%s%s", p == builtin_profiles ? "" : ", ", p->name);
-                putchar(')');
-        }
-}
-
-static void print_entry(const VerbHelp *v) {
-        int width = (int) (strlen(v->verb) + (v->usage[0] ? 1 + strlen(v->usage) : 0));
-
-        printf("  %s%s%s", v->verb, v->usage[0] ? " " : "", v->usage);
-        if (width <= 30)
-                printf("%*s", 31 - width, "");
-        else
-                printf("\n%33s", "");
-        print_summary(v);
-        putchar('\n');
-}
-
 void help(void) {
         printf("Usage: op-dbus [OPTIONS] COMMAND [ARGS]\n"
                "\n"
                "Makes the Open vSwitch configuration of this node match a state file.\n"
                "\n"
                "Commands:\n");
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                print_entry(&verbs[i]);
+        cli_help_commands(verbs, ELEMENTSOF(verbs));
         printf("\n"
                "FILE may be '-' for standard input. 'op-dbus help COMMAND' says more.\n"
                "\n"
@@ -147,19 +117,5 @@ void help(void) {
 }
 
 int verb_help(const char *verb) {
-        const VerbHelp *v;
-
-        if (!verb) {
-                help();
-                return EXIT_OK;
-        }
-        v = find_verb(verb);
-        if (!v) {
-                log_error("help: unknown command \"%s\"; 'op-dbus help' lists them.", verb);
-                return EXIT_INVALID;
-        }
-        printf("Usage: op-dbus [OPTIONS] %s%s%s\n\n", v->verb, v->usage[0] ? " " : "", v->usage);
-        print_summary(v);
-        printf(".\n\n%s\n\nThe options of 'op-dbus --help' apply; docs/cli.md has the details.\n", v->details);
-        return EXIT_OK;
+        return cli_verb_help("op-dbus", "docs/cli.md", verbs, ELEMENTSOF(verbs), verb, help);
 }

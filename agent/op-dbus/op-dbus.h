@@ -13,25 +13,16 @@
 #include "plugin.h"
 
 typedef struct Cli {
-        PluginContext ctx;          /* ctx.settings points at host */
+        CliCommon c;                /* the options every program takes; c.ctx.settings points at host */
         HostSettings host;          /* where the host's services are */
-        bool json;
-        bool dry_run;
-        bool allow_outage;          /* apply/rollback --allow-outage */
-        char **only;                /* --plugin, repeatable */
-        size_t n_only;
         const char *profile;        /* init --profile */
         char **sets;                /* init --set KEY=VALUE, repeatable */
         size_t n_sets;
         const char *output;         /* init -o */
-        unsigned long long to;      /* rollback --to */
         const char *bridge;         /* restore-flows --bridge */
         const char *state_path;     /* run --state */
-        unsigned confirm_timeout;   /* apply --confirm-timeout */
         int audit_interval_ms;      /* run --audit-interval; -1: default */
         int container_audit_interval_ms; /* run --container-audit-interval; -1: default */
-        unsigned keep_checkpoints;
-        int lock_timeout_ms;
 } Cli;
 
 /* daemon.c: op-dbus run */

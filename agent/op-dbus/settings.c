@@ -36,13 +36,13 @@ json_object *settings_to_json(const Cli *cli) {
                 return NULL;
         json_object_object_add(o, "ovsdb", string_or_empty(cli->host.ovsdb_address));
         json_object_object_add(o, "ovs_rundir", string_or_empty(cli->host.ovs_rundir));
-        json_object_object_add(o, "state_dir", string_or_empty(cli->ctx.state_dir));
-        json_object_object_add(o, "run_dir", string_or_empty(cli->ctx.run_dir));
+        json_object_object_add(o, "state_dir", string_or_empty(cli->c.ctx.state_dir));
+        json_object_object_add(o, "run_dir", string_or_empty(cli->c.ctx.run_dir));
         json_object_object_add(o, "pve_dir", string_or_empty(cli->host.pve_dir));
         json_object_object_add(o, "interfaces", string_or_empty(cli->host.interfaces_path));
-        json_object_object_add(o, "timeout_ms", json_object_new_int(cli->ctx.timeout_ms));
-        json_object_object_add(o, "lock_timeout_ms", json_object_new_int(cli->lock_timeout_ms));
-        json_object_object_add(o, "keep_checkpoints", json_object_new_int64(cli->keep_checkpoints));
+        json_object_object_add(o, "timeout_ms", json_object_new_int(cli->c.ctx.timeout_ms));
+        json_object_object_add(o, "lock_timeout_ms", json_object_new_int(cli->c.lock_timeout_ms));
+        json_object_object_add(o, "keep_checkpoints", json_object_new_int64(cli->c.keep_checkpoints));
         for (size_t i = 0; i < ELEMENTSOF(settings_table); i++)
                 if (settings_table[i].env)
                         json_object_object_add(o, settings_table[i].key, string_or_empty(getenv(settings_table[i].env)));

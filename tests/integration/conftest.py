@@ -210,12 +210,15 @@ class OpDbusResult:
 
 
 class OpDbus:
-    """Runs the op-dbus binary with a fixed environment."""
+    """Runs the op-dbus binary (or another program of the build, such as
+    op-router) with a fixed environment, behind prefix (e.g. ["ip", "netns",
+    "exec", NAME]) when one is given."""
 
-    def __init__(self, binary, env, cwd):
+    def __init__(self, binary, env, cwd, prefix=()):
         self.binary = str(binary)
         self.env = env
         self.cwd = cwd
+        self.prefix = [str(p) for p in prefix]
 
     def run(self, *args, input=None, check=None, json=False, timeout=60, env=None):
         """Run op-dbus with args.
@@ -228,7 +231,7 @@ class OpDbus:
 
         Always fails the test if the binary was killed by a signal or a
         sanitizer reported an error."""
-        cmd = [self.binary, *(str(a) for a in args)]
+        cmd = [*self.prefix, self.binary, *(str(a) for a in args)]
         run_env = dict(self.env)
         if env:
             run_env.update(env)

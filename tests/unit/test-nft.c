@@ -65,57 +65,9 @@ static char *text_of(NftRule *r) {
  * from 1 on, each rule's identity as its userdata carries it, the sets'
  * elements as the kernel holds them. */
 static NftRuleset *live_from(NftRuleset *desired) {
-        NftRuleset *live = ruleset();
-        uint64_t handle = 1;
+        NftRuleset *live;
 
-        for (size_t i = 0; i < desired->n_tables; i++) {
-                NftTable *t = desired->tables[i], *lt;
-
-                if (!t->present)
-                        continue;
-                ASSERT_EQ(table_new(live, t->family, t->name, true, &lt), 0);
-                for (size_t j = 0; j < t->n_sets; j++) {
-                        NftSet *s = t->sets[j], *ls;
-
-                        ASSERT_EQ(set_new(lt, s->name, &ls), 0);
-                        ls->key = s->key;
-                        ls->key_type_id = s->key_type_id;
-                        ls->key_len = s->key_len;
-                        ls->kflags = s->kflags;
-                        ASSERT_EQ(set_check_elements(s, NULL), 0);
-                        ASSERT_EQ(set_kernel_elements(s, &ls->kelems, &ls->n_kelems), 0);
-                        ASSERT_EQ(set_elements_from_kernel(ls), 0);
-                }
-                for (size_t j = 0; j < t->n_chains; j++) {
-                        NftChain *c = t->chains[j], *lc;
-
-                        ASSERT_EQ(chain_new(lt, c->name, &lc), 0);
-                        lc->base = c->base;
-                        lc->type = c->type ? strdup(c->type) : NULL;
-                        lc->hooknum = c->hooknum;
-                        lc->priority = c->priority;
-                        lc->policy = c->policy;
-                        for (size_t k = 0; k < c->n_rules; k++) {
-                                NftRule *r = c->rules[k], *lr;
-                                void *udata;
-                                size_t len;
-
-                                ASSERT_EQ(rule_new(lc, &lr), 0);
-                                for (size_t e = 0; e < r->n_exprs; e++) {
-                                        NftExpr copy;
-
-                                        ASSERT_EQ(expr_copy(&copy, &r->exprs[e]), 0);
-                                        ASSERT_EQ(rule_append_expr(lr, &copy), 0);
-                                }
-                                ASSERT_EQ(rule_udata_build(r, &udata, &len), 0);
-                                ASSERT_EQ(rule_udata_parse(lr, udata, len), 0);
-                                free(udata);
-                                lr->handle = handle++;
-                        }
-                }
-        }
-        live->has_genid = true;
-        live->genid = 42;
+        ASSERT_EQ(nft_ruleset_as_dumped(desired, &live), 0);
         return live;
 }
 
@@ -579,6 +531,15 @@ TEST(test_rule_diff) {
         ASSERT_EQ((long long) op->handle, 0);          /* the second 5: appended */
         /* the named rule changed in place, last */
         ASSERT_STREQ(describe(p, 4), "replace rule inet t input #5 \"four\" (handle 4)");
+
+        /* the objects of the operations: deletions the live ones, the
+         * others the desired ones */
+        ASSERT_TRUE(nft_plan_op_rule(p, 0) == live->tables[0]->chains[0]->rules[1]);
+        ASSERT_TRUE(nft_plan_op_chain(p, 0) == live->tables[0]->chains[0]);
+        ASSERT_TRUE(nft_plan_op_rule(p, 4) == n->rules[4]);
+        ASSERT_STREQ(nft_rule_name(nft_plan_op_rule(p, 4)), "four");
+        ASSERT_TRUE(nft_plan_op_chain(p, 4) == n);
+        ASSERT_TRUE(nft_plan_op_set(p, 4) == NULL);
 }
 
 TEST(test_rule_moved) {

@@ -16,7 +16,22 @@ namespace of its own) with the programs of the build in /vm/bin:
     agent/lib/mnl) applies the ruleset of every expression kind
     (test_nft.py's ORACLE_MODEL) against the aarch64 kernel; Debian's nft
     lists it exactly as it lists the same ruleset loaded from text
-    (ORACLE_NFT) with nft -f, and a re-apply sends nothing.
+    (ORACLE_NFT) with nft -f, and a re-apply sends nothing;
+  * sandbox.sh: the seccomp sandbox (agent/lib/sandbox) on the aarch64
+    kernel: killed calls end the static sandbox-driver with SIGSYS, calls
+    outside the list fail with EPERM, both run without the filter; a link
+    dump, the state file, agent/lib/rtnl and the nftables batch work
+    under the filter (nft lists the batch as the unfiltered one);
+  * router.sh: the router program (agent/op-router/op-router) under its
+    seccomp filter applies docs/router.md's walkthrough to a router made
+    of veth pairs and namespaces: Seccomp: 2 in a running op-router's
+    status, a re-apply that writes nothing, a ping across the LAN bridge,
+    masquerade seen on the WAN side, the port forward, the guests through
+    the tunnel; a failure injected after the firewall and the rollback
+    verb leave the kernel's links, addresses, routes, rules and ruleset
+    (Debian's ip and nft) as they were; --selftest-sandbox is killed by
+    SIGSYS; the kill switch with the tunnel down; empty sections take
+    away what op-router made.
 
 Scenario scripts say which programs they need on a line "# needs: NAME..."
 (a program the build lacks fails the scenario), and find the files of
@@ -44,6 +59,8 @@ sys.path.insert(0, str(ROOT / "tests/integration"))
 
 import aarch64vm  # noqa: E402
 from test_nft import ORACLE_MODEL, ORACLE_NFT, ORACLE_TABLES, masked  # noqa: E402
+from test_router_firewall import doc_state  # noqa: E402
+from test_router_walkthrough import SECTIONS, change_of_every_section  # noqa: E402
 
 BUILD = Path(os.environ.get("OPDBUS_AARCH64_BUILD") or ROOT / "build-aarch64")
 if not BUILD.is_absolute():
@@ -55,6 +72,7 @@ SCENARIOS = sorted(SCENARIO_DIR.glob("*.sh"))
 PROGRAMS = {
     "nft-driver": "tests/nft-driver",
     "netlink-driver": "tests/netlink-driver",
+    "sandbox-driver": "tests/sandbox-driver",
     "op-router": "agent/op-router/op-router",
 }
 
@@ -63,6 +81,9 @@ GENERATED = {
     "/vm/data/nft-oracle.json": json.dumps(ORACLE_MODEL),
     "/vm/data/nft-oracle.nft": ORACLE_NFT,
     "/vm/data/nft-tables": "".join(f"{family} {name}\n" for family, name in ORACLE_TABLES),
+    # docs/router.md's walkthrough, and a change of all three sections
+    "/vm/data/router/state.json": json.dumps(doc_state(SECTIONS)),
+    "/vm/data/router/changed.json": json.dumps(change_of_every_section(doc_state(SECTIONS))),
 }
 
 
@@ -183,6 +204,51 @@ def test_nft_batch_lists_as_nft_loads_it(boot):
         assert f"table {family} {name} {{" in text
 
 
+SANDBOX_KILLED = ["execve", "execveat", "ptrace", "mount", "umount2", "chroot", "pivot_root", "swapon",
+                  "bpf", "keyctl", "reboot", "init_module", "delete_module"]
+
+
+def test_sandbox_kills_and_refuses_on_aarch64(boot):
+    """The filter is in (Seccomp: 2); each killed call ends the driver
+    with SIGSYS (159 in the shell) before printing anything, calls outside
+    the list fail with EPERM; without the filter they all return."""
+    assert re.search(r"^Seccomp:\s+2$", boot.check("sandbox", "status").output, re.M)
+    size = int(boot.check("sandbox", "size").output)
+    print(f"\nbuilt-in filter on aarch64: {size} BPF instructions")
+    assert 20 < size < 4096
+    for call in SANDBOX_KILLED:
+        # the shell's own report, then the status; the driver printed nothing
+        out = boot.check("sandbox", f"killed-{call}").output.splitlines()
+        assert out == ["Bad system call", "status 159"], (call, out)
+    free = boot.check("sandbox", "unfiltered-calls")
+    assert free.ok, free.output
+    assert [line.split()[0] for line in free.output.splitlines()] == [
+        "execveat", "ptrace", "mount", "umount2", "chroot", "pivot_root", "swapon", "bpf", "keyctl", "reboot",
+        "delete_module", "fork", "unshare", "setns"]
+    assert free.output.splitlines()[-3:] == ["fork ok", "unshare ok", "setns ok"]
+    assert boot.check("sandbox", "unfiltered-execve").output.strip() == "executed"
+    refused = boot.check("sandbox", "refused")
+    assert refused.output.splitlines() == ["fork errno EPERM", "unshare errno EPERM", "setns errno EPERM"]
+
+
+def test_work_under_the_sandbox_on_aarch64(boot):
+    """rtnetlink, the state file, agent/lib/rtnl and the nftables batch
+    under the filter; the batch lists as the unfiltered one."""
+    caged = json.loads(boot.check("sandbox", "work").output)
+    free = json.loads(boot.check("sandbox", "work-unfiltered").output)
+    assert caged.pop("seccomp") == 2 and free.pop("seccomp") == 0
+    assert caged == free and caged["file"] == "written" and "sc-a" in caged["names"]
+    assert boot.check("sandbox", "netlink-configure").output.strip() == "changed"
+    assert "mtu=1400" in boot.check("sandbox", "netlink-info").output
+    first = json.loads(boot.check("sandbox", "nft-apply").output)
+    assert first["ok"] and first["messages"] > 0, first
+    again = json.loads(boot.check("sandbox", "nft-reapply").output)
+    assert again["ok"] and again["messages"] == 0, again
+    caged_nft = listings(boot.check("sandbox", "nft-listing").output)
+    free_nft = listings(boot.check("sandbox", "nft-listing-unfiltered").output)
+    assert len(caged_nft) == len(ORACLE_TABLES) and caged_nft == free_nft
+
+
 def test_bridge_ports_carry_the_declared_vlans(boot):
     """p2: VLAN 30 as pvid, untagged on egress; p1: VLAN 30 tagged; no
     VLAN 1 left on either."""
@@ -285,3 +351,127 @@ def test_console_markers():
     assert r.checks[2].rc == -1 and "stopped" in r.checks[2].output
     assert r.scenarios == {"s": 0}
     assert [c.name for c in r.failed()] == ["b", "c"]
+
+
+# ---- the router program (router.sh) ----------------------------------------------------
+
+def json_of(check):
+    """The JSON document a check printed (op-router --json), between the
+    first "{" and the last "}"."""
+    out = check.output
+    assert "{" in out, out
+    return json.loads(out[out.index("{"): out.rindex("}") + 1])
+
+
+def kernel_state(check):
+    """The dumps of router.sh (ip -j link, addr, routes, rules; nft -j list
+    ruleset), the ruleset without handles and counter values."""
+    assert check.ok, check.output
+    docs = [json.loads(line) for line in check.output.splitlines() if line.startswith(("[", "{"))]
+    assert len(docs) == 7, check.output
+    return docs[:-1] + [masked(docs[-1])]
+
+
+def differences(a, b):
+    names = ["ip link", "ip addr", "ip route", "ip -6 route", "ip rule", "ip -6 rule", "nft list ruleset"]
+    return [name for name, x, y in zip(names, a, b) if x != y]
+
+
+def test_router_runs_under_its_filter(boot):
+    """A running op-router (its first apply, waiting for its state on a
+    pipe) has its filter in."""
+    running = boot.check("router", "running-apply")
+    assert running.ok, running.output
+    assert re.search(r"^Name:\s+op-router$", running.output, re.M), running.output
+    assert re.search(r"^Seccomp:\s+2$", running.output, re.M), running.output
+    assert re.search(r"^NoNewPrivs:\s+1$", running.output, re.M), running.output
+    print(f"\nrouter scenario: done at {boot.uptimes.get('router', 0):.1f} s of the guest's clock "
+          f"(the one before it at {boot.uptimes.get('nft-oracle', 0):.1f} s)")
+
+
+def test_router_selftest_sandbox_is_killed(boot):
+    """op-router --selftest-sandbox asks the kernel to run a program once
+    its filter is in: SIGSYS, before it prints anything."""
+    out = boot.check("router", "selftest-sandbox").output.splitlines()
+    assert out == ["Bad system call", "status 159"], out
+
+
+def test_router_walkthrough_applies_and_converges(boot):
+    for name in ("topology", "validate", "plan", "verify", "checkpoints"):
+        c = boot.check("router", name)
+        assert c.ok, (name, c.output)
+    first = json_of(boot.check("router", "apply"))
+    assert first["changed"] is True and first["counts"]["writes"] > 0, first
+    plugins = [c["plugin"] for c in first["changes"]]
+    assert set(plugins) == set(SECTIONS) and plugins == sorted(plugins, key=SECTIONS.index), plugins
+    again = json_of(boot.check("router", "reapply"))
+    assert again["changed"] is False and again["counts"]["writes"] == 0, again
+
+
+def test_router_packets(boot):
+    """Across br-lan; out of the WAN with the router's address; the port
+    forward to the LAN's web server; the guests out through the tunnel."""
+    assert boot.check("router", "lan-bridge-ping").ok, boot.check("router", "lan-bridge-ping").output
+    masq = boot.check("router", "masquerade")
+    assert masq.ok, masq.output
+    assert "198.51.100.2 > 198.51.100.1: ICMP echo request" in masq.output, masq.output
+    assert "192.168.1." not in masq.output, masq.output
+    fwd = boot.check("router", "port-forward")
+    lines = fwd.output.splitlines()
+    assert fwd.ok and "served by 192.168.1.10" in lines, fwd.output
+    assert "the server received: asked from the WAN" in lines, fwd.output
+    tunnel = boot.check("router", "guest-tunnel")
+    assert tunnel.ok, tunnel.output
+    assert "10.99.0.2 > 198.51.100.1: ICMP echo request" in tunnel.output, tunnel.output
+    assert "192.168.5." not in tunnel.output, tunnel.output
+
+
+def test_router_failed_apply_rolls_back(boot):
+    """A change of all three sections that fails after the firewall's
+    batch: links, addresses, routes, rules and the ruleset as before."""
+    res = json_of(boot.check("router", "fault-injected"))
+    assert res["status"] == "failed" and res["rolled_back"] is True, res
+    assert {c["plugin"] for c in res["changes"]} == set(SECTIONS), res["changes"]
+    applied = kernel_state(boot.check("router", "dump-applied"))
+    after = kernel_state(boot.check("router", "dump-after-fault"))
+    assert differences(applied, after) == []
+
+
+def test_router_rollback_verb(boot):
+    """The change applied, then the rollback verb: the kernel as the
+    walkthrough's apply left it."""
+    changed = json_of(boot.check("router", "apply-changed"))
+    assert changed["changed"] is True, changed
+    applied = kernel_state(boot.check("router", "dump-applied"))
+    assert set(differences(applied, kernel_state(boot.check("router", "dump-changed")))) >= {
+        "ip link", "ip addr", "ip route", "ip rule", "nft list ruleset"}
+    back = json_of(boot.check("router", "rollback"))
+    assert back["changed"] is True, back
+    assert differences(applied, kernel_state(boot.check("router", "dump-after-rollback"))) == []
+    assert boot.check("router", "verify-after-rollback").ok
+
+
+def test_router_kill_switch(boot):
+    """A guest's IPv6 flow through the tunnel, then the tunnel down: not
+    one of its packets leaves through the WAN."""
+    ks = boot.check("router", "kill-switch")
+    assert ks.ok, ks.output
+    before, _, after = ks.output.partition("through eth1 after the tunnel went down:")
+    assert "bytes from 2001:db8:1::1" in before, ks.output
+    assert "the ping was still running" in before, ks.output
+    assert after.strip() == "", ks.output
+
+
+def test_router_removal(boot):
+    """Empty sections: op-router's table, bridge, routes, rules and
+    addresses go; the links stay."""
+    res = json_of(boot.check("router", "remove"))
+    assert res["changed"] is True, res
+    after = boot.check("router", "after-remove")
+    assert after.ok, after.output
+    text = after.output
+    assert "op-router" not in text and "br-lan" not in text and "proto 217" not in text, text
+    for link in ("eth1", "lan1", "lan2", "lan5", "wg0"):
+        assert re.search(rf"^{link}@", text, re.M), (link, text)
+    eth1 = json.loads(text[text.index("[{"):])[0]["addr_info"]
+    assert [a for a in eth1 if a.get("scope") != "link"] == [], eth1

@@ -862,3 +862,89 @@ char *describe_rule(const NftRule *r) {
         return format("rule %s %s %s %s%s%s", nft_family_to_string(c->table->family), c->table->name, c->name,
                       where, name ? " " : "", name ?: "");
 }
+
+/* A rule as a dump of it reads: its expressions, and the identity its
+ * userdata carries. */
+static int rule_as_dumped(NftChain *c, const NftRule *r, uint64_t handle) {
+        _cleanup_(freep) void *udata = NULL;
+        NftRule *lr;
+        size_t len;
+        int k;
+
+        k = rule_new(c, &lr);
+        for (size_t e = 0; k >= 0 && e < r->n_exprs; e++) {
+                NftExpr copy;
+
+                k = expr_copy(&copy, &r->exprs[e]);
+                if (k >= 0)
+                        k = rule_append_expr(lr, &copy);
+        }
+        if (k >= 0)
+                k = rule_udata_build((NftRule *) r, &udata, &len);
+        if (k >= 0)
+                k = rule_udata_parse(lr, udata, len);
+        lr->handle = handle;
+        return k;
+}
+
+static int chain_as_dumped(NftTable *lt, const NftChain *c, uint64_t *handle) {
+        NftChain *lc;
+        int k;
+
+        k = chain_new(lt, c->name, &lc);
+        if (k < 0)
+                return k;
+        lc->base = c->base;
+        lc->type = c->type ? strdup(c->type) : NULL;
+        if (c->type && !lc->type)
+                return -ENOMEM;
+        lc->hooknum = c->hooknum;
+        lc->priority = c->priority;
+        lc->policy = c->policy;
+        if (c->device && !(lc->device = strdup(c->device)))
+                return -ENOMEM;
+        for (size_t i = 0; k >= 0 && i < c->n_rules; i++)
+                k = rule_as_dumped(lc, c->rules[i], (*handle)++);
+        return k;
+}
+
+int nft_ruleset_as_dumped(NftRuleset *desired, NftRuleset **ret) {
+        NftRuleset *live;
+        uint64_t handle = 1;
+        int k;
+
+        k = nft_ruleset_new(&live);
+        for (size_t i = 0; k >= 0 && i < desired->n_tables; i++) {
+                NftTable *t = desired->tables[i], *lt;
+
+                if (!t->present)
+                        continue;
+                k = table_new(live, t->family, t->name, true, &lt);
+                for (size_t j = 0; k >= 0 && j < t->n_sets; j++) {
+                        NftSet *s = t->sets[j], *ls;
+
+                        k = set_new(lt, s->name, &ls);
+                        if (k < 0)
+                                break;
+                        ls->key = s->key;
+                        ls->key_type_id = s->key_type_id;
+                        ls->key_len = s->key_len;
+                        ls->kflags = s->kflags;
+                        k = set_check_elements(s, NULL);
+                        if (k >= 0)
+                                k = set_kernel_elements(s, &ls->kelems, &ls->n_kelems);
+                        if (k >= 0)
+                                k = set_elements_from_kernel(ls);
+                }
+                for (size_t j = 0; k >= 0 && j < t->n_chains; j++)
+                        k = chain_as_dumped(lt, t->chains[j], &handle);
+        }
+        if (k < 0) {
+                nft_ruleset_free(live);
+                return k;
+        }
+        live->has_genid = true;
+        live->genid = 1;
+        *ret = live;
+        return 0;
+}

@@ -664,6 +664,18 @@ NftObjKind nft_plan_op_kind(const NftPlan *p, size_t i) {
         return p->ops[i].kind;
 }
 
+const NftChain *nft_plan_op_chain(const NftPlan *p, size_t i) {
+        return p->ops[i].kind == NFT_KIND_CHAIN || p->ops[i].kind == NFT_KIND_RULE ? p->ops[i].chain : NULL;
+}
+
+const NftSet *nft_plan_op_set(const NftPlan *p, size_t i) {
+        return p->ops[i].kind == NFT_KIND_SET || p->ops[i].kind == NFT_KIND_ELEMENTS ? p->ops[i].set : NULL;
+}
+
+const NftRule *nft_plan_op_rule(const NftPlan *p, size_t i) {
+        return p->ops[i].kind == NFT_KIND_RULE ? p->ops[i].rule : NULL;
+}
+
 size_t nft_plan_op_count(const NftPlan *p, size_t i) {
         return p->ops[i].kind == NFT_KIND_ELEMENTS ? p->ops[i].n_elems : 1;
 }

@@ -322,6 +322,13 @@ int nft_rule_counters(const NftRule *r, uint64_t *ret_packets, uint64_t *ret_byt
  * nft --debug=netlink; a new string. */
 int nft_rule_to_string(const NftRule *r, char **ret);
 
+/* A copy of desired as a dump of a kernel holding it would read it: rules
+ * with handles from 1 on and the identities their userdata carries, sets'
+ * elements as the kernel holds them, a generation. For the tests of
+ * callers, which plan against it without a kernel. Sorts desired's set
+ * elements. */
+int nft_ruleset_as_dumped(NftRuleset *desired, NftRuleset **ret);
+
 /* ---- plan ---------------------------------------------------------------- */
 
 typedef enum NftOpType {
@@ -368,6 +375,14 @@ size_t nft_plan_op_count(const NftPlan *p, size_t i);
 /* "add rule inet t input #3 \"ssh\"", "delete 2 elements from set inet t
  * blocked", ...; a new string. */
 int nft_plan_op_describe(const NftPlan *p, size_t i, char **ret);
+/* The objects an operation concerns, NULL where it has none: the chain of
+ * a chain or rule operation, the set of a set or elements operation, the
+ * rule of a rule operation. Additions, replacements and updates: the
+ * desired objects; deletions: the live ones (a chain deleted goes with
+ * its rules, which have no operations of their own). */
+const NftChain *nft_plan_op_chain(const NftPlan *p, size_t i);
+const NftSet *nft_plan_op_set(const NftPlan *p, size_t i);
+const NftRule *nft_plan_op_rule(const NftPlan *p, size_t i);
 
 /* ---- the kernel ------------------------------------------------------------ */
 

@@ -169,7 +169,7 @@ int rtnl_parse_address(const struct nlmsghdr *nlh, void *ret) {
         struct nlattr *tb[IFA_MAX + 1] = {};
         const struct ifaddrmsg *ifa;
         RtnlAddr *a = ret;
-        RtnlInAddr local = {};
+        RtnlInAddr local = { .bytes = {} };   /* all 16 bytes, not only the first member */
         int r, has_local;
 
         if (nlh->nlmsg_type != RTM_NEWADDR)

@@ -266,9 +266,12 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
         int r;
 
         o->parsed = true;
-        o->applied = json_object_get(state_doc_applied_section(doc, "openflow"));
+        /* A deferred applied state is read only if a snapshot needs it
+         * (applied_section()): the document would read it all now. */
         o->applied_generation = doc->applied_generation;
         o->applied_deferred = doc->applied_deferred;
+        if (!o->applied_deferred)
+                o->applied = json_object_get(state_doc_applied_section(doc, "openflow"));
         if (!section)
                 return check_bridge_filter(o, d);
         o->section = json_object_get(section);

@@ -50,6 +50,24 @@ wait_for() {
         done
 }
 
+# capture_on IFNAME [NETNS]: starts tcpdump on IFNAME (in the network
+# namespace NETNS) into /tmp/[NETNS-]IFNAME.cap and waits until it listens;
+# capture_stop IFNAME [NETNS] ends it once what was sent has had time to
+# arrive.
+capture_on() {
+        _cap=/tmp/${2:+$2-}$1
+        ${2:+ip netns exec $2} tcpdump -Z root -l -n -e -i "$1" > "$_cap.cap" 2> "$_cap.err" &
+        echo $! > "$_cap.pid"
+        wait_for 10 grep -q "listening on $1" "$_cap.err"
+}
+capture_stop() {
+        _cap=/tmp/${2:+$2-}$1
+        sleep 0.5
+        kill "$(cat "$_cap.pid")"
+        wait "$(cat "$_cap.pid")"
+        return 0
+}
+
 # Markers of a scenario (the init prints them around each script).
 scenario_begin() { echo "@@SCENARIO $1"; }
 scenario_end() { echo "@@SCENARIO-END $1 ${2:-0}"; }

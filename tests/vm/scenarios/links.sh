@@ -54,18 +54,11 @@ check bridge-vlan-config sh -c 'bridge -j vlan show dev p2 && bridge -j vlan sho
 check bridge-vlan-tagged-frames ip netns exec a ping -c 2 -W 5 10.30.0.2
 # the frames themselves, captured on both ports: the echo requests carry
 # the tag 30 on p1 and none on p2
-capture_on() {
-        tcpdump -Z root -l -n -e -i "$1" > "/tmp/$1.cap" 2> "/tmp/$1.err" &
-        echo $! > "/tmp/$1.pid"
-        wait_for 10 grep -q "listening on $1" "/tmp/$1.err"
-}
 tagged_frames() {
         capture_on p1 && capture_on p2 &&
         ip netns exec a ping -c 2 -W 5 10.30.0.2 > /dev/null
         r=$?
-        sleep 0.5
-        kill "$(cat /tmp/p1.pid)" "$(cat /tmp/p2.pid)"
-        wait
+        capture_stop p1 && capture_stop p2
         grep "ICMP echo request" /tmp/p1.cap /tmp/p2.cap
         [ $r = 0 ] &&
         grep "ICMP echo request" /tmp/p1.cap | grep -q "ethertype 802.1Q (0x8100), length [0-9]*: vlan 30," &&

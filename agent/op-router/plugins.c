@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "macro.h"
+#include "plugins.h"
+#include "router.h"
+
+extern const PluginVTable firewall_plugin_vtable;
+extern const PluginVTable interfaces_plugin_vtable;
+extern const PluginVTable routes_plugin_vtable;
+
+/* Applied in the order of their "after": links, addresses, WireGuard,
+ * routes and rules, the firewall. */
+static const PluginVTable *const plugins[] = {
+        &interfaces_plugin_vtable,
+        &routes_plugin_vtable,
+        &firewall_plugin_vtable,
+};
+
+const Product oprouter_product = {
+        .name = "op-router",
+        .plugins = plugins,
+        .n_plugins = ELEMENTSOF(plugins),
+        .count_kinds = router_count_kinds,
+        .allow_outage_hint = "--allow-outage",
+};

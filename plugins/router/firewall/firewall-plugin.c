@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The firewall plugin's vtable: the table inet op-router, read with one
+ * dump, changed with one nftables batch. */
+#include <stdio.h>
+
+#include "checkpoint.h"
+#include "firewall.h"
+#include "json-util.h"
+#include "router.h"
+
+typedef struct FirewallPlugin {
+        Plugin plugin;
+        FwConfig want;
+        bool parsed;
+        char **declared;             /* interfaces other sections of the state create */
+        json_object *interfaces;     /* the state's interfaces section: the addresses it declares */
+        json_object *applied;        /* the applied state's section (parse) */
+
+        NftContext *nft;             /* in the namespace of the first query */
+        NftRuleset *live;            /* the last dump of the table */
+        FwHost host;                 /* and of the interfaces */
+        FwFacts facts;
+        FwCompiled compiled;         /* of the last diff */
+        NftPlan *plan;               /* of the last diff */
+
+        /* What the table was made from when first read: the section a
+         * rollback puts back (and query shows). */
+        bool snapshot_decided;
+        json_object *snapshot;       /* NULL: no table (or unknown) */
+        bool snapshot_unknown;
+} FirewallPlugin;
+
+static void strv_free(char **l) {
+        for (char **i = l; i && *i; i++)
+                free(*i);
+        free(l);
+}
+
+static void last_diff_done(FirewallPlugin *f) {
+        f->plan = nft_plan_free(f->plan);
+        fw_compiled_done(&f->compiled);
+}
+
+/* ---- parse ---------------------------------------------------------------------- */
+
+static int push_name(char ***l, size_t *n, const char *name) {
+        char **t = realloc(*l, (*n + 2) * sizeof(char *));
+
+        if (!t)
+                return -ENOMEM;
+        *l = t;
+        t[*n] = strdup(name);
+        if (!t[*n])
+                return -ENOMEM;
+        t[++*n] = NULL;
+        return 0;
+}
+
+/* The names of the interfaces the state's other sections create: links,
+ * bridges, VLANs and macvlans of "interfaces", tunnels of "wireguard". Read as they
+ * are: those sections' plugins validate them. */
+static int declared_interfaces(const StateDoc *doc, char ***ret) {
+        static const struct {
+                const char *section, *list;
+        } lists[] = {
+                { "interfaces", "links" }, { "interfaces", "bridges" }, { "interfaces", "vlans" },
+                { "interfaces", "macvlans" },
+                { "wireguard", "interfaces" },
+        };
+        char **names = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
+                json_object *s = state_doc_section(doc, lists[i].section), *a, *name;
+
+                if (!json_object_is_type(s, json_type_object) || !json_object_object_get_ex(s, lists[i].list, &a) ||
+                    !json_object_is_type(a, json_type_array))
+                        continue;
+                for (size_t k = 0; k < json_object_array_length(a); k++)
+                        if (json_object_object_get_ex(json_object_array_get_idx(a, k), "name", &name) &&
+                            json_object_is_type(name, json_type_string) &&
+                            push_name(&names, &n, json_object_get_string(name)) < 0) {
+                                strv_free(names);
+                                return -ENOMEM;
+                        }
+        }
+        *ret = names;
+        return 0;
+}
+
+/* What the library refuses of the compiled table (set elements given
+ * twice or overlapping), at the path it comes from. */
+static int check_compiled(const FwConfig *c, Diag *d) {
+        _cleanup_(nft_plan_freep) NftPlan *plan = NULL;
+        FwCompiled compiled = {};
+        NftError err = {};
+        int r;
+
+        r = fw_compile(c, NULL, &compiled, d);
+        if (r < 0)
+                return r;
+        r = nft_plan_new(compiled.ruleset, NULL, &plan, &err);
+        if (r < 0 && r != -ENOMEM)
+                diag_error(d, fw_compiled_path(&compiled, err.object), "%s: %s", strna(err.detail),
+                           strna(err.object));
+        nft_error_done(&err);
+        plan = nft_plan_free(plan);
+        fw_compiled_done(&compiled);
+        return r < 0 ? (r == -ENOMEM ? r : -EINVAL) : 0;
+}
+
+static int firewall_parse(Plugin *p, const StateDoc *doc, json_object *section, Diag *d) {
+        FirewallPlugin *f = (FirewallPlugin *) p;
+        int r;
+
+        fw_config_done(&f->want);
+        strv_free(f->declared);
+        f->declared = NULL;
+        json_object_put(f->applied);
+        f->applied = json_object_get(state_doc_applied_section(doc, "firewall"));
+        json_object_put(f->interfaces);
+        f->interfaces = json_object_get(state_doc_section(doc, "interfaces"));
+        r = fw_parse(&f->want, section, d);
+        if (r >= 0)
+                r = check_compiled(&f->want, d);
+        if (r >= 0)
+                r = declared_interfaces(doc, &f->declared);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EINVAL;
+        f->parsed = true;
+        return section ? 1 : 0;
+}
+
+/* ---- query ------------------------------------------------------------------------ */
+
+/* Does the live table hold exactly what section makes? */
+static bool made_from(FirewallPlugin *f, json_object *section) {
+        _cleanup_(diag_done) Diag scratch = {};
+        _cleanup_(nft_plan_freep) NftPlan *plan = NULL;
+        FwConfig c = {};
+        FwFacts facts = { .host = &f->host };
+        FwCompiled compiled = {};
+        bool same = false;
+
+        if (fw_parse(&c, section, &scratch) >= 0 && c.present) {
+                (void) fw_check_host(&c, f->declared, &facts, &scratch);
+                if (fw_compile(&c, &facts, &compiled, &scratch) >= 0 &&
+                    nft_plan_new(compiled.ruleset, f->live, &plan, NULL) >= 0)
+                        same = nft_plan_n_ops(plan) == 0;
+        }
+        plan = nft_plan_free(plan);
+        fw_compiled_done(&compiled);
+        free(facts.cover);
+        fw_config_done(&c);
+        return same;
+}
+
+static json_object *section_of(json_object *state) {
+        json_object *plugins, *section;
+
+        if (json_object_object_get_ex(state, "plugins", &plugins) &&
+            json_object_object_get_ex(plugins, "firewall", &section))
+                return section;
+        return NULL;
+}
+
+/* What the table was made from: the applied state's section, or the one
+ * of an apply that did not finish (the pending checkpoint). A table that
+ * is neither was changed by someone else: the applied state's section
+ * puts back what op-router made. */
+static int decide_snapshot(FirewallPlugin *f, Diag *d) {
+        _cleanup_(json_object_putp) json_object *latest = NULL, *pending = NULL;
+        const char *state_dir = f->plugin.ctx->state_dir;
+        json_object *applied = f->applied;
+        uint64_t generation = 0;
+
+        f->snapshot_decided = true;
+        if (!nft_ruleset_find_table(f->live, FW_FAMILY, FW_TABLE)) {
+                /* Nothing of the firewall's: a rollback removes what an
+                 * apply made; a query shows no section. */
+                f->snapshot = f->parsed ? json_object_new_object() : NULL;
+                return f->parsed && !f->snapshot ? -ENOMEM : 0;
+        }
+        if (!f->parsed && checkpoint_latest(state_dir, &generation) >= 0 && generation > 0 &&
+            checkpoint_load(state_dir, generation, &latest) >= 0)
+                applied = section_of(latest);
+        if (applied && made_from(f, applied)) {
+                f->snapshot = json_object_get(applied);
+                return 0;
+        }
+        if (checkpoint_load_pending(state_dir, &generation, &pending) >= 0 && section_of(pending) &&
+            made_from(f, section_of(pending))) {
+                f->snapshot = json_object_get(section_of(pending));
+                diag_note(d, "plugins.firewall", "table inet " FW_TABLE " is what an apply that did not finish made "
+                          "(generation %" PRIu64 "), not what the applied state makes", generation);
+                return 0;
+        }
+        if (applied) {
+                f->snapshot = json_object_get(applied);
+                diag_warning(d, "plugins.firewall", "table inet " FW_TABLE " was changed by someone else since "
+                             "op-router applied it; what op-router applied is what it shows and puts back");
+                return 0;
+        }
+        f->snapshot_unknown = true;
+        diag_warning(d, "plugins.firewall", "table inet " FW_TABLE " was not made from a state op-router stored; "
+                     "if this apply fails, its rollback leaves the firewall as it finds it");
+        return 0;
+}
+
+/* The addresses the interfaces section puts on links, added to what the
+ * host has: the firewall is applied after that section, and its zones
+ * cover those networks then (read as they are: that section's plugin
+ * validates them). */
+static int add_declared_addresses(FirewallPlugin *f) {
+        static const char *const lists[] = { "links", "bridges", "vlans", "macvlans" };
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(lists) && r >= 0; i++) {
+                json_object *a = json_member_array(f->interfaces, lists[i]);
+
+                for (size_t k = 0; a && k < json_object_array_length(a) && r >= 0; k++) {
+                        json_object *link = json_object_array_get_idx(a, k), *name, *addrs;
+
+                        if (!json_object_object_get_ex(link, "name", &name) ||
+                            !json_object_is_type(name, json_type_string) ||
+                            !(addrs = json_member_array(link, "addresses")))
+                                continue;
+                        for (size_t m = 0; m < json_object_array_length(addrs) && r >= 0; m++) {
+                                json_object *v = json_object_array_get_idx(addrs, m);
+
+                                if (json_object_is_type(v, json_type_string))
+                                        r = fw_host_add_declared(&f->host, json_object_get_string(name),
+                                                                 json_object_get_string(v));
+                                if (r == -EINVAL)
+                                        r = 0;
+                        }
+                }
+        }
+        return r;
+}
+
+static int firewall_query(Plugin *p, Diag *d) {
+        FirewallPlugin *f = (FirewallPlugin *) p;
+        _cleanup_(nft_ruleset_freep) NftRuleset *owned = NULL;
+        int r;
+
+        last_diff_done(f);
+        f->live = nft_ruleset_free(f->live);
+        if (!f->nft) {
+                r = nft_context_new(&f->nft);
+                if (r < 0) {
+                        diag_error(d, "plugins.firewall", "cannot talk to nftables: %s", strerror(-r));
+                        return r;
+                }
+        }
+        r = fw_owned_ruleset(&owned);
+        if (r >= 0)
+                r = nft_dump(f->nft, owned, &f->live);
+        if (r < 0) {
+                diag_error(d, "plugins.firewall", "cannot read table inet " FW_TABLE ": %s", strerror(-r));
+                return r;
+        }
+        r = fw_host_query(&f->host);
+        if (r >= 0 && f->interfaces && json_object_is_type(f->interfaces, json_type_object))
+                r = add_declared_addresses(f);
+        if (r < 0) {
+                diag_error(d, "plugins.firewall", "cannot read the interfaces and their addresses: %s", strerror(-r));
+                return r;
+        }
+        if (!f->snapshot_decided && !p->ctx->restoring)
+                return decide_snapshot(f, d);
+        return 0;
+}
+
+/* ---- diff and apply ------------------------------------------------------------------ */
+
+static int firewall_diff(Plugin *p, Plan *plan, Diag *d) {
+        FirewallPlugin *f = (FirewallPlugin *) p;
+        NftError err = {};
+        int r;
+
+        last_diff_done(f);
+        f->facts.host = &f->host;
+        r = fw_check_host(&f->want, f->declared, &f->facts, d);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EINVAL;
+        r = fw_compile(&f->want, &f->facts, &f->compiled, d);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EINVAL;
+        r = nft_plan_new(f->compiled.ruleset, f->live, &f->plan, &err);
+        if (r < 0) {
+                if (r != -ENOMEM)
+                        diag_error(d, fw_compiled_path(&f->compiled, err.object), "%s: %s", strna(err.detail),
+                                   strna(err.object));
+                nft_error_done(&err);
+                return r == -ENOMEM ? r : -EINVAL;
+        }
+        return fw_plan_actions(f->plan, &f->want, f->live, plan);
+}
+
+/* The plan as one batch. When the kernel's ruleset changed since the
+ * dump (someone else's transaction), the whole batch is refused and
+ * nothing applied: read, plan and send again, a few times at most. */
+static int firewall_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
+        FirewallPlugin *f = (FirewallPlugin *) p;
+        NftResult res = {};
+        int r;
+
+        for (unsigned attempt = 0;; attempt++) {
+                _cleanup_(nft_ruleset_freep) NftRuleset *owned = NULL;
+
+                nft_result_done(&res);
+                r = nft_apply(f->nft, f->plan, &res);
+                if (r != -ERESTART || attempt >= 3)
+                        break;
+                f->plan = nft_plan_free(f->plan);
+                f->live = nft_ruleset_free(f->live);
+                r = fw_owned_ruleset(&owned);
+                if (r >= 0)
+                        r = nft_dump(f->nft, owned, &f->live);
+                if (r >= 0)
+                        r = nft_plan_new(f->compiled.ruleset, f->live, &f->plan, NULL);
+                if (r < 0)
+                        break;
+        }
+        if (r >= 0)
+                apply_counts_write(counts, COUNT_NFT_MESSAGES, res.messages);
+        else if (res.error.object)
+                diag_error(d, fw_compiled_path(&f->compiled, res.error.object), "the kernel refused %s: %s%s%s",
+                           res.error.object, strerror(-r), res.error.detail ? "; " : "", res.error.detail ?: "");
+        nft_result_done(&res);
+        return r;
+}
+
+static int firewall_live_to_json(Plugin *p, json_object **ret) {
+        FirewallPlugin *f = (FirewallPlugin *) p;
+
+        *ret = NULL;
+        if (f->snapshot_unknown || !f->snapshot)
+                return 0;
+        return json_copy(f->snapshot, ret);
+}
+
+static void firewall_done(Plugin *p) {
+        FirewallPlugin *f = (FirewallPlugin *) p;
+
+        last_diff_done(f);
+        fw_config_done(&f->want);
+        strv_free(f->declared);
+        json_object_put(f->applied);
+        json_object_put(f->interfaces);
+        nft_ruleset_free(f->live);
+        nft_context_free(f->nft);
+        fw_host_done(&f->host);
+        free(f->facts.cover);
+        json_object_put(f->snapshot);
+}
+
+/* the firewall names interfaces the other sections make */
+static const char *const firewall_after[] = { "interfaces", "wireguard", "routes", NULL };
+
+const PluginVTable firewall_plugin_vtable = {
+        .name = "firewall",
+        .after = firewall_after,
+        .object_size = sizeof(FirewallPlugin),
+        .parse = firewall_parse,
+        .query = firewall_query,
+        .diff = firewall_diff,
+        .apply = firewall_apply,
+        .live_to_json = firewall_live_to_json,
+        .done = firewall_done,
+};

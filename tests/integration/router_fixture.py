@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""op-router under test.
+
+Load it in a test module with
+
+    pytest_plugins = ("router_fixture",)
+
+Fixtures:
+
+  oprouter_bin  the op-router binary of the build under test
+                ($OPROUTER_BIN, default build-test/agent/op-router/op-router
+                below the source root; a relative path is taken relative
+                to the source root)
+  router_netns  factory: router_netns(role) creates a network namespace of
+                the test (lo up) and returns its name; every one is deleted
+                at teardown, with what runs in it
+  oprouter      runner (conftest.OpDbus) for op-router with private
+                directories: $OPROUTER_STATE_DIR, $OPROUTER_RUN_DIR and
+                $OPROUTER_SECRETS (a file that does not exist until a test
+                writes it: oprouter.secrets) below the test's tmp_path.
+                oprouter.in_netns(NAME) is the same runner inside network
+                namespace NAME (ip netns exec).
+
+Environment:
+  OPROUTER_BIN         the op-router binary (see above)
+  OPDBUS_BUILD_FAILED  1: the build failed; the tests say so instead of
+                       running a stale binary
+"""
+
+import os
+import secrets
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import SOURCE_ROOT, OpDbus
+from ovs_sandbox import CREATED_NETNS, NETNS_PREFIX, netns_list
+
+
+class OpRouter(OpDbus):
+    """Runs op-router; secrets is the path of its secrets file."""
+
+    def __init__(self, binary, env, cwd, secrets, prefix=()):
+        super().__init__(binary, env, cwd, prefix)
+        self.secrets = secrets
+
+    def in_netns(self, name):
+        return OpRouter(self.binary, self.env, self.cwd, self.secrets, ["ip", "netns", "exec", name])
+
+    @property
+    def state_dir(self):
+        return Path(self.env["OPROUTER_STATE_DIR"])
+
+    @property
+    def run_dir(self):
+        return Path(self.env["OPROUTER_RUN_DIR"])
+
+
+@pytest.fixture
+def oprouter_bin():
+    """Path of the op-router binary under test."""
+    if os.environ.get("OPDBUS_BUILD_FAILED") == "1":
+        pytest.fail("the build failed (see the build stage output); not running a possibly stale binary",
+                    pytrace=False)
+    path = Path(os.environ.get("OPROUTER_BIN") or "build-test/agent/op-router/op-router")
+    if not path.is_absolute():
+        path = SOURCE_ROOT / path
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.fail(f"op-router not found at {path}: build it (./tests/run does) or set OPROUTER_BIN",
+                    pytrace=False)
+    return path
+
+
+@pytest.fixture
+def oprouter(oprouter_bin, tmp_path):
+    """Runner for op-router with private state, run and secrets paths."""
+    private = tmp_path / "op-router"
+    for sub in ("state", "run", "etc"):
+        (private / sub).mkdir(parents=True)
+    secrets = private / "etc" / "secrets.json"
+    env = dict(os.environ, OPROUTER_STATE_DIR=str(private / "state"), OPROUTER_RUN_DIR=str(private / "run"),
+               OPROUTER_SECRETS=str(secrets))
+    env.pop("OPROUTER_FAULT_INJECT", None)
+    return OpRouter(oprouter_bin, env, tmp_path, secrets)
+
+
+def _ip(*args, check=True):
+    return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=60, check=check)
+
+
+@pytest.fixture
+def router_netns():
+    """Factory: router_netns(role) is a new network namespace named after
+    role (lo up); all are deleted at teardown."""
+    created = []
+
+    def make(role):
+        name = NETNS_PREFIX + "r" + role[:6] + secrets.token_hex(3)
+        _ip("netns", "add", name)
+        CREATED_NETNS.add(name)  # the session's leak check covers it too
+        created.append(name)
+        _ip("netns", "exec", name, "ip", "link", "set", "lo", "up")
+        return name
+
+    yield make
+    for name in created:
+        for pid in _ip("netns", "pids", name, check=False).stdout.split():
+            subprocess.run(["kill", "-9", pid], check=False)
+        _ip("netns", "delete", name, check=False)
+        assert name not in netns_list()

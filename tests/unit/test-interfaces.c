@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The router's interfaces plugin without a kernel: the section parsed
+ * (every error at its JSON path), the diff against made-up dumps and a
+ * ledger (only what op-router made is deleted, someone else's bridge or
+ * address is a conflict, VLANs are created over their parent), and the
+ * owned objects written back as a section diff to nothing. The kernel:
+ * tests/integration/test_router_interfaces.py (VLANs need 8021q, which the
+ * test machines lack: their messages are test-rtnl's). */
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+#include <stdio.h>
+
+#include "interfaces.h"
+#include "json-util.h"
+#include "router.h"
+#include "router-tests.h"
+
+static int parse(IfConfig *c, const char *section, Diag *d) {
+        _cleanup_(json_object_putp) json_object *o = json_from_text(section);
+
+        return if_parse(c, o, d);
+}
+
+static void parse_ok(IfConfig *c, const char *section) {
+        _cleanup_(diag_done) Diag d = {};
+
+        if (parse(c, section, &d) < 0 || diag_count(&d, DIAG_ERROR) > 0) {
+                diag_print(&d, stderr, "  ");
+                TEST_FAIL("refused: %s", section);
+        }
+}
+
+TEST(test_parse) {
+        IfConfig c = {};
+
+        parse_ok(&c, "{\"links\": [{\"name\": \"eth1\", \"mtu\": 1400, \"up\": true, \"mac\": \"02:00:00:00:00:01\","
+                     " \"addresses\": [\"198.51.100.2/24\", \"2001:db8::2/64\"]}],"
+                     " \"bridges\": [{\"name\": \"br-lan\", \"ports\": [\"lan1\", \"lan2\"], \"vlan_filtering\": true}],"
+                     " \"vlans\": [{\"name\": \"br-lan.10\", \"link\": \"br-lan\", \"id\": 10}],"
+                     " \"macvlans\": [{\"name\": \"mv0\", \"link\": \"eth1\"}, {\"name\": \"mv1\", \"link\": \"eth1\", \"mode\": \"private\"}]}");
+        ASSERT_EQ(c.n_links, 5);
+        ASSERT_EQ(c.links[3].kind, IF_MACVLAN);
+        ASSERT_STREQ(c.links[3].parent, "eth1");
+        ASSERT_EQ(c.links[3].macvlan_mode, MACVLAN_MODE_BRIDGE);
+        ASSERT_EQ(c.links[4].macvlan_mode, MACVLAN_MODE_PRIVATE);
+        ASSERT_EQ(c.links[0].kind, IF_LINK);
+        ASSERT_EQ(c.links[0].mtu, 1400);
+        ASSERT_EQ(c.links[0].up, 1);
+        ASSERT_TRUE(c.links[0].has_mac);
+        ASSERT_EQ(c.links[0].n_addresses, 2);
+        ASSERT_STREQ(c.links[0].addresses[1].text, "2001:db8::2/64");
+        ASSERT_EQ(c.links[1].kind, IF_BRIDGE);
+        ASSERT_EQ(c.links[1].n_ports, 2);
+        ASSERT_TRUE(c.links[1].vlan_filtering);
+        ASSERT_EQ(c.links[1].up, -1);
+        ASSERT_EQ(c.links[2].kind, IF_VLAN);
+        ASSERT_STREQ(c.links[2].parent, "br-lan");
+        ASSERT_EQ(c.links[2].vlan_id, 10);
+        if_config_done(&c);
+}
+
+TEST(test_parse_errors) {
+        static const struct {
+                const char *section, *path;
+        } cases[] = {
+                { "{\"link\": []}", "plugins.interfaces.link" },
+                { "{\"links\": [{\"name\": \"an-interface-name\"}]}", "plugins.interfaces.links[0].name" },
+                { "{\"links\": [{\"name\": \"eth1\", \"ports\": []}]}", "plugins.interfaces.links[0].ports" },
+                { "{\"links\": [{\"name\": \"eth1\", \"mtu\": 10}]}", "plugins.interfaces.links[0].mtu" },
+                { "{\"links\": [{\"name\": \"eth1\", \"mac\": \"02:00\"}]}", "plugins.interfaces.links[0].mac" },
+                { "{\"links\": [{\"name\": \"eth1\", \"addresses\": [\"10.0.0.1\"]}]}",
+                  "plugins.interfaces.links[0].addresses[0]" },
+                { "{\"links\": [{\"name\": \"eth1\", \"addresses\": [\"10.0.0.1/33\"]}]}",
+                  "plugins.interfaces.links[0].addresses[0]" },
+                { "{\"links\": [{\"name\": \"eth1\", \"addresses\": [\"10.0.0.1/8\", \"10.0.0.1/8\"]}]}",
+                  "plugins.interfaces.links[0].addresses[1]" },
+                { "{\"vlans\": [{\"name\": \"v0\", \"link\": \"eth1\", \"id\": 0}]}", "plugins.interfaces.vlans[0].id" },
+                { "{\"vlans\": [{\"name\": \"v0\", \"link\": \"eth1\", \"id\": 4095}]}", "plugins.interfaces.vlans[0].id" },
+                { "{\"vlans\": [{\"name\": \"v0\", \"id\": 5}]}", "plugins.interfaces.vlans[0].link" },
+                { "{\"macvlans\": [{\"name\": \"m0\", \"link\": \"eth1\", \"mode\": \"source\"}]}",
+                  "plugins.interfaces.macvlans[0].mode" },
+                { "{\"macvlans\": [{\"name\": \"m0\", \"link\": \"eth1\", \"id\": 5}]}", "plugins.interfaces.macvlans[0].id" },
+                { "{\"links\": [{\"name\": \"x\"}], \"bridges\": [{\"name\": \"x\"}]}", "plugins.interfaces.bridges[0]" },
+                { "{\"bridges\": [{\"name\": \"a\", \"ports\": [\"p\"]}, {\"name\": \"b\", \"ports\": [\"p\"]}]}",
+                  "plugins.interfaces.bridges[1].ports[0]" },
+                { "{\"bridges\": [{\"name\": \"a\", \"ports\": [\"b\"]}, {\"name\": \"b\"}]}",
+                  "plugins.interfaces.bridges[0].ports[0]" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(diag_done) Diag d = {};
+                IfConfig c = {};
+
+                if (parse(&c, cases[i].section, &d) != -EINVAL || !diag_has_error_at(&d, cases[i].path)) {
+                        diag_print(&d, stderr, "  ");
+                        TEST_FAIL("%s: no error at %s", cases[i].section, cases[i].path);
+                }
+                if_config_done(&c);
+        }
+}
+
+static RtnlAddr addr4(int ifindex, const char *s, unsigned len, uint8_t protocol) {
+        RtnlAddr a = { .family = AF_INET, .ifindex = ifindex, .prefixlen = len, .protocol = protocol };
+
+        ASSERT_EQ(inet_pton(AF_INET, s, &a.address.in), 1);
+        return a;
+}
+
+/* eth1 (2), lan1 (3), lan2 (4), br-lan (5, op-router's), br-x (6, someone else's) */
+static void live_init(IfLive *l) {
+        static const RtnlLink links[] = {
+                { .ifindex = 2, .name = "eth1", .kind = "veth", .mtu = 1500, .up = true },
+                { .ifindex = 3, .name = "lan1", .kind = "veth", .mtu = 1500, .master = 5 },
+                { .ifindex = 4, .name = "lan2", .kind = "veth", .mtu = 1500, .master = 5 },
+                { .ifindex = 5, .name = "br-lan", .kind = "bridge", .mtu = 1500, .up = true, .alias = IF_ALIAS },
+                { .ifindex = 6, .name = "br-x", .kind = "bridge", .mtu = 1500, .up = true },
+        };
+
+        *l = (IfLive) {};
+        l->links = malloc(sizeof links);
+        l->addrs = calloc(4, sizeof(RtnlAddr));
+        ASSERT_TRUE(l->links && l->addrs);
+        memcpy(l->links, links, sizeof links);
+        l->n_links = ELEMENTSOF(links);
+        l->addrs[0] = addr4(2, "198.51.100.2", 24, RTNL_PROTO_OPDBUS);
+        l->addrs[1] = addr4(2, "198.51.100.3", 24, 0);                 /* someone else's */
+        l->addrs[2] = addr4(5, "192.168.1.1", 24, 0);                  /* ours by the ledger */
+        l->addrs[3] = addr4(6, "10.9.9.9", 24, 0);
+        l->n_addrs = 4;
+        ASSERT_EQ(if_ledger_add(&l->ledger.links, &l->ledger.n_links, "br-lan"), 0);
+        ASSERT_EQ(if_ledger_add(&l->ledger.links, &l->ledger.n_links, "br-x"), 0);   /* but no alias */
+        ASSERT_EQ(if_ledger_add(&l->ledger.addresses, &l->ledger.n_addresses, "br-lan 192.168.1.1/24"), 0);
+}
+
+TEST(test_diff) {
+        _cleanup_(if_live_done) IfLive live = {};
+        _cleanup_(diag_done) Diag d = {};
+        _cleanup_(plan_done) Plan plan = {};
+        _cleanup_(if_changes_done) IfChanges ch = {};
+        IfConfig c = {};
+
+        live_init(&live);
+        ASSERT_TRUE(if_link_owned(&live, &live.links[3]));
+        ASSERT_TRUE(!if_link_owned(&live, &live.links[4]));
+        ASSERT_TRUE(if_addr_owned(&live, &live.addrs[0]) && if_addr_owned(&live, &live.addrs[2]));
+        ASSERT_TRUE(!if_addr_owned(&live, &live.addrs[1]));
+
+        /* the same: nothing */
+        parse_ok(&c, "{\"links\": [{\"name\": \"eth1\", \"addresses\": [\"198.51.100.2/24\"]}],"
+                     " \"bridges\": [{\"name\": \"br-lan\", \"ports\": [\"lan1\", \"lan2\"], \"addresses\": [\"192.168.1.1/24\"]}]}");
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(ch.n_ops, 0);
+
+        /* lan2 leaves, a VLAN over the bridge, eth1's address goes, the MTU changes */
+        parse_ok(&c, "{\"links\": [{\"name\": \"eth1\", \"mtu\": 1400}],"
+                     " \"bridges\": [{\"name\": \"br-lan\", \"ports\": [\"lan1\"], \"addresses\": [\"192.168.1.1/24\"]}],"
+                     " \"vlans\": [{\"name\": \"br-lan.7\", \"link\": \"br-lan\", \"id\": 7, \"addresses\": [\"10.7.0.1/24\"]}]}");
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(diag_count(&d, DIAG_ERROR), 0);
+        ASSERT_EQ(ch.n_ops, 5);
+        ASSERT_EQ(ch.ops[0].type, IF_DELETE_ADDRESS);
+        ASSERT_STREQ(ch.ops[0].addr_text, "198.51.100.2/24");
+        ASSERT_EQ(ch.ops[1].type, IF_RELEASE_PORT);
+        ASSERT_STREQ(ch.ops[1].name, "lan2");
+        ASSERT_EQ(ch.ops[2].type, IF_CREATE_LINK);           /* the new VLAN, made up at once */
+        ASSERT_EQ(ch.ops[2].kind, IF_VLAN);
+        ASSERT_STREQ(ch.ops[2].other, "br-lan");
+        ASSERT_EQ(ch.ops[2].admin, RTNL_ADMIN_UP);
+        ASSERT_EQ(ch.ops[3].type, IF_SET_LINK);
+        ASSERT_EQ(ch.ops[3].mtu, 1400);
+        ASSERT_EQ(ch.ops[4].type, IF_ADD_ADDRESS);
+        ASSERT_EQ(ch.ops[4].addr.protocol, RTNL_PROTO_OPDBUS);
+        if_changes_done(&ch);
+        plan_done(&plan);
+
+        /* an empty section: what op-router made goes, nothing else */
+        parse_ok(&c, "{}");
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(ch.n_ops, 3);
+        ASSERT_EQ(ch.ops[0].type, IF_DELETE_ADDRESS);
+        ASSERT_EQ(ch.ops[1].type, IF_DELETE_ADDRESS);
+        ASSERT_EQ(ch.ops[2].type, IF_DELETE_LINK);
+        ASSERT_STREQ(ch.ops[2].name, "br-lan");
+        ASSERT_TRUE(plan.actions[2].outage != NULL);
+        if_changes_done(&ch);
+        plan_done(&plan);
+        if_config_done(&c);
+}
+
+TEST(test_diff_conflicts) {
+        _cleanup_(if_live_done) IfLive live = {};
+        _cleanup_(diag_done) Diag d = {};
+        _cleanup_(plan_done) Plan plan = {};
+        _cleanup_(if_changes_done) IfChanges ch = {};
+        IfConfig c = {};
+
+        live_init(&live);
+        parse_ok(&c, "{\"links\": [{\"name\": \"eth1\", \"addresses\": [\"198.51.100.3/24\"]}, {\"name\": \"eth9\"}],"
+                     " \"bridges\": [{\"name\": \"br-x\"}, {\"name\": \"br-new\", \"ports\": [\"lan7\"]}],"
+                     " \"vlans\": [{\"name\": \"v1\", \"link\": \"eth8\", \"id\": 1}]}");
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), -EINVAL);
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.interfaces.links[0].addresses[0]"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.interfaces.links[1].name"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.interfaces.bridges[0].name"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.interfaces.bridges[1].ports[0]"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.interfaces.vlans[0].link"));
+        if_config_done(&c);
+}
+
+TEST(test_live_as_section_diffs_to_nothing) {
+        _cleanup_(if_live_done) IfLive live = {};
+        _cleanup_(json_object_putp) json_object *section = NULL;
+        _cleanup_(diag_done) Diag d = {};
+        _cleanup_(plan_done) Plan plan = {};
+        _cleanup_(if_changes_done) IfChanges ch = {};
+        char *names[] = { (char *) "eth1", NULL };
+        IfConfig c = {};
+
+        live_init(&live);
+        ASSERT_EQ(if_live_to_json(&live, names, &section), 0);
+        ASSERT_EQ(json_object_array_length(json_object_object_get(section, "bridges")), 1);
+        ASSERT_EQ(if_parse(&c, section, &d), 0);
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(ch.n_ops, 0);
+        if_config_done(&c);
+}
+
+int main(void) {
+        RUN(test_parse);
+        RUN(test_parse_errors);
+        RUN(test_diff);
+        RUN(test_diff_conflicts);
+        RUN(test_live_as_section_diffs_to_nothing);
+        return 0;
+}
