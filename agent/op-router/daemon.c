@@ -7,10 +7,17 @@
  * <run-dir>/confirm.lock, as the daemon's revert is. The daemon reads the
  * window from the file at least once a second and reverts when its
  * deadline passes; a window it finds at start (a crash, a restart or a
- * reboot inside it) reverts at once. One thread, no other program: the
- * seccomp filter holds throughout. */
+ * reboot inside it) reverts at once. It listens to rtnetlink's and
+ * nftables' change notifications and applies the applied state again
+ * when someone else changed the kernel (drift). One thread, no other
+ * program: the seccomp filter holds throughout. */
 #include <inttypes.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
@@ -25,6 +32,11 @@
 #include "worker.h"
 
 #define CONFIRM_POLL_MS 1000
+/* Drift: repaired once the kernel has been quiet for DRIFT_QUIET_MS, and
+ * at the latest DRIFT_MAX_MS after the first change seen (well inside the
+ * second the repair is promised in). */
+#define DRIFT_QUIET_MS 50
+#define DRIFT_MAX_MS 250
 
 static char *run_path(const CliCommon *c, const char *name) {
         char *p;
@@ -164,6 +176,8 @@ typedef struct Daemon {
         const char *state_file;
         ConfirmWindow window;
         uint64_t seen;                /* the generation whose window was logged */
+        int rtnl_fd, nft_fd;          /* change notifications */
+        uint64_t drift_first, drift_last; /* CLOCK_MONOTONIC usec of the changes not yet looked at; 0: none */
 } Daemon;
 
 /* Logs a finished job: what it did, verified or not, and with report
@@ -182,6 +196,76 @@ static bool log_job(const Job *j, const char *what, bool report) {
         return ok;
 }
 
+static uint64_t now_mono_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* A netlink socket of protocol proto that receives the notifications of
+ * the groups given (0-terminated). */
+static int notify_socket(int proto, const unsigned *groups) {
+        _cleanup_(closep) int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+        struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+        int rcvbuf = 1 << 20;
+
+        if (fd < 0)
+                return negative_errno();
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return negative_errno();
+        for (; *groups; groups++)
+                if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, groups, sizeof *groups) < 0)
+                        return negative_errno();
+        return TAKE_FD(fd);
+}
+
+static int open_watches(Daemon *d) {
+        static const unsigned rtnl_groups[] = {
+                RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
+                RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE, 0,
+        };
+        static const unsigned nft_groups[] = { NFNLGRP_NFTABLES, 0 };
+
+        d->rtnl_fd = notify_socket(NETLINK_ROUTE, rtnl_groups);
+        if (d->rtnl_fd < 0)
+                return d->rtnl_fd;
+        d->nft_fd = notify_socket(NETLINK_NETFILTER, nft_groups);
+        return d->nft_fd < 0 ? d->nft_fd : 0;
+}
+
+/* Reads what waits on fd; returns whether anything (or an overflow,
+ * which may have hidden a change) was there. */
+static bool drain(int fd) {
+        char buf[16384];
+        bool any = false;
+
+        if (fd < 0)
+                return false;
+        for (;;) {
+                ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+
+                if (n < 0 && errno == ENOBUFS) {
+                        any = true;
+                        continue;
+                }
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return any;
+                any = true;
+        }
+}
+
+/* The notifications of the daemon's own writes: a job runs on this
+ * thread, so they are all queued when it returns, and are dropped. */
+static void forget_own_changes(Daemon *d) {
+        (void) drain(d->rtnl_fd);
+        (void) drain(d->nft_fd);
+        d->drift_first = d->drift_last = 0;
+}
+
 static bool ok_status(const Job *j) {
         return j->status == RECONCILE_OK;
 }
@@ -196,6 +280,7 @@ static void apply_state_file(Daemon *d, const char *why) {
                 return;
         }
         worker_run_job(&d->cfg, j);
+        forget_own_changes(d);
         (void) log_job(j, what, !ok_status(j));
 }
 
@@ -247,18 +332,84 @@ static bool check_window(Daemon *d, bool now_anyway) {
                 return false;
         }
         worker_run_job(&d->cfg, j);
+        forget_own_changes(d);
         ok = log_job(j, "Revert of an unconfirmed apply", true);
         confirm_window_rolled_back(&d->window, ok);
         return true;
 }
 
-static int next_timeout_ms(const Daemon *d) {
-        uint64_t now = now_realtime_usec(), left;
+/* Someone changed links, addresses, routes, rules or nftables: the
+ * applied state (the newest checkpoint) is applied again, and what that
+ * put back is logged, one line each. Nothing to put back: nothing is
+ * logged. */
+static void repair_drift(Daemon *d) {
+        _cleanup_(job_freep) Job *j = job_new_automatic(JOB_HEAL, "drift");
+        uint64_t start = now_mono_usec();
+        size_t n;
 
-        if (!confirm_window_pending(&d->window))
-                return CONFIRM_POLL_MS;
-        left = d->window.deadline > now ? (d->window.deadline - now) / 1000 + 1 : 0;
-        return (int) MIN(left, (uint64_t) CONFIRM_POLL_MS);
+        if (!j) {
+                log_error_errno(-ENOMEM, "Drift: out of memory; not repaired.");
+                return;
+        }
+        worker_run_job(&d->cfg, j);
+        forget_own_changes(d);
+        if (j->status == RECONCILE_INVALID && j->error == -ENOENT)
+                return; /* nothing applied yet: nothing to keep */
+        if (j->status != RECONCILE_OK) {
+                (void) log_job(j, "Drift repair", true);
+                return;
+        }
+        n = j->drift ? json_object_array_length(j->drift) : 0;
+        for (size_t i = 0; i < n; i++) {
+                json_object *a = json_object_array_get_idx(j->drift, i), *plugin, *path, *action, *detail;
+
+                if (json_object_object_get_ex(a, "plugin", &plugin) && json_object_object_get_ex(a, "path", &path) &&
+                    json_object_object_get_ex(a, "action", &action))
+                        log_notice("Drift repaired: %s %s %s%s%s", json_object_get_string(plugin),
+                                   json_object_get_string(action), json_object_get_string(path),
+                                   json_object_object_get_ex(a, "detail", &detail) ? ": " : "",
+                                   json_object_object_get_ex(a, "detail", &detail) ?
+                                   json_object_get_string(detail) : "");
+        }
+        if (n > 0)
+                log_notice("Drift repaired: %zu change%s put back in %.0f ms, verified (generation %" PRIu64 ").",
+                           n, n == 1 ? "" : "s", (double) (now_mono_usec() - start) / 1000.0, j->generation);
+}
+
+static int next_timeout_ms(const Daemon *d) {
+        uint64_t now = now_realtime_usec(), left, ms = CONFIRM_POLL_MS;
+
+        if (confirm_window_pending(&d->window)) {
+                left = d->window.deadline > now ? (d->window.deadline - now) / 1000 + 1 : 0;
+                ms = MIN(left, ms);
+        }
+        if (d->drift_first > 0) {
+                uint64_t mono = now_mono_usec();
+                uint64_t due = MIN(d->drift_last + DRIFT_QUIET_MS * 1000ULL, d->drift_first + DRIFT_MAX_MS * 1000ULL);
+
+                ms = MIN(ms, due > mono ? (due - mono) / 1000 + 1 : 0);
+        }
+        return (int) ms;
+}
+
+static void note_changes(Daemon *d, const struct pollfd *p, size_t n) {
+        bool any = false;
+
+        for (size_t i = 0; i < n; i++)
+                if (p[i].revents)
+                        any = drain(p[i].fd) || any;
+        if (!any)
+                return;
+        d->drift_last = now_mono_usec();
+        if (d->drift_first == 0)
+                d->drift_first = d->drift_last;
+}
+
+static bool drift_due(const Daemon *d) {
+        uint64_t mono = now_mono_usec();
+
+        return d->drift_first > 0 && (mono >= d->drift_last + DRIFT_QUIET_MS * 1000ULL ||
+                                      mono >= d->drift_first + DRIFT_MAX_MS * 1000ULL);
 }
 
 static int signal_fd(void) {
@@ -286,13 +437,21 @@ static int read_signal(int fd) {
 
 static int loop(Daemon *d, int sfd) {
         for (;;) {
-                struct pollfd p = { .fd = sfd, .events = POLLIN };
+                struct pollfd p[] = {
+                        { .fd = sfd, .events = POLLIN },
+                        { .fd = d->rtnl_fd, .events = POLLIN },
+                        { .fd = d->nft_fd, .events = POLLIN },
+                };
                 int r, sig;
 
-                r = poll(&p, 1, next_timeout_ms(d));
+                r = poll(p, ELEMENTSOF(p), next_timeout_ms(d));
                 if (r < 0 && errno != EINTR)
                         return log_error_errno(negative_errno(), "poll: %m"), EXIT_UNAVAILABLE;
-                if (r > 0 && (sig = read_signal(sfd)) > 0) {
+                if (r > 0)
+                        note_changes(d, p + 1, ELEMENTSOF(p) - 1);
+                if (drift_due(d))
+                        repair_drift(d);
+                if (r > 0 && p[0].revents && (sig = read_signal(sfd)) > 0) {
                         if (sig != SIGHUP) {
                                 log_info("%s: exiting.", strsignal(sig));
                                 return EXIT_OK;
@@ -312,6 +471,8 @@ static int loop(Daemon *d, int sfd) {
 int oprouter_run(const CliCommon *c, const char *file) {
         _cleanup_(closep) int daemon_fd = -EBADF, sfd = -EBADF;
         Daemon d = {
+                .rtnl_fd = -EBADF,
+                .nft_fd = -EBADF,
                 .c = c,
                 .cfg = worker_config(c),
                 .state_file = file ?: DEFAULT_ROUTER_STATE_FILE,
@@ -332,6 +493,14 @@ int oprouter_run(const CliCommon *c, const char *file) {
         if (confirm_window_init(&d.window, c->ctx.state_dir) < 0)
                 return log_error_errno(-ENOMEM, "Out of memory."), EXIT_UNAVAILABLE;
         log_set_timestamps(true);
+        /* Subscribed before the first apply: a change made while it runs
+         * is not missed. */
+        r = open_watches(&d);
+        if (r < 0) {
+                log_error_errno(r, "run: cannot subscribe to the kernel's change notifications: %m");
+                r = EXIT_UNAVAILABLE;
+                goto out;
+        }
         log_info("op-router %s: running (state %s, state directory %s).", PACKAGE_VERSION, d.state_file,
                  c->ctx.state_dir);
 
@@ -346,6 +515,11 @@ int oprouter_run(const CliCommon *c, const char *file) {
         else
                 apply_state_file(&d, "start");
         r = loop(&d, sfd);
+out:
+        if (d.rtnl_fd >= 0)
+                (void) close(d.rtnl_fd);
+        if (d.nft_fd >= 0)
+                (void) close(d.nft_fd);
         confirm_window_done(&d.window);
         return r;
 }

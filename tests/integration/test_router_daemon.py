@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """op-router run, the daemon, and commit-confirm (docs/router.md, "The
 daemon" and "Commit-confirm"), in network namespaces the test creates:
-the state applied at start, SIGHUP, SIGTERM; an apply with
+the state applied at start, SIGHUP, SIGTERM; a route, an address and a
+firewall rule deleted by hand are put back; an apply with
 --confirm-timeout that nobody confirms is reverted (the kernel's dumps
 byte-identical to before it), one confirmed stays, and one whose daemon
 is killed inside the window is reverted when the daemon starts again."""
@@ -159,6 +160,64 @@ def test_run_applies_at_start_reapplies_on_sighup_and_exits_on_sigterm(net, opro
     assert "192.168.7.1/24" in net.run(net.router, "ip", "-br", "addr", "show", "dev", "lan1").stdout
     assert d.stop() == 0
     assert "exiting" in d.log()
+
+
+def wait_until(what, check, timeout=60):
+    """Polls check() until it is true; returns how long that took (the
+    deadline only keeps a broken daemon from hanging the test)."""
+    start = time.monotonic()
+    while not check():
+        assert time.monotonic() - start < timeout, f"{what}: not repaired"
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+def owned_route(net):
+    return "10.60.0.0/16" in net.run(net.router, "ip", "route", "show", "proto", "217").stdout
+
+
+def lan_address(net):
+    return "192.168.1.1/24" in net.run(net.router, "ip", "-br", "addr", "show", "dev", "lan1").stdout
+
+
+def ping_rules(net):
+    """The rules of op-router's input_wan chain made for the rule "ping"."""
+    r = net.run(net.router, "nft", "-j", "list", "chain", "inet", "op-router", "input_wan", check=False)
+    return [i["rule"] for i in json.loads(r.stdout or '{"nftables": []}')["nftables"]
+            if "rule" in i and "ping" in i["rule"].get("comment", "")]
+
+
+def ping_rule(net):
+    return len(ping_rules(net)) == 1
+
+
+@pytest.mark.parametrize("what", ["route", "address", "firewall rule"])
+def test_drift_is_repaired(net, oprouter, tmp_state, daemon, what):
+    """A route, an address or a firewall rule op-router made, deleted by
+    hand, is back (well within a second, on an idle machine), the log
+    says what was put back, and the kernel is as after the apply."""
+    d = daemon(tmp_state(STATE, "state.json"))
+    d.wait_for("start: apply of")
+    before = net.dumps()
+    if what == "route":
+        check = owned_route
+        net.run(net.router, "ip", "route", "del", "10.60.0.0/16", "proto", "217")
+    elif what == "address":
+        check = lan_address
+        net.run(net.router, "ip", "addr", "del", "192.168.1.1/24", "dev", "lan1")
+    else:
+        check = ping_rule
+        net.run(net.router, "nft", "delete", "rule", "inet", "op-router", "input_wan", "handle",
+                ping_rules(net)[0]["handle"])
+    took = wait_until(what, lambda: check(net))
+    print(f"{what} repaired {took * 1000:.0f} ms after it was deleted")
+    d.wait_for("Drift repaired: ")
+    log = d.log()
+    assert {"route": "routes create 10.60.0.0/16", "address": "interfaces create address/lan1/192.168.1.1/24",
+            "firewall rule": "firewall create rule/input_wan/rule:ping:icmp"}[what] in log, log
+    same_dumps(net.dumps(), before)
+    # its own changes start no second repair
+    assert log.count("put back in") == 1, log
 
 
 def test_a_second_daemon_is_refused(net, oprouter, tmp_state, daemon):
