@@ -355,6 +355,12 @@ static void repair_drift(Daemon *d) {
         forget_own_changes(d);
         if (j->status == RECONCILE_INVALID && j->error == -ENOENT)
                 return; /* nothing applied yet: nothing to keep */
+        if (j->status == RECONCILE_BUSY && j->error == -ESTALE) {
+                /* an apply made a newer generation while this one waited
+                 * for the lock: the changes seen were (also) its own */
+                log_info("Drift: a newer apply came first; nothing repaired.");
+                return;
+        }
         if (j->status != RECONCILE_OK) {
                 (void) log_job(j, "Drift repair", true);
                 return;

@@ -220,6 +220,22 @@ def test_drift_is_repaired(net, oprouter, tmp_state, daemon, what):
     assert log.count("put back in") == 1, log
 
 
+def test_an_apply_from_the_cli_is_what_the_daemon_keeps(net, oprouter, tmp_state, daemon):
+    """The daemon repairs towards the applied state, the newest
+    checkpoint: an apply made with the CLI while it runs is kept, not
+    undone as drift, and is what a later repair puts back."""
+    d = daemon(tmp_state(STATE, "state.json"))
+    d.wait_for("start: apply of")
+    runner = oprouter.in_netns(net.router)
+    changed = tmp_state(changed_state(), "changed.json")
+    r = runner.run("apply", changed)
+    assert r.returncode == 0, r.describe()
+    net.run(net.router, "ip", "route", "del", "10.70.0.0/16", "proto", "217")
+    d.wait_for("Drift repaired: routes create 10.70.0.0/16")
+    assert runner.run("verify", changed).returncode == 0
+    assert "10.60.0.0/16" in net.run(net.router, "ip", "route").stdout
+
+
 def test_a_second_daemon_is_refused(net, oprouter, tmp_state, daemon):
     path = tmp_state(STATE, "state.json")
     d = daemon(path)
