@@ -17,7 +17,6 @@
 #include <linux/rtnetlink.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
@@ -196,13 +195,6 @@ static bool log_job(const Job *j, const char *what, bool report) {
         return ok;
 }
 
-static uint64_t now_mono_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
-
 /* A netlink socket of protocol proto that receives the notifications of
  * the groups given (0-terminated). */
 static int notify_socket(int proto, const unsigned *groups) {
@@ -344,7 +336,7 @@ static bool check_window(Daemon *d, bool now_anyway) {
  * logged. */
 static void repair_drift(Daemon *d) {
         _cleanup_(job_freep) Job *j = job_new_automatic(JOB_HEAL, "drift");
-        uint64_t start = now_mono_usec();
+        uint64_t start = now_usec();
         size_t n;
 
         if (!j) {
@@ -379,7 +371,7 @@ static void repair_drift(Daemon *d) {
         }
         if (n > 0)
                 log_notice("Drift repaired: %zu change%s put back in %.0f ms, verified (generation %" PRIu64 ").",
-                           n, n == 1 ? "" : "s", (double) (now_mono_usec() - start) / 1000.0, j->generation);
+                           n, n == 1 ? "" : "s", (double) (now_usec() - start) / 1000.0, j->generation);
 }
 
 static int next_timeout_ms(const Daemon *d) {
@@ -390,7 +382,7 @@ static int next_timeout_ms(const Daemon *d) {
                 ms = MIN(left, ms);
         }
         if (d->drift_first > 0) {
-                uint64_t mono = now_mono_usec();
+                uint64_t mono = now_usec();
                 uint64_t due = MIN(d->drift_last + DRIFT_QUIET_MS * 1000ULL, d->drift_first + DRIFT_MAX_MS * 1000ULL);
 
                 ms = MIN(ms, due > mono ? (due - mono) / 1000 + 1 : 0);
@@ -406,13 +398,13 @@ static void note_changes(Daemon *d, const struct pollfd *p, size_t n) {
                         any = drain(p[i].fd) || any;
         if (!any)
                 return;
-        d->drift_last = now_mono_usec();
+        d->drift_last = now_usec();
         if (d->drift_first == 0)
                 d->drift_first = d->drift_last;
 }
 
 static bool drift_due(const Daemon *d) {
-        uint64_t mono = now_mono_usec();
+        uint64_t mono = now_usec();
 
         return d->drift_first > 0 && (mono >= d->drift_last + DRIFT_QUIET_MS * 1000ULL ||
                                       mono >= d->drift_first + DRIFT_MAX_MS * 1000ULL);
