@@ -16,6 +16,8 @@ import time
 
 import pytest
 
+from test_router_firewall import Node, ruleset
+
 pytest_plugins = ("router_fixture",)
 
 
@@ -49,23 +51,11 @@ class Net:
     def run(ns, *cmd, check=True, input=None):
         return sh("ip", "netns", "exec", ns, *cmd, check=check, input=input)
 
-    def ruleset(self):
-        """nft -j list ruleset without handles and counter values."""
-        doc = json.loads(self.run(self.router, "nft", "-j", "list", "ruleset").stdout)
-        for item in doc["nftables"]:
-            for obj in item.values():
-                if isinstance(obj, dict):
-                    obj.pop("handle", None)
-                    for expr in obj.get("expr", []):
-                        if "counter" in expr:
-                            expr["counter"] = {"packets": 0, "bytes": 0}
-        return doc
-
     def dumps(self):
         out = [self.run(self.router, "ip", "-j", *cmd).stdout for cmd in (
             ("link",), ("addr",), ("route", "show", "table", "all"), ("-6", "route", "show", "table", "all"),
             ("rule",), ("-6", "rule"))]
-        return out, self.ruleset()
+        return out, ruleset(Node("router", self.router, None))
 
 
 STATE = {"version": 1, "plugins": {
