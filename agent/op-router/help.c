@@ -24,15 +24,15 @@ static const CliVerbHelp verbs[] = {
           "them; if a step fails, every change is rolled back. The verified state\n"
           "is stored as a new generation (see checkpoints). --dry-run is plan.\n"
           "--confirm-timeout SEC: the apply is reverted unless 'op-router confirm'\n"
-          "comes within SEC seconds; it needs the op-router daemon, which keeps\n"
-          "the timer and is not part of this version: refused until then.\n"
+          "comes within SEC seconds (90 is a good choice for remote work). The\n"
+          "daemon (op-router run) keeps the timer: without one running, it is\n"
+          "refused and nothing is changed.\n"
           "--allow-outage: carry out changes that cut a network off; without it\n"
           "they are refused and nothing is changed." },
         { "confirm", "",
           "Keep an apply made with --confirm-timeout",
           "Keeps the apply made with --confirm-timeout that waits for\n"
-          "confirmation. Without the op-router daemon, which is not part of this\n"
-          "version, no apply waits for it." },
+          "confirmation; after the deadline the daemon has reverted it." },
         { "query", "",
           "Print the live state op-router owns",
           "Prints what op-router owns on the router as a state document: applying\n"
@@ -55,6 +55,13 @@ static const CliVerbHelp verbs[] = {
           "new generation, with the secrets it was applied with. 'op-router\n"
           "checkpoints' lists the generations. Like apply, it refuses to cut a\n"
           "network off without --allow-outage." },
+        { "run", "[FILE]",
+          "The daemon: apply FILE and keep the confirm timer",
+          "Runs in the foreground (for procd or systemd): applies FILE (default\n"
+          DEFAULT_ROUTER_STATE_FILE ") at start, reverts an apply that is not\n"
+          "confirmed in time (and, at start, one still waiting: the daemon was\n"
+          "restarted inside its window), applies FILE again on SIGHUP and exits\n"
+          "on SIGTERM." },
         { "version", "",
           "Print the version",
           "Prints the version (the same as --version)." },

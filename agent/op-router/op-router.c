@@ -66,13 +66,8 @@ static int verb_with_file(Cli *cli, const char *verb, const char *file) {
                 log_error("apply: --confirm-timeout and --dry-run do not go together (a dry run changes nothing).");
                 return EXIT_INVALID;
         }
-        /* An apply nobody would revert must not look like one that
-         * waits for confirmation. */
-        if (cli->c.confirm_timeout > 0) {
-                log_error("apply --confirm-timeout needs the op-router daemon (op-router run), which keeps the "
-                          "timer; it is not part of this version. Nothing was changed.");
-                return EXIT_INVALID;
-        }
+        if (cli->c.confirm_timeout > 0 && streq(verb, "apply"))
+                return oprouter_apply_confirmed(&cli->c, file);
         if (cli_setup_reconciler(&cli->c, &oprouter_product, &rc) < 0)
                 return EXIT_UNAVAILABLE;
         return cli_run_file_verb(&cli->c, &rc, verb, file);
@@ -104,6 +99,13 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 }
                 return verb_help(optind + 1 < argc ? argv[optind + 1] : NULL);
         }
+        if (streq(verb, "run")) {
+                if (optind + 2 < argc) {
+                        log_error("run: unexpected argument \"%s\".", argv[optind + 2]);
+                        return EXIT_INVALID;
+                }
+                return oprouter_run(&cli->c, optind + 1 < argc ? argv[optind + 1] : NULL);
+        }
         if (cli_file_verb(verb)) {
                 file = cli_need_file(argc, argv, verb);
                 return file ? verb_with_file(cli, verb, file) : EXIT_INVALID;
@@ -118,15 +120,8 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 return cli_run_checkpoints(&cli->c);
         if (streq(verb, "rollback"))
                 return verb_rollback(cli);
-        if (streq(verb, "confirm")) {
-                log_error("confirm: no apply is waiting for confirmation (op-router has no daemon to keep a timer "
-                          "in this version).");
-                return EXIT_INVALID;
-        }
-        if (streq(verb, "run")) {
-                log_error("run: the op-router daemon is not part of this version; use 'op-router apply FILE'.");
-                return EXIT_INVALID;
-        }
+        if (streq(verb, "confirm"))
+                return oprouter_confirm(&cli->c);
         if (streq(verb, "version")) {
                 printf("op-router %s\n", PACKAGE_VERSION);
                 return EXIT_OK;

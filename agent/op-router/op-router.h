@@ -16,3 +16,9 @@ typedef struct Cli {
 /* help.c: --help, and help [VERB] (NULL: every command) */
 void help(void);
 int verb_help(const char *verb);
+
+/* daemon.c: commit-confirm through files, and the daemon */
+int oprouter_apply_confirmed(const CliCommon *c, const char *file);
+int oprouter_confirm(const CliCommon *c);
+/* run [FILE] (NULL: the default state file) */
+int oprouter_run(const CliCommon *c, const char *file);
