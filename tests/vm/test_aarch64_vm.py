@@ -29,8 +29,12 @@ namespace of its own) with the programs of the build in /vm/bin:
     masquerade seen on the WAN side, the port forward, the guests through
     the tunnel; a failure injected after the firewall and the rollback
     verb leave the kernel's links, addresses, routes, rules and ruleset
-    (Debian's ip and nft) as they were; --selftest-sandbox is killed by
-    SIGSYS; the kill switch with the tunnel down; empty sections take
+    (Debian's ip and nft) as they were; the daemon (op-router run, in the
+    background) under its filter: a route, an address and a firewall
+    rule deleted by hand are back, an apply --confirm-timeout 2 without
+    confirm is reverted to the dumps from before it, a confirmed one
+    stays past its deadline, SIGTERM ends it with 0; --selftest-sandbox
+    is killed by SIGSYS; the kill switch with the tunnel down; empty sections take
     away what op-router made.
 
 Scenario scripts say which programs they need on a line "# needs: NAME..."
@@ -475,3 +479,77 @@ def test_router_removal(boot):
         assert re.search(rf"^{link}@", text, re.M), (link, text)
     eth1 = json.loads(text[text.index("[{"):])[0]["addr_info"]
     assert [a for a in eth1 if a.get("scope") != "link"] == [], eth1
+
+
+# ---- the daemon (router.sh, op-router run) ---------------------------------------------
+
+def test_router_daemon_runs_under_its_filter(boot):
+    """op-router run, started in the background on the walkthrough's
+    state, has its filter in."""
+    start = boot.check("router", "daemon-start")
+    assert start.ok, start.output
+    assert re.search(r"^Name:\s+op-router$", start.output, re.M), start.output
+    assert re.search(r"^Seccomp:\s+2$", start.output, re.M), start.output
+    assert re.search(r"^NoNewPrivs:\s+1$", start.output, re.M), start.output
+    assert "start: apply of /vm/data/router/state.json" in start.output, start.output
+
+
+@pytest.mark.parametrize("what", ["route", "address", "rule"])
+def test_router_daemon_repairs_drift(boot, what):
+    """A route, an address and a firewall rule of op-router's, deleted by
+    hand (ip, nft) while the daemon runs, are back."""
+    drift = boot.check("router", f"drift-{what}")
+    assert drift.ok, drift.output
+    took = re.search(rf"^{what}: back after (\d+) ms$", drift.output, re.M)
+    assert took, drift.output
+    print(f"\n{what} deleted by hand: back after {took.group(1)} ms (aarch64, TCG)")
+
+
+def test_router_daemon_repairs_to_the_applied_state(boot):
+    """The three repairs are logged, and the kernel is as the walkthrough's
+    apply left it."""
+    log = boot.check("router", "drift-log")
+    assert log.ok and log.output.count("Drift repaired:") >= 3, log.output
+    for what in ("routes create", "interfaces create address/lan5/192.168.5.1/24",
+                 "firewall create rule/input_wan/rule:ping:icmp"):
+        assert what in log.output, (what, log.output)
+    applied = kernel_state(boot.check("router", "dump-applied"))
+    assert differences(applied, kernel_state(boot.check("router", "dump-after-drift"))) == []
+
+
+def test_router_unconfirmed_apply_is_reverted(boot):
+    """apply --confirm-timeout 2 of the change, no confirm: the daemon
+    reverts it, the kernel as before the apply."""
+    res = json_of(boot.check("router", "unconfirmed-apply"))
+    assert res["changed"] is True and res["confirm"]["seconds"] == 2, res
+    rev = boot.check("router", "unconfirmed-reverted")
+    assert rev.ok, rev.output
+    assert f"Generation {res['generation']} was not confirmed" in rev.output, rev.output
+    assert "Revert of an unconfirmed apply: verified" in rev.output, rev.output
+    print("\n" + rev.output.splitlines()[0])
+    applied = kernel_state(boot.check("router", "dump-applied"))
+    assert differences(applied, kernel_state(boot.check("router", "dump-after-revert"))) == []
+
+
+def test_router_confirmed_apply_stays(boot):
+    """apply --confirm-timeout 5 of the change, then confirm: past the
+    deadline the change is still there."""
+    res = json_of(boot.check("router", "confirmed-apply"))
+    assert res["changed"] is True and res["confirm"]["seconds"] == 5, res
+    confirmed = json_of(boot.check("router", "confirm"))
+    assert confirmed == {"confirmed": True, "generation": res["generation"]}, confirmed
+    applied = kernel_state(boot.check("router", "dump-applied"))
+    changed = kernel_state(boot.check("router", "dump-confirmed-apply"))
+    assert set(differences(applied, changed)) >= {"ip link", "ip addr", "ip route", "ip rule", "nft list ruleset"}
+    past = boot.check("router", "dump-past-deadline")
+    assert f"Generation {res['generation']} was confirmed." in past.output, past.output
+    # the one revert of the log is the earlier, unconfirmed apply's
+    assert past.output.count("was not confirmed") == 1, past.output
+    assert differences(changed, kernel_state(past)) == []
+
+
+def test_router_daemon_stops_on_sigterm(boot):
+    stop = boot.check("router", "daemon-sigterm")
+    assert stop.ok and "the daemon exited with 0" in stop.output, stop.output
+    assert "exiting." in stop.output, stop.output
+    assert json_of(boot.check("router", "apply-after-daemon"))["changed"] is True

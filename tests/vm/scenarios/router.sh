@@ -18,7 +18,11 @@
 # server through the port forward and leave the guest network through the
 # tunnel; an apply that fails after the firewall (OPROUTER_FAULT_INJECT)
 # leaves links, addresses, routes, rules and the ruleset as they were, as
-# does the rollback verb after a change; --selftest-sandbox is killed by
+# does the rollback verb after a change; op-router run (the daemon, in
+# the background) shows Seccomp: 2, puts back a route, an address and a
+# firewall rule deleted by hand, reverts an apply --confirm-timeout 2 that
+# is not confirmed, keeps one that is, and exits with 0 on SIGTERM;
+# --selftest-sandbox is killed by
 # SIGSYS; with the tunnel down, no guest packet leaves through the WAN;
 # empty sections take away what op-router made. The host compares the
 # dumps and reads the counts (tests/vm/test_aarch64_vm.py).
@@ -161,6 +165,107 @@ check dump-changed dumps
 check rollback op-router rollback --json --allow-outage
 check dump-after-rollback dumps
 check verify-after-rollback op-router verify "$D/state.json"
+
+# The daemon, op-router run, on the walkthrough's state (applied: its
+# start finds nothing to do), under the same filter as every verb.
+DAEMON_LOG=/tmp/router/daemon.log
+start_daemon() {
+        op-router run "$D/state.json" > "$DAEMON_LOG" 2>&1 &
+        echo $! > /tmp/router/daemon.pid
+        wait_for 20 grep -q "start: apply of" "$DAEMON_LOG"
+        _r=$?
+        grep -E "^(Name|Seccomp|NoNewPrivs):" "/proc/$(cat /tmp/router/daemon.pid)/status"
+        cat "$DAEMON_LOG"
+        return $_r
+}
+check daemon-start start_daemon
+
+# Drift: a route, an address and a firewall rule of op-router's deleted
+# by hand are back, each polled every 20 ms for at most 10 s; the time is
+# from the deletion to the first poll that finds it back.
+ms() {
+        awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+route_back() {
+        ip route show table 100 proto 217 | grep -q "^default via 10.99.0.1 dev wg0"
+}
+address_back() {
+        ip -br addr show dev lan5 | grep -q " 192.168.5.1/24 "
+}
+ping_rule_handle() {
+        nft -a list chain inet op-router input_wan |
+                sed -n 's/.*comment "rule ping".*# handle \([0-9]*\).*/\1/p'
+}
+rule_back() {
+        [ -n "$(ping_rule_handle)" ]
+}
+delete_route() {
+        ip route del default via 10.99.0.1 dev wg0 table 100 proto 217
+}
+delete_address() {
+        ip addr del 192.168.5.1/24 dev lan5
+}
+delete_rule() {
+        _h=$(ping_rule_handle)
+        [ -n "$_h" ] && nft delete rule inet op-router input_wan handle "$_h"
+}
+# drift WHAT: deletes it, then polls until it is back
+drift() {
+        "$1_back" || { echo "no $1 to delete"; return 1; }
+        _t0=$(ms)
+        "delete_$1" || return 1
+        _end=$((_t0 + 10000))
+        until "$1_back"; do
+                [ "$(ms)" -ge "$_end" ] && { echo "$1: not back after 10 s"; return 1; }
+                sleep 0.02
+        done
+        echo "$1: back after $(($(ms) - _t0)) ms"
+}
+check drift-route drift route
+check drift-address drift address
+check drift-rule drift rule
+# the repairs logged; then the kernel as the walkthrough's apply left it
+wait_for 5 test "$(grep -c "put back in" "$DAEMON_LOG")" -ge 3
+check drift-log grep "Drift repaired" "$DAEMON_LOG"
+check dump-after-drift dumps
+
+# Commit-confirm, the window kept by the daemon. The change of all three
+# sections without confirm: after its 2 s the daemon reverts it.
+check unconfirmed-apply op-router apply --json --allow-outage --confirm-timeout 2 "$D/changed.json"
+reverted() {
+        _t0=$(ms)
+        wait_for 20 grep -q "Revert of an unconfirmed apply" "$DAEMON_LOG" || {
+                echo "not reverted after 20 s"; cat "$DAEMON_LOG"; return 1; }
+        echo "reverted after $(($(ms) - _t0)) ms (window: 2 s)"
+        grep -E "not confirmed|Revert of an unconfirmed apply" "$DAEMON_LOG"
+}
+check unconfirmed-reverted reverted
+check dump-after-revert dumps
+# The same change confirmed: past its deadline (5 s after the apply
+# returned, the sleep alone is as long) it stays.
+check confirmed-apply op-router apply --json --allow-outage --confirm-timeout 5 "$D/changed.json"
+check confirm op-router confirm --json
+check dump-confirmed-apply dumps
+past_deadline() {
+        sleep 5
+        grep -E "was confirmed|not confirmed|Revert" "$DAEMON_LOG"
+        dumps
+}
+check dump-past-deadline past_deadline
+
+# SIGTERM: the daemon exits with status 0.
+stop_daemon() {
+        _p=$(cat /tmp/router/daemon.pid)
+        kill -TERM "$_p"
+        wait "$_p"
+        _r=$?
+        echo "the daemon exited with $_r"
+        tail -n 3 "$DAEMON_LOG"
+        return $_r
+}
+check daemon-sigterm stop_daemon
+# the walkthrough's state again, for what follows
+check apply-after-daemon op-router apply --json --allow-outage "$D/state.json"
 
 # A program asked to run after the filter is in: SIGSYS (159 in the shell).
 selftest() {
