@@ -130,6 +130,12 @@ CliReconcileFn cli_file_verb(const char *verb);
 /* The FILE argument of the verb at argv[optind], or NULL after saying
  * what is wrong. */
 const char *cli_need_file(int argc, char **argv, const char *verb);
+/* The optional argument of the verb at argv[optind] (help TOPIC, run
+ * FILE): 0 with *ret set (NULL: none), or -EINVAL after saying there are
+ * more. */
+int cli_optional_arg(int argc, char **argv, const char *verb, const char **ret);
+/* false after saying so when the verb at argv[optind] has arguments. */
+bool cli_no_args(int argc, char **argv, const char *verb);
 
 /* A reconciler for the product with the options' settings; logs why not. */
 int cli_setup_reconciler(const CliCommon *c, const Product *product, Reconciler *rc);

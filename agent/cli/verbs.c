@@ -41,6 +41,25 @@ const char *cli_need_file(int argc, char **argv, const char *verb) {
         return argv[optind + 1];
 }
 
+int cli_optional_arg(int argc, char **argv, const char *verb, const char **ret) {
+        *ret = NULL;
+        if (optind + 2 < argc) {
+                log_error("%s: unexpected argument \"%s\".", verb, argv[optind + 2]);
+                return -EINVAL;
+        }
+        if (optind + 1 < argc)
+                *ret = argv[optind + 1];
+        return 0;
+}
+
+bool cli_no_args(int argc, char **argv, const char *verb) {
+        if (optind + 1 < argc) {
+                log_error("%s: unexpected argument \"%s\".", verb, argv[optind + 1]);
+                return false;
+        }
+        return true;
+}
+
 const char *cli_origin(const char *file) {
         return streq(file, "-") ? "<stdin>" : file;
 }

@@ -348,25 +348,19 @@ static int verb_confirm(Cli *cli) {
 }
 
 static int dispatch(Cli *cli, int argc, char **argv) {
-        const char *verb = argv[optind], *file;
+        const char *verb = argv[optind], *arg;
 
         if (streq(verb, "help")) {
-                if (optind + 2 < argc) {
-                        log_error("help: unexpected argument \"%s\".", argv[optind + 2]);
+                if (cli_optional_arg(argc, argv, verb, &arg) < 0)
                         return EXIT_INVALID;
-                }
-                return verb_help(optind + 1 < argc ? argv[optind + 1] : NULL);
+                return verb_help(arg);
         }
-
         if (cli_file_verb(verb)) {
-                file = cli_need_file(argc, argv, verb);
-                return file ? verb_with_file(cli, verb, file) : EXIT_INVALID;
+                arg = cli_need_file(argc, argv, verb);
+                return arg ? verb_with_file(cli, verb, arg) : EXIT_INVALID;
         }
-
-        if (optind + 1 < argc) {
-                log_error("%s: unexpected argument \"%s\".", verb, argv[optind + 1]);
+        if (!cli_no_args(argc, argv, verb))
                 return EXIT_INVALID;
-        }
         if (streq(verb, "query"))
                 return verb_query(cli);
         if (streq(verb, "checkpoints"))
