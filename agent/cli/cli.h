@@ -40,6 +40,7 @@ void print_checkpoints_table(json_object *list);
 
 typedef struct CliCommon {
         const char *program;        /* "op-dbus": in messages */
+        void (*help)(void);         /* prints the program's help (-h) */
         const char *fault_env;      /* the variable of the programs' test aid (Reconciler.fault_after) */
         PluginContext ctx;          /* state and run directories, timeout; ctx.settings: the program's */
         bool json;                  /* --json */
@@ -112,13 +113,15 @@ void cli_common_done(CliCommon *c);
 typedef enum CliOption {
         CLI_OPTION_NOT_COMMON,      /* not a common option: the program's own */
         CLI_OPTION_DONE,            /* taken */
-        CLI_OPTION_HELP,            /* -h: the program prints its help */
-        CLI_OPTION_VERSION,         /* --version: the program prints its version */
 } CliOption;
 
 /* Takes one option getopt_long returned (opt, its argument arg); a bad
- * value is logged and -EINVAL returned. */
+ * value is logged and -EINVAL returned. -h prints the program's help and
+ * --version its version, then the process exits. */
 int cli_common_option(CliCommon *c, int opt, const char *arg);
+
+/* Prints "PROGRAM VERSION"; returns EXIT_OK. */
+int cli_print_version(const CliCommon *c);
 
 /* ---- the verbs, in-process ---------------------------------------------------- */
 

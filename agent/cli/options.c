@@ -70,14 +70,20 @@ static int parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *r
         return 0;
 }
 
+int cli_print_version(const CliCommon *c) {
+        printf("%s %s\n", c->program, PACKAGE_VERSION);
+        return EXIT_OK;
+}
+
 int cli_common_option(CliCommon *c, int opt, const char *arg) {
         char *end;
 
         switch (opt) {
         case 'h':
-                return CLI_OPTION_HELP;
+                c->help();
+                exit(EXIT_OK);
         case CLI_ARG_VERSION:
-                return CLI_OPTION_VERSION;
+                exit(cli_print_version(c));
         case 'v':
                 log_set_max_level(LOG_DEBUG);
                 return CLI_OPTION_DONE;

@@ -53,14 +53,6 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 r = cli_common_option(&cli->c, c, optarg);
                 if (r < 0)
                         return r;
-                if (r == CLI_OPTION_HELP) {
-                        help();
-                        exit(EXIT_OK);
-                }
-                if (r == CLI_OPTION_VERSION) {
-                        printf("op-dbus %s\n", PACKAGE_VERSION);
-                        exit(EXIT_OK);
-                }
                 if (r == CLI_OPTION_DONE)
                         continue;
                 switch (c) {
@@ -117,6 +109,7 @@ static void cli_defaults(Cli *cli) {
         };
         cli_common_init(&cli->c, "op-dbus", "OPDBUS_STATE_DIR", DEFAULT_STATE_DIR, "OPDBUS_RUN_DIR", DEFAULT_RUN_DIR,
                         "OPDBUS_FAULT_INJECT");
+        cli->c.help = help;
 }
 
 static int setup_reconciler(const Cli *cli, Reconciler *rc) {
@@ -375,10 +368,8 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 return verb_confirm(cli);
         if (streq(verb, "init"))
                 return verb_init(cli);
-        if (streq(verb, "version")) {
-                printf("op-dbus %s\n", PACKAGE_VERSION);
-                return EXIT_OK;
-        }
+        if (streq(verb, "version"))
+                return cli_print_version(&cli->c);
         log_error("Unknown command \"%s\"; see 'op-dbus --help'.", verb);
         return EXIT_INVALID;
 }

@@ -28,14 +28,6 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 r = cli_common_option(&cli->c, c, optarg);
                 if (r < 0)
                         return r;
-                if (r == CLI_OPTION_HELP) {
-                        help();
-                        exit(EXIT_OK);
-                }
-                if (r == CLI_OPTION_VERSION) {
-                        printf("op-router %s\n", PACKAGE_VERSION);
-                        exit(EXIT_OK);
-                }
                 if (r == CLI_OPTION_DONE)
                         continue;
                 switch (c) {
@@ -57,6 +49,7 @@ static void cli_defaults(Cli *cli) {
         };
         cli_common_init(&cli->c, "op-router", "OPROUTER_STATE_DIR", DEFAULT_ROUTER_STATE_DIR, "OPROUTER_RUN_DIR",
                         DEFAULT_ROUTER_RUN_DIR, "OPROUTER_FAULT_INJECT");
+        cli->c.help = help;
 }
 
 static int verb_with_file(Cli *cli, const char *verb, const char *file) {
@@ -111,10 +104,8 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 return verb_rollback(cli);
         if (streq(verb, "confirm"))
                 return oprouter_confirm(&cli->c);
-        if (streq(verb, "version")) {
-                printf("op-router %s\n", PACKAGE_VERSION);
-                return EXIT_OK;
-        }
+        if (streq(verb, "version"))
+                return cli_print_version(&cli->c);
         log_error("Unknown command \"%s\"; see 'op-router --help'.", verb);
         return EXIT_INVALID;
 }
