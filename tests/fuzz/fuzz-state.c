@@ -4,13 +4,23 @@
  * Nothing is queried or written; the plugins that read local files while
  * validating (the net plugin: /etc/network/interfaces) find none.
  *
- * Each product (a set of plugins) validates every input; the router's
- * joins the table below with its own plugin list. */
+ * Each product (a set of plugins) validates every input: op-dbus's and,
+ * where it is built, op-router's. */
 #include "fuzz.h"
 #include "host.h"
 #include "json-util.h"
 #include "reconcile.h"
 #include "plugins.h"
+#if HAVE_ROUTER
+#include "router.h"
+
+/* agent/op-router/plugins.h has the name of op-dbus's. */
+extern const Product oprouter_product;
+
+static const RouterSettings router_nowhere = {
+        .secrets_path = "/nonexistent/opdbus-fuzz/secrets.json",
+};
+#endif
 
 /* Places no plugin may find anything in. */
 static const HostSettings host_nowhere = {
@@ -27,6 +37,9 @@ static const struct {
         const void *settings;
 } products[] = {
         { &opdbus_product, &host_nowhere },
+#if HAVE_ROUTER
+        { &oprouter_product, &router_nowhere },
+#endif
 };
 
 static void validate(const Product *p, const void *settings, const uint8_t *data, size_t size) {
