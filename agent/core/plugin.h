@@ -37,7 +37,7 @@ typedef struct PluginContext {
         const char *scope;
         const void *settings;       /* the program's settings for its plugins */
         /* The document comes from a caller who may plan but not change the
-         * host (a D-Bus caller other than root). Such a caller must not make
+         * host (a caller of the daemon other than root). Such a caller must not make
          * the program, which runs as root, read what it names: plugins make
          * no network requests, and a document naming files, paths or
          * servers other than the applied state's is refused before

@@ -86,8 +86,8 @@ const char *reconcile_status_to_string(ReconcileStatus s) {
 
 void reconciler_init(Reconciler *rc, const PluginContext *ctx) {
         *rc = (Reconciler) {
-                .program = "op-dbus",
-                .allow_outage_hint = "--allow-outage, or the D-Bus option allow_outage",
+                .program = program_invocation_short_name,   /* until a product names it */
+                .allow_outage_hint = "--allow-outage",
                 .ctx = *ctx,
                 .keep_checkpoints = CHECKPOINTS_KEEP_DEFAULT,
                 .lock_timeout_ms = LOCK_TIMEOUT_MS_DEFAULT,

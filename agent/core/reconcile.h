@@ -39,7 +39,7 @@ typedef struct Product {
         const char *const *count_kinds;    /* kinds of writes its plugins count
                                             * (ApplyCounts), reported even at 0 */
         const char *allow_outage_hint;     /* how a caller allows outages, in messages (NULL:
-                                            * "--allow-outage, or the D-Bus option allow_outage") */
+                                            * "--allow-outage") */
 } Product;
 
 typedef struct Reconciler {

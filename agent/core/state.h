@@ -24,8 +24,8 @@
  * always read again. */
 #define STATE_MAX_DEPTH 32
 
-/* The largest state op-dbus reads: a file, standard input or a state
- * sent over D-Bus. The largest states seen are about 1.5 MB. */
+/* The largest state a program reads: a file, standard input or a state
+ * sent to its daemon. The largest states seen are about 1.5 MB. */
 #define STATE_MAX_SIZE (16U * 1024U * 1024U)
 
 typedef struct StateDoc {

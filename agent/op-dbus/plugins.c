@@ -30,4 +30,5 @@ const Product opdbus_product = {
         .n_plugins = ELEMENTSOF(plugins),
         .placeholders = placeholders,
         .count_kinds = host_count_kinds,
+        .allow_outage_hint = "--allow-outage, or the D-Bus option allow_outage",
 };

@@ -20,5 +20,4 @@ const Product oprouter_product = {
         .plugins = plugins,
         .n_plugins = ELEMENTSOF(plugins),
         .count_kinds = router_count_kinds,
-        .allow_outage_hint = "--allow-outage",
 };

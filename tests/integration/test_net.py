@@ -459,7 +459,7 @@ def test_deleting_a_bridge_with_ports_needs_allow_outage(ovs, opdbus, tmp_state)
     assert delete["outage"] == "cut off the traffic of its ports p1, veth100i0", delete
     assert "outage" not in [c for c in plan["changes"] if c["path"] == "bridge/br1"][0]
     assert ("bridge/br0: delete would cut off the traffic of its ports p1, veth100i0; apply refuses it "
-            "without --allow-outage (D-Bus option allow_outage)") in plan["warnings"], plan["warnings"]
+            "without --allow-outage, or the D-Bus option allow_outage") in plan["warnings"], plan["warnings"]
 
     r = opdbus.run("apply", gone, check=2)
     assert ("error: bridge/br0: delete would cut off the traffic of its ports p1, veth100i0; refused, "
