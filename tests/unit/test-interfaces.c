@@ -144,6 +144,11 @@ TEST(test_diff) {
         ASSERT_TRUE(!if_link_owned(&live, &live.links[4]));
         ASSERT_TRUE(if_addr_owned(&live, &live.addrs[0]) && if_addr_owned(&live, &live.addrs[2]));
         ASSERT_TRUE(!if_addr_owned(&live, &live.addrs[1]));
+        /* being made by an apply that was stopped before its alias */
+        ASSERT_EQ(if_ledger_add(&live.ledger.creating, &live.ledger.n_creating, "br-x"), 0);
+        ASSERT_TRUE(if_link_owned(&live, &live.links[4]));
+        if_ledger_made(&live.ledger);
+        ASSERT_TRUE(!if_link_owned(&live, &live.links[4]));
 
         /* the same: nothing */
         parse_ok(&c, "{\"links\": [{\"name\": \"eth1\", \"addresses\": [\"198.51.100.2/24\"]}],"

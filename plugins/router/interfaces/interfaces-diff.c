@@ -46,8 +46,13 @@ static const RtnlLink *live_link_by_index(const IfLive *l, int ifindex) {
         return NULL;
 }
 
+/* A link being made without any alias is one op-router was stopped from
+ * labelling (the alias is a second request): its own, and the next apply
+ * labels it. */
 bool if_link_owned(const IfLive *l, const RtnlLink *link) {
-        return if_ledger_has_link(&l->ledger, link->name) && streq(link->alias, IF_ALIAS);
+        if (streq(link->alias, IF_ALIAS))
+                return if_ledger_has_link(&l->ledger, link->name) || if_ledger_creating(&l->ledger, link->name);
+        return !link->alias[0] && if_ledger_creating(&l->ledger, link->name);
 }
 
 bool if_addr_owned(const IfLive *l, const RtnlAddr *a) {
@@ -127,6 +132,10 @@ static int diff_settings(Builder *b, const IfLink *l, const RtnlLink *have) {
         if (up >= 0 && (!have || have->up != (up == 1))) {
                 op.admin = up ? RTNL_ADMIN_UP : RTNL_ADMIN_DOWN;
                 snprintf(what + strlen(what), sizeof what - strlen(what), " %s", up ? "up" : "down");
+        }
+        if (have && l->kind != IF_LINK && !have->alias[0]) {
+                op.set_alias = true;
+                snprintf(what + strlen(what), sizeof what - strlen(what), " alias " IF_ALIAS);
         }
         if (!what[0])
                 return 0;

@@ -301,6 +301,7 @@ int if_parse(IfConfig *c, json_object *section, Diag *d) {
 void if_ledger_done(IfLedger *l) {
         strv_free_n(l->links, l->n_links);
         strv_free_n(l->addresses, l->n_addresses);
+        strv_free_n(l->creating, l->n_creating);
         *l = (IfLedger) {};
 }
 
@@ -334,6 +335,19 @@ void if_ledger_remove(char **list, size_t *n, const char *entry) {
 bool if_ledger_has_link(const IfLedger *l, const char *name) {
         for (size_t i = 0; i < l->n_links; i++)
                 if (streq(l->links[i], name))
+                        return true;
+        return false;
+}
+
+void if_ledger_made(IfLedger *l) {
+        strv_free_n(l->creating, l->n_creating);
+        l->creating = NULL;
+        l->n_creating = 0;
+}
+
+bool if_ledger_creating(const IfLedger *l, const char *name) {
+        for (size_t i = 0; i < l->n_creating; i++)
+                if (streq(l->creating[i], name))
                         return true;
         return false;
 }
@@ -375,6 +389,8 @@ int if_ledger_load(const char *path, IfLedger *ret) {
         k = load_list(o, "links", &l.links, &l.n_links);
         if (k >= 0)
                 k = load_list(o, "addresses", &l.addresses, &l.n_addresses);
+        if (k >= 0)
+                k = load_list(o, "creating", &l.creating, &l.n_creating);
         if (k < 0) {
                 if_ledger_done(&l);
                 return k;
@@ -397,15 +413,19 @@ static json_object *list_json(char *const *list, size_t n) {
 int if_ledger_save(const char *path, const IfLedger *l) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         json_object *links = list_json(l->links, l->n_links), *addrs = list_json(l->addresses, l->n_addresses);
+        json_object *creating = l->n_creating > 0 ? list_json(l->creating, l->n_creating) : NULL;
         const char *text;
 
-        if (!o || !links || !addrs) {
+        if (!o || !links || !addrs || (l->n_creating > 0 && !creating)) {
                 json_object_put(links);
                 json_object_put(addrs);
+                json_object_put(creating);
                 return -ENOMEM;
         }
         json_object_object_add(o, "links", links);
         json_object_object_add(o, "addresses", addrs);
+        if (creating)
+                json_object_object_add(o, "creating", creating);
         text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
         if (!text)
                 return -ENOMEM;

@@ -179,6 +179,7 @@ static int send_op(Rtnl *rtnl, const IfOp *op, IfLedger *ledger) {
                 }
                 return r;
         case IF_CREATE_LINK:
+                /* being made since record_creations() */
                 r = create_link(rtnl, op);
                 return r < 0 ? r : if_ledger_add(&ledger->links, &ledger->n_links, op->name);
         case IF_RELEASE_PORT:
@@ -193,7 +194,10 @@ static int send_op(Rtnl *rtnl, const IfOp *op, IfLedger *ledger) {
                 change.admin = op->admin;
                 change.has_hwaddr = op->has_mac;
                 memcpy(change.hwaddr, op->mac, RTNL_HWADDR_LEN);
-                return rtnl_set_link(rtnl, index, &change);
+                change.alias = op->set_alias ? IF_ALIAS : NULL;
+                r = rtnl_set_link(rtnl, index, &change);
+                /* a link made by an apply that was stopped: now labelled */
+                return r < 0 || !op->set_alias ? r : if_ledger_add(&ledger->links, &ledger->n_links, op->name);
         }
         return -EINVAL;
 }
@@ -211,6 +215,45 @@ static const char *op_words(IfOpType t) {
         return "change";
 }
 
+/* The links this apply makes enter the ledger as being made, on disk,
+ * before the first is sent: an op-router killed in the middle of them
+ * leaves links that the next apply takes as its own (with the alias, or
+ * without any: the alias is a second request) instead of refusing them as
+ * someone else's. A name whose link was never made is dropped at the end
+ * of the next apply that changes interfaces. */
+static int record_creations(InterfacesPlugin *ip, const char *ledger, Diag *d) {
+        IfLedger *l = &ip->live.ledger;
+        bool any = false;
+        int r;
+
+        /* what a stopped apply made and labelled is made: in the ledger
+         * (those it did not label are, once this apply labels them) */
+        for (size_t i = 0; i < ip->live.n_links; i++) {
+                const RtnlLink *link = &ip->live.links[i];
+
+                if (streq(link->alias, IF_ALIAS) && if_ledger_creating(l, link->name)) {
+                        r = if_ledger_add(&l->links, &l->n_links, link->name);
+                        if (r < 0)
+                                return r;
+                        any = true;
+                }
+        }
+        for (size_t i = 0; i < ip->changes.n_ops; i++)
+                if (ip->changes.ops[i].type == IF_CREATE_LINK) {
+                        r = if_ledger_add(&l->creating, &l->n_creating, ip->changes.ops[i].name);
+                        if (r < 0)
+                                return r;
+                        any = true;
+                }
+        if (!any)
+                return 0;
+        r = if_ledger_save(ledger, l);
+        if (r < 0)
+                diag_error(d, "plugins.interfaces", "cannot write %s: %s", ledger,
+                           strerror(-r));
+        return r;
+}
+
 static int interfaces_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
         InterfacesPlugin *ip = (InterfacesPlugin *) p;
         _cleanup_(freep) char *ledger = ledger_path(ip);
@@ -219,6 +262,9 @@ static int interfaces_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
 
         if (!ledger)
                 return -ENOMEM;
+        r = record_creations(ip, ledger, d);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < ip->changes.n_ops && r >= 0; i++) {
                 const IfOp *op = &ip->changes.ops[i];
 
@@ -230,8 +276,9 @@ static int interfaces_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
                                    op->type == IF_ADD_ADDRESS || op->type == IF_DELETE_ADDRESS ? op->name : "",
                                    strerror(-r));
         }
-        /* what was made is recorded even when a later change failed: the
-         * rollback removes it */
+        /* what was made is in the ledger, even when a later change failed:
+         * the rollback removes it; nothing is being made any more */
+        if_ledger_made(&ip->live.ledger);
         if (ip->changes.n_ops > 0) {
                 k = if_ledger_save(ledger, &ip->live.ledger);
                 if (k < 0)

@@ -81,12 +81,18 @@ typedef struct IfLedger {
         size_t n_links;
         char **addresses;            /* "IFNAME ADDRESS/LEN" */
         size_t n_addresses;
+        char **creating;             /* names of links an apply is making; on disk
+                                      * after it only if it was stopped */
+        size_t n_creating;
 } IfLedger;
 
 void if_ledger_done(IfLedger *l);
 int if_ledger_load(const char *path, IfLedger *ret);
 int if_ledger_save(const char *path, const IfLedger *l);
 bool if_ledger_has_link(const IfLedger *l, const char *name);
+bool if_ledger_creating(const IfLedger *l, const char *name);
+/* The apply's creations are over: no link is being made any more. */
+void if_ledger_made(IfLedger *l);
 bool if_ledger_has_address(const IfLedger *l, const char *ifname, const char *addr);
 int if_ledger_add(char ***list, size_t *n, const char *entry);
 void if_ledger_remove(char **list, size_t *n, const char *entry);
@@ -100,7 +106,8 @@ typedef struct IfLive {
 } IfLive;
 
 void if_live_done(IfLive *l);
-/* Is the live link op-router's (ledger and alias)? */
+/* Is the live link op-router's (ledger and alias, or being made and no
+ * alias yet)? */
 bool if_link_owned(const IfLive *l, const RtnlLink *link);
 /* Is the address op-router's (protocol 217, or the ledger)? */
 bool if_addr_owned(const IfLive *l, const RtnlAddr *a);
@@ -129,6 +136,7 @@ typedef struct IfOp {
         RtnlAdmin admin;
         bool has_mac;
         uint8_t mac[RTNL_HWADDR_LEN];
+        bool set_alias;                      /* IF_SET_LINK: label it op-router's */
         RtnlAddr addr;                       /* addresses (ifindex set when sent) */
         char addr_text[64];
 } IfOp;
