@@ -85,6 +85,16 @@ def oprouter(oprouter_bin, tmp_path):
     return OpRouter(oprouter_bin, env, tmp_path, secrets)
 
 
+def sh(*cmd, check=True, input=None, timeout=60):
+    """Runs cmd (no shell); a failure is an AssertionError with its output
+    unless check is false."""
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, input=input, timeout=timeout,
+                       check=False)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{' '.join(r.args)} exited with {r.returncode}:\n{r.stdout}{r.stderr}")
+    return r
+
+
 def _ip(*args, check=True):
     return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=60, check=check)
 

@@ -17,16 +17,10 @@ import time
 import pytest
 
 from test_router_firewall import Node, ruleset
+from router_fixture import sh
 
 pytest_plugins = ("router_fixture",)
 
-
-def sh(*cmd, check=True, input=None):
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=60, check=False,
-                       input=input)
-    if check and r.returncode != 0:
-        raise AssertionError(f"{' '.join(r.args)} exited with {r.returncode}:\n{r.stdout}{r.stderr}")
-    return r
 
 
 class Net:

@@ -35,6 +35,7 @@ import subprocess
 import time
 
 import pytest
+from router_fixture import sh as fixture_sh
 
 pytest_plugins = ("router_fixture",)
 
@@ -71,12 +72,8 @@ def large_state(n_links=120, n_rules=300, n_elements=3000):
 LARGE = large_state()
 
 
-def sh(*cmd, check=True, input=None):
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, input=input, timeout=HANG,
-                       check=False)
-    if check and r.returncode != 0:
-        raise AssertionError(f"{' '.join(r.args)} exited with {r.returncode}:\n{r.stdout}{r.stderr}")
-    return r
+def sh(*cmd, **kw):
+    return fixture_sh(*cmd, timeout=HANG, **kw)
 
 
 class Router:

@@ -30,13 +30,13 @@ import copy
 import json
 import re
 import socket
-import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 
 from netlab import CONNECT_TIMEOUT, Peer, Sniffer, tcp_dropped, tcp_exchange
+from router_fixture import sh
 
 pytest_plugins = ("router_fixture",)
 
@@ -45,12 +45,6 @@ WAN_ADDR = "198.51.100.2"
 UPSTREAM = "198.51.100.1"
 UPSTREAM6 = "2001:db8:1::1"
 
-
-def sh(*cmd, check=True, input=None):
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, input=input, timeout=60, check=False)
-    if check and r.returncode != 0:
-        raise AssertionError(f"{' '.join(r.args)} exited with {r.returncode}:\n{r.stdout}{r.stderr}")
-    return r
 
 
 def doc_state(sections=("firewall",)):

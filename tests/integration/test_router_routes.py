@@ -18,19 +18,13 @@ LAN host) in which op-router applies static routes and policy rules;
 """
 
 import json
-import subprocess
 
 import pytest
+from router_fixture import sh
 
 
 pytest_plugins = ("router_fixture",)
 
-
-def sh(*cmd, check=True):
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=60, check=False)
-    if check and r.returncode != 0:
-        raise AssertionError(f"{' '.join(r.args)} exited with {r.returncode}:\n{r.stdout}{r.stderr}")
-    return r
 
 
 class Net:
