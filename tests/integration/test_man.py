@@ -136,14 +136,16 @@ def test_state_page_examples_validate(opdbus, tmp_state):
     assert examples[0]["plugins"]["net"] == examples[1]["net"]
 
 
-def test_meson_installs_the_pages():
+def test_meson_installs_the_pages_and_the_completion():
     build = Path(os.environ.get("OPDBUS_BUILD_DIR") or ROOT / "build-test")
     if not build.is_absolute():
         build = ROOT / build
     installed = json.loads(subprocess.run(["meson", "introspect", "--installed", str(build)], check=True,
                                           capture_output=True, text=True).stdout)
     by_source = {Path(src).relative_to(ROOT).as_posix(): dest for src, dest in installed.items()
-                 if src.startswith(str(ROOT / "man"))}
+                 if src.startswith(str(ROOT / "man")) or src.startswith(str(ROOT / "completion"))}
     assert by_source["man/op-dbus.8"].endswith("/share/man/man8/op-dbus.8")
     assert by_source["man/op-dbus-state.5"].endswith("/share/man/man5/op-dbus-state.5")
     assert by_source["man/op-router.8"].endswith("/share/man/man8/op-router.8")
+    for name in ("op-dbus", "op-router"):
+        assert by_source[f"completion/{name}"].endswith(f"/share/bash-completion/completions/{name}")
