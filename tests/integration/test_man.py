@@ -126,6 +126,37 @@ def test_mandoc_lint_is_clean(page):
     assert r.returncode == 0 and r.stdout == "" and r.stderr == "", r.stdout + r.stderr
 
 
+# The schema's objects whose keys the state page lists, in its section of
+# each plugin (--list-plugins).
+SCHEMA_OBJECTS = {"net": ["net", "bridge", "port"], "openflow": ["openflow", "of_bridge", "flow"],
+                  "lxc": ["lxc", "container"], "netmaker": ["netmaker"]}
+
+
+def subsections(text):
+    out, name = {}, None
+    for line in text.splitlines():
+        m = re.fullmatch(r"   (\S.*)", line)
+        if m:
+            name = m.group(1)
+            out[name] = ""
+        elif name:
+            out[name] += line + "\n"
+    return out
+
+
+def test_state_page_has_each_plugins_section_with_its_keys(opdbus):
+    schema = json.loads((ROOT / "schemas" / "state.schema.json").read_text())["$defs"]
+    parts = subsections(render("op-dbus-state.5"))
+    assert "The envelope" in parts
+    plugins = opdbus.run("--list-plugins", check=0).stdout.split()
+    assert sorted(plugins) == sorted(SCHEMA_OBJECTS)
+    for plugin in plugins:
+        assert plugin in parts, f"op-dbus-state.5 has no section {plugin}"
+        for obj in SCHEMA_OBJECTS[plugin]:
+            for key in schema[obj]["properties"]:
+                assert re.search(rf"\b{key}\b", parts[plugin]), f"op-dbus-state.5, {plugin}: no {obj}.{key}"
+
+
 def test_state_page_examples_validate(opdbus, tmp_state):
     blocks = re.findall(r"^\.Bd -literal[^\n]*\n(.*?)^\.Ed$", (MAN / "op-dbus-state.5").read_text(), re.M | re.S)
     examples = [json.loads(b) for b in blocks if b.lstrip().startswith("{")]
