@@ -201,8 +201,9 @@ int verb_init(Cli *cli) {
         if (!cli->output || streq(cli->output, "-"))
                 puts(text);
         else if (cli->force) {
-                if (write_replacing(cli->output, text) < 0)
-                        return EXIT_UNAVAILABLE;
+                r = write_replacing(cli->output, text);
+                if (r < 0)
+                        return r == -EINVAL ? EXIT_INVALID : EXIT_UNAVAILABLE;
         } else {
                 r = write_file_new(cli->output, text, strlen(text), 0600);
                 if (r == -EEXIST) {

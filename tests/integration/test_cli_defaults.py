@@ -110,8 +110,8 @@ def test_init_force_without_an_existing_file_just_writes_it(opdbus, tmp_path):
 def test_init_force_leaves_a_directory_alone(opdbus, tmp_path):
     target = tmp_path / "dir.json"
     target.mkdir()
-    r = opdbus.run("init", "--profile", "none", "-o", target, "--force")
-    assert r.returncode != 0 and "not a regular file" in r.stderr
+    r = opdbus.run("init", "--profile", "none", "-o", target, "--force", check=2)
+    assert r.stderr == f"op-dbus: error: init: {target} is not a regular file; not replacing it.\n"
     assert target.is_dir() and not (tmp_path / "dir.json.bak").exists()
 
 
