@@ -100,7 +100,8 @@ void help(void) {
         cli_help_commands(verbs, ELEMENTSOF(verbs));
         printf("\n"
                "FILE may be '-' for standard input; plan, apply, diff and verify default to\n"
-               "$OPDBUS_STATE, else " DEFAULT_STATE_FILE ". 'op-dbus help COMMAND' says more.\n"
+               "$OPDBUS_STATE, else " DEFAULT_STATE_FILE ".\n"
+               "'op-dbus help COMMAND' and 'man op-dbus' say more.\n"
                "\n"
                "Options:\n"
                "  --plugin P           Only this plugin (repeatable; apply, plan, query, ...)\n"

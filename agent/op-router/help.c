@@ -80,7 +80,7 @@ void help(void) {
         printf("\n"
                "FILE may be '-' for standard input; plan, apply, diff and verify default to\n"
                "$OPROUTER_STATE, else " DEFAULT_ROUTER_STATE_FILE ".\n"
-               "'op-router help COMMAND' says more.\n"
+               "'op-router help COMMAND' and 'man op-router' say more.\n"
                "\n"
                "Options:\n"
                "  --plugin P           Only this plugin (repeatable; apply, plan, query, ...)\n"
