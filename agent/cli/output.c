@@ -4,6 +4,7 @@
  * print the same. */
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "json-util.h"
@@ -31,16 +32,41 @@ static size_t array_length(json_object *a) {
         return a ? json_object_array_length(a) : 0;
 }
 
-static void print_actions(json_object *changes, const char *heading) {
+/* plan and diff in colour: only when standard output is a terminal, and
+ * never with NO_COLOR set (to any value) or TERM=dumb (docs/cli.md). */
+static bool use_colour(void) {
+        const char *term = getenv("TERM");
+
+        return !getenv("NO_COLOR") && !(term && streq(term, "dumb")) && isatty(STDOUT_FILENO) == 1;
+}
+
+#define COLOUR_OFF "\033[0m"
+
+/* Green what is added, red what is removed, yellow what changes. */
+static const char *action_colour(const char *action) {
+        if (streq(action, "create"))
+                return "\033[32m";
+        if (streq(action, "delete"))
+                return "\033[31m";
+        return "\033[33m";
+}
+
+static void print_actions_coloured(json_object *changes, const char *heading, bool colour) {
         if (array_length(changes) == 0)
                 return;
         printf("%s\n", heading);
         for (size_t i = 0; i < array_length(changes); i++) {
                 json_object *a = json_object_array_get_idx(changes, i);
+                const char *action = json_member_string(a, "action");
 
-                printf("  %-9s %-8s %-36s [%s] %s\n", json_member_string(a, "action"), json_member_string(a, "plugin"),
-                       json_member_string(a, "path"), json_member_string(a, "impact"), json_member_string(a, "detail"));
+                printf("%s  %-9s %-8s %-36s [%s] %s%s\n", colour ? action_colour(action) : "", action,
+                       json_member_string(a, "plugin"), json_member_string(a, "path"),
+                       json_member_string(a, "impact"), json_member_string(a, "detail"), colour ? COLOUR_OFF : "");
         }
+}
+
+static void print_actions(json_object *changes, const char *heading) {
+        print_actions_coloured(changes, heading, false);
 }
 
 /* errors, warnings and notes to standard error */
@@ -131,7 +157,7 @@ void print_result(bool json, const char *verb, const char *origin, json_object *
         if (json_member_bool(res, "dry_run") || streq(verb, "plan")) {
                 if (array_length(json_member_array(res, "changes")) == 0)
                         printf("No changes: the host matches %s.\n", origin);
-                print_actions(json_member_array(res, "changes"), "Planned changes:");
+                print_actions_coloured(json_member_array(res, "changes"), "Planned changes:", use_colour());
                 return;
         }
         if (streq(verb, "verify")) {
@@ -144,19 +170,21 @@ void print_result(bool json, const char *verb, const char *origin, json_object *
 
 void print_diff(bool json, const char *origin, json_object *res) {
         json_object *changes = json_member_array(res, "changes");
+        bool colour;
 
         if (json) {
                 print_json(res);
                 return;
         }
         print_messages(res);
+        colour = use_colour();
         for (size_t i = 0; i < array_length(changes); i++) {
                 json_object *a = json_object_array_get_idx(changes, i);
                 const char *action = json_member_string(a, "action");
                 char sign = streq(action, "create") ? '+' : streq(action, "delete") ? '-' : '~';
 
-                printf("%c %s/%s: %s\n", sign, json_member_string(a, "plugin"), json_member_string(a, "path"),
-                       json_member_string(a, "detail"));
+                printf("%s%c %s/%s: %s%s\n", colour ? action_colour(action) : "", sign, json_member_string(a, "plugin"),
+                       json_member_string(a, "path"), json_member_string(a, "detail"), colour ? COLOUR_OFF : "");
         }
 }
 

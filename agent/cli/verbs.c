@@ -5,6 +5,7 @@
  * result computed here prints as one a daemon returns. */
 #include <assert.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "cli.h"
@@ -29,8 +30,21 @@ CliReconcileFn cli_file_verb(const char *verb) {
         return NULL;
 }
 
-const char *cli_need_file(int argc, char **argv, const char *verb) {
+/* The default state file, when it is there; else NULL after saying how
+ * to make one or name another. */
+static const char *default_state_file(const CliCommon *c, const char *verb) {
+        if (access(c->state_file, F_OK) < 0 && errno == ENOENT) {
+                log_error("%s: no FILE given, and the default state file %s does not exist: name a FILE, "
+                          "or set $%s to one.", verb, c->state_file, c->state_env);
+                return NULL;
+        }
+        return c->state_file;
+}
+
+const char *cli_need_file(const CliCommon *c, int argc, char **argv, const char *verb) {
         if (optind + 1 >= argc) {
+                if (c->state_file && !streq(verb, "validate"))
+                        return default_state_file(c, verb);
                 log_error("%s: missing FILE (use '-' for standard input).", verb);
                 return NULL;
         }

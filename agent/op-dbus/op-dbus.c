@@ -30,6 +30,8 @@ enum {
         ARG_CONTAINER_AUDIT,
         ARG_INTERFACES,
         ARG_SET,
+        ARG_FORCE,
+        ARG_LIST_PROFILES,
 };
 
 static int parse_argv(Cli *cli, int argc, char **argv) {
@@ -45,6 +47,8 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "container-audit-interval", required_argument, NULL, ARG_CONTAINER_AUDIT },
                 { "interfaces",       required_argument, NULL, ARG_INTERFACES },
                 { "set",              required_argument, NULL, ARG_SET },
+                { "force",            no_argument,       NULL, ARG_FORCE },
+                { "list-profiles",    no_argument,       NULL, ARG_LIST_PROFILES },
                 {}
         };
         int c, r;
@@ -78,6 +82,14 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                         if (cli_strv_push(&cli->sets, &cli->n_sets, optarg) < 0)
                                 return log_error_errno(-ENOMEM, "Out of memory.");
                         break;
+                case ARG_FORCE:
+                        cli->force = true;
+                        break;
+                case ARG_LIST_PROFILES:
+                        /* one name a line (shell completion); like --version, it ends here */
+                        for (const Profile *p = builtin_profiles; p->name; p++)
+                                puts(p->name);
+                        exit(EXIT_OK);
                 case ARG_INTERFACES:
                         cli->host.interfaces_path = optarg;
                         break;
@@ -110,6 +122,9 @@ static void cli_defaults(Cli *cli) {
         cli_common_init(&cli->c, "op-dbus", "OPDBUS_STATE_DIR", DEFAULT_STATE_DIR, "OPDBUS_RUN_DIR", DEFAULT_RUN_DIR,
                         "OPDBUS_FAULT_INJECT");
         cli->c.help = help;
+        cli->c.product = &opdbus_product;
+        cli->c.state_env = "OPDBUS_STATE";
+        cli->c.state_file = cli_env_or(cli->c.state_env, DEFAULT_STATE_FILE);
 }
 
 static int setup_reconciler(const Cli *cli, Reconciler *rc) {
@@ -349,7 +364,7 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 return verb_help(arg);
         }
         if (cli_file_verb(verb)) {
-                arg = cli_need_file(argc, argv, verb);
+                arg = cli_need_file(&cli->c, argc, argv, verb);
                 return arg ? verb_with_file(cli, verb, arg) : EXIT_INVALID;
         }
         if (!cli_no_args(argc, argv, verb))

@@ -473,7 +473,7 @@ int oprouter_run(const CliCommon *c, const char *file) {
                 .nft_fd = -EBADF,
                 .c = c,
                 .cfg = worker_config(c),
-                .state_file = file ?: DEFAULT_ROUTER_STATE_FILE,
+                .state_file = file ?: c->state_file,
         };
         bool reverted;
         int r;
