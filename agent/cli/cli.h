@@ -156,6 +156,11 @@ int cli_finish(const CliCommon *c, const char *verb, const char *origin, Reconci
 
 /* "<stdin>" for "-", else file. */
 const char *cli_origin(const char *file);
+/* What an apply of file records as its source: its absolute name (in
+ * *buf, freed by the caller), "standard input" for "-". */
+const char *cli_source(const char *file, char **buf);
+/* This process as the caller of an apply (Reconciler.origin). */
+ApplyOrigin cli_apply_origin(const CliCommon *c, const char *reason, const char *source);
 
 /* validate, plan, apply, diff, verify FILE in this process. */
 int cli_run_file_verb(const CliCommon *c, Reconciler *rc, const char *verb, const char *file);

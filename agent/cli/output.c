@@ -2,6 +2,7 @@
 /* Human and JSON rendering of results. Everything is rendered from the
  * result JSON, so a result computed here and one returned by the daemon
  * print the same. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -205,12 +206,47 @@ int exit_code_for_json(json_object *res) {
         return EXIT_APPLY_FAILED;
 }
 
-void print_checkpoints_table(json_object *list) {
-        printf("%-12s %-22s %s\n", "GENERATION", "CREATED", "FILE");
-        for (size_t i = 0; i < array_length(list); i++) {
-                json_object *c = json_object_array_get_idx(list, i);
+/* "uid 0, busctl[812]" from an audit record; "" when it has none. */
+static void format_caller(json_object *record, char *buf, size_t size) {
+        json_object *uid = NULL, *pid = NULL, *process = NULL;
+        int n = 0;
 
-                printf("%-12s %-22s %s\n", json_member_string(c, "generation"), json_member_string(c, "created"),
-                       json_member_string(c, "path"));
+        buf[0] = 0;
+        if (!record)
+                return;
+        (void) json_object_object_get_ex(record, "uid", &uid);
+        (void) json_object_object_get_ex(record, "pid", &pid);
+        (void) json_object_object_get_ex(record, "process", &process);
+        if (uid)
+                n = snprintf(buf, size, "uid %" PRId64, json_object_get_int64(uid));
+        if (process && n >= 0 && (size_t) n < size)
+                n += snprintf(buf + n, size - n, "%s%s", n > 0 ? ", " : "", json_object_get_string(process));
+        if (pid && n >= 0 && (size_t) n < size)
+                (void) snprintf(buf + n, size - n, "[%" PRId64 "]", json_object_get_int64(pid));
+}
+
+/* One line per generation: when, why, how much, by whom, from what
+ * (the audit record; "-" for a checkpoint without one), then its
+ * actions, indented. */
+void print_checkpoints_table(json_object *list) {
+        printf("%-10s %-20s %-15s %-7s %-24s %s\n", "GENERATION", "CREATED", "REASON", "CHANGES", "BY", "SOURCE");
+        for (size_t i = 0; i < array_length(list); i++) {
+                json_object *c = json_object_array_get_idx(list, i), *record = NULL, *changes = NULL,
+                            *total = NULL, *actions = NULL, *more = NULL;
+                char by[96];
+
+                (void) json_object_object_get_ex(c, "record", &record);
+                (void) json_object_object_get_ex(record, "changes", &changes);
+                (void) json_object_object_get_ex(changes, "total", &total);
+                format_caller(record, by, sizeof by);
+                printf("%-10s %-20s %-15s %-7s %-24s %s\n", json_member_string(c, "generation"),
+                       json_member_string(c, "created"), record ? json_member_string(record, "reason") : "-",
+                       total ? json_object_get_string(total) : "-", by[0] ? by : "-",
+                       record && json_member_string(record, "source")[0] ? json_member_string(record, "source") : "-");
+                (void) json_object_object_get_ex(record, "actions", &actions);
+                for (size_t k = 0; k < array_length(actions); k++)
+                        printf("           %s\n", json_object_get_string(json_object_array_get_idx(actions, k)));
+                if (json_object_object_get_ex(record, "more_actions", &more))
+                        printf("           ... and %s more\n", json_object_get_string(more));
         }
 }

@@ -4,6 +4,8 @@
  * the result JSON as output.c renders it and returns the exit code, so a
  * result computed here prints as one a daemon returns. */
 #include <assert.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -78,6 +80,23 @@ const char *cli_origin(const char *file) {
         return streq(file, "-") ? "<stdin>" : file;
 }
 
+const char *cli_source(const char *file, char **buf) {
+        if (streq(file, "-"))
+                return "standard input";
+        *buf = realpath(file, NULL);
+        return *buf ?: file;
+}
+
+ApplyOrigin cli_apply_origin(const CliCommon *c, const char *reason, const char *source) {
+        return (ApplyOrigin) {
+                .reason = reason,
+                .source = source,
+                .uid = getuid(),
+                .pid = getpid(),
+                .process = c->program,
+        };
+}
+
 int cli_setup_reconciler(const CliCommon *c, const Product *product, Reconciler *rc) {
         int r;
 
@@ -136,6 +155,8 @@ int cli_run_file_verb(const CliCommon *c, Reconciler *rc, const char *verb, cons
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         CliReconcileFn fn = cli_file_verb(verb);
+        _cleanup_(freep) char *abs = NULL;
+        ApplyOrigin origin = cli_apply_origin(c, "apply", cli_source(file, &abs));
         ReconcileOptions o = {
                 .dry_run = c->dry_run,
                 .only = c->only,
@@ -145,6 +166,7 @@ int cli_run_file_verb(const CliCommon *c, Reconciler *rc, const char *verb, cons
         int r;
 
         assert(fn);
+        rc->origin = &origin;
         r = state_doc_load(file, &doc, &res.diag);
         if (r < 0) {
                 res.status = RECONCILE_INVALID;
@@ -186,7 +208,9 @@ int cli_run_checkpoints(const CliCommon *c) {
 
 int cli_run_rollback(const CliCommon *c, Reconciler *rc) {
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
+        ApplyOrigin origin = cli_apply_origin(c, "rollback", NULL);
 
+        rc->origin = &origin;
         (void) reconcile_rollback(rc, c->to, c->allow_outage, &res);
         return cli_finish(c, "rollback", "the checkpoint", &res);
 }

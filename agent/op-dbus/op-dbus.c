@@ -131,12 +131,14 @@ static int setup_reconciler(const Cli *cli, Reconciler *rc) {
         return cli_setup_reconciler(&cli->c, &opdbus_product, rc);
 }
 
-/* The a{sv} of ApplyStateWithOptions, or of PlanWithOptions (plugins
- * only) when plan is set. */
-static int append_options(sd_bus_message *m, const Cli *cli, bool plan) {
+/* The a{sv} of ApplyStateWithOptions (source: the file, for the audit
+ * record), or of PlanWithOptions (plugins only) when plan is set. */
+static int append_options(sd_bus_message *m, const Cli *cli, bool plan, const char *source) {
         int r;
 
         r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && !plan && source)
+                r = sd_bus_message_append(m, "{sv}", "source", "s", source);
         if (r >= 0 && !plan && cli->c.confirm_timeout > 0)
                 r = sd_bus_message_append(m, "{sv}", "confirm_timeout", "u", cli->c.confirm_timeout);
         if (r >= 0 && !plan && cli->c.allow_outage)
@@ -164,6 +166,7 @@ static int append_options(sd_bus_message *m, const Cli *cli, bool plan) {
  * without the daemon. */
 static int via_daemon(Cli *cli, sd_bus *bus, const char *verb, const char *file, const char *origin) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(freep) char *abs = NULL;
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         const char *text;
@@ -181,7 +184,7 @@ static int via_daemon(Cli *cli, sd_bus *bus, const char *verb, const char *file,
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", text);
         if (r >= 0)
-                r = append_options(m, cli, plan);
+                r = append_options(m, cli, plan, cli_source(file, &abs));
         if (r < 0)
                 return log_error_errno(r, "Cannot build the call: %m"), EXIT_UNAVAILABLE;
         return client_send(cli, bus, m, verb, origin);

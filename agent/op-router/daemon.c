@@ -266,6 +266,8 @@ static void apply_state_file(Daemon *d, const char *why) {
         _cleanup_(job_freep) Job *j = job_new(JOB_APPLY);
         _cleanup_(freep) char *what = NULL;
 
+        if (j)
+                j->reason = "state-file";
         if (!j || !(j->state_path = strdup(d->state_file)) ||
             asprintf(&what, "%s: apply of %s", why, d->state_file) < 0) {
                 log_error_errno(-ENOMEM, "%s: out of memory.", why);
