@@ -28,6 +28,9 @@ PACKAGES=(
         openvswitch-switch openvswitch-common
         python3 python3-pytest python3-jsonschema
         iproute2 dbus jq
+        # the manual pages (mandoc -Tlint) and the shell completion, loaded
+        # into bash (test_man.py, test_completion.py)
+        mandoc bash-completion
         # systemd/ files: systemd-analyze, -tmpfiles, -sysusers, busctl, systemd.pc;
         # dbus-1.pc (D-Bus policy and activation directories)
         systemd libdbus-1-dev

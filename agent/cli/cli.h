@@ -42,6 +42,9 @@ typedef struct CliCommon {
         const char *program;        /* "op-dbus": in messages */
         void (*help)(void);         /* prints the program's help (-h) */
         const char *fault_env;      /* the variable of the programs' test aid (Reconciler.fault_after) */
+        const Product *product;     /* its plugins, for --list-plugins */
+        const char *state_file;     /* FILE of plan, apply, diff and verify when none is given */
+        const char *state_env;      /* the variable that names state_file, in messages */
         PluginContext ctx;          /* state and run directories, timeout; ctx.settings: the program's */
         bool json;                  /* --json */
         bool dry_run;               /* apply --dry-run */
@@ -69,6 +72,7 @@ enum {
         CLI_ARG_CONFIRM_TIMEOUT,
         CLI_ARG_VERSION,
         CLI_ARG_ALLOW_OUTAGE,
+        CLI_ARG_LIST_PLUGINS,
         CLI_ARG_PROGRAM = 0x200,
 };
 
@@ -89,7 +93,8 @@ enum {
         { "keep-checkpoints", required_argument, NULL, CLI_ARG_KEEP },                          \
         { "confirm-timeout",  required_argument, NULL, CLI_ARG_CONFIRM_TIMEOUT },               \
         { "version",          no_argument,       NULL, CLI_ARG_VERSION },                       \
-        { "allow-outage",     no_argument,       NULL, CLI_ARG_ALLOW_OUTAGE }
+        { "allow-outage",     no_argument,       NULL, CLI_ARG_ALLOW_OUTAGE },                  \
+        { "list-plugins",     no_argument,       NULL, CLI_ARG_LIST_PLUGINS }
 
 #define CLI_DEFAULT_TIMEOUT_MS (10 * 1000)
 #define CLI_DEFAULT_LOCK_TIMEOUT_MS (30 * 1000)
@@ -116,8 +121,9 @@ typedef enum CliOption {
 } CliOption;
 
 /* Takes one option getopt_long returned (opt, its argument arg); a bad
- * value is logged and -EINVAL returned. -h prints the program's help and
- * --version its version, then the process exits. */
+ * value is logged and -EINVAL returned. -h prints the program's help,
+ * --version its version and --list-plugins its plugins' names, then the
+ * process exits. */
 int cli_common_option(CliCommon *c, int opt, const char *arg);
 
 /* Prints "PROGRAM VERSION"; returns EXIT_OK. */
@@ -131,8 +137,9 @@ typedef int (*CliReconcileFn)(Reconciler *rc, const StateDoc *doc, const Reconci
  * diff, verify), or NULL. */
 CliReconcileFn cli_file_verb(const char *verb);
 /* The FILE argument of the verb at argv[optind], or NULL after saying
- * what is wrong. */
-const char *cli_need_file(int argc, char **argv, const char *verb);
+ * what is wrong. Without one, plan, apply, diff and verify take
+ * c->state_file; validate needs FILE. */
+const char *cli_need_file(const CliCommon *c, int argc, char **argv, const char *verb);
 /* The optional argument of the verb at argv[optind] (help TOPIC, run
  * FILE): 0 with *ret set (NULL: none), or -EINVAL after saying there are
  * more. */
@@ -149,6 +156,11 @@ int cli_finish(const CliCommon *c, const char *verb, const char *origin, Reconci
 
 /* "<stdin>" for "-", else file. */
 const char *cli_origin(const char *file);
+/* What an apply of file records as its source: its absolute name (in
+ * *buf, freed by the caller), "standard input" for "-". */
+const char *cli_source(const char *file, char **buf);
+/* This process as the caller of an apply (Reconciler.origin). */
+ApplyOrigin cli_apply_origin(const CliCommon *c, const char *reason, const char *source);
 
 /* validate, plan, apply, diff, verify FILE in this process. */
 int cli_run_file_verb(const CliCommon *c, Reconciler *rc, const char *verb, const char *file);

@@ -51,6 +51,7 @@ int cli_verb_help(const char *program, const char *docs, const CliVerbHelp *verb
         }
         printf("Usage: %s [OPTIONS] %s%s%s\n\n", program, v->verb, v->usage[0] ? " " : "", v->usage);
         print_summary(v);
-        printf(".\n\n%s\n\nThe options of '%s --help' apply; %s has the details.\n", v->details, program, docs);
+        printf(".\n\n%s\n\nThe options of '%s --help' apply; 'man %s' and %s have the details.\n", v->details, program,
+               program, docs);
         return EXIT_OK;
 }

@@ -84,6 +84,11 @@ int cli_common_option(CliCommon *c, int opt, const char *arg) {
                 exit(EXIT_OK);
         case CLI_ARG_VERSION:
                 exit(cli_print_version(c));
+        case CLI_ARG_LIST_PLUGINS:
+                /* one name a line, in the program's order (shell completion) */
+                for (size_t i = 0; c->product && i < c->product->n_plugins; i++)
+                        puts(c->product->plugins[i]->name);
+                exit(EXIT_OK);
         case 'v':
                 log_set_max_level(LOG_DEBUG);
                 return CLI_OPTION_DONE;

@@ -2,8 +2,10 @@
 /* Human and JSON rendering of results. Everything is rendered from the
  * result JSON, so a result computed here and one returned by the daemon
  * print the same. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "json-util.h"
@@ -31,16 +33,41 @@ static size_t array_length(json_object *a) {
         return a ? json_object_array_length(a) : 0;
 }
 
-static void print_actions(json_object *changes, const char *heading) {
+/* plan and diff in colour: only when standard output is a terminal, and
+ * never with NO_COLOR set (to any value) or TERM=dumb (docs/cli.md). */
+static bool use_colour(void) {
+        const char *term = getenv("TERM");
+
+        return !getenv("NO_COLOR") && !(term && streq(term, "dumb")) && isatty(STDOUT_FILENO) == 1;
+}
+
+#define COLOUR_OFF "\033[0m"
+
+/* Green what is added, red what is removed, yellow what changes. */
+static const char *action_colour(const char *action) {
+        if (streq(action, "create"))
+                return "\033[32m";
+        if (streq(action, "delete"))
+                return "\033[31m";
+        return "\033[33m";
+}
+
+static void print_actions_coloured(json_object *changes, const char *heading, bool colour) {
         if (array_length(changes) == 0)
                 return;
         printf("%s\n", heading);
         for (size_t i = 0; i < array_length(changes); i++) {
                 json_object *a = json_object_array_get_idx(changes, i);
+                const char *action = json_member_string(a, "action");
 
-                printf("  %-9s %-8s %-36s [%s] %s\n", json_member_string(a, "action"), json_member_string(a, "plugin"),
-                       json_member_string(a, "path"), json_member_string(a, "impact"), json_member_string(a, "detail"));
+                printf("%s  %-9s %-8s %-36s [%s] %s%s\n", colour ? action_colour(action) : "", action,
+                       json_member_string(a, "plugin"), json_member_string(a, "path"),
+                       json_member_string(a, "impact"), json_member_string(a, "detail"), colour ? COLOUR_OFF : "");
         }
+}
+
+static void print_actions(json_object *changes, const char *heading) {
+        print_actions_coloured(changes, heading, false);
 }
 
 /* errors, warnings and notes to standard error */
@@ -131,7 +158,7 @@ void print_result(bool json, const char *verb, const char *origin, json_object *
         if (json_member_bool(res, "dry_run") || streq(verb, "plan")) {
                 if (array_length(json_member_array(res, "changes")) == 0)
                         printf("No changes: the host matches %s.\n", origin);
-                print_actions(json_member_array(res, "changes"), "Planned changes:");
+                print_actions_coloured(json_member_array(res, "changes"), "Planned changes:", use_colour());
                 return;
         }
         if (streq(verb, "verify")) {
@@ -144,19 +171,21 @@ void print_result(bool json, const char *verb, const char *origin, json_object *
 
 void print_diff(bool json, const char *origin, json_object *res) {
         json_object *changes = json_member_array(res, "changes");
+        bool colour;
 
         if (json) {
                 print_json(res);
                 return;
         }
         print_messages(res);
+        colour = use_colour();
         for (size_t i = 0; i < array_length(changes); i++) {
                 json_object *a = json_object_array_get_idx(changes, i);
                 const char *action = json_member_string(a, "action");
                 char sign = streq(action, "create") ? '+' : streq(action, "delete") ? '-' : '~';
 
-                printf("%c %s/%s: %s\n", sign, json_member_string(a, "plugin"), json_member_string(a, "path"),
-                       json_member_string(a, "detail"));
+                printf("%s%c %s/%s: %s%s\n", colour ? action_colour(action) : "", sign, json_member_string(a, "plugin"),
+                       json_member_string(a, "path"), json_member_string(a, "detail"), colour ? COLOUR_OFF : "");
         }
 }
 
@@ -177,12 +206,47 @@ int exit_code_for_json(json_object *res) {
         return EXIT_APPLY_FAILED;
 }
 
-void print_checkpoints_table(json_object *list) {
-        printf("%-12s %-22s %s\n", "GENERATION", "CREATED", "FILE");
-        for (size_t i = 0; i < array_length(list); i++) {
-                json_object *c = json_object_array_get_idx(list, i);
+/* "uid 0, busctl[812]" from an audit record; "" when it has none. */
+static void format_caller(json_object *record, char *buf, size_t size) {
+        json_object *uid = NULL, *pid = NULL, *process = NULL;
+        int n = 0;
 
-                printf("%-12s %-22s %s\n", json_member_string(c, "generation"), json_member_string(c, "created"),
-                       json_member_string(c, "path"));
+        buf[0] = 0;
+        if (!record)
+                return;
+        (void) json_object_object_get_ex(record, "uid", &uid);
+        (void) json_object_object_get_ex(record, "pid", &pid);
+        (void) json_object_object_get_ex(record, "process", &process);
+        if (uid)
+                n = snprintf(buf, size, "uid %" PRId64, json_object_get_int64(uid));
+        if (process && n >= 0 && (size_t) n < size)
+                n += snprintf(buf + n, size - n, "%s%s", n > 0 ? ", " : "", json_object_get_string(process));
+        if (pid && n >= 0 && (size_t) n < size)
+                (void) snprintf(buf + n, size - n, "[%" PRId64 "]", json_object_get_int64(pid));
+}
+
+/* One line per generation: when, why, how much, by whom, from what
+ * (the audit record; "-" for a checkpoint without one), then its
+ * actions, indented. */
+void print_checkpoints_table(json_object *list) {
+        printf("%-10s %-20s %-15s %-7s %-24s %s\n", "GENERATION", "CREATED", "REASON", "CHANGES", "BY", "SOURCE");
+        for (size_t i = 0; i < array_length(list); i++) {
+                json_object *c = json_object_array_get_idx(list, i), *record = NULL, *changes = NULL,
+                            *total = NULL, *actions = NULL, *more = NULL;
+                char by[96];
+
+                (void) json_object_object_get_ex(c, "record", &record);
+                (void) json_object_object_get_ex(record, "changes", &changes);
+                (void) json_object_object_get_ex(changes, "total", &total);
+                format_caller(record, by, sizeof by);
+                printf("%-10s %-20s %-15s %-7s %-24s %s\n", json_member_string(c, "generation"),
+                       json_member_string(c, "created"), record ? json_member_string(record, "reason") : "-",
+                       total ? json_object_get_string(total) : "-", by[0] ? by : "-",
+                       record && json_member_string(record, "source")[0] ? json_member_string(record, "source") : "-");
+                (void) json_object_object_get_ex(record, "actions", &actions);
+                for (size_t k = 0; k < array_length(actions); k++)
+                        printf("           %s\n", json_object_get_string(json_object_array_get_idx(actions, k)));
+                if (json_object_object_get_ex(record, "more_actions", &more))
+                        printf("           ... and %s more\n", json_object_get_string(more));
         }
 }

@@ -4,7 +4,10 @@
  * the result JSON as output.c renders it and returns the exit code, so a
  * result computed here prints as one a daemon returns. */
 #include <assert.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "cli.h"
@@ -29,8 +32,21 @@ CliReconcileFn cli_file_verb(const char *verb) {
         return NULL;
 }
 
-const char *cli_need_file(int argc, char **argv, const char *verb) {
+/* The default state file, when it is there; else NULL after saying how
+ * to make one or name another. */
+static const char *default_state_file(const CliCommon *c, const char *verb) {
+        if (access(c->state_file, F_OK) < 0 && errno == ENOENT) {
+                log_error("%s: no FILE given, and the default state file %s does not exist: name a FILE, "
+                          "or set $%s to one.", verb, c->state_file, c->state_env);
+                return NULL;
+        }
+        return c->state_file;
+}
+
+const char *cli_need_file(const CliCommon *c, int argc, char **argv, const char *verb) {
         if (optind + 1 >= argc) {
+                if (c->state_file && !streq(verb, "validate"))
+                        return default_state_file(c, verb);
                 log_error("%s: missing FILE (use '-' for standard input).", verb);
                 return NULL;
         }
@@ -62,6 +78,23 @@ bool cli_no_args(int argc, char **argv, const char *verb) {
 
 const char *cli_origin(const char *file) {
         return streq(file, "-") ? "<stdin>" : file;
+}
+
+const char *cli_source(const char *file, char **buf) {
+        if (streq(file, "-"))
+                return "standard input";
+        *buf = realpath(file, NULL);
+        return *buf ?: file;
+}
+
+ApplyOrigin cli_apply_origin(const CliCommon *c, const char *reason, const char *source) {
+        return (ApplyOrigin) {
+                .reason = reason,
+                .source = source,
+                .uid = getuid(),
+                .pid = getpid(),
+                .process = c->program,
+        };
 }
 
 int cli_setup_reconciler(const CliCommon *c, const Product *product, Reconciler *rc) {
@@ -122,6 +155,8 @@ int cli_run_file_verb(const CliCommon *c, Reconciler *rc, const char *verb, cons
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         CliReconcileFn fn = cli_file_verb(verb);
+        _cleanup_(freep) char *abs = NULL;
+        ApplyOrigin origin = cli_apply_origin(c, "apply", cli_source(file, &abs));
         ReconcileOptions o = {
                 .dry_run = c->dry_run,
                 .only = c->only,
@@ -131,6 +166,7 @@ int cli_run_file_verb(const CliCommon *c, Reconciler *rc, const char *verb, cons
         int r;
 
         assert(fn);
+        rc->origin = &origin;
         r = state_doc_load(file, &doc, &res.diag);
         if (r < 0) {
                 res.status = RECONCILE_INVALID;
@@ -172,7 +208,9 @@ int cli_run_checkpoints(const CliCommon *c) {
 
 int cli_run_rollback(const CliCommon *c, Reconciler *rc) {
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
+        ApplyOrigin origin = cli_apply_origin(c, "rollback", NULL);
 
+        rc->origin = &origin;
         (void) reconcile_rollback(rc, c->to, c->allow_outage, &res);
         return cli_finish(c, "rollback", "the checkpoint", &res);
 }

@@ -36,6 +36,7 @@ void checkpoint_info_array_free(CheckpointInfo *a, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(a[i].created);
                 free(a[i].path);
+                json_object_put(a[i].record);
         }
         free(a);
 }
@@ -200,8 +201,8 @@ static char *section_names(json_object *state) {
 
 /* The file of a checkpoint: written by hand so the digest and the names of
  * the sections come first and can be read alone. */
-static char *checkpoint_body(uint64_t generation, json_object *state) {
-        _cleanup_(freep) char *text = NULL, *sections = NULL;
+static char *checkpoint_body(uint64_t generation, json_object *state, json_object *record) {
+        _cleanup_(freep) char *text = NULL, *sections = NULL, *rec = NULL;
         char created[32], *body;
         time_t t = time(NULL);
         struct tm tm;
@@ -209,23 +210,26 @@ static char *checkpoint_body(uint64_t generation, json_object *state) {
         strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
         text = json_to_string_pretty(state);
         sections = section_names(state);
+        if (record && asprintf(&rec, "  \"record\": %s,\n",
+                               json_object_to_json_string_ext(record, JSON_C_TO_STRING_PLAIN)) < 0)
+                return NULL;
         if (!text || !sections)
                 return NULL;
         if (asprintf(&body, "{\n  \"generation\": %" PRIu64 ",\n  \"created\": \"%s\",\n"
-                     "  \"digest\": \"%016" PRIx64 "\",\n  \"sections\": %s,\n  \"state\": %s\n}\n",
-                     generation, created, checkpoint_digest(state), sections, text) < 0)
+                     "  \"digest\": \"%016" PRIx64 "\",\n  \"sections\": %s,\n%s  \"state\": %s\n}\n",
+                     generation, created, checkpoint_digest(state), sections, rec ?: "", text) < 0)
                 return NULL;
         return body;
 }
 
-int checkpoint_prepare(const char *state_dir, uint64_t generation, json_object *state,
+int checkpoint_prepare(const char *state_dir, uint64_t generation, json_object *state, json_object *record,
                        uint64_t *ret_free, uint64_t *ret_needed) {
         _cleanup_(freep) char *dir = checkpoint_dir(state_dir), *path = pending_path(state_dir), *body = NULL;
         struct statvfs sv;
         uint64_t avail;
         int r;
 
-        body = checkpoint_body(generation, state);
+        body = checkpoint_body(generation, state, record);
         if (!dir || !path || !body)
                 return -ENOMEM;
         r = mkdir_p(dir, 0700);
@@ -268,11 +272,12 @@ void checkpoint_discard(const char *state_dir) {
                 (void) unlink(path);
 }
 
-int checkpoint_save(const char *state_dir, uint64_t generation, json_object *state, unsigned keep) {
+int checkpoint_save(const char *state_dir, uint64_t generation, json_object *state, json_object *record,
+                    unsigned keep) {
         uint64_t avail, needed;
         int r;
 
-        r = checkpoint_prepare(state_dir, generation, state, &avail, &needed);
+        r = checkpoint_prepare(state_dir, generation, state, record, &avail, &needed);
         if (r >= 0)
                 r = checkpoint_commit(state_dir, generation);
         if (r < 0) {
@@ -384,8 +389,12 @@ int checkpoint_list(const char *state_dir, CheckpointInfo **ret, size_t *ret_n) 
                         checkpoint_info_array_free(a, n);
                         return -ENOMEM;
                 }
-                if (load_file(a[i].path, &o) >= 0 && json_object_object_get_ex(o, "created", &c))
+                if (load_file(a[i].path, &o) < 0)
+                        continue;
+                if (json_object_object_get_ex(o, "created", &c))
                         a[i].created = strdup_or_null(json_object_get_string(c));
+                if (json_object_object_get_ex(o, "record", &c) && json_object_is_type(c, json_type_object))
+                        a[i].record = json_object_get(c);
         }
         *ret = a;
         *ret_n = n;
@@ -409,6 +418,8 @@ int checkpoint_list_json(const char *state_dir, json_object **ret) {
                 json_object_object_add(o, "generation", json_object_new_int64((int64_t) list[i].generation));
                 json_object_object_add(o, "created", json_object_new_string(strna(list[i].created)));
                 json_object_object_add(o, "path", json_object_new_string(list[i].path));
+                if (list[i].record)
+                        json_object_object_add(o, "record", json_object_get(list[i].record));
                 json_object_array_add(a, o);
         }
         checkpoint_info_array_free(list, n);

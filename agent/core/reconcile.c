@@ -868,7 +868,11 @@ static int prepare_checkpoint(Reconciler *rc, Session *s, ReconcileResult *res) 
         char a[32], n[32];
         int r;
 
-        r = checkpoint_prepare(rc->ctx.state_dir, s->base + 1, s->merged->root, &avail, &needed);
+        _cleanup_(json_object_putp) json_object *record = audit_record_new(rc->origin, s->plans, s->n);
+
+        if (!record)
+                return fail(res, RECONCILE_UNAVAILABLE, -ENOMEM);
+        r = checkpoint_prepare(rc->ctx.state_dir, s->base + 1, s->merged->root, record, &avail, &needed);
         if (r == -ENOSPC && needed > 0)
                 diag_error(&res->diag, "", "the state directory %s has %s free, and this apply needs about %s there "
                            "(its checkpoint and %s's records); nothing was changed", rc->ctx.state_dir,
@@ -906,6 +910,7 @@ static int commit_checkpoint(Reconciler *rc, Session *s, ReconcileResult *res) {
  * state (a section it applies differs in what makes no change, or is
  * new): stored as a new generation unless it equals the newest. */
 static int record_unchanged(Reconciler *rc, Session *s, ReconcileResult *res) {
+        _cleanup_(json_object_putp) json_object *record = NULL;
         json_object *merged = s->merged->root;
         uint64_t stored;
         int r;
@@ -916,7 +921,10 @@ static int record_unchanged(Reconciler *rc, Session *s, ReconcileResult *res) {
                 log_debug("checkpoint: the state is generation %" PRIu64 "'s, nothing stored", s->base);
                 return 0;
         }
-        r = checkpoint_save(rc->ctx.state_dir, s->base + 1, merged, rc->keep_checkpoints);
+        record = audit_record_new(rc->origin, NULL, 0);
+        if (!record)
+                return fail(res, RECONCILE_UNAVAILABLE, -ENOMEM);
+        r = checkpoint_save(rc->ctx.state_dir, s->base + 1, merged, record, rc->keep_checkpoints);
         if (r < 0) {
                 diag_error(&res->diag, "", "the host matches, but the new applied state cannot be stored in "
                            "%s/checkpoints: %s; nothing was changed", rc->ctx.state_dir, strerror(-r));
@@ -1070,7 +1078,16 @@ int reconcile_rollback(Reconciler *rc, uint64_t to, bool allow_outage, Reconcile
                 return fail(res, RECONCILE_INVALID, r);
 
         diag_note(&res->diag, "", "rolling back to the state of generation %" PRIu64, to);
-        return reconcile_apply(rc, doc, &o, res);
+        /* The record names the checkpoint; the caller stays who asked. */
+        ApplyOrigin by = rc->origin ? *rc->origin : (ApplyOrigin) { .uid = -1, .pid = -1 };
+        const ApplyOrigin *saved = rc->origin;
+
+        by.reason = "rollback";
+        by.source = doc->origin;
+        rc->origin = &by;
+        r = reconcile_apply(rc, doc, &o, res);
+        rc->origin = saved;
+        return r;
 }
 
 int reconcile_applied_state(Reconciler *rc, StateDoc **ret, uint64_t *ret_generation, ReconcileResult *res) {

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "audit.h"
 #include "diag.h"
 #include "plan.h"
 #include "plugin.h"
@@ -53,6 +54,8 @@ typedef struct Reconciler {
         const char *fault_after;    /* a test aid of the programs: every apply fails right after
                                      * this plugin has written its changes (never a rollback) */
         int lock_timeout_ms;        /* how long a second apply waits */
+        const ApplyOrigin *origin;  /* who asks and why, for the checkpoints' audit records
+                                     * (NULL: not known); a rollback names its checkpoint */
 } Reconciler;
 
 typedef struct ReconcileOptions {

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "job.h"
 
 Job *job_new(JobKind kind) {
         Job *j = calloc(1, sizeof(Job));
 
-        if (j)
-                j->kind = kind;
+        if (!j)
+                return NULL;
+        j->kind = kind;
+        j->caller_uid = getuid();
+        j->caller_pid = getpid();
+        if (!(j->caller_process = strdup(program_invocation_short_name)))
+                return job_free(j);
         return j;
 }
 
@@ -71,6 +78,8 @@ Job *job_free(Job *j) {
         if (!j)
                 return NULL;
         free(j->requester);
+        free(j->source);
+        free(j->caller_process);
         free(j->state_json);
         free(j->state_path);
         strv_free(j->plugins);

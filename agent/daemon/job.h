@@ -49,6 +49,13 @@ typedef struct Job {
         bool restricted;              /* asked by a caller other than root (PluginContext.restricted) */
         const char *restore_kind;     /* RESTORE: the count that says how much was put back ... */
         const char *const *restore_noun; /* ... and what it counts (WatchVTable), or NULL */
+        const char *reason;           /* for the audit record: "state-file", ...; NULL: by kind
+                                       * ("apply", "rollback", "confirm-timeout") */
+        char *source;                 /* what is applied, for the audit record: "D-Bus ApplyState";
+                                       * NULL: state_path */
+        int64_t caller_uid;           /* who asked (job_new: this process); -1: not known */
+        int64_t caller_pid;
+        char *caller_process;         /* its name; NULL: not known */
         void *origin;                 /* the front's, e.g. the call to answer */
         void (*origin_free)(void *origin);
 

@@ -110,6 +110,18 @@ static void run_query(Reconciler *rc, Job *j) {
                 set_result(j, state);
 }
 
+/* Who asked for j and why, for the checkpoint's audit record. */
+static ApplyOrigin job_origin(const Job *j) {
+        return (ApplyOrigin) {
+                .reason = j->reason ?: j->kind == JOB_CONFIRM_ROLLBACK ? "confirm-timeout" :
+                                       j->kind == JOB_ROLLBACK ? "rollback" : "apply",
+                .source = j->source ?: j->state_path,
+                .uid = j->caller_uid,
+                .pid = j->caller_pid,
+                .process = j->caller_process,
+        };
+}
+
 static void run_reconcile(Reconciler *rc, Job *j) {
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
@@ -123,6 +135,9 @@ static void run_reconcile(Reconciler *rc, Job *j) {
                 .allow_outage = j->allow_outage,
         };
 
+        ApplyOrigin origin = job_origin(j);
+
+        rc->origin = &origin;
         switch (j->kind) {
         case JOB_ROLLBACK:
                 (void) reconcile_rollback(rc, j->to, j->allow_outage, &res);

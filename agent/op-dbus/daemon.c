@@ -84,7 +84,7 @@ int verb_run(Cli *cli) {
                         settings, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) : NULL;
         m->lock_timeout_ms = cli->c.lock_timeout_ms;
         m->keep_checkpoints = cli->c.keep_checkpoints;
-        m->state_path = strdup(cli->state_path ?: DEFAULT_STATE_FILE);
+        m->state_path = strdup(cli->state_path ?: cli->c.state_file);
         if (!m->state_path || !m->settings_json)
                 r = -ENOMEM;
         if (r >= 0)

@@ -16,23 +16,26 @@ static void print_profiles(void) {
 }
 
 static const CliVerbHelp verbs[] = {
-        { "init", "--profile NAME [--set KEY=VALUE]... [-o FILE]",
+        { "init", "--profile NAME [--set KEY=VALUE]... [-o FILE [--force]]",
           "Print a starting state",
           "Prints the profile's state, or writes it to FILE (mode 0600). An existing\n"
-          "FILE is never overwritten: write to a new file and move it into place.\n"
+          "FILE is refused and left as it is, unless --force is given: then the new\n"
+          "state replaces it and the old one is kept as FILE.bak.\n"
           "--set KEY=VALUE fills in a placeholder the profile leaves: vps_ip,\n"
           "vps_public_ip, uuid, client_public_key, warp_public_key. A VMess id (uuid)\n"
-          "that is not given is generated.", print_profiles },
+          "that is not given is generated. --list-profiles prints the profiles'\n"
+          "names, one a line.", print_profiles },
         { "validate", "FILE",
           "Check a state file; changes nothing",
           "Checks FILE against the state format (strict JSON, the schema, the rules\n"
           "between objects) and prints every error with its JSON path. Reads\n"
           "nothing on the host." },
-        { "plan", "FILE",
+        { "plan", "[FILE]",
           "Show what apply would change",
           "Prints each action apply would take, with its object path and its\n"
-          "traffic impact. Changes nothing." },
-        { "apply", "FILE [--dry-run] [--confirm-timeout SEC] [--allow-outage]",
+          "traffic impact, in colour on a terminal. Changes nothing. FILE defaults\n"
+          "to $OPDBUS_STATE, else " DEFAULT_STATE_FILE "." },
+        { "apply", "[FILE] [--dry-run] [--confirm-timeout SEC] [--allow-outage]",
           "Make the host match FILE, transactionally",
           "Validates FILE, takes the lock, reads the host, applies the differences\n"
           "and verifies them; if a step fails, every change is rolled back. The\n"
@@ -41,7 +44,8 @@ static const CliVerbHelp verbs[] = {
           "apply back unless 'op-dbus confirm' comes within SEC seconds.\n"
           "--allow-outage: carry out changes that cut traffic off (deleting a\n"
           "bridge that has ports, destroying a container); without it they are\n"
-          "refused and nothing is changed." },
+          "refused and nothing is changed. FILE defaults to $OPDBUS_STATE, else\n"
+          DEFAULT_STATE_FILE "." },
         { "confirm", "",
           "Keep a confirm-timeout apply",
           "Keeps the apply made with --confirm-timeout that waits for\n"
@@ -50,14 +54,16 @@ static const CliVerbHelp verbs[] = {
           "Print the live state op-dbus owns",
           "Prints what op-dbus owns on the host as a state document: applying it\n"
           "changes nothing. With --plugin P, only P's section." },
-        { "diff", "FILE",
+        { "diff", "[FILE]",
           "Show differences between FILE and the host",
-          "One line per difference: '+' create, '~' modify, '-' delete. Exit\n"
-          "status 3 when the host differs from FILE." },
-        { "verify", "FILE",
+          "One line per difference: '+' create, '~' modify, '-' delete, in colour\n"
+          "on a terminal. Exit status 3 when the host differs from FILE. FILE\n"
+          "defaults to $OPDBUS_STATE, else " DEFAULT_STATE_FILE "." },
+        { "verify", "[FILE]",
           "Check that the host matches FILE",
           "Checks that the host matches FILE and that Open vSwitch reports no\n"
-          "error on op-dbus's interfaces. Exit status 3 when it does not." },
+          "error on op-dbus's interfaces. Exit status 3 when it does not. FILE\n"
+          "defaults to $OPDBUS_STATE, else " DEFAULT_STATE_FILE "." },
         { "checkpoints", "",
           "List stored verified states",
           "Lists the stored verified states: generation, time, file." },
@@ -73,7 +79,7 @@ static const CliVerbHelp verbs[] = {
           "be a bridge the applied state puts flows on." },
         { "run", "[--state FILE] [--audit-interval SEC] [--container-audit-interval SEC]",
           "Run the daemon (org.opdbus on the system bus)",
-          "Applies FILE (default " DEFAULT_STATE_FILE "), then serves\n"
+          "Applies FILE (default $OPDBUS_STATE, else " DEFAULT_STATE_FILE "), then serves\n"
           "org.opdbus on the system bus and keeps the host matching the applied\n"
           "state. --audit-interval: how often op-dbus's flows are checked [10];\n"
           "--container-audit-interval: how often the containers are [30]." },
@@ -93,7 +99,9 @@ void help(void) {
                "Commands:\n");
         cli_help_commands(verbs, ELEMENTSOF(verbs));
         printf("\n"
-               "FILE may be '-' for standard input. 'op-dbus help COMMAND' says more.\n"
+               "FILE may be '-' for standard input; plan, apply, diff and verify default to\n"
+               "$OPDBUS_STATE, else " DEFAULT_STATE_FILE ".\n"
+               "'op-dbus help COMMAND' and 'man op-dbus' say more.\n"
                "\n"
                "Options:\n"
                "  --plugin P           Only this plugin (repeatable; apply, plan, query, ...)\n"
@@ -110,6 +118,7 @@ void help(void) {
                "  -v, --verbose        Show each step of the reconcile driver, with timings\n"
                "  -h, --help           This help\n"
                "  --version            Print the version\n"
+               "  --list-plugins       Print the plugins' names, one a line\n"
                "\n"
                "Exit status: 0 ok, 1 apply failed and rolled back, 2 invalid input,\n"
                "3 host differs, 4 busy, 5 service unavailable, 6 rollback failed,\n"

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "op-dbus.h"
 #include "fileio.h"
@@ -139,6 +141,37 @@ static void print_uuid_notice(const char *profile, const char *uuid) {
                    uuid, vps ? "the privacy client" : "the VPS", vps ? "privacy-client" : "privacy-vps", uuid);
 }
 
+/* init -o FILE --force: FILE.bak becomes the file FILE is (a hard link, so
+ * FILE is never missing), then the new state replaces FILE atomically.
+ * An older FILE.bak goes; FILE need not exist. */
+static int write_replacing(const char *path, const char *text) {
+        _cleanup_(freep) char *bak = NULL;
+        struct stat st;
+        int r;
+
+        if (lstat(path, &st) < 0) {
+                if (errno != ENOENT)
+                        return log_error_errno(-errno, "init: cannot write %s: %m", path);
+                r = write_file_new(path, text, strlen(text), 0600);
+                return r < 0 ? log_error_errno(r, "init: cannot write %s: %m", path) : 0;
+        }
+        if (!S_ISREG(st.st_mode))
+                return log_error_errno(-EINVAL, "init: %s is not a regular file; not replacing it.", path);
+        if (asprintf(&bak, "%s.bak", path) < 0)
+                return log_error_errno(-ENOMEM, "Out of memory.");
+        if (unlink(bak) < 0 && errno != ENOENT)
+                return log_error_errno(-errno, "init: cannot remove the old %s: %m", bak);
+        if (link(path, bak) < 0)
+                return log_error_errno(-errno, "init: cannot keep %s as %s: %m; nothing was changed", path, bak);
+        r = write_file_atomic(path, text, strlen(text), 0600);
+        if (r < 0) {
+                (void) unlink(bak);
+                return log_error_errno(r, "init: cannot write %s: %m; nothing was changed", path);
+        }
+        log_notice("init: replaced %s; the old one is %s.", path, bak);
+        return 0;
+}
+
 int verb_init(Cli *cli) {
         _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_(freep) char *uuid = NULL;
@@ -167,11 +200,15 @@ int verb_init(Cli *cli) {
                                                     JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!cli->output || streq(cli->output, "-"))
                 puts(text);
-        else {
+        else if (cli->force) {
+                r = write_replacing(cli->output, text);
+                if (r < 0)
+                        return r == -EINVAL ? EXIT_INVALID : EXIT_UNAVAILABLE;
+        } else {
                 r = write_file_new(cli->output, text, strlen(text), 0600);
                 if (r == -EEXIST) {
-                        log_error_errno(r, "init: cannot write %s: %m; not overwriting it "
-                                        "(write to a new file, or remove this one first).", cli->output);
+                        log_error_errno(r, "init: cannot write %s: %m; not overwriting it (--force replaces it "
+                                        "and keeps it as %s.bak).", cli->output, cli->output);
                         return EXIT_INVALID;
                 }
                 if (r < 0) {

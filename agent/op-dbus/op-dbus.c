@@ -30,6 +30,8 @@ enum {
         ARG_CONTAINER_AUDIT,
         ARG_INTERFACES,
         ARG_SET,
+        ARG_FORCE,
+        ARG_LIST_PROFILES,
 };
 
 static int parse_argv(Cli *cli, int argc, char **argv) {
@@ -45,6 +47,8 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "container-audit-interval", required_argument, NULL, ARG_CONTAINER_AUDIT },
                 { "interfaces",       required_argument, NULL, ARG_INTERFACES },
                 { "set",              required_argument, NULL, ARG_SET },
+                { "force",            no_argument,       NULL, ARG_FORCE },
+                { "list-profiles",    no_argument,       NULL, ARG_LIST_PROFILES },
                 {}
         };
         int c, r;
@@ -78,6 +82,14 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                         if (cli_strv_push(&cli->sets, &cli->n_sets, optarg) < 0)
                                 return log_error_errno(-ENOMEM, "Out of memory.");
                         break;
+                case ARG_FORCE:
+                        cli->force = true;
+                        break;
+                case ARG_LIST_PROFILES:
+                        /* one name a line (shell completion); like --version, it ends here */
+                        for (const Profile *p = builtin_profiles; p->name; p++)
+                                puts(p->name);
+                        exit(EXIT_OK);
                 case ARG_INTERFACES:
                         cli->host.interfaces_path = optarg;
                         break;
@@ -110,18 +122,23 @@ static void cli_defaults(Cli *cli) {
         cli_common_init(&cli->c, "op-dbus", "OPDBUS_STATE_DIR", DEFAULT_STATE_DIR, "OPDBUS_RUN_DIR", DEFAULT_RUN_DIR,
                         "OPDBUS_FAULT_INJECT");
         cli->c.help = help;
+        cli->c.product = &opdbus_product;
+        cli->c.state_env = "OPDBUS_STATE";
+        cli->c.state_file = cli_env_or(cli->c.state_env, DEFAULT_STATE_FILE);
 }
 
 static int setup_reconciler(const Cli *cli, Reconciler *rc) {
         return cli_setup_reconciler(&cli->c, &opdbus_product, rc);
 }
 
-/* The a{sv} of ApplyStateWithOptions, or of PlanWithOptions (plugins
- * only) when plan is set. */
-static int append_options(sd_bus_message *m, const Cli *cli, bool plan) {
+/* The a{sv} of ApplyStateWithOptions (source: the file, for the audit
+ * record), or of PlanWithOptions (plugins only) when plan is set. */
+static int append_options(sd_bus_message *m, const Cli *cli, bool plan, const char *source) {
         int r;
 
         r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && !plan && source)
+                r = sd_bus_message_append(m, "{sv}", "source", "s", source);
         if (r >= 0 && !plan && cli->c.confirm_timeout > 0)
                 r = sd_bus_message_append(m, "{sv}", "confirm_timeout", "u", cli->c.confirm_timeout);
         if (r >= 0 && !plan && cli->c.allow_outage)
@@ -149,6 +166,7 @@ static int append_options(sd_bus_message *m, const Cli *cli, bool plan) {
  * without the daemon. */
 static int via_daemon(Cli *cli, sd_bus *bus, const char *verb, const char *file, const char *origin) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(freep) char *abs = NULL;
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         _cleanup_(state_doc_freep) StateDoc *doc = NULL;
         const char *text;
@@ -166,7 +184,7 @@ static int via_daemon(Cli *cli, sd_bus *bus, const char *verb, const char *file,
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", text);
         if (r >= 0)
-                r = append_options(m, cli, plan);
+                r = append_options(m, cli, plan, cli_source(file, &abs));
         if (r < 0)
                 return log_error_errno(r, "Cannot build the call: %m"), EXIT_UNAVAILABLE;
         return client_send(cli, bus, m, verb, origin);
@@ -349,7 +367,7 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 return verb_help(arg);
         }
         if (cli_file_verb(verb)) {
-                arg = cli_need_file(argc, argv, verb);
+                arg = cli_need_file(&cli->c, argc, argv, verb);
                 return arg ? verb_with_file(cli, verb, arg) : EXIT_INVALID;
         }
         if (!cli_no_args(argc, argv, verb))

@@ -19,6 +19,7 @@ typedef struct Cli {
         char **sets;                /* init --set KEY=VALUE, repeatable */
         size_t n_sets;
         const char *output;         /* init -o */
+        bool force;                 /* init --force: replace -o FILE, keeping FILE.bak */
         const char *bridge;         /* restore-flows --bridge */
         const char *state_path;     /* run --state */
         int audit_interval_ms;      /* run --audit-interval; -1: default */

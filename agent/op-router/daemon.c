@@ -266,6 +266,8 @@ static void apply_state_file(Daemon *d, const char *why) {
         _cleanup_(job_freep) Job *j = job_new(JOB_APPLY);
         _cleanup_(freep) char *what = NULL;
 
+        if (j)
+                j->reason = "state-file";
         if (!j || !(j->state_path = strdup(d->state_file)) ||
             asprintf(&what, "%s: apply of %s", why, d->state_file) < 0) {
                 log_error_errno(-ENOMEM, "%s: out of memory.", why);
@@ -473,7 +475,7 @@ int oprouter_run(const CliCommon *c, const char *file) {
                 .nft_fd = -EBADF,
                 .c = c,
                 .cfg = worker_config(c),
-                .state_file = file ?: DEFAULT_ROUTER_STATE_FILE,
+                .state_file = file ?: c->state_file,
         };
         bool reverted;
         int r;

@@ -13,11 +13,11 @@ static const CliVerbHelp verbs[] = {
           "Checks FILE against the router's state format (strict JSON, the schema,\n"
           "the rules between objects) and the secrets it refers to, and prints\n"
           "every error with its JSON path. Reads nothing on the host." },
-        { "plan", "FILE",
+        { "plan", "[FILE]",
           "Show what apply would change",
           "Prints each action apply would take (for the firewall: each rule, chain,\n"
           "set and table), with its object path and its impact. Changes nothing." },
-        { "apply", "FILE [--dry-run] [--confirm-timeout SEC] [--allow-outage]",
+        { "apply", "[FILE] [--dry-run] [--confirm-timeout SEC] [--allow-outage]",
           "Make the router match FILE, transactionally",
           "Validates FILE, takes the lock, reads the router, applies the\n"
           "differences (the firewall in one nftables transaction) and verifies\n"
@@ -38,11 +38,11 @@ static const CliVerbHelp verbs[] = {
           "Prints what op-router owns on the router as a state document: applying\n"
           "it changes nothing. Secrets are shown as references, never as values.\n"
           "With --plugin P, only P's section." },
-        { "diff", "FILE",
+        { "diff", "[FILE]",
           "Show differences between FILE and the router",
           "One line per difference: '+' create, '~' modify, '-' delete. Exit\n"
           "status 3 when the router differs from FILE." },
-        { "verify", "FILE",
+        { "verify", "[FILE]",
           "Check that the router matches FILE",
           "Reads the router again and checks that applying FILE would change\n"
           "nothing. Exit status 3 when it does not." },
@@ -58,7 +58,7 @@ static const CliVerbHelp verbs[] = {
         { "run", "[FILE]",
           "The daemon: apply FILE and keep the confirm timer",
           "Runs in the foreground (for procd or systemd): applies FILE (default\n"
-          DEFAULT_ROUTER_STATE_FILE ") at start, reverts an apply that is not\n"
+          "$OPROUTER_STATE, else " DEFAULT_ROUTER_STATE_FILE ") at start, reverts an apply that is not\n"
           "confirmed in time (and, at start, one still waiting: the daemon was\n"
           "restarted inside its window), applies FILE again on SIGHUP and exits\n"
           "on SIGTERM." },
@@ -78,7 +78,9 @@ void help(void) {
                "Commands:\n");
         cli_help_commands(verbs, ELEMENTSOF(verbs));
         printf("\n"
-               "FILE may be '-' for standard input. 'op-router help COMMAND' says more.\n"
+               "FILE may be '-' for standard input; plan, apply, diff and verify default to\n"
+               "$OPROUTER_STATE, else " DEFAULT_ROUTER_STATE_FILE ".\n"
+               "'op-router help COMMAND' and 'man op-router' say more.\n"
                "\n"
                "Options:\n"
                "  --plugin P           Only this plugin (repeatable; apply, plan, query, ...)\n"
@@ -93,6 +95,7 @@ void help(void) {
                "  -v, --verbose        Show each step of the reconcile driver, with timings\n"
                "  -h, --help           This help\n"
                "  --version            Print the version\n"
+               "  --list-plugins       Print the plugins' names, one a line\n"
                "\n"
                "Exit status: 0 ok, 1 apply failed and rolled back, 2 invalid input,\n"
                "3 router differs, 4 busy, 5 unavailable, 6 rollback failed.\n");

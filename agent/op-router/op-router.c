@@ -50,6 +50,9 @@ static void cli_defaults(Cli *cli) {
         cli_common_init(&cli->c, "op-router", "OPROUTER_STATE_DIR", DEFAULT_ROUTER_STATE_DIR, "OPROUTER_RUN_DIR",
                         DEFAULT_ROUTER_RUN_DIR, "OPROUTER_FAULT_INJECT");
         cli->c.help = help;
+        cli->c.product = &oprouter_product;
+        cli->c.state_env = "OPROUTER_STATE";
+        cli->c.state_file = cli_env_or(cli->c.state_env, DEFAULT_ROUTER_STATE_FILE);
 }
 
 static int verb_with_file(Cli *cli, const char *verb, const char *file) {
@@ -91,7 +94,7 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 return streq(verb, "help") ? verb_help(arg) : oprouter_run(&cli->c, arg);
         }
         if (cli_file_verb(verb)) {
-                arg = cli_need_file(argc, argv, verb);
+                arg = cli_need_file(&cli->c, argc, argv, verb);
                 return arg ? verb_with_file(cli, verb, arg) : EXIT_INVALID;
         }
         if (!cli_no_args(argc, argv, verb))

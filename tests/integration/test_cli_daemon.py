@@ -102,6 +102,8 @@ UNKNOWN_PLUGIN_CASES = [
 # checkpoints table.
 GENERATION_WORDS = re.compile(r"(generation |\"generation\": |gen-0*|--to |^|stored ones are |\.\.)(\d+)(?=\D)", re.M)
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+# The caller's pid in the checkpoints' audit records.
+PID = re.compile(r"(\[|\"pid\": )\d+")
 # Checkpoints kept (the default of --keep-checkpoints).
 KEEP_CHECKPOINTS = 5
 
@@ -112,7 +114,7 @@ def normalise(text, base):
     def rel(m):
         n = int(m.group(2))
         return m.group(0) if n == 0 else f"{m.group(1)}G{n - base:+d}"
-    return TIMESTAMP.sub("TIME", GENERATION_WORDS.sub(rel, text))
+    return PID.sub(r"\1PID", TIMESTAMP.sub("TIME", GENERATION_WORDS.sub(rel, text)))
 
 
 class Node:

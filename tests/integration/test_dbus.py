@@ -305,10 +305,26 @@ def test_list_checkpoints_matches_the_cli(opdbus_daemon, ovs, opdbus):
     assert d.call_json("ListCheckpoints") == []
     g1 = d.apply(state(bridge("br0", ports=("p1",)))).result()["generation"]
     g2 = d.apply(state(bridge("br0", ports=("p1", "p2")))).result()["generation"]
+    g3 = d.apply(state(bridge("br0", ports=("p1",))), source=("s", "/root/state.json")).result()["generation"]
+    g4 = d.call_json("Rollback", "u", str(g2))["generation"]
     listed = d.call_json("ListCheckpoints")
     assert listed == opdbus.run("checkpoints", "--json", check=0, json=True).json
-    assert {g1, g2} <= {c["generation"] for c in listed}
-    assert all(set(c) == {"generation", "created", "path"} for c in listed)
+    assert [c["generation"] for c in listed][-4:] == [g1, g2, g3, g4]
+    assert all(set(c) == {"generation", "created", "path", "record"} for c in listed)
+    # The audit trail: who (the caller's credentials, as the bus tells
+    # them), from what, why and what changed.
+    records = {c["generation"]: c["record"] for c in listed}
+    assert records[g2]["reason"] == "apply" and records[g2]["source"] == "D-Bus ApplyState"
+    assert records[g2]["uid"] == 0 and records[g2]["process"] == "busctl" and records[g2]["pid"] > 0
+    assert records[g2]["changes"] == {"total": 1, "create": 1}
+    assert records[g2]["actions"] == ["create net bridge/br0/port/p2: " + records[g2]["actions"][0].split(": ", 1)[1]]
+    assert records[g3]["source"] == "D-Bus ApplyStateWithOptions: /root/state.json"
+    assert records[g3]["changes"] == {"total": 1, "delete": 1}
+    assert records[g4]["reason"] == "rollback" and records[g4]["source"] == f"checkpoint {g2}"
+    assert records[g4]["process"] == "busctl"
+    text = opdbus.run("checkpoints").stdout
+    assert re.search(rf"^{g4} +\S+ +rollback +1 +uid 0, busctl\[\d+\] +checkpoint {g2}$", text, re.M), text
+    assert "           create net bridge/br0/port/p2" in text
 
 
 def test_verify(opdbus_daemon, ovs):

@@ -83,6 +83,10 @@ def expected_files(prefix=PREFIX):
         "activation": f"{datadir}/dbus-1/system-services/org.opdbus.service",
         "tmpfiles": (pkg_config("systemd", "tmpfilesdir") or f"{prefix}/lib/tmpfiles.d") + "/op-dbus.conf",
         "sysusers": (pkg_config("systemd", "sysusersdir") or f"{prefix}/lib/sysusers.d") + "/op-dbus.conf",
+        # man/meson.build, completion/meson.build: below the prefix
+        "man8": f"{prefix}/share/man/man8/op-dbus.8",
+        "man5": f"{prefix}/share/man/man5/op-dbus-state.5",
+        "completion": f"{prefix}/share/bash-completion/completions/op-dbus",
     }
 
 

@@ -274,6 +274,16 @@ def test_a_window_that_runs_out_is_reverted(net, oprouter, tmp_state, daemon):
     assert not (oprouter.state_dir / "confirm.json").exists()
     r = oprouter.in_netns(net.router).run("confirm")
     assert r.returncode == 2 and "no apply is waiting for confirmation" in r.stderr
+    # The audit trail: the daemon's apply of its file, the operator's
+    # apply, and the daemon's revert, each with who made it.
+    listed = oprouter.run("checkpoints", "--json", json=True).json
+    records = [c["record"] for c in listed]
+    assert [r["reason"] for r in records] == ["state-file", "apply", "confirm-timeout"], records
+    assert records[0]["source"].endswith("/state.json") and records[0]["process"] == "op-router"
+    assert records[1]["source"].endswith("/changed.json") and records[1]["pid"] != records[0]["pid"]
+    assert records[1]["changes"]["total"] == 3 and len(records[1]["actions"]) == 3
+    assert records[2]["pid"] == d.proc.pid and records[2]["process"] == "op-router"
+    assert records[2]["changes"] == {"total": 3, "delete": 3}
 
 
 def test_a_confirmed_apply_stays(net, oprouter, tmp_state, daemon):

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <stdio.h>
 
+#include "audit.h"
 #include "checkpoint.h"
 #include "json-util.h"
 #include "tests.h"
@@ -36,7 +37,7 @@ TEST(test_save_prune_list_load) {
                 _cleanup_(json_object_putp) json_object *s = json_object_new_object();
 
                 json_object_object_add(s, "g", json_object_new_int(g));
-                ASSERT_EQ(checkpoint_save(dir, (uint64_t) g, s, 5), 0);
+                ASSERT_EQ(checkpoint_save(dir, (uint64_t) g, s, NULL, 5), 0);
         }
         /* only the newest five remain, and no temporary files */
         ASSERT_EQ(count_files(), 5);
@@ -92,7 +93,7 @@ TEST(test_sections_read_alone) {
         char path[256];
         FILE *f;
 
-        ASSERT_EQ(checkpoint_save(dir, 100, state, 5), 0);
+        ASSERT_EQ(checkpoint_save(dir, 100, state, NULL, 5), 0);
         {
                 _cleanup_(json_object_putp) json_object *names = NULL;
 
@@ -111,6 +112,50 @@ TEST(test_sections_read_alone) {
                 ASSERT_EQ(checkpoint_load_sections(dir, 100, &names), -EBADMSG);
         }
         ASSERT_EQ(unlink(path), 0);
+}
+
+/* The audit record: who, from what, why; the carried-out actions counted
+ * per kind and the first AUDIT_ACTIONS_MAX named; stored with the
+ * checkpoint and listed; the sections and digest still read alone. */
+TEST(test_audit_record) {
+        const ApplyOrigin origin = { .reason = "apply", .source = "/etc/x/state.json", .uid = 0, .pid = 42,
+                                     .process = "tool" };
+        _cleanup_(json_object_putp) json_object *state = json_tokener_parse("{\"version\": 1, \"plugins\": {\"a\": {}}}");
+        _cleanup_(json_object_putp) json_object *record = NULL, *list = NULL;
+        _cleanup_(plan_done) Plan plan = {};
+        json_object *v, *c;
+        uint64_t digest;
+
+        for (int i = 0; i < AUDIT_ACTIONS_MAX + 3; i++)
+                ASSERT_EQ(plan_add(&plan, "a", i % 2 ? ACTION_DELETE : ACTION_CREATE, IMPACT_NONE, "obj", "n %d", i), 0);
+        ASSERT_EQ(plan_add(&plan, "a", ACTION_MODIFY, IMPACT_NONE, "held", "drift left alone"), 0);
+        plan_hold_last(&plan);
+        record = audit_record_new(&origin, &plan, 1);
+        ASSERT_TRUE(record);
+        ASSERT_STREQ(json_member_string(record, "reason"), "apply");
+        ASSERT_STREQ(json_member_string(record, "source"), "/etc/x/state.json");
+        ASSERT_STREQ(json_member_string(record, "process"), "tool");
+        ASSERT_TRUE(json_object_object_get_ex(record, "changes", &c));
+        ASSERT_STREQ(json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN), "{\"total\":23,\"create\":12,\"delete\":11}");
+        ASSERT_TRUE(json_object_object_get_ex(record, "actions", &v));
+        ASSERT_EQ(json_object_array_length(v), AUDIT_ACTIONS_MAX);
+        ASSERT_STREQ(json_object_get_string(json_object_array_get_idx(v, 1)), "delete a obj: n 1");
+        ASSERT_TRUE(json_object_object_get_ex(record, "more_actions", &v));
+        ASSERT_EQ(json_object_get_int(v), 3);
+
+        ASSERT_EQ(checkpoint_save(dir, 200, state, record, 5), 0);
+        ASSERT_EQ(checkpoint_load_digest(dir, 200, &digest), 0);
+        ASSERT_EQ(digest, checkpoint_digest(state));
+        ASSERT_EQ(checkpoint_list_json(dir, &list), 0);
+        v = json_object_array_get_idx(list, json_object_array_length(list) - 1);
+        ASSERT_TRUE(json_object_object_get_ex(v, "record", &c));
+        ASSERT_TRUE(json_object_equal(c, record));
+
+        /* nothing known about the caller: only the reason */
+        json_object_put(record);
+        record = audit_record_new(NULL, NULL, 0);
+        ASSERT_STREQ(json_object_to_json_string_ext(record, JSON_C_TO_STRING_PLAIN),
+                     "{\"reason\":\"apply\",\"changes\":{\"total\":0},\"actions\":[]}");
 }
 
 /* The digest is the tree's: formatting does not matter, content does. */
@@ -158,7 +203,7 @@ TEST(test_prepare_commit_discard) {
 
         ASSERT_EQ(checkpoint_latest(dir, &before), 0);
         json_object_object_add(s, "pending", json_object_new_int(1));
-        ASSERT_EQ(checkpoint_prepare(dir, before + 1, s, &avail, &needed), 0);
+        ASSERT_EQ(checkpoint_prepare(dir, before + 1, s, NULL, &avail, &needed), 0);
         ASSERT_TRUE(needed > CHECKPOINT_MARGIN && avail >= needed);
         ASSERT_EQ(checkpoint_latest(dir, &latest), 0);
         ASSERT_EQ(latest, before);
@@ -171,7 +216,7 @@ TEST(test_prepare_commit_discard) {
         ASSERT_EQ(latest, before + 1);
         ASSERT_EQ(checkpoint_load_pending(dir, &gen, &back), -ENOENT);
 
-        ASSERT_EQ(checkpoint_prepare(dir, before + 2, s, &avail, &needed), 0);
+        ASSERT_EQ(checkpoint_prepare(dir, before + 2, s, NULL, &avail, &needed), 0);
         checkpoint_discard(dir);
         ASSERT_EQ(checkpoint_load_pending(dir, &gen, &back), -ENOENT);
         ASSERT_EQ(checkpoint_commit(dir, before + 2), -ENOENT);
@@ -184,6 +229,7 @@ int main(void) {
         RUN(test_save_prune_list_load);
         RUN(test_corrupt_checkpoint_is_reported);
         RUN(test_sections_read_alone);
+        RUN(test_audit_record);
         RUN(test_digest);
         RUN(test_prepare_commit_discard);
         {

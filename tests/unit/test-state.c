@@ -130,7 +130,7 @@ TEST(test_depth_limit) {
         strbuf_done(&want);
 
         ASSERT_TRUE(mkdtemp(dir));
-        ASSERT_EQ(checkpoint_save(dir, 1, doc->root, 5), 0);
+        ASSERT_EQ(checkpoint_save(dir, 1, doc->root, NULL, 5), 0);
         ASSERT_EQ(checkpoint_load(dir, 1, &back), 0);
         ASSERT_TRUE(json_object_equal(back, doc->root));
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

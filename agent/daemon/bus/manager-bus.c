@@ -67,9 +67,37 @@ static void message_unref(void *msg) {
 /* Queues j to answer msg later. The work of a caller other than root
  * (or one that cannot be told) is restricted: op-dbus reads no file and
  * contacts no server the caller names (PluginContext.restricted). */
+/* The audit record's caller and source: the sender's uid, pid and name,
+ * and the method when the state came in the call. */
+static int set_caller(sd_bus_message *msg, Job *j) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const char *comm;
+        uid_t uid;
+        pid_t pid;
+
+        j->caller_uid = j->caller_pid = -1;
+        free(j->caller_process);
+        j->caller_process = NULL;
+        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_COMM | SD_BUS_CREDS_AUGMENT, &creds) >= 0) {
+                if (sd_bus_creds_get_euid(creds, &uid) >= 0)
+                        j->caller_uid = uid;
+                if (sd_bus_creds_get_pid(creds, &pid) >= 0)
+                        j->caller_pid = pid;
+                if (sd_bus_creds_get_comm(creds, &comm) >= 0 && !(j->caller_process = strdup(comm)))
+                        return -ENOMEM;
+        }
+        if (!j->state_path && !j->source && asprintf(&j->source, "D-Bus %s", sd_bus_message_get_member(msg)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int manager_queue_call(Manager *m, sd_bus_message *msg, Job *j) {
         uid_t uid;
 
+        if (set_caller(msg, j) < 0) {
+                job_free(j);
+                return -ENOMEM;
+        }
         j->origin = sd_bus_message_ref(msg);
         j->origin_free = message_unref;
         j->restricted = caller_uid(msg, &uid) < 0 || uid != 0;
@@ -143,7 +171,8 @@ enum {
         OPT_PLUGINS         = 1 << 1,
         OPT_CONFIRM_TIMEOUT = 1 << 2,
         OPT_ALLOW_OUTAGE    = 1 << 3,
-        OPTS_APPLY          = OPT_DRY_RUN | OPT_PLUGINS | OPT_CONFIRM_TIMEOUT | OPT_ALLOW_OUTAGE,
+        OPT_SOURCE          = 1 << 4,
+        OPTS_APPLY          = OPT_DRY_RUN | OPT_PLUGINS | OPT_CONFIRM_TIMEOUT | OPT_ALLOW_OUTAGE | OPT_SOURCE,
         OPTS_PLAN           = OPT_PLUGINS,
         OPTS_ROLLBACK       = OPT_ALLOW_OUTAGE,
 };
@@ -157,6 +186,7 @@ static const struct {
         { OPT_PLUGINS,         "plugins",         "as" },
         { OPT_CONFIRM_TIMEOUT, "confirm_timeout", "u" },
         { OPT_ALLOW_OUTAGE,    "allow_outage",    "b" },
+        { OPT_SOURCE,          "source",          "s" },
 };
 
 /* "dry_run, plugins" (with_types: "dry_run: b, plugins: as") of the
@@ -172,11 +202,17 @@ static char *option_names(unsigned mask, bool with_types) {
 }
 
 static int read_option(sd_bus_message *msg, Job *j, unsigned bit) {
+        const char *source;
         int r, b = 0;
 
         switch (bit) {
         case OPT_PLUGINS:
                 return read_plugins(msg, j);
+        case OPT_SOURCE:
+                r = sd_bus_message_read(msg, "v", "s", &source);
+                if (r >= 0 && asprintf(&j->source, "D-Bus %s: %s", sd_bus_message_get_member(msg), source) < 0)
+                        r = -ENOMEM;
+                return r;
         case OPT_CONFIRM_TIMEOUT:
                 return sd_bus_message_read(msg, "v", "u", &j->confirm_timeout);
         default:

@@ -88,6 +88,8 @@ int manager_queue_state_file(Manager *m, const char *requester) {
                 return 0;
         }
         j = job_new(JOB_APPLY);
+        if (j)
+                j->reason = "state-file";
         if (!j || !(j->state_path = strdup(m->state_path)) ||
             job_set_requester(j, "%s (%s)", requester, m->state_path) < 0) {
                 job_free(j);
