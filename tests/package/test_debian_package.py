@@ -17,7 +17,8 @@ One module-wide build and one clean Debian 12 root:
     archive (Open vSwitch among them); a state file and a checkpoint made
     before are not applied or touched by the installation; op-dbus version
     and validate work; the system group, the unit, the D-Bus policy, the
-    tmpfiles and sysusers snippets are where the system reads them;
+    tmpfiles and sysusers snippets, the manual pages and the bash
+    completion are where the system reads them;
   * an upgrade to a later version of the same build (the package repacked
     with a higher version: dpkg runs every maintainer script of an
     upgrade) keeps the state file and the checkpoints byte for byte;
@@ -195,7 +196,9 @@ def test_install_upgrade_remove_purge_op_dbus(debs, chroot, work):
     for f in ("/lib/systemd/system/op-dbus.service",
               "/lib/systemd/system/ovs-vswitchd.service.d/op-dbus.conf",
               "/usr/share/dbus-1/system.d/org.opdbus.conf",
-              "/usr/lib/tmpfiles.d/op-dbus.conf", "/usr/lib/sysusers.d/op-dbus.conf"):
+              "/usr/lib/tmpfiles.d/op-dbus.conf", "/usr/lib/sysusers.d/op-dbus.conf",
+              "/usr/share/man/man8/op-dbus.8.gz", "/usr/share/man/man5/op-dbus-state.5.gz",
+              "/usr/share/bash-completion/completions/op-dbus"):
         assert c.file(f).is_file(), f"{f} is not installed"
     c.sh("getent group opdbus")
     assert oct(c.file("/var/lib/op-dbus").stat().st_mode & 0o777) == "0o700"
@@ -231,7 +234,9 @@ def test_install_remove_purge_op_router(debs, chroot):
     pkgs.mkdir(exist_ok=True)
     shutil.copy2(debs["op-router"], pkgs)
     c.sh(f"apt-get install -y -q --no-install-recommends /tmp/pkgs/{debs['op-router'].name}")
-    assert c.file("/lib/systemd/system/op-router.service").is_file()
+    for f in ("/lib/systemd/system/op-router.service", "/usr/share/man/man8/op-router.8.gz",
+              "/usr/share/bash-completion/completions/op-router"):
+        assert c.file(f).is_file(), f"{f} is not installed"
     assert not c.file("/etc/init.d/op-router").exists(), "the procd script is OpenWrt's"
     c.sh("op-router version")
     c.file("/etc/op-router").mkdir(parents=True, exist_ok=True)
