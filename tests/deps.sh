@@ -38,6 +38,9 @@ PACKAGES=(
         # the command op-dbus's plan names for a veth on a userspace bridge
         # (test_traffic.py, test_lxc.py)
         ethtool
+        # the Debian packages (tests/extra.d/debian-package): build, lintian,
+        # a clean Debian 12 root to install them in
+        dpkg-dev debhelper lintian debootstrap
         # tools the tests run themselves: curl through the XRay/v2ray proxy,
         # nft -c on the rendered rule sets (test_services.py), openssl for the
         # Netmaker test server's certificates (test_netmaker.py)

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Bash completion (completion/op-dbus, completion/op-router), loaded into
-bash with bash-completion and asked to complete through COMP_WORDS,
+"""Bash completion (completion/op-dbus, completion/op-router, each after
+completion/op-complete.bash: the files the build makes and installs, in
+build-test/completion), loaded into bash with bash-completion and asked to complete through COMP_WORDS,
 COMP_CWORD and COMPREPLY: commands, options (per command), profile and
 plugin names, the generations of rollback --to from real checkpoints (with
 the --state-dir of the command line), files where a FILE goes. Commands and
 options are compared with --help, so that completion cannot fall behind."""
 
+import os
 import re
 import shlex
 import subprocess
@@ -15,6 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BASH_COMPLETION = Path("/usr/share/bash-completion/bash_completion")
+BUILD_DIR = Path(os.environ.get("OPDBUS_BUILD_DIR") or ROOT / "build-test")
 
 pytest_plugins = ("router_fixture",)
 
@@ -28,7 +31,7 @@ def complete(program, words, cwd, env):
     line = " ".join(words)
     script = f"""
 source {shlex.quote(str(BASH_COMPLETION))}
-source {shlex.quote(str(ROOT / "completion" / name))}
+source {shlex.quote(str(BUILD_DIR / "completion" / name))}
 COMP_WORDS=({" ".join(shlex.quote(w) for w in words)})
 COMP_CWORD={len(words) - 1}
 COMP_LINE={shlex.quote(line)}
