@@ -47,7 +47,7 @@ _op_dbus_complete()
     local prog=${words[0]}
     local common_opts="--help --verbose --version --json --state-dir --run-dir --plugin --timeout
         --lock-timeout --keep-checkpoints --list-plugins"
-    local value_opts="--state-dir|--run-dir|--plugin|--timeout|--lock-timeout|--keep-checkpoints|--to|--confirm-timeout"
+    local value_opts="--state-dir|--run-dir|--plugin|--timeout|--lock-timeout|--keep-checkpoints|--to|--from|--confirm-timeout"
     local verbs verb="" i
     if [[ $kind == host ]]; then
         verbs="init validate plan apply confirm query diff verify checkpoints rollback restore-flows run version help"
@@ -86,7 +86,7 @@ _op_dbus_complete()
             COMPREPLY=($(compgen -W "$("$prog" init --list-profiles 2>/dev/null)" -- "$cur"))
             return
             ;;
-        --to)
+        --to | --from)
             COMPREPLY=($(compgen -W "$(_op_dbus_generations "$prog")" -- "$cur"))
             return
             ;;
@@ -115,6 +115,7 @@ _op_dbus_complete()
         init) verb_opts="--profile --set -o --output --force --list-profiles" ;;
         apply) verb_opts="--dry-run --confirm-timeout --allow-outage" ;;
         rollback) verb_opts="--to --allow-outage" ;;
+        diff) verb_opts="--from --to" ;;
         restore-flows) verb_opts="--bridge" ;;
         run) [[ $kind == host ]] && verb_opts="--state --audit-interval --container-audit-interval" ;;
     esac

@@ -35,6 +35,7 @@ void print_result(bool json, const char *verb, const char *origin, json_object *
 void print_diff(bool json, const char *origin, json_object *res);
 void print_json(json_object *o);
 void print_checkpoints_table(json_object *list);
+void print_generation_diff(json_object *changes);
 
 /* ---- the options every program takes ---------------------------------------- */
 
@@ -51,7 +52,8 @@ typedef struct CliCommon {
         bool allow_outage;          /* apply/rollback --allow-outage */
         char **only;                /* --plugin, repeatable; NULL-terminated, the strings borrowed */
         size_t n_only;
-        unsigned long long to;      /* rollback --to; 0: the one before the newest */
+        unsigned long long to;      /* rollback --to; 0: the one before the newest; diff --to: 0 the newest */
+        unsigned long long from;    /* diff --from: compare stored generations; 0: not given */
         unsigned confirm_timeout;   /* apply --confirm-timeout; 0: none */
         unsigned keep_checkpoints;  /* --keep-checkpoints */
         int lock_timeout_ms;        /* --lock-timeout */
@@ -73,6 +75,7 @@ enum {
         CLI_ARG_VERSION,
         CLI_ARG_ALLOW_OUTAGE,
         CLI_ARG_LIST_PLUGINS,
+        CLI_ARG_FROM,
         CLI_ARG_PROGRAM = 0x200,
 };
 
@@ -94,7 +97,8 @@ enum {
         { "confirm-timeout",  required_argument, NULL, CLI_ARG_CONFIRM_TIMEOUT },               \
         { "version",          no_argument,       NULL, CLI_ARG_VERSION },                       \
         { "allow-outage",     no_argument,       NULL, CLI_ARG_ALLOW_OUTAGE },                  \
-        { "list-plugins",     no_argument,       NULL, CLI_ARG_LIST_PLUGINS }
+        { "list-plugins",     no_argument,       NULL, CLI_ARG_LIST_PLUGINS },                  \
+        { "from",             required_argument, NULL, CLI_ARG_FROM }
 
 #define CLI_DEFAULT_TIMEOUT_MS (10 * 1000)
 #define CLI_DEFAULT_LOCK_TIMEOUT_MS (30 * 1000)
@@ -170,6 +174,10 @@ int cli_run_query(const CliCommon *c, Reconciler *rc);
 int cli_run_checkpoints(const CliCommon *c);
 /* rollback [--to N]. */
 int cli_run_rollback(const CliCommon *c, Reconciler *rc);
+/* With --from: false after saying so unless verb is diff without FILE. */
+bool cli_generation_diff_args(const CliCommon *c, int argc, char **argv, const char *verb);
+/* diff --from N [--to M]: what changed between two stored generations. */
+int cli_run_generation_diff(const CliCommon *c, Reconciler *rc);
 
 /* ---- help ---------------------------------------------------------------------- */
 

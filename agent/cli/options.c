@@ -112,14 +112,19 @@ int cli_common_option(CliCommon *c, int opt, const char *arg) {
                         return log_error_errno(-ENOMEM, "Out of memory.");
                 return CLI_OPTION_DONE;
         case CLI_ARG_TO:
+        case CLI_ARG_FROM: {
+                unsigned long long *g = opt == CLI_ARG_TO ? &c->to : &c->from;
+
                 /* strtoull() would take "-1" as 2^64-1 */
                 errno = 0;
-                c->to = arg[0] >= '1' && arg[0] <= '9' ? strtoull(arg, &end, 10) : 0;
+                *g = arg[0] >= '1' && arg[0] <= '9' ? strtoull(arg, &end, 10) : 0;
                 /* The daemon's Rollback takes a 32-bit generation. */
-                if (errno || c->to == 0 || *end || c->to > UINT32_MAX)
-                        return log_error_errno(-EINVAL, "--to: \"%s\" is not a generation number: expected "
-                                               "one of those '%s checkpoints' lists, such as 3.", arg, c->program);
+                if (errno || *g == 0 || *end || *g > UINT32_MAX)
+                        return log_error_errno(-EINVAL, "--%s: \"%s\" is not a generation number: expected "
+                                               "one of those '%s checkpoints' lists, such as 3.",
+                                               opt == CLI_ARG_TO ? "to" : "from", arg, c->program);
                 return CLI_OPTION_DONE;
+        }
         case CLI_ARG_TIMEOUT:
                 if (cli_parse_seconds_ms(arg, &c->ctx.timeout_ms) < 0 || c->ctx.timeout_ms <= 0)
                         return log_error_errno(-EINVAL, "--timeout: \"%s\" is not a number of seconds.", arg);

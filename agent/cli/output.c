@@ -189,6 +189,26 @@ void print_diff(bool json, const char *origin, json_object *res) {
         }
 }
 
+/* diff --from N --to M: one line per difference, as diff's signs are:
+ * "~ PATH: FROM -> TO", "+ PATH: TO", "- PATH: FROM" (compact JSON). */
+void print_generation_diff(json_object *changes) {
+        bool colour = use_colour();
+
+        for (size_t i = 0; i < array_length(changes); i++) {
+                json_object *c = json_object_array_get_idx(changes, i), *from = NULL, *to = NULL;
+                const char *change = json_member_string(c, "change");
+                const char *action = streq(change, "added") ? "create" : streq(change, "removed") ? "delete" : "modify";
+
+                (void) json_object_object_get_ex(c, "from", &from);
+                (void) json_object_object_get_ex(c, "to", &to);
+                printf("%s%c %s: %s%s%s%s\n", colour ? action_colour(action) : "",
+                       streq(action, "create") ? '+' : streq(action, "delete") ? '-' : '~', json_member_string(c, "path"),
+                       from ? json_object_to_json_string_ext(from, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "",
+                       from && to ? " -> " : "", to ? json_object_to_json_string_ext(to, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "",
+                       colour ? COLOUR_OFF : "");
+        }
+}
+
 int exit_code_for_json(json_object *res) {
         static const struct {
                 const char *status;

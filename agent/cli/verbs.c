@@ -206,6 +206,36 @@ int cli_run_checkpoints(const CliCommon *c) {
         return EXIT_OK;
 }
 
+bool cli_generation_diff_args(const CliCommon *c, int argc, char **argv, const char *verb) {
+        if (!streq(verb, "diff")) {
+                log_error("%s: --from goes with diff only ('%s diff --from N [--to M]').", verb, c->program);
+                return false;
+        }
+        if (optind + 1 < argc) {
+                log_error("diff --from compares two stored generations and takes no FILE.");
+                return false;
+        }
+        return true;
+}
+
+int cli_run_generation_diff(const CliCommon *c, Reconciler *rc) {
+        _cleanup_(json_object_putp) json_object *changes = NULL;
+        _cleanup_(diag_done) Diag d = {};
+        int r;
+
+        r = reconcile_compare_generations(rc, c->from, c->to, &changes, &d);
+        diag_print(&d, stderr, "");
+        if (r == -ENOMEM)
+                return log_error_errno(r, "Out of memory."), EXIT_UNAVAILABLE;
+        if (r < 0)
+                return EXIT_INVALID;
+        if (c->json)
+                print_json(changes);
+        else
+                print_generation_diff(changes);
+        return json_object_array_length(changes) > 0 ? EXIT_DRIFT : EXIT_OK;
+}
+
 int cli_run_rollback(const CliCommon *c, Reconciler *rc) {
         _cleanup_(reconcile_result_done) ReconcileResult res = {};
         ApplyOrigin origin = cli_apply_origin(c, "rollback", NULL);

@@ -187,11 +187,18 @@ typedef struct PluginVTable {
          * does not change before it succeeds: the driver asks only when it
          * must roll back. */
         bool snapshot_from_checkpoint;
+        /* Optional: replaces every secret value of section (its part of a
+         * stored state, a copy the caller owns) with PLUGIN_REDACTED, for
+         * output that shows stored states (diff --from). No I/O. */
+        void (*redact)(json_object *section);
         /* Optional: what a daemon watches for this plugin (above). */
         const WatchVTable *watch;
         /* Frees the instance's contents (not the instance). */
         void (*done)(Plugin *p);
 } PluginVTable;
+
+/* What stands for a secret value in output. */
+#define PLUGIN_REDACTED "<redacted>"
 
 /* How a plugin's check_restricted ends the message at a refused value. */
 #define PLUGIN_RESTRICTED_HINT \

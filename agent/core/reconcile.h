@@ -120,3 +120,8 @@ int reconcile_applied_state(Reconciler *rc, StateDoc **ret, uint64_t *ret_genera
  * generation; like any apply, refused when it would cut traffic off unless
  * allow_outage. */
 int reconcile_rollback(Reconciler *rc, uint64_t to, bool allow_outage, ReconcileResult *res);
+/* The differences from stored generation from to stored generation to
+ * (0: the newest), as json_compare() gives them, with every secret
+ * replaced by PLUGIN_REDACTED (PluginVTable.redact); -ENOENT (an error in
+ * d naming the stored ones) when one is not stored. */
+int reconcile_compare_generations(Reconciler *rc, uint64_t from, uint64_t to, json_object **ret, Diag *d);

@@ -54,11 +54,14 @@ static const CliVerbHelp verbs[] = {
           "Print the live state op-dbus owns",
           "Prints what op-dbus owns on the host as a state document: applying it\n"
           "changes nothing. With --plugin P, only P's section." },
-        { "diff", "[FILE]",
+        { "diff", "[FILE] [--from N [--to M]]",
           "Show differences between FILE and the host",
           "One line per difference: '+' create, '~' modify, '-' delete, in colour\n"
           "on a terminal. Exit status 3 when the host differs from FILE. FILE\n"
-          "defaults to $OPDBUS_STATE, else " DEFAULT_STATE_FILE "." },
+          "defaults to $OPDBUS_STATE, else " DEFAULT_STATE_FILE ".\n"
+          "With --from N: what changed from stored generation N to generation M\n"
+          "(--to; default the newest), member by member, secrets redacted; exit\n"
+          "status 3 when they differ." },
         { "verify", "[FILE]",
           "Check that the host matches FILE",
           "Checks that the host matches FILE and that Open vSwitch reports no\n"
@@ -66,7 +69,8 @@ static const CliVerbHelp verbs[] = {
           "defaults to $OPDBUS_STATE, else " DEFAULT_STATE_FILE "." },
         { "checkpoints", "",
           "List stored verified states",
-          "Lists the stored verified states: generation, time, file." },
+          "Lists the stored verified states: generation, time, and who applied\n"
+          "what, why, with how many changes (the audit trail)." },
         { "rollback", "[--to N] [--allow-outage]",
           "Apply a stored state (default: the previous one)",
           "Applies stored generation N (default: the one before the newest) as a\n"

@@ -358,6 +358,17 @@ static int verb_confirm(Cli *cli) {
         return client_send(cli, bus, m, "confirm", "");
 }
 
+/* diff --from N [--to M]: stored generations compared, in this process. */
+static int verb_generation_diff(Cli *cli, int argc, char **argv, const char *verb) {
+        _cleanup_(reconciler_done) Reconciler rc = {};
+
+        if (!cli_generation_diff_args(&cli->c, argc, argv, verb))
+                return EXIT_INVALID;
+        if (setup_reconciler(cli, &rc) < 0)
+                return EXIT_UNAVAILABLE;
+        return cli_run_generation_diff(&cli->c, &rc);
+}
+
 static int dispatch(Cli *cli, int argc, char **argv) {
         const char *verb = argv[optind], *arg;
 
@@ -366,6 +377,8 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                         return EXIT_INVALID;
                 return verb_help(arg);
         }
+        if (cli->c.from)
+                return verb_generation_diff(cli, argc, argv, verb);
         if (cli_file_verb(verb)) {
                 arg = cli_need_file(&cli->c, argc, argv, verb);
                 return arg ? verb_with_file(cli, verb, arg) : EXIT_INVALID;

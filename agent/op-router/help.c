@@ -38,10 +38,13 @@ static const CliVerbHelp verbs[] = {
           "Prints what op-router owns on the router as a state document: applying\n"
           "it changes nothing. Secrets are shown as references, never as values.\n"
           "With --plugin P, only P's section." },
-        { "diff", "[FILE]",
+        { "diff", "[FILE] [--from N [--to M]]",
           "Show differences between FILE and the router",
           "One line per difference: '+' create, '~' modify, '-' delete. Exit\n"
-          "status 3 when the router differs from FILE." },
+          "status 3 when the router differs from FILE.\n"
+          "With --from N: what changed from stored generation N to generation M\n"
+          "(--to; default the newest), member by member; exit status 3 when\n"
+          "they differ." },
         { "verify", "[FILE]",
           "Check that the router matches FILE",
           "Reads the router again and checks that applying FILE would change\n"

@@ -85,6 +85,17 @@ static int verb_rollback(Cli *cli) {
         return cli_run_rollback(&cli->c, &rc);
 }
 
+/* diff --from N [--to M]: stored generations compared, in this process. */
+static int verb_generation_diff(Cli *cli, int argc, char **argv, const char *verb) {
+        _cleanup_(reconciler_done) Reconciler rc = {};
+
+        if (!cli_generation_diff_args(&cli->c, argc, argv, verb))
+                return EXIT_INVALID;
+        if (cli_setup_reconciler(&cli->c, &oprouter_product, &rc) < 0)
+                return EXIT_UNAVAILABLE;
+        return cli_run_generation_diff(&cli->c, &rc);
+}
+
 static int dispatch(Cli *cli, int argc, char **argv) {
         const char *verb = argv[optind], *arg;
 
@@ -93,6 +104,8 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                         return EXIT_INVALID;
                 return streq(verb, "help") ? verb_help(arg) : oprouter_run(&cli->c, arg);
         }
+        if (cli->c.from)
+                return verb_generation_diff(cli, argc, argv, verb);
         if (cli_file_verb(verb)) {
                 arg = cli_need_file(&cli->c, argc, argv, verb);
                 return arg ? verb_with_file(cli, verb, arg) : EXIT_INVALID;

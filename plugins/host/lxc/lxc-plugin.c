@@ -141,6 +141,35 @@ static void lxc_plugin_done(Plugin *p) {
         lxc_config_done(&l->want);
 }
 
+/* Every "id" below o (the VMess ids of an Xray configuration). */
+static void redact_ids(json_object *o) {
+        if (json_object_is_type(o, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(o); i++)
+                        redact_ids(json_object_array_get_idx(o, i));
+        if (!json_object_is_type(o, json_type_object))
+                return;
+        json_object_object_foreach(o, key, value) {
+                if (streq(key, "id") && json_object_is_type(value, json_type_string))
+                        (void) json_object_object_add(o, key, json_object_new_string(PLUGIN_REDACTED));
+                else
+                        redact_ids(value);
+        }
+}
+
+/* The secrets a stored section holds: the Xray ids of the containers'
+ * service configurations (docs/services.md, "Secrets"). */
+static void lxc_plugin_redact(json_object *section) {
+        json_object *containers, *config, *xray;
+
+        if (!json_object_object_get_ex(section, "containers", &containers) ||
+            !json_object_is_type(containers, json_type_array))
+                return;
+        for (size_t i = 0; i < json_object_array_length(containers); i++)
+                if (json_object_object_get_ex(json_object_array_get_idx(containers, i), "config", &config) &&
+                    json_object_object_get_ex(config, "xray", &xray))
+                        redact_ids(xray);
+}
+
 const PluginVTable lxc_plugin_vtable = {
         .name = "lxc",
         .after = (const char *const[]) { "net", NULL },
@@ -151,6 +180,7 @@ const PluginVTable lxc_plugin_vtable = {
         .diff = lxc_plugin_diff,
         .apply = lxc_plugin_apply,
         .live_to_json = lxc_plugin_live_to_json,
+        .redact = lxc_plugin_redact,
         .watch = &lxc_watch_vtable,
         .done = lxc_plugin_done,
 };
