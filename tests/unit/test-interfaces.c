@@ -219,12 +219,13 @@ TEST(test_diff) {
         ASSERT_STREQ(ch.ops[0].addr_text, "198.51.100.2/24");
         ASSERT_EQ(ch.ops[1].type, IF_RELEASE_PORT);
         ASSERT_STREQ(ch.ops[1].name, "lan2");
-        ASSERT_EQ(ch.ops[2].type, IF_CREATE_LINK);           /* the new VLAN, made up at once */
-        ASSERT_EQ(ch.ops[2].kind, IF_VLAN);
-        ASSERT_STREQ(ch.ops[2].other, "br-lan");
-        ASSERT_EQ(ch.ops[2].admin, RTNL_ADMIN_UP);
-        ASSERT_EQ(ch.ops[3].type, IF_SET_LINK);
-        ASSERT_EQ(ch.ops[3].mtu, 1400);
+        /* the existing links' settings first: a VLAN made up needs its parent up */
+        ASSERT_EQ(ch.ops[2].type, IF_SET_LINK);
+        ASSERT_EQ(ch.ops[2].mtu, 1400);
+        ASSERT_EQ(ch.ops[3].type, IF_CREATE_LINK);           /* the new VLAN, made up at once */
+        ASSERT_EQ(ch.ops[3].kind, IF_VLAN);
+        ASSERT_STREQ(ch.ops[3].other, "br-lan");
+        ASSERT_EQ(ch.ops[3].admin, RTNL_ADMIN_UP);
         ASSERT_EQ(ch.ops[4].type, IF_ADD_ADDRESS);
         ASSERT_EQ(ch.ops[4].addr.protocol, RTNL_PROTO_OPDBUS);
         if_changes_done(&ch);

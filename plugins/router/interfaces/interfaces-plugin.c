@@ -154,7 +154,10 @@ static int send_op(Rtnl *rtnl, const IfOp *op, IfLedger *ledger) {
 
         if (op->type != IF_CREATE_LINK) {
                 index = ifindex_of(rtnl, op->name);
-                if (index < 0)
+                /* a VLAN or macvlan goes with its parent: deleted already */
+                if (index == -ENODEV && op->type == IF_DELETE_LINK)
+                        index = 0;
+                else if (index < 0)
                         return index;
         }
         snprintf(entry, sizeof entry, "%s %s", op->name, op->addr_text);
@@ -169,7 +172,7 @@ static int send_op(Rtnl *rtnl, const IfOp *op, IfLedger *ledger) {
                         if_ledger_remove(ledger->addresses, &ledger->n_addresses, entry);
                 return r;
         case IF_DELETE_LINK:
-                r = rtnl_delete_link(rtnl, index);
+                r = index > 0 ? rtnl_delete_link(rtnl, index) : 0;
                 if (r >= 0) {
                         size_t len = strlen(op->name);
 

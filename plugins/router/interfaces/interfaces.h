@@ -134,8 +134,9 @@ typedef enum IfOpType {
         IF_DELETE_ADDRESS,
         IF_DELETE_LINK,
         IF_RELEASE_PORT,
+        IF_SET_LINK,                 /* before the creations: a VLAN made up over a
+                                      * link the section brings up needs it up */
         IF_CREATE_LINK,
-        IF_SET_LINK,
         IF_ENSLAVE,
         IF_SET_VLAN,                 /* a VLAN added to a port, or its flags changed */
         IF_DELETE_VLAN,
