@@ -30,7 +30,8 @@ namespace of its own) with the programs of the build in /vm/bin:
     p3.30 tagged 30; a re-apply writes nothing; a change of the pvids
     failing after the interfaces' apply and the rollback verb leave
     `bridge -j vlan show`, `ip -j link` and `ip -j addr` as they were;
-    an empty section takes it all away;
+    the daemon puts back a pvid taken off by hand; an empty section takes
+    it all away;
   * router.sh: the router program (agent/op-router/op-router) under its
     seccomp filter applies docs/router.md's walkthrough to a router made
     of veth pairs and namespaces: Seccomp: 2 in a running op-router's
@@ -343,6 +344,14 @@ def test_bridge_vlans_roll_back(boot):
     }
     assert json_of(boot.check("bridge-vlans", "rollback"))["changed"] is True
     assert boot.check("bridge-vlans", "dump-after-rollback").output == applied.output
+
+
+def test_bridge_vlan_drift_is_repaired(boot):
+    """The daemon puts back p1's pvid taken off by hand."""
+    drift = boot.check("bridge-vlans", "drift-pvid")
+    assert drift.ok, drift.output
+    assert "Drift repaired: 1 change put back" in drift.output, drift.output
+    assert bridge_vlans(drift) == {"p1": [{"vlan": 10, "flags": ["PVID", "Egress Untagged"]}]}
 
 
 def test_bridge_vlans_removed(boot):

@@ -14,7 +14,8 @@
 # p3 (captures). A second apply writes nothing; a change of the pvids
 # that fails after the interfaces' apply (OPROUTER_FAULT_INJECT) and the
 # rollback verb after it leave `bridge -j vlan show`, `ip -j link` and
-# `ip -j addr` as they were; an empty section takes it all away. The
+# `ip -j addr` as they were; the daemon puts back a pvid taken off by
+# hand; an empty section takes it all away. The
 # host reads the results (tests/vm/test_aarch64_vm.py).
 # needs: op-router
 
@@ -113,6 +114,27 @@ check apply-changed op-router apply --json --allow-outage "$D/changed.json"
 check vlan-config-changed vlans
 check rollback op-router rollback --json --allow-outage
 check dump-after-rollback dumps
+
+# Drift: under the daemon (op-router run, under the same filter), p1's
+# pvid taken off by hand is back.
+pvid_back() {
+        bridge -j vlan show dev p1 | grep -q '"vlan":10,"flags":\["PVID","Egress Untagged"\]'
+}
+drift_pvid() {
+        op-router run "$D/state.json" > /tmp/bv/daemon.log 2>&1 &
+        _d=$!
+        wait_for 20 grep -q "start: apply of" /tmp/bv/daemon.log &&
+        pvid_back && bridge vlan del dev p1 vid 10 &&
+        wait_for 10 pvid_back
+        _r=$?
+        bridge -j vlan show dev p1
+        echo
+        kill -TERM $_d
+        wait $_d
+        grep -E "start: apply of|Drift repaired" /tmp/bv/daemon.log
+        return $_r
+}
+check drift-pvid drift_pvid
 
 check remove op-router apply --json --allow-outage "$D/empty.json"
 after_remove() {
