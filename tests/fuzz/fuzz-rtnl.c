@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What the kernel answers to a dump, as agent/lib/rtnl parses it: the
- * first byte picks the parser (link, address, route, rule), the rest is a
+ * first byte picks the parser (link, address, route, rule, the VLANs of
+ * bridge ports of an AF_BRIDGE dump), the rest is a
  * run of netlink messages as one read of a dump delivers them. Only whole
  * messages reach a parser, as the socket layer hands them over; what is
  * inside them (the header's type and family, the attributes) is anything.
@@ -19,6 +20,7 @@ static const struct {
         { rtnl_parse_address, sizeof(RtnlAddr) },
         { rtnl_parse_route, sizeof(RtnlRoute) },
         { rtnl_parse_rule, sizeof(RtnlRule) },
+        { rtnl_parse_bridge_vlans, sizeof(RtnlBridgeVlans) },
 };
 
 /* The strings a parser fills end inside their arrays. */
@@ -34,6 +36,14 @@ static void check_strings(size_t which, const void *obj) {
 
                 FUZZ_CHECK(memchr(r->iif, 0, sizeof r->iif));
                 FUZZ_CHECK(memchr(r->oif, 0, sizeof r->oif));
+        } else if (which == 4) {
+                const RtnlBridgeVlans *v = obj;
+
+                /* VLANs 1..4094 only; the pvid is one of them */
+                FUZZ_CHECK(!rtnl_vlan_set_has(v->member, 0) && !rtnl_vlan_set_has(v->member, 4095));
+                FUZZ_CHECK(v->pvid == 0 || rtnl_vlan_set_has(v->member, v->pvid));
+                for (size_t i = 0; i < RTNL_VLAN_SET_SIZE; i++)
+                        FUZZ_CHECK((v->untagged[i] & ~v->member[i]) == 0);
         }
 }
 

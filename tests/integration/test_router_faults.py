@@ -343,6 +343,15 @@ HOSTILE = [
      "plugins.interfaces.links[0].addresses"),
     ("bridge-ports-object", section("interfaces", {"bridges": [{"name": "br0", "ports": {"eth1": 1}}]}),
      "plugins.interfaces.bridges[0].ports"),
+    ("nul-in-port-name", section("interfaces", {"bridges": [{"name": "br0", "ports": ["eth1\u0000x"]}]}),
+     "plugins.interfaces.bridges[0].ports[0]"),
+    ("huge-port-pvid", section("interfaces", {"bridges": [{"name": "br0", "vlan_filtering": True, "ports": [
+        {"name": "eth1", "vlans": {"pvid": 2 ** 64}}]}]}), "plugins.interfaces.bridges[0].ports[0].vlans.pvid"),
+    ("float-tagged-vlan", section("interfaces", {"bridges": [{"name": "br0", "vlan_filtering": True, "ports": [
+        {"name": "eth1", "vlans": {"tagged": [10.5]}}]}]}), "plugins.interfaces.bridges[0].ports[0].vlans.tagged[0]"),
+    ("tagged-vlans-object", section("interfaces", {"bridges": [{"name": "br0", "vlan_filtering": True,
+                                                               "vlans": {"tagged": {"10": True}}}]}),
+     "plugins.interfaces.bridges[0].vlans.tagged"),
     ("route-not-object", section("routes", {"routes": [["10.9.0.0/16"]]}), "plugins.routes.routes[0]"),
     ("route-via-number", section("routes", {"routes": [{"to": "10.9.0.0/16", "via": 10}]}),
      "plugins.routes.routes[0].via"),

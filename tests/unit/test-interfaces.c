@@ -7,6 +7,7 @@
  * tests/integration/test_router_interfaces.py (VLANs need 8021q, which the
  * test machines lack: their messages are test-rtnl's). */
 #include <arpa/inet.h>
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <stdio.h>
 
@@ -85,6 +86,33 @@ TEST(test_parse_errors) {
                   "plugins.interfaces.bridges[1].ports[0]" },
                 { "{\"bridges\": [{\"name\": \"a\", \"ports\": [\"b\"]}, {\"name\": \"b\"}]}",
                   "plugins.interfaces.bridges[0].ports[0]" },
+                /* VLANs of bridge ports */
+#define BR(x) "{\"bridges\": [{\"name\": \"br0\", \"vlan_filtering\": true, \"ports\": [" x "]}]}"
+#define P0 "plugins.interfaces.bridges[0].ports[0]"
+                { BR("{\"name\": \"lan1\", \"vlans\": {\"pvid\": 0}}"), P0 ".vlans.pvid" },
+                { BR("{\"name\": \"lan1\", \"vlans\": {\"pvid\": 4095}}"), P0 ".vlans.pvid" },
+                { BR("{\"name\": \"lan1\", \"vlans\": {\"pvid\": \"10\"}}"), P0 ".vlans.pvid" },
+                { BR("{\"name\": \"lan1\", \"vlans\": {\"tagged\": [20, 4095]}}"), P0 ".vlans.tagged[1]" },
+                { BR("{\"name\": \"lan1\", \"vlans\": {\"tagged\": [0]}}"), P0 ".vlans.tagged[0]" },
+                { BR("{\"name\": \"lan1\", \"vlans\": {\"tagged\": [\"20\"]}}"), P0 ".vlans.tagged[0]" },
+                { BR("{\"name\": \"lan1\", \"vlans\": {\"pvid\": 10, \"tagged\": [20, 10]}}"), P0 ".vlans.tagged[1]" },
+                { BR("{\"name\": \"lan1\", \"vlans\": {\"tagged\": [20, 30, 20]}}"), P0 ".vlans.tagged[2]" },
+                { BR("{\"name\": \"lan1\", \"vlans\": {\"pvid\": 10, \"untagged\": [20]}}"), P0 ".vlans.untagged" },
+                { BR("{\"name\": \"lan1\", \"vlans\": [10]}"), P0 ".vlans" },
+                { BR("{\"name\": \"lan1\", \"pvid\": 10}"), P0 ".pvid" },
+                { BR("{\"vlans\": {\"pvid\": 10}}"), P0 ".name" },
+                { BR("{\"name\": \"a-much-too-long-name\"}"), P0 ".name" },
+                { BR("10"), P0 },
+                { "{\"bridges\": [{\"name\": \"br0\", \"ports\": [{\"name\": \"lan1\", \"vlans\": {\"pvid\": 10}}]}]}",
+                  P0 ".vlans" },
+                { "{\"bridges\": [{\"name\": \"br0\", \"vlan_filtering\": false, \"vlans\": {\"pvid\": 10}}]}",
+                  "plugins.interfaces.bridges[0].vlans" },
+                { "{\"bridges\": [{\"name\": \"br0\", \"vlan_filtering\": true, \"vlans\": {\"tagged\": [1, 1]}}]}",
+                  "plugins.interfaces.bridges[0].vlans.tagged[1]" },
+                { "{\"bridges\": [{\"name\": \"a\", \"vlan_filtering\": true, \"ports\": [{\"name\": \"p\"}]},"
+                  " {\"name\": \"b\", \"ports\": [\"p\"]}]}", "plugins.interfaces.bridges[1].ports[0]" },
+#undef P0
+#undef BR
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -97,6 +125,30 @@ TEST(test_parse_errors) {
                 }
                 if_config_done(&c);
         }
+}
+
+TEST(test_parse_port_vlans) {
+        IfConfig c = {};
+        const IfLink *br;
+
+        parse_ok(&c, "{\"bridges\": [{\"name\": \"br-lan\", \"vlan_filtering\": true, \"vlans\": {\"tagged\": [10]},"
+                     " \"ports\": [\"lan1\", {\"name\": \"lan2\", \"vlans\": {\"pvid\": 10}},"
+                     " {\"name\": \"lan3\", \"vlans\": {\"tagged\": [10, 20]}}, {\"name\": \"lan4\"},"
+                     " {\"name\": \"lan5\", \"vlans\": {}}]}]}");
+        br = &c.links[0];
+        ASSERT_EQ(br->n_ports, 5);
+        ASSERT_STREQ(br->ports[1], "lan2");
+        ASSERT_TRUE(!br->port_vlans[0].given && !br->port_vlans[3].given);
+        ASSERT_TRUE(br->port_vlans[1].given);
+        ASSERT_EQ(br->port_vlans[1].pvid, 10);
+        ASSERT_EQ(br->port_vlans[1].n_tagged, 0);
+        ASSERT_EQ(br->port_vlans[2].pvid, 0);
+        ASSERT_EQ(br->port_vlans[2].n_tagged, 2);
+        ASSERT_EQ(br->port_vlans[2].tagged[1], 20);
+        ASSERT_TRUE(br->port_vlans[4].given && br->port_vlans[4].pvid == 0 && br->port_vlans[4].n_tagged == 0);
+        ASSERT_TRUE(br->self_vlans.given);
+        ASSERT_EQ(br->self_vlans.tagged[0], 10);
+        if_config_done(&c);
 }
 
 static RtnlAddr addr4(int ifindex, const char *s, unsigned len, uint8_t protocol) {
@@ -167,12 +219,13 @@ TEST(test_diff) {
         ASSERT_STREQ(ch.ops[0].addr_text, "198.51.100.2/24");
         ASSERT_EQ(ch.ops[1].type, IF_RELEASE_PORT);
         ASSERT_STREQ(ch.ops[1].name, "lan2");
-        ASSERT_EQ(ch.ops[2].type, IF_CREATE_LINK);           /* the new VLAN, made up at once */
-        ASSERT_EQ(ch.ops[2].kind, IF_VLAN);
-        ASSERT_STREQ(ch.ops[2].other, "br-lan");
-        ASSERT_EQ(ch.ops[2].admin, RTNL_ADMIN_UP);
-        ASSERT_EQ(ch.ops[3].type, IF_SET_LINK);
-        ASSERT_EQ(ch.ops[3].mtu, 1400);
+        /* the existing links' settings first: a VLAN made up needs its parent up */
+        ASSERT_EQ(ch.ops[2].type, IF_SET_LINK);
+        ASSERT_EQ(ch.ops[2].mtu, 1400);
+        ASSERT_EQ(ch.ops[3].type, IF_CREATE_LINK);           /* the new VLAN, made up at once */
+        ASSERT_EQ(ch.ops[3].kind, IF_VLAN);
+        ASSERT_STREQ(ch.ops[3].other, "br-lan");
+        ASSERT_EQ(ch.ops[3].admin, RTNL_ADMIN_UP);
         ASSERT_EQ(ch.ops[4].type, IF_ADD_ADDRESS);
         ASSERT_EQ(ch.ops[4].addr.protocol, RTNL_PROTO_OPDBUS);
         if_changes_done(&ch);
@@ -230,11 +283,162 @@ TEST(test_live_as_section_diffs_to_nothing) {
         if_config_done(&c);
 }
 
+/* br-lan (5) filters VLANs: lan1 and lan2 have the kernel's default
+ * (VLAN 1, pvid, untagged), the bridge itself too; lan3 (7) is outside. */
+static void live_filtering(IfLive *l) {
+        RtnlLink *t;
+
+        live_init(l);
+        l->links[3].vlan_filtering = true;
+        t = realloc(l->links, (l->n_links + 1) * sizeof(RtnlLink));
+        ASSERT_TRUE(t);
+        l->links = t;
+        l->links[l->n_links++] = (RtnlLink) { .ifindex = 7, .name = "lan3", .kind = "veth", .mtu = 1500, .up = true };
+        l->vlans = calloc(3, sizeof(RtnlBridgeVlans));
+        ASSERT_TRUE(l->vlans);
+        for (int i = 0; i < 3; i++) {
+                l->vlans[i] = (RtnlBridgeVlans) { .ifindex = i < 2 ? 3 + i : 5, .master = 5, .self = i == 2, .pvid = 1 };
+                rtnl_vlan_set_add(l->vlans[i].member, 1);
+                rtnl_vlan_set_add(l->vlans[i].untagged, 1);
+        }
+        l->n_vlans = 3;
+}
+
+/* the section's start: eth1 keeps its address */
+#define ETH1 "{\"links\": [{\"name\": \"eth1\", \"addresses\": [\"198.51.100.2/24\"]}], "
+
+TEST(test_diff_port_vlans) {
+        _cleanup_(if_live_done) IfLive live = {};
+        _cleanup_(diag_done) Diag d = {};
+        _cleanup_(plan_done) Plan plan = {};
+        _cleanup_(if_changes_done) IfChanges ch = {};
+        IfConfig c = {};
+
+        live_filtering(&live);
+        /* plain names on a filtering bridge: the kernel's default, as it is */
+        parse_ok(&c, ETH1 "\"bridges\": [{\"name\": \"br-lan\", \"vlan_filtering\": true, \"ports\": [\"lan1\", \"lan2\"],"
+                     " \"addresses\": [\"192.168.1.1/24\"]}]}");
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(ch.n_ops, 0);
+
+        /* lan1: pvid 10; lan2: tagged 10 and 20; lan3 joins with pvid 20
+         * (the kernel gives it VLAN 1 as it joins); the bridge itself in 10 */
+        parse_ok(&c, ETH1 "\"bridges\": [{\"name\": \"br-lan\", \"vlan_filtering\": true, \"vlans\": {\"pvid\": 10},"
+                     " \"ports\": [{\"name\": \"lan1\", \"vlans\": {\"pvid\": 10}},"
+                     " {\"name\": \"lan2\", \"vlans\": {\"tagged\": [20, 10]}}, {\"name\": \"lan3\", \"vlans\": {\"pvid\": 20}}],"
+                     " \"addresses\": [\"192.168.1.1/24\"]}]}");
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(diag_count(&d, DIAG_ERROR), 0);
+        {
+                static const struct {
+                        IfOpType type;
+                        const char *name;
+                        uint16_t vid, flags;
+                        bool self;
+                } want[] = {
+                        { IF_ENSLAVE, "lan3", 0, 0, false },
+                        { IF_SET_VLAN, "lan1", 10, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED, false },
+                        { IF_SET_VLAN, "lan2", 10, 0, false },
+                        { IF_SET_VLAN, "lan2", 20, 0, false },
+                        { IF_SET_VLAN, "lan3", 20, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED, false },
+                        { IF_SET_VLAN, "br-lan", 10, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED, true },
+                        { IF_DELETE_VLAN, "lan1", 1, 0, false },
+                        { IF_DELETE_VLAN, "lan2", 1, 0, false },
+                        { IF_DELETE_VLAN, "lan3", 1, 0, false },
+                        { IF_DELETE_VLAN, "br-lan", 1, 0, true },
+                };
+
+                ASSERT_EQ(ch.n_ops, ELEMENTSOF(want));
+                for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+                        const IfOp *op = &ch.ops[i];
+
+                        if (op->type != want[i].type || !streq(op->name, want[i].name) ||
+                            (op->type != IF_ENSLAVE && (op->vlan_id != want[i].vid || op->vlan_flags != want[i].flags ||
+                                                         op->self != want[i].self || !streq(op->other, "br-lan"))))
+                                TEST_FAIL("change %zu: type %d %s VLAN %u flags %u self %d", i, op->type, op->name,
+                                          op->vlan_id, op->vlan_flags, op->self);
+                }
+        }
+        /* the plan: a port losing its pvid is a LAN outage, a new tagged VLAN none */
+        {
+                bool lost = false, added = false;
+
+                for (size_t i = 0; i < plan.n_actions; i++) {
+                        lost |= streq(plan.actions[i].path, "port/br-lan/lan1/vlan/10") &&
+                                plan.actions[i].impact == IMPACT_LAN_OUTAGE;
+                        added |= streq(plan.actions[i].path, "port/br-lan/lan2/vlan/20") &&
+                                 plan.actions[i].impact == IMPACT_NONE;
+                }
+                ASSERT_TRUE(lost && added);
+        }
+        if_changes_done(&ch);
+        plan_done(&plan);
+
+        /* a pvid that stays as a tagged VLAN: re-added without the flags */
+        parse_ok(&c, ETH1 "\"bridges\": [{\"name\": \"br-lan\", \"vlan_filtering\": true,"
+                     " \"ports\": [{\"name\": \"lan1\", \"vlans\": {\"tagged\": [1]}}, \"lan2\"],"
+                     " \"addresses\": [\"192.168.1.1/24\"]}]}");
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(ch.n_ops, 1);
+        ASSERT_EQ(ch.ops[0].type, IF_SET_VLAN);
+        ASSERT_EQ(ch.ops[0].vlan_id, 1);
+        ASSERT_EQ(ch.ops[0].vlan_flags, 0);
+        if_changes_done(&ch);
+        plan_done(&plan);
+
+        /* the bridge without vlan_filtering in the section: made anew */
+        parse_ok(&c, ETH1 "\"bridges\": [{\"name\": \"br-lan\", \"ports\": [\"lan1\", \"lan2\"],"
+                     " \"addresses\": [\"192.168.1.1/24\"]}]}");
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(ch.ops[0].type, IF_DELETE_LINK);
+        ASSERT_EQ(plan.actions[0].kind, ACTION_RECREATE);
+        if_changes_done(&ch);
+        plan_done(&plan);
+        if_config_done(&c);
+}
+
+/* The snapshot of a filtering bridge holds its ports' VLANs: applied
+ * again, it changes nothing. */
+TEST(test_live_vlans_as_section) {
+        _cleanup_(if_live_done) IfLive live = {};
+        _cleanup_(json_object_putp) json_object *section = NULL;
+        _cleanup_(diag_done) Diag d = {};
+        _cleanup_(plan_done) Plan plan = {};
+        _cleanup_(if_changes_done) IfChanges ch = {};
+        IfConfig c = {};
+        const char *text;
+
+        live_filtering(&live);
+        /* lan1: pvid 10, tagged 30; lan2: tagged 20 only; the bridge: tagged 10 */
+        memset(&live.vlans[0], 0, sizeof live.vlans[0]);
+        live.vlans[0] = (RtnlBridgeVlans) { .ifindex = 3, .master = 5, .pvid = 10 };
+        rtnl_vlan_set_add(live.vlans[0].member, 10);
+        rtnl_vlan_set_add(live.vlans[0].untagged, 10);
+        rtnl_vlan_set_add(live.vlans[0].member, 30);
+        live.vlans[1] = (RtnlBridgeVlans) { .ifindex = 4, .master = 5 };
+        rtnl_vlan_set_add(live.vlans[1].member, 20);
+        live.vlans[2] = (RtnlBridgeVlans) { .ifindex = 5, .master = 5, .self = true };
+        rtnl_vlan_set_add(live.vlans[2].member, 10);
+        ASSERT_EQ(if_live_to_json(&live, NULL, &section), 0);
+        text = json_object_to_json_string_ext(json_object_array_get_idx(json_object_object_get(section, "bridges"), 0),
+                                              JSON_C_TO_STRING_PLAIN);
+        ASSERT_TRUE(strstr(text, "\"ports\":[{\"name\":\"lan1\",\"vlans\":{\"pvid\":10,\"tagged\":[30]}},"
+                                 "{\"name\":\"lan2\",\"vlans\":{\"tagged\":[20]}}],\"vlan_filtering\":true,"
+                                 "\"vlans\":{\"tagged\":[10]}") != NULL);
+        ASSERT_EQ(if_parse(&c, section, &d), 0);
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(ch.n_ops, 0);
+        if_config_done(&c);
+}
+
 int main(void) {
         RUN(test_parse);
         RUN(test_parse_errors);
+        RUN(test_parse_port_vlans);
         RUN(test_diff);
         RUN(test_diff_conflicts);
         RUN(test_live_as_section_diffs_to_nothing);
+        RUN(test_diff_port_vlans);
+        RUN(test_live_vlans_as_section);
         return 0;
 }

@@ -20,6 +20,7 @@
 #include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
+#include <linux/if_bridge.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -421,6 +422,81 @@ TEST(test_rule_messages) {
         ASSERT_EQ(rtnl_msg_rule(RTM_NEWRULE, &want, &a), -EINVAL);
 }
 
+/* ---- VLANs of bridge ports, compared with bridge ------------------------------------ */
+
+/* msg is what `bridge vlan` sent (captured with strace -xx as above; the
+ * kernel here answers "Operation not supported"): type, NLM_F_REQUEST and
+ * NLM_F_ACK only, and the payload after the header. */
+static void assert_payload(struct nl_msg *msg, const char *payload_hex) {
+        const struct nlmsghdr *h = nlmsg_hdr(msg);
+        uint8_t want[128];
+        size_t n = unhex(payload_hex, want, sizeof want);
+
+        ASSERT_EQ(h->nlmsg_len, NLMSG_HDRLEN + n);
+        for (size_t i = 0; i < n; i++)
+                if (((const uint8_t *) h)[NLMSG_HDRLEN + i] != want[i])
+                        TEST_FAIL("byte %zu of the payload: 0x%02x, bridge sends 0x%02x", i,
+                                  ((const uint8_t *) h)[NLMSG_HDRLEN + i], want[i]);
+}
+
+static void assert_bridge_request(struct nl_msg *msg, int type, const char *payload_hex) {
+        ASSERT_EQ(nlmsg_hdr(msg)->nlmsg_type, type);
+        ASSERT_EQ(nlmsg_hdr(msg)->nlmsg_flags | NLM_F_REQUEST | NLM_F_ACK, NLM_F_REQUEST | NLM_F_ACK);
+        assert_payload(msg, payload_hex);
+}
+
+TEST(test_bridge_vlan_messages) {
+        _cleanup_(nlmsg_freep) struct nl_msg *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+        struct nl_msg *msg = NULL;
+
+        /* bridge vlan add dev vx0 vid 10 pvid untagged (vx0: ifindex 4) */
+        ASSERT_EQ(rtnl_msg_bridge_vlan(RTM_SETLINK, &(RtnlBridgeVlan) { .ifindex = 4, .vid = 10,
+                  .flags = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED }, &a), 0);
+        assert_bridge_request(a, RTM_SETLINK,
+                              "07000000 04000000 00000000 00000000"     /* AF_BRIDGE, index 4 */
+                              "0c001a00 08000200 0600 0a00");           /* IFLA_AF_SPEC: VLAN_INFO pvid untagged 10 */
+        /* bridge vlan add dev br0 vid 20 self (br0: ifindex 2) */
+        ASSERT_EQ(rtnl_msg_bridge_vlan(RTM_SETLINK, &(RtnlBridgeVlan) { .ifindex = 2, .self = true, .vid = 20 },
+                                       &b), 0);
+        assert_bridge_request(b, RTM_SETLINK,
+                              "07000000 02000000 00000000 00000000"
+                              "14001a00 06000000 0200 0000"             /* IFLA_BRIDGE_FLAGS SELF (2) */
+                              "08000200 0000 1400");                    /* VLAN_INFO 20 */
+        /* bridge vlan del dev vx0 vid 20-30 */
+        ASSERT_EQ(rtnl_msg_bridge_vlan(RTM_DELLINK, &(RtnlBridgeVlan) { .ifindex = 4, .vid = 20, .vid_end = 30 },
+                                       &c), 0);
+        assert_bridge_request(c, RTM_DELLINK,
+                              "07000000 04000000 00000000 00000000"
+                              "14001a00 08000200 0800 1400"             /* RANGE_BEGIN 20 */
+                              "08000200 1000 1e00");                    /* RANGE_END 30 */
+        /* a delete sends no flags: bridge vlan del dev vx0 vid 10 */
+        ASSERT_EQ(rtnl_msg_bridge_vlan(RTM_DELLINK, &(RtnlBridgeVlan) { .ifindex = 4, .vid = 10,
+                  .flags = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED }, &d), 0);
+        assert_bridge_request(d, RTM_DELLINK, "07000000 04000000 00000000 00000000 0c001a00 08000200 0000 0a00");
+
+        /* what the kernel would refuse */
+        ASSERT_EQ(rtnl_msg_bridge_vlan(RTM_SETLINK, &(RtnlBridgeVlan) { .ifindex = 4, .vid = 0 }, &msg), -EINVAL);
+        ASSERT_EQ(rtnl_msg_bridge_vlan(RTM_SETLINK, &(RtnlBridgeVlan) { .ifindex = 4, .vid = 4095 }, &msg), -EINVAL);
+        ASSERT_EQ(rtnl_msg_bridge_vlan(RTM_SETLINK, &(RtnlBridgeVlan) { .ifindex = 0, .vid = 5 }, &msg), -EINVAL);
+        ASSERT_EQ(rtnl_msg_bridge_vlan(RTM_SETLINK, &(RtnlBridgeVlan) { .ifindex = 4, .vid = 5, .vid_end = 5 },
+                                       &msg), -EINVAL);
+        ASSERT_EQ(rtnl_msg_bridge_vlan(RTM_SETLINK, &(RtnlBridgeVlan) { .ifindex = 4, .vid = 5, .vid_end = 9,
+                  .flags = BRIDGE_VLAN_INFO_PVID }, &msg), -EINVAL);
+        ASSERT_EQ(rtnl_msg_bridge_vlan(RTM_SETLINK, &(RtnlBridgeVlan) { .ifindex = 4, .vid = 5,
+                  .flags = BRIDGE_VLAN_INFO_MASTER }, &msg), -EINVAL);
+        ASSERT_EQ(rtnl_msg_bridge_vlan(RTM_NEWLINK, &(RtnlBridgeVlan) { .ifindex = 4, .vid = 5 }, &msg), -EINVAL);
+        ASSERT_TRUE(msg == NULL);
+
+        /* the dump request: as `bridge vlan show` sends it (AF_BRIDGE, NLM_F_DUMP), with
+         * IFLA_EXT_MASK RTEXT_FILTER_BRVLAN_COMPRESSED (4) for RTEXT_FILTER_BRVLAN (2) */
+        msg = rtnl_msg_dump_bridge_vlans(AF_UNSPEC);
+        ASSERT_TRUE(msg);
+        ASSERT_EQ(nlmsg_hdr(msg)->nlmsg_type, RTM_GETLINK);
+        ASSERT_EQ(nlmsg_hdr(msg)->nlmsg_flags, NLM_F_DUMP);
+        assert_payload(msg, "07000000 00000000 00000000 00000000 08001d00 04000000");
+        nlmsg_free(msg);
+}
+
 /* ---- parsing what the kernel sends ------------------------------------------------- */
 
 TEST(test_parse_link) {
@@ -472,6 +548,114 @@ TEST(test_parse_link) {
         /* another message type is skipped */
         nlmsg_hdr(bad)->nlmsg_type = RTM_DELLINK;
         ASSERT_EQ(rtnl_parse_link(nlmsg_hdr(bad), &l), 0);
+}
+
+/* An AF_BRIDGE RTM_NEWLINK as the kernel sends it in a dump with
+ * RTEXT_FILTER_BRVLAN_COMPRESSED: index, master, and VLAN infos (flags,
+ * vid) in IFLA_AF_SPEC; n 0: no IFLA_AF_SPEC. */
+static struct nl_msg *bridge_dump_msg(int family, int ifindex, int master, const struct bridge_vlan_info *infos,
+                                      size_t n) {
+        struct ifinfomsg ifi = { .ifi_family = family, .ifi_index = ifindex };
+        struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_MULTI);
+        struct nlattr *spec;
+
+        ASSERT_TRUE(msg);
+        ASSERT_EQ(nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO), 0);
+        ASSERT_EQ(nla_put_string(msg, IFLA_IFNAME, "lan1"), 0);
+        if (master)
+                ASSERT_EQ(nla_put_u32(msg, IFLA_MASTER, master), 0);
+        if (n == 0)
+                return msg;
+        ASSERT_TRUE(spec = nla_nest_start(msg, IFLA_AF_SPEC));
+        ASSERT_EQ(nla_put_u16(msg, IFLA_BRIDGE_FLAGS, 0), 0);   /* not a VLAN: skipped */
+        for (size_t i = 0; i < n; i++)
+                ASSERT_EQ(nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof infos[i], &infos[i]), 0);
+        nla_nest_end(msg, spec);
+        return msg;
+}
+
+TEST(test_parse_bridge_vlans) {
+        enum { P = BRIDGE_VLAN_INFO_PVID, U = BRIDGE_VLAN_INFO_UNTAGGED,
+               B = BRIDGE_VLAN_INFO_RANGE_BEGIN, E = BRIDGE_VLAN_INFO_RANGE_END };
+        const struct bridge_vlan_info port[] = { { P | U, 10 }, { B, 20 }, { E, 22 }, { U, 30 } };
+        const struct bridge_vlan_info self[] = { { P | U, 1 } };
+        const struct {
+                struct bridge_vlan_info infos[3];
+                size_t n;
+        } bad[] = {
+                { { { 0, 0 } }, 1 },                          /* VLAN 0 */
+                { { { 0, 4095 } }, 1 },                       /* VLAN 4095 */
+                { { { E, 20 } }, 1 },                         /* an end without a beginning */
+                { { { B, 20 } }, 1 },                         /* a beginning without an end */
+                { { { B, 20 }, { B, 21 } }, 2 },              /* two beginnings */
+                { { { B, 20 }, { E, 20 } }, 2 },              /* an empty range */
+                { { { B, 20 }, { 0, 21 } }, 2 },              /* a single VLAN inside a range */
+                { { { P, 20 }, { P, 21 } }, 2 },              /* two pvids */
+                { { { B | E, 20 } }, 1 },                     /* both */
+                { { { B, 20 }, { E | P, 22 } }, 2 },          /* a pvid range */
+        };
+        _cleanup_(nlmsg_freep) struct nl_msg *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+        RtnlBridgeVlans v;
+
+        a = bridge_dump_msg(AF_BRIDGE, 5, 2, port, ELEMENTSOF(port));
+        ASSERT_EQ(rtnl_parse_bridge_vlans(nlmsg_hdr(a), &v), 1);
+        ASSERT_EQ(v.ifindex, 5);
+        ASSERT_EQ(v.master, 2);
+        ASSERT_TRUE(!(v.self));
+        ASSERT_EQ(v.pvid, 10);
+        for (unsigned vid = 0; vid < 4096; vid++) {
+                bool member = vid == 10 || (vid >= 20 && vid <= 22) || vid == 30, untagged = vid == 10 || vid == 30;
+
+                if (rtnl_vlan_set_has(v.member, vid) != member || rtnl_vlan_set_has(v.untagged, vid) != untagged)
+                        TEST_FAIL("VLAN %u: member %d untagged %d", vid, rtnl_vlan_set_has(v.member, vid),
+                                  rtnl_vlan_set_has(v.untagged, vid));
+        }
+
+        /* the bridge itself reports itself as its master */
+        b = bridge_dump_msg(AF_BRIDGE, 2, 2, self, 1);
+        ASSERT_EQ(rtnl_parse_bridge_vlans(nlmsg_hdr(b), &v), 1);
+        ASSERT_TRUE(v.self);
+        ASSERT_EQ(v.pvid, 1);
+        ASSERT_TRUE(rtnl_vlan_set_has(v.member, 1) && rtnl_vlan_set_has(v.untagged, 1));
+
+        /* a port of a kernel without VLAN filtering: no IFLA_AF_SPEC */
+        c = bridge_dump_msg(AF_BRIDGE, 5, 2, NULL, 0);
+        ASSERT_EQ(rtnl_parse_bridge_vlans(nlmsg_hdr(c), &v), 1);
+        ASSERT_EQ(v.pvid, 0);
+        ASSERT_TRUE(!(rtnl_vlan_set_has(v.member, 1)));
+
+        /* another family is not the bridge's */
+        d = bridge_dump_msg(AF_UNSPEC, 5, 2, port, ELEMENTSOF(port));
+        ASSERT_EQ(rtnl_parse_bridge_vlans(nlmsg_hdr(d), &v), 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(nlmsg_freep) struct nl_msg *m = bridge_dump_msg(AF_BRIDGE, 5, 2, bad[i].infos, bad[i].n);
+
+                if (rtnl_parse_bridge_vlans(nlmsg_hdr(m), &v) != -EBADMSG)
+                        TEST_FAIL("case %zu is taken", i);
+        }
+}
+
+TEST(test_parse_bridge_vlans_short) {
+        _cleanup_(nlmsg_freep) struct nl_msg *m = NULL;
+        struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = 5 };
+        struct nlattr *spec;
+        uint16_t half = 10;
+        RtnlBridgeVlans v;
+
+        /* a VLAN info of 2 bytes */
+        ASSERT_TRUE(m = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_MULTI));
+        ASSERT_EQ(nlmsg_append(m, &ifi, sizeof ifi, NLMSG_ALIGNTO), 0);
+        ASSERT_TRUE(spec = nla_nest_start(m, IFLA_AF_SPEC));
+        ASSERT_EQ(nla_put(m, IFLA_BRIDGE_VLAN_INFO, sizeof half, &half), 0);
+        nla_nest_end(m, spec);
+        ASSERT_EQ(rtnl_parse_bridge_vlans(nlmsg_hdr(m), &v), -EBADMSG);
+        /* an index of 0 */
+        nlmsg_free(TAKE_PTR(m));
+        ifi.ifi_index = 0;
+        ASSERT_TRUE(m = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_MULTI));
+        ASSERT_EQ(nlmsg_append(m, &ifi, sizeof ifi, NLMSG_ALIGNTO), 0);
+        ASSERT_EQ(rtnl_parse_bridge_vlans(nlmsg_hdr(m), &v), -EBADMSG);
 }
 
 TEST(test_parse_rule_mark_zero) {
@@ -584,6 +768,9 @@ int main(void) {
         RUN(test_route_messages);
         RUN(test_rule_messages);
         RUN(test_parse_link);
+        RUN(test_bridge_vlan_messages);
+        RUN(test_parse_bridge_vlans);
+        RUN(test_parse_bridge_vlans_short);
         RUN(test_parse_rule_mark_zero);
         RUN(test_nl_errno);
         RUN(test_ifname_valid);

@@ -22,6 +22,16 @@ namespace of its own) with the programs of the build in /vm/bin:
     outside the list fail with EPERM, both run without the filter; a link
     dump, the state file, agent/lib/rtnl and the nftables batch work
     under the filter (nft lists the batch as the unfiltered one);
+  * bridge-vlans.sh: op-router (under its filter) makes a filtering
+    bridge with a port in VLAN 10 as pvid and one tagged 10 and 20, the
+    bridge itself tagged 20 with a VLAN link br0.20 over it, and a VLAN
+    link p3.30 on a plain port; captures show VLAN 10 untagged on the
+    pvid port and tagged on the other, br0.20 answering tagged 20 and
+    p3.30 tagged 30; a re-apply writes nothing; a change of the pvids
+    failing after the interfaces' apply and the rollback verb leave
+    `bridge -j vlan show`, `ip -j link` and `ip -j addr` as they were;
+    the daemon puts back a pvid taken off by hand; an empty section takes
+    it all away;
   * router.sh: the router program (agent/op-router/op-router) under its
     seccomp filter applies docs/router.md's walkthrough to a router made
     of veth pairs and namespaces: Seccomp: 2 in a running op-router's
@@ -261,6 +271,99 @@ def test_bridge_ports_carry_the_declared_vlans(boot):
     vlans = {entry["ifname"]: entry["vlans"] for entry in p1 + p2}
     assert vlans["p2"] == [{"vlan": 30, "flags": ["PVID", "Egress Untagged"]}]
     assert vlans["p1"] == [{"vlan": 30}]
+
+
+# ---- VLANs of bridge ports made by op-router (bridge-vlans.sh) ----------------------------
+
+def bridge_vlans(check):
+    """ifname -> vlans of the first `bridge -j vlan show` a check printed."""
+    line = next(line for line in check.output.splitlines() if line.startswith("["))
+    return {entry["ifname"]: entry["vlans"] for entry in json.loads(line)}
+
+
+def captured(check, port):
+    """The ICMP lines a tagged_ping check captured on port."""
+    section = check.output.split(f"== {port}\n", 1)[1].split("\n== ", 1)[0]
+    return [line for line in section.splitlines() if "ICMP echo" in line]
+
+
+def test_bridge_vlans_applied_by_op_router(boot):
+    """The declared VLANs and nothing else (VLAN 1 is gone where the
+    section lists VLANs); a second apply writes nothing."""
+    assert boot.check("bridge-vlans", "topology").ok, boot.check("bridge-vlans", "topology").output
+    first = boot.check("bridge-vlans", "apply")
+    assert first.ok, first.output
+    assert re.search(r"^Seccomp:\s+2$", first.output, re.M), first.output
+    res = json_of(first)
+    assert res["changed"] is True and res["counts"]["writes"] > 0, res
+    assert bridge_vlans(boot.check("bridge-vlans", "vlan-config")) == {
+        "p1": [{"vlan": 10, "flags": ["PVID", "Egress Untagged"]}],
+        "p2": [{"vlan": 10}, {"vlan": 20}],
+        "br0": [{"vlan": 20}],
+    }
+    again = json_of(boot.check("bridge-vlans", "reapply"))
+    assert again["changed"] is False and again["counts"]["writes"] == 0, again
+    assert boot.check("bridge-vlans", "verify").ok
+
+
+def test_bridge_vlan_frames_are_tagged_as_declared(boot):
+    """VLAN 10 leaves p1 (its pvid) untagged and p2 tagged 10; br0.20, on
+    the bridge itself, answers tagged 20 on p2; p3.30 tagged 30 on p3;
+    VLAN 20 is not on p1."""
+    v10 = boot.check("bridge-vlans", "ping-vlan10")
+    assert v10.ok, v10.output
+    p1, p2 = captured(v10, "p1"), captured(v10, "p2")
+    assert len(p1) >= 4 and not [line for line in p1 if "802.1Q" in line], v10.output
+    assert len(p2) >= 4 and all("ethertype 802.1Q (0x8100), length 102: vlan 10," in line for line in p2), v10.output
+    for name, port, vid in (("ping-vlan20", "p2", 20), ("ping-vlan30", "p3", 30)):
+        c = boot.check("bridge-vlans", name)
+        assert c.ok, c.output
+        lines = captured(c, port)
+        assert any("echo reply" in line for line in lines), c.output
+        assert lines and all(f": vlan {vid}," in line for line in lines), c.output
+    isolated = boot.check("bridge-vlans", "no-vlan20-on-p1")
+    assert isolated.ok and "100% packet loss" in isolated.output, isolated.output
+
+
+def test_bridge_vlans_roll_back(boot):
+    """New pvids with a failure after the interfaces' apply, and the
+    rollback verb after the change: bridge -j vlan show, ip -j link and
+    ip -j addr as they were."""
+    applied = boot.check("bridge-vlans", "dump-applied")
+    assert applied.ok, applied.output
+    res = json_of(boot.check("bridge-vlans", "fault-injected"))
+    assert res["status"] == "failed" and res["rolled_back"] is True, res
+    assert "port/br0/p1/vlan/20" in [c["path"] for c in res["changes"]], res["changes"]
+    assert "port/br0/p1/vlan/10" in [c["path"] for c in res["rollback_changes"]], res["rollback_changes"]
+    assert boot.check("bridge-vlans", "dump-after-fault").output == applied.output
+    assert json_of(boot.check("bridge-vlans", "apply-changed"))["changed"] is True
+    assert bridge_vlans(boot.check("bridge-vlans", "vlan-config-changed")) == {
+        "p1": [{"vlan": 20, "flags": ["PVID", "Egress Untagged"]}],
+        "p2": [{"vlan": 10}, {"vlan": 20}, {"vlan": 30}],
+        "br0": [{"vlan": 20}],
+    }
+    assert json_of(boot.check("bridge-vlans", "rollback"))["changed"] is True
+    assert boot.check("bridge-vlans", "dump-after-rollback").output == applied.output
+
+
+def test_bridge_vlan_drift_is_repaired(boot):
+    """The daemon puts back p1's pvid taken off by hand."""
+    drift = boot.check("bridge-vlans", "drift-pvid")
+    assert drift.ok, drift.output
+    assert "Drift repaired: 1 change put back" in drift.output, drift.output
+    assert bridge_vlans(drift) == {"p1": [{"vlan": 10, "flags": ["PVID", "Egress Untagged"]}]}
+
+
+def test_bridge_vlans_removed(boot):
+    """An empty section: the bridge and both VLAN links go, the ports stay,
+    outside any bridge."""
+    assert json_of(boot.check("bridge-vlans", "remove"))["changed"] is True
+    after = boot.check("bridge-vlans", "after-remove")
+    assert after.ok, after.output
+    assert bridge_vlans(after) == {}, after.output
+    assert "br0" not in after.output and "p3.30" not in after.output, after.output
+    for port in ("p1", "p2", "p3"):
+        assert re.search(rf"^{port}@", after.output, re.M), after.output
 
 
 # ---- the harness itself, without a boot --------------------------------------------------

@@ -55,11 +55,16 @@ int rtnl_msg_route(int type, int flags, const RtnlRoute *route, struct nl_msg **
 /* type RTM_NEWRULE or RTM_DELRULE */
 int rtnl_msg_rule(int type, const RtnlRule *rule, struct nl_msg **ret);
 
+/* type RTM_SETLINK or RTM_DELLINK */
+int rtnl_msg_bridge_vlan(int type, const RtnlBridgeVlan *v, struct nl_msg **ret);
+
 /* Dump requests; NULL when out of memory. */
 struct nl_msg *rtnl_msg_dump_links(int family);
 struct nl_msg *rtnl_msg_dump_addresses(int family);
 struct nl_msg *rtnl_msg_dump_routes(int family);
 struct nl_msg *rtnl_msg_dump_rules(int family);
+/* family is not used: always AF_BRIDGE */
+struct nl_msg *rtnl_msg_dump_bridge_vlans(int family);
 
 /* ---- parsers (rtnl-parse.c) ------------------------------------------------ */
 
@@ -70,3 +75,6 @@ int rtnl_parse_link(const struct nlmsghdr *nlh, void *ret);
 int rtnl_parse_address(const struct nlmsghdr *nlh, void *ret);
 int rtnl_parse_route(const struct nlmsghdr *nlh, void *ret);
 int rtnl_parse_rule(const struct nlmsghdr *nlh, void *ret);
+/* RtnlParser for the RTM_NEWLINK messages of an AF_BRIDGE dump (others: 0):
+ * IFLA_AF_SPEC's IFLA_BRIDGE_VLAN_INFO, single VLANs and ranges. */
+int rtnl_parse_bridge_vlans(const struct nlmsghdr *nlh, void *ret);

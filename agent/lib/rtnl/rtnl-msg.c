@@ -6,6 +6,7 @@
 #include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
+#include <linux/if_bridge.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -385,6 +386,59 @@ int rtnl_msg_rule(int type, const RtnlRule *rule, struct nl_msg **ret) {
         return 0;
 }
 
+/* ---- VLANs of bridge ports ---------------------------------------------------- */
+
+static bool bridge_vlan_valid(int type, const RtnlBridgeVlan *v) {
+        if (!v || v->ifindex <= 0 || (type != RTM_SETLINK && type != RTM_DELLINK))
+                return false;
+        if (v->vid < 1 || v->vid > 4094 || (v->flags & ~(BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED)))
+                return false;
+        /* a range has no pvid: a port has one */
+        return v->vid_end == 0 ||
+               (v->vid_end > v->vid && v->vid_end <= 4094 && !(v->flags & BRIDGE_VLAN_INFO_PVID));
+}
+
+static int put_vlan_info(struct nl_msg *msg, uint16_t flags, uint16_t vid) {
+        struct bridge_vlan_info info = { .flags = flags, .vid = vid };
+
+        return nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof info, &info) < 0 ? -ENOBUFS : 0;
+}
+
+/* As `bridge vlan add|del dev IFNAME vid VID[-END] [pvid] [untagged] [self]`
+ * builds it: IFLA_AF_SPEC (not marked nested), IFLA_BRIDGE_FLAGS only for
+ * self, then one IFLA_BRIDGE_VLAN_INFO, or two for a range; a delete
+ * carries no flags but the range's. */
+int rtnl_msg_bridge_vlan(int type, const RtnlBridgeVlan *v, struct nl_msg **ret) {
+        _cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
+        struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE };
+        uint16_t flags;
+        struct nlattr *spec;
+        int r;
+
+        if (!bridge_vlan_valid(type, v))
+                return -EINVAL;
+        ifi.ifi_index = v->ifindex;
+        flags = type == RTM_SETLINK ? v->flags : 0;
+        r = msg_new(type, 0, &ifi, sizeof ifi, &msg);
+        if (r < 0)
+                return r;
+        if (!(spec = nest_start(msg, IFLA_AF_SPEC)) ||
+            (v->self && nla_put_u16(msg, IFLA_BRIDGE_FLAGS, BRIDGE_FLAGS_SELF) < 0))
+                return -ENOBUFS;
+        if (v->vid_end == 0)
+                r = put_vlan_info(msg, flags, v->vid);
+        else {
+                r = put_vlan_info(msg, flags | BRIDGE_VLAN_INFO_RANGE_BEGIN, v->vid);
+                if (r >= 0)
+                        r = put_vlan_info(msg, flags | BRIDGE_VLAN_INFO_RANGE_END, v->vid_end);
+        }
+        if (r < 0)
+                return r;
+        nla_nest_end(msg, spec);
+        *ret = TAKE_PTR(msg);
+        return 0;
+}
+
 /* ---- dump requests -------------------------------------------------------------- */
 
 static struct nl_msg *dump_new(int type, const void *hdr, size_t len) {
@@ -418,4 +472,14 @@ struct nl_msg *rtnl_msg_dump_rules(int family) {
         struct fib_rule_hdr frh = { .family = family };
 
         return dump_new(RTM_GETRULE, &frh, sizeof frh);
+}
+
+struct nl_msg *rtnl_msg_dump_bridge_vlans(int family) {
+        struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE };
+        struct nl_msg *msg = dump_new(RTM_GETLINK, &ifi, sizeof ifi);
+
+        (void) family;
+        if (msg && nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_BRVLAN_COMPRESSED) < 0)
+                return nlmsg_free(msg), NULL;
+        return msg;
 }

@@ -57,6 +57,11 @@ int rtnl_dump_rules(Rtnl *r, int family, RtnlRule **ret, size_t *ret_n) {
         return rtnl_dump(r, rtnl_msg_dump_rules, family, rtnl_parse_rule, sizeof(RtnlRule), (void **) ret, ret_n);
 }
 
+int rtnl_dump_bridge_vlans(Rtnl *r, RtnlBridgeVlans **ret, size_t *ret_n) {
+        return rtnl_dump(r, rtnl_msg_dump_bridge_vlans, AF_BRIDGE, rtnl_parse_bridge_vlans, sizeof(RtnlBridgeVlans),
+                         (void **) ret, ret_n);
+}
+
 static int get_link(Rtnl *r, int ifindex, const char *ifname, RtnlLink *ret) {
         _cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
         int k;
@@ -117,6 +122,20 @@ int rtnl_move_link(Rtnl *r, int ifindex, const Rtnl *to) {
         if (!to)
                 return -EINVAL;
         k = rtnl_msg_move_link(ifindex, to->netns_fd, &msg);
+        return send_built(r, k, msg);
+}
+
+int rtnl_add_bridge_vlan(Rtnl *r, const RtnlBridgeVlan *v) {
+        struct nl_msg *msg = NULL;
+        int k = rtnl_msg_bridge_vlan(RTM_SETLINK, v, &msg);
+
+        return send_built(r, k, msg);
+}
+
+int rtnl_delete_bridge_vlan(Rtnl *r, const RtnlBridgeVlan *v) {
+        struct nl_msg *msg = NULL;
+        int k = rtnl_msg_bridge_vlan(RTM_DELLINK, v, &msg);
+
         return send_built(r, k, msg);
 }
 

@@ -6,6 +6,7 @@
 #include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
@@ -88,6 +89,18 @@ static int get_inaddr(const struct nlattr *a, int family, RtnlInAddr *ret) {
 /* ---- links ------------------------------------------------------------------ */
 
 /* IFLA_INFO_DATA of the kinds whose data the struct holds. */
+static int parse_bridge_data(struct nlattr *data, RtnlLink *l) {
+        struct nlattr *tb[IFLA_BR_MAX + 1] = {};
+        uint8_t on = 0;
+        int r;
+
+        if (nla_parse_nested(tb, IFLA_BR_MAX, data, NULL) < 0)
+                return -EBADMSG;
+        r = get_u8(tb[IFLA_BR_VLAN_FILTERING], &on);
+        l->vlan_filtering = on;
+        return r < 0 ? r : 0;
+}
+
 static int parse_info_data(struct nlattr *data, RtnlLink *l) {
         struct nlattr *tb[(IFLA_VLAN_MAX > IFLA_MACVLAN_MAX ? IFLA_VLAN_MAX : IFLA_MACVLAN_MAX) + 1] = {};
         uint16_t proto = 0;
@@ -95,6 +108,8 @@ static int parse_info_data(struct nlattr *data, RtnlLink *l) {
 
         if (!data)
                 return 0;
+        if (streq(l->kind, "bridge"))
+                return parse_bridge_data(data, l);
         if (streq(l->kind, "vlan")) {
                 if (nla_parse_nested(tb, IFLA_VLAN_MAX, data, NULL) < 0)
                         return -EBADMSG;
@@ -289,4 +304,76 @@ int rtnl_parse_rule(const struct nlmsghdr *nlh, void *ret) {
         /* the kernel leaves out a mark of 0 (and reports its mask) */
         rule->has_fwmark = tb[FRA_FWMARK] || tb[FRA_FWMASK];
         return 1;
+}
+
+/* ---- VLANs of bridge ports ---------------------------------------------------- */
+
+/* One IFLA_BRIDGE_VLAN_INFO; *range_begin: the first VLAN of an open
+ * range (0: none). */
+static int parse_vlan_info(const struct nlattr *a, RtnlBridgeVlans *v, uint16_t *range_begin) {
+        const struct bridge_vlan_info *info;
+        uint16_t first;
+
+        if (nla_len(a) < (int) sizeof *info)
+                return -EBADMSG;
+        info = nla_data(a);
+        if (info->vid < 1 || info->vid > 4094)
+                return -EBADMSG;
+        if (info->flags & BRIDGE_VLAN_INFO_RANGE_BEGIN) {
+                if (*range_begin || (info->flags & BRIDGE_VLAN_INFO_RANGE_END))
+                        return -EBADMSG;
+                *range_begin = info->vid;
+                return 0;
+        }
+        first = info->vid;
+        if (info->flags & BRIDGE_VLAN_INFO_RANGE_END) {
+                if (!*range_begin || *range_begin >= info->vid)
+                        return -EBADMSG;
+                first = *range_begin;
+        } else if (*range_begin)
+                return -EBADMSG;
+        *range_begin = 0;
+        if ((info->flags & BRIDGE_VLAN_INFO_PVID) && (first != info->vid || v->pvid))
+                return -EBADMSG;
+        if (info->flags & BRIDGE_VLAN_INFO_PVID)
+                v->pvid = info->vid;
+        for (unsigned vid = first; vid <= info->vid; vid++) {
+                rtnl_vlan_set_add(v->member, vid);
+                if (info->flags & BRIDGE_VLAN_INFO_UNTAGGED)
+                        rtnl_vlan_set_add(v->untagged, vid);
+        }
+        return 0;
+}
+
+int rtnl_parse_bridge_vlans(const struct nlmsghdr *nlh, void *ret) {
+        struct nlattr *tb[IFLA_MAX + 1] = {};
+        const struct ifinfomsg *ifi;
+        RtnlBridgeVlans *v = ret;
+        struct nlattr *a;
+        uint16_t range_begin = 0;
+        int r, rem;
+
+        if (nlh->nlmsg_type != RTM_NEWLINK)
+                return 0;
+        r = parse_attrs(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX);
+        if (r < 0)
+                return r;
+        ifi = nlmsg_data(nlh);
+        if (ifi->ifi_family != AF_BRIDGE)
+                return 0;
+        *v = (RtnlBridgeVlans) { .ifindex = ifi->ifi_index };
+        if (v->ifindex <= 0 || (r = get_index(tb[IFLA_MASTER], &v->master)) < 0)
+                return -EBADMSG;
+        /* a bridge reports itself as its master; older kernels none */
+        v->self = v->master == 0 || v->master == v->ifindex;
+        if (!tb[IFLA_AF_SPEC])
+                return 1;
+        nla_for_each_nested(a, tb[IFLA_AF_SPEC], rem) {
+                if (nla_type(a) != IFLA_BRIDGE_VLAN_INFO)
+                        continue;
+                r = parse_vlan_info(a, v, &range_begin);
+                if (r < 0)
+                        return r;
+        }
+        return range_begin ? -EBADMSG : 1;
 }

@@ -117,6 +117,7 @@ typedef struct RtnlLink {
         uint16_t vlan_id;               /* kind "vlan": IFLA_VLAN_ID; else 0 */
         uint16_t vlan_protocol;         /* kind "vlan": ETH_P_8021Q or ETH_P_8021AD (host order) */
         uint32_t macvlan_mode;          /* kind "macvlan": MACVLAN_MODE_*; else 0 */
+        bool vlan_filtering;            /* kind "bridge": IFLA_BR_VLAN_FILTERING; else false */
         char alias[RTNL_ALIAS_SIZE];    /* IFLA_IFALIAS; "" if none */
 } RtnlLink;
 
@@ -204,6 +205,55 @@ int rtnl_move_link(Rtnl *r, int ifindex, const Rtnl *to);
  * did not take effect (a tap cannot turn it on). */
 int rtnl_get_tx_checksum(Rtnl *r, const char *ifname);
 int rtnl_set_tx_checksum(Rtnl *r, const char *ifname, bool on);
+
+/* ---- VLANs of bridge ports ---------------------------------------------------- */
+
+/* One bit per VLAN id (0..4095; 1..4094 are valid). */
+#define RTNL_VLAN_SET_SIZE (4096 / 8)
+
+/* The VLANs of a bridge port, or of a bridge device itself (its own port,
+ * `bridge vlan ... self`), as a filtering bridge holds them. */
+typedef struct RtnlBridgeVlans {
+        int ifindex;                    /* the port, or the bridge */
+        int master;                     /* IFLA_MASTER: the bridge (a bridge reports itself) */
+        bool self;                      /* the bridge device itself */
+        uint16_t pvid;                  /* the port's pvid (BRIDGE_VLAN_INFO_PVID); 0: none */
+        uint8_t member[RTNL_VLAN_SET_SIZE];     /* the VLANs of the port */
+        uint8_t untagged[RTNL_VLAN_SET_SIZE];   /* those leaving it untagged (BRIDGE_VLAN_INFO_UNTAGGED) */
+} RtnlBridgeVlans;
+
+static inline bool rtnl_vlan_set_has(const uint8_t set[RTNL_VLAN_SET_SIZE], unsigned vid) {
+        return vid < 4096 && (set[vid / 8] & (1u << (vid % 8)));
+}
+
+static inline void rtnl_vlan_set_add(uint8_t set[RTNL_VLAN_SET_SIZE], unsigned vid) {
+        if (vid < 4096)
+                set[vid / 8] |= (uint8_t) (1u << (vid % 8));
+}
+
+/* RTM_GETLINK of family AF_BRIDGE with IFLA_EXT_MASK
+ * RTEXT_FILTER_BRVLAN_COMPRESSED: one entry for every bridge port and
+ * every bridge of the namespace; a kernel without bridge VLAN filtering
+ * (CONFIG_BRIDGE_VLAN_FILTERING) reports them without VLANs. */
+int rtnl_dump_bridge_vlans(Rtnl *r, RtnlBridgeVlans **ret, size_t *ret_n);
+
+/* A change of the VLANs of a port, or of a bridge itself. */
+typedef struct RtnlBridgeVlan {
+        int ifindex;                    /* the port, or the bridge with self */
+        bool self;                      /* the bridge's own VLANs: IFLA_BRIDGE_FLAGS BRIDGE_FLAGS_SELF */
+        uint16_t vid;                   /* 1..4094 */
+        uint16_t vid_end;               /* 0, or the last VLAN of the range vid..vid_end (not with a pvid) */
+        uint16_t flags;                 /* add: BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED */
+} RtnlBridgeVlan;
+
+/* RTM_SETLINK / RTM_DELLINK of family AF_BRIDGE with IFLA_AF_SPEC (as
+ * `bridge vlan add|del dev IFNAME vid VID [pvid] [untagged] [self]`).
+ * Adding a VLAN the port has changes its flags: a pvid moves to it, a pvid
+ * re-added without BRIDGE_VLAN_INFO_PVID is none any more. -EOPNOTSUPP
+ * from a kernel without bridge VLAN filtering; -ENOENT on delete of a VLAN
+ * the port does not have. */
+int rtnl_add_bridge_vlan(Rtnl *r, const RtnlBridgeVlan *v);
+int rtnl_delete_bridge_vlan(Rtnl *r, const RtnlBridgeVlan *v);
 
 /* ---- addresses -------------------------------------------------------------- */
 

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <linux/if_addr.h>
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 void if_live_done(IfLive *l) {
         free(l->links);
         free(l->addrs);
+        free(l->vlans);
         if_ledger_done(&l->ledger);
         *l = (IfLive) {};
 }
@@ -210,6 +212,124 @@ static int diff_ports(Builder *b, const IfLink *l, const RtnlLink *have) {
         return k;
 }
 
+/* ---- VLANs of bridge ports ------------------------------------------------------------ */
+
+static const RtnlBridgeVlans *live_vlans(const IfLive *live, int ifindex) {
+        for (size_t i = 0; i < live->n_vlans; i++)
+                if (live->vlans[i].ifindex == ifindex)
+                        return &live->vlans[i];
+        return NULL;
+}
+
+static void vlans_default(RtnlBridgeVlans *v) {
+        *v = (RtnlBridgeVlans) { .pvid = IF_DEFAULT_PVID };
+        rtnl_vlan_set_add(v->member, IF_DEFAULT_PVID);
+        rtnl_vlan_set_add(v->untagged, IF_DEFAULT_PVID);
+}
+
+/* What the section wants: exactly its VLANs, or the kernel's default. */
+static void vlans_wanted(const IfVlans *want, RtnlBridgeVlans *ret) {
+        if (!want->given) {
+                vlans_default(ret);
+                return;
+        }
+        *ret = (RtnlBridgeVlans) { .pvid = want->pvid };
+        if (want->pvid) {
+                rtnl_vlan_set_add(ret->member, want->pvid);
+                rtnl_vlan_set_add(ret->untagged, want->pvid);
+        }
+        for (size_t i = 0; i < want->n_tagged; i++)
+                rtnl_vlan_set_add(ret->member, want->tagged[i]);
+}
+
+/* What a port (or the bridge itself, port == NULL) has: the dump's when it
+ * is in the bridge already; what the kernel gives it when it joins (or
+ * the bridge is made) in this apply. */
+static void vlans_live(const Builder *b, const RtnlLink *bridge, const char *port, RtnlBridgeVlans *ret) {
+        const RtnlLink *link = port ? live_link(b->live, port) : bridge;
+        const RtnlBridgeVlans *v;
+
+        if (!bridge || !bridge->vlan_filtering || !link || (port && link->master != bridge->ifindex)) {
+                vlans_default(ret);
+                return;
+        }
+        v = live_vlans(b->live, link->ifindex);
+        if (v)
+                *ret = *v;
+        else
+                *ret = (RtnlBridgeVlans) {};
+}
+
+static int vlan_op(Builder *b, const IfLink *bridge, const char *port, IfOpType type, uint16_t vid, uint16_t flags,
+                   Impact impact, bool modify, const char *what) {
+        IfOp op = { .type = type, .vlan_id = vid, .vlan_flags = flags, .self = !port };
+        char path[96];
+
+        snprintf(op.name, sizeof op.name, "%s", port ?: bridge->name);
+        snprintf(op.other, sizeof op.other, "%s", bridge->name);
+        if (port)
+                snprintf(path, sizeof path, "port/%s/%s/vlan/%u", bridge->name, port, vid);
+        else
+                snprintf(path, sizeof path, "bridge/%s/vlan/%u", bridge->name, vid);
+        if (push(b, &op) < 0)
+                return -ENOMEM;
+        return action(b, type == IF_DELETE_VLAN ? ACTION_DELETE : modify ? ACTION_MODIFY : ACTION_CREATE, impact, NULL,
+                      path, "%s%s: %s", port ?: bridge->name, port ? "" : " (the bridge itself)", what);
+}
+
+/* One port's (or the bridge's own) VLANs: the pvid first (its frames
+ * move to it before the old one goes), then the tagged ones, then what
+ * the section does not have. */
+static int diff_port_vlans(Builder *b, const IfLink *l, const RtnlLink *have, const char *port, const IfVlans *want) {
+        RtnlBridgeVlans is, should;
+        char what[128];
+        int k = 0;
+
+        vlans_live(b, have, port, &is);
+        vlans_wanted(want, &should);
+        if (should.pvid && (is.pvid != should.pvid || !rtnl_vlan_set_has(is.untagged, should.pvid))) {
+                if (is.pvid && is.pvid != should.pvid)
+                        snprintf(what, sizeof what, "VLAN %u as pvid, untagged (untagged frames were in VLAN %u)",
+                                 should.pvid, is.pvid);
+                else
+                        snprintf(what, sizeof what, "VLAN %u as pvid, untagged", should.pvid);
+                k = vlan_op(b, l, port, IF_SET_VLAN, should.pvid, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED,
+                            is.pvid != should.pvid ? IMPACT_LAN_OUTAGE : IMPACT_NONE,
+                            rtnl_vlan_set_has(is.member, should.pvid), what);
+        }
+        for (unsigned vid = 1; vid <= 4094 && k >= 0; vid++) {
+                bool tagged = rtnl_vlan_set_has(should.member, vid) && vid != should.pvid;
+                bool member = rtnl_vlan_set_has(is.member, vid);
+
+                if (!tagged || (member && !rtnl_vlan_set_has(is.untagged, vid) && is.pvid != vid))
+                        continue;
+                snprintf(what, sizeof what, member ? "VLAN %u tagged (was untagged)" : "VLAN %u tagged", vid);
+                k = vlan_op(b, l, port, IF_SET_VLAN, (uint16_t) vid, 0, member ? IMPACT_LAN_OUTAGE : IMPACT_NONE,
+                            member, what);
+        }
+        for (unsigned vid = 1; vid <= 4094 && k >= 0; vid++) {
+                if (!rtnl_vlan_set_has(is.member, vid) || rtnl_vlan_set_has(should.member, vid))
+                        continue;
+                snprintf(what, sizeof what, vid == is.pvid ? "VLAN %u removed (the pvid: untagged frames are dropped)" :
+                         "VLAN %u removed", vid);
+                k = vlan_op(b, l, port, IF_DELETE_VLAN, (uint16_t) vid, 0, IMPACT_LAN_OUTAGE, false, what);
+        }
+        return k;
+}
+
+/* A filtering bridge's VLANs: each port's and its own. */
+static int diff_bridge_vlans(Builder *b, const IfLink *l, const RtnlLink *have) {
+        int k = 0;
+
+        if (!l->vlan_filtering)
+                return 0;
+        for (size_t i = 0; i < l->n_ports && k >= 0; i++)
+                k = diff_port_vlans(b, l, have, l->ports[i], &l->port_vlans[i]);
+        if (k >= 0)
+                k = diff_port_vlans(b, l, have, NULL, &l->self_vlans);
+        return k;
+}
+
 /* A VLAN's or macvlan's parent, id and mode as the section says. */
 static bool same_parent(const IfLive *live, const IfLink *l, const RtnlLink *have) {
         const RtnlLink *parent = live_link_by_index(live, have->link);
@@ -242,7 +362,8 @@ static int diff_link(Builder *b, const IfLink *l, const RtnlLink **ret_have) {
                 diag_error(b->d, p ?: l->path, "%s exists and is not op-router's (it did not create it): op-router "
                            "does not take it over; choose another name, or delete it", l->name);
                 return -EINVAL;
-        } else if (have && (!wanted_kind(l, have) || !same_parent(b->live, l, have))) {
+        } else if (have && (!wanted_kind(l, have) || !same_parent(b->live, l, have) ||
+                            (l->kind == IF_BRIDGE && have->vlan_filtering != l->vlan_filtering))) {
                 /* made anew: its addresses go with it */
                 k = push(b, &(IfOp) { .type = IF_DELETE_LINK });
                 if (k < 0)
@@ -387,6 +508,8 @@ int if_diff(const IfConfig *c, const IfLive *live, IfChanges *ret, Plan *plan, D
                 k = diff_link(&b, &c->links[i], &have);
                 if (k >= 0 && c->links[i].kind == IF_BRIDGE)
                         k = diff_ports(&b, &c->links[i], have);
+                if (k >= 0 && c->links[i].kind == IF_BRIDGE)
+                        k = diff_bridge_vlans(&b, &c->links[i], have);
                 if (k >= 0)
                         k = diff_addresses(&b, &c->links[i], have);
                 if (k == -ENOMEM) {
@@ -462,6 +585,54 @@ static bool named(char *const *names, const char *name) {
         return false;
 }
 
+/* {"pvid": 10, "tagged": [20, 30]}: every VLAN but the pvid as tagged (a
+ * VLAN leaving untagged that is not the pvid is not something the section
+ * can say). */
+static json_object *vlans_json(const RtnlBridgeVlans *v) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *tagged = json_object_new_array();
+        int k = o && tagged ? 0 : -ENOMEM;
+
+        if (k >= 0 && v && v->pvid)
+                k = add(o, "pvid", json_object_new_int(v->pvid));
+        for (unsigned vid = 1; v && k >= 0 && vid <= 4094; vid++)
+                if (rtnl_vlan_set_has(v->member, vid) && vid != v->pvid)
+                        k = json_array_append_take(tagged, json_object_new_int((int) vid));
+        if (k >= 0)
+                k = add(o, "tagged", json_object_get(tagged));
+        return k >= 0 ? json_object_get(o) : NULL;
+}
+
+/* A port as the section names it: with its VLANs on a filtering bridge. */
+static json_object *port_json(const IfLive *live, const RtnlLink *bridge, const RtnlLink *port) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
+
+        if (!bridge->vlan_filtering)
+                return json_object_new_string(port->name);
+        o = json_object_new_object();
+        if (!o || add(o, "name", json_object_new_string(port->name)) < 0 ||
+            add(o, "vlans", vlans_json(live_vlans(live, port->ifindex))) < 0)
+                return NULL;
+        return json_object_get(o);
+}
+
+static int bridge_json(const IfLive *live, const RtnlLink *link, json_object *o) {
+        json_object *ports = json_object_new_array();
+        int k = 0;
+
+        for (size_t i = 0; ports && i < live->n_links; i++)
+                if (live->links[i].master == link->ifindex &&
+                    json_array_append_take(ports, port_json(live, link, &live->links[i])) < 0) {
+                        json_object_put(ports);
+                        ports = NULL;
+                }
+        k = add(o, "ports", ports);
+        if (k >= 0 && link->vlan_filtering)
+                k = add(o, "vlan_filtering", json_object_new_boolean(true));
+        if (k >= 0 && link->vlan_filtering)
+                k = add(o, "vlans", vlans_json(live_vlans(live, link->ifindex)));
+        return k;
+}
+
 static json_object *link_json(const IfLive *live, const RtnlLink *link, bool settings) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         char mac[32];
@@ -488,17 +659,8 @@ static json_object *link_json(const IfLive *live, const RtnlLink *link, bool set
                          link->hwaddr[2], link->hwaddr[3], link->hwaddr[4], link->hwaddr[5]);
                 k = add(o, "mac", json_object_new_string(mac));
         }
-        if (k >= 0 && streq(link->kind, "bridge") && if_link_owned(live, link)) {
-                json_object *ports = json_object_new_array();
-
-                for (size_t i = 0; ports && i < live->n_links; i++)
-                        if (live->links[i].master == link->ifindex &&
-                            json_array_append_take(ports, json_object_new_string(live->links[i].name)) < 0) {
-                                json_object_put(ports);
-                                ports = NULL;
-                        }
-                k = add(o, "ports", ports);
-        }
+        if (k >= 0 && streq(link->kind, "bridge") && if_link_owned(live, link))
+                k = bridge_json(live, link, o);
         if (k >= 0 && (streq(link->kind, "vlan") || streq(link->kind, "macvlan")) && if_link_owned(live, link)) {
                 const RtnlLink *parent = live_link_by_index(live, link->link);
 

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "fileio.h"
@@ -19,10 +20,22 @@ static void strv_free_n(char **l, size_t n) {
         free(l);
 }
 
+static void vlans_done(IfVlans *v) {
+        free(v->path);
+        free(v->tagged);
+        *v = (IfVlans) {};
+}
+
 void if_config_done(IfConfig *c) {
         for (size_t i = 0; i < c->n_links; i++) {
                 IfLink *l = &c->links[i];
 
+                /* the arrays have room for one more: a port whose parsing
+                 * stopped half-way */
+                for (size_t k = 0; l->port_vlans && k <= l->n_ports; k++)
+                        vlans_done(&l->port_vlans[k]);
+                free(l->port_vlans);
+                vlans_done(&l->self_vlans);
                 free(l->name);
                 free(l->path);
                 for (size_t k = 0; k < l->n_addresses; k++) {
@@ -102,6 +115,96 @@ static int parse_addresses(IfLink *l, json_object *o, Diag *d) {
         return ret;
 }
 
+static const char *const vlans_keys[] = { "pvid", "tagged", NULL };
+static const char *const port_keys[] = { "name", "vlans", NULL };
+
+/* "vlans": {"pvid": 10, "tagged": [20, 30]} of a port or a bridge, at
+ * path; absent: v->given stays false. */
+static int parse_vlans(json_object *parent, const char *parent_path, IfVlans *v, Diag *d) {
+        _cleanup_(freep) char *tp = NULL;
+        json_object *o, *a;
+        int64_t pvid = 0;
+        int ret = 0, k;
+
+        v->path = json_path_key(parent_path, "vlans");
+        if (!v->path)
+                return -ENOMEM;
+        if (!json_object_object_get_ex(parent, "vlans", &o))
+                return 0;
+        v->given = true;
+        if (!json_expect_object(o, v->path, d))
+                return -EINVAL;
+        if (json_check_keys(o, v->path, vlans_keys, d) > 0)
+                ret = -EINVAL;
+        k = json_get_int(o, v->path, "pvid", false, 1, 4094, &pvid, d);
+        RET_GATHER(ret, k);
+        v->pvid = k > 0 ? (uint16_t) pvid : 0;
+        k = json_get_array(o, v->path, "tagged", false, &a, d);
+        if (k <= 0)
+                return k < 0 ? k : ret;
+        tp = json_path_key(v->path, "tagged");
+        v->tagged = calloc(json_object_array_length(a) + 1, sizeof(uint16_t));
+        if (!tp || !v->tagged)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                json_object *e = json_object_array_get_idx(a, i);
+                _cleanup_(freep) char *p = json_path_index(tp, i);
+                int64_t id = json_object_is_type(e, json_type_int) ? json_object_get_int64(e) : 0;
+
+                if (!p)
+                        return -ENOMEM;
+                if (id < 1 || id > 4094) {
+                        diag_error(d, p, "expected a VLAN id, an integer from 1 to 4094");
+                        ret = -EINVAL;
+                        continue;
+                }
+                if (id == v->pvid) {
+                        diag_error(d, p, "VLAN %" PRId64 " is the pvid already (untagged): a VLAN is listed once, "
+                                   "as pvid or as tagged", id);
+                        ret = -EINVAL;
+                        continue;
+                }
+                for (size_t j = 0; j < v->n_tagged; j++)
+                        if (v->tagged[j] == id) {
+                                diag_error(d, p, "VLAN %" PRId64 " is listed twice", id);
+                                ret = -EINVAL;
+                        }
+                if (ret >= 0)
+                        v->tagged[v->n_tagged++] = (uint16_t) id;
+        }
+        return ret;
+}
+
+/* A port: its name, or {"name": ..., "vlans": {...}}. */
+static int parse_port(IfLink *l, json_object *v, const char *p, Diag *d) {
+        const char *name;
+        int ret = 0, k;
+
+        if (json_object_is_type(v, json_type_string)) {
+                if (!json_check_ifname(json_object_get_string(v), p, d))
+                        return -EINVAL;
+                name = json_object_get_string(v);
+        } else if (json_object_is_type(v, json_type_object)) {
+                if (json_check_keys(v, p, port_keys, d) > 0)
+                        ret = -EINVAL;
+                k = json_get_ifname(v, p, "name", true, &name, d);
+                if (k <= 0)
+                        return -EINVAL;
+                k = parse_vlans(v, p, &l->port_vlans[l->n_ports], d);
+                if (k == -ENOMEM)
+                        return k;
+                RET_GATHER(ret, k);
+        } else {
+                diag_error(d, p, "expected an interface name, or an object with \"name\" and \"vlans\"");
+                return -EINVAL;
+        }
+        l->ports[l->n_ports] = strdup(name);
+        if (!l->ports[l->n_ports])
+                return -ENOMEM;
+        l->n_ports++;
+        return ret;
+}
+
 static int parse_ports(IfLink *l, json_object *o, Diag *d) {
         _cleanup_(freep) char *ap = json_path_key(l->path, "ports");
         json_object *a;
@@ -113,32 +216,44 @@ static int parse_ports(IfLink *l, json_object *o, Diag *d) {
         if (k <= 0)
                 return k;
         l->ports = calloc(json_object_array_length(a) + 1, sizeof(char *));
-        if (!l->ports)
+        l->port_vlans = calloc(json_object_array_length(a) + 1, sizeof(IfVlans));
+        if (!l->ports || !l->port_vlans)
                 return -ENOMEM;
         for (size_t i = 0; i < json_object_array_length(a); i++) {
-                json_object *v = json_object_array_get_idx(a, i);
                 _cleanup_(freep) char *p = json_path_index(ap, i);
 
                 if (!p)
                         return -ENOMEM;
-                if (!json_object_is_type(v, json_type_string)) {
-                        diag_error(d, p, "expected an interface name");
-                        ret = -EINVAL;
+                k = parse_port(l, json_object_array_get_idx(a, i), p, d);
+                if (k == -ENOMEM)
+                        return k;
+                RET_GATHER(ret, k);
+        }
+        return ret;
+}
+
+/* VLANs of a bridge's ports, or its own, only where it filters by them. */
+static int check_bridge_vlans(const IfLink *l, Diag *d) {
+        int ret = 0;
+
+        if (l->vlan_filtering)
+                return 0;
+        for (size_t i = 0; i <= l->n_ports; i++) {
+                const IfVlans *v = i < l->n_ports ? &l->port_vlans[i] : &l->self_vlans;
+
+                if (!v->given)
                         continue;
-                }
-                if (!json_check_ifname(json_object_get_string(v), p, d)) {
-                        ret = -EINVAL;
-                        continue;
-                }
-                l->ports[l->n_ports] = strdup(json_object_get_string(v));
-                if (!l->ports[l->n_ports++])
-                        return -ENOMEM;
+                diag_error(d, v->path, "VLANs of %s need \"vlan_filtering\": true on bridge %s (without it the "
+                           "bridge forwards every frame whatever its tag)", i < l->n_ports ? l->ports[i] :
+                           "the bridge itself", l->name ?: "?");
+                ret = -EINVAL;
         }
         return ret;
 }
 
 static const char *const link_keys[] = { "name", "mtu", "up", "mac", "addresses", NULL };
-static const char *const bridge_keys[] = { "name", "mtu", "up", "mac", "addresses", "ports", "vlan_filtering", NULL };
+static const char *const bridge_keys[] = { "name", "mtu", "up", "mac", "addresses", "ports", "vlan_filtering",
+                                           "vlans", NULL };
 static const char *const vlan_keys[] = { "name", "mtu", "up", "mac", "addresses", "link", "id", NULL };
 static const char *const macvlan_keys[] = { "name", "mtu", "up", "mac", "addresses", "link", "mode", NULL };
 static const char *const macvlan_modes[] = { "private", "vepa", "bridge", "passthru", NULL };
@@ -180,6 +295,11 @@ static int parse_link(IfLink *l, json_object *o, Diag *d) {
                         return k;
                 RET_GATHER(ret, k);
                 RET_GATHER(ret, json_get_bool(o, l->path, "vlan_filtering", &l->vlan_filtering, d));
+                k = parse_vlans(o, l->path, &l->self_vlans, d);
+                if (k == -ENOMEM)
+                        return k;
+                RET_GATHER(ret, k);
+                RET_GATHER(ret, check_bridge_vlans(l, d));
         }
         if (l->kind == IF_VLAN || l->kind == IF_MACVLAN) {
                 k = json_get_ifname(o, l->path, "link", true, &parent, d);

@@ -97,8 +97,11 @@ static int interfaces_query(Plugin *p, Diag *d) {
         r = rtnl_dump_links(ip->rtnl, &ip->live.links, &ip->live.n_links);
         if (r >= 0)
                 r = rtnl_dump_addresses(ip->rtnl, AF_UNSPEC, &ip->live.addrs, &ip->live.n_addrs);
+        if (r >= 0)
+                r = rtnl_dump_bridge_vlans(ip->rtnl, &ip->live.vlans, &ip->live.n_vlans);
         if (r < 0)
-                diag_error(d, "plugins.interfaces", "cannot read the links and addresses: %s", strerror(-r));
+                diag_error(d, "plugins.interfaces", "cannot read the links, addresses and bridge VLANs: %s",
+                           strerror(-r));
         return r;
 }
 
@@ -151,7 +154,10 @@ static int send_op(Rtnl *rtnl, const IfOp *op, IfLedger *ledger) {
 
         if (op->type != IF_CREATE_LINK) {
                 index = ifindex_of(rtnl, op->name);
-                if (index < 0)
+                /* a VLAN or macvlan goes with its parent: deleted already */
+                if (index == -ENODEV && op->type == IF_DELETE_LINK)
+                        index = 0;
+                else if (index < 0)
                         return index;
         }
         snprintf(entry, sizeof entry, "%s %s", op->name, op->addr_text);
@@ -166,7 +172,7 @@ static int send_op(Rtnl *rtnl, const IfOp *op, IfLedger *ledger) {
                         if_ledger_remove(ledger->addresses, &ledger->n_addresses, entry);
                 return r;
         case IF_DELETE_LINK:
-                r = rtnl_delete_link(rtnl, index);
+                r = index > 0 ? rtnl_delete_link(rtnl, index) : 0;
                 if (r >= 0) {
                         size_t len = strlen(op->name);
 
@@ -189,6 +195,12 @@ static int send_op(Rtnl *rtnl, const IfOp *op, IfLedger *ledger) {
                 change.admin = op->admin;
                 change.master = ifindex_of(rtnl, op->other);
                 return change.master < 0 ? change.master : rtnl_set_link(rtnl, index, &change);
+        case IF_SET_VLAN:
+                return rtnl_add_bridge_vlan(rtnl, &(RtnlBridgeVlan) { .ifindex = index, .self = op->self,
+                                                                      .vid = op->vlan_id, .flags = op->vlan_flags });
+        case IF_DELETE_VLAN:
+                return rtnl_delete_bridge_vlan(rtnl, &(RtnlBridgeVlan) { .ifindex = index, .self = op->self,
+                                                                         .vid = op->vlan_id });
         case IF_SET_LINK:
                 change.mtu = op->mtu;
                 change.admin = op->admin;
@@ -210,6 +222,8 @@ static const char *op_words(IfOpType t) {
         case IF_CREATE_LINK:    return "create";
         case IF_SET_LINK:       return "change";
         case IF_ENSLAVE:        return "make a bridge port of";
+        case IF_SET_VLAN:       return "set the VLAN of";
+        case IF_DELETE_VLAN:    return "remove the VLAN of";
         case IF_ADD_ADDRESS:    return "add the address";
         }
         return "change";
@@ -269,12 +283,20 @@ static int interfaces_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
                 const IfOp *op = &ip->changes.ops[i];
 
                 r = send_op(ip->rtnl, op, &ip->live.ledger);
-                if (r < 0)
-                        diag_error(d, "plugins.interfaces", "the kernel refused to %s %s%s%s: %s", op_words(op->type),
+                if (r < 0 && (op->type == IF_SET_VLAN || op->type == IF_DELETE_VLAN))
+                        diag_error(d, "plugins.interfaces", "the kernel refused to %s %s%s (VLAN %u, bridge %s): %s%s",
+                                   op_words(op->type), op->name, op->self ? " itself" : "", op->vlan_id, op->other,
+                                   strerror(-r), r == -EOPNOTSUPP ? " (this kernel has no bridge VLAN filtering: "
+                                   "CONFIG_BRIDGE_VLAN_FILTERING)" : "");
+                else if (r < 0)
+                        diag_error(d, "plugins.interfaces", "the kernel refused to %s %s%s%s: %s%s", op_words(op->type),
                                    op->type == IF_ADD_ADDRESS || op->type == IF_DELETE_ADDRESS ? op->addr_text : op->name,
                                    op->type == IF_ADD_ADDRESS || op->type == IF_DELETE_ADDRESS ? " on " : "",
                                    op->type == IF_ADD_ADDRESS || op->type == IF_DELETE_ADDRESS ? op->name : "",
-                                   strerror(-r));
+                                   strerror(-r),
+                                   op->type == IF_CREATE_LINK && op->kind == IF_BRIDGE && op->vlan_filtering &&
+                                   r == -EOPNOTSUPP ? " (a bridge with vlan_filtering: this kernel has no bridge VLAN "
+                                   "filtering, CONFIG_BRIDGE_VLAN_FILTERING)" : "");
         }
         /* what was made is in the ledger, even when a later change failed:
          * the rollback removes it; nothing is being made any more */

@@ -37,6 +37,20 @@ typedef struct IfAddress {
         unsigned prefixlen;
 } IfAddress;
 
+/* The VLANs of a port of a filtering bridge, or of the bridge itself. */
+typedef struct IfVlans {
+        bool given;                  /* "vlans" present: exactly these; else the
+                                      * kernel's default, VLAN 1 as pvid untagged */
+        char *path;                  /* its JSON path, when given */
+        uint16_t pvid;               /* untagged in and out; 0: none */
+        uint16_t *tagged;            /* tagged in and out */
+        size_t n_tagged;
+} IfVlans;
+
+/* The VLAN a port joining a filtering bridge is given (its default_pvid),
+ * as pvid and untagged; the bridge device itself too. */
+#define IF_DEFAULT_PVID 1
+
 typedef enum IfKind {
         IF_LINK,                     /* an existing device */
         IF_BRIDGE,                   /* created */
@@ -57,8 +71,10 @@ typedef struct IfLink {
         bool addresses_given;        /* "addresses" present: the owned ones not in it go */
         /* bridges */
         char **ports;
+        IfVlans *port_vlans;         /* each port's, with vlan_filtering */
         size_t n_ports;
         bool vlan_filtering;
+        IfVlans self_vlans;          /* the bridge's own port ("vlans" of the bridge) */
         /* VLANs and macvlans */
         char *parent;
         uint16_t vlan_id;
@@ -102,6 +118,8 @@ typedef struct IfLive {
         size_t n_links;
         RtnlAddr *addrs;
         size_t n_addrs;
+        RtnlBridgeVlans *vlans;      /* the VLANs of bridge ports and bridges */
+        size_t n_vlans;
         IfLedger ledger;
 } IfLive;
 
@@ -116,9 +134,12 @@ typedef enum IfOpType {
         IF_DELETE_ADDRESS,
         IF_DELETE_LINK,
         IF_RELEASE_PORT,
+        IF_SET_LINK,                 /* before the creations: a VLAN made up over a
+                                      * link the section brings up needs it up */
         IF_CREATE_LINK,
-        IF_SET_LINK,
         IF_ENSLAVE,
+        IF_SET_VLAN,                 /* a VLAN added to a port, or its flags changed */
+        IF_DELETE_VLAN,
         IF_ADD_ADDRESS,
 } IfOpType;
 
@@ -129,7 +150,9 @@ typedef struct IfOp {
         char name[RTNL_IFNAME_SIZE];         /* the link */
         char other[RTNL_IFNAME_SIZE];        /* IF_ENSLAVE: the bridge; IF_CREATE_LINK of a VLAN: the parent */
         IfKind kind;                         /* IF_CREATE_LINK */
-        uint16_t vlan_id;
+        uint16_t vlan_id;                    /* IF_CREATE_LINK of a VLAN; IF_SET_VLAN, IF_DELETE_VLAN */
+        uint16_t vlan_flags;                 /* IF_SET_VLAN: BRIDGE_VLAN_INFO_PVID, _UNTAGGED */
+        bool self;                           /* IF_SET_VLAN, IF_DELETE_VLAN: of the bridge itself */
         uint32_t macvlan_mode;
         bool vlan_filtering;
         uint32_t mtu;
