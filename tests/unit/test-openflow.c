@@ -363,11 +363,41 @@ TEST(test_match_digest_is_what_ovs_reports) {
         }
 }
 
+/* of_path() builds what snprintf("%s.%s[%zu]") would, and cuts alike. */
+TEST(test_path_like_snprintf) {
+        static const size_t indexes[] = { 0, 7, 10, 9986, SIZE_MAX - 1 };
+        char long_parent[JSON_PATH_MAX + 40];
+        char got[JSON_PATH_MAX], want[JSON_PATH_MAX + 64];
+
+        for (size_t i = 0; i < ELEMENTSOF(indexes); i++) {
+                of_path(got, sizeof got, "plugins.openflow.bridges[0]", "flows", indexes[i]);
+                snprintf(want, sizeof want, "plugins.openflow.bridges[0].flows[%zu]", indexes[i]);
+                ASSERT_STREQ(got, want);
+        }
+        of_path(got, sizeof got, "a", NULL, 3);
+        ASSERT_STREQ(got, "a[3]");
+        of_path(got, sizeof got, "a", "match_fields", SIZE_MAX);
+        ASSERT_STREQ(got, "a.match_fields");
+        memset(long_parent, 'x', sizeof long_parent - 1);
+        long_parent[sizeof long_parent - 1] = 0;
+        for (size_t cut = JSON_PATH_MAX - 45; cut < sizeof long_parent; cut++) {
+                long_parent[cut] = 0;
+                of_path(got, sizeof got, long_parent, "actions", 12);
+                snprintf(want, sizeof want, "%s.actions[12]", long_parent);
+                want[JSON_PATH_MAX - 1] = 0;     /* where snprintf(got) would cut */
+                ASSERT_STREQ(got, want);
+                long_parent[cut] = 'x';
+        }
+        of_path(got, 6, "abc", "de", 1);
+        ASSERT_STREQ(got, "abc.d");
+}
+
 int main(void) {
         RUN(test_refused);
         RUN(test_accepted);
         RUN(test_table_254_refused);
         RUN(test_values_parsed_once);
         RUN(test_match_digest_is_what_ovs_reports);
+        RUN(test_path_like_snprintf);
         return 0;
 }
