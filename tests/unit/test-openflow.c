@@ -10,6 +10,7 @@
 #include "json-util.h"
 #include "of-engine.h"
 #include "of-fields.h"
+#include "of-sync.h"
 #include "openflow.h"
 #include "tests.h"
 
@@ -392,6 +393,33 @@ TEST(test_path_like_snprintf) {
         ASSERT_STREQ(got, "abc.d");
 }
 
+/* The record holds when the switch reports each recorded cookie once,
+ * with the confirmed digest, and no other op-dbus flow. */
+TEST(test_record_holds) {
+        OfRecordEntry e[] = { { .cookie = 1, .digest = 11, .spec_hash = 5 }, { .cookie = 2, .digest = 22, .spec_hash = 6 } };
+        OfRecord rec = { .entries = e, .n = 2 };
+        OfpFlow f[3] = { { .cookie = 1, .digest = 11 }, { .cookie = 2, .digest = 22 }, { .cookie = 3, .digest = 33 } };
+        OfpFlowList have = { .flows = f, .n = 2 };
+
+        ASSERT_TRUE(of_record_holds(&rec, &have));
+        f[1].digest = 23;                    /* changed by hand */
+        ASSERT_TRUE(!of_record_holds(&rec, &have));
+        f[1].digest = 22;
+        have.n = 3;                          /* one more op-dbus flow */
+        ASSERT_TRUE(!of_record_holds(&rec, &have));
+        have.n = 1;                          /* one missing */
+        ASSERT_TRUE(!of_record_holds(&rec, &have));
+        f[1] = (OfpFlow) { .cookie = 1, .digest = 11 };    /* a cookie twice, another missing */
+        have.n = 2;
+        ASSERT_TRUE(!of_record_holds(&rec, &have));
+        f[1] = (OfpFlow) { .cookie = 2, .digest = 22 };
+        e[1].digest = 0;                     /* sent, never confirmed */
+        ASSERT_TRUE(!of_record_holds(&rec, &have));
+        /* the program has a build ID: the inputs of its flows can be recorded */
+        ASSERT_TRUE(of_build_id() != 0);
+        ASSERT_EQ(of_build_id(), of_build_id());
+}
+
 int main(void) {
         RUN(test_refused);
         RUN(test_accepted);
@@ -399,5 +427,6 @@ int main(void) {
         RUN(test_values_parsed_once);
         RUN(test_match_digest_is_what_ovs_reports);
         RUN(test_path_like_snprintf);
+        RUN(test_record_holds);
         return 0;
 }
