@@ -82,8 +82,9 @@ const OfField *of_field(OfFieldId id) {
 }
 
 const OfField *of_field_find(const char *name) {
+        /* The first letter first: 10,000 flows look up 20,000 names. */
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-                if (streq(fields[i].name, name))
+                if (fields[i].name[0] == name[0] && streq(fields[i].name, name))
                         return &fields[i];
         return NULL;
 }
