@@ -17,9 +17,12 @@ frame, the packet counter of the flow that is meant to drop it is checked
 too.
 """
 
+import os
 import re
 import secrets
+import signal
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -670,6 +673,33 @@ def test_reapply_of_the_verified_state_still_finds_every_change(ovs, lab, opdbus
     container(lab, 102)
     assert reapply() > 0
     assert any(netlab.cookie_of(l) & 0xFFFFFFFF == 102 for l in opdbus_flows(ovs))
+
+
+def test_ports_are_read_again_once_vswitchd_has_caught_up(ovs, lab, opdbus, tmp_state):
+    """The ports are read in one transaction with OVSDB's configuration
+    numbers. When ovs-vswitchd has not carried out the newest configuration
+    (a port just added has no OpenFlow number yet), the apply waits for it
+    and reads the ports again: the new port gets its flows."""
+    a, b = container(lab, 100), container(lab, 101)
+    path = tmp_state(state(openflow(2, [a.socket_port(), b.socket_port()])))
+    assert apply(opdbus, tmp_state, state(openflow(2, [a.socket_port(), b.socket_port()])))["ok"]
+    pid = int(Path(ovs.pidfile("ovs-vswitchd")).read_text())
+    os.kill(pid, signal.SIGSTOP)
+    resume = threading.Timer(0.5, os.kill, (pid, signal.SIGCONT))
+    try:
+        # what a waiting ovs-vsctl commits: the change and next_cfg + 1
+        next_cfg = int(ovs.vsctl("--no-wait", "get", "Open_vSwitch", ".", "next_cfg"))
+        ovs.vsctl("--no-wait", "add-port", "br0", "internal_102", "--", "set", "Interface", "internal_102",
+                  "type=internal", "--", "set", "Open_vSwitch", ".", f"next_cfg={next_cfg + 1}")
+        resume.start()
+        res = opdbus.run("apply", "--json", path, check=0, json=True).json
+    finally:
+        resume.cancel()
+        os.kill(pid, signal.SIGCONT)
+    assert res["ok"], res["errors"]
+    assert int(ovs.vsctl("get", "Interface", "internal_102", "ofport")) > 0
+    assert any(netlab.cookie_of(l) & 0xFFFFFFFF == 102 for l in opdbus_flows(ovs)), \
+        "the port added while ovs-vswitchd was behind has no flows"
 
 
 # ---- 8. restore-flows after ovs-vswitchd restarts -------------------------------------
