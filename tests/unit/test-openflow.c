@@ -10,6 +10,7 @@
 #include "json-util.h"
 #include "of-engine.h"
 #include "of-fields.h"
+#include "of-sync.h"
 #include "openflow.h"
 #include "tests.h"
 
@@ -363,11 +364,69 @@ TEST(test_match_digest_is_what_ovs_reports) {
         }
 }
 
+/* of_path() builds what snprintf("%s.%s[%zu]") would, and cuts alike. */
+TEST(test_path_like_snprintf) {
+        static const size_t indexes[] = { 0, 7, 10, 9986, SIZE_MAX - 1 };
+        char long_parent[JSON_PATH_MAX + 40];
+        char got[JSON_PATH_MAX], want[JSON_PATH_MAX + 64];
+
+        for (size_t i = 0; i < ELEMENTSOF(indexes); i++) {
+                of_path(got, sizeof got, "plugins.openflow.bridges[0]", "flows", indexes[i]);
+                snprintf(want, sizeof want, "plugins.openflow.bridges[0].flows[%zu]", indexes[i]);
+                ASSERT_STREQ(got, want);
+        }
+        of_path(got, sizeof got, "a", NULL, 3);
+        ASSERT_STREQ(got, "a[3]");
+        of_path(got, sizeof got, "a", "match_fields", SIZE_MAX);
+        ASSERT_STREQ(got, "a.match_fields");
+        memset(long_parent, 'x', sizeof long_parent - 1);
+        long_parent[sizeof long_parent - 1] = 0;
+        for (size_t cut = JSON_PATH_MAX - 45; cut < sizeof long_parent; cut++) {
+                long_parent[cut] = 0;
+                of_path(got, sizeof got, long_parent, "actions", 12);
+                snprintf(want, sizeof want, "%s.actions[12]", long_parent);
+                want[JSON_PATH_MAX - 1] = 0;     /* where snprintf(got) would cut */
+                ASSERT_STREQ(got, want);
+                long_parent[cut] = 'x';
+        }
+        of_path(got, 6, "abc", "de", 1);
+        ASSERT_STREQ(got, "abc.d");
+}
+
+/* The record holds when the switch reports each recorded cookie once,
+ * with the confirmed digest, and no other op-dbus flow. */
+TEST(test_record_holds) {
+        OfRecordEntry e[] = { { .cookie = 1, .digest = 11, .spec_hash = 5 }, { .cookie = 2, .digest = 22, .spec_hash = 6 } };
+        OfRecord rec = { .entries = e, .n = 2 };
+        OfpFlow f[3] = { { .cookie = 1, .digest = 11 }, { .cookie = 2, .digest = 22 }, { .cookie = 3, .digest = 33 } };
+        OfpFlowList have = { .flows = f, .n = 2 };
+
+        ASSERT_TRUE(of_record_holds(&rec, &have));
+        f[1].digest = 23;                    /* changed by hand */
+        ASSERT_TRUE(!of_record_holds(&rec, &have));
+        f[1].digest = 22;
+        have.n = 3;                          /* one more op-dbus flow */
+        ASSERT_TRUE(!of_record_holds(&rec, &have));
+        have.n = 1;                          /* one missing */
+        ASSERT_TRUE(!of_record_holds(&rec, &have));
+        f[1] = (OfpFlow) { .cookie = 1, .digest = 11 };    /* a cookie twice, another missing */
+        have.n = 2;
+        ASSERT_TRUE(!of_record_holds(&rec, &have));
+        f[1] = (OfpFlow) { .cookie = 2, .digest = 22 };
+        e[1].digest = 0;                     /* sent, never confirmed */
+        ASSERT_TRUE(!of_record_holds(&rec, &have));
+        /* the program has a build ID: the inputs of its flows can be recorded */
+        ASSERT_TRUE(of_build_id() != 0);
+        ASSERT_EQ(of_build_id(), of_build_id());
+}
+
 int main(void) {
         RUN(test_refused);
         RUN(test_accepted);
         RUN(test_table_254_refused);
         RUN(test_values_parsed_once);
         RUN(test_match_digest_is_what_ovs_reports);
+        RUN(test_path_like_snprintf);
+        RUN(test_record_holds);
         return 0;
 }

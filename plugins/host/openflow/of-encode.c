@@ -269,7 +269,7 @@ int of_actions_encode(const OfEncodeContext *rc, const OfAction *a, size_t n, co
         for (size_t i = 0; i < n; i++) {
                 char ap[JSON_PATH_MAX];
 
-                snprintf(ap, sizeof ap, "%s.actions[%zu]", rc->path, i);
+                of_path(ap, sizeof ap, rc->path, "actions", i);
                 RET_GATHER(r, encode_one(rc, &a[i], &ctx, ap, b, d));
         }
         return r < 0 ? r : b->error;

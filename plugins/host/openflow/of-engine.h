@@ -245,9 +245,22 @@ typedef struct OfRecord {
          * writing. 0: not known (an older record). */
         uint64_t section;
         uint64_t generation;
+        /* The digest of everything the desired flows were built from
+         * (of_inputs_digest()), when the verification confirmed every one
+         * of them and building them said nothing (no warning): a later
+         * apply with the same inputs would build the same flows. 0: not
+         * known. */
+        uint64_t inputs;
 } OfRecord;
 
 void of_record_done(OfRecord *r);
+/* The GNU build ID of the running program, hashed (0: it has none). The
+ * flows built for the same inputs are the same only with the same code. */
+uint64_t of_build_id(void);
+/* Whether the switch reports exactly the flows of the record: one flow
+ * per recorded cookie, each with the digest confirmed for it, and no
+ * other op-dbus flow. */
+bool of_record_holds(const OfRecord *r, const OfpFlowList *have);
 int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret);
 int of_record_save(const char *state_dir, const char *bridge, const OfRecord *r);
 const OfRecordEntry *of_record_find(const OfRecord *r, uint64_t cookie);

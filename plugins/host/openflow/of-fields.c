@@ -82,8 +82,9 @@ const OfField *of_field(OfFieldId id) {
 }
 
 const OfField *of_field_find(const char *name) {
+        /* The first letter first: 10,000 flows look up 20,000 names. */
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-                if (streq(fields[i].name, name))
+                if (fields[i].name[0] == name[0] && streq(fields[i].name, name))
                         return &fields[i];
         return NULL;
 }
@@ -310,10 +311,11 @@ bool of_field_parse(const OfField *f, const char *s, bool masked, OfParsedValue 
                 *ret_why = "a port name, container:N, LOCAL or an OpenFlow port number 1..65279";
                 return parse_port(s, ret);
         case OF_FT_INT:
-                *ret_why = int_why(f, masked);
                 ok = parse_int(s, f->bits, masked, ret);
                 if (ok && streq(f->name, "nw_tos"))
                         ok = (ret->u & 3) == 0;
+                /* The message is formatted only for a value refused. */
+                *ret_why = ok ? "" : int_why(f, masked);
                 return ok;
         case OF_FT_MAC:
                 *ret_why = masked ? "a MAC address such as 02:00:00:00:00:01, optionally with a /mask such as /ff:ff:ff:00:00:00"

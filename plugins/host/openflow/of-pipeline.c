@@ -448,7 +448,7 @@ static void policy_flows(Builder *B, size_t k, const OfPort *p) {
         uint32_t id = subject_of(p);
         OfMatch m;
 
-        snprintf(tpath, sizeof tpath, "%s.template", pol->path);
+        of_path(tpath, sizeof tpath, pol->path, "template", SIZE_MAX);
         for (unsigned v = ip_only ? 1 : 0; v <= (ip_only ? 2u : 0u); v++) {
                 port_match(&m, p, v == 0 ? -1 : v == 1 ? (int) OF_F_IP : (int) OF_F_IPV6);
                 /* not a conntrack reply */

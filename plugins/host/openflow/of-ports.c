@@ -226,19 +226,30 @@ static int wait_vswitchd(OvsdbClient *client, const PluginContext *ctx, Diag *d)
         return r;
 }
 
+/* Whether ovs-vswitchd has carried out the configuration OVSDB holds
+ * (cur_cfg = next_cfg of the Open_vSwitch row). */
+static bool vswitchd_caught_up(json_object *rows) {
+        json_object *row = json_object_array_length(rows) == 1 ? json_object_array_get_idx(rows, 0) : NULL;
+        json_object *cur = row ? row_column(row, "cur_cfg") : NULL, *next = row ? row_column(row, "next_cfg") : NULL;
+
+        return cur && next && json_object_is_type(cur, json_type_int) && json_object_is_type(next, json_type_int) &&
+               json_object_get_int64(cur) >= json_object_get_int64(next);
+}
+
 int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c,
                    const OfSocketPort *extra, size_t n_extra, Diag *d) {
         Extra x = { .ports = extra, .n = n_extra };
         static const char *const bcols[] = { "_uuid", "name", "ports", "fail_mode", "controller", "external_ids", NULL };
         static const char *const pcols[] = { "_uuid", "name", "interfaces", NULL };
         static const char *const icols[] = { "_uuid", "ofport", NULL };
-        static const char *const tables[] = { "Bridge", "Port", "Interface" };
-        static const char *const *const columns[] = { bcols, pcols, icols };
+        static const char *const ocols[] = { "cur_cfg", "next_cfg", NULL };
+        static const char *const tables[] = { "Bridge", "Port", "Interface", "Open_vSwitch" };
+        static const char *const *const columns[] = { bcols, pcols, icols, ocols };
         _cleanup_(ovsdb_client_freep) OvsdbClient *client = NULL;
         _cleanup_(json_object_putp) json_object *res = NULL;
         _cleanup_(ovsdb_row_index_done) OvsdbRowIndex port_index = {}, iface_index = {};
         _cleanup_(freep) char *err = NULL;
-        json_object *rows[3], *bridges, *ports, *ifaces;
+        json_object *rows[4], *bridges, *ports, *ifaces;
         int r;
 
         r = ovsdb_client_connect(host_settings(ctx)->ovsdb_address, ctx->timeout_ms, &client);
@@ -248,11 +259,17 @@ int of_ports_query(OfPorts *p, const PluginContext *ctx, const OpenflowConfig *c
         }
         /* ovs-vswitchd may not have carried out what OVSDB holds yet (an
          * apply was interrupted before it waited for that): bridges without
-         * a management socket, ports without a number. Wait for it first. */
-        r = wait_vswitchd(client, ctx, d);
-        if (r < 0)
-                return r;
-        r = ovsdb_read_tables(client, tables, columns, 3, &res, rows, &err);
+         * a management socket, ports without a number. Read with the
+         * configuration numbers; when it is behind, wait for it and read
+         * again. */
+        r = ovsdb_read_tables(client, tables, columns, 4, &res, rows, &err);
+        if (r >= 0 && !vswitchd_caught_up(rows[3])) {
+                json_object_put(TAKE_PTR(res));
+                r = wait_vswitchd(client, ctx, d);
+                if (r < 0)
+                        return r;
+                r = ovsdb_read_tables(client, tables, columns, 4, &res, rows, &err);
+        }
         if (r == -EBADMSG && !err) {
                 diag_error(d, "", "OVSDB answered the query of the bridges' ports with an unexpected result");
                 return r;

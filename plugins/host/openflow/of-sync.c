@@ -12,10 +12,13 @@
  * Changes go as one atomic bundle of flow mods: strict deletes of the
  * installed flows that go (as the switch reported them, the cookie
  * matched with all its bits), then adds. */
+#include <elf.h>
 #include <inttypes.h>
+#include <link.h>
 #include <stdio.h>
 
 #include "fileio.h"
+#include "hash.h"
 #include "host.h"
 #include "json-util.h"
 #include "of-engine.h"
@@ -103,6 +106,13 @@ int of_record_load(const char *state_dir, const char *bridge, OfRecord *ret) {
                 uint64_t v[3];
                 size_t k;
 
+                /* "inputs <digest>" */
+                if (startswith(line, "inputs ")) {
+                        p += strlen("inputs ");
+                        if (parse_hex64(&p, &v[0]) && !*p)
+                                ret->inputs = v[0];
+                        continue;
+                }
                 /* "section <digest> <generation>" */
                 if (startswith(line, "section ")) {
                         p += strlen("section ");
@@ -149,6 +159,11 @@ int of_record_save(const char *state_dir, const char *bridge, const OfRecord *re
                 strbuf_hex64(&b, rec->section);
                 strbuf_putc(&b, ' ');
                 strbuf_hex64(&b, rec->generation);
+                strbuf_putc(&b, '\n');
+        }
+        if (rec->inputs != 0) {
+                strbuf_puts(&b, "inputs ");
+                strbuf_hex64(&b, rec->inputs);
                 strbuf_putc(&b, '\n');
         }
         for (size_t i = 0; i < rec->n; i++) {
@@ -307,6 +322,61 @@ const OfpFlow *of_installed_find(const OfpFlowList *l, uint64_t cookie, size_t *
         }
         *ret_n = n;
         return f;
+}
+
+bool of_record_holds(const OfRecord *r, const OfpFlowList *have) {
+        if (r->n != have->n)
+                return false;
+        /* Both are sorted by cookie: a cookie twice on the switch means
+         * another cookie missing, and a mismatch below. */
+        for (size_t i = 0; i < r->n; i++)
+                if (r->entries[i].digest == 0 || have->flows[i].cookie != r->entries[i].cookie ||
+                    have->flows[i].digest != r->entries[i].digest)
+                        return false;
+        return true;
+}
+
+static size_t align4(size_t n) {
+        return (n + 3) & ~(size_t) 3;
+}
+
+static int build_id_note(struct dl_phdr_info *info, size_t size, void *userdata) {
+        uint64_t *ret = userdata;
+
+        (void) size;
+        /* The first object is the program itself. */
+        for (size_t i = 0; i < info->dlpi_phnum; i++) {
+                const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+                const uint8_t *p = (const uint8_t *) (info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+
+                if (ph->p_type != PT_NOTE)
+                        continue;
+                while (p + sizeof(ElfW(Nhdr)) <= end) {
+                        const ElfW(Nhdr) *n = (const ElfW(Nhdr) *) (const void *) p;
+                        const uint8_t *name = p + sizeof *n, *desc = name + align4(n->n_namesz);
+
+                        if (desc + n->n_descsz > end)
+                                break;
+                        if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && memcmp(name, "GNU", 4) == 0 &&
+                            n->n_descsz > 0) {
+                                *ret = hash64(desc, n->n_descsz) ?: 1;
+                                return 1;
+                        }
+                        p = desc + align4(n->n_descsz);
+                }
+        }
+        return 1;
+}
+
+uint64_t of_build_id(void) {
+        static uint64_t id;
+        static bool known;
+
+        if (!known) {
+                dl_iterate_phdr(build_id_note, &id);
+                known = true;
+        }
+        return id;
 }
 
 void of_bridge_sync_done(OfBridgeSync *b) {
@@ -503,7 +573,8 @@ static void report_refused(const OfBridgeSync *b, const OfpBundle *bundle, Diag 
 }
 
 /* Records the desired flows with the digest of each as given, or as the
- * switch reports it (confirm). */
+ * switch reports it (confirm). The inputs they were built from are
+ * recorded only when the switch confirmed every one. */
 static int write_record(OfBridgeSync *b, const PluginContext *ctx, bool confirm) {
         OfRecord rec = { .section = b->section, .generation = ctx->generation };
         int r = 0;
@@ -517,6 +588,8 @@ static int write_record(OfBridgeSync *b, const PluginContext *ctx, bool confirm)
                         r = of_record_add(&rec, &(OfRecordEntry) { .cookie = w->cookie, .digest = h ? h->digest : 0,
                                                                    .spec_hash = w->spec_hash });
         }
+        if (confirm && rec.n == b->want->n)
+                rec.inputs = b->inputs;
         if (r >= 0)
                 r = of_record_save(ctx->state_dir, b->name, &rec);
         of_record_done(&b->record);

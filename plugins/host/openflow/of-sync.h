@@ -11,6 +11,7 @@ typedef struct OfBridgeSync {
         OfpFlowList have;            /* op-dbus's cookies only, sorted */
         OfRecord record;
         uint64_t section;            /* digest of the openflow section wanted (for the record) */
+        uint64_t inputs;             /* what want was built from (for the record; 0: do not record) */
         /* What to change in the bridge's OVSDB row before its flows
          * (fail_mode, controllers); nothing when mode_change is false. */
         bool mode_change;

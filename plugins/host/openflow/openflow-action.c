@@ -107,7 +107,7 @@ int of_match_parse(json_object *o, const char *path, bool strings_only,
                 char fp[JSON_PATH_MAX];
                 int k;
 
-                snprintf(fp, sizeof fp, "%s.%s", path, name);
+                of_path(fp, sizeof fp, path, name, SIZE_MAX);
                 if (strings_only && !json_object_is_type(value, json_type_string)) {
                         diag_error(d, fp, "expected a string, got %s", json_type_name(json_object_get_type(value)));
                         r = -EINVAL;
@@ -171,7 +171,7 @@ static int parse_set_field(OfAction *a, json_object *o, const char *path, Diag *
         json_object *v;
         int r, ret = 0;
 
-        snprintf(vp, sizeof vp, "%s.value", path);
+        of_path(vp, sizeof vp, path, "value", SIZE_MAX);
         r = json_get_string_dup(o, path, "field", true, &a->set_field.field, d);
         if (r <= 0)
                 ret = r < 0 ? r : -EINVAL;

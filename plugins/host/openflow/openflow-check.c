@@ -282,10 +282,10 @@ int of_flow_check(OfMatchField *m, size_t n_match, OfAction *a, size_t n_actions
                 char ap[JSON_PATH_MAX];
 
                 if (a[i].type == OF_ACTION_OUTPUT && a[i].output.port) {
-                        snprintf(ap, sizeof ap, "%s.actions[%zu]", c->path, i);
+                        of_path(ap, sizeof ap, c->path, "actions", i);
                         r = check_output(&a[i], ap, c, d);
                 } else if (a[i].type == OF_ACTION_SET_FIELD && a[i].set_field.field && match_ok) {
-                        snprintf(ap, sizeof ap, "%s.actions[%zu]", c->path, i);
+                        of_path(ap, sizeof ap, c->path, "actions", i);
                         r = check_set_field(&a[i], ap, c, &ctx, d);
                 } else
                         continue;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "json-util.h"
 #include "openflow.h"
@@ -43,6 +45,36 @@ void openflow_config_done(OpenflowConfig *c) {
         *c = (OpenflowConfig) {};
 }
 
+static size_t path_put(char *buf, size_t at, size_t size, const char *s, size_t len) {
+        size_t n = at + len < size ? len : size - 1 - at;
+
+        memcpy(buf + at, s, n);
+        return at + n;
+}
+
+void of_path(char *buf, size_t size, const char *parent, const char *key, size_t index) {
+        size_t at = 0;
+
+        assert(size > 0);
+        at = path_put(buf, at, size, parent, strlen(parent));
+        if (key) {
+                at = path_put(buf, at, size, ".", 1);
+                at = path_put(buf, at, size, key, strlen(key));
+        }
+        if (index != SIZE_MAX) {
+                char digits[24];
+                size_t n = sizeof digits;
+
+                digits[--n] = ']';
+                do
+                        digits[--n] = (char) ('0' + index % 10);
+                while ((index /= 10) > 0);
+                digits[--n] = '[';
+                at = path_put(buf, at, size, digits + n, sizeof digits - n);
+        }
+        buf[at] = 0;
+}
+
 int openflow_parse_array(json_object *o, const char *path, const char *key, bool required,
                          size_t elem_size, void **ret, size_t *ret_n, OfParseItem parse, Diag *d) {
         _cleanup_(freep) char *ap = json_path_key(path, key);
@@ -61,7 +93,7 @@ int openflow_parse_array(json_object *o, const char *path, const char *key, bool
         for (size_t i = 0; i < n; i++) {
                 char ip[JSON_PATH_MAX];
 
-                snprintf(ip, sizeof ip, "%s[%zu]", ap, i);
+                of_path(ip, sizeof ip, ap, NULL, i);
                 r = parse((char *) *ret + i * elem_size, json_object_array_get_idx(a, i), ip, d);
                 if (r == -ENOMEM)
                         return r;
@@ -91,7 +123,7 @@ static int parse_cookie(OfFlow *f, json_object *o, const char *path, Diag *d) {
 
         if (!json_object_object_get_ex(o, "cookie", &v))
                 return 0;
-        snprintf(cp, sizeof cp, "%s.cookie", path);
+        of_path(cp, sizeof cp, path, "cookie", SIZE_MAX);
 
         switch (json_object_get_type(v)) {
         case json_type_int:
@@ -132,7 +164,7 @@ static int parse_flow(void *item, json_object *o, const char *path, Diag *d) {
         int r, ret = 0;
 
         f->priority = OF_PRIORITY_DEFAULT;
-        snprintf(mp, sizeof mp, "%s.match_fields", path);
+        of_path(mp, sizeof mp, path, "match_fields", SIZE_MAX);
         if (!(f->path = strdup(path)))
                 return -ENOMEM;
         if (!json_expect_object(o, path, d))

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "checkpoint.h"
+#include "hash.h"
 #include "host.h"
 #include "json-util.h"
 #include "net-ledger.h"
@@ -29,6 +30,8 @@ typedef struct OpenflowPlugin {
         bool parsed;
         json_object *section;        /* the section wanted, and its digest once computed */
         uint64_t section_digest;
+        uint64_t lxc_digest;         /* of the lxc section (its addresses go into the flows); 0: none */
+        bool noisy;                  /* building the desired flows said something (a warning) */
         json_object *applied;        /* the applied state's section, of applied_generation */
         uint64_t applied_generation;
         bool applied_deferred;       /* not read yet (StateDoc.applied_deferred): applied_section() */
@@ -74,6 +77,7 @@ static void desired_done(OpenflowPlugin *o) {
         free(o->desired);
         o->desired = NULL;
         o->n_desired = 0;
+        o->noisy = false;
 }
 
 static bool ports_equal(const OfPorts *a, const OfPorts *b) {
@@ -284,6 +288,8 @@ static int openflow_plugin_parse(Plugin *p, const StateDoc *doc, json_object *se
                 r = check_port_references(&o->want, doc, d);
         if (r >= 0)
                 r = of_ports_from_lxc(doc, &o->lxc_ports, &o->n_lxc_ports);
+        if (r >= 0 && state_doc_section(doc, "lxc"))
+                o->lxc_digest = checkpoint_digest(state_doc_section(doc, "lxc")) ?: 1;
         if (r >= 0)
                 r = check_bridge_filter(o, d);
         return r < 0 ? r : 1;
@@ -481,6 +487,7 @@ static int plan_bridge(const OfBridgeSync *b, Plan *plan) {
 static int desired_for(OpenflowPlugin *o, const char *name, const OfBridge *want, Diag *d,
                        const OfFlowSet **ret) {
         OfFlowSet *set;
+        size_t n_diag;
         int r;
 
         for (size_t i = 0; i < o->n_desired; i++)
@@ -504,7 +511,10 @@ static int desired_for(OpenflowPlugin *o, const char *name, const OfBridge *want
                 return -ENOMEM;
         o->n_desired++;
 
+        n_diag = d->n_entries;
         r = of_pipeline_build(&o->want, want, &o->ports, set, o->policy_hits, d);
+        if (d->n_entries != n_diag)
+                o->noisy = true;
         if (r < 0) {
                 of_flow_set_done(set);
                 o->n_desired--;
@@ -641,14 +651,87 @@ static int check_bridges_exist(const OpenflowPlugin *o, Diag *d) {
         return ret;
 }
 
+static uint64_t hash_string(uint64_t h, const char *s) {
+        size_t n = s ? strlen(s) + 1 : 0;
+
+        h = hash64_update(h, &n, sizeof n);
+        return hash64_update(h, s, n);
+}
+
+/* Everything the bridge's desired flows are built from (desired_for()):
+ * the code that builds them, the openflow section, the lxc section's
+ * addresses, which bridges plugins.net declares, and the ports Open
+ * vSwitch has (name, bridge, number); what of_pipeline_build() derives
+ * from these (containers, socket ports) follows from them. 0: unknown
+ * (no build ID). */
+static uint64_t inputs_digest(OpenflowPlugin *o, const char *bridge) {
+        static const char version[] = "openflow inputs 1";
+        uint64_t h, id = of_build_id();
+
+        if (id == 0)
+                return 0;
+        h = hash64_update(HASH64_INIT, version, sizeof version);
+        h = hash64_update(h, &id, sizeof id);
+        h = hash_string(h, bridge);
+        h = hash64_update(h, &(uint64_t[]) { section_digest(o), o->lxc_digest }, 2 * sizeof(uint64_t));
+        for (size_t i = 0; i < o->want.n_bridges; i++) {
+                h = hash_string(h, o->want.bridges[i].name);
+                h = hash64_update(h, &o->want.bridges[i].declared_in_net, sizeof(bool));
+        }
+        for (size_t i = 0; i < o->ports.n; i++) {
+                const OfPort *port = &o->ports.ports[i];
+
+                h = hash_string(h, port->name);
+                h = hash_string(h, port->bridge);
+                h = hash64_update(h, &port->ofport, sizeof port->ofport);
+        }
+        return h ?: 1;
+}
+
+/* Nothing to change on any bridge, known without building the desired
+ * flows: each is a wanted bridge whose fail_mode and controllers are as
+ * wanted, whose inputs are those of the record of its last verified
+ * apply, and on which the switch reports exactly the recorded flows. The
+ * flows built from the same inputs by the same code are the ones recorded,
+ * so the full comparison would find nothing to send either. */
+static bool unchanged_since_verified(OpenflowPlugin *o) {
+        if (o->sent || o->n_bridges == 0)
+                return false;
+        for (size_t i = 0; i < o->n_bridges; i++) {
+                const OfBridgeSync *b = &o->bridges[i];
+                const OfBridge *want = wanted_bridge(o, b->name);
+                const OfBridgeMode *m = of_ports_bridge_mode(&o->ports, b->name);
+
+                if (!want || !b->reachable || b->record.inputs == 0)
+                        return false;
+                if (m) {
+                        OfModeChange ch = mode_wanted(o, want, m);
+
+                        if (ch.set_fail_mode || ch.drop_controllers || ch.mark != OF_MARK_KEEP)
+                                return false;
+                }
+                if (b->record.inputs != inputs_digest(o, b->name) || !of_record_holds(&b->record, &b->have))
+                        return false;
+        }
+        return true;
+}
+
 static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
         OpenflowPlugin *o = (OpenflowPlugin *) p;
         bool unknown = false;
+        size_t n_diag = d->n_entries;
         int r, ret = 0;
 
         r = check_bridges_exist(o, d);
         if (r < 0)
                 return r;
+        if (unchanged_since_verified(o)) {
+                for (size_t i = 0; i < o->n_bridges; i++) {
+                        o->bridges[i].want = &empty_flow_set;
+                        o->bridges[i].n_send = o->bridges[i].n_remove = 0;
+                }
+                return 0;
+        }
 
         if (!o->policy_hits) {
                 o->policy_hits = calloc(o->want.n_flow_policies + 1, sizeof(size_t));
@@ -672,6 +755,8 @@ static int openflow_plugin_diff(Plugin *p, Plan *plan, Diag *d) {
                 if (o->policy_hits[k] == 0)
                         diag_warning(d, o->want.flow_policies[k].path,
                                      "selector selects no port on any bridge in openflow.bridges; the policy installs nothing");
+        if (d->n_entries != n_diag)
+                o->noisy = true;
         return ret;
 }
 
@@ -758,8 +843,14 @@ static int openflow_plugin_verify(Plugin *p, Diag *d) {
         if (!o->sent)
                 return 0;
         for (size_t i = 0; i < o->n_bridges; i++) {
-                o->bridges[i].section = section_digest(o);
-                r = of_bridge_confirm(&o->bridges[i], p->ctx);
+                OfBridgeSync *b = &o->bridges[i];
+
+                b->section = section_digest(o);
+                /* A later apply with the same inputs may skip building the
+                 * flows (unchanged_since_verified()), unless building them
+                 * said something it would then not say again. */
+                b->inputs = !o->noisy && wanted_bridge(o, b->name) ? inputs_digest(o, b->name) : 0;
+                r = of_bridge_confirm(b, p->ctx);
                 if (r < 0) {
                         diag_error(d, "", "bridge %s: cannot record the flows: %s", o->bridges[i].name, strerror(-r));
                         return r;

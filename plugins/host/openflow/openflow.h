@@ -211,6 +211,11 @@ int openflow_parse(OpenflowConfig *c, json_object *section, Diag *d);
  * of elem_size per item, each with parse (given the item's path). The
  * array is owned by *ret as soon as it exists (an all-zero element is safe
  * to free). Returns 1, 0 when absent (an error if required), or <0. */
+/* buf (size bytes) = parent, "." key (NULL: none) and "[index]" unless
+ * index is SIZE_MAX; cut like snprintf() when too long. The JSON paths of
+ * every flow are built on each validation, without printf. */
+void of_path(char *buf, size_t size, const char *parent, const char *key, size_t index);
+
 typedef int (*OfParseItem)(void *item, json_object *o, const char *path, Diag *d);
 int openflow_parse_array(json_object *o, const char *path, const char *key, bool required,
                          size_t elem_size, void **ret, size_t *ret_n, OfParseItem parse, Diag *d);
