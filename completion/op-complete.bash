@@ -50,7 +50,7 @@ _op_dbus_complete()
     local value_opts="--state-dir|--run-dir|--plugin|--timeout|--lock-timeout|--keep-checkpoints|--to|--from|--confirm-timeout"
     local verbs verb="" i
     if [[ $kind == host ]]; then
-        verbs="init validate plan apply confirm query diff verify checkpoints rollback restore-flows run version help"
+        verbs="init validate plan apply confirm status query diff verify checkpoints rollback restore-flows run version help"
         common_opts+=" --ovsdb --pve-dir --interfaces"
         value_opts+="|--ovsdb|--pve-dir|--interfaces|--profile|--set|-o|--output|--bridge|--state|--audit-interval|--container-audit-interval"
     else

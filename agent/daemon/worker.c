@@ -8,6 +8,7 @@
 
 #include "fileio.h"
 #include "json-util.h"
+#include "repairs.h"
 #include "strbuf.h"
 #include "worker.h"
 
@@ -172,6 +173,9 @@ static void run_reconcile(Reconciler *rc, Job *j) {
                         (void) reconcile_apply(rc, doc, &o, &res);
         }
         take_result(j, &res);
+        /* what status shows as the last repairs */
+        if (j->kind == JOB_HEAL && j->status == RECONCILE_OK && j->drift)
+                (void) repairs_record(rc->ctx.state_dir, j->generation, j->drift);
 }
 
 void worker_run_job(const WorkerConfig *cfg, Job *j) {

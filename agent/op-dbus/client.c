@@ -9,9 +9,6 @@
 #include "log.h"
 #include "settings.h"
 
-#define BUS_NAME "org.opdbus"
-#define OBJECT_PATH "/org/opdbus/state"
-#define INTERFACE "org.opdbus.StateManager"
 #define CALL_TIMEOUT_USEC (10ULL * 60 * 1000000)
 
 /* The daemon's settings against the ones this command was given (options,

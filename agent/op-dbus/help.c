@@ -50,6 +50,15 @@ static const CliVerbHelp verbs[] = {
           "Keep a confirm-timeout apply",
           "Keeps the apply made with --confirm-timeout that waits for\n"
           "confirmation (needs the daemon)." },
+        { "status", "",
+          "Show the daemon, the applied state and warnings",
+          "One screen to read first: whether the daemon runs (and how to start\n"
+          "it), the applied generation with when, what and by whom, whether the\n"
+          "state file is applied, a confirm window waiting, the last drift\n"
+          "repairs, whether Open vSwitch and Proxmox answer, the objects of each\n"
+          "plugin, and warnings. Reads the state directory and the state file\n"
+          "($OPDBUS_STATE, else " DEFAULT_STATE_FILE "); works without the daemon\n"
+          "and says what it cannot know then. Changes nothing." },
         { "query", "",
           "Print the live state op-dbus owns",
           "Prints what op-dbus owns on the host as a state document: applying it\n"

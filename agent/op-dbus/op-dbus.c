@@ -387,6 +387,8 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 return EXIT_INVALID;
         if (streq(verb, "query"))
                 return verb_query(cli);
+        if (streq(verb, "status"))
+                return verb_status(cli);
         if (streq(verb, "checkpoints"))
                 return verb_checkpoints(cli);
         if (streq(verb, "rollback"))

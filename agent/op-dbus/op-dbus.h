@@ -12,6 +12,10 @@
 #include "host.h"
 #include "plugin.h"
 
+#define BUS_NAME "org.opdbus"
+#define OBJECT_PATH "/org/opdbus/state"
+#define INTERFACE "org.opdbus.StateManager"
+
 typedef struct Cli {
         CliCommon c;                /* the options every program takes; c.ctx.settings points at host */
         HostSettings host;          /* where the host's services are */
@@ -28,6 +32,9 @@ typedef struct Cli {
 
 /* daemon.c: op-dbus run */
 int verb_run(Cli *cli);
+
+/* status.c: the status screen */
+int verb_status(Cli *cli);
 
 /* init.c */
 int verb_init(Cli *cli);

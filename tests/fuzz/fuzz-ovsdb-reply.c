@@ -22,8 +22,6 @@
 #include "plan.h"
 #include "plugin.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(OvsdbClient *, ovsdb_client_free);
-
 extern const PluginVTable net_plugin_vtable;
 
 /* The desired state the plugins compare the server's rows with. */

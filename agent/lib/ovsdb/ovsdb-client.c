@@ -32,7 +32,6 @@ struct OvsdbClient {
         int error;              /* once the connection is unusable: why (<0) */
 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(OvsdbClient *, ovsdb_client_free);
 
 /* ---- Small json-c helpers ------------------------------------------------ */
 

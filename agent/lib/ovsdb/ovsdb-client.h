@@ -19,6 +19,8 @@
 
 #include <json-c/json.h>
 
+#include "macro.h"
+
 /* ---- Incremental JSON value splitter ------------------------------------ */
 
 typedef struct JsonStream JsonStream;
@@ -44,6 +46,7 @@ typedef struct OvsdbClient OvsdbClient;
  * every later call that waits for the server (connect, reply). */
 int ovsdb_client_connect(const char *address, int timeout_ms, OvsdbClient **ret);
 OvsdbClient *ovsdb_client_free(OvsdbClient *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(OvsdbClient *, ovsdb_client_free);
 
 /* Generic JSON-RPC call. params is consumed (reference stolen) even on
  * failure. On success *ret_result holds the "result" member (caller owns).

@@ -11,7 +11,6 @@
 #include "ovsdb-client.h"
 #include "ovsdb-txn.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(OvsdbClient *, ovsdb_client_free);
 
 /* [update Bridge, mutate its external_ids, next_cfg += 1] */
 static void mode_ops(OvsdbTxn *t, const char *uuid, const OfModeChange *ch) {

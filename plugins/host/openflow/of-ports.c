@@ -12,7 +12,6 @@
 #include "ovsdb-txn.h"
 #include "pve-id.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(OvsdbClient *, ovsdb_client_free);
 
 void of_ports_done(OfPorts *p) {
         for (size_t i = 0; i < p->n; i++) {
