@@ -50,9 +50,9 @@ _op_dbus_complete()
     local value_opts="--state-dir|--run-dir|--plugin|--timeout|--lock-timeout|--keep-checkpoints|--to|--from|--confirm-timeout"
     local verbs verb="" i
     if [[ $kind == host ]]; then
-        verbs="init validate plan apply confirm status query diff verify checkpoints rollback restore-flows run version help"
+        verbs="init validate plan apply confirm status render query diff verify checkpoints rollback restore-flows run version help"
         common_opts+=" --ovsdb --pve-dir --interfaces"
-        value_opts+="|--ovsdb|--pve-dir|--interfaces|--profile|--set|-o|--output|--bridge|--state|--audit-interval|--container-audit-interval"
+        value_opts+="|--ovsdb|--pve-dir|--interfaces|--profile|--set|-o|--output|--bridge|--state|--audit-interval|--container-audit-interval|--container"
     else
         verbs="validate plan apply confirm query diff verify checkpoints rollback run version help"
         common_opts+=" --secrets"
@@ -95,7 +95,7 @@ _op_dbus_complete()
             COMPREPLY=($(compgen -S = -W "vps_ip vps_public_ip uuid client_public_key warp_public_key" -- "$cur"))
             return
             ;;
-        --ovsdb | --timeout | --lock-timeout | --keep-checkpoints | --confirm-timeout | --bridge | \
+        --ovsdb | --timeout | --lock-timeout | --keep-checkpoints | --confirm-timeout | --bridge | --container | \
             --audit-interval | --container-audit-interval)
             return
             ;;
@@ -117,6 +117,7 @@ _op_dbus_complete()
         rollback) verb_opts="--to --allow-outage" ;;
         diff) verb_opts="--from --to" ;;
         restore-flows) verb_opts="--bridge" ;;
+        render) verb_opts="--container" ;;
         run) [[ $kind == host ]] && verb_opts="--state --audit-interval --container-audit-interval" ;;
     esac
 
@@ -125,7 +126,7 @@ _op_dbus_complete()
         return
     fi
     case $verb in
-        validate | plan | apply | diff | verify)
+        validate | plan | apply | diff | verify | render)
             _filedir
             ;;
         run)

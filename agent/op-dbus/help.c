@@ -59,6 +59,12 @@ static const CliVerbHelp verbs[] = {
           "plugin, and warnings. Reads the state directory and the state file\n"
           "($OPDBUS_STATE, else " DEFAULT_STATE_FILE "); works without the daemon\n"
           "and says what it cannot know then. Changes nothing." },
+        { "render", "--container ID [FILE]",
+          "Print the files op-dbus would push into a container",
+          "Renders the services of container ID in FILE ($OPDBUS_STATE, else\n"
+          DEFAULT_STATE_FILE ") as apply does: each file with its path and mode,\n"
+          "the key files the services use, the units and the packages. Secrets of\n"
+          "the state (VMess ids) are shown as <redacted>. Reads FILE only." },
         { "query", "",
           "Print the live state op-dbus owns",
           "Prints what op-dbus owns on the host as a state document: applying it\n"

@@ -32,6 +32,7 @@ enum {
         ARG_SET,
         ARG_FORCE,
         ARG_LIST_PROFILES,
+        ARG_CONTAINER,
 };
 
 static int parse_argv(Cli *cli, int argc, char **argv) {
@@ -49,6 +50,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "set",              required_argument, NULL, ARG_SET },
                 { "force",            no_argument,       NULL, ARG_FORCE },
                 { "list-profiles",    no_argument,       NULL, ARG_LIST_PROFILES },
+                { "container",        required_argument, NULL, ARG_CONTAINER },
                 {}
         };
         int c, r;
@@ -93,6 +95,17 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 case ARG_INTERFACES:
                         cli->host.interfaces_path = optarg;
                         break;
+                case ARG_CONTAINER: {
+                        unsigned id;
+
+                        /* Proxmox's guest ids: 100..999999999 */
+                        if (sscanf(optarg, "%u%n", &id, &(int) { 0 }) != 1 || id < 100 || id > 999999999 ||
+                            strspn(optarg, "0123456789") != strlen(optarg))
+                                return log_error_errno(-EINVAL, "--container: \"%s\" is not a container id "
+                                                       "(100..999999999).", optarg);
+                        cli->container = id;
+                        break;
+                }
                 case ARG_AUDIT:
                         if (cli_parse_seconds_ms(optarg, &cli->audit_interval_ms) < 0)
                                 return log_error_errno(-EINVAL, "--audit-interval: \"%s\" is not a number of seconds.", optarg);
@@ -372,6 +385,15 @@ static int verb_generation_diff(Cli *cli, int argc, char **argv, const char *ver
 static int dispatch(Cli *cli, int argc, char **argv) {
         const char *verb = argv[optind], *arg;
 
+        if (streq(verb, "render")) {
+                if (cli_optional_arg(argc, argv, verb, &arg) < 0)
+                        return EXIT_INVALID;
+                if (cli->container == 0) {
+                        log_error("render: which container? 'op-dbus render --container ID [FILE]'.");
+                        return EXIT_INVALID;
+                }
+                return verb_render(cli, arg ?: cli->c.state_file);
+        }
         if (streq(verb, "help")) {
                 if (cli_optional_arg(argc, argv, verb, &arg) < 0)
                         return EXIT_INVALID;

@@ -5,6 +5,7 @@
  * line that are its own (init and its profiles, help, the daemon client). */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <systemd/sd-bus.h>
 
@@ -25,6 +26,7 @@ typedef struct Cli {
         const char *output;         /* init -o */
         bool force;                 /* init --force: replace -o FILE, keeping FILE.bak */
         const char *bridge;         /* restore-flows --bridge */
+        uint32_t container;         /* render --container; 0: not given */
         const char *state_path;     /* run --state */
         int audit_interval_ms;      /* run --audit-interval; -1: default */
         int container_audit_interval_ms; /* run --container-audit-interval; -1: default */
@@ -35,6 +37,9 @@ int verb_run(Cli *cli);
 
 /* status.c: the status screen */
 int verb_status(Cli *cli);
+
+/* render.c: render --container ID [FILE] */
+int verb_render(Cli *cli, const char *file);
 
 /* init.c */
 int verb_init(Cli *cli);
