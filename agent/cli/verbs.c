@@ -97,10 +97,21 @@ ApplyOrigin cli_apply_origin(const CliCommon *c, const char *reason, const char 
         };
 }
 
+/* PluginContext.progress on a terminal: one line per long step. */
+static void print_progress(void *userdata, const char *plugin, const char *what) {
+        const CliCommon *c = userdata;
+
+        fprintf(stderr, "%s: %s: %s...\n", c->program, plugin, what);
+}
+
 int cli_setup_reconciler(const CliCommon *c, const Product *product, Reconciler *rc) {
         int r;
 
         reconciler_init(rc, &c->ctx);
+        if (!c->json && isatty(STDERR_FILENO) == 1) {
+                rc->ctx.progress = print_progress;
+                rc->ctx.progress_userdata = (void *) c;
+        }
         rc->keep_checkpoints = c->keep_checkpoints;
         rc->lock_timeout_ms = c->lock_timeout_ms;
         r = reconciler_use_product(rc, product);

@@ -4,6 +4,22 @@
 
 #include "plugin.h"
 
+void plugin_progress(const Plugin *p, const char *fmt, ...) {
+        va_list ap;
+        char *what;
+        int r;
+
+        if (!p->ctx || !p->ctx->progress)
+                return;
+        va_start(ap, fmt);
+        r = vasprintf(&what, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return;
+        p->ctx->progress(p->ctx->progress_userdata, p->vtable->name, what);
+        free(what);
+}
+
 int plugin_new(const PluginVTable *vt, const PluginContext *ctx, Plugin **ret) {
         Plugin *p;
 

@@ -43,6 +43,11 @@ typedef struct PluginContext {
          * servers other than the applied state's is refused before
          * anything is read (check_restricted). */
         bool restricted;
+        /* Told of each long step of an apply (creating or starting a guest,
+         * putting its services in place), from the thread that applies:
+         * the plugin's name and what it does now. NULL: nobody listens. */
+        void (*progress)(void *userdata, const char *plugin, const char *what);
+        void *progress_userdata;
 } PluginContext;
 
 typedef struct Plugin Plugin;
@@ -142,6 +147,9 @@ struct Watch {
         const PluginContext *ctx;
 };
 
+/* Tells ctx->progress (if any) what p does now. */
+void plugin_progress(const Plugin *p, const char *fmt, ...) _printf_(2, 3);
+
 /* Allocates an instance of vt. */
 int watch_new(const WatchVTable *vt, const PluginContext *ctx, Watch **ret);
 Watch *watch_free(Watch *w);
@@ -209,6 +217,9 @@ struct Plugin {
         const PluginVTable *vtable;
         const PluginContext *ctx;
 };
+
+/* Tells ctx->progress (if any) what p does now. */
+void plugin_progress(const Plugin *p, const char *fmt, ...) _printf_(2, 3);
 
 /* Allocates an instance of vt. */
 int plugin_new(const PluginVTable *vt, const PluginContext *ctx, Plugin **ret);

@@ -19,6 +19,7 @@ struct Worker {
         pthread_mutex_t lock;
         pthread_cond_t cond;
         Job *queue, *done;            /* under lock */
+        WorkerProgress *progress;     /* under lock, oldest first */
         bool stopping;
         int done_fd;                  /* eventfd: jobs finished */
 };
@@ -249,6 +250,43 @@ static void *worker_main(void *userdata) {
         return NULL;
 }
 
+/* PluginContext.progress, in the worker's thread: queued for the loop. */
+static void on_progress(void *userdata, const char *plugin, const char *what) {
+        Worker *w = userdata;
+        WorkerProgress *p = calloc(1, sizeof(WorkerProgress)), **tail;
+        uint64_t one = 1;
+
+        if (!p || !(p->plugin = strdup(plugin)) || !(p->what = strdup(what))) {
+                worker_progress_free(p);
+                return; /* a step untold is no failure */
+        }
+        pthread_mutex_lock(&w->lock);
+        for (tail = &w->progress; *tail; tail = &(*tail)->next)
+                ;
+        *tail = p;
+        (void) write(w->done_fd, &one, sizeof one);
+        pthread_mutex_unlock(&w->lock);
+}
+
+WorkerProgress *worker_progress_free(WorkerProgress *p) {
+        if (p) {
+                free(p->plugin);
+                free(p->what);
+                free(p);
+        }
+        return NULL;
+}
+
+WorkerProgress *worker_take_progress(Worker *w) {
+        WorkerProgress *list;
+
+        pthread_mutex_lock(&w->lock);
+        list = w->progress;
+        w->progress = NULL;
+        pthread_mutex_unlock(&w->lock);
+        return list;
+}
+
 int worker_new(const WorkerConfig *cfg, Worker **ret) {
         _cleanup_(worker_freep) Worker *w = calloc(1, sizeof(Worker));
         int r;
@@ -256,6 +294,8 @@ int worker_new(const WorkerConfig *cfg, Worker **ret) {
         if (!w)
                 return -ENOMEM;
         w->cfg = *cfg;
+        w->cfg.ctx.progress = on_progress;
+        w->cfg.ctx.progress_userdata = w;
         pthread_mutex_init(&w->lock, NULL);
         pthread_cond_init(&w->cond, NULL);
         w->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -281,6 +321,12 @@ Worker *worker_free(Worker *w) {
         }
         job_free_list(w->queue);
         job_free_list(w->done);
+        while (w->progress) {
+                WorkerProgress *next = w->progress->next;
+
+                worker_progress_free(w->progress);
+                w->progress = next;
+        }
         if (w->done_fd >= 0)
                 close(w->done_fd);
         pthread_mutex_destroy(&w->lock);

@@ -22,6 +22,19 @@ typedef struct WorkerConfig {
 
 typedef struct Worker Worker;
 
+/* A long step of the job the worker runs (PluginContext.progress),
+ * handed to the loop with the finished jobs. */
+typedef struct WorkerProgress {
+        struct WorkerProgress *next;
+        char *plugin;
+        char *what;
+} WorkerProgress;
+
+/* The steps told since the last call, oldest first (worker_fd() becomes
+ * readable for them too); free each with worker_progress_free(). */
+WorkerProgress *worker_take_progress(Worker *w);
+WorkerProgress *worker_progress_free(WorkerProgress *p);
+
 /* Starts the thread; cfg is copied (what it points to must outlive the
  * worker). */
 int worker_new(const WorkerConfig *cfg, Worker **ret);

@@ -38,6 +38,7 @@ pytest.register_assert_rewrite("dbus_fixture")
 from dbus_fixture import (BUS_NAME, DBUS_NAME, INTERFACE, INTERFACE_XML, OBJECT_PATH,  # noqa: E402
                           POLICY_FILE, PROPERTIES, SOURCE_ROOT, options_args, user_prefix)
 from test_netmaker import Token, write_token_file  # noqa: E402
+from pve_fixture import OVS_LOG_ALLOW, pve_sim, pve_templates  # noqa: E402,F401
 
 pytest_plugins = ("dbus_fixture",)
 
@@ -329,14 +330,15 @@ class SignalListener:
         self.thread.join(5)
 
 
-def test_signals_reach_root_and_the_group_only(start_daemon, system_bus, ovs):
+@pytest.mark.ovs_log_allow(*OVS_LOG_ALLOW)
+def test_signals_reach_root_and_the_group_only(start_daemon, system_bus, ovs, pve_sim):  # noqa: F811
     """Every signal of the contract, and PropertiesChanged, as the daemon
     emits them: received by root and by a member of opdbus, by no one else
     (docs/dbus.md, "Who may call what")."""
     flows = {"enable_security_flows": False, "obfuscation_level": 0, "bridges": [{"name": "br0"}]}
     base = net_state("p1")
     base["plugins"]["openflow"] = flows
-    d = start_daemon(base, audit_interval=3600)
+    d = start_daemon(base, audit_interval=3600, env=pve_sim(ovs).env())
     listeners = {u: SignalListener(system_bus, u) for u in USERS}
     try:
         # Each listener is in place once it sees a NameOwnerChanged of a
@@ -350,6 +352,9 @@ def test_signals_reach_root_and_the_group_only(start_daemon, system_bus, ovs):
         since = d.mark()
         more = json.loads(json.dumps(base))
         more["plugins"]["net"]["bridges"][0]["ports"].append(port("p2"))
+        more["plugins"]["lxc"] = {"containers": [{                    # Progress: creating it
+            "id": 360, "name": "ct360", "template": "debian-12", "state": "stopped",
+            "properties": {"memory": 128, "swap": 0, "rootfs_size": 1}, "network": {"bridge": "br0"}}]}
         d.apply(more).result()                                        # StateApplied, PropertiesChanged
         d.apply(base, confirm_timeout=120).result()                   # ConfirmPending
         assert call(d, "root", INTERFACE, "Confirm").ok

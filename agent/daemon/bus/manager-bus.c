@@ -501,6 +501,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_ARGS("DriftDetected", SD_BUS_ARGS("s", plugin, "s", object_path, "s", detail_json), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ConfirmPending", SD_BUS_ARGS("u", seconds_left), 0),
         SD_BUS_SIGNAL_WITH_ARGS("RolledBack", SD_BUS_ARGS("t", generation, "s", reason, "s", result_json), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("Progress", SD_BUS_ARGS("s", plugin, "s", step), 0),
         SD_BUS_VTABLE_END
 };
 
@@ -514,6 +515,10 @@ void manager_properties_changed(Manager *m, const char *property) {
 void manager_set_status(Manager *m, ManagerStatus s) {
         m->status = s;
         manager_properties_changed(m, "Status");
+}
+
+int manager_emit_progress(Manager *m, const char *plugin, const char *step) {
+        return sd_bus_emit_signal(m->bus, OPDBUS_OBJECT_PATH, OPDBUS_INTERFACE, "Progress", "ss", plugin, step);
 }
 
 int manager_emit_state_applied(Manager *m, Job *j) {

@@ -238,6 +238,17 @@ static void job_done(Manager *m, Job *j) {
 static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
         Job *list = worker_take_done(m->worker);
+        WorkerProgress *p = worker_take_progress(m->worker);
+
+        /* the long steps of the running job: logged and announced */
+        while (p) {
+                WorkerProgress *next = p->next;
+
+                log_info("%s: %s", p->plugin, p->what);
+                (void) manager_emit_progress(m, p->plugin, p->what);
+                worker_progress_free(p);
+                p = next;
+        }
 
         while (list) {
                 Job *j = list;

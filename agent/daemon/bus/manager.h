@@ -111,6 +111,8 @@ int manager_check_root(sd_bus_message *msg, sd_bus_error *error);
 int manager_queue_call(Manager *m, sd_bus_message *msg, Job *j);
 void manager_bus_reply(Manager *m, Job *j);
 int manager_emit_state_applied(Manager *m, Job *j);
+/* A long step of the running apply (PluginContext.progress). */
+int manager_emit_progress(Manager *m, const char *plugin, const char *step);
 int manager_emit_drift(Manager *m, const char *plugin, const char *path, const char *detail_json);
 int manager_emit_confirm_pending(Manager *m, unsigned seconds_left);
 int manager_emit_rolled_back(Manager *m, uint64_t generation, const char *reason, const char *result_json);

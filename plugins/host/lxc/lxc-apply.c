@@ -18,6 +18,7 @@ static int start(LxcPlugin *l, const LxcChange *ch, Diag *d) {
         pid_t pid;
         int r;
 
+        plugin_progress(&l->plugin, "starting container %" PRIu32, ch->want->id);
         r = b->start(l, ch->want->id, d);
         if (r < 0 || !ch->want_ct || ch->want_ct->network.socket_networking != LXC_TRUE)
                 return r;
@@ -52,6 +53,7 @@ static int create(LxcPlugin *l, const LxcChange *ch, Diag *d) {
         if (!w->unprivileged)
                 diag_warning(d, ch->want_ct->path, "creating privileged container %" PRIu32 ": root inside it is root on the host",
                              w->id);
+        plugin_progress(&l->plugin, "creating container %" PRIu32 " (%s)", w->id, strna(ch->want_ct ? ch->want_ct->name : NULL));
         r = b->create(l, w, d);
         if (r >= 0 && w->tun)
                 r = b->set_raw(l, w->id, lxc_tun_lines, true, d);

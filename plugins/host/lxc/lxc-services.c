@@ -583,6 +583,8 @@ static int apply_one(LxcPlugin *l, const LxcContainer *c, LxcServiceLive *s, Dia
                 report(c, s, d);
         if (delta_empty(&x))
                 return 0;
+        plugin_progress(&l->plugin, "putting the services of container %" PRIu32 " in place (%zu files, %zu keys, "
+                        "%zu units)", c->id, x.n_write, x.n_genkey, x.n_enable + x.n_start);
         mk = mkdir_script(&c->rendered, &x);
         sd = systemd_script(&c->rendered, &x);
         if (!mk || !sd)
