@@ -68,7 +68,8 @@ bool if_addr_owned(const IfLive *l, const RtnlAddr *a) {
 }
 
 static const char *kind_word(IfKind k) {
-        return k == IF_BRIDGE ? "bridge" : k == IF_VLAN ? "vlan" : k == IF_MACVLAN ? "macvlan" : "link";
+        return k == IF_BRIDGE ? "bridge" : k == IF_VLAN ? "vlan" : k == IF_MACVLAN ? "macvlan" :
+               k == IF_WIREGUARD ? "wireguard" : "link";
 }
 
 typedef struct Builder {
@@ -250,8 +251,8 @@ static int diff_link(Builder *b, const IfLink *l, const RtnlLink **ret_have) {
                 snprintf(b->out->ops[b->out->n_ops - 1].name, RTNL_IFNAME_SIZE, "%s", l->name);
                 have = NULL;
                 remade = true;
-                k = action(b, ACTION_RECREATE, IMPACT_LAN_OUTAGE, "delete and create it anew", path,
-                           "%s made anew", l->name);
+                k = action(b, ACTION_RECREATE, l->kind == IF_WIREGUARD ? IMPACT_TUNNEL_RESTART : IMPACT_LAN_OUTAGE,
+                           "delete and create it anew", path, "%s made anew", l->name);
                 if (k < 0)
                         return k;
         }
@@ -333,7 +334,13 @@ static int diff_addresses(Builder *b, const IfLink *l, const RtnlLink *have) {
         return k;
 }
 
-/* Owned addresses and links the section does not have. */
+/* Does the state say what link has (WireGuard links: the wireguard
+ * section; the others: the interfaces section)? */
+static bool governed(const Builder *b, const RtnlLink *link) {
+        return streq(link->kind, "wireguard") ? b->c->wg_present : b->c->present;
+}
+
+/* Owned addresses and links the sections do not have. */
 static int diff_leftovers(Builder *b) {
         int k = 0;
 
@@ -343,7 +350,7 @@ static int diff_leftovers(Builder *b) {
                 IfOp op = { .type = IF_DELETE_ADDRESS, .addr = *a };
                 char text[64], path[128];
 
-                if (!link || !if_addr_owned(b->live, a))
+                if (!link || !if_addr_owned(b->live, a) || !governed(b, link))
                         continue;
                 if_addr_format(a, text);
                 if (desired_address(b->c, link->name, text))
@@ -360,14 +367,17 @@ static int diff_leftovers(Builder *b) {
                 IfOp op = { .type = IF_DELETE_LINK };
                 char path[64];
 
-                if (!if_link_owned(b->live, link) || if_config_find(b->c, link->name))
+                if (!if_link_owned(b->live, link) || if_config_find(b->c, link->name) || !governed(b, link))
                         continue;
                 snprintf(op.name, sizeof op.name, "%s", link->name);
                 snprintf(path, sizeof path, "%s/%s", link->kind, link->name);
                 if (push(b, &op) < 0)
                         return -ENOMEM;
-                k = action(b, ACTION_DELETE, IMPACT_LAN_OUTAGE, "cut off the hosts it connects", path, "delete %s",
-                           link->name);
+                if (streq(link->kind, "wireguard"))
+                        k = action(b, ACTION_DELETE, IMPACT_TUNNEL_RESTART, NULL, path, "delete %s", link->name);
+                else
+                        k = action(b, ACTION_DELETE, IMPACT_LAN_OUTAGE, "cut off the hosts it connects", path,
+                                   "delete %s", link->name);
         }
         return k;
 }
@@ -395,7 +405,7 @@ int if_diff(const IfConfig *c, const IfLive *live, IfChanges *ret, Plan *plan, D
                 }
                 RET_GATHER(r, k);
         }
-        if (c->present) {
+        if (c->present || c->wg_present) {
                 k = diff_leftovers(&b);
                 if (k == -ENOMEM) {
                         if_changes_done(&out);
@@ -525,6 +535,8 @@ int if_live_to_json(const IfLive *live, char *const *names, json_object **ret) {
         for (size_t i = 0; k >= 0 && i < live->n_links; i++) {
                 const RtnlLink *link = &live->links[i];
 
+                if (if_link_owned(live, link) && streq(link->kind, "wireguard"))
+                        continue;  /* the wireguard section's */
                 if (if_link_owned(live, link))
                         k = json_array_append_take(streq(link->kind, "vlan") ? vlans :
                                                    streq(link->kind, "macvlan") ? macvlans : bridges,

@@ -53,18 +53,25 @@ static int collect_names(InterfacesPlugin *ip, json_object *section) {
 
 static int interfaces_parse(Plugin *p, const StateDoc *doc, json_object *section, Diag *d) {
         InterfacesPlugin *ip = (InterfacesPlugin *) p;
+        json_object *wg;
         int r;
 
         names_free(ip);
         r = if_parse(&ip->want, section, d);
         if (r < 0)
                 return r == -ENOMEM ? r : -EINVAL;
+        wg = state_doc_section(doc, "wireguard");
+        if (wg || state_doc_applied_section(doc, "wireguard")) {
+                r = if_parse_wireguard(&ip->want, wg, d);
+                if (r < 0)
+                        return r == -ENOMEM ? r : -EINVAL;
+        }
         r = collect_names(ip, section);
         if (r >= 0)
                 r = collect_names(ip, state_doc_applied_section(doc, "interfaces"));
         if (r < 0)
                 return r;
-        return section ? 1 : 0;
+        return section || ip->want.wg_present ? 1 : 0;
 }
 
 static char *ledger_path(InterfacesPlugin *ip) {
@@ -121,7 +128,7 @@ static int ifindex_of(Rtnl *rtnl, const char *name) {
 static int create_link(Rtnl *rtnl, const IfOp *op) {
         RtnlLinkSpec spec = {
                 .kind = op->kind == IF_BRIDGE ? RTNL_LINK_BRIDGE : op->kind == IF_VLAN ? RTNL_LINK_VLAN :
-                        RTNL_LINK_MACVLAN,
+                        op->kind == IF_WIREGUARD ? RTNL_LINK_WIREGUARD : RTNL_LINK_MACVLAN,
                 .name = op->name,
                 .alias = IF_ALIAS,
                 .vlan_id = op->vlan_id,
@@ -134,7 +141,7 @@ static int create_link(Rtnl *rtnl, const IfOp *op) {
         };
 
         memcpy(spec.hwaddr, op->mac, RTNL_HWADDR_LEN);
-        if (op->kind != IF_BRIDGE) {
+        if (op->kind == IF_VLAN || op->kind == IF_MACVLAN) {
                 spec.link = ifindex_of(rtnl, op->other);
                 if (spec.link < 0)
                         return spec.link;

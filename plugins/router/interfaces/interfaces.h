@@ -42,6 +42,7 @@ typedef enum IfKind {
         IF_BRIDGE,                   /* created */
         IF_VLAN,                     /* created */
         IF_MACVLAN,                  /* created */
+        IF_WIREGUARD,                /* created; declared by the wireguard section */
 } IfKind;
 
 typedef struct IfLink {
@@ -67,12 +68,20 @@ typedef struct IfLink {
 
 typedef struct IfConfig {
         bool present;
+        bool wg_present;             /* the wireguard section (or the applied one) is there:
+                                      * owned WireGuard links it lacks go */
         IfLink *links;               /* links, then bridges, then VLANs */
         size_t n_links;
 } IfConfig;
 
 void if_config_done(IfConfig *c);
 int if_parse(IfConfig *c, json_object *section, Diag *d);
+/* Adds the links of the wireguard section (plugins.wireguard.interfaces:
+ * name, mtu, addresses) as IF_WIREGUARD links, made and addressed here
+ * like bridges; their WireGuard settings (keys, port, peers) are the
+ * wireguard plugin's, and so are its errors. Errors of name, mtu and
+ * addresses, and a name the interfaces section has too, go to d here. */
+int if_parse_wireguard(IfConfig *c, json_object *section, Diag *d);
 const IfLink *if_config_find(const IfConfig *c, const char *name);
 
 /* What op-router recorded it made. */
