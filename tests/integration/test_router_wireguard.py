@@ -207,3 +207,15 @@ def test_firewall_zone_may_name_a_wireguard_interface(router, tmp_state):
     doc["plugins"]["firewall"] = {"zones": [{"name": "vpn", "interfaces": ["wg0"], "masquerade": True}]}
     r = router.run("plan", tmp_state(doc))
     assert r.returncode == 0, r.describe()
+
+
+def test_port_forward_into_a_wireguard_network(router, tmp_state):
+    """The wireguard section's addresses count as declared: a zone of wg0
+    covers 10.99.0.0/30 before wg0 exists."""
+    doc = state()
+    doc["plugins"]["firewall"] = {
+        "zones": [{"name": "outside", "interfaces": ["lo"]}, {"name": "vpn", "interfaces": ["wg0"]}],
+        "port_forwards": [{"name": "web", "from": "outside", "proto": "tcp", "external_port": 8080,
+                           "to": "10.99.0.1:80"}]}
+    r = router.run("plan", tmp_state(doc))
+    assert r.returncode == 0, r.describe()

@@ -61,7 +61,7 @@ static int interfaces_parse(Plugin *p, const StateDoc *doc, json_object *section
         if (r < 0)
                 return r == -ENOMEM ? r : -EINVAL;
         wg = state_doc_section(doc, "wireguard");
-        if (wg || state_doc_applied_section(doc, "wireguard")) {
+        if (wg) {
                 r = if_parse_wireguard(&ip->want, wg, d);
                 if (r < 0)
                         return r == -ENOMEM ? r : -EINVAL;

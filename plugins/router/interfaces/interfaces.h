@@ -68,8 +68,8 @@ typedef struct IfLink {
 
 typedef struct IfConfig {
         bool present;
-        bool wg_present;             /* the wireguard section (or the applied one) is there:
-                                      * owned WireGuard links it lacks go */
+        bool wg_present;             /* the wireguard section is there: owned WireGuard
+                                      * links it lacks go */
         IfLink *links;               /* links, then bridges, then VLANs */
         size_t n_links;
 } IfConfig;

@@ -46,7 +46,7 @@ static int wireguard_parse(Plugin *p, const StateDoc *doc, json_object *section,
         r = wg_parse(&wp->want, section, secrets, d);
         if (r < 0)
                 return r == -ENOMEM ? r : -EINVAL;
-        return section || state_doc_applied_section(doc, "wireguard") ? 1 : 0;
+        return section ? 1 : 0;
 }
 
 static const RtnlLink *link_named(const IfLive *l, const char *name) {
