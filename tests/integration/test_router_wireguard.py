@@ -219,3 +219,17 @@ def test_port_forward_into_a_wireguard_network(router, tmp_state):
                            "to": "10.99.0.1:80"}]}
     r = router.run("plan", tmp_state(doc))
     assert r.returncode == 0, r.describe()
+
+
+def test_wireguard_alone_after_an_interfaces_section(router, tmp_state):
+    """The links are the interfaces plugin's: a document with only the
+    wireguard section still makes (or removes) them when an earlier apply
+    stored an interfaces section, which stays as it was."""
+    first = {"version": 1, "plugins": {"interfaces": {"bridges": [{"name": "br9"}]}}}
+    r = router.run("apply", tmp_state(first))
+    assert r.returncode == 0, r.describe()
+    only = {"version": 1, "plugins": {"wireguard": {"interfaces": [{"name": "wg0", "private_key_secret": "wg0"}]}}}
+    plan = router.run("plan", "--json", tmp_state(only), json=True)
+    assert plan.returncode == 0, plan.describe()
+    assert [(c["plugin"], c["path"]) for c in plan.json["changes"]] == [
+        ("interfaces", "wireguard/wg0"), ("wireguard", "wireguard/wg0")], plan.json["changes"]

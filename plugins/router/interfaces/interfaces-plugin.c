@@ -312,8 +312,12 @@ static void interfaces_done(Plugin *p) {
         rtnl_close(ip->rtnl);
 }
 
+/* the WireGuard links are made here */
+static const char *const interfaces_also_reads[] = { "wireguard", NULL };
+
 const PluginVTable interfaces_plugin_vtable = {
         .name = "interfaces",
+        .also_reads = interfaces_also_reads,
         .object_size = sizeof(InterfacesPlugin),
         .parse = interfaces_parse,
         .query = interfaces_query,
