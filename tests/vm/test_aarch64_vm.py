@@ -43,7 +43,8 @@ namespace of its own) with the programs of the build in /vm/bin:
     a reply (one generic netlink message), a peer removed alone, a new
     private key planned as a tunnel restart, no key in query or the
     checkpoints, a failed change of key, port and peers rolled back, the
-    link removed with the section's interfaces.
+    kill switch over that tunnel (with it down, no guest packet leaves
+    through the WAN), the link removed with the section's interfaces.
 
 Scenario scripts say which programs they need on a line "# needs: NAME..."
 (a program the build lacks fails the scenario), and find the files of
@@ -632,6 +633,21 @@ def test_wireguard_failed_apply_rolls_back(boot):
     res = json_of(c)
     assert res["status"] == "failed" and res["rolled_back"] is True, res
     assert "the private key is the one from before" in c.output, c.output
+
+
+def test_wireguard_kill_switch(boot):
+    """The kill switch over the tunnel op-router made: the guest's pings
+    went through wga (no echo request on the WAN while it was up) and,
+    with wga down, not one left through the WAN."""
+    applied = json_of(boot.check("wireguard", "wg-kill-switch-apply"))
+    assert applied["changed"] is True and applied["status"] == "ok", applied
+    ks = boot.check("wireguard", "wg-kill-switch")
+    assert ks.ok, ks.output
+    assert "the ping was still running" in ks.output, ks.output
+    through_wan = ks.output.split("echo requests through the WAN (u0), tunnel up or down:")[1]
+    assert "echo request" not in through_wan, ks.output
+    print("\nwireguard kill switch: " + " ".join(
+        line for line in ks.output.splitlines() if "packets transmitted" in line or "WireGuard packets" in line))
 
 
 def test_wireguard_removal(boot):

@@ -8,7 +8,9 @@
 # WGDEVICE_F_REPLACE_PEERS); removing it takes only it; a new private key
 # is planned as a tunnel restart; query writes "<redacted>" and the
 # checkpoints hold no key; a change of key, port and peers that fails is
-# rolled back to the key, port and peers from before; an empty section
+# rolled back to the key, port and peers from before; the kill switch
+# holds a guest network's traffic to the tunnel op-router made (with the
+# tunnel down, nothing of it leaves through the WAN); an empty section
 # removes the link. Debian's wg
 # is the oracle. The host reads the counts (tests/vm/test_aarch64_vm.py).
 # needs: op-router
@@ -30,6 +32,27 @@ state() {
                 "$2" "$3" "$4" "$5" "$6" > "$1"
 }
 
+# The state of wg-a as a router: lan5 a guest network whose traffic
+# leaves only through wga (table 100 and the kill switch), u0 its WAN
+# with the main table's default route; WireGuard's own packets come in
+# through the WAN.
+kill_switch_state() {
+        cat <<KS
+{"version": 1, "plugins": {
+  "interfaces": {"links": [{"name": "lan5", "up": true, "addresses": ["192.168.55.1/24"]}]},
+  "wireguard": {"interfaces": [{"name": "wga", "listen_port": 51821, "mtu": 1420, "addresses": ["10.98.0.1/24"],
+                                "private_key_secret": "wga", "peers": [$1]}]},
+  "routes": {"routes": [{"to": "default", "via": "172.31.1.2"}, {"to": "default", "dev": "wga", "table": 100}],
+             "rules": [{"priority": 100, "iif": "lan5", "table": 100}]},
+  "firewall": {
+    "zones": [{"name": "guest", "interfaces": ["lan5"]}, {"name": "wan", "interfaces": ["u0"]},
+              {"name": "vpn", "interfaces": ["wga"]}],
+    "forwardings": [{"from": "guest", "to": "vpn"}],
+    "rules": [{"name": "wireguard", "from": "wan", "proto": "udp", "dest_port": 51821, "action": "accept"}],
+    "kill_switch": [{"zone": "guest", "tunnel": "wga"}]}}}
+KS
+}
+
 wg_topology() {
         ip netns add wg-a && ip netns add wg-b &&
         ip -n wg-a link set lo up && ip -n wg-b link set lo up &&
@@ -42,15 +65,16 @@ wg_topology() {
         wg genkey > $W/ka2 &&
         printf '{"wga": "%s", "wga-2": "%s"}\n' "$(cat $W/ka)" "$(cat $W/ka2)" > $W/a/secrets.json &&
         printf '{"wgb": "%s"}\n' "$(cat $W/kb)" > $W/b/secrets.json &&
-        PEER_B="{\"public_key\": \"$(cat $W/pb)\", \"endpoint\": \"172.31.1.2:51822\", \"allowed_ips\": [\"10.98.0.2/32\"]}" &&
+        PEER_B="{\"public_key\": \"$(cat $W/pb)\", \"endpoint\": \"172.31.1.2:51822\", \"allowed_ips\": [\"10.98.0.2/32\", \"198.51.100.0/24\"]}" &&
         PEER_C="{\"public_key\": \"$(cat $W/pc)\", \"endpoint\": \"172.31.1.3:51823\", \"allowed_ips\": [\"10.98.0.3/32\"], \"persistent_keepalive\": 0}" &&
-        PEER_A="{\"public_key\": \"$(cat $W/pa)\", \"endpoint\": \"172.31.1.1:51821\", \"allowed_ips\": [\"10.98.0.1/32\"], \"persistent_keepalive\": 25}" &&
+        PEER_A="{\"public_key\": \"$(cat $W/pa)\", \"endpoint\": \"172.31.1.1:51821\", \"allowed_ips\": [\"10.98.0.1/32\", \"192.168.55.0/24\"], \"persistent_keepalive\": 25}" &&
         state $W/a1.json wga 51821 10.98.0.1/24 wga "$PEER_B" &&
         state $W/a2.json wga 51821 10.98.0.1/24 wga "$PEER_B, $PEER_C" &&
         state $W/a-newkey.json wga 51821 10.98.0.1/24 wga-2 "$PEER_B" &&
         state $W/a-newkey-c.json wga 51822 10.98.0.1/24 wga-2 "$PEER_B, $PEER_C" &&
         state $W/b.json wgb 51822 10.98.0.2/24 wgb "$PEER_A" &&
         echo '{"version": 1, "plugins": {"wireguard": {"interfaces": []}}}' > $W/empty.json &&
+        kill_switch_state "$PEER_B" > $W/a-ks.json &&
         ls -l $W/a/secrets.json
 }
 check wg-topology wg_topology
@@ -125,6 +149,42 @@ fault_rolled_back() {
         side a verify $W/a1.json
 }
 check wg-fault-rolled-back fault_rolled_back
+# The kill switch over the tunnel op-router made: a guest's ping to
+# 198.51.100.1 (wg-b's, behind the tunnel and behind the WAN alike) goes
+# through wga; with wga down, not one echo request leaves through the WAN
+# (captured on wg-b's end of it), though the flow is established and the
+# main table's default route leads there. Not masqueraded: the flow stays
+# in conntrack when the tunnel goes.
+ks_topology() {
+        ip netns add wg-guest && ip -n wg-guest link set lo up &&
+        ip -n wg-a link add lan5 type veth peer name g0 netns wg-guest &&
+        ip -n wg-guest addr add 192.168.55.10/24 dev g0 && ip -n wg-guest link set g0 up &&
+        ip -n wg-guest route add default via 192.168.55.1 &&
+        ip netns exec wg-a sysctl -q -w net.ipv4.ip_forward=1 &&
+        ip -n wg-b addr add 198.51.100.1/32 dev lo &&
+        ip -n wg-b route add 192.168.55.0/24 dev wgb &&
+        side a --json apply $W/a-ks.json
+}
+check wg-kill-switch-apply ks_topology
+kill_switch() {
+        capture_on u1 wg-b || return 1
+        ip netns exec wg-guest ping -c 60 -i 0.2 -W 1 198.51.100.1 > $W/ks-ping.out 2>&1 &
+        _ping=$!
+        wait_for 20 grep -q "bytes from" $W/ks-ping.out &&
+        sleep 1 &&
+        ip -n wg-a link set wga down || { kill $_ping; capture_stop u1 wg-b; return 1; }
+        sleep 3
+        capture_stop u1 wg-b
+        kill $_ping && echo "the ping was still running"
+        wait $_ping
+        cat $W/ks-ping.out
+        echo "echo requests through the WAN (u0), tunnel up or down:"
+        grep "echo request" /tmp/wg-b-u1.cap
+        echo "WireGuard packets through the WAN: $(grep -c "UDP" /tmp/wg-b-u1.cap)"
+        ! grep -q "echo request" /tmp/wg-b-u1.cap &&
+        grep -q "bytes from 198.51.100.1" $W/ks-ping.out
+}
+check wg-kill-switch kill_switch
 check wg-removal-apply side a --json apply $W/empty.json
 removed() {
         ip -n wg-a -br link
