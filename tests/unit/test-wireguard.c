@@ -297,8 +297,11 @@ TEST(test_parse_errors) {
                              " \"peers\": [{\"public_key\": \"nope\", \"endpoint\": \"vpn.example.com:1\","
                              " \"allowed_ips\": [\"10.0.0.1/24\"], \"preshared_key\": \"" KEY_B "\"},"
                              " {\"public_key\": \"" PUB_1 "\", \"persistent_keepalive\": 70000}]},"
-                             " {\"name\": \"wg1\", \"private_key_secret\": \"short\"},"
-                             " {\"name\": \"wg2\", \"private_key_secret\": \"missing\", \"listen_port\": 0}], \"x\": 1}", &d),
+                             " {\"name\": \"wg1\", \"private_key_secret\": \"short\", \"listen_port\": 51820,"
+                             "  \"peers\": [{\"public_key\": \"" PUB_1 "\", \"allowed_ips\": [\"10.1.0.0/16\"]},"
+                             "  {\"public_key\": \"" PUB_2 "\", \"allowed_ips\": [\"10.2.0.0/16\", \"10.1.0.0/16\"]}]},"
+                             " {\"name\": \"wg2\", \"private_key_secret\": \"missing\", \"listen_port\": 0},"
+                             " {\"name\": \"wg3\", \"private_key_secret\": \"wg0\", \"listen_port\": 51820}], \"x\": 1}", &d),
                   -EINVAL);
         ASSERT_TRUE(diag_has_error_at(&d, "plugins.wireguard.x"));
         ASSERT_TRUE(diag_has_error_at(&d, "plugins.wireguard.interfaces[0].private_key"));
@@ -311,6 +314,9 @@ TEST(test_parse_errors) {
         ASSERT_TRUE(diag_has_error_at(&d, "plugins.wireguard.interfaces[1].private_key_secret"));
         ASSERT_TRUE(diag_has_error_at(&d, "plugins.wireguard.interfaces[2].private_key_secret"));
         ASSERT_TRUE(diag_has_error_at(&d, "plugins.wireguard.interfaces[2].listen_port"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.wireguard.interfaces[1].peers[1].allowed_ips[1]"));
+        ASSERT_TRUE(!diag_has_error_at(&d, "plugins.wireguard.interfaces[1].peers[1].allowed_ips[0]"));
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.wireguard.interfaces[3].listen_port"));
         ASSERT_TRUE(diag_mentions(&d, "move it into the secrets file"));
         ASSERT_TRUE(diag_mentions(&d, "\"private_key_secret\": \"wg0\""));
         /* no key is ever quoted */

@@ -80,8 +80,14 @@ static int answers(Wg *w, uint32_t seq, WgDevice *dev) {
                                         return -EBADMSG;
                                 return e->error;
                         }
-                        if (h->nlmsg_type == NLMSG_DONE)
-                                return 0;
+                        if (h->nlmsg_type == NLMSG_DONE) {
+                                int error = 0;
+
+                                /* a dump that failed on its way says why here */
+                                if (h->nlmsg_len >= NLMSG_LENGTH(sizeof error))
+                                        memcpy(&error, NLMSG_DATA(h), sizeof error);
+                                return error < 0 ? error : 0;
+                        }
                         if (!dev)
                                 continue;
                         r = wg_parse_device(NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN, dev);

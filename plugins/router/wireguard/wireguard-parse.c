@@ -300,11 +300,28 @@ static int parse_peers(WgConfig *c, WgConfIf *ci, json_object *o, const char *se
                 if (k == -ENOMEM)
                         return k;
                 RET_GATHER(ret, k);
-                for (size_t j = 0; k >= 0 && j + 1 < ci->n_peers; j++)
-                        if (memcmp(ci->peers[j].peer.public_key, cp->peer.public_key, WG_KEY_SIZE) == 0) {
+                for (size_t j = 0; k >= 0 && j + 1 < ci->n_peers; j++) {
+                        const WgPeer *other = &ci->peers[j].peer;
+
+                        if (memcmp(other->public_key, cp->peer.public_key, WG_KEY_SIZE) == 0) {
                                 diag_error(d, cp->path, "this peer's public key is %s's too", ci->peers[j].path);
                                 ret = -EINVAL;
                         }
+                        /* the kernel gives an allowed IP to one peer: the last one set */
+                        for (size_t m = 0; m < cp->peer.n_allowed_ips; m++)
+                                for (size_t q = 0; q < other->n_allowed_ips; q++)
+                                        if (other->allowed_ips[q].family == cp->peer.allowed_ips[m].family &&
+                                            other->allowed_ips[q].cidr == cp->peer.allowed_ips[m].cidr &&
+                                            memcmp(other->allowed_ips[q].addr, cp->peer.allowed_ips[m].addr, 16) == 0) {
+                                                _cleanup_(freep) char *ap = json_path_key(cp->path, "allowed_ips");
+                                                _cleanup_(freep) char *ip = ap ? json_path_index(ap, m) : NULL;
+
+                                                diag_error(d, ip ?: cp->path, "%s's allowed IPs have it too: an "
+                                                           "allowed IP belongs to one peer of an interface",
+                                                           ci->peers[j].path);
+                                                ret = -EINVAL;
+                                        }
+                }
         }
         return ret;
 }
@@ -369,6 +386,14 @@ int wg_parse(WgConfig *c, json_object *section, const char *secrets_file, Diag *
                 if (k == -ENOMEM)
                         return k;
                 RET_GATHER(ret, k);
+                for (size_t j = 0; ci->listen_port > 0 && j + 1 < c->n_ifs; j++)
+                        if (c->ifs[j].listen_port == ci->listen_port) {
+                                _cleanup_(freep) char *p = json_path_key(ci->path, "listen_port");
+
+                                diag_error(d, p ?: ci->path, "%s listens on port %d too", c->ifs[j].path,
+                                           ci->listen_port);
+                                ret = -EINVAL;
+                        }
         }
         return ret;
 }
