@@ -431,16 +431,6 @@ int if_diff(const IfConfig *c, const IfLive *live, IfChanges *ret, Plan *plan, D
 
 /* ---- as a section ------------------------------------------------------------------------ */
 
-static int add(json_object *o, const char *key, json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 static json_object *owned_addresses(const IfLive *live, const RtnlLink *link) {
         json_object *a = json_object_new_array();
 
@@ -479,24 +469,24 @@ static json_object *link_json(const IfLive *live, const RtnlLink *link, bool set
 
         if (!o)
                 return NULL;
-        k = add(o, "name", json_object_new_string(link->name));
+        k = json_object_add_take(o, "name", json_object_new_string(link->name));
         if (k >= 0 && settings) {
-                k = add(o, "mtu", json_object_new_int64(link->mtu));
+                k = json_object_add_take(o, "mtu", json_object_new_int64(link->mtu));
                 if (k >= 0)
-                        k = add(o, "up", json_object_new_boolean(link->up));
+                        k = json_object_add_take(o, "up", json_object_new_boolean(link->up));
                 if (k >= 0 && link->has_hwaddr) {
                         snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", link->hwaddr[0], link->hwaddr[1],
                                  link->hwaddr[2], link->hwaddr[3], link->hwaddr[4], link->hwaddr[5]);
-                        k = add(o, "mac", json_object_new_string(mac));
+                        k = json_object_add_take(o, "mac", json_object_new_string(mac));
                 }
         }
         /* what op-router made: made again with the same MAC address */
         if (k >= 0 && !settings)
-                k = add(o, "up", json_object_new_boolean(link->up));
+                k = json_object_add_take(o, "up", json_object_new_boolean(link->up));
         if (k >= 0 && !settings && link->has_hwaddr && if_link_owned(live, link)) {
                 snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", link->hwaddr[0], link->hwaddr[1],
                          link->hwaddr[2], link->hwaddr[3], link->hwaddr[4], link->hwaddr[5]);
-                k = add(o, "mac", json_object_new_string(mac));
+                k = json_object_add_take(o, "mac", json_object_new_string(mac));
         }
         if (k >= 0 && streq(link->kind, "bridge") && if_link_owned(live, link)) {
                 json_object *ports = json_object_new_array();
@@ -507,22 +497,22 @@ static json_object *link_json(const IfLive *live, const RtnlLink *link, bool set
                                 json_object_put(ports);
                                 ports = NULL;
                         }
-                k = add(o, "ports", ports);
+                k = json_object_add_take(o, "ports", ports);
         }
         if (k >= 0 && (streq(link->kind, "vlan") || streq(link->kind, "macvlan")) && if_link_owned(live, link)) {
                 const RtnlLink *parent = live_link_by_index(live, link->link);
 
-                k = add(o, "link", json_object_new_string(parent ? parent->name : "?"));
+                k = json_object_add_take(o, "link", json_object_new_string(parent ? parent->name : "?"));
                 if (k >= 0 && streq(link->kind, "vlan"))
-                        k = add(o, "id", json_object_new_int(link->vlan_id));
+                        k = json_object_add_take(o, "id", json_object_new_int(link->vlan_id));
                 if (k >= 0 && streq(link->kind, "macvlan"))
-                        k = add(o, "mode", json_object_new_string(link->macvlan_mode == MACVLAN_MODE_PRIVATE ? "private" :
+                        k = json_object_add_take(o, "mode", json_object_new_string(link->macvlan_mode == MACVLAN_MODE_PRIVATE ? "private" :
                                                                   link->macvlan_mode == MACVLAN_MODE_VEPA ? "vepa" :
                                                                   link->macvlan_mode == MACVLAN_MODE_PASSTHRU ? "passthru" :
                                                                   "bridge"));
         }
         if (k >= 0)
-                k = add(o, "addresses", owned_addresses(live, link));
+                k = json_object_add_take(o, "addresses", owned_addresses(live, link));
         return k >= 0 ? json_object_get(o) : NULL;
 }
 
@@ -545,13 +535,13 @@ int if_live_to_json(const IfLive *live, char *const *names, json_object **ret) {
                         k = json_array_append_take(links, link_json(live, link, named(names, link->name)));
         }
         if (k >= 0)
-                k = add(s, "links", json_object_get(links));
+                k = json_object_add_take(s, "links", json_object_get(links));
         if (k >= 0)
-                k = add(s, "bridges", json_object_get(bridges));
+                k = json_object_add_take(s, "bridges", json_object_get(bridges));
         if (k >= 0)
-                k = add(s, "vlans", json_object_get(vlans));
+                k = json_object_add_take(s, "vlans", json_object_get(vlans));
         if (k >= 0)
-                k = add(s, "macvlans", json_object_get(macvlans));
+                k = json_object_add_take(s, "macvlans", json_object_get(macvlans));
         if (k < 0)
                 return k;
         *ret = json_object_get(s);

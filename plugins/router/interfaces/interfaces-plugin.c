@@ -80,33 +80,38 @@ static char *ledger_path(InterfacesPlugin *ip) {
         return asprintf(&path, "%s/%s", ip->plugin.ctx->state_dir, IF_LEDGER) < 0 ? NULL : path;
 }
 
-static int interfaces_query(Plugin *p, Diag *d) {
-        InterfacesPlugin *ip = (InterfacesPlugin *) p;
-        _cleanup_(freep) char *ledger = ledger_path(ip);
+int if_live_query(Rtnl **rtnl, const char *state_dir, const char *section, IfLive *ret, Diag *d) {
+        _cleanup_(freep) char *ledger = NULL;
         int r;
 
-        if_live_done(&ip->live);
-        if_changes_done(&ip->changes);
-        if (!ledger)
+        if_live_done(ret);
+        if (asprintf(&ledger, "%s/%s", state_dir, IF_LEDGER) < 0)
                 return -ENOMEM;
-        if (!ip->rtnl) {
-                r = rtnl_open(&ip->rtnl);
+        if (!*rtnl) {
+                r = rtnl_open(rtnl);
                 if (r < 0) {
-                        diag_error(d, "plugins.interfaces", "cannot talk to rtnetlink: %s", strerror(-r));
+                        diag_error(d, section, "cannot talk to rtnetlink: %s", strerror(-r));
                         return r;
                 }
         }
-        r = if_ledger_load(ledger, &ip->live.ledger);
+        r = if_ledger_load(ledger, &ret->ledger);
         if (r < 0) {
-                diag_error(d, "plugins.interfaces", "cannot read %s: %s", ledger, strerror(-r));
+                diag_error(d, section, "cannot read %s: %s", ledger, strerror(-r));
                 return r;
         }
-        r = rtnl_dump_links(ip->rtnl, &ip->live.links, &ip->live.n_links);
+        r = rtnl_dump_links(*rtnl, &ret->links, &ret->n_links);
         if (r >= 0)
-                r = rtnl_dump_addresses(ip->rtnl, AF_UNSPEC, &ip->live.addrs, &ip->live.n_addrs);
+                r = rtnl_dump_addresses(*rtnl, AF_UNSPEC, &ret->addrs, &ret->n_addrs);
         if (r < 0)
-                diag_error(d, "plugins.interfaces", "cannot read the links and addresses: %s", strerror(-r));
+                diag_error(d, section, "cannot read the links and addresses: %s", strerror(-r));
         return r;
+}
+
+static int interfaces_query(Plugin *p, Diag *d) {
+        InterfacesPlugin *ip = (InterfacesPlugin *) p;
+
+        if_changes_done(&ip->changes);
+        return if_live_query(&ip->rtnl, p->ctx->state_dir, "plugins.interfaces", &ip->live, d);
 }
 
 static int interfaces_diff(Plugin *p, Plan *plan, Diag *d) {

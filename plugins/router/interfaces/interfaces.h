@@ -115,6 +115,9 @@ typedef struct IfLive {
 } IfLive;
 
 void if_live_done(IfLive *l);
+/* Reads the links, the addresses and the ledger of STATE_DIR (opening
+ * *rtnl if it is not open yet); errors are recorded at section. */
+int if_live_query(Rtnl **rtnl, const char *state_dir, const char *section, IfLive *ret, Diag *d);
 /* Is the live link op-router's (ledger and alias, or being made and no
  * alias yet)? */
 bool if_link_owned(const IfLive *l, const RtnlLink *link);

@@ -188,16 +188,6 @@ int wg_diff(const WgConfig *c, const WgDevice *live, const bool *has_device, WgC
 
 /* ---- as a section -------------------------------------------------------------------- */
 
-static int add(json_object *o, const char *key, json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 static json_object *peer_json(const WgConfig *c, const WgPeer *p) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *ips = json_object_new_array();
         char key[45], endpoint[64];
@@ -205,10 +195,10 @@ static json_object *peer_json(const WgConfig *c, const WgPeer *p) {
 
         wg_key_to_base64(p->public_key, key);
         if (k >= 0)
-                k = add(o, "public_key", json_object_new_string(key));
+                k = json_object_add_take(o, "public_key", json_object_new_string(key));
         wg_endpoint_format(&p->endpoint, endpoint);
         if (k >= 0 && endpoint[0])
-                k = add(o, "endpoint", json_object_new_string(endpoint));
+                k = json_object_add_take(o, "endpoint", json_object_new_string(endpoint));
         for (size_t i = 0; k >= 0 && i < p->n_allowed_ips; i++) {
                 char text[INET6_ADDRSTRLEN + 8], a[INET6_ADDRSTRLEN];
 
@@ -217,13 +207,13 @@ static json_object *peer_json(const WgConfig *c, const WgPeer *p) {
                 k = json_array_append_take(ips, json_object_new_string(text));
         }
         if (k >= 0)
-                k = add(o, "allowed_ips", json_object_get(ips));
+                k = json_object_add_take(o, "allowed_ips", json_object_get(ips));
         if (k >= 0 && p->keepalive)
-                k = add(o, "persistent_keepalive", json_object_new_int(p->keepalive));
+                k = json_object_add_take(o, "persistent_keepalive", json_object_new_int(p->keepalive));
         if (k >= 0 && p->has_preshared_key) {
                 const char *name = wg_secret_name_of(c, p->preshared_key);
 
-                k = add(o, "preshared_key_secret", json_object_new_string(name ?: WG_REDACTED));
+                k = json_object_add_take(o, "preshared_key_secret", json_object_new_string(name ?: WG_REDACTED));
         }
         return k >= 0 ? json_object_get(o) : NULL;
 }
@@ -243,9 +233,9 @@ static json_object *device_json(const WgConfig *c, const WgDevice *dev, const If
         int k = o && peers && addrs ? 0 : -ENOMEM;
 
         if (k >= 0)
-                k = add(o, "name", json_object_new_string(dev->ifname));
+                k = json_object_add_take(o, "name", json_object_new_string(dev->ifname));
         if (k >= 0 && link)
-                k = add(o, "mtu", json_object_new_int64(link->mtu));
+                k = json_object_add_take(o, "mtu", json_object_new_int64(link->mtu));
         for (size_t i = 0; k >= 0 && link && i < links->n_addrs; i++) {
                 char text[64];
 
@@ -255,15 +245,15 @@ static json_object *device_json(const WgConfig *c, const WgDevice *dev, const If
                 k = json_array_append_take(addrs, json_object_new_string(text));
         }
         if (k >= 0)
-                k = add(o, "addresses", json_object_get(addrs));
+                k = json_object_add_take(o, "addresses", json_object_get(addrs));
         if (k >= 0)
-                k = add(o, "listen_port", json_object_new_int(dev->listen_port));
+                k = json_object_add_take(o, "listen_port", json_object_new_int(dev->listen_port));
         if (k >= 0)
-                k = add(o, "private_key_secret", json_object_new_string(name ?: WG_REDACTED));
+                k = json_object_add_take(o, "private_key_secret", json_object_new_string(name ?: WG_REDACTED));
         for (size_t i = 0; k >= 0 && i < dev->n_peers; i++)
                 k = json_array_append_take(peers, peer_json(c, &dev->peers[i]));
         if (k >= 0)
-                k = add(o, "peers", json_object_get(peers));
+                k = json_object_add_take(o, "peers", json_object_get(peers));
         return k >= 0 ? json_object_get(o) : NULL;
 }
 
@@ -274,7 +264,7 @@ int wg_live_to_json(const WgConfig *c, const WgDevice *devs, size_t n, const IfL
         for (size_t i = 0; k >= 0 && i < n; i++)
                 k = json_array_append_take(ifs, device_json(c, &devs[i], links));
         if (k >= 0)
-                k = add(s, "interfaces", json_object_get(ifs));
+                k = json_object_add_take(s, "interfaces", json_object_get(ifs));
         if (k < 0)
                 return k;
         *ret = json_object_get(s);

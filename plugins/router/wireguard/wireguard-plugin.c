@@ -83,32 +83,13 @@ static int get_device(WireguardPlugin *wp, const char *name, WgDevice *ret, Diag
 
 static int wireguard_query(Plugin *p, Diag *d) {
         WireguardPlugin *wp = (WireguardPlugin *) p;
-        _cleanup_(freep) char *ledger = NULL;
         int r;
 
         live_free(wp);
         wg_changes_done(&wp->changes);
-        if (asprintf(&ledger, "%s/%s", p->ctx->state_dir, IF_LEDGER) < 0)
-                return -ENOMEM;
-        if (!wp->rtnl) {
-                r = rtnl_open(&wp->rtnl);
-                if (r < 0) {
-                        diag_error(d, "plugins.wireguard", "cannot talk to rtnetlink: %s", strerror(-r));
-                        return r;
-                }
-        }
-        r = if_ledger_load(ledger, &wp->links.ledger);
-        if (r < 0) {
-                diag_error(d, "plugins.wireguard", "cannot read %s: %s", ledger, strerror(-r));
+        r = if_live_query(&wp->rtnl, p->ctx->state_dir, "plugins.wireguard", &wp->links, d);
+        if (r < 0)
                 return r;
-        }
-        r = rtnl_dump_links(wp->rtnl, &wp->links.links, &wp->links.n_links);
-        if (r >= 0)
-                r = rtnl_dump_addresses(wp->rtnl, AF_UNSPEC, &wp->links.addrs, &wp->links.n_addrs);
-        if (r < 0) {
-                diag_error(d, "plugins.wireguard", "cannot read the links and addresses: %s", strerror(-r));
-                return r;
-        }
         wp->live = calloc(wp->want.n_ifs + 1, sizeof(WgDevice));
         wp->has_live = calloc(wp->want.n_ifs + 1, sizeof(bool));
         wp->owned = calloc(wp->links.n_links + 1, sizeof(WgDevice));
