@@ -29,7 +29,7 @@ typedef struct ApplyOrigin {
 /* The record of an apply (origin may be NULL: nothing known):
  *   {"reason", "source", "uid", "pid", "process",
  *    "changes": {"total": N, "create": N, ...},
- *    "actions": ["create net bridge/br0: ...", ...], "more_actions": N}
+ *    "actions": ["create PLUGIN PATH: DETAIL", ...], "more_actions": N}
  * from the actions that are carried out (held ones are not). Plans never
  * hold secrets, so neither does the record. NULL on ENOMEM. */
 json_object *audit_record_new(const ApplyOrigin *origin, const Plan *plans, size_t n_plans);

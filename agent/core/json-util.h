@@ -48,6 +48,18 @@ static inline int json_array_append_take(json_object *a, json_object *v) {
         return 0;
 }
 
+/* Sets o's member key to v, taking v over even on failure; v == NULL (its
+ * allocation failed) gives -ENOMEM. */
+static inline int json_object_add_take(json_object *o, const char *key, json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 /* Lenient reads of documents op-dbus made itself (result documents): the
  * member's value, or "" / false / NULL when it is missing or of another
  * type. */

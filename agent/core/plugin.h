@@ -158,6 +158,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Watch *, watch_free);
 typedef struct PluginVTable {
         const char *name;               /* section key in "plugins" */
         const char *const *after;       /* plugins applied before this one (NULL-terminated) */
+        /* Other sections this plugin's parse reads and acts on (NULL-
+         * terminated, or NULL): it takes part in an apply of any of them,
+         * also when its own section is kept from the applied state. */
+        const char *const *also_reads;
         size_t object_size;             /* size of the instance struct */
 
         /* Validates the plugin's section (NULL when absent) and keeps the

@@ -344,6 +344,17 @@ static int parse_kept(Session *s, size_t i, const StateDoc *doc, Diag *d) {
         return MIN(r, 0);
 }
 
+/* Is the plugin's section kept from the applied state, and none of the
+ * other sections it acts on applied by this document? */
+static bool plugin_kept(const StateDoc *merged, const PluginVTable *vt) {
+        if (!state_doc_section_kept(merged, vt->name))
+                return false;
+        for (const char *const *o = vt->also_reads; o && *o; o++)
+                if (state_doc_section(merged, *o) && !state_doc_section_kept(merged, *o))
+                        return false;
+        return true;
+}
+
 /* Validates the document as part of the applied state it makes: each
  * plugin parses the merged document, so references across sections are
  * checked against what the applied state will be. The plugins of the
@@ -371,7 +382,7 @@ static int session_parse(Reconciler *rc, const StateDoc *doc, char **only, bool 
 
         for (size_t i = 0; i < s->n; i++) {
                 const PluginVTable *vt = rc->registry.sorted[i];
-                bool kept = state_doc_section_kept(s->merged, vt->name);
+                bool kept = plugin_kept(s->merged, vt);
 
                 if (kept ? !check_kept : !name_selected(only, vt->name))
                         continue;

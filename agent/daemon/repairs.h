@@ -5,7 +5,7 @@
  * (0600), newest last, at most REPAIRS_KEPT: what `status` shows as the
  * last repairs, with or without the daemon. Each entry:
  *   {"time": "2026-01-01T00:00:00Z", "generation": N,
- *    "repaired": ["net bridge/br0/port/p1: ...", ...],
+ *    "repaired": ["ACTION PLUGIN PATH: DETAIL", ...],
  *    "held": [...]}            (drift policy "report": left as found) */
 
 #include <stdint.h>

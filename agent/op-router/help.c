@@ -55,8 +55,8 @@ static const CliVerbHelp verbs[] = {
         { "rollback", "[--to N] [--allow-outage]",
           "Apply a stored state (default: the previous one)",
           "Applies stored generation N (default: the one before the newest) as a\n"
-          "new generation, with the secrets it was applied with. 'op-router\n"
-          "checkpoints' lists the generations. Like apply, it refuses to cut a\n"
+          "new generation; the keys it names are read from the secrets file.\n"
+          "'op-router checkpoints' lists the generations. Like apply, it refuses to cut a\n"
           "network off without --allow-outage." },
         { "run", "[FILE]",
           "The daemon: apply FILE and keep the confirm timer",

@@ -6,12 +6,14 @@
 extern const PluginVTable firewall_plugin_vtable;
 extern const PluginVTable interfaces_plugin_vtable;
 extern const PluginVTable routes_plugin_vtable;
+extern const PluginVTable wireguard_plugin_vtable;
 
-/* Applied in the order of their "after": links, addresses, WireGuard,
- * routes and rules, the firewall. */
+/* Applied in the order of their "after": links (WireGuard's too) and
+ * addresses, routes and rules, WireGuard's keys and peers, the firewall. */
 static const PluginVTable *const plugins[] = {
         &interfaces_plugin_vtable,
         &routes_plugin_vtable,
+        &wireguard_plugin_vtable,
         &firewall_plugin_vtable,
 };
 

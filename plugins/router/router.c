@@ -10,7 +10,7 @@ const ImpactClass impact_tunnel_restart = { 20, "tunnel restart" };
 const ImpactClass impact_lan_outage = { 30, "lan outage" };
 const ImpactClass impact_wan_outage = { 40, "wan outage" };
 
-const char *const router_count_kinds[] = { COUNT_RTNL_MESSAGES, COUNT_NFT_MESSAGES, NULL };
+const char *const router_count_kinds[] = { COUNT_RTNL_MESSAGES, COUNT_GENL_MESSAGES, COUNT_NFT_MESSAGES, NULL };
 
 int router_prefix_parse(const char *s, bool host_bits, int *ret_family, uint8_t ret_addr[static 16],
                         unsigned *ret_len) {

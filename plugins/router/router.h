@@ -37,7 +37,9 @@ extern const ImpactClass impact_wan_outage;        /* a network loses its way ou
 int router_prefix_parse(const char *s, bool host_bits, int *ret_family, uint8_t ret_addr[static 16],
                         unsigned *ret_len);
 
-/* Kinds of writes (ApplyCounts): nftables messages, rtnetlink requests. */
+/* Kinds of writes (ApplyCounts): nftables messages, rtnetlink requests,
+ * generic netlink (WireGuard) requests. */
 #define COUNT_NFT_MESSAGES "nft_messages"
 #define COUNT_RTNL_MESSAGES "rtnl_messages"
+#define COUNT_GENL_MESSAGES "genl_messages"
 extern const char *const router_count_kinds[];

@@ -18,6 +18,8 @@ Fixtures:
                 directories: $OPROUTER_STATE_DIR, $OPROUTER_RUN_DIR and
                 $OPROUTER_SECRETS (a file that does not exist until a test
                 writes it: oprouter.secrets) below the test's tmp_path.
+                oprouter.write_secrets(DOC...) writes it (mode 0600) with a
+                fresh key for every secret the documents name.
                 oprouter.in_netns(NAME) is the same runner inside network
                 namespace NAME (ip netns exec).
 
@@ -27,6 +29,8 @@ Environment:
                        running a stale binary
 """
 
+import base64
+import json
 import os
 import secrets
 import subprocess
@@ -52,9 +56,34 @@ class OpRouter(OpDbus):
     def state_dir(self):
         return Path(self.env["OPROUTER_STATE_DIR"])
 
+    def write_secrets(self, *docs, keys=None):
+        """Writes the secrets file (0600): keys (name -> base64), and a
+        fresh key for every other secret the documents name; returns the
+        names and keys."""
+        keys = dict(keys or {})
+        for name in sorted(set().union(set(), *(secret_names(d) for d in docs)) - set(keys)):
+            keys[name] = base64.b64encode(os.urandom(32)).decode()
+        self.secrets.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.secrets, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(keys))
+        os.chmod(self.secrets, 0o600)
+        return keys
+
     @property
     def run_dir(self):
         return Path(self.env["OPROUTER_RUN_DIR"])
+
+
+def secret_names(o):
+    """The names of the secrets a state refers to (the values of keys
+    ending in _secret)."""
+    if isinstance(o, dict):
+        return ({v for k, v in o.items() if k.endswith("_secret") and isinstance(v, str)} |
+                {n for v in o.values() for n in secret_names(v)})
+    if isinstance(o, list):
+        return {n for v in o for n in secret_names(v)}
+    return set()
 
 
 @pytest.fixture

@@ -96,7 +96,7 @@ def test_profiles_plugins_and_placeholders(opdbus, oprouter, tmp_path):
     assert comp("init", "--set", "vps") == ["vps_ip=", "vps_public_ip="]
     assert "--force" in comp("init", "--profile", "none", "-o", "x.json", "--f")
     assert complete(oprouter, ["query", "--plugin", ""], tmp_path, oprouter.env) == \
-        ["interfaces", "routes", "firewall"]
+        ["interfaces", "routes", "wireguard", "firewall"]
 
 
 def test_files_where_a_file_goes(opdbus, oprouter, tmp_path):

@@ -49,6 +49,8 @@ ROUTER_DOCS = {"router.md"}
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 def test_state_examples_validate(doc, request, tmp_state):
     program = request.getfixturevalue("oprouter" if doc.name in ROUTER_DOCS else "opdbus")
+    if doc.name in ROUTER_DOCS:
+        program.write_secrets(*state_examples(doc))
     for example in state_examples(doc):
         r = program.run("validate", tmp_state(example))
         assert r.returncode == 0, f"{doc.name}: {json.dumps(example)}\n{r.stderr}"

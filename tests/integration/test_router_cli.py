@@ -80,7 +80,7 @@ def test_json_on_every_verb_and_the_exit_codes(oprouter, tmp_state):
     for verb in ("validate", "plan", "apply", "diff", "verify"):
         out = json.loads(oprouter.run(verb, "--json", good, check=0).stdout)
         assert out["ok"] and out["status"] == "ok", (verb, out)
-        assert out["counts"] == {"writes": 0, "rtnl_messages": 0, "nft_messages": 0, "commands": 0}, (verb, out)
+        assert out["counts"] == {"writes": 0, "rtnl_messages": 0, "genl_messages": 0, "nft_messages": 0, "commands": 0}, (verb, out)
     bad = tmp_state({"version": 1, "plugins": {"nosuch": {}}})
     out = json.loads(oprouter.run("validate", "--json", bad, check=2).stdout)
     assert out["status"] == "invalid" and out["errors"][0].startswith("plugins.nosuch: unknown plugin section")

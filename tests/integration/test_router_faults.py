@@ -392,6 +392,18 @@ HOSTILE = [
     ("truncated", '{"version": 1, "plugins": {"firewall": {"zones": [{"name": "lan"', "plugins.firewall.zones[0].name"),
     ("invalid-utf8", b'{"version": 1, "plugins": {"firewall": {"zones": [{"name": "l\xff\xfe", '
      b'"interfaces": ["eth1"]}]}}}', "plugins.firewall.zones[0].name"),
+    ("wireguard-name-too-long", section("wireguard", {"interfaces": [{"name": LONG, "private_key_secret": "k"}]}),
+     "plugins.wireguard.interfaces[0].name"),
+    ("wireguard-nul-in-secret-name", section("wireguard", {"interfaces": [{"name": "wg0",
+                                                                           "private_key_secret": "k\u0000x"}]}),
+     "plugins.wireguard.interfaces[0].private_key_secret"),
+    ("wireguard-inline-key", section("wireguard", {"interfaces": [{"name": "wg0", "private_key_secret": "k",
+                                                                   "private_key": "A" * 43 + "="}]}),
+     "plugins.wireguard.interfaces[0].private_key"),
+    ("wireguard-endpoint-overflow", section("wireguard", {"interfaces": [{"name": "wg0", "private_key_secret": "k",
+                                                                          "peers": [{"public_key": "A" * 43 + "=",
+                                                                                     "endpoint": "[" + "1:" * 400 + "]:1"}]}]}),
+     "plugins.wireguard.interfaces[0].peers[0].endpoint"),
 ]
 
 

@@ -60,6 +60,7 @@ def test_fixtures_are_populated_and_named():
 def test_both_validators_accept_valid(path, oprouter, tmp_state):
     docs = [json.loads(path.read_text())] if path else doc_examples()
     assert docs
+    oprouter.write_secrets(*docs)
     for doc in docs:
         assert schema_error_paths(doc) == []
         r = oprouter.run("validate", tmp_state(doc))

@@ -431,6 +431,71 @@ TEST(test_live_vlans_as_section) {
         if_config_done(&c);
 }
 
+/* The wireguard section's links: made here, kept out of the interfaces
+ * section's list, removed only by a present wireguard section, and made
+ * anew or removed as a tunnel restart (no outage to allow). */
+TEST(test_wireguard_links) {
+        static const RtnlLink wg = { .ifindex = 7, .name = "wg0", .kind = "wireguard", .mtu = 1420, .up = true,
+                                     .alias = IF_ALIAS };
+        _cleanup_(if_live_done) IfLive live = {};
+        _cleanup_(diag_done) Diag d = {};
+        _cleanup_(plan_done) Plan plan = {};
+        _cleanup_(if_changes_done) IfChanges ch = {};
+        _cleanup_(json_object_putp) json_object *section = NULL, *json = NULL, *empty = NULL, *bad = NULL;
+        IfConfig c = {};
+        RtnlLink *t;
+
+        live_init(&live);
+        t = realloc(live.links, (live.n_links + 1) * sizeof *t);
+        ASSERT_TRUE(t);
+        live.links = t;
+        live.links[live.n_links++] = wg;
+        ASSERT_EQ(if_ledger_add(&live.ledger.links, &live.ledger.n_links, "wg0"), 0);
+
+        /* as it is: nothing; with another MTU: one change */
+        section = json_from_text("{\"interfaces\": [{\"name\": \"wg0\", \"mtu\": 1400, \"private_key_secret\": \"k\","
+                                 " \"peers\": [{\"public_key\": \"x\"}]}]}");
+        parse_ok(&c, "{\"links\": [{\"name\": \"eth1\", \"addresses\": [\"198.51.100.2/24\"]}],"
+                     " \"bridges\": [{\"name\": \"br-lan\", \"ports\": [\"lan1\", \"lan2\"], \"addresses\": [\"192.168.1.1/24\"]}]}");
+        ASSERT_EQ(if_parse_wireguard(&c, section, &d), 0);
+        ASSERT_EQ(diag_count(&d, DIAG_ERROR), 0);
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(ch.n_ops, 1);
+        ASSERT_EQ(ch.ops[0].type, IF_SET_LINK);
+        ASSERT_EQ(ch.ops[0].mtu, 1400);
+        if_changes_done(&ch);
+        plan_done(&plan);
+
+        /* the interfaces section's view of the host leaves it to the wireguard section */
+        ASSERT_EQ(if_live_to_json(&live, NULL, &json), 0);
+        ASSERT_TRUE(!strstr(json_object_to_json_string(json), "wg0"));
+
+        /* the wireguard section without it: deleted, a tunnel restart */
+        empty = json_from_text("{\"interfaces\": []}");
+        parse_ok(&c, "{\"links\": [{\"name\": \"eth1\", \"addresses\": [\"198.51.100.2/24\"]}],"
+                     " \"bridges\": [{\"name\": \"br-lan\", \"ports\": [\"lan1\", \"lan2\"], \"addresses\": [\"192.168.1.1/24\"]}]}");
+        ASSERT_EQ(if_parse_wireguard(&c, empty, &d), 0);
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(ch.n_ops, 1);
+        ASSERT_EQ(ch.ops[0].type, IF_DELETE_LINK);
+        ASSERT_STREQ(ch.ops[0].name, "wg0");
+        ASSERT_TRUE(plan.actions[0].impact == IMPACT_TUNNEL_RESTART && plan.actions[0].outage == NULL);
+        if_changes_done(&ch);
+        plan_done(&plan);
+
+        /* no wireguard section: left alone */
+        parse_ok(&c, "{\"links\": [{\"name\": \"eth1\", \"addresses\": [\"198.51.100.2/24\"]}],"
+                     " \"bridges\": [{\"name\": \"br-lan\", \"ports\": [\"lan1\", \"lan2\"], \"addresses\": [\"192.168.1.1/24\"]}]}");
+        ASSERT_EQ(if_diff(&c, &live, &ch, &plan, &d), 0);
+        ASSERT_EQ(ch.n_ops, 0);
+
+        /* a name both sections give */
+        bad = json_from_text("{\"interfaces\": [{\"name\": \"br-lan\", \"private_key_secret\": \"k\"}]}");
+        ASSERT_EQ(if_parse_wireguard(&c, bad, &d), -EINVAL);
+        ASSERT_TRUE(diag_has_error_at(&d, "plugins.wireguard.interfaces[0]"));
+        if_config_done(&c);
+}
+
 int main(void) {
         RUN(test_parse);
         RUN(test_parse_errors);
@@ -440,5 +505,6 @@ int main(void) {
         RUN(test_live_as_section_diffs_to_nothing);
         RUN(test_diff_port_vlans);
         RUN(test_live_vlans_as_section);
+        RUN(test_wireguard_links);
         return 0;
 }

@@ -46,6 +46,15 @@ namespace of its own) with the programs of the build in /vm/bin:
     stays past its deadline, SIGTERM ends it with 0; --selftest-sandbox
     is killed by SIGSYS; the kill switch with the tunnel down; empty sections take
     away what op-router made.
+  * wireguard.sh: op-router makes and configures a WireGuard interface
+    in each of two namespaces (two state directories, two secrets files):
+    a handshake and a ping through the tunnel, a re-apply that writes
+    nothing, a peer added while a ping runs over the other without losing
+    a reply (one generic netlink message), a peer removed alone, a new
+    private key planned as a tunnel restart, no key in query or the
+    checkpoints, a failed change of key, port and peers rolled back, the
+    kill switch over that tunnel (with it down, no guest packet leaves
+    through the WAN), the link removed with the section's interfaces.
 
 Scenario scripts say which programs they need on a line "# needs: NAME..."
 (a program the build lacks fails the scenario), and find the files of
@@ -656,3 +665,96 @@ def test_router_daemon_stops_on_sigterm(boot):
     assert stop.ok and "the daemon exited with 0" in stop.output, stop.output
     assert "exiting." in stop.output, stop.output
     assert json_of(boot.check("router", "apply-after-daemon"))["changed"] is True
+
+
+# ---- WireGuard made by op-router (wireguard.sh) -------------------------------------------
+
+def test_wireguard_applied_and_converges(boot):
+    """Each side: the link made (interfaces), then its key, port and peer
+    (wireguard); Debian's wg shows them; a second apply writes nothing."""
+    for side in ("a", "b"):
+        res = json_of(boot.check("wireguard", f"wg-apply-{side}"))
+        assert res["changed"] is True and res["counts"]["genl_messages"] == 2, res
+        plugins = [c["plugin"] for c in res["changes"]]
+        assert plugins == sorted(plugins, key=["interfaces", "wireguard"].index), plugins
+    show = boot.check("wireguard", "wg-show-a")
+    assert show.ok and "listening port: 51821" in show.output and "allowed ips: 10.98.0.2/32" in show.output, \
+        show.output
+    link = boot.check("wireguard", "wg-link-a")
+    assert link.ok and "mtu 1420" in link.output and "wireguard" in link.output, link.output
+    again = json_of(boot.check("wireguard", "wg-reapply"))
+    assert again["changed"] is False and again["counts"]["writes"] == 0, again
+    assert again["counts"]["genl_messages"] == 0 and again["counts"]["rtnl_messages"] == 0, again
+    assert boot.check("wireguard", "wg-verify").ok
+
+
+def test_wireguard_handshake_and_ping(boot):
+    c = boot.check("wireguard", "wg-handshake-ping")
+    assert c.ok, c.output
+
+
+def test_wireguard_peer_added_without_loss(boot):
+    """Adding a peer is one WG_CMD_SET_DEVICE naming only it: the ping over
+    the other peer, running meanwhile, loses nothing."""
+    c = boot.check("wireguard", "wg-add-peer-without-loss")
+    assert c.ok, c.output
+    res = json_of(c)
+    assert res["counts"]["genl_messages"] == 1 and res["counts"]["rtnl_messages"] == 0, res["counts"]
+    assert [(a["plugin"], a["action"]) for a in res["changes"]] == [("wireguard", "create")], res["changes"]
+    print("\nwireguard: " + " ".join(line for line in c.output.splitlines() if "packets transmitted" in line))
+    assert boot.check("wireguard", "wg-two-peers").ok
+
+
+def test_wireguard_peer_removed_alone(boot):
+    c = boot.check("wireguard", "wg-remove-peer")
+    assert c.ok, c.output
+    res = json_of(c)
+    assert res["counts"]["genl_messages"] == 1, res["counts"]
+    assert [(a["plugin"], a["action"]) for a in res["changes"]] == [("wireguard", "delete")], res["changes"]
+
+
+def test_wireguard_new_key_is_a_tunnel_restart(boot):
+    c = boot.check("wireguard", "wg-new-key-plan")
+    assert c.ok, c.output
+    assert "wga: private key from secret wga-2" in c.output, c.output
+
+
+def test_wireguard_query_names_the_secrets(boot):
+    c = boot.check("wireguard", "wg-query-names-secrets")
+    assert c.ok, c.output
+    (wga,) = json_of(c)["plugins"]["wireguard"]["interfaces"]
+    assert wga["private_key_secret"] == "<redacted>" and wga["listen_port"] == 51821, wga
+    assert wga["addresses"] == ["10.98.0.1/24"] and wga["mtu"] == 1420, wga
+
+
+def test_wireguard_failed_apply_rolls_back(boot):
+    """A new key, port and peer, failing after the WireGuard phase: the
+    kernel has the key, port and peers from before (the snapshot names
+    the key by its secret)."""
+    c = boot.check("wireguard", "wg-fault-rolled-back")
+    assert c.ok, c.output
+    res = json_of(c)
+    assert res["status"] == "failed" and res["rolled_back"] is True, res
+    assert "the private key is the one from before" in c.output, c.output
+
+
+def test_wireguard_kill_switch(boot):
+    """The kill switch over the tunnel op-router made: the guest's pings
+    went through wga (no echo request on the WAN while it was up) and,
+    with wga down, not one left through the WAN."""
+    applied = json_of(boot.check("wireguard", "wg-kill-switch-apply"))
+    assert applied["changed"] is True and applied["status"] == "ok", applied
+    ks = boot.check("wireguard", "wg-kill-switch")
+    assert ks.ok, ks.output
+    assert "the ping was still running" in ks.output, ks.output
+    through_wan = ks.output.split("echo requests through the WAN (u0), tunnel up or down:")[1]
+    assert "echo request" not in through_wan, ks.output
+    print("\nwireguard kill switch: " + " ".join(
+        line for line in ks.output.splitlines() if "packets transmitted" in line or "WireGuard packets" in line))
+
+
+def test_wireguard_removal(boot):
+    res = json_of(boot.check("wireguard", "wg-removal-apply"))
+    assert res["changed"] is True, res
+    assert ("interfaces", "delete") in [(a["plugin"], a["action"]) for a in res["changes"]], res["changes"]
+    assert boot.check("wireguard", "wg-removed").ok, boot.check("wireguard", "wg-removed").output

@@ -14,6 +14,7 @@ typedef struct FirewallPlugin {
         bool parsed;
         char **declared;             /* interfaces other sections of the state create */
         json_object *interfaces;     /* the state's interfaces section: the addresses it declares */
+        json_object *wireguard;      /* ... and its wireguard section's */
         json_object *applied;        /* the applied state's section (parse) */
 
         NftContext *nft;             /* in the namespace of the first query */
@@ -120,6 +121,8 @@ static int firewall_parse(Plugin *p, const StateDoc *doc, json_object *section, 
         f->applied = json_object_get(state_doc_applied_section(doc, "firewall"));
         json_object_put(f->interfaces);
         f->interfaces = json_object_get(state_doc_section(doc, "interfaces"));
+        json_object_put(f->wireguard);
+        f->wireguard = json_object_get(state_doc_section(doc, "wireguard"));
         r = fw_parse(&f->want, section, d);
         if (r >= 0)
                 r = check_compiled(&f->want, d);
@@ -207,16 +210,22 @@ static int decide_snapshot(FirewallPlugin *f, Diag *d) {
         return 0;
 }
 
-/* The addresses the interfaces section puts on links, added to what the
- * host has: the firewall is applied after that section, and its zones
- * cover those networks then (read as they are: that section's plugin
- * validates them). */
+/* The addresses the interfaces and wireguard sections put on links, added
+ * to what the host has: the firewall is applied after those sections, and
+ * its zones cover those networks then (read as they are: their plugins
+ * validate them). */
 static int add_declared_addresses(FirewallPlugin *f) {
-        static const char *const lists[] = { "links", "bridges", "vlans", "macvlans" };
+        static const struct {
+                bool wireguard;
+                const char *list;
+        } lists[] = { { false, "links" }, { false, "bridges" }, { false, "vlans" }, { false, "macvlans" },
+                      { true, "interfaces" } };
         int r = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(lists) && r >= 0; i++) {
-                json_object *a = json_member_array(f->interfaces, lists[i]);
+                json_object *section = lists[i].wireguard ? f->wireguard : f->interfaces;
+                json_object *a = json_object_is_type(section, json_type_object) ?
+                        json_member_array(section, lists[i].list) : NULL;
 
                 for (size_t k = 0; a && k < json_object_array_length(a) && r >= 0; k++) {
                         json_object *link = json_object_array_get_idx(a, k), *name, *addrs;
@@ -261,7 +270,7 @@ static int firewall_query(Plugin *p, Diag *d) {
                 return r;
         }
         r = fw_host_query(&f->host);
-        if (r >= 0 && f->interfaces && json_object_is_type(f->interfaces, json_type_object))
+        if (r >= 0)
                 r = add_declared_addresses(f);
         if (r < 0) {
                 diag_error(d, "plugins.firewall", "cannot read the interfaces and their addresses: %s", strerror(-r));
@@ -349,6 +358,7 @@ static void firewall_done(Plugin *p) {
         strv_free(f->declared);
         json_object_put(f->applied);
         json_object_put(f->interfaces);
+        json_object_put(f->wireguard);
         nft_ruleset_free(f->live);
         nft_context_free(f->nft);
         fw_host_done(&f->host);

@@ -70,7 +70,8 @@ bool if_addr_owned(const IfLive *l, const RtnlAddr *a) {
 }
 
 static const char *kind_word(IfKind k) {
-        return k == IF_BRIDGE ? "bridge" : k == IF_VLAN ? "vlan" : k == IF_MACVLAN ? "macvlan" : "link";
+        return k == IF_BRIDGE ? "bridge" : k == IF_VLAN ? "vlan" : k == IF_MACVLAN ? "macvlan" :
+               k == IF_WIREGUARD ? "wireguard" : "link";
 }
 
 typedef struct Builder {
@@ -371,8 +372,8 @@ static int diff_link(Builder *b, const IfLink *l, const RtnlLink **ret_have) {
                 snprintf(b->out->ops[b->out->n_ops - 1].name, RTNL_IFNAME_SIZE, "%s", l->name);
                 have = NULL;
                 remade = true;
-                k = action(b, ACTION_RECREATE, IMPACT_LAN_OUTAGE, "delete and create it anew", path,
-                           "%s made anew", l->name);
+                k = action(b, ACTION_RECREATE, l->kind == IF_WIREGUARD ? IMPACT_TUNNEL_RESTART : IMPACT_LAN_OUTAGE,
+                           "delete and create it anew", path, "%s made anew", l->name);
                 if (k < 0)
                         return k;
         }
@@ -454,7 +455,13 @@ static int diff_addresses(Builder *b, const IfLink *l, const RtnlLink *have) {
         return k;
 }
 
-/* Owned addresses and links the section does not have. */
+/* Does the state say what link has (WireGuard links: the wireguard
+ * section; the others: the interfaces section)? */
+static bool governed(const Builder *b, const RtnlLink *link) {
+        return streq(link->kind, "wireguard") ? b->c->wg_present : b->c->present;
+}
+
+/* Owned addresses and links the sections do not have. */
 static int diff_leftovers(Builder *b) {
         int k = 0;
 
@@ -464,7 +471,7 @@ static int diff_leftovers(Builder *b) {
                 IfOp op = { .type = IF_DELETE_ADDRESS, .addr = *a };
                 char text[64], path[128];
 
-                if (!link || !if_addr_owned(b->live, a))
+                if (!link || !if_addr_owned(b->live, a) || !governed(b, link))
                         continue;
                 if_addr_format(a, text);
                 if (desired_address(b->c, link->name, text))
@@ -481,14 +488,17 @@ static int diff_leftovers(Builder *b) {
                 IfOp op = { .type = IF_DELETE_LINK };
                 char path[64];
 
-                if (!if_link_owned(b->live, link) || if_config_find(b->c, link->name))
+                if (!if_link_owned(b->live, link) || if_config_find(b->c, link->name) || !governed(b, link))
                         continue;
                 snprintf(op.name, sizeof op.name, "%s", link->name);
                 snprintf(path, sizeof path, "%s/%s", link->kind, link->name);
                 if (push(b, &op) < 0)
                         return -ENOMEM;
-                k = action(b, ACTION_DELETE, IMPACT_LAN_OUTAGE, "cut off the hosts it connects", path, "delete %s",
-                           link->name);
+                if (streq(link->kind, "wireguard"))
+                        k = action(b, ACTION_DELETE, IMPACT_TUNNEL_RESTART, NULL, path, "delete %s", link->name);
+                else
+                        k = action(b, ACTION_DELETE, IMPACT_LAN_OUTAGE, "cut off the hosts it connects", path,
+                                   "delete %s", link->name);
         }
         return k;
 }
@@ -518,7 +528,7 @@ int if_diff(const IfConfig *c, const IfLive *live, IfChanges *ret, Plan *plan, D
                 }
                 RET_GATHER(r, k);
         }
-        if (c->present) {
+        if (c->present || c->wg_present) {
                 k = diff_leftovers(&b);
                 if (k == -ENOMEM) {
                         if_changes_done(&out);
@@ -543,16 +553,6 @@ int if_diff(const IfConfig *c, const IfLive *live, IfChanges *ret, Plan *plan, D
 }
 
 /* ---- as a section ------------------------------------------------------------------------ */
-
-static int add(json_object *o, const char *key, json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
 
 static json_object *owned_addresses(const IfLive *live, const RtnlLink *link) {
         json_object *a = json_object_new_array();
@@ -593,12 +593,12 @@ static json_object *vlans_json(const RtnlBridgeVlans *v) {
         int k = o && tagged ? 0 : -ENOMEM;
 
         if (k >= 0 && v && v->pvid)
-                k = add(o, "pvid", json_object_new_int(v->pvid));
+                k = json_object_add_take(o, "pvid", json_object_new_int(v->pvid));
         for (unsigned vid = 1; v && k >= 0 && vid <= 4094; vid++)
                 if (rtnl_vlan_set_has(v->member, vid) && vid != v->pvid)
                         k = json_array_append_take(tagged, json_object_new_int((int) vid));
         if (k >= 0)
-                k = add(o, "tagged", json_object_get(tagged));
+                k = json_object_add_take(o, "tagged", json_object_get(tagged));
         return k >= 0 ? json_object_get(o) : NULL;
 }
 
@@ -609,8 +609,8 @@ static json_object *port_json(const IfLive *live, const RtnlLink *bridge, const 
         if (!bridge->vlan_filtering)
                 return json_object_new_string(port->name);
         o = json_object_new_object();
-        if (!o || add(o, "name", json_object_new_string(port->name)) < 0 ||
-            add(o, "vlans", vlans_json(live_vlans(live, port->ifindex))) < 0)
+        if (!o || json_object_add_take(o, "name", json_object_new_string(port->name)) < 0 ||
+            json_object_add_take(o, "vlans", vlans_json(live_vlans(live, port->ifindex))) < 0)
                 return NULL;
         return json_object_get(o);
 }
@@ -625,11 +625,11 @@ static int bridge_json(const IfLive *live, const RtnlLink *link, json_object *o)
                         json_object_put(ports);
                         ports = NULL;
                 }
-        k = add(o, "ports", ports);
+        k = json_object_add_take(o, "ports", ports);
         if (k >= 0 && link->vlan_filtering)
-                k = add(o, "vlan_filtering", json_object_new_boolean(true));
+                k = json_object_add_take(o, "vlan_filtering", json_object_new_boolean(true));
         if (k >= 0 && link->vlan_filtering)
-                k = add(o, "vlans", vlans_json(live_vlans(live, link->ifindex)));
+                k = json_object_add_take(o, "vlans", vlans_json(live_vlans(live, link->ifindex)));
         return k;
 }
 
@@ -640,41 +640,41 @@ static json_object *link_json(const IfLive *live, const RtnlLink *link, bool set
 
         if (!o)
                 return NULL;
-        k = add(o, "name", json_object_new_string(link->name));
+        k = json_object_add_take(o, "name", json_object_new_string(link->name));
         if (k >= 0 && settings) {
-                k = add(o, "mtu", json_object_new_int64(link->mtu));
+                k = json_object_add_take(o, "mtu", json_object_new_int64(link->mtu));
                 if (k >= 0)
-                        k = add(o, "up", json_object_new_boolean(link->up));
+                        k = json_object_add_take(o, "up", json_object_new_boolean(link->up));
                 if (k >= 0 && link->has_hwaddr) {
                         snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", link->hwaddr[0], link->hwaddr[1],
                                  link->hwaddr[2], link->hwaddr[3], link->hwaddr[4], link->hwaddr[5]);
-                        k = add(o, "mac", json_object_new_string(mac));
+                        k = json_object_add_take(o, "mac", json_object_new_string(mac));
                 }
         }
         /* what op-router made: made again with the same MAC address */
         if (k >= 0 && !settings)
-                k = add(o, "up", json_object_new_boolean(link->up));
+                k = json_object_add_take(o, "up", json_object_new_boolean(link->up));
         if (k >= 0 && !settings && link->has_hwaddr && if_link_owned(live, link)) {
                 snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", link->hwaddr[0], link->hwaddr[1],
                          link->hwaddr[2], link->hwaddr[3], link->hwaddr[4], link->hwaddr[5]);
-                k = add(o, "mac", json_object_new_string(mac));
+                k = json_object_add_take(o, "mac", json_object_new_string(mac));
         }
         if (k >= 0 && streq(link->kind, "bridge") && if_link_owned(live, link))
                 k = bridge_json(live, link, o);
         if (k >= 0 && (streq(link->kind, "vlan") || streq(link->kind, "macvlan")) && if_link_owned(live, link)) {
                 const RtnlLink *parent = live_link_by_index(live, link->link);
 
-                k = add(o, "link", json_object_new_string(parent ? parent->name : "?"));
+                k = json_object_add_take(o, "link", json_object_new_string(parent ? parent->name : "?"));
                 if (k >= 0 && streq(link->kind, "vlan"))
-                        k = add(o, "id", json_object_new_int(link->vlan_id));
+                        k = json_object_add_take(o, "id", json_object_new_int(link->vlan_id));
                 if (k >= 0 && streq(link->kind, "macvlan"))
-                        k = add(o, "mode", json_object_new_string(link->macvlan_mode == MACVLAN_MODE_PRIVATE ? "private" :
+                        k = json_object_add_take(o, "mode", json_object_new_string(link->macvlan_mode == MACVLAN_MODE_PRIVATE ? "private" :
                                                                   link->macvlan_mode == MACVLAN_MODE_VEPA ? "vepa" :
                                                                   link->macvlan_mode == MACVLAN_MODE_PASSTHRU ? "passthru" :
                                                                   "bridge"));
         }
         if (k >= 0)
-                k = add(o, "addresses", owned_addresses(live, link));
+                k = json_object_add_take(o, "addresses", owned_addresses(live, link));
         return k >= 0 ? json_object_get(o) : NULL;
 }
 
@@ -687,6 +687,8 @@ int if_live_to_json(const IfLive *live, char *const *names, json_object **ret) {
         for (size_t i = 0; k >= 0 && i < live->n_links; i++) {
                 const RtnlLink *link = &live->links[i];
 
+                if (if_link_owned(live, link) && streq(link->kind, "wireguard"))
+                        continue;  /* the wireguard section's */
                 if (if_link_owned(live, link))
                         k = json_array_append_take(streq(link->kind, "vlan") ? vlans :
                                                    streq(link->kind, "macvlan") ? macvlans : bridges,
@@ -695,13 +697,13 @@ int if_live_to_json(const IfLive *live, char *const *names, json_object **ret) {
                         k = json_array_append_take(links, link_json(live, link, named(names, link->name)));
         }
         if (k >= 0)
-                k = add(s, "links", json_object_get(links));
+                k = json_object_add_take(s, "links", json_object_get(links));
         if (k >= 0)
-                k = add(s, "bridges", json_object_get(bridges));
+                k = json_object_add_take(s, "bridges", json_object_get(bridges));
         if (k >= 0)
-                k = add(s, "vlans", json_object_get(vlans));
+                k = json_object_add_take(s, "vlans", json_object_get(vlans));
         if (k >= 0)
-                k = add(s, "macvlans", json_object_get(macvlans));
+                k = json_object_add_take(s, "macvlans", json_object_get(macvlans));
         if (k < 0)
                 return k;
         *ret = json_object_get(s);

@@ -26,26 +26,27 @@ static void vlans_done(IfVlans *v) {
         *v = (IfVlans) {};
 }
 
-void if_config_done(IfConfig *c) {
-        for (size_t i = 0; i < c->n_links; i++) {
-                IfLink *l = &c->links[i];
-
-                /* the arrays have room for one more: a port whose parsing
-                 * stopped half-way */
-                for (size_t k = 0; l->port_vlans && k <= l->n_ports; k++)
-                        vlans_done(&l->port_vlans[k]);
-                free(l->port_vlans);
-                vlans_done(&l->self_vlans);
-                free(l->name);
-                free(l->path);
-                for (size_t k = 0; k < l->n_addresses; k++) {
-                        free(l->addresses[k].text);
-                        free(l->addresses[k].path);
-                }
-                free(l->addresses);
-                strv_free_n(l->ports, l->n_ports);
-                free(l->parent);
+static void if_link_free_contents(IfLink *l) {
+        /* the arrays have room for one more: a port whose parsing stopped
+         * half-way */
+        for (size_t k = 0; l->port_vlans && k <= l->n_ports; k++)
+                vlans_done(&l->port_vlans[k]);
+        free(l->port_vlans);
+        vlans_done(&l->self_vlans);
+        free(l->name);
+        free(l->path);
+        for (size_t k = 0; k < l->n_addresses; k++) {
+                free(l->addresses[k].text);
+                free(l->addresses[k].path);
         }
+        free(l->addresses);
+        strv_free_n(l->ports, l->n_ports);
+        free(l->parent);
+}
+
+void if_config_done(IfConfig *c) {
+        for (size_t i = 0; i < c->n_links; i++)
+                if_link_free_contents(&c->links[i]);
         free(c->links);
         *c = (IfConfig) {};
 }
@@ -256,11 +257,16 @@ static const char *const bridge_keys[] = { "name", "mtu", "up", "mac", "addresse
                                            "vlans", NULL };
 static const char *const vlan_keys[] = { "name", "mtu", "up", "mac", "addresses", "link", "id", NULL };
 static const char *const macvlan_keys[] = { "name", "mtu", "up", "mac", "addresses", "link", "mode", NULL };
+/* the wireguard section's interfaces: the plugin "wireguard" checks all
+ * but name, mtu and addresses (and refuses an inline private_key) */
+static const char *const wireguard_keys[] = { "name", "mtu", "addresses", "listen_port", "private_key_secret",
+                                              "private_key", "peers", NULL };
 static const char *const macvlan_modes[] = { "private", "vepa", "bridge", "passthru", NULL };
 
 static int parse_link(IfLink *l, json_object *o, Diag *d) {
         const char *const *keys = l->kind == IF_LINK ? link_keys : l->kind == IF_BRIDGE ? bridge_keys :
-                                  l->kind == IF_VLAN ? vlan_keys : macvlan_keys;
+                                  l->kind == IF_VLAN ? vlan_keys : l->kind == IF_WIREGUARD ? wireguard_keys :
+                                  macvlan_keys;
         int mode = 2;
         const char *name, *parent;
         int64_t mtu = 0, id = 0;
@@ -278,11 +284,11 @@ static int parse_link(IfLink *l, json_object *o, Diag *d) {
         RET_GATHER(ret, json_get_int(o, l->path, "mtu", false, 68, 65535, &mtu, d));
         l->mtu = (uint32_t) mtu;
         l->up = -1;
-        k = json_get_bool(o, l->path, "up", &up, d);
+        k = l->kind == IF_WIREGUARD ? 0 : json_get_bool(o, l->path, "up", &up, d);
         if (k > 0)
                 l->up = up;
         RET_GATHER(ret, k);
-        k = json_get_mac(o, l->path, "mac", false, l->mac, d);
+        k = l->kind == IF_WIREGUARD ? 0 : json_get_mac(o, l->path, "mac", false, l->mac, d);
         l->has_mac = k > 0;
         RET_GATHER(ret, k);
         k = parse_addresses(l, o, d);
@@ -320,14 +326,14 @@ static int parse_link(IfLink *l, json_object *o, Diag *d) {
         return ret;
 }
 
-static int parse_list(IfConfig *c, json_object *section, const char *key, IfKind kind, Diag *d) {
-        _cleanup_(freep) char *lp = json_path_key(SECTION, key);
+static int parse_list_at(IfConfig *c, json_object *section, const char *at, const char *key, IfKind kind, Diag *d) {
+        _cleanup_(freep) char *lp = json_path_key(at, key);
         json_object *a;
         int ret = 0, k;
 
         if (!lp)
                 return -ENOMEM;
-        k = json_get_array(section, SECTION, key, false, &a, d);
+        k = json_get_array(section, at, key, false, &a, d);
         if (k <= 0)
                 return k;
         for (size_t i = 0; i < json_object_array_length(a); i++) {
@@ -346,6 +352,10 @@ static int parse_list(IfConfig *c, json_object *section, const char *key, IfKind
                 RET_GATHER(ret, k);
         }
         return ret;
+}
+
+static int parse_list(IfConfig *c, json_object *section, const char *key, IfKind kind, Diag *d) {
+        return parse_list_at(c, section, SECTION, key, kind, d);
 }
 
 static const char *const section_keys[] = { "links", "bridges", "vlans", "macvlans", NULL };
@@ -414,6 +424,18 @@ int if_parse(IfConfig *c, json_object *section, Diag *d) {
         if (ret >= 0)
                 ret = check_across(c, d);
         return ret;
+}
+
+int if_parse_wireguard(IfConfig *c, json_object *section, Diag *d) {
+        int k;
+
+        c->wg_present = true;
+        if (!section || !json_object_is_type(section, json_type_object))
+                return 0;  /* the wireguard plugin says what is wrong with it */
+        k = parse_list_at(c, section, "plugins.wireguard", "interfaces", IF_WIREGUARD, d);
+        if (k < 0)
+                return k;
+        return check_across(c, d);
 }
 
 /* ---- the ledger -------------------------------------------------------------------- */

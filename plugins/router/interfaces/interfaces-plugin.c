@@ -53,18 +53,25 @@ static int collect_names(InterfacesPlugin *ip, json_object *section) {
 
 static int interfaces_parse(Plugin *p, const StateDoc *doc, json_object *section, Diag *d) {
         InterfacesPlugin *ip = (InterfacesPlugin *) p;
+        json_object *wg;
         int r;
 
         names_free(ip);
         r = if_parse(&ip->want, section, d);
         if (r < 0)
                 return r == -ENOMEM ? r : -EINVAL;
+        wg = state_doc_section(doc, "wireguard");
+        if (wg) {
+                r = if_parse_wireguard(&ip->want, wg, d);
+                if (r < 0)
+                        return r == -ENOMEM ? r : -EINVAL;
+        }
         r = collect_names(ip, section);
         if (r >= 0)
                 r = collect_names(ip, state_doc_applied_section(doc, "interfaces"));
         if (r < 0)
                 return r;
-        return section ? 1 : 0;
+        return section || ip->want.wg_present ? 1 : 0;
 }
 
 static char *ledger_path(InterfacesPlugin *ip) {
@@ -73,36 +80,40 @@ static char *ledger_path(InterfacesPlugin *ip) {
         return asprintf(&path, "%s/%s", ip->plugin.ctx->state_dir, IF_LEDGER) < 0 ? NULL : path;
 }
 
-static int interfaces_query(Plugin *p, Diag *d) {
-        InterfacesPlugin *ip = (InterfacesPlugin *) p;
-        _cleanup_(freep) char *ledger = ledger_path(ip);
+int if_live_query(Rtnl **rtnl, const char *state_dir, const char *section, IfLive *ret, Diag *d) {
+        _cleanup_(freep) char *ledger = NULL;
         int r;
 
-        if_live_done(&ip->live);
-        if_changes_done(&ip->changes);
-        if (!ledger)
+        if_live_done(ret);
+        if (asprintf(&ledger, "%s/%s", state_dir, IF_LEDGER) < 0)
                 return -ENOMEM;
-        if (!ip->rtnl) {
-                r = rtnl_open(&ip->rtnl);
+        if (!*rtnl) {
+                r = rtnl_open(rtnl);
                 if (r < 0) {
-                        diag_error(d, "plugins.interfaces", "cannot talk to rtnetlink: %s", strerror(-r));
+                        diag_error(d, section, "cannot talk to rtnetlink: %s", strerror(-r));
                         return r;
                 }
         }
-        r = if_ledger_load(ledger, &ip->live.ledger);
+        r = if_ledger_load(ledger, &ret->ledger);
         if (r < 0) {
-                diag_error(d, "plugins.interfaces", "cannot read %s: %s", ledger, strerror(-r));
+                diag_error(d, section, "cannot read %s: %s", ledger, strerror(-r));
                 return r;
         }
-        r = rtnl_dump_links(ip->rtnl, &ip->live.links, &ip->live.n_links);
+        r = rtnl_dump_links(*rtnl, &ret->links, &ret->n_links);
         if (r >= 0)
-                r = rtnl_dump_addresses(ip->rtnl, AF_UNSPEC, &ip->live.addrs, &ip->live.n_addrs);
+                r = rtnl_dump_addresses(*rtnl, AF_UNSPEC, &ret->addrs, &ret->n_addrs);
         if (r >= 0)
-                r = rtnl_dump_bridge_vlans(ip->rtnl, &ip->live.vlans, &ip->live.n_vlans);
+                r = rtnl_dump_bridge_vlans(*rtnl, &ret->vlans, &ret->n_vlans);
         if (r < 0)
-                diag_error(d, "plugins.interfaces", "cannot read the links, addresses and bridge VLANs: %s",
-                           strerror(-r));
+                diag_error(d, section, "cannot read the links, addresses and bridge VLANs: %s", strerror(-r));
         return r;
+}
+
+static int interfaces_query(Plugin *p, Diag *d) {
+        InterfacesPlugin *ip = (InterfacesPlugin *) p;
+
+        if_changes_done(&ip->changes);
+        return if_live_query(&ip->rtnl, p->ctx->state_dir, "plugins.interfaces", &ip->live, d);
 }
 
 static int interfaces_diff(Plugin *p, Plan *plan, Diag *d) {
@@ -124,7 +135,7 @@ static int ifindex_of(Rtnl *rtnl, const char *name) {
 static int create_link(Rtnl *rtnl, const IfOp *op) {
         RtnlLinkSpec spec = {
                 .kind = op->kind == IF_BRIDGE ? RTNL_LINK_BRIDGE : op->kind == IF_VLAN ? RTNL_LINK_VLAN :
-                        RTNL_LINK_MACVLAN,
+                        op->kind == IF_WIREGUARD ? RTNL_LINK_WIREGUARD : RTNL_LINK_MACVLAN,
                 .name = op->name,
                 .alias = IF_ALIAS,
                 .vlan_id = op->vlan_id,
@@ -137,7 +148,7 @@ static int create_link(Rtnl *rtnl, const IfOp *op) {
         };
 
         memcpy(spec.hwaddr, op->mac, RTNL_HWADDR_LEN);
-        if (op->kind != IF_BRIDGE) {
+        if (op->kind == IF_VLAN || op->kind == IF_MACVLAN) {
                 spec.link = ifindex_of(rtnl, op->other);
                 if (spec.link < 0)
                         return spec.link;
@@ -327,8 +338,12 @@ static void interfaces_done(Plugin *p) {
         rtnl_close(ip->rtnl);
 }
 
+/* the WireGuard links are made here */
+static const char *const interfaces_also_reads[] = { "wireguard", NULL };
+
 const PluginVTable interfaces_plugin_vtable = {
         .name = "interfaces",
+        .also_reads = interfaces_also_reads,
         .object_size = sizeof(InterfacesPlugin),
         .parse = interfaces_parse,
         .query = interfaces_query,

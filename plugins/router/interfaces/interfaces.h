@@ -56,6 +56,7 @@ typedef enum IfKind {
         IF_BRIDGE,                   /* created */
         IF_VLAN,                     /* created */
         IF_MACVLAN,                  /* created */
+        IF_WIREGUARD,                /* created; declared by the wireguard section */
 } IfKind;
 
 typedef struct IfLink {
@@ -83,12 +84,20 @@ typedef struct IfLink {
 
 typedef struct IfConfig {
         bool present;
+        bool wg_present;             /* the wireguard section is there: owned WireGuard
+                                      * links it lacks go */
         IfLink *links;               /* links, then bridges, then VLANs */
         size_t n_links;
 } IfConfig;
 
 void if_config_done(IfConfig *c);
 int if_parse(IfConfig *c, json_object *section, Diag *d);
+/* Adds the links of the wireguard section (plugins.wireguard.interfaces:
+ * name, mtu, addresses) as IF_WIREGUARD links, made and addressed here
+ * like bridges; their WireGuard settings (keys, port, peers) are the
+ * wireguard plugin's, and so are its errors. Errors of name, mtu and
+ * addresses, and a name the interfaces section has too, go to d here. */
+int if_parse_wireguard(IfConfig *c, json_object *section, Diag *d);
 const IfLink *if_config_find(const IfConfig *c, const char *name);
 
 /* What op-router recorded it made. */
@@ -124,6 +133,9 @@ typedef struct IfLive {
 } IfLive;
 
 void if_live_done(IfLive *l);
+/* Reads the links, the addresses and the ledger of STATE_DIR (opening
+ * *rtnl if it is not open yet); errors are recorded at section. */
+int if_live_query(Rtnl **rtnl, const char *state_dir, const char *section, IfLive *ret, Diag *d);
 /* Is the live link op-router's (ledger and alias, or being made and no
  * alias yet)? */
 bool if_link_owned(const IfLive *l, const RtnlLink *link);

@@ -120,7 +120,7 @@ static void routes_done(Plugin *p) {
         rtnl_close(rp->rtnl);
 }
 
-static const char *const routes_after[] = { "interfaces", "wireguard", NULL };
+static const char *const routes_after[] = { "interfaces", NULL };
 
 const PluginVTable routes_plugin_vtable = {
         .name = "routes",
