@@ -134,6 +134,25 @@ static void warn_netdev(json_object *warnings, const char *state_dir) {
         }
 }
 
+/* A template the state file's containers need that no storage has: the
+ * lxc plugin's plan of the state file says so (nothing else of that plan
+ * is shown here: 'op-dbus plan' is for that). */
+static void warn_templates(const Cli *cli, json_object *warnings) {
+        _cleanup_(reconciler_done) Reconciler rc = {};
+        _cleanup_(reconcile_result_done) ReconcileResult res = {};
+        _cleanup_(state_doc_freep) StateDoc *doc = NULL;
+        char *only[] = { (char *) "lxc", NULL };
+        ReconcileOptions o = { .only = only };
+
+        if (access(cli->c.state_file, F_OK) < 0 || state_doc_load(cli->c.state_file, &doc, &res.diag) < 0 ||
+            !state_doc_section(doc, "lxc") || cli_setup_reconciler(&cli->c, &opdbus_product, &rc) < 0)
+                return;
+        (void) reconcile_plan(&rc, doc, &o, &res);
+        for (size_t i = 0; i < res.diag.n_entries; i++)
+                if (res.diag.entries[i].level == DIAG_ERROR && strstr(res.diag.entries[i].message, "template"))
+                        warn(warnings, "%s: %s", res.diag.entries[i].path, res.diag.entries[i].message);
+}
+
 static json_object *warnings_of(const Cli *cli, json_object *st) {
         json_object *w = json_object_new_array(), *daemon = NULL, *f, *a;
 
@@ -156,6 +175,7 @@ static json_object *warnings_of(const Cli *cli, json_object *st) {
                              json_member_string(f, "path"), json_member_string(f, "path"));
         }
         warn_netdev(w, cli->c.ctx.state_dir);
+        warn_templates(cli, w);
         return w;
 }
 

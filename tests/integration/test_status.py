@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 
+from pve_fixture import pve_sim, pve_templates  # noqa: E402,F401
+
 pytest_plugins = ("dbus_fixture",)
 
 
@@ -109,3 +111,19 @@ def test_status_with_the_daemon(start_daemon, opdbus, ovs):
             "'op-dbus confirm' comes first") in status(opdbus, env, False)
     assert d.call("Confirm").ok
     assert status(opdbus, env)["confirm"] is None
+
+
+def test_status_warns_of_a_missing_template(opdbus, ovs, pve_sim, tmp_state):  # noqa: F811
+    pve = pve_sim(ovs)
+    doc = state("p1")
+    doc["plugins"]["lxc"] = {"containers": [{
+        "id": 370, "name": "ct370", "template": "debian-99", "state": "stopped",
+        "properties": {"memory": 128, "swap": 0, "rootfs_size": 1}, "network": {"bridge": "br0"}}]}
+    path = tmp_state(doc)
+    env = {**pve.env(), "OPDBUS_STATE": str(path), "OPDBUS_NO_DAEMON": "1"}
+    s = status(opdbus, env)
+    hits = [w for w in s["warnings"] if w.startswith("plugins.lxc.containers[0]") and "debian-99" in w]
+    assert hits, s["warnings"]
+    assert "pveam" in hits[0], hits
+    print(hits[0])
+    assert 370 not in pve.ct_ids()
