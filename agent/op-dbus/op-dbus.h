@@ -21,6 +21,7 @@ typedef struct Cli {
         const char *output;         /* init -o */
         bool force;                 /* init --force: replace -o FILE, keeping FILE.bak */
         const char *bridge;         /* restore-flows --bridge */
+        const char *format;         /* show --format; NULL: text */
         const char *state_path;     /* run --state */
         int audit_interval_ms;      /* run --audit-interval; -1: default */
         int container_audit_interval_ms; /* run --container-audit-interval; -1: default */
