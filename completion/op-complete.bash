@@ -50,9 +50,9 @@ _op_dbus_complete()
     local value_opts="--state-dir|--run-dir|--plugin|--timeout|--lock-timeout|--keep-checkpoints|--to|--from|--confirm-timeout"
     local verbs verb="" i
     if [[ $kind == host ]]; then
-        verbs="init validate plan apply confirm status render query diff verify checkpoints rollback restore-flows run version help"
+        verbs="init validate plan apply confirm status render query diff verify show checkpoints rollback restore-flows run version help"
         common_opts+=" --ovsdb --pve-dir --interfaces"
-        value_opts+="|--ovsdb|--pve-dir|--interfaces|--profile|--set|-o|--output|--bridge|--state|--audit-interval|--container-audit-interval|--container"
+        value_opts+="|--ovsdb|--pve-dir|--interfaces|--profile|--set|-o|--output|--bridge|--state|--audit-interval|--container-audit-interval|--container|--format"
     else
         verbs="validate plan apply confirm query diff verify checkpoints rollback run version help"
         common_opts+=" --secrets"
@@ -90,6 +90,10 @@ _op_dbus_complete()
             COMPREPLY=($(compgen -W "$(_op_dbus_generations "$prog")" -- "$cur"))
             return
             ;;
+        --format)
+            COMPREPLY=($(compgen -W "text dot svg" -- "$cur"))
+            return
+            ;;
         --set)
             compopt -o nospace 2>/dev/null
             COMPREPLY=($(compgen -S = -W "vps_ip vps_public_ip uuid client_public_key warp_public_key" -- "$cur"))
@@ -118,6 +122,7 @@ _op_dbus_complete()
         diff) verb_opts="--from --to" ;;
         restore-flows) verb_opts="--bridge" ;;
         render) verb_opts="--container" ;;
+        show) verb_opts="--format" ;;
         run) [[ $kind == host ]] && verb_opts="--state --audit-interval --container-audit-interval" ;;
     esac
 

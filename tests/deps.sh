@@ -50,6 +50,9 @@ PACKAGES=(
         # container services (test_services.py): wg-quick, userspace WireGuard for
         # hosts without the kernel module, v2ray (reads Xray's configuration format)
         wireguard-tools wireguard-go v2ray
+        # op-dbus show --format svg runs Graphviz's dot; its picture is
+        # rendered by headless Chromium (test_show.py)
+        graphviz chromium
 )
 
 POLICY_RC_D=/usr/sbin/policy-rc.d

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <sys/wait.h>
 
 #include "exec.h"
@@ -173,4 +174,18 @@ finish:
         free(bo.data);
         free(be.data);
         return r;
+}
+
+bool exec_in_path(const char *name) {
+        const char *path = getenv("PATH") ?: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+        for (const char *p = path; *p;) {
+                size_t n = strcspn(p, ":");
+                _cleanup_(freep) char *f = NULL;
+
+                if (n > 0 && asprintf(&f, "%.*s/%s", (int) n, p, name) >= 0 && access(f, X_OK) == 0)
+                        return true;
+                p += n + (p[n] == ':');
+        }
+        return false;
 }

@@ -5,6 +5,7 @@
  * is passed as is, standard input comes from a buffer, standard output
  * and standard error are captured. */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct ExecResult {
@@ -22,3 +23,6 @@ void exec_result_done(ExecResult *r);
  * exit status is in ret->status) or a negative errno when it could not be
  * started or waited for. */
 int exec_capture(char *const argv[], const char *input, size_t input_len, int timeout_ms, ExecResult *ret);
+/* Whether an executable of this name is in PATH (the default path when
+ * PATH is unset). */
+bool exec_in_path(const char *name);

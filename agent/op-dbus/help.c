@@ -82,6 +82,15 @@ static const CliVerbHelp verbs[] = {
           "Checks that the host matches FILE and that Open vSwitch reports no\n"
           "error on op-dbus's interfaces. Exit status 3 when it does not. FILE\n"
           "defaults to $OPDBUS_STATE, else " DEFAULT_STATE_FILE "." },
+        { "show", "[--format text|dot|svg]",
+          "Print the node: bridges, ports, containers, steering, flows",
+          "Prints the live topology, like ovs-vsctl show, with what op-dbus knows:\n"
+          "every bridge and port (type, ofport, the container and interface it\n"
+          "serves), op-dbus's containers (id, name, state), the socket ports, the\n"
+          "steering of the flow policies (from which port to which) and the\n"
+          "packets and drops of op-dbus's flows per table. Reads the host; changes\n"
+          "nothing. --format dot prints Graphviz source, --format svg draws it\n"
+          "with Graphviz's dot (package graphviz); --json the view as JSON." },
         { "checkpoints", "",
           "List stored verified states",
           "Lists the stored verified states: generation, time, and who applied\n"

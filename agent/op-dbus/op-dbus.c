@@ -11,6 +11,7 @@
 #include "profiles.h"
 #include "plugins.h"
 #include "settings.h"
+#include "show.h"
 
 static bool strv_contains(char **l, const char *s) {
         for (; l && *l; l++)
@@ -33,6 +34,7 @@ enum {
         ARG_FORCE,
         ARG_LIST_PROFILES,
         ARG_CONTAINER,
+        ARG_FORMAT,
 };
 
 static int parse_argv(Cli *cli, int argc, char **argv) {
@@ -51,6 +53,7 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 { "force",            no_argument,       NULL, ARG_FORCE },
                 { "list-profiles",    no_argument,       NULL, ARG_LIST_PROFILES },
                 { "container",        required_argument, NULL, ARG_CONTAINER },
+                { "format",           required_argument, NULL, ARG_FORMAT },
                 {}
         };
         int c, r;
@@ -83,6 +86,9 @@ static int parse_argv(Cli *cli, int argc, char **argv) {
                 case ARG_SET:
                         if (cli_strv_push(&cli->sets, &cli->n_sets, optarg) < 0)
                                 return log_error_errno(-ENOMEM, "Out of memory.");
+                        break;
+                case ARG_FORMAT:
+                        cli->format = optarg;
                         break;
                 case ARG_FORCE:
                         cli->force = true;
@@ -419,6 +425,8 @@ static int dispatch(Cli *cli, int argc, char **argv) {
                 return verb_restore_flows(cli);
         if (streq(verb, "run"))
                 return verb_run(cli);
+        if (streq(verb, "show"))
+                return verb_show(cli);
         if (streq(verb, "confirm"))
                 return verb_confirm(cli);
         if (streq(verb, "init"))

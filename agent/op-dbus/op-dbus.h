@@ -27,6 +27,7 @@ typedef struct Cli {
         bool force;                 /* init --force: replace -o FILE, keeping FILE.bak */
         const char *bridge;         /* restore-flows --bridge */
         uint32_t container;         /* render --container; 0: not given */
+        const char *format;         /* show --format; NULL: text */
         const char *state_path;     /* run --state */
         int audit_interval_ms;      /* run --audit-interval; -1: default */
         int container_audit_interval_ms; /* run --container-audit-interval; -1: default */

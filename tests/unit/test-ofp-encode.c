@@ -542,6 +542,51 @@ TEST(test_hello) {
         }
 }
 
+/* A flow's body as a flow stats entry carries it: an OXM match (in_port
+ * 1, padded to 8 bytes), then the instructions insts. */
+static void flow_body(OfpBuf *b, const uint8_t *insts, size_t n) {
+        uint8_t oxm[OFP_OXM_FIELD_MAX], port[4] = { 0, 0, 0, 1 }, *p;
+        size_t len = ofp_oxm_put(oxm, OFP_OXM_OF, 0, port, NULL, sizeof port);
+
+        p = ofp_buf_put_zeros(b, 4);
+        ofp_store16(p, 1);
+        ofp_store16(p + 2, (uint16_t) (4 + len));
+        ofp_buf_put(b, oxm, len);
+        ofp_buf_put_zeros(b, (8 - (4 + len) % 8) % 8);
+        ofp_buf_put(b, insts, n);
+}
+
+/* Which flows drop (op-dbus show counts their packets as drops): no
+ * instruction, or action instructions without an action. */
+TEST(test_flows_that_drop) {
+        static const uint8_t empty_apply[] = { 0, 4, 0, 8, 0, 0, 0, 0 };
+        static const uint8_t clear[] = { 0, 5, 0, 8, 0, 0, 0, 0 };
+        static const uint8_t goto_table[] = { 0, 1, 0, 8, 20, 0, 0, 0 };
+        static const uint8_t truncated[] = { 0, 4, 0, 16, 0, 0, 0, 0 };
+        _cleanup_(ofp_buf_done) OfpBuf none = {}, empty = {}, cleared = {}, output = {}, go = {}, bad = {};
+        _cleanup_(ofp_buf_done) OfpBuf actions = {};
+        size_t start;
+
+        flow_body(&none, NULL, 0);
+        ASSERT_EQ(ofp_instructions_drop(none.data, none.len), 1);
+        flow_body(&empty, empty_apply, sizeof empty_apply);
+        ASSERT_EQ(ofp_instructions_drop(empty.data, empty.len), 1);
+        flow_body(&cleared, clear, sizeof clear);
+        ASSERT_EQ(ofp_instructions_drop(cleared.data, cleared.len), 1);
+
+        start = ofp_apply_actions_begin(&actions);
+        ofp_put_output(&actions, OFPP_NORMAL);
+        ofp_apply_actions_end(&actions, start);
+        flow_body(&output, actions.data, actions.len);
+        ASSERT_EQ(ofp_instructions_drop(output.data, output.len), 0);
+        flow_body(&go, goto_table, sizeof goto_table);
+        ASSERT_EQ(ofp_instructions_drop(go.data, go.len), 0);
+
+        flow_body(&bad, truncated, sizeof truncated);
+        ASSERT_EQ(ofp_instructions_drop(bad.data, bad.len), -EBADMSG);
+        ASSERT_EQ(ofp_instructions_drop(none.data, 3), -EBADMSG);
+}
+
 int main(int argc, char **argv) {
         ASSERT_TRUE(argc == 2);
         data_dir = argv[1];
@@ -551,5 +596,6 @@ int main(int argc, char **argv) {
         RUN(test_changed_flow_is_one_flow_mod);
         RUN(test_bundle_committed_only_when_all_taken);
         RUN(test_hello);
+        RUN(test_flows_that_drop);
         return 0;
 }

@@ -302,6 +302,47 @@ int ofp_match_fields(const uint8_t *p, size_t len, const uint8_t **ret, size_t *
         return 0;
 }
 
+/* Instruction types (OpenFlow 1.4, 7.2.4), besides apply-actions. */
+#define OFPIT_WRITE_ACTIONS 3
+#define OFPIT_CLEAR_ACTIONS 5
+#define OFP_INSTRUCTION_ACTIONS_LEN 8  /* type, len, pad: the actions follow */
+
+int ofp_instructions_drop(const uint8_t *p, size_t len) {
+        const uint8_t *oxm;
+        size_t oxm_len, off;
+        int r;
+
+        r = ofp_match_fields(p, len, &oxm, &oxm_len);
+        if (r < 0)
+                return r;
+        off = (oxm_len + 4 + 7) / 8 * 8;   /* the match is padded to 8 bytes */
+        if (off > len)
+                return -EBADMSG;
+        while (off < len) {
+                uint16_t type, n;
+
+                if (len - off < 4)
+                        return -EBADMSG;
+                type = ofp_load16(p + off);
+                n = ofp_load16(p + off + 2);
+                if (n < 4 || n > len - off)
+                        return -EBADMSG;
+                switch (type) {
+                case OFPIT_WRITE_ACTIONS:
+                case OFPIT_APPLY_ACTIONS:
+                        if (n > OFP_INSTRUCTION_ACTIONS_LEN)
+                                return 0;   /* an action: the packet goes somewhere */
+                        break;
+                case OFPIT_CLEAR_ACTIONS:
+                        break;
+                default:                    /* goto-table, meter, experimenter: it continues */
+                        return 0;
+                }
+                off += n;
+        }
+        return 1;
+}
+
 /* ---- errors ---------------------------------------------------------------------- */
 
 typedef struct ErrorNames {

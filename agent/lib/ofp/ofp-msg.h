@@ -140,6 +140,12 @@ void ofp_put_barrier_request(OfpBuf *b, uint32_t xid);
  * one. */
 int ofp_match_fields(const uint8_t *p, size_t len, const uint8_t **ret, size_t *ret_len);
 
+/* Whether a flow stats entry's body (len bytes: its match, then its
+ * instructions) drops what it matches: no instruction, or only action
+ * instructions without an action. 1 drops, 0 does not, -EBADMSG when it
+ * is not a flow's body. */
+int ofp_instructions_drop(const uint8_t *p, size_t len);
+
 /* The name of an OpenFlow error (type and code, as OFPT_ERROR carries
  * them) and what it means, e.g. "OFPFMFC_TABLE_FULL (the table is
  * full)"; NULL when op-dbus does not know it. */

@@ -46,18 +46,3 @@ void lxc_argv_addf(Argv *a, const char *fmt, ...) {
         else
                 lxc_argv_add(a, s);
 }
-
-/* Whether an executable of this name is in PATH. */
-bool lxc_in_path(const char *name) {
-        const char *path = getenv("PATH") ?: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-        for (const char *p = path; *p;) {
-                size_t n = strcspn(p, ":");
-                _cleanup_(freep) char *f = NULL;
-
-                if (n > 0 && asprintf(&f, "%.*s/%s", (int) n, p, name) >= 0 && access(f, X_OK) == 0)
-                        return true;
-                p += n + (p[n] == ':');
-        }
-        return false;
-}

@@ -99,8 +99,6 @@ typedef struct Argv {
 void lxc_argv_done(Argv *a);
 void lxc_argv_add(Argv *a, const char *s);
 void lxc_argv_addf(Argv *a, const char *fmt, ...) __attribute__((__format__(printf, 2, 3)));
-/* Whether an executable of this name is in PATH. */
-bool lxc_in_path(const char *name);
 
 /* backend/pct.c: what the Proxmox tools print (pure) */
 /* `pct list`: the containers, without their configuration. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "exec.h"
 #include "host.h"
 #include "lxc-backend.h"
 #include "lxc-containers.h"
@@ -50,8 +51,8 @@ void lxc_choose_backend(LxcPlugin *l) {
         LxcBackend b = l->want.backend;
 
         if (b == LXC_BACKEND_AUTO)
-                b = lxc_in_path("pct") ? LXC_BACKEND_PCT : LXC_BACKEND_LXC;
-        l->backend = b == LXC_BACKEND_PCT ? &lxc_pct_backend : lxc_in_path("lxc-start") ? &lxc_lxc_backend : NULL;
+                b = exec_in_path("pct") ? LXC_BACKEND_PCT : LXC_BACKEND_LXC;
+        l->backend = b == LXC_BACKEND_PCT ? &lxc_pct_backend : exec_in_path("lxc-start") ? &lxc_lxc_backend : NULL;
         l->backend_missing = l->backend ? NULL : l->want.backend == LXC_BACKEND_AUTO ?
                 "pct was not found, so backend \"auto\" chose plain LXC, but LXC's tools are not installed either (lxc-start is not in PATH)" :
                 "the plain LXC backend needs LXC's tools, and lxc-start is not in PATH (install the lxc package)";

@@ -240,7 +240,7 @@ static bool has_root_range(const char *file) {
 static int check_idmap(PlainHost *h) {
         const char *missing;
 
-        if (!lxc_in_path("newuidmap") && !lxc_in_path("newgidmap"))
+        if (!exec_in_path("newuidmap") && !exec_in_path("newgidmap"))
                 return 0;
         missing = !has_root_range("/etc/subuid") ? "/etc/subuid" : !has_root_range("/etc/subgid") ? "/etc/subgid" : NULL;
         if (!missing)
