@@ -33,17 +33,6 @@ static const char *const vmess_securities[] = {
         "auto", "aes-128-gcm", "chacha20-poly1305", "none", "zero", NULL
 };
 
-/* Adds v (taken, may be NULL after a failed allocation) as o[key]. */
-static int put(json_object *o, const char *key, json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 /* An error for each of keys present in o: they belong to another kind. */
 static int refuse_keys(json_object *o, const char *path, const char *const *keys, const char *why, Diag *d) {
         int ret = 0;
@@ -130,9 +119,9 @@ static int build_certificate(json_object *o, const char *path, XrayCtx *ctx, jso
                 return -ENOMEM;
         ctx->certs = a;
         snprintf(buf, sizeof buf, XRAY_CREDENTIALS "/tls-%zu.crt", ctx->n_certs);
-        r = put(c, "certificateFile", json_object_new_string(buf));
+        r = json_object_add_take(c, "certificateFile", json_object_new_string(buf));
         snprintf(buf, sizeof buf, XRAY_CREDENTIALS "/tls-%zu.key", ctx->n_certs);
-        SVC_GATHER(r, put(c, "keyFile", json_object_new_string(buf)));
+        SVC_GATHER(r, json_object_add_take(c, "keyFile", json_object_new_string(buf)));
         if (r < 0)
                 return r;
         ctx->certs[ctx->n_certs++] = cert;
@@ -168,7 +157,7 @@ static int build_certificates(json_object *o, const char *path, XrayCtx *ctx, js
         }
         if (ret < 0)
                 return ret;
-        return put(tls, "certificates", TAKE_PTR(out));
+        return json_object_add_take(tls, "certificates", TAKE_PTR(out));
 }
 
 /* tlsSettings of a client (t may be NULL): the name to verify, or no
@@ -195,9 +184,9 @@ static int build_client_tls(json_object *t, const char *path, XrayCtx *ctx, json
         } else
                 ctx->verifies_server = true;
         if (name)
-                r = put(tls, "serverName", json_object_new_string(name));
+                r = json_object_add_take(tls, "serverName", json_object_new_string(name));
         if (insecure)
-                SVC_GATHER(r, put(tls, "allowInsecure", json_object_new_boolean(true)));
+                SVC_GATHER(r, json_object_add_take(tls, "allowInsecure", json_object_new_boolean(true)));
         return r;
 }
 
@@ -221,7 +210,7 @@ static int build_tls(json_object *o, const char *path, bool server, XrayCtx *ctx
                 r = build_client_tls(t, tp ?: path, ctx, tls);
         if (r < 0)
                 return r;
-        return put(stream, "tlsSettings", TAKE_PTR(tls));
+        return json_object_add_take(stream, "tlsSettings", TAKE_PTR(tls));
 }
 
 /* streamSettings: VMess over TCP, with or without TLS. *ret_tls: TLS is on. */
@@ -241,8 +230,8 @@ static int build_stream(json_object *o, const char *path, bool server, XrayCtx *
         SVC_GATHER(r, json_get_enum(o, path, "security", securities, &security, ctx->d));
         if (r < 0)
                 return r;
-        r = put(s, "network", json_object_new_string(networks[network]));
-        SVC_GATHER(r, put(s, "security", json_object_new_string(securities[security])));
+        r = json_object_add_take(s, "network", json_object_new_string(networks[network]));
+        SVC_GATHER(r, json_object_add_take(s, "security", json_object_new_string(securities[security])));
         if (r < 0)
                 return r;
         if (security == 1)
@@ -282,10 +271,10 @@ static int build_socks_settings(json_object *o, const char *path, XrayCtx *ctx, 
                                   "with \"protocol\": \"vmess\"", ctx->d));
         if (r < 0)
                 return r;
-        r = put(s, "auth", json_object_new_string(auths[auth]));
-        SVC_GATHER(r, put(s, "udp", json_object_new_boolean(udp)));
+        r = json_object_add_take(s, "auth", json_object_new_string(auths[auth]));
+        SVC_GATHER(r, json_object_add_take(s, "udp", json_object_new_boolean(udp)));
         if (ip)
-                SVC_GATHER(r, put(s, "ip", json_object_new_string(ip)));
+                SVC_GATHER(r, json_object_add_take(s, "ip", json_object_new_string(ip)));
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(s);
@@ -309,10 +298,10 @@ static int build_vmess_client(json_object *o, const char *path, XrayCtx *ctx, js
         SVC_GATHER(r, json_get_string_nonul(o, path, "email", false, &email, ctx->d));
         if (r < 0)
                 return r;
-        r = put(c, "id", json_object_new_string(id));
-        SVC_GATHER(r, put(c, "alterId", json_object_new_int(0)));
+        r = json_object_add_take(c, "id", json_object_new_string(id));
+        SVC_GATHER(r, json_object_add_take(c, "alterId", json_object_new_int(0)));
         if (email)
-                SVC_GATHER(r, put(c, "email", json_object_new_string(email)));
+                SVC_GATHER(r, json_object_add_take(c, "email", json_object_new_string(email)));
         if (r < 0)
                 return r;
         ctx->secret = true;
@@ -355,7 +344,7 @@ static int build_vmess_settings(json_object *o, const char *path, XrayCtx *ctx, 
         }
         if (ret_r < 0)
                 return ret_r;
-        r = put(s, "clients", TAKE_PTR(clients));
+        r = json_object_add_take(s, "clients", TAKE_PTR(clients));
         if (r >= 0)
                 *ret = TAKE_PTR(s);
         return r;
@@ -390,12 +379,12 @@ static int build_inbound(json_object *o, const char *path, XrayCtx *ctx, json_ob
         if (r < 0 || protocol < 0)
                 return r < 0 ? r : -EINVAL;
 
-        r = put(in, "listen", json_object_new_string(listen));
-        SVC_GATHER(r, put(in, "port", json_object_new_int((int) port)));
-        SVC_GATHER(r, put(in, "protocol", json_object_new_string(protocols[protocol])));
-        SVC_GATHER(r, put(in, "settings", TAKE_PTR(settings)));
+        r = json_object_add_take(in, "listen", json_object_new_string(listen));
+        SVC_GATHER(r, json_object_add_take(in, "port", json_object_new_int((int) port)));
+        SVC_GATHER(r, json_object_add_take(in, "protocol", json_object_new_string(protocols[protocol])));
+        SVC_GATHER(r, json_object_add_take(in, "settings", TAKE_PTR(settings)));
         if (stream)
-                SVC_GATHER(r, put(in, "streamSettings", TAKE_PTR(stream)));
+                SVC_GATHER(r, json_object_add_take(in, "streamSettings", TAKE_PTR(stream)));
         if (r >= 0)
                 *ret = TAKE_PTR(in);
         return r;
@@ -422,15 +411,15 @@ static int build_vnext(json_object *o, const char *path, XrayCtx *ctx, json_obje
                 return r < 0 ? r : -EINVAL;
         ctx->secret = true;
 
-        r = put(user, "id", json_object_new_string(id));
-        SVC_GATHER(r, put(user, "alterId", json_object_new_int(0)));
-        SVC_GATHER(r, put(user, "security", json_object_new_string(vmess_securities[security])));
+        r = json_object_add_take(user, "id", json_object_new_string(id));
+        SVC_GATHER(r, json_object_add_take(user, "alterId", json_object_new_int(0)));
+        SVC_GATHER(r, json_object_add_take(user, "security", json_object_new_string(vmess_securities[security])));
         SVC_GATHER(r, json_array_append_take(users, TAKE_PTR(user)));
-        SVC_GATHER(r, put(server, "address", json_object_new_string(address)));
-        SVC_GATHER(r, put(server, "port", json_object_new_int((int) port)));
-        SVC_GATHER(r, put(server, "users", TAKE_PTR(users)));
+        SVC_GATHER(r, json_object_add_take(server, "address", json_object_new_string(address)));
+        SVC_GATHER(r, json_object_add_take(server, "port", json_object_new_int((int) port)));
+        SVC_GATHER(r, json_object_add_take(server, "users", TAKE_PTR(users)));
         SVC_GATHER(r, json_array_append_take(vnext, TAKE_PTR(server)));
-        SVC_GATHER(r, put(s, "vnext", TAKE_PTR(vnext)));
+        SVC_GATHER(r, json_object_add_take(s, "vnext", TAKE_PTR(vnext)));
         if (r >= 0)
                 *ret = TAKE_PTR(s);
         return r;
@@ -452,9 +441,9 @@ static int build_vmess_outbound(json_object *o, const char *path, XrayCtx *ctx, 
                 diag_warning(ctx->d, path, "VMess runs over plain TCP: without streamSettings "
                              "{\"security\": \"tls\"} the connection does not look like HTTPS, and a server "
                              "set up with TLS (as in the privacy-vps profile) refuses it");
-        r = put(out, "settings", TAKE_PTR(settings));
+        r = json_object_add_take(out, "settings", TAKE_PTR(settings));
         if (stream)
-                SVC_GATHER(r, put(out, "streamSettings", TAKE_PTR(stream)));
+                SVC_GATHER(r, json_object_add_take(out, "streamSettings", TAKE_PTR(stream)));
         return r;
 }
 
@@ -474,13 +463,13 @@ static int build_outbound(json_object *o, const char *path, XrayCtx *ctx, json_o
         if (protocol < 0)
                 return r;
 
-        SVC_GATHER(r, put(out, "protocol", json_object_new_string(protocols[protocol])));
+        SVC_GATHER(r, json_object_add_take(out, "protocol", json_object_new_string(protocols[protocol])));
         if (protocol == 0)
                 SVC_GATHER(r, build_vmess_outbound(o, path, ctx, out));
         else {
                 /* keys + 1: everything but "protocol" */
                 SVC_GATHER(r, refuse_keys(o, path, keys + 1, "with \"protocol\": \"vmess\"", ctx->d));
-                SVC_GATHER(r, put(out, "settings", json_object_new_object()));
+                SVC_GATHER(r, json_object_add_take(out, "settings", json_object_new_object()));
         }
         if (r >= 0)
                 *ret = TAKE_PTR(out);
@@ -527,13 +516,13 @@ static char *render_config(json_object *in, json_object *out) {
         if (!c || !log || !ins || !outs)
                 return NULL;
         /* No access log: it would record every destination. */
-        r = put(log, "loglevel", json_object_new_string("warning"));
-        SVC_GATHER(r, put(log, "access", json_object_new_string("none")));
-        SVC_GATHER(r, put(c, "log", TAKE_PTR(log)));
+        r = json_object_add_take(log, "loglevel", json_object_new_string("warning"));
+        SVC_GATHER(r, json_object_add_take(log, "access", json_object_new_string("none")));
+        SVC_GATHER(r, json_object_add_take(c, "log", TAKE_PTR(log)));
         SVC_GATHER(r, json_array_append_take(ins, json_object_get(in)));
-        SVC_GATHER(r, put(c, "inbounds", TAKE_PTR(ins)));
+        SVC_GATHER(r, json_object_add_take(c, "inbounds", TAKE_PTR(ins)));
         SVC_GATHER(r, json_array_append_take(outs, json_object_get(out)));
-        SVC_GATHER(r, put(c, "outbounds", TAKE_PTR(outs)));
+        SVC_GATHER(r, json_object_add_take(c, "outbounds", TAKE_PTR(outs)));
         if (r < 0)
                 return NULL;
         _cleanup_(freep) char *text = json_to_string_pretty(c);
