@@ -554,6 +554,17 @@ use_destdir() {
         DESTDIR=$(cd "$DESTDIR" && pwd)
 }
 
+# A node with the Debian package: the package owns op-dbus's files there
+# (the unit, the D-Bus policy, ...), and one installation path at a time
+# is what keeps upgrades and removal right (docs/install.md).
+package_installed() {
+        command -v dpkg-query >/dev/null &&
+                dpkg-query -W -f='${Status}' op-dbus 2>/dev/null | grep -q "install ok installed"
+}
+if [ -z "$DESTDIR" ] && package_installed; then
+        die "the Debian package op-dbus is installed here (dpkg -l op-dbus), and it owns op-dbus's files: upgrade it with apt-get, or remove it (apt-get remove op-dbus) before installing from the source tree"
+fi
+
 if [ "$UNINSTALL" -eq 1 ]; then
         use_destdir
         uninstall

@@ -487,3 +487,22 @@ def test_without_systemd_with_a_system_bus(tmp_path, system_bus):
     assert "no D-Bus system bus" not in out, out
     assert "==> systemd is not running this machine: start the daemon yourself:\n" \
            "      op-dbus run --state /etc/op-dbus/state.json" in out, out
+
+
+def test_refused_where_the_debian_package_is_installed(tmp_path):
+    """The package owns op-dbus's files on a node that has it: install.sh
+    (and --uninstall) refuse and say how to upgrade or remove the package;
+    nothing is installed (docs/install.md, "From the Debian package")."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "dpkg-query").write_text("#!/bin/sh\n# what dpkg-query says where the op-dbus package is installed\n"
+                                     "printf 'install ok installed'\n")
+    (fake / "dpkg-query").chmod(0o755)
+    for i, args in enumerate((("--mode", "agent", "--yes"), ("--uninstall",))):
+        work = tmp_path / str(i)
+        work.mkdir()
+        r = run_install_without_systemd(work, *args, env={"PATH": f"{fake}:{os.environ['PATH']}"},
+                                        binds=(fake,))
+        assert r.returncode != 0, r.stdout + r.stderr
+        assert "the Debian package op-dbus is installed here" in r.stderr, r.stderr
+        assert "==> " not in r.stdout, r.stdout
