@@ -112,10 +112,7 @@ static int interfaces_diff(Plugin *p, Plan *plan, Diag *d) {
 }
 
 static int ifindex_of(Rtnl *rtnl, const char *name) {
-        RtnlLink link;
-        int r = rtnl_get_link(rtnl, name, &link);
-
-        return r < 0 ? r : link.ifindex;
+        return rtnl_ifindex(rtnl, name);
 }
 
 static int create_link(Rtnl *rtnl, const IfOp *op) {
