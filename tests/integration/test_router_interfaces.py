@@ -21,7 +21,7 @@ lan1..lan3), their other ends in a LAN host's namespace and a spare one;
 import json
 
 import pytest
-from router_fixture import sh
+from router_fixture import settle_links, sh
 
 
 pytest_plugins = ("router_fixture",)
@@ -69,6 +69,7 @@ class Net:
                 if a["ifindex"] == index and not a["local"].startswith("fe80:")]
 
     def dumps(self):
+        settle_links(self.router)
         return (self.run(self.router, "ip", "-j", "link").stdout, self.run(self.router, "ip", "-j", "addr").stdout)
 
 
