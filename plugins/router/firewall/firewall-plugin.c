@@ -16,12 +16,33 @@ typedef struct FirewallPlugin {
         json_object *interfaces;     /* the state's interfaces section: the addresses it declares */
         json_object *applied;        /* the applied state's section (parse) */
 
+        json_object *section;        /* the section want was parsed from */
+        /* want compiled without the host's facts (parse). A section
+         * without port forwards compiles to the same ruleset whatever
+         * the host has: then every diff plans with this one, whose rule
+         * digests and sorted set elements are computed once. */
+        FwCompiled checked;
+        bool host_free;
+
         NftContext *nft;             /* in the namespace of the first query */
         NftRuleset *live;            /* the last dump of the table */
         FwHost host;                 /* and of the interfaces */
         FwFacts facts;
-        FwCompiled compiled;         /* of the last diff */
-        NftPlan *plan;               /* of the last diff */
+        FwCompiled compiled;         /* of the last diff, when it depends on the host */
+        const FwCompiled *use;       /* what the last diff planned with: &checked or &compiled */
+        NftPlan *plan;               /* of the last diff (or of the query's check, against live) */
+        const NftRuleset *plan_live; /* the dump plan was made against */
+
+        /* A batch the kernel took whole, in a transaction that made
+         * generation committed_gen (the dump's plus one: the batch names
+         * the dump's generation, and the kernel refuses it when the
+         * ruleset changed since). The next query, the verification, reads
+         * only the generation: when it is still that one, no one changed
+         * any table since the dump but this batch, and the table is what
+         * the plan makes. */
+        bool committed;
+        uint32_t committed_gen;
+        bool proven;                 /* that query found so: the next diff plans nothing */
 
         /* What the table was made from when first read: the section a
          * rollback puts back (and query shows). */
@@ -38,6 +59,8 @@ static void strv_free(char **l) {
 
 static void last_diff_done(FirewallPlugin *f) {
         f->plan = nft_plan_free(f->plan);
+        f->plan_live = NULL;
+        f->use = NULL;
         fw_compiled_done(&f->compiled);
 }
 
@@ -89,23 +112,21 @@ static int declared_interfaces(const StateDoc *doc, char ***ret) {
 }
 
 /* What the library refuses of the compiled table (set elements given
- * twice or overlapping), at the path it comes from. */
-static int check_compiled(const FwConfig *c, Diag *d) {
+ * twice or overlapping), at the path it comes from. The compiled table is
+ * kept in *compiled. */
+static int check_compiled(const FwConfig *c, FwCompiled *compiled, Diag *d) {
         _cleanup_(nft_plan_freep) NftPlan *plan = NULL;
-        FwCompiled compiled = {};
         NftError err = {};
         int r;
 
-        r = fw_compile(c, NULL, &compiled, d);
+        r = fw_compile(c, NULL, compiled, d);
         if (r < 0)
                 return r;
-        r = nft_plan_new(compiled.ruleset, NULL, &plan, &err);
+        r = nft_plan_new(compiled->ruleset, NULL, &plan, &err);
         if (r < 0 && r != -ENOMEM)
-                diag_error(d, fw_compiled_path(&compiled, err.object), "%s: %s", strna(err.detail),
+                diag_error(d, fw_compiled_path(compiled, err.object), "%s: %s", strna(err.detail),
                            strna(err.object));
         nft_error_done(&err);
-        plan = nft_plan_free(plan);
-        fw_compiled_done(&compiled);
         return r < 0 ? (r == -ENOMEM ? r : -EINVAL) : 0;
 }
 
@@ -113,16 +134,27 @@ static int firewall_parse(Plugin *p, const StateDoc *doc, json_object *section, 
         FirewallPlugin *f = (FirewallPlugin *) p;
         int r;
 
+        last_diff_done(f);
         fw_config_done(&f->want);
+        fw_compiled_done(&f->checked);
+        f->host_free = false;
         strv_free(f->declared);
         f->declared = NULL;
+        json_object_put(f->section);
+        f->section = json_object_get(section);
         json_object_put(f->applied);
         f->applied = json_object_get(state_doc_applied_section(doc, "firewall"));
         json_object_put(f->interfaces);
         f->interfaces = json_object_get(state_doc_section(doc, "interfaces"));
         r = fw_parse(&f->want, section, d);
-        if (r >= 0)
-                r = check_compiled(&f->want, d);
+        /* The library's checks of the compiled table concern the section
+         * alone, which no other section can break: a section kept from the
+         * applied state, which this apply neither reads nor changes, was
+         * compiled when it was applied. */
+        if (r >= 0 && !state_doc_section_kept(doc, "firewall"))
+                r = check_compiled(&f->want, &f->checked, d);
+        /* the host's facts reach the compiled rules through port forwards only */
+        f->host_free = r >= 0 && f->checked.ruleset && f->want.n_port_forwards == 0;
         if (r >= 0)
                 r = declared_interfaces(doc, &f->declared);
         if (r < 0)
@@ -133,7 +165,9 @@ static int firewall_parse(Plugin *p, const StateDoc *doc, json_object *section, 
 
 /* ---- query ------------------------------------------------------------------------ */
 
-/* Does the live table hold exactly what section makes? */
+/* Does the live table hold exactly what section makes? For the section
+ * being applied, when it compiles without the host, that is what the
+ * diff plans: the plan is kept for it. */
 static bool made_from(FirewallPlugin *f, json_object *section) {
         _cleanup_(diag_done) Diag scratch = {};
         _cleanup_(nft_plan_freep) NftPlan *plan = NULL;
@@ -142,6 +176,14 @@ static bool made_from(FirewallPlugin *f, json_object *section) {
         FwCompiled compiled = {};
         bool same = false;
 
+        if (f->parsed && f->host_free && f->section && json_object_equal(section, f->section)) {
+                last_diff_done(f);
+                if (nft_plan_new(f->checked.ruleset, f->live, &f->plan, NULL) < 0)
+                        return false;
+                f->plan_live = f->live;
+                f->use = &f->checked;
+                return nft_plan_n_ops(f->plan) == 0;
+        }
         if (fw_parse(&c, section, &scratch) >= 0 && c.present) {
                 (void) fw_check_host(&c, f->declared, &facts, &scratch);
                 if (fw_compile(&c, &facts, &compiled, &scratch) >= 0 &&
@@ -239,12 +281,30 @@ static int add_declared_addresses(FirewallPlugin *f) {
         return r;
 }
 
+/* The query after a batch the kernel took: is the generation still the
+ * one that batch made? Then the table is what the plan makes, and only
+ * the interfaces are read again (below). Anything else (someone's
+ * transaction since, even in another table; the generation not
+ * readable) reads the table again. */
+static bool batch_proven(FirewallPlugin *f) {
+        uint32_t now;
+
+        if (!f->committed)
+                return false;
+        f->committed = false;
+        return f->host_free && !f->plugin.ctx->restoring && f->live &&
+               nft_generation(f->nft, &now) >= 0 && now == f->committed_gen;
+}
+
 static int firewall_query(Plugin *p, Diag *d) {
         FirewallPlugin *f = (FirewallPlugin *) p;
         _cleanup_(nft_ruleset_freep) NftRuleset *owned = NULL;
         int r;
 
         last_diff_done(f);
+        f->proven = batch_proven(f);
+        if (f->proven)
+                goto host;
         f->live = nft_ruleset_free(f->live);
         if (!f->nft) {
                 r = nft_context_new(&f->nft);
@@ -260,6 +320,7 @@ static int firewall_query(Plugin *p, Diag *d) {
                 diag_error(d, "plugins.firewall", "cannot read table inet " FW_TABLE ": %s", strerror(-r));
                 return r;
         }
+host:
         r = fw_host_query(&f->host);
         if (r >= 0 && f->interfaces && json_object_is_type(f->interfaces, json_type_object))
                 r = add_declared_addresses(f);
@@ -279,22 +340,41 @@ static int firewall_diff(Plugin *p, Plan *plan, Diag *d) {
         NftError err = {};
         int r;
 
-        last_diff_done(f);
-        f->facts.host = &f->host;
+        /* planned already, against this dump, by the query's check */
+        bool planned = f->plan && f->plan_live == f->live && f->use == &f->checked;
+
+        if (!planned)
+                last_diff_done(f);
+        free(f->facts.cover);
+        f->facts = (FwFacts) { .host = &f->host };
         r = fw_check_host(&f->want, f->declared, &f->facts, d);
         if (r < 0)
                 return r == -ENOMEM ? r : -EINVAL;
-        r = fw_compile(&f->want, &f->facts, &f->compiled, d);
-        if (r < 0)
-                return r == -ENOMEM ? r : -EINVAL;
-        r = nft_plan_new(f->compiled.ruleset, f->live, &f->plan, &err);
+        if (f->proven) {
+                /* the verification of a batch the kernel took, and no
+                 * transaction since: the table is what was planned */
+                f->proven = false;
+                return 0;
+        }
+        if (planned)
+                return fw_plan_actions(f->plan, &f->want, f->live, plan);
+        if (f->host_free)
+                f->use = &f->checked;
+        else {
+                r = fw_compile(&f->want, &f->facts, &f->compiled, d);
+                if (r < 0)
+                        return r == -ENOMEM ? r : -EINVAL;
+                f->use = &f->compiled;
+        }
+        r = nft_plan_new(f->use->ruleset, f->live, &f->plan, &err);
         if (r < 0) {
                 if (r != -ENOMEM)
-                        diag_error(d, fw_compiled_path(&f->compiled, err.object), "%s: %s", strna(err.detail),
+                        diag_error(d, fw_compiled_path(f->use, err.object), "%s: %s", strna(err.detail),
                                    strna(err.object));
                 nft_error_done(&err);
                 return r == -ENOMEM ? r : -EINVAL;
         }
+        f->plan_live = f->live;
         return fw_plan_actions(f->plan, &f->want, f->live, plan);
 }
 
@@ -306,6 +386,7 @@ static int firewall_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
         NftResult res = {};
         int r;
 
+        f->committed = false;
         for (unsigned attempt = 0;; attempt++) {
                 _cleanup_(nft_ruleset_freep) NftRuleset *owned = NULL;
 
@@ -319,14 +400,20 @@ static int firewall_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
                 if (r >= 0)
                         r = nft_dump(f->nft, owned, &f->live);
                 if (r >= 0)
-                        r = nft_plan_new(f->compiled.ruleset, f->live, &f->plan, NULL);
+                        r = nft_plan_new(f->use->ruleset, f->live, &f->plan, NULL);
+                f->plan_live = f->live;
                 if (r < 0)
                         break;
+        }
+        if (r >= 0 && res.messages > 0 && nft_ruleset_generation(f->live, &f->committed_gen) >= 0) {
+                /* the kernel counts generations up by one per transaction, skipping 0 */
+                f->committed_gen = f->committed_gen + 1 ?: 1;
+                f->committed = true;
         }
         if (r >= 0)
                 apply_counts_write(counts, COUNT_NFT_MESSAGES, res.messages);
         else if (res.error.object)
-                diag_error(d, fw_compiled_path(&f->compiled, res.error.object), "the kernel refused %s: %s%s%s",
+                diag_error(d, fw_compiled_path(f->use, res.error.object), "the kernel refused %s: %s%s%s",
                            res.error.object, strerror(-r), res.error.detail ? "; " : "", res.error.detail ?: "");
         nft_result_done(&res);
         return r;
@@ -346,6 +433,8 @@ static void firewall_done(Plugin *p) {
 
         last_diff_done(f);
         fw_config_done(&f->want);
+        fw_compiled_done(&f->checked);
+        json_object_put(f->section);
         strv_free(f->declared);
         json_object_put(f->applied);
         json_object_put(f->interfaces);
