@@ -535,3 +535,43 @@ def test_reapply_after_someone_changed_the_table(net, router, forwards):
         ("modify", "delete 2 elements from set inet op-router blocked")], res["changes"]   # a start and an end
     assert any("was changed by someone else" in w for w in res["warnings"]), res["warnings"]
     assert ruleset(net.router) == before
+
+
+def test_the_record_of_a_verification_is_of_its_namespace(oprouter, router_netns, tmp_state, built_program):
+    """A re-apply of the applied state reads the ruleset's generation
+    instead of the table when the generation is the one the state
+    directory's record of the last verification names. The record names
+    the namespace too: another namespace sharing the state directory,
+    brought to the very same generation, has its table read (and made)."""
+    driver = built_program("tests/nft-driver")
+    state = {"version": 1, "plugins": {"firewall": {
+        "zones": [{"name": "lan", "interfaces": ["lo"], "input": "accept", "forward": "accept"}],
+        "sets": [{"name": "blocked", "type": "ipv4_addr", "elements": ["192.0.2.0/24", "203.0.113.7"]}],
+        "rules": [{"name": "no-blocked", "from": "lan", "src_set": "blocked", "action": "drop"}]}}}
+    path = tmp_state(state)
+    a, b = router_netns("reca"), router_netns("recb")
+
+    def listing(ns):
+        return sh("ip", "netns", "exec", ns, "nft", "list", "ruleset").stdout
+
+    def generation(ns):
+        return int(sh("ip", "netns", "exec", ns, driver, "generation").stdout)
+
+    res = oprouter.in_netns(a).run("apply", "--json", path, json=True)
+    assert res.returncode == 0 and res.json["changed"] is True, res.describe()
+    recorded = int((oprouter.state_dir / "firewall.verified").read_text().split()[2])
+    assert recorded == generation(a)
+    res = oprouter.in_netns(a).run("apply", "--json", path, json=True)
+    assert res.returncode == 0 and res.json["changes"] == [], res.describe()
+
+    # namespace b: transactions of its own until its generation is a's
+    for i in range(recorded):
+        if generation(b) >= recorded:
+            break
+        sh("ip", "netns", "exec", b, "nft", "add", "table", "inet", f"t{i}")
+    assert generation(b) == recorded
+    assert "op-router" not in listing(b)
+    res = oprouter.in_netns(b).run("apply", "--json", path, json=True)
+    assert res.returncode == 0 and res.json["changed"] is True, res.describe()
+    assert "table inet op-router" in listing(b)
+    assert oprouter.in_netns(b).run("verify", "--json", path, json=True).returncode == 0

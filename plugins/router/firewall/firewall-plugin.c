@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The firewall plugin's vtable: the table inet op-router, read with one
  * dump, changed with one nftables batch. */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "checkpoint.h"
+#include "fileio.h"
 #include "firewall.h"
 #include "json-util.h"
 #include "router.h"
+#include "sha256.h"
+#include "strbuf.h"
 
 typedef struct FirewallPlugin {
         Plugin plugin;
@@ -146,12 +150,14 @@ static int firewall_parse(Plugin *p, const StateDoc *doc, json_object *section, 
         f->applied = json_object_get(state_doc_applied_section(doc, "firewall"));
         json_object_put(f->interfaces);
         f->interfaces = json_object_get(state_doc_section(doc, "interfaces"));
+        /* The section's checks concern the section alone (what the host
+         * has is checked at diff): a section kept from the applied state,
+         * which this apply neither reads nor changes, was checked when it
+         * was applied, and no other section can break it. */
+        if (state_doc_section_kept(doc, "firewall"))
+                return section ? 1 : 0;
         r = fw_parse(&f->want, section, d);
-        /* The library's checks of the compiled table concern the section
-         * alone, which no other section can break: a section kept from the
-         * applied state, which this apply neither reads nor changes, was
-         * compiled when it was applied. */
-        if (r >= 0 && !state_doc_section_kept(doc, "firewall"))
+        if (r >= 0)
                 r = check_compiled(&f->want, &f->checked, d);
         /* the host's facts reach the compiled rules through port forwards only */
         f->host_free = r >= 0 && f->checked.ruleset && f->want.n_port_forwards == 0;
@@ -161,6 +167,97 @@ static int firewall_parse(Plugin *p, const StateDoc *doc, json_object *section, 
                 return r == -ENOMEM ? r : -EINVAL;
         f->parsed = true;
         return section ? 1 : 0;
+}
+
+/* ---- the record of the last verification ------------------------------------------ */
+
+/* What the table was last seen to be made of, in the state directory:
+ * "<boot id> <namespace cookie> <generation> <digest>\n", the digest being
+ * that of the section and of what it compiles to (the rules' digests, the
+ * chains' hooks and policies, the sets' types and sizes: a build that
+ * compiles the same section otherwise is not fooled). The kernel counts the
+ * generation up with every transaction in the namespace, so while it is
+ * the recorded one the table is still what it was: a re-apply of the same
+ * section then reads the generation instead of the table. A cache: lost,
+ * stale or unreadable, the table is read. */
+#define FW_RECORD "firewall.verified"
+
+static void digest_compiled(const NftRuleset *rs, StrBuf *b) {
+        for (size_t t = 0; t < nft_ruleset_n_tables(rs); t++) {
+                const NftTable *table = nft_ruleset_table(rs, t);
+
+                strbuf_printf(b, "table %d %s\n", nft_table_family(table), nft_table_name(table));
+                for (size_t c = 0; c < nft_table_n_chains(table); c++) {
+                        const NftChain *chain = nft_table_chain(table, c);
+                        NftChainSpec spec = {};
+
+                        (void) nft_chain_spec(chain, &spec);
+                        strbuf_printf(b, "chain %s %s %d %" PRId32 " %d %s\n", nft_chain_name(chain), strna(spec.type),
+                                      (int) spec.hook, spec.priority, (int) spec.policy, strna(spec.device));
+                        for (size_t r = 0; r < nft_chain_n_rules(chain); r++)
+                                strbuf_printf(b, "%s\n", strna(nft_rule_digest(nft_chain_rule(chain, r))));
+                }
+                for (size_t i = 0; i < nft_table_n_sets(table); i++) {
+                        const NftSet *set = nft_table_set(table, i);
+
+                        strbuf_printf(b, "set %s %d %u %zu\n", nft_set_name(set), (int) nft_set_key_type(set),
+                                      nft_set_flags(set), nft_set_n_elements(set));
+                }
+        }
+}
+
+static int record_line(FirewallPlugin *f, uint32_t generation, char **ret) {
+        _cleanup_(strbuf_done) StrBuf b = {};
+        _cleanup_(freep) char *boot = NULL;
+        char hex[SHA256_SIZE * 2 + 1];
+        uint8_t h[SHA256_SIZE];
+        uint64_t cookie;
+        size_t len;
+        int r;
+
+        r = read_full_file("/proc/sys/kernel/random/boot_id", &boot, &len);
+        if (r < 0)
+                return r;
+        boot[strcspn(boot, "\n ")] = 0;
+        r = nft_namespace_cookie(f->nft, &cookie);
+        if (r < 0)
+                return r;
+        strbuf_printf(&b, "%s\n", json_object_to_json_string_ext(f->section, JSON_C_TO_STRING_PLAIN));
+        digest_compiled(f->checked.ruleset, &b);
+        if (b.error < 0 || !b.s)
+                return -ENOMEM;
+        sha256(b.s, b.len, h);
+        sha256_hex(h, hex);
+        hex[sizeof hex - 1] = 0;
+        return asprintf(ret, "%s %" PRIx64 " %" PRIu32 " %s\n", boot, cookie, generation, hex) < 0 ? -ENOMEM : 0;
+}
+
+static char *record_path(FirewallPlugin *f) {
+        char *path;
+
+        return asprintf(&path, "%s/%s", f->plugin.ctx->state_dir, FW_RECORD) < 0 ? NULL : path;
+}
+
+/* The table is made of the section being applied, at this generation. */
+static void record_verified(FirewallPlugin *f, uint32_t generation) {
+        _cleanup_(freep) char *path = record_path(f), *line = NULL;
+
+        if (path && record_line(f, generation, &line) >= 0)
+                (void) write_file_replace(path, line, strlen(line), 0600);
+}
+
+/* Is the table still what the record says, and that the section being
+ * applied, which is the applied state's? */
+static bool recorded_unchanged(FirewallPlugin *f) {
+        _cleanup_(freep) char *path = NULL, *line = NULL, *stored = NULL;
+        uint32_t now;
+        size_t len;
+
+        if (!f->host_free || f->plugin.ctx->restoring || !f->applied || !json_object_equal(f->applied, f->section))
+                return false;
+        path = record_path(f);
+        return path && read_full_file(path, &stored, &len) >= 0 && nft_generation(f->nft, &now) >= 0 &&
+               record_line(f, now, &line) >= 0 && streq(line, stored);
 }
 
 /* ---- query ------------------------------------------------------------------------ */
@@ -174,6 +271,7 @@ static bool made_from(FirewallPlugin *f, json_object *section) {
         FwConfig c = {};
         FwFacts facts = { .host = &f->host };
         FwCompiled compiled = {};
+        uint32_t generation;
         bool same = false;
 
         if (f->parsed && f->host_free && f->section && json_object_equal(section, f->section)) {
@@ -182,7 +280,10 @@ static bool made_from(FirewallPlugin *f, json_object *section) {
                         return false;
                 f->plan_live = f->live;
                 f->use = &f->checked;
-                return nft_plan_n_ops(f->plan) == 0;
+                if (nft_plan_n_ops(f->plan) > 0 || nft_ruleset_generation(f->live, &generation) < 0)
+                        return false;
+                record_verified(f, generation);
+                return true;
         }
         if (fw_parse(&c, section, &scratch) >= 0 && c.present) {
                 (void) fw_check_host(&c, f->declared, &facts, &scratch);
@@ -303,8 +404,10 @@ static int firewall_query(Plugin *p, Diag *d) {
 
         last_diff_done(f);
         f->proven = batch_proven(f);
-        if (f->proven)
+        if (f->proven) {
+                record_verified(f, f->committed_gen);
                 goto host;
+        }
         f->live = nft_ruleset_free(f->live);
         if (!f->nft) {
                 r = nft_context_new(&f->nft);
@@ -312,6 +415,12 @@ static int firewall_query(Plugin *p, Diag *d) {
                         diag_error(d, "plugins.firewall", "cannot talk to nftables: %s", strerror(-r));
                         return r;
                 }
+        }
+        if (!f->snapshot_decided && recorded_unchanged(f)) {
+                /* a re-apply: the table is what the applied state makes */
+                f->snapshot_decided = f->proven = true;
+                f->snapshot = json_object_get(f->applied);
+                goto host;
         }
         r = fw_owned_ruleset(&owned);
         if (r >= 0)
