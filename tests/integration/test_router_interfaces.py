@@ -179,6 +179,26 @@ def test_failure_after_the_interfaces_leaves_the_kernel_as_it_was(net, router):
     assert net.dumps() == before
 
 
+def test_a_change_the_kernel_refuses_among_the_links_is_rolled_back(net, router):
+    """New links are made down and unlabelled, and labelled and brought up
+    once their addresses are on them: when the kernel refuses an address
+    in between (IPv6 is off on new links here), the links made so far are
+    labelled all the same, and the rollback removes every one of them."""
+    net.foreign()
+    router(STATE)
+    before = net.dumps()
+    net.run(net.router, "sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1")
+    changed = json.loads(json.dumps(STATE))
+    changed["plugins"]["interfaces"]["macvlans"] = [
+        {"name": f"mv{i}", "link": "eth1", "addresses": [f"198.51.100.{30 + i}/24"] if i != 3 else ["fd07::3/64"]}
+        for i in range(6)]
+    res = router(changed, rc=1)
+    assert any("the kernel refused to add the address fd07::3/64 on mv3" in e for e in res["errors"]), res["errors"]
+    assert res["rolled_back"] is True, res
+    net.run(net.router, "sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=0")
+    assert net.dumps() == before
+
+
 def test_macvlans(net, router):
     state = {"version": 1, "plugins": {"interfaces": {"macvlans": [
         {"name": "mv0", "link": "eth1", "addresses": ["198.51.100.20/24"]},
