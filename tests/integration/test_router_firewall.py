@@ -386,6 +386,8 @@ BAD = [
      "plugins.firewall.port_forwards[0].to", "10.9.9.9 is in no zone's networks"),
     ("kill switch against masquerade", lambda f: f["forwardings"].append({"from": "guest", "to": "wan"}),
      "plugins.firewall.forwardings[2]", "contradict"),
+    ("overlapping set elements", lambda f: f["sets"][0]["elements"].append("192.0.2.128/25"),
+     "plugins.firewall.sets[0]", "elements 192.0.2.0/24 and 192.0.2.128/25 overlap"),
 ]
 
 

@@ -364,6 +364,10 @@ typedef struct NftPlan NftPlan;
  * elements. The plan refers to both rulesets, which must outlive it and
  * not change. An empty plan: nothing to do. */
 int nft_plan_new(NftRuleset *desired, const NftRuleset *live, NftPlan **ret, NftError *reterr);
+/* The check of desired nft_plan_new() starts with, alone: a desired model
+ * it passes is planned against anything (but for memory). Sorts desired's
+ * set elements and computes its rules' digests, which later plans keep. */
+int nft_ruleset_check(NftRuleset *desired, NftError *reterr);
 NftPlan *nft_plan_free(NftPlan *p);
 
 size_t nft_plan_n_ops(const NftPlan *p);

@@ -119,14 +119,13 @@ static int declared_interfaces(const StateDoc *doc, char ***ret) {
  * twice or overlapping), at the path it comes from. The compiled table is
  * kept in *compiled. */
 static int check_compiled(const FwConfig *c, FwCompiled *compiled, Diag *d) {
-        _cleanup_(nft_plan_freep) NftPlan *plan = NULL;
         NftError err = {};
         int r;
 
         r = fw_compile(c, NULL, compiled, d);
         if (r < 0)
                 return r;
-        r = nft_plan_new(compiled->ruleset, NULL, &plan, &err);
+        r = nft_ruleset_check(compiled->ruleset, &err);
         if (r < 0 && r != -ENOMEM)
                 diag_error(d, fw_compiled_path(compiled, err.object), "%s: %s", strna(err.detail),
                            strna(err.object));
