@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "checkpoint.h"
@@ -503,6 +504,15 @@ static char *counts_since(const ApplyCounts *now, const ApplyCounts *before) {
         return b.len > 0 ? strbuf_take(&b) : strdup("none by kind");
 }
 
+/* The test aid "<plugin>:stop": after that plugin's apply, the process
+ * stops itself (SIGSTOP) and, once continued, goes on to the next plugin
+ * and the verification; a test changes the host in between. */
+static bool fault_stops(const char *fault, const char *name) {
+        size_t n = strlen(name);
+
+        return strncmp(fault, name, n) == 0 && streq(fault + n, ":stop");
+}
+
 /* Applies plugin by plugin in dependency order. Once a plugin has changed
  * the host, every later plugin reads the host again and recomputes its
  * plan before applying: it may depend on what was just created (objects in
@@ -564,6 +574,8 @@ static int session_apply(Session *s, const char *fault, ApplyCounts *counts, Dia
                         diag_error(d, "", "%s: fault injected after apply", p->vtable->name);
                         return -EIO;
                 }
+                if (fault && fault_stops(fault, p->vtable->name))
+                        (void) raise(SIGSTOP);
         }
         return 0;
 }

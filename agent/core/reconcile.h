@@ -52,7 +52,8 @@ typedef struct Reconciler {
         const Placeholder *placeholders; /* values left to fill in: refused everywhere */
         const char *const *count_kinds; /* reported in every result's counts */
         const char *fault_after;    /* a test aid of the programs: every apply fails right after
-                                     * this plugin has written its changes (never a rollback) */
+                                     * this plugin has written its changes (never a rollback);
+                                     * "<plugin>:stop": stops there (SIGSTOP) until continued */
         int lock_timeout_ms;        /* how long a second apply waits */
         const ApplyOrigin *origin;  /* who asks and why, for the checkpoints' audit records
                                      * (NULL: not known); a rollback names its checkpoint */

@@ -43,8 +43,15 @@ static void sha256_block(uint32_t h[8], const uint8_t *p) {
                 uint32_t s0 = rotr(v[0], 2) ^ rotr(v[0], 13) ^ rotr(v[0], 22);
                 uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
 
-                memmove(v + 1, v, 7 * sizeof(uint32_t));
-                v[4] += t1;
+                /* one word down, element by element: a call to memmove
+                 * here cost more than the round itself */
+                v[7] = v[6];
+                v[6] = v[5];
+                v[5] = v[4];
+                v[4] = v[3] + t1;
+                v[3] = v[2];
+                v[2] = v[1];
+                v[1] = v[0];
                 v[0] = t1 + s0 + maj;
         }
         for (unsigned i = 0; i < 8; i++)

@@ -124,6 +124,16 @@ def sh(*cmd, check=True, input=None, timeout=60):
     return r
 
 
+def settle_links(ns):
+    """Makes the kernel finish its pending work on every link of namespace
+    ns before the test compares dumps: it works a link's operstate out in
+    its linkwatch work, a moment after the request that brought the link
+    up was answered (for op-router as for ip), and does it at once for a
+    link asked for by name (RTM_GETLINK)."""
+    names = [link["ifname"] for link in json.loads(sh("ip", "-n", ns, "-j", "link").stdout)]
+    sh("ip", "-n", ns, "-batch", "-", input="".join(f"link show dev {name}\n" for name in names))
+
+
 def _ip(*args, check=True):
     return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=60, check=check)
 

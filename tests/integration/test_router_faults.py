@@ -35,7 +35,7 @@ import subprocess
 import time
 
 import pytest
-from router_fixture import sh as fixture_sh
+from router_fixture import settle_links, sh as fixture_sh
 
 pytest_plugins = ("router_fixture",)
 
@@ -103,6 +103,7 @@ class Router:
         return rules, json.loads(route)
 
     def dumps(self):
+        settle_links(self.ns)
         out = [self.run("ip", "-j", *what).stdout for what in
                (("link",), ("addr",), ("route", "show", "table", "all"), ("-6", "route", "show", "table", "all"),
                 ("rule",), ("-6", "rule"))]

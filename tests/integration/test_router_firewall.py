@@ -28,9 +28,13 @@ oracle. Real packets prove what the rules mean:
 
 import copy
 import json
+import os
 import re
+import signal
 import socket
+import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -382,6 +386,8 @@ BAD = [
      "plugins.firewall.port_forwards[0].to", "10.9.9.9 is in no zone's networks"),
     ("kill switch against masquerade", lambda f: f["forwardings"].append({"from": "guest", "to": "wan"}),
      "plugins.firewall.forwardings[2]", "contradict"),
+    ("overlapping set elements", lambda f: f["sets"][0]["elements"].append("192.0.2.128/25"),
+     "plugins.firewall.sets[0]", "elements 192.0.2.0/24 and 192.0.2.128/25 overlap"),
 ]
 
 
@@ -443,3 +449,131 @@ def test_failure_after_the_firewall_leaves_the_ruleset_as_it_was(net, router):
     assert any("fault injected" in e for e in res["errors"]), res["errors"]
     assert ruleset(net.router) == before
     assert router.verify(state).returncode == 0
+
+
+def stopped(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "T"
+
+
+def apply_with_a_change_after_the_batch(router, path, change):
+    """op-router apply, stopped right after the firewall's batch
+    (OPROUTER_FAULT_INJECT=firewall:stop); change() runs before it goes on
+    to the verification. Returns the exit code and the JSON result."""
+    run = router.run
+    proc = subprocess.Popen([*run.prefix, run.binary, "apply", "--json", str(path)],
+                            env={**run.env, "OPROUTER_FAULT_INJECT": "firewall:stop"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120   # a hang, not a measurement
+        while not stopped(proc.pid):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "op-router never stopped after the firewall's batch"
+            time.sleep(0.01)
+        change()
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode in (0, 1), err
+    return proc.returncode, json.loads(out)
+
+
+@pytest.mark.parametrize("forwards", ["with a port forward", "without"])
+def test_a_change_between_the_batch_and_its_verification_is_found(net, router, tmp_state, forwards):
+    """The verification after the firewall's batch: someone's change to
+    op-router's table between the batch and the verification fails the
+    apply, which is rolled back; someone's table made then is left alone
+    and the apply succeeds. Without port forwards the verification reads
+    the ruleset's generation instead of the table when no one changed the
+    ruleset since the batch: this proves it reads the table when someone
+    did."""
+    foreign_tables(net.router)
+    state = doc_state()
+    if forwards == "without":
+        del state["plugins"]["firewall"]["port_forwards"]
+    router.apply(state)
+    before = ruleset(net.router)
+    changed = copy.deepcopy(state)
+    changed["plugins"]["firewall"]["sets"][0]["elements"].append("203.0.113.8")
+    changed["plugins"]["firewall"]["rules"].pop()
+
+    # in op-router's table: an element of its set, a rule in its chain
+    for words in (["add", "element", "inet", "op-router", "blocked", "{ 198.18.0.1 }"],
+                  ["add", "rule", "inet", "op-router", "input", "tcp", "dport", "2424", "accept"]):
+        rc, res = apply_with_a_change_after_the_batch(router, tmp_state(changed), lambda: net.router.run("nft", *words))
+        assert rc == 1 and res["rolled_back"] is True, res
+        assert any("verification failed" in e for e in res["errors"]), res["errors"]
+        assert ruleset(net.router) == before
+
+    # someone's own table: the verification reads op-router's table, which is right
+    rc, res = apply_with_a_change_after_the_batch(
+        router, tmp_state(changed), lambda: net.router.run("nft", "add", "table", "inet", "someone"))
+    assert rc == 0 and res["changed"] is True, res
+    assert "inet someone" in tables(net.router)
+    assert router.verify(changed).returncode == 0
+    # and nothing in between: verified from the generation
+    rc, res = apply_with_a_change_after_the_batch(router, tmp_state(state), lambda: None)
+    assert rc == 0 and res["changed"] is True, res
+    assert router.verify(state).returncode == 0
+
+
+@pytest.mark.parametrize("forwards", ["with a port forward", "without"])
+def test_reapply_after_someone_changed_the_table(net, router, forwards):
+    """A re-apply of the applied state reads the table once and plans once
+    (without port forwards, the check that the table is what the applied
+    state makes is that plan): the same state re-applied sends nothing and
+    warns of nothing; after someone added an element to op-router's set,
+    it warns that the table was changed and takes the element out."""
+    state = doc_state()
+    if forwards == "without":
+        del state["plugins"]["firewall"]["port_forwards"]
+    router.apply(state)
+    before = ruleset(net.router)
+    res = router.apply(state)
+    assert res["changes"] == [] and res["warnings"] == [], res
+    net.router.run("nft", "add", "element", "inet", "op-router", "blocked", "{ 198.18.0.1 }")
+    res = router.apply(state)
+    assert [(c["action"], c["detail"]) for c in res["changes"]] == [
+        ("modify", "delete 2 elements from set inet op-router blocked")], res["changes"]   # a start and an end
+    assert any("was changed by someone else" in w for w in res["warnings"]), res["warnings"]
+    assert ruleset(net.router) == before
+
+
+def test_the_record_of_a_verification_is_of_its_namespace(oprouter, router_netns, tmp_state, built_program):
+    """A re-apply of the applied state reads the ruleset's generation
+    instead of the table when the generation is the one the state
+    directory's record of the last verification names. The record names
+    the namespace too: another namespace sharing the state directory,
+    brought to the very same generation, has its table read (and made)."""
+    driver = built_program("tests/nft-driver")
+    state = {"version": 1, "plugins": {"firewall": {
+        "zones": [{"name": "lan", "interfaces": ["lo"], "input": "accept", "forward": "accept"}],
+        "sets": [{"name": "blocked", "type": "ipv4_addr", "elements": ["192.0.2.0/24", "203.0.113.7"]}],
+        "rules": [{"name": "no-blocked", "from": "lan", "src_set": "blocked", "action": "drop"}]}}}
+    path = tmp_state(state)
+    a, b = router_netns("reca"), router_netns("recb")
+
+    def listing(ns):
+        return sh("ip", "netns", "exec", ns, "nft", "list", "ruleset").stdout
+
+    def generation(ns):
+        return int(sh("ip", "netns", "exec", ns, driver, "generation").stdout)
+
+    res = oprouter.in_netns(a).run("apply", "--json", path, json=True)
+    assert res.returncode == 0 and res.json["changed"] is True, res.describe()
+    recorded = int((oprouter.state_dir / "firewall.verified").read_text().split()[2])
+    assert recorded == generation(a)
+    res = oprouter.in_netns(a).run("apply", "--json", path, json=True)
+    assert res.returncode == 0 and res.json["changes"] == [], res.describe()
+
+    # namespace b: transactions of its own until its generation is a's
+    for i in range(recorded):
+        if generation(b) >= recorded:
+            break
+        sh("ip", "netns", "exec", b, "nft", "add", "table", "inet", f"t{i}")
+    assert generation(b) == recorded
+    assert "op-router" not in listing(b)
+    res = oprouter.in_netns(b).run("apply", "--json", path, json=True)
+    assert res.returncode == 0 and res.json["changed"] is True, res.describe()
+    assert "table inet op-router" in listing(b)
+    assert oprouter.in_netns(b).run("verify", "--json", path, json=True).returncode == 0

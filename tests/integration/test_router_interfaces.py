@@ -21,7 +21,7 @@ lan1..lan3), their other ends in a LAN host's namespace and a spare one;
 import json
 
 import pytest
-from router_fixture import sh
+from router_fixture import settle_links, sh
 
 
 pytest_plugins = ("router_fixture",)
@@ -69,6 +69,7 @@ class Net:
                 if a["ifindex"] == index and not a["local"].startswith("fe80:")]
 
     def dumps(self):
+        settle_links(self.router)
         return (self.run(self.router, "ip", "-j", "link").stdout, self.run(self.router, "ip", "-j", "addr").stdout)
 
 
@@ -175,6 +176,26 @@ def test_failure_after_the_interfaces_leaves_the_kernel_as_it_was(net, router):
                                                         "addresses": ["192.168.5.1/24"]})
     res = router(changed, rc=1, env={"OPROUTER_FAULT_INJECT": "interfaces"})
     assert res["rolled_back"] is True, res
+    assert net.dumps() == before
+
+
+def test_a_change_the_kernel_refuses_among_the_links_is_rolled_back(net, router):
+    """New links are made down and unlabelled, and labelled and brought up
+    once their addresses are on them: when the kernel refuses an address
+    in between (IPv6 is off on new links here), the links made so far are
+    labelled all the same, and the rollback removes every one of them."""
+    net.foreign()
+    router(STATE)
+    before = net.dumps()
+    net.run(net.router, "sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1")
+    changed = json.loads(json.dumps(STATE))
+    changed["plugins"]["interfaces"]["macvlans"] = [
+        {"name": f"mv{i}", "link": "eth1", "addresses": [f"198.51.100.{30 + i}/24"] if i != 3 else ["fd07::3/64"]}
+        for i in range(6)]
+    res = router(changed, rc=1)
+    assert any("the kernel refused to add the address fd07::3/64 on mv3" in e for e in res["errors"]), res["errors"]
+    assert res["rolled_back"] is True, res
+    net.run(net.router, "sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=0")
     assert net.dumps() == before
 
 

@@ -212,3 +212,37 @@ def test_route_through_a_bridge_the_same_state_makes(net, router):
     res = router({"version": 1, "plugins": {"interfaces": {}, "routes": {}}}, "--allow-outage")
     assert res["ok"], res
     assert owned(net.routes()) == [] and "br-lan" not in net.run(net.router, "ip", "-br", "link").stdout
+
+
+def test_a_thousand_routes_are_matched_by_their_key(net, router):
+    """1,000 routes, looked up by their key (destination, table, metric)
+    in the section and in the dump: a re-apply sends nothing, a changed
+    gateway is one change, a metric more is one route added and one
+    deleted, and two routes of the section with the same key are each
+    named at their path, with the earlier one."""
+    routes = [{"to": f"10.{200 + (i >> 8)}.{i & 255}.0/24", "via": "198.51.100.1"} for i in range(1000)]
+    state = {"version": 1, "plugins": {"routes": {"routes": routes}}}
+    assert router(state)["counts"]["rtnl_messages"] == 1000
+    assert len(owned(net.routes())) == 1000
+    assert router(state)["counts"]["writes"] == 0
+
+    changed = json.loads(json.dumps(state))
+    changed["plugins"]["routes"]["routes"][500]["via"] = "198.51.100.9"
+    changed["plugins"]["routes"]["routes"][900]["metric"] = 7
+    res = router(changed)
+    assert sorted((c["action"], c["path"].split()[0]) for c in res["changes"]) == [
+        ("create", "10.203.132.0/24"), ("delete", "10.203.132.0/24"), ("modify", "10.201.244.0/24")], res["changes"]
+    assert res["counts"]["rtnl_messages"] == 3, res["counts"]
+
+    before = net.dumps()
+    dup = json.loads(json.dumps(state))
+    dup["plugins"]["routes"]["routes"] += [dict(routes[10]), {"to": routes[700]["to"], "via": "198.51.100.9"},
+                                           dict(routes[10], metric=3)]
+    res = router(dup, rc=2)
+    clash = "the same destination, table and metric as "
+    assert [e for e in res["errors"] if clash in e] == [
+        f"plugins.routes.routes[1000]: {clash}plugins.routes.routes[10]: the kernel keeps one route of the two; "
+        "give them different metrics",
+        f"plugins.routes.routes[1001]: {clash}plugins.routes.routes[700]: the kernel keeps one route of the two; "
+        "give them different metrics"], res["errors"]
+    assert net.dumps() == before

@@ -14,6 +14,7 @@ import socket
 import pytest
 
 from netlab import tcp_exchange
+from router_fixture import settle_links
 from test_router_firewall import (UPSTREAM, WAN_ADDR, Node, Topology, doc_state, guest_flows,
                                   kill_switch_probe, ruleset, tcp_to)
 
@@ -78,6 +79,7 @@ def test_walkthrough(bare, oprouter, tmp_state):
 def kernel_dumps(router):
     """What the router namespace holds: ip -j link/addr/route/rule and the
     ruleset, without the kernel's counters and handles."""
+    settle_links(router.ns)
     out = [router.run("ip", "-j", *cmd).stdout for cmd in (
         ("link",), ("addr",), ("route", "show", "table", "all"), ("-6", "route", "show", "table", "all"),
         ("rule",), ("-6", "rule"))]

@@ -619,6 +619,12 @@ TEST(test_references_checked) {
         ASSERT_STREQ(e.object, "rule inet t input #1 \"to-nowhere\"");
         ASSERT_STREQ(e.detail, "no chain \"nowhere\" in the table");
         nft_error_done(&e);
+        /* the check alone finds the same */
+        ASSERT_EQ(nft_ruleset_check(rs, &e), -ENOENT);
+        ASSERT_STREQ(e.object, "rule inet t input #1 \"to-nowhere\"");
+        ASSERT_STREQ(e.detail, "no chain \"nowhere\" in the table");
+        nft_error_done(&e);
+        ASSERT_EQ(nft_ruleset_check(NULL, &e), -EINVAL);
         ASSERT_EQ(nft_chain_add(t, "nowhere", NULL, NULL), 0);
         r = rule(c);
         ASSERT_EQ(nft_rule_jump(r, "input"), 0);
@@ -634,6 +640,8 @@ TEST(test_references_checked) {
         ASSERT_STREQ(e.detail, "no set \"blocked\" in the table");
         nft_error_done(&e);
         ASSERT_TRUE(p == NULL);
+        ASSERT_EQ(nft_set_add(t, "blocked", NFT_KEY_IPV4_ADDR, 0, NULL), 0);
+        ASSERT_EQ(nft_ruleset_check(rs, &e), 0);
 }
 
 /* ---- the batch -------------------------------------------------------------------- */

@@ -728,6 +728,7 @@ TEST(test_invalid_arguments) {
         ASSERT_TRUE(r == NULL);
         ASSERT_EQ(rtnl_dump_links(NULL, &links, &n), -EINVAL);
         ASSERT_EQ(rtnl_get_link(NULL, "lo", &l), -EINVAL);
+        ASSERT_EQ(rtnl_ifindex(NULL, "lo"), -EINVAL);
         ASSERT_EQ(rtnl_delete_link(NULL, 1), -EINVAL);
         ASSERT_EQ(rtnl_set_tx_checksum(NULL, "eth0", false), -EINVAL);
         ASSERT_TRUE(rtnl_close(NULL) == NULL);
@@ -751,6 +752,9 @@ TEST(test_own_namespace) {
         ASSERT_EQ(rtnl_get_link(r, "lo", &lo), 0);
         ASSERT_EQ(lo.ifindex, 1);
         ASSERT_EQ(rtnl_get_link(r, "nosuchlink0", &lo), -ENODEV);
+        ASSERT_EQ(rtnl_ifindex(r, "lo"), 1);
+        ASSERT_EQ(rtnl_ifindex(r, "nosuchlink0"), -ENODEV);
+        ASSERT_EQ(rtnl_ifindex(r, "bad/name"), -EINVAL);
         ASSERT_EQ(rtnl_get_link_by_index(r, 1, &lo), 0);
         ASSERT_STREQ(lo.name, "lo");
         ASSERT_EQ(rtnl_dump_routes(r, AF_PACKET, NULL, &n), -EINVAL);

@@ -379,6 +379,24 @@ int nft_generation(NftContext *ctx, uint32_t *ret) {
         return get_genid(context_netlink(ctx), ret);
 }
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+int nft_namespace_cookie(NftContext *ctx, uint64_t *ret) {
+        uint64_t cookie = 0;
+        socklen_t len = sizeof cookie;
+
+        if (!ctx || !ret)
+                return -EINVAL;
+        if (getsockopt(nft_nl_fd(context_netlink(ctx)), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0)
+                return negative_errno();
+        if (len != sizeof cookie)
+                return -EBADMSG;
+        *ret = cookie;
+        return 0;
+}
+
 int nft_ruleset_generation(const NftRuleset *rs, uint32_t *ret) {
         if (!rs || !ret)
                 return -EINVAL;

@@ -110,6 +110,7 @@ struct NftRule {
         NftExpr *exprs;
         size_t n_exprs, allocated;
         char *name;
+        uint64_t name_hash;             /* hash64() of name: compared first when names are */
         char *comment;
         uint64_t handle;                /* dumped rules */
         bool has_digest;                /* digest[] is current */

@@ -11,6 +11,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "hash.h"
 #include "macro.h"
 #include "nft-internal.h"
 #include "sha256.h"
@@ -440,6 +441,7 @@ int nft_rule_add(NftChain *c, NftRule **ret) {
 }
 
 int nft_rule_set_name(NftRule *r, const char *name) {
+        uint64_t h;
         char *n;
         int k;
 
@@ -448,14 +450,22 @@ int nft_rule_set_name(NftRule *r, const char *name) {
         k = text_check(name, NFT_NAME_MAX);
         if (k < 0)
                 return k;
-        for (size_t i = 0; i < r->chain->n_rules; i++)
-                if (r->chain->rules[i] != r && streq_ptr(r->chain->rules[i]->name, name))
+        /* every rule of the chain: compare the hashes, the names only
+         * when they are equal (a chain of a thousand rules is built
+         * without a million string comparisons) */
+        h = hash64(name, strlen(name));
+        for (size_t i = 0; i < r->chain->n_rules; i++) {
+                const NftRule *o = r->chain->rules[i];
+
+                if (o != r && o->name && o->name_hash == h && streq(o->name, name))
                         return -EEXIST;
+        }
         n = strdup(name);
         if (!n)
                 return -ENOMEM;
         free(r->name);
         r->name = n;
+        r->name_hash = h;
         return 0;
 }
 
@@ -775,6 +785,7 @@ int rule_udata_parse(NftRule *r, const void *data, size_t len) {
                 case UDATA_RULE_NAME:
                         free(r->name);
                         r->name = udata_strdup(v, n);
+                        r->name_hash = r->name ? hash64(r->name, strlen(r->name)) : 0;
                         break;
                 case UDATA_RULE_DIGEST:
                         if (n != NFT_DIGEST_SIZE)

@@ -589,6 +589,12 @@ static int diff_table(Differ *d, const NftTable *want, const NftTable *have) {
         return 0;
 }
 
+int nft_ruleset_check(NftRuleset *desired, NftError *reterr) {
+        if (!desired)
+                return -EINVAL;
+        return desired_check(desired, reterr);
+}
+
 int nft_plan_new(NftRuleset *desired, const NftRuleset *live, NftPlan **ret, NftError *reterr) {
         _cleanup_(differ_done) Differ d = { .error = reterr };
         NftPlan *p;

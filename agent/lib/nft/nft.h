@@ -364,6 +364,10 @@ typedef struct NftPlan NftPlan;
  * elements. The plan refers to both rulesets, which must outlive it and
  * not change. An empty plan: nothing to do. */
 int nft_plan_new(NftRuleset *desired, const NftRuleset *live, NftPlan **ret, NftError *reterr);
+/* The check of desired nft_plan_new() starts with, alone: a desired model
+ * it passes is planned against anything (but for memory). Sorts desired's
+ * set elements and computes its rules' digests, which later plans keep. */
+int nft_ruleset_check(NftRuleset *desired, NftError *reterr);
 NftPlan *nft_plan_free(NftPlan *p);
 
 size_t nft_plan_n_ops(const NftPlan *p);
@@ -413,6 +417,12 @@ int nft_dump(NftContext *ctx, const NftRuleset *owned, NftRuleset **ret);
  * the generation of a dump it verified knows, when it is still the same,
  * that nothing changed since, without dumping again. */
 int nft_generation(NftContext *ctx, uint32_t *ret);
+/* The network namespace of the context's socket, as the kernel numbers
+ * namespaces while it runs (SO_NETNS_COOKIE: never given to another
+ * namespace before the next boot; Linux 5.14 and later, -ENOPROTOOPT
+ * before). With the boot's id, it says whose generation a number kept
+ * from an earlier run is. */
+int nft_namespace_cookie(NftContext *ctx, uint64_t *ret);
 /* The generation a dumped ruleset was read at; -ENODATA for a ruleset
  * that was not dumped. */
 int nft_ruleset_generation(const NftRuleset *rs, uint32_t *ret);

@@ -84,6 +84,22 @@ int rtnl_get_link_by_index(Rtnl *r, int ifindex, RtnlLink *ret) {
         return get_link(r, ifindex, NULL, ret);
 }
 
+/* SIOCGIFINDEX on the connection's socket answers for the devices of its
+ * namespace. Unlike RTM_GETLINK, it does not make the kernel first run
+ * the link's pending state changes (linkwatch_sync_dev, which waits for
+ * an RCU grace period on a link just created): an apply that names
+ * hundreds of new links by name saves that wait on each. */
+int rtnl_ifindex(Rtnl *r, const char *ifname) {
+        struct ifreq ifr = {};
+
+        if (!r || !rtnl_ifname_valid(ifname))
+                return -EINVAL;
+        (void) snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+        if (ioctl(nl_socket_get_fd(r->sk), SIOCGIFINDEX, &ifr) < 0)
+                return negative_errno();
+        return ifr.ifr_ifindex;
+}
+
 /* ---- links ------------------------------------------------------------------------ */
 
 int rtnl_create_link(Rtnl *r, const RtnlLinkSpec *spec) {

@@ -127,6 +127,10 @@ int rtnl_dump_links(Rtnl *r, RtnlLink **ret, size_t *ret_n);
 /* One link by name, or by index; -ENODEV if there is none. */
 int rtnl_get_link(Rtnl *r, const char *ifname, RtnlLink *ret);
 int rtnl_get_link_by_index(Rtnl *r, int ifindex, RtnlLink *ret);
+/* The index of the link named ifname (> 0); -ENODEV if there is none.
+ * Cheaper than rtnl_get_link(), which makes the kernel settle the link's
+ * pending state changes first. */
+int rtnl_ifindex(Rtnl *r, const char *ifname);
 
 typedef enum RtnlLinkKind {
         RTNL_LINK_VETH,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "firewall.h"
+#include "hash.h"
 #include "json-util.h"
 #include "router.h"
 
@@ -894,6 +895,7 @@ static int parse_rule(FwConfig *c, FwRule *rule, json_object *o, Diag *d) {
 }
 
 static int parse_rules(FwConfig *c, json_object *section, Diag *d) {
+        _cleanup_(freep) uint64_t *hashes = NULL;   /* of the names: compared before the names are */
         json_object *a;
         size_t n;
         int ret;
@@ -902,7 +904,8 @@ static int parse_rules(FwConfig *c, json_object *section, Diag *d) {
         if (ret <= 0)
                 return ret;
         c->rules = calloc(n + 1, sizeof(FwRule));
-        if (!c->rules)
+        hashes = calloc(n + 1, sizeof(uint64_t));
+        if (!c->rules || !hashes)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 FwRule *rule = &c->rules[c->n_rules++];
@@ -915,8 +918,10 @@ static int parse_rules(FwConfig *c, json_object *section, Diag *d) {
                 if (r == -ENOMEM)
                         return r;
                 RET_GATHER(ret, r);
+                if (rule->name)
+                        hashes[i] = hash64(rule->name, strlen(rule->name));
                 for (size_t k = 0; rule->name && k + 1 < c->n_rules; k++)
-                        if (c->rules[k].name && streq(c->rules[k].name, rule->name)) {
+                        if (c->rules[k].name && hashes[k] == hashes[i] && streq(c->rules[k].name, rule->name)) {
                                 _cleanup_(freep) char *p = json_path_key(rule->path, "name");
 
                                 diag_error(d, p ?: rule->path, "duplicate rule name \"%s\" (also %s)", rule->name,

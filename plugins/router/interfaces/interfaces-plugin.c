@@ -126,23 +126,24 @@ static int interfaces_diff(Plugin *p, Plan *plan, Diag *d) {
 }
 
 static int ifindex_of(Rtnl *rtnl, const char *name) {
-        RtnlLink link;
-        int r = rtnl_get_link(rtnl, name, &link);
-
-        return r < 0 ? r : link.ifindex;
+        return rtnl_ifindex(rtnl, name);
 }
 
+/* A new link is made down and without its alias (the kernel ignores
+ * one on creation); label_link() labels it and brings it up once the
+ * other changes are sent (its addresses among them), in one request: a
+ * link that comes up with its addresses in place costs the kernel less
+ * than one that gets them while up (a third of the time of 200 macvlans
+ * with an address each), and as many requests are sent. */
 static int create_link(Rtnl *rtnl, const IfOp *op) {
         RtnlLinkSpec spec = {
                 .kind = op->kind == IF_BRIDGE ? RTNL_LINK_BRIDGE : op->kind == IF_VLAN ? RTNL_LINK_VLAN :
                         op->kind == IF_WIREGUARD ? RTNL_LINK_WIREGUARD : RTNL_LINK_MACVLAN,
                 .name = op->name,
-                .alias = IF_ALIAS,
                 .vlan_id = op->vlan_id,
                 .macvlan_mode = op->macvlan_mode,
                 .mtu = op->mtu,
                 .has_hwaddr = op->has_mac,
-                .up = op->admin == RTNL_ADMIN_UP,
                 .has_vlan_filtering = op->kind == IF_BRIDGE && op->vlan_filtering,
                 .vlan_filtering = op->vlan_filtering,
         };
@@ -154,6 +155,16 @@ static int create_link(Rtnl *rtnl, const IfOp *op) {
                         return spec.link;
         }
         return rtnl_create_link(rtnl, &spec);
+}
+
+static int label_link(Rtnl *rtnl, const IfOp *op) {
+        RtnlLinkChange change = {
+                .alias = IF_ALIAS,
+                .admin = op->admin == RTNL_ADMIN_UP ? RTNL_ADMIN_UP : RTNL_ADMIN_KEEP,
+        };
+        int index = ifindex_of(rtnl, op->name);
+
+        return index < 0 ? index : rtnl_set_link(rtnl, index, &change);
 }
 
 /* Sends one change and records in the ledger what it made or removed. */
@@ -283,6 +294,8 @@ static int interfaces_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
         InterfacesPlugin *ip = (InterfacesPlugin *) p;
         _cleanup_(freep) char *ledger = ledger_path(ip);
         unsigned before = rtnl_counts(ip->rtnl).writes;
+        bool failed;
+        size_t sent;
         int r = 0, k;
 
         if (!ledger)
@@ -290,8 +303,8 @@ static int interfaces_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
         r = record_creations(ip, ledger, d);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < ip->changes.n_ops && r >= 0; i++) {
-                const IfOp *op = &ip->changes.ops[i];
+        for (sent = 0; sent < ip->changes.n_ops && r >= 0; sent++) {
+                const IfOp *op = &ip->changes.ops[sent];
 
                 r = send_op(ip->rtnl, op, &ip->live.ledger);
                 if (r < 0 && (op->type == IF_SET_VLAN || op->type == IF_DELETE_VLAN))
@@ -308,6 +321,20 @@ static int interfaces_apply(Plugin *p, ApplyCounts *counts, Diag *d) {
                                    op->type == IF_CREATE_LINK && op->kind == IF_BRIDGE && op->vlan_filtering &&
                                    r == -EOPNOTSUPP ? " (a bridge with vlan_filtering: this kernel has no bridge VLAN "
                                    "filtering, CONFIG_BRIDGE_VLAN_FILTERING)" : "");
+        }
+        /* every link made is labelled, also after a failure: the rollback
+         * takes it for op-router's and removes it */
+        failed = r < 0;
+        for (size_t i = 0; i < sent; i++) {
+                const IfOp *op = &ip->changes.ops[i];
+
+                if (op->type != IF_CREATE_LINK || (failed && i + 1 == sent))
+                        continue;
+                k = label_link(ip->rtnl, op);
+                if (k < 0)
+                        diag_error(d, "plugins.interfaces", "the kernel refused to label %s: %s", op->name,
+                                   strerror(-k));
+                RET_GATHER(r, k);
         }
         /* what was made is in the ledger, even when a later change failed:
          * the rollback removes it; nothing is being made any more */

@@ -114,10 +114,6 @@ static bool declared(const RtConfig *c, const char *name) {
         return false;
 }
 
-static bool route_key_equal(const RtnlRoute *a, const RtnlRoute *b) {
-        return a->family == b->family && a->table == b->table && a->dst_len == b->dst_len &&
-               a->priority == b->priority && memcmp(&a->dst, &b->dst, sizeof a->dst) == 0;
-}
 
 /* Does a live route carry what the desired one says? (Without "dev",
  * the kernel chooses the interface of the gateway's subnet.) */
@@ -159,12 +155,32 @@ static int plan_route(Plan *plan, ActionKind kind, const RtnlRoute *r, const Rtn
         return k;
 }
 
+/* The first live route (in the dump's order) with want's key that is not
+ * a local or broadcast route, or NULL. */
+static const RtnlRoute *find_live(const RtLive *live, const RtKeyIndex *x, const RtnlRoute *want) {
+        size_t first = SIZE_MAX;
+
+        for (size_t s = rt_key_slot(x, want); x->slots[s]; s = (s + 1) & x->mask) {
+                const RtnlRoute *h = &live->routes[x->slots[s] - 1];
+
+                if (x->slots[s] - 1 < first && rt_route_key_equal(want, h) && h->type != RTN_LOCAL &&
+                    h->type != RTN_BROADCAST)
+                        first = x->slots[s] - 1;
+        }
+        return first == SIZE_MAX ? NULL : &live->routes[first];
+}
+
 static int diff_routes(const RtConfig *c, const RtLive *live, RtChanges *out, Plan *plan, Diag *d) {
+        _cleanup_(rt_key_index_done) RtKeyIndex keys = {};
         bool *wanted = calloc(live->n_routes + 1, sizeof(bool));
         int ret = 0, k = 0;
 
-        if (!wanted)
+        if (!wanted || rt_key_index_init(&keys, live->n_routes) < 0) {
+                free(wanted);
                 return -ENOMEM;
+        }
+        for (size_t j = 0; j < live->n_routes; j++)
+                rt_key_index_add(&keys, &live->routes[j], j);
         for (size_t i = 0; i < c->n_routes && k >= 0; i++) {
                 RtnlRoute want = c->routes[i].r;
                 const RtnlRoute *have = NULL;
@@ -192,12 +208,9 @@ static int diff_routes(const RtConfig *c, const RtLive *live, RtChanges *out, Pl
                         }
                         want.oif = l->ifindex;
                 }
-                for (size_t j = 0; j < live->n_routes && !have; j++)
-                        if (route_key_equal(&want, &live->routes[j]) && live->routes[j].type != RTN_LOCAL &&
-                            live->routes[j].type != RTN_BROADCAST) {
-                                have = &live->routes[j];
-                                wanted[j] = true;
-                        }
+                have = find_live(live, &keys, &want);
+                if (have)
+                        wanted[have - live->routes] = true;
                 if (have && have->protocol != RTNL_PROTO_OPDBUS) {
                         _cleanup_(freep) char *what = rt_route_describe(have, live);
 

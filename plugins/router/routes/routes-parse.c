@@ -8,6 +8,7 @@
 #include <linux/rtnetlink.h>
 #include <stdio.h>
 
+#include "hash.h"
 #include "json-util.h"
 #include "router.h"
 #include "routes.h"
@@ -257,9 +258,54 @@ static int parse_rule(RtConfig *c, const char *path, json_object *o, Diag *d) {
 
 static const char *const section_keys[] = { "routes", "rules", NULL };
 
-static bool same_route_key(const RtnlRoute *a, const RtnlRoute *b) {
+bool rt_route_key_equal(const RtnlRoute *a, const RtnlRoute *b) {
         return a->family == b->family && a->table == b->table && a->dst_len == b->dst_len &&
                a->priority == b->priority && memcmp(&a->dst, &b->dst, sizeof a->dst) == 0;
+}
+
+static uint64_t route_key_hash(const RtnlRoute *r) {
+        uint64_t h = HASH64_INIT;
+
+        h = hash64_update(h, &r->family, sizeof r->family);
+        h = hash64_update(h, &r->table, sizeof r->table);
+        h = hash64_update(h, &r->dst_len, sizeof r->dst_len);
+        h = hash64_update(h, &r->priority, sizeof r->priority);
+        return hash64_update(h, &r->dst, sizeof r->dst);
+}
+
+int rt_key_index_init(RtKeyIndex *x, size_t n) {
+        size_t size = 16;
+
+        while (size < 2 * n)
+                size *= 2;
+        x->slots = calloc(size, sizeof(size_t));
+        x->mask = size - 1;
+        return x->slots ? 0 : -ENOMEM;
+}
+
+void rt_key_index_done(RtKeyIndex *x) {
+        free(x->slots);
+        *x = (RtKeyIndex) {};
+}
+
+size_t rt_key_slot(const RtKeyIndex *x, const RtnlRoute *r) {
+        return (size_t) route_key_hash(r) & x->mask;
+}
+
+void rt_key_index_add(RtKeyIndex *x, const RtnlRoute *r, size_t i) {
+        size_t s = rt_key_slot(x, r);
+
+        while (x->slots[s])
+                s = (s + 1) & x->mask;
+        x->slots[s] = i + 1;
+}
+
+/* Does an earlier route of c have rt's key? */
+static bool key_taken(const RtConfig *c, const RtKeyIndex *x, const RtnlRoute *rt) {
+        for (size_t s = rt_key_slot(x, rt); x->slots[s]; s = (s + 1) & x->mask)
+                if (rt_route_key_equal(&c->routes[x->slots[s] - 1].r, rt))
+                        return true;
+        return false;
 }
 
 int rt_parse(RtConfig *c, json_object *section, Diag *d) {
@@ -278,8 +324,10 @@ int rt_parse(RtConfig *c, json_object *section, Diag *d) {
         if (k > 0) {
                 size_t n = json_object_array_length(a);
 
+                _cleanup_(rt_key_index_done) RtKeyIndex keys = {};
+
                 c->routes = calloc(n + 1, sizeof(RtRoute));
-                if (!c->routes)
+                if (!c->routes || rt_key_index_init(&keys, n) < 0)
                         return -ENOMEM;
                 for (size_t i = 0; i < n; i++) {
                         RtRoute *rt = &c->routes[c->n_routes++];
@@ -291,13 +339,17 @@ int rt_parse(RtConfig *c, json_object *section, Diag *d) {
                         if (k == -ENOMEM)
                                 return k;
                         RET_GATHER(ret, k);
-                        for (size_t j = 0; k >= 0 && j < i; j++)
-                                if (c->routes[j].r.family && same_route_key(&c->routes[j].r, &rt->r)) {
-                                        diag_error(d, rt->path, "the same destination, table and metric as %s: the "
-                                                   "kernel keeps one route of the two; give them different metrics",
-                                                   c->routes[j].path);
-                                        ret = -EINVAL;
-                                }
+                        /* the index finds a clash; the list names every earlier one, in order */
+                        if (k >= 0 && rt->r.family && key_taken(c, &keys, &rt->r))
+                                for (size_t j = 0; j < i; j++)
+                                        if (c->routes[j].r.family && rt_route_key_equal(&c->routes[j].r, &rt->r)) {
+                                                diag_error(d, rt->path, "the same destination, table and metric as "
+                                                           "%s: the kernel keeps one route of the two; give them "
+                                                           "different metrics", c->routes[j].path);
+                                                ret = -EINVAL;
+                                        }
+                        if (rt->r.family)
+                                rt_key_index_add(&keys, &rt->r, i);
                 }
         } else
                 RET_GATHER(ret, k);

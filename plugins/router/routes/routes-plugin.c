@@ -61,13 +61,12 @@ static int routes_diff(Plugin *p, Plan *plan, Diag *d) {
 
 static int send_op(Rtnl *rtnl, const RtOp *op) {
         if (op->dev[0]) {
-                RtnlLink link;
                 RtOp resolved = *op;
-                int r = rtnl_get_link(rtnl, op->dev, &link);
+                int r = rtnl_ifindex(rtnl, op->dev);
 
                 if (r < 0)
                         return r;
-                resolved.route.oif = link.ifindex;
+                resolved.route.oif = r;
                 resolved.dev[0] = 0;
                 return send_op(rtnl, &resolved);
         }

@@ -67,6 +67,23 @@ typedef struct RtLive {
 
 void rt_live_done(RtLive *l);
 
+/* Routes by their key (family, table, destination, metric: what the
+ * kernel keeps one route of), for lookups in lists of thousands: slots
+ * hold index + 1 into the list, 0 is free. Every route of a key is in the
+ * run of slots from rt_key_slot() to the next free one. */
+typedef struct RtKeyIndex {
+        size_t *slots;
+        size_t mask;
+} RtKeyIndex;
+
+bool rt_route_key_equal(const RtnlRoute *a, const RtnlRoute *b);
+/* Room for n routes; -ENOMEM. */
+int rt_key_index_init(RtKeyIndex *x, size_t n);
+void rt_key_index_done(RtKeyIndex *x);
+void rt_key_index_add(RtKeyIndex *x, const RtnlRoute *r, size_t i);
+/* The first slot to look at for r's key. */
+size_t rt_key_slot(const RtKeyIndex *x, const RtnlRoute *r);
+
 typedef enum RtOpType {
         RT_DELETE_RULE,
         RT_DELETE_ROUTE,
