@@ -119,7 +119,7 @@ def test_list_profiles_and_plugins(opdbus, oprouter):
     assert opdbus.run("init", "--list-profiles", check=0).stdout.split() == [
         "netmaker", "none", "privacy-client", "privacy-vps"]
     assert opdbus.run("--list-plugins", check=0).stdout.split() == ["net", "lxc", "openflow", "netmaker"]
-    assert oprouter.run("--list-plugins", check=0).stdout.split() == ["interfaces", "routes", "firewall"]
+    assert oprouter.run("--list-plugins", check=0).stdout.split() == ["interfaces", "routes", "wireguard", "firewall"]
 
 
 # ---- colour ----------------------------------------------------------------------------
