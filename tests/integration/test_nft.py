@@ -150,7 +150,7 @@ def netns(driver_bin, tmp_path):
 
 def test_host_program_does_not_link_libnftnl(driver_bin):
     """The library is for the router build: op-dbus itself goes without."""
-    binary = Path(os.environ.get("OPDBUS_BIN") or driver_bin.parents[1] / "agent" / "cli" / "op-dbus")
+    binary = Path(os.environ.get("OPDBUS_BIN") or driver_bin.parents[1] / "agent" / "op-dbus" / "op-dbus")
     if not binary.is_absolute():
         binary = SOURCE_ROOT / binary
     needed = run(["readelf", "-d", binary]).stdout
