@@ -16,7 +16,9 @@ never touch.
     and right after it started the link phase and the firewall's batch
     (found by its -v lines). After each kill the checkpoint store loads
     and the next apply converges: plan has nothing to do, verify passes,
-    the foreign table and route are there as they were.
+    the foreign table and route are there as they were. Also at exact
+    points: stopped by OPROUTER_FAULT_INJECT=PLUGIN:stop right after the
+    link phase or the firewall's batch, and killed there.
   * A read-only or full state directory is found before the kernel is
     touched: exit 5, the error names the directory, the dumps are
     byte-identical.
@@ -232,6 +234,38 @@ def test_kill_9_inside_a_phase(router, tmp_state, phase):
         check_converged(router, paths[target])
     print(f"\nop-router kill -9 inside the {phase} phase: {inside} of 6 kills inside it, 6/6 converged\n  "
           + "\n  ".join(outcomes))
+
+
+def stopped(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "T"
+
+
+@pytest.mark.parametrize("plugin", ["interfaces", "firewall"])
+def test_kill_9_at_an_exact_point_between_phases(router, tmp_state, plugin):
+    """Killed at an exact point of a large apply: right after the link
+    phase (the links, addresses made; routes and firewall not yet), or
+    right after the firewall's batch was committed (not yet verified, its
+    checkpoint not yet a generation). op-router stops there on its own
+    (OPROUTER_FAULT_INJECT=PLUGIN:stop) and is killed while stopped; the
+    next apply converges and nobody else's objects were touched."""
+    paths = {"large": tmp_state(LARGE, "large.json"), "empty": tmp_state(EMPTY, "empty.json")}
+    assert router.op.run("apply", paths["empty"], timeout=HANG).returncode == 0
+    for target in ("large", "empty", "large"):
+        proc = router.popen("apply", "--allow-outage", paths[target],
+                            env={"OPROUTER_FAULT_INJECT": f"{plugin}:stop"})
+        deadline = time.monotonic() + HANG   # a hang, not a measurement
+        while not stopped(proc.pid):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, f"op-router never stopped after {plugin}"
+            time.sleep(0.01)
+        proc.kill()
+        proc.communicate(timeout=HANG)
+        assert proc.returncode == -signal.SIGKILL
+        check_store(router)
+        res = router.op.run("apply", "--allow-outage", paths[target], timeout=HANG)
+        assert res.returncode == 0, f"after a kill at {plugin}:stop of {target}:\n{res.describe()}"
+        check_converged(router, paths[target])
 
 
 # ---- the state directory -----------------------------------------------------------------
