@@ -739,11 +739,16 @@ def test_wireguard_failed_apply_rolls_back(boot):
 
 
 def test_wireguard_kill_switch(boot):
-    """The kill switch over the tunnel op-router made: the guest's pings
-    went through wga (no echo request on the WAN while it was up) and,
-    with wga down, not one left through the WAN."""
+    """The kill switch over the tunnel op-router made, for a guest VLAN
+    (lan5.10, made by op-router; the guest's frames arrive tagged 10): the
+    guest's pings went through wga (no echo request on the WAN while it
+    was up) and, with wga down, not one left through the WAN."""
     applied = json_of(boot.check("wireguard", "wg-kill-switch-apply"))
     assert applied["changed"] is True and applied["status"] == "ok", applied
+    assert ("interfaces", "create", "vlan/lan5.10") in [(a["plugin"], a["action"], a["path"])
+                                                        for a in applied["changes"]], applied["changes"]
+    tagged = boot.check("wireguard", "wg-guest-vlan")
+    assert tagged.ok and "vlan 10" in tagged.output, tagged.output
     ks = boot.check("wireguard", "wg-kill-switch")
     assert ks.ok, ks.output
     assert "the ping was still running" in ks.output, ks.output

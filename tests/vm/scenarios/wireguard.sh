@@ -9,7 +9,7 @@
 # is planned as a tunnel restart; query writes "<redacted>" and the
 # checkpoints hold no key; a change of key, port and peers that fails is
 # rolled back to the key, port and peers from before; the kill switch
-# holds a guest network's traffic to the tunnel op-router made (with the
+# holds a guest VLAN's traffic to the tunnel op-router made (with the
 # tunnel down, nothing of it leaves through the WAN); an empty section
 # removes the link. Debian's wg
 # is the oracle. The host reads the counts (tests/vm/test_aarch64_vm.py).
@@ -32,20 +32,21 @@ state() {
                 "$2" "$3" "$4" "$5" "$6" > "$1"
 }
 
-# The state of wg-a as a router: lan5 a guest network whose traffic
-# leaves only through wga (table 100 and the kill switch), u0 its WAN
-# with the main table's default route; WireGuard's own packets come in
-# through the WAN.
+# The state of wg-a as a router: VLAN 10 on lan5 (lan5.10, which
+# op-router makes) a guest network whose traffic leaves only through wga
+# (table 100 and the kill switch), u0 its WAN with the main table's
+# default route; WireGuard's own packets come in through the WAN.
 kill_switch_state() {
         cat <<KS
 {"version": 1, "plugins": {
-  "interfaces": {"links": [{"name": "lan5", "up": true, "addresses": ["192.168.55.1/24"]}]},
+  "interfaces": {"links": [{"name": "lan5", "up": true}],
+                 "vlans": [{"name": "lan5.10", "link": "lan5", "id": 10, "addresses": ["192.168.55.1/24"]}]},
   "wireguard": {"interfaces": [{"name": "wga", "listen_port": 51821, "mtu": 1420, "addresses": ["10.98.0.1/24"],
                                 "private_key_secret": "wga", "peers": [$1]}]},
   "routes": {"routes": [{"to": "default", "via": "172.31.1.2"}, {"to": "default", "dev": "wga", "table": 100}],
-             "rules": [{"priority": 100, "iif": "lan5", "table": 100}]},
+             "rules": [{"priority": 100, "iif": "lan5.10", "table": 100}]},
   "firewall": {
-    "zones": [{"name": "guest", "interfaces": ["lan5"]}, {"name": "wan", "interfaces": ["u0"]},
+    "zones": [{"name": "guest", "interfaces": ["lan5.10"]}, {"name": "wan", "interfaces": ["u0"]},
               {"name": "vpn", "interfaces": ["wga"]}],
     "forwardings": [{"from": "guest", "to": "vpn"}],
     "rules": [{"name": "wireguard", "from": "wan", "proto": "udp", "dest_port": 51821, "action": "accept"}],
@@ -149,7 +150,8 @@ fault_rolled_back() {
         side a verify $W/a1.json
 }
 check wg-fault-rolled-back fault_rolled_back
-# The kill switch over the tunnel op-router made: a guest's ping to
+# The kill switch over the tunnel op-router made, for a guest VLAN: a
+# guest's ping to
 # 198.51.100.1 (wg-b's, behind the tunnel and behind the WAN alike) goes
 # through wga; with wga down, not one echo request leaves through the WAN
 # (captured on wg-b's end of it), though the flow is established and the
@@ -158,7 +160,9 @@ check wg-fault-rolled-back fault_rolled_back
 ks_topology() {
         ip netns add wg-guest && ip -n wg-guest link set lo up &&
         ip -n wg-a link add lan5 type veth peer name g0 netns wg-guest &&
-        ip -n wg-guest addr add 192.168.55.10/24 dev g0 && ip -n wg-guest link set g0 up &&
+        ip -n wg-guest link set g0 up &&
+        ip -n wg-guest link add link g0 name g0.10 type vlan id 10 &&
+        ip -n wg-guest addr add 192.168.55.10/24 dev g0.10 && ip -n wg-guest link set g0.10 up &&
         ip -n wg-guest route add default via 192.168.55.1 &&
         ip netns exec wg-a sysctl -q -w net.ipv4.ip_forward=1 &&
         ip -n wg-b addr add 198.51.100.1/32 dev lo &&
@@ -166,6 +170,16 @@ ks_topology() {
         side a --json apply $W/a-ks.json
 }
 check wg-kill-switch-apply ks_topology
+# the guest's frames reach the router tagged with VLAN 10, on lan5 (the
+# guest zone's input policy drops them there: no reply is expected)
+guest_vlan() {
+        capture_on lan5 wg-a || return 1
+        ip netns exec wg-guest ping -c 2 -W 1 192.168.55.1 > /dev/null
+        capture_stop lan5 wg-a
+        grep "ICMP echo" /tmp/wg-a-lan5.cap
+        grep -q "vlan 10, .*192.168.55.10 > 192.168.55.1: ICMP echo request" /tmp/wg-a-lan5.cap
+}
+check wg-guest-vlan guest_vlan
 kill_switch() {
         capture_on u1 wg-b || return 1
         ip netns exec wg-guest ping -c 60 -i 0.2 -W 1 198.51.100.1 > $W/ks-ping.out 2>&1 &
