@@ -11,13 +11,11 @@ datapath.
 import json
 import os
 import subprocess
-import threading
-import time
 
 import pytest
 
 from conftest import OpDbus, SANITIZER_PATTERNS
-from netlab import CONNECT_TIMEOUT, Peer, in_netns, tcp_exchange, udp4_frame
+from netlab import CONNECT_TIMEOUT, Peer, tcp_exchange, udp4_frame
 from ovn_sandbox import GENEVE_PORT, OvnCluster, missing_tools
 
 MAC_A, IP_A = "02:00:00:00:01:0a", "10.1.0.10"
@@ -159,3 +157,208 @@ def test_fixture_carries_geneve_between_two_nodes(ovn_tools, tmp_path):
         c.wait_port_up("pb")
         assert (c.port_chassis("pa"), c.port_chassis("pb")) == (a.system_id, b.system_id)
         check_geneve(c, ha, hb, tmp_path)
+
+
+# ---- the ovn plugin ----------------------------------------------------------------
+
+
+def reaches(host, address, attempts=10):
+    """True once host gets an answer to a ping of address: the first
+    packets to another node may go while ovn-controller still installs
+    flows, or while the tunnel's next hop is being resolved."""
+    return any(host.ping(address, count=1, wait=1) for _ in range(attempts))
+
+
+def two_containers(cluster):
+    a, b = cluster.nodes
+    return cluster.container(a, "ca", MAC_A, IP_A), cluster.container(b, "cb", MAC_B, IP_B)
+
+
+def apply_both(cluster, nodes, tmp_state, ha, hb):
+    a, b = cluster.nodes
+    ra = apply(nodes[0], tmp_state, section(cluster, a, [lsp("pa", MAC_A, IP_A, ha.port)]))
+    rb = apply(nodes[1], tmp_state, section(cluster, b, [lsp("pb", MAC_B, IP_B, hb.port)]))
+    return ra, rb
+
+
+def test_two_nodes_reach_each_other_over_a_logical_switch(cluster, nodes, tmp_state, tmp_path):
+    a, b = cluster.nodes
+    ha, hb = two_containers(cluster)
+    ra, rb = apply_both(cluster, nodes, tmp_state, ha, hb)
+    assert ra["ok"] and rb["ok"] and not ra["warnings"] and not rb["warnings"], (ra, rb)
+    # the chassis, written where ovn-controller reads it
+    ids = a.ovs.vsctl("get", "Open_vSwitch", ".", "external_ids")
+    for k, v in a.chassis_ids().items():
+        assert f'{k}="{v}"' in ids or f"{k}={v}" in ids, ids
+    assert b.ovs.vsctl("get", "Interface", hb.port, "external_ids:iface-id") == '"pb"' \
+        or b.ovs.vsctl("get", "Interface", hb.port, "external_ids:iface-id") == "pb"
+    # the rows, tagged with their owner and node; the switch declared by both
+    ports = nb_ports(cluster)
+    assert ports["pa"][:3] == ("ls1", [f"{MAC_A} {IP_A}"], [f"{MAC_A} {IP_A}"])
+    assert ports["pa"][3] == {"op-dbus-owner": "op-dbus", "op-dbus-node": a.system_id}
+    assert ports["pb"][3]["op-dbus-node"] == b.system_id
+    assert nb_switches(cluster) == [("ls1", {"op-dbus-owner": "op-dbus",
+                                             f"op-dbus-node-{a.system_id}": "declared",
+                                             f"op-dbus-node-{b.system_id}": "declared"})]
+    # verified: each port is bound to its node's chassis
+    assert (cluster.port_chassis("pa"), cluster.port_chassis("pb")) == (a.system_id, b.system_id)
+    cluster.wait_port_up("pa")
+    cluster.wait_port_up("pb")
+    check_geneve(cluster, ha, hb, tmp_path)
+
+
+def test_second_apply_sends_no_northbound_write(cluster, nodes, tmp_state):
+    a, b = cluster.nodes
+    ha, hb = two_containers(cluster)
+    apply_both(cluster, nodes, tmp_state, ha, hb)
+    nb_db = cluster.central.path("nb.db")
+    size = os.path.getsize(nb_db)  # ovsdb-server appends every committed transaction
+    ra, rb = apply_both(cluster, nodes, tmp_state, ha, hb)
+    for r in (ra, rb):
+        assert r["ok"] and not r["changes"] and r["counts"]["ovsdb_ops"] == 0, r
+    assert os.path.getsize(nb_db) == size
+    plan = nodes[0].run("plan", "--json", tmp_state(section(cluster, a, [lsp("pa", MAC_A, IP_A, ha.port)])),
+                        check=0, json=True).json
+    assert plan["changes"] == []
+
+
+def test_port_security_drops_a_spoofed_source(cluster, nodes, tmp_state):
+    ha, hb = two_containers(cluster)
+    apply_both(cluster, nodes, tmp_state, ha, hb)
+    cluster.wait_port_up("pa")
+    cluster.wait_port_up("pb")
+    assert reaches(ha, IP_B)  # learns B's MAC, proves the path
+
+    def frame(src_mac, src_ip, marker):
+        return udp4_frame(src_mac, MAC_B, src_ip, IP_B, 4000, 4001, marker)
+
+    with hb.sniffer() as s:
+        ha.send(frame(MAC_A, IP_A, b"genuine"))
+        assert s.wait_for(lambda p: p.has(b"genuine"), timeout=CONNECT_TIMEOUT)
+        ha.send(frame("02:00:00:00:01:99", IP_A, b"spoofed-mac"), frame(MAC_A, "10.1.0.99", b"spoofed-ip"))
+        ha.send(frame(MAC_A, IP_A, b"after"))
+        assert s.wait_for(lambda p: p.has(b"after"), timeout=CONNECT_TIMEOUT)
+        assert not s.matching(lambda p: p.has(b"spoofed-mac") or p.has(b"spoofed-ip"))
+
+
+def test_a_port_deleted_by_hand_is_created_again(cluster, nodes, tmp_state):
+    a, _ = cluster.nodes
+    ha, hb = two_containers(cluster)
+    apply_both(cluster, nodes, tmp_state, ha, hb)
+    cluster.central.nbctl("lsp-del", "pa")
+    r = apply(nodes[0], tmp_state, section(cluster, a, [lsp("pa", MAC_A, IP_A, ha.port)]))
+    assert [(c["action"], c["path"]) for c in r["changes"]] == [("create", "port/pa")], r
+    assert nb_ports(cluster)["pa"][3]["op-dbus-node"] == a.system_id
+    cluster.wait_port_up("pa")
+    assert reaches(ha, IP_B)
+
+
+def test_removing_node_b_ports_removes_only_them(cluster, nodes, tmp_state):
+    a, b = cluster.nodes
+    ha, hb = two_containers(cluster)
+    apply_both(cluster, nodes, tmp_state, ha, hb)
+    r = apply(nodes[1], tmp_state, section(cluster, b, []))
+    assert sorted((c["action"], c["path"]) for c in r["changes"]) == [
+        ("delete", "port/pb"), ("modify", f"interface/{hb.port}")], r
+    assert sorted(nb_ports(cluster)) == ["pa"]
+    ids = b.ovs.vsctl("get", "Interface", hb.port, "external_ids")
+    assert "iface-id" not in ids and "op-dbus" not in ids, ids
+    # B no longer declaring the switch leaves it to A
+    r = apply(nodes[1], tmp_state, section(cluster, b, [], switches=()))
+    assert [(c["action"], c["path"], c["impact"]) for c in r["changes"]] == [
+        ("modify", "switch/ls1", "no traffic impact")], r
+    assert nb_switches(cluster) == [("ls1", {"op-dbus-owner": "op-dbus",
+                                             f"op-dbus-node-{a.system_id}": "declared"})]
+    assert sorted(nb_ports(cluster)) == ["pa"]
+
+
+def test_removing_a_switch_with_ports_is_an_outage(cluster, nodes, tmp_state):
+    a, _ = cluster.nodes
+    apply(nodes[0], tmp_state, section(cluster, a, [lsp("pa", MAC_A, IP_A)]))
+    cluster.central.nbctl("lsp-add", "ls1", "by-hand")
+    r = nodes[0].run("apply", "--json", tmp_state(section(cluster, a, [], switches=())), check=2, json=True).json
+    assert any("switch/ls1: delete would cut off the traffic of the logical switch ports" in e
+               and "by-hand" in e for e in r["errors"]), r
+    assert sorted(nb_ports(cluster)) == ["by-hand", "pa"]
+    r = apply(nodes[0], tmp_state, section(cluster, a, [], switches=()), "--allow-outage")
+    assert nb_switches(cluster) == [] and nb_ports(cluster) == {}
+
+
+def test_a_foreign_row_is_not_taken_over(cluster, nodes, tmp_state):
+    a, b = cluster.nodes
+    apply(nodes[1], tmp_state, section(cluster, b, [lsp("pb", MAC_B, IP_B)]))
+    cluster.central.nbctl("ls-add", "ls-hand")
+    st = section(cluster, a, [lsp("pb", MAC_B, IP_B)], switches=(("ls1", "10.1.0.0/24"), ("ls-hand", "10.2.0.0/24")))
+    r = nodes[0].run("apply", "--json", tmp_state(st), check=2, json=True).json
+    errors = "\n".join(r["errors"])
+    assert 'plugins.ovn.switches[1]: logical switch "ls-hand" exists' in errors, errors
+    assert f'plugins.ovn.ports[0]: logical switch port "pb" exists in the northbound database and belongs ' \
+           f"to node {b.system_id}" in errors, errors
+    assert nb_ports(cluster)["pb"][3]["op-dbus-node"] == b.system_id
+
+
+def test_both_nodes_applying_at_once_end_with_the_union(cluster, nodes, tmp_state, tmp_path):
+    """Both nodes' op-dbus started together, round after round: the
+    northbound database ends with exactly what they declared, and an apply
+    fails for nothing but a conflict it reports and retries. Even rounds
+    move both nodes' ports to new switches (both create them at once, and
+    leave the last round's); odd rounds empty both states (both leave the
+    switches at once: the last one out deletes each)."""
+    a, b = cluster.nodes
+    rounds, per_node = 12, 4
+    for rnd in range(rounds):
+        if rnd % 2:
+            switches, plan = (), {a.name: [], b.name: []}
+        else:
+            switches = ((f"ls{rnd}-1", "10.1.0.0/24"), (f"ls{rnd}-2", "10.2.0.0/24"))
+            plan = {node.name: [lsp(f"n{i}-r{rnd}-p{k}", f"02:00:00:{i:02x}:{rnd:02x}:{k:02x}",
+                                    f"10.{1 + k % 2}.0.{10 + 100 * i + rnd * per_node + k}",
+                                    switch=f"ls{rnd}-{1 + k % 2}") for k in range(per_node)]
+                    for i, node in enumerate((a, b))}
+        files = [tmp_state(section(cluster, node, plan[node.name], switches)) for node in (a, b)]
+        procs = [subprocess.Popen([runner.binary, "apply", "--json", f], env=runner.env, cwd=runner.cwd,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for runner, f in zip(nodes, files)]
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            assert not any(pat.search(err) for pat in SANITIZER_PATTERNS), err
+            res = json.loads(out)
+            assert p.returncode == 0 and res["ok"], (res["errors"], res["changes"], err)
+            for w in res["warnings"]:
+                assert "read again and retried" in w, w
+        want = {p["name"]: (p["switch"], [f"{p['mac']} {p['ip']}"]) for ports in plan.values() for p in ports}
+        have = nb_ports(cluster)
+        assert {n: v[:2] for n, v in have.items()} == want, f"round {rnd}"
+        assert nb_switches(cluster) == [(name, {"op-dbus-owner": "op-dbus",
+                                                f"op-dbus-node-{a.system_id}": "declared",
+                                                f"op-dbus-node-{b.system_id}": "declared"})
+                                        for name, _ in switches], f"round {rnd}"
+
+
+@pytest.mark.parametrize("field,value,path,message", [
+    ("mac", "02:00:00:00:01", "plugins.ovn.ports[0].mac", "MAC"),
+    ("mac", "03:00:00:00:01:0a", "plugins.ovn.ports[0].mac", "unicast"),
+    ("ip", "10.9.0.10", "plugins.ovn.ports[0].ip", 'outside the subnet 10.1.0.0/24 of logical switch "ls1"'),
+    ("switch", "nope", "plugins.ovn.ports[0].switch", 'unknown logical switch "nope"'),
+])
+def test_validation_errors_name_the_path(opdbus, tmp_state, field, value, path, message):
+    port = {"name": "pa", "switch": "ls1", "mac": MAC_A, "ip": IP_A, field: value}
+    st = {"version": 1, "plugins": {"ovn": {
+        "chassis": {"system_id": "pve1", "northbound": "unix:/nonexistent/nb.sock",
+                    "southbound": "tcp:192.0.2.1:6642", "encap_ip": "192.0.2.11"},
+        "switches": [{"name": "ls1", "subnet": "10.1.0.0/24"}], "ports": [port]}}}
+    r = opdbus.run("validate", "--json", tmp_state(st), check=2, json=True).json
+    assert any(e.startswith(path + ":") and message in e for e in r["errors"]), r["errors"]
+
+
+def test_validation_of_the_chassis_and_switches(opdbus, tmp_state):
+    st = {"version": 1, "plugins": {"ovn": {
+        "chassis": {"system_id": "pve 1", "northbound": "tcp:192.0.2.1:6641", "southbound": "x",
+                    "encap_type": "vxlan", "encap_ip": "192.0.2.300"},
+        "switches": [{"name": "ls1", "subnet": "10.1.0.5/24"}, {"name": "ls1", "subnet": "10.2.0.0/24"}]}}}
+    errors = opdbus.run("validate", "--json", tmp_state(st), check=2, json=True).json["errors"]
+    for path in ("plugins.ovn.chassis.system_id", "plugins.ovn.chassis.northbound",
+                 "plugins.ovn.chassis.southbound", "plugins.ovn.chassis.encap_type",
+                 "plugins.ovn.chassis.encap_ip", "plugins.ovn.switches[0].subnet", "plugins.ovn.switches[1]"):
+        assert any(e.startswith(path + ":") for e in errors), (path, errors)
+    assert any("10.1.0.5/24 is not a network address: expected 10.1.0.0/24" in e for e in errors), errors
