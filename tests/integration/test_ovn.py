@@ -53,12 +53,13 @@ def nodes(cluster, opdbus_bin, tmp_path):
     return runners
 
 
-def section(cluster, node, ports=(), switches=(("ls1", "10.1.0.0/24"),)):
+def section(cluster, node, ports=(), switches=(("ls1", "10.1.0.0/24"),), dhcp=None):
     return {"version": 1, "plugins": {"ovn": {
         "chassis": {"system_id": node.system_id, "northbound": cluster.central.nb_remote,
                     "southbound": cluster.central.sb_remote, "encap_type": "geneve",
                     "encap_ip": node.tunnel_ip, "bridge": "br-int"},
-        "switches": [{"name": n, "subnet": s} for n, s in switches],
+        "switches": [dict({"name": n, "subnet": s}, **({"dhcp": dhcp} if dhcp is not None else {}))
+                     for n, s in switches],
         "ports": list(ports),
     }}}
 
@@ -303,7 +304,8 @@ def test_both_nodes_applying_at_once_end_with_the_union(cluster, nodes, tmp_stat
     fails for nothing but a conflict it reports and retries. Even rounds
     move both nodes' ports to new switches (both create them at once, and
     leave the last round's); odd rounds empty both states (both leave the
-    switches at once: the last one out deletes each)."""
+    switches at once: the last one out deletes each, and its DHCP
+    options)."""
     a, b = cluster.nodes
     rounds, per_node = 12, 4
     for rnd in range(rounds):
@@ -315,7 +317,7 @@ def test_both_nodes_applying_at_once_end_with_the_union(cluster, nodes, tmp_stat
                                     f"10.{1 + k % 2}.0.{10 + 100 * i + rnd * per_node + k}",
                                     switch=f"ls{rnd}-{1 + k % 2}") for k in range(per_node)]
                     for i, node in enumerate((a, b))}
-        files = [tmp_state(section(cluster, node, plan[node.name], switches)) for node in (a, b)]
+        files = [tmp_state(section(cluster, node, plan[node.name], switches, dhcp={})) for node in (a, b)]
         procs = [subprocess.Popen([runner.binary, "apply", "--json", f], env=runner.env, cwd=runner.cwd,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for runner, f in zip(nodes, files)]
@@ -333,12 +335,13 @@ def test_both_nodes_applying_at_once_end_with_the_union(cluster, nodes, tmp_stat
                                                 f"op-dbus-node-{a.system_id}": "declared",
                                                 f"op-dbus-node-{b.system_id}": "declared"})
                                         for name, _ in switches], f"round {rnd}"
+        assert sorted(row[2]["op-dbus-switch"] for row in nb_dhcp(cluster)) == [name for name, _ in switches]
 
 
 @pytest.mark.parametrize("field,value,path,message", [
     ("mac", "02:00:00:00:01", "plugins.ovn.ports[0].mac", "MAC"),
     ("mac", "03:00:00:00:01:0a", "plugins.ovn.ports[0].mac", "unicast"),
-    ("ip", "10.9.0.10", "plugins.ovn.ports[0].ip", 'outside the subnet 10.1.0.0/24 of logical switch "ls1"'),
+    ("ip", "10.9.0.10", "plugins.ovn.ports[0].ip", '10.9.0.10 is not a host address of the subnet 10.1.0.0/24 of logical switch "ls1"'),
     ("switch", "nope", "plugins.ovn.ports[0].switch", 'unknown logical switch "nope"'),
 ])
 def test_validation_errors_name_the_path(opdbus, tmp_state, field, value, path, message):
@@ -362,3 +365,41 @@ def test_validation_of_the_chassis_and_switches(opdbus, tmp_state):
                  "plugins.ovn.chassis.encap_ip", "plugins.ovn.switches[0].subnet", "plugins.ovn.switches[1]"):
         assert any(e.startswith(path + ":") for e in errors), (path, errors)
     assert any("10.1.0.5/24 is not a network address: expected 10.1.0.0/24" in e for e in errors), errors
+
+
+def nb_dhcp(cluster):
+    """[(cidr, options, external_ids)] of every DHCP_Options row."""
+    out = cluster.central.nbctl("--format=json", "--columns=cidr,options,external_ids", "list", "DHCP_Options")
+    return [(row[0], dict(row[1][1]), dict(row[2][1])) for row in json.loads(out)["data"]]
+
+
+def test_dhcp_gives_a_container_its_port_address(cluster, nodes, tmp_state, tmp_path):
+    a, _ = cluster.nodes
+    ha = cluster.container(a, "ca", MAC_A, IP_A)
+    dhcp = {"router": "10.1.0.1", "dns": "10.1.0.53", "lease_time": 600}
+    st = section(cluster, a, [lsp("pa", MAC_A, IP_A, ha.port)], dhcp=dhcp)
+    r = apply(nodes[0], tmp_state, st)
+    assert ("create", "dhcp/ls1") in [(c["action"], c["path"]) for c in r["changes"]], r
+    assert nb_dhcp(cluster) == [("10.1.0.0/24",
+                                 {"server_id": "10.1.0.1", "server_mac": "02:00:00:00:00:fe", "lease_time": "600",
+                                  "router": "10.1.0.1", "dns_server": "10.1.0.53"},
+                                 {"op-dbus-owner": "op-dbus", "op-dbus-switch": "ls1"})]
+    assert apply(nodes[0], tmp_state, st)["counts"]["ovsdb_ops"] == 0
+    cluster.wait_port_up("pa")
+
+    # the container asks, without an address of its own (the netmask comes
+    # from the subnet)
+    script = tmp_path / "udhcpc.sh"
+    script.write_text('#!/bin/sh\necho "$1 $ip $subnet $router $dns $lease" >> "$0.out"\n')
+    script.chmod(0o755)
+    ha.run("ip", "addr", "flush", "dev", ha.dev)
+    ha.run("busybox", "udhcpc", "-i", ha.dev, "-f", "-q", "-n", "-t", "10", "-T", "1", "-s", str(script),
+           timeout=60)
+    bound = [l for l in (tmp_path / "udhcpc.sh.out").read_text().splitlines() if l.startswith("bound ")]
+    assert bound == [f"bound {IP_A} 255.255.255.0 10.1.0.1 10.1.0.53 600"], bound
+
+    # DHCP off: the row goes, and the port's reference with it
+    r = apply(nodes[0], tmp_state, section(cluster, a, [lsp("pa", MAC_A, IP_A, ha.port)]))
+    assert nb_dhcp(cluster) == []
+    assert cluster.central.nbctl("get", "Logical_Switch_Port", "pa", "dhcpv4_options") == "[]"
+    assert apply(nodes[0], tmp_state, section(cluster, a, [lsp("pa", MAC_A, IP_A, ha.port)]))["counts"]["ovsdb_ops"] == 0

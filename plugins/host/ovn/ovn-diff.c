@@ -20,6 +20,7 @@ typedef struct Walk {
         OvsdbTxn *nb, *ovs;
         Diag *d;
         json_object **new_switch;     /* per desired switch: its named-uuid when created */
+        json_object **new_dhcp;       /* per desired switch: its DHCP_Options' named-uuid when created */
         int ret;
 } Walk;
 
@@ -120,6 +121,81 @@ static void create_switch(Walk *w, const OvnSwitch *s, size_t i) {
         w->new_switch[i] = ovsdb_txn_insert(w->nb, "Logical_Switch", row);
 }
 
+static bool same_options(json_object *a, json_object *b) {
+        if (!a || !b)
+                return !a && !b;
+        if (json_object_object_length(a) != json_object_object_length(b))
+                return false;
+        json_object_object_foreach(a, k, v) {
+                json_object *bv;
+
+                if (!json_object_object_get_ex(b, k, &bv) || !streq(json_object_get_string(v), json_object_get_string(bv)))
+                        return false;
+        }
+        return true;
+}
+
+/* The row still there (and still for this subnet), for an update or a delete. */
+static void guard_dhcp(Walk *w, const OvnSwitch *h) {
+        static const char *const cidr_col[] = { "cidr", NULL };
+
+        ovsdb_txn_wait(w->nb, "DHCP_Options", ovsdb_where_uuid(h->dhcp_uuid), cidr_col, "==",
+                       ovsdb_rows1("cidr", json_object_new_string(h->dhcp_cidr)), 0);
+}
+
+static void delete_dhcp(Walk *w, const OvnSwitch *h) {
+        if (!w->nb || !h->dhcp_uuid)
+                return;
+        /* the ports' dhcpv4_options are weak references: they are cleared */
+        guard_dhcp(w, h);
+        ovsdb_txn_delete(w->nb, "DHCP_Options", ovsdb_where_uuid(h->dhcp_uuid));
+}
+
+/* DHCP of a declared switch (h: the live switch, or NULL when it is created). */
+static void walk_dhcp(Walk *w, const OvnSwitch *s, const OvnSwitch *h, size_t i) {
+        static const char *const cidr_col[] = { "cidr", NULL };
+        json_object *row, *match;
+
+        if (!s->dhcp) {
+                if (h && h->dhcp_uuid) {
+                        act(w, ACTION_MODIFY, IMPACT_FLOW_CHANGE, obj("switch", s->name), "DHCP off");
+                        delete_dhcp(w, h);
+                }
+                return;
+        }
+        if (h && h->dhcp_uuid) {
+                if (streq(h->dhcp_cidr, s->subnet) && same_options(h->dhcp, s->dhcp))
+                        return;
+                act(w, ACTION_MODIFY, IMPACT_FLOW_CHANGE, obj("switch", s->name), "DHCP options changed");
+                if (!w->nb)
+                        return;
+                row = json_object_new_object();
+                if (row) {
+                        json_object_object_add(row, "cidr", json_object_new_string(s->subnet));
+                        json_object_object_add(row, "options", ovsdb_map_from_object(s->dhcp));
+                }
+                guard_dhcp(w, h);
+                ovsdb_txn_update(w->nb, "DHCP_Options", ovsdb_where_uuid(h->dhcp_uuid), row);
+                return;
+        }
+        act(w, ACTION_CREATE, IMPACT_NONE, obj("dhcp", s->name), "DHCP on logical switch %s", s->name);
+        if (!w->nb)
+                return;
+        /* still absent: another node may be creating it */
+        match = json_object_new_object();
+        if (match)
+                json_object_object_add(match, OVN_SWITCH_KEY, json_object_new_string(s->name));
+        ovsdb_txn_wait(w->nb, "DHCP_Options", ovsdb_where("external_ids", "includes", map_of(match)), cidr_col, "==",
+                       json_object_new_array(), 0);
+        row = json_object_new_object();
+        if (row) {
+                json_object_object_add(row, "cidr", json_object_new_string(s->subnet));
+                json_object_object_add(row, "options", ovsdb_map_from_object(s->dhcp));
+                json_object_object_add(row, "external_ids", map2(OVSDB_OWNER_KEY, OVN_OWNER_VALUE, OVN_SWITCH_KEY, s->name));
+        }
+        w->new_dhcp[i] = ovsdb_txn_insert(w->nb, "DHCP_Options", row);
+}
+
 static void walk_switches(Walk *w) {
         OvnPlugin *o = w->o;
         _cleanup_(freep) char *key = declarer_key(o);
@@ -134,6 +210,7 @@ static void walk_switches(Walk *w) {
 
                 if (!h) {
                         create_switch(w, s, i);
+                        walk_dhcp(w, s, NULL, i);
                         continue;
                 }
                 if (count_named(&o->have, s->name) > 1) {
@@ -166,6 +243,7 @@ static void walk_switches(Walk *w) {
                                                          "other_config", "subnet", s->subnet);
                         }
                 }
+                walk_dhcp(w, s, h, i);
         }
 }
 
@@ -233,6 +311,7 @@ static void walk_old_switches(Walk *w) {
                         ovsdb_txn_wait(w->nb, "Logical_Switch", ovsdb_where_uuid(h->uuid), cols, "==",
                                        rows1(row), 0);
                         ovsdb_txn_delete(w->nb, "Logical_Switch", ovsdb_where_uuid(h->uuid));
+                        delete_dhcp(w, h);
                 }
         }
         if (!key)
@@ -264,6 +343,43 @@ static json_object *switch_where(Walk *w, const char *name) {
         return NULL;
 }
 
+/* The DHCP_Options a port of switch name refers to: ["uuid", ...] or
+ * ["named-uuid", ...] (new references), or NULL for none. */
+static json_object *dhcp_ref(Walk *w, const char *name) {
+        const OvnSwitch *h = ovn_find_switch(&w->o->have, name);
+
+        for (size_t i = 0; i < w->o->want.n_switches; i++) {
+                const OvnSwitch *s = &w->o->want.switches[i];
+
+                if (!streq(s->name, name) || !s->dhcp)
+                        continue;
+                if (w->new_dhcp[i])
+                        return json_object_get(w->new_dhcp[i]);
+                return h && h->dhcp_uuid ? ovsdb_uuid(h->dhcp_uuid) : NULL;
+        }
+        return NULL;
+}
+
+/* Whether a live port's dhcpv4_options is what its switch's DHCP asks for. */
+static bool dhcp_matches(const OvnPlugin *o, const OvnPort *p, const OvnPort *h) {
+        const OvnSwitch *s = ovn_find_switch(&o->want, p->sw), *hs = ovn_find_switch(&o->have, p->sw);
+
+        if (!s || !s->dhcp)
+                return !h->dhcp_uuid;
+        return h->dhcp_uuid && hs && hs->dhcp_uuid && streq(h->dhcp_uuid, hs->dhcp_uuid);
+}
+
+/* [atom] (consumed) */
+static json_object *uuid_list(json_object *atom) {
+        json_object *a = json_object_new_array();
+
+        if (a)
+                json_object_array_add(a, atom);
+        else
+                json_object_put(atom);
+        return a;
+}
+
 static json_object *uuid_array(const char *uuid) {
         json_object *a = json_object_new_array();
 
@@ -273,7 +389,7 @@ static json_object *uuid_array(const char *uuid) {
 }
 
 static void create_port(Walk *w, const OvnPort *p) {
-        json_object *row, *ref, *ins;
+        json_object *row, *ref, *ins, *dhcp;
 
         act(w, ACTION_CREATE, IMPACT_NONE, obj("port", p->name), "on logical switch %s, %s, port security on",
             p->sw, p->address);
@@ -286,6 +402,9 @@ static void create_port(Walk *w, const OvnPort *p) {
                 json_object_object_add(row, "port_security", string_set(p->address));
                 json_object_object_add(row, "external_ids", map2(OVSDB_OWNER_KEY, OVN_OWNER_VALUE,
                                                                  OVN_NODE_KEY, w->o->chassis.system_id));
+                dhcp = dhcp_ref(w, p->sw);
+                if (dhcp)
+                        json_object_object_add(row, "dhcpv4_options", dhcp);
         }
         ref = ovsdb_txn_insert(w->nb, "Logical_Switch_Port", row);
         ins = json_object_new_array();
@@ -308,6 +427,25 @@ static void change_port(Walk *w, const OvnPort *p, const OvnPort *h) {
                                 json_object_object_add(row, "addresses", string_set(p->address));
                                 json_object_object_add(row, "port_security", string_set(p->address));
                         }
+                        ovsdb_txn_guard_name(w->nb, "Logical_Switch_Port", ovsdb_where_uuid(h->uuid), h->name);
+                        ovsdb_txn_update(w->nb, "Logical_Switch_Port", ovsdb_where_uuid(h->uuid), row);
+                }
+        }
+        if (!dhcp_matches(w->o, p, h)) {
+                json_object *dhcp = NULL;
+
+                if (ovn_find_switch(&w->o->want, p->sw)->dhcp)
+                        act(w, ACTION_MODIFY, IMPACT_FLOW_CHANGE, obj("port", p->name), "DHCP from logical switch %s",
+                            p->sw);
+                else
+                        act(w, ACTION_MODIFY, IMPACT_FLOW_CHANGE, obj("port", p->name), "DHCP off");
+                if (w->nb) {
+                        json_object *row = json_object_new_object();
+
+                        dhcp = dhcp_ref(w, p->sw);
+                        if (row)
+                                json_object_object_add(row, "dhcpv4_options",
+                                                       dhcp ? ovsdb_set(uuid_list(dhcp)) : ovsdb_empty_set());
                         ovsdb_txn_guard_name(w->nb, "Logical_Switch_Port", ovsdb_where_uuid(h->uuid), h->name);
                         ovsdb_txn_update(w->nb, "Logical_Switch_Port", ovsdb_where_uuid(h->uuid), row);
                 }
@@ -435,9 +573,11 @@ static void walk_ifaces(Walk *w) {
 
 int ovn_walk(OvnPlugin *o, Plan *plan, OvsdbTxn *nb, OvsdbTxn *ovs, Diag *d) {
         _cleanup_(freep) json_object **new_switch = calloc(o->want.n_switches + 1, sizeof(json_object *));
-        Walk w = { .o = o, .plan = plan, .nb = nb, .ovs = ovs, .d = d, .new_switch = new_switch };
+        _cleanup_(freep) json_object **new_dhcp = calloc(o->want.n_switches + 1, sizeof(json_object *));
+        Walk w = { .o = o, .plan = plan, .nb = nb, .ovs = ovs, .d = d, .new_switch = new_switch,
+                   .new_dhcp = new_dhcp };
 
-        if (!new_switch)
+        if (!new_switch || !new_dhcp)
                 return -ENOMEM;
         if (!o->present)
                 return 0;
@@ -447,8 +587,10 @@ int ovn_walk(OvnPlugin *o, Plan *plan, OvsdbTxn *nb, OvsdbTxn *ovs, Diag *d) {
         walk_ports(&w);
         /* last: its guard holds the ports the walk above leaves to it */
         walk_old_switches(&w);
-        for (size_t i = 0; i < o->want.n_switches; i++)
+        for (size_t i = 0; i < o->want.n_switches; i++) {
                 json_object_put(new_switch[i]);
+                json_object_put(new_dhcp[i]);
+        }
         return w.ret;
 }
 

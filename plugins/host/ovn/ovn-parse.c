@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "json-util.h"
@@ -11,7 +12,8 @@ static const char *const section_keys[] = { "chassis", "switches", "ports", NULL
 static const char *const chassis_keys[] = {
         "system_id", "northbound", "southbound", "encap_type", "encap_ip", "bridge", NULL
 };
-static const char *const switch_keys[] = { "name", "subnet", NULL };
+static const char *const switch_keys[] = { "name", "subnet", "dhcp", NULL };
+static const char *const dhcp_keys[] = { "router", "dns", "lease_time", NULL };
 static const char *const port_keys[] = { "name", "switch", "mac", "ip", "interface", NULL };
 static const char *const encap_types[] = { "geneve", NULL };
 
@@ -121,6 +123,67 @@ static int add_port(OvnModel *m, OvnPort **ret) {
         return 0;
 }
 
+static bool in_subnet(const OvnSwitch *s, struct in_addr ip) {
+        uint32_t mask = s->prefix == 0 ? 0 : htonl(~UINT32_C(0) << (32 - s->prefix));
+        uint32_t host = ntohl(ip.s_addr & ~mask);
+
+        return (ip.s_addr & mask) == s->net.s_addr && host != 0 && host != ~ntohl(mask);
+}
+
+static void put(json_object *o, const char *key, const char *value) {
+        json_object_object_add(o, key, json_object_new_string(value));
+}
+
+/* The DHCP_Options.options of a switch: OVN answers DHCP requests itself,
+ * from server_mac and server_id (the router, or the subnet's first
+ * address). */
+static int parse_dhcp(OvnSwitch *s, json_object *sw, const char *path, Diag *d) {
+        _cleanup_(freep) char *dp = json_path_key(path, "dhcp");
+        char buf[INET_ADDRSTRLEN + 2], lease[24];
+        struct in_addr router = {}, dns, first;
+        json_object *o = NULL;
+        int64_t lease_time = 3600;
+        int r, rr, ret = 0;
+
+        r = json_member(sw, "dhcp", dp, false, &o, d);
+        if (r <= 0)
+                return r;
+        if (!json_expect_object(o, dp, d))
+                return -EINVAL;
+        if (json_check_keys(o, dp, dhcp_keys, d) > 0)
+                ret = -EINVAL;
+        rr = json_get_ipv4(o, dp, "router", false, &router, NULL, d);
+        if (rr > 0 && !in_subnet(s, router)) {
+                _cleanup_(freep) char *rp = json_path_key(dp, "router");
+
+                diag_error(d, rp, "%s is not a host address of the subnet %s", inet_ntoa(router), s->subnet);
+                ret = -EINVAL;
+        }
+        if (rr < 0)
+                ret = rr;
+        r = json_get_int(o, dp, "lease_time", false, 60, UINT32_MAX, &lease_time, d);
+        if (r < 0)
+                ret = r;
+        s->dhcp = json_object_new_object();
+        if (!s->dhcp)
+                return -ENOMEM;
+        first.s_addr = htonl(ntohl(s->net.s_addr) + 1);
+        put(s->dhcp, "server_id", inet_ntoa(rr > 0 ? router : first));
+        put(s->dhcp, "server_mac", OVN_DHCP_SERVER_MAC);
+        snprintf(lease, sizeof lease, "%" PRId64, lease_time);
+        put(s->dhcp, "lease_time", lease);
+        if (rr > 0)
+                put(s->dhcp, "router", inet_ntoa(router));
+        r = json_get_ipv4(o, dp, "dns", false, &dns, NULL, d);
+        if (r < 0)
+                ret = r;
+        if (r > 0) {
+                snprintf(buf, sizeof buf, "%s", inet_ntoa(dns));
+                put(s->dhcp, "dns_server", buf);
+        }
+        return ret;
+}
+
 static int parse_switch(OvnModel *m, json_object *o, const char *path, Diag *d) {
         _cleanup_(freep) char *sp = json_path_key(path, "subnet");
         char buf[INET_ADDRSTRLEN + 4];
@@ -160,7 +223,10 @@ static int parse_switch(OvnModel *m, json_object *o, const char *path, Diag *d) 
         s->prefix = prefix;
         snprintf(buf, sizeof buf, "%s/%u", inet_ntoa(a), prefix);
         s->subnet = strdup(buf);
-        return s->subnet ? ret : -ENOMEM;
+        if (!s->subnet)
+                return -ENOMEM;
+        RET_GATHER(ret, parse_dhcp(s, o, path, d));
+        return ret;
 }
 
 static int parse_port(OvnModel *m, json_object *o, const char *path, Diag *d) {
@@ -211,19 +277,10 @@ static int parse_port(OvnModel *m, json_object *o, const char *path, Diag *d) {
                 diag_error(d, swp, "unknown logical switch \"%s\": expected one of plugins.ovn.switches", p->sw);
                 return -EINVAL;
         }
-        if (sw->subnet) {
-                uint32_t mask = sw->prefix == 0 ? 0 : htonl(~UINT32_C(0) << (32 - sw->prefix));
-                uint32_t host = ntohl(ip.s_addr & ~mask);
-
-                if ((ip.s_addr & mask) != sw->net.s_addr) {
-                        diag_error(d, ipp, "%s is outside the subnet %s of logical switch \"%s\"", inet_ntoa(ip),
-                                   sw->subnet, sw->name);
-                        return -EINVAL;
-                }
-                if (host == 0 || host == ~ntohl(mask)) {
-                        diag_error(d, ipp, "%s is the network or broadcast address of %s", inet_ntoa(ip), sw->subnet);
-                        return -EINVAL;
-                }
+        if (sw->subnet && !in_subnet(sw, ip)) {
+                diag_error(d, ipp, "%s is not a host address of the subnet %s of logical switch \"%s\"",
+                           inet_ntoa(ip), sw->subnet, sw->name);
+                return -EINVAL;
         }
         return 0;
 }
@@ -342,6 +399,9 @@ void ovn_model_done(OvnModel *m) {
                 free(s->subnet);
                 free(s->path);
                 free(s->uuid);
+                free(s->dhcp_uuid);
+                free(s->dhcp_cidr);
+                json_object_put(s->dhcp);
                 json_object_put(s->raw_ids);
                 json_object_put(s->raw_ports);
         }
@@ -356,6 +416,7 @@ void ovn_model_done(OvnModel *m) {
                 free(p->uuid);
                 free(p->sw_uuid);
                 free(p->security);
+                free(p->dhcp_uuid);
                 free(p->node);
         }
         free(m->switches);

@@ -210,6 +210,22 @@ static json_object *chassis_to_json(const OvnPlugin *o) {
         return c;
 }
 
+/* The section's dhcp of a DHCP_Options.options (server_id and server_mac
+ * follow from the rest). */
+static json_object *dhcp_to_json(json_object *options) {
+        json_object *j = json_object_new_object(), *v;
+
+        if (!j)
+                return NULL;
+        if (json_object_object_get_ex(options, "router", &v))
+                add_str(j, "router", json_object_get_string(v));
+        if (json_object_object_get_ex(options, "dns_server", &v))
+                add_str(j, "dns", json_object_get_string(v));
+        if (json_object_object_get_ex(options, "lease_time", &v))
+                json_object_object_add(j, "lease_time", json_object_new_int64(strtoll(json_object_get_string(v), NULL, 10)));
+        return j;
+}
+
 static bool switch_in_snapshot(const OvnPlugin *o, const OvnSwitch *h) {
         if (!h->owned)
                 return false;
@@ -272,6 +288,8 @@ static int ovn_plugin_live_to_json(Plugin *p, json_object **ret) {
                         return -ENOMEM;
                 add_str(j, "name", h->name);
                 add_str(j, "subnet", h->subnet);
+                if (h->dhcp_uuid)
+                        json_object_object_add(j, "dhcp", dhcp_to_json(h->dhcp));
                 json_object_array_add(switches, j);
         }
         for (size_t i = 0; i < o->have.n_ports; i++) {

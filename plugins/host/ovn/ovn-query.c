@@ -118,6 +118,9 @@ static int read_port(OvnPlugin *o, json_object *row, const OvsdbRowIndex *by_por
         p->uuid = strdup(ovsdb_uuid_string(column(row, "_uuid")) ?: "");
         p->address = set_string(column(row, "addresses"));
         p->security = set_string(column(row, "port_security"));
+        if (ovsdb_set_length(column(row, "dhcpv4_options")) == 1 &&
+            !(p->dhcp_uuid = strdup(ovsdb_uuid_string(ovsdb_set_get(column(row, "dhcpv4_options"), 0)) ?: "")))
+                return -ENOMEM;
         if (!p->name || !p->uuid || !p->address || !p->security)
                 return -ENOMEM;
         sw = ovsdb_row_index_find(by_port, p->uuid);
@@ -136,21 +139,44 @@ static int read_port(OvnPlugin *o, json_object *row, const OvsdbRowIndex *by_por
         return 0;
 }
 
+/* op-dbus's DHCP_Options row of a switch: its options go with the switch
+ * (the first op-dbus row, should there be several). */
+static int read_dhcp(OvnPlugin *o, json_object *row) {
+        _cleanup_(json_object_putp) json_object *ids = ovsdb_map_to_object(column(row, "external_ids"));
+        json_object *v, *sw_name;
+        OvnSwitch *s;
+
+        if (!ids || !json_object_object_get_ex(ids, OVSDB_OWNER_KEY, &v) ||
+            !streq(json_object_get_string(v), OVN_OWNER_VALUE) ||
+            !json_object_object_get_ex(ids, OVN_SWITCH_KEY, &sw_name))
+                return 0;
+        s = ovn_find_switch(&o->have, json_object_get_string(sw_name));
+        if (!s || s->dhcp_uuid)
+                return 0;
+        s->dhcp_uuid = strdup(ovsdb_uuid_string(column(row, "_uuid")) ?: "");
+        s->dhcp_cidr = dup_string(column(row, "cidr"));
+        s->dhcp = ovsdb_map_to_object(column(row, "options")) ?: json_object_new_object();
+        return s->dhcp_uuid && s->dhcp_cidr && s->dhcp ? 0 : -ENOMEM;
+}
+
 static int query_nb(OvnPlugin *o, Diag *d) {
-        static const char *const tables[] = { "Logical_Switch", "Logical_Switch_Port" };
+        static const char *const tables[] = { "Logical_Switch", "Logical_Switch_Port", "DHCP_Options" };
         static const char *const ls_columns[] = { "_uuid", "name", "ports", "external_ids", "other_config", NULL };
-        static const char *const lsp_columns[] = { "_uuid", "name", "addresses", "port_security", "external_ids", NULL };
-        static const char *const *const columns[] = { ls_columns, lsp_columns };
+        static const char *const lsp_columns[] = {
+                "_uuid", "name", "addresses", "port_security", "dhcpv4_options", "external_ids", NULL
+        };
+        static const char *const dhcp_columns[] = { "_uuid", "cidr", "options", "external_ids", NULL };
+        static const char *const *const columns[] = { ls_columns, lsp_columns, dhcp_columns };
         _cleanup_(json_object_putp) json_object *results = NULL;
         _cleanup_(freep) char *err = NULL;
         _cleanup_(ovsdb_row_index_done) OvsdbRowIndex by_port = {};
-        json_object *rows[2];
+        json_object *rows[3];
         int r;
 
         r = connect_nb(o, d);
         if (r < 0)
                 return r;
-        r = ovsdb_read_tables_db(o->nb, OVN_NB_DB, tables, columns, 2, &results, rows, &err);
+        r = ovsdb_read_tables_db(o->nb, OVN_NB_DB, tables, columns, 3, &results, rows, &err);
         if (r < 0) {
                 diag_error(d, "plugins.ovn.chassis.northbound", "cannot read the OVN northbound database: %s",
                            err ?: strerror(-r));
@@ -167,6 +193,11 @@ static int query_nb(OvnPlugin *o, Diag *d) {
         }
         for (size_t i = 0; i < json_object_array_length(rows[1]); i++) {
                 r = read_port(o, json_object_array_get_idx(rows[1], i), &by_port);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < json_object_array_length(rows[2]); i++) {
+                r = read_dhcp(o, json_object_array_get_idx(rows[2], i));
                 if (r < 0)
                         return r;
         }

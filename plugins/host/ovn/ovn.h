@@ -31,6 +31,8 @@
 #define OVN_NODE_KEY "op-dbus-node"
 #define OVN_DECLARER_PREFIX "op-dbus-node-"
 #define OVN_IFACE_TAG "op-dbus-ovn-port"
+#define OVN_SWITCH_KEY "op-dbus-switch"          /* of the DHCP_Options row of a switch */
+#define OVN_DHCP_SERVER_MAC "02:00:00:00:00:fe"
 #define OVN_CONFLICT_RETRIES 8
 #define OVN_NB_DB "OVN_Northbound"
 #define OVN_SB_DB "OVN_Southbound"
@@ -50,6 +52,7 @@ typedef struct OvnSwitch {
         struct in_addr net;
         unsigned prefix;
         char *path;
+        json_object *dhcp;            /* DHCP_Options.options (an object of strings), or NULL: no DHCP */
         /* live */
         char *uuid;
         bool owned;                   /* op-dbus-owner=op-dbus */
@@ -57,6 +60,8 @@ typedef struct OvnSwitch {
         size_t n_declarers;           /* nodes whose declarer key is there */
         json_object *raw_ids;         /* external_ids and ports as read, for the guard */
         json_object *raw_ports;
+        char *dhcp_uuid;              /* op-dbus's DHCP_Options row of the switch */
+        char *dhcp_cidr;
 } OvnSwitch;
 
 typedef struct OvnPort {
@@ -69,6 +74,7 @@ typedef struct OvnPort {
         char *uuid;
         char *sw_uuid;
         char *security;               /* port_security as read */
+        char *dhcp_uuid;              /* dhcpv4_options as read */
         bool owned;
         char *node;                   /* op-dbus-node */
 } OvnPort;
