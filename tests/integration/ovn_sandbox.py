@@ -333,6 +333,24 @@ class OvnCluster:
             return None
         return self.central.sbctl("--bare", "--columns=name", "list", "Chassis", uuid) or None
 
+    def log_errors(self):
+        """The ERR and EMER lines of every daemon's log (the central's, and
+        each node's ovsdb-server, ovs-vswitchd and ovn-controller)."""
+        paths = []
+        if self.central:
+            paths += [self.central.path(d + ".log") for d in OvnCentral.DAEMONS]
+        for node in self.nodes:
+            paths += [node.ovs.path(d + ".log") for d in ("ovsdb-server", "ovs-vswitchd", "ovn-controller")]
+        errors = []
+        for path in paths:
+            try:
+                with open(path, errors="replace") as f:
+                    errors += [f"{os.path.basename(path)}: {line.rstrip()}" for line in f
+                               if "|ERR|" in line or "|EMER|" in line]
+            except FileNotFoundError:
+                pass
+        return errors
+
     def close(self):
         problems = []
         for name, lab in self.labs.items():

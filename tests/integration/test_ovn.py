@@ -37,6 +37,8 @@ def cluster(ovn_tools):
     c = OvnCluster(2, configure=False)
     try:
         yield c
+        errors = c.log_errors()
+        assert not errors, "ERR lines in the cluster's logs:\n" + "\n".join(errors)
     finally:
         c.close()
 
@@ -158,6 +160,7 @@ def test_fixture_carries_geneve_between_two_nodes(ovn_tools, tmp_path):
         c.wait_port_up("pb")
         assert (c.port_chassis("pa"), c.port_chassis("pb")) == (a.system_id, b.system_id)
         check_geneve(c, ha, hb, tmp_path)
+        assert not c.log_errors()
 
 
 # ---- the ovn plugin ----------------------------------------------------------------
