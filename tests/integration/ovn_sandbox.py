@@ -25,7 +25,9 @@
 
 The daemons reach each other over unix sockets in the central's directory:
 a unix socket is a file, so it crosses network namespaces, and neither the
-control traffic nor a test depends on the tunnels for it. Only the data
+control traffic nor a test depends on the tunnels for it. The databases
+also listen on TCP on the loopback of the central's namespace, for
+clients run there (OvnCentral.tcp_remote). Only the data
 path (Geneve, UDP 6081) goes over the cluster network.
 
 close() stops every daemon, deletes every namespace and removes every
@@ -48,6 +50,9 @@ SB_SCHEMA = "/usr/share/ovn/ovn-sb.ovsschema"
 CLUSTER_NET = "192.168.77"      # the cluster network: .1 unused, nodes from .11
 GENEVE_PORT = 6081
 CLUSTER_MTU = 1600
+# The databases also listen on TCP, on the loopback of the central's
+# namespace (tcp_remote): for a client run in that namespace.
+NB_PORT, SB_PORT = 6641, 6642
 OVN_TOOLS = ("ovsdb-server", "ovn-northd", "ovn-controller", "ovn-nbctl", "ovn-sbctl")
 
 
@@ -92,6 +97,11 @@ class OvnCentral:
     def sb_remote(self):
         return "unix:" + self.path("sb.sock")
 
+    @staticmethod
+    def tcp_remote(db):
+        """tcp:127.0.0.1:PORT of "nb" or "sb", reachable inside the central's namespace."""
+        return f"tcp:127.0.0.1:{NB_PORT if db == 'nb' else SB_PORT}"
+
     def env(self):
         env = dict(os.environ)
         for var in ("OVS_RUNDIR", "OVS_DBDIR", "OVS_LOGDIR", "OVS_SYSCONFDIR",
@@ -106,10 +116,11 @@ class OvnCentral:
         self.netns_exec("ip", "link", "set", "lo", "up")
         self.netns_exec("ip", "link", "add", "cluster", "mtu", str(CLUSTER_MTU), "type", "bridge")
         self.netns_exec("ip", "link", "set", "cluster", "up")
-        for db, schema in (("nb", NB_SCHEMA), ("sb", SB_SCHEMA)):
+        for db, schema, port in (("nb", NB_SCHEMA, NB_PORT), ("sb", SB_SCHEMA, SB_PORT)):
             _run(["ovsdb-tool", "create", self.path(f"{db}.db"), schema], env=self.env())
             self._start(f"ovsdb-server-{db}", "ovsdb-server",
-                        [self.path(f"{db}.db"), f"--remote=punix:{self.path(db + '.sock')}"])
+                        [self.path(f"{db}.db"), f"--remote=punix:{self.path(db + '.sock')}",
+                         f"--remote=ptcp:{port}:127.0.0.1"])
         # The clients create their rows; the NB_Global/SB_Global rows are
         # what ovn-ctl's start creates first.
         self.nbctl("--no-wait", "init")

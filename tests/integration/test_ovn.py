@@ -346,6 +346,7 @@ def test_both_nodes_applying_at_once_end_with_the_union(cluster, nodes, tmp_stat
     ("mac", "03:00:00:00:01:0a", "plugins.ovn.ports[0].mac", "unicast"),
     ("ip", "10.9.0.10", "plugins.ovn.ports[0].ip", '10.9.0.10 is not a host address of the subnet 10.1.0.0/24 of logical switch "ls1"'),
     ("switch", "nope", "plugins.ovn.ports[0].switch", 'unknown logical switch "nope"'),
+    ("interface", "a/b", "plugins.ovn.ports[0].interface", "interface name"),
 ])
 def test_validation_errors_name_the_path(opdbus, tmp_state, field, value, path, message):
     port = {"name": "pa", "switch": "ls1", "mac": MAC_A, "ip": IP_A, field: value}
@@ -359,7 +360,7 @@ def test_validation_errors_name_the_path(opdbus, tmp_state, field, value, path, 
 
 def test_validation_of_the_chassis_and_switches(opdbus, tmp_state):
     st = {"version": 1, "plugins": {"ovn": {
-        "chassis": {"system_id": "pve 1", "northbound": "tcp:192.0.2.1:6641", "southbound": "x",
+        "chassis": {"system_id": "pve 1", "northbound": "ssl:192.0.2.1:6641", "southbound": "x",
                     "encap_type": "vxlan", "encap_ip": "192.0.2.300"},
         "switches": [{"name": "ls1", "subnet": "10.1.0.5/24"}, {"name": "ls1", "subnet": "10.2.0.0/24"}]}}}
     errors = opdbus.run("validate", "--json", tmp_state(st), check=2, json=True).json["errors"]
@@ -406,3 +407,21 @@ def test_dhcp_gives_a_container_its_port_address(cluster, nodes, tmp_state, tmp_
     assert nb_dhcp(cluster) == []
     assert cluster.central.nbctl("get", "Logical_Switch_Port", "pa", "dhcpv4_options") == "[]"
     assert apply(nodes[0], tmp_state, section(cluster, a, [lsp("pa", MAC_A, IP_A, ha.port)]))["counts"]["ovsdb_ops"] == 0
+
+
+def test_northbound_and_southbound_over_tcp(cluster, opdbus_bin, tmp_state, tmp_path):
+    """op-dbus in the central's namespace reaches the databases over TCP
+    (tcp:127.0.0.1:...), and the local Open vSwitch over its unix socket."""
+    a, _ = cluster.nodes
+    ha = cluster.container(a, "ca", MAC_A, IP_A)
+    env = dict(os.environ)
+    env.update(a.ovs.env())
+    env["DBUS_SYSTEM_BUS_ADDRESS"] = f"unix:path={tmp_path}/no-system-bus"
+    runner = OpDbus(opdbus_bin, env, cwd=tmp_path, prefix=["ip", "netns", "exec", cluster.central.netns])
+    st = section(cluster, a, [lsp("pa", MAC_A, IP_A, ha.port)])
+    st["plugins"]["ovn"]["chassis"]["northbound"] = cluster.central.tcp_remote("nb")
+    r = apply(runner, tmp_state, st)
+    assert r["ok"] and not r["warnings"], r  # verified: pa bound to node 1's chassis
+    assert nb_ports(cluster)["pa"][3]["op-dbus-node"] == a.system_id
+    assert cluster.port_chassis("pa") == a.system_id
+    assert apply(runner, tmp_state, st)["counts"]["ovsdb_ops"] == 0

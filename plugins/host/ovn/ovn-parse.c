@@ -44,7 +44,7 @@ static int get_name(json_object *o, const char *path, const char *key, const cha
         return check_name(s, kp, what, d) ? 0 : -EINVAL;
 }
 
-/* The client speaks OVSDB over unix sockets. */
+/* op-dbus's client speaks OVSDB over unix sockets and plain TCP. */
 static int get_remote(json_object *o, const char *path, const char *key, bool local, char **ret, Diag *d) {
         _cleanup_(freep) char *kp = json_path_key(path, key);
         const char *s = NULL;
@@ -53,9 +53,9 @@ static int get_remote(json_object *o, const char *path, const char *key, bool lo
         r = json_get_string_nonul(o, path, key, true, &s, d);
         if (r <= 0)
                 return -EINVAL;
-        if (local && !startswith(s, "unix:/")) {
-                diag_error(d, kp, "expected \"unix:/PATH\", the northbound database's unix socket "
-                           "(op-dbus reaches OVSDB over unix sockets; on another host, forward one to it)");
+        if (local && !startswith(s, "unix:/") && !(startswith(s, "tcp:") && ovn_tcp_remote_valid(s))) {
+                diag_error(d, kp, "expected the northbound database as \"tcp:IP:PORT\" or \"unix:/PATH\" "
+                           "(op-dbus's client has no SSL: on another host, use tcp: on a trusted network)");
                 return -EINVAL;
         }
         if (!local && !startswith(s, "unix:/") && !startswith(s, "tcp:") && !startswith(s, "ssl:")) {
@@ -65,6 +65,35 @@ static int get_remote(json_object *o, const char *path, const char *key, bool lo
         }
         *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
+}
+
+/* "tcp:IP:PORT" or "tcp:[IPv6]:PORT" with a numeric address, as the
+ * client takes it. */
+bool ovn_tcp_remote_valid(const char *s) {
+        char host[INET6_ADDRSTRLEN + 1], buf[16];
+        const char *a = s + strlen("tcp:"), *port, *end;
+        size_t l;
+
+        if (a[0] == '[') {
+                end = strchr(a, ']');
+                if (!end || end[1] != ':')
+                        return false;
+                l = (size_t) (end - a - 1);
+                a++;
+                port = end + 2;
+        } else {
+                end = strrchr(a, ':');
+                if (!end)
+                        return false;
+                l = (size_t) (end - a);
+                port = end + 1;
+        }
+        if (l == 0 || l >= sizeof host || strlen(port) == 0 || strlen(port) > 5 ||
+            strspn(port, "0123456789") != strlen(port) || atoi(port) < 1 || atoi(port) > 65535)
+                return false;
+        memcpy(host, a, l);
+        host[l] = 0;
+        return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
 static int parse_chassis(OvnChassis *c, json_object *section, Diag *d) {

@@ -110,6 +110,7 @@ extern const PluginVTable ovn_plugin_vtable;
 extern const ImpactClass impact_switch_outage;
 
 /* ovn-parse.c */
+bool ovn_tcp_remote_valid(const char *s);
 int ovn_parse(OvnPlugin *o, json_object *section, Diag *d);
 void ovn_model_done(OvnModel *m);
 void ovn_chassis_done(OvnChassis *c);
