@@ -425,3 +425,40 @@ def test_northbound_and_southbound_over_tcp(cluster, opdbus_bin, tmp_state, tmp_
     assert nb_ports(cluster)["pa"][3]["op-dbus-node"] == a.system_id
     assert cluster.port_chassis("pa") == a.system_id
     assert apply(runner, tmp_state, st)["counts"]["ovsdb_ops"] == 0
+
+
+def test_a_failed_apply_is_rolled_back_in_the_northbound_database(cluster, nodes, tmp_state):
+    """A fault right after the ovn plugin has written: the rollback puts
+    the northbound rows back as they were, from an empty database and
+    from an applied state."""
+    a, _ = cluster.nodes
+    fault = {"OPDBUS_FAULT_INJECT": "ovn"}
+    st = section(cluster, a, [lsp("pa", MAC_A, IP_A)], dhcp={})
+    r = nodes[0].run("apply", "--json", tmp_state(st), env=fault, check=1, json=True).json
+    assert r["rolled_back"], r
+    assert nb_switches(cluster) == [] and nb_ports(cluster) == {} and nb_dhcp(cluster) == []
+
+    apply(nodes[0], tmp_state, st)
+    before = (nb_switches(cluster), nb_ports(cluster), nb_dhcp(cluster))
+    changed = section(cluster, a, [lsp("pa", "02:00:00:00:01:aa", "10.1.0.99"), lsp("pa2", MAC_B, IP_B)],
+                      switches=(("ls1", "10.1.0.0/24"), ("ls2", "10.2.0.0/24")))
+    r = nodes[0].run("apply", "--json", tmp_state(changed), env=fault, check=1, json=True).json
+    assert r["rolled_back"] and r["rollback_changes"], r
+    assert (nb_switches(cluster), nb_ports(cluster), nb_dhcp(cluster)) == before
+
+
+def test_a_port_not_bound_in_time_is_a_warning(cluster, nodes, tmp_state):
+    """Verify reads the southbound Port_Binding: without ovn-controller on
+    the node nothing claims the port, which the apply says (and keeps)."""
+    a, _ = cluster.nodes
+    ha = cluster.container(a, "ca", MAC_A, IP_A)
+    a.stop_controller()
+    st = section(cluster, a, [lsp("pa", MAC_A, IP_A, ha.port)])
+    r = nodes[0].run("--timeout", "2", "apply", "--json", tmp_state(st), check=0, json=True).json
+    assert r["warnings"] == [f'plugins.ovn.ports[0]: logical switch port "pa" is not bound to this chassis '
+                             f'({a.system_id}) yet: is ovn-controller running and connected to '
+                             f'{cluster.central.sb_remote}?'], r
+    assert cluster.port_chassis("pa") is None
+    a.start_controller()
+    cluster.wait_port_up("pa")
+    assert cluster.port_chassis("pa") == a.system_id
