@@ -462,3 +462,12 @@ def test_a_port_not_bound_in_time_is_a_warning(cluster, nodes, tmp_state):
     a.start_controller()
     cluster.wait_port_up("pa")
     assert cluster.port_chassis("pa") == a.system_id
+
+
+def test_an_interface_off_the_integration_bridge_is_refused(cluster, nodes, tmp_state):
+    a, _ = cluster.nodes
+    st = section(cluster, a, [lsp("pa", MAC_A, IP_A, "eth-cluster")])
+    r = nodes[0].run("apply", "--json", tmp_state(st), check=2, json=True).json
+    assert r["errors"] == ['plugins.ovn.ports[0].interface: interface "eth-cluster" is on bridge br-phy, not on '
+                           "the integration bridge br-int: ovn-controller binds only the ports of br-int"], r
+    assert nb_ports(cluster) == {}

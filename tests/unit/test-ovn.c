@@ -115,7 +115,8 @@ TEST(test_create) {
         o->ifaces = calloc(1, sizeof(OvnIface));
         ASSERT_TRUE(o->ifaces);
         o->n_ifaces = 1;
-        o->ifaces[0] = (OvnIface) { .name = xstrdup("veth101i0"), .uuid = xstrdup("00000000-0000-0000-0000-0000000000a2") };
+        o->ifaces[0] = (OvnIface) { .name = xstrdup("veth101i0"), .uuid = xstrdup("00000000-0000-0000-0000-0000000000a2"),
+                                    .bridge = xstrdup("br-int") };
 
         ASSERT_EQ(p->vtable->diff(p, &plan, &d), 0);
         ASSERT_EQ(d.n_entries, 0);
@@ -150,6 +151,14 @@ TEST(test_create) {
         /* the chassis keys (5) and the interface (guard and two keys) */
         ASSERT_EQ(json_object_array_length(ovs.ops), 8);
         ASSERT_CONTAINS(op_text(&ovs, 7), "\"op-dbus-ovn-port\"");
+
+        /* an interface on another bridge: ovn-controller would never bind it */
+        free(o->ifaces[0].bridge);
+        o->ifaces[0].bridge = xstrdup("vmbr0");
+        plan_done(&plan);
+        ASSERT_EQ(p->vtable->diff(p, &plan, &d), -EINVAL);
+        ASSERT_STREQ(d.entries[0].path, "plugins.ovn.ports[0].interface");
+        ASSERT_CONTAINS(d.entries[0].message, "is on bridge vmbr0, not on the integration bridge br-int");
 }
 
 /* Rows of other nodes and rows made by hand are never changed; this node
@@ -173,7 +182,8 @@ TEST(test_ownership) {
         ASSERT_TRUE(o->ifaces);
         o->n_ifaces = 1;
         o->ifaces[0] = (OvnIface) { .name = xstrdup("veth101i0"), .uuid = xstrdup("00000000-0000-0000-0000-0000000000a2"),
-                                    .iface_id = xstrdup("ct101-eth0"), .tag = xstrdup("ct101-eth0") };
+                                    .iface_id = xstrdup("ct101-eth0"), .tag = xstrdup("ct101-eth0"),
+                                    .bridge = xstrdup("br-int") };
         live_switch(o, "ls-web", "00000000-0000-0000-0000-0000000000b1", "[\"map\", [[\"op-dbus-owner\", \"op-dbus\"]]]")->declared = true;
         o->have.switches[0].n_declarers = 1;
         live_port(o, "ct101-eth0", "ls-web", "pve2");

@@ -550,6 +550,15 @@ static void walk_ifaces(Walk *w) {
                                              p->interface, p->name);
                         continue;
                 }
+                if (!f->bridge || !streq(f->bridge, o->chassis.bridge)) {
+                        _cleanup_(freep) char *ip = json_path_key(p->path, "interface");
+
+                        diag_error(w->d, ip, "interface \"%s\" is on bridge %s, not on the integration bridge %s: "
+                                   "ovn-controller binds only the ports of %s", p->interface, f->bridge ?: "(none)",
+                                   o->chassis.bridge, o->chassis.bridge);
+                        w->ret = -EINVAL;
+                        continue;
+                }
                 if (f->iface_id && f->tag && streq(f->iface_id, p->name) && streq(f->tag, p->name))
                         continue;
                 act(w, ACTION_MODIFY, IMPACT_PORT_FLAP, obj("interface", f->name), "bound to logical switch port %s "

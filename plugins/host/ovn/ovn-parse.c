@@ -469,6 +469,7 @@ void ovn_ifaces_free(OvnPlugin *o) {
                 free(o->ifaces[i].uuid);
                 free(o->ifaces[i].iface_id);
                 free(o->ifaces[i].tag);
+                free(o->ifaces[i].bridge);
         }
         free(o->ifaces);
         o->ifaces = NULL;

@@ -204,9 +204,11 @@ static int query_nb(OvnPlugin *o, Diag *d) {
         return 0;
 }
 
-static int read_iface(OvnPlugin *o, json_object *row) {
+/* An interface, and the bridge its port is on (by_iface: Port rows by
+ * their interfaces, by_port: Bridge rows by their ports). */
+static int read_iface(OvnPlugin *o, json_object *row, const OvsdbRowIndex *by_iface, const OvsdbRowIndex *by_port) {
         _cleanup_(json_object_putp) json_object *ids = ovsdb_map_to_object(column(row, "external_ids"));
-        json_object *v;
+        json_object *v, *port, *bridge;
         OvnIface *f;
 
         f = reallocarray(o->ifaces, o->n_ifaces + 1, sizeof(OvnIface));
@@ -218,6 +220,10 @@ static int read_iface(OvnPlugin *o, json_object *row) {
         f->uuid = strdup(ovsdb_uuid_string(column(row, "_uuid")) ?: "");
         if (!f->name || !f->uuid)
                 return -ENOMEM;
+        port = ovsdb_row_index_find(by_iface, f->uuid);
+        bridge = port ? ovsdb_row_index_find(by_port, ovsdb_uuid_string(column(port, "_uuid")) ?: "") : NULL;
+        if (bridge && !(f->bridge = dup_string(column(bridge, "name"))))
+                return -ENOMEM;
         if (ids && json_object_object_get_ex(ids, "iface-id", &v) && !(f->iface_id = dup_string(v)))
                 return -ENOMEM;
         if (ids && json_object_object_get_ex(ids, OVN_IFACE_TAG, &v) && !(f->tag = dup_string(v)))
@@ -226,19 +232,22 @@ static int read_iface(OvnPlugin *o, json_object *row) {
 }
 
 static int query_ovs(OvnPlugin *o, Diag *d) {
-        static const char *const tables[] = { "Open_vSwitch", "Interface" };
+        static const char *const tables[] = { "Open_vSwitch", "Interface", "Port", "Bridge" };
         static const char *const ovs_columns[] = { "_uuid", "external_ids", NULL };
         static const char *const if_columns[] = { "_uuid", "name", "external_ids", NULL };
-        static const char *const *const columns[] = { ovs_columns, if_columns };
+        static const char *const port_columns[] = { "_uuid", "interfaces", NULL };
+        static const char *const br_columns[] = { "name", "ports", NULL };
+        static const char *const *const columns[] = { ovs_columns, if_columns, port_columns, br_columns };
         _cleanup_(json_object_putp) json_object *results = NULL;
         _cleanup_(freep) char *err = NULL;
-        json_object *rows[2], *row;
+        _cleanup_(ovsdb_row_index_done) OvsdbRowIndex by_iface = {}, by_port = {};
+        json_object *rows[4], *row;
         int r;
 
         r = connect_ovs(o, d);
         if (r < 0)
                 return r;
-        r = ovsdb_read_tables(o->ovs, tables, columns, 2, &results, rows, &err);
+        r = ovsdb_read_tables(o->ovs, tables, columns, 4, &results, rows, &err);
         if (r < 0) {
                 diag_error(d, "plugins.ovn", "cannot read the Open vSwitch database: %s", err ?: strerror(-r));
                 o->ovs = ovsdb_client_free(o->ovs);
@@ -253,8 +262,13 @@ static int query_ovs(OvnPlugin *o, Diag *d) {
         o->ovs_ids = ovsdb_map_to_object(column(row, "external_ids")) ?: json_object_new_object();
         if (!o->ovs_uuid || !o->ovs_ids)
                 return -ENOMEM;
+        r = ovsdb_row_index_build(rows[2], "interfaces", &by_iface);
+        if (r >= 0)
+                r = ovsdb_row_index_build(rows[3], "ports", &by_port);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < json_object_array_length(rows[1]); i++) {
-                r = read_iface(o, json_object_array_get_idx(rows[1], i));
+                r = read_iface(o, json_object_array_get_idx(rows[1], i), &by_iface, &by_port);
                 if (r < 0)
                         return r;
         }

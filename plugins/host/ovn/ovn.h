@@ -83,6 +83,7 @@ typedef struct OvnIface {
         char *name, *uuid;
         char *iface_id;               /* external_ids:iface-id */
         char *tag;                    /* external_ids:op-dbus-ovn-port */
+        char *bridge;                 /* the bridge of its port */
 } OvnIface;
 
 typedef struct OvnModel {
