@@ -181,7 +181,11 @@ static void walk_dhcp(Walk *w, const OvnSwitch *s, const OvnSwitch *h, size_t i)
         act(w, ACTION_CREATE, IMPACT_NONE, obj("dhcp", s->name), "DHCP on logical switch %s", s->name);
         if (!w->nb)
                 return;
-        /* still absent: another node may be creating it */
+        /* its switch still there (a node that deleted it meanwhile would
+         * leave the row to nobody), the row still absent: another node
+         * may be creating it */
+        if (h)
+                ovsdb_txn_guard_name(w->nb, "Logical_Switch", ovsdb_where_uuid(h->uuid), h->name);
         match = json_object_new_object();
         if (match)
                 json_object_object_add(match, OVN_SWITCH_KEY, json_object_new_string(s->name));
