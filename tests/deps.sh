@@ -26,6 +26,9 @@ PACKAGES=(
         libnl-3-dev libnftnl-dev libseccomp-dev
         # integration tests
         openvswitch-switch openvswitch-common
+        # OVN (test_ovn.py): the tests start their own ovsdb-servers,
+        # ovn-northd and ovn-controllers; the packages' services stay off
+        ovn-central ovn-host
         python3 python3-pytest python3-jsonschema
         iproute2 dbus jq
         # the manual pages (mandoc -Tlint) and the shell completion, loaded
@@ -86,10 +89,13 @@ fi
 # Remember whether the OVS switch package is being installed now, so that its
 # service can be disabled again afterwards (see below).
 ovs_newly_installed=0
+ovn_newly_installed=0
 v2ray_newly_installed=0
 for pkg in "${missing[@]}"; do
         if [[ "$pkg" == openvswitch-switch ]]; then
                 ovs_newly_installed=1
+        elif [[ "$pkg" == ovn-central || "$pkg" == ovn-host ]]; then
+                ovn_newly_installed=1
         elif [[ "$pkg" == v2ray ]]; then
                 v2ray_newly_installed=1
         fi
@@ -142,6 +148,23 @@ if (( ovs_newly_installed )); then
         if [[ -x /etc/init.d/openvswitch-switch ]]; then
                 update-rc.d openvswitch-switch disable >/dev/null 2>&1 || true
         fi
+fi
+
+if (( ovn_newly_installed )); then
+        # ovn-central and ovn-host enable their services at boot on first
+        # installation; the tests start their own OVN daemons.
+        log "disabling the newly installed OVN services at boot"
+        if command -v deb-systemd-helper >/dev/null; then
+                deb-systemd-helper disable ovn-central.service ovn-host.service \
+                        ovn-northd.service ovn-controller.service \
+                        ovn-ovsdb-server-nb.service ovn-ovsdb-server-sb.service \
+                        >/dev/null 2>&1 || true
+        fi
+        for script in ovn-central ovn-host; do
+                if [[ -x /etc/init.d/$script ]]; then
+                        update-rc.d "$script" disable >/dev/null 2>&1 || true
+                fi
+        done
 fi
 
 if (( v2ray_newly_installed )) && command -v deb-systemd-helper >/dev/null; then

@@ -7,12 +7,14 @@ extern const PluginVTable net_plugin_vtable;
 extern const PluginVTable lxc_plugin_vtable;
 extern const PluginVTable openflow_plugin_vtable;
 extern const PluginVTable netmaker_plugin_vtable;
+extern const PluginVTable ovn_plugin_vtable;
 
 static const PluginVTable *const plugins[] = {
         &net_plugin_vtable,
         &lxc_plugin_vtable,
         &openflow_plugin_vtable,
         &netmaker_plugin_vtable,
+        &ovn_plugin_vtable,
 };
 
 static const Placeholder placeholders[] = {

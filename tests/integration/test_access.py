@@ -539,6 +539,46 @@ def test_a_plan_of_the_group_makes_no_network_request(start_daemon, listener, tm
     assert server.connections >= 1
 
 
+def ovn_state(northbound, southbound="tcp:192.0.2.1:6642"):
+    return {"version": 1, "plugins": {"ovn": {
+        "chassis": {"system_id": "pve1", "northbound": northbound, "southbound": southbound,
+                    "encap_ip": "192.0.2.11"},
+        "switches": [{"name": "ls1", "subnet": "10.1.0.0/24"}]}}}
+
+
+def test_a_plan_of_the_group_connects_to_no_ovn_database_it_names(start_daemon, tmp_path):
+    """The northbound and southbound databases a member of opdbus names
+    are refused (op-dbus would connect to them as root) and not connected
+    to; root's plan connects."""
+    path = tmp_path / "nb.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    sock.listen(16)
+    sock.settimeout(0.1)
+    d = start_daemon()
+    with sock:
+        for doc, field in ((ovn_state(f"unix:{path}"), "northbound"),
+                           (ovn_state(f"unix:{path}", f"unix:{path}"), "southbound")):
+            name, message = plan_as(d, "opdbus", doc, ["ovn"])
+            assert name == DAEMON_DENIED, message
+            assert f"plugins.ovn.chassis.{field}: not the {field} database of the applied state" in message, message
+            with pytest.raises(socket.timeout):
+                sock.accept()
+        accepted = []
+
+        def accept():
+            sock.settimeout(30)
+            conn, _ = sock.accept()
+            accepted.append(True)
+            conn.close()
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        name, message = plan_as(d, "root", ovn_state(f"unix:{path}"), ["ovn"])
+        thread.join(30)
+        assert accepted and name == ERR + "Unavailable", message  # root's plan connected
+
+
 def test_a_plan_of_the_group_names_no_template_or_container_file(start_daemon, files):
     """A template file and the inputs of a container's services (here a
     WireGuard key file) are looked for as root: a member of opdbus may name

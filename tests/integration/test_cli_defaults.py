@@ -118,7 +118,7 @@ def test_init_force_leaves_a_directory_alone(opdbus, tmp_path):
 def test_list_profiles_and_plugins(opdbus, oprouter):
     assert opdbus.run("init", "--list-profiles", check=0).stdout.split() == [
         "netmaker", "none", "privacy-client", "privacy-vps"]
-    assert opdbus.run("--list-plugins", check=0).stdout.split() == ["net", "lxc", "openflow", "netmaker"]
+    assert opdbus.run("--list-plugins", check=0).stdout.split() == ["net", "lxc", "openflow", "netmaker", "ovn"]
     assert oprouter.run("--list-plugins", check=0).stdout.split() == ["interfaces", "routes", "wireguard", "firewall"]
 
 

@@ -91,7 +91,7 @@ def test_profiles_plugins_and_placeholders(opdbus, oprouter, tmp_path):
     profiles = opdbus.run("init", "--list-profiles", check=0).stdout.split()
     assert comp("init", "--profile", "") == profiles
     assert comp("init", "--profile", "pri") == ["privacy-client", "privacy-vps"]
-    assert comp("--plugin", "") == ["net", "lxc", "openflow", "netmaker"]
+    assert comp("--plugin", "") == ["net", "lxc", "openflow", "netmaker", "ovn"]
     assert comp("plan", "--plugin", "op") == ["openflow"]
     assert comp("init", "--set", "vps") == ["vps_ip=", "vps_public_ip="]
     assert "--force" in comp("init", "--profile", "none", "-o", "x.json", "--f")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-STATE_KEYS = {"version", "plugins", "net", "openflow", "lxc", "netmaker"}
+STATE_KEYS = {"version", "plugins", "net", "openflow", "lxc", "netmaker", "ovn"}
 
 pytest_plugins = ("router_fixture",)
 

@@ -158,6 +158,16 @@ F = f"{OF}.bridges[0].flows[0]"
 T = f"{OF}.flow_policies[0].template"
 C = "plugins.lxc.containers[0]"
 NM = "plugins.netmaker"
+OVN = "plugins.ovn"
+
+
+def ovn_section(chassis=None, switch=None, port=None):
+    """A valid ovn section with some values replaced."""
+    return {"chassis": dict({"system_id": "pve1", "northbound": "unix:/nonexistent/ovnnb_db.sock",
+                             "southbound": "tcp:192.0.2.1:6642", "encap_ip": "192.0.2.11"}, **(chassis or {})),
+            "switches": [dict({"name": "ls1", "subnet": "10.1.0.0/24"}, **(switch or {}))],
+            "ports": [dict({"name": "pa", "switch": "ls1", "mac": "02:00:00:00:01:0a", "ip": "10.1.0.10"},
+                           **(port or {}))]}
 BASE_TEXT = json.dumps(BASELINE)
 
 HOSTILE = [
@@ -352,6 +362,22 @@ HOSTILE = [
     Hostile("api-endpoint-scheme", change((NM, {"api_endpoint": "file:///etc/shadow"})), f"{NM}.api_endpoint",
             "\"file:///etc/shadow\" is not a valid API URL, expected http:// or https://"),
     Hostile("enabled-not-boolean", change((NM, {"enabled": "yes"})), f"{NM}.enabled", "expected true or false"),
+
+    # ---- ovn: names that reach another database, remotes ----
+    Hostile("ovn-system-id-newline", change((OVN, ovn_section(chassis={"system_id": "pve1\nop-dbus-owner"}))),
+            f"{OVN}.chassis.system_id", "expected a system-id: 1 to 63 letters, digits"),
+    Hostile("ovn-port-name-injection", change((OVN, ovn_section(port={"name": "pa;ovn-nbctl ls-del ls1"}))),
+            f"{OVN}.ports[0].name", "expected a logical switch port name"),
+    Hostile("ovn-northbound-ssl", change((OVN, ovn_section(chassis={"northbound": "ssl:192.0.2.1:6641"}))),
+            f"{OVN}.chassis.northbound", "expected the northbound database as \"tcp:IP:PORT\" or \"unix:/PATH\""),
+    Hostile("ovn-northbound-name", change((OVN, ovn_section(chassis={"northbound": "tcp:central:6641"}))),
+            f"{OVN}.chassis.northbound", "expected the northbound database"),
+    Hostile("ovn-mac-multicast", change((OVN, ovn_section(port={"mac": "01:00:5e:00:00:01"}))),
+            f"{OVN}.ports[0].mac", "expected a unicast MAC address"),
+    Hostile("ovn-ip-broadcast", change((OVN, ovn_section(port={"ip": "10.1.0.255"}))),
+            f"{OVN}.ports[0].ip", "is not a host address of the subnet 10.1.0.0/24"),
+    Hostile("ovn-dhcp-router-outside", change((OVN, ovn_section(switch={"dhcp": {"router": "10.2.0.1"}}))),
+            f"{OVN}.switches[0].dhcp.router", "10.2.0.1 is not a host address of the subnet 10.1.0.0/24"),
 ]
 
 

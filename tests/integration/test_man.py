@@ -129,7 +129,8 @@ def test_mandoc_lint_is_clean(page):
 # The schema's objects whose keys the state page lists, in its section of
 # each plugin (--list-plugins).
 SCHEMA_OBJECTS = {"net": ["net", "bridge", "port"], "openflow": ["openflow", "of_bridge", "flow"],
-                  "lxc": ["lxc", "container"], "netmaker": ["netmaker"]}
+                  "lxc": ["lxc", "container"], "netmaker": ["netmaker"],
+                  "ovn": ["ovn", "ovn_chassis", "ovn_switch", "ovn_port"]}
 
 
 def subsections(text):

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -877,7 +879,13 @@ static void test_connect_errors(void) {
         OvsdbClient *c = (OvsdbClient *) 0x1;
         Peer p;
 
-        ASSERT_EQ_INT(ovsdb_client_connect("tcp:127.0.0.1:6640", 1000, &c), -EPROTONOSUPPORT);
+        ASSERT_EQ_INT(ovsdb_client_connect("ssl:127.0.0.1:6640", 1000, &c), -EPROTONOSUPPORT);
+        ASSERT_EQ_INT(ovsdb_client_connect("tcp:127.0.0.1", 1000, &c), -EINVAL);
+        ASSERT_EQ_INT(ovsdb_client_connect("tcp:localhost:6640", 1000, &c), -EINVAL);
+        ASSERT_EQ_INT(ovsdb_client_connect("tcp:127.0.0.1:0", 1000, &c), -EINVAL);
+        ASSERT_EQ_INT(ovsdb_client_connect("tcp:127.0.0.1:65536", 1000, &c), -EINVAL);
+        ASSERT_EQ_INT(ovsdb_client_connect("tcp:[::1:6640", 1000, &c), -EINVAL);
+        ASSERT_EQ_INT(ovsdb_client_connect("tcp::6640", 1000, &c), -EINVAL);
         ASSERT_EQ_INT(ovsdb_client_connect("relative/db.sock", 1000, &c), -EINVAL);
         ASSERT_EQ_INT(ovsdb_client_connect("unix:", 1000, &c), -EINVAL);
         ASSERT_EQ_INT(ovsdb_client_connect(NULL, 1000, &c), -EINVAL);
@@ -909,6 +917,39 @@ static void test_connect_errors(void) {
 }
 
 /* Inputs are consumed even when the call is refused. */
+/* "tcp:IP:PORT": a TCP connection, on which a call works as on a unix socket. */
+static void test_tcp(void) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof(sa);
+        char address[64], buf[256];
+        OvsdbClient *c = NULL;
+        ssize_t n;
+        int lfd, fd;
+
+        lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ASSERT(lfd >= 0);
+        ASSERT(bind(lfd, (struct sockaddr *) &sa, sizeof(sa)) == 0);
+        ASSERT(listen(lfd, 1) == 0);
+        ASSERT(getsockname(lfd, (struct sockaddr *) &sa, &len) == 0);
+        snprintf(address, sizeof(address), "tcp:127.0.0.1:%u", ntohs(sa.sin_port));
+        ASSERT_EQ_INT(ovsdb_client_connect(address, 5000, &c), 0);
+        fd = accept(lfd, NULL, NULL);
+        ASSERT(fd >= 0);
+        /* a reply to the first request, id 1 */
+        ASSERT(write(fd, "{\"id\":1,\"result\":[\"db\"],\"error\":null}", 37) == 37);
+        ASSERT_EQ_INT(ovsdb_client_call(c, "list_dbs", NULL, NULL, NULL), 0);
+        n = read(fd, buf, sizeof(buf) - 1);
+        ASSERT(n > 0);
+        buf[n] = 0;
+        ASSERT(strstr(buf, "\"list_dbs\""));
+        ovsdb_client_free(c);
+        close(fd);
+
+        /* nothing listening: refused */
+        close(lfd);
+        ASSERT_EQ_INT(ovsdb_client_connect(address, 5000, &c), -ECONNREFUSED);
+}
+
 static void test_invalid_args(void) {
         json_object *v = NULL;
 
@@ -1141,6 +1182,7 @@ int main(int argc, char *argv[]) {
                 { "dead_server", test_dead_server },
                 { "malformed", test_malformed },
                 { "connect_errors", test_connect_errors },
+                { "tcp", test_tcp },
                 { "invalid_args", test_invalid_args },
                 { "invalid_args_connected", test_invalid_args_connected },
                 { "ids", test_ids },

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -289,12 +292,64 @@ static int client_wait_reply(OvsdbClient *c, int64_t id, int64_t deadline, json_
 
 /* ---- Connection ---------------------------------------------------------- */
 
-/* "unix:PATH" or an absolute path. */
-static int parse_address(const char *address, struct sockaddr_un *ret_sa, socklen_t *ret_len) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+/* "IP:PORT" or "[IPv6]:PORT", numeric. */
+static int parse_tcp(const char *s, struct sockaddr_storage *ret_sa, socklen_t *ret_len) {
+        struct sockaddr_storage ss = {};
+        struct sockaddr_in *in = (struct sockaddr_in *) &ss;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &ss;
+        char host[INET6_ADDRSTRLEN + 1];
+        const char *colon, *port;
+        unsigned long n;
+        char *end;
+        size_t l;
+
+        if (s[0] == '[') {
+                const char *close = strchr(s, ']');
+
+                if (!close || close[1] != ':')
+                        return -EINVAL;
+                l = (size_t) (close - s - 1);
+                s++;
+                port = close + 2;
+        } else {
+                colon = strrchr(s, ':');
+                if (!colon)
+                        return -EINVAL;
+                l = (size_t) (colon - s);
+                port = colon + 1;
+        }
+        if (l == 0 || l >= sizeof(host))
+                return -EINVAL;
+        memcpy(host, s, l);
+        host[l] = 0;
+        errno = 0;
+        n = strtoul(port, &end, 10);
+        if (port[0] < '0' || port[0] > '9' || *end || errno || n == 0 || n > 65535)
+                return -EINVAL;
+        if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+                in->sin_family = AF_INET;
+                in->sin_port = htons((uint16_t) n);
+                *ret_len = sizeof(*in);
+        } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+                in6->sin6_family = AF_INET6;
+                in6->sin6_port = htons((uint16_t) n);
+                *ret_len = sizeof(*in6);
+        } else
+                return -EINVAL;
+        *ret_sa = ss;
+        return 0;
+}
+
+/* "unix:PATH" or an absolute path; "tcp:IP:PORT" (an IPv6 address in
+ * brackets: "tcp:[::1]:6641"). Names are not resolved. */
+static int parse_address(const char *address, struct sockaddr_storage *ret_sa, socklen_t *ret_len) {
+        struct sockaddr_storage ss = {};
+        struct sockaddr_un *sa = (struct sockaddr_un *) &ss;
         const char *path;
         size_t l;
 
+        if (startswith(address, "tcp:"))
+                return parse_tcp(address + strlen("tcp:"), ret_sa, ret_len);
         if (startswith(address, "unix:"))
                 path = address + strlen("unix:");
         else if (address[0] == '/')
@@ -302,21 +357,23 @@ static int parse_address(const char *address, struct sockaddr_un *ret_sa, sockle
         else
                 return strchr(address, ':') ? -EPROTONOSUPPORT : -EINVAL;
 
+        sa->sun_family = AF_UNIX;
         l = strlen(path);
         if (l == 0)
                 return -EINVAL;
-        if (l >= sizeof(sa.sun_path))
+        if (l >= sizeof(sa->sun_path))
                 return -ENAMETOOLONG;
 
-        memcpy(sa.sun_path, path, l);
-        *ret_sa = sa;
+        memcpy(sa->sun_path, path, l);
+        *ret_sa = ss;
         *ret_len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + l + 1);
         return 0;
 }
 
 /* Connect fd, bounded by timeout_ms: SO_SNDTIMEO limits how long a blocking
- * AF_UNIX connect() waits for room in the server's backlog. */
-static int connect_timeout(int fd, const struct sockaddr_un *sa, socklen_t len, int timeout_ms) {
+ * connect() waits (for room in an AF_UNIX server's backlog, for a TCP
+ * handshake). */
+static int connect_timeout(int fd, const struct sockaddr_storage *sa, socklen_t len, int timeout_ms) {
         if (timeout_ms > 0) {
                 struct timeval tv = {
                         .tv_sec = timeout_ms / 1000,
@@ -330,9 +387,9 @@ static int connect_timeout(int fd, const struct sockaddr_un *sa, socklen_t len, 
         for (;;) {
                 if (connect(fd, (const struct sockaddr *) sa, len) >= 0)
                         return 0;
-                if (errno == EINTR)
+                if (errno == EINTR && sa->ss_family == AF_UNIX)
                         continue;       /* nothing happened yet on AF_UNIX */
-                if (errno == EAGAIN || errno == EINPROGRESS || errno == ETIMEDOUT)
+                if (errno == EAGAIN || errno == EINPROGRESS || errno == ETIMEDOUT || errno == EINTR)
                         return -ETIMEDOUT;
                 return -errno;
         }
@@ -340,7 +397,7 @@ static int connect_timeout(int fd, const struct sockaddr_un *sa, socklen_t len, 
 
 int ovsdb_client_connect(const char *address, int timeout_ms, OvsdbClient **ret) {
         _cleanup_(ovsdb_client_freep) OvsdbClient *c = NULL;
-        struct sockaddr_un sa;
+        struct sockaddr_storage sa;
         socklen_t len;
         int r;
 
@@ -363,9 +420,16 @@ int ovsdb_client_connect(const char *address, int timeout_ms, OvsdbClient **ret)
         if (!c->stream || !c->queue)
                 return -ENOMEM;
 
-        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (timeout_ms == 0 ? SOCK_NONBLOCK : 0), 0);
+        c->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | (timeout_ms == 0 ? SOCK_NONBLOCK : 0), 0);
         if (c->fd < 0)
                 return -errno;
+        if (sa.ss_family != AF_UNIX) {
+                /* a request is one write: send it at once */
+                int one = 1;
+
+                if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+                        return -errno;
+        }
 
         r = connect_timeout(c->fd, &sa, len, timeout_ms);
         if (r < 0)

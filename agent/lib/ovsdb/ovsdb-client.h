@@ -42,7 +42,9 @@ int json_stream_next(JsonStream *s, json_object **ret);
 
 typedef struct OvsdbClient OvsdbClient;
 
-/* address: "unix:/path/db.sock" (or a bare absolute path). timeout_ms bounds
+/* address: "unix:/path/db.sock" (or a bare absolute path), or
+ * "tcp:IP:PORT" ("tcp:[IPv6]:PORT"; no names, no SSL: -EPROTONOSUPPORT
+ * for "ssl:"). A TCP connection needs timeout_ms > 0. timeout_ms bounds
  * every later call that waits for the server (connect, reply). */
 int ovsdb_client_connect(const char *address, int timeout_ms, OvsdbClient **ret);
 OvsdbClient *ovsdb_client_free(OvsdbClient *c);

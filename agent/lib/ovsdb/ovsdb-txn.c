@@ -115,6 +115,10 @@ void ovsdb_txn_update(OvsdbTxn *t, const char *table, json_object *where, json_o
         op_add(t, o, "row", row);
 }
 
+void ovsdb_txn_delete(OvsdbTxn *t, const char *table, json_object *where) {
+        (void) op_new(t, "delete", table, true, where);
+}
+
 /* [column, mutator, value] (value consumed) */
 static json_object *mutation(const char *column, const char *mutator, json_object *value) {
         json_object *m = json_object_new_array();
@@ -297,11 +301,17 @@ json_object *ovsdb_opt_string(const char *s) {
 int ovsdb_txn_commit(OvsdbClient *c, const OvsdbTxn *t, json_object **ret_results, char **reterr) {
         if (t->error < 0 || !t->ops)
                 return -ENOMEM;
-        return ovsdb_client_transact(c, "Open_vSwitch", json_object_get(t->ops), ret_results, reterr);
+        return ovsdb_client_transact(c, t->db ?: "Open_vSwitch", json_object_get(t->ops), ret_results, reterr);
 }
 
 int ovsdb_read_tables(OvsdbClient *c, const char *const *tables, const char *const *const *columns, size_t n,
                       json_object **ret_results, json_object **ret_rows, char **reterr) {
+        return ovsdb_read_tables_db(c, NULL, tables, columns, n, ret_results, ret_rows, reterr);
+}
+
+int ovsdb_read_tables_db(OvsdbClient *c, const char *db, const char *const *tables,
+                         const char *const *const *columns, size_t n,
+                         json_object **ret_results, json_object **ret_rows, char **reterr) {
         _cleanup_(json_object_putp) json_object *results = NULL;
         _cleanup_(ovsdb_txn_done) OvsdbTxn t = {};
         int r;
@@ -309,6 +319,7 @@ int ovsdb_read_tables(OvsdbClient *c, const char *const *tables, const char *con
         r = ovsdb_txn_init(&t);
         if (r < 0)
                 return r;
+        t.db = db;
         for (size_t i = 0; i < n; i++)
                 ovsdb_txn_select(&t, tables[i], NULL, columns[i]);
         r = ovsdb_txn_commit(c, &t, &results, reterr);

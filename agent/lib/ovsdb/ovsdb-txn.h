@@ -40,6 +40,7 @@ typedef struct OvsdbTxn {
         unsigned writes;              /* how many of them write (insert, update, mutate) */
         unsigned named;               /* named-uuids handed out so far */
         int error;                    /* -ENOMEM once an operation could not be built */
+        const char *db;               /* the database (static); NULL: Open_vSwitch */
 } OvsdbTxn;
 
 int ovsdb_txn_init(OvsdbTxn *t);
@@ -59,6 +60,9 @@ void ovsdb_txn_select(OvsdbTxn *t, const char *table, json_object *where, const 
  * the same transaction (a new reference; NULL on allocation failure). */
 json_object *ovsdb_txn_insert(OvsdbTxn *t, const char *table, json_object *row);
 void ovsdb_txn_update(OvsdbTxn *t, const char *table, json_object *where, json_object *row);
+/* Deletes the rows where matches (of a root table: rows of other tables
+ * go when nothing refers to them any more). */
+void ovsdb_txn_delete(OvsdbTxn *t, const char *table, json_object *where);
 /* One mutation of one column: [column, mutator, value]. */
 void ovsdb_txn_mutate(OvsdbTxn *t, const char *table, json_object *where, const char *column,
                       const char *mutator, json_object *value);
@@ -117,6 +121,11 @@ int ovsdb_txn_commit(OvsdbClient *c, const OvsdbTxn *t, json_object **ret_result
  * answer holds no rows; otherwise as ovsdb_txn_commit(). */
 int ovsdb_read_tables(OvsdbClient *c, const char *const *tables, const char *const *const *columns, size_t n,
                       json_object **ret_results, json_object **ret_rows, char **reterr);
+/* The same in database db (NULL: Open_vSwitch), such as OVN's
+ * OVN_Northbound. */
+int ovsdb_read_tables_db(OvsdbClient *c, const char *db, const char *const *tables,
+                         const char *const *const *columns, size_t n,
+                         json_object **ret_results, json_object **ret_rows, char **reterr);
 /* ovsdb-cfg.c: the next_cfg a committed transaction read back (ovsdb_txn_bump_next_cfg),
  * or -1. */
 int64_t ovsdb_results_next_cfg(json_object *results);
