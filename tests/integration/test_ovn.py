@@ -310,7 +310,7 @@ def test_both_nodes_applying_at_once_end_with_the_union(cluster, nodes, tmp_stat
     switches at once: the last one out deletes each, and its DHCP
     options)."""
     a, b = cluster.nodes
-    rounds, per_node = 12, 4
+    rounds, per_node = 20, 4
     for rnd in range(rounds):
         if rnd % 2:
             switches, plan = (), {a.name: [], b.name: []}
