@@ -115,11 +115,6 @@ static int get_genid(NftNl *nl, uint32_t *ret) {
 
 /* ---- tables and chains ------------------------------------------------------- */
 
-typedef struct Reading {
-        NftTable *table;                /* being read */
-        NftSet *set;                    /* whose elements are being read */
-} Reading;
-
 static int on_table(const struct nlmsghdr *nlh, void *userdata) {
         _cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
         Reading *rd = userdata;
@@ -239,6 +234,13 @@ static int on_elements(const struct nlmsghdr *nlh, void *userdata) {
         return 0;
 }
 
+/* The kernel's elements, all read: sorted, and the model's made of them. */
+static int elements_done(NftSet *set) {
+        if (set->n_kelems > 0)
+                qsort_r(set->kelems, set->n_kelems, sizeof *set->kelems, kelem_compare, &set->key_len);
+        return set_elements_from_kernel(set);
+}
+
 static int read_elements(NftNl *nl, Reading *rd, NftSet *set) {
         int r;
 
@@ -247,9 +249,7 @@ static int read_elements(NftNl *nl, Reading *rd, NftSet *set) {
         rd->set = NULL;
         if (r < 0)
                 return r;
-        if (set->n_kelems > 0)
-                qsort_r(set->kelems, set->n_kelems, sizeof *set->kelems, kelem_compare, &set->key_len);
-        return set_elements_from_kernel(set);
+        return elements_done(set);
 }
 
 /* ---- rules --------------------------------------------------------------------- */
@@ -301,6 +301,14 @@ static int on_rule(const struct nlmsghdr *nlh, void *userdata) {
         }
         return nftnl_expr_foreach(nr, on_expr, r);
 }
+
+const NftDumpParser nft_dump_parsers[_NFT_DUMP_MAX] = {
+        [NFT_DUMP_TABLE] = { "table", NFT_MSG_GETTABLE, on_table, false, NULL },
+        [NFT_DUMP_CHAIN] = { "chain", NFT_MSG_GETCHAIN, on_chain, false, NULL },
+        [NFT_DUMP_SET] = { "set", NFT_MSG_GETSET, on_set, false, NULL },
+        [NFT_DUMP_ELEMENTS] = { "elements", NFT_MSG_GETSETELEM, on_elements, true, elements_done },
+        [NFT_DUMP_RULE] = { "rule", NFT_MSG_GETRULE, on_rule, false, NULL },
+};
 
 /* ---- one table ------------------------------------------------------------- */
 
