@@ -103,7 +103,8 @@ static int on_gen(const struct nlmsghdr *nlh, void *userdata) {
 
         if (!g)
                 return -ENOMEM;
-        if (nftnl_gen_nlmsg_parse(nlh, g) < 0 || !nftnl_gen_is_set(g, NFTNL_GEN_ID))
+        if (nft_msg_check(nlh, NFT_MSG_NEWGEN) < 0 || nftnl_gen_nlmsg_parse(nlh, g) < 0 ||
+            !nftnl_gen_is_set(g, NFTNL_GEN_ID))
                 return -EBADMSG;
         *(uint32_t *) userdata = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
         return 0;
@@ -121,7 +122,7 @@ static int on_table(const struct nlmsghdr *nlh, void *userdata) {
 
         if (!t)
                 return -ENOMEM;
-        if (nftnl_table_nlmsg_parse(nlh, t) < 0)
+        if (nft_msg_check(nlh, NFT_MSG_NEWTABLE) < 0 || nftnl_table_nlmsg_parse(nlh, t) < 0)
                 return -EBADMSG;
         rd->table->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
         rd->table->handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE);
@@ -137,7 +138,7 @@ static int on_chain(const struct nlmsghdr *nlh, void *userdata) {
 
         if (!c)
                 return -ENOMEM;
-        if (nftnl_chain_nlmsg_parse(nlh, c) < 0)
+        if (nft_msg_check(nlh, NFT_MSG_NEWCHAIN) < 0 || nftnl_chain_nlmsg_parse(nlh, c) < 0)
                 return -EBADMSG;
         table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
         name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
@@ -178,7 +179,7 @@ static int on_set(const struct nlmsghdr *nlh, void *userdata) {
 
         if (!s)
                 return -ENOMEM;
-        if (nftnl_set_nlmsg_parse(nlh, s) < 0)
+        if (nft_msg_check(nlh, NFT_MSG_NEWSET) < 0 || nftnl_set_nlmsg_parse(nlh, s) < 0)
                 return -EBADMSG;
         table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
         name = nftnl_set_get_str(s, NFTNL_SET_NAME);
@@ -210,7 +211,7 @@ static int on_elements(const struct nlmsghdr *nlh, void *userdata) {
 
         if (!s)
                 return -ENOMEM;
-        if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0)
+        if (nft_msg_check(nlh, NFT_MSG_NEWSETELEM) < 0 || nftnl_set_elems_nlmsg_parse(nlh, s) < 0)
                 return -EBADMSG;
         it = nftnl_set_elems_iter_create(s);
         if (!it)
@@ -277,7 +278,7 @@ static int on_rule(const struct nlmsghdr *nlh, void *userdata) {
 
         if (!nr)
                 return -ENOMEM;
-        if (nftnl_rule_nlmsg_parse(nlh, nr) < 0)
+        if (nft_msg_check(nlh, NFT_MSG_NEWRULE) < 0 || nftnl_rule_nlmsg_parse(nlh, nr) < 0)
                 return -EBADMSG;
         table = nftnl_rule_get_str(nr, NFTNL_RULE_TABLE);
         chain = nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN);

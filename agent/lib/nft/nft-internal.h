@@ -329,6 +329,12 @@ typedef struct NftDumpParser {
 
 extern const NftDumpParser nft_dump_parsers[_NFT_DUMP_MAX];
 
+/* Checks a message of type NFT_MSG_NEW{TABLE,CHAIN,SET,SETELEM,RULE,GEN}
+ * before libnftnl parses it (nft-check.c): -EBADMSG for one it would end
+ * the process on (an attribute shorter than its type) or read past (a
+ * string without its NUL). */
+int nft_msg_check(const struct nlmsghdr *nlh, uint16_t type);
+
 /* A context's netlink socket, for dumps and batches. */
 struct NftNl;
 struct NftNl *context_netlink(NftContext *ctx);
