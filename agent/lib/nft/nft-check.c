@@ -2,22 +2,23 @@
 
 /* What libnftnl reads of a message, checked before it reads it. libnftnl
  * checks each attribute it knows against the type the kernel gives it
- * and, when one is too short, prints "nf_tables kernel ABI is broken"
- * and ends the whole process (exit()); it also copies string attributes
- * with strdup(), reading past an attribute (and past the buffer) that
- * has no NUL. A dump's message is checked here first, with the same
- * types, so that such a message is refused (-EBADMSG) and the caller
- * lives on: integers of their type's size, strings not empty
- * and ending inside their attribute, nested attributes empty or holding
- * an attribute header, no attribute of an element that libnftnl would
- * store past its table (it takes them up to NFTA_SET_MAX), no expression
- * without a name (libnftnl looks its kind up with a NULL name), no
- * verdict without its code or a jump without its chain (libnftnl reads
- * them from a table it does not clear), down every level libnftnl descends (a chain's
- * hook, counters and devices; a set's description and expressions; an
- * element's key, data and expressions; a rule's expressions, each with
- * the attributes of its kind, its data registers and verdicts, the
- * expressions inside an expression).
+ * and, when one is not of its type's size, prints "nf_tables kernel ABI
+ * is broken" and ends the whole process (exit()); it also copies string
+ * attributes with strdup(), reading past an attribute (and past the
+ * buffer) that has no NUL. A dump's message is checked here first, with
+ * the same types, so that such a message is refused (-EBADMSG) and the
+ * caller lives on: a length aligned as the kernel's messages are (libmnl
+ * reads to the aligned end), integers of their type's size, strings not
+ * empty and ending inside their attribute, nested attributes empty or
+ * holding an attribute header, no attribute of an element that libnftnl
+ * would store past its table (it takes them up to NFTA_SET_MAX), no
+ * expression without a name (libnftnl looks its kind up with a NULL
+ * name), no verdict without its code or a jump without its chain
+ * (libnftnl reads them from a table it does not clear), down every level
+ * libnftnl descends (a chain's hook, counters and devices; a set's
+ * description and expressions; an element's key, data and expressions; a
+ * rule's expressions, each with the attributes of its kind, its data
+ * registers and verdicts, the expressions inside an expression).
  *
  * The tables below are the attribute types of linux/netfilter/nf_tables.h
  * that libnftnl (1.2) validates, per object and per expression kind. */
@@ -651,8 +652,10 @@ int nft_msg_check(const struct nlmsghdr *nlh, uint16_t type) {
 
         if (type >= ELEMENTSOF(levels) || levels[type] == LV_NONE)
                 return -EINVAL;
-        /* libnftnl reads the nfgenmsg of every message */
-        if (nlh->nlmsg_len < head)
+        /* libnftnl reads the nfgenmsg of every message, and libmnl walks
+         * the attributes to the message's aligned end: the kernel's
+         * nftables messages end there */
+        if (nlh->nlmsg_len < head || NLMSG_ALIGN(nlh->nlmsg_len) != nlh->nlmsg_len)
                 return -EBADMSG;
         if (!attrs_ok(levels[type], NULL, (const uint8_t *) nlh + NLMSG_ALIGN(head),
                       nlh->nlmsg_len - MIN((size_t) nlh->nlmsg_len, (size_t) NLMSG_ALIGN(head)), 0))
