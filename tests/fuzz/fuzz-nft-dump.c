@@ -11,9 +11,11 @@
  * chains and a set already there, as when the chains and sets were read
  * before the rules and the elements: rules reach libnftnl's expressions,
  * rule_udata_parse(), expr_from_nftnl() and rule_append_expr(), elements
- * set_elements_from_kernel(). For the elements the first byte also picks
- * the set's key type and flags (its value divided by the number of
- * parsers). */
+ * set_elements_from_kernel(). Each parser checks a message with
+ * nft_msg_check() before libnftnl reads it: what libnftnl would end the
+ * process on, or crash on, is refused. For the elements the first byte
+ * also picks the set's key type and flags (its value divided by the
+ * number of parsers). */
 #include <string.h>
 #include <linux/netfilter/nf_tables.h>
 
