@@ -34,7 +34,7 @@
 #include "macro.h"
 #include "nft-internal.h"
 
-enum { A_NONE, A_U8, A_U16, A_U32, A_U64, A_STRING, A_NESTED, A_BINARY };
+enum { A_NONE, A_U8, A_U16, A_U32, A_U64, A_STRING, A_NUL_STRING, A_NESTED, A_BINARY };
 
 /* How deep expressions may nest in expressions (dynset): the
  * kernel allows one level. */
@@ -262,7 +262,7 @@ static const uint8_t e_masq[] = {
 };
 static const uint8_t e_match[] = {
         [NFTA_MATCH_INFO] = A_BINARY,
-        [NFTA_MATCH_NAME] = A_STRING,
+        [NFTA_MATCH_NAME] = A_NUL_STRING,
         [NFTA_MATCH_REV] = A_U32,
 };
 static const uint8_t e_meta[] = {
@@ -349,7 +349,7 @@ static const uint8_t e_synproxy[] = {
 };
 static const uint8_t e_target[] = {
         [NFTA_TARGET_INFO] = A_BINARY,
-        [NFTA_TARGET_NAME] = A_STRING,
+        [NFTA_TARGET_NAME] = A_NUL_STRING,
         [NFTA_TARGET_REV] = A_U32,
 };
 static const uint8_t e_tproxy[] = {
@@ -524,6 +524,8 @@ static bool leaf_ok(uint8_t type, const uint8_t *v, size_t len) {
         case A_STRING:
                 /* libnftnl wants it not empty, and strdup()s it */
                 return len > 0 && memchr(v, 0, len);
+        case A_NUL_STRING:
+                return len > 0 && v[len - 1] == '\0';
         case A_NESTED:
                 return len == 0 || len >= NLA_HDRLEN;
         default:
