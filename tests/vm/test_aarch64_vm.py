@@ -46,6 +46,11 @@ namespace of its own) with the programs of the build in /vm/bin:
     stays past its deadline, SIGTERM ends it with 0; --selftest-sandbox
     is killed by SIGSYS; the kill switch with the tunnel down; empty sections take
     away what op-router made.
+  * dummy.sh: a dummy device made with ip, declared in the interfaces
+    section's links with an MTU, up and two addresses: op-router (under
+    its filter) applies them, ip -j shows them, a second apply writes
+    nothing, an empty section takes the addresses away and leaves the
+    device;
   * wireguard.sh: op-router makes and configures a WireGuard interface
     in each of two namespaces (two state directories, two secrets files):
     a handshake and a ping through the tunnel, a re-apply that writes
@@ -373,6 +378,52 @@ def test_bridge_vlans_removed(boot):
     assert "br0" not in after.output and "p3.30" not in after.output, after.output
     for port in ("p1", "p2", "p3"):
         assert re.search(rf"^{port}@", after.output, re.M), after.output
+
+
+# ---- a dummy device as a declared link (dummy.sh) ------------------------------------------
+
+def ip_link_json(check):
+    """The one link of an `ip -j addr show dev` a check printed."""
+    assert check.ok, check.output
+    (link,) = json.loads(next(line for line in check.output.splitlines() if line.startswith("[")))
+    return link
+
+
+def test_dummy_link_declared(boot):
+    """dum0, made with ip, declared in links with an MTU, up and two
+    addresses: op-router (under its filter) sets them; a second apply
+    writes nothing."""
+    first = boot.check("dummy", "apply")
+    assert first.ok, first.output
+    assert re.search(r"^Seccomp:\s+2$", first.output, re.M), first.output
+    res = json_of(first)
+    assert res["changed"] is True and res["counts"]["writes"] == 3, res
+    assert sorted(c["path"] for c in res["changes"]) == [
+        "address/dum0/198.18.7.1/24", "address/dum0/2001:db8:7::1/64", "link/dum0"], res["changes"]
+    link = ip_link_json(boot.check("dummy", "addr"))
+    assert link["mtu"] == 1400 and "UP" in link["flags"] and link["operstate"] in ("UNKNOWN", "UP"), link
+    assert {(a["local"], a["prefixlen"]) for a in link["addr_info"] if a.get("scope") == "global"} == {
+        ("198.18.7.1", 24), ("2001:db8:7::1", 64)}, link
+    again = json_of(boot.check("dummy", "reapply"))
+    assert again["changed"] is False and again["counts"]["writes"] == 0, again
+    assert again["counts"]["rtnl_messages"] == 0, again
+    assert boot.check("dummy", "verify").ok
+
+
+def test_dummy_link_left_when_undeclared(boot):
+    """An empty section takes the addresses away; dum0 (not op-router's)
+    stays, a dummy, with its MTU and state; a second empty apply writes
+    nothing."""
+    res = json_of(boot.check("dummy", "remove"))
+    assert res["changed"] is True, res
+    assert sorted((c["action"], c["path"]) for c in res["changes"]) == [
+        ("delete", "address/dum0/198.18.7.1/24"), ("delete", "address/dum0/2001:db8:7::1/64")], res["changes"]
+    link = ip_link_json(boot.check("dummy", "after-remove"))
+    assert link["linkinfo"]["info_kind"] == "dummy", link
+    assert link["mtu"] == 1400 and "UP" in link["flags"], link
+    assert [a for a in link["addr_info"] if a.get("scope") == "global"] == [], link
+    again = json_of(boot.check("dummy", "remove-again"))
+    assert again["changed"] is False and again["counts"]["writes"] == 0, again
 
 
 # ---- the harness itself, without a boot --------------------------------------------------

@@ -103,7 +103,8 @@ static int on_gen(const struct nlmsghdr *nlh, void *userdata) {
 
         if (!g)
                 return -ENOMEM;
-        if (nftnl_gen_nlmsg_parse(nlh, g) < 0 || !nftnl_gen_is_set(g, NFTNL_GEN_ID))
+        if (nft_msg_check(nlh, NFT_MSG_NEWGEN) < 0 || nftnl_gen_nlmsg_parse(nlh, g) < 0 ||
+            !nftnl_gen_is_set(g, NFTNL_GEN_ID))
                 return -EBADMSG;
         *(uint32_t *) userdata = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
         return 0;
@@ -115,18 +116,13 @@ static int get_genid(NftNl *nl, uint32_t *ret) {
 
 /* ---- tables and chains ------------------------------------------------------- */
 
-typedef struct Reading {
-        NftTable *table;                /* being read */
-        NftSet *set;                    /* whose elements are being read */
-} Reading;
-
 static int on_table(const struct nlmsghdr *nlh, void *userdata) {
         _cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
         Reading *rd = userdata;
 
         if (!t)
                 return -ENOMEM;
-        if (nftnl_table_nlmsg_parse(nlh, t) < 0)
+        if (nft_msg_check(nlh, NFT_MSG_NEWTABLE) < 0 || nftnl_table_nlmsg_parse(nlh, t) < 0)
                 return -EBADMSG;
         rd->table->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
         rd->table->handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE);
@@ -142,7 +138,7 @@ static int on_chain(const struct nlmsghdr *nlh, void *userdata) {
 
         if (!c)
                 return -ENOMEM;
-        if (nftnl_chain_nlmsg_parse(nlh, c) < 0)
+        if (nft_msg_check(nlh, NFT_MSG_NEWCHAIN) < 0 || nftnl_chain_nlmsg_parse(nlh, c) < 0)
                 return -EBADMSG;
         table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
         name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
@@ -183,7 +179,7 @@ static int on_set(const struct nlmsghdr *nlh, void *userdata) {
 
         if (!s)
                 return -ENOMEM;
-        if (nftnl_set_nlmsg_parse(nlh, s) < 0)
+        if (nft_msg_check(nlh, NFT_MSG_NEWSET) < 0 || nftnl_set_nlmsg_parse(nlh, s) < 0)
                 return -EBADMSG;
         table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
         name = nftnl_set_get_str(s, NFTNL_SET_NAME);
@@ -215,7 +211,7 @@ static int on_elements(const struct nlmsghdr *nlh, void *userdata) {
 
         if (!s)
                 return -ENOMEM;
-        if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0)
+        if (nft_msg_check(nlh, NFT_MSG_NEWSETELEM) < 0 || nftnl_set_elems_nlmsg_parse(nlh, s) < 0)
                 return -EBADMSG;
         it = nftnl_set_elems_iter_create(s);
         if (!it)
@@ -239,6 +235,13 @@ static int on_elements(const struct nlmsghdr *nlh, void *userdata) {
         return 0;
 }
 
+/* The kernel's elements, all read: sorted, and the model's made of them. */
+static int elements_done(NftSet *set) {
+        if (set->n_kelems > 0)
+                qsort_r(set->kelems, set->n_kelems, sizeof *set->kelems, kelem_compare, &set->key_len);
+        return set_elements_from_kernel(set);
+}
+
 static int read_elements(NftNl *nl, Reading *rd, NftSet *set) {
         int r;
 
@@ -247,9 +250,7 @@ static int read_elements(NftNl *nl, Reading *rd, NftSet *set) {
         rd->set = NULL;
         if (r < 0)
                 return r;
-        if (set->n_kelems > 0)
-                qsort_r(set->kelems, set->n_kelems, sizeof *set->kelems, kelem_compare, &set->key_len);
-        return set_elements_from_kernel(set);
+        return elements_done(set);
 }
 
 /* ---- rules --------------------------------------------------------------------- */
@@ -277,7 +278,7 @@ static int on_rule(const struct nlmsghdr *nlh, void *userdata) {
 
         if (!nr)
                 return -ENOMEM;
-        if (nftnl_rule_nlmsg_parse(nlh, nr) < 0)
+        if (nft_msg_check(nlh, NFT_MSG_NEWRULE) < 0 || nftnl_rule_nlmsg_parse(nlh, nr) < 0)
                 return -EBADMSG;
         table = nftnl_rule_get_str(nr, NFTNL_RULE_TABLE);
         chain = nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN);
@@ -301,6 +302,14 @@ static int on_rule(const struct nlmsghdr *nlh, void *userdata) {
         }
         return nftnl_expr_foreach(nr, on_expr, r);
 }
+
+const NftDumpParser nft_dump_parsers[_NFT_DUMP_MAX] = {
+        [NFT_DUMP_TABLE] = { "table", NFT_MSG_GETTABLE, on_table, false, NULL },
+        [NFT_DUMP_CHAIN] = { "chain", NFT_MSG_GETCHAIN, on_chain, false, NULL },
+        [NFT_DUMP_SET] = { "set", NFT_MSG_GETSET, on_set, false, NULL },
+        [NFT_DUMP_ELEMENTS] = { "elements", NFT_MSG_GETSETELEM, on_elements, true, elements_done },
+        [NFT_DUMP_RULE] = { "rule", NFT_MSG_GETRULE, on_rule, false, NULL },
+};
 
 /* ---- one table ------------------------------------------------------------- */
 

@@ -297,6 +297,45 @@ int batch_failure(const NftPlan *p, const Batch *b, NftError *e);
 /* The request of a get or a dump (nft-dump.c). */
 int dump_request_build(NftBuf *b, uint16_t type, int family, const char *table, const char *set, uint32_t seq);
 
+/* The parsers of a dump's answers (nft-dump.c), exposed for the fuzz target
+ * (tests/fuzz/fuzz-nft-dump.c). Each is called with every data message of
+ * the answer to its request, as nft_nl_request() hands them over (whole
+ * messages; errors, NLMSG_DONE and no-ops are not passed), and a Reading:
+ * table is the table being read (present, family and name set; the
+ * messages of other tables are skipped, and a rule's chain must already be
+ * among its chains), set the set whose elements are read (with the key
+ * type, length and kernel flags of the set's dump). After the answer's
+ * last message, done (where not NULL) makes the model of what was read. */
+typedef struct Reading {
+        NftTable *table;
+        NftSet *set;
+} Reading;
+
+typedef enum NftDumpParserKind {
+        NFT_DUMP_TABLE,
+        NFT_DUMP_CHAIN,
+        NFT_DUMP_SET,
+        NFT_DUMP_ELEMENTS,
+        NFT_DUMP_RULE,
+        _NFT_DUMP_MAX,
+} NftDumpParserKind;
+
+typedef struct NftDumpParser {
+        const char *name;
+        uint16_t request;               /* NFT_MSG_GET* */
+        NftNlHandler parse;             /* userdata: a Reading */
+        bool needs_set;                 /* Reading.set must be set */
+        int (*done)(NftSet *set);
+} NftDumpParser;
+
+extern const NftDumpParser nft_dump_parsers[_NFT_DUMP_MAX];
+
+/* Checks a message of type NFT_MSG_NEW{TABLE,CHAIN,SET,SETELEM,RULE,GEN}
+ * before libnftnl parses it (nft-check.c): -EBADMSG for one it would end
+ * the process on (an attribute shorter than its type) or read past (a
+ * string without its NUL). */
+int nft_msg_check(const struct nlmsghdr *nlh, uint16_t type);
+
 /* A context's netlink socket, for dumps and batches. */
 struct NftNl;
 struct NftNl *context_netlink(NftContext *ctx);
