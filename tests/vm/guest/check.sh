@@ -50,6 +50,26 @@ wait_for() {
         done
 }
 
+# sandboxed_apply FILE DIR: op-router apply --json of FILE, whose state
+# arrives on a pipe that stays empty until the running op-router's status
+# has been read (so that it shows the program under its filter, in the
+# middle of its verb); prints those status lines, the result (also kept
+# in DIR/apply.json, errors in DIR/apply.err) and returns apply's status.
+sandboxed_apply() {
+        rm -f "$2/go"
+        { wait_for 20 test -e "$2/go"; cat "$1"; } |
+                op-router apply --json - > "$2/apply.json" 2> "$2/apply.err" &
+        _pid=$!
+        wait_for 20 grep -q "^Seccomp:[[:space:]]*2" "/proc/$_pid/status"
+        grep -E "^(Name|Seccomp|NoNewPrivs):" "/proc/$_pid/status"
+        touch "$2/go"
+        wait $_pid
+        _r=$?
+        echo "apply exited with $_r"
+        cat "$2/apply.json" "$2/apply.err"
+        return $_r
+}
+
 # capture_on IFNAME [NETNS]: starts tcpdump on IFNAME (in the network
 # namespace NETNS) into /tmp/[NETNS-]IFNAME.cap and waits until it listens;
 # capture_stop IFNAME [NETNS] ends it once what was sent has had time to

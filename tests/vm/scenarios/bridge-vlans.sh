@@ -50,22 +50,7 @@ topology() {
 }
 check topology topology
 
-# The first apply reads its state from a pipe that stays empty until its
-# status has been read: the running op-router is under its filter.
-running_apply() {
-        rm -f /tmp/bv/go
-        { wait_for 20 test -e /tmp/bv/go; cat "$D/state.json"; } |
-                op-router apply --json - > /tmp/bv/apply.json 2> /tmp/bv/apply.err &
-        _pid=$!
-        wait_for 20 grep -q "^Seccomp:[[:space:]]*2" "/proc/$_pid/status"
-        grep -E "^(Name|Seccomp|NoNewPrivs):" "/proc/$_pid/status"
-        touch /tmp/bv/go
-        wait $_pid
-        _r=$?
-        cat /tmp/bv/apply.json /tmp/bv/apply.err
-        return $_r
-}
-check apply running_apply
+check apply sandboxed_apply "$D/state.json" /tmp/bv
 # one JSON document a line: bridge -j vlan show ends without a newline
 vlans() {
         bridge -j vlan show && echo

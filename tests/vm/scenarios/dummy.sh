@@ -14,22 +14,7 @@ mkdir -p "$OPROUTER_STATE_DIR" "$OPROUTER_RUN_DIR"
 
 check make-dummy ip link add dum0 type dummy
 
-# The apply reads its state from a pipe that stays empty until its status
-# has been read: the running op-router is under its filter.
-running_apply() {
-        rm -f /tmp/dm/go
-        { wait_for 20 test -e /tmp/dm/go; cat "$D/state.json"; } |
-                op-router apply --json - > /tmp/dm/apply.json 2> /tmp/dm/apply.err &
-        _pid=$!
-        wait_for 20 grep -q "^Seccomp:[[:space:]]*2" "/proc/$_pid/status"
-        grep -E "^(Name|Seccomp|NoNewPrivs):" "/proc/$_pid/status"
-        touch /tmp/dm/go
-        wait $_pid
-        _r=$?
-        cat /tmp/dm/apply.json /tmp/dm/apply.err
-        return $_r
-}
-check apply running_apply
+check apply sandboxed_apply "$D/state.json" /tmp/dm
 check addr ip -j addr show dev dum0
 check reapply op-router apply --json "$D/state.json"
 check verify op-router verify "$D/state.json"

@@ -82,23 +82,7 @@ check topology topology
 check validate op-router validate "$D/state.json"
 check plan op-router plan "$D/state.json"
 
-# The first apply reads its state from a pipe that stays empty until the
-# process's status has been read: the running op-router, in the middle
-# of its verb, is under its filter.
-running_apply() {
-        rm -f /tmp/router/go
-        { wait_for 20 test -e /tmp/router/go; cat "$D/state.json"; } |
-                op-router apply --json - > /tmp/router/apply.json 2> /tmp/router/apply.err &
-        _pid=$!
-        wait_for 20 grep -q "^Seccomp:[[:space:]]*2" "/proc/$_pid/status"
-        grep -E "^(Name|Seccomp|NoNewPrivs):" "/proc/$_pid/status"
-        touch /tmp/router/go
-        wait $_pid
-        _r=$?
-        echo "apply exited with $_r"
-        return $_r
-}
-check running-apply running_apply
+check running-apply sandboxed_apply "$D/state.json" /tmp/router
 check apply cat /tmp/router/apply.json /tmp/router/apply.err
 check verify op-router verify "$D/state.json"
 check reapply op-router apply --json "$D/state.json"
