@@ -18,6 +18,7 @@ import json
 import re
 import secrets
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -250,16 +251,35 @@ def rules_by_rtnl(dump):
                    bool(r["flags"] & 0x2)) for r in dump)
 
 
+def assert_same_as_ip(ours, theirs):
+    """ours() (the library's dump) equals theirs() (ip's), compared while
+    the kernel holds still: ip's view right before and right after ours
+    must agree (the kernel adds IPv6 link-local routes and addresses on its
+    own a moment after links come up); else all three are read again."""
+    for _ in range(50):
+        before = theirs()
+        mine = ours()
+        after = theirs()
+        if before == after:
+            break
+        time.sleep(0.1)
+    assert mine == after
+
+
 def assert_dumps_match_ip(ns, netns=None):
     """Every dump of the library, in ns (opened as netns says), equals ip's view."""
-    assert links_by_rtnl(ns.dump("links", netns=netns)) == links_by_ip(ns)
-    assert addresses_by_rtnl(ns.dump("addresses", netns=netns)) == addresses_by_ip(ns)
+    assert_same_as_ip(lambda: links_by_rtnl(ns.dump("links", netns=netns)), lambda: links_by_ip(ns))
+    assert_same_as_ip(lambda: addresses_by_rtnl(ns.dump("addresses", netns=netns)), lambda: addresses_by_ip(ns))
     for family in ("inet", "inet6"):
-        assert routes_by_rtnl(ns.dump("routes", family, netns=netns)) == routes_by_ip(ns, family)
-        assert rules_by_rtnl(ns.dump("rules", family, netns=netns)) == rules_by_ip(ns, family)
+        assert_same_as_ip(lambda: routes_by_rtnl(ns.dump("routes", family, netns=netns)),
+                          lambda: routes_by_ip(ns, family))
+        assert_same_as_ip(lambda: rules_by_rtnl(ns.dump("rules", family, netns=netns)),
+                          lambda: rules_by_ip(ns, family))
     # both families at once
-    assert routes_by_rtnl(ns.dump("routes", netns=netns)) == sorted(routes_by_ip(ns, "inet") + routes_by_ip(ns, "inet6"))
-    assert rules_by_rtnl(ns.dump("rules", netns=netns)) == sorted(rules_by_ip(ns, "inet") + rules_by_ip(ns, "inet6"))
+    assert_same_as_ip(lambda: routes_by_rtnl(ns.dump("routes", netns=netns)),
+                      lambda: sorted(routes_by_ip(ns, "inet") + routes_by_ip(ns, "inet6")))
+    assert_same_as_ip(lambda: rules_by_rtnl(ns.dump("rules", netns=netns)),
+                      lambda: sorted(rules_by_ip(ns, "inet") + rules_by_ip(ns, "inet6")))
 
 
 # ---- dumps ----------------------------------------------------------------------------
